@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One list of Swift settings shared by every target.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "swift-booking",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "BookingDomain", targets: ["BookingDomain"]),
+        .library(name: "InMemoryStore", targets: ["InMemoryStore"]),
+        .library(name: "SQLiteStore", targets: ["SQLiteStore"]),
+        .library(name: "BookingConformance", targets: ["BookingConformance"]),
+        .executable(name: "quick-start", targets: ["QuickStart"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .target(
+            name: "BookingDomain",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "InMemoryStore", dependencies: ["BookingDomain"], swiftSettings: swiftSettings),
+        .target(
+            name: "SQLiteStore",
+            dependencies: ["BookingDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "BookingConformance", dependencies: ["BookingDomain"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "QuickStart",
+            dependencies: ["BookingDomain", "InMemoryStore"],
+            path: "Sources/Examples/QuickStart",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BookingDomainTests", dependencies: ["BookingDomain", "InMemoryStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "InMemoryStoreTests",
+            dependencies: ["InMemoryStore", "BookingConformance"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BookingConformanceTests",
+            dependencies: ["BookingConformance", "InMemoryStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SQLiteStoreTests",
+            dependencies: ["SQLiteStore", "BookingConformance", .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

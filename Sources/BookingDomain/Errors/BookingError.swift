@@ -1,0 +1,102 @@
+/// The one error type of swift-booking.
+///
+/// It wraps a private code enum, so new codes can be added without breaking callers.
+/// Compare ``code`` against the static members of ``BookingError/Code``:
+///
+/// ```swift
+/// do { try await service.book(request) }
+/// catch let error as BookingError where error.code == .slotUnavailable { /* show 409 */ }
+/// ```
+///
+/// Its ``description`` never contains personal data or SQL.
+public struct BookingError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, as a stable machine-readable code.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case invalidInput = "INVALID_INPUT"
+            case slotNotOffered = "SLOT_NOT_OFFERED"
+            case slotUnavailable = "SLOT_UNAVAILABLE"
+            case notFound = "NOT_FOUND"
+            case forbidden = "FORBIDDEN"
+            case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
+            case storeUnavailable = "STORE_UNAVAILABLE"
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// A field is missing, malformed or out of range; see ``BookingError/fieldErrors``.
+        public static let invalidInput = Code(.invalidInput)
+        /// The request is well formed, but the schedule does not offer that slot now.
+        public static let slotNotOffered = Code(.slotNotOffered)
+        /// The slot (or an overlapping one) is already booked.
+        public static let slotUnavailable = Code(.slotUnavailable)
+        /// No appointment or notification has that id.
+        public static let notFound = Code(.notFound)
+        /// The credential (cancel token) does not match.
+        public static let forbidden = Code(.forbidden)
+        /// The idempotency key was used before with a different request.
+        public static let idempotencyKeyReused = Code(.idempotencyKeyReused)
+        /// The store could not be reached or did not answer in time.
+        public static let storeUnavailable = Code(.storeUnavailable)
+
+        /// The code in upper snake case, e.g. `SLOT_UNAVAILABLE`.
+        public var description: String { base.rawValue }
+    }
+
+    /// The machine-readable code.
+    public let code: Code
+    /// A human sentence that is safe to show to a client.
+    public let message: String
+    /// For ``Code/invalidInput``: a message per offending field, keyed by field name.
+    public let fieldErrors: [String: String]
+
+    /// Creates an error; prefer the static factories.
+    public init(code: Code, message: String, fieldErrors: [String: String] = [:]) {
+        self.code = code
+        self.message = message
+        self.fieldErrors = fieldErrors
+    }
+
+    /// One or more fields are invalid.
+    public static func invalidInput(_ fieldErrors: [String: String]) -> BookingError {
+        let fields = fieldErrors.keys.sorted().joined(separator: ", ")
+        return BookingError(code: .invalidInput, message: "Invalid input: \(fields).", fieldErrors: fieldErrors)
+    }
+
+    /// One field is invalid.
+    public static func invalidInput(field: String, _ problem: String) -> BookingError {
+        invalidInput([field: problem])
+    }
+
+    /// The slot is not one the schedule offers now.
+    public static func slotNotOffered(_ reason: String) -> BookingError {
+        BookingError(code: .slotNotOffered, message: "That slot is not offered: \(reason).")
+    }
+
+    /// The slot overlaps a booked appointment.
+    public static let slotUnavailable = BookingError(
+        code: .slotUnavailable, message: "That slot is already booked.")
+
+    /// Nothing with that id exists.
+    public static func notFound(_ what: String) -> BookingError {
+        BookingError(code: .notFound, message: "No \(what) with that id.")
+    }
+
+    /// The credential does not grant the operation.
+    public static let forbidden = BookingError(
+        code: .forbidden, message: "The credential does not allow this operation.")
+
+    /// The idempotency key was already used for a different request.
+    public static let idempotencyKeyReused = BookingError(
+        code: .idempotencyKeyReused,
+        message: "The idempotency key was already used with a different request.")
+
+    /// The store failed; `reason` must not contain personal data or SQL.
+    public static func storeUnavailable(_ reason: String = "the store did not answer") -> BookingError {
+        BookingError(code: .storeUnavailable, message: "The booking store is unavailable: \(reason).")
+    }
+
+    /// `CODE: message`, with the names of offending fields but never their values.
+    public var description: String { "\(code): \(message)" }
+}

@@ -1,0 +1,69 @@
+public import Foundation
+
+/// One row of the transactional outbox: a message about an appointment waiting to be delivered.
+///
+/// Named `BookingNotification` so it never clashes with `Foundation.Notification`.
+public struct BookingNotification: Hashable, Sendable, Codable {
+    /// What happened to the appointment.
+    public enum Kind: String, Hashable, Sendable, Codable, CaseIterable {
+        /// The appointment was booked.
+        case booked
+        /// The appointment was cancelled.
+        case cancelled
+    }
+
+    /// Where the notification is in its life.
+    public enum Status: String, Hashable, Sendable, Codable, CaseIterable {
+        /// Waiting for (another) delivery attempt.
+        case pending
+        /// Delivered.
+        case sent
+        /// Given up on: a permanent error, or out of attempts; see ``BookingNotification/lastError``.
+        case failed
+    }
+
+    /// The store-assigned id; senders pass it on as an idempotency key.
+    public var id: Int64
+    /// The appointment it is about.
+    public var appointmentID: Int64
+    /// Booked or cancelled.
+    public var kind: Kind
+    /// Pending, sent or failed.
+    public var status: Status
+    /// How many delivery attempts were claimed so far.
+    public var attempts: Int
+    /// The earliest time the next attempt may be claimed.
+    public var nextAttemptAt: Date
+    /// The claim holding the notification, if any.
+    public var leaseOwner: String?
+    /// When the claim lapses and another worker may take it.
+    public var leaseExpiresAt: Date?
+    /// The error of the latest failed attempt.
+    public var lastError: String?
+    /// When it was enqueued (in the booking or cancel transaction).
+    public var createdAt: Date
+    /// When it last changed.
+    public var updatedAt: Date
+    /// When it was delivered.
+    public var sentAt: Date?
+
+    /// Creates a notification value (stores use this to rebuild rows).
+    public init(
+        id: Int64, appointmentID: Int64, kind: Kind, status: Status, attempts: Int, nextAttemptAt: Date,
+        leaseOwner: String?, leaseExpiresAt: Date?, lastError: String?, createdAt: Date, updatedAt: Date,
+        sentAt: Date?
+    ) {
+        self.id = id
+        self.appointmentID = appointmentID
+        self.kind = kind
+        self.status = status
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.leaseOwner = leaseOwner
+        self.leaseExpiresAt = leaseExpiresAt
+        self.lastError = lastError
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.sentAt = sentAt
+    }
+}

@@ -1,0 +1,55 @@
+/// Delivers one notification: an email, an SMS, a webhook. Plug yours into ``NotificationDispatcher``.
+///
+/// Delivery is at least once: a sender may see the same notification again after a crash or a
+/// lapsed lease, so pass ``BookingNotification/id`` on as an idempotency key downstream.
+///
+/// ```swift
+/// struct EmailSender: NotificationSender {
+///     func send(_ delivery: NotificationDelivery) async throws {
+///         guard delivery.appointment.customerEmail.hasSuffix(".invalid") == false else {
+///             throw DeliveryFailure.permanent("undeliverable address")
+///         }
+///         try await mailer.send(to: delivery.appointment.customerEmail, kind: delivery.notification.kind)
+///     }
+/// }
+/// ```
+public protocol NotificationSender: Sendable {
+    /// Delivers the notification, or throws: a ``DeliveryFailure`` says whether a retry may help;
+    /// any other error counts as transient. Must honour task cancellation (the dispatcher's timeout).
+    func send(_ delivery: NotificationDelivery) async throws
+}
+
+/// What a sender gets: the notification and its appointment, re-read just before sending.
+public struct NotificationDelivery: Hashable, Sendable {
+    /// The outbox row, with its attempt already counted.
+    public let notification: BookingNotification
+    /// The appointment as it is now.
+    public let appointment: Appointment
+
+    /// Creates a delivery.
+    public init(notification: BookingNotification, appointment: Appointment) {
+        self.notification = notification
+        self.appointment = appointment
+    }
+}
+
+/// Why a delivery failed, and whether to try again.
+public struct DeliveryFailure: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Whether no retry can succeed (e.g. HTTP 400 or 410): the notification fails at once.
+    public let isPermanent: Bool
+    /// A short reason without personal data; it is stored as the notification's last error.
+    public let reason: String
+
+    /// A failure that a later attempt may not repeat (timeouts, 5xx, 429).
+    public static func transient(_ reason: String) -> DeliveryFailure {
+        DeliveryFailure(isPermanent: false, reason: reason)
+    }
+
+    /// A failure that every attempt would repeat.
+    public static func permanent(_ reason: String) -> DeliveryFailure {
+        DeliveryFailure(isPermanent: true, reason: reason)
+    }
+
+    /// The reason.
+    public var description: String { reason }
+}

@@ -1,0 +1,156 @@
+public import Foundation
+
+/// When one resource can be booked: time zone, weekly hours, date overrides, slot length and limits.
+///
+/// ```swift
+/// let schedule = try Schedule(
+///     timeZone: TimeZone(identifier: "Europe/London")!,
+///     weeklyHours: Schedule.weeklyHours(parsing: "mon-fri=09:00-12:00,13:00-17:00"),
+///     slotLength: .minutes(30))
+/// ```
+///
+/// All durations are whole minutes.
+public struct Schedule: Hashable, Sendable {
+    /// The IANA zone whose wall clock the hours are in.
+    public let timeZone: TimeZone
+    /// Working intervals per weekday; a missing or empty day is closed.
+    public let weeklyHours: [Weekday: [OpeningInterval]]
+    /// Dates whose hours replace the weekly ones; an empty list closes the date.
+    public let overrides: [LocalDate: [OpeningInterval]]
+    /// The length of every slot.
+    public let slotLength: Duration
+    /// How far ahead of now a slot may end.
+    public let horizon: Duration
+    /// How far ahead of now a slot must start.
+    public let minimumNotice: Duration
+    /// Time kept free before each appointment.
+    public let bufferBefore: Duration
+    /// Time kept free after each appointment.
+    public let bufferAfter: Duration
+
+    /// Creates a schedule, validating every part.
+    ///
+    /// Throws ``BookingError/Code/invalidInput`` when intervals of one day overlap, or a duration is
+    /// not whole minutes or out of range (slot 1 minute-24 hours, horizon 1 minute-366 days,
+    /// notice 0-366 days, buffers 0-24 hours).
+    public init(
+        timeZone: TimeZone,
+        weeklyHours: [Weekday: [OpeningInterval]] = Schedule.standardHours,
+        overrides: [LocalDate: [OpeningInterval]] = [:],
+        slotLength: Duration = .seconds(30 * 60),
+        horizon: Duration = .seconds(7 * 86_400),
+        minimumNotice: Duration = .zero,
+        bufferBefore: Duration = .zero,
+        bufferAfter: Duration = .zero
+    ) throws(BookingError) {
+        var problems: [String: String] = [:]
+        for (day, intervals) in weeklyHours where Self.overlapping(intervals) {
+            problems["hours"] = "intervals on \(day) overlap"
+        }
+        for (date, intervals) in overrides where Self.overlapping(intervals) {
+            problems["overrides"] = "intervals on \(date) overlap"
+        }
+        let day: Int64 = 86_400
+        Self.check(slotLength, "slotLength", 60...day, &problems)
+        Self.check(horizon, "horizon", 60...(366 * day), &problems)
+        Self.check(minimumNotice, "minimumNotice", 0...(366 * day), &problems)
+        Self.check(bufferBefore, "bufferBefore", 0...day, &problems)
+        Self.check(bufferAfter, "bufferAfter", 0...day, &problems)
+        if !problems.isEmpty { throw .invalidInput(problems) }
+        self.init(
+            validatedTimeZone: timeZone, weeklyHours: weeklyHours, overrides: overrides, slotLength: slotLength,
+            horizon: horizon, minimumNotice: minimumNotice, bufferBefore: bufferBefore, bufferAfter: bufferAfter)
+    }
+
+    private init(
+        validatedTimeZone timeZone: TimeZone, weeklyHours: [Weekday: [OpeningInterval]] = Schedule.standardHours,
+        overrides: [LocalDate: [OpeningInterval]] = [:], slotLength: Duration = .seconds(30 * 60),
+        horizon: Duration = .seconds(7 * 86_400), minimumNotice: Duration = .zero, bufferBefore: Duration = .zero,
+        bufferAfter: Duration = .zero
+    ) {
+        self.timeZone = timeZone
+        self.weeklyHours = weeklyHours.mapValues { $0.sorted() }
+        self.overrides = overrides.mapValues { $0.sorted() }
+        self.slotLength = slotLength
+        self.horizon = horizon
+        self.minimumNotice = minimumNotice
+        self.bufferBefore = bufferBefore
+        self.bufferAfter = bufferAfter
+    }
+
+    /// The seed's schedule in `timeZone`: every day 09:00-17:00, 30-minute slots, 7 days ahead, no notice or buffers.
+    public static func standard(in timeZone: TimeZone) -> Schedule {
+        Schedule(validatedTimeZone: timeZone)
+    }
+
+    /// The seed's hours: 09:00-17:00 on every day.
+    public static let standardHours = everyDay([OpeningInterval(uncheckedOpen: 9 * 60, close: 17 * 60)])
+
+    /// The same intervals on all seven days.
+    public static func everyDay(_ intervals: [OpeningInterval]) -> [Weekday: [OpeningInterval]] {
+        Dictionary(uniqueKeysWithValues: Weekday.allCases.map { ($0, intervals) })
+    }
+
+    /// Parses weekly hours such as `mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00;sun=closed`.
+    ///
+    /// Days are `mon` ... `sun`, a range `mon-fri` (it may wrap, `fri-mon`) or `daily`; days not named are closed.
+    public static func weeklyHours(parsing text: String) throws(BookingError) -> [Weekday: [OpeningInterval]] {
+        var result: [Weekday: [OpeningInterval]] = [:]
+        for rule in text.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) where !rule.isEmpty {
+            let sides = rule.split(separator: "=", omittingEmptySubsequences: false)
+            guard sides.count == 2 else {
+                throw .invalidInput(field: "hours", "'\(rule)' is not like mon-fri=09:00-17:00")
+            }
+            let days = try parseDays(String(sides[0]).trimmingCharacters(in: .whitespaces))
+            let value = sides[1].trimmingCharacters(in: .whitespaces)
+            var intervals: [OpeningInterval] = []
+            if value.lowercased() != "closed" {
+                for part in value.split(separator: ",") {
+                    intervals.append(try OpeningInterval(parsing: part.trimmingCharacters(in: .whitespaces)))
+                }
+            }
+            for day in days { result[day] = intervals }
+        }
+        return result
+    }
+
+    private static func parseDays(_ text: String) throws(BookingError) -> [Weekday] {
+        if text.lowercased() == "daily" { return Weekday.allCases }
+        let ends = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        guard (1...2).contains(ends.count), let first = Weekday(abbreviation: ends[0]),
+            let last = Weekday(abbreviation: ends[ends.count - 1])
+        else { throw .invalidInput(field: "hours", "'\(text)' is not a day like mon, mon-fri or daily") }
+        var days = [first]
+        var day = first
+        while day != last {
+            day = Weekday(rawValue: day.rawValue % 7 + 1) ?? .monday
+            days.append(day)
+        }
+        return days
+    }
+
+    private static func overlapping(_ intervals: [OpeningInterval]) -> Bool {
+        let sorted = intervals.sorted()
+        return zip(sorted, sorted.dropFirst()).contains { $0.close > $1.open }
+    }
+
+    private static func check(
+        _ duration: Duration, _ field: String, _ range: ClosedRange<Int64>, _ problems: inout [String: String]
+    ) {
+        let (seconds, attoseconds) = duration.components
+        if attoseconds != 0 || seconds % 60 != 0 || !range.contains(seconds) {
+            problems[field] = "must be whole minutes between \(range.lowerBound / 60) and \(range.upperBound / 60)"
+        }
+    }
+}
+
+extension Duration {
+    /// A duration of whole minutes.
+    public static func minutes(_ count: Int) -> Duration { .seconds(count * 60) }
+
+    /// The duration in seconds, as Foundation counts time.
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// A booking request whose fields passed the rules of ``BookingService/book(_:)``.
+struct ValidatedRequest {
+    let slot: TimeSlot
+    let name: String
+    let email: String
+    let note: String?
+    let resource: ResourceID
+    let idempotencyKey: String?
+
+    /// Hex SHA-256 of the canonical request: what an idempotent replay must repeat exactly.
+    var fingerprint: String {
+        let fields = [
+            resource.rawValue, String(Int64((slot.start.timeIntervalSince1970 * 1000).rounded())),
+            String(Int64((slot.end.timeIntervalSince1970 * 1000).rounded())), name, email, note ?? "\u{0}",
+        ]
+        return CancelToken.sha256Hex(fields.map { "\($0.utf8.count):\($0)" }.joined())
+    }
+}
+
+extension BookingRequest {
+    /// Applies the field rules, collecting every problem: name 1-200 characters after trimming,
+    /// a plausible email of at most 254 characters, a note of at most 500, a slot whose end is after
+    /// its start, and an idempotency key of 1-255 printable ASCII characters.
+    func validated() throws(BookingError) -> ValidatedRequest {
+        var problems: [String: String] = [:]
+        let name = self.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.isEmpty {
+            problems["name"] = "is required"
+        } else if name.count > 200 {
+            problems["name"] = "must be at most 200 characters"
+        } else if name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) {
+            problems["name"] = "must not contain control characters"
+        }
+        let email = self.email.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let problem = Self.emailProblem(email) { problems["email"] = problem }
+        let note = self.note?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let note, note.count > 500 { problems["note"] = "must be at most 500 characters" }
+        if slotEnd <= slotStart { problems["slotEnd"] = "must be after slotStart" }
+        if let key = idempotencyKey,
+            key.isEmpty || key.utf8.count > 255 || !key.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) })
+        {
+            problems["idempotencyKey"] = "must be 1-255 printable ASCII characters without spaces"
+        }
+        guard problems.isEmpty else { throw .invalidInput(problems) }
+        return ValidatedRequest(
+            slot: TimeSlot(uncheckedStart: slotStart, end: slotEnd), name: name, email: email,
+            note: note?.isEmpty == false ? note : nil, resource: resource, idempotencyKey: idempotencyKey)
+    }
+
+    private static func emailProblem(_ email: String) -> String? {
+        if email.isEmpty { return "is required" }
+        if email.utf8.count > 254 { return "must be at most 254 characters" }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty else { return "must be an address like name@example.com" }
+        let domain = parts[1]
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }) else {
+            return "must be an address like name@example.com"
+        }
+        if email.unicodeScalars.contains(where: {
+            CharacterSet.whitespacesAndNewlines.contains($0) || CharacterSet.controlCharacters.contains($0)
+        }) {
+            return "must not contain spaces"
+        }
+        return nil
+    }
+}

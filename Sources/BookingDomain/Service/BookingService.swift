@@ -1,0 +1,175 @@
+public import Foundation
+public import Logging
+
+/// The public facade of swift-booking: availability, booking, cancelling and reading appointments.
+///
+/// It does all validation and authorization and is the only caller of its ``BookingStore``.
+///
+/// ```swift
+/// let service = BookingService(store: InMemoryStore(), configuration: .init())
+/// let slots = try await service.availability()
+/// let booking = try await service.book(BookingRequest(
+///     slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
+/// _ = try await service.cancel(id: booking.appointment.id, authorization: .cancelToken(booking.cancelToken!))
+/// ```
+///
+/// Listing every appointment and reading notifications are admin operations: a host must
+/// check its admin credential before calling ``appointments()``, ``notifications(appointmentID:)``
+/// or ``retryNotification(id:)``.
+public struct BookingService: Sendable {
+    /// Which schedule each resource follows.
+    public struct Configuration: Sendable {
+        /// The schedule of resources not listed in ``schedules``; `nil` rejects unlisted resources.
+        public var defaultSchedule: Schedule?
+        /// Schedules of named resources.
+        public var schedules: [ResourceID: Schedule]
+
+        /// Creates a configuration; by default every resource follows the seed's schedule in UTC.
+        public init(
+            defaultSchedule: Schedule? = .standard(in: TimeZone(identifier: "UTC") ?? .current),
+            schedules: [ResourceID: Schedule] = [:]
+        ) {
+            self.defaultSchedule = defaultSchedule
+            self.schedules = schedules
+        }
+    }
+
+    /// The store the service reads and writes.
+    public let store: any BookingStore
+    /// The schedules.
+    public let configuration: Configuration
+    /// Where "now" comes from.
+    public let clock: any WallClock
+    private let logger: Logger
+
+    /// Creates a service over `store`.
+    public init(
+        store: any BookingStore, configuration: Configuration = Configuration(),
+        clock: any WallClock = SystemWallClock(),
+        logger: Logger = Logger(label: "swift-booking", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The schedule `resource` follows; ``BookingError/Code/notFound`` when it has none.
+    public func schedule(for resource: ResourceID) throws(BookingError) -> Schedule {
+        guard let schedule = configuration.schedules[resource] ?? configuration.defaultSchedule else {
+            throw .notFound("resource")
+        }
+        return schedule
+    }
+
+    /// The free slots of `resource` between `from` (default now) and `to` (default the horizon), sorted.
+    ///
+    /// The window is clamped to what the schedule offers now; `from` after `to` is
+    /// ``BookingError/Code/invalidInput``.
+    public func availability(resource: ResourceID = .default, from: Date? = nil, to: Date? = nil)
+        async throws(BookingError) -> [TimeSlot]
+    {
+        let schedule = try schedule(for: resource)
+        let now = clock.now()
+        let start = from ?? now
+        let end = to ?? now.addingTimeInterval(schedule.horizon.timeInterval)
+        guard start <= end else { throw .invalidInput(field: "to", "must not be before from") }
+        guard start < end,
+            let window = schedule.bookableWindow(within: TimeSlot(uncheckedStart: start, end: end), now: now)
+        else { return [] }
+        let occupiedWindow = schedule.occupiedInterval(of: window)
+        let booked = try await store.bookedIntervals(resource: resource, overlapping: occupiedWindow)
+        return schedule.availableSlots(in: window, now: now, booked: booked)
+    }
+
+    /// Books a slot: validates every field, checks the slot is offered, and stores the appointment
+    /// with its `booked` notification.
+    ///
+    /// With an idempotency key, a retry of the same request returns the original appointment (without
+    /// its cancel token); the same key with a different request is ``BookingError/Code/idempotencyKeyReused``.
+    /// Throws ``BookingError/Code/invalidInput``, ``BookingError/Code/slotNotOffered`` or
+    /// ``BookingError/Code/slotUnavailable``.
+    public func book(_ request: BookingRequest) async throws(BookingError) -> BookingConfirmation {
+        let valid = try request.validated()
+        let fingerprint = valid.fingerprint
+        if let key = valid.idempotencyKey, let existing = try await store.record(idempotencyKey: key) {
+            return try replay(existing, fingerprint: fingerprint)
+        }
+        let schedule = try schedule(for: valid.resource)
+        let now = clock.now().roundedToMilliseconds
+        try schedule.checkOffered(valid.slot, now: now)
+        let token = CancelToken.generate()
+        let outcome = try await store.insert(
+            NewAppointment(
+                resource: valid.resource, slot: valid.slot, occupied: schedule.occupiedInterval(of: valid.slot),
+                customerName: valid.name, customerEmail: valid.email, note: valid.note,
+                cancelTokenHash: CancelToken.sha256Hex(token), idempotencyKey: valid.idempotencyKey,
+                requestFingerprint: fingerprint, now: now))
+        switch outcome {
+        case .created(let record):
+            logger.info("booked appointment", metadata: ["appointment.id": "\(record.appointment.id)"])
+            return BookingConfirmation(appointment: record.appointment, cancelToken: token, created: true)
+        case .existing(let record):
+            return try replay(record, fingerprint: fingerprint)
+        }
+    }
+
+    private func replay(_ record: AppointmentRecord, fingerprint: String) throws(BookingError) -> BookingConfirmation {
+        guard record.requestFingerprint == fingerprint else { throw .idempotencyKeyReused }
+        return BookingConfirmation(appointment: record.appointment, cancelToken: nil, created: false)
+    }
+
+    /// Cancels an appointment; idempotent: later calls return the same cancelled record.
+    ///
+    /// Throws ``BookingError/Code/notFound`` or, for a wrong token, ``BookingError/Code/forbidden``.
+    public func cancel(id: Int64, authorization: Authorization) async throws(BookingError) -> Appointment {
+        _ = try await authorizedRecord(id: id, authorization)
+        guard let cancelled = try await store.cancel(id: id, now: clock.now().roundedToMilliseconds) else {
+            throw .notFound("appointment")
+        }
+        logger.info("cancelled appointment", metadata: ["appointment.id": "\(id)"])
+        return cancelled
+    }
+
+    /// One appointment, for the admin or the holder of its cancel token.
+    public func appointment(id: Int64, authorization: Authorization) async throws(BookingError) -> Appointment {
+        try await authorizedRecord(id: id, authorization).appointment
+    }
+
+    /// Every appointment ordered by slot start, then id. Admin only: the host checks the credential.
+    public func appointments() async throws(BookingError) -> [Appointment] {
+        try await store.appointments()
+    }
+
+    /// Outbox notifications, all or one appointment's, ordered by id. Admin only.
+    public func notifications(appointmentID: Int64? = nil) async throws(BookingError) -> [BookingNotification] {
+        try await store.notifications(appointmentID: appointmentID)
+    }
+
+    /// Moves a `failed` notification back to `pending` so it is delivered again. Admin only.
+    public func retryNotification(id: Int64) async throws(BookingError) -> BookingNotification {
+        guard let notification = try await store.retryFailedNotification(id: id, now: clock.now().roundedToMilliseconds)
+        else {
+            throw .notFound("notification")
+        }
+        return notification
+    }
+
+    /// Throws unless the store answers.
+    public func checkHealth() async throws(BookingError) {
+        try await store.checkHealth()
+    }
+
+    private func authorizedRecord(id: Int64, _ authorization: Authorization) async throws(BookingError)
+        -> AppointmentRecord
+    {
+        guard let record = try await store.record(id: id) else { throw .notFound("appointment") }
+        switch authorization {
+        case .admin:
+            return record
+        case .cancelToken(let token):
+            guard CancelToken.matches(token, storedHash: record.cancelTokenHash) else { throw .forbidden }
+            return record
+        }
+    }
+}

@@ -1,0 +1,87 @@
+public import Foundation
+
+/// Where appointments and their outbox notifications live.
+///
+/// `BookingStore` is to swift-booking what `LogHandler` is to swift-log: a small protocol with
+/// several backends (`InMemoryStore`, `SQLiteStore`, `PostgresStore`). Only ``BookingService``
+/// and ``NotificationDispatcher`` call it; every time they pass in comes from their clock, and a
+/// store never reads a clock of its own.
+///
+/// Every store must keep these invariants, which the `BookingConformance` library checks:
+/// 1. The occupied intervals of two `booked` appointments of one resource never overlap, under
+///    any concurrency; a conflicting insert throws ``BookingError/Code/slotUnavailable``.
+/// 2. An appointment and its `booked` notification are committed together or not at all;
+///    there is exactly one notification per (appointment, kind).
+/// 3. Concurrent cancels make one transition and one `cancelled` notification.
+/// 4. Concurrent inserts with one idempotency key create one appointment.
+/// 5. Listing is ordered by slot start, then id.
+/// 6. Instants round-trip exactly at millisecond precision.
+/// 7. Durable stores keep everything across close and reopen.
+/// 8. A claim leases due notifications to one owner; finishing is guarded by that owner.
+/// 9. Migrations are versioned, idempotent and safe when two processes start at once.
+///
+/// Errors are ``BookingError``s: a lost connection is ``BookingError/Code/storeUnavailable``.
+public protocol BookingStore: Sendable {
+    /// Inserts the appointment and its `booked` notification atomically.
+    ///
+    /// When an appointment with `appointment.idempotencyKey` exists, writes nothing and returns it
+    /// as ``InsertOutcome/existing(_:)``, even when the insert raced with the one that created it.
+    /// Throws ``BookingError/Code/invalidInput`` for a request that fails ``NewAppointment/validate()``
+    /// and ``BookingError/Code/slotUnavailable`` when the occupied interval overlaps a booked one.
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome
+
+    /// Moves a `booked` appointment to `cancelled` and enqueues its `cancelled` notification, atomically.
+    ///
+    /// A cancelled appointment is returned unchanged. Returns `nil` when no appointment has that id.
+    func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment?
+
+    /// The appointment with that id, with its secrets.
+    func record(id: Int64) async throws(BookingError) -> AppointmentRecord?
+
+    /// The appointment booked with that idempotency key.
+    func record(idempotencyKey: String) async throws(BookingError) -> AppointmentRecord?
+
+    /// Every appointment, ordered by slot start, then id.
+    func appointments() async throws(BookingError) -> [Appointment]
+
+    /// The occupied intervals of `booked` appointments of `resource` that overlap `window`, sorted by start.
+    ///
+    /// Must read only the window's rows (an index range scan), never the whole table.
+    func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError) -> [TimeSlot]
+
+    /// Leases up to `claim.limit` due notifications to `claim.owner` and counts an attempt on each.
+    ///
+    /// Due means `pending`, `nextAttemptAt <= now`, and no lease or an expired one. Concurrent
+    /// claimers never receive the same notification while its lease holds. Oldest due first.
+    func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification]
+
+    /// Records the outcome of an attempt, only if `owner` still holds the lease.
+    ///
+    /// Returns `false` (and changes nothing) when the lease was taken over or the
+    /// notification is no longer pending.
+    func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool
+
+    /// Moves a `failed` notification back to `pending`, due at `now`, with its attempts reset.
+    ///
+    /// Returns `nil` when no notification has that id; a notification that is not `failed` is returned unchanged.
+    func retryFailedNotification(id: Int64, now: Date) async throws(BookingError) -> BookingNotification?
+
+    /// Notifications, optionally only those of one appointment, ordered by id.
+    func notifications(appointmentID: Int64?) async throws(BookingError) -> [BookingNotification]
+
+    /// Answers when the store can serve requests (a cheap round trip).
+    func checkHealth() async throws(BookingError)
+
+    /// A stream that yields when new notifications may be due: a wake-up hint, never a promise.
+    ///
+    /// Stores without a signal keep the default, a stream that never yields; dispatchers
+    /// poll as a backstop either way.
+    func outboxWakeUps() -> AsyncStream<Void>
+}
+
+extension BookingStore {
+    /// A stream that never yields: no wake-up hints, the dispatcher polls.
+    public func outboxWakeUps() -> AsyncStream<Void> {
+        AsyncStream { _ in }
+    }
+}

@@ -1,0 +1,57 @@
+public import Foundation
+
+/// What ``BookingService`` asks a store to insert: a validated appointment and its secrets.
+public struct NewAppointment: Hashable, Sendable {
+    /// Who or what is booked.
+    public var resource: ResourceID
+    /// The booked slot.
+    public var slot: TimeSlot
+    /// The slot widened by the buffers; must contain `slot`.
+    public var occupied: TimeSlot
+    /// The customer's name.
+    public var customerName: String
+    /// The customer's email.
+    public var customerEmail: String
+    /// An optional note.
+    public var note: String?
+    /// Hex SHA-256 of the cancel token (64 lowercase hex digits).
+    public var cancelTokenHash: String
+    /// The client's idempotency key, unique among all appointments.
+    public var idempotencyKey: String?
+    /// Hex SHA-256 of the canonical request, to tell a replay from a reused key.
+    public var requestFingerprint: String
+    /// The time of the booking: `created_at`, `updated_at` and the notification's timestamps.
+    public var now: Date
+
+    /// Creates the insert request.
+    public init(
+        resource: ResourceID, slot: TimeSlot, occupied: TimeSlot, customerName: String, customerEmail: String,
+        note: String?, cancelTokenHash: String, idempotencyKey: String?, requestFingerprint: String, now: Date
+    ) {
+        self.resource = resource
+        self.slot = slot
+        self.occupied = occupied
+        self.customerName = customerName
+        self.customerEmail = customerEmail
+        self.note = note
+        self.cancelTokenHash = cancelTokenHash
+        self.idempotencyKey = idempotencyKey
+        self.requestFingerprint = requestFingerprint
+        self.now = now
+    }
+
+    /// Checks what every store must refuse before writing: an empty or inverted interval,
+    /// an occupied interval that does not contain the slot, or empty required text.
+    public func validate() throws(BookingError) {
+        var problems: [String: String] = [:]
+        if slot.end <= slot.start { problems["slotEnd"] = "must be after slotStart" }
+        if occupied.start > slot.start || occupied.end < slot.end {
+            problems["occupied"] = "must contain the slot"
+        }
+        if customerName.isEmpty { problems["name"] = "must not be empty" }
+        if customerEmail.isEmpty { problems["email"] = "must not be empty" }
+        if cancelTokenHash.utf8.count != 64 { problems["cancelTokenHash"] = "must be 64 hex digits" }
+        if let key = idempotencyKey, key.isEmpty { problems["idempotencyKey"] = "must not be empty" }
+        if !problems.isEmpty { throw .invalidInput(problems) }
+    }
+}

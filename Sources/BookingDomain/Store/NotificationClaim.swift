@@ -1,0 +1,24 @@
+public import Foundation
+
+/// A request to lease due notifications to one worker.
+public struct NotificationClaim: Hashable, Sendable {
+    /// Identifies this claim; completing, failing or releasing must name it.
+    ///
+    /// Use a fresh value per claim (``NotificationDispatcher`` does), so a worker
+    /// whose lease was taken over cannot overwrite the newer outcome.
+    public var owner: String
+    /// The most notifications to lease.
+    public var limit: Int
+    /// The current time: notifications with `nextAttemptAt <= now` and no live lease are due.
+    public var now: Date
+    /// When the lease lapses.
+    public var leaseExpiresAt: Date
+
+    /// Creates a claim request.
+    public init(owner: String, limit: Int, now: Date, leaseExpiresAt: Date) {
+        self.owner = owner
+        self.limit = limit
+        self.now = now
+        self.leaseExpiresAt = leaseExpiresAt
+    }
+}

@@ -1,0 +1,26 @@
+public import Foundation
+import Synchronization
+
+/// A wall clock that only moves when told: for tests of notice, horizon, leases and backoff.
+///
+/// ```swift
+/// let clock = ManualWallClock(now: try Date("2027-03-01T08:00:00Z", strategy: .iso8601))
+/// clock.advance(by: .minutes(30))
+/// ```
+public final class ManualWallClock: WallClock {
+    private let current: Mutex<Date>
+
+    /// Creates a clock that reads `now` until moved.
+    public init(now: Date) { current = Mutex(now) }
+
+    /// The instant the clock was last set to.
+    public func now() -> Date { current.withLock { $0 } }
+
+    /// Sets the clock to `instant`.
+    public func set(to instant: Date) { current.withLock { $0 = instant } }
+
+    /// Moves the clock forward by `duration`.
+    public func advance(by duration: Duration) {
+        current.withLock { $0 = $0.addingTimeInterval(duration.timeInterval) }
+    }
+}

@@ -1,0 +1,168 @@
+public import BookingDomain
+public import Foundation
+
+/// A ``BookingStore`` held in memory by an actor: for tests, demos and embedded use.
+///
+/// It keeps every invariant the durable stores keep (the actor serializes each operation, so
+/// a booking and its notification are written together), except durability: its data is gone
+/// when the process ends.
+///
+/// ```swift
+/// let service = BookingService(store: InMemoryStore())
+/// ```
+public actor InMemoryStore: BookingStore {
+    private var records: [Int64: AppointmentRecord] = [:]
+    private var bookedByResource: [ResourceID: BookedIntervals] = [:]
+    private var idsByIdempotencyKey: [String: Int64] = [:]
+    private var outbox: [Int64: BookingNotification] = [:]
+    private var lastAppointmentID: Int64 = 0
+    private var lastNotificationID: Int64 = 0
+    private let signal = OutboxSignal()
+
+    /// Creates an empty store.
+    public init() {}
+
+    /// Inserts the appointment and its `booked` notification, or returns the one with the same idempotency key.
+    public func insert(_ new: NewAppointment) throws(BookingError) -> InsertOutcome {
+        try new.validate()
+        if let key = new.idempotencyKey, let id = idsByIdempotencyKey[key], let existing = records[id] {
+            return .existing(existing)
+        }
+        var booked = bookedByResource[new.resource] ?? BookedIntervals()
+        guard !booked.overlaps(new.occupied) else { throw .slotUnavailable }
+        lastAppointmentID += 1
+        let now = new.now.roundedToMilliseconds
+        let appointment = Appointment(
+            id: lastAppointmentID, resource: new.resource, slot: Self.rounded(new.slot),
+            occupied: Self.rounded(new.occupied), customerName: new.customerName, customerEmail: new.customerEmail,
+            note: new.note, status: .booked, createdAt: now, updatedAt: now, cancelledAt: nil)
+        let record = AppointmentRecord(
+            appointment: appointment, cancelTokenHash: new.cancelTokenHash, idempotencyKey: new.idempotencyKey,
+            requestFingerprint: new.requestFingerprint)
+        records[appointment.id] = record
+        booked.insert(appointment.occupied, id: appointment.id)
+        bookedByResource[new.resource] = booked
+        if let key = new.idempotencyKey { idsByIdempotencyKey[key] = appointment.id }
+        enqueue(.booked, for: appointment.id, now: now)
+        return .created(record)
+    }
+
+    /// Cancels a booked appointment and enqueues its `cancelled` notification; idempotent.
+    public func cancel(id: Int64, now: Date) -> Appointment? {
+        guard var record = records[id] else { return nil }
+        guard record.appointment.status == .booked else { return record.appointment }
+        let now = now.roundedToMilliseconds
+        record.appointment.status = .cancelled
+        record.appointment.cancelledAt = now
+        record.appointment.updatedAt = now
+        records[id] = record
+        bookedByResource[record.appointment.resource]?.remove(id: id)
+        enqueue(.cancelled, for: id, now: now)
+        return record.appointment
+    }
+
+    /// The appointment with that id.
+    public func record(id: Int64) -> AppointmentRecord? { records[id] }
+
+    /// The appointment booked with that idempotency key.
+    public func record(idempotencyKey: String) -> AppointmentRecord? {
+        idsByIdempotencyKey[idempotencyKey].flatMap { records[$0] }
+    }
+
+    /// Every appointment, ordered by slot start, then id.
+    public func appointments() -> [Appointment] {
+        records.values.map(\.appointment).sorted { ($0.slot.start, $0.id) < ($1.slot.start, $1.id) }
+    }
+
+    /// Booked occupied intervals of `resource` overlapping `window`, by binary search.
+    public func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) -> [TimeSlot] {
+        bookedByResource[resource]?.intervals(overlapping: window) ?? []
+    }
+
+    /// Leases due notifications, oldest due first, and counts an attempt on each.
+    public func claimNotifications(_ claim: NotificationClaim) -> [BookingNotification] {
+        let now = claim.now.roundedToMilliseconds
+        let due = outbox.values
+            .filter {
+                $0.status == .pending && $0.nextAttemptAt <= now && ($0.leaseExpiresAt.map { $0 <= now } ?? true)
+            }
+            .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+            .prefix(max(0, claim.limit))
+        return due.map { notification in
+            var leased = notification
+            leased.leaseOwner = claim.owner
+            leased.leaseExpiresAt = claim.leaseExpiresAt.roundedToMilliseconds
+            leased.attempts += 1
+            leased.updatedAt = now
+            outbox[leased.id] = leased
+            return leased
+        }
+    }
+
+    /// Records an attempt's outcome if `owner` still holds the lease.
+    public func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) -> Bool {
+        guard var notification = outbox[id], notification.status == .pending, notification.leaseOwner == owner else {
+            return false
+        }
+        notification.leaseOwner = nil
+        notification.leaseExpiresAt = nil
+        switch outcome {
+        case .sent(let at):
+            notification.status = .sent
+            notification.sentAt = at.roundedToMilliseconds
+            notification.updatedAt = at.roundedToMilliseconds
+        case .retry(let error, let nextAttemptAt, let now):
+            notification.lastError = error
+            notification.nextAttemptAt = nextAttemptAt.roundedToMilliseconds
+            notification.updatedAt = now.roundedToMilliseconds
+        case .failed(let error, let now):
+            notification.status = .failed
+            notification.lastError = error
+            notification.updatedAt = now.roundedToMilliseconds
+        case .released(let now):
+            notification.attempts = max(0, notification.attempts - 1)
+            notification.updatedAt = now.roundedToMilliseconds
+        }
+        outbox[id] = notification
+        return true
+    }
+
+    /// Moves a failed notification back to pending with its attempts reset.
+    public func retryFailedNotification(id: Int64, now: Date) -> BookingNotification? {
+        guard var notification = outbox[id] else { return nil }
+        guard notification.status == .failed else { return notification }
+        let now = now.roundedToMilliseconds
+        notification.status = .pending
+        notification.attempts = 0
+        notification.nextAttemptAt = now
+        notification.updatedAt = now
+        outbox[id] = notification
+        signal.signal()
+        return notification
+    }
+
+    /// Notifications ordered by id.
+    public func notifications(appointmentID: Int64?) -> [BookingNotification] {
+        outbox.values.filter { appointmentID == nil || $0.appointmentID == appointmentID }.sorted { $0.id < $1.id }
+    }
+
+    /// Always healthy.
+    public func checkHealth() {}
+
+    /// Wakes dispatchers in this process when a notification is enqueued.
+    public nonisolated func outboxWakeUps() -> AsyncStream<Void> { signal.stream() }
+
+    private func enqueue(_ kind: BookingNotification.Kind, for appointmentID: Int64, now: Date) {
+        lastNotificationID += 1
+        outbox[lastNotificationID] = BookingNotification(
+            id: lastNotificationID, appointmentID: appointmentID, kind: kind, status: .pending, attempts: 0,
+            nextAttemptAt: now, leaseOwner: nil, leaseExpiresAt: nil, lastError: nil, createdAt: now, updatedAt: now,
+            sentAt: nil)
+        signal.signal()
+    }
+
+    private static func rounded(_ slot: TimeSlot) -> TimeSlot {
+        // Both bounds only move to the nearest millisecond, and the input was checked by `validate()`.
+        (try? TimeSlot(start: slot.start.roundedToMilliseconds, end: slot.end.roundedToMilliseconds)) ?? slot
+    }
+}

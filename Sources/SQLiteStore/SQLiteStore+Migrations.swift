@@ -1,0 +1,87 @@
+import GRDB
+
+extension SQLiteStore {
+    /// The versioned schema. Applied in `BEGIN IMMEDIATE` transactions, so two processes opening
+    /// one file at once take turns and the second finds the work done.
+    ///
+    /// Instants are INTEGER milliseconds since 1970-01-01T00:00:00Z (UTC): exact at millisecond
+    /// precision, independent of the process's time zone, and they sort as numbers.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-appointments-and-notifications") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE appointments (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        resource TEXT NOT NULL,
+                        slot_start INTEGER NOT NULL,
+                        slot_end INTEGER NOT NULL,
+                        occupied_start INTEGER NOT NULL,
+                        occupied_end INTEGER NOT NULL,
+                        customer_name TEXT NOT NULL CHECK (length(customer_name) BETWEEN 1 AND 200),
+                        customer_email TEXT NOT NULL CHECK (length(customer_email) BETWEEN 3 AND 254),
+                        note TEXT CHECK (note IS NULL OR length(note) <= 500),
+                        status TEXT NOT NULL CHECK (status IN ('booked', 'cancelled')),
+                        cancel_token_hash TEXT NOT NULL,
+                        idempotency_key TEXT UNIQUE,
+                        request_fingerprint TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        cancelled_at INTEGER,
+                        CHECK (slot_end > slot_start),
+                        CHECK (occupied_start <= slot_start AND occupied_end >= slot_end)
+                    );
+                    CREATE INDEX appointments_booked_by_resource
+                        ON appointments (resource, occupied_start) WHERE status = 'booked';
+
+                    -- The no-overlap invariant, in the database: booked occupied intervals of one resource
+                    -- are disjoint, so only the booked row with the greatest occupied_start before the new
+                    -- end can overlap (one index probe, O(log n)).
+                    CREATE TRIGGER appointments_no_overlap_on_insert
+                    BEFORE INSERT ON appointments WHEN NEW.status = 'booked'
+                    BEGIN
+                        SELECT RAISE(ABORT, 'booking_overlap') WHERE EXISTS (
+                            SELECT 1 FROM (
+                                SELECT occupied_end FROM appointments
+                                WHERE resource = NEW.resource AND status = 'booked' AND occupied_start < NEW.occupied_end
+                                ORDER BY occupied_start DESC LIMIT 1
+                            ) WHERE occupied_end > NEW.occupied_start);
+                    END;
+                    CREATE TRIGGER appointments_no_overlap_on_update
+                    BEFORE UPDATE OF status, resource, occupied_start, occupied_end ON appointments
+                    WHEN NEW.status = 'booked'
+                    BEGIN
+                        SELECT RAISE(ABORT, 'booking_overlap') WHERE EXISTS (
+                            SELECT 1 FROM (
+                                SELECT occupied_end FROM appointments
+                                WHERE resource = NEW.resource AND status = 'booked' AND occupied_start < NEW.occupied_end
+                                    AND id <> NEW.id
+                                ORDER BY occupied_start DESC LIMIT 1
+                            ) WHERE occupied_end > NEW.occupied_start);
+                    END;
+
+                    CREATE TABLE notifications (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        appointment_id INTEGER NOT NULL REFERENCES appointments (id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL CHECK (kind IN ('booked', 'cancelled')),
+                        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+                        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                        next_attempt_at INTEGER NOT NULL,
+                        lease_owner TEXT,
+                        lease_expires_at INTEGER,
+                        error TEXT,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        sent_at INTEGER,
+                        UNIQUE (appointment_id, kind)
+                    );
+                    CREATE INDEX notifications_due ON notifications (next_attempt_at, id) WHERE status = 'pending';
+                    """)
+        }
+        migrator.registerMigration("v2-listing-index") { db in
+            // Listing is ordered by slot_start, then id: serve it from an index instead of a sort.
+            try db.execute(sql: "CREATE INDEX appointments_by_slot_start ON appointments (slot_start, id)")
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,66 @@
+import BookingDomain
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    static let appointmentColumns = """
+        id, resource, slot_start, slot_end, occupied_start, occupied_end, customer_name, customer_email, note,
+        status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, cancelled_at
+        """
+
+    static let notificationColumns = """
+        id, appointment_id, kind, status, attempts, next_attempt_at, lease_owner, lease_expires_at, error,
+        created_at, updated_at, sent_at
+        """
+
+    static func instant(_ row: Row, _ column: String) -> Date { Date(millisecondsSince1970: row[column]) }
+
+    static func optionalInstant(_ row: Row, _ column: String) -> Date? {
+        (row[column] as Int64?).map(Date.init(millisecondsSince1970:))
+    }
+
+    /// Rebuilds a record; a row the schema's checks admitted always decodes.
+    static func record(_ row: Row) throws(BookingError) -> AppointmentRecord {
+        guard let resource = ResourceID(rawValue: row["resource"]),
+            let status = Appointment.Status(rawValue: row["status"])
+        else { throw .storeUnavailable("an appointment row could not be read") }
+        let slot = try TimeSlot(start: instant(row, "slot_start"), end: instant(row, "slot_end"))
+        let occupied = try TimeSlot(start: instant(row, "occupied_start"), end: instant(row, "occupied_end"))
+        let appointment = Appointment(
+            id: row["id"], resource: resource, slot: slot, occupied: occupied, customerName: row["customer_name"],
+            customerEmail: row["customer_email"], note: row["note"], status: status,
+            createdAt: instant(row, "created_at"), updatedAt: instant(row, "updated_at"),
+            cancelledAt: optionalInstant(row, "cancelled_at"))
+        return AppointmentRecord(
+            appointment: appointment, cancelTokenHash: row["cancel_token_hash"], idempotencyKey: row["idempotency_key"],
+            requestFingerprint: row["request_fingerprint"])
+    }
+
+    static func notification(_ row: Row) throws(BookingError) -> BookingNotification {
+        guard let kind = BookingNotification.Kind(rawValue: row["kind"]),
+            let status = BookingNotification.Status(rawValue: row["status"])
+        else { throw .storeUnavailable("a notification row could not be read") }
+        return BookingNotification(
+            id: row["id"], appointmentID: row["appointment_id"], kind: kind, status: status, attempts: row["attempts"],
+            nextAttemptAt: instant(row, "next_attempt_at"), leaseOwner: row["lease_owner"],
+            leaseExpiresAt: optionalInstant(row, "lease_expires_at"), lastError: row["error"],
+            createdAt: instant(row, "created_at"), updatedAt: instant(row, "updated_at"),
+            sentAt: optionalInstant(row, "sent_at"))
+    }
+
+    static func fetchRecord(_ db: Database, id: Int64) throws -> AppointmentRecord? {
+        try Row.fetchOne(db, sql: "SELECT \(appointmentColumns) FROM appointments WHERE id = ?", arguments: [id]).map {
+            row in
+            try record(row)
+        }
+    }
+
+    static func enqueue(_ db: Database, _ kind: BookingNotification.Kind, appointmentID: Int64, now: Int64) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at)
+                VALUES (?, ?, 'pending', 0, ?, ?, ?)
+                """,
+            arguments: [appointmentID, kind.rawValue, now, now, now])
+    }
+}

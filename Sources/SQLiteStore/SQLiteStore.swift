@@ -1,0 +1,354 @@
+public import BookingDomain
+public import Foundation
+import GRDB
+
+/// A ``BookingDomain/BookingStore`` in one SQLite file, on GRDB: the embedded default.
+///
+/// ```swift
+/// let store = try SQLiteStore(location: .file("booking.sqlite"))
+/// let service = BookingService(store: store)
+/// ```
+///
+/// - The file is opened in WAL mode (readers never block the writer) with a busy timeout, foreign
+///   keys on, and `synchronous=FULL` by default: a booking reported as made survives a power cut,
+///   which is worth the extra fsync for appointments (choose `.normal` to trade that for speed).
+/// - Every write is a `BEGIN IMMEDIATE` transaction, and triggers refuse a booked row whose
+///   occupied interval overlaps another of its resource, so even two processes on one file
+///   cannot double-book.
+/// - Instants are stored as INTEGER milliseconds since 1970 (UTC).
+/// - Migrations are versioned (`grdb_migrations`) and run when the store opens.
+public final class SQLiteStore: BookingStore {
+    /// Where the database lives.
+    public enum Location: Hashable, Sendable {
+        /// A file, created when absent.
+        case file(String)
+        /// A private in-memory database, gone when the store is released.
+        case inMemory
+    }
+
+    /// How durable each commit is: SQLite's `synchronous` pragma in WAL mode.
+    public enum Durability: String, Hashable, Sendable {
+        /// fsync on every commit: nothing acknowledged is lost on power failure (the default).
+        case full = "FULL"
+        /// fsync at checkpoints: the last commits may be lost on power failure, never corrupted.
+        case normal = "NORMAL"
+    }
+
+    /// Tuning with sensible defaults.
+    public struct Configuration: Sendable {
+        /// How long a write waits for another process's lock before ``BookingDomain/BookingError/Code/storeUnavailable``.
+        public var busyTimeout: Duration
+        /// Commit durability.
+        public var durability: Durability
+        /// Concurrent reader connections (file databases).
+        public var maximumReaderCount: Int
+
+        /// Creates a configuration: 5 s busy timeout, full durability, 5 readers.
+        public init(busyTimeout: Duration = .seconds(5), durability: Durability = .full, maximumReaderCount: Int = 5) {
+            self.busyTimeout = busyTimeout
+            self.durability = durability
+            self.maximumReaderCount = maximumReaderCount
+        }
+    }
+
+    /// Where this store's database lives.
+    public let location: Location
+    private let writer: any DatabaseWriter
+    private let signal = OutboxSignal()
+
+    /// Opens (creating if needed) and migrates the database.
+    ///
+    /// Throws ``BookingDomain/BookingError/Code/storeUnavailable`` when the file cannot be opened or migrated.
+    public init(location: Location, configuration: Configuration = Configuration()) throws(BookingError) {
+        var config = GRDB.Configuration()
+        config.busyMode = .timeout(configuration.busyTimeout.seconds)
+        config.foreignKeysEnabled = true
+        config.maximumReaderCount = max(1, configuration.maximumReaderCount)
+        let synchronous = configuration.durability.rawValue
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+        self.location = location
+        do {
+            switch location {
+            case .file(let path):
+                writer = try DatabasePool(path: path, configuration: config)
+            case .inMemory:
+                writer = try DatabaseQueue(configuration: config)
+            }
+            try Self.migrator.migrate(writer)
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    /// Closes the database connections; the store must not be used afterwards.
+    public func close() throws(BookingError) {
+        do { try writer.close() } catch { throw Self.map(error) }
+    }
+
+    /// The names of the applied migrations, oldest first.
+    public func appliedMigrations() async throws(BookingError) -> [String] {
+        try await read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    // MARK: - BookingStore
+
+    /// Inserts the appointment and its `booked` notification in one immediate transaction.
+    public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        try new.validate()
+        do {
+            let outcome = try await insertRow(new)
+            if case .created = outcome { signal.signal() }
+            return outcome
+        } catch  where error.code == .slotUnavailable {
+            // Another process may have committed the same idempotency key between our check and insert.
+            if let key = new.idempotencyKey, let existing = try await record(idempotencyKey: key) {
+                return .existing(existing)
+            }
+            throw error
+        }
+    }
+
+    private func insertRow(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        try await write { db in
+            if let key = new.idempotencyKey,
+                let existing = try Row.fetchOne(
+                    db, sql: "SELECT \(Self.appointmentColumns) FROM appointments WHERE idempotency_key = ?",
+                    arguments: [key])
+            {
+                return .existing(try Self.record(existing))
+            }
+            let now = new.now.millisecondsSince1970
+            try db.execute(
+                sql: """
+                    INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                        customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
+                        created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    new.resource.rawValue, new.slot.start.millisecondsSince1970, new.slot.end.millisecondsSince1970,
+                    new.occupied.start.millisecondsSince1970, new.occupied.end.millisecondsSince1970, new.customerName,
+                    new.customerEmail, new.note, new.cancelTokenHash, new.idempotencyKey, new.requestFingerprint, now,
+                    now,
+                ])
+            let id = db.lastInsertedRowID
+            try Self.enqueue(db, .booked, appointmentID: id, now: now)
+            guard let record = try Self.fetchRecord(db, id: id) else { throw BookingError.storeUnavailable() }
+            return .created(record)
+        }
+    }
+
+    /// Cancels in one immediate transaction with the `cancelled` notification; idempotent.
+    public func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
+        let (appointment, changed): (Appointment?, Bool) = try await write { db in
+            guard let record = try Self.fetchRecord(db, id: id) else { return (nil, false) }
+            guard record.appointment.status == .booked else { return (record.appointment, false) }
+            let now = now.millisecondsSince1970
+            try db.execute(
+                sql: "UPDATE appointments SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ?",
+                arguments: [now, now, id])
+            try Self.enqueue(db, .cancelled, appointmentID: id, now: now)
+            return (try Self.fetchRecord(db, id: id)?.appointment, true)
+        }
+        if changed { signal.signal() }
+        return appointment
+    }
+
+    /// The appointment with that id.
+    public func record(id: Int64) async throws(BookingError) -> AppointmentRecord? {
+        try await read { db in try Self.fetchRecord(db, id: id) }
+    }
+
+    /// The appointment booked with that idempotency key.
+    public func record(idempotencyKey: String) async throws(BookingError) -> AppointmentRecord? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT \(Self.appointmentColumns) FROM appointments WHERE idempotency_key = ?",
+                arguments: [idempotencyKey]
+            ).map { row in try Self.record(row) }
+        }
+    }
+
+    /// Every appointment, ordered by slot start, then id.
+    public func appointments() async throws(BookingError) -> [Appointment] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.appointmentColumns) FROM appointments ORDER BY slot_start, id")
+                .map { row in try Self.record(row).appointment }
+        }
+    }
+
+    /// Booked occupied intervals overlapping `window`: one range scan on the booked-by-resource index.
+    public func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError)
+        -> [TimeSlot]
+    {
+        try await read { db in
+            let start = window.start.millisecondsSince1970
+            // The last interval starting before the window may reach into it; the rest start inside it.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT occupied_start, occupied_end FROM (
+                        SELECT occupied_start, occupied_end FROM appointments
+                        WHERE resource = ? AND status = 'booked' AND occupied_start < ?
+                        ORDER BY occupied_start DESC LIMIT 1)
+                    WHERE occupied_end > ?
+                    UNION ALL
+                    SELECT occupied_start, occupied_end FROM appointments
+                    WHERE resource = ? AND status = 'booked' AND occupied_start >= ? AND occupied_start < ?
+                    ORDER BY occupied_start
+                    """,
+                arguments: [
+                    resource.rawValue, start, start, resource.rawValue, start, window.end.millisecondsSince1970,
+                ])
+            return try rows.map { row in
+                try TimeSlot(start: Self.instant(row, "occupied_start"), end: Self.instant(row, "occupied_end"))
+            }
+        }
+    }
+
+    /// Leases due notifications in one immediate transaction, counting an attempt on each.
+    public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        try await write { db in
+            let now = claim.now.millisecondsSince1970
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE notifications
+                    SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?
+                    WHERE id IN (
+                        SELECT id FROM notifications
+                        WHERE status = 'pending' AND next_attempt_at <= ?
+                            AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                        ORDER BY next_attempt_at, id LIMIT ?)
+                    RETURNING \(Self.notificationColumns)
+                    """,
+                arguments: [
+                    claim.owner, claim.leaseExpiresAt.millisecondsSince1970, now, now, now, max(0, claim.limit),
+                ]
+            ).map { row in try Self.notification(row) }.sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+        }
+    }
+
+    /// Records an outcome only while `owner` holds the lease of a pending notification.
+    public func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError)
+        -> Bool
+    {
+        let (assignments, arguments): (String, StatementArguments) =
+            switch outcome {
+            case .sent(let at):
+                ("status = 'sent', sent_at = ?, updated_at = ?", [at.millisecondsSince1970, at.millisecondsSince1970])
+            case .retry(let error, let next, let now):
+                (
+                    "error = ?, next_attempt_at = ?, updated_at = ?",
+                    [error, next.millisecondsSince1970, now.millisecondsSince1970]
+                )
+            case .failed(let error, let now):
+                ("status = 'failed', error = ?, updated_at = ?", [error, now.millisecondsSince1970])
+            case .released(let now):
+                ("attempts = max(attempts - 1, 0), updated_at = ?", [now.millisecondsSince1970])
+            }
+        return try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE notifications SET \(assignments), lease_owner = NULL, lease_expires_at = NULL
+                    WHERE id = ? AND lease_owner = ? AND status = 'pending'
+                    """,
+                arguments: arguments + [id, owner])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Moves a failed notification back to pending, due now, with its attempts reset.
+    public func retryFailedNotification(id: Int64, now: Date) async throws(BookingError) -> BookingNotification? {
+        let notification = try await write { db in
+            let now = now.millisecondsSince1970
+            try db.execute(
+                sql: """
+                    UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?,
+                        lease_owner = NULL, lease_expires_at = NULL
+                    WHERE id = ? AND status = 'failed'
+                    """,
+                arguments: [now, now, id])
+            return try Row.fetchOne(
+                db, sql: "SELECT \(Self.notificationColumns) FROM notifications WHERE id = ?", arguments: [id]
+            )
+            .map { row in try Self.notification(row) }
+        }
+        if notification?.status == .pending { signal.signal() }
+        return notification
+    }
+
+    /// Notifications ordered by id.
+    public func notifications(appointmentID: Int64?) async throws(BookingError) -> [BookingNotification] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT \(Self.notificationColumns) FROM notifications WHERE ? IS NULL OR appointment_id = ? ORDER BY id",
+                arguments: [appointmentID, appointmentID]
+            ).map { row in try Self.notification(row) }
+        }
+    }
+
+    /// Runs `SELECT 1`.
+    public func checkHealth() async throws(BookingError) {
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// Wakes dispatchers in this process when a notification is enqueued or retried.
+    public func outboxWakeUps() -> AsyncStream<Void> { signal.stream() }
+
+    // MARK: - Access
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BookingError) -> T
+    {
+        do {
+            return try await writer.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                guard let result else { throw BookingError.storeUnavailable() }
+                return result
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BookingError) -> T {
+        do { return try await writer.read(body) } catch { throw Self.map(error) }
+    }
+
+    /// Maps SQLite's errors to ``BookingDomain/BookingError``: the overlap trigger and unique keys to
+    /// `slotUnavailable`, check constraints to `invalidInput`, everything else to `storeUnavailable`
+    /// (with no SQL in the message).
+    static func map(_ error: any Error) -> BookingError {
+        if let error = error as? BookingError { return error }
+        guard let database = error as? DatabaseError else { return .storeUnavailable() }
+        switch database.extendedResultCode {
+        case .SQLITE_CONSTRAINT_TRIGGER where database.message == "booking_overlap":
+            return .slotUnavailable
+        case .SQLITE_CONSTRAINT_UNIQUE, .SQLITE_CONSTRAINT_PRIMARYKEY:
+            return .slotUnavailable
+        case .SQLITE_CONSTRAINT_CHECK, .SQLITE_CONSTRAINT_NOTNULL:
+            return .invalidInput(field: "appointment", "violates a rule of the schema")
+        default:
+            if database.message == "booking_overlap" { return .slotUnavailable }
+            switch database.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED: return .storeUnavailable("the database is busy")
+            case .SQLITE_FULL: return .storeUnavailable("the disk is full")
+            default: return .storeUnavailable("SQLite error \(database.resultCode.rawValue)")
+            }
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    fileprivate var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,75 @@
+import BookingDomain
+import Foundation
+import InMemoryStore
+import Synchronization
+
+/// Forwards to an in-memory store; each broken store overrides one operation.
+protocol ForwardingStore: BookingStore {
+    var inner: InMemoryStore { get }
+}
+
+extension ForwardingStore {
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        try await inner.insert(appointment)
+    }
+    func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
+        await inner.cancel(id: id, now: now)
+    }
+    func record(id: Int64) async throws(BookingError) -> AppointmentRecord? { await inner.record(id: id) }
+    func record(idempotencyKey: String) async throws(BookingError) -> AppointmentRecord? {
+        await inner.record(idempotencyKey: idempotencyKey)
+    }
+    func appointments() async throws(BookingError) -> [Appointment] { await inner.appointments() }
+    func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError) -> [TimeSlot] {
+        await inner.bookedIntervals(resource: resource, overlapping: window)
+    }
+    func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        await inner.claimNotifications(claim)
+    }
+    func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
+        await inner.finish(notification: id, owner: owner, outcome: outcome)
+    }
+    func retryFailedNotification(id: Int64, now: Date) async throws(BookingError) -> BookingNotification? {
+        await inner.retryFailedNotification(id: id, now: now)
+    }
+    func notifications(appointmentID: Int64?) async throws(BookingError) -> [BookingNotification] {
+        await inner.notifications(appointmentID: appointmentID)
+    }
+    func checkHealth() async throws(BookingError) {}
+}
+
+/// Forgets the overlap check: books every insert under a resource of its own.
+final class OverlapBlindStore: ForwardingStore {
+    let inner = InMemoryStore()
+    private let counter = Atomic<Int>(0)
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        var disguised = appointment
+        disguised.resource = try ResourceID.parse("blind-\(counter.add(1, ordering: .relaxed).newValue)")
+        return try await inner.insert(disguised)
+    }
+}
+
+/// Ignores leases: what it claims stays claimable by others.
+struct LeaseIgnoringStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        let claimed = await inner.claimNotifications(claim)
+        for notification in claimed {
+            _ = await inner.finish(
+                notification: notification.id, owner: claim.owner, outcome: .released(now: claim.now))
+        }
+        return claimed
+    }
+}
+
+/// Lets any worker finish any notification, whoever holds the lease.
+struct UnguardedFinishStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
+        let holder = await inner.notifications(appointmentID: nil).first { $0.id == id }?.leaseOwner
+        return await inner.finish(notification: id, owner: holder ?? owner, outcome: outcome)
+    }
+}

@@ -1,0 +1,167 @@
+import BookingDomain
+import Foundation
+import GRDB
+import SQLiteStore
+import Testing
+
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    let now = Date(millisecondsSince1970: 1_803_801_600_000)
+
+    func draft(at minutes: Int, key: String? = nil) throws -> NewAppointment {
+        let start = now.addingTimeInterval(Double(minutes) * 60)
+        let slot = try TimeSlot(start: start, end: start.addingTimeInterval(1800))
+        return NewAppointment(
+            resource: .default, slot: slot, occupied: slot, customerName: "Ada", customerEmail: "ada@example.com",
+            note: nil,
+            cancelTokenHash: String(repeating: "c", count: 64), idempotencyKey: key, requestFingerprint: "f", now: now)
+    }
+
+    @Test("two independent pools on one file booking one slot concurrently: exactly one wins")
+    func twoPoolsOneFile() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("shared.sqlite")
+        let first = try SQLiteStore(location: .file(path))
+        let second = try SQLiteStore(location: .file(path))
+        let new = try draft(at: 60)
+        let results = await withTaskGroup(of: BookingError.Code?.self) { group in
+            for index in 0..<100 {
+                let store = index.isMultiple(of: 2) ? first : second
+                group.addTask {
+                    do {
+                        _ = try await store.insert(new)
+                        return nil
+                    } catch let error as BookingError {
+                        return error.code
+                    } catch {
+                        return .storeUnavailable
+                    }
+                }
+            }
+            return await group.reduce(into: [BookingError.Code?]()) { $0.append($1) }
+        }
+        #expect(results.filter { $0 == nil }.count == 1)
+        #expect(results.compactMap { $0 }.allSatisfy { $0 == .slotUnavailable })
+        #expect(try await first.appointments().count == 1)
+        #expect(try await second.notifications(appointmentID: nil).count == 1)
+    }
+
+    @Test("two pools racing with one idempotency key create one appointment")
+    func twoPoolsOneKey() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("shared.sqlite")
+        let stores = [try SQLiteStore(location: .file(path)), try SQLiteStore(location: .file(path))]
+        let new = try draft(at: 60, key: "same-key")
+        let ids = await withTaskGroup(of: Int64?.self) { group in
+            for index in 0..<50 {
+                group.addTask { try? await stores[index % 2].insert(new).record.appointment.id }
+            }
+            return await group.reduce(into: [Int64?]()) { $0.append($1) }
+        }
+        #expect(ids.allSatisfy { $0 != nil })
+        #expect(Set(ids).count == 1)
+    }
+
+    @Test("a database made by schema v1 upgrades without loss")
+    func upgradeFromV1() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("old.sqlite")
+        let fixture = try #require(
+            Bundle.module.url(forResource: "schema-v1", withExtension: "sql", subdirectory: "Fixtures"))
+        let queue = try DatabaseQueue(path: path)
+        let script = try String(contentsOf: fixture, encoding: .utf8)
+        try await queue.writeWithoutTransaction { db in try db.execute(sql: script) }
+        try queue.close()
+
+        let store = try SQLiteStore(location: .file(path))
+        #expect(try await store.appliedMigrations() == ["v1-appointments-and-notifications", "v2-listing-index"])
+        let appointments = try await store.appointments()
+        #expect(appointments.map(\.customerName) == ["Ada Lovelace", "Grace Hopper"])
+        #expect(appointments.map(\.status) == [.booked, .cancelled])
+        #expect(appointments[1].createdAt.millisecondsSince1970 == 1_803_801_600_123)
+        #expect(try await store.record(idempotencyKey: "fixture-key")?.appointment.id == 1)
+        let notifications = try await store.notifications(appointmentID: nil)
+        #expect(notifications.map(\.status) == [.sent, .sent, .failed])
+        #expect(notifications.last?.lastError == "HTTP 410")
+        // The upgraded database keeps enforcing the rules and keeps counting ids.
+        let taken = try draft(at: 60)
+        let error = await #expect(throws: BookingError.self) { try await store.insert(taken) }
+        #expect(error?.code == .slotUnavailable)
+        let fresh = try await store.insert(try draft(at: 240))
+        #expect(fresh.record.appointment.id == 3)
+        // Opening again applies nothing new.
+        let reopened = try SQLiteStore(location: .file(path))
+        #expect(try await reopened.appliedMigrations().count == 2)
+    }
+
+    @Test("opening from many stores at once migrates once")
+    func concurrentMigrations() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("fresh.sqlite")
+        let opened = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 { group.addTask { (try? SQLiteStore(location: .file(path))) != nil } }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(opened == Array(repeating: true, count: 8))
+        #expect(try await SQLiteStore(location: .file(path)).appliedMigrations().count == 2)
+    }
+
+    @Test("the database itself refuses an overlapping booked row, whoever writes it")
+    func triggerRefusesOverlap() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("raw.sqlite")
+        let store = try SQLiteStore(location: .file(path))
+        _ = try await store.insert(try draft(at: 60))
+        let queue = try DatabaseQueue(path: path)
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                            customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at)
+                        VALUES ('default', 1803805500000, 1803807300000, 1803805500000, 1803807300000, 'Eve', 'eve@example.com',
+                            'booked', 'x', 'y', 0, 0)
+                        """)
+            }
+        }
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in
+                try db.execute(
+                    sql:
+                        "INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name, customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at) VALUES ('default', 10, 5, 10, 5, 'Eve', 'eve@example.com', 'booked', 'x', 'y', 0, 0)"
+                )
+            }
+        }
+        #expect(try await store.appointments().count == 1)
+    }
+
+    @Test("bad input at the store boundary is refused with a clear error and writes nothing")
+    func badInput() async throws {
+        let store = try SQLiteStore(location: .inMemory)
+        var outside = try draft(at: 60)
+        outside.occupied = try TimeSlot(start: outside.slot.start.addingTimeInterval(60), end: outside.slot.end)
+        let error = await #expect(throws: BookingError.self) { try await store.insert(outside) }
+        #expect(error?.code == .invalidInput)
+        #expect(error?.fieldErrors["occupied"] != nil)
+        var longName = try draft(at: 120)
+        longName.customerName = String(repeating: "x", count: 201)
+        let schemaError = await #expect(throws: BookingError.self) { try await store.insert(longName) }
+        #expect(schemaError?.code == .invalidInput)
+        #expect(schemaError?.description.contains("INSERT") == false)
+        #expect(try await store.appointments().isEmpty)
+        #expect(try await store.notifications(appointmentID: nil).isEmpty)
+    }
+
+    @Test("a directory that cannot hold the file is a store-unavailable error, not a crash")
+    func unopenable() {
+        let error = #expect(throws: BookingError.self) {
+            try SQLiteStore(location: .file("/proc/no-such-dir/booking.sqlite"))
+        }
+        #expect(error?.code == .storeUnavailable)
+    }
+}
