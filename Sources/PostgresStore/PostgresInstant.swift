@@ -1,0 +1,40 @@
+import BookingDomain
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// An instant bound to and read from `TIMESTAMPTZ` as whole milliseconds, exactly.
+///
+/// PostgresNIO's own `Date` coding goes through floating-point microseconds and can land one
+/// microsecond off; this type writes `milliseconds * 1000` microseconds and reads them back rounded,
+/// so every instant round-trips exactly at millisecond precision.
+struct PostgresInstant: PostgresNonThrowingEncodable, PostgresDecodable, Sendable {
+    /// Milliseconds between 1970-01-01 and 2000-01-01, PostgreSQL's epoch.
+    private static let postgresEpochOffset: Int64 = 946_684_800_000
+
+    let millisecondsSince1970: Int64
+
+    init(_ date: Date) { millisecondsSince1970 = date.millisecondsSince1970 }
+
+    var date: Date { Date(millisecondsSince1970: millisecondsSince1970) }
+
+    static var psqlType: PostgresDataType { .timestamptz }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
+    ) {
+        byteBuffer.writeInteger((millisecondsSince1970 - Self.postgresEpochOffset) * 1000)
+    }
+
+    init<JSONDecoder: PostgresJSONDecoder>(
+        from buffer: inout ByteBuffer, type: PostgresDataType, format: PostgresFormat,
+        context: PostgresDecodingContext<JSONDecoder>
+    ) throws {
+        guard type == .timestamptz || type == .timestamp, format == .binary, buffer.readableBytes == 8,
+            let microseconds = buffer.readInteger(as: Int64.self)
+        else { throw PostgresDecodingError.Code.typeMismatch }
+        let milliseconds = (Double(microseconds) / 1000).rounded()
+        millisecondsSince1970 = Int64(milliseconds) + Self.postgresEpochOffset
+    }
+}

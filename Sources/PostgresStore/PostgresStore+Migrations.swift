@@ -1,0 +1,115 @@
+import BookingDomain
+import Logging
+import PostgresNIO
+
+extension PostgresStore {
+    /// One versioned schema change.
+    struct Migration: Sendable {
+        let version: Int
+        let name: String
+        let statements: [PostgresQuery]
+    }
+
+    /// The advisory lock key that serializes migrations across processes ("booking" in ASCII).
+    static let migrationLockKey: Int64 = 0x626F_6F6B_696E_67
+
+    /// The schema, oldest first. Instants are `TIMESTAMPTZ`; the exclusion constraint keeps booked
+    /// occupied intervals of one resource disjoint, whatever process writes.
+    static let migrations: [Migration] = [
+        Migration(
+            version: 1, name: "appointments and notifications",
+            statements: [
+                "CREATE EXTENSION IF NOT EXISTS btree_gist",
+                """
+                CREATE TABLE appointments (
+                    id BIGSERIAL PRIMARY KEY,
+                    resource TEXT NOT NULL,
+                    slot_start TIMESTAMPTZ NOT NULL,
+                    slot_end TIMESTAMPTZ NOT NULL,
+                    occupied_start TIMESTAMPTZ NOT NULL,
+                    occupied_end TIMESTAMPTZ NOT NULL,
+                    customer_name TEXT NOT NULL CHECK (char_length(customer_name) BETWEEN 1 AND 200),
+                    customer_email TEXT NOT NULL CHECK (char_length(customer_email) BETWEEN 3 AND 254),
+                    note TEXT CHECK (note IS NULL OR char_length(note) <= 500),
+                    status TEXT NOT NULL CHECK (status IN ('booked', 'cancelled')),
+                    cancel_token_hash TEXT NOT NULL,
+                    idempotency_key TEXT UNIQUE,
+                    request_fingerprint TEXT NOT NULL,
+                    created_at TIMESTAMPTZ NOT NULL,
+                    updated_at TIMESTAMPTZ NOT NULL,
+                    cancelled_at TIMESTAMPTZ,
+                    CHECK (slot_end > slot_start),
+                    CHECK (occupied_start <= slot_start AND occupied_end >= slot_end),
+                    CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
+                        resource WITH =, tstzrange(occupied_start, occupied_end, '[)') WITH &&
+                    ) WHERE (status = 'booked')
+                )
+                """,
+                "CREATE INDEX appointments_by_slot_start ON appointments (slot_start, id)",
+                """
+                CREATE TABLE notifications (
+                    id BIGSERIAL PRIMARY KEY,
+                    appointment_id BIGINT NOT NULL REFERENCES appointments (id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL CHECK (kind IN ('booked', 'cancelled')),
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    next_attempt_at TIMESTAMPTZ NOT NULL,
+                    lease_owner TEXT,
+                    lease_expires_at TIMESTAMPTZ,
+                    error TEXT,
+                    created_at TIMESTAMPTZ NOT NULL,
+                    updated_at TIMESTAMPTZ NOT NULL,
+                    sent_at TIMESTAMPTZ,
+                    UNIQUE (appointment_id, kind)
+                )
+                """,
+                "CREATE INDEX notifications_due ON notifications (next_attempt_at, id) WHERE status = 'pending'",
+            ])
+    ]
+
+    /// Applies the missing migrations in one transaction under an advisory lock, so two processes
+    /// starting at once take turns and the second finds nothing to do. Returns the versions applied now.
+    @discardableResult
+    public func migrate() async throws(BookingError) -> [Int] {
+        try await perform { [logger] client in
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS booking_schema_migrations (
+                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                    """, logger: logger)
+                var applied: Set<Int> = []
+                for try await version in try await connection.query(
+                    "SELECT version FROM booking_schema_migrations", logger: logger
+                )
+                .decode(Int.self) {
+                    applied.insert(version)
+                }
+                var appliedNow: [Int] = []
+                for migration in Self.migrations where !applied.contains(migration.version) {
+                    for statement in migration.statements { try await connection.query(statement, logger: logger) }
+                    try await connection.query(
+                        "INSERT INTO booking_schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                        logger: logger)
+                    appliedNow.append(migration.version)
+                }
+                return appliedNow
+            }
+        }
+    }
+
+    /// The versions recorded in `booking_schema_migrations`, ascending.
+    public func appliedMigrations() async throws(BookingError) -> [Int] {
+        try await perform { [logger] client in
+            var versions: [Int] = []
+            for try await version in try await client.query(
+                "SELECT version FROM booking_schema_migrations ORDER BY version", logger: logger
+            )
+            .decode(Int.self) {
+                versions.append(version)
+            }
+            return versions
+        }
+    }
+}

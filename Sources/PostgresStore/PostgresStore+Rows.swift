@@ -1,0 +1,66 @@
+import BookingDomain
+import Foundation
+import PostgresNIO
+
+extension PostgresStore {
+    static let appointmentColumns = """
+        id, resource, slot_start, slot_end, occupied_start, occupied_end, customer_name, customer_email, note,
+        status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, cancelled_at
+        """
+
+    static let notificationColumns = """
+        id, appointment_id, kind, status, attempts, next_attempt_at, lease_owner, lease_expires_at, error,
+        created_at, updated_at, sent_at
+        """
+
+    static func record(_ row: PostgresRow) throws -> AppointmentRecord {
+        let cells = row.makeRandomAccess()
+        func instant(_ name: String) throws -> Date { try cells[name].decode(PostgresInstant.self).date }
+        guard let resource = ResourceID(rawValue: try cells["resource"].decode(String.self)),
+            let status = Appointment.Status(rawValue: try cells["status"].decode(String.self))
+        else { throw BookingError.storeUnavailable("an appointment row could not be read") }
+        let appointment = Appointment(
+            id: try cells["id"].decode(Int64.self), resource: resource,
+            slot: try TimeSlot(start: instant("slot_start"), end: instant("slot_end")),
+            occupied: try TimeSlot(start: instant("occupied_start"), end: instant("occupied_end")),
+            customerName: try cells["customer_name"].decode(String.self),
+            customerEmail: try cells["customer_email"].decode(String.self),
+            note: try cells["note"].decode(String?.self),
+            status: status, createdAt: try instant("created_at"), updatedAt: try instant("updated_at"),
+            cancelledAt: try cells["cancelled_at"].decode(PostgresInstant?.self)?.date)
+        return AppointmentRecord(
+            appointment: appointment, cancelTokenHash: try cells["cancel_token_hash"].decode(String.self),
+            idempotencyKey: try cells["idempotency_key"].decode(String?.self),
+            requestFingerprint: try cells["request_fingerprint"].decode(String.self))
+    }
+
+    static func notification(_ row: PostgresRow) throws -> BookingNotification {
+        let cells = row.makeRandomAccess()
+        guard let kind = BookingNotification.Kind(rawValue: try cells["kind"].decode(String.self)),
+            let status = BookingNotification.Status(rawValue: try cells["status"].decode(String.self))
+        else { throw BookingError.storeUnavailable("a notification row could not be read") }
+        return BookingNotification(
+            id: try cells["id"].decode(Int64.self), appointmentID: try cells["appointment_id"].decode(Int64.self),
+            kind: kind,
+            status: status, attempts: try cells["attempts"].decode(Int.self),
+            nextAttemptAt: try cells["next_attempt_at"].decode(PostgresInstant.self).date,
+            leaseOwner: try cells["lease_owner"].decode(String?.self),
+            leaseExpiresAt: try cells["lease_expires_at"].decode(PostgresInstant?.self)?.date,
+            lastError: try cells["error"].decode(String?.self),
+            createdAt: try cells["created_at"].decode(PostgresInstant.self).date,
+            updatedAt: try cells["updated_at"].decode(PostgresInstant.self).date,
+            sentAt: try cells["sent_at"].decode(PostgresInstant?.self)?.date)
+    }
+
+    static func records(_ rows: PostgresRowSequence) async throws -> [AppointmentRecord] {
+        var result: [AppointmentRecord] = []
+        for try await row in rows { result.append(try record(row)) }
+        return result
+    }
+
+    static func notifications(_ rows: PostgresRowSequence) async throws -> [BookingNotification] {
+        var result: [BookingNotification] = []
+        for try await row in rows { result.append(try notification(row)) }
+        return result
+    }
+}

@@ -1,0 +1,190 @@
+import BookingDomain
+import Foundation
+import Logging
+import PostgresNIO
+import PostgresStore
+import Testing
+
+@Suite("PostgreSQL store")
+struct PostgresStoreTests {
+    let now = Date(millisecondsSince1970: 1_803_801_600_000)
+
+    func draft(at minutes: Int, resource: ResourceID = .default) throws -> NewAppointment {
+        let start = now.addingTimeInterval(Double(minutes) * 60)
+        let slot = try TimeSlot(start: start, end: start.addingTimeInterval(1800))
+        return NewAppointment(
+            resource: resource, slot: slot, occupied: slot, customerName: "Ada", customerEmail: "ada@example.com",
+            note: nil,
+            cancelTokenHash: String(repeating: "c", count: 64), idempotencyKey: nil, requestFingerprint: "f", now: now)
+    }
+
+    @Test("two independent clients booking one slot concurrently: exactly one wins")
+    func twoClientsOneSlot() async throws {
+        let configuration = try await PostgresTestDatabase.create()
+        let first = try await RunningStore(configuration)
+        let second = try await RunningStore(configuration)
+        defer {
+            Task {
+                await first.stop()
+                await second.stop()
+                await PostgresTestDatabase.drop(configuration)
+            }
+        }
+        let new = try draft(at: 60)
+        let codes = await withTaskGroup(of: BookingError.Code?.self) { group in
+            for index in 0..<200 {
+                let store = index.isMultiple(of: 2) ? first.store : second.store
+                group.addTask {
+                    do {
+                        _ = try await store.insert(new)
+                        return nil
+                    } catch let error as BookingError {
+                        return error.code
+                    } catch {
+                        return .storeUnavailable
+                    }
+                }
+            }
+            return await group.reduce(into: [BookingError.Code?]()) { $0.append($1) }
+        }
+        #expect(codes.filter { $0 == nil }.count == 1)
+        #expect(codes.compactMap { $0 }.allSatisfy { $0 == .slotUnavailable })
+        #expect(try await second.store.appointments().count == 1)
+    }
+
+    @Test("two dispatchers on two clients claiming concurrently never share a notification")
+    func twoClientsClaim() async throws {
+        let configuration = try await PostgresTestDatabase.create()
+        let first = try await RunningStore(configuration)
+        let second = try await RunningStore(configuration)
+        defer {
+            Task {
+                await first.stop()
+                await second.stop()
+                await PostgresTestDatabase.drop(configuration)
+            }
+        }
+        for index in 0..<100 { _ = try await first.store.insert(try draft(at: 30 * index)) }
+        let now = self.now
+        let claimed = await withTaskGroup(of: [Int64].self) { group in
+            for worker in 0..<10 {
+                let store = worker.isMultiple(of: 2) ? first.store : second.store
+                group.addTask {
+                    var mine: [Int64] = []
+                    while let batch = try? await store.claimNotifications(
+                        NotificationClaim(
+                            owner: "w\(worker)", limit: 3, now: now, leaseExpiresAt: now.addingTimeInterval(60))),
+                        !batch.isEmpty
+                    {
+                        mine += batch.map(\.id)
+                    }
+                    return mine
+                }
+            }
+            return await group.reduce(into: [Int64]()) { $0 += $1 }
+        }
+        #expect(claimed.count == 100)
+        #expect(Set(claimed).count == 100)
+    }
+
+    @Test("migrations run twice and concurrently from two clients: one schema, no error")
+    func concurrentMigrations() async throws {
+        let configuration = try await PostgresTestDatabase.create()
+        let first = try await RunningStore(configuration, migrate: false)
+        let second = try await RunningStore(configuration, migrate: false)
+        defer {
+            Task {
+                await first.stop()
+                await second.stop()
+                await PostgresTestDatabase.drop(configuration)
+            }
+        }
+        async let a = first.store.migrate()
+        async let b = second.store.migrate()
+        let applied = try await [a, b]
+        #expect(applied.sorted { $0.count < $1.count } == [[], [1]])
+        #expect(try await first.store.migrate() == [])
+        #expect(try await second.store.appliedMigrations() == [1])
+        _ = try await first.store.insert(try draft(at: 60))
+        #expect(try await second.store.appointments().count == 1)
+    }
+
+    @Test("the server stopped mid-test: operations fail with storeUnavailable, then work again")
+    func serverRestart() async throws {
+        let cluster = try ThrowawayCluster()
+        defer { cluster.destroy() }
+        var configuration = try PostgresStore.Configuration(url: cluster.url + "?sslmode=disable")
+        configuration.operationTimeout = .seconds(3)
+        configuration.connectTimeout = .seconds(1)
+        let running = try await RunningStore(configuration)
+        defer { Task { await running.stop() } }
+        let booked = try await running.store.insert(try draft(at: 60))
+
+        try cluster.stop()
+        let started = ContinuousClock.now
+        let down = await #expect(throws: BookingError.self) { try await running.store.appointments() }
+        #expect(down?.code == .storeUnavailable)
+        #expect(ContinuousClock.now - started < .seconds(10))
+        let health = await #expect(throws: BookingError.self) { try await running.store.checkHealth() }
+        #expect(health?.code == .storeUnavailable)
+        #expect(health?.description.contains("SELECT") == false)
+
+        try cluster.start()
+        var recovered: [Appointment] = []
+        for _ in 0..<30 where recovered.isEmpty {
+            recovered = (try? await running.store.appointments()) ?? []
+            if recovered.isEmpty { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(recovered.map(\.id) == [booked.record.appointment.id])
+        _ = try await running.store.insert(try draft(at: 120))
+        #expect(try await running.store.appointments().count == 2)
+    }
+
+    @Test("NOTIFY wakes a listening dispatcher when a booking is made")
+    func notifyWakesListeners() async throws {
+        let configuration = try await PostgresTestDatabase.create()
+        let running = try await RunningStore(configuration)
+        defer {
+            Task {
+                await running.stop()
+                await PostgresTestDatabase.drop(configuration)
+            }
+        }
+        let wakeUps = running.store.outboxWakeUps()
+        try await Task.sleep(for: .milliseconds(500))  // let the listener connect
+        let store = running.store
+        let new = try draft(at: 60)
+        let woke = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in wakeUps { return true }
+                return false
+            }
+            group.addTask {
+                _ = try? await store.insert(new)
+                try? await Task.sleep(for: .seconds(10))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(woke)
+    }
+
+    @Test("postgres URLs parse into a configuration; bad ones are refused with the setting named")
+    func urls() throws {
+        let configuration = try PostgresStore.Configuration(
+            url: "postgres://booking:s%40cret@db.example:6543/bookings?sslmode=require")
+        #expect(configuration.host == "db.example")
+        #expect(configuration.port == 6543)
+        #expect(configuration.username == "booking")
+        #expect(configuration.password == "s@cret")
+        #expect(configuration.database == "bookings")
+        #expect(configuration.tls == .require)
+        #expect(try PostgresStore.Configuration(url: "postgresql://ann@localhost").database == "ann")
+        for bad in ["mysql://x@y/z", "postgres://", "postgres://u@h/db?sslmode=maybe", "not a url"] {
+            let error = #expect(throws: BookingError.self) { try PostgresStore.Configuration(url: bad) }
+            #expect(error?.fieldErrors["store"] != nil)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import BookingDomain
+import Foundation
+import Logging
+import PostgresNIO
+import PostgresStore
+
+/// Fresh databases on the server named by `BOOKING_POSTGRES_URL` (set by `scripts/with-postgres`).
+///
+/// There is no skipping: without a server every PostgreSQL test fails and says how to get one.
+enum PostgresTestDatabase {
+    struct Unavailable: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static let logger = Logger(label: "postgres-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    static func serverConfiguration() throws -> PostgresStore.Configuration {
+        guard let url = ProcessInfo.processInfo.environment["BOOKING_POSTGRES_URL"], !url.isEmpty else {
+            throw Unavailable(
+                description:
+                    "BOOKING_POSTGRES_URL is not set: run the tests with scripts/test or scripts/with-postgres swift test"
+            )
+        }
+        var configuration = try PostgresStore.Configuration(url: url)
+        configuration.tls = .disable
+        return configuration
+    }
+
+    /// A client to the server's default database, for creating and dropping test databases.
+    static let admin: Result<PostgresClient, any Error> = Result {
+        let client = PostgresClient(
+            configuration: try serverConfiguration().clientConfiguration(poolSize: 4), backgroundLogger: logger)
+        Task { await client.run() }
+        return client
+    }
+
+    /// Creates an empty database and returns the configuration that reaches it.
+    static func create(poolSize: Int = 8) async throws -> PostgresStore.Configuration {
+        let admin = try admin.get()
+        let name = "booking_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        var configuration = try serverConfiguration()
+        configuration.database = name
+        configuration.poolSize = poolSize
+        return configuration
+    }
+
+    /// Drops a database made by ``create(poolSize:)``, disconnecting whoever still uses it.
+    static func drop(_ configuration: PostgresStore.Configuration) async {
+        guard configuration.database.hasPrefix("booking_test_"), let admin = try? admin.get() else { return }
+        _ = try? await admin.query(
+            PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(configuration.database) WITH (FORCE)"), logger: logger)
+    }
+}
+
+/// A store whose client runs until ``stop()``.
+final class RunningStore: Sendable {
+    let store: PostgresStore
+    private let runner: Task<Void, Never>
+
+    init(_ configuration: PostgresStore.Configuration, migrate: Bool = true) async throws {
+        store = PostgresStore(configuration: configuration, logger: PostgresTestDatabase.logger)
+        runner = Task { [client = store.client] in await client.run() }
+        if migrate { try await store.migrate() }
+    }
+
+    func stop() async {
+        runner.cancel()
+        await runner.value
+    }
+}
+
+extension PostgresStore.Configuration {
+    func clientConfiguration(poolSize: Int) -> PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        configuration.options.maximumConnections = poolSize
+        return configuration
+    }
+}
