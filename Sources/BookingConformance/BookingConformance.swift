@@ -45,7 +45,7 @@ public struct BookingConformance: Sendable {
     ///   - start: the instant the checks' clocks start at; 2027-03-01T08:00:00Z by default.
     ///   - makeStore: makes a fresh, empty store for each check.
     public init(
-        capabilities: Capabilities = [], start: Date = Date(millisecondsSince1970: 1_803_801_600_000),
+        capabilities: Capabilities = [], start: Date = Date(millisecondsSince1970: 1_803_888_000_000),
         makeStore: @escaping @Sendable () async throws -> StoreUnderTest
     ) {
         self.capabilities = capabilities

@@ -12,3 +12,10 @@ extension Date {
     /// This instant rounded to the nearest millisecond.
     public var roundedToMilliseconds: Date { Date(millisecondsSince1970: millisecondsSince1970) }
 }
+
+extension Date {
+    /// ISO 8601 in UTC with milliseconds, as the API and webhooks write instants: `2027-03-01T09:00:00.000Z`.
+    public var iso8601WithMilliseconds: String {
+        formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

@@ -1,0 +1,122 @@
+import BookingDomain
+import Foundation
+
+/// The seed's appointment shape (snake_case), plus `resource`, `cancelled_at` and, once, `cancel_token`.
+struct AppointmentJSON: Encodable {
+    let id: Int64
+    let slotStart: String
+    let slotEnd: String
+    let customerName: String
+    let customerEmail: String
+    let note: String?
+    let status: String
+    let createdAt: String
+    let updatedAt: String
+    let resource: String
+    let cancelledAt: String?
+    let cancelToken: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, note, status, resource
+        case slotStart = "slot_start"
+        case slotEnd = "slot_end"
+        case customerName = "customer_name"
+        case customerEmail = "customer_email"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case cancelledAt = "cancelled_at"
+        case cancelToken = "cancel_token"
+    }
+
+    init(_ appointment: Appointment, cancelToken: String? = nil) {
+        id = appointment.id
+        slotStart = appointment.slot.start.iso8601WithMilliseconds
+        slotEnd = appointment.slot.end.iso8601WithMilliseconds
+        customerName = appointment.customerName
+        customerEmail = appointment.customerEmail
+        note = appointment.note
+        status = appointment.status.rawValue
+        createdAt = appointment.createdAt.iso8601WithMilliseconds
+        updatedAt = appointment.updatedAt.iso8601WithMilliseconds
+        resource = appointment.resource.rawValue
+        cancelledAt = appointment.cancelledAt?.iso8601WithMilliseconds
+        self.cancelToken = cancelToken
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(slotStart, forKey: .slotStart)
+        try container.encode(slotEnd, forKey: .slotEnd)
+        try container.encode(customerName, forKey: .customerName)
+        try container.encode(customerEmail, forKey: .customerEmail)
+        try container.encode(note, forKey: .note)
+        try container.encode(status, forKey: .status)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(resource, forKey: .resource)
+        try container.encode(cancelledAt, forKey: .cancelledAt)
+        try container.encodeIfPresent(cancelToken, forKey: .cancelToken)
+    }
+}
+
+/// A free slot: `{"start", "end"}`.
+struct SlotJSON: Encodable {
+    let start: String
+    let end: String
+
+    init(_ slot: TimeSlot) {
+        start = slot.start.iso8601WithMilliseconds
+        end = slot.end.iso8601WithMilliseconds
+    }
+}
+
+/// An outbox notification, for the admin.
+struct NotificationJSON: Encodable {
+    let id: Int64
+    let appointmentId: Int64
+    let kind: String
+    let status: String
+    let attempts: Int
+    let nextAttemptAt: String
+    let error: String?
+    let createdAt: String
+    let updatedAt: String
+    let sentAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, status, attempts, error
+        case appointmentId = "appointment_id"
+        case nextAttemptAt = "next_attempt_at"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case sentAt = "sent_at"
+    }
+
+    init(_ notification: BookingNotification) {
+        id = notification.id
+        appointmentId = notification.appointmentID
+        kind = notification.kind.rawValue
+        status = notification.status.rawValue
+        attempts = notification.attempts
+        nextAttemptAt = notification.nextAttemptAt.iso8601WithMilliseconds
+        error = notification.lastError
+        createdAt = notification.createdAt.iso8601WithMilliseconds
+        updatedAt = notification.updatedAt.iso8601WithMilliseconds
+        sentAt = notification.sentAt?.iso8601WithMilliseconds
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(appointmentId, forKey: .appointmentId)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(status, forKey: .status)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encode(nextAttemptAt, forKey: .nextAttemptAt)
+        try container.encode(error, forKey: .error)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(sentAt, forKey: .sentAt)
+    }
+}

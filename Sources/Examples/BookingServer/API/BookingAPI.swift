@@ -1,0 +1,166 @@
+import BookingDomain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+
+/// The JSON API of DESIGN.md section 5, over a ``BookingDomain/BookingService``.
+struct BookingAPI: Sendable {
+    let service: BookingService
+    let admin: AdminCredential
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("health") { _, _ in try JSONResponse.make(["ok": true]) }
+        router.get("health/ready") { _, context in
+            do {
+                try await service.checkHealth()
+                return try JSONResponse.make(["ok": true])
+            } catch {
+                context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
+                return try JSONResponse.make(["ok": false], status: .serviceUnavailable)
+            }
+        }
+        let api = router.group("api")
+        api.get("availability", use: availability)
+        api.post("appointments", use: book)
+        api.get("appointments", use: list)
+        api.get("appointments/:id", use: read)
+        api.post("appointments/:id/cancel", use: cancel)
+        api.get("notifications", use: notifications)
+        api.post("notifications/:id/retry", use: retryNotification)
+        api.get("openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+    }
+
+    @Sendable func availability(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var problems: [String: String] = [:]
+        func instant(_ name: String) -> Date? {
+            guard let text = request.uri.queryParameters.get(name) else { return nil }
+            guard let date = ISO8601.parse(text) else {
+                problems[name] = "must be an ISO 8601 instant like 2027-03-01T09:00:00Z"
+                return nil
+            }
+            return date
+        }
+        let from = instant("from")
+        let to = instant("to")
+        var resource = ResourceID.default
+        if let text = request.uri.queryParameters.get("resource") {
+            if let id = ResourceID(rawValue: text) {
+                resource = id
+            } else {
+                problems["resource"] = "must be 1-64 letters, digits, '-', '_' or '.'"
+            }
+        }
+        if !problems.isEmpty { throw APIError(BookingError.invalidInput(problems)) }
+        let slots = try await service.availability(resource: resource, from: from, to: to)
+        return try JSONResponse.make(slots.map(SlotJSON.init))
+    }
+
+    @Sendable func book(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var body = try await JSONBody.read(request, context: context)
+        let slotStart = body.instant("slotStart")
+        let slotEnd = body.instant("slotEnd")
+        let name = body.string("name", required: true)
+        let email = body.string("email", required: true)
+        let note = body.string("note", required: false)
+        let resourceText = body.string("resource", required: false)
+        let resource = resourceText.flatMap(ResourceID.init(rawValue:))
+        var keyProblem: [String: String] = [:]
+        if resourceText != nil && resource == nil {
+            keyProblem["resource"] = "must be 1-64 letters, digits, '-', '_' or '.'"
+        }
+        try body.finish(known: ["slotStart", "slotEnd", "name", "email", "note", "resource"])
+        if !keyProblem.isEmpty { throw APIError(BookingError.invalidInput(keyProblem)) }
+        guard let slotStart, let slotEnd, let name, let email else { throw APIError.badRequest("Missing fields.") }
+        let key = request.headers[.idempotencyKey]
+        do {
+            let confirmation = try await service.book(
+                BookingRequest(
+                    slotStart: slotStart, slotEnd: slotEnd, name: name, email: email, note: note,
+                    resource: resource ?? .default,
+                    idempotencyKey: key))
+            if confirmation.created { Counter(label: "booking_bookings_total").increment() }
+            let headers: HTTPFields = confirmation.created ? [:] : [.idempotentReplayed: "true"]
+            return try JSONResponse.make(
+                AppointmentJSON(confirmation.appointment, cancelToken: confirmation.cancelToken), status: .created,
+                headers: headers)
+        } catch let error as BookingError where error.code == .slotUnavailable {
+            Counter(label: "booking_conflicts_total").increment()
+            throw error
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try admin.require(request)
+        return try JSONResponse.make(try await service.appointments().map { AppointmentJSON($0) })
+    }
+
+    @Sendable func read(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try appointmentID(context)
+        let authorization = try authorization(
+            request, token: request.headers[.cancelToken] ?? request.uri.queryParameters.get("token"))
+        return try JSONResponse.make(
+            AppointmentJSON(try await service.appointment(id: id, authorization: authorization)))
+    }
+
+    @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try appointmentID(context)
+        var body = try await JSONBody.read(request, context: context, allowEmpty: true)
+        let bodyToken = body.string("token", required: false)
+        try body.finish(known: ["token"])
+        let authorization = try authorization(request, token: request.headers[.cancelToken] ?? bodyToken)
+        let before = try await service.appointment(id: id, authorization: authorization)
+        let cancelled = try await service.cancel(id: id, authorization: authorization)
+        if before.status == .booked { Counter(label: "booking_cancellations_total").increment() }
+        return try JSONResponse.make(AppointmentJSON(cancelled))
+    }
+
+    @Sendable func notifications(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try admin.require(request)
+        var appointmentID: Int64?
+        if let text = request.uri.queryParameters.get("appointment_id") {
+            guard let id = Int64(text), id > 0 else {
+                throw APIError(BookingError.invalidInput(field: "appointment_id", "must be a positive integer"))
+            }
+            appointmentID = id
+        }
+        return try JSONResponse.make(
+            try await service.notifications(appointmentID: appointmentID).map(NotificationJSON.init))
+    }
+
+    @Sendable func retryNotification(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try admin.require(request)
+        let id = try appointmentID(context)
+        return try JSONResponse.make(NotificationJSON(try await service.retryNotification(id: id)))
+    }
+
+    private func appointmentID(_ context: BasicRequestContext) throws -> Int64 {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+            throw APIError(BookingError.invalidInput(field: "id", "must be a positive integer"))
+        }
+        return id
+    }
+
+    /// Admin bearer first; else the cancel token; else 401.
+    private func authorization(_ request: Request, token: String?) throws -> Authorization {
+        switch admin.check(request) {
+        case .admin: return .admin
+        case .wrong: throw APIError(BookingError.forbidden)
+        case .none:
+            guard let token, !token.isEmpty else { throw APIError.unauthorized }
+            return .cancelToken(token)
+        }
+    }
+}
+
+extension HTTPField.Name {
+    // safe: the force unwraps below parse constant, valid header names.
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+    static let cancelToken = Self("X-Cancel-Token")!
+}

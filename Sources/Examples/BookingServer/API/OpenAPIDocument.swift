@@ -1,0 +1,243 @@
+/// The OpenAPI 3.0 document of the HTTP API, served at `/api/openapi.json`.
+///
+/// `BookingServerTests` checks that every route the router serves is here and every path here is served.
+enum OpenAPIDocument {
+    static let json = #"""
+        {
+          "openapi": "3.0.3",
+          "info": {
+            "title": "swift-booking",
+            "version": "1.0.0",
+            "description": "Appointment booking API. Instants are ISO 8601; responses use UTC with milliseconds."
+          },
+          "paths": {
+            "/health": {
+              "get": {
+                "operationId": "health",
+                "summary": "Liveness",
+                "responses": {"200": {"description": "The process is up", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}
+              }
+            },
+            "/health/ready": {
+              "get": {
+                "operationId": "ready",
+                "summary": "Readiness: the store answers",
+                "responses": {
+                  "200": {"description": "Ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}},
+                  "503": {"description": "The store does not answer", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}
+                }
+              }
+            },
+            "/api/availability": {
+              "get": {
+                "operationId": "availability",
+                "summary": "Free slots, sorted; the window is clamped to what the schedule offers now",
+                "parameters": [
+                  {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}},
+                  {"name": "to", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}},
+                  {"name": "resource", "in": "query", "required": false, "schema": {"$ref": "#/components/schemas/ResourceID"}}
+                ],
+                "responses": {
+                  "200": {"description": "Free slots", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/api/appointments": {
+              "post": {
+                "operationId": "book",
+                "summary": "Book a slot; the response carries the cancel token once",
+                "parameters": [
+                  {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BookingRequest"}}}},
+                "responses": {
+                  "201": {"description": "Booked (or the original booking, for a retried Idempotency-Key)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appointment"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"},
+                  "422": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "get": {
+                "operationId": "listAppointments",
+                "summary": "All appointments ordered by slot_start (admin)",
+                "security": [{"admin": []}],
+                "responses": {
+                  "200": {"description": "Appointments", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Appointment"}}}}},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/api/appointments/{id}": {
+              "get": {
+                "operationId": "readAppointment",
+                "summary": "One appointment (admin, or its cancel token in X-Cancel-Token or ?token=)",
+                "parameters": [
+                  {"$ref": "#/components/parameters/ID"},
+                  {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}},
+                  {"name": "token", "in": "query", "required": false, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                  "200": {"description": "The appointment", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appointment"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/api/appointments/{id}/cancel": {
+              "post": {
+                "operationId": "cancelAppointment",
+                "summary": "Cancel (admin, or the cancel token in X-Cancel-Token or the body); idempotent",
+                "parameters": [
+                  {"$ref": "#/components/parameters/ID"},
+                  {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}}
+                ],
+                "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CancelRequest"}}}},
+                "responses": {
+                  "200": {"description": "The cancelled appointment", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appointment"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/api/notifications": {
+              "get": {
+                "operationId": "listNotifications",
+                "summary": "Outbox notifications, optionally of one appointment (admin)",
+                "security": [{"admin": []}],
+                "parameters": [{"name": "appointment_id", "in": "query", "required": false, "schema": {"type": "integer", "format": "int64", "minimum": 1}}],
+                "responses": {
+                  "200": {"description": "Notifications", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/api/notifications/{id}/retry": {
+              "post": {
+                "operationId": "retryNotification",
+                "summary": "Deliver a failed notification again (admin)",
+                "security": [{"admin": []}],
+                "parameters": [{"$ref": "#/components/parameters/ID"}],
+                "responses": {
+                  "200": {"description": "The notification", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Notification"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/api/openapi.json": {
+              "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {"200": {"description": "OpenAPI 3 document", "content": {"application/json": {"schema": {"type": "object"}}}}}
+              }
+            },
+            "/metrics": {
+              "get": {
+                "operationId": "metrics",
+                "summary": "Prometheus metrics",
+                "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+              }
+            },
+            "/": {
+              "get": {
+                "operationId": "webPage",
+                "summary": "The booking web page",
+                "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}
+              }
+            }
+          },
+          "components": {
+            "securitySchemes": {"admin": {"type": "http", "scheme": "bearer"}},
+            "parameters": {
+              "ID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}}
+            },
+            "responses": {
+              "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            },
+            "schemas": {
+              "Health": {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}},
+              "ResourceID": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+              "Slot": {
+                "type": "object", "required": ["start", "end"],
+                "properties": {"start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"}}
+              },
+              "BookingRequest": {
+                "type": "object", "required": ["slotStart", "slotEnd", "name", "email"], "additionalProperties": false,
+                "properties": {
+                  "slotStart": {"type": "string", "format": "date-time"},
+                  "slotEnd": {"type": "string", "format": "date-time"},
+                  "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                  "email": {"type": "string", "format": "email", "maxLength": 254},
+                  "note": {"type": "string", "maxLength": 500, "nullable": true},
+                  "resource": {"$ref": "#/components/schemas/ResourceID"}
+                }
+              },
+              "CancelRequest": {"type": "object", "additionalProperties": false, "properties": {"token": {"type": "string"}}},
+              "Appointment": {
+                "type": "object",
+                "required": ["id", "slot_start", "slot_end", "customer_name", "customer_email", "note", "status", "created_at", "updated_at", "resource", "cancelled_at"],
+                "properties": {
+                  "id": {"type": "integer", "format": "int64"},
+                  "slot_start": {"type": "string", "format": "date-time"},
+                  "slot_end": {"type": "string", "format": "date-time"},
+                  "customer_name": {"type": "string"},
+                  "customer_email": {"type": "string"},
+                  "note": {"type": "string", "nullable": true},
+                  "status": {"type": "string", "enum": ["booked", "cancelled"]},
+                  "created_at": {"type": "string", "format": "date-time"},
+                  "updated_at": {"type": "string", "format": "date-time"},
+                  "resource": {"type": "string"},
+                  "cancelled_at": {"type": "string", "format": "date-time", "nullable": true},
+                  "cancel_token": {"type": "string", "description": "Returned once, when the appointment is created"}
+                }
+              },
+              "Notification": {
+                "type": "object",
+                "required": ["id", "appointment_id", "kind", "status", "attempts", "next_attempt_at", "error", "created_at", "updated_at", "sent_at"],
+                "properties": {
+                  "id": {"type": "integer", "format": "int64"},
+                  "appointment_id": {"type": "integer", "format": "int64"},
+                  "kind": {"type": "string", "enum": ["booked", "cancelled"]},
+                  "status": {"type": "string", "enum": ["pending", "sent", "failed"]},
+                  "attempts": {"type": "integer"},
+                  "next_attempt_at": {"type": "string", "format": "date-time"},
+                  "error": {"type": "string", "nullable": true},
+                  "created_at": {"type": "string", "format": "date-time"},
+                  "updated_at": {"type": "string", "format": "date-time"},
+                  "sent_at": {"type": "string", "format": "date-time", "nullable": true}
+                }
+              },
+              "Error": {
+                "type": "object", "required": ["error", "code"],
+                "properties": {
+                  "error": {"type": "string"},
+                  "code": {"type": "string"},
+                  "details": {"type": "object", "additionalProperties": {"type": "string"}}
+                }
+              }
+            }
+          }
+        }
+        """#
+}

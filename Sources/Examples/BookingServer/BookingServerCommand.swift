@@ -1,0 +1,97 @@
+import ArgumentParser
+import BookingDomain
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `booking-server`: the example HTTP host of swift-booking.
+@main
+struct BookingServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "booking-server",
+        abstract: "Serves the swift-booking API and web page.",
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self)
+
+    /// Resolves the settings, or prints one line naming the bad setting and exits with 64.
+    static func settings(_ options: ServerOptions) throws -> ServerSettings {
+        do {
+            return try ServerSettings(options: options, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("booking-server: \(error)\n".utf8))
+            throw ExitCode(64)
+        }
+    }
+
+    static func logger(_ settings: ServerSettings) -> Logger {
+        let format = settings.logFormat
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "booking-server")
+    }
+
+    static func open(_ settings: ServerSettings, logger: Logger) throws -> OpenedStore {
+        do {
+            return try OpenedStore.open(settings.store, logger: logger)
+        } catch {
+            FileHandle.standardError.write(
+                Data("booking-server: cannot open the store \(settings.store): \(error)\n".utf8))
+            throw ExitCode(69)
+        }
+    }
+}
+
+extension BookingServerCommand {
+    /// Runs migrations, then serves HTTP and delivers notifications until SIGTERM or SIGINT.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Migrate, then serve (the default).")
+
+        @OptionGroup var options: ServerOptions
+
+        func run() async throws {
+            let settings = try BookingServerCommand.settings(options)
+            let logger = BookingServerCommand.logger(settings)
+            let opened = try BookingServerCommand.open(settings, logger: logger)
+            let adminToken = settings.adminToken ?? AdminCredential.generateToken()
+            if settings.adminToken == nil {
+                print("booking-server: generated admin token (set BOOKING_ADMIN_TOKEN to choose one): \(adminToken)")
+            }
+            let app = try BookingApplication.make(
+                settings: settings, opened: opened, adminToken: adminToken, logger: logger,
+                onServerRunning: { channel in
+                    logger.info(
+                        "booking-server listening",
+                        metadata: [
+                            "address": "\(channel.localAddress?.description ?? "?")", "store": "\(settings.store)",
+                            "time_zone": "\(settings.schedule.timeZone.identifier)",
+                        ])
+                })
+            try await app.runService()
+        }
+    }
+
+    /// Applies the store's migrations and exits.
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply database migrations and exit.")
+
+        @OptionGroup var options: ServerOptions
+
+        func run() async throws {
+            let settings = try BookingServerCommand.settings(options)
+            let logger = BookingServerCommand.logger(settings)
+            let opened = try BookingServerCommand.open(settings, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for service in opened.services { group.addTask { try await service.run() } }
+                try await opened.migrate()
+                group.cancelAll()
+            }
+            logger.info("migrations applied", metadata: ["store": "\(settings.store)"])
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+
+/// The command-line flags shared by `serve` and `migrate`; each falls back to `BOOKING_<FLAG>`.
+struct ServerOptions: ParsableArguments {
+    @Option(
+        help: "memory, sqlite:PATH or postgres://user:pass@host:5432/db (BOOKING_STORE; default sqlite:booking.sqlite)")
+    var store: String?
+
+    @Option(help: "Address to listen on (BOOKING_HOST; default 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "Port to listen on, 0 for any free port (BOOKING_PORT; default 4000)")
+    var port: String?
+
+    @Option(
+        name: .customLong("cors-origin"),
+        help: "Allowed browser origins, comma-separated, or * (BOOKING_CORS_ORIGIN; default none)")
+    var corsOrigin: String?
+
+    @Option(
+        name: .customLong("admin-token"),
+        help: "Bearer token for admin routes, 16+ characters (BOOKING_ADMIN_TOKEN; default: generated and printed once)"
+    )
+    var adminToken: String?
+
+    @Option(name: .customLong("time-zone"), help: "IANA time zone of the hours (BOOKING_TIME_ZONE; default UTC)")
+    var timeZone: String?
+
+    @Option(
+        help:
+            "Weekly hours, e.g. \"mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00\" (BOOKING_HOURS; default daily=09:00-17:00)"
+    )
+    var hours: String?
+
+    @Option(name: .customLong("slot-minutes"), help: "Slot length in minutes (BOOKING_SLOT_MINUTES; default 30)")
+    var slotMinutes: String?
+
+    @Option(name: .customLong("days-ahead"), help: "Booking horizon in days (BOOKING_DAYS_AHEAD; default 7)")
+    var daysAhead: String?
+
+    @Option(
+        name: .customLong("min-notice-minutes"),
+        help: "Minimum notice in minutes (BOOKING_MIN_NOTICE_MINUTES; default 0)")
+    var minNoticeMinutes: String?
+
+    @Option(
+        name: .customLong("buffer-minutes"),
+        help: "Free minutes kept before and after each appointment (BOOKING_BUFFER_MINUTES; default 0)")
+    var bufferMinutes: String?
+
+    @Option(
+        name: .customLong("webhook-url"),
+        help: "Deliver notifications by POSTing to this URL (BOOKING_WEBHOOK_URL; default: log them)")
+    var webhookURL: String?
+
+    @Option(
+        name: .customLong("webhook-secret"), help: "HMAC-SHA256 secret for X-Booking-Signature (BOOKING_WEBHOOK_SECRET)"
+    )
+    var webhookSecret: String?
+
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error or critical (BOOKING_LOG_LEVEL; default info)")
+    var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "text or json (BOOKING_LOG_FORMAT; default text)")
+    var logFormat: String?
+
+    /// `BOOKING_` + the flag in upper snake case: `time-zone` -> `BOOKING_TIME_ZONE`.
+    static func environmentName(_ flag: String) -> String {
+        "BOOKING_" + flag.uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+}

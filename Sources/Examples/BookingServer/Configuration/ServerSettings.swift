@@ -1,0 +1,162 @@
+import BookingDomain
+import Foundation
+import Logging
+
+/// Every setting of `booking-server`, validated: from flags, else `BOOKING_*` environment variables, else defaults.
+struct ServerSettings: Sendable {
+    /// What to open: `memory`, `sqlite:PATH` or a `postgres://` URL.
+    enum StoreSpec: Sendable, Equatable {
+        case memory
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    /// Log line format.
+    enum LogFormat: String, Sendable, CaseIterable {
+        case text
+        case json
+    }
+
+    var store: StoreSpec = .sqlite(path: "booking.sqlite")
+    var host = "127.0.0.1"
+    var port = 4000
+    var corsOrigins: [String] = []
+    /// `nil` means: generate one at start-up and print it once.
+    var adminToken: String?
+    var schedule = Schedule.standard(in: TimeZone(identifier: "UTC") ?? .current)
+    var webhookURL: URL?
+    var webhookSecret: String?
+    var logLevel: Logger.Level = .info
+    var logFormat: LogFormat = .text
+
+    /// A bad setting: names the flag, its environment variable and what is accepted.
+    struct Invalid: Error, CustomStringConvertible {
+        let flag: String
+        let value: String
+        let accepted: String
+
+        var description: String {
+            "invalid --\(flag) '\(value)' (or \(ServerOptions.environmentName(flag))): \(accepted)"
+        }
+    }
+
+    /// Resolves and validates `options`, reading missing ones from `environment`.
+    init(options: ServerOptions, environment: [String: String]) throws {
+        func value(_ flag: String, _ given: String?) -> String? {
+            given ?? environment[ServerOptions.environmentName(flag)].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func integer(_ flag: String, _ given: String?, _ range: ClosedRange<Int>, default fallback: Int) throws -> Int {
+            guard let text = value(flag, given) else { return fallback }
+            guard let number = Int(text), range.contains(number) else {
+                throw Invalid(
+                    flag: flag, value: text,
+                    accepted: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+
+        if let text = value("store", options.store) { store = try Self.parseStore(text) }
+        if let text = value("host", options.host) { host = text }
+        port = try integer("port", options.port, 0...65_535, default: 4000)
+        if let text = value("cors-origin", options.corsOrigin) {
+            corsOrigins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
+            for origin in corsOrigins where origin != "*" && URL(string: origin)?.scheme == nil {
+                throw Invalid(
+                    flag: "cors-origin", value: origin,
+                    accepted: "must be * or origins like https://example.com, comma-separated")
+            }
+        }
+        if let token = value("admin-token", options.adminToken) {
+            guard token.count >= 16 else {
+                throw Invalid(flag: "admin-token", value: "(hidden)", accepted: "must be at least 16 characters")
+            }
+            adminToken = token
+        }
+        let zoneText = value("time-zone", options.timeZone) ?? "UTC"
+        guard let zone = TimeZone(identifier: zoneText) else {
+            throw Invalid(
+                flag: "time-zone", value: zoneText, accepted: "must be an IANA zone like Europe/London or UTC")
+        }
+        let hoursText = value("hours", options.hours) ?? "daily=09:00-17:00"
+        let hours: [Weekday: [OpeningInterval]]
+        do {
+            hours = try Schedule.weeklyHours(parsing: hoursText)
+        } catch {
+            throw Invalid(
+                flag: "hours", value: hoursText,
+                accepted:
+                    "must look like mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00 (\(error.fieldErrors["hours"] ?? error.message))"
+            )
+        }
+        let slotMinutes = try integer("slot-minutes", options.slotMinutes, 5...1440, default: 30)
+        let daysAhead = try integer("days-ahead", options.daysAhead, 1...366, default: 7)
+        let noticeMinutes = try integer("min-notice-minutes", options.minNoticeMinutes, 0...527_040, default: 0)
+        let bufferMinutes = try integer("buffer-minutes", options.bufferMinutes, 0...1440, default: 0)
+        do {
+            schedule = try Schedule(
+                timeZone: zone, weeklyHours: hours, slotLength: .minutes(slotMinutes),
+                horizon: .seconds(daysAhead * 86_400),
+                minimumNotice: .minutes(noticeMinutes), bufferBefore: .minutes(bufferMinutes),
+                bufferAfter: .minutes(bufferMinutes))
+        } catch {
+            throw Invalid(flag: "hours", value: hoursText, accepted: error.message)
+        }
+        if let text = value("webhook-url", options.webhookURL) {
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                url.host != nil
+            else {
+                throw Invalid(flag: "webhook-url", value: text, accepted: "must be an http or https URL")
+            }
+            webhookURL = url
+            guard let secret = value("webhook-secret", options.webhookSecret), !secret.isEmpty else {
+                throw Invalid(flag: "webhook-secret", value: "", accepted: "is required with --webhook-url")
+            }
+            webhookSecret = secret
+        }
+        if let text = value("log-level", options.logLevel) {
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw Invalid(
+                    flag: "log-level", value: text,
+                    accepted: "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            logLevel = level
+        }
+        if let text = value("log-format", options.logFormat) {
+            guard let format = LogFormat(rawValue: text.lowercased()) else {
+                throw Invalid(flag: "log-format", value: text, accepted: "must be text or json")
+            }
+            logFormat = format
+        }
+    }
+
+    /// Settings with every default, for tests and embedding.
+    init() {}
+
+    static func parseStore(_ text: String) throws -> StoreSpec {
+        if text == "memory" { return .memory }
+        if text.hasPrefix("sqlite:") {
+            let path = String(text.dropFirst("sqlite:".count))
+            guard !path.isEmpty else {
+                throw Invalid(flag: "store", value: text, accepted: "sqlite: needs a path, e.g. sqlite:booking.sqlite")
+            }
+            return .sqlite(path: path)
+        }
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") { return .postgres(url: text) }
+        throw Invalid(
+            flag: "store", value: text, accepted: "must be memory, sqlite:PATH or postgres://user:pass@host:5432/db")
+    }
+}
+
+extension ServerSettings.StoreSpec: CustomStringConvertible {
+    /// The store without credentials, for logs.
+    var description: String {
+        switch self {
+        case .memory: "memory"
+        case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let url):
+            URLComponents(string: url).map { "postgres://\($0.host ?? "?"):\($0.port ?? 5432)\($0.path)" } ?? "postgres"
+        }
+    }
+}

@@ -1,0 +1,341 @@
+import BookingDomain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import BookingServer
+
+@Suite("HTTP API")
+struct APITests {
+    @Test("availability: sorted {start, end} in UTC with milliseconds, window clamped", arguments: StoreKind.allCases)
+    func availability(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            try await client.execute(uri: "/api/availability", method: .get) { response in
+                #expect(response.status == .ok)
+                let slots = try #require(try json(response) as? [[String: String]])
+                #expect(slots.count == 7 * 16)
+                #expect(slots.first == ["start": "2027-03-01T09:00:00.000Z", "end": "2027-03-01T09:30:00.000Z"])
+                #expect(slots.map { $0["start"] ?? "" } == slots.map { $0["start"] ?? "" }.sorted())
+            }
+            let uri = "/api/availability?from=2027-03-01T10:00:00%2B01:00&to=2027-03-01T11:00:00.000Z"
+            try await client.execute(uri: uri, method: .get) { response in
+                let slots = try #require(try json(response) as? [[String: String]])
+                #expect(
+                    slots.map { $0["start"] } == [
+                        "2027-03-01T09:00:00.000Z", "2027-03-01T09:30:00.000Z", "2027-03-01T10:00:00.000Z",
+                        "2027-03-01T10:30:00.000Z",
+                    ])
+            }
+            try await client.execute(
+                uri: "/api/availability?from=2027-03-02T00:00:00Z&to=2027-03-01T00:00:00Z", method: .get
+            ) { response in
+                let error = try expectError(response, .badRequest, code: "INVALID_INPUT")
+                #expect(error["details"] as? [String: String] != nil)
+            }
+            try await client.execute(uri: "/api/availability?from=yesterday", method: .get) {
+                try expectError($0, .badRequest)
+            }
+            try await client.execute(uri: "/api/availability?resource=bad%20id", method: .get) {
+                try expectError($0, .badRequest)
+            }
+        }
+    }
+
+    @Test(
+        "booking: 201 with cancel_token and the seed's fields; the slot leaves availability",
+        arguments: StoreKind.allCases)
+    func booking(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            let response = try await client.book(try bookingBody())
+            #expect(response.status == .created)
+            let appointment = try object(response)
+            let fields = Set(appointment.keys)
+            #expect(
+                fields == [
+                    "id", "slot_start", "slot_end", "customer_name", "customer_email", "note", "status", "created_at",
+                    "updated_at", "resource", "cancelled_at", "cancel_token",
+                ])
+            #expect(appointment["slot_start"] as? String == "2027-03-01T10:00:00.000Z")
+            #expect(appointment["status"] as? String == "booked")
+            #expect(appointment["created_at"] as? String == "2027-03-01T08:00:00.000Z")
+            #expect(appointment["id"] is Int)
+            #expect(appointment["note"] is NSNull)
+            try await client.execute(
+                uri: "/api/availability?from=2027-03-01T10:00:00Z&to=2027-03-01T11:00:00Z", method: .get
+            ) { response in
+                let slots = try json(response) as? [[String: String]]
+                #expect(slots?.map { $0["start"] } == ["2027-03-01T10:30:00.000Z"])
+            }
+        }
+    }
+
+    @Test("409 for a taken slot and for an overlapping one", arguments: StoreKind.allCases)
+    func conflicts(_ kind: StoreKind) async throws {
+        let buffered = try Schedule(
+            timeZone: TimeZone(identifier: "UTC")!, bufferBefore: .minutes(15), bufferAfter: .minutes(15))
+        try await withAPI(kind, schedule: buffered) { client, _ in
+            #expect(try await client.book(try bookingBody()).status == .created)
+            try expectError(try await client.book(try bookingBody()), .conflict, code: "SLOT_UNAVAILABLE")
+            try expectError(
+                try await client.book(try bookingBody("2027-03-01T10:30:00Z")), .conflict, code: "SLOT_UNAVAILABLE")
+            #expect(try await client.book(try bookingBody("2027-03-01T11:00:00Z")).status == .created)
+        }
+    }
+
+    @Test("cancel: token or admin, idempotent; the slot can be booked again", arguments: StoreKind.allCases)
+    func cancel(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            let booked = try object(try await client.book(try bookingBody()))
+            let id = try #require(booked["id"] as? Int)
+            let token = try #require(booked["cancel_token"] as? String)
+            try expectError(
+                try await client.execute(uri: "/api/appointments/\(id)/cancel", method: .post), .unauthorized,
+                code: "UNAUTHORIZED")
+            try expectError(
+                try await client.execute(
+                    uri: "/api/appointments/\(id)/cancel", method: .post, headers: [.cancelToken: "wrong"]),
+                .forbidden, code: "FORBIDDEN")
+            try expectError(
+                try await client.execute(
+                    uri: "/api/appointments/\(id)/cancel", method: .post, headers: [.authorization: "Bearer wrong"]),
+                .forbidden)
+            let first = try await client.execute(
+                uri: "/api/appointments/\(id)/cancel", method: .post, body: try body(["token": token]))
+            #expect(first.status == .ok)
+            let cancelled = try object(first)
+            #expect(cancelled["status"] as? String == "cancelled")
+            #expect(cancelled["cancelled_at"] is String)
+            let second = try object(
+                try await client.execute(
+                    uri: "/api/appointments/\(id)/cancel", method: .post, headers: [.cancelToken: token]))
+            #expect(second["cancelled_at"] as? String == cancelled["cancelled_at"] as? String)
+            let third = try object(
+                try await client.execute(uri: "/api/appointments/\(id)/cancel", method: .post, headers: adminHeaders))
+            #expect(third["updated_at"] as? String == cancelled["updated_at"] as? String)
+            #expect(try await client.book(try bookingBody()).status == .created)
+            try expectError(
+                try await client.execute(uri: "/api/appointments/99999/cancel", method: .post, headers: adminHeaders),
+                .notFound, code: "NOT_FOUND")
+        }
+    }
+
+    @Test("listing and reading need the admin token (or the cancel token for one)", arguments: StoreKind.allCases)
+    func admin(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            let late = try object(try await client.book(try bookingBody("2027-03-01T15:00:00Z")))
+            let early = try object(try await client.book(try bookingBody("2027-03-01T09:00:00Z")))
+            try expectError(try await client.execute(uri: "/api/appointments", method: .get), .unauthorized)
+            try expectError(
+                try await client.execute(
+                    uri: "/api/appointments", method: .get, headers: [.authorization: "Bearer nope"]), .forbidden)
+            let list = try #require(
+                try json(try await client.execute(uri: "/api/appointments", method: .get, headers: adminHeaders))
+                    as? [[String: Any]])
+            #expect(list.map { $0["id"] as? Int } == [early["id"] as? Int, late["id"] as? Int])
+            #expect(list.allSatisfy { $0["cancel_token"] == nil })
+            let id = try #require(late["id"] as? Int)
+            let token = try #require(late["cancel_token"] as? String)
+            #expect(
+                try await client.execute(uri: "/api/appointments/\(id)", method: .get, headers: [.cancelToken: token])
+                    .status == .ok)
+            #expect(try await client.execute(uri: "/api/appointments/\(id)?token=\(token)", method: .get).status == .ok)
+            #expect(
+                try await client.execute(uri: "/api/appointments/\(id)", method: .get, headers: adminHeaders).status
+                    == .ok)
+            try expectError(try await client.execute(uri: "/api/appointments/\(id)", method: .get), .unauthorized)
+            try expectError(
+                try await client.execute(
+                    uri: "/api/appointments/\(id)", method: .get,
+                    headers: [.cancelToken: early["cancel_token"] as? String ?? ""]), .forbidden)
+            try expectError(
+                try await client.execute(uri: "/api/appointments/424242", method: .get, headers: adminHeaders),
+                .notFound)
+            try expectError(
+                try await client.execute(uri: "/api/appointments/abc", method: .get, headers: adminHeaders), .badRequest
+            )
+            try expectError(
+                try await client.execute(uri: "/api/appointments/-3/cancel", method: .post, headers: adminHeaders),
+                .badRequest)
+            let notifications = try #require(
+                try json(try await client.execute(uri: "/api/notifications", method: .get, headers: adminHeaders))
+                    as? [[String: Any]])
+            #expect(notifications.count == 2)
+            try expectError(try await client.execute(uri: "/api/notifications", method: .get), .unauthorized)
+            try expectError(try await client.execute(uri: "/api/notifications/1/retry", method: .post), .unauthorized)
+            try expectError(
+                try await client.execute(uri: "/api/notifications/999/retry", method: .post, headers: adminHeaders),
+                .notFound)
+        }
+    }
+
+    @Test(
+        "400 for malformed JSON, wrong types, missing or unknown fields and a bad email, naming the fields",
+        arguments: StoreKind.allCases)
+    func badBodies(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            try expectError(try await client.book(ByteBuffer(string: "{not json")), .badRequest, code: "INVALID_INPUT")
+            try expectError(try await client.book(ByteBuffer(string: "[1,2]")), .badRequest)
+            try expectError(try await client.book(ByteBuffer(string: "")), .badRequest)
+            let cases: [([String: Any], String)] = [
+                (["slotStart": 5, "slotEnd": "2027-03-01T10:30:00Z", "name": "A", "email": "a@b.co"], "slotStart"),
+                (["slotStart": "2027-03-01T10:00:00Z", "slotEnd": "2027-03-01T10:30:00Z", "email": "a@b.co"], "name"),
+                (
+                    [
+                        "slotStart": "2027-03-01T10:00:00Z", "slotEnd": "2027-03-01T10:30:00Z", "name": "A",
+                        "email": "nope",
+                    ], "email"
+                ),
+                (
+                    [
+                        "slotStart": "2027-03-01T10:00:00Z", "slotEnd": "2027-03-01T10:30:00Z", "name": true,
+                        "email": "a@b.co",
+                    ], "name"
+                ),
+                (
+                    ["slotStart": "tomorrow", "slotEnd": "2027-03-01T10:30:00Z", "name": "A", "email": "a@b.co"],
+                    "slotStart"
+                ),
+                (
+                    [
+                        "slotStart": "2027-03-01T10:00:00Z", "slotEnd": "2027-03-01T10:30:00Z", "name": "A",
+                        "email": "a@b.co", "admin": true,
+                    ], "admin"
+                ),
+                (
+                    [
+                        "slotStart": "2027-03-01T10:00:00Z", "slotEnd": "2027-03-01T10:30:00Z", "name": "A",
+                        "email": "a@b.co", "note": String(repeating: "x", count: 501),
+                    ], "note"
+                ),
+                (
+                    [
+                        "slotStart": "2027-03-01T10:00:00Z", "slotEnd": "2027-03-01T10:30:00Z", "name": "A",
+                        "email": "a@b.co", "resource": "no spaces",
+                    ], "resource"
+                ),
+            ]
+            for (fields, field) in cases {
+                let error = try expectError(try await client.book(try body(fields)), .badRequest, code: "INVALID_INPUT")
+                #expect((error["details"] as? [String: String])?[field] != nil, "field \(field)")
+            }
+            let admin = try #require(
+                try json(try await client.execute(uri: "/api/appointments", method: .get, headers: adminHeaders))
+                    as? [Any])
+            #expect(admin.isEmpty)
+        }
+    }
+
+    @Test("413 for a body over 16 KiB")
+    func tooLarge() async throws {
+        try await withAPI(.memory) { client, _ in
+            let huge = ByteBuffer(string: "{\"name\":\"" + String(repeating: "x", count: 17 * 1024) + "\"}")
+            try expectError(try await client.book(huge), .contentTooLarge, code: "PAYLOAD_TOO_LARGE")
+        }
+    }
+
+    @Test("422 for off-grid, past and beyond-horizon slots and a reused idempotency key", arguments: StoreKind.allCases)
+    func notOffered(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            try expectError(
+                try await client.book(try bookingBody("2027-03-01T10:10:00Z")), .unprocessableContent,
+                code: "SLOT_NOT_OFFERED")
+            try expectError(
+                try await client.book(try bookingBody("2027-02-28T10:00:00Z")), .unprocessableContent,
+                code: "SLOT_NOT_OFFERED")
+            try expectError(
+                try await client.book(try bookingBody("2027-03-10T10:00:00Z")), .unprocessableContent,
+                code: "SLOT_NOT_OFFERED")
+            try expectError(
+                try await client.book(try bookingBody("2027-03-01T10:00:00Z", minutes: 60)), .unprocessableContent)
+            #expect(try await client.book(try bookingBody(), headers: [.idempotencyKey: "key-1"]).status == .created)
+            try expectError(
+                try await client.book(try bookingBody("2027-03-01T11:00:00Z"), headers: [.idempotencyKey: "key-1"]),
+                .unprocessableContent, code: "IDEMPOTENCY_KEY_REUSED")
+        }
+    }
+
+    @Test("retries with one Idempotency-Key return the original appointment", arguments: StoreKind.allCases)
+    func idempotentRetries(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            let first = try await client.book(try bookingBody(), headers: [.idempotencyKey: "retry-1"])
+            let second = try await client.book(try bookingBody(), headers: [.idempotencyKey: "retry-1"])
+            #expect(first.status == .created && second.status == .created)
+            #expect(second.headers[.idempotentReplayed] == "true")
+            #expect(try object(first)["id"] as? Int == object(second)["id"] as? Int)
+            #expect(try object(second)["cancel_token"] == nil)
+            let all = try #require(
+                try json(try await client.execute(uri: "/api/appointments", method: .get, headers: adminHeaders))
+                    as? [Any])
+            #expect(all.count == 1)
+        }
+    }
+
+    @Test("health, readiness, metrics, unknown routes and methods")
+    func operational() async throws {
+        try await withAPI(.memory) { client, _ in
+            #expect(try object(try await client.execute(uri: "/health", method: .get))["ok"] as? Bool == true)
+            #expect(try object(try await client.execute(uri: "/health/ready", method: .get))["ok"] as? Bool == true)
+            _ = try await client.book(try bookingBody())
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains("booking_bookings_total"))
+            #expect(metrics.contains("http_requests_total") || metrics.contains("http_server_request_duration"))
+            try expectError(
+                try await client.execute(uri: "/api/nothing-here", method: .get), .notFound, code: "NOT_FOUND")
+            let wrongMethod = try await client.execute(uri: "/api/appointments", method: .delete)
+            #expect(wrongMethod.status.code >= 400 && wrongMethod.status.code < 500)
+        }
+    }
+
+    @Test("no request makes a 500, and every failure has a JSON error body")
+    func noServerErrors() async throws {
+        try await withAPI(.sqlite) { client, _ in
+            let requests: [(String, HTTPRequest.Method, String?)] = [
+                ("/api/appointments", .post, "null"), ("/api/appointments", .post, "\"text\""),
+                ("/api/appointments", .post, "{\"slotStart\":null}"),
+                (
+                    "/api/appointments", .post,
+                    "{\"slotStart\":\"2027-03-01T10:00:00Z\",\"slotEnd\":\"2027-03-01T09:00:00Z\",\"name\":\"A\",\"email\":\"a@b.co\"}"
+                ),
+                (
+                    "/api/appointments", .post,
+                    "{\"slotStart\":\"9999-99-99T99:99:99Z\",\"slotEnd\":1e999,\"name\":[],\"email\":{}}"
+                ),
+                ("/api/appointments/1/cancel", .post, "{\"token\":5}"), ("/api/appointments/1/cancel", .post, "[]"),
+                ("/api/appointments/99999999999999999999999/cancel", .post, nil), ("/api/appointments/0", .get, nil),
+                ("/api/availability?from=2027-03-01T00:00:00Z&to=9999-12-31T00:00:00Z", .get, nil),
+                ("/api/availability?from=0000-01-01T00:00:00Z", .get, nil),
+                ("/api/notifications?appointment_id=x", .get, nil),
+            ]
+            for (uri, method, text) in requests {
+                let response = try await client.execute(
+                    uri: uri, method: method, headers: uri.contains("notifications") ? adminHeaders : [:],
+                    body: text.map { ByteBuffer(string: $0) })
+                #expect(response.status.code < 500, "\(method) \(uri) \(text ?? "") -> \(response.status)")
+                if response.status.code >= 400 { #expect(try object(response)["code"] is String, "\(uri)") }
+            }
+        }
+    }
+
+    @Test("the OpenAPI document and the router serve the same routes")
+    func openAPIMatchesRoutes() async throws {
+        let service = BookingService(store: InMemoryStoreFactory.make())
+        let router = try BookingApplication.router(service: service, adminToken: adminToken, corsOrigins: [])
+        let served = Set(
+            router.routes.map { "\($0.method.rawValue.lowercased()) \(Self.openAPIPath($0.path.description))" })
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0) \(path)" } })
+        #expect(served.subtracting(["get /app.js", "get /styles.css"]) == documented)
+    }
+
+    static func openAPIPath(_ path: String) -> String {
+        let trimmed = path.hasPrefix("/") ? path : "/" + path
+        return trimmed.split(separator: "/", omittingEmptySubsequences: false).map { part in
+            part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
+        }.joined(separator: "/")
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The real `booking-server` executable, started as a child process.
+struct ServerProcess {
+    let port: Int
+    private let pid: pid_t
+
+    static var executable: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "booking-server"
+        ).path
+    }
+
+    init(arguments: [String], environment: [String: String] = [:], port: Int) throws {
+        self.port = port
+        var pid: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([Self.executable] + arguments).map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for entry in envp { free(entry) } }
+        guard posix_spawn(&pid, Self.executable, &actions, nil, argv, envp) == 0 else {
+            throw ServerFailure(description: "could not start \(Self.executable)")
+        }
+        self.pid = pid
+    }
+
+    /// Waits until `/health` answers.
+    func waitUntilHealthy() async throws {
+        for _ in 0..<100 {
+            if (try? await request("GET", "/health").status) == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ServerFailure(description: "the server did not become healthy on port \(port)")
+    }
+
+    /// Sends SIGTERM and returns the exit status.
+    func terminate() -> Int32 {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return status
+    }
+
+    func request(_ method: String, _ path: String, body: Any? = nil, headers: [String: String] = [:]) async throws -> (
+        status: Int, json: Any?
+    ) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        return (status, try? JSONSerialization.jsonObject(with: data))
+    }
+
+    struct ServerFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+}
+
+@Suite("the booking-server executable")
+struct ExecutableTests {
+    @Test("serves over real HTTP, shuts down on SIGTERM, and finds its booking after a restart")
+    func restart() async throws {
+        let directory = NSTemporaryDirectory() + "booking-server-exec-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = Int.random(in: 41_000...49_000)
+        let arguments = ["serve", "--store", "sqlite:\(directory)/booking.sqlite", "--port", "\(port)"]
+        let environment = ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"]
+        let admin = ["Authorization": "Bearer exec-admin-token-0123456789"]
+
+        let first = try ServerProcess(arguments: arguments, environment: environment, port: port)
+        try await first.waitUntilHealthy()
+        let slots = try #require(try await first.request("GET", "/api/availability").json as? [[String: String]])
+        let slot = try #require(slots.first)
+        let booked = try await first.request(
+            "POST", "/api/appointments",
+            body: ["slotStart": slot["start"]!, "slotEnd": slot["end"]!, "name": "Ada", "email": "ada@example.com"])
+        #expect(booked.status == 201)
+        let id = try #require((booked.json as? [String: Any])?["id"] as? Int)
+        let status = first.terminate()
+        #expect(status == 0, "exit status after SIGTERM")
+
+        let second = try ServerProcess(arguments: arguments, environment: environment, port: port)
+        defer { _ = second.terminate() }
+        try await second.waitUntilHealthy()
+        let listed = try #require(
+            try await second.request("GET", "/api/appointments", headers: admin).json as? [[String: Any]])
+        #expect(listed.map { $0["id"] as? Int } == [id])
+        let again = try await second.request(
+            "POST", "/api/appointments",
+            body: ["slotStart": slot["start"]!, "slotEnd": slot["end"]!, "name": "Eve", "email": "eve@example.com"])
+        #expect(again.status == 409)
+    }
+
+    @Test(
+        "a bad setting stops the server at start-up with one line naming it",
+        arguments: [
+            (["--port", "99999"], "--port"), (["--time-zone", "Mars/Olympus"], "--time-zone"),
+            (["--hours", "mon=9-5"], "--hours"),
+            (["--store", "redis://x"], "--store"), (["--log-format", "xml"], "--log-format"),
+        ])
+    func badSetting(arguments: [String], flag: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
+        process.arguments = ["serve", "--store", "memory"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 64)
+        #expect(output.contains("invalid \(flag)"), "stderr: \(output)")
+        #expect(output.split(separator: "\n").count == 1)
+    }
+}
