@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "BookingConformance", targets: ["BookingConformance"]),
         .executable(name: "booking-server", targets: ["BookingServer"]),
         .executable(name: "quick-start", targets: ["QuickStart"]),
+        .executable(name: "booking-benchmarks", targets: ["BookingBenchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -97,6 +98,16 @@ let package = Package(
             name: "QuickStart",
             dependencies: ["BookingDomain", "InMemoryStore"],
             path: "Sources/Examples/QuickStart",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BookingBenchmarks",
+            dependencies: [
+                "BookingDomain", "InMemoryStore", "SQLiteStore", "PostgresStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Benchmarks/BookingBenchmarks",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -28,7 +28,7 @@ extension BookingRequest {
         let name = self.name.trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty {
             problems["name"] = "is required"
-        } else if name.count > 200 {
+        } else if name.unicodeScalars.count > 200 {
             problems["name"] = "must be at most 200 characters"
         } else if name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) {
             problems["name"] = "must not contain control characters"
@@ -36,7 +36,7 @@ extension BookingRequest {
         let email = self.email.trimmingCharacters(in: .whitespacesAndNewlines)
         if let problem = Self.emailProblem(email) { problems["email"] = problem }
         let note = self.note?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let note, note.count > 500 { problems["note"] = "must be at most 500 characters" }
+        if let note, note.unicodeScalars.count > 500 { problems["note"] = "must be at most 500 characters" }
         if slotEnd <= slotStart { problems["slotEnd"] = "must be after slotStart" }
         if let key = idempotencyKey,
             key.isEmpty || key.utf8.count > 255 || !key.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) })

@@ -120,3 +120,28 @@ struct NotificationJSON: Encodable {
         try container.encode(sentAt, forKey: .sentAt)
     }
 }
+
+/// What the web page needs to know of a resource's schedule.
+struct ScheduleJSON: Encodable {
+    let resource: String
+    let timeZone: String
+    let slotMinutes: Int64
+    let daysAhead: Int64
+    let minNoticeMinutes: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case resource
+        case timeZone = "time_zone"
+        case slotMinutes = "slot_minutes"
+        case daysAhead = "days_ahead"
+        case minNoticeMinutes = "min_notice_minutes"
+    }
+
+    init(resource: ResourceID, schedule: Schedule) {
+        self.resource = resource.rawValue
+        timeZone = schedule.timeZone.identifier
+        slotMinutes = schedule.slotLength.components.seconds / 60
+        daysAhead = schedule.horizon.components.seconds / 86_400
+        minNoticeMinutes = schedule.minimumNotice.components.seconds / 60
+    }
+}

@@ -23,6 +23,7 @@ struct BookingAPI: Sendable {
         }
         let api = router.group("api")
         api.get("availability", use: availability)
+        api.get("schedule", use: schedule)
         api.post("appointments", use: book)
         api.get("appointments", use: list)
         api.get("appointments/:id", use: read)
@@ -59,6 +60,18 @@ struct BookingAPI: Sendable {
         if !problems.isEmpty { throw APIError(BookingError.invalidInput(problems)) }
         let slots = try await service.availability(resource: resource, from: from, to: to)
         return try JSONResponse.make(slots.map(SlotJSON.init))
+    }
+
+    @Sendable func schedule(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var resource = ResourceID.default
+        if let text = request.uri.queryParameters.get("resource") {
+            guard let id = ResourceID(rawValue: text) else {
+                throw APIError(
+                    BookingError.invalidInput(field: "resource", "must be 1-64 letters, digits, '-', '_' or '.'"))
+            }
+            resource = id
+        }
+        return try JSONResponse.make(ScheduleJSON(resource: resource, schedule: try service.schedule(for: resource)))
     }
 
     @Sendable func book(_ request: Request, context: BasicRequestContext) async throws -> Response {

@@ -45,6 +45,18 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/api/schedule": {
+              "get": {
+                "operationId": "schedule",
+                "summary": "The schedule's time zone and limits, for clients that show times",
+                "parameters": [{"name": "resource", "in": "query", "required": false, "schema": {"$ref": "#/components/schemas/ResourceID"}}],
+                "responses": {
+                  "200": {"description": "The schedule", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schedule"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/api/appointments": {
               "post": {
                 "operationId": "book",
@@ -176,6 +188,13 @@ enum OpenAPIDocument {
               "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             },
             "schemas": {
+              "Schedule": {
+                "type": "object", "required": ["resource", "time_zone", "slot_minutes", "days_ahead", "min_notice_minutes"],
+                "properties": {
+                  "resource": {"type": "string"}, "time_zone": {"type": "string"}, "slot_minutes": {"type": "integer"},
+                  "days_ahead": {"type": "integer"}, "min_notice_minutes": {"type": "integer"}
+                }
+              },
               "Health": {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}},
               "ResourceID": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
               "Slot": {
@@ -188,7 +207,7 @@ enum OpenAPIDocument {
                   "slotStart": {"type": "string", "format": "date-time"},
                   "slotEnd": {"type": "string", "format": "date-time"},
                   "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                  "email": {"type": "string", "format": "email", "maxLength": 254},
+                  "email": {"type": "string", "maxLength": 254, "description": "One @, a non-empty local part and a dot in the domain"},
                   "note": {"type": "string", "maxLength": 500, "nullable": true},
                   "resource": {"$ref": "#/components/schemas/ResourceID"}
                 }

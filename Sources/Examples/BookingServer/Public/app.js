@@ -1,0 +1,303 @@
+// The booking page: plain ES module, talks only to this server's JSON API.
+const $ = (selector) => document.querySelector(selector);
+const visitorZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+const MY_BOOKINGS = "swift-booking.my-bookings";
+const ADMIN_TOKEN = "swift-booking.admin-token";
+
+const state = { selected: null, attemptKey: null, businessZone: null, busy: false };
+
+// ---------- helpers ----------
+
+function say(message, kind = "info") {
+  const status = $("#status");
+  status.textContent = message;
+  status.className = `status ${kind}`;
+}
+
+async function api(path, { method = "GET", body, headers = {} } = {}) {
+  const init = { method, headers: { Accept: "application/json", ...headers } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    return { ok: false, status: 0, data: { error: "The server could not be reached. Check your connection." } };
+  }
+  let data = null;
+  try { data = await response.json(); } catch { data = null; }
+  return { ok: response.ok, status: response.status, data };
+}
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const fullFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+
+function describe(start, end) {
+  return `${fullFormat.format(new Date(start))} – ${timeFormat.format(new Date(end))}`;
+}
+
+function newKey() {
+  return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+}
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "text") node.textContent = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+// ---------- availability ----------
+
+async function loadSchedule() {
+  const result = await api("/api/schedule");
+  if (!result.ok) return;
+  state.businessZone = result.data.time_zone;
+  const note = $("#zone-note");
+  note.textContent = state.businessZone && state.businessZone !== visitorZone
+    ? `Times are shown in your time zone (${visitorZone}); the business works in ${state.businessZone}.`
+    : `Times are shown in ${visitorZone}.`;
+}
+
+async function loadAvailability() {
+  const container = $("#availability");
+  container.setAttribute("aria-busy", "true");
+  container.replaceChildren(element("p", { class: "muted", text: "Loading free slots…" }));
+  const result = await api("/api/availability");
+  container.setAttribute("aria-busy", "false");
+  if (!result.ok) {
+    container.replaceChildren(element("p", { class: "field-error", text: result.data?.error ?? "Could not load free slots." }));
+    return;
+  }
+  const slots = result.data;
+  if (slots.length === 0) {
+    container.replaceChildren(element("p", { class: "muted", text: "No free slots in the coming days. Try again later." }));
+    return;
+  }
+  const days = new Map();
+  for (const slot of slots) {
+    const day = dayFormat.format(new Date(slot.start));
+    if (!days.has(day)) days.set(day, []);
+    days.get(day).push(slot);
+  }
+  const groups = [];
+  for (const [day, daySlots] of days) {
+    const buttons = daySlots.map((slot) => element("button", {
+      type: "button", class: "slot", "data-start": slot.start, "data-end": slot.end,
+      "aria-pressed": String(state.selected?.start === slot.start),
+      "aria-label": `${day} ${timeFormat.format(new Date(slot.start))}`,
+      text: timeFormat.format(new Date(slot.start)),
+      onclick: () => select(slot),
+    }));
+    groups.push(element("h3", { text: day }), element("div", { class: "slots" }, ...buttons));
+  }
+  container.replaceChildren(...groups);
+  if (state.selected && !slots.some((slot) => slot.start === state.selected.start)) select(null);
+}
+
+function select(slot) {
+  state.selected = slot;
+  state.attemptKey = slot ? newKey() : null;
+  for (const button of document.querySelectorAll(".slot")) {
+    button.setAttribute("aria-pressed", String(slot !== null && button.dataset.start === slot.start));
+  }
+  $("#selected-slot").textContent = slot ? `Selected: ${describe(slot.start, slot.end)}` : "Pick a free slot first.";
+  $("#book").disabled = !slot;
+  $("#confirmation").hidden = true;
+}
+
+// ---------- booking ----------
+
+function clearFieldErrors() {
+  for (const error of document.querySelectorAll(".field-error[data-field]")) error.textContent = "";
+  for (const input of document.querySelectorAll("#booking-form [aria-invalid]")) input.removeAttribute("aria-invalid");
+}
+
+function showFieldErrors(details) {
+  for (const [field, message] of Object.entries(details ?? {})) {
+    const target = document.querySelector(`.field-error[data-field="${field === "slotEnd" ? "slotStart" : field}"]`);
+    if (target) target.textContent = `${field === "slotEnd" || field === "slotStart" ? "Slot" : field[0].toUpperCase() + field.slice(1)} ${message}.`;
+    document.getElementById(field)?.setAttribute("aria-invalid", "true");
+  }
+}
+
+async function book(event) {
+  event.preventDefault();
+  if (!state.selected || state.busy) return;
+  state.busy = true;
+  $("#book").disabled = true;
+  clearFieldErrors();
+  say("Booking…");
+  const slot = state.selected;
+  const note = $("#note").value.trim();
+  const result = await api("/api/appointments", {
+    method: "POST",
+    headers: { "Idempotency-Key": state.attemptKey },
+    body: { slotStart: slot.start, slotEnd: slot.end, name: $("#name").value, email: $("#email").value, ...(note ? { note } : {}) },
+  });
+  state.busy = false;
+  $("#book").disabled = !state.selected;
+  if (result.ok) {
+    const appointment = result.data;
+    if (appointment.cancel_token) remember(appointment);
+    say("Booked. A confirmation is on its way.", "success");
+    const confirmation = $("#confirmation");
+    confirmation.replaceChildren(
+      element("p", { text: `You are booked for ${describe(appointment.slot_start, appointment.slot_end)}.` }),
+      element("button", { type: "button", class: "button danger", text: "Cancel this booking", onclick: () => cancelMine(appointment.id) }),
+    );
+    confirmation.hidden = false;
+    state.selected = null;
+    state.attemptKey = null;
+    $("#selected-slot").textContent = "Pick a free slot first.";
+    $("#book").disabled = true;
+    await Promise.all([loadAvailability(), renderMine()]);
+    return;
+  }
+  if (result.status === 409) {
+    say("Sorry, that slot was just taken. Please pick another one.", "error");
+    select(null);
+    await loadAvailability();
+  } else if (result.status === 400) {
+    showFieldErrors(result.data?.details);
+    say("Please correct the highlighted fields.", "error");
+    state.attemptKey = newKey();
+  } else {
+    say(result.data?.error ?? "Booking failed. Please try again.", "error");
+    if (result.status === 422) { select(null); await loadAvailability(); }
+  }
+}
+
+// ---------- my bookings ----------
+
+function myBookings() {
+  try { return JSON.parse(localStorage.getItem(MY_BOOKINGS) ?? "[]"); } catch { return []; }
+}
+
+function saveMine(list) { localStorage.setItem(MY_BOOKINGS, JSON.stringify(list)); }
+
+function remember(appointment) {
+  const list = myBookings().filter((entry) => entry.id !== appointment.id);
+  list.push({ id: appointment.id, token: appointment.cancel_token, start: appointment.slot_start, end: appointment.slot_end, status: appointment.status });
+  saveMine(list);
+}
+
+async function renderMine() {
+  const list = myBookings().sort((a, b) => a.start.localeCompare(b.start));
+  const container = $("#my-bookings");
+  $("#my-bookings-empty").hidden = list.length > 0;
+  const items = await Promise.all(list.map(async (entry) => {
+    const result = await api(`/api/appointments/${entry.id}`, { headers: { "X-Cancel-Token": entry.token } });
+    if (result.ok) entry.status = result.data.status;
+    const cancelButton = entry.status === "booked"
+      ? element("button", { type: "button", class: "button danger", text: "Cancel", "aria-label": `Cancel booking on ${describe(entry.start, entry.end)}`, onclick: () => cancelMine(entry.id) })
+      : element("span");
+    return element("li", { "data-id": String(entry.id) },
+      element("span", {}, element("span", { text: describe(entry.start, entry.end) }), " ", element("span", { class: `badge ${entry.status}`, text: entry.status })),
+      cancelButton);
+  }));
+  saveMine(list);
+  container.replaceChildren(...items);
+}
+
+async function cancelMine(id) {
+  const entry = myBookings().find((item) => item.id === id);
+  if (!entry) return;
+  say("Cancelling…");
+  const result = await api(`/api/appointments/${id}/cancel`, { method: "POST", headers: { "X-Cancel-Token": entry.token } });
+  if (result.ok) {
+    say("Your booking is cancelled.", "success");
+    $("#confirmation").hidden = true;
+  } else {
+    say(result.data?.error ?? "Could not cancel. Please try again.", "error");
+  }
+  await Promise.all([renderMine(), loadAvailability()]);
+}
+
+// ---------- admin ----------
+
+async function loadAdmin(event) {
+  event?.preventDefault();
+  const token = $("#admin-token").value.trim();
+  if (!token) return;
+  sessionStorage.setItem(ADMIN_TOKEN, token);
+  const headers = { Authorization: `Bearer ${token}` };
+  const [appointments, notifications] = await Promise.all([
+    api("/api/appointments", { headers }), api("/api/notifications", { headers }),
+  ]);
+  const container = $("#admin-list");
+  if (!appointments.ok) {
+    sessionStorage.removeItem(ADMIN_TOKEN);
+    container.replaceChildren(element("p", { class: "field-error", text: appointments.status === 403 ? "That admin token is not right." : appointments.data?.error ?? "Could not load appointments." }));
+    return;
+  }
+  const byAppointment = new Map();
+  for (const notification of notifications.ok ? notifications.data : []) {
+    if (!byAppointment.has(notification.appointment_id)) byAppointment.set(notification.appointment_id, []);
+    byAppointment.get(notification.appointment_id).push(notification);
+  }
+  if (appointments.data.length === 0) {
+    container.replaceChildren(element("p", { class: "muted", text: "No appointments yet." }));
+    return;
+  }
+  const rows = appointments.data.map((appointment) => {
+    const outbox = (byAppointment.get(appointment.id) ?? []).map((n) => element("span", { class: `badge ${n.status}`, title: n.error ?? "", text: `${n.kind}: ${n.status}` }));
+    const action = appointment.status === "booked"
+      ? element("button", { type: "button", class: "button danger", text: "Cancel", onclick: () => adminCancel(appointment.id) })
+      : element("span", { class: "muted", text: "—" });
+    return element("tr", { "data-id": String(appointment.id) },
+      element("td", { text: String(appointment.id) }),
+      element("td", { text: describe(appointment.slot_start, appointment.slot_end) }),
+      element("td", {}, element("div", { text: appointment.customer_name }), element("div", { class: "muted", text: appointment.customer_email })),
+      element("td", {}, element("span", { class: `badge ${appointment.status}`, text: appointment.status })),
+      element("td", {}, ...outbox),
+      element("td", {}, action));
+  });
+  const head = element("tr", {}, ...["#", "When", "Customer", "Status", "Notifications", ""].map((text) => element("th", { scope: "col", text })));
+  container.replaceChildren(element("div", { class: "table-wrap" }, element("table", {}, element("thead", {}, head), element("tbody", {}, ...rows))));
+}
+
+async function adminCancel(id) {
+  const token = sessionStorage.getItem(ADMIN_TOKEN);
+  const result = await api(`/api/appointments/${id}/cancel`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+  say(result.ok ? `Appointment #${id} is cancelled.` : result.data?.error ?? "Could not cancel.", result.ok ? "success" : "error");
+  await Promise.all([loadAdmin(), loadAvailability()]);
+}
+
+// ---------- tabs ----------
+
+function showTab(name) {
+  for (const tab of ["book", "admin"]) {
+    const selected = tab === name;
+    $(`#tab-${tab}`).setAttribute("aria-selected", String(selected));
+    $(`#tab-${tab}`).tabIndex = selected ? 0 : -1;
+    $(`#panel-${tab}`).hidden = !selected;
+  }
+  if (name === "admin" && sessionStorage.getItem(ADMIN_TOKEN)) {
+    $("#admin-token").value = sessionStorage.getItem(ADMIN_TOKEN);
+    loadAdmin();
+  }
+}
+
+$("#tab-book").addEventListener("click", () => showTab("book"));
+$("#tab-admin").addEventListener("click", () => showTab("admin"));
+$(".tabs").addEventListener("keydown", (event) => {
+  if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+  const next = document.activeElement === $("#tab-book") ? "admin" : "book";
+  showTab(next);
+  $(`#tab-${next}`).focus();
+});
+$("#refresh").addEventListener("click", () => loadAvailability());
+$("#booking-form").addEventListener("submit", book);
+$("#admin-form").addEventListener("submit", loadAdmin);
+
+loadSchedule();
+loadAvailability();
+renderMine();

@@ -1,0 +1,51 @@
+import BookingDomain
+import Foundation
+import GRDB
+import Logging
+import PostgresNIO
+import PostgresStore
+import SQLiteStore
+
+/// Prints booking throughput figures and the ratios DESIGN.md section 7 asks for, each measured in one run.
+///
+///     swift run -c release booking-benchmarks sqlite [count]
+///     scripts/with-postgres swift run -c release booking-benchmarks postgres [count]
+@main
+enum BookingBenchmarks {
+    static func main() async throws {
+        let arguments = CommandLine.arguments.dropFirst()
+        let count = arguments.dropFirst().first.flatMap(Int.init) ?? 2000
+        switch arguments.first {
+        case "sqlite": try await SQLiteBenchmark(count: count).run()
+        case "postgres": try await PostgresBenchmark(count: count).run()
+        default:
+            print("usage: booking-benchmarks sqlite|postgres [count]")
+        }
+    }
+}
+
+/// The booking a benchmark makes: slot `index` of a grid of 30-minute slots, far from other data.
+func appointment(_ index: Int, base: Int64, key: Bool = false) throws -> NewAppointment {
+    let start = Date(millisecondsSince1970: base + Int64(index) * 1_800_000)
+    let slot = try TimeSlot(start: start, end: start.addingTimeInterval(1800))
+    return NewAppointment(
+        resource: .default, slot: slot, occupied: slot, customerName: "Bench Mark", customerEmail: "bench@example.com",
+        note: nil, cancelTokenHash: String(repeating: "b", count: 64),
+        idempotencyKey: key ? "bench-\(base)-\(index)" : nil,
+        requestFingerprint: "bench", now: Date(millisecondsSince1970: base))
+}
+
+func rate(_ count: Int, _ body: () async throws -> Void) async rethrows -> Double {
+    let start = ContinuousClock.now
+    try await body()
+    let elapsed = ContinuousClock.now - start
+    return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}
+
+func report(_ label: String, _ value: Double) {
+    print(String(format: "%-58@ %10.0f bookings/s", label as NSString, value))
+}
+
+func ratio(_ label: String, _ numerator: Double, _ denominator: Double) {
+    print(String(format: "%-58@ %10.2f", label as NSString, numerator / denominator))
+}

@@ -1,0 +1,194 @@
+"""Drives the booking web page in headless Chromium against a live booking-server.
+
+Run through scripts/browser-test, which builds the server and installs Chromium and Selenium.
+Screenshots go to artifacts/ (desktop and 375 px mobile).
+"""
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+ADMIN_TOKEN = "browser-admin-token-0123456789"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(base, method, path, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def server():
+    binary = os.environ.get("BOOKING_SERVER_BINARY", str(ROOT / ".build" / "debug" / "booking-server"))
+    directory = tempfile.mkdtemp(prefix="booking-browser-")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "serve", "--store", f"sqlite:{directory}/booking.sqlite", "--port", str(port), "--time-zone", "Europe/London"],
+        env={**os.environ, "BOOKING_ADMIN_TOKEN": ADMIN_TOKEN},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if call(base, "GET", "/health")[0] == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("booking-server did not start")
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-GB"]:
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
+    driver = webdriver.Chrome(options=options, service=service)  # fails, never skips, when Chromium cannot start
+    yield driver
+    driver.quit()
+
+
+def wait(driver, condition, timeout=10):
+    # The page re-renders lists, so elements found a moment ago may be gone: look again.
+    ignored = (StaleElementReferenceException, NoSuchElementException)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(condition)
+
+
+def slot_buttons(driver):
+    wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#availability .slot")))
+    return driver.find_elements(By.CSS_SELECTOR, "#availability .slot")
+
+
+def status_text(driver):
+    return driver.find_element(By.ID, "status").text
+
+
+def fill(driver, name, email, note=""):
+    for field, value in [("name", name), ("email", email), ("note", note)]:
+        element = driver.find_element(By.ID, field)
+        element.clear()
+        element.send_keys(value)
+
+
+def test_booking_flow(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.get(server + "/")
+    buttons = slot_buttons(browser)
+    assert len(buttons) > 10
+    assert "Europe/London" in browser.find_element(By.ID, "zone-note").text or "Times are shown in" in browser.find_element(By.ID, "zone-note").text
+    browser.save_screenshot(str(ARTIFACTS / "page-desktop.png"))
+
+    first = buttons[0]
+    start = first.get_attribute("data-start")
+    first.click()
+    fill(browser, "Ada Lovelace", "not-an-email")
+    browser.find_element(By.ID, "book").click()
+    wait(browser, lambda d: d.find_element(By.ID, "email-error").text != "")
+    assert "email" in browser.find_element(By.ID, "email-error").text.lower()
+    assert browser.find_element(By.ID, "email").get_attribute("aria-invalid") == "true"
+
+    fill(browser, "Ada Lovelace", "ada@example.com", "First visit")
+    browser.find_element(By.ID, "book").click()
+    wait(browser, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
+    assert "booked" in status_text(browser).lower()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#my-bookings li")) == 1)
+    assert not browser.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]')
+    browser.save_screenshot(str(ARTIFACTS / "page-booked-desktop.png"))
+
+    browser.find_element(By.CSS_SELECTOR, "#my-bookings li button").click()
+    wait(browser, lambda d: "cancelled" in d.find_element(By.CSS_SELECTOR, "#my-bookings li .badge").text)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]'))
+
+
+def test_taken_behind_its_back_shows_409(server, browser):
+    browser.get(server + "/")
+    button = slot_buttons(browser)[3]
+    start, end = button.get_attribute("data-start"), button.get_attribute("data-end")
+    button.click()
+    fill(browser, "Grace Hopper", "grace@example.com")
+    status, _ = call(server, "POST", "/api/appointments", {"slotStart": start, "slotEnd": end, "name": "Someone", "email": "someone@example.com"})
+    assert status == 201
+    browser.find_element(By.ID, "book").click()
+    wait(browser, lambda d: "just taken" in status_text(d))
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]'))
+
+
+def test_double_click_books_once(server, browser):
+    browser.get(server + "/")
+    button = slot_buttons(browser)[6]
+    start = button.get_attribute("data-start")
+    button.click()
+    fill(browser, "Double Click", "double@example.com")
+    submit = browser.find_element(By.ID, "book")
+    browser.execute_script("arguments[0].click(); arguments[0].click();", submit)
+    wait(browser, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
+    _, appointments = call(server, "GET", "/api/appointments", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert [a["slot_start"] for a in appointments].count(start) == 1
+
+
+def test_admin_lists_everything(server, browser):
+    browser.get(server + "/")
+    browser.find_element(By.ID, "tab-admin").click()
+    token = browser.find_element(By.ID, "admin-token")
+    token.send_keys("wrong-token-wrong-token")
+    browser.find_element(By.CSS_SELECTOR, "#admin-form button").click()
+    wait(browser, lambda d: "not right" in d.find_element(By.ID, "admin-list").text)
+    token.clear()
+    token.send_keys(ADMIN_TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "#admin-form button").click()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#admin-list tbody tr")) >= 3)
+    text = browser.find_element(By.ID, "admin-list").text
+    assert "Ada Lovelace" in text and "cancelled" in text and "booked:" in text
+    browser.save_screenshot(str(ARTIFACTS / "page-admin-desktop.png"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#admin-list tbody tr")
+    booked = [row for row in rows if row.find_elements(By.CSS_SELECTOR, "button")]
+    booked_id = booked[0].get_attribute("data-id")
+    booked[0].find_element(By.CSS_SELECTOR, "button").click()
+    wait(browser, lambda d: f"#{booked_id} is cancelled" in status_text(d))
+
+
+def test_security_headers_and_mobile_layout(server, browser):
+    with urllib.request.urlopen(server + "/") as response:
+        assert response.headers["Content-Type"].startswith("text/html")
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+    with urllib.request.urlopen(server + "/app.js") as response:
+        assert response.headers["Content-Type"].startswith("text/javascript")
+    browser.set_window_size(375, 812)
+    browser.get(server + "/")
+    slot_buttons(browser)
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 375, f"page is {width}px wide on a 375px screen"
+    browser.save_screenshot(str(ARTIFACTS / "page-mobile.png"))
+    browser.set_window_size(1280, 900)
