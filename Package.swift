@@ -148,6 +148,7 @@ let package = Package(
             name: "BookingServerTests",
             dependencies: [
                 "BookingServer", "InMemoryStore", "SQLiteStore", "PostgresStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -72,7 +72,7 @@ public struct BookingService: Sendable {
         let schedule = try schedule(for: resource)
         let now = clock.now()
         let start = from ?? now
-        let end = to ?? now.addingTimeInterval(schedule.horizon.timeInterval)
+        let end = to ?? max(start, now).addingTimeInterval(schedule.horizon.timeInterval)
         guard start <= end else { throw .invalidInput(field: "to", "must not be before from") }
         guard start < end,
             let window = schedule.bookableWindow(within: TimeSlot(uncheckedStart: start, end: end), now: now)

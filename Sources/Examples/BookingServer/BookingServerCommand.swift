@@ -61,6 +61,8 @@ extension BookingServerCommand {
             let adminToken = settings.adminToken ?? AdminCredential.generateToken()
             if settings.adminToken == nil {
                 print("booking-server: generated admin token (set BOOKING_ADMIN_TOKEN to choose one): \(adminToken)")
+            } else if adminToken.count < 16 {
+                logger.warning("the admin token is shorter than 16 characters; use a long random one in production")
             }
             let app = try BookingApplication.make(
                 settings: settings, opened: opened, adminToken: adminToken, logger: logger,

@@ -20,7 +20,7 @@ struct ServerOptions: ParsableArguments {
 
     @Option(
         name: .customLong("admin-token"),
-        help: "Bearer token for admin routes, 16+ characters (BOOKING_ADMIN_TOKEN; default: generated and printed once)"
+        help: "Bearer token for admin routes (BOOKING_ADMIN_TOKEN; default: generated and printed once)"
     )
     var adminToken: String?
 

@@ -69,8 +69,8 @@ struct ServerSettings: Sendable {
             }
         }
         if let token = value("admin-token", options.adminToken) {
-            guard token.count >= 16 else {
-                throw Invalid(flag: "admin-token", value: "(hidden)", accepted: "must be at least 16 characters")
+            guard !token.contains(where: \.isWhitespace) else {
+                throw Invalid(flag: "admin-token", value: "(hidden)", accepted: "must not contain spaces")
             }
             adminToken = token
         }

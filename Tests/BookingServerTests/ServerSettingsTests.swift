@@ -1,0 +1,67 @@
+import ArgumentParser
+import BookingDomain
+import Foundation
+import Testing
+
+@testable import BookingServer
+
+@Suite("server settings")
+struct ServerSettingsTests {
+    func settings(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ServerSettings {
+        try ServerSettings(options: ServerOptions.parse(arguments), environment: environment)
+    }
+
+    @Test("defaults: SQLite in the working directory, 127.0.0.1:4000, the seed's schedule in UTC")
+    func defaults() throws {
+        let settings = try settings([])
+        #expect(settings.store == .sqlite(path: "booking.sqlite"))
+        #expect(settings.host == "127.0.0.1" && settings.port == 4000)
+        #expect(settings.schedule.slotLength == .minutes(30) && settings.schedule.horizon == .seconds(7 * 86_400))
+        #expect(settings.adminToken == nil)
+    }
+
+    @Test("every setting reads BOOKING_* from the environment, and a flag wins over it")
+    func environment() throws {
+        let environment = [
+            "BOOKING_STORE": "memory", "BOOKING_PORT": "4100", "BOOKING_TIME_ZONE": "Europe/London",
+            "BOOKING_HOURS": "mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00", "BOOKING_SLOT_MINUTES": "20",
+            "BOOKING_DAYS_AHEAD": "14", "BOOKING_MIN_NOTICE_MINUTES": "60", "BOOKING_BUFFER_MINUTES": "10",
+            "BOOKING_ADMIN_TOKEN": "short", "BOOKING_LOG_FORMAT": "json",
+            "BOOKING_CORS_ORIGIN": "https://a.example,https://b.example",
+            "BOOKING_WEBHOOK_URL": "https://hooks.example/booking", "BOOKING_WEBHOOK_SECRET": "s3cret",
+        ]
+        let fromEnvironment = try settings([], environment)
+        #expect(fromEnvironment.store == .memory)
+        #expect(fromEnvironment.port == 4100)
+        #expect(fromEnvironment.schedule.timeZone.identifier == "Europe/London")
+        #expect(fromEnvironment.schedule.weeklyHours[.saturday]?.map(\.description) == ["10:00-14:00"])
+        #expect(fromEnvironment.schedule.weeklyHours[.sunday] == nil)
+        #expect(fromEnvironment.schedule.slotLength == .minutes(20))
+        #expect(fromEnvironment.schedule.minimumNotice == .minutes(60))
+        #expect(
+            fromEnvironment.schedule.bufferBefore == .minutes(10)
+                && fromEnvironment.schedule.bufferAfter == .minutes(10))
+        #expect(fromEnvironment.adminToken == "short")
+        #expect(fromEnvironment.logFormat == .json)
+        #expect(fromEnvironment.corsOrigins == ["https://a.example", "https://b.example"])
+        #expect(fromEnvironment.webhookSecret == "s3cret")
+        let flagWins = try settings(["--port", "5000", "--store", "sqlite:other.sqlite"], environment)
+        #expect(flagWins.port == 5000)
+        #expect(flagWins.store == .sqlite(path: "other.sqlite"))
+    }
+
+    @Test(
+        "a bad setting names the flag, its environment variable and what is accepted",
+        arguments: [
+            (["--port", "http"], "--port 'http' (or BOOKING_PORT)"),
+            (["--days-ahead", "0"], "--days-ahead '0' (or BOOKING_DAYS_AHEAD)"),
+            (["--time-zone", "Nowhere/City"], "IANA zone"),
+            (["--store", "mysql://x"], "memory, sqlite:PATH or postgres://"),
+            (["--webhook-url", "https://hooks.example"], "--webhook-secret"),
+            (["--log-level", "loud"], "--log-level"),
+        ])
+    func invalid(arguments: [String], expected: String) {
+        let error = #expect(throws: ServerSettings.Invalid.self) { try settings(arguments) }
+        #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
+    }
+}
