@@ -1,7 +1,7 @@
 public import BookingDomain
-public import Foundation
+import Foundation
 import NIOSSL
-public import PostgresNIO
+import PostgresNIO
 
 extension PostgresStore {
     /// Where the server is and how to use it.

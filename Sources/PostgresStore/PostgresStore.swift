@@ -276,7 +276,9 @@ public final class PostgresStore: BookingStore {
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
-                        for try await _ in try await connection.listen(Self.outboxChannel) { continuation.yield() }
+                        try await connection.listen(on: Self.outboxChannel) { notifications in
+                            for try await _ in notifications { continuation.yield() }
+                        }
                     }
                 } catch {
                     logger.debug(

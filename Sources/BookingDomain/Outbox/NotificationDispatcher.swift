@@ -113,7 +113,7 @@ public struct NotificationDispatcher: Service {
             for await _ in store.outboxWakeUps() { doorbell.ring() }
         }
         defer { hints.cancel() }
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             while !stopping.isSet && !Task.isCancelled {
                 let report: PassReport
                 do {
