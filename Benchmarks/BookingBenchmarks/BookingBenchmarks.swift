@@ -43,9 +43,18 @@ func rate(_ count: Int, _ body: () async throws -> Void) async rethrows -> Doubl
 }
 
 func report(_ label: String, _ value: Double) {
-    print(String(format: "%-58@ %10.0f bookings/s", label as NSString, value))
+    print(label.padding(toLength: 60, withPad: " ", startingAt: 0) + String(format: "%8.0f bookings/s", value))
 }
 
 func ratio(_ label: String, _ numerator: Double, _ denominator: Double) {
-    print(String(format: "%-58@ %10.2f", label as NSString, numerator / denominator))
+    print(label.padding(toLength: 60, withPad: " ", startingAt: 0) + String(format: "%8.2f", numerator / denominator))
+}
+
+/// The median of three interleaved rounds of each measurement, so drift on a shared machine hits all alike.
+func medians(rounds: Int = 3, _ measurements: [(Int) async throws -> Double]) async throws -> [Double] {
+    var samples = Array(repeating: [Double](), count: measurements.count)
+    for round in 0..<rounds {
+        for (index, measure) in measurements.enumerated() { samples[index].append(try await measure(round)) }
+    }
+    return samples.map { $0.sorted()[$0.count / 2] }
 }

@@ -14,24 +14,38 @@ struct SQLiteBenchmark {
         print("SQLite, \(count) sequential bookings per run, file on disk, WAL, synchronous=FULL")
 
         let empty = try SQLiteStore(location: .file(directory + "/empty.sqlite"))
-        let emptyRate = try await rate(count) {
-            for index in 0..<count { _ = try await empty.insert(try appointment(index, base: 4_000_000_000_000)) }
-        }
-        report("SQLiteStore, empty table", emptyRate)
-
         let fullPath = directory + "/full.sqlite"
         let full = try SQLiteStore(location: .file(fullPath))
         try await prefill(path: fullPath, rows: 100_000)
-        let fullRate = try await rate(count) {
-            for index in 0..<count { _ = try await full.insert(try appointment(index, base: 4_000_000_000_000)) }
-        }
-        report("SQLiteStore, 100,000 existing appointments", fullRate)
-
-        let rawRate = try await rawGRDB(path: directory + "/raw.sqlite")
-        report("raw GRDB, same SQL and durability, empty table", rawRate)
-        ratio("with 100,000 rows / empty (target >= 0.90)", fullRate, emptyRate)
-        ratio("SQLiteStore / raw driver (target >= 0.80)", emptyRate, rawRate)
+        let rawPath = directory + "/raw.sqlite"
+        _ = try SQLiteStore(location: .file(rawPath))  // the same schema, trigger and indexes
+        let raw = try rawPool(path: rawPath)
+        let count = self.count
+        let figures = try await medians([
+            { round in
+                try await rate(count) {
+                    for index in 0..<count { _ = try await empty.insert(try appointment(index, base: base(round))) }
+                }
+            },
+            { round in
+                try await rate(count) {
+                    for index in 0..<count { _ = try await full.insert(try appointment(index, base: base(round))) }
+                }
+            },
+            { round in
+                try await rate(count) {
+                    for index in 0..<count { try await rawInsert(raw, try appointment(index, base: base(round))) }
+                }
+            },
+        ])
+        report("SQLiteStore, empty table", figures[0])
+        report("SQLiteStore, 100,000 existing appointments", figures[1])
+        report("raw GRDB, same SQL and durability", figures[2])
+        ratio("100,000 existing / empty (target >= 0.90)", figures[1], figures[0])
+        ratio("SQLiteStore / raw driver (target >= 0.80)", figures[0], figures[2])
     }
+
+    private func base(_ round: Int) -> Int64 { 4_000_000_000_000 + Int64(round) * 100_000_000_000 }
 
     /// 100,000 booked appointments before the benchmark's slots, with their notifications.
     private func prefill(path: String, rows: Int) async throws {
@@ -54,42 +68,40 @@ struct SQLiteBenchmark {
         try queue.close()
     }
 
-    /// The store's booking transaction written directly with GRDB: the same schema, trigger and pragmas.
-    private func rawGRDB(path: String) async throws -> Double {
-        _ = try SQLiteStore(location: .file(path))  // creates the same schema
+    private func rawPool(path: String) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        return try await rate(count) {
-            for index in 0..<count {
-                let new = try appointment(index, base: 4_000_000_000_000)
-                try await pool.writeWithoutTransaction { db in
-                    try db.inTransaction(.immediate) {
-                        let now = new.now.millisecondsSince1970
-                        try db.execute(
-                            sql: """
-                                INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
-                                    customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at)
-                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?)
-                                """,
-                            arguments: [
-                                new.resource.rawValue, new.slot.start.millisecondsSince1970,
-                                new.slot.end.millisecondsSince1970,
-                                new.occupied.start.millisecondsSince1970, new.occupied.end.millisecondsSince1970,
-                                new.customerName,
-                                new.customerEmail, new.note, new.cancelTokenHash, new.idempotencyKey,
-                                new.requestFingerprint, now, now,
-                            ])
-                        let id = db.lastInsertedRowID
-                        try db.execute(
-                            sql:
-                                "INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, 'booked', 'pending', 0, ?, ?, ?)",
-                            arguments: [id, now, now, now])
-                        _ = try Row.fetchOne(db, sql: "SELECT * FROM appointments WHERE id = ?", arguments: [id])
-                        return .commit
-                    }
-                }
+        return try DatabasePool(path: path, configuration: configuration)
+    }
+
+    /// The store's booking transaction written directly with GRDB: the same statements and pragmas.
+    private func rawInsert(_ pool: DatabasePool, _ new: NewAppointment) async throws {
+        try await pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                let now = new.now.millisecondsSince1970
+                try db.execute(
+                    sql: """
+                        INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                            customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        new.resource.rawValue, new.slot.start.millisecondsSince1970, new.slot.end.millisecondsSince1970,
+                        new.occupied.start.millisecondsSince1970, new.occupied.end.millisecondsSince1970,
+                        new.customerName,
+                        new.customerEmail, new.note, new.cancelTokenHash, new.idempotencyKey, new.requestFingerprint,
+                        now, now,
+                    ])
+                let id = db.lastInsertedRowID
+                try db.execute(
+                    sql: """
+                        INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at)
+                        VALUES (?, 'booked', 'pending', 0, ?, ?, ?)
+                        """,
+                    arguments: [id, now, now, now])
+                _ = try Row.fetchOne(db, sql: "SELECT * FROM appointments WHERE id = ?", arguments: [id])
+                return .commit
             }
         }
     }
