@@ -20,93 +20,75 @@ struct PostgresStoreTests {
 
     @Test("two independent clients booking one slot concurrently: exactly one wins")
     func twoClientsOneSlot() async throws {
-        let configuration = try await PostgresTestDatabase.create()
-        let first = try await RunningStore(configuration)
-        let second = try await RunningStore(configuration)
-        defer {
-            Task {
-                await first.stop()
-                await second.stop()
-                await PostgresTestDatabase.drop(configuration)
-            }
-        }
         let new = try draft(at: 60)
-        let codes = await withTaskGroup(of: BookingError.Code?.self) { group in
-            for index in 0..<200 {
-                let store = index.isMultiple(of: 2) ? first.store : second.store
-                group.addTask {
-                    do {
-                        _ = try await store.insert(new)
-                        return nil
-                    } catch let error as BookingError {
-                        return error.code
-                    } catch {
-                        return .storeUnavailable
+        try await withStores(2) { stores in
+            let codes = await withTaskGroup(of: BookingError.Code?.self) { group in
+                for index in 0..<200 {
+                    let store = stores[index % 2]
+                    group.addTask {
+                        do {
+                            _ = try await store.insert(new)
+                            return nil
+                        } catch let error as BookingError {
+                            return error.code
+                        } catch {
+                            return .storeUnavailable
+                        }
                     }
                 }
+                return await group.reduce(into: [BookingError.Code?]()) { $0.append($1) }
             }
-            return await group.reduce(into: [BookingError.Code?]()) { $0.append($1) }
+            #expect(codes.filter { $0 == nil }.count == 1)
+            #expect(codes.compactMap { $0 }.allSatisfy { $0 == .slotUnavailable })
+            let stored = try await stores[1].appointments()
+            #expect(stored.count == 1)
         }
-        #expect(codes.filter { $0 == nil }.count == 1)
-        #expect(codes.compactMap { $0 }.allSatisfy { $0 == .slotUnavailable })
-        #expect(try await second.store.appointments().count == 1)
     }
 
     @Test("two dispatchers on two clients claiming concurrently never share a notification")
     func twoClientsClaim() async throws {
-        let configuration = try await PostgresTestDatabase.create()
-        let first = try await RunningStore(configuration)
-        let second = try await RunningStore(configuration)
-        defer {
-            Task {
-                await first.stop()
-                await second.stop()
-                await PostgresTestDatabase.drop(configuration)
-            }
-        }
-        for index in 0..<100 { _ = try await first.store.insert(try draft(at: 30 * index)) }
+        let drafts = try (0..<100).map { try draft(at: 30 * $0) }
         let now = self.now
-        let claimed = await withTaskGroup(of: [Int64].self) { group in
-            for worker in 0..<10 {
-                let store = worker.isMultiple(of: 2) ? first.store : second.store
-                group.addTask {
-                    var mine: [Int64] = []
-                    while let batch = try? await store.claimNotifications(
-                        NotificationClaim(
-                            owner: "w\(worker)", limit: 3, now: now, leaseExpiresAt: now.addingTimeInterval(60))),
-                        !batch.isEmpty
-                    {
-                        mine += batch.map(\.id)
+        try await withStores(2) { stores in
+            for new in drafts { _ = try await stores[0].insert(new) }
+            let claimed = await withTaskGroup(of: [Int64].self) { group in
+                for worker in 0..<10 {
+                    let store = stores[worker % 2]
+                    group.addTask {
+                        var mine: [Int64] = []
+                        while let batch = try? await store.claimNotifications(
+                            NotificationClaim(
+                                owner: "w\(worker)", limit: 3, now: now, leaseExpiresAt: now.addingTimeInterval(60))),
+                            !batch.isEmpty
+                        {
+                            mine += batch.map(\.id)
+                        }
+                        return mine
                     }
-                    return mine
                 }
+                return await group.reduce(into: [Int64]()) { $0 += $1 }
             }
-            return await group.reduce(into: [Int64]()) { $0 += $1 }
+            #expect(claimed.count == 100)
+            #expect(Set(claimed).count == 100)
         }
-        #expect(claimed.count == 100)
-        #expect(Set(claimed).count == 100)
     }
 
     @Test("migrations run twice and concurrently from two clients: one schema, no error")
     func concurrentMigrations() async throws {
-        let configuration = try await PostgresTestDatabase.create()
-        let first = try await RunningStore(configuration, migrate: false)
-        let second = try await RunningStore(configuration, migrate: false)
-        defer {
-            Task {
-                await first.stop()
-                await second.stop()
-                await PostgresTestDatabase.drop(configuration)
-            }
+        let new = try draft(at: 60)
+        try await withStores(2, migrate: false) { stores in
+            async let first = stores[0].migrate()
+            async let second = stores[1].migrate()
+            let applied = try await [first, second]
+            #expect(applied.sorted { $0.count < $1.count } == [[], [1]])
+            let again = try await stores[0].migrate()
+            let recorded = try await stores[1].appliedMigrations()
+            #expect(again == [])
+            #expect(recorded == [1])
+            _ = try await stores[0].insert(new)
+            let stored = try await stores[1].appointments()
+            #expect(stored.count == 1)
         }
-        async let a = first.store.migrate()
-        async let b = second.store.migrate()
-        let applied = try await [a, b]
-        #expect(applied.sorted { $0.count < $1.count } == [[], [1]])
-        #expect(try await first.store.migrate() == [])
-        #expect(try await second.store.appliedMigrations() == [1])
-        _ = try await first.store.insert(try draft(at: 60))
-        #expect(try await second.store.appointments().count == 1)
     }
 
     @Test("the server stopped mid-test: operations fail with storeUnavailable, then work again")
@@ -142,33 +124,27 @@ struct PostgresStoreTests {
 
     @Test("NOTIFY wakes a listening dispatcher when a booking is made")
     func notifyWakesListeners() async throws {
-        let configuration = try await PostgresTestDatabase.create()
-        let running = try await RunningStore(configuration)
-        defer {
-            Task {
-                await running.stop()
-                await PostgresTestDatabase.drop(configuration)
-            }
-        }
-        let wakeUps = running.store.outboxWakeUps()
-        try await Task.sleep(for: .milliseconds(500))  // let the listener connect
-        let store = running.store
         let new = try draft(at: 60)
-        let woke = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in wakeUps { return true }
-                return false
+        try await withStores(1) { stores in
+            let store = stores[0]
+            let wakeUps = store.outboxWakeUps()
+            try await Task.sleep(for: .milliseconds(500))  // let the listener connect
+            let woke = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    for await _ in wakeUps { return true }
+                    return false
+                }
+                group.addTask {
+                    _ = try? await store.insert(new)
+                    try? await Task.sleep(for: .seconds(10))
+                    return false
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
             }
-            group.addTask {
-                _ = try? await store.insert(new)
-                try? await Task.sleep(for: .seconds(10))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+            #expect(woke)
         }
-        #expect(woke)
     }
 
     @Test("postgres URLs parse into a configuration; bad ones are refused with the setting named")

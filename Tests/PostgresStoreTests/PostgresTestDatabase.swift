@@ -53,6 +53,25 @@ enum PostgresTestDatabase {
     }
 }
 
+/// Runs `body` with `count` independent stores (separate pools, as separate processes would have) on one
+/// fresh database, then stops them and drops the database, also when `body` throws.
+func withStores(
+    _ count: Int, migrate: Bool = true, _ body: @Sendable ([PostgresStore]) async throws -> Void
+) async throws {
+    let configuration = try await PostgresTestDatabase.create()
+    var running: [RunningStore] = []
+    do {
+        for _ in 0..<count { running.append(try await RunningStore(configuration, migrate: migrate)) }
+        try await body(running.map(\.store))
+    } catch {
+        for store in running { await store.stop() }
+        await PostgresTestDatabase.drop(configuration)
+        throw error
+    }
+    for store in running { await store.stop() }
+    await PostgresTestDatabase.drop(configuration)
+}
+
 /// A store whose client runs until ``stop()``.
 final class RunningStore: Sendable {
     let store: PostgresStore
