@@ -111,7 +111,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "BookingDomainTests", dependencies: ["BookingDomain", "InMemoryStore"], swiftSettings: swiftSettings),
+            name: "BookingDomainTests",
+            dependencies: [
+                "BookingDomain", "InMemoryStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: swiftSettings),
         .testTarget(
             name: "InMemoryStoreTests",
             dependencies: ["InMemoryStore", "BookingConformance"],
