@@ -67,16 +67,33 @@ public final class SQLiteStore: BookingStore {
         let synchronous = configuration.durability.rawValue
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         self.location = location
-        do {
-            switch location {
-            case .file(let path):
-                writer = try DatabasePool(path: path, configuration: config)
-            case .inMemory:
-                writer = try DatabaseQueue(configuration: config)
+        writer = try Self.openAndMigrate(location, config)
+    }
+
+    /// Opens and migrates, retrying a few times: when several processes open a new file at once, one
+    /// may find the file locked while another switches it to WAL, or lose the race to apply a migration
+    /// (its transaction rolls back and the retry finds the work done).
+    private static func openAndMigrate(
+        _ location: Location, _ config: GRDB.Configuration
+    ) throws(BookingError) -> any DatabaseWriter {
+        var attempt = 0
+        while true {
+            do {
+                let writer: any DatabaseWriter
+                switch location {
+                case .file(let path): writer = try DatabasePool(path: path, configuration: config)
+                case .inMemory: writer = try DatabaseQueue(configuration: config)
+                }
+                try migrator.migrate(writer)
+                return writer
+            } catch {
+                attempt += 1
+                let mapped = map(error)
+                guard attempt < 10, mapped.code == .storeUnavailable || mapped.code == .slotUnavailable else {
+                    throw mapped
+                }
+                usleep(UInt32(20_000 * attempt))
             }
-            try Self.migrator.migrate(writer)
-        } catch {
-            throw Self.map(error)
         }
     }
 
