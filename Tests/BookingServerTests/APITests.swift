@@ -285,7 +285,10 @@ struct APITests {
             try expectError(
                 try await client.execute(uri: "/api/nothing-here", method: .get), .notFound, code: "NOT_FOUND")
             let wrongMethod = try await client.execute(uri: "/api/appointments", method: .delete)
-            #expect(wrongMethod.status.code >= 400 && wrongMethod.status.code < 500)
+            try expectError(wrongMethod, .methodNotAllowed, code: "METHOD_NOT_ALLOWED")
+            #expect(wrongMethod.headers[.allow] == "GET, POST")
+            let wrongOnParameter = try await client.execute(uri: "/api/appointments/7/cancel", method: .get)
+            #expect(wrongOnParameter.status == .methodNotAllowed && wrongOnParameter.headers[.allow] == "POST")
         }
     }
 

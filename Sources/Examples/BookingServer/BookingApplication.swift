@@ -27,6 +27,7 @@ enum BookingApplication {
                     allowMethods: [.get, .post, .options]))
         }
         router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: MethodNotAllowedMiddleware())
         BookingAPI(service: service, admin: AdminCredential(token: adminToken)).addRoutes(to: router)
         router.get("metrics") { _, _ in
             Response(

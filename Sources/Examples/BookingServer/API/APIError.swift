@@ -10,12 +10,18 @@ struct APIError: Error, HTTPResponseError {
     let code: String
     let message: String
     let details: [String: String]
+    /// For 405: the methods the path accepts.
+    let allow: String?
 
-    init(_ status: HTTPResponse.Status, code: String, _ message: String, details: [String: String] = [:]) {
+    init(
+        _ status: HTTPResponse.Status, code: String, _ message: String, details: [String: String] = [:],
+        allow: String? = nil
+    ) {
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.allow = allow
     }
 
     /// The HTTP face of a domain error.
@@ -67,6 +73,7 @@ struct APIError: Error, HTTPResponseError {
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let allow { headers[.allow] = allow }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
