@@ -342,3 +342,30 @@ struct APITests {
         }.joined(separator: "/")
     }
 }
+
+@Suite("CORS")
+struct CORSTests {
+    @Test("a configured origin gets CORS headers on preflight and requests; others get none")
+    func cors() async throws {
+        let service = BookingService(store: InMemoryStoreFactory.make())
+        let router = try BookingApplication.router(
+            service: service, adminToken: adminToken, corsOrigins: ["https://shop.example", "https://admin.example"])
+        try await Application(router: router).test(.router) { client in
+            let preflight = try await client.execute(
+                uri: "/api/appointments", method: .options,
+                headers: [.origin: "https://shop.example", .accessControlRequestMethod: "POST"])
+            #expect(preflight.headers[.accessControlAllowOrigin] == "https://shop.example")
+            #expect(preflight.headers[.accessControlAllowHeaders]?.lowercased().contains("idempotency-key") == true)
+            let get = try await client.execute(uri: "/health", method: .get, headers: [.origin: "https://shop.example"])
+            #expect(get.headers[.accessControlAllowOrigin] == "https://shop.example")
+            let other = try await client.execute(
+                uri: "/health", method: .get, headers: [.origin: "https://evil.example"])
+            #expect(other.headers[.accessControlAllowOrigin] == nil)
+        }
+        let closed = try BookingApplication.router(service: service, adminToken: adminToken, corsOrigins: [])
+        try await Application(router: closed).test(.router) { client in
+            let get = try await client.execute(uri: "/health", method: .get, headers: [.origin: "https://shop.example"])
+            #expect(get.headers[.accessControlAllowOrigin] == nil)
+        }
+    }
+}

@@ -18,11 +18,12 @@ enum BookingApplication {
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: MetricsMiddleware())
         if !corsOrigins.isEmpty {
-            let origin: CORSMiddleware<BasicRequestContext>.AllowOriginExtended =
-                corsOrigins == ["*"] ? .all : .custom(corsOrigins.joined(separator: " "))
+            if !corsOrigins.contains("*") {
+                router.add(middleware: AllowedOriginsMiddleware(origins: Set(corsOrigins)))
+            }
             router.add(
                 middleware: CORSMiddleware(
-                    allowOrigin: origin,
+                    allowOrigin: corsOrigins.contains("*") ? .all : .originBased,
                     allowHeaders: [.accept, .authorization, .contentType, .origin, .idempotencyKey, .cancelToken],
                     allowMethods: [.get, .post, .options]))
         }
