@@ -1,19 +1,20 @@
 import BookingDomain
 import Foundation
 
-/// The seed's appointment shape (snake_case), plus `resource`, `cancelled_at` and, once, `cancel_token`.
+/// The seed's appointment shape (snake_case), plus `resource`, `cancelled_at` and, once, `cancel_token`
+/// (left out, not null, when absent).
 struct AppointmentJSON: Encodable {
     let id: Int64
     let slotStart: String
     let slotEnd: String
     let customerName: String
     let customerEmail: String
-    let note: String?
+    let note: Nullable<String>
     let status: String
     let createdAt: String
     let updatedAt: String
     let resource: String
-    let cancelledAt: String?
+    let cancelledAt: Nullable<String>
     let cancelToken: String?
 
     enum CodingKeys: String, CodingKey {
@@ -34,30 +35,15 @@ struct AppointmentJSON: Encodable {
         slotEnd = appointment.slot.end.iso8601WithMilliseconds
         customerName = appointment.customerName
         customerEmail = appointment.customerEmail
-        note = appointment.note
+        note = Nullable(appointment.note)
         status = appointment.status.rawValue
         createdAt = appointment.createdAt.iso8601WithMilliseconds
         updatedAt = appointment.updatedAt.iso8601WithMilliseconds
         resource = appointment.resource.rawValue
-        cancelledAt = appointment.cancelledAt?.iso8601WithMilliseconds
+        cancelledAt = Nullable(appointment.cancelledAt?.iso8601WithMilliseconds)
         self.cancelToken = cancelToken
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(slotStart, forKey: .slotStart)
-        try container.encode(slotEnd, forKey: .slotEnd)
-        try container.encode(customerName, forKey: .customerName)
-        try container.encode(customerEmail, forKey: .customerEmail)
-        try container.encode(note, forKey: .note)
-        try container.encode(status, forKey: .status)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encode(resource, forKey: .resource)
-        try container.encode(cancelledAt, forKey: .cancelledAt)
-        try container.encodeIfPresent(cancelToken, forKey: .cancelToken)
-    }
 }
 
 /// A free slot: `{"start", "end"}`.
@@ -79,10 +65,10 @@ struct NotificationJSON: Encodable {
     let status: String
     let attempts: Int
     let nextAttemptAt: String
-    let error: String?
+    let error: Nullable<String>
     let createdAt: String
     let updatedAt: String
-    let sentAt: String?
+    let sentAt: Nullable<String>
 
     enum CodingKeys: String, CodingKey {
         case id, kind, status, attempts, error
@@ -100,25 +86,12 @@ struct NotificationJSON: Encodable {
         status = notification.status.rawValue
         attempts = notification.attempts
         nextAttemptAt = notification.nextAttemptAt.iso8601WithMilliseconds
-        error = notification.lastError
+        error = Nullable(notification.lastError)
         createdAt = notification.createdAt.iso8601WithMilliseconds
         updatedAt = notification.updatedAt.iso8601WithMilliseconds
-        sentAt = notification.sentAt?.iso8601WithMilliseconds
+        sentAt = Nullable(notification.sentAt?.iso8601WithMilliseconds)
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(appointmentId, forKey: .appointmentId)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(status, forKey: .status)
-        try container.encode(attempts, forKey: .attempts)
-        try container.encode(nextAttemptAt, forKey: .nextAttemptAt)
-        try container.encode(error, forKey: .error)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encode(sentAt, forKey: .sentAt)
-    }
 }
 
 /// What the web page needs to know of a resource's schedule.
