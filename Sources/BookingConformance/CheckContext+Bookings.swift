@@ -170,6 +170,41 @@ extension CheckContext {
         }
     }
 
+    func unicodeTextRoundTrips() async throws {
+        // Compared scalar by scalar: Swift's `==` treats canonically equivalent strings as equal,
+        // and a store that normalises (é as one scalar or two) must fail this check.
+        let texts = [
+            "👩🏽‍💻 Ada", "می‌خواهم نوبت", "श्री‌मान", "e\u{301}le\u{300}ve", "\u{E9}l\u{E8}ve", "שלום עליכם (RTL)",
+            "\u{202E}override\u{202C}", "𝔄𝔡𝔞 𠜎 🀄", "a\u{FEFF}b\u{200B}c", "\u{10FFFD}", "quote ' \" \\ % _ ;--",
+        ]
+        for (index, text) in texts.enumerated() {
+            var new = try draft(at: 60 * index)
+            new.customerName = text
+            new.customerEmail = "\(text.unicodeScalars.count)-ñandú@exämple.com"
+            new.note = text + "\n\t" + text
+            let booked = try await book(new)
+            let read = try await store.record(id: booked.id)?.appointment
+            for (what, written, returned) in [
+                ("name from insert", new.customerName, booked.customerName),
+                ("name from record(id:)", new.customerName, read?.customerName ?? ""),
+                ("email from record(id:)", new.customerEmail, read?.customerEmail ?? ""),
+                ("note from record(id:)", new.note ?? "", read?.note ?? ""),
+            ] {
+                try expect(
+                    Array(written.unicodeScalars) == Array(returned.unicodeScalars),
+                    "\(what): wrote scalars \(Self.scalars(written)), read \(Self.scalars(returned))")
+            }
+        }
+        let listed = try await store.appointments().map(\.customerName)
+        try expect(
+            listed.map { Array($0.unicodeScalars) } == texts.map { Array($0.unicodeScalars) },
+            "names from appointments() differ from what was written")
+    }
+
+    private static func scalars(_ text: String) -> String {
+        text.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true) }.joined(separator: " ")
+    }
+
     func bookedIntervalsOfAWindow() async throws {
         let a = try await book(try draft(at: 0))
         let b = try await book(try draft(at: 30, buffer: 0))

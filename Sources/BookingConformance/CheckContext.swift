@@ -31,6 +31,7 @@ struct CheckContext: Sendable {
         case .concurrentIdempotentBookings: try await concurrentIdempotentBookings()
         case .listingOrder: try await listingOrder()
         case .timestampsRoundTrip: try await timestampsRoundTrip()
+        case .unicodeTextRoundTrips: try await unicodeTextRoundTrips()
         case .bookedIntervalsOfAWindow: try await bookedIntervalsOfAWindow()
         case .concurrentClaimsNeverShare: try await concurrentClaimsNeverShare()
         case .expiredLeaseIsTakenOver: try await expiredLeaseIsTakenOver()

@@ -24,6 +24,8 @@ public enum ConformanceCheck: String, CaseIterable, Sendable, CustomStringConver
     case listingOrder
     /// Instants round-trip exactly at millisecond precision, before 1970 and far ahead too.
     case timestampsRoundTrip
+    /// Any valid Unicode text (emoji sequences, combining marks, right-to-left, 4-byte scalars) round-trips exactly.
+    case unicodeTextRoundTrips
     /// Booked intervals of a window: only overlapping, booked, same-resource intervals, sorted.
     case bookedIntervalsOfAWindow
     /// Concurrent claimers never receive the same notification while its lease holds.

@@ -194,11 +194,11 @@ struct BookingServiceTests {
         let wrong = await #expect(throws: BookingError.self) {
             try await service.cancel(id: id, authorization: .cancelToken("wrong"))
         }
-        #expect(wrong?.code == .forbidden)
         let unknown = await #expect(throws: BookingError.self) {
             try await service.cancel(id: 999, authorization: .admin)
         }
         #expect(unknown?.code == .notFound)
+        #expect(wrong == unknown, "a wrong token answers exactly like an unknown id")
         clock.advance(by: .seconds(60))
         let cancelled = try await service.cancel(id: id, authorization: .cancelToken(try #require(booking.cancelToken)))
         #expect(cancelled.status == .cancelled)
@@ -209,7 +209,7 @@ struct BookingServiceTests {
         #expect(try await service.notifications(appointmentID: id).map(\.kind) == [.booked, .cancelled])
     }
 
-    @Test("reading one appointment needs its token or admin")
+    @Test("reading one appointment needs its token or admin; a wrong token answers like an unknown id")
     func readOne() async throws {
         let booking = try await service.book(request())
         let id = booking.appointment.id
@@ -221,7 +221,11 @@ struct BookingServiceTests {
         let error = await #expect(throws: BookingError.self) {
             try await service.appointment(id: id, authorization: .cancelToken(try #require(other.cancelToken)))
         }
-        #expect(error?.code == .forbidden)
+        let unknown = await #expect(throws: BookingError.self) {
+            try await service.appointment(id: 424_242, authorization: .cancelToken("anything"))
+        }
+        #expect(error?.code == .notFound)
+        #expect(error == unknown)
     }
 
     @Test("an admin retry moves a failed notification back to pending")

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 
@@ -13,17 +14,19 @@ let adminHeaders: HTTPFields = [.authorization: "Bearer \(adminToken)"]
 /// 2027-03-01T08:00:00Z, a Monday.
 let testNow = Date(millisecondsSince1970: 1_803_888_000_000)
 
-/// Runs `body` against the in-process router on a fresh store of `kind`.
+/// Runs `body` against the in-process router on a fresh store of `kind`, configured as the server is
+/// (one resource, `default`); the service and the router log to `logger`.
 func withAPI(
     _ kind: StoreKind, schedule: Schedule = .standard(in: TimeZone(identifier: "UTC")!),
+    logger: Logger = Logger(label: "api-tests", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: @escaping @Sendable (any TestClientProtocol, ManualWallClock) async throws -> Void
 ) async throws {
     let (store, tearDown) = try await kind.make()
     let clock = ManualWallClock(now: testNow)
-    let service = BookingService(store: store, configuration: .init(defaultSchedule: schedule), clock: clock)
+    let service = BookingApplication.service(store: store, schedule: schedule, clock: clock, logger: logger)
     let router = try BookingApplication.router(service: service, adminToken: adminToken, corsOrigins: [])
     do {
-        try await Application(router: router).test(.router) { client in try await body(client, clock) }
+        try await Application(router: router, logger: logger).test(.router) { client in try await body(client, clock) }
     } catch {
         await tearDown()
         throw error
@@ -70,15 +73,32 @@ extension HTTPFields {
     }
 }
 
-/// Asserts the JSON error shape and returns its code.
+/// Asserts the RFC 9457 problem-details shape (with the `error` and `code` extension members) and returns it.
 @discardableResult
 func expectError(
     _ response: TestResponse, _ status: HTTPResponse.Status, code: String? = nil,
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> [String: Any] {
     #expect(response.status == status, "body: \(String(buffer: response.body))", sourceLocation: sourceLocation)
+    #expect(response.headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
     let error = try object(response)
-    #expect(error["error"] is String, sourceLocation: sourceLocation)
+    #expect(error["type"] as? String == "about:blank", sourceLocation: sourceLocation)
+    #expect(error["title"] as? String == response.status.reasonPhrase, sourceLocation: sourceLocation)
+    #expect(error["status"] as? Int == Int(response.status.code), sourceLocation: sourceLocation)
+    #expect(error["detail"] is String, sourceLocation: sourceLocation)
+    #expect(error["error"] as? String == error["detail"] as? String, sourceLocation: sourceLocation)
     if let code { #expect(error["code"] as? String == code, sourceLocation: sourceLocation) }
     return error
 }
+
+/// The field problems of a problem-details body, keyed by JSON pointer, parameter or header name.
+func fieldProblems(_ error: [String: Any]) -> [String: String] {
+    var problems: [String: String] = [:]
+    for entry in error["errors"] as? [[String: String]] ?? [] {
+        if let key = entry["pointer"] ?? entry["parameter"] ?? entry["header"] { problems[key] = entry["detail"] }
+    }
+    return problems
+}
+
+/// A JSON request body's headers.
+let jsonHeaders: HTTPFields = [.contentType: "application/json"]

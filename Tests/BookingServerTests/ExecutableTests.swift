@@ -16,6 +16,12 @@ struct ServerProcess {
         ).path
     }
 
+    /// A handle for requests to a server started elsewhere (it cannot be terminated through this value).
+    init(attachedTo port: Int) {
+        self.port = port
+        pid = 0
+    }
+
     init(arguments: [String], environment: [String: String] = [:], port: Int) throws {
         self.port = port
         var pid: pid_t = 0
@@ -46,6 +52,7 @@ struct ServerProcess {
 
     /// Sends SIGTERM and returns the exit status.
     func terminate() -> Int32 {
+        guard pid > 0 else { return -1 }
         kill(pid, SIGTERM)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
@@ -114,6 +121,7 @@ struct ExecutableTests {
             (["--port", "99999"], "--port"), (["--time-zone", "Mars/Olympus"], "--time-zone"),
             (["--hours", "mon=9-5"], "--hours"),
             (["--store", "redis://x"], "--store"), (["--log-format", "xml"], "--log-format"),
+            (["--admin-token", "too-short"], "--admin-token"),
         ])
     func badSetting(arguments: [String], flag: String) throws {
         let process = Process()
@@ -129,4 +137,76 @@ struct ExecutableTests {
         #expect(output.contains("invalid \(flag)"), "stderr: \(output)")
         #expect(output.split(separator: "\n").count == 1)
     }
+
+    @Test("the generated admin token is readable through a pipe while the server runs, and it works")
+    func generatedTokenThroughAPipe() async throws {
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
+        process.arguments = ["serve", "--store", "memory", "--port", "\(port)"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["BOOKING_ADMIN_TOKEN"] = nil
+        process.environment = environment
+        let errors = Pipe()
+        let output = Pipe()
+        process.standardError = errors
+        process.standardOutput = output
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let reader = errors.fileHandleForReading
+        let line = try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask {
+                var seen = ""
+                while true {
+                    let chunk = reader.availableData
+                    if chunk.isEmpty { return nil }
+                    seen += String(decoding: chunk, as: UTF8.self)
+                    if let line = seen.split(separator: "\n").first(where: { $0.contains("generated admin token") }) {
+                        return String(line)
+                    }
+                }
+            }
+            let pid = process.processIdentifier
+            group.addTask {
+                // Ends the reader too: stopping the server closes the pipe.
+                try? await Task.sleep(for: .seconds(30))
+                if !Task.isCancelled { kill(pid, SIGTERM) }
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        let tokenLine = try #require(line, "no token line on standard error within 30 s")
+        #expect(process.isRunning, "the line was read while the server runs, not at exit")
+        let token = try #require(tokenLine.split(separator: " ").last.map(String.init))
+        #expect(token.count >= 32)
+        let server = ServerProcess(attachedTo: port)
+        try await server.waitUntilHealthy()
+        #expect(
+            try await server.request("GET", "/api/appointments", headers: ["Authorization": "Bearer \(token)"]).status
+                == 200)
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw ServerProcess.ServerFailure(description: "socket() failed") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw ServerProcess.ServerFailure(description: "could not bind a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -26,7 +26,7 @@ struct ServerSettingsTests {
             "BOOKING_STORE": "memory", "BOOKING_PORT": "4100", "BOOKING_TIME_ZONE": "Europe/London",
             "BOOKING_HOURS": "mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00", "BOOKING_SLOT_MINUTES": "20",
             "BOOKING_DAYS_AHEAD": "14", "BOOKING_MIN_NOTICE_MINUTES": "60", "BOOKING_BUFFER_MINUTES": "10",
-            "BOOKING_ADMIN_TOKEN": "short", "BOOKING_LOG_FORMAT": "json",
+            "BOOKING_ADMIN_TOKEN": "env-admin-token-0123456789", "BOOKING_LOG_FORMAT": "json",
             "BOOKING_CORS_ORIGIN": "https://a.example,https://b.example",
             "BOOKING_WEBHOOK_URL": "https://hooks.example/booking", "BOOKING_WEBHOOK_SECRET": "s3cret",
         ]
@@ -41,7 +41,7 @@ struct ServerSettingsTests {
         #expect(
             fromEnvironment.schedule.bufferBefore == .minutes(10)
                 && fromEnvironment.schedule.bufferAfter == .minutes(10))
-        #expect(fromEnvironment.adminToken == "short")
+        #expect(fromEnvironment.adminToken == "env-admin-token-0123456789")
         #expect(fromEnvironment.logFormat == .json)
         #expect(fromEnvironment.corsOrigins == ["https://a.example", "https://b.example"])
         #expect(fromEnvironment.webhookSecret == "s3cret")
@@ -63,5 +63,21 @@ struct ServerSettingsTests {
     func invalid(arguments: [String], expected: String) {
         let error = #expect(throws: ServerSettings.Invalid.self) { try settings(arguments) }
         #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
+    }
+
+    @Test("an admin token shorter than 16 characters is refused; an empty one means: generate one")
+    func adminTokens() throws {
+        for (arguments, environment) in [
+            (["--admin-token", "short"], [:]), ([], ["BOOKING_ADMIN_TOKEN": "fifteen-chars.."]),
+        ] as [([String], [String: String])] {
+            let error = #expect(throws: ServerSettings.Invalid.self) { try settings(arguments, environment) }
+            let description = error?.description ?? ""
+            #expect(description.contains("--admin-token") && description.contains("BOOKING_ADMIN_TOKEN"))
+            #expect(description.contains("at least 16 characters"))
+            #expect(!description.contains("short") && !description.contains("fifteen"), "the token is not printed")
+        }
+        #expect(try settings([], ["BOOKING_ADMIN_TOKEN": ""]).adminToken == nil)
+        #expect(try settings(["--admin-token", ""]).adminToken == nil)
+        #expect(try settings(["--admin-token", "sixteen-chars..."]).adminToken == "sixteen-chars...")
     }
 }

@@ -23,6 +23,11 @@ extension BookingRequest {
     /// Applies the field rules, collecting every problem: name 1-200 characters after trimming,
     /// a plausible email of at most 254 characters, a note of at most 500, a slot whose end is after
     /// its start, and an idempotency key of 1-255 printable ASCII characters.
+    ///
+    /// Control characters (C0 U+0000-U+001F, DEL U+007F and C1 U+0080-U+009F) are refused in the
+    /// name and email, and in the note except tab and line breaks. Format characters that text
+    /// needs (the zero-width joiner and non-joiner of emoji sequences, Persian and Indic names) are
+    /// not controls and are kept.
     func validated() throws(BookingError) -> ValidatedRequest {
         var problems: [String: String] = [:]
         let name = self.name.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -30,13 +35,17 @@ extension BookingRequest {
             problems["name"] = "is required"
         } else if name.unicodeScalars.count > 200 {
             problems["name"] = "must be at most 200 characters"
-        } else if name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) {
+        } else if name.unicodeScalars.contains(where: { $0.isControl(allowing: []) }) {
             problems["name"] = "must not contain control characters"
         }
         let email = self.email.trimmingCharacters(in: .whitespacesAndNewlines)
         if let problem = Self.emailProblem(email) { problems["email"] = problem }
         let note = self.note?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let note, note.unicodeScalars.count > 500 { problems["note"] = "must be at most 500 characters" }
+        if let note, note.unicodeScalars.count > 500 {
+            problems["note"] = "must be at most 500 characters"
+        } else if let note, note.unicodeScalars.contains(where: { $0.isControl(allowing: Self.noteLineBreaks) }) {
+            problems["note"] = "must not contain control characters other than tab and line breaks"
+        }
         if slotEnd <= slotStart { problems["slotEnd"] = "must be after slotStart" }
         if let key = idempotencyKey,
             key.isEmpty || key.utf8.count > 255 || !key.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) })
@@ -49,6 +58,9 @@ extension BookingRequest {
             note: note?.isEmpty == false ? note : nil, resource: resource, idempotencyKey: idempotencyKey)
     }
 
+    /// Tab, line feed and carriage return: the controls a multi-line note may contain.
+    private static let noteLineBreaks: Set<Unicode.Scalar> = ["\t", "\n", "\r"]
+
     private static func emailProblem(_ email: String) -> String? {
         if email.isEmpty { return "is required" }
         if email.utf8.count > 254 { return "must be at most 254 characters" }
@@ -60,10 +72,18 @@ extension BookingRequest {
             return "must be an address like name@example.com"
         }
         if email.unicodeScalars.contains(where: {
-            CharacterSet.whitespacesAndNewlines.contains($0) || CharacterSet.controlCharacters.contains($0)
+            CharacterSet.whitespacesAndNewlines.contains($0) || $0.isControl(allowing: [])
+                || $0.properties.generalCategory == .format
         }) {
-            return "must not contain spaces"
+            return "must not contain spaces or control characters"
         }
         return nil
+    }
+}
+
+extension Unicode.Scalar {
+    /// Whether this is a C0 or C1 control character (or DEL) outside `allowed`.
+    func isControl(allowing allowed: Set<Unicode.Scalar>) -> Bool {
+        (value < 0x20 || (0x7F...0x9F).contains(value)) && !allowed.contains(self)
     }
 }

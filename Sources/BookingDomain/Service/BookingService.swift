@@ -91,11 +91,11 @@ public struct BookingService: Sendable {
     /// ``BookingError/Code/slotUnavailable``.
     public func book(_ request: BookingRequest) async throws(BookingError) -> BookingConfirmation {
         let valid = try request.validated()
+        let schedule = try schedule(for: valid.resource)
         let fingerprint = valid.fingerprint
         if let key = valid.idempotencyKey, let existing = try await store.record(idempotencyKey: key) {
             return try replay(existing, fingerprint: fingerprint)
         }
-        let schedule = try schedule(for: valid.resource)
         let now = clock.now().roundedToMilliseconds
         try schedule.checkOffered(valid.slot, now: now)
         let token = CancelToken.generate()
@@ -121,7 +121,8 @@ public struct BookingService: Sendable {
 
     /// Cancels an appointment; idempotent: later calls return the same cancelled record.
     ///
-    /// Throws ``BookingError/Code/notFound`` or, for a wrong token, ``BookingError/Code/forbidden``.
+    /// Throws ``BookingError/Code/notFound`` for an unknown id and for a wrong token alike, so that
+    /// ids reveal nothing to a caller without the credential.
     public func cancel(id: Int64, authorization: Authorization) async throws(BookingError) -> Appointment {
         _ = try await authorizedRecord(id: id, authorization)
         guard let cancelled = try await store.cancel(id: id, now: clock.now().roundedToMilliseconds) else {
@@ -131,7 +132,8 @@ public struct BookingService: Sendable {
         return cancelled
     }
 
-    /// One appointment, for the admin or the holder of its cancel token.
+    /// One appointment, for the admin or the holder of its cancel token; ``BookingError/Code/notFound``
+    /// for an unknown id and for a wrong token alike.
     public func appointment(id: Int64, authorization: Authorization) async throws(BookingError) -> Appointment {
         try await authorizedRecord(id: id, authorization).appointment
     }
@@ -168,7 +170,8 @@ public struct BookingService: Sendable {
         case .admin:
             return record
         case .cancelToken(let token):
-            guard CancelToken.matches(token, storedHash: record.cancelTokenHash) else { throw .forbidden }
+            // A wrong token answers like an unknown id: ids must not be enumerable.
+            guard CancelToken.matches(token, storedHash: record.cancelTokenHash) else { throw .notFound("appointment") }
             return record
         }
     }

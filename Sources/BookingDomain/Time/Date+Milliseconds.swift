@@ -15,7 +15,73 @@ extension Date {
 
 extension Date {
     /// ISO 8601 in UTC with milliseconds, as the API and webhooks write instants: `2027-03-01T09:00:00.000Z`.
-    public var iso8601WithMilliseconds: String {
-        formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    ///
+    /// Written from ``millisecondsSince1970`` (the nearest millisecond), never truncated: Foundation's
+    /// format style drops a millisecond whenever the binary fraction falls just below it.
+    public var iso8601WithMilliseconds: String { ISO8601Milliseconds.string(from: millisecondsSince1970) }
+}
+
+/// Writes instants as ISO 8601 text from integer milliseconds, without a calendar.
+enum ISO8601Milliseconds {
+    private static let millisecondsPerDay: Int64 = 86_400_000
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for years 0000-9999; outside them the year is signed with six digits
+    /// (ISO 8601's expanded form), e.g. `+010000-01-01T00:00:00.000Z`.
+    static func string(from milliseconds: Int64) -> String {
+        let days = floorDivide(milliseconds, millisecondsPerDay)
+        let withinDay = milliseconds - days * millisecondsPerDay
+        let (year, month, day) = civilDate(daysSince1970: days)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        if (0...9999).contains(year) {
+            append(year, width: 4, to: &bytes)
+        } else {
+            bytes.append(year < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+            append(abs(year), width: 6, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "-"))
+        append(month, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        append(day, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        append(withinDay / 3_600_000, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        append(withinDay / 60_000 % 60, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        append(withinDay / 1000 % 60, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        append(withinDay % 1000, width: 3, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    static func civilDate(daysSince1970 days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let shifted = days + 719_468
+        let era = floorDivide(shifted, 146_097)
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
+        let quotient = value / divisor
+        return value % divisor < 0 ? quotient - 1 : quotient
+    }
+
+    private static func append(_ value: Int64, width: Int, to bytes: inout [UInt8]) {
+        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+        var rest = value
+        var index = width - 1
+        while index >= 0 {
+            digits[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            index -= 1
+        }
+        bytes.append(contentsOf: digits)
     }
 }

@@ -1,5 +1,6 @@
 import BookingDomain
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -15,9 +16,10 @@ enum BookingApplication {
     > {
         let registry = MetricsRegistry.shared
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: RequestLogMiddleware(level: .info))
         router.add(middleware: MetricsMiddleware())
         if !corsOrigins.isEmpty {
+            let exposedHeaders: [HTTPField.Name] = [.idempotentReplayed, .retryAfter]
             if !corsOrigins.contains("*") {
                 router.add(middleware: AllowedOriginsMiddleware(origins: Set(corsOrigins)))
             }
@@ -25,7 +27,9 @@ enum BookingApplication {
                 middleware: CORSMiddleware(
                     allowOrigin: corsOrigins.contains("*") ? .all : .originBased,
                     allowHeaders: [.accept, .authorization, .contentType, .origin, .idempotencyKey, .cancelToken],
-                    allowMethods: [.get, .post, .options]))
+                    allowMethods: [.get, .post, .options],
+                    exposedHeaders: exposedHeaders.map(\.rawName)))
+            router.add(middleware: ExposedHeadersMiddleware(headers: exposedHeaders))
         }
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware())
@@ -39,14 +43,25 @@ enum BookingApplication {
         return router
     }
 
+    /// The booking service of a host that serves exactly one resource, `default`, on `schedule`.
+    ///
+    /// Any other resource name is not configured and answers 404: a resource the host never set up
+    /// must not open a second calendar for the same real slots.
+    static func service(
+        store: any BookingStore, schedule: Schedule, clock: any WallClock = SystemWallClock(), logger: Logger
+    ) -> BookingService {
+        BookingService(
+            store: store, configuration: .init(defaultSchedule: nil, schedules: [.default: schedule]), clock: clock,
+            logger: logger)
+    }
+
     /// The whole server: HTTP, the notification dispatcher (after migrations) and the store's services.
     static func make(
         settings: ServerSettings, opened: OpenedStore, adminToken: String, clock: any WallClock = SystemWallClock(),
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let service = BookingService(
-            store: opened.store, configuration: .init(defaultSchedule: settings.schedule), clock: clock, logger: logger)
+        let service = Self.service(store: opened.store, schedule: settings.schedule, clock: clock, logger: logger)
         let sender: any NotificationSender
         if let url = settings.webhookURL, let secret = settings.webhookSecret {
             sender = WebhookNotificationSender(configuration: try .init(url: url, secret: secret))

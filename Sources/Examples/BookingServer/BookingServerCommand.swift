@@ -60,9 +60,11 @@ extension BookingServerCommand {
             let opened = try BookingServerCommand.open(settings, logger: logger)
             let adminToken = settings.adminToken ?? AdminCredential.generateToken()
             if settings.adminToken == nil {
-                print("booking-server: generated admin token (set BOOKING_ADMIN_TOKEN to choose one): \(adminToken)")
-            } else if adminToken.count < 16 {
-                logger.warning("the admin token is shorter than 16 characters; use a long random one in production")
+                // Standard error is unbuffered: the line is readable at once under Docker, systemd or a pipe.
+                FileHandle.standardError.write(
+                    Data(
+                        "booking-server: generated admin token (set BOOKING_ADMIN_TOKEN to choose one): \(adminToken)\n"
+                            .utf8))
             }
             let app = try BookingApplication.make(
                 settings: settings, opened: opened, adminToken: adminToken, logger: logger,

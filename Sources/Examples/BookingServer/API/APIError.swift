@@ -4,28 +4,46 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// An error answered as `{"error": "<sentence>", "code": "<CODE>", "details": {...}?}`.
+/// An error answered as RFC 9457 problem details (`application/problem+json`):
+/// `{"type", "title", "status", "detail", "code", "error", "errors": [{"pointer" | "parameter" | "header", "detail"}]}`.
+///
+/// `code` and `error` (the same sentence as `detail`) are extension members kept for clients of the
+/// first API version. `type` is `about:blank`, so `title` is the status's reason phrase; `code` is the
+/// machine-readable distinction.
 struct APIError: Error, HTTPResponseError {
+    /// Where a bad field was: a JSON body member, a query or path parameter, or a header.
+    enum FieldLocation: Sendable {
+        case body
+        case query
+        case path
+        case header(String)
+    }
+
     let status: HTTPResponse.Status
     let code: String
     let message: String
-    let details: [String: String]
-    /// For 405: the methods the path accepts.
-    let allow: String?
+    let fieldErrors: [String: String]
+    let location: FieldLocation
+    /// Extra response headers: `Allow` for 405, `Retry-After` for 503.
+    let headers: HTTPFields
 
     init(
-        _ status: HTTPResponse.Status, code: String, _ message: String, details: [String: String] = [:],
-        allow: String? = nil
+        _ status: HTTPResponse.Status, code: String, _ message: String, fieldErrors: [String: String] = [:],
+        location: FieldLocation = .body, headers: HTTPFields = [:]
     ) {
         self.status = status
         self.code = code
         self.message = message
-        self.details = details
-        self.allow = allow
+        self.fieldErrors = fieldErrors
+        self.location = location
+        self.headers = headers
     }
 
-    /// The HTTP face of a domain error.
-    init(_ error: BookingError) {
+    /// Seconds a client should wait before retrying after a 503.
+    static let retryAfterSeconds = 2
+
+    /// The HTTP face of a domain error; `location` says where its fields came from.
+    init(_ error: BookingError, location: FieldLocation = .body) {
         let status: HTTPResponse.Status =
             switch error.code {
             case .invalidInput: .badRequest
@@ -35,7 +53,10 @@ struct APIError: Error, HTTPResponseError {
             case .forbidden: .forbidden
             default: .serviceUnavailable
             }
-        self.init(status, code: error.code.description, error.message, details: error.fieldErrors)
+        let headers: HTTPFields = status == .serviceUnavailable ? [.retryAfter: "\(Self.retryAfterSeconds)"] : [:]
+        self.init(
+            status, code: error.code.description, error.message, fieldErrors: error.fieldErrors, location: location,
+            headers: headers)
     }
 
     /// Any error, without leaking internals: known ones keep their meaning, the rest are a generic 500.
@@ -58,27 +79,83 @@ struct APIError: Error, HTTPResponseError {
 
     static let unauthorized = APIError(
         .unauthorized, code: "UNAUTHORIZED",
-        "This route needs the admin token (Authorization: Bearer ...) or the cancel token.")
+        "This route needs the admin token (Authorization: Bearer ...) or the cancel token (X-Cancel-Token).")
 
     static let payloadTooLarge = APIError(
         .contentTooLarge, code: "PAYLOAD_TOO_LARGE", "The request body is larger than 16 KiB.")
 
-    static func badRequest(_ message: String, details: [String: String] = [:]) -> APIError {
-        APIError(.badRequest, code: "INVALID_INPUT", message, details: details)
+    static let unsupportedMediaType = APIError(
+        .unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE",
+        "The request body must be JSON, sent with Content-Type: application/json.")
+
+    static func badRequest(_ message: String) -> APIError {
+        APIError(.badRequest, code: "INVALID_INPUT", message)
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var body: [String: Any] = ["error": message, "code": code]
-        if !details.isEmpty { body["details"] = details }
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
-        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-        if let allow { headers[.allow] = allow }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let problem = ProblemDetails(
+            type: "about:blank", title: status.reasonPhrase, status: status.code, detail: message, code: code,
+            error: message,
+            errors: fieldErrors.isEmpty
+                ? nil : fieldErrors.sorted { $0.key < $1.key }.map { FieldProblem($0.key, $0.value, at: location) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var fields = headers
+        fields[.contentType] = "application/problem+json"
+        fields[.cacheControl] = "no-store"
+        if status == .unauthorized { fields[.wwwAuthenticate] = "Bearer" }
+        return Response(
+            status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(problem))))
     }
 }
 
-/// Turns every error into an ``APIError`` response, so clients always get the JSON error shape.
+/// The RFC 9457 body of an ``APIError``.
+struct ProblemDetails: Encodable {
+    let type: String
+    let title: String
+    let status: Int
+    let detail: String
+    let code: String
+    let error: String
+    let errors: [FieldProblem]?
+}
+
+/// One bad field: a JSON pointer into the body, or the name of a query/path parameter or header.
+struct FieldProblem: Encodable {
+    let pointer: String?
+    let parameter: String?
+    let header: String?
+    let detail: String
+
+    /// Domain fields that travel in a header whatever the route: `idempotencyKey` is `Idempotency-Key`.
+    private static let headerFields = ["idempotencyKey": "Idempotency-Key"]
+
+    init(_ field: String, _ detail: String, at location: APIError.FieldLocation) {
+        self.detail = detail
+        switch Self.headerFields[field].map(APIError.FieldLocation.header) ?? location {
+        case .body:
+            pointer =
+                "/"
+                + field.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+            parameter = nil
+            header = nil
+        case .query, .path:
+            pointer = nil
+            parameter = field
+            header = nil
+        case .header(let name):
+            pointer = nil
+            parameter = nil
+            header = name
+        }
+    }
+}
+
+/// Turns every error into an ``APIError`` response, so clients always get problem details.
+///
+/// It answers instead of rethrowing, so the middleware outside it (CORS, metrics, the request log)
+/// sees and can decorate an ordinary response. The fields of a domain error on a `GET` are query
+/// parameters; on other methods, body members.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -86,12 +163,17 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let apiError = APIError(wrapping: error)
+            let apiError =
+                if let error = error as? BookingError {
+                    APIError(error, location: request.method == .get ? .query : .body)
+                } else {
+                    APIError(wrapping: error)
+                }
             if apiError.status == .internalServerError {
                 context.logger.error(
                     "unexpected error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
             }
-            throw apiError
+            return try apiError.response(from: request, context: context)
         }
     }
 }

@@ -24,9 +24,10 @@ struct AdminCredential: Sendable {
         case wrong
     }
 
+    /// `.none` without an `Authorization` header or with a scheme other than `Bearer`.
     func check(_ request: Request) -> Presented {
         guard let header = request.headers[.authorization] else { return .none }
-        guard header.lowercased().hasPrefix("bearer ") else { return .wrong }
+        guard header.lowercased().hasPrefix("bearer ") else { return .none }
         let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
         let presented = SHA256.hash(data: Data(token.utf8))
         return zip(presented, digest).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0 ? .admin : .wrong

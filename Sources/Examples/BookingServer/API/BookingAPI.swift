@@ -57,7 +57,7 @@ struct BookingAPI: Sendable {
                 problems["resource"] = "must be 1-64 letters, digits, '-', '_' or '.'"
             }
         }
-        if !problems.isEmpty { throw APIError(BookingError.invalidInput(problems)) }
+        if !problems.isEmpty { throw APIError(BookingError.invalidInput(problems), location: .query) }
         let slots = try await service.availability(resource: resource, from: from, to: to)
         return try JSONResponse.make(slots.map(SlotJSON.init))
     }
@@ -67,7 +67,8 @@ struct BookingAPI: Sendable {
         if let text = request.uri.queryParameters.get("resource") {
             guard let id = ResourceID(rawValue: text) else {
                 throw APIError(
-                    BookingError.invalidInput(field: "resource", "must be 1-64 letters, digits, '-', '_' or '.'"))
+                    BookingError.invalidInput(field: "resource", "must be 1-64 letters, digits, '-', '_' or '.'"),
+                    location: .query)
             }
             resource = id
         }
@@ -75,6 +76,7 @@ struct BookingAPI: Sendable {
     }
 
     @Sendable func book(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let key = try IdempotencyKeyHeader.key(of: request)
         var body = try await JSONBody.read(request, context: context)
         let slotStart = body.instant("slotStart")
         let slotEnd = body.instant("slotEnd")
@@ -90,7 +92,6 @@ struct BookingAPI: Sendable {
         try body.finish(known: ["slotStart", "slotEnd", "name", "email", "note", "resource"])
         if !keyProblem.isEmpty { throw APIError(BookingError.invalidInput(keyProblem)) }
         guard let slotStart, let slotEnd, let name, let email else { throw APIError.badRequest("Missing fields.") }
-        let key = request.headers[.idempotencyKey]
         do {
             let confirmation = try await service.book(
                 BookingRequest(
@@ -115,8 +116,8 @@ struct BookingAPI: Sendable {
 
     @Sendable func read(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try appointmentID(context)
-        let authorization = try authorization(
-            request, token: request.headers[.cancelToken] ?? request.uri.queryParameters.get("token"))
+        // The token travels only in a header (or a cancel's JSON body), never in the URL, where proxies and logs keep it.
+        let authorization = try authorization(request, token: request.headers[.cancelToken])
         return try JSONResponse.make(
             AppointmentJSON(try await service.appointment(id: id, authorization: authorization)))
     }
@@ -138,7 +139,8 @@ struct BookingAPI: Sendable {
         var appointmentID: Int64?
         if let text = request.uri.queryParameters.get("appointment_id") {
             guard let id = Int64(text), id > 0 else {
-                throw APIError(BookingError.invalidInput(field: "appointment_id", "must be a positive integer"))
+                throw APIError(
+                    BookingError.invalidInput(field: "appointment_id", "must be a positive integer"), location: .query)
             }
             appointmentID = id
         }
@@ -154,12 +156,15 @@ struct BookingAPI: Sendable {
 
     private func appointmentID(_ context: BasicRequestContext) throws -> Int64 {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
-            throw APIError(BookingError.invalidInput(field: "id", "must be a positive integer"))
+            throw APIError(BookingError.invalidInput(field: "id", "must be a positive integer"), location: .path)
         }
         return id
     }
 
-    /// Admin bearer first; else the cancel token; else 401.
+    /// An admin `Bearer` token first (a wrong one is 403); else the cancel token; else 401.
+    ///
+    /// Only the `Bearer` scheme is an admin attempt: another `Authorization` scheme (a proxy's `Basic`,
+    /// say) falls through to the cancel token.
     private func authorization(_ request: Request, token: String?) throws -> Authorization {
         switch admin.check(request) {
         case .admin: return .admin

@@ -12,9 +12,15 @@ struct JSONBody {
     private(set) var problems: [String: String] = [:]
 
     /// Reads the body; an empty body is `{}` when `allowEmpty`.
+    ///
+    /// A body must come with `Content-Type: application/json` (a charset parameter is fine): any other
+    /// type is 415, so a plain HTML form on another site cannot post here without a CORS preflight.
+    /// Only an empty body may come without a content type, where `allowEmpty`.
     static func read(_ request: Request, context: some RequestContext, allowEmpty: Bool = false) async throws
         -> JSONBody
     {
+        let contentType = request.headers[.contentType]
+        if let contentType, !isJSON(contentType) { throw APIError.unsupportedMediaType }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -22,6 +28,7 @@ struct JSONBody {
             throw APIError.payloadTooLarge
         }
         if buffer.readableBytes == 0 && allowEmpty { return JSONBody(object: [:]) }
+        guard contentType != nil else { throw APIError.unsupportedMediaType }
         guard
             let parsed = try? JSONSerialization.jsonObject(
                 with: Data(buffer.readableBytesView), options: [.fragmentsAllowed])
@@ -35,6 +42,12 @@ struct JSONBody {
     }
 
     private init(object: [String: Any]) { self.object = object }
+
+    /// Whether a `Content-Type` value is `application/json`, in any case, with or without parameters.
+    static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
+        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+    }
 
     /// A required or optional string field; `null` counts as absent.
     mutating func string(_ field: String, required: Bool) -> String? {

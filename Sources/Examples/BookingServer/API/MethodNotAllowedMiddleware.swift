@@ -31,7 +31,7 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             throw APIError(
                 .methodNotAllowed, code: "METHOD_NOT_ALLOWED", "This route does not accept \(request.method.rawValue).",
-                allow: allowed.sorted().joined(separator: ", "))
+                headers: [.allow: allowed.sorted().joined(separator: ", ")])
         }
     }
 

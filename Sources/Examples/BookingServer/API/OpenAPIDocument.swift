@@ -62,7 +62,7 @@ enum OpenAPIDocument {
                 "operationId": "book",
                 "summary": "Book a slot; the response carries the cancel token once",
                 "parameters": [
-                  {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
+                  {"name": "Idempotency-Key", "in": "header", "required": false, "description": "A structured-field string (\"abc\") or a bare token (abc), 1-255 printable ASCII characters. A retry with the same key and body returns the original booking (201, Idempotent-Replayed: true); keys never expire", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
                 ],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BookingRequest"}}}},
                 "responses": {
@@ -71,6 +71,7 @@ enum OpenAPIDocument {
                   "404": {"$ref": "#/components/responses/Error"},
                   "409": {"$ref": "#/components/responses/Error"},
                   "413": {"$ref": "#/components/responses/Error"},
+                  "415": {"$ref": "#/components/responses/Error"},
                   "422": {"$ref": "#/components/responses/Error"},
                   "503": {"$ref": "#/components/responses/Error"}
                 }
@@ -90,11 +91,10 @@ enum OpenAPIDocument {
             "/api/appointments/{id}": {
               "get": {
                 "operationId": "readAppointment",
-                "summary": "One appointment (admin, or its cancel token in X-Cancel-Token or ?token=)",
+                "summary": "One appointment (admin, or its cancel token in X-Cancel-Token; never in the URL). A wrong token answers 404 like an unknown id",
                 "parameters": [
                   {"$ref": "#/components/parameters/ID"},
-                  {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}},
-                  {"name": "token", "in": "query", "required": false, "schema": {"type": "string"}}
+                  {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}}
                 ],
                 "responses": {
                   "200": {"description": "The appointment", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appointment"}}}},
@@ -122,6 +122,7 @@ enum OpenAPIDocument {
                   "403": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"},
                   "413": {"$ref": "#/components/responses/Error"},
+                  "415": {"$ref": "#/components/responses/Error"},
                   "503": {"$ref": "#/components/responses/Error"}
                 }
               }
@@ -185,7 +186,11 @@ enum OpenAPIDocument {
               "ID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}}
             },
             "responses": {
-              "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+              "Error": {
+                "description": "An error as RFC 9457 problem details; a 503 carries Retry-After",
+                "headers": {"Retry-After": {"description": "Seconds to wait before retrying (503 only)", "schema": {"type": "integer"}}},
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+              }
             },
             "schemas": {
               "Schedule": {
@@ -247,12 +252,24 @@ enum OpenAPIDocument {
                   "sent_at": {"type": "string", "format": "date-time", "nullable": true}
                 }
               },
-              "Error": {
-                "type": "object", "required": ["error", "code"],
+              "Problem": {
+                "type": "object", "required": ["type", "title", "status", "detail", "error", "code"],
                 "properties": {
-                  "error": {"type": "string"},
-                  "code": {"type": "string"},
-                  "details": {"type": "object", "additionalProperties": {"type": "string"}}
+                  "type": {"type": "string", "description": "about:blank: title is the status's reason phrase and code tells the cases apart"},
+                  "title": {"type": "string"},
+                  "status": {"type": "integer"},
+                  "detail": {"type": "string"},
+                  "error": {"type": "string", "description": "The same sentence as detail (kept for clients of the first version)"},
+                  "code": {"type": "string", "description": "INVALID_INPUT, SLOT_NOT_OFFERED, SLOT_UNAVAILABLE, NOT_FOUND, FORBIDDEN, UNAUTHORIZED, IDEMPOTENCY_KEY_REUSED, STORE_UNAVAILABLE, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED"},
+                  "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldProblem"}}
+                }
+              },
+              "FieldProblem": {
+                "type": "object", "required": ["detail"],
+                "description": "One bad field: pointer (a JSON pointer into the body), parameter (query or path) or header",
+                "properties": {
+                  "pointer": {"type": "string"}, "parameter": {"type": "string"}, "header": {"type": "string"},
+                  "detail": {"type": "string"}
                 }
               }
             }

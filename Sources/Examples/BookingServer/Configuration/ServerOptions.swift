@@ -20,7 +20,8 @@ struct ServerOptions: ParsableArguments {
 
     @Option(
         name: .customLong("admin-token"),
-        help: "Bearer token for admin routes (BOOKING_ADMIN_TOKEN; default: generated and printed once)"
+        help:
+            "Bearer token for admin routes, at least 16 characters (BOOKING_ADMIN_TOKEN; default: generated and printed once to standard error)"
     )
     var adminToken: String?
 

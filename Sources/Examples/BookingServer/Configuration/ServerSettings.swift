@@ -21,8 +21,11 @@ struct ServerSettings: Sendable {
     var host = "127.0.0.1"
     var port = 4000
     var corsOrigins: [String] = []
-    /// `nil` means: generate one at start-up and print it once.
+    /// `nil` means: generate one at start-up and print it once. A given token has at least
+    /// ``minimumAdminTokenLength`` characters; an empty one counts as not given.
     var adminToken: String?
+    /// The shortest admin token accepted.
+    static let minimumAdminTokenLength = 16
     var schedule = Schedule.standard(in: TimeZone(identifier: "UTC") ?? .current)
     var webhookURL: URL?
     var webhookSecret: String?
@@ -68,9 +71,16 @@ struct ServerSettings: Sendable {
                     accepted: "must be * or origins like https://example.com, comma-separated")
             }
         }
-        if let token = value("admin-token", options.adminToken) {
+        if let token = value("admin-token", options.adminToken), !token.isEmpty {
             guard !token.contains(where: \.isWhitespace) else {
                 throw Invalid(flag: "admin-token", value: "(hidden)", accepted: "must not contain spaces")
+            }
+            guard token.count >= Self.minimumAdminTokenLength else {
+                throw Invalid(
+                    flag: "admin-token", value: "(hidden)",
+                    accepted:
+                        "must be at least \(Self.minimumAdminTokenLength) characters (leave it unset or empty to generate a random one)"
+                )
             }
             adminToken = token
         }

@@ -15,7 +15,7 @@ function say(message, kind = "info") {
 }
 
 async function api(path, { method = "GET", body, headers = {} } = {}) {
-  const init = { method, headers: { Accept: "application/json", ...headers } };
+  const init = { method, headers: { Accept: "application/json, application/problem+json", ...headers } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -120,8 +120,11 @@ function clearFieldErrors() {
   for (const input of document.querySelectorAll("#booking-form [aria-invalid]")) input.removeAttribute("aria-invalid");
 }
 
-function showFieldErrors(details) {
-  for (const [field, message] of Object.entries(details ?? {})) {
+// Problem details (RFC 9457): each entry of `errors` names a body member by JSON pointer ("/email").
+function showFieldErrors(errors) {
+  for (const { pointer, detail: message } of errors ?? []) {
+    if (!pointer) continue;
+    const field = pointer.slice(1);
     const target = document.querySelector(`.field-error[data-field="${field === "slotEnd" ? "slotStart" : field}"]`);
     if (target) target.textContent = `${field === "slotEnd" || field === "slotStart" ? "Slot" : field[0].toUpperCase() + field.slice(1)} ${message}.`;
     document.getElementById(field)?.setAttribute("aria-invalid", "true");
@@ -166,7 +169,7 @@ async function book(event) {
     select(null);
     await loadAvailability();
   } else if (result.status === 400) {
-    showFieldErrors(result.data?.details);
+    showFieldErrors(result.data?.errors);
     say("Please correct the highlighted fields.", "error");
     state.attemptKey = newKey();
   } else {

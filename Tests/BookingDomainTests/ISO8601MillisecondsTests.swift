@@ -1,0 +1,47 @@
+import BookingDomain
+import Foundation
+import Testing
+
+@Suite("ISO 8601 output from integer milliseconds")
+struct ISO8601MillisecondsTests {
+    @Test("10,000 consecutive milliseconds format, then parse back, exactly")
+    func consecutiveMilliseconds() throws {
+        let parser = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let first: Int64 = 1_803_888_000_000 - 5_000
+        for milliseconds in first..<(first + 10_000) {
+            let text = Date(millisecondsSince1970: milliseconds).iso8601WithMilliseconds
+            #expect(try parser.parse(text).millisecondsSince1970 == milliseconds, "\(milliseconds) -> \(text)")
+        }
+    }
+
+    @Test(
+        "known instants, leap days, before 1970 and far ahead",
+        arguments: [
+            (0, "1970-01-01T00:00:00.000Z"), (-1, "1969-12-31T23:59:59.999Z"),
+            (951_782_400_000, "2000-02-29T00:00:00.000Z"), (1_803_888_000_001, "2027-03-01T08:00:00.001Z"),
+            (4_107_542_399_999, "2100-02-28T23:59:59.999Z"), (4_107_542_400_000, "2100-03-01T00:00:00.000Z"),
+            (253_402_300_799_999, "9999-12-31T23:59:59.999Z"), (-62_167_219_200_000, "0000-01-01T00:00:00.000Z"),
+            (253_402_300_800_000, "+010000-01-01T00:00:00.000Z"),
+        ] as [(Int64, String)])
+    func knownInstants(_ milliseconds: Int64, _ expected: String) {
+        #expect(Date(millisecondsSince1970: milliseconds).iso8601WithMilliseconds == expected)
+    }
+
+    @Test("every day of 1900-2200 matches Foundation's Gregorian calendar")
+    func matchesCalendar() throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
+        let firstDay: Int64 = -25_567
+        for day in stride(from: firstDay, to: firstDay + 109_574, by: 1) {
+            let milliseconds = day * 86_400_000 + 45_296_789
+            let date = Date(millisecondsSince1970: milliseconds)
+            let parts = calendar.dateComponents([.year, .month, .day], from: date)
+            let expected = String(
+                format: "%04d-%02d-%02dT12:34:56.789Z", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+            if date.iso8601WithMilliseconds != expected {
+                Issue.record("day \(day): \(date.iso8601WithMilliseconds) != \(expected)")
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,249 @@
+import BookingDomain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import InMemoryLogging
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import BookingServer
+
+@Suite("hardening: what a careless operator or a hostile caller sends")
+struct HardeningTests {
+    @Test("no token appears in any log line, whatever route carried it and however", arguments: StoreKind.allCases)
+    func tokensNeverLogged(_ kind: StoreKind) async throws {
+        let handler = InMemoryLogHandler()
+        var logger = Logger(label: "hardening", factory: { _ in handler })
+        logger.logLevel = .trace
+        let tokens = Tokens()
+        try await withAPI(kind, logger: logger) { client, _ in
+            let booked = try object(try await client.book(try bookingBody(), headers: [.idempotencyKey: "key-logs"]))
+            let id = try #require(booked["id"] as? Int)
+            let token = try #require(booked["cancel_token"] as? String)
+            tokens.add(token)
+            _ = try await client.execute(uri: "/api/appointments/\(id)?token=\(token)", method: .get)
+            _ = try await client.execute(uri: "/api/appointments/\(id)?x=\(token)", method: .get, headers: adminHeaders)
+            #expect(
+                try await client.execute(uri: "/api/appointments/\(id)", method: .get, headers: [.cancelToken: token])
+                    .status == .ok)
+            _ = try await client.execute(uri: "/api/appointments", method: .get, headers: adminHeaders)
+            _ = try await client.execute(uri: "/api/notifications", method: .get, headers: adminHeaders)
+            _ = try await client.execute(uri: "/api/notifications/1/retry", method: .post, headers: adminHeaders)
+            _ = try await client.execute(
+                uri: "/api/appointments/\(id)/cancel", method: .post, headers: [.cancelToken: token + "x"])
+            _ = try await client.execute(
+                uri: "/api/appointments/\(id)/cancel", method: .post, headers: [.authorization: "Bearer \(token)"])
+            #expect(
+                try await client.execute(
+                    uri: "/api/appointments/\(id)/cancel", method: .post, headers: jsonHeaders,
+                    body: try body(["token": token])
+                ).status == .ok)
+            _ = try await client.execute(
+                uri: "/api/availability?from=\(token)&resource=\(String(token.prefix(20)))", method: .get)
+            _ = try await client.execute(uri: "/api/schedule?resource=\(token)", method: .get)
+        }
+        let logged = handler.entries.map { entry in
+            "\(entry.message) \(entry.metadata.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
+        }.joined(separator: "\n")
+        #expect(handler.entries.count >= 10, "the requests were logged")
+        #expect(logged.contains("/api/appointments"), "request lines carry the path")
+        for secret in tokens.all + [adminToken] {
+            #expect(!logged.contains(secret), "a token was logged:\n\(logged)")
+        }
+    }
+
+    @Test(
+        "a resource the host never configured is 404 on availability, booking and schedule; the real slot stays single",
+        arguments: StoreKind.allCases)
+    func unconfiguredResource(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            #expect(try await client.book(try bookingBody()).status == .created)
+            var fields = try #require(
+                try JSONSerialization.jsonObject(with: Data(try bookingBody().readableBytesView)) as? [String: Any])
+            for name in ["Default", "other", "default2"] {
+                fields["resource"] = name
+                try expectError(try await client.book(try body(fields)), .notFound, code: "NOT_FOUND")
+                try expectError(
+                    try await client.execute(uri: "/api/availability?resource=\(name)", method: .get), .notFound)
+                try expectError(
+                    try await client.execute(uri: "/api/schedule?resource=\(name)", method: .get), .notFound)
+            }
+            fields["resource"] = "default"
+            try expectError(try await client.book(try body(fields)), .conflict)
+            let all = try #require(
+                try json(try await client.execute(uri: "/api/appointments", method: .get, headers: adminHeaders))
+                    as? [Any])
+            #expect(all.count == 1)
+        }
+    }
+
+    @Test("an Authorization header of another scheme falls through to the cancel token", arguments: StoreKind.allCases)
+    func otherAuthorizationSchemes(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            let booked = try object(try await client.book(try bookingBody()))
+            let id = try #require(booked["id"] as? Int)
+            let token = try #require(booked["cancel_token"] as? String)
+            let basic: HTTPFields = [.authorization: "Basic dXNlcjpwYXNz", .cancelToken: token]
+            #expect(
+                try await client.execute(uri: "/api/appointments/\(id)", method: .get, headers: basic).status == .ok)
+            let cancelled = try await client.execute(
+                uri: "/api/appointments/\(id)/cancel", method: .post, headers: basic)
+            #expect(cancelled.status == .ok)
+            try expectError(
+                try await client.execute(
+                    uri: "/api/appointments", method: .get, headers: [.authorization: "Basic dXNlcjpwYXNz"]),
+                .unauthorized)
+            try expectError(
+                try await client.execute(
+                    uri: "/api/appointments/\(id)", method: .get,
+                    headers: [.authorization: "Bearer wrong", .cancelToken: token]), .forbidden)
+        }
+    }
+
+    @Test(
+        "an unknown id and a wrong token answer the same 404, so ids cannot be enumerated",
+        arguments: StoreKind.allCases)
+    func noEnumeration(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            let id = try #require(try object(try await client.book(try bookingBody()))["id"] as? Int)
+            for (route, method) in [("", HTTPRequest.Method.get), ("/cancel", .post)] {
+                let existing = try await client.execute(
+                    uri: "/api/appointments/\(id)\(route)", method: method, headers: [.cancelToken: "guess"])
+                let missing = try await client.execute(
+                    uri: "/api/appointments/\(id + 1000)\(route)", method: method, headers: [.cancelToken: "guess"])
+                try expectError(existing, .notFound, code: "NOT_FOUND")
+                #expect(String(buffer: existing.body) == String(buffer: missing.body))
+            }
+            let stored = try object(
+                try await client.execute(uri: "/api/appointments/\(id)", method: .get, headers: adminHeaders))
+            #expect(stored["status"] as? String == "booked", "a wrong token changed nothing")
+        }
+    }
+
+    @Test(
+        "control characters are a 400 naming the field; the text people write round-trips",
+        arguments: StoreKind.allCases)
+    func controlCharacters(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            var fields = try #require(
+                try JSONSerialization.jsonObject(with: Data(try bookingBody().readableBytesView)) as? [String: Any])
+            for (field, value) in [
+                ("name", "Ada\u{0}Lovelace"), ("note", "before\u{0}after"), ("name", "Ada\u{1B}[31m"),
+                ("note", "C1 \u{85} control"), ("email", "ada\u{0}@example.com"),
+            ] {
+                var bad = fields
+                bad[field] = value
+                let error = try expectError(try await client.book(try body(bad)), .badRequest, code: "INVALID_INPUT")
+                #expect(fieldProblems(error).keys.sorted() == ["/\(field)"])
+            }
+            let name = "👩🏽‍💻 می‌خواهم श्री‌मान e\u{301}"
+            fields["name"] = name
+            fields["note"] = "two\nlines\tand a tab"
+            let booked = try object(try await client.book(try body(fields)))
+            #expect((booked["customer_name"] as? String).map { Array($0.unicodeScalars) } == Array(name.unicodeScalars))
+            #expect(booked["note"] as? String == "two\nlines\tand a tab")
+            let all = try #require(
+                try json(try await client.execute(uri: "/api/appointments", method: .get, headers: adminHeaders))
+                    as? [[String: Any]])
+            #expect(all.count == 1)
+        }
+    }
+
+    @Test("a body that is not application/json is 415 and changes nothing", arguments: StoreKind.allCases)
+    func contentTypes(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            for contentType in [
+                "text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
+                "application/jsonx",
+                nil,
+            ] as [String?] {
+                let headers: HTTPFields = contentType.map { [.contentType: $0] } ?? [:]
+                try expectError(
+                    try await client.execute(
+                        uri: "/api/appointments", method: .post, headers: headers, body: try bookingBody()),
+                    .unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE")
+            }
+            let all = try #require(
+                try json(try await client.execute(uri: "/api/appointments", method: .get, headers: adminHeaders))
+                    as? [Any])
+            #expect(all.isEmpty)
+            let booked = try await client.execute(
+                uri: "/api/appointments", method: .post, headers: [.contentType: "Application/JSON; charset=utf-8"],
+                body: try bookingBody())
+            #expect(booked.status == .created)
+            let booking = try object(booked)
+            let id = try #require(booking["id"] as? Int)
+            let token = try #require(booking["cancel_token"] as? String)
+            try expectError(
+                try await client.execute(
+                    uri: "/api/appointments/\(id)/cancel", method: .post, headers: [.contentType: "text/plain"],
+                    body: try body(["token": token])), .unsupportedMediaType)
+            #expect(
+                try await client.execute(uri: "/api/appointments/\(id)/cancel", method: .post, headers: adminHeaders)
+                    .status == .ok, "a cancel without a body needs no content type")
+        }
+    }
+
+    @Test(
+        "Idempotency-Key: a structured-field string and a bare token name the same key", arguments: StoreKind.allCases)
+    func idempotencyKeyForms(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            let first = try await client.book(try bookingBody(), headers: [.idempotencyKey: "\"order-7\""])
+            #expect(first.status == .created)
+            let replay = try await client.book(try bookingBody(), headers: [.idempotencyKey: "order-7"])
+            #expect(replay.status == .created && replay.headers[.idempotentReplayed] == "true")
+            #expect(try object(first)["id"] as? Int == object(replay)["id"] as? Int)
+            let quotedAgain = try await client.book(try bookingBody(), headers: [.idempotencyKey: "\"order-7\""])
+            #expect(quotedAgain.headers[.idempotentReplayed] == "true")
+            for bad in ["\"unterminated", "\"a\" extra", "\"tab\tinside\""] {
+                let error = try expectError(
+                    try await client.book(try bookingBody("2027-03-01T12:00:00Z"), headers: [.idempotencyKey: bad]),
+                    .badRequest)
+                #expect(fieldProblems(error)["Idempotency-Key"] != nil, "\(bad)")
+            }
+            let spaces = try expectError(
+                try await client.book(try bookingBody("2027-03-01T12:00:00Z"), headers: [.idempotencyKey: "a b"]),
+                .badRequest)
+            #expect(fieldProblems(spaces)["Idempotency-Key"] != nil)
+        }
+    }
+
+    @Test("a store that does not answer gives 503 with Retry-After")
+    func retryAfter() async throws {
+        let service = BookingApplication.service(
+            store: UnavailableStore(), schedule: .standard(in: TimeZone(identifier: "UTC")!),
+            clock: ManualWallClock(now: testNow), logger: Logger(label: "x", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        let router = try BookingApplication.router(service: service, adminToken: adminToken, corsOrigins: [])
+        try await Application(router: router).test(.router) { client in
+            let response = try await client.book(try bookingBody())
+            try expectError(response, .serviceUnavailable, code: "STORE_UNAVAILABLE")
+            #expect(response.headers[.retryAfter] == "2")
+            let availability = try await client.execute(uri: "/api/availability", method: .get)
+            #expect(availability.status == .serviceUnavailable && availability.headers[.retryAfter] == "2")
+        }
+    }
+
+    @Test("cross-origin clients can read Idempotent-Replayed and Retry-After")
+    func exposedHeaders() async throws {
+        let service = BookingService(store: InMemoryStoreFactory.make())
+        let router = try BookingApplication.router(
+            service: service, adminToken: adminToken, corsOrigins: ["https://shop.example"])
+        try await Application(router: router).test(.router) { client in
+            let response = try await client.execute(
+                uri: "/health", method: .get, headers: [.origin: "https://shop.example"])
+            let exposed = response.headers[.accessControlExposeHeaders]?.lowercased() ?? ""
+            #expect(exposed.contains("idempotent-replayed") && exposed.contains("retry-after"), "\(exposed)")
+        }
+    }
+}
+
+/// Cancel tokens seen during a test, collected across tasks.
+final class Tokens: Sendable {
+    private let storage = Mutex<[String]>([])
+    func add(_ token: String) { storage.withLock { $0.append(token) } }
+    var all: [String] { storage.withLock { $0 } }
+}

@@ -1,0 +1,27 @@
+import BookingDomain
+import Foundation
+
+/// A store whose database is down: every operation fails with `storeUnavailable`.
+struct UnavailableStore: BookingStore {
+    private var down: BookingError { .storeUnavailable("the test database is down") }
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome { throw down }
+    func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? { throw down }
+    func record(id: Int64) async throws(BookingError) -> AppointmentRecord? { throw down }
+    func record(idempotencyKey: String) async throws(BookingError) -> AppointmentRecord? { throw down }
+    func appointments() async throws(BookingError) -> [Appointment] { throw down }
+    func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError) -> [TimeSlot] {
+        throw down
+    }
+    func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        throw down
+    }
+    func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
+        throw down
+    }
+    func retryFailedNotification(id: Int64, now: Date) async throws(BookingError) -> BookingNotification? {
+        throw down
+    }
+    func notifications(appointmentID: Int64?) async throws(BookingError) -> [BookingNotification] { throw down }
+    func checkHealth() async throws(BookingError) { throw down }
+}
