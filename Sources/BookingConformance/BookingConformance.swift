@@ -30,7 +30,7 @@ public struct BookingConformance: Sendable {
     }
 
     /// How many tasks the concurrency checks start at once.
-    public static let concurrency = 200
+    public let concurrency: Int
 
     /// The capabilities the store under test claims.
     public let capabilities: Capabilities
@@ -42,19 +42,22 @@ public struct BookingConformance: Sendable {
     /// Creates the suite.
     /// - Parameters:
     ///   - capabilities: what the store can do beyond the protocol.
+    ///   - concurrency: how many tasks the concurrency checks start at once; 200 by default.
     ///   - start: the instant the checks' clocks start at; 2027-03-01T08:00:00Z by default.
     ///   - makeStore: makes a fresh, empty store for each check.
     public init(
-        capabilities: Capabilities = [], start: Date = Date(millisecondsSince1970: 1_803_888_000_000),
+        capabilities: Capabilities = [], concurrency: Int = 200,
+        start: Date = Date(millisecondsSince1970: 1_803_888_000_000),
         makeStore: @escaping @Sendable () async throws -> StoreUnderTest
     ) {
         self.capabilities = capabilities
+        self.concurrency = max(2, concurrency)
         self.start = start.roundedToMilliseconds
         self.makeStore = makeStore
     }
 
     /// The checks that apply to this store's capabilities.
-    public var checks: [ConformanceCheck] { ConformanceCheck.allCases.filter { $0.isApplicable(to: capabilities) } }
+    public var checks: [ConformanceCheck] { ConformanceCheck.all.filter { $0.isApplicable(to: capabilities) } }
 
     /// Runs one check on a fresh store, tearing it down afterwards even on failure.
     ///
@@ -64,7 +67,8 @@ public struct BookingConformance: Sendable {
             throw ConformanceFailure(check: check, message: "the store lacks a capability this check needs")
         }
         let subject = try await makeStore()
-        let context = CheckContext(check: check, subject: subject, clock: ManualWallClock(now: start))
+        let context = CheckContext(
+            check: check, subject: subject, clock: ManualWallClock(now: start), concurrency: concurrency)
         do {
             try await context.run()
         } catch {

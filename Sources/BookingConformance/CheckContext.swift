@@ -1,51 +1,28 @@
 import BookingDomain
 import Foundation
+import Logging
 
-/// One check's fixtures and assertions.
+/// What a check's body works with: the store, a clock of its own, fixtures and assertions.
 struct CheckContext: Sendable {
     let check: ConformanceCheck
     let subject: StoreUnderTest
     let clock: ManualWallClock
     let now: Date
 
-    init(check: ConformanceCheck, subject: StoreUnderTest, clock: ManualWallClock) {
+    init(check: ConformanceCheck, subject: StoreUnderTest, clock: ManualWallClock, concurrency: Int) {
         self.check = check
         self.subject = subject
         self.clock = clock
         self.now = clock.now()
+        self.concurrency = concurrency
     }
 
     var store: any BookingStore { subject.store }
 
-    func run() async throws {
-        switch check {
-        case .bookingWritesAppointmentAndNotification: try await bookingWritesAppointmentAndNotification()
-        case .concurrentBookingsOfOneSlot: try await concurrentBookingsOfOneSlot()
-        case .concurrentOverlappingBookings: try await concurrentOverlappingBookings()
-        case .differentResourcesDoNotConflict: try await differentResourcesDoNotConflict()
-        case .occupiedIntervalsConflict: try await occupiedIntervalsConflict()
-        case .refusedBookingWritesNothing: try await refusedBookingWritesNothing()
-        case .cancelledSlotCanBeBookedAgain: try await cancelledSlotCanBeBookedAgain()
-        case .concurrentCancels: try await concurrentCancels()
-        case .cancelOfUnknownAppointment: try await cancelOfUnknownAppointment()
-        case .concurrentIdempotentBookings: try await concurrentIdempotentBookings()
-        case .listingOrder: try await listingOrder()
-        case .timestampsRoundTrip: try await timestampsRoundTrip()
-        case .unicodeTextRoundTrips: try await unicodeTextRoundTrips()
-        case .bookedIntervalsOfAWindow: try await bookedIntervalsOfAWindow()
-        case .concurrentClaimsNeverShare: try await concurrentClaimsNeverShare()
-        case .expiredLeaseIsTakenOver: try await expiredLeaseIsTakenOver()
-        case .retryWaitsUntilDue: try await retryWaitsUntilDue()
-        case .failedAndSentAreFinal: try await failedAndSentAreFinal()
-        case .releaseDoesNotCountAnAttempt: try await releaseDoesNotCountAnAttempt()
-        case .survivesReopen: try await survivesReopen()
-        case .dispatcherDeliversEachNotificationOnce: try await dispatcherDeliversEachNotificationOnce()
-        case .dispatcherRetriesWithBackoff: try await dispatcherRetriesWithBackoff()
-        case .dispatcherFailsPermanentErrorsAtOnce: try await dispatcherFailsPermanentErrorsAtOnce()
-        case .dispatcherRecoversFromACrash: try await dispatcherRecoversFromACrash()
-        case .concurrentDispatchersNeverOverlap: try await concurrentDispatchersNeverOverlap()
-        }
-    }
+    /// How many tasks the concurrency checks start at once.
+    let concurrency: Int
+
+    func run() async throws { try await check.body(self) }
 
     // MARK: - Fixtures
 
@@ -90,6 +67,44 @@ struct CheckContext: Sendable {
             for await result in group { results.append(result) }
             return results
         }
+    }
+
+    /// A dispatcher on the store with the check's clock: 60 s leases, 20 s send timeout.
+    func dispatcher(
+        _ sender: any NotificationSender, batchSize: Int = 20, maxAttempts: Int = 10, worker: String = "conformance"
+    ) -> NotificationDispatcher {
+        NotificationDispatcher(
+            store: store, sender: sender,
+            configuration: .init(
+                batchSize: batchSize, leaseDuration: .seconds(60), sendTimeout: .seconds(20), maxAttempts: maxAttempts),
+            clock: clock, logger: Logger(label: "conformance", factory: { _ in SwiftLogNoOpLogHandler() }),
+            workerID: worker)
+    }
+
+    /// `U+1F469 U+200D ...`: how a failure message shows text scalar by scalar.
+    static func scalars(_ text: String) -> String {
+        text.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true) }.joined(separator: " ")
+    }
+
+    /// One insert, as a result: the concurrency checks collect them.
+    static func attempt(_ store: any BookingStore, _ new: NewAppointment) async -> Result<Int64, BookingError> {
+        do { return .success(try await store.insert(new).record.appointment.id) } catch { return .failure(error) }
+    }
+
+    /// Exactly one winner; every loser got `slotUnavailable`.
+    func expectConcurrentWinner(_ outcomes: [Result<Int64, BookingError>]) throws {
+        let winners = outcomes.compactMap { try? $0.get() }
+        try expectEqual(winners.count, 1, "bookings that succeeded")
+        let codes = outcomes.compactMap { if case .failure(let error) = $0 { error.code } else { nil } }
+        try expect(
+            codes.allSatisfy { $0 == .slotUnavailable },
+            "losers must get SLOT_UNAVAILABLE, got \(Set(codes.map(\.description)))")
+    }
+
+    /// One appointment and one notification stored.
+    func expectSingleBooking() async throws {
+        try expectEqual(try await store.appointments().count, 1, "appointments stored")
+        try expectEqual(try await store.notifications(appointmentID: nil).count, 1, "notifications stored")
     }
 
     // MARK: - Assertions

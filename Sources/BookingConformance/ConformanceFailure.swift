@@ -12,5 +12,5 @@ public struct ConformanceFailure: Error, CustomStringConvertible {
     }
 
     /// `conformance check '<name>' failed: <message>`.
-    public var description: String { "conformance check '\(check.rawValue)' failed: \(message)" }
+    public var description: String { "conformance check '\(check.name)' failed: \(message)" }
 }

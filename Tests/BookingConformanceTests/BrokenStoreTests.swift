@@ -18,31 +18,44 @@ struct BrokenStoreTests {
 
     @Test(
         "a store that forgets the overlap check fails the concurrent-booking checks",
-        arguments: [
-            ConformanceCheck.concurrentBookingsOfOneSlot, .concurrentOverlappingBookings, .occupiedIntervalsConflict,
-        ])
-    func overlapBlind(_ check: ConformanceCheck) async {
+        arguments: ["concurrentBookingsOfOneSlot", "concurrentOverlappingBookings", "occupiedIntervalsConflict"])
+    func overlapBlind(_ name: String) async throws {
+        let check = try #require(ConformanceCheck.named(name))
         let failure = await failure(of: check, on: { OverlapBlindStore() })
         #expect(failure?.check == check)
-        #expect(failure?.description.contains("conformance check '\(check.rawValue)' failed") == true)
+        #expect(failure?.description.contains("conformance check '\(name)' failed") == true)
     }
 
     @Test("a store that ignores leases fails the concurrent-claim check")
-    func leaseIgnoring() async {
-        let failure = await failure(of: .concurrentClaimsNeverShare, on: { LeaseIgnoringStore() })
-        #expect(failure?.check == .concurrentClaimsNeverShare)
+    func leaseIgnoring() async throws {
+        let check = try #require(ConformanceCheck.named("concurrentClaimsNeverShare"))
+        let failure = await failure(of: check, on: { LeaseIgnoringStore() })
+        #expect(failure?.check == check)
     }
 
     @Test("a store whose finish is not guarded by the claim fails the takeover check")
-    func unguardedFinish() async {
-        let failure = await failure(of: .expiredLeaseIsTakenOver, on: { UnguardedFinishStore() })
-        #expect(failure?.check == .expiredLeaseIsTakenOver)
+    func unguardedFinish() async throws {
+        let check = try #require(ConformanceCheck.named("expiredLeaseIsTakenOver"))
+        let failure = await failure(of: check, on: { UnguardedFinishStore() })
+        #expect(failure?.check == check)
         #expect(failure?.message.contains("stale owner") == true)
     }
 
     @Test("running a check the store lacks the capability for is refused")
-    func capabilityMissing() async {
-        let failure = await failure(of: .survivesReopen, on: { OverlapBlindStore() })
-        #expect(failure?.check == .survivesReopen)
+    func capabilityMissing() async throws {
+        let check = try #require(ConformanceCheck.named("survivesReopen"))
+        let failure = await failure(of: check, on: { OverlapBlindStore() })
+        #expect(failure?.check == check)
+    }
+
+    @Test("every check has a unique name and a summary, and the suite's concurrency level is a parameter")
+    func declarations() async throws {
+        #expect(Set(ConformanceCheck.all.map(\.name)).count == ConformanceCheck.all.count)
+        #expect(ConformanceCheck.all.allSatisfy { !$0.summary.isEmpty })
+        #expect(BookingConformance(concurrency: 17) { StoreUnderTest(store: OverlapBlindStore()) }.concurrency == 17)
+        let check = try #require(ConformanceCheck.named("concurrentBookingsOfOneSlot"))
+        let small = BookingConformance(concurrency: 3) { StoreUnderTest(store: OverlapBlindStore()) }
+        let failure = await #expect(throws: ConformanceFailure.self) { try await small.run(check) }
+        #expect(failure?.message.contains("expected 1, got 3") == true, "\(failure?.message ?? "")")
     }
 }

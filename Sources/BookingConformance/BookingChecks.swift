@@ -1,0 +1,267 @@
+import BookingDomain
+import Foundation
+
+extension ConformanceCheck {
+    /// Appointments: the no-overlap rule, cancels, idempotency keys, listing, timestamps and text.
+    static let bookingChecks: [ConformanceCheck] = [
+        ConformanceCheck(
+            "bookingWritesAppointmentAndNotification",
+            "A booking writes the appointment and exactly one pending `booked` notification; reads return what was written."
+        ) { context in
+            let new = try context.draft(at: 60, key: "key-1")
+            let booked = try await context.book(new)
+            try context.expectEqual(booked.status, .booked, "status")
+            try context.expectEqual(booked.slot, new.slot, "slot")
+            try context.expectEqual(booked.occupied, new.occupied, "occupied interval")
+            try context.expectEqual(booked.customerName, new.customerName, "customer name")
+            try context.expectEqual(booked.note, new.note, "note")
+            try context.expectEqual(booked.createdAt, context.now, "created_at")
+            try context.expectEqual(booked.cancelledAt, nil, "cancelled_at")
+            let read = try await context.store.record(id: booked.id)
+            try context.expectEqual(read?.appointment, booked, "record(id:) after insert")
+            try context.expectEqual(read?.cancelTokenHash, new.cancelTokenHash, "cancel token hash")
+            try context.expectEqual(read?.requestFingerprint, new.requestFingerprint, "request fingerprint")
+            try context.expectEqual(
+                try await context.store.record(idempotencyKey: "key-1")?.appointment, booked, "record(idempotencyKey:)")
+            try context.expectEqual(
+                try await context.store.record(idempotencyKey: "other")?.appointment, nil, "unknown idempotency key")
+            try context.expectEqual(
+                try await context.store.record(id: booked.id + 1000)?.appointment, nil, "unknown id")
+            let notifications = try await context.store.notifications(appointmentID: booked.id)
+            try context.expectEqual(notifications.count, 1, "notifications of a new booking")
+            let notification = notifications[0]
+            try context.expectEqual(notification.kind, .booked, "notification kind")
+            try context.expectEqual(notification.status, .pending, "notification status")
+            try context.expectEqual(notification.attempts, 0, "notification attempts")
+            try context.expectEqual(notification.nextAttemptAt, context.now, "notification due time")
+            try context.expectEqual(notification.leaseOwner, nil, "notification lease")
+            try context.expectEqual(try await context.store.appointments(), [booked], "listing")
+            try await context.store.checkHealth()
+        },
+        ConformanceCheck(
+            "concurrentBookingsOfOneSlot",
+            "Concurrent (the suite's concurrency, 200 by default) bookings of one slot: exactly one succeeds, the rest get `slotUnavailable`."
+        ) { context in
+            let new = try context.draft(at: 60)
+            let outcomes = await context.concurrently(context.concurrency) { _ in
+                await CheckContext.attempt(context.store, new)
+            }
+            try context.expectConcurrentWinner(outcomes)
+            try await context.expectSingleBooking()
+        },
+        ConformanceCheck(
+            "concurrentOverlappingBookings",
+            "Concurrent (the suite's concurrency, 200 by default) bookings of overlapping but unequal intervals: exactly one succeeds."
+        ) { context in
+            // Every interval contains minute 100 but no two have equal bounds.
+            let drafts = try (0..<context.concurrency).map { index in
+                try context.draft(at: 100 - (index % 50) - 1, minutes: 2 + index / 50 + (index % 50))
+            }
+            let outcomes = await context.concurrently(drafts.count) { index in
+                await CheckContext.attempt(context.store, drafts[index])
+            }
+            try context.expectConcurrentWinner(outcomes)
+            try await context.expectSingleBooking()
+        },
+        ConformanceCheck(
+            "differentResourcesDoNotConflict",
+            "Equal intervals of different resources never conflict."
+        ) { context in
+            let resources: [ResourceID] = ["room-a", "room-b", "dr.who"]
+            for resource in resources { try await context.book(try context.draft(resource, at: 60)) }
+            try context.expectEqual(
+                try await context.store.appointments().count, resources.count, "appointments of three resources")
+            try await context.expectError(.slotUnavailable, "same slot, same resource") {
+                _ = try await context.store.insert(try context.draft("room-a", at: 60))
+            }
+        },
+        ConformanceCheck(
+            "occupiedIntervalsConflict",
+            "Occupied intervals (slot plus buffers) conflict even when the slots do not; touching ones do not."
+        ) { context in
+            try await context.book(try context.draft(at: 60, buffer: 15))
+            // The slot 90-120 does not overlap 60-90, but its occupied interval 75-135 overlaps 45-105.
+            try await context.expectError(.slotUnavailable, "overlap of buffers") {
+                _ = try await context.store.insert(try context.draft(at: 90, buffer: 15))
+            }
+            // 120-150 widened by 15 starts at 105, where 45-105 ends: touching is allowed.
+            try await context.book(try context.draft(at: 120, buffer: 15))
+            try await context.expectError(.slotUnavailable, "an interval inside a booked one") {
+                _ = try await context.store.insert(try context.draft(at: 65, minutes: 5))
+            }
+            try await context.expectError(.slotUnavailable, "an interval around a booked one") {
+                _ = try await context.store.insert(try context.draft(at: 30, minutes: 120))
+            }
+        },
+        ConformanceCheck(
+            "refusedBookingWritesNothing",
+            "A refused booking (conflict or invalid input) writes no appointment and no notification."
+        ) { context in
+            let first = try await context.book(try context.draft(at: 60))
+            try await context.expectError(.slotUnavailable, "conflicting insert") {
+                _ = try await context.store.insert(try context.draft(at: 45))
+            }
+            var inverted = try context.draft(at: 200)
+            inverted.occupied = try TimeSlot(
+                start: inverted.slot.start.addingTimeInterval(600), end: inverted.slot.end.addingTimeInterval(600))
+            try await context.expectError(.invalidInput, "occupied interval not containing the slot") {
+                _ = try await context.store.insert(inverted)
+            }
+            var nameless = try context.draft(at: 300)
+            nameless.customerName = ""
+            try await context.expectError(.invalidInput, "empty name") { _ = try await context.store.insert(nameless) }
+            try context.expectEqual(
+                try await context.store.appointments().map(\.id), [first.id], "appointments after refused inserts")
+            try context.expectEqual(
+                try await context.store.notifications(appointmentID: nil).count, 1,
+                "notifications after refused inserts")
+        },
+        ConformanceCheck(
+            "cancelledSlotCanBeBookedAgain",
+            "A cancelled slot can be booked again."
+        ) { context in
+            let first = try await context.book(try context.draft(at: 60))
+            let later = context.now.addingTimeInterval(5)
+            let cancelled = try await context.store.cancel(id: first.id, now: later)
+            try context.expectEqual(cancelled?.status, .cancelled, "status after cancel")
+            try context.expectEqual(cancelled?.cancelledAt, later, "cancelled_at")
+            try context.expectEqual(cancelled?.updatedAt, later, "updated_at after cancel")
+            try context.expectEqual(cancelled?.createdAt, first.createdAt, "created_at after cancel")
+            let second = try await context.book(try context.draft(at: 60))
+            try context.expect(second.id > first.id, "ids must increase: \(first.id) then \(second.id)")
+            try context.expectEqual(
+                try await context.store.appointments().map(\.status), [.cancelled, .booked], "statuses")
+        },
+        ConformanceCheck(
+            "concurrentCancels",
+            "Concurrent (the suite's concurrency, 200 by default) cancels: one transition, one `cancelled` notification, every caller sees it cancelled."
+        ) { context in
+            let booked = try await context.book(try context.draft(at: 60))
+            let at = context.now.addingTimeInterval(1)
+            let results = await context.concurrently(context.concurrency) { _ in
+                try? await context.store.cancel(id: booked.id, now: at)
+            }
+            try context.expect(
+                results.allSatisfy { $0?.status == .cancelled && $0?.cancelledAt == at },
+                "every caller gets the cancelled appointment")
+            let kinds = try await context.store.notifications(appointmentID: booked.id).map(\.kind)
+            try context.expectEqual(kinds, [.booked, .cancelled], "notifications after concurrent cancels")
+            let again = try await context.store.cancel(id: booked.id, now: at.addingTimeInterval(60))
+            try context.expectEqual(again?.cancelledAt, at, "cancelled_at after a later cancel")
+        },
+        ConformanceCheck(
+            "cancelOfUnknownAppointment",
+            "Cancelling an unknown id returns nil and writes nothing."
+        ) { context in
+            try context.expectEqual(
+                try await context.store.cancel(id: 424_242, now: context.now), nil, "cancel of an unknown id")
+            try context.expectEqual(try await context.store.notifications(appointmentID: nil).count, 0, "notifications")
+        },
+        ConformanceCheck(
+            "concurrentIdempotentBookings",
+            "Concurrent (the suite's concurrency, 200 by default) inserts with one idempotency key: one appointment, every caller gets it."
+        ) { context in
+            let new = try context.draft(at: 60, key: "retry-key")
+            let outcomes = await context.concurrently(context.concurrency) { _ in
+                do { return try await context.store.insert(new) as InsertOutcome? } catch { return nil }
+            }
+            try context.expect(outcomes.allSatisfy { $0 != nil }, "every insert with the key returns the appointment")
+            let created = outcomes.filter { if case .created = $0 { true } else { false } }
+            try context.expectEqual(created.count, 1, "inserts that created")
+            try context.expectEqual(
+                Set(outcomes.compactMap { $0?.record.appointment.id }).count, 1, "distinct appointment ids")
+            try context.expectEqual(try await context.store.appointments().count, 1, "appointments")
+            try context.expectEqual(try await context.store.notifications(appointmentID: nil).count, 1, "notifications")
+        },
+        ConformanceCheck(
+            "listingOrder",
+            "Listing is ordered by slot start, then id."
+        ) { context in
+            let late = try await context.book(try context.draft("b", at: 300))
+            let early = try await context.book(try context.draft("c", at: 60))
+            let tieFirst = try await context.book(try context.draft("a", at: 120))
+            let tieSecond = try await context.book(try context.draft("d", at: 120))
+            _ = try await context.store.cancel(id: early.id, now: context.now)
+            try context.expectEqual(
+                try await context.store.appointments().map(\.id), [early.id, tieFirst.id, tieSecond.id, late.id],
+                "order")
+        },
+        ConformanceCheck(
+            "timestampsRoundTrip",
+            "Instants round-trip exactly at millisecond precision, before 1970 and far ahead too."
+        ) { context in
+            let instants: [Int64] = [-1, 1_803_801_600_123, 1_803_801_659_999, 32_503_680_000_001]
+            for (index, milliseconds) in instants.enumerated() {
+                let start = Date(millisecondsSince1970: milliseconds)
+                let slot = try TimeSlot(start: start, end: Date(millisecondsSince1970: milliseconds + 1_800_001))
+                var new = try context.draft(try ResourceID.parse("r\(index)"), at: 0)
+                new.slot = slot
+                new.occupied = slot
+                new.now = Date(millisecondsSince1970: milliseconds + 7)
+                let booked = try await context.book(new)
+                let read = try await context.store.record(id: booked.id)?.appointment
+                try context.expectEqual(read?.slot.start.millisecondsSince1970, milliseconds, "slot start")
+                try context.expectEqual(read?.slot.end.millisecondsSince1970, milliseconds + 1_800_001, "slot end")
+                try context.expectEqual(read?.createdAt.millisecondsSince1970, milliseconds + 7, "created_at")
+                try context.expectEqual(
+                    read?.slot.start, Date(millisecondsSince1970: milliseconds), "slot start as a Date")
+                let due = try await context.store.notifications(appointmentID: booked.id).first?.nextAttemptAt
+                try context.expectEqual(due?.millisecondsSince1970, milliseconds + 7, "notification due time")
+            }
+        },
+        ConformanceCheck(
+            "unicodeTextRoundTrips",
+            "Any valid Unicode text (emoji sequences, combining marks, right-to-left, 4-byte scalars) round-trips exactly."
+        ) { context in
+            // Compared scalar by scalar: Swift's `==` treats canonically equivalent strings as equal,
+            // and a context.store that normalises (é as one scalar or two) must fail this check.
+            let texts = [
+                "👩🏽‍💻 Ada", "می‌خواهم نوبت", "श्री‌मान", "e\u{301}le\u{300}ve", "\u{E9}l\u{E8}ve", "שלום עליכם (RTL)",
+                "\u{202E}override\u{202C}", "𝔄𝔡𝔞 𠜎 🀄", "a\u{FEFF}b\u{200B}c", "\u{10FFFD}", "quote ' \" \\ % _ ;--",
+            ]
+            for (index, text) in texts.enumerated() {
+                var new = try context.draft(at: 60 * index)
+                new.customerName = text
+                new.customerEmail = "\(text.unicodeScalars.count)-ñandú@exämple.com"
+                new.note = text + "\n\t" + text
+                let booked = try await context.book(new)
+                let read = try await context.store.record(id: booked.id)?.appointment
+                for (what, written, returned) in [
+                    ("name from insert", new.customerName, booked.customerName),
+                    ("name from record(id:)", new.customerName, read?.customerName ?? ""),
+                    ("email from record(id:)", new.customerEmail, read?.customerEmail ?? ""),
+                    ("note from record(id:)", new.note ?? "", read?.note ?? ""),
+                ] {
+                    try context.expect(
+                        Array(written.unicodeScalars) == Array(returned.unicodeScalars),
+                        "\(what): wrote scalars \(CheckContext.scalars(written)), read \(CheckContext.scalars(returned))"
+                    )
+                }
+            }
+            let listed = try await context.store.appointments().map(\.customerName)
+            try context.expect(
+                listed.map { Array($0.unicodeScalars) } == texts.map { Array($0.unicodeScalars) },
+                "names from appointments() differ from what was written")
+        },
+        ConformanceCheck(
+            "bookedIntervalsOfAWindow",
+            "Booked intervals of a window: only overlapping, booked, same-resource intervals, sorted."
+        ) { context in
+            let a = try await context.book(try context.draft(at: 0))
+            let b = try await context.book(try context.draft(at: 30, buffer: 0))
+            let c = try await context.book(try context.draft(at: 120))
+            try await context.book(try context.draft("other", at: 30))
+            let cancelled = try await context.book(try context.draft(at: 200))
+            _ = try await context.store.cancel(id: cancelled.id, now: context.now)
+            let window = try TimeSlot(
+                start: context.now.addingTimeInterval(30 * 60), end: context.now.addingTimeInterval(121 * 60))
+            let intervals = try await context.store.bookedIntervals(resource: .default, overlapping: window)
+            try context.expectEqual(intervals, [b.occupied, c.occupied], "intervals overlapping 30-121")
+            let all = try await context.store.bookedIntervals(
+                resource: .default,
+                overlapping: try TimeSlot(
+                    start: context.now.addingTimeInterval(-86_400), end: context.now.addingTimeInterval(86_400)))
+            try context.expectEqual(all, [a.occupied, b.occupied, c.occupied], "every booked interval")
+        },
+    ]
+}

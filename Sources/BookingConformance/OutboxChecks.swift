@@ -1,0 +1,137 @@
+import BookingDomain
+import Foundation
+
+extension ConformanceCheck {
+    /// The outbox: claims, leases, retries and final states.
+    static let outboxChecks: [ConformanceCheck] = [
+        ConformanceCheck(
+            "concurrentClaimsNeverShare",
+            "Concurrent claimers never receive the same notification while its lease holds."
+        ) { context in
+            for index in 0..<60 {
+                try await context.book(
+                    try context.draft(try ResourceID.parse("r\(index % 6)"), at: 60 * (index / 6 + 1)))
+            }
+            let batches = await context.concurrently(12) { worker in
+                (try? await context.store.claimNotifications(
+                    NotificationClaim(
+                        owner: "worker-\(worker)", limit: 7, now: context.now,
+                        leaseExpiresAt: context.now.addingTimeInterval(60)))) ?? []
+            }
+            let claimed = batches.flatMap { $0 }
+            try context.expectEqual(claimed.count, 60, "notifications claimed by 12 workers of 7")
+            try context.expectEqual(Set(claimed.map(\.id)).count, 60, "distinct notifications claimed")
+            try context.expect(batches.allSatisfy { $0.count <= 7 }, "a context.claim never exceeds its limit")
+            try context.expect(
+                claimed.allSatisfy { $0.attempts == 1 && $0.leaseOwner != nil },
+                "claimed notifications carry the lease and one attempt")
+            try context.expectEqual(try await context.claim("late-worker").count, 0, "claims while every lease holds")
+            let stored = try await context.store.notifications(appointmentID: nil)
+            try context.expect(
+                stored.allSatisfy { $0.leaseExpiresAt == context.now.addingTimeInterval(60) }, "stored lease expiry")
+        },
+        ConformanceCheck(
+            "expiredLeaseIsTakenOver",
+            "An expired lease can be claimed again, and the old owner can no longer finish it."
+        ) { context in
+            let booked = try await context.book(try context.draft(at: 60))
+            let first = try await context.claim("first", leaseSeconds: 30)
+            try context.expectEqual(first.map(\.appointmentID), [booked.id], "first claim")
+            try context.expectEqual(
+                try await context.claim("second", at: context.now.addingTimeInterval(29)).count, 0,
+                "claim before the lease expires")
+            let second = try await context.claim("second", at: context.now.addingTimeInterval(30))
+            try context.expectEqual(second.map(\.id), first.map(\.id), "claim after the lease expired")
+            try context.expectEqual(second.first?.attempts, 2, "attempts after the takeover")
+            let id = first[0].id
+            let stale = try await context.store.finish(
+                notification: id, owner: "first", outcome: .sent(at: context.now.addingTimeInterval(31)))
+            try context.expect(!stale, "the stale owner's finish must be refused")
+            try context.expectEqual(
+                try await context.store.notifications(appointmentID: nil).first?.status, .pending,
+                "status after a refused finish")
+            let current = try await context.store.finish(
+                notification: id, owner: "second", outcome: .sent(at: context.now.addingTimeInterval(32)))
+            try context.expect(current, "the current owner's finish must be accepted")
+            let sent = try await context.store.notifications(appointmentID: nil).first
+            try context.expectEqual(sent?.status, .sent, "status after finish")
+            try context.expectEqual(sent?.sentAt, context.now.addingTimeInterval(32), "sent_at")
+            try context.expectEqual(sent?.leaseOwner, nil, "lease after finish")
+            let late = try await context.store.finish(
+                notification: id, owner: "first",
+                outcome: .failed(error: "late", now: context.now.addingTimeInterval(33)))
+            try context.expect(!late, "a late context.failure must not overwrite sent")
+            try context.expectEqual(
+                try await context.store.notifications(appointmentID: nil).first?.status, .sent,
+                "status after a late failure")
+        },
+        ConformanceCheck(
+            "retryWaitsUntilDue",
+            "A retry keeps the error, counts the attempt, and is not due before its time."
+        ) { context in
+            try await context.book(try context.draft(at: 60))
+            let leased = try await context.claim("worker")
+            let due = context.now.addingTimeInterval(120)
+            let accepted = try await context.store.finish(
+                notification: leased[0].id, owner: "worker",
+                outcome: .retry(error: "HTTP 503", nextAttemptAt: due, now: context.now))
+            try context.expect(accepted, "the owner's retry must be accepted")
+            let stored = try await context.store.notifications(appointmentID: nil)[0]
+            try context.expectEqual(stored.status, .pending, "status after a retry")
+            try context.expectEqual(stored.lastError, "HTTP 503", "last error")
+            try context.expectEqual(stored.attempts, 1, "attempts")
+            try context.expectEqual(stored.nextAttemptAt, due, "next attempt time")
+            try context.expectEqual(stored.leaseOwner, nil, "lease after a retry")
+            try context.expectEqual(
+                try await context.claim("other", at: due.addingTimeInterval(-0.001)).count, 0, "claim before it is due")
+            let again = try await context.claim("other", at: due)
+            try context.expectEqual(again.first?.attempts, 2, "attempts on the second claim")
+        },
+        ConformanceCheck(
+            "failedAndSentAreFinal",
+            "A failed notification is final until an admin retries it; sent is final."
+        ) { context in
+            let first = try await context.book(try context.draft(at: 60))
+            try await context.book(try context.draft(at: 120))
+            let leased = try await context.claim("worker")
+            try context.expectEqual(leased.count, 2, "claimed")
+            let failedID = leased.first { $0.appointmentID == first.id }?.id ?? -1
+            let sentID = leased.first { $0.appointmentID != first.id }?.id ?? -1
+            _ = try await context.store.finish(
+                notification: failedID, owner: "worker", outcome: .failed(error: "HTTP 410", now: context.now))
+            _ = try await context.store.finish(notification: sentID, owner: "worker", outcome: .sent(at: context.now))
+            try context.expectEqual(
+                try await context.claim("other", at: context.now.addingTimeInterval(86_400)).count, 0,
+                "claims of failed and sent")
+            let failed = try await context.store.notifications(appointmentID: first.id)[0]
+            try context.expectEqual(failed.status, .failed, "status")
+            try context.expectEqual(failed.lastError, "HTTP 410", "last error")
+            let later = context.now.addingTimeInterval(600)
+            let retried = try await context.store.retryFailedNotification(id: failedID, now: later)
+            try context.expectEqual(retried?.status, .pending, "status after an admin retry")
+            try context.expectEqual(retried?.attempts, 0, "attempts after an admin retry")
+            try context.expectEqual(retried?.nextAttemptAt, later, "due time after an admin retry")
+            try context.expectEqual(
+                try await context.store.retryFailedNotification(id: sentID, now: later)?.status, .sent,
+                "retry of a sent one")
+            try context.expectEqual(
+                try await context.store.retryFailedNotification(id: 987_654, now: later), nil, "retry of an unknown id")
+            try context.expectEqual(
+                try await context.claim("other", at: later).map(\.id), [failedID], "claim after an admin retry")
+        },
+        ConformanceCheck(
+            "releaseDoesNotCountAnAttempt",
+            "Releasing a lease does not count the attempt and makes the notification due again."
+        ) { context in
+            try await context.book(try context.draft(at: 60))
+            let leased = try await context.claim("worker")
+            let released = try await context.store.finish(
+                notification: leased[0].id, owner: "worker", outcome: .released(now: context.now))
+            try context.expect(released, "the owner's release must be accepted")
+            let stored = try await context.store.notifications(appointmentID: nil)[0]
+            try context.expectEqual(stored.attempts, 0, "attempts after release")
+            try context.expectEqual(stored.leaseOwner, nil, "lease after release")
+            try context.expectEqual(try await context.claim("other").count, 1, "claim right after release")
+        },
+    ]
+}
