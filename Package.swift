@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
         .library(name: "WebhookSender", targets: ["WebhookSender"]),
         .library(name: "BookingConformance", targets: ["BookingConformance"]),
+        .library(name: "BookingTesting", targets: ["BookingTesting"]),
         .executable(name: "booking-server", targets: ["BookingServer"]),
         .executable(name: "quick-start", targets: ["QuickStart"]),
         .executable(name: "booking-benchmarks", targets: ["BookingBenchmarks"]),
@@ -77,7 +78,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "BookingConformance", dependencies: ["BookingDomain"], swiftSettings: swiftSettings),
+        .target(name: "BookingTesting", dependencies: ["BookingDomain"], swiftSettings: swiftSettings),
+        .target(
+            name: "BookingConformance", dependencies: ["BookingDomain", "BookingTesting"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "BookingServer",
             dependencies: [
@@ -115,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "BookingDomainTests",
             dependencies: [
-                "BookingDomain", "InMemoryStore",
+                "BookingDomain", "BookingTesting", "InMemoryStore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: swiftSettings),
@@ -145,7 +148,8 @@ let package = Package(
         .testTarget(
             name: "WebhookSenderTests",
             dependencies: [
-                "WebhookSender", "InMemoryStore", .product(name: "Hummingbird", package: "hummingbird"),
+                "WebhookSender", "BookingTesting", "InMemoryStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -154,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "BookingServerTests",
             dependencies: [
-                "BookingServer", "InMemoryStore", "SQLiteStore", "PostgresStore",
+                "BookingServer", "BookingTesting", "InMemoryStore", "SQLiteStore", "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "InMemoryLogging", package: "swift-log"),

@@ -1,4 +1,5 @@
 public import BookingDomain
+import BookingTesting
 public import Foundation
 
 /// The conformance suite every ``BookingDomain/BookingStore`` must pass: ours and yours.
@@ -34,7 +35,7 @@ public struct BookingConformance: Sendable {
 
     /// The capabilities the store under test claims.
     public let capabilities: Capabilities
-    /// The instant each check starts at; every check gets its own ``BookingDomain/ManualWallClock``
+    /// The instant each check starts at; every check gets its own `ManualWallClock` (BookingTesting)
     /// set to it, so checks that move time can run in parallel.
     public let start: Date
     let makeStore: @Sendable () async throws -> StoreUnderTest

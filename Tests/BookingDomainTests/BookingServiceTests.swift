@@ -1,4 +1,5 @@
 import BookingDomain
+import BookingTesting
 import Foundation
 import InMemoryStore
 import Testing

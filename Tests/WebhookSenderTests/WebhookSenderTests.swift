@@ -1,4 +1,5 @@
 import BookingDomain
+import BookingTesting
 import Crypto
 import Foundation
 import Hummingbird

@@ -1,6 +1,6 @@
 public import Foundation
 
-/// Where booking operations read "now" from; inject ``ManualWallClock`` in tests to move time.
+/// Where booking operations read "now" from; inject `ManualWallClock` (from the BookingTesting library) in tests to move time.
 public protocol WallClock: Sendable {
     /// The current instant.
     func now() -> Date

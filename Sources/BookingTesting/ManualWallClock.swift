@@ -1,3 +1,4 @@
+public import BookingDomain
 public import Foundation
 import Synchronization
 
@@ -21,6 +22,7 @@ public final class ManualWallClock: WallClock {
 
     /// Moves the clock forward by `duration`.
     public func advance(by duration: Duration) {
-        current.withLock { $0 = $0.addingTimeInterval(duration.timeInterval) }
+        let (seconds, attoseconds) = duration.components
+        current.withLock { $0 = $0.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18) }
     }
 }

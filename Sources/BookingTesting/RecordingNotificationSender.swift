@@ -1,3 +1,4 @@
+public import BookingDomain
 import Synchronization
 
 /// A sender for tests: records every delivery, fails on cue, and notices overlapping deliveries.
