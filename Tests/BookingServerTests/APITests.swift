@@ -326,26 +326,6 @@ struct APITests {
             }
         }
     }
-
-    @Test("the OpenAPI document and the router serve the same routes")
-    func openAPIMatchesRoutes() async throws {
-        let service = BookingService(store: InMemoryStoreFactory.make())
-        let router = try BookingApplication.router(service: service, adminToken: adminToken, corsOrigins: [])
-        let served = Set(
-            router.routes.map { "\($0.method.rawValue.lowercased()) \(Self.openAPIPath($0.path.description))" })
-        let document = try #require(
-            try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
-        let paths = try #require(document["paths"] as? [String: [String: Any]])
-        let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0) \(path)" } })
-        #expect(served.subtracting(["get /app.js", "get /styles.css"]) == documented)
-    }
-
-    static func openAPIPath(_ path: String) -> String {
-        let trimmed = path.hasPrefix("/") ? path : "/" + path
-        return trimmed.split(separator: "/", omittingEmptySubsequences: false).map { part in
-            part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
-        }.joined(separator: "/")
-    }
 }
 
 @Suite("CORS")

@@ -32,7 +32,6 @@ enum BookingApplication {
             router.add(middleware: ExposedHeadersMiddleware(headers: exposedHeaders))
         }
         router.add(middleware: APIErrorMiddleware())
-        router.add(middleware: MethodNotAllowedMiddleware())
         BookingAPI(service: service, admin: AdminCredential(token: adminToken)).addRoutes(to: router)
         router.get("metrics") { _, _ in
             Response(
@@ -40,6 +39,7 @@ enum BookingApplication {
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         try WebPage.load().addRoutes(to: router)
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return router
     }
 
