@@ -9,6 +9,9 @@ public import ServiceLifecycle
 /// - Success marks the notification `sent`.
 /// - A transient failure schedules the next attempt with ``Backoff``; after
 ///   ``Configuration/maxAttempts`` attempts, or on a permanent failure, it is `failed` with the error.
+/// - The stored and logged error is the ``DeliveryFailure/reason`` a sender wrote on purpose; for any
+///   other error it is only the error's type name (`the sender failed: MyMailer.Error`), because error
+///   descriptions often carry email addresses or URLs with tokens.
 /// - Each claim leases its notifications for ``Configuration/leaseDuration``; a dispatcher that dies
 ///   mid-send leaves a lease that lapses, and another dispatcher (thread or process) tries again.
 ///   Finishing is guarded by the claim, so a late, stale worker cannot overwrite a newer outcome.
@@ -235,7 +238,8 @@ public struct NotificationDispatcher: Service {
                 } catch let failure as DeliveryFailure {
                     return failure
                 } catch {
-                    return .transient(String(String(describing: error).prefix(500)))
+                    // Only the type: a description may carry an address or a URL with a token.
+                    return .transient("the sender failed: \(String(reflecting: type(of: error)))")
                 }
             }
             group.addTask {

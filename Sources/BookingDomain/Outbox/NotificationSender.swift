@@ -14,8 +14,10 @@
 /// }
 /// ```
 public protocol NotificationSender: Sendable {
-    /// Delivers the notification, or throws: a ``DeliveryFailure`` says whether a retry may help;
-    /// any other error counts as transient. Must honour task cancellation (the dispatcher's timeout).
+    /// Delivers the notification, or throws: a ``DeliveryFailure`` says whether a retry may help,
+    /// and its reason is stored; any other error counts as transient and only its type name is stored
+    /// or logged, because descriptions often carry addresses or URLs. Must honour task cancellation
+    /// (the dispatcher's timeout).
     func send(_ delivery: NotificationDelivery) async throws
 }
 
@@ -34,6 +36,10 @@ public struct NotificationDelivery: Hashable, Sendable {
 }
 
 /// Why a delivery failed, and whether to try again.
+///
+/// Its ``reason`` is stored as the notification's last error and logged, so write it on purpose:
+/// a status code or a fixed phrase, never an address, a URL or another error's description. The
+/// dispatcher stores only the type name of any other error a sender throws.
 public struct DeliveryFailure: Error, Hashable, Sendable, CustomStringConvertible {
     /// Whether no retry can succeed (e.g. HTTP 400 or 410): the notification fails at once.
     public let isPermanent: Bool
