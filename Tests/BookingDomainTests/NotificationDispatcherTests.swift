@@ -143,6 +143,30 @@ struct NotificationDispatcherTests {
         #expect(notification.status == .failed && notification.attempts == 1 && notification.lastError == "HTTP 410")
     }
 
+    @Test(
+        "the next attempt waits for max(backoff, Retry-After), with Retry-After capped at maxRetryAfter",
+        arguments: [
+            // (Retry-After seconds, expected earliest and latest wait in seconds); backoff is 30-60 s.
+            (nil, 30, 60), (1, 30, 60), (600, 600, 600), (7 * 86_400, 86_400, 86_400),
+        ] as [(Int?, Int, Int)])
+    func retryAfter(seconds: Int?, earliest: Int, latest: Int) async throws {
+        let now = instant("2027-03-01T08:00:00Z")
+        let clock = ManualWallClock(now: now)
+        let store = try await bookedStore(1, clock: clock)
+        let sender = RecordingNotificationSender { _, _ in
+            .transient("HTTP 429", retryAfter: seconds.map { .seconds($0) })
+        }
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender,
+            configuration: .init(backoff: Backoff(base: .seconds(60), cap: .seconds(60))), clock: clock,
+            logger: logger)
+        #expect(try await dispatcher.drain().retried == 1)
+        let notification = try #require(await store.notifications(appointmentID: nil).first)
+        let wait = notification.nextAttemptAt.timeIntervalSince(now)
+        #expect(wait >= Double(earliest) && wait <= Double(latest), "waits \(wait) s")
+        #expect(notification.status == .pending && notification.lastError == "HTTP 429")
+    }
+
     @Test("backoff grows exponentially to its cap, with jitter between half and all of it")
     func backoff() {
         let backoff = Backoff(base: .seconds(2), cap: .seconds(3600))

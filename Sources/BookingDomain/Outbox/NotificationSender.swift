@@ -45,15 +45,27 @@ public struct DeliveryFailure: Error, Hashable, Sendable, CustomStringConvertibl
     public let isPermanent: Bool
     /// A short reason without personal data; it is stored as the notification's last error.
     public let reason: String
+    /// The earliest time, from now, that the receiver asked to be tried again (an HTTP `Retry-After`).
+    ///
+    /// ``NotificationDispatcher`` waits at least this long before the next attempt, and at most
+    /// ``NotificationDispatcher/Configuration/maxRetryAfter``; `nil` leaves the delay to its backoff.
+    public let retryAfter: Duration?
 
-    /// A failure that a later attempt may not repeat (timeouts, 5xx, 429).
-    public static func transient(_ reason: String) -> DeliveryFailure {
-        DeliveryFailure(isPermanent: false, reason: reason)
+    private init(isPermanent: Bool, reason: String, retryAfter: Duration?) {
+        self.isPermanent = isPermanent
+        self.reason = reason
+        self.retryAfter = retryAfter
+    }
+
+    /// A failure that a later attempt may not repeat (timeouts, 5xx, 429); `retryAfter` is the
+    /// earliest next attempt the receiver asked for, if it said.
+    public static func transient(_ reason: String, retryAfter: Duration? = nil) -> DeliveryFailure {
+        DeliveryFailure(isPermanent: false, reason: reason, retryAfter: retryAfter)
     }
 
     /// A failure that every attempt would repeat.
     public static func permanent(_ reason: String) -> DeliveryFailure {
-        DeliveryFailure(isPermanent: true, reason: reason)
+        DeliveryFailure(isPermanent: true, reason: reason, retryAfter: nil)
     }
 
     /// The reason.
