@@ -114,6 +114,7 @@ struct ExecutableTests {
             (["--port", "99999"], "--port"), (["--time-zone", "Mars/Olympus"], "--time-zone"),
             (["--hours", "mon=9-5"], "--hours"),
             (["--store", "redis://x"], "--store"), (["--log-format", "xml"], "--log-format"),
+            (["--webhook-url", "https://hooks.example", "--webhook-secret", "s3cret"], "--webhook-secret '(hidden)'"),
         ])
     func badSetting(arguments: [String], flag: String) throws {
         let process = Process()
