@@ -22,8 +22,10 @@ import NIOHTTP1
 /// (`echo "whsec_$(openssl rand -base64 32)"`).
 ///
 /// Answers: 2xx is delivered. 408, 429, 5xx, timeouts and network errors are transient, retried by the
-/// `NotificationDispatcher` with backoff. 410 Gone and any other status are permanent: the
-/// notification fails at once.
+/// `NotificationDispatcher` with backoff; on 429 and 503 a `Retry-After` (seconds or an
+/// HTTP-date) sets the earliest next attempt (see `DeliveryFailure.retryAfter`).
+/// 410 Gone and any other status are permanent: the notification fails at once. Failure reasons are
+/// the status code or a fixed description of the network error, never the URL.
 ///
 /// Verifying on the receiving side (a Hummingbird route; any framework works the same way):
 /// ```swift
@@ -127,7 +129,14 @@ public struct WebhookNotificationSender: NotificationSender {
         switch code {
         case 200..<300:
             return
-        case 408, 429, 500..<600:
+        case 429, 503:
+            // An HTTP-date counts from when the answer came, as the dispatcher's next attempt does.
+            let answered = clock.now()
+            let retryAfter = response.headers.first(name: "Retry-After").flatMap {
+                RetryAfter.parse($0, now: answered)
+            }
+            throw DeliveryFailure.transient("HTTP \(code)", retryAfter: retryAfter)
+        case 408, 500..<600:
             throw DeliveryFailure.transient("HTTP \(code)")
         default:
             // 410 Gone included: the receiver no longer wants these webhooks.
@@ -135,11 +144,13 @@ public struct WebhookNotificationSender: NotificationSender {
         }
     }
 
+    /// A fixed description per kind of error: never the URL, never a localized description.
     private static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError {
-            return error.description
+            // `shortDescription` is documented to carry no associated values.
+            return "HTTPClientError (\(error.shortDescription))"
         }
-        return String(describing: type(of: error))
+        return String(reflecting: type(of: error))
     }
 }
 

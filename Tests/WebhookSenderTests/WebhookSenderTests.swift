@@ -160,6 +160,28 @@ struct WebhookSenderTests {
         }
     }
 
+    @Test(
+        "on 429 and 503 the receiver's Retry-After (seconds or an HTTP-date) becomes the failure's retryAfter",
+        arguments: [
+            (429, "120", .seconds(120)),
+            (503, "120", .seconds(120)),
+            (429, "Mon, 01 Mar 2027 09:01:30 GMT", .seconds(90)),  // IMF-fixdate, 90 s after the attempt
+            (503, "Monday, 01-Mar-27 09:01:30 GMT", .seconds(90)),  // obsolete RFC 850 form
+            (503, "Mon Mar  1 09:01:30 2027", .seconds(90)),  // obsolete asctime form
+            (429, "Mon, 01 Mar 2027 08:00:00 GMT", .zero),  // in the past: no extra wait
+            (429, "soon", nil),  // unreadable: the backoff decides
+            (500, "120", nil),  // only 429 and 503 are honoured
+        ] as [(Int, String, Duration?)])
+    func retryAfter(status: Int, header: String, expected: Duration?) async throws {
+        let receiver = Receiver(statuses: [status], headers: ["Retry-After": header])
+        let delivery = try delivery()
+        try await withReceiver(receiver) { url in
+            let failure = await #expect(throws: DeliveryFailure.self) { try await sender(url).send(delivery) }
+            #expect(failure?.isPermanent == false)
+            #expect(failure?.retryAfter == expected, "Retry-After: \(header)")
+        }
+    }
+
     @Test("a receiver slower than the timeout is a transient failure")
     func timeout() async throws {
         let receiver = Receiver(statuses: [200], delay: .seconds(3))
@@ -171,12 +193,15 @@ struct WebhookSenderTests {
         }
     }
 
-    @Test("an unreachable receiver is a transient failure")
+    @Test("an unreachable receiver is a transient failure whose reason names the error kind, not the URL")
     func unreachable() async throws {
-        let url = try #require(URL(string: "http://127.0.0.1:9/hook"))
+        let url = try #require(URL(string: "http://127.0.0.1:9/hook?token=abc123"))
         let sender = try sender(url, timeout: .seconds(2))
         let failure = await #expect(throws: DeliveryFailure.self) { try await sender.send(try delivery()) }
         #expect(failure?.isPermanent == false)
+        let reason = try #require(failure?.reason)
+        #expect(reason.hasPrefix("the webhook request failed: "))
+        #expect(!reason.contains("127.0.0.1") && !reason.contains("token") && !reason.contains(":9"), "\(reason)")
     }
 
     @Test(
@@ -243,5 +268,32 @@ struct WebhookSenderTests {
         #expect(throws: WebhookSignature.VerificationError.self) {
             try hits[0].verify(secrets: [try WebhookSecret(secret)], now: clock.now().addingTimeInterval(400))
         }
+    }
+
+    @Test("through a dispatcher: a 429 with Retry-After waits that long, and a 410 fails at once")
+    func dispatcherHonoursRetryAfterAndGone() async throws {
+        let receiver = Receiver(statuses: [429, 410], headers: ["Retry-After": "900"])
+        let clock = ManualWallClock(now: Date(millisecondsSince1970: 1_803_888_000_000))
+        let secret = secret
+        try await withReceiver(receiver) { url in
+            let store = InMemoryStore()
+            let service = BookingService(store: store, clock: clock)
+            let slot = try #require(try await service.availability().first)
+            _ = try await service.book(
+                BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
+            let sender = WebhookNotificationSender(configuration: try .init(url: url, secrets: [secret]), clock: clock)
+            let dispatcher = NotificationDispatcher(
+                store: store, sender: sender, clock: clock, logger: Logger(label: "test"))
+            #expect(try await dispatcher.drain().retried == 1)
+            let waiting = try #require(await store.notifications(appointmentID: nil).first)
+            #expect(waiting.nextAttemptAt == clock.now().addingTimeInterval(900))
+            clock.advance(by: .seconds(899))
+            #expect(try await dispatcher.drain().claimed == 0)
+            clock.advance(by: .seconds(1))
+            #expect(try await dispatcher.drain().failed == 1)
+            let failed = try #require(await store.notifications(appointmentID: nil).first)
+            #expect(failed.status == .failed && failed.attempts == 2 && failed.lastError == "HTTP 410")
+        }
+        #expect(receiver.hits.count == 2)
     }
 }
