@@ -1,66 +1,99 @@
 public import AsyncHTTPClient
 public import BookingDomain
-import Crypto
 public import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 
-/// Delivers notifications by POSTing JSON to a URL, signed with HMAC-SHA256.
+/// Delivers notifications by POSTing JSON to a URL, signed as the
+/// [Standard Webhooks](https://www.standardwebhooks.com) specification (v1) describes.
 ///
 /// Each request carries:
-/// - `X-Booking-Signature: sha256=<hex HMAC-SHA256 of the exact body, keyed by the secret>`;
-/// - `Idempotency-Key: <notification id>`, the same on every retry: deduplicate with it, because
-///   delivery is at least once;
-/// - `Content-Type: application/json`.
+/// - `webhook-id: <notification id>`, the same on every retry. Delivery is at least once (a crash
+///   between sending and recording, or a lost answer, sends again), so deduplicate by it;
+/// - `webhook-timestamp: <Unix seconds of this attempt>`, new on every retry;
+/// - `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per configured secret,
+///   space-separated, so you can rotate secrets without downtime (configure the new and the old secret,
+///   move the receiver to the new one, then drop the old);
+/// - `Idempotency-Key: <notification id>` (for receivers that dedupe by it) and
+///   `Content-Type: application/json`.
 ///
-/// A 2xx answer is delivered; 408, 429, 5xx, timeouts and network errors are retried (transient);
-/// any other status is permanent.
+/// Secrets are ``WebhookSecret`` strings: `whsec_` + base64 of at least 24 random bytes
+/// (`echo "whsec_$(openssl rand -base64 32)"`).
 ///
-/// Verifying on the receiving side:
+/// Answers: 2xx is delivered. 408, 429, 5xx, timeouts and network errors are transient, retried by the
+/// `NotificationDispatcher` with backoff; on 429 and 503 a `Retry-After` (seconds or an
+/// HTTP-date) sets the earliest next attempt (see `DeliveryFailure.retryAfter`).
+/// 410 Gone and any other status are permanent: the notification fails at once. Failure reasons are
+/// the status code or a fixed description of the network error, never the URL.
+///
+/// Verifying on the receiving side (a Hummingbird route; any framework works the same way):
 /// ```swift
-/// let expected = "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).hex
-/// guard constantTimeEquals(request.headers["X-Booking-Signature"], expected) else { return .unauthorized }
+/// // Your secret, read from configuration; this literal is the specification's public test secret.
+/// let secrets = try [WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+/// router.post("booking-hook") { request, _ -> HTTPResponse.Status in
+///     let body = try await request.body.collect(upTo: 1 << 20)
+///     do {
+///         try WebhookSignature.verify(
+///             id: request.headers[.init(WebhookSignature.idHeader)!],
+///             timestamp: request.headers[.init(WebhookSignature.timestampHeader)!],
+///             signatureHeader: request.headers[.init(WebhookSignature.signatureHeader)!],
+///             body: Data(body.readableBytesView), secrets: secrets, now: Date())
+///     } catch {
+///         return .unauthorized
+///     }
+///     // At least once: if this webhook-id was already processed, stop here with 2xx.
+///     return .noContent
+/// }
 /// ```
 public struct WebhookNotificationSender: NotificationSender {
     /// Where and how to deliver.
     public struct Configuration: Sendable {
         /// The endpoint; must be http or https.
         public var url: URL
-        /// The shared secret for the signature.
-        public var secret: String
+        /// The signing secrets; each signs every request, so a receiver may verify with any of them.
+        public private(set) var secrets: [WebhookSecret]
         /// How long one request may take.
         public var timeout: Duration
 
-        /// Creates a configuration; throws ``BookingDomain/BookingError/Code/invalidInput`` for a
-        /// URL that is not http(s) or an empty secret.
-        public init(url: URL, secret: String, timeout: Duration = .seconds(10)) throws(BookingError) {
+        /// Creates a configuration; throws `BookingError.invalidInput` for a URL
+        /// that is not http(s) (field `webhookUrl`) or no secret (field `webhookSecret`).
+        public init(url: URL, secrets: [WebhookSecret], timeout: Duration = .seconds(10)) throws(BookingError) {
             guard let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
                 throw .invalidInput(field: "webhookUrl", "must be an http or https URL")
             }
-            guard !secret.isEmpty else { throw .invalidInput(field: "webhookSecret", "must not be empty") }
+            guard !secrets.isEmpty else {
+                throw .invalidInput(
+                    field: "webhookSecret",
+                    "needs at least one whsec_ secret; make one with: echo \"whsec_$(openssl rand -base64 32)\"")
+            }
             self.url = url
-            self.secret = secret
+            self.secrets = secrets
             self.timeout = timeout
+        }
+
+        /// Creates a configuration from secret strings (`whsec_<base64>`, several while rotating); throws
+        /// `BookingError.invalidInput` for the field `webhookSecret` if one is
+        /// malformed (see ``WebhookSecret/init(_:)``), or for a bad URL as above.
+        public init(url: URL, secrets: [String], timeout: Duration = .seconds(10)) throws(BookingError) {
+            var parsed: [WebhookSecret] = []
+            for text in secrets { parsed.append(try WebhookSecret(text)) }
+            try self.init(url: url, secrets: parsed, timeout: timeout)
         }
     }
 
-    /// The header carrying the signature.
-    public static let signatureHeader = "X-Booking-Signature"
-
     private let configuration: Configuration
     private let httpClient: HTTPClient
+    private let clock: any WallClock
 
-    /// Creates a sender using `httpClient` (by default the process-wide shared client).
-    public init(configuration: Configuration, httpClient: HTTPClient = .shared) {
+    /// Creates a sender using `httpClient` (by default the process-wide shared client) and reading the
+    /// `webhook-timestamp` from `clock`.
+    public init(
+        configuration: Configuration, httpClient: HTTPClient = .shared, clock: any WallClock = SystemWallClock()
+    ) {
         self.configuration = configuration
         self.httpClient = httpClient
-    }
-
-    /// `sha256=<hex>` for `body` under `secret`.
-    public static func signature(of body: Data, secret: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + code.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        self.clock = clock
     }
 
     /// POSTs the notification; maps the answer as described above.
@@ -71,34 +104,53 @@ public struct WebhookNotificationSender: NotificationSender {
         } catch {
             throw DeliveryFailure.permanent("the payload could not be encoded")
         }
+        let id = String(delivery.notification.id)
+        let timestamp = Int64(clock.now().timeIntervalSince1970.rounded(.down))
         var request = HTTPClientRequest(url: configuration.url.absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "swift-booking-webhook/1")
-        request.headers.add(name: Self.signatureHeader, value: Self.signature(of: body, secret: configuration.secret))
-        request.headers.add(name: "Idempotency-Key", value: String(delivery.notification.id))
+        request.headers.add(name: WebhookSignature.idHeader, value: id)
+        request.headers.add(name: WebhookSignature.timestampHeader, value: String(timestamp))
+        request.headers.add(
+            name: WebhookSignature.signatureHeader,
+            value: WebhookSignature.signatures(id: id, timestamp: timestamp, body: body, secrets: configuration.secrets)
+        )
+        request.headers.add(name: "Idempotency-Key", value: id)
         request.body = .bytes(ByteBuffer(data: body))
-        let status: HTTPResponseStatus
+        let response: HTTPClientResponse
         do {
-            let response = try await httpClient.execute(
-                request, timeout: .nanoseconds(configuration.timeout.nanoseconds))
-            status = response.status
+            response = try await httpClient.execute(request, timeout: .nanoseconds(configuration.timeout.nanoseconds))
             _ = try? await response.body.collect(upTo: 64 * 1024)
         } catch {
             throw DeliveryFailure.transient("the webhook request failed: \(Self.describe(error))")
         }
-        switch status.code {
-        case 200..<300: return
-        case 408, 429, 500..<600: throw DeliveryFailure.transient("HTTP \(status.code)")
-        default: throw DeliveryFailure.permanent("HTTP \(status.code)")
+        let code = response.status.code
+        switch code {
+        case 200..<300:
+            return
+        case 429, 503:
+            // An HTTP-date counts from when the answer came, as the dispatcher's next attempt does.
+            let answered = clock.now()
+            let retryAfter = response.headers.first(name: "Retry-After").flatMap {
+                RetryAfter.parse($0, now: answered)
+            }
+            throw DeliveryFailure.transient("HTTP \(code)", retryAfter: retryAfter)
+        case 408, 500..<600:
+            throw DeliveryFailure.transient("HTTP \(code)")
+        default:
+            // 410 Gone included: the receiver no longer wants these webhooks.
+            throw DeliveryFailure.permanent("HTTP \(code)")
         }
     }
 
+    /// A fixed description per kind of error: never the URL, never a localized description.
     private static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError {
-            return error.description
+            // `shortDescription` is documented to carry no associated values.
+            return "HTTPClientError (\(error.shortDescription))"
         }
-        return String(describing: type(of: error))
+        return String(reflecting: type(of: error))
     }
 }
 

@@ -4,15 +4,50 @@ import Foundation
 import InMemoryStore
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
+
+/// An error whose description is full of personal data, like an SMTP rejection or an HTTP client error.
+struct LeakyMailerError: Error, CustomStringConvertible, LocalizedError {
+    var description: String {
+        "550 5.1.1 <john.doe@example.com>: mailbox unavailable (https://hooks.example/cb?token=abc123&email=john.doe%40example.com)"
+    }
+    var errorDescription: String? { description }
+}
+
+/// A log handler that keeps every record as one line of text: level, message, metadata and error.
+final class CapturingLogHandler: LogHandler, Sendable {
+    private let records = Mutex<[String]>([])
+    var metadata: Logger.Metadata {
+        get { [:] }
+        set {}
+    }
+    var logLevel: Logger.Level {
+        get { .trace }
+        set {}
+    }
+
+    var lines: [String] { records.withLock { $0 } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { nil }
+        set {}
+    }
+
+    func log(event: LogEvent) {
+        let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let error = event.error.map { " error: \($0)" } ?? ""
+        records.withLock { $0.append("\(event.level) \(event.message) \(fields.joined(separator: " "))\(error)") }
+    }
+}
 
 @Suite("notification dispatcher as a service")
 struct NotificationDispatcherTests {
     let logger = Logger(label: "dispatcher-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    func bookedStore(_ count: Int) async throws -> InMemoryStore {
+    func bookedStore(_ count: Int, clock: any WallClock = SystemWallClock()) async throws -> InMemoryStore {
         let store = InMemoryStore()
-        let service = BookingService(store: store)
+        let service = BookingService(store: store, clock: clock)
         let slots = try await service.availability()
         for slot in slots.prefix(count) {
             _ = try await service.book(
@@ -63,6 +98,76 @@ struct NotificationDispatcherTests {
         #expect(released.allSatisfy { $0.attempts == 0 && $0.leaseOwner == nil })
     }
 
+    @Test("a sender error's description (an address, a URL with a token) reaches neither the stored error nor the logs")
+    func senderErrorsStayOutOfStorageAndLogs() async throws {
+        let clock = ManualWallClock(now: instant("2027-03-01T08:00:00Z"))
+        let store = InMemoryStore()
+        let service = BookingService(store: store, clock: clock)
+        let slot = try #require(try await service.availability().first)
+        _ = try await service.book(
+            BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
+        let handler = CapturingLogHandler()
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: ThrowingSender(error: LeakyMailerError()),
+            configuration: .init(maxAttempts: 2), clock: clock, logger: Logger(label: "test", factory: { _ in handler })
+        )
+
+        #expect(try await dispatcher.drain().retried == 1)
+        let retried = try #require(await store.notifications(appointmentID: nil).first)
+        #expect(retried.lastError == "the sender failed: BookingDomainTests.LeakyMailerError")
+        clock.advance(by: .seconds(10))
+        #expect(try await dispatcher.drain().failed == 1)
+        let failed = try #require(await store.notifications(appointmentID: nil).first)
+        #expect(failed.status == .failed)
+        #expect(failed.lastError == "the sender failed: BookingDomainTests.LeakyMailerError")
+
+        let lines = handler.lines
+        #expect(lines.contains { $0.contains("notification will be retried") })
+        #expect(lines.contains { $0.contains("notification failed") && $0.contains("LeakyMailerError") })
+        for text in lines + [retried.lastError ?? "", failed.lastError ?? ""] {
+            #expect(!text.contains("john.doe"), "\(text)")
+            #expect(!text.contains("@example.com"), "\(text)")
+            #expect(!text.contains("token="), "\(text)")
+            #expect(!text.contains("hooks.example"), "\(text)")
+        }
+    }
+
+    @Test("a deliberate DeliveryFailure's reason is stored as written")
+    func deliveryFailureReasonIsStored() async throws {
+        let clock = ManualWallClock(now: instant("2027-03-01T08:00:00Z"))
+        let store = try await bookedStore(1, clock: clock)
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: RecordingNotificationSender { _, _ in .permanent("HTTP 410") }, clock: clock,
+            logger: logger)
+        #expect(try await dispatcher.drain().failed == 1)
+        let notification = try #require(await store.notifications(appointmentID: nil).first)
+        #expect(notification.status == .failed && notification.attempts == 1 && notification.lastError == "HTTP 410")
+    }
+
+    @Test(
+        "the next attempt waits for max(backoff, Retry-After), with Retry-After capped at maxRetryAfter",
+        arguments: [
+            // (Retry-After seconds, expected earliest and latest wait in seconds); backoff is 30-60 s.
+            (nil, 30, 60), (1, 30, 60), (600, 600, 600), (7 * 86_400, 86_400, 86_400),
+        ] as [(Int?, Int, Int)])
+    func retryAfter(seconds: Int?, earliest: Int, latest: Int) async throws {
+        let now = instant("2027-03-01T08:00:00Z")
+        let clock = ManualWallClock(now: now)
+        let store = try await bookedStore(1, clock: clock)
+        let sender = RecordingNotificationSender { _, _ in
+            .transient("HTTP 429", retryAfter: seconds.map { .seconds($0) })
+        }
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender,
+            configuration: .init(backoff: Backoff(base: .seconds(60), cap: .seconds(60))), clock: clock,
+            logger: logger)
+        #expect(try await dispatcher.drain().retried == 1)
+        let notification = try #require(await store.notifications(appointmentID: nil).first)
+        let wait = notification.nextAttemptAt.timeIntervalSince(now)
+        #expect(wait >= Double(earliest) && wait <= Double(latest), "waits \(wait) s")
+        #expect(notification.status == .pending && notification.lastError == "HTTP 429")
+    }
+
     @Test("backoff grows exponentially to its cap, with jitter between half and all of it")
     func backoff() {
         let backoff = Backoff(base: .seconds(2), cap: .seconds(3600))
@@ -73,4 +178,11 @@ struct NotificationDispatcherTests {
         #expect(backoff.delay(afterAttempt: 3, unit: 0) == .seconds(4))
         #expect(backoff.delay(afterAttempt: 3, unit: 1) == .seconds(8))
     }
+}
+
+/// A sender that always throws `error`.
+struct ThrowingSender: NotificationSender {
+    let error: any Error
+
+    func send(_ delivery: NotificationDelivery) async throws { throw error }
 }

@@ -122,6 +122,7 @@ struct ExecutableTests {
             (["--hours", "mon=9-5"], "--hours"),
             (["--store", "redis://x"], "--store"), (["--log-format", "xml"], "--log-format"),
             (["--admin-token", "too-short"], "--admin-token"),
+            (["--webhook-url", "https://hooks.example", "--webhook-secret", "s3cret"], "--webhook-secret '(hidden)'"),
         ])
     func badSetting(arguments: [String], flag: String) throws {
         let process = Process()

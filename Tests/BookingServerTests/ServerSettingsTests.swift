@@ -28,7 +28,8 @@ struct ServerSettingsTests {
             "BOOKING_DAYS_AHEAD": "14", "BOOKING_MIN_NOTICE_MINUTES": "60", "BOOKING_BUFFER_MINUTES": "10",
             "BOOKING_ADMIN_TOKEN": "env-admin-token-0123456789", "BOOKING_LOG_FORMAT": "json",
             "BOOKING_CORS_ORIGIN": "https://a.example,https://b.example",
-            "BOOKING_WEBHOOK_URL": "https://hooks.example/booking", "BOOKING_WEBHOOK_SECRET": "s3cret",
+            "BOOKING_WEBHOOK_URL": "https://hooks.example/booking",
+            "BOOKING_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         ]
         let fromEnvironment = try settings([], environment)
         #expect(fromEnvironment.store == .memory)
@@ -44,7 +45,7 @@ struct ServerSettingsTests {
         #expect(fromEnvironment.adminToken == "env-admin-token-0123456789")
         #expect(fromEnvironment.logFormat == .json)
         #expect(fromEnvironment.corsOrigins == ["https://a.example", "https://b.example"])
-        #expect(fromEnvironment.webhookSecret == "s3cret")
+        #expect(fromEnvironment.webhookSecrets.count == 1)
         let flagWins = try settings(["--port", "5000", "--store", "sqlite:other.sqlite"], environment)
         #expect(flagWins.port == 5000)
         #expect(flagWins.store == .sqlite(path: "other.sqlite"))
@@ -79,5 +80,37 @@ struct ServerSettingsTests {
         #expect(try settings([], ["BOOKING_ADMIN_TOKEN": ""]).adminToken == nil)
         #expect(try settings(["--admin-token", ""]).adminToken == nil)
         #expect(try settings(["--admin-token", "sixteen-chars..."]).adminToken == "sixteen-chars...")
+    }
+
+    @Test("several webhook secrets, separated by spaces or commas, are all accepted for rotation")
+    func webhookSecrets() throws {
+        let new = "whsec_" + Data(repeating: 1, count: 32).base64EncodedString()
+        let old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        for text in ["\(new) \(old)", "\(new),\(old)", " \(new) , \(old) "] {
+            let settings = try settings(["--webhook-url", "https://hooks.example/booking", "--webhook-secret", text])
+            #expect(settings.webhookSecrets.count == 2, "\(text)")
+        }
+        let fromEnvironment = try settings(
+            [], ["BOOKING_WEBHOOK_URL": "https://hooks.example/booking", "BOOKING_WEBHOOK_SECRET": "\(new), \(old)"])
+        #expect(fromEnvironment.webhookSecrets.count == 2)
+    }
+
+    @Test(
+        "a bad webhook secret stops start-up with one line that explains it and never shows the secret",
+        arguments: [
+            ("s3cret-plain", "must start with whsec_"),
+            ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_c2hvcnQtc2VjcmV0", "fewer than the 24 required"),
+            ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_%%%", "valid base64"),
+        ])
+    func badWebhookSecret(text: String, expected: String) {
+        let error = #expect(throws: ServerSettings.Invalid.self) {
+            try settings(["--webhook-url", "https://hooks.example/booking", "--webhook-secret", text])
+        }
+        let line = error?.description ?? ""
+        #expect(line.hasPrefix("invalid --webhook-secret '(hidden)' (or BOOKING_WEBHOOK_SECRET): "), "\(line)")
+        #expect(line.contains(expected), "\(line)")
+        #expect(line.contains("openssl rand -base64 32"), "\(line)")
+        #expect(!line.contains("s3cret") && !line.contains("MfKQ9r8") && !line.contains("c2hvcnQ"), "\(line)")
+        #expect(!line.contains("\n"))
     }
 }

@@ -14,16 +14,27 @@ import WebhookSender
 final class Receiver: Sendable {
     struct Hit: Sendable {
         let body: Data
+        let id: String?
+        let timestamp: String?
         let signature: String?
         let idempotencyKey: String?
         let contentType: String?
+
+        /// Checks the delivery as a receiver would.
+        func verify(secrets: [WebhookSecret], now: Date) throws(WebhookSignature.VerificationError) {
+            try WebhookSignature.verify(
+                id: id, timestamp: timestamp, signatureHeader: signature, body: body, secrets: secrets, now: now)
+        }
     }
 
     private let state: Mutex<(hits: [Hit], statuses: [Int])>
+    private let headers: [String: String]
     private let delay: Duration
 
-    init(statuses: [Int], delay: Duration = .zero) {
+    /// Answers with `statuses` in order (then 200), each with `headers`, after `delay`.
+    init(statuses: [Int], headers: [String: String] = [:], delay: Duration = .zero) {
         state = Mutex((hits: [], statuses: statuses))
+        self.headers = headers
         self.delay = delay
     }
 
@@ -33,16 +44,19 @@ final class Receiver: Sendable {
         let router = Router()
         router.post("hook") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
+            func header(_ name: String) -> String? { request.headers[.init(name)!] }
             let status = self.state.withLock { state -> Int in
                 state.hits.append(
                     Hit(
-                        body: Data(body.readableBytesView), signature: request.headers[.init("X-Booking-Signature")!],
-                        idempotencyKey: request.headers[.init("Idempotency-Key")!],
-                        contentType: request.headers[.contentType]))
+                        body: Data(body.readableBytesView), id: header("webhook-id"),
+                        timestamp: header("webhook-timestamp"), signature: header("webhook-signature"),
+                        idempotencyKey: header("Idempotency-Key"), contentType: header("Content-Type")))
                 return state.statuses.isEmpty ? 200 : state.statuses.removeFirst()
             }
             if self.delay > .zero { try await Task.sleep(for: self.delay) }
-            return Response(status: .init(code: status))
+            var response = Response(status: .init(code: status))
+            for (name, value) in self.headers { response.headers[.init(name)!] = value }
+            return response
         }
         return router
     }
@@ -50,7 +64,10 @@ final class Receiver: Sendable {
 
 @Suite("webhook sender")
 struct WebhookSenderTests {
-    let secret = "test-secret"
+    /// Generated once per test run: tests use real, random secrets.
+    let secret = WebhookSecret.generate()
+    /// Mon, 01 Mar 2027 09:00:00 GMT, the instant of every attempt unless a test moves the clock.
+    let clock = ManualWallClock(now: Date(timeIntervalSince1970: 1_803_891_600))
 
     func delivery(id: Int64 = 41) throws -> NotificationDelivery {
         let start = Date(millisecondsSince1970: 1_803_891_600_000)
@@ -66,6 +83,13 @@ struct WebhookSenderTests {
         return NotificationDelivery(notification: notification, appointment: appointment)
     }
 
+    func sender(_ url: URL, secrets: [String]? = nil, timeout: Duration = .seconds(10)) throws
+        -> WebhookNotificationSender
+    {
+        WebhookNotificationSender(
+            configuration: try .init(url: url, secrets: secrets ?? [secret], timeout: timeout), clock: clock)
+    }
+
     func withReceiver(_ receiver: Receiver, _ body: @escaping @Sendable (URL) async throws -> Void) async throws {
         let app = Application(router: receiver.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
@@ -74,16 +98,19 @@ struct WebhookSenderTests {
         }
     }
 
-    @Test("the request is signed, carries the notification id as idempotency key, and describes the appointment")
+    @Test("the request carries Standard Webhooks headers that verify, the id as Idempotency-Key, and the appointment")
     func signedRequest() async throws {
         let receiver = Receiver(statuses: [200])
         let delivery = try delivery()
-        try await withReceiver(receiver) { url in
-            try await WebhookNotificationSender(configuration: .init(url: url, secret: secret)).send(delivery)
-        }
+        try await withReceiver(receiver) { url in try await sender(url).send(delivery) }
         let hit = try #require(receiver.hits.first)
-        let expected = HMAC<SHA256>.authenticationCode(for: hit.body, using: SymmetricKey(data: Data(secret.utf8)))
-        #expect(hit.signature == "sha256=" + expected.map { String(format: "%02x", $0) }.joined())
+        #expect(hit.id == "41")
+        #expect(hit.timestamp == "1803891600")
+        #expect(
+            hit.signature
+                == WebhookSignature.sign(
+                    id: "41", timestamp: 1_803_891_600, body: hit.body, secret: try WebhookSecret(secret)))
+        try hit.verify(secrets: [try WebhookSecret(secret)], now: clock.now())
         #expect(hit.idempotencyKey == "41")
         #expect(hit.contentType == "application/json")
         let json = try #require(try JSONSerialization.jsonObject(with: hit.body) as? [String: Any])
@@ -94,24 +121,65 @@ struct WebhookSenderTests {
         #expect(appointment["customer_email"] as? String == "ada@example.com")
     }
 
+    @Test("with two secrets the request carries two signatures, and a receiver holding either one verifies it")
+    func rotation() async throws {
+        let old = WebhookSecret.generate()
+        let new = WebhookSecret.generate()
+        let receiver = Receiver(statuses: [200])
+        let delivery = try delivery()
+        try await withReceiver(receiver) { url in try await sender(url, secrets: [new, old]).send(delivery) }
+        let hit = try #require(receiver.hits.first)
+        let signatures = try #require(hit.signature).split(separator: " ")
+        #expect(signatures.count == 2 && signatures.allSatisfy { $0.hasPrefix("v1,") })
+        try hit.verify(secrets: [try WebhookSecret(old)], now: clock.now())
+        try hit.verify(secrets: [try WebhookSecret(new)], now: clock.now())
+        let stranger = try WebhookSecret(WebhookSecret.generate())
+        let error = #expect(throws: WebhookSignature.VerificationError.self) {
+            try hit.verify(secrets: [stranger], now: clock.now())
+        }
+        #expect(error?.reason == .noMatchingSignature)
+    }
+
     @Test(
-        "2xx is delivered; 408, 429 and 5xx are transient; other 4xx are permanent",
+        "2xx is delivered; 408, 429 and 5xx are transient; 410 and other 4xx are permanent",
         arguments: [
-            (200, nil), (204, nil), (408, false), (429, false), (500, false), (503, false), (400, true), (404, true),
-            (410, true),
+            (200, nil), (204, nil), (408, false), (429, false), (500, false), (503, false), (400, true), (401, true),
+            (404, true), (410, true),
         ] as [(Int, Bool?)])
     func statusCodes(status: Int, permanent: Bool?) async throws {
         let receiver = Receiver(statuses: [status])
         let delivery = try delivery()
         try await withReceiver(receiver) { url in
-            let sender = WebhookNotificationSender(configuration: try .init(url: url, secret: secret))
             do {
-                try await sender.send(delivery)
+                try await sender(url).send(delivery)
                 #expect(permanent == nil, "HTTP \(status) must fail")
             } catch let failure as DeliveryFailure {
                 #expect(failure.isPermanent == permanent, "HTTP \(status)")
                 #expect(failure.reason == "HTTP \(status)")
+                #expect(failure.retryAfter == nil)
             }
+        }
+    }
+
+    @Test(
+        "on 429 and 503 the receiver's Retry-After (seconds or an HTTP-date) becomes the failure's retryAfter",
+        arguments: [
+            (429, "120", .seconds(120)),
+            (503, "120", .seconds(120)),
+            (429, "Mon, 01 Mar 2027 09:01:30 GMT", .seconds(90)),  // IMF-fixdate, 90 s after the attempt
+            (503, "Monday, 01-Mar-27 09:01:30 GMT", .seconds(90)),  // obsolete RFC 850 form
+            (503, "Mon Mar  1 09:01:30 2027", .seconds(90)),  // obsolete asctime form
+            (429, "Mon, 01 Mar 2027 08:00:00 GMT", .zero),  // in the past: no extra wait
+            (429, "soon", nil),  // unreadable: the backoff decides
+            (500, "120", nil),  // only 429 and 503 are honoured
+        ] as [(Int, String, Duration?)])
+    func retryAfter(status: Int, header: String, expected: Duration?) async throws {
+        let receiver = Receiver(statuses: [status], headers: ["Retry-After": header])
+        let delivery = try delivery()
+        try await withReceiver(receiver) { url in
+            let failure = await #expect(throws: DeliveryFailure.self) { try await sender(url).send(delivery) }
+            #expect(failure?.isPermanent == false)
+            #expect(failure?.retryAfter == expected, "Retry-After: \(header)")
         }
     }
 
@@ -120,53 +188,113 @@ struct WebhookSenderTests {
         let receiver = Receiver(statuses: [200], delay: .seconds(3))
         let delivery = try delivery()
         try await withReceiver(receiver) { url in
-            let sender = WebhookNotificationSender(
-                configuration: try .init(url: url, secret: secret, timeout: .milliseconds(300)))
+            let sender = try sender(url, timeout: .milliseconds(300))
             let failure = await #expect(throws: DeliveryFailure.self) { try await sender.send(delivery) }
             #expect(failure?.isPermanent == false)
         }
     }
 
-    @Test("an unreachable receiver is a transient failure")
+    @Test("an unreachable receiver is a transient failure whose reason names the error kind, not the URL")
     func unreachable() async throws {
-        let url = try #require(URL(string: "http://127.0.0.1:9/hook"))
-        let sender = WebhookNotificationSender(configuration: try .init(url: url, secret: secret, timeout: .seconds(2)))
+        let url = try #require(URL(string: "http://127.0.0.1:9/hook?token=abc123"))
+        let sender = try sender(url, timeout: .seconds(2))
         let failure = await #expect(throws: DeliveryFailure.self) { try await sender.send(try delivery()) }
         #expect(failure?.isPermanent == false)
+        let reason = try #require(failure?.reason)
+        #expect(reason.hasPrefix("the webhook request failed: "))
+        #expect(!reason.contains("127.0.0.1") && !reason.contains("token") && !reason.contains(":9"), "\(reason)")
     }
 
-    @Test("bad settings are refused with the setting named")
+    @Test(
+        "a bad secret is refused with the setting named, a way to make one, and never the secret itself",
+        arguments: [
+            ("s3cret-without-prefix", "whsec_"),
+            ("whsec_not*base64!", "base64"),
+            ("whsec_" + Data(repeating: 7, count: 16).base64EncodedString(), "16 bytes, fewer than the 24"),
+            ("whsec_" + Data(repeating: 7, count: 65).base64EncodedString(), "more than the 64"),
+        ])
+    func badSecret(text: String, expected: String) throws {
+        let url = try #require(URL(string: "http://example.com/hook"))
+        let error = #expect(throws: BookingError.self) {
+            try WebhookNotificationSender.Configuration(url: url, secrets: [secret, text])
+        }
+        let message = try #require(error?.fieldErrors["webhookSecret"])
+        #expect(message.contains(expected), "\(message)")
+        #expect(message.contains("whsec_$(openssl rand -base64 32)"), "\(message)")
+        #expect(!message.contains(String(text.dropFirst(6))), "\(message)")
+        #expect(error?.code == .invalidInput)
+    }
+
+    @Test("a bad URL or no secret at all is refused with the setting named")
     func badConfiguration() throws {
         let ftp = try #require(URL(string: "ftp://example.com/hook"))
         #expect(
-            #expect(throws: BookingError.self) { try WebhookNotificationSender.Configuration(url: ftp, secret: "s") }?
-                .fieldErrors["webhookUrl"] != nil)
+            #expect(throws: BookingError.self) {
+                try WebhookNotificationSender.Configuration(url: ftp, secrets: [secret])
+            }?.fieldErrors["webhookUrl"] != nil)
         let http = try #require(URL(string: "http://example.com/hook"))
         #expect(
-            #expect(throws: BookingError.self) { try WebhookNotificationSender.Configuration(url: http, secret: "") }?
-                .fieldErrors["webhookSecret"] != nil)
+            #expect(throws: BookingError.self) {
+                try WebhookNotificationSender.Configuration(url: http, secrets: [String]())
+            }?.fieldErrors["webhookSecret"]?.contains("at least one") == true)
     }
 
-    @Test("through a dispatcher: a 503 is retried after the backoff, then delivered once")
+    @Test("through a dispatcher: a 503 is retried after the backoff with a new timestamp and the same id")
     func throughDispatcher() async throws {
         let receiver = Receiver(statuses: [503, 200])
+        let clock = ManualWallClock(now: Date(millisecondsSince1970: 1_803_888_000_000))
+        let secret = secret
         try await withReceiver(receiver) { url in
-            let clock = ManualWallClock(now: Date(millisecondsSince1970: 1_803_888_000_000))
             let store = InMemoryStore()
             let service = BookingService(store: store, clock: clock)
             let slot = try #require(try await service.availability().first)
             _ = try await service.book(
                 BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
+            let sender = WebhookNotificationSender(configuration: try .init(url: url, secrets: [secret]), clock: clock)
             let dispatcher = NotificationDispatcher(
-                store: store, sender: WebhookNotificationSender(configuration: try .init(url: url, secret: secret)),
-                clock: clock,
-                logger: Logger(label: "test"))
+                store: store, sender: sender, clock: clock, logger: Logger(label: "test"))
             #expect(try await dispatcher.drain().retried == 1)
             clock.advance(by: .seconds(3))
             #expect(try await dispatcher.drain().sent == 1)
             let notification = try #require(await store.notifications(appointmentID: nil).first)
             #expect(notification.status == .sent && notification.attempts == 2 && notification.lastError == "HTTP 503")
         }
-        #expect(receiver.hits.map(\.idempotencyKey) == ["1", "1"])
+        let hits = receiver.hits
+        #expect(hits.map(\.id) == ["1", "1"])
+        #expect(hits.map(\.idempotencyKey) == ["1", "1"])
+        #expect(hits.map(\.timestamp) == ["1803888000", "1803888003"])
+        // Each attempt verifies at its own time, and the first is a replay by the time of the second.
+        try hits[0].verify(secrets: [try WebhookSecret(secret)], now: Date(timeIntervalSince1970: 1_803_888_000))
+        try hits[1].verify(secrets: [try WebhookSecret(secret)], now: clock.now())
+        #expect(throws: WebhookSignature.VerificationError.self) {
+            try hits[0].verify(secrets: [try WebhookSecret(secret)], now: clock.now().addingTimeInterval(400))
+        }
+    }
+
+    @Test("through a dispatcher: a 429 with Retry-After waits that long, and a 410 fails at once")
+    func dispatcherHonoursRetryAfterAndGone() async throws {
+        let receiver = Receiver(statuses: [429, 410], headers: ["Retry-After": "900"])
+        let clock = ManualWallClock(now: Date(millisecondsSince1970: 1_803_888_000_000))
+        let secret = secret
+        try await withReceiver(receiver) { url in
+            let store = InMemoryStore()
+            let service = BookingService(store: store, clock: clock)
+            let slot = try #require(try await service.availability().first)
+            _ = try await service.book(
+                BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
+            let sender = WebhookNotificationSender(configuration: try .init(url: url, secrets: [secret]), clock: clock)
+            let dispatcher = NotificationDispatcher(
+                store: store, sender: sender, clock: clock, logger: Logger(label: "test"))
+            #expect(try await dispatcher.drain().retried == 1)
+            let waiting = try #require(await store.notifications(appointmentID: nil).first)
+            #expect(waiting.nextAttemptAt == clock.now().addingTimeInterval(900))
+            clock.advance(by: .seconds(899))
+            #expect(try await dispatcher.drain().claimed == 0)
+            clock.advance(by: .seconds(1))
+            #expect(try await dispatcher.drain().failed == 1)
+            let failed = try #require(await store.notifications(appointmentID: nil).first)
+            #expect(failed.status == .failed && failed.attempts == 2 && failed.lastError == "HTTP 410")
+        }
+        #expect(receiver.hits.count == 2)
     }
 }

@@ -7,8 +7,12 @@ public import ServiceLifecycle
 /// batches, sends each through a ``NotificationSender`` outside any transaction, and records the outcome.
 ///
 /// - Success marks the notification `sent`.
-/// - A transient failure schedules the next attempt with ``Backoff``; after
+/// - A transient failure schedules the next attempt with ``Backoff``, or later if the failure carries a
+///   ``DeliveryFailure/retryAfter`` (capped at ``Configuration/maxRetryAfter``); after
 ///   ``Configuration/maxAttempts`` attempts, or on a permanent failure, it is `failed` with the error.
+/// - The stored and logged error is the ``DeliveryFailure/reason`` a sender wrote on purpose; for any
+///   other error it is only the error's type name (`the sender failed: MyMailer.Error`), because error
+///   descriptions often carry email addresses or URLs with tokens.
 /// - Each claim leases its notifications for ``Configuration/leaseDuration``; a dispatcher that dies
 ///   mid-send leaves a lease that lapses, and another dispatcher (thread or process) tries again.
 ///   Finishing is guarded by the claim, so a late, stale worker cannot overwrite a newer outcome.
@@ -45,13 +49,18 @@ public struct NotificationDispatcher: Service {
         public var maxAttempts: Int
         /// The delay between attempts.
         public var backoff: Backoff
+        /// The longest wait a ``DeliveryFailure/retryAfter`` can impose: a receiver asking for more
+        /// (a `Retry-After` of a week, or a date far ahead) is tried again after this long instead, so one
+        /// answer cannot park a notification indefinitely. The next attempt waits
+        /// `max(backoff delay, min(retryAfter, maxRetryAfter))`.
+        public var maxRetryAfter: Duration
 
         /// Creates a configuration: batches of 20, 4 concurrent sends, 60 s leases, 20 s send timeout,
-        /// 2 s polls, 10 attempts, backoff from 2 s capped at 1 h.
+        /// 2 s polls, 10 attempts, backoff from 2 s capped at 1 h, `Retry-After` honoured up to 24 h.
         public init(
             batchSize: Int = 20, concurrentSends: Int = 4, leaseDuration: Duration = .seconds(60),
             sendTimeout: Duration = .seconds(20), pollInterval: Duration = .seconds(2), maxAttempts: Int = 10,
-            backoff: Backoff = Backoff()
+            backoff: Backoff = Backoff(), maxRetryAfter: Duration = .seconds(24 * 3600)
         ) {
             self.batchSize = max(1, batchSize)
             self.concurrentSends = max(1, concurrentSends)
@@ -60,6 +69,7 @@ public struct NotificationDispatcher: Service {
             self.pollInterval = pollInterval
             self.maxAttempts = max(1, maxAttempts)
             self.backoff = backoff
+            self.maxRetryAfter = max(.zero, maxRetryAfter)
         }
     }
 
@@ -235,7 +245,8 @@ public struct NotificationDispatcher: Service {
                 } catch let failure as DeliveryFailure {
                     return failure
                 } catch {
-                    return .transient(String(String(describing: error).prefix(500)))
+                    // Only the type: a description may carry an address or a URL with a token.
+                    return .transient("the sender failed: \(String(reflecting: type(of: error)))")
                 }
             }
             group.addTask {
@@ -264,7 +275,7 @@ public struct NotificationDispatcher: Service {
             }
             return outcome
         }
-        let delay = configuration.backoff.delay(afterAttempt: notification.attempts, unit: Double.random(in: 0...1))
+        let delay = nextDelay(after: notification.attempts, failure: failure)
         let outcome = await finish(
             notification, owner: owner,
             .retry(error: failure.reason, nextAttemptAt: now.addingTimeInterval(delay.timeInterval), now: now))
@@ -278,6 +289,13 @@ public struct NotificationDispatcher: Service {
                 ])
         }
         return outcome
+    }
+
+    /// The jittered backoff, or the receiver's `Retry-After` if later (capped at `maxRetryAfter`).
+    private func nextDelay(after attempts: Int, failure: DeliveryFailure) -> Duration {
+        let backoff = configuration.backoff.delay(afterAttempt: attempts, unit: Double.random(in: 0...1))
+        guard let retryAfter = failure.retryAfter else { return backoff }
+        return max(backoff, min(retryAfter, configuration.maxRetryAfter))
     }
 
     private func finish(_ notification: BookingNotification, owner: String, _ result: DeliveryOutcome) async -> Outcome

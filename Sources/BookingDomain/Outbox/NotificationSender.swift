@@ -14,8 +14,10 @@
 /// }
 /// ```
 public protocol NotificationSender: Sendable {
-    /// Delivers the notification, or throws: a ``DeliveryFailure`` says whether a retry may help;
-    /// any other error counts as transient. Must honour task cancellation (the dispatcher's timeout).
+    /// Delivers the notification, or throws: a ``DeliveryFailure`` says whether a retry may help,
+    /// and its reason is stored; any other error counts as transient and only its type name is stored
+    /// or logged, because descriptions often carry addresses or URLs. Must honour task cancellation
+    /// (the dispatcher's timeout).
     func send(_ delivery: NotificationDelivery) async throws
 }
 
@@ -34,20 +36,36 @@ public struct NotificationDelivery: Hashable, Sendable {
 }
 
 /// Why a delivery failed, and whether to try again.
+///
+/// Its ``reason`` is stored as the notification's last error and logged, so write it on purpose:
+/// a status code or a fixed phrase, never an address, a URL or another error's description. The
+/// dispatcher stores only the type name of any other error a sender throws.
 public struct DeliveryFailure: Error, Hashable, Sendable, CustomStringConvertible {
     /// Whether no retry can succeed (e.g. HTTP 400 or 410): the notification fails at once.
     public let isPermanent: Bool
     /// A short reason without personal data; it is stored as the notification's last error.
     public let reason: String
+    /// The earliest time, from now, that the receiver asked to be tried again (an HTTP `Retry-After`).
+    ///
+    /// ``NotificationDispatcher`` waits at least this long before the next attempt, and at most
+    /// ``NotificationDispatcher/Configuration/maxRetryAfter``; `nil` leaves the delay to its backoff.
+    public let retryAfter: Duration?
 
-    /// A failure that a later attempt may not repeat (timeouts, 5xx, 429).
-    public static func transient(_ reason: String) -> DeliveryFailure {
-        DeliveryFailure(isPermanent: false, reason: reason)
+    private init(isPermanent: Bool, reason: String, retryAfter: Duration?) {
+        self.isPermanent = isPermanent
+        self.reason = reason
+        self.retryAfter = retryAfter
+    }
+
+    /// A failure that a later attempt may not repeat (timeouts, 5xx, 429); `retryAfter` is the
+    /// earliest next attempt the receiver asked for, if it said.
+    public static func transient(_ reason: String, retryAfter: Duration? = nil) -> DeliveryFailure {
+        DeliveryFailure(isPermanent: false, reason: reason, retryAfter: retryAfter)
     }
 
     /// A failure that every attempt would repeat.
     public static func permanent(_ reason: String) -> DeliveryFailure {
-        DeliveryFailure(isPermanent: true, reason: reason)
+        DeliveryFailure(isPermanent: true, reason: reason, retryAfter: nil)
     }
 
     /// The reason.

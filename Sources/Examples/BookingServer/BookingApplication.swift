@@ -63,8 +63,9 @@ enum BookingApplication {
     ) throws -> some ApplicationProtocol {
         let service = Self.service(store: opened.store, schedule: settings.schedule, clock: clock, logger: logger)
         let sender: any NotificationSender
-        if let url = settings.webhookURL, let secret = settings.webhookSecret {
-            sender = WebhookNotificationSender(configuration: try .init(url: url, secret: secret))
+        if let url = settings.webhookURL, !settings.webhookSecrets.isEmpty {
+            sender = WebhookNotificationSender(
+                configuration: try .init(url: url, secrets: settings.webhookSecrets), clock: clock)
         } else {
             sender = LoggingNotificationSender(logger: logger)
         }

@@ -56,8 +56,8 @@ struct ServerOptions: ParsableArguments {
     var webhookURL: String?
 
     @Option(
-        name: .customLong("webhook-secret"), help: "HMAC-SHA256 secret for X-Booking-Signature (BOOKING_WEBHOOK_SECRET)"
-    )
+        name: .customLong("webhook-secret"),
+        help: "Standard Webhooks signing secret(s), whsec_..., space- or comma-separated (BOOKING_WEBHOOK_SECRET)")
     var webhookSecret: String?
 
     @Option(

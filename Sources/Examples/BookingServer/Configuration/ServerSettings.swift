@@ -1,6 +1,7 @@
 import BookingDomain
 import Foundation
 import Logging
+import WebhookSender
 
 /// Every setting of `booking-server`, validated: from flags, else `BOOKING_*` environment variables, else defaults.
 struct ServerSettings: Sendable {
@@ -28,7 +29,8 @@ struct ServerSettings: Sendable {
     static let minimumAdminTokenLength = 16
     var schedule = Schedule.standard(in: TimeZone(identifier: "UTC") ?? .current)
     var webhookURL: URL?
-    var webhookSecret: String?
+    /// The `whsec_` signing secrets, validated; several while rotating.
+    var webhookSecrets: [WebhookSecret] = []
     var logLevel: Logger.Level = .info
     var logFormat: LogFormat = .text
 
@@ -120,10 +122,17 @@ struct ServerSettings: Sendable {
                 throw Invalid(flag: "webhook-url", value: text, accepted: "must be an http or https URL")
             }
             webhookURL = url
-            guard let secret = value("webhook-secret", options.webhookSecret), !secret.isEmpty else {
+            let texts = (value("webhook-secret", options.webhookSecret) ?? "").split { $0 == "," || $0.isWhitespace }
+            guard !texts.isEmpty else {
                 throw Invalid(flag: "webhook-secret", value: "", accepted: "is required with --webhook-url")
             }
-            webhookSecret = secret
+            do {
+                webhookSecrets = try texts.map { text throws(BookingError) in try WebhookSecret(String(text)) }
+            } catch {
+                throw Invalid(
+                    flag: "webhook-secret", value: "(hidden)",
+                    accepted: "a secret " + (error.fieldErrors["webhookSecret"] ?? error.message))
+            }
         }
         if let text = value("log-level", options.logLevel) {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
