@@ -77,8 +77,11 @@ final class RunningStore: Sendable {
     let store: PostgresStore
     private let runner: Task<Void, Never>
 
-    init(_ configuration: PostgresStore.Configuration, migrate: Bool = true) async throws {
-        store = PostgresStore(configuration: configuration, logger: PostgresTestDatabase.logger)
+    init(
+        _ configuration: PostgresStore.Configuration, migrate: Bool = true,
+        logger: Logger = PostgresTestDatabase.logger
+    ) async throws {
+        store = PostgresStore(configuration: configuration, logger: logger)
         runner = Task { [client = store.client] in await client.run() }
         if migrate { try await store.migrate() }
     }
