@@ -58,16 +58,27 @@ extension PostgresStore {
         }
 
         /// Parses `postgres://user:password@host:port/database?sslmode=disable|prefer|require`
-        /// (also `postgresql://`); a missing port is 5432, a missing database is the user's name.
+        /// (also `postgresql://`), as libpq reads such a URL.
+        ///
+        /// - The user, password and database are percent-decoded once: a password `p@ss:100%` is
+        ///   written `p%40ss%3A100%25`.
+        /// - A missing user is `postgres`; a missing port is 5432; a missing database is the user's name.
         public init(url text: String) throws(BookingError) {
             guard let components = URLComponents(string: text), let scheme = components.scheme,
                 ["postgres", "postgresql"].contains(scheme.lowercased()), let host = components.host, !host.isEmpty
             else {
-                throw .invalidInput(field: "store", "must be a URL like postgres://user:password@host:5432/database")
+                throw .invalidInput(
+                    field: "store",
+                    "must be a URL like postgres://user:password@host:5432/database, with @ : / % in the user, "
+                        + "password or database written %40 %3A %2F %25")
             }
-            let username = components.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
-            var database = String(components.path.drop { $0 == "/" })
-            if database.isEmpty { database = username }
+            // An IPv6 address comes in brackets, `postgres://u@[::1]:5432/db`; PostgresNIO wants it bare.
+            let address = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+            let user = try Self.decoded(components.percentEncodedUser, "user") ?? ""
+            let username = user.isEmpty ? "postgres" : user
+            let password = try Self.decoded(components.percentEncodedPassword, "password")
+            let path = components.percentEncodedPath
+            let database = try Self.decoded(path.hasPrefix("/") ? String(path.dropFirst()) : path, "database") ?? ""
             var tls = TLSMode.prefer
             for item in components.queryItems ?? [] where item.name == "sslmode" {
                 guard let mode = TLSMode(rawValue: item.value ?? "") else {
@@ -76,8 +87,18 @@ extension PostgresStore {
                 tls = mode
             }
             self.init(
-                host: host, port: components.port ?? 5432, username: username,
-                password: components.password.flatMap { $0.removingPercentEncoding }, database: database, tls: tls)
+                host: address, port: components.port ?? 5432, username: username, password: password,
+                database: database.isEmpty ? username : database, tls: tls)
+        }
+
+        /// Removes one level of percent-encoding from a part of the URL.
+        private static func decoded(_ encoded: String?, _ part: String) throws(BookingError) -> String? {
+            guard let encoded else { return nil }
+            guard let decoded = encoded.removingPercentEncoding else {
+                throw .invalidInput(
+                    field: "store", "has a malformed percent-encoding in its \(part) (write % itself as %25)")
+            }
+            return decoded
         }
 
         /// The PostgresNIO client configuration.
