@@ -55,4 +55,63 @@ struct PostgresConfigurationTests {
         #expect(ipv6.host == "::1")
         #expect(ipv6.port == 5433)
     }
+
+    @Test(
+        "every libpq sslmode is accepted",
+        arguments: PostgresStore.Configuration.TLSMode.allCases)
+    func sslModes(_ mode: PostgresStore.Configuration.TLSMode) throws {
+        let configuration = try PostgresStore.Configuration(url: "postgres://u@h/db?sslmode=\(mode.rawValue)")
+        #expect(configuration.tls == mode)
+        #expect(configuration.rootCertificatePath == nil)
+    }
+
+    @Test("sslmode values are spelled as libpq spells them; prefer is the default")
+    func sslModeNames() throws {
+        #expect(
+            PostgresStore.Configuration.TLSMode.allCases.map(\.rawValue) == [
+                "disable", "allow", "prefer", "require", "verify-ca", "verify-full",
+            ])
+        #expect(try PostgresStore.Configuration(url: "postgres://u@h/db").tls == .prefer)
+        #expect(PostgresStore.Configuration().tls == .prefer)
+    }
+
+    @Test("sslrootcert names the certificate authorities for verify-ca and verify-full; system means the default")
+    func rootCertificate() throws {
+        let full = try PostgresStore.Configuration(
+            url: "postgres://u@h/db?sslmode=verify-full&sslrootcert=/etc/booking/db%20ca.pem")
+        #expect(full.tls == .verifyFull)
+        #expect(full.rootCertificatePath == "/etc/booking/db ca.pem")
+        let authority = try PostgresStore.Configuration(url: "postgres://u@h/db?sslrootcert=ca.pem&sslmode=verify-ca")
+        #expect(authority.tls == .verifyCA)
+        #expect(authority.rootCertificatePath == "ca.pem")
+        let system = try PostgresStore.Configuration(url: "postgres://u@h/db?sslmode=verify-full&sslrootcert=system")
+        #expect(system.tls == .verifyFull)
+        #expect(system.rootCertificatePath == nil)
+    }
+
+    @Test(
+        "bad settings are refused with a sentence that says what is accepted",
+        arguments: [
+            ("postgres://u@h/db?sslmode=maybe", "disable, allow, prefer, require, verify-ca or verify-full"),
+            ("postgres://u@h/db?sslmode=", "disable, allow, prefer, require, verify-ca or verify-full"),
+            ("postgres://u@h/db?sslmode=REQUIRE", "disable, allow, prefer, require, verify-ca or verify-full"),
+            ("postgres://u@h/db?ssl=true", "only the query parameters sslmode and sslrootcert"),
+            (
+                "postgres://u@h/db?sslmode=require&application_name=x",
+                "only the query parameters sslmode and sslrootcert"
+            ),
+            ("postgres://u@h/db?sslmode=require&sslmode=disable", "sslmode more than once"),
+            ("postgres://u@h/db?sslmode=require&sslrootcert=ca.pem", "sslrootcert needs sslmode=verify-ca or"),
+            ("postgres://u@h/db?sslrootcert=ca.pem", "sslrootcert needs sslmode=verify-ca or"),
+            ("postgres://u@h/db?sslmode=verify-ca&sslrootcert=", "the path of a PEM file"),
+            ("mysql://u@h/db", "postgres://user:password@host:5432/database"),
+            ("postgres://", "postgres://user:password@host:5432/database"),
+            ("not a url", "postgres://user:password@host:5432/database"),
+        ])
+    func refused(_ url: String, _ explanation: String) throws {
+        let error = #expect(throws: BookingError.self) { try PostgresStore.Configuration(url: url) }
+        #expect(error?.code == .invalidInput)
+        let problem = error?.fieldErrors["store"] ?? ""
+        #expect(problem.contains(explanation), "\(problem)")
+    }
 }
