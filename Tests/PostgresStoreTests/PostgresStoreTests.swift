@@ -147,6 +147,23 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("a note with a NUL character is invalid input and stores nothing")
+    func nulCharacter() async throws {
+        var withNUL = try draft(at: 60)
+        withNUL.note = "before\u{0}after"
+        let new = withNUL
+        try await withStores(1) { stores in
+            let error = await #expect(throws: BookingError.self) { try await stores[0].insert(new) }
+            #expect(error?.code == .invalidInput)
+            #expect(error?.fieldErrors["appointment"] == "contains characters the database cannot store")
+            #expect(error?.description.contains("before") == false)
+            let appointments = try await stores[0].appointments()
+            let notifications = try await stores[0].notifications(appointmentID: nil)
+            #expect(appointments.isEmpty)
+            #expect(notifications.isEmpty)
+        }
+    }
+
     @Test("postgres URLs parse into a configuration; bad ones are refused with the setting named")
     func urls() throws {
         let configuration = try PostgresStore.Configuration(
