@@ -197,6 +197,9 @@ extension PostgresStore {
                 host: host, port: port, username: username, password: password, database: database, tls: tls)
             configuration.options.maximumConnections = poolSize
             configuration.options.connectTimeout = connectTimeout
+            // PostgresNIO reads and writes text as UTF-8 but does not say so; without this, a database in
+            // another encoding (LATIN1, say) would store UTF-8 bytes as if they were its own characters.
+            configuration.options.additionalStartupParameters = [("client_encoding", "UTF8")]
             return configuration
         }
     }
