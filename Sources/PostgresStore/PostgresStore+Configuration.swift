@@ -7,17 +7,32 @@ extension PostgresStore {
     /// Where the server is and how to use it.
     ///
     /// ```swift
-    /// let configuration = try PostgresStore.Configuration(url: "postgres://booking:secret@db:5432/booking?sslmode=require")
+    /// let configuration = try PostgresStore.Configuration(
+    ///     url: "postgres://booking:secret@db:5432/booking?sslmode=verify-full&sslrootcert=/etc/booking/db-ca.pem")
     /// ```
     public struct Configuration: Sendable {
-        /// Whether to encrypt the connection.
+        /// Whether to encrypt the connection and how to check the server's certificate, with the
+        /// meaning of libpq's `sslmode` of the same name.
+        ///
+        /// Only ``verifyCA`` and ``verifyFull`` check the certificate; the others encrypt against
+        /// eavesdroppers but not against someone who can impersonate the server.
         public enum TLSMode: String, Sendable, CaseIterable {
             /// Never encrypt.
             case disable
-            /// Encrypt when the server offers it (the default).
+            /// Encrypt when the server offers it, without checking its certificate; the same as
+            /// ``prefer``, because PostgresNIO has no mode that tries an unencrypted connection first.
+            case allow
+            /// Encrypt when the server offers it, without checking its certificate; connect
+            /// unencrypted when it does not (the default, as in libpq).
             case prefer
-            /// Always encrypt and verify the server's certificate.
+            /// Always encrypt (fail when the server does not offer it), without checking the certificate.
             case require
+            /// Always encrypt, and check that a trusted certificate authority signed the server's
+            /// certificate (see ``Configuration/rootCertificatePath``), but not which host it names.
+            case verifyCA = "verify-ca"
+            /// Always encrypt, check that a trusted certificate authority signed the server's certificate
+            /// and that the certificate names ``Configuration/host`` (a DNS name, or an IP address).
+            case verifyFull = "verify-full"
         }
 
         /// The server's host name or address.
@@ -30,8 +45,12 @@ extension PostgresStore {
         public var password: String?
         /// The database.
         public var database: String
-        /// Encryption.
+        /// Encryption and certificate checks.
         public var tls: TLSMode
+        /// A PEM file of the certificate authorities to trust for ``TLSMode/verifyCA`` and
+        /// ``TLSMode/verifyFull`` (libpq's `sslrootcert`); `nil` trusts the system's store.
+        /// The other modes do not check certificates and ignore it.
+        public var rootCertificatePath: String?
         /// The most connections the pool opens.
         public var poolSize: Int
         /// How long an operation may take, waiting for a connection included, before it fails
@@ -43,8 +62,8 @@ extension PostgresStore {
         /// Creates a configuration.
         public init(
             host: String = "127.0.0.1", port: Int = 5432, username: String = "postgres", password: String? = nil,
-            database: String = "postgres", tls: TLSMode = .prefer, poolSize: Int = 20,
-            operationTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(5)
+            database: String = "postgres", tls: TLSMode = .prefer, rootCertificatePath: String? = nil,
+            poolSize: Int = 20, operationTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(5)
         ) {
             self.host = host
             self.port = port
@@ -52,32 +71,118 @@ extension PostgresStore {
             self.password = password
             self.database = database
             self.tls = tls
+            self.rootCertificatePath = rootCertificatePath
             self.poolSize = max(1, poolSize)
             self.operationTimeout = operationTimeout
             self.connectTimeout = connectTimeout
         }
 
-        /// Parses `postgres://user:password@host:port/database?sslmode=disable|prefer|require`
-        /// (also `postgresql://`); a missing port is 5432, a missing database is the user's name.
+        /// The query parameters ``init(url:)`` accepts.
+        static let urlParameters = ["sslmode", "sslrootcert"]
+
+        /// Parses `postgres://user:password@host:port/database?sslmode=MODE&sslrootcert=PATH`
+        /// (also `postgresql://`), as libpq reads such a URL.
+        ///
+        /// - The user, password and database are percent-decoded once: a password `p@ss:100%` is
+        ///   written `p%40ss%3A100%25`.
+        /// - A missing user is `postgres`; a missing port is 5432; a missing database is the user's name.
+        /// - `sslmode` is a ``TLSMode`` raw value (`disable`, `allow`, `prefer`, `require`, `verify-ca`,
+        ///   `verify-full`); without it, `prefer`.
+        /// - `sslrootcert` is the path of a PEM file of trusted certificate authorities (or `system`, the
+        ///   default: the system's trust store); it needs `sslmode=verify-ca` or `verify-full`, because
+        ///   libpq would verify with it under `require` too and this store never does.
+        ///
+        /// Any other query parameter, or one given twice, is refused rather than ignored.
         public init(url text: String) throws(BookingError) {
             guard let components = URLComponents(string: text), let scheme = components.scheme,
                 ["postgres", "postgresql"].contains(scheme.lowercased()), let host = components.host, !host.isEmpty
             else {
-                throw .invalidInput(field: "store", "must be a URL like postgres://user:password@host:5432/database")
+                throw .invalidInput(
+                    field: "store",
+                    "must be a URL like postgres://user:password@host:5432/database, with @ : / % in the user, "
+                        + "password or database written %40 %3A %2F %25")
             }
-            let username = components.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
-            var database = String(components.path.drop { $0 == "/" })
-            if database.isEmpty { database = username }
-            var tls = TLSMode.prefer
-            for item in components.queryItems ?? [] where item.name == "sslmode" {
-                guard let mode = TLSMode(rawValue: item.value ?? "") else {
-                    throw .invalidInput(field: "store", "sslmode must be disable, prefer or require")
+            // An IPv6 address comes in brackets, `postgres://u@[::1]:5432/db`; PostgresNIO wants it bare.
+            let address = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+            let user = try Self.decoded(components.percentEncodedUser, "user") ?? ""
+            let username = user.isEmpty ? "postgres" : user
+            let password = try Self.decoded(components.percentEncodedPassword, "password")
+            let path = components.percentEncodedPath
+            let database = try Self.decoded(path.hasPrefix("/") ? String(path.dropFirst()) : path, "database") ?? ""
+
+            var parameters: [String: String] = [:]
+            for item in components.queryItems ?? [] {
+                guard Self.urlParameters.contains(item.name) else {
+                    throw .invalidInput(
+                        field: "store",
+                        "accepts only the query parameters sslmode and sslrootcert, not \(Self.quoted(item.name))")
                 }
-                tls = mode
+                guard parameters[item.name] == nil else {
+                    throw .invalidInput(field: "store", "gives \(item.name) more than once")
+                }
+                parameters[item.name] = item.value ?? ""
+            }
+            var tls = TLSMode.prefer
+            if let mode = parameters["sslmode"] {
+                guard let known = TLSMode(rawValue: mode) else {
+                    throw .invalidInput(
+                        field: "store",
+                        "sslmode must be disable, allow, prefer, require, verify-ca or verify-full, not "
+                            + Self.quoted(mode))
+                }
+                tls = known
+            }
+            var rootCertificatePath: String?
+            if let root = parameters["sslrootcert"] {
+                guard tls == .verifyCA || tls == .verifyFull else {
+                    throw .invalidInput(
+                        field: "store",
+                        "sslrootcert needs sslmode=verify-ca or sslmode=verify-full; the other modes check no certificate"
+                    )
+                }
+                guard !root.isEmpty else {
+                    throw .invalidInput(
+                        field: "store",
+                        "sslrootcert must be the path of a PEM file of certificate authorities, or system")
+                }
+                rootCertificatePath = root == "system" ? nil : root
             }
             self.init(
-                host: host, port: components.port ?? 5432, username: username,
-                password: components.password.flatMap { $0.removingPercentEncoding }, database: database, tls: tls)
+                host: address, port: components.port ?? 5432, username: username, password: password,
+                database: database.isEmpty ? username : database, tls: tls, rootCertificatePath: rootCertificatePath)
+        }
+
+        /// Removes one level of percent-encoding from a part of the URL.
+        private static func decoded(_ encoded: String?, _ part: String) throws(BookingError) -> String? {
+            guard let encoded else { return nil }
+            guard let decoded = encoded.removingPercentEncoding else {
+                throw .invalidInput(
+                    field: "store", "has a malformed percent-encoding in its \(part) (write % itself as %25)")
+            }
+            return decoded
+        }
+
+        /// A parameter name or value for an error message: at most 40 characters, control characters dropped.
+        private static func quoted(_ text: String) -> String {
+            "'" + String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 }.prefix(40))) + "'"
+        }
+
+        /// The swift-nio-ssl configuration of ``tls``: no certificate check for `allow`, `prefer` and
+        /// `require`; the chain for `verify-ca`; the chain and the host for `verify-full`.
+        var clientTLSConfiguration: TLSConfiguration {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            switch tls {
+            case .disable, .allow, .prefer, .require:
+                configuration.certificateVerification = .none
+            case .verifyCA:
+                configuration.certificateVerification = .noHostnameVerification
+            case .verifyFull:
+                configuration.certificateVerification = .fullVerification
+            }
+            if tls == .verifyCA || tls == .verifyFull, let rootCertificatePath {
+                configuration.trustRoots = .file(rootCertificatePath)
+            }
+            return configuration
         }
 
         /// The PostgresNIO client configuration.
@@ -85,13 +190,16 @@ extension PostgresStore {
             let tls: PostgresClient.Configuration.TLS =
                 switch self.tls {
                 case .disable: .disable
-                case .prefer: .prefer(.makeClientConfiguration())
-                case .require: .require(.makeClientConfiguration())
+                case .allow, .prefer: .prefer(clientTLSConfiguration)
+                case .require, .verifyCA, .verifyFull: .require(clientTLSConfiguration)
                 }
             var configuration = PostgresClient.Configuration(
                 host: host, port: port, username: username, password: password, database: database, tls: tls)
             configuration.options.maximumConnections = poolSize
             configuration.options.connectTimeout = connectTimeout
+            // PostgresNIO reads and writes text as UTF-8 but does not say so; without this, a database in
+            // another encoding (LATIN1, say) would store UTF-8 bytes as if they were its own characters.
+            configuration.options.additionalStartupParameters = [("client_encoding", "UTF8")]
             return configuration
         }
     }

@@ -330,7 +330,8 @@ public final class PostgresStore: BookingStore {
         }
     }
 
-    /// Exclusion and unique violations become `slotUnavailable`, check violations `invalidInput`,
+    /// Exclusion and unique violations become `slotUnavailable`; check violations, and text the
+    /// database cannot store (a NUL character, or one the server's encoding lacks), `invalidInput`;
     /// everything else `storeUnavailable` with the SQLSTATE only (never SQL or values).
     static func map(_ error: any Error) -> BookingError {
         if let error = error as? BookingError { return error }
@@ -348,6 +349,8 @@ public final class PostgresStore: BookingStore {
         switch state {
         case "23P01", "23505": return .slotUnavailable
         case "23514", "23502", "22001": return .invalidInput(field: "appointment", "violates a rule of the schema")
+        case "22021", "22P05":  // character_not_in_repertoire, untranslatable_character
+            return .invalidInput(field: "appointment", "contains characters the database cannot store")
         default: return .storeUnavailable("database error \(state)")
         }
     }

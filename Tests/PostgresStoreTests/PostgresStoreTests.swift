@@ -147,6 +147,50 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("a note with a NUL character is invalid input and stores nothing")
+    func nulCharacter() async throws {
+        var withNUL = try draft(at: 60)
+        withNUL.note = "before\u{0}after"
+        let new = withNUL
+        try await withStores(1) { stores in
+            let error = await #expect(throws: BookingError.self) { try await stores[0].insert(new) }
+            #expect(error?.code == .invalidInput)
+            #expect(error?.fieldErrors["appointment"] == "contains characters the database cannot store")
+            #expect(error?.description.contains("before") == false)
+            let appointments = try await stores[0].appointments()
+            let notifications = try await stores[0].notifications(appointmentID: nil)
+            #expect(appointments.isEmpty)
+            #expect(notifications.isEmpty)
+        }
+    }
+
+    @Test("a name the database's encoding cannot hold (LATIN1 has no emoji) is invalid input and stores nothing")
+    func untranslatableCharacter() async throws {
+        var withEmoji = try draft(at: 60)
+        withEmoji.customerName = "Ada \u{1F511}"
+        let new = withEmoji
+        var latin1 = try draft(at: 120)
+        latin1.customerName = "Zoë"
+        let storable = latin1
+        try await withStores(1, encoding: "LATIN1") { stores in
+            let error = await #expect(throws: BookingError.self) { try await stores[0].insert(new) }
+            #expect(error?.code == .invalidInput)
+            #expect(error?.fieldErrors["appointment"] == "contains characters the database cannot store")
+            let appointments = try await stores[0].appointments()
+            #expect(appointments.isEmpty)
+            // Characters LATIN1 has are stored as LATIN1 characters (3, not the 4 bytes of UTF-8 "Zoë")
+            // and read back unchanged.
+            _ = try await stores[0].insert(storable)
+            let names = try await stores[0].appointments().map(\.customerName)
+            #expect(names == ["Zoë"])
+            var lengths: [Int32] = []
+            let rows = try await stores[0].client.query(
+                "SELECT char_length(customer_name)::int4 FROM appointments", logger: PostgresTestDatabase.logger)
+            for try await length in rows.decode(Int32.self) { lengths.append(length) }
+            #expect(lengths == [3])
+        }
+    }
+
     @Test("postgres URLs parse into a configuration; bad ones are refused with the setting named")
     func urls() throws {
         let configuration = try PostgresStore.Configuration(

@@ -34,11 +34,14 @@ enum PostgresTestDatabase {
         return client
     }
 
-    /// Creates an empty database and returns the configuration that reaches it.
-    static func create(poolSize: Int = 8) async throws -> PostgresStore.Configuration {
+    /// Creates an empty database (in the server's default encoding, or in `encoding` with the C locale)
+    /// and returns the configuration that reaches it.
+    static func create(poolSize: Int = 8, encoding: String? = nil) async throws -> PostgresStore.Configuration {
         let admin = try admin.get()
         let name = "booking_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        let options =
+            encoding.map { " ENCODING '\($0)' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" } ?? ""
+        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)\(options)"), logger: logger)
         var configuration = try serverConfiguration()
         configuration.database = name
         configuration.poolSize = poolSize
@@ -56,9 +59,10 @@ enum PostgresTestDatabase {
 /// Runs `body` with `count` independent stores (separate pools, as separate processes would have) on one
 /// fresh database, then stops them and drops the database, also when `body` throws.
 func withStores(
-    _ count: Int, migrate: Bool = true, _ body: @Sendable ([PostgresStore]) async throws -> Void
+    _ count: Int, migrate: Bool = true, encoding: String? = nil,
+    _ body: @Sendable ([PostgresStore]) async throws -> Void
 ) async throws {
-    let configuration = try await PostgresTestDatabase.create()
+    let configuration = try await PostgresTestDatabase.create(encoding: encoding)
     var running: [RunningStore] = []
     do {
         for _ in 0..<count { running.append(try await RunningStore(configuration, migrate: migrate)) }
@@ -77,8 +81,11 @@ final class RunningStore: Sendable {
     let store: PostgresStore
     private let runner: Task<Void, Never>
 
-    init(_ configuration: PostgresStore.Configuration, migrate: Bool = true) async throws {
-        store = PostgresStore(configuration: configuration, logger: PostgresTestDatabase.logger)
+    init(
+        _ configuration: PostgresStore.Configuration, migrate: Bool = true,
+        logger: Logger = PostgresTestDatabase.logger
+    ) async throws {
+        store = PostgresStore(configuration: configuration, logger: logger)
         runner = Task { [client = store.client] in await client.run() }
         if migrate { try await store.migrate() }
     }

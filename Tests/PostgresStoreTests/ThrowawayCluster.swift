@@ -1,41 +1,75 @@
 import Foundation
 
-/// A private PostgreSQL cluster for a test that stops and starts its server.
-struct ThrowawayCluster {
+/// A private PostgreSQL cluster for a test: its own directory under /tmp, a free port on 127.0.0.1
+/// (found by binding port 0), and on request TLS and scram-sha-256 passwords.
+///
+/// There is no skipping: without initdb and pg_ctl (or openssl, for TLS) the initializer throws and
+/// the test fails, saying what to install. ``destroy()`` stops the server and removes the directory;
+/// a failed initializer cleans up after itself.
+struct ThrowawayCluster: Sendable {
+    /// What the cluster asks of its clients.
+    struct Options: Sendable {
+        /// Serve TLS (`ssl=on`) with a certificate for the DNS name `localhost` (and nothing else: not
+        /// 127.0.0.1) signed by a throwaway certificate authority, ``ThrowawayCluster/caCertificatePath``.
+        var tls = false
+        /// Accept TCP logins only over TLS: pg_hba.conf has `hostssl` lines and no `host` line.
+        var tlsOnly = false
+        /// The superuser `postgres`'s password; when set, TCP logins must give it (scram-sha-256).
+        var password: String?
+    }
+
     let port: Int
     let directory: String
+    let options: Options
     private let binaries: String
     private let runAs: [String]
 
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`: no password, no sslmode.
     var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
+    /// The PEM certificate of the authority that signed the server's certificate.
+    var caCertificatePath: String { directory + "/tls/ca.crt" }
+    /// The PEM certificate of an unrelated authority, which did not sign the server's certificate.
+    var otherCACertificatePath: String { directory + "/tls/other-ca.crt" }
 
-    init() throws {
+    init(_ options: Options = Options()) throws {
         guard let binaries = Self.findBinaries() else {
             throw PostgresTestDatabase.Unavailable(
                 description: "no initdb/pg_ctl found: install Debian's postgresql package")
         }
         self.binaries = binaries
+        self.options = options
         runAs = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
-        directory = "/tmp/booking-restart-" + UUID().uuidString.prefix(8).lowercased()
+        directory = "/tmp/booking-cluster-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        port = Int.random(in: 20_000...40_000)
-        if getuid() == 0 { try Self.run(["/bin/chown", "postgres", directory], as: []) }
-        try Self.run(
-            [binaries + "/initdb", "-D", directory + "/data", "-U", "postgres", "--auth=trust", "--no-instructions"],
-            as: runAs)
-        try start()
+        var port = 0
+        do {
+            if getuid() == 0 { try Self.run(["/bin/chown", "postgres", directory], as: [], log: nil) }
+            try Self.initialize(directory: directory, binaries: binaries, runAs: runAs, options: options)
+            // A port found free can be taken by someone else before the server binds it: try another.
+            for attempt in 1...3 {
+                port = try Self.freePort()
+                do {
+                    try Self.start(directory: directory, binaries: binaries, runAs: runAs, port: port)
+                    break
+                } catch  where attempt < 3 && Self.serverLog(directory).contains("could not bind") {
+                    continue
+                }
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        self.port = port
     }
 
     func start() throws {
-        try Self.run(
-            [
-                binaries + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60",
-                "-o", "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory)", "start",
-            ], as: runAs)
+        try Self.start(directory: directory, binaries: binaries, runAs: runAs, port: port)
     }
 
     func stop() throws {
-        try Self.run([binaries + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"], as: runAs)
+        try Self.run(
+            [binaries + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"], as: runAs,
+            log: directory + "/commands.log")
     }
 
     func destroy() {
@@ -43,10 +77,145 @@ struct ThrowawayCluster {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    // MARK: - Setting up
+
+    /// initdb, then the certificates and pg_hba.conf the options ask for.
+    private static func initialize(directory: String, binaries: String, runAs: [String], options: Options) throws {
+        var initdb = [
+            binaries + "/initdb", "-D", directory + "/data", "-U", "postgres", "--auth=trust", "--encoding=UTF8",
+            "--locale=C", "--no-instructions",
+        ]
+        let passwordFile = directory + "/password"
+        if let password = options.password {
+            try Data((password + "\n").utf8).write(to: URL(fileURLWithPath: passwordFile))
+            initdb.append("--pwfile=" + passwordFile)
+        }
+        try run(initdb, as: runAs, log: directory + "/commands.log")
+        try? FileManager.default.removeItem(atPath: passwordFile)
+
+        var settings = ["unix_socket_directories = '\(directory)'", "listen_addresses = '127.0.0.1'"]
+        if options.tls {
+            try makeCertificates(in: directory + "/tls", serverKeyOwner: runAs.isEmpty ? nil : "postgres")
+            settings += [
+                "ssl = on", "ssl_cert_file = '\(directory)/tls/server.crt'",
+                "ssl_key_file = '\(directory)/tls/server.key'",
+            ]
+        }
+        try append(settings.joined(separator: "\n") + "\n", to: directory + "/data/postgresql.conf")
+
+        let connection = options.tlsOnly ? "hostssl" : "host"
+        let method = options.password == nil ? "trust" : "scram-sha-256"
+        let rules = [
+            "local all all trust",
+            "\(connection) all all 127.0.0.1/32 \(method)",
+            "\(connection) all all ::1/128 \(method)",
+        ]
+        try Data((rules.joined(separator: "\n") + "\n").utf8).write(
+            to: URL(fileURLWithPath: directory + "/data/pg_hba.conf"))
+    }
+
+    /// A certificate authority, a server certificate it signs for `localhost`, and a second,
+    /// unrelated authority, made with the `openssl` command line tool.
+    private static func makeCertificates(in folder: String, serverKeyOwner: String?) throws {
+        guard let openssl = findExecutable("openssl") else {
+            throw PostgresTestDatabase.Unavailable(description: "no openssl found: install Debian's openssl package")
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let config = """
+            [req]
+            distinguished_name = name
+            prompt = no
+            [name]
+            CN = unused
+            [authority]
+            basicConstraints = critical, CA:TRUE
+            keyUsage = critical, keyCertSign, cRLSign
+            subjectKeyIdentifier = hash
+            [server]
+            basicConstraints = critical, CA:FALSE
+            keyUsage = critical, digitalSignature, keyEncipherment
+            extendedKeyUsage = serverAuth
+            subjectAltName = DNS:localhost
+            subjectKeyIdentifier = hash
+            authorityKeyIdentifier = keyid
+
+            """
+        try Data(config.utf8).write(to: URL(fileURLWithPath: folder + "/openssl.cnf"))
+        let log = folder + "/openssl.log"
+        let newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        for (name, subject) in [("ca", "swift-booking test CA"), ("other-ca", "unrelated test CA")] {
+            try run(
+                [openssl, "req", "-x509", "-config", folder + "/openssl.cnf", "-extensions", "authority"] + newKey
+                    + [
+                        "-keyout", "\(folder)/\(name).key", "-out", "\(folder)/\(name).crt", "-days", "2",
+                        "-subj", "/CN=\(subject)",
+                    ], as: [], log: log)
+        }
+        try run(
+            [openssl, "req", "-new", "-config", folder + "/openssl.cnf"] + newKey
+                + ["-keyout", folder + "/server.key", "-out", folder + "/server.csr", "-subj", "/CN=localhost"],
+            as: [], log: log)
+        try run(
+            [
+                openssl, "x509", "-req", "-in", folder + "/server.csr", "-CA", folder + "/ca.crt", "-CAkey",
+                folder + "/ca.key", "-set_serial", "1001", "-days", "2", "-extfile", folder + "/openssl.cnf",
+                "-extensions", "server", "-out", folder + "/server.crt",
+            ], as: [], log: log)
+        // The server refuses a key that others can read.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: folder + "/server.key")
+        if let owner = serverKeyOwner { try run(["/bin/chown", owner, folder + "/server.key"], as: [], log: log) }
+    }
+
+    private static func start(directory: String, binaries: String, runAs: [String], port: Int) throws {
+        do {
+            try run(
+                [
+                    binaries + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t",
+                    "60", "-o", "-p \(port)", "start",
+                ], as: runAs, log: directory + "/commands.log")
+        } catch {
+            throw PostgresTestDatabase.Unavailable(
+                description: "the server did not start: \(error)\n" + String(serverLog(directory).suffix(2000)))
+        }
+    }
+
+    private static func serverLog(_ directory: String) -> String {
+        (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
+    }
+
+    private static func append(_ text: String, to path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+    }
+
+    /// A TCP port nobody listens on now: bind port 0 on 127.0.0.1 and read what the kernel chose.
+    private static func freePort() throws -> Int {
+        #if os(Linux)
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+            let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard descriptor >= 0 else { throw PostgresTestDatabase.Unavailable(description: "socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else { throw PostgresTestDatabase.Unavailable(description: "could not bind a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     private static func findBinaries() -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let candidates =
-            path.split(separator: ":").map(String.init)
+            searchPath
             + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).map {
                 "/usr/lib/postgresql/\($0)/bin"
             }
@@ -56,16 +225,28 @@ struct ThrowawayCluster {
         }
     }
 
+    private static func findExecutable(_ name: String) -> String? {
+        (searchPath + ["/usr/bin", "/usr/local/bin"]).map { $0 + "/" + name }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }
+
+    private static var searchPath: [String] {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+    }
+
     /// Runs a command and waits for it with `posix_spawn` and `waitpid` (the server it starts
-    /// keeps running after `pg_ctl` exits).
-    private static func run(_ command: [String], as prefix: [String]) throws {
+    /// keeps running after `pg_ctl` exits). Its output goes to `log` (appended), whose end the
+    /// error quotes when the command fails.
+    private static func run(_ command: [String], as prefix: [String], log: String?) throws {
         let full = prefix + command
         var pid: pid_t = 0
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let output = log ?? "/dev/null"
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let arguments = full.map { strdup($0) } + [nil]
         defer { for argument in arguments { free(argument) } }
         guard posix_spawn(&pid, full[0], &actions, nil, arguments, environ) == 0 else {
@@ -74,7 +255,9 @@ struct ThrowawayCluster {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         guard status == 0 else {
-            throw PostgresTestDatabase.Unavailable(description: "\(command[0]) exited with status \(status)")
+            let output = log.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+            throw PostgresTestDatabase.Unavailable(
+                description: "\(command[0]) exited with status \(status)\n" + String(output.suffix(2000)))
         }
     }
 }

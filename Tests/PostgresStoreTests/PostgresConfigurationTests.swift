@@ -1,0 +1,117 @@
+import BookingDomain
+import PostgresStore
+import Testing
+
+/// A URL and what its user, password and database must decode to.
+struct DecodingCase: Sendable, CustomTestStringConvertible {
+    let url: String
+    let username: String
+    let password: String?
+    let database: String
+
+    var testDescription: String { url }
+}
+
+@Suite("PostgreSQL URLs")
+struct PostgresConfigurationTests {
+    static let decodingCases = [
+        // `%25` is a percent sign: `%2541` is the three characters `%41`, never `A`.
+        DecodingCase(
+            url: "postgres://p%2541ss:p%2541ss@h/db%2541", username: "p%41ss", password: "p%41ss", database: "db%41"),
+        DecodingCase(url: "postgres://u:100%25@h/100%25", username: "u", password: "100%", database: "100%"),
+        DecodingCase(url: "postgres://a%40b:s%40cret@h/x%40y", username: "a@b", password: "s@cret", database: "x@y"),
+        DecodingCase(url: "postgres://a%3Ab:x%3Ay%3A@h/d%3Ab", username: "a:b", password: "x:y:", database: "d:b"),
+        DecodingCase(
+            url: "postgres://a%2Fb:x%2Fy@h/%2Fdata%2Fb", username: "a/b", password: "x/y", database: "/data/b"),
+        DecodingCase(
+            url: "postgres://j%C3%BCrgen:p%C3%A4ss%F0%9F%94%91@h/caf%C3%A9", username: "jürgen", password: "päss🔑",
+            database: "café"),
+        DecodingCase(
+            url: "postgres://booking:p%25%40%3A%2F%20w@h/bookings", username: "booking", password: "p%@:/ w",
+            database: "bookings"),
+        DecodingCase(url: "postgres://ann@h", username: "ann", password: nil, database: "ann"),
+        DecodingCase(url: "postgres://h/db", username: "postgres", password: nil, database: "db"),
+        DecodingCase(url: "postgres://u:@h/db", username: "u", password: "", database: "db"),
+    ]
+
+    @Test("the user, password and database are percent-decoded exactly once", arguments: decodingCases)
+    func decodesOnce(_ example: DecodingCase) throws {
+        let configuration = try PostgresStore.Configuration(url: example.url)
+        #expect(configuration.username == example.username)
+        #expect(configuration.password == example.password)
+        #expect(configuration.database == example.database)
+        #expect(configuration.host == "h")
+    }
+
+    @Test("host, port and scheme: postgresql:// too, 5432 by default, IPv6 addresses without brackets")
+    func hostAndPort() throws {
+        let named = try PostgresStore.Configuration(url: "postgresql://u@db.example:6543/b")
+        #expect(named.host == "db.example")
+        #expect(named.port == 6543)
+        let defaulted = try PostgresStore.Configuration(url: "postgres://u@10.0.0.7/b")
+        #expect(defaulted.host == "10.0.0.7")
+        #expect(defaulted.port == 5432)
+        let ipv6 = try PostgresStore.Configuration(url: "postgres://u@[::1]:5433/b")
+        #expect(ipv6.host == "::1")
+        #expect(ipv6.port == 5433)
+    }
+
+    @Test(
+        "every libpq sslmode is accepted",
+        arguments: PostgresStore.Configuration.TLSMode.allCases)
+    func sslModes(_ mode: PostgresStore.Configuration.TLSMode) throws {
+        let configuration = try PostgresStore.Configuration(url: "postgres://u@h/db?sslmode=\(mode.rawValue)")
+        #expect(configuration.tls == mode)
+        #expect(configuration.rootCertificatePath == nil)
+    }
+
+    @Test("sslmode values are spelled as libpq spells them; prefer is the default")
+    func sslModeNames() throws {
+        #expect(
+            PostgresStore.Configuration.TLSMode.allCases.map(\.rawValue) == [
+                "disable", "allow", "prefer", "require", "verify-ca", "verify-full",
+            ])
+        #expect(try PostgresStore.Configuration(url: "postgres://u@h/db").tls == .prefer)
+        #expect(PostgresStore.Configuration().tls == .prefer)
+    }
+
+    @Test("sslrootcert names the certificate authorities for verify-ca and verify-full; system means the default")
+    func rootCertificate() throws {
+        let full = try PostgresStore.Configuration(
+            url: "postgres://u@h/db?sslmode=verify-full&sslrootcert=/etc/booking/db%20ca.pem")
+        #expect(full.tls == .verifyFull)
+        #expect(full.rootCertificatePath == "/etc/booking/db ca.pem")
+        let authority = try PostgresStore.Configuration(url: "postgres://u@h/db?sslrootcert=ca.pem&sslmode=verify-ca")
+        #expect(authority.tls == .verifyCA)
+        #expect(authority.rootCertificatePath == "ca.pem")
+        let system = try PostgresStore.Configuration(url: "postgres://u@h/db?sslmode=verify-full&sslrootcert=system")
+        #expect(system.tls == .verifyFull)
+        #expect(system.rootCertificatePath == nil)
+    }
+
+    @Test(
+        "bad settings are refused with a sentence that says what is accepted",
+        arguments: [
+            ("postgres://u@h/db?sslmode=maybe", "disable, allow, prefer, require, verify-ca or verify-full"),
+            ("postgres://u@h/db?sslmode=", "disable, allow, prefer, require, verify-ca or verify-full"),
+            ("postgres://u@h/db?sslmode=REQUIRE", "disable, allow, prefer, require, verify-ca or verify-full"),
+            ("postgres://u@h/db?ssl=true", "only the query parameters sslmode and sslrootcert"),
+            (
+                "postgres://u@h/db?sslmode=require&application_name=x",
+                "only the query parameters sslmode and sslrootcert"
+            ),
+            ("postgres://u@h/db?sslmode=require&sslmode=disable", "sslmode more than once"),
+            ("postgres://u@h/db?sslmode=require&sslrootcert=ca.pem", "sslrootcert needs sslmode=verify-ca or"),
+            ("postgres://u@h/db?sslrootcert=ca.pem", "sslrootcert needs sslmode=verify-ca or"),
+            ("postgres://u@h/db?sslmode=verify-ca&sslrootcert=", "the path of a PEM file"),
+            ("mysql://u@h/db", "postgres://user:password@host:5432/database"),
+            ("postgres://", "postgres://user:password@host:5432/database"),
+            ("not a url", "postgres://user:password@host:5432/database"),
+        ])
+    func refused(_ url: String, _ explanation: String) throws {
+        let error = #expect(throws: BookingError.self) { try PostgresStore.Configuration(url: url) }
+        #expect(error?.code == .invalidInput)
+        let problem = error?.fieldErrors["store"] ?? ""
+        #expect(problem.contains(explanation), "\(problem)")
+    }
+}
