@@ -17,7 +17,7 @@ struct PostgresBenchmark {
         var configuration = try PostgresStore.Configuration(url: url)
         configuration.tls = .disable
         configuration.poolSize = 64
-        configuration.operationTimeout = .seconds(60)
+        configuration.connectionWaitTimeout = .seconds(60)
         let store = PostgresStore(configuration: configuration, logger: logger)
         let runner = Task { await store.client.run() }
         defer { runner.cancel() }

@@ -53,17 +53,31 @@ extension PostgresStore {
         public var rootCertificatePath: String?
         /// The most connections the pool opens.
         public var poolSize: Int
-        /// How long an operation may take, waiting for a connection included, before it fails
-        /// with ``BookingDomain/BookingError/Code/storeUnavailable``.
-        public var operationTimeout: Duration
+        /// How long an operation waits for a pooled connection before it fails with
+        /// ``BookingDomain/BookingError/Code/storeUnavailable``.
+        ///
+        /// This is the store's only client-side deadline on writes: once a connection is held, the
+        /// server bounds every statement (``statementTimeout``, ``lockTimeout``), so the outcome of a
+        /// transaction that ran is always the answer (never a 503 for a booking that committed).
+        public var connectionWaitTimeout: Duration
+        /// The server's bound on one statement (`statement_timeout`, set on every connection).
+        public var statementTimeout: Duration
+        /// The server's bound on waiting for a row or advisory lock (`lock_timeout`); past it the
+        /// operation fails with `storeUnavailable` and changes nothing.
+        public var lockTimeout: Duration
+        /// How long ``PostgresStore/checkHealth()`` may take in all: readiness probes wait about a second.
+        public var healthTimeout: Duration
         /// How long to wait for a new connection to open.
         public var connectTimeout: Duration
 
-        /// Creates a configuration.
+        /// Creates a configuration: a pool of 20, 5 s to get a connection, 5 s per statement, 2 s per
+        /// lock wait, 1 s for a health check, 5 s to open a connection.
         public init(
             host: String = "127.0.0.1", port: Int = 5432, username: String = "postgres", password: String? = nil,
             database: String = "postgres", tls: TLSMode = .prefer, rootCertificatePath: String? = nil,
-            poolSize: Int = 20, operationTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(5)
+            poolSize: Int = 20, connectionWaitTimeout: Duration = .seconds(5), statementTimeout: Duration = .seconds(5),
+            lockTimeout: Duration = .seconds(2), healthTimeout: Duration = .seconds(1),
+            connectTimeout: Duration = .seconds(5)
         ) {
             self.host = host
             self.port = port
@@ -73,7 +87,10 @@ extension PostgresStore {
             self.tls = tls
             self.rootCertificatePath = rootCertificatePath
             self.poolSize = max(1, poolSize)
-            self.operationTimeout = operationTimeout
+            self.connectionWaitTimeout = connectionWaitTimeout
+            self.statementTimeout = statementTimeout
+            self.lockTimeout = lockTimeout
+            self.healthTimeout = healthTimeout
             self.connectTimeout = connectTimeout
         }
 
@@ -199,8 +216,22 @@ extension PostgresStore {
             configuration.options.connectTimeout = connectTimeout
             // PostgresNIO reads and writes text as UTF-8 but does not say so; without this, a database in
             // another encoding (LATIN1, say) would store UTF-8 bytes as if they were its own characters.
-            configuration.options.additionalStartupParameters = [("client_encoding", "UTF8")]
+            // The server bounds every statement and lock wait of every connection: an operation that
+            // holds a connection ends within these, and its outcome is never guessed by the client.
+            configuration.options.additionalStartupParameters = [
+                ("client_encoding", "UTF8"), ("statement_timeout", "\(statementTimeout.milliseconds)"),
+                ("lock_timeout", "\(lockTimeout.milliseconds)"),
+                ("idle_in_transaction_session_timeout", "\(max(30_000, statementTimeout.milliseconds * 4))"),
+            ]
             return configuration
         }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, at least 1: what PostgreSQL's timeout settings take (0 would mean none).
+    fileprivate var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 }

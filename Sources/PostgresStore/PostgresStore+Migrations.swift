@@ -71,8 +71,12 @@ extension PostgresStore {
     /// starting at once take turns and the second finds nothing to do. Returns the versions applied now.
     @discardableResult
     public func migrate() async throws(BookingError) -> [Int] {
-        try await perform { [logger] client in
-            try await client.withTransaction(logger: logger) { connection in
+        try await perform(unbounded: true) { [logger] connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                // A second process waits for the first one's migrations however long they take: no
+                // statement or lock timeout inside this transaction.
+                try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
+                try await connection.query("SET LOCAL lock_timeout = 0", logger: logger)
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
                 try await connection.query(
                     """
@@ -101,9 +105,9 @@ extension PostgresStore {
 
     /// The versions recorded in `booking_schema_migrations`, ascending.
     public func appliedMigrations() async throws(BookingError) -> [Int] {
-        try await perform { [logger] client in
+        try await perform { [logger] connection in
             var versions: [Int] = []
-            for try await version in try await client.query(
+            for try await version in try await connection.query(
                 "SELECT version FROM booking_schema_migrations ORDER BY version", logger: logger
             )
             .decode(Int.self) {

@@ -17,11 +17,16 @@ public import PostgresNIO
 ///
 /// - An `EXCLUDE USING gist` constraint keeps booked occupied intervals of a resource disjoint,
 ///   so any number of processes can share one database; violations become `slotUnavailable`.
-/// - Every query binds its values (`PostgresQuery` interpolation); book and cancel each run in
-///   one transaction with their notification row, and `NOTIFY booking_outbox` wakes dispatchers.
+/// - Every query binds its values (`PostgresQuery` interpolation); book and cancel each write the
+///   appointment and its notification in one statement of an explicit transaction, and a coalesced
+///   `NOTIFY booking_outbox` after the commit wakes dispatchers (a hint: they also poll).
 /// - The outbox claim is one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`.
-/// - A lost server makes operations fail with `storeUnavailable` within
-///   ``Configuration/operationTimeout``; they work again once the server is back.
+/// - Bounds: waiting for a pooled connection is bounded on the client
+///   (``Configuration/connectionWaitTimeout``); everything after is bounded by the server
+///   (``Configuration/statementTimeout``, ``Configuration/lockTimeout``), so an operation's outcome
+///   is never discarded: no booking commits behind a `storeUnavailable`. Deadlocks and
+///   serialization failures are retried. A lost server makes operations fail with
+///   `storeUnavailable`; they work again once it is back.
 public final class PostgresStore: BookingStore {
     /// The connection pool; a swift-service-lifecycle `Service` the caller must run.
     public let client: PostgresClient
@@ -31,6 +36,8 @@ public final class PostgresStore: BookingStore {
 
     /// The channel `NOTIFY` uses to hint that notifications are due.
     public static let outboxChannel = "booking_outbox"
+    /// Coalesces the `NOTIFY`s sent after commits.
+    let wakeUps = CoalescedSignal()
 
     /// Creates a store and its client; run ``client`` before using the store.
     public init(configuration: Configuration, logger: Logger) {
@@ -41,40 +48,46 @@ public final class PostgresStore: BookingStore {
 
     // MARK: - BookingStore
 
-    /// Inserts the appointment and its `booked` notification in one transaction.
+    /// Inserts the appointment and its `booked` notification in one statement.
+    ///
+    /// A transaction-scoped advisory lock on (resource, slot start) comes first, so attempts at the
+    /// same slot queue up instead of meeting in the exclusion index, where two uncommitted
+    /// conflicting rows deadlock; overlapping but unequal intervals stay excluded by the constraint,
+    /// and a deadlock or serialization failure among them is retried (``perform(waitingAtMost:_:)``).
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
         do {
-            return try await perform { [logger] client in
-                try await client.withTransaction(logger: logger) { connection in
-                    if let key = new.idempotencyKey,
-                        let existing = try await Self.records(
-                            connection.query(
-                                "SELECT \(unescaped: Self.appointmentColumns) FROM appointments WHERE idempotency_key = \(key)",
-                                logger: logger)
-                        ).first
-                    {
-                        return InsertOutcome.existing(existing)
-                    }
-                    let now = PostgresInstant(new.now)
-                    let inserted = try await Self.records(
-                        connection.query(
-                            """
+            let record = try await performTransaction { [logger] connection in
+                let now = PostgresInstant(new.now)
+                let inserted = try await Self.records(
+                    connection.query(
+                        """
+                        WITH slot_lock AS (
+                            SELECT pg_advisory_xact_lock(
+                                hashtextextended(\(new.resource.rawValue) || '/' || \(new.slot.start.millisecondsSince1970)::text, 0))
+                        ), inserted AS (
                             INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
                                 customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
                                 created_at, updated_at)
-                            VALUES (\(new.resource.rawValue), \(PostgresInstant(new.slot.start)), \(PostgresInstant(new.slot.end)),
+                            SELECT \(new.resource.rawValue), \(PostgresInstant(new.slot.start)), \(PostgresInstant(new.slot.end)),
                                 \(PostgresInstant(new.occupied.start)), \(PostgresInstant(new.occupied.end)), \(new.customerName),
                                 \(new.customerEmail), \(new.note), 'booked', \(new.cancelTokenHash), \(new.idempotencyKey),
-                                \(new.requestFingerprint), \(now), \(now))
+                                \(new.requestFingerprint), \(now), \(now)
+                            FROM slot_lock
                             RETURNING \(unescaped: Self.appointmentColumns)
-                            """, logger: logger))
-                    guard let record = inserted.first else { throw BookingError.storeUnavailable() }
-                    try await Self.enqueue(
-                        connection, .booked, appointmentID: record.appointment.id, now: now, logger: logger)
-                    return InsertOutcome.created(record)
+                        ), notification AS (
+                            INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at)
+                            SELECT id, 'booked', 'pending', 0, \(now), \(now), \(now) FROM inserted
+                        )
+                        SELECT \(unescaped: Self.appointmentColumns) FROM inserted
+                        """, logger: logger))
+                guard let record = inserted.first else {
+                    throw BookingError.storeUnavailable("the insert returned nothing")
                 }
+                return record
             }
+            wakeDispatchers()
+            return .created(record)
         } catch  where error.code == .slotUnavailable {
             // A concurrent insert with the same idempotency key may have won the unique index.
             if let key = new.idempotencyKey, let existing = try await record(idempotencyKey: key) {
@@ -84,36 +97,39 @@ public final class PostgresStore: BookingStore {
         }
     }
 
-    /// Cancels in one transaction with the `cancelled` notification; idempotent.
+    /// Cancels with the `cancelled` notification in one statement; idempotent.
     public func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
-        try await perform { [logger] client in
-            try await client.withTransaction(logger: logger) { connection in
-                let at = PostgresInstant(now)
-                let cancelled = try await Self.records(
-                    connection.query(
-                        """
+        let at = PostgresInstant(now)
+        let cancelled = try await performTransaction { [logger] connection in
+            let cancelled = try await Self.records(
+                connection.query(
+                    """
+                    WITH cancelled AS (
                         UPDATE appointments SET status = 'cancelled', cancelled_at = \(at), updated_at = \(at)
                         WHERE id = \(id) AND status = 'booked'
                         RETURNING \(unescaped: Self.appointmentColumns)
-                        """, logger: logger))
-                if let record = cancelled.first {
-                    try await Self.enqueue(connection, .cancelled, appointmentID: id, now: at, logger: logger)
-                    return record.appointment
-                }
-                return try await Self.records(
-                    connection.query(
-                        "SELECT \(unescaped: Self.appointmentColumns) FROM appointments WHERE id = \(id)",
-                        logger: logger)
-                ).first?.appointment
-            }
+                    ), notification AS (
+                        INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at)
+                        SELECT id, 'cancelled', 'pending', 0, \(at), \(at), \(at) FROM cancelled
+                    )
+                    SELECT \(unescaped: Self.appointmentColumns) FROM cancelled
+                    """, logger: logger)
+            ).first?.appointment
+            return cancelled
         }
+        if let cancelled {
+            wakeDispatchers()
+            return cancelled
+        }
+        // Already cancelled (or unknown): a new statement sees the latest committed version.
+        return try await record(id: id)?.appointment
     }
 
     /// The appointment with that id.
     public func record(id: Int64) async throws(BookingError) -> AppointmentRecord? {
-        try await perform { [logger] client in
+        try await perform { [logger] connection in
             try await Self.records(
-                client.query(
+                connection.query(
                     "SELECT \(unescaped: Self.appointmentColumns) FROM appointments WHERE id = \(id)", logger: logger)
             ).first
         }
@@ -121,9 +137,9 @@ public final class PostgresStore: BookingStore {
 
     /// The appointment booked with that idempotency key.
     public func record(idempotencyKey: String) async throws(BookingError) -> AppointmentRecord? {
-        try await perform { [logger] client in
+        try await perform { [logger] connection in
             try await Self.records(
-                client.query(
+                connection.query(
                     "SELECT \(unescaped: Self.appointmentColumns) FROM appointments WHERE idempotency_key = \(idempotencyKey)",
                     logger: logger)
             ).first
@@ -132,9 +148,9 @@ public final class PostgresStore: BookingStore {
 
     /// Every appointment, ordered by slot start, then id.
     public func appointments() async throws(BookingError) -> [Appointment] {
-        try await perform { [logger] client in
+        try await perform { [logger] connection in
             try await Self.records(
-                client.query(
+                connection.query(
                     "SELECT \(unescaped: Self.appointmentColumns) FROM appointments ORDER BY slot_start, id",
                     logger: logger)
             ).map(\.appointment)
@@ -145,9 +161,9 @@ public final class PostgresStore: BookingStore {
     public func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError)
         -> [TimeSlot]
     {
-        try await perform { [logger] client in
+        try await perform { [logger] connection in
             var intervals: [TimeSlot] = []
-            let rows = try await client.query(
+            let rows = try await connection.query(
                 """
                 SELECT occupied_start, occupied_end FROM appointments
                 WHERE resource = \(resource.rawValue) AND status = 'booked'
@@ -164,10 +180,10 @@ public final class PostgresStore: BookingStore {
 
     /// Leases due notifications in one statement with `FOR UPDATE SKIP LOCKED`, counting an attempt on each.
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
-        try await perform { [logger] client in
+        try await performTransaction { [logger] connection in
             let now = PostgresInstant(claim.now)
-            return try await Self.notifications(
-                client.query(
+            let claimed = try await Self.notifications(
+                connection.query(
                     """
                     UPDATE notifications
                     SET lease_owner = \(claim.owner), lease_expires_at = \(PostgresInstant(claim.leaseExpiresAt)),
@@ -182,6 +198,7 @@ public final class PostgresStore: BookingStore {
                     RETURNING \(unescaped: Self.notificationColumns)
                     """, logger: logger)
             ).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+            return claimed
         }
     }
 
@@ -220,39 +237,47 @@ public final class PostgresStore: BookingStore {
                 RETURNING id
                 """
             }
-        return try await perform { [logger] client in
+        let changed = try await performTransaction { [logger] connection in
             var changed = 0
-            for try await _ in try await client.query(query, logger: logger) { changed += 1 }
-            return changed == 1
+            for try await _ in try await connection.query(query, logger: logger) { changed += 1 }
+            return changed
         }
+        if case .released = outcome, changed == 1 { wakeDispatchers() }
+        return changed == 1
     }
 
     /// Moves a failed notification back to pending, due now, with its attempts reset.
     public func retryFailedNotification(id: Int64, now: Date) async throws(BookingError) -> BookingNotification? {
-        try await perform { [logger] client in
-            try await client.withTransaction(logger: logger) { connection in
-                let at = PostgresInstant(now)
-                try await connection.query(
+        let at = PostgresInstant(now)
+        let retried = try await performTransaction { [logger] connection in
+            let retried = try await Self.notifications(
+                connection.query(
                     """
                     UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = \(at), updated_at = \(at),
                         lease_owner = NULL, lease_expires_at = NULL
                     WHERE id = \(id) AND status = 'failed'
+                    RETURNING \(unescaped: Self.notificationColumns)
                     """, logger: logger)
-                try await connection.query("SELECT pg_notify(\(Self.outboxChannel), '')", logger: logger)
-                return try await Self.notifications(
-                    connection.query(
-                        "SELECT \(unescaped: Self.notificationColumns) FROM notifications WHERE id = \(id)",
-                        logger: logger)
-                ).first
-            }
+            ).first
+            return retried
+        }
+        if let retried {
+            wakeDispatchers()
+            return retried
+        }
+        return try await perform { [logger] connection in
+            try await Self.notifications(
+                connection.query(
+                    "SELECT \(unescaped: Self.notificationColumns) FROM notifications WHERE id = \(id)", logger: logger)
+            ).first
         }
     }
 
     /// Notifications ordered by id.
     public func notifications(appointmentID: Int64?) async throws(BookingError) -> [BookingNotification] {
-        try await perform { [logger] client in
+        try await perform { [logger] connection in
             try await Self.notifications(
-                client.query(
+                connection.query(
                     """
                     SELECT \(unescaped: Self.notificationColumns) FROM notifications
                     WHERE \(appointmentID)::BIGINT IS NULL OR appointment_id = \(appointmentID)
@@ -261,11 +286,16 @@ public final class PostgresStore: BookingStore {
         }
     }
 
-    /// Runs `SELECT 1`.
+    /// Runs `SELECT 1`, answering within ``Configuration/healthTimeout`` whatever state the server or
+    /// the connection is in (a health check changes nothing, so its late outcome can be dropped).
     public func checkHealth() async throws(BookingError) {
-        try await perform { [logger] client in
-            for try await _ in try await client.query("SELECT 1", logger: logger) {}
+        let timeout = configuration.healthTimeout
+        let check = Task { [self] in
+            try await perform(waitingAtMost: timeout) { [logger] connection in
+                for try await _ in try await connection.query("SELECT 1", logger: logger) {}
+            }
         }
+        try await Deadline.answer(within: timeout, from: check)
     }
 
     /// Yields on every `NOTIFY booking_outbox`, from a dedicated pooled connection that `LISTEN`s
@@ -294,40 +324,90 @@ public final class PostgresStore: BookingStore {
 
     // MARK: - Helpers
 
-    static func enqueue(
-        _ connection: PostgresConnection, _ kind: BookingNotification.Kind, appointmentID: Int64, now: PostgresInstant,
-        logger: Logger
-    ) async throws {
-        try await connection.query(
-            """
-            INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at)
-            VALUES (\(appointmentID), \(kind.rawValue), 'pending', 0, \(now), \(now), \(now))
-            """, logger: logger)
-        try await connection.query("SELECT pg_notify(\(outboxChannel), '')", logger: logger)
+    /// Sends `NOTIFY booking_outbox` after a commit, outside the commit path: concurrent requests
+    /// coalesce into one notification in flight (plus one more if any arrived meanwhile). Best effort:
+    /// a lost hint only delays delivery until the dispatchers' next poll.
+    func wakeDispatchers() {
+        guard wakeUps.request() else { return }
+        Task { [self] in
+            repeat {
+                do {
+                    try await perform(waitingAtMost: configuration.healthTimeout) { [logger] connection in
+                        _ = try await connection.query("SELECT pg_notify(\(Self.outboxChannel), '')", logger: logger)
+                    }
+                } catch {
+                    logger.debug("could not wake the dispatchers", metadata: ["error": "\(error)"])
+                }
+            } while wakeUps.finishedOne()
+        }
     }
 
-    /// Runs `body` with the operation timeout and maps every error to a ``BookingDomain/BookingError``.
-    func perform<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(BookingError)
-        -> T
+    /// Runs a write in an explicit transaction (``perform(waitingAtMost:unbounded:_:)`` around
+    /// `BEGIN` ... `COMMIT`).
+    ///
+    /// Explicit, because with the extended query protocol a single statement's implicit transaction
+    /// commits when the server handles the following Sync, after it already sent the statement's
+    /// results, which PostgresNIO hands over at once: a server crash in between would lose a write
+    /// that was acknowledged. `COMMIT` completes only once the commit is durable.
+    func performTransaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
+        async throws(BookingError) -> T
     {
-        let client = self.client
-        let timeout = configuration.operationTimeout
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body(client) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else {
-                    throw BookingError.storeUnavailable("the database did not answer within \(timeout)")
-                }
-                return result
-            }
-        } catch {
-            throw Self.map(error)
+        try await perform { [logger] connection in
+            try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
         }
+    }
+
+    /// Deadlocks and serialization failures: the transaction rolled back whole and is safe to repeat.
+    static let retriedStates: Set<String> = ["40P01", "40001"]
+    /// How many times an operation runs at most when it meets one of ``retriedStates``.
+    static let maximumAttempts = 4
+
+    /// Runs `body` on a pooled connection and maps every error to a ``BookingDomain/BookingError``.
+    ///
+    /// Waiting for the connection is bounded here (`waitingAtMost`, by default
+    /// ``Configuration/connectionWaitTimeout``): the wait is abandoned without touching the database.
+    /// Once the connection is held, the body runs to its end, bounded by the server's
+    /// `statement_timeout` and `lock_timeout`, and its outcome is the answer: a transaction that ran
+    /// is never reported as failed while it committed. Deadlocks and serialization failures are
+    /// retried up to ``maximumAttempts`` times in all.
+    ///
+    /// An operation that still has not ended ``Configuration/statementTimeout`` × 2 + 2 s after it got
+    /// its connection has lost it (the server would have cancelled a statement long before): it
+    /// fails with `storeUnavailable` then, so every request is answered. `unbounded` lifts that
+    /// net for work the server does not bound either (migrations).
+    func perform<T: Sendable>(
+        waitingAtMost wait: Duration? = nil, unbounded: Bool = false,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(BookingError) -> T {
+        let wait = wait ?? configuration.connectionWaitTimeout
+        let hold: Duration? = unbounded ? nil : configuration.statementTimeout * 2 + .seconds(2)
+        var attempt = 1
+        while true {
+            do {
+                return try await ConnectionLease.run(on: client, waitingAtMost: wait, holdingAtMost: hold, body)
+            } catch {
+                if attempt < Self.maximumAttempts, let state = Self.sqlState(of: error),
+                    Self.retriedStates.contains(state)
+                {
+                    logger.debug(
+                        "retrying after a transient conflict",
+                        metadata: ["sqlstate": "\(state)", "attempt": "\(attempt)"])
+                    try? await Task.sleep(for: .milliseconds(Int.random(in: 1...20) * attempt))
+                    attempt += 1
+                    continue
+                }
+                throw Self.map(error)
+            }
+        }
+    }
+
+    /// The SQLSTATE behind `error`, if the server sent one.
+    static func sqlState(of error: any Error) -> String? {
+        if let transaction = error as? PostgresTransactionError {
+            let cause = transaction.closureError ?? transaction.commitError ?? transaction.beginError
+            return cause.flatMap(sqlState(of:))
+        }
+        return (error as? PSQLError)?.serverInfo?[.sqlState]
     }
 
     /// Exclusion and unique violations become `slotUnavailable`; check violations, and text the
@@ -338,6 +418,12 @@ public final class PostgresStore: BookingStore {
         if let transaction = error as? PostgresTransactionError {
             let cause = transaction.closureError ?? transaction.commitError ?? transaction.beginError
             return cause.map(map) ?? .storeUnavailable("the transaction failed")
+        }
+        if let timedOut = error as? ConnectionLease.WaitTimedOut {
+            return .storeUnavailable("no database connection within \(timedOut.wait)")
+        }
+        if error is ConnectionLease.ConnectionLost {
+            return .storeUnavailable("the database connection was lost during the operation")
         }
         guard let psql = error as? PSQLError else {
             return .storeUnavailable(
@@ -351,6 +437,9 @@ public final class PostgresStore: BookingStore {
         case "23514", "23502", "22001": return .invalidInput(field: "appointment", "violates a rule of the schema")
         case "22021", "22P05":  // character_not_in_repertoire, untranslatable_character
             return .invalidInput(field: "appointment", "contains characters the database cannot store")
+        case "57014": return .storeUnavailable("the database did not finish the statement in time")
+        case "55P03": return .storeUnavailable("the database did not grant a lock in time")
+        case "40P01", "40001": return .storeUnavailable("the database kept meeting conflicting transactions")
         default: return .storeUnavailable("database error \(state)")
         }
     }

@@ -87,7 +87,7 @@ struct PostgresSecuredConnectionTests {
     func refused(_ url: String) async throws -> Refusal {
         var configuration = try PostgresStore.Configuration(url: url)
         configuration.poolSize = 2
-        configuration.operationTimeout = .seconds(3)
+        configuration.connectionWaitTimeout = .seconds(3)
         configuration.connectTimeout = .seconds(2)
         let log = InMemoryLogHandler()
         let running = try await RunningStore(

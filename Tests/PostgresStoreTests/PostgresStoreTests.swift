@@ -96,7 +96,7 @@ struct PostgresStoreTests {
         let cluster = try ThrowawayCluster()
         defer { cluster.destroy() }
         var configuration = try PostgresStore.Configuration(url: cluster.url + "?sslmode=disable")
-        configuration.operationTimeout = .seconds(3)
+        configuration.connectionWaitTimeout = .seconds(3)
         configuration.connectTimeout = .seconds(1)
         let running = try await RunningStore(configuration)
         defer { Task { await running.stop() } }

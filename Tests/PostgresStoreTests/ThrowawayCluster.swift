@@ -66,9 +66,11 @@ struct ThrowawayCluster: Sendable {
         try Self.start(directory: directory, binaries: binaries, runAs: runAs, port: port)
     }
 
-    func stop() throws {
+    /// Stops the server: `immediate` by default (a crash, as far as clients can tell); `fast`
+    /// disconnects clients and rolls back open transactions, as an operator's restart does.
+    func stop(mode: String = "immediate") throws {
         try Self.run(
-            [binaries + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"], as: runAs,
+            [binaries + "/pg_ctl", "-D", directory + "/data", "-m", mode, "-w", "stop"], as: runAs,
             log: directory + "/commands.log")
     }
 

@@ -1,0 +1,36 @@
+import BookingDomain
+import Synchronization
+
+/// Answers within a deadline for operations whose late outcome may be dropped (they change nothing).
+enum Deadline {
+    /// The outcome of `task`, or `storeUnavailable` once `timeout` has passed; a late task is left
+    /// to finish on its own and its outcome is ignored.
+    static func answer(within timeout: Duration, from task: Task<Void, any Error>) async throws(BookingError) {
+        let outcome: Result<Void, BookingError> = await withCheckedContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            Task { once.resume(with: await task.result.mapError { $0 as? BookingError ?? .storeUnavailable() }) }
+            Task {
+                try? await Task.sleep(for: timeout)
+                once.resume(with: .failure(.storeUnavailable("the database did not answer within \(timeout)")))
+            }
+        }
+        try outcome.get()
+    }
+
+    /// Resumes a continuation with the first result offered and ignores the rest.
+    private final class ResumeOnce: Sendable {
+        private let continuation: Mutex<CheckedContinuation<Result<Void, BookingError>, Never>?>
+
+        init(_ continuation: CheckedContinuation<Result<Void, BookingError>, Never>) {
+            self.continuation = Mutex(continuation)
+        }
+
+        func resume(with result: Result<Void, BookingError>) {
+            let first = continuation.withLock { stored in
+                defer { stored = nil }
+                return stored
+            }
+            first?.resume(returning: result)
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import BookingDomain
+import Foundation
+import Logging
+import PostgresNIO
+import PostgresStore
+import Testing
+
+@Suite("PostgreSQL faults: slow locks, contention and a server that goes away")
+struct PostgresFaultTests {
+    let now = Date(millisecondsSince1970: 1_803_801_600_000)
+
+    func draft(at minutes: Int, key: String? = nil, email: String = "ada@example.com") throws -> NewAppointment {
+        let start = now.addingTimeInterval(Double(minutes) * 60)
+        let slot = try TimeSlot(start: start, end: start.addingTimeInterval(1800))
+        return NewAppointment(
+            resource: .default, slot: slot, occupied: slot, customerName: "Ada", customerEmail: email, note: nil,
+            cancelTokenHash: String(repeating: "c", count: 64), idempotencyKey: key,
+            requestFingerprint: "f-\(minutes)-\(email)", now: now)
+    }
+
+    @Test("a booking blocked by a table lock answers within the lock timeout and changes nothing; its retry books")
+    func lockedPastTheTimeout() async throws {
+        let database = try await PostgresTestDatabase.create()
+        var configuration = database
+        configuration.lockTimeout = .milliseconds(800)
+        let store = try await RunningStore(configuration)
+        let locker = try await RunningStore(database, migrate: false)
+        do {
+            try await lockedPastTheTimeout(store.store, locker: locker.store)
+        } catch {
+            await store.stop()
+            await locker.stop()
+            await PostgresTestDatabase.drop(database)
+            throw error
+        }
+        await store.stop()
+        await locker.stop()
+        await PostgresTestDatabase.drop(database)
+    }
+
+    private func lockedPastTheTimeout(_ store: PostgresStore, locker: PostgresStore) async throws {
+        let new = try draft(at: 60, key: "locked-1")
+        let held = try await TableLock.hold("notifications", on: locker.client)
+        let started = ContinuousClock.now
+        let error = await #expect(throws: BookingError.self) { try await store.insert(new) }
+        let waited = ContinuousClock.now - started
+        await held.release()
+        #expect(error?.code == .storeUnavailable)
+        #expect(waited < .seconds(3), "answered after \(waited)")
+        #expect(try await store.record(idempotencyKey: "locked-1") == nil, "a refused booking left a row")
+        #expect(try await store.notifications(appointmentID: nil).isEmpty)
+        guard case .created = try await store.insert(new) else {
+            Issue.record("the retry with the same key did not book")
+            return
+        }
+        #expect(try await store.appointments().count == 1)
+    }
+
+    @Test("a booking that waits for a lock shorter than the timeout commits, and says so")
+    func lockedBriefly() async throws {
+        try await withStores(2) { stores in
+            let new = try draft(at: 60, key: "brief-1")
+            let held = try await TableLock.hold("notifications", on: stores[1].client)
+            let releaser = Task {
+                try? await Task.sleep(for: .milliseconds(400))
+                await held.release()
+            }
+            let outcome = try await stores[0].insert(new)
+            await releaser.value
+            guard case .created(let record) = outcome else {
+                Issue.record("expected a new booking, got \(outcome)")
+                return
+            }
+            #expect(try await stores[0].record(idempotencyKey: "brief-1")?.appointment.id == record.appointment.id)
+            #expect(try await stores[0].notifications(appointmentID: record.appointment.id).count == 1)
+        }
+    }
+
+    @Test(
+        "cancel, then 20 rebookings racing for the freed slot on two pools: at most one wins, no 503, nothing stored without its success"
+    )
+    func cancelThenRebook() async throws {
+        try await withStores(2) { stores in
+            for round in 0..<8 {
+                let minutes = 60 * (round + 1)
+                let holder = try await stores[0].insert(try draft(at: minutes, email: "holder\(round)@example.com"))
+                let outcomes = await withTaskGroup(of: (Result<Bool, BookingError>, Duration).self) { group in
+                    group.addTask {
+                        let started = ContinuousClock.now
+                        do {
+                            _ = try await stores[1].cancel(id: holder.record.appointment.id, now: now)
+                            return (.success(false), ContinuousClock.now - started)
+                        } catch let error as BookingError {
+                            return (.failure(error), ContinuousClock.now - started)
+                        } catch {
+                            return (.failure(.storeUnavailable()), ContinuousClock.now - started)
+                        }
+                    }
+                    for racer in 0..<20 {
+                        let new = try? draft(at: minutes, email: "racer\(round)-\(racer)@example.com")
+                        group.addTask {
+                            let started = ContinuousClock.now
+                            do {
+                                guard let new else { throw BookingError.invalidInput(field: "draft", "bad") }
+                                _ = try await stores[racer % 2].insert(new)
+                                return (.success(true), ContinuousClock.now - started)
+                            } catch let error as BookingError {
+                                return (.failure(error), ContinuousClock.now - started)
+                            } catch {
+                                return (.failure(.storeUnavailable()), ContinuousClock.now - started)
+                            }
+                        }
+                    }
+                    return await group.reduce(into: []) { $0.append($1) }
+                }
+                let winners = outcomes.filter { (try? $0.0.get()) == true }.count
+                let errors = outcomes.compactMap { if case .failure(let error) = $0.0 { error.code } else { nil } }
+                #expect(winners <= 1, "round \(round): \(winners) winners")
+                #expect(
+                    errors.allSatisfy { $0 == .slotUnavailable }, "round \(round): \(Set(errors.map(\.description)))")
+                #expect(
+                    outcomes.allSatisfy { $0.1 < .seconds(2) }, "round \(round): \(outcomes.map(\.1).max() ?? .zero)")
+                let booked = try await stores[0].appointments().filter {
+                    $0.status == .booked && $0.slot.start == now.addingTimeInterval(Double(minutes) * 60)
+                }
+                #expect(booked.count == winners, "round \(round): \(booked.count) stored for \(winners) winners")
+            }
+        }
+    }
+
+    @Test(
+        "the server stops under load: every request answers in time, nothing refused is stored, readiness says so within 2 s"
+    )
+    func stopUnderLoad() async throws {
+        let cluster = try ThrowawayCluster()
+        defer { cluster.destroy() }
+        var configuration = try PostgresStore.Configuration(url: cluster.url + "?sslmode=disable")
+        configuration.connectionWaitTimeout = .seconds(2)
+        configuration.statementTimeout = .seconds(1)
+        configuration.connectTimeout = .seconds(1)
+        let running = try await RunningStore(configuration)
+        defer { Task { await running.stop() } }
+        _ = try await running.store.insert(try draft(at: 0, key: "warm-up"))
+
+        let drafts = try (1...24).map { try draft(at: 30 * $0, key: "load-\($0)") }
+        let results = await withTaskGroup(of: (String, Result<Bool, BookingError>, Duration).self) { group in
+            for new in drafts {
+                group.addTask {
+                    let started = ContinuousClock.now
+                    do {
+                        _ = try await running.store.insert(new)
+                        return (new.idempotencyKey ?? "", .success(true), ContinuousClock.now - started)
+                    } catch let error as BookingError {
+                        return (new.idempotencyKey ?? "", .failure(error), ContinuousClock.now - started)
+                    } catch {
+                        return (new.idempotencyKey ?? "", .failure(.storeUnavailable()), ContinuousClock.now - started)
+                    }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(15))
+                try? cluster.stop(mode: "fast")
+                return ("", .success(false), .zero)
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }.filter { !$0.0.isEmpty }
+        #expect(results.allSatisfy { $0.2 < .seconds(8) }, "slowest answer: \(results.map(\.2).max() ?? .zero)")
+        let refusals = results.compactMap { if case .failure(let error) = $0.1 { error.code } else { nil } }
+        #expect(refusals.allSatisfy { $0 == .storeUnavailable }, "\(refusals)")
+
+        let started = ContinuousClock.now
+        let health = await #expect(throws: BookingError.self) { try await running.store.checkHealth() }
+        #expect(health?.code == .storeUnavailable)
+        #expect(ContinuousClock.now - started < .seconds(2), "readiness took \(ContinuousClock.now - started)")
+
+        try cluster.start()
+        var healthy = false
+        for _ in 0..<40 where !healthy {
+            healthy = (try? await running.store.checkHealth()) != nil
+            if !healthy { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(healthy)
+        for (key, result, _) in results {
+            let stored = try await running.store.record(idempotencyKey: key)
+            switch result {
+            case .success: #expect(stored != nil, "\(key) was acknowledged but is gone")
+            case .failure: #expect(stored == nil, "\(key) was refused but is stored")
+            }
+        }
+    }
+}
+
+/// A table lock held by another connection until released: what a slow migration or a manual
+/// `LOCK TABLE` does to the store.
+final class TableLock: Sendable {
+    private let release: AsyncStream<Void>.Continuation
+    private let holder: Task<Void, any Error>
+
+    private init(release: AsyncStream<Void>.Continuation, holder: Task<Void, any Error>) {
+        self.release = release
+        self.holder = holder
+    }
+
+    /// Takes `LOCK TABLE <table> IN SHARE MODE` in an open transaction and returns once it is held.
+    static func hold(_ table: String, on client: PostgresClient) async throws -> TableLock {
+        let (released, release) = AsyncStream.makeStream(of: Void.self)
+        let (held, signalHeld) = AsyncStream.makeStream(of: Void.self)
+        let holder = Task {
+            try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: PostgresTestDatabase.logger)
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "LOCK TABLE \(table) IN SHARE MODE"), logger: PostgresTestDatabase.logger)
+                signalHeld.yield()
+                for await _ in released { break }
+                try await connection.query("ROLLBACK", logger: PostgresTestDatabase.logger)
+            }
+        }
+        for await _ in held { break }
+        return TableLock(release: release, holder: holder)
+    }
+
+    /// Ends the lock's transaction and waits until it is gone.
+    func release() async {
+        release.yield()
+        release.finish()
+        _ = await holder.result
+    }
+}
