@@ -81,6 +81,10 @@ struct CheckContext: Sendable {
             clock: clock, logger: Logger(label: "conformance", factory: { _ in SwiftLogNoOpLogHandler() }),
             workerID: worker)
     }
+    /// Every stored notification, by id.
+    func storedNotifications() async throws -> [Int64: BookingNotification] {
+        Dictionary(uniqueKeysWithValues: try await store.notifications(appointmentID: nil).map { ($0.id, $0) })
+    }
 
     /// `U+1F469 U+200D ...`: how a failure message shows text scalar by scalar.
     static func scalars(_ text: String) -> String {

@@ -41,6 +41,14 @@ struct BrokenStoreTests {
         #expect(failure?.message.contains("stale owner") == true)
     }
 
+    @Test("a store that renews leases other owners hold fails the renewal check")
+    func unguardedRenewal() async throws {
+        let check = try #require(ConformanceCheck.named("leaseRenewalIsGuardedByOwner"))
+        let failure = await failure(of: check, on: { UnguardedRenewalStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("ids renewed for a/1") == true, "\(failure?.message ?? "")")
+    }
+
     @Test("running a check the store lacks the capability for is refused")
     func capabilityMissing() async throws {
         let check = try #require(ConformanceCheck.named("survivesReopen"))

@@ -29,6 +29,14 @@ extension ForwardingStore {
     func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
         await inner.finish(notification: id, owner: owner, outcome: outcome)
     }
+    func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) async throws(BookingError)
+        -> Set<Int64>
+    {
+        await inner.renewLeases(of: ids, owner: owner, now: now, leaseExpiresAt: leaseExpiresAt)
+    }
+    func releaseLeases(ofWorker workerID: String, now: Date) async throws(BookingError) -> Set<Int64> {
+        await inner.releaseLeases(ofWorker: workerID, now: now)
+    }
     func retryFailedNotification(id: Int64, now: Date) async throws(BookingError) -> BookingNotification? {
         await inner.retryFailedNotification(id: id, now: now)
     }
@@ -71,5 +79,22 @@ struct UnguardedFinishStore: ForwardingStore {
     func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
         let holder = await inner.notifications(appointmentID: nil).first { $0.id == id }?.leaseOwner
         return await inner.finish(notification: id, owner: holder ?? owner, outcome: outcome)
+    }
+}
+
+/// Renews any pending notification's lease, whoever holds it.
+struct UnguardedRenewalStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) async throws(BookingError)
+        -> Set<Int64>
+    {
+        var renewed: Set<Int64> = []
+        for notification in await inner.notifications(appointmentID: nil) where ids.contains(notification.id) {
+            guard let holder = notification.leaseOwner else { continue }
+            renewed.formUnion(
+                await inner.renewLeases(of: [notification.id], owner: holder, now: now, leaseExpiresAt: leaseExpiresAt))
+        }
+        return renewed
     }
 }
