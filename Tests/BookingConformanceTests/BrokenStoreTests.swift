@@ -41,6 +41,14 @@ struct BrokenStoreTests {
         #expect(failure?.message.contains("stale owner") == true)
     }
 
+    @Test("a store that keeps shorter leases than it reports fails the lease-at-send-start check")
+    func shortLeases() async throws {
+        let check = try #require(ConformanceCheck.named("noSendStartsOnALapsingLease"))
+        let failure = await failure(of: check, on: { ShortLeaseStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("s of lease left") == true, "\(failure?.message ?? "")")
+    }
+
     @Test("a store that renews leases other owners hold fails the renewal check")
     func unguardedRenewal() async throws {
         let check = try #require(ConformanceCheck.named("leaseRenewalIsGuardedByOwner"))

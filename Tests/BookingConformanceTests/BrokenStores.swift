@@ -98,3 +98,18 @@ struct UnguardedRenewalStore: ForwardingStore {
         return renewed
     }
 }
+
+/// Stores leases only 5 s long, but tells the claimer the expiry it asked for.
+struct ShortLeaseStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        var short = claim
+        short.leaseExpiresAt = claim.now.addingTimeInterval(5)
+        return await inner.claimNotifications(short).map { notification in
+            var told = notification
+            told.leaseExpiresAt = claim.leaseExpiresAt
+            return told
+        }
+    }
+}
