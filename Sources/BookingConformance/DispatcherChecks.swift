@@ -140,6 +140,47 @@ extension ConformanceCheck {
                 "both dispatchers sent some")
         },
         ConformanceCheck(
+            "restartedDispatcherTakesBackItsLeases",
+            "A dispatcher restarted with the same worker id takes back its earlier run's leases at once; leases of other ids, even look-alikes, stay untouched."
+        ) { context in
+            // The earlier run of `w_1` held two; the others only look alike (a LIKE wildcard, a longer id,
+            // another case, no slash).
+            let owners = ["w_1/run-1", "w_1/run-1", "wx1/run-1", "w_10/run-1", "W_1/run-1", "w_1", "w/run-1"]
+            for index in owners.indices { try await context.book(try context.draft(at: 60 * (index + 1))) }
+            var held: [(owner: String, id: Int64)] = []
+            for owner in owners {
+                let claimed = try await context.claim(owner, limit: 1, leaseSeconds: 60)
+                try context.expectEqual(claimed.count, 1, "notifications claimed by \(owner)")
+                held.append((owner, claimed[0].id))
+            }
+            let own = Set(held.filter { $0.owner.hasPrefix("w_1/") }.map(\.id))
+            let sender = RecordingNotificationSender()
+            let restarted = context.dispatcher(sender, worker: "w_1")
+            try context.expectEqual(try await restarted.releaseEarlierLeases(), 2, "leases w_1 took back")
+            try context.expectEqual(
+                try await restarted.drain().sent, 2, "sent at once, while every lease would still hold for 60 s")
+            try context.expectEqual(Set(sender.delivered.map(\.notification.id)), own, "the notifications sent")
+            let stored = try await context.storedNotifications()
+            for (owner, id) in held {
+                let notification = stored[id]
+                if own.contains(id) {
+                    try context.expect(
+                        notification?.status == .sent && notification?.attempts == 2,
+                        "taken back and sent, the interrupted attempt still counted: \(String(describing: notification))"
+                    )
+                } else {
+                    try context.expect(
+                        notification?.status == .pending && notification?.leaseOwner == owner
+                            && notification?.leaseExpiresAt == context.now.addingTimeInterval(60)
+                            && notification?.attempts == 1,
+                        "the lease of \(owner) is untouched: \(String(describing: notification))")
+                }
+            }
+            let prefix = context.dispatcher(sender, worker: "w")
+            try context.expectEqual(
+                try await prefix.releaseEarlierLeases(), 1, "leases taken back by w (only w/run-1, not w_1's or wx1's)")
+        },
+        ConformanceCheck(
             "concurrentDispatchersNeverOverlap",
             "Four dispatchers and 1,000 bookings: every notification delivered, none twice at the same time."
         ) { context in

@@ -57,6 +57,14 @@ struct BrokenStoreTests {
         #expect(failure?.message.contains("ids renewed for a/1") == true, "\(failure?.message ?? "")")
     }
 
+    @Test("a store whose release matches look-alike owners fails the restart check")
+    func lookAlikeRelease() async throws {
+        let check = try #require(ConformanceCheck.named("restartedDispatcherTakesBackItsLeases"))
+        let failure = await failure(of: check, on: { LookAlikeReleaseStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("leases w_1 took back") == true, "\(failure?.message ?? "")")
+    }
+
     @Test("running a check the store lacks the capability for is refused")
     func capabilityMissing() async throws {
         let check = try #require(ConformanceCheck.named("survivesReopen"))

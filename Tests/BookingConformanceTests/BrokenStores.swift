@@ -99,6 +99,24 @@ struct UnguardedRenewalStore: ForwardingStore {
     }
 }
 
+/// Releases leases the way a careless `LIKE 'worker%'` would: any owner starting with the worker id,
+/// slash or not, in any ASCII case.
+struct LookAlikeReleaseStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func releaseLeases(ofWorker workerID: String, now: Date) async throws(BookingError) -> Set<Int64> {
+        var released: Set<Int64> = []
+        for notification in await inner.notifications(appointmentID: nil) {
+            guard let owner = notification.leaseOwner, owner.lowercased().hasPrefix(workerID.lowercased()) else {
+                continue
+            }
+            _ = await inner.finish(notification: notification.id, owner: owner, outcome: .released(now: now))
+            released.insert(notification.id)
+        }
+        return released
+    }
+}
+
 /// Stores leases only 5 s long, but tells the claimer the expiry it asked for.
 struct ShortLeaseStore: ForwardingStore {
     let inner = InMemoryStore()

@@ -7,7 +7,7 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-@Suite("notification leases: claim size, the check before a send, the heartbeat")
+@Suite("notification leases: claim size, the check before a send, the heartbeat, restarts")
 struct LeaseTests {
     let logger = Logger(label: "lease-tests", factory: { _ in SwiftLogNoOpLogHandler() })
     let start = instant("2027-03-01T08:00:00Z")
@@ -152,5 +152,54 @@ struct LeaseTests {
         #expect(notifications.allSatisfy { $0.status == .sent && $0.attempts == 1 }, "\(notifications)")
         #expect(sender.overlappingDeliveries == [], "sent by both dispatchers at once")
         #expect(sender.calls.count == 4 && sender.calls.values.allSatisfy { $0 == 1 }, "\(sender.calls)")
+    }
+
+    @Test("a dispatcher restarted with the same id sends what its dead predecessor had claimed, without waiting")
+    func restartTakesBackLeases() async throws {
+        let clock = ManualWallClock(now: start)
+        let store = try await bookedStore(3, clock: clock)
+        // The killed run of "booking-1" held two for 60 s; "booking-10" (another, live instance) holds one.
+        let now = clock.now()
+        let lease = now.addingTimeInterval(60)
+        _ = await store.claimNotifications(
+            NotificationClaim(owner: "booking-1/run-1", limit: 2, now: now, leaseExpiresAt: lease))
+        _ = await store.claimNotifications(
+            NotificationClaim(owner: "booking-10/run-1", limit: 1, now: now, leaseExpiresAt: lease))
+        let sender = RecordingNotificationSender()
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender, clock: clock, logger: logger, workerID: "booking-1")
+        let group = ServiceGroup(services: [dispatcher], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await eventually { sender.delivered.count >= 2 }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let notifications = await store.notifications(appointmentID: nil)
+        #expect(notifications.filter { $0.status == .sent }.count == 2, "the clock never moved: no lease lapsed")
+        let other = try #require(notifications.first { $0.status == .pending })
+        #expect(other.leaseOwner == "booking-10/run-1" && other.leaseExpiresAt == lease)
+    }
+
+    @Test("a worker id with a slash cannot reach another identity's leases: / and % are encoded in lease owners")
+    func workerIDsAreEncoded() async throws {
+        let clock = ManualWallClock(now: start)
+        let store = try await bookedStore(1, clock: clock)
+        let owners = Mutex<[String]>([])
+        let released = Mutex<[Int]>([])
+        let outer = NotificationDispatcher(
+            store: store, sender: RecordingNotificationSender(), clock: clock, logger: logger, workerID: "a")
+        // While "a/b%" sends, a restarted "a" must not take its lease.
+        let sender = RecordingNotificationSender(whileSending: { delivery, _ in
+            let owner = await store.notifications(appointmentID: nil).first?.leaseOwner ?? ""
+            owners.withLock { $0.append(owner) }
+            let count = (try? await outer.releaseEarlierLeases()) ?? -1
+            released.withLock { $0.append(count) }
+        })
+        let inner = NotificationDispatcher(
+            store: store, sender: sender, clock: clock, logger: logger, workerID: "a/b%")
+        #expect(try await inner.deliverDue().sent == 1)
+        #expect(owners.withLock { $0.allSatisfy { $0.hasPrefix("a%2Fb%25/") } }, "\(owners.withLock { $0 })")
+        #expect(released.withLock { $0 } == [0])
     }
 }

@@ -28,7 +28,11 @@ public import ServiceLifecycle
 /// **Recovery after a crash.** A dispatcher killed mid-send leaves leases that lapse at most
 /// ``Configuration/leaseDuration`` after their last claim or renewal; then any dispatcher (thread or
 /// process) claims them again. With the defaults every notification the dead process held is delivered
-/// within 20 s of its restart: 15 s lease + 2 s poll + up to 3 s to start and send.
+/// within 20 s of its restart: 15 s lease + 2 s poll + up to 3 s to start and send. A dispatcher restarted
+/// with the same `workerID` does not even wait: ``run()`` first releases every lease its identity's
+/// earlier runs still hold (``releaseEarlierLeases()``) and claims them at once. So give each
+/// instance a stable, unique `workerID` (a container or unit name); two live dispatchers must never
+/// share one, or each start-up would release the other's leases mid-send.
 ///
 /// - It wakes on the store's hint (PostgreSQL `NOTIFY`, an in-process signal otherwise) and polls
 ///   every ``Configuration/pollInterval`` as a backstop.
@@ -38,7 +42,8 @@ public import ServiceLifecycle
 /// Delivery is at least once: use the notification id to deduplicate downstream.
 ///
 /// ```swift
-/// let dispatcher = NotificationDispatcher(store: store, sender: LoggingNotificationSender(logger: logger), logger: logger)
+/// let dispatcher = NotificationDispatcher(
+///     store: store, sender: LoggingNotificationSender(logger: logger), logger: logger, workerID: "booking-1")
 /// let group = ServiceGroup(services: [dispatcher], logger: logger)
 /// try await group.run()
 /// ```
@@ -101,7 +106,7 @@ public struct NotificationDispatcher: Service {
         /// 2 s capped at 1 h, `Retry-After` honoured up to 24 h.
         ///
         /// With these a notification held by a dispatcher that was killed is claimed again at most
-        /// 15 s + 2 s after the kill.
+        /// 15 s + 2 s after the kill, and at once by a dispatcher restarted with the same `workerID`.
         public init(
             batchSize: Int = 20, concurrentSends: Int = 4, leaseDuration: Duration = .seconds(15),
             sendTimeout: Duration = .seconds(10), heartbeatInterval: Duration = .seconds(5),
@@ -177,7 +182,11 @@ public struct NotificationDispatcher: Service {
 
     /// Creates a dispatcher.
     /// - Parameters:
-    ///   - workerID: names this dispatcher in leases; each claim adds a fresh suffix.
+    ///   - workerID: this dispatcher's identity; its claims are leased to `"<workerID>/<claim-id>"`. Keep it
+    ///     stable across restarts and unique among running dispatchers (a container or unit name) so a
+    ///     restarted process takes back its earlier leases at once (see ``run()``). The default is random per
+    ///     dispatcher: always safe, but a restart then waits for the old leases to lapse. Any text works:
+    ///     `%` and `/` are percent-encoded in lease owners, so no identity is a prefix of another's.
     public init(
         store: any BookingStore, sender: any NotificationSender, configuration: Configuration = Configuration(),
         clock: any WallClock = SystemWallClock(), logger: Logger,
@@ -188,15 +197,29 @@ public struct NotificationDispatcher: Service {
         self.configuration = configuration.normalized()
         self.clock = clock
         self.logger = logger
-        self.workerID = workerID
+        self.workerID = workerID.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
     }
 
     /// Runs until graceful shutdown or cancellation.
+    ///
+    /// First releases the leases this `workerID`'s earlier runs still hold (``releaseEarlierLeases()``),
+    /// so what a crashed predecessor had claimed is delivered at once; then claims and delivers passes.
     public func run() async throws {
         let hints = Task { [store, doorbell] in
             for await _ in store.outboxWakeUps() { doorbell.ring() }
         }
         defer { hints.cancel() }
+        do {
+            let released = try await releaseEarlierLeases()
+            if released > 0 {
+                logger.notice(
+                    "took back notifications an earlier run of this dispatcher had claimed",
+                    metadata: ["dispatcher.id": "\(workerID)", "count": "\(released)"])
+            }
+        } catch {
+            // Not fatal: those leases lapse by themselves within one lease duration.
+            logger.warning("could not take back earlier leases", metadata: ["error": "\(error)"])
+        }
         await withGracefulShutdownHandler {
             while !stopping.isSet && !Task.isCancelled {
                 let report: PassReport
@@ -214,6 +237,17 @@ public struct NotificationDispatcher: Service {
             stopping.set()
             doorbell.ring()
         }
+    }
+
+    /// Releases every lease that claims of this dispatcher's `workerID` hold, so those notifications are
+    /// due again now; returns how many. ``run()`` calls it at start-up.
+    ///
+    /// Only for a dispatcher that has not started delivering: the leases it releases belong to an earlier
+    /// run of the same identity, which must be dead (a live one would lose its leases mid-send). The
+    /// attempt counts stay as they are. See ``BookingStore/releaseLeases(ofWorker:now:)``.
+    @discardableResult
+    public func releaseEarlierLeases() async throws(BookingError) -> Int {
+        try await store.releaseLeases(ofWorker: workerID, now: clock.now().roundedToMilliseconds).count
     }
 
     /// Claims one pass of due notifications (at most ``Configuration/claimLimit``) and delivers it;
