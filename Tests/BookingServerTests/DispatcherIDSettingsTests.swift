@@ -19,7 +19,9 @@ struct DispatcherIDSettingsTests {
             try settings(["--dispatcher-id", "flag"], ["BOOKING_DISPATCHER_ID": "environment"]).dispatcherID == "flag")
         let first = try settings([]).dispatcherID
         let second = try settings([], ["BOOKING_DISPATCHER_ID": ""]).dispatcherID
-        #expect(first.hasPrefix("booking-") && second.hasPrefix("booking-") && first != second)
+        let third = try settings(["--dispatcher-id", ""]).dispatcherID
+        #expect(
+            [first, second, third].allSatisfy { $0.hasPrefix("booking-") } && Set([first, second, third]).count == 3)
     }
 
     @Test("a dispatcher id with spaces or control characters, or longer than 128 characters, is refused")

@@ -34,7 +34,7 @@ struct ServerSettings: Sendable {
     var logLevel: Logger.Level = .info
     var logFormat: LogFormat = .text
     /// The notification dispatcher's identity (`NotificationDispatcher`'s `workerID`): random per process
-    /// unless set. A stable one lets a restarted instance take back its own leases at once; two live
+    /// unless set (an empty one counts as not set, never as an identity to share). A stable one lets a restarted instance take back its own leases at once; two live
     /// processes must never share one.
     var dispatcherID = "booking-\(UUID().uuidString.prefix(8).lowercased())"
     /// The longest dispatcher identity accepted.
@@ -140,7 +140,7 @@ struct ServerSettings: Sendable {
                     accepted: "a secret " + (error.fieldErrors["webhookSecret"] ?? error.message))
             }
         }
-        if let text = value("dispatcher-id", options.dispatcherID) {
+        if let text = value("dispatcher-id", options.dispatcherID), !text.isEmpty {
             guard text.count <= Self.maximumDispatcherIDLength,
                 !text.unicodeScalars.contains(where: {
                     $0.properties.isWhitespace || $0.properties.generalCategory == .control
