@@ -70,16 +70,23 @@ struct CheckContext: Sendable {
         }
     }
 
-    /// A dispatcher on the store with the check's clock: 60 s leases, 20 s send timeout.
+    /// A dispatcher on the store with the check's clock: 60 s leases, 20 s send timeout (2 s lease margin).
     func dispatcher(
-        _ sender: any NotificationSender, batchSize: Int = 20, maxAttempts: Int = 10, worker: String = "conformance"
+        _ sender: any NotificationSender, batchSize: Int = 20, concurrentSends: Int = 4,
+        sendTimeout: Duration = .seconds(20), maxAttempts: Int = 10, worker: String = "conformance"
     ) -> NotificationDispatcher {
         NotificationDispatcher(
             store: store, sender: sender,
             configuration: .init(
-                batchSize: batchSize, leaseDuration: .seconds(60), sendTimeout: .seconds(20), maxAttempts: maxAttempts),
+                batchSize: batchSize, concurrentSends: concurrentSends, leaseDuration: .seconds(60),
+                sendTimeout: sendTimeout, maxAttempts: maxAttempts),
             clock: clock, logger: Logger(label: "conformance", factory: { _ in SwiftLogNoOpLogHandler() }),
             workerID: worker)
+    }
+
+    /// Every stored notification, by id.
+    func storedNotifications() async throws -> [Int64: BookingNotification] {
+        Dictionary(uniqueKeysWithValues: try await store.notifications(appointmentID: nil).map { ($0.id, $0) })
     }
 
     /// `U+1F469 U+200D ...`: how a failure message shows text scalar by scalar.

@@ -1,6 +1,7 @@
 import BookingDomain
 import BookingTesting
 import Foundation
+import Synchronization
 
 extension ConformanceCheck {
     /// The notification dispatcher running on the store: delivery, backoff, failures, crashes, concurrency.
@@ -92,6 +93,94 @@ extension ConformanceCheck {
             try context.expectEqual(stored.attempts, 2, "attempts (the crashed one counts)")
         },
         ConformanceCheck(
+            "noSendStartsOnALapsingLease",
+            "While the clock races ahead during sends, no send starts on a lease that could lapse within the send timeout, and no notification is sent by two dispatchers at once."
+        ) { context in
+            let total = 12
+            for index in 0..<total { try await context.book(try context.draft(at: 30 * (index + 1))) }
+            let starts = Recorder<SendStart>()
+            let moves = Recorder<Int64>()
+            let second = Later<NotificationDispatcher>()
+            // Each send reads its lease as stored, lets the second dispatcher run a whole pass while the
+            // first one's send is in flight, then moves the clock on: 13 s (more than the 10 s send
+            // timeout), and 61 s (more than the 60 s lease) on every fourth send.
+            let sender = RecordingNotificationSender(whileSending: { delivery, _ in
+                let stored = try? await context.store.notifications(appointmentID: delivery.appointment.id)
+                    .first { $0.id == delivery.notification.id }
+                starts.append(
+                    SendStart(
+                        id: delivery.notification.id, owner: stored?.leaseOwner, leaseExpiresAt: stored?.leaseExpiresAt,
+                        at: context.clock.now()))
+                if stored?.leaseOwner?.hasPrefix("first/") == true { _ = try? await second.value?.deliverDue() }
+                let call = moves.append(delivery.notification.id)
+                context.clock.advance(by: call % 4 == 0 ? .seconds(61) : .seconds(13))
+            })
+            // One send at a time each, so every clock move happens at a known point.
+            let first = context.dispatcher(sender, concurrentSends: 1, sendTimeout: .seconds(10), worker: "first")
+            second.set(context.dispatcher(sender, concurrentSends: 1, sendTimeout: .seconds(10), worker: "second"))
+            for _ in 0..<(4 * total) {
+                let pending = try await context.store.notifications(appointmentID: nil).filter { $0.status != .sent }
+                if pending.isEmpty { break }
+                _ = try await first.deliverDue()
+            }
+            for start in starts.all {
+                let left = start.leaseExpiresAt.map { $0.timeIntervalSince(start.at) } ?? -.infinity
+                try context.expect(
+                    start.owner != nil && left >= 10,
+                    "notification \(start.id) started sending with \(left) s of lease left (owner \(start.owner ?? "none")); a send needs its 10 s timeout"
+                )
+            }
+            try context.expectEqual(sender.overlappingDeliveries, [], "notifications sent by two dispatchers at once")
+            let stored = try await context.store.notifications(appointmentID: nil)
+            try context.expectEqual(stored.filter { $0.status == .sent }.count, total, "notifications sent")
+            try context.expectEqual(
+                sender.calls.filter { $0.value != 1 }.keys.sorted(), [], "notifications not sent exactly once")
+            try context.expect(
+                Set(starts.all.compactMap { $0.owner?.split(separator: "/").first }) == ["first", "second"],
+                "both dispatchers sent some")
+        },
+        ConformanceCheck(
+            "restartedDispatcherTakesBackItsLeases",
+            "A dispatcher restarted with the same worker id takes back its earlier run's leases at once; leases of other ids, even look-alikes, stay untouched."
+        ) { context in
+            // The earlier run of `w_1` held two; the others only look alike (a LIKE wildcard, a longer id,
+            // another case, no slash).
+            let owners = ["w_1/run-1", "w_1/run-1", "wx1/run-1", "w_10/run-1", "W_1/run-1", "w_1", "w/run-1"]
+            for index in owners.indices { try await context.book(try context.draft(at: 60 * (index + 1))) }
+            var held: [(owner: String, id: Int64)] = []
+            for owner in owners {
+                let claimed = try await context.claim(owner, limit: 1, leaseSeconds: 60)
+                try context.expectEqual(claimed.count, 1, "notifications claimed by \(owner)")
+                held.append((owner, claimed[0].id))
+            }
+            let own = Set(held.filter { $0.owner.hasPrefix("w_1/") }.map(\.id))
+            let sender = RecordingNotificationSender()
+            let restarted = context.dispatcher(sender, worker: "w_1")
+            try context.expectEqual(try await restarted.releaseEarlierLeases(), 2, "leases w_1 took back")
+            try context.expectEqual(
+                try await restarted.drain().sent, 2, "sent at once, while every lease would still hold for 60 s")
+            try context.expectEqual(Set(sender.delivered.map(\.notification.id)), own, "the notifications sent")
+            let stored = try await context.storedNotifications()
+            for (owner, id) in held {
+                let notification = stored[id]
+                if own.contains(id) {
+                    try context.expect(
+                        notification?.status == .sent && notification?.attempts == 2,
+                        "taken back and sent, the interrupted attempt still counted: \(String(describing: notification))"
+                    )
+                } else {
+                    try context.expect(
+                        notification?.status == .pending && notification?.leaseOwner == owner
+                            && notification?.leaseExpiresAt == context.now.addingTimeInterval(60)
+                            && notification?.attempts == 1,
+                        "the lease of \(owner) is untouched: \(String(describing: notification))")
+                }
+            }
+            let prefix = context.dispatcher(sender, worker: "w")
+            try context.expectEqual(
+                try await prefix.releaseEarlierLeases(), 1, "leases taken back by w (only w/run-1, not w_1's or wx1's)")
+        },
+        ConformanceCheck(
             "concurrentDispatchersNeverOverlap",
             "Four dispatchers and 1,000 bookings: every notification delivered, none twice at the same time."
         ) { context in
@@ -112,4 +201,33 @@ extension ConformanceCheck {
             try context.expect(stored.allSatisfy { $0.status == .sent }, "every notification stored as sent")
         },
     ]
+}
+
+/// What the lease looked like in the store when a send started.
+private struct SendStart: Sendable {
+    let id: Int64
+    let owner: String?
+    let leaseExpiresAt: Date?
+    let at: Date
+}
+
+/// Collects values from concurrent closures.
+private final class Recorder<Element: Sendable>: Sendable {
+    private let elements = Mutex<[Element]>([])
+    /// Appends `element`; returns how many there are now.
+    @discardableResult
+    func append(_ element: Element) -> Int {
+        elements.withLock {
+            $0.append(element)
+            return $0.count
+        }
+    }
+    var all: [Element] { elements.withLock { $0 } }
+}
+
+/// A value set after the closures that read it were made: two dispatchers that call each other.
+private final class Later<Value: Sendable>: Sendable {
+    private let stored = Mutex<Value?>(nil)
+    func set(_ value: Value) { stored.withLock { $0 = value } }
+    var value: Value? { stored.withLock { $0 } }
 }

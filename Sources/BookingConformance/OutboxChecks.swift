@@ -66,6 +66,66 @@ extension ConformanceCheck {
                 "status after a late failure")
         },
         ConformanceCheck(
+            "leaseRenewalIsGuardedByOwner",
+            "Renewing extends only the leases the owner still holds: never another owner's, one taken over, or a finished one."
+        ) { context in
+            for offset in [60, 120, 180] { try await context.book(try context.draft(at: offset)) }
+            let mine = try await context.claim("a/1", limit: 2, leaseSeconds: 30).map(\.id)
+            let theirs = try await context.claim("b/1", limit: 1, leaseSeconds: 30).map(\.id)
+            try context.expectEqual(mine.count, 2, "notifications claimed by a/1")
+            try context.expectEqual(theirs.count, 1, "notifications claimed by b/1")
+            func renew(_ ids: [Int64], _ owner: String, at seconds: Double, until: Double) async throws -> Set<Int64> {
+                try await context.store.renewLeases(
+                    of: ids, owner: owner, now: context.now.addingTimeInterval(seconds),
+                    leaseExpiresAt: context.now.addingTimeInterval(until))
+            }
+            let everything = mine + theirs + [987_654]
+            try context.expectEqual(
+                try await renew(everything, "a/1", at: 10, until: 40), Set(mine), "ids renewed for a/1")
+            var stored = try await context.storedNotifications()
+            for id in mine {
+                try context.expect(
+                    stored[id]?.leaseOwner == "a/1" && stored[id]?.leaseExpiresAt == context.now.addingTimeInterval(40)
+                        && stored[id]?.updatedAt == context.now.addingTimeInterval(10) && stored[id]?.attempts == 1,
+                    "a renewed lease ends at +40 s, changed at +10 s, attempts untouched: \(String(describing: stored[id]))"
+                )
+            }
+            let other = theirs[0]
+            try context.expect(
+                stored[other]?.leaseOwner == "b/1"
+                    && stored[other]?.leaseExpiresAt == context.now.addingTimeInterval(30)
+                    && stored[other]?.updatedAt == context.now,
+                "another owner's lease is untouched: \(String(describing: stored[other]))")
+            for impostor in ["a/", "a", "A/1", "a/1 ", "a/10"] {
+                try context.expectEqual(
+                    try await renew(everything, impostor, at: 11, until: 90), [], "ids renewed for owner '\(impostor)'")
+            }
+            // b/1's lease lapses at +30 s: c/1 takes it over; a/1's renewed leases still hold.
+            let taken = try await context.claim("c/1", at: context.now.addingTimeInterval(35), leaseSeconds: 30)
+            try context.expectEqual(taken.map(\.id), [other], "claimed at +35 s")
+            try context.expectEqual(
+                try await renew([other], "b/1", at: 36, until: 66), [],
+                "renewal by the owner whose lease was taken over")
+            stored = try await context.storedNotifications()
+            try context.expect(
+                stored[other]?.leaseOwner == "c/1"
+                    && stored[other]?.leaseExpiresAt == context.now.addingTimeInterval(65),
+                "the new owner's lease after a refused renewal: \(String(describing: stored[other]))")
+            // A lease that lapsed (at +40 s) but that nobody took over is still its owner's.
+            try context.expectEqual(
+                try await renew(mine, "a/1", at: 45, until: 75), Set(mine), "renewal of lapsed leases nobody took over")
+            let sent = try await context.store.finish(
+                notification: mine[0], owner: "a/1", outcome: .sent(at: context.now.addingTimeInterval(46)))
+            try context.expect(sent, "the owner's finish after renewals must be accepted")
+            try context.expectEqual(
+                try await renew(mine, "a/1", at: 47, until: 77), [mine[1]], "renewal once one of them was sent")
+            stored = try await context.storedNotifications()
+            try context.expect(
+                stored[mine[0]]?.status == .sent && stored[mine[0]]?.leaseOwner == nil
+                    && stored[mine[0]]?.leaseExpiresAt == nil,
+                "a sent notification stays without a lease: \(String(describing: stored[mine[0]]))")
+        },
+        ConformanceCheck(
             "retryWaitsUntilDue",
             "A retry keeps the error, counts the attempt, and is not due before its time."
         ) { context in

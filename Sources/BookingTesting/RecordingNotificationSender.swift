@@ -20,14 +20,32 @@ public final class RecordingNotificationSender: NotificationSender {
         var overlaps: [Int64] = []
     }
 
+    /// Work done during a call, while the delivery counts as in flight: e.g. move a `ManualWallClock`,
+    /// let another dispatcher run, or wait without honouring cancellation. `attempt` is as in ``Script``.
+    public typealias Action = @Sendable (NotificationDelivery, _ attempt: Int) async -> Void
+
     private let state = Mutex(State())
     private let script: Script
     private let delay: Duration
+    private let action: Action?
 
     /// Creates a sender that follows `script` (default: always deliver), taking `delay` per call.
     public init(delay: Duration = .zero, script: @escaping Script = { _, _ in nil }) {
         self.delay = delay
         self.script = script
+        self.action = nil
+    }
+
+    /// Creates a sender that runs `action` during each call, then follows `script` (default: always deliver).
+    ///
+    /// ```swift
+    /// let clock = ManualWallClock(now: start)
+    /// let slow = RecordingNotificationSender(whileSending: { _, _ in clock.advance(by: .seconds(20)) })
+    /// ```
+    public init(whileSending action: @escaping Action, script: @escaping Script = { _, _ in nil }) {
+        self.delay = .zero
+        self.script = script
+        self.action = action
     }
 
     /// Records the call and applies the script.
@@ -40,6 +58,7 @@ public final class RecordingNotificationSender: NotificationSender {
         }
         defer { _ = state.withLock { $0.inFlight.remove(id) } }
         if delay > .zero { try await Task.sleep(for: delay) }
+        if let action { await action(delivery, attempt) }
         if let failure = script(delivery, attempt) { throw failure }
         state.withLock { $0.delivered.append(delivery) }
     }

@@ -127,6 +127,37 @@ public actor InMemoryStore: BookingStore {
         return true
     }
 
+    /// Renews the leases `owner` still holds among `ids`.
+    public func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) -> Set<Int64> {
+        var renewed: Set<Int64> = []
+        for id in Set(ids) {
+            guard var notification = outbox[id], notification.status == .pending, notification.leaseOwner == owner
+            else { continue }
+            notification.leaseExpiresAt = leaseExpiresAt.roundedToMilliseconds
+            notification.updatedAt = now.roundedToMilliseconds
+            outbox[id] = notification
+            renewed.insert(id)
+        }
+        return renewed
+    }
+
+    /// Releases the leases of pending notifications whose owner starts with exactly `workerID + "/"`.
+    public func releaseLeases(ofWorker workerID: String, now: Date) -> Set<Int64> {
+        let prefix = Array((workerID + "/").unicodeScalars)
+        var released: Set<Int64> = []
+        for (id, var notification) in outbox where notification.status == .pending {
+            // Scalar by scalar: no Unicode equivalence, so only the exact bytes a dispatcher wrote match.
+            guard let owner = notification.leaseOwner, owner.unicodeScalars.starts(with: prefix) else { continue }
+            notification.leaseOwner = nil
+            notification.leaseExpiresAt = nil
+            notification.updatedAt = now.roundedToMilliseconds
+            outbox[id] = notification
+            released.insert(id)
+        }
+        if !released.isEmpty { signal.signal() }
+        return released
+    }
+
     /// Moves a failed notification back to pending with its attempts reset.
     public func retryFailedNotification(id: Int64, now: Date) -> BookingNotification? {
         guard var notification = outbox[id] else { return nil }

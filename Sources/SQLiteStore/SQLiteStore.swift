@@ -275,6 +275,48 @@ public final class SQLiteStore: BookingStore {
         }
     }
 
+    /// Renews, in one immediate transaction, the leases `owner` still holds among `ids`.
+    public func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) async throws(BookingError)
+        -> Set<Int64>
+    {
+        let ids = Array(Set(ids))
+        guard !ids.isEmpty else { return [] }
+        return try await write { db in
+            // One bound parameter per id; a pass holds at most a batch of notifications.
+            let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+            let renewed = try Int64.fetchAll(
+                db,
+                sql: """
+                    UPDATE notifications SET lease_expires_at = ?, updated_at = ?
+                    WHERE id IN (\(placeholders)) AND lease_owner = ? AND status = 'pending'
+                    RETURNING id
+                    """,
+                arguments: StatementArguments([leaseExpiresAt.millisecondsSince1970, now.millisecondsSince1970])
+                    + StatementArguments(ids) + [owner])
+            return Set(renewed)
+        }
+    }
+
+    /// Releases, in one immediate transaction, the leases of pending notifications whose owner starts
+    /// with exactly `workerID + "/"`: a `substr` comparison (`LIKE` would read `%` and `_` as wildcards
+    /// and ignore ASCII case).
+    public func releaseLeases(ofWorker workerID: String, now: Date) async throws(BookingError) -> Set<Int64> {
+        let prefix = workerID + "/"
+        let released = try await write { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    UPDATE notifications SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+                    WHERE status = 'pending' AND lease_owner IS NOT NULL
+                        AND substr(lease_owner, 1, length(?)) = ?
+                    RETURNING id
+                    """,
+                arguments: [now.millisecondsSince1970, prefix, prefix])
+        }
+        if !released.isEmpty { signal.signal() }
+        return Set(released)
+    }
+
     /// Moves a failed notification back to pending, due now, with its attempts reset.
     public func retryFailedNotification(id: Int64, now: Date) async throws(BookingError) -> BookingNotification? {
         let notification = try await write { db in

@@ -41,6 +41,30 @@ struct BrokenStoreTests {
         #expect(failure?.message.contains("stale owner") == true)
     }
 
+    @Test("a store that keeps shorter leases than it reports fails the lease-at-send-start check")
+    func shortLeases() async throws {
+        let check = try #require(ConformanceCheck.named("noSendStartsOnALapsingLease"))
+        let failure = await failure(of: check, on: { ShortLeaseStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("s of lease left") == true, "\(failure?.message ?? "")")
+    }
+
+    @Test("a store that renews leases other owners hold fails the renewal check")
+    func unguardedRenewal() async throws {
+        let check = try #require(ConformanceCheck.named("leaseRenewalIsGuardedByOwner"))
+        let failure = await failure(of: check, on: { UnguardedRenewalStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("ids renewed for a/1") == true, "\(failure?.message ?? "")")
+    }
+
+    @Test("a store whose release matches look-alike owners fails the restart check")
+    func lookAlikeRelease() async throws {
+        let check = try #require(ConformanceCheck.named("restartedDispatcherTakesBackItsLeases"))
+        let failure = await failure(of: check, on: { LookAlikeReleaseStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("leases w_1 took back") == true, "\(failure?.message ?? "")")
+    }
+
     @Test("running a check the store lacks the capability for is refused")
     func capabilityMissing() async throws {
         let check = try #require(ConformanceCheck.named("survivesReopen"))

@@ -29,6 +29,14 @@ extension ForwardingStore {
     func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
         await inner.finish(notification: id, owner: owner, outcome: outcome)
     }
+    func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) async throws(BookingError)
+        -> Set<Int64>
+    {
+        await inner.renewLeases(of: ids, owner: owner, now: now, leaseExpiresAt: leaseExpiresAt)
+    }
+    func releaseLeases(ofWorker workerID: String, now: Date) async throws(BookingError) -> Set<Int64> {
+        await inner.releaseLeases(ofWorker: workerID, now: now)
+    }
     func retryFailedNotification(id: Int64, now: Date) async throws(BookingError) -> BookingNotification? {
         await inner.retryFailedNotification(id: id, now: now)
     }
@@ -71,5 +79,55 @@ struct UnguardedFinishStore: ForwardingStore {
     func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
         let holder = await inner.notifications(appointmentID: nil).first { $0.id == id }?.leaseOwner
         return await inner.finish(notification: id, owner: holder ?? owner, outcome: outcome)
+    }
+}
+
+/// Renews any pending notification's lease, whoever holds it.
+struct UnguardedRenewalStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) async throws(BookingError)
+        -> Set<Int64>
+    {
+        var renewed: Set<Int64> = []
+        for notification in await inner.notifications(appointmentID: nil) where ids.contains(notification.id) {
+            guard let holder = notification.leaseOwner else { continue }
+            renewed.formUnion(
+                await inner.renewLeases(of: [notification.id], owner: holder, now: now, leaseExpiresAt: leaseExpiresAt))
+        }
+        return renewed
+    }
+}
+
+/// Releases leases the way a careless `LIKE 'worker%'` would: any owner starting with the worker id,
+/// slash or not, in any ASCII case.
+struct LookAlikeReleaseStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func releaseLeases(ofWorker workerID: String, now: Date) async throws(BookingError) -> Set<Int64> {
+        var released: Set<Int64> = []
+        for notification in await inner.notifications(appointmentID: nil) {
+            guard let owner = notification.leaseOwner, owner.lowercased().hasPrefix(workerID.lowercased()) else {
+                continue
+            }
+            _ = await inner.finish(notification: notification.id, owner: owner, outcome: .released(now: now))
+            released.insert(notification.id)
+        }
+        return released
+    }
+}
+
+/// Stores leases only 5 s long, but tells the claimer the expiry it asked for.
+struct ShortLeaseStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        var short = claim
+        short.leaseExpiresAt = claim.now.addingTimeInterval(5)
+        return await inner.claimNotifications(short).map { notification in
+            var told = notification
+            told.leaseExpiresAt = claim.leaseExpiresAt
+            return told
+        }
     }
 }

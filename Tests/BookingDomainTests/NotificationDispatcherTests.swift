@@ -82,7 +82,8 @@ struct NotificationDispatcherTests {
         let store = try await bookedStore(5)
         let sender = RecordingNotificationSender(delay: .milliseconds(400))
         let dispatcher = NotificationDispatcher(
-            store: store, sender: sender, configuration: .init(batchSize: 5, concurrentSends: 1), logger: logger)
+            store: store, sender: sender,
+            configuration: .init(batchSize: 5, concurrentSends: 1, sendTimeout: .seconds(2)), logger: logger)
         let group = ServiceGroup(services: [dispatcher], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

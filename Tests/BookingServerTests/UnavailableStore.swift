@@ -19,6 +19,10 @@ struct UnavailableStore: BookingStore {
     func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
         throw down
     }
+    func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) async throws(BookingError)
+        -> Set<Int64>
+    { throw down }
+    func releaseLeases(ofWorker workerID: String, now: Date) async throws(BookingError) -> Set<Int64> { throw down }
     func retryFailedNotification(id: Int64, now: Date) async throws(BookingError) -> BookingNotification? {
         throw down
     }

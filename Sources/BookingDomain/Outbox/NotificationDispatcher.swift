@@ -13,36 +13,82 @@ public import ServiceLifecycle
 /// - The stored and logged error is the ``DeliveryFailure/reason`` a sender wrote on purpose; for any
 ///   other error it is only the error's type name (`the sender failed: MyMailer.Error`), because error
 ///   descriptions often carry email addresses or URLs with tokens.
-/// - Each claim leases its notifications for ``Configuration/leaseDuration``; a dispatcher that dies
-///   mid-send leaves a lease that lapses, and another dispatcher (thread or process) tries again.
-///   Finishing is guarded by the claim, so a late, stale worker cannot overwrite a newer outcome.
+///
+/// **Leases.** A claim leases its notifications for ``Configuration/leaseDuration`` (15 s by default) to
+/// `"<workerID>/<claim-id>"`, and finishing is guarded by that owner, so a late, stale worker cannot
+/// overwrite a newer outcome. Three rules keep one notification from being sent by two dispatchers at once:
+/// - a pass claims no more than can be sent within one lease (``Configuration/claimLimit``);
+/// - just before each send the dispatcher checks that the lease lasts at least
+///   ``Configuration/sendTimeout`` + ``Configuration/leaseMargin`` more; if not, it releases the
+///   notification unsent (no attempt counted) instead of starting a send its lease might not cover;
+/// - while a send runs, a heartbeat renews its lease every ``Configuration/heartbeatInterval``
+///   (``BookingStore/renewLeases(of:owner:now:leaseExpiresAt:)``). A renewal the store refuses means
+///   the lease was taken over: the dispatcher logs it, cancels the send, and records no outcome.
+///
+/// **Recovery after a crash.** A dispatcher killed mid-send leaves leases that lapse at most
+/// ``Configuration/leaseDuration`` after their last claim or renewal; then any dispatcher (thread or
+/// process) claims them again. With the defaults every notification the dead process held is delivered
+/// within 20 s of its restart: 15 s lease + 2 s poll + up to 3 s to start and send. A dispatcher restarted
+/// with the same `workerID` does not even wait: ``run()`` first releases every lease its identity's
+/// earlier runs still hold (``releaseEarlierLeases()``) and claims them at once. So give each
+/// instance a stable, unique `workerID` (a container or unit name); two live dispatchers must never
+/// share one, or each start-up would release the other's leases mid-send.
+///
 /// - It wakes on the store's hint (PostgreSQL `NOTIFY`, an in-process signal otherwise) and polls
 ///   every ``Configuration/pollInterval`` as a backstop.
-/// - On graceful shutdown it stops claiming, lets in-flight sends finish (each is bounded by
+/// - On graceful shutdown it stops claiming, lets in-flight sends finish (each is asked to stop after
 ///   ``Configuration/sendTimeout``) and releases the leases it did not use, without counting an attempt.
 ///
 /// Delivery is at least once: use the notification id to deduplicate downstream.
 ///
 /// ```swift
-/// let dispatcher = NotificationDispatcher(store: store, sender: LoggingNotificationSender(logger: logger), logger: logger)
+/// let dispatcher = NotificationDispatcher(
+///     store: store, sender: LoggingNotificationSender(logger: logger), logger: logger, workerID: "booking-1")
 /// let group = ServiceGroup(services: [dispatcher], logger: logger)
 /// try await group.run()
 /// ```
+///
+/// The clock (``WallClock``) dates leases and attempts; the heartbeat, the send timeout and the poll
+/// interval are measured in real time.
 ///
 /// Metrics: counters `booking_notifications_sent_total`, `booking_notifications_retried_total`,
 /// `booking_notifications_failed_total` (dimension `kind`) and the timer
 /// `booking_notification_delivery_seconds` (enqueue to delivery).
 public struct NotificationDispatcher: Service {
     /// Tuning; the defaults suit a small deployment.
+    ///
+    /// The lease numbers hang together: `leaseDuration >= sendTimeout + 2 × leaseMargin` (a fresh claim
+    /// must pass the check before its send, which wants `sendTimeout + leaseMargin` of lease left, with
+    /// one more margin for the claim and the appointment's re-read), and `heartbeatInterval <=
+    /// (leaseDuration - leaseMargin) / 2` (a lease gets at least two renewals before it could lapse).
+    /// The initializer and the dispatcher adjust values that break them.
     public struct Configuration: Sendable {
-        /// Notifications claimed at once.
+        /// The most notifications one pass claims; fewer when they could not all be sent within one
+        /// lease (see ``claimLimit``).
         public var batchSize: Int
-        /// Sends in flight at once within a batch.
+        /// Sends in flight at once within a pass.
         public var concurrentSends: Int
-        /// How long a claim holds its notifications; must exceed ``sendTimeout``.
+        /// How long a claim, and each renewal, holds a notification.
+        ///
+        /// 15 s by default: short, because it bounds how long a crashed dispatcher's notifications wait
+        /// (15 s + one poll), yet above the 10 s send timeout plus twice the 2 s margin, so that a send
+        /// can start on a fresh lease that covers all of it even if no renewal gets through.
         public var leaseDuration: Duration
-        /// How long one send may take before it counts as a transient failure.
+        /// How long one send may take: then the dispatcher cancels it, and unless the sender still reports
+        /// success, the attempt is a transient failure.
+        ///
+        /// 10 s by default: a webhook receiver or a mail relay answers well within it, and it leaves
+        /// room for the lease to cover a whole send.
         public var sendTimeout: Duration
+        /// How often the leases of sends in flight are renewed (real time).
+        ///
+        /// 5 s by default: a third of the lease, so two renewals can fail before a slow send's lease lapses.
+        public var heartbeatInterval: Duration
+        /// Slack kept between a lease's end and the latest moment a send may still run: covers the
+        /// skew between the clocks of dispatcher processes and the time to record an outcome.
+        ///
+        /// 2 s by default (NTP keeps servers' clocks within milliseconds of each other).
+        public var leaseMargin: Duration
         /// The backstop poll interval.
         public var pollInterval: Duration
         /// Attempts before a notification fails for good.
@@ -55,21 +101,53 @@ public struct NotificationDispatcher: Service {
         /// `max(backoff delay, min(retryAfter, maxRetryAfter))`.
         public var maxRetryAfter: Duration
 
-        /// Creates a configuration: batches of 20, 4 concurrent sends, 60 s leases, 20 s send timeout,
-        /// 2 s polls, 10 attempts, backoff from 2 s capped at 1 h, `Retry-After` honoured up to 24 h.
+        /// Creates a configuration: batches of at most 20, 4 concurrent sends, 15 s leases renewed every
+        /// 5 s while a send runs, 10 s send timeout, 2 s lease margin, 2 s polls, 10 attempts, backoff from
+        /// 2 s capped at 1 h, `Retry-After` honoured up to 24 h.
+        ///
+        /// With these a notification held by a dispatcher that was killed is claimed again at most
+        /// 15 s + 2 s after the kill, and at once by a dispatcher restarted with the same `workerID`.
         public init(
-            batchSize: Int = 20, concurrentSends: Int = 4, leaseDuration: Duration = .seconds(60),
-            sendTimeout: Duration = .seconds(20), pollInterval: Duration = .seconds(2), maxAttempts: Int = 10,
+            batchSize: Int = 20, concurrentSends: Int = 4, leaseDuration: Duration = .seconds(15),
+            sendTimeout: Duration = .seconds(10), heartbeatInterval: Duration = .seconds(5),
+            leaseMargin: Duration = .seconds(2), pollInterval: Duration = .seconds(2), maxAttempts: Int = 10,
             backoff: Backoff = Backoff(), maxRetryAfter: Duration = .seconds(24 * 3600)
         ) {
-            self.batchSize = max(1, batchSize)
-            self.concurrentSends = max(1, concurrentSends)
-            self.leaseDuration = max(leaseDuration, sendTimeout + .seconds(1))
+            self.batchSize = batchSize
+            self.concurrentSends = concurrentSends
+            self.leaseDuration = leaseDuration
             self.sendTimeout = sendTimeout
+            self.heartbeatInterval = heartbeatInterval
+            self.leaseMargin = leaseMargin
             self.pollInterval = pollInterval
-            self.maxAttempts = max(1, maxAttempts)
+            self.maxAttempts = maxAttempts
             self.backoff = backoff
-            self.maxRetryAfter = max(.zero, maxRetryAfter)
+            self.maxRetryAfter = maxRetryAfter
+            self = normalized()
+        }
+
+        /// The most notifications one pass claims: `concurrentSends` for each wave of sends that fits in
+        /// one lease, `floor((leaseDuration - leaseMargin) / sendTimeout)` (at least one), and at most
+        /// ``batchSize``. With the defaults: 4.
+        public var claimLimit: Int {
+            let fixed = normalized()
+            let waves = max(1, ((fixed.leaseDuration - fixed.leaseMargin) / fixed.sendTimeout).rounded(.down))
+            return Int(min(Double(fixed.batchSize), Double(fixed.concurrentSends) * waves))
+        }
+
+        /// The configuration with every value moved into its allowed range, and the lease rules kept.
+        func normalized() -> Configuration {
+            var fixed = self
+            fixed.batchSize = max(1, batchSize)
+            fixed.concurrentSends = max(1, concurrentSends)
+            fixed.sendTimeout = max(sendTimeout, .milliseconds(10))
+            fixed.leaseMargin = max(leaseMargin, .milliseconds(10))
+            fixed.leaseDuration = max(leaseDuration, fixed.sendTimeout + fixed.leaseMargin * 2)
+            fixed.heartbeatInterval = min(
+                max(heartbeatInterval, .milliseconds(10)), (fixed.leaseDuration - fixed.leaseMargin) / 2)
+            fixed.maxAttempts = max(1, maxAttempts)
+            fixed.maxRetryAfter = max(.zero, maxRetryAfter)
+            return fixed
         }
     }
 
@@ -83,9 +161,10 @@ public struct NotificationDispatcher: Service {
         public var retried = 0
         /// Failed for good.
         public var failed = 0
-        /// Released unsent because of shutdown.
+        /// Released unsent, without counting an attempt: because of shutdown, or because too little of
+        /// the lease was left to start a send.
         public var released = 0
-        /// Outcomes the store refused because the lease had been taken over.
+        /// Notifications whose lease was taken over: a renewal or an outcome the store refused.
         public var lostLeases = 0
 
         /// An empty report.
@@ -103,7 +182,11 @@ public struct NotificationDispatcher: Service {
 
     /// Creates a dispatcher.
     /// - Parameters:
-    ///   - workerID: names this dispatcher in leases; each claim adds a fresh suffix.
+    ///   - workerID: this dispatcher's identity; its claims are leased to `"<workerID>/<claim-id>"`. Keep it
+    ///     stable across restarts and unique among running dispatchers (a container or unit name) so a
+    ///     restarted process takes back its earlier leases at once (see ``run()``). The default is random per
+    ///     dispatcher: always safe, but a restart then waits for the old leases to lapse. Any text works:
+    ///     `%` and `/` are percent-encoded in lease owners, so no identity is a prefix of another's.
     public init(
         store: any BookingStore, sender: any NotificationSender, configuration: Configuration = Configuration(),
         clock: any WallClock = SystemWallClock(), logger: Logger,
@@ -111,18 +194,32 @@ public struct NotificationDispatcher: Service {
     ) {
         self.store = store
         self.sender = sender
-        self.configuration = configuration
+        self.configuration = configuration.normalized()
         self.clock = clock
         self.logger = logger
-        self.workerID = workerID
+        self.workerID = workerID.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
     }
 
     /// Runs until graceful shutdown or cancellation.
+    ///
+    /// First releases the leases this `workerID`'s earlier runs still hold (``releaseEarlierLeases()``),
+    /// so what a crashed predecessor had claimed is delivered at once; then claims and delivers passes.
     public func run() async throws {
         let hints = Task { [store, doorbell] in
             for await _ in store.outboxWakeUps() { doorbell.ring() }
         }
         defer { hints.cancel() }
+        do {
+            let released = try await releaseEarlierLeases()
+            if released > 0 {
+                logger.notice(
+                    "took back notifications an earlier run of this dispatcher had claimed",
+                    metadata: ["dispatcher.id": "\(workerID)", "count": "\(released)"])
+            }
+        } catch {
+            // Not fatal: those leases lapse by themselves within one lease duration.
+            logger.warning("could not take back earlier leases", metadata: ["error": "\(error)"])
+        }
         await withGracefulShutdownHandler {
             while !stopping.isSet && !Task.isCancelled {
                 let report: PassReport
@@ -132,7 +229,7 @@ public struct NotificationDispatcher: Service {
                     logger.warning("notification pass failed", metadata: ["error": "\(error)"])
                     report = PassReport()
                 }
-                if report.claimed < configuration.batchSize || report.claimed == 0 {
+                if report.claimed < configuration.claimLimit || report.claimed == 0 {
                     await doorbell.wait(timeout: configuration.pollInterval)
                 }
             }
@@ -142,18 +239,35 @@ public struct NotificationDispatcher: Service {
         }
     }
 
-    /// Claims one batch of due notifications and delivers it; what tests and `drain` build on.
+    /// Releases every lease that claims of this dispatcher's `workerID` hold, so those notifications are
+    /// due again now; returns how many. ``run()`` calls it at start-up.
+    ///
+    /// Only for a dispatcher that has not started delivering: the leases it releases belong to an earlier
+    /// run of the same identity, which must be dead (a live one would lose its leases mid-send). The
+    /// attempt counts stay as they are. See ``BookingStore/releaseLeases(ofWorker:now:)``.
+    @discardableResult
+    public func releaseEarlierLeases() async throws(BookingError) -> Int {
+        try await store.releaseLeases(ofWorker: workerID, now: clock.now().roundedToMilliseconds).count
+    }
+
+    /// Claims one pass of due notifications (at most ``Configuration/claimLimit``) and delivers it;
+    /// what tests and `drain` build on.
     public func deliverDue() async throws(BookingError) -> PassReport {
         let now = clock.now().roundedToMilliseconds
         let owner = "\(workerID)/\(UUID().uuidString.lowercased())"
+        let leaseExpiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
         let claimed = try await store.claimNotifications(
             NotificationClaim(
-                owner: owner, limit: configuration.batchSize, now: now,
-                leaseExpiresAt: now.addingTimeInterval(configuration.leaseDuration.timeInterval)))
+                owner: owner, limit: configuration.claimLimit, now: now, leaseExpiresAt: leaseExpiresAt))
         var report = PassReport()
         report.claimed = claimed.count
         guard !claimed.isEmpty else { return report }
-        let outcomes = await withTaskGroup(of: Outcome.self) { group in
+        let leases = InFlightLeases()
+        let outcomes = await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                await self.renewLeases(leases, owner: owner)
+                return nil
+            }
             var pending = claimed[...]
             var running = 0
             var outcomes: [Outcome] = []
@@ -165,13 +279,17 @@ public struct NotificationDispatcher: Service {
                         continue
                     }
                     running += 1
-                    group.addTask { await self.deliver(next, owner: owner) }
+                    leases.begin(next.id, expiresAt: next.leaseExpiresAt ?? leaseExpiresAt)
+                    group.addTask { await self.deliver(next, owner: owner, leases: leases) }
                 }
-                if let outcome = await group.next() {
+                // The heartbeat never ends by itself: wait only while sends are running.
+                guard running > 0 else { continue }
+                if case .some(.some(let outcome)) = await group.next() {
                     running -= 1
                     outcomes.append(outcome)
                 }
             }
+            group.cancelAll()
             return outcomes
         }
         for outcome in outcomes {
@@ -205,17 +323,58 @@ public struct NotificationDispatcher: Service {
 
     private enum Outcome { case sent, retried, failed, released, lostLease }
 
-    private func deliver(_ notification: BookingNotification, owner: String) async -> Outcome {
-        let failure: DeliveryFailure?
-        do {
-            guard let record = try await store.record(id: notification.appointmentID) else {
-                return await finish(notification, owner: owner, failure: .permanent("the appointment no longer exists"))
+    /// How one attempt ended, before its outcome is recorded.
+    private enum Attempt {
+        case delivered
+        case failed(DeliveryFailure)
+        /// Too little lease was left to start the send.
+        case tooLate
+        /// The lease was taken over.
+        case leaseLost
+    }
+
+    /// The heartbeat of one pass: renews the leases of its sends in flight until cancelled.
+    private func renewLeases(_ leases: InFlightLeases, owner: String) async {
+        while true {
+            do { try await Task.sleep(for: configuration.heartbeatInterval) } catch { return }
+            let ids = leases.held
+            guard !ids.isEmpty else { continue }
+            let now = clock.now().roundedToMilliseconds
+            let expiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
+            let renewed: Set<Int64>
+            do {
+                renewed = try await store.renewLeases(of: ids, owner: owner, now: now, leaseExpiresAt: expiresAt)
+            } catch {
+                // Try again at the next beat; the lease still covers the send timeout it started with.
+                logger.warning("could not renew notification leases", metadata: ["error": "\(error)"])
+                continue
             }
-            failure = await send(NotificationDelivery(notification: notification, appointment: record.appointment))
-        } catch {
-            failure = .transient(error.message)
+            leases.renewed(renewed, until: expiresAt)
+            for id in leases.lose(Set(ids).subtracting(renewed)) {
+                logger.warning(
+                    "notification lease was taken over during a send; the send is cancelled and its outcome not recorded",
+                    metadata: ["notification.id": "\(id)"])
+            }
         }
-        if let failure { return await finish(notification, owner: owner, failure: failure) }
+    }
+
+    private func deliver(_ notification: BookingNotification, owner: String, leases: InFlightLeases) async -> Outcome {
+        let attempt = await attempt(notification, leases: leases)
+        // From here on the heartbeat leaves this lease alone; finishing is guarded by the owner anyway.
+        if leases.end(notification.id) { return .lostLease }
+        switch attempt {
+        case .leaseLost:
+            return .lostLease
+        case .tooLate:
+            logger.notice(
+                "notification released unsent: too little of its lease was left to start a send",
+                metadata: ["notification.id": "\(notification.id)"])
+            return await finish(notification, owner: owner, .released(now: clock.now().roundedToMilliseconds))
+        case .failed(let failure):
+            return await finish(notification, owner: owner, failure: failure)
+        case .delivered:
+            break
+        }
         let now = clock.now().roundedToMilliseconds
         let outcome = await finish(notification, owner: owner, .sent(at: now))
         if outcome == .sent {
@@ -234,28 +393,68 @@ public struct NotificationDispatcher: Service {
         return outcome
     }
 
-    /// Calls the sender with a timeout; returns the failure, if any.
-    private func send(_ delivery: NotificationDelivery) async -> DeliveryFailure? {
+    /// Re-reads the appointment, checks the lease still covers a whole send, and sends.
+    private func attempt(_ notification: BookingNotification, leases: InFlightLeases) async -> Attempt {
+        let record: AppointmentRecord?
+        do {
+            record = try await store.record(id: notification.appointmentID)
+        } catch {
+            return .failed(.transient(error.message))
+        }
+        guard let record else { return .failed(.permanent("the appointment no longer exists")) }
+        guard !leases.isLost(notification.id) else { return .leaseLost }
+        // Never start a send that its lease might not outlast, even if no renewal got through.
+        guard
+            leases.holds(
+                notification.id, for: configuration.sendTimeout + configuration.leaseMargin,
+                after: clock.now().roundedToMilliseconds)
+        else { return .tooLate }
+        return await send(NotificationDelivery(notification: notification, appointment: record.appointment), leases)
+    }
+
+    private enum SendEvent {
+        case answered(DeliveryFailure?)
+        case timedOut
+        case leaseLost
+    }
+
+    /// Calls the sender; after `sendTimeout`, or as soon as the lease is lost, asks it to stop (cancels it)
+    /// and waits for its answer. A success after the timeout still counts: the receiver has it.
+    private func send(_ delivery: NotificationDelivery, _ leases: InFlightLeases) async -> Attempt {
         let timeout = configuration.sendTimeout
-        return await withTaskGroup(of: DeliveryFailure?.self) { group in
-            group.addTask {
-                do {
-                    try await sender.send(delivery)
-                    return nil
-                } catch let failure as DeliveryFailure {
-                    return failure
-                } catch {
-                    // Only the type: a description may carry an address or a URL with a token.
-                    return .transient("the sender failed: \(String(reflecting: type(of: error)))")
+        let id = delivery.notification.id
+        return await withTaskGroup(of: SendEvent.self) { group in
+            group.addTask { .answered(await self.callSender(delivery)) }
+            group.addTask { await leases.waitUntilLost(id, timeout: timeout) ? .leaseLost : .timedOut }
+            var timedOut = false
+            while let event = await group.next() {
+                switch event {
+                case .answered(let failure):
+                    group.cancelAll()
+                    if leases.isLost(id) { return .leaseLost }
+                    guard let failure else { return .delivered }
+                    return .failed(timedOut ? .transient("the sender did not answer within \(timeout)") : failure)
+                case .timedOut:
+                    timedOut = true
+                    group.cancelAll()
+                case .leaseLost:
+                    group.cancelAll()
                 }
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return .transient("the sender did not answer within \(timeout)")
-            }
-            let first = await group.next() ?? .transient("the send was cancelled")
-            group.cancelAll()
-            return first
+            return .failed(.transient("the send was cancelled"))
+        }
+    }
+
+    /// Calls the sender; returns the failure, if any.
+    private func callSender(_ delivery: NotificationDelivery) async -> DeliveryFailure? {
+        do {
+            try await sender.send(delivery)
+            return nil
+        } catch let failure as DeliveryFailure {
+            return failure
+        } catch {
+            // Only the type: a description may carry an address or a URL with a token.
+            return .transient("the sender failed: \(String(reflecting: type(of: error)))")
         }
     }
 

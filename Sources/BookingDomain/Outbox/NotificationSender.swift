@@ -16,8 +16,10 @@
 public protocol NotificationSender: Sendable {
     /// Delivers the notification, or throws: a ``DeliveryFailure`` says whether a retry may help,
     /// and its reason is stored; any other error counts as transient and only its type name is stored
-    /// or logged, because descriptions often carry addresses or URLs. Must honour task cancellation
-    /// (the dispatcher's timeout).
+    /// or logged, because descriptions often carry addresses or URLs. Should honour task cancellation:
+    /// the dispatcher cancels a send after its timeout, or when the notification's lease was taken
+    /// over. A sender that runs on regardless keeps its lease renewed while it runs, and a success it
+    /// reports after the timeout still counts as delivered.
     func send(_ delivery: NotificationDelivery) async throws
 }
 

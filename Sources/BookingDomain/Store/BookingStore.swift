@@ -17,7 +17,8 @@ public import Foundation
 /// 5. Listing is ordered by slot start, then id.
 /// 6. Instants round-trip exactly at millisecond precision.
 /// 7. Durable stores keep everything across close and reopen.
-/// 8. A claim leases due notifications to one owner; finishing is guarded by that owner.
+/// 8. A claim leases due notifications to one owner; finishing, renewing and releasing are guarded
+///    by that owner.
 /// 9. Migrations are versioned, idempotent and safe when two processes start at once.
 ///
 /// Errors are ``BookingError``s: a lost connection is ``BookingError/Code/storeUnavailable``.
@@ -60,6 +61,32 @@ public protocol BookingStore: Sendable {
     /// Returns `false` (and changes nothing) when the lease was taken over or the
     /// notification is no longer pending.
     func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool
+
+    /// Renews the leases `owner` still holds on the notifications `ids`: their lease now ends at `leaseExpiresAt`.
+    ///
+    /// The heartbeat of a send in flight. Only pending notifications whose lease owner is exactly `owner`
+    /// change (their `updatedAt` becomes `now`); one whose lease was taken over, that is no longer
+    /// pending, or that does not exist is left alone. A lease that lapsed but that nobody claimed since
+    /// is still `owner`'s and is renewed: nobody else can be sending it. One statement or transaction.
+    ///
+    /// Returns the ids that were renewed; an id missing from the answer was lost, and its
+    /// sender must not record an outcome as its owner.
+    func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) async throws(BookingError)
+        -> Set<Int64>
+
+    /// Releases every lease held by the claims of one dispatcher identity: pending notifications whose
+    /// lease owner starts with exactly `workerID + "/"` (compared character for character: no pattern
+    /// wildcards, no case folding).
+    ///
+    /// A dispatcher restarted under the same identity calls it at start-up to take back at once what its
+    /// previous run had claimed when it died, instead of waiting for those leases to lapse. The lease
+    /// is dropped, the notification is due again, and its attempt count is kept as it is: the release
+    /// counts no attempt of its own, and the interrupted attempt (which may have reached the receiver)
+    /// stays counted, as when a lapsed lease is taken over. Owners are `"<workerID>/<claim-id>"`
+    /// (see ``NotificationClaim/owner``), so `workerID` must not contain `/`. One statement or transaction.
+    ///
+    /// Returns the ids released.
+    func releaseLeases(ofWorker workerID: String, now: Date) async throws(BookingError) -> Set<Int64>
 
     /// Moves a `failed` notification back to `pending`, due at `now`, with its attempts reset.
     ///

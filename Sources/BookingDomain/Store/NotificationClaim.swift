@@ -2,10 +2,12 @@ public import Foundation
 
 /// A request to lease due notifications to one worker.
 public struct NotificationClaim: Hashable, Sendable {
-    /// Identifies this claim; completing, failing or releasing must name it.
+    /// Identifies this claim; completing, failing, renewing or releasing must name it.
     ///
     /// Use a fresh value per claim (``NotificationDispatcher`` does), so a worker
-    /// whose lease was taken over cannot overwrite the newer outcome.
+    /// whose lease was taken over cannot overwrite the newer outcome. The form is
+    /// `"<workerID>/<claim-id>"`, with no `/` in the worker id, so that
+    /// ``BookingStore/releaseLeases(ofWorker:now:)`` can find one worker's claims.
     public var owner: String
     /// The most notifications to lease.
     public var limit: Int

@@ -70,7 +70,8 @@ enum BookingApplication {
             sender = LoggingNotificationSender(logger: logger)
         }
         let gate = MigrationGate(opened.migrate)
-        let dispatcher = NotificationDispatcher(store: opened.store, sender: sender, clock: clock, logger: logger)
+        let dispatcher = NotificationDispatcher(
+            store: opened.store, sender: sender, clock: clock, logger: logger, workerID: settings.dispatcherID)
         var app = Application(
             router: try router(service: service, adminToken: adminToken, corsOrigins: settings.corsOrigins),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "swift-booking"),

@@ -61,6 +61,13 @@ struct ServerOptions: ParsableArguments {
     var webhookSecret: String?
 
     @Option(
+        name: .customLong("dispatcher-id"),
+        help:
+            "This instance's notification dispatcher identity: stable and unique per instance, e.g. the container or unit name, so a restart takes back its leases at once (BOOKING_DISPATCHER_ID; default: random per process)"
+    )
+    var dispatcherID: String?
+
+    @Option(
         name: .customLong("log-level"),
         help: "trace, debug, info, notice, warning, error or critical (BOOKING_LOG_LEVEL; default info)")
     var logLevel: String?

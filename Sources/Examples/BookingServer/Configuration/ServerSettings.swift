@@ -33,6 +33,12 @@ struct ServerSettings: Sendable {
     var webhookSecrets: [WebhookSecret] = []
     var logLevel: Logger.Level = .info
     var logFormat: LogFormat = .text
+    /// The notification dispatcher's identity (`NotificationDispatcher`'s `workerID`): random per process
+    /// unless set (an empty one counts as not set, never as an identity to share). A stable one lets a restarted instance take back its own leases at once; two live
+    /// processes must never share one.
+    var dispatcherID = "booking-\(UUID().uuidString.prefix(8).lowercased())"
+    /// The longest dispatcher identity accepted.
+    static let maximumDispatcherIDLength = 128
 
     /// A bad setting: names the flag, its environment variable and what is accepted.
     struct Invalid: Error, CustomStringConvertible {
@@ -133,6 +139,20 @@ struct ServerSettings: Sendable {
                     flag: "webhook-secret", value: "(hidden)",
                     accepted: "a secret " + (error.fieldErrors["webhookSecret"] ?? error.message))
             }
+        }
+        if let text = value("dispatcher-id", options.dispatcherID), !text.isEmpty {
+            guard text.count <= Self.maximumDispatcherIDLength,
+                !text.unicodeScalars.contains(where: {
+                    $0.properties.isWhitespace || $0.properties.generalCategory == .control
+                })
+            else {
+                throw Invalid(
+                    flag: "dispatcher-id", value: text.debugDescription,
+                    accepted:
+                        "must be at most \(Self.maximumDispatcherIDLength) characters without spaces, e.g. the container or unit name"
+                )
+            }
+            dispatcherID = text
         }
         if let text = value("log-level", options.logLevel) {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {

@@ -1,0 +1,205 @@
+import BookingDomain
+import BookingTesting
+import Foundation
+import InMemoryStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@Suite("notification leases: claim size, the check before a send, the heartbeat, restarts")
+struct LeaseTests {
+    let logger = Logger(label: "lease-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+    let start = instant("2027-03-01T08:00:00Z")
+
+    /// A store with `count` booked appointments, each with its pending `booked` notification.
+    func bookedStore(_ count: Int, clock: any WallClock) async throws -> InMemoryStore {
+        let store = InMemoryStore()
+        let service = BookingService(store: store, clock: clock)
+        for slot in try await service.availability().prefix(count) {
+            _ = try await service.book(
+                BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
+        }
+        return store
+    }
+
+    /// Polls `condition` every 20 ms for up to `seconds`: waits for an event, never measures speed.
+    func eventually(within seconds: Double = 10, _ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    @Test("the defaults keep lease > send timeout + margin, renew three times a lease, and claim one wave")
+    func defaults() {
+        let configuration = NotificationDispatcher.Configuration()
+        #expect(configuration.leaseDuration == .seconds(15))
+        #expect(configuration.sendTimeout == .seconds(10))
+        #expect(configuration.heartbeatInterval == .seconds(5))
+        #expect(configuration.leaseMargin == .seconds(2))
+        #expect(configuration.leaseDuration >= configuration.sendTimeout + configuration.leaseMargin * 2)
+        // Crash recovery without a restart under the same id: one lease plus one poll, well inside 20 s.
+        #expect(configuration.leaseDuration + configuration.pollInterval <= .seconds(17))
+        #expect(configuration.claimLimit == 4)
+    }
+
+    @Test(
+        "a pass claims only what can be sent within one lease",
+        arguments: [
+            // (batch size, concurrent sends, lease s, send timeout s, expected claim limit)
+            (20, 4, 15, 10, 4), (20, 4, 60, 10, 20), (20, 2, 60, 20, 4), (3, 4, 60, 10, 3), (20, 1, 15, 10, 1),
+        ] as [(Int, Int, Int, Int, Int)])
+    func claimLimit(batchSize: Int, concurrentSends: Int, lease: Int, timeout: Int, expected: Int) async throws {
+        let configuration = NotificationDispatcher.Configuration(
+            batchSize: batchSize, concurrentSends: concurrentSends, leaseDuration: .seconds(lease),
+            sendTimeout: .seconds(timeout))
+        #expect(configuration.claimLimit == expected)
+        let clock = ManualWallClock(now: start)
+        let store = try await bookedStore(25, clock: clock)
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: RecordingNotificationSender(), configuration: configuration, clock: clock,
+            logger: logger)
+        #expect(try await dispatcher.deliverDue().claimed == expected)
+    }
+
+    @Test(
+        "a configuration that breaks the lease rules is adjusted: the lease outlasts a send, the heartbeat beats twice")
+    func normalization() {
+        let configuration = NotificationDispatcher.Configuration(
+            leaseDuration: .seconds(5), sendTimeout: .seconds(10), heartbeatInterval: .seconds(30),
+            leaseMargin: .seconds(1))
+        #expect(configuration.leaseDuration == .seconds(12))
+        #expect(configuration.heartbeatInterval == .milliseconds(5500))
+    }
+
+    @Test("a notification whose lease would lapse within the send timeout is released unsent, without an attempt")
+    func tooLateToSend() async throws {
+        let clock = ManualWallClock(now: start)
+        let store = try await bookedStore(2, clock: clock)
+        // 60 s leases, 10 s sends, one at a time: a pass claims both; the first send takes 50 s.
+        let sender = RecordingNotificationSender(whileSending: { _, _ in clock.advance(by: .seconds(50)) })
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender,
+            configuration: .init(concurrentSends: 1, leaseDuration: .seconds(60), sendTimeout: .seconds(10)),
+            clock: clock, logger: logger)
+        let report = try await dispatcher.deliverDue()
+        #expect(report.claimed == 2 && report.sent == 1 && report.released == 1)
+        let notifications = await store.notifications(appointmentID: nil)
+        #expect(sender.calls.count == 1)
+        let released = try #require(notifications.first { $0.status == .pending })
+        #expect(released.attempts == 0 && released.leaseOwner == nil && released.leaseExpiresAt == nil)
+        #expect(try await dispatcher.deliverDue().sent == 1, "due again at once")
+    }
+
+    @Test("a send whose lease was taken over is cancelled, not recorded as its owner's, and logged")
+    func takenOverDuringASend() async throws {
+        let clock = ManualWallClock(now: start)
+        let store = try await bookedStore(1, clock: clock)
+        let cancelled = Mutex(false)
+        // The send outlives its lease (the clock jumps 61 s) and another worker claims the notification.
+        let sender = RecordingNotificationSender(whileSending: { delivery, _ in
+            clock.advance(by: .seconds(61))
+            let now = clock.now()
+            _ = await store.claimNotifications(
+                NotificationClaim(owner: "thief/1", limit: 1, now: now, leaseExpiresAt: now.addingTimeInterval(60)))
+            do {
+                try await Task.sleep(for: .seconds(10))
+            } catch {
+                cancelled.withLock { $0 = true }
+            }
+        })
+        let handler = CapturingLogHandler()
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender,
+            configuration: .init(
+                leaseDuration: .seconds(60), sendTimeout: .seconds(20), heartbeatInterval: .milliseconds(20)),
+            clock: clock, logger: Logger(label: "test", factory: { _ in handler }))
+        let report = try await dispatcher.deliverDue()
+        #expect(report.lostLeases == 1 && report.sent == 0 && report.retried == 0)
+        #expect(cancelled.withLock { $0 }, "the send was cancelled once the renewal was refused")
+        let notification = try #require(await store.notifications(appointmentID: nil).first)
+        #expect(notification.status == .pending && notification.leaseOwner == "thief/1" && notification.attempts == 2)
+        #expect(handler.lines.contains { $0.contains("lease was taken over during a send") })
+    }
+
+    @Test("two dispatchers, 1 s leases, sends of 1.5 s: the heartbeat keeps each lease, so each is sent once")
+    func heartbeatKeepsSlowSends() async throws {
+        let store = try await bookedStore(4, clock: SystemWallClock())
+        // Ignores cancellation and answers after 1.5 s: longer than the lease and than the send timeout.
+        let sender = RecordingNotificationSender(whileSending: { _, _ in
+            await Task { try? await Task.sleep(for: .milliseconds(1500)) }.value
+        })
+        let configuration = NotificationDispatcher.Configuration(
+            concurrentSends: 4, leaseDuration: .seconds(1), sendTimeout: .milliseconds(500),
+            heartbeatInterval: .milliseconds(200), leaseMargin: .milliseconds(200), pollInterval: .milliseconds(50))
+        let dispatchers = ["one", "two"].map { id in
+            NotificationDispatcher(
+                store: store, sender: sender, configuration: configuration, logger: logger, workerID: id)
+        }
+        let group = ServiceGroup(services: dispatchers, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await eventually {
+                await store.notifications(appointmentID: nil).allSatisfy { $0.status == .sent }
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let notifications = await store.notifications(appointmentID: nil)
+        #expect(notifications.count == 4)
+        #expect(notifications.allSatisfy { $0.status == .sent && $0.attempts == 1 }, "\(notifications)")
+        #expect(sender.overlappingDeliveries == [], "sent by both dispatchers at once")
+        #expect(sender.calls.count == 4 && sender.calls.values.allSatisfy { $0 == 1 }, "\(sender.calls)")
+    }
+
+    @Test("a dispatcher restarted with the same id sends what its dead predecessor had claimed, without waiting")
+    func restartTakesBackLeases() async throws {
+        let clock = ManualWallClock(now: start)
+        let store = try await bookedStore(3, clock: clock)
+        // The killed run of "booking-1" held two for 60 s; "booking-10" (another, live instance) holds one.
+        let now = clock.now()
+        let lease = now.addingTimeInterval(60)
+        _ = await store.claimNotifications(
+            NotificationClaim(owner: "booking-1/run-1", limit: 2, now: now, leaseExpiresAt: lease))
+        _ = await store.claimNotifications(
+            NotificationClaim(owner: "booking-10/run-1", limit: 1, now: now, leaseExpiresAt: lease))
+        let sender = RecordingNotificationSender()
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender, clock: clock, logger: logger, workerID: "booking-1")
+        let group = ServiceGroup(services: [dispatcher], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await eventually { sender.delivered.count >= 2 }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let notifications = await store.notifications(appointmentID: nil)
+        #expect(notifications.filter { $0.status == .sent }.count == 2, "the clock never moved: no lease lapsed")
+        let other = try #require(notifications.first { $0.status == .pending })
+        #expect(other.leaseOwner == "booking-10/run-1" && other.leaseExpiresAt == lease)
+    }
+
+    @Test("a worker id with a slash cannot reach another identity's leases: / and % are encoded in lease owners")
+    func workerIDsAreEncoded() async throws {
+        let clock = ManualWallClock(now: start)
+        let store = try await bookedStore(1, clock: clock)
+        let owners = Mutex<[String]>([])
+        let released = Mutex<[Int]>([])
+        let outer = NotificationDispatcher(
+            store: store, sender: RecordingNotificationSender(), clock: clock, logger: logger, workerID: "a")
+        // While "a/b%" sends, a restarted "a" must not take its lease.
+        let sender = RecordingNotificationSender(whileSending: { delivery, _ in
+            let owner = await store.notifications(appointmentID: nil).first?.leaseOwner ?? ""
+            owners.withLock { $0.append(owner) }
+            let count = (try? await outer.releaseEarlierLeases()) ?? -1
+            released.withLock { $0.append(count) }
+        })
+        let inner = NotificationDispatcher(
+            store: store, sender: sender, clock: clock, logger: logger, workerID: "a/b%")
+        #expect(try await inner.deliverDue().sent == 1)
+        #expect(owners.withLock { $0.allSatisfy { $0.hasPrefix("a%2Fb%25/") } }, "\(owners.withLock { $0 })")
+        #expect(released.withLock { $0 } == [0])
+    }
+}
