@@ -12,9 +12,9 @@ extension PostgresStore {
     {
         let ids = Array(Set(ids))
         guard !ids.isEmpty else { return [] }
-        return try await perform { [logger] client in
+        return try await performTransaction { [logger] connection in
             var renewed: Set<Int64> = []
-            let rows = try await client.query(
+            let rows = try await connection.query(
                 """
                 UPDATE notifications
                 SET lease_expires_at = \(PostgresInstant(leaseExpiresAt)), updated_at = \(PostgresInstant(now))
@@ -31,9 +31,9 @@ extension PostgresStore {
     /// No `NOTIFY`: the dispatcher that asks claims them itself right after.
     public func releaseLeases(ofWorker workerID: String, now: Date) async throws(BookingError) -> Set<Int64> {
         let prefix = workerID + "/"
-        return try await perform { [logger] client in
+        return try await performTransaction { [logger] connection in
             var released: Set<Int64> = []
-            let rows = try await client.query(
+            let rows = try await connection.query(
                 """
                 UPDATE notifications
                 SET lease_owner = NULL, lease_expires_at = NULL, updated_at = \(PostgresInstant(now))
