@@ -8,7 +8,8 @@ extension ConformanceCheck {
             "bookingWritesAppointmentAndNotification",
             "A booking writes the appointment and exactly one pending `booked` notification; reads return what was written."
         ) { context in
-            let new = try context.draft(at: 60, key: "key-1")
+            var new = try context.draft(at: 60, key: "key-1")
+            new.sealedCancelToken = "c2VhbGVkIGNhbmNlbCB0b2tlbg=="
             let booked = try await context.book(new)
             try context.expectEqual(booked.status, .booked, "status")
             try context.expectEqual(booked.slot, new.slot, "slot")
@@ -21,6 +22,7 @@ extension ConformanceCheck {
             try context.expectEqual(read?.appointment, booked, "record(id:) after insert")
             try context.expectEqual(read?.cancelTokenHash, new.cancelTokenHash, "cancel token hash")
             try context.expectEqual(read?.requestFingerprint, new.requestFingerprint, "request fingerprint")
+            try context.expectEqual(read?.sealedCancelToken, new.sealedCancelToken, "sealed cancel token")
             try context.expectEqual(
                 try await context.store.record(idempotencyKey: "key-1")?.appointment, booked, "record(idempotencyKey:)")
             try context.expectEqual(

@@ -38,7 +38,7 @@ public actor InMemoryStore: BookingStore {
             note: new.note, status: .booked, createdAt: now, updatedAt: now, cancelledAt: nil)
         let record = AppointmentRecord(
             appointment: appointment, cancelTokenHash: new.cancelTokenHash, idempotencyKey: new.idempotencyKey,
-            requestFingerprint: new.requestFingerprint)
+            requestFingerprint: new.requestFingerprint, sealedCancelToken: new.sealedCancelToken)
         records[appointment.id] = record
         booked.insert(appointment.occupied, id: appointment.id)
         bookedByResource[new.resource] = booked

@@ -64,7 +64,19 @@ extension PostgresStore {
                 )
                 """,
                 "CREATE INDEX notifications_due ON notifications (next_attempt_at, id) WHERE status = 'pending'",
-            ])
+            ]),
+        Migration(
+            version: 2, name: "sealed cancel tokens",
+            statements: [
+                // Replays return the cancel token sealed under the idempotency key, so the key itself is no
+                // longer stored: existing keys become their SHA-256 form (AppointmentRecord.storedIdempotencyKey).
+                "ALTER TABLE appointments ADD COLUMN sealed_cancel_token TEXT",
+                """
+                UPDATE appointments
+                SET idempotency_key = encode(sha256(convert_to('idempotency-key:' || idempotency_key, 'UTF8')), 'hex')
+                WHERE idempotency_key IS NOT NULL
+                """,
+            ]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

@@ -5,7 +5,8 @@ import PostgresNIO
 extension PostgresStore {
     static let appointmentColumns = """
         id, resource, slot_start, slot_end, occupied_start, occupied_end, customer_name, customer_email, note,
-        status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, cancelled_at
+        status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, cancelled_at,
+        sealed_cancel_token
         """
 
     static let notificationColumns = """
@@ -31,7 +32,8 @@ extension PostgresStore {
         return AppointmentRecord(
             appointment: appointment, cancelTokenHash: try cells["cancel_token_hash"].decode(String.self),
             idempotencyKey: try cells["idempotency_key"].decode(String?.self),
-            requestFingerprint: try cells["request_fingerprint"].decode(String.self))
+            requestFingerprint: try cells["request_fingerprint"].decode(String.self),
+            sealedCancelToken: try cells["sealed_cancel_token"].decode(String?.self))
     }
 
     static func notification(_ row: PostgresRow) throws -> BookingNotification {

@@ -68,11 +68,11 @@ public final class PostgresStore: BookingStore {
                         ), inserted AS (
                             INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
                                 customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
-                                created_at, updated_at)
+                                created_at, updated_at, sealed_cancel_token)
                             SELECT \(new.resource.rawValue), \(PostgresInstant(new.slot.start)), \(PostgresInstant(new.slot.end)),
                                 \(PostgresInstant(new.occupied.start)), \(PostgresInstant(new.occupied.end)), \(new.customerName),
                                 \(new.customerEmail), \(new.note), 'booked', \(new.cancelTokenHash), \(new.idempotencyKey),
-                                \(new.requestFingerprint), \(now), \(now)
+                                \(new.requestFingerprint), \(now), \(now), \(new.sealedCancelToken)
                             FROM slot_lock
                             RETURNING \(unescaped: Self.appointmentColumns)
                         ), notification AS (

@@ -1,3 +1,4 @@
+import BookingDomain
 import GRDB
 
 extension SQLiteStore {
@@ -81,6 +82,19 @@ extension SQLiteStore {
         migrator.registerMigration("v2-listing-index") { db in
             // Listing is ordered by slot_start, then id: serve it from an index instead of a sort.
             try db.execute(sql: "CREATE INDEX appointments_by_slot_start ON appointments (slot_start, id)")
+        }
+        migrator.registerMigration("v3-sealed-cancel-tokens") { db in
+            // Replays return the cancel token sealed under the idempotency key, so the key itself is
+            // no longer stored: existing keys become their SHA-256 form.
+            try db.execute(sql: "ALTER TABLE appointments ADD COLUMN sealed_cancel_token TEXT")
+            let keyed = try Row.fetchAll(
+                db, sql: "SELECT id, idempotency_key FROM appointments WHERE idempotency_key IS NOT NULL")
+            for row in keyed {
+                let key: String = row["idempotency_key"]
+                try db.execute(
+                    sql: "UPDATE appointments SET idempotency_key = ? WHERE id = ?",
+                    arguments: [AppointmentRecord.storedIdempotencyKey(for: key), row["id"] as Int64])
+            }
         }
         return migrator
     }

@@ -5,7 +5,8 @@ import GRDB
 extension SQLiteStore {
     static let appointmentColumns = """
         id, resource, slot_start, slot_end, occupied_start, occupied_end, customer_name, customer_email, note,
-        status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, cancelled_at
+        status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, cancelled_at,
+        sealed_cancel_token
         """
 
     static let notificationColumns = """
@@ -33,7 +34,7 @@ extension SQLiteStore {
             cancelledAt: optionalInstant(row, "cancelled_at"))
         return AppointmentRecord(
             appointment: appointment, cancelTokenHash: row["cancel_token_hash"], idempotencyKey: row["idempotency_key"],
-            requestFingerprint: row["request_fingerprint"])
+            requestFingerprint: row["request_fingerprint"], sealedCancelToken: row["sealed_cancel_token"])
     }
 
     static func notification(_ row: Row) throws(BookingError) -> BookingNotification {

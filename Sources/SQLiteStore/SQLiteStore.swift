@@ -139,14 +139,14 @@ public final class SQLiteStore: BookingStore {
                 sql: """
                     INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
                         customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
-                        created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?)
+                        created_at, updated_at, sealed_cancel_token)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     new.resource.rawValue, new.slot.start.millisecondsSince1970, new.slot.end.millisecondsSince1970,
                     new.occupied.start.millisecondsSince1970, new.occupied.end.millisecondsSince1970, new.customerName,
                     new.customerEmail, new.note, new.cancelTokenHash, new.idempotencyKey, new.requestFingerprint, now,
-                    now,
+                    now, new.sealedCancelToken,
                 ])
             let id = db.lastInsertedRowID
             try Self.enqueue(db, .booked, appointmentID: id, now: now)

@@ -155,15 +155,48 @@ struct BookingServiceTests {
         #expect(error?.code == .notFound)
     }
 
-    @Test("the same idempotency key and request returns the original appointment without a token")
+    @Test("the same idempotency key and request returns the original appointment and its cancel token")
     func idempotentReplay() async throws {
         let first = try await service.book(request(key: "k-1"))
         clock.advance(by: .minutes(90))  // the slot is now too soon, but a replay still answers
         let again = try await service.book(request(key: "k-1"))
         #expect(again.appointment == first.appointment)
         #expect(!again.created)
-        #expect(again.cancelToken == nil)
+        #expect(again.cancelToken != nil)
+        #expect(again.cancelToken == first.cancelToken)
         #expect(await store.appointments().count == 1)
+        let token = try #require(again.cancelToken)
+        #expect(
+            try await service.cancel(id: again.appointment.id, authorization: .cancelToken(token)).status == .cancelled)
+    }
+
+    @Test("the database holds neither the idempotency key nor the cancel token: only a hash and a sealed copy")
+    func replaySecretsAtRest() async throws {
+        let first = try await service.book(request(key: "8e03978e-40d5-43e8-bc93-6894a57f9324"))
+        let token = try #require(first.cancelToken)
+        let record = try #require(await store.record(id: first.appointment.id))
+        #expect(
+            record.idempotencyKey == AppointmentRecord.storedIdempotencyKey(for: "8e03978e-40d5-43e8-bc93-6894a57f9324")
+        )
+        #expect(record.idempotencyKey?.contains("8e03978e") == false)
+        let sealed = try #require(record.sealedCancelToken)
+        #expect(!sealed.contains(token))
+        #expect(Data(base64Encoded: sealed).map { String(decoding: $0, as: UTF8.self).contains(token) } == false)
+        // Another key (with the same stored row planted under it) cannot open the seal.
+        let other = InMemoryStore()
+        var planted = NewAppointment(
+            resource: .default, slot: first.appointment.slot, occupied: first.appointment.occupied,
+            customerName: "Ada Lovelace", customerEmail: "ada@example.com", note: nil,
+            cancelTokenHash: record.cancelTokenHash,
+            idempotencyKey: AppointmentRecord.storedIdempotencyKey(for: "guess"),
+            requestFingerprint: record.requestFingerprint, now: clock.now())
+        planted.sealedCancelToken = sealed
+        _ = try await other.insert(planted)
+        let guesser = BookingService(
+            store: other, configuration: .init(defaultSchedule: .standard(in: zone("UTC"))), clock: clock)
+        let replay = try await guesser.book(request(key: "guess"))
+        #expect(!replay.created)
+        #expect(replay.cancelToken == nil)
     }
 
     @Test("the same idempotency key with a different request is refused")

@@ -80,11 +80,11 @@ struct PostgresStoreTests {
             async let first = stores[0].migrate()
             async let second = stores[1].migrate()
             let applied = try await [first, second]
-            #expect(applied.sorted { $0.count < $1.count } == [[], [1]])
+            #expect(applied.sorted { $0.count < $1.count } == [[], [1, 2]])
             let again = try await stores[0].migrate()
             let recorded = try await stores[1].appliedMigrations()
             #expect(again == [])
-            #expect(recorded == [1])
+            #expect(recorded == [1, 2])
             _ = try await stores[0].insert(new)
             let stored = try await stores[1].appointments()
             #expect(stored.count == 1)
@@ -205,6 +205,20 @@ struct PostgresStoreTests {
         for bad in ["mysql://x@y/z", "postgres://", "postgres://u@h/db?sslmode=maybe", "not a url"] {
             let error = #expect(throws: BookingError.self) { try PostgresStore.Configuration(url: bad) }
             #expect(error?.fieldErrors["store"] != nil)
+        }
+    }
+
+    @Test("migration 2 turns a plain idempotency key into exactly the form the service looks up")
+    func storedKeyFormMatches() async throws {
+        try await withStores(1) { stores in
+            for key in ["fixture-key", "order-7", "ünïcödé-🔑", "\"quoted\""] {
+                let rows = try await stores[0].client.query(
+                    "SELECT encode(sha256(convert_to('idempotency-key:' || \(key), 'UTF8')), 'hex')",
+                    logger: PostgresTestDatabase.logger)
+                var computed: [String] = []
+                for try await value in rows.decode(String.self) { computed.append(value) }
+                #expect(computed == [AppointmentRecord.storedIdempotencyKey(for: key)], "\(key)")
+            }
         }
     }
 }

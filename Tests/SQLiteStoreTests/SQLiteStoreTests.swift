@@ -77,12 +77,20 @@ struct SQLiteStoreTests {
         try queue.close()
 
         let store = try SQLiteStore(location: .file(path))
-        #expect(try await store.appliedMigrations() == ["v1-appointments-and-notifications", "v2-listing-index"])
+        #expect(
+            try await store.appliedMigrations() == [
+                "v1-appointments-and-notifications", "v2-listing-index", "v3-sealed-cancel-tokens",
+            ])
         let appointments = try await store.appointments()
         #expect(appointments.map(\.customerName) == ["Ada Lovelace", "Grace Hopper"])
         #expect(appointments.map(\.status) == [.booked, .cancelled])
         #expect(appointments[1].createdAt.millisecondsSince1970 == 1_803_801_600_123)
-        #expect(try await store.record(idempotencyKey: "fixture-key")?.appointment.id == 1)
+        // The plain key of schema v1 is now kept as its SHA-256 form, which the service looks up.
+        #expect(try await store.record(idempotencyKey: "fixture-key") == nil)
+        let upgraded = try await store.record(
+            idempotencyKey: AppointmentRecord.storedIdempotencyKey(for: "fixture-key"))
+        #expect(upgraded?.appointment.id == 1)
+        #expect(upgraded?.sealedCancelToken == nil)
         let notifications = try await store.notifications(appointmentID: nil)
         #expect(notifications.map(\.status) == [.sent, .sent, .failed])
         #expect(notifications.last?.lastError == "HTTP 410")
@@ -94,7 +102,7 @@ struct SQLiteStoreTests {
         #expect(fresh.record.appointment.id == 3)
         // Opening again applies nothing new.
         let reopened = try SQLiteStore(location: .file(path))
-        #expect(try await reopened.appliedMigrations().count == 2)
+        #expect(try await reopened.appliedMigrations().count == 3)
     }
 
     @Test("opening from many stores at once migrates once")
@@ -107,7 +115,7 @@ struct SQLiteStoreTests {
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(opened == Array(repeating: true, count: 8))
-        #expect(try await SQLiteStore(location: .file(path)).appliedMigrations().count == 2)
+        #expect(try await SQLiteStore(location: .file(path)).appliedMigrations().count == 3)
     }
 
     @Test("the database itself refuses an overlapping booked row, whoever writes it")

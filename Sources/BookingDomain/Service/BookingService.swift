@@ -85,16 +85,19 @@ public struct BookingService: Sendable {
     /// Books a slot: validates every field, checks the slot is offered, and stores the appointment
     /// with its `booked` notification.
     ///
-    /// With an idempotency key, a retry of the same request returns the original appointment (without
-    /// its cancel token); the same key with a different request is ``BookingError/Code/idempotencyKeyReused``.
+    /// With an idempotency key, a retry of the same request returns the original appointment and its
+    /// cancel token (the key's holder is the only one who can open the sealed token: see the README's
+    /// security section); the same key with a different request is ``BookingError/Code/idempotencyKeyReused``.
+    /// Keys never expire.
     /// Throws ``BookingError/Code/invalidInput``, ``BookingError/Code/slotNotOffered`` or
     /// ``BookingError/Code/slotUnavailable``.
     public func book(_ request: BookingRequest) async throws(BookingError) -> BookingConfirmation {
         let valid = try request.validated()
         let schedule = try schedule(for: valid.resource)
         let fingerprint = valid.fingerprint
-        if let key = valid.idempotencyKey, let existing = try await store.record(idempotencyKey: key) {
-            return try replay(existing, fingerprint: fingerprint)
+        let storedKey = valid.idempotencyKey.map(ReplaySeal.storedKey(for:))
+        if let storedKey, let existing = try await store.record(idempotencyKey: storedKey) {
+            return try replay(existing, fingerprint: fingerprint, idempotencyKey: valid.idempotencyKey)
         }
         let now = clock.now().roundedToMilliseconds
         try schedule.checkOffered(valid.slot, now: now)
@@ -103,20 +106,28 @@ public struct BookingService: Sendable {
             NewAppointment(
                 resource: valid.resource, slot: valid.slot, occupied: schedule.occupiedInterval(of: valid.slot),
                 customerName: valid.name, customerEmail: valid.email, note: valid.note,
-                cancelTokenHash: CancelToken.sha256Hex(token), idempotencyKey: valid.idempotencyKey,
-                requestFingerprint: fingerprint, now: now))
+                cancelTokenHash: CancelToken.sha256Hex(token), idempotencyKey: storedKey,
+                requestFingerprint: fingerprint, now: now,
+                sealedCancelToken: valid.idempotencyKey.flatMap { ReplaySeal.seal(token, idempotencyKey: $0) }))
         switch outcome {
         case .created(let record):
             logger.info("booked appointment", metadata: ["appointment.id": "\(record.appointment.id)"])
             return BookingConfirmation(appointment: record.appointment, cancelToken: token, created: true)
         case .existing(let record):
-            return try replay(record, fingerprint: fingerprint)
+            return try replay(record, fingerprint: fingerprint, idempotencyKey: valid.idempotencyKey)
         }
     }
 
-    private func replay(_ record: AppointmentRecord, fingerprint: String) throws(BookingError) -> BookingConfirmation {
+    /// The original booking again, with its cancel token opened from the seal the key's holder can open.
+    private func replay(_ record: AppointmentRecord, fingerprint: String, idempotencyKey: String?)
+        throws(BookingError) -> BookingConfirmation
+    {
         guard record.requestFingerprint == fingerprint else { throw .idempotencyKeyReused }
-        return BookingConfirmation(appointment: record.appointment, cancelToken: nil, created: false)
+        var token: String?
+        if let sealed = record.sealedCancelToken, let idempotencyKey {
+            token = ReplaySeal.open(sealed, idempotencyKey: idempotencyKey)
+        }
+        return BookingConfirmation(appointment: record.appointment, cancelToken: token, created: false)
     }
 
     /// Cancels an appointment; idempotent: later calls return the same cancelled record.

@@ -16,17 +16,20 @@ public struct NewAppointment: Hashable, Sendable {
     public var note: String?
     /// Hex SHA-256 of the cancel token (64 lowercase hex digits).
     public var cancelTokenHash: String
-    /// The client's idempotency key, unique among all appointments.
+    /// The client's idempotency key as the service stores it (a SHA-256 of it), unique among all appointments.
     public var idempotencyKey: String?
     /// Hex SHA-256 of the canonical request, to tell a replay from a reused key.
     public var requestFingerprint: String
     /// The time of the booking: `created_at`, `updated_at` and the notification's timestamps.
     public var now: Date
+    /// The cancel token sealed under the idempotency key; stored as given and returned in the record.
+    public var sealedCancelToken: String?
 
     /// Creates the insert request.
     public init(
         resource: ResourceID, slot: TimeSlot, occupied: TimeSlot, customerName: String, customerEmail: String,
-        note: String?, cancelTokenHash: String, idempotencyKey: String?, requestFingerprint: String, now: Date
+        note: String?, cancelTokenHash: String, idempotencyKey: String?, requestFingerprint: String, now: Date,
+        sealedCancelToken: String? = nil
     ) {
         self.resource = resource
         self.slot = slot
@@ -38,6 +41,7 @@ public struct NewAppointment: Hashable, Sendable {
         self.idempotencyKey = idempotencyKey
         self.requestFingerprint = requestFingerprint
         self.now = now
+        self.sealedCancelToken = sealedCancelToken
     }
 
     /// Checks what every store must refuse before writing: an empty or inverted interval,
