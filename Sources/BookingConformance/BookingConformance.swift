@@ -23,6 +23,8 @@ public struct BookingConformance: Sendable {
     public struct Capabilities: OptionSet, Sendable {
         /// The store keeps its data across close and reopen (``StoreUnderTest/reopen`` is set).
         public static let reopen = Capabilities(rawValue: 1 << 0)
+        /// The store has a versioned schema that it migrates (``StoreUnderTest/schema`` is set).
+        public static let schemaMigrations = Capabilities(rawValue: 1 << 1)
 
         /// The raw bits.
         public let rawValue: Int
@@ -68,14 +70,17 @@ public struct BookingConformance: Sendable {
             throw ConformanceFailure(check: check, message: "the store lacks a capability this check needs")
         }
         let subject = try await makeStore()
+        defer { if let schema = subject.schema { Task { try? await schema.tearDown() } } }
         let context = CheckContext(
             check: check, subject: subject, clock: ManualWallClock(now: start), concurrency: concurrency)
         do {
             try await context.run()
         } catch {
+            try? await subject.schema?.tearDown()
             try? await subject.tearDown()
             throw error
         }
+        try await subject.schema?.tearDown()
         try await subject.tearDown()
     }
 

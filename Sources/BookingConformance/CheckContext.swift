@@ -103,10 +103,10 @@ struct CheckContext: Sendable {
     func expectConcurrentWinner(_ outcomes: [Result<Int64, BookingError>]) throws {
         let winners = outcomes.compactMap { try? $0.get() }
         try expectEqual(winners.count, 1, "bookings that succeeded")
-        let codes = outcomes.compactMap { if case .failure(let error) = $0 { error.code } else { nil } }
+        let errors = outcomes.compactMap { if case .failure(let error) = $0 { error } else { nil } }
         try expect(
-            codes.allSatisfy { $0 == .slotUnavailable },
-            "losers must get SLOT_UNAVAILABLE, got \(Set(codes.map(\.description)))")
+            errors.allSatisfy { $0.code == .slotUnavailable },
+            "losers must get SLOT_UNAVAILABLE, got \(Set(errors.map(\.description)))")
     }
 
     /// One appointment and one notification stored.

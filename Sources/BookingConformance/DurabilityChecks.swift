@@ -2,7 +2,7 @@ import BookingDomain
 import Foundation
 
 extension ConformanceCheck {
-    /// Durability: what a store keeps across close and reopen.
+    /// Durability: what a store keeps across close and reopen, and how its schema moves.
     static let durabilityChecks: [ConformanceCheck] = [
         ConformanceCheck(
             "survivesReopen",
@@ -29,6 +29,48 @@ extension ConformanceCheck {
             try await context.expectError(.slotUnavailable, "the no-overlap rule after reopen") {
                 _ = try await reopened.insert(try context.draft(at: 90))
             }
-        }
+        },
+        ConformanceCheck(
+            "migrationsRunOnceWhenStoresStartTogether",
+            "Stores opened at once on one fresh database migrate it once: each version recorded once, every store works.",
+            requires: .schemaMigrations
+        ) { context in
+            guard let schema = context.subject.schema else { throw context.failure("no schema hooks given") }
+            let stores = try await schema.openTogether(4)
+            try context.expectEqual(stores.count, 4, "stores opened together")
+            let versions = try await schema.appliedVersions(stores[0])
+            try context.expect(!versions.isEmpty, "no migration was recorded")
+            try context.expectEqual(Set(versions).count, versions.count, "versions recorded once each")
+            for store in stores.dropFirst() {
+                try context.expectEqual(
+                    try await schema.appliedVersions(store), versions, "versions seen by each store")
+            }
+            let booked = try await stores[1].insert(try context.draft(at: 60))
+            try context.expectEqual(
+                try await stores[3].record(id: booked.record.appointment.id)?.appointment, booked.record.appointment,
+                "a booking made through one store, read through another")
+            try await context.expectError(.slotUnavailable, "the no-overlap rule across stores") {
+                _ = try await stores[2].insert(try context.draft(at: 60))
+            }
+        },
+        ConformanceCheck(
+            "newerSchemaIsRefused",
+            "A database migrated by a newer version is refused with a clear error, and left as it was.",
+            requires: .schemaMigrations
+        ) { context in
+            guard let schema = context.subject.schema else { throw context.failure("no schema hooks given") }
+            let booked = try await context.book(try context.draft(at: 60))
+            try await schema.recordNewerVersion()
+            do {
+                _ = try await schema.openAgain()
+                throw context.failure("opening a database of a newer schema succeeded")
+            } catch let error as BookingError {
+                try context.expectEqual(error.code, .storeUnavailable, "error code")
+                try context.expect(
+                    error.message.contains("newer"), "the error says the schema is newer: \(error.message)")
+            }
+            try context.expectEqual(
+                try await context.store.record(id: booked.id)?.appointment, booked, "the data after the refusal")
+        },
     ]
 }

@@ -17,9 +17,16 @@ enum ConnectionLease {
         }
 
         private let state = Mutex(State.waiting)
+        private let held = Mutex<PostgresConnection?>(nil)
 
-        /// The operation got its connection: `true` if it may use it (the deadline has not passed).
-        func take() -> Bool { settle(as: .holding) }
+        /// The operation got `connection`: `true` if it may use it (the deadline has not passed).
+        func take(_ connection: PostgresConnection) -> Bool {
+            held.withLock { $0 = connection }
+            return settle(as: .holding)
+        }
+
+        /// Whether the connection the operation holds has closed under it.
+        var connectionClosed: Bool { held.withLock { $0?.isClosed ?? false } }
 
         /// The deadline passed: `true` if the wait is abandoned (no connection was taken yet).
         func abandon() -> Bool { settle(as: .abandoned) }
@@ -58,7 +65,10 @@ enum ConnectionLease {
         let operation = Task {
             try await client.withConnection { connection in
                 // The deadline passed while the pool was handing this connection over: give it back unused.
-                guard race.take() else { throw WaitTimedOut(wait: wait) }
+                guard race.take(connection) else { throw WaitTimedOut(wait: wait) }
+                // A connection the server already closed would swallow the query (PostgresNIO never
+                // answers a query written to a closed channel): nothing is sent on it.
+                guard !connection.isClosed else { throw ConnectionLost(after: .zero) }
                 return try await body(connection)
             }
         }
@@ -73,9 +83,19 @@ enum ConnectionLease {
                     }
                     // The operation holds a connection; the server bounds each statement, so an
                     // operation still running long after that has lost its server or its connection.
-                    guard let hold, !Task.isCancelled else { return }
-                    try? await Task.sleep(for: hold)
-                    if !Task.isCancelled { once.resume(.lost) }
+                    // A connection seen closed gets a short grace for the normal error to arrive.
+                    guard let hold else { return }
+                    let deadline = ContinuousClock.now + hold
+                    var closedSince: ContinuousClock.Instant?
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(100))
+                        let now = ContinuousClock.now
+                        if race.connectionClosed { closedSince = closedSince ?? now }
+                        if now >= deadline || closedSince.map({ now - $0 >= .milliseconds(500) }) == true {
+                            if !Task.isCancelled { once.resume(.lost) }
+                            return
+                        }
+                    }
                 }
                 Task {
                     _ = await operation.result

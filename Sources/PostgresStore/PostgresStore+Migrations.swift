@@ -81,6 +81,9 @@ extension PostgresStore {
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes
     /// starting at once take turns and the second finds nothing to do. Returns the versions applied now.
+    ///
+    /// A database already migrated by a newer version (a schema version this code does not know) is
+    /// refused with `storeUnavailable`, and nothing is changed.
     @discardableResult
     public func migrate() async throws(BookingError) -> [Int] {
         try await perform(unbounded: true) { [logger] connection in
@@ -101,6 +104,11 @@ extension PostgresStore {
                 )
                 .decode(Int.self) {
                     applied.insert(version)
+                }
+                if let newest = applied.max(), newest > Self.migrations.map(\.version).max() ?? 0 {
+                    throw BookingError.storeUnavailable(
+                        "the database was migrated by a newer version of swift-booking (schema \(newest)); upgrade this application to use it"
+                    )
                 }
                 var appliedNow: [Int] = []
                 for migration in Self.migrations where !applied.contains(migration.version) {

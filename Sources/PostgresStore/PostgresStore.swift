@@ -50,21 +50,30 @@ public final class PostgresStore: BookingStore {
 
     /// Inserts the appointment and its `booked` notification in one statement.
     ///
-    /// A transaction-scoped advisory lock on (resource, slot start) comes first, so attempts at the
-    /// same slot queue up instead of meeting in the exclusion index, where two uncommitted
-    /// conflicting rows deadlock; overlapping but unequal intervals stay excluded by the constraint,
-    /// and a deadlock or serialization failure among them is retried (``perform(waitingAtMost:_:)``).
+    /// The statement first tries a transaction-scoped advisory lock on (resource, slot start): when
+    /// another transaction is booking the very same slot, this one answers `slotUnavailable` at once
+    /// instead of meeting it in the exclusion index, where two uncommitted conflicting rows wait for
+    /// each other until the deadlock detector ends one (the cause of multi-second waits under a rush
+    /// for a freed slot). Overlapping but unequal intervals stay excluded by the constraint, and a
+    /// deadlock among them is retried (``perform(waitingAtMost:unbounded:_:)``). Retries with one
+    /// idempotency key queue on a lock of their own, so all of them get the one appointment.
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
         do {
             let record = try await performTransaction { [logger] connection in
+                if let key = new.idempotencyKey {
+                    // Retries with one key queue up here; the first books, the others then meet its row.
+                    try await connection.query(
+                        "SELECT pg_advisory_xact_lock(\(Self.idempotencyLockClass), hashtext(\(key)))", logger: logger)
+                }
                 let now = PostgresInstant(new.now)
                 let inserted = try await Self.records(
                     connection.query(
                         """
                         WITH slot_lock AS (
-                            SELECT pg_advisory_xact_lock(
-                                hashtextextended(\(new.resource.rawValue) || '/' || \(new.slot.start.millisecondsSince1970)::text, 0))
+                            SELECT pg_try_advisory_xact_lock(
+                                \(Self.slotLockClass), hashtext(\(new.resource.rawValue) || '/' || \(new.slot.start.millisecondsSince1970)::text)
+                            ) AS locked
                         ), inserted AS (
                             INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
                                 customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
@@ -73,7 +82,7 @@ public final class PostgresStore: BookingStore {
                                 \(PostgresInstant(new.occupied.start)), \(PostgresInstant(new.occupied.end)), \(new.customerName),
                                 \(new.customerEmail), \(new.note), 'booked', \(new.cancelTokenHash), \(new.idempotencyKey),
                                 \(new.requestFingerprint), \(now), \(now), \(new.sealedCancelToken)
-                            FROM slot_lock
+                            FROM slot_lock WHERE locked
                             RETURNING \(unescaped: Self.appointmentColumns)
                         ), notification AS (
                             INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at)
@@ -81,9 +90,8 @@ public final class PostgresStore: BookingStore {
                         )
                         SELECT \(unescaped: Self.appointmentColumns) FROM inserted
                         """, logger: logger))
-                guard let record = inserted.first else {
-                    throw BookingError.storeUnavailable("the insert returned nothing")
-                }
+                // Another transaction is booking this very slot right now: it takes the slot.
+                guard let record = inserted.first else { throw BookingError.slotUnavailable }
                 return record
             }
             wakeDispatchers()
@@ -356,6 +364,11 @@ public final class PostgresStore: BookingStore {
             try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
         }
     }
+
+    /// The advisory-lock class (first key) of the per-slot booking locks.
+    static let slotLockClass: Int32 = 0x626B_0001
+    /// The advisory-lock class (first key) of the per-idempotency-key locks.
+    static let idempotencyLockClass: Int32 = 0x626B_0002
 
     /// Deadlocks and serialization failures: the transaction rolled back whole and is safe to repeat.
     static let retriedStates: Set<String> = ["40P01", "40001"]

@@ -58,7 +58,8 @@ public final class SQLiteStore: BookingStore {
 
     /// Opens (creating if needed) and migrates the database.
     ///
-    /// Throws ``BookingDomain/BookingError/Code/storeUnavailable`` when the file cannot be opened or migrated.
+    /// Throws ``BookingDomain/BookingError/Code/storeUnavailable`` when the file cannot be opened or migrated,
+    /// or was migrated by a newer version of swift-booking (its schema is never touched then).
     public init(location: Location, configuration: Configuration = Configuration()) throws(BookingError) {
         var config = GRDB.Configuration()
         config.busyMode = .timeout(configuration.busyTimeout.seconds)
@@ -84,8 +85,13 @@ public final class SQLiteStore: BookingStore {
                 case .file(let path): writer = try DatabasePool(path: path, configuration: config)
                 case .inMemory: writer = try DatabaseQueue(configuration: config)
                 }
+                if try writer.read({ db in try migrator.hasBeenSuperseded(db) }) {
+                    throw newerSchema
+                }
                 try migrator.migrate(writer)
                 return writer
+            } catch let error as BookingError where error == newerSchema {
+                throw error
             } catch {
                 attempt += 1
                 let mapped = map(error)
@@ -96,6 +102,11 @@ public final class SQLiteStore: BookingStore {
             }
         }
     }
+
+    /// The file was migrated by a newer version of swift-booking: opening it is refused, since this
+    /// version cannot know what the newer schema expects.
+    static let newerSchema = BookingError.storeUnavailable(
+        "the database was migrated by a newer version of swift-booking; upgrade this application to open it")
 
     /// Closes the database connections; the store must not be used afterwards.
     public func close() throws(BookingError) {

@@ -43,7 +43,7 @@ struct ServerProcess {
 
     /// Waits until `/health` answers.
     func waitUntilHealthy() async throws {
-        for _ in 0..<100 {
+        for _ in 0..<300 {
             if (try? await request("GET", "/health").status) == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -86,7 +86,7 @@ struct ExecutableTests {
         let directory = NSTemporaryDirectory() + "booking-server-exec-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = Int.random(in: 41_000...49_000)
+        let port = try freePort()
         let arguments = ["serve", "--store", "sqlite:\(directory)/booking.sqlite", "--port", "\(port)"]
         let environment = ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"]
         let admin = ["Authorization": "Bearer exec-admin-token-0123456789"]

@@ -33,6 +33,9 @@ enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
             var admin = try PostgresStore.Configuration(url: url)
             admin.tls = .disable
             admin.poolSize = 2
+            // Suites run in parallel on two cores: give waits room (latency is not what these tests check).
+            admin.connectionWaitTimeout = .seconds(30)
+            admin.lockTimeout = .seconds(30)
             let adminStore = PostgresStore(configuration: admin, logger: logger)
             let adminRunner = Task { await adminStore.client.run() }
             let name = "booking_http_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")

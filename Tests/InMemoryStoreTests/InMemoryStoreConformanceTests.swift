@@ -10,7 +10,12 @@ func inMemoryConformance(_ check: ConformanceCheck) async throws {
     try await inMemorySuite.run(check)
 }
 
-@Test("the in-memory store claims no durability, so the reopen check is not among its checks")
+@Test(
+    "the in-memory store claims no durability and no schema, so the reopen and migration checks are not among its checks"
+)
 func inMemoryStoreSkipsOnlyReopen() {
-    #expect(Set(ConformanceCheck.all).subtracting(inMemorySuite.checks).map(\.name) == ["survivesReopen"])
+    #expect(
+        Set(Set(ConformanceCheck.all).subtracting(inMemorySuite.checks).map(\.name)) == [
+            "survivesReopen", "migrationsRunOnceWhenStoresStartTogether", "newerSchemaIsRefused",
+        ])
 }

@@ -45,6 +45,10 @@ enum PostgresTestDatabase {
         var configuration = try serverConfiguration()
         configuration.database = name
         configuration.poolSize = poolSize
+        // The suites run in parallel on two cores with 200-task checks: the conformance checks are about
+        // invariants, not latency, so waits get room here (the fault tests set tight bounds of their own).
+        configuration.connectionWaitTimeout = .seconds(30)
+        configuration.lockTimeout = .seconds(30)
         return configuration
     }
 
