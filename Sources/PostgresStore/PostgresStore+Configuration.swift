@@ -70,12 +70,12 @@ extension PostgresStore {
         /// How long to wait for a new connection to open.
         public var connectTimeout: Duration
 
-        /// Creates a configuration: a pool of 20, 5 s to get a connection, 5 s per statement, 5 s per
+        /// Creates a configuration: a pool of 20, 2 s to get a connection, 5 s per statement, 5 s per
         /// lock wait, 1 s for a health check, 5 s to open a connection.
         public init(
             host: String = "127.0.0.1", port: Int = 5432, username: String = "postgres", password: String? = nil,
             database: String = "postgres", tls: TLSMode = .prefer, rootCertificatePath: String? = nil,
-            poolSize: Int = 20, connectionWaitTimeout: Duration = .seconds(5), statementTimeout: Duration = .seconds(5),
+            poolSize: Int = 20, connectionWaitTimeout: Duration = .seconds(2), statementTimeout: Duration = .seconds(5),
             lockTimeout: Duration = .seconds(5), healthTimeout: Duration = .seconds(1),
             connectTimeout: Duration = .seconds(5)
         ) {

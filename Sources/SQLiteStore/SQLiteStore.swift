@@ -54,6 +54,7 @@ public final class SQLiteStore: BookingStore {
     /// Where this store's database lives.
     public let location: Location
     private let writer: any DatabaseWriter
+    private let busyTimeout: Duration
     private let signal = OutboxSignal()
 
     /// Opens (creating if needed) and migrates the database.
@@ -68,6 +69,7 @@ public final class SQLiteStore: BookingStore {
         let synchronous = configuration.durability.rawValue
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         self.location = location
+        busyTimeout = configuration.busyTimeout
         writer = try Self.openAndMigrate(location, config)
     }
 
@@ -370,10 +372,19 @@ public final class SQLiteStore: BookingStore {
 
     // MARK: - Access
 
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction, within the busy timeout in all: the time spent
+    /// queued behind this process's other writes counts too, so a write waiting on another process's
+    /// lock answers `storeUnavailable` within the busy timeout however many writes wait with it.
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BookingError) -> T
     {
+        let started = ContinuousClock.now
+        let budget = busyTimeout
         do {
             return try await writer.writeWithoutTransaction { db in
+                let left = budget - (ContinuousClock.now - started)
+                guard left > .milliseconds(1) else { throw BookingError.storeUnavailable("the database is busy") }
+                try db.execute(sql: "PRAGMA busy_timeout = \(Self.milliseconds(left))")
+                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Self.milliseconds(budget))") }
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(db)
@@ -385,6 +396,11 @@ public final class SQLiteStore: BookingStore {
         } catch {
             throw Self.map(error)
         }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BookingError) -> T {

@@ -212,6 +212,53 @@ struct HardeningTests {
         }
     }
 
+    @Test("instants are parsed strictly: no February 30, no hour 25, nothing before or after")
+    func strictInstants() {
+        for bad in [
+            "2027-02-30T10:00:00Z", "2026-11-31T12:00:00Z", "2027-03-01T25:00:00Z", "2027-03-01T10:60:00Z",
+            "2027-03-01T10:00:00Z\u{0}", "2027-03-01T10:00:00Zjunk", " 2027-03-01T10:00:00Z", "0000-01-01T00:00:00Z",
+            "2027-03-01 10:00:00Z", "2027-03-01T10:00:00", "2027-03-01T10:00:00+25:00", "2027-03-01T10:00:00.Z",
+            "2027-3-01T10:00:00Z", "2100-02-29T10:00:00Z",
+        ] {
+            #expect(ISO8601.parse(bad) == nil, "\(bad)")
+        }
+        for good in [
+            "2028-02-29T10:00:00Z", "2000-02-29T00:00:00Z", "2027-03-01T10:00:00.123Z",
+            "2027-03-01T10:00:00.123456789+05:45", "2027-03-01T10:00:00-08:00",
+        ] {
+            #expect(ISO8601.parse(good) != nil, "\(good)")
+        }
+        #expect(ISO8601.parse("2027-03-01T10:00:00+01:00")?.millisecondsSince1970 == 1_803_891_600_000, "09:00Z")
+    }
+
+    @Test(
+        "a body in UTF-16, with a byte-order mark, or naming a field twice is a 400 and changes nothing",
+        arguments: StoreKind.allCases)
+    func bodyEncodings(_ kind: StoreKind) async throws {
+        try await withAPI(kind) { client, _ in
+            let text = String(buffer: try bookingBody())
+            let duplicate = text.replacingOccurrences(of: "\"name\":", with: "\"name\":\"Eve\",\"name\":")
+            #expect(duplicate != text)
+            for bytes in [
+                Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] },
+                [0xEF, 0xBB, 0xBF] + Array(text.utf8),
+                Array(duplicate.utf8), Array(text.utf8) + [0xFF],
+            ] {
+                try expectError(
+                    try await client.execute(
+                        uri: "/api/appointments", method: .post, headers: jsonHeaders, body: ByteBuffer(bytes: bytes)),
+                    .badRequest, code: "INVALID_INPUT")
+            }
+            let nested = "{\"a\":{\"b\":1},\"c\":{\"b\":2},\"d\":[{\"e\":1},{\"e\":2}]}"
+            #expect(!JSONBody.hasDuplicateKeys(Array(nested.utf8)), "the same key in different objects is fine")
+            #expect(JSONBody.hasDuplicateKeys(Array("{\"n\\u0061me\":1,\"name\":2}".utf8)), "escapes are decoded")
+            let all = try #require(
+                try json(try await client.execute(uri: "/api/appointments", method: .get, headers: adminHeaders))
+                    as? [Any])
+            #expect(all.isEmpty)
+        }
+    }
+
     @Test("a store that does not answer gives 503 with Retry-After")
     func retryAfter() async throws {
         let service = BookingApplication.service(

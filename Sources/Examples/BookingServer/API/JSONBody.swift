@@ -29,11 +29,18 @@ struct JSONBody {
         }
         if buffer.readableBytes == 0 && allowEmpty { return JSONBody(object: [:]) }
         guard contentType != nil else { throw APIError.unsupportedMediaType }
-        guard
-            let parsed = try? JSONSerialization.jsonObject(
-                with: Data(buffer.readableBytesView), options: [.fragmentsAllowed])
+        let bytes = Array(buffer.readableBytesView)
+        // JSON travels as UTF-8 (RFC 8259): no byte-order mark, no raw NUL (how UTF-16 looks), valid sequences.
+        guard !bytes.contains(0), bytes.first != 0xEF, bytes.first != 0xFE, bytes.first != 0xFF,
+            String(validating: bytes, as: UTF8.self) != nil
         else {
+            throw APIError.badRequest("The body must be JSON in UTF-8.")
+        }
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else {
             throw APIError.badRequest("The body is not valid JSON.")
+        }
+        guard !Self.hasDuplicateKeys(bytes) else {
+            throw APIError.badRequest("The body names a field twice.")
         }
         guard let object = parsed as? [String: Any] else {
             throw APIError.badRequest("The body must be a JSON object.")
@@ -42,6 +49,37 @@ struct JSONBody {
     }
 
     private init(object: [String: Any]) { self.object = object }
+
+    /// Whether an object anywhere in valid JSON text names one key twice (parsers keep one of them
+    /// silently, so which value counted would depend on the parser).
+    static func hasDuplicateKeys(_ bytes: [UInt8]) -> Bool {
+        var objects: [(keys: Set<String>, expectingKey: Bool)?] = []  // nil for an array
+        var index = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "{"): objects.append((keys: [], expectingKey: true))
+            case UInt8(ascii: "["): objects.append(nil)
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = objects.popLast()
+            case UInt8(ascii: ","):
+                if objects.last??.keys != nil { objects[objects.count - 1]?.expectingKey = true }
+            case UInt8(ascii: "\""):
+                let start = index
+                index += 1
+                while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                if let object = objects.last ?? nil, object.expectingKey {
+                    let text = Data(bytes[start...min(index, bytes.count - 1)])
+                    let key = (try? JSONSerialization.jsonObject(with: text, options: [.fragmentsAllowed])) as? String
+                    guard let key, !object.keys.contains(key) else { return true }
+                    objects[objects.count - 1] = (keys: object.keys.union([key]), expectingKey: false)
+                }
+            default: break
+            }
+            index += 1
+        }
+        return false
+    }
 
     /// Whether a `Content-Type` value is `application/json`, in any case, with or without parameters.
     static func isJSON(_ contentType: String) -> Bool {
@@ -81,11 +119,56 @@ struct JSONBody {
 }
 
 /// ISO 8601 instants: with or without fractional seconds, `Z` or an offset.
+///
+/// The shape is checked strictly first (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, every field in
+/// range, nothing before or after), because Foundation's parser is lenient: it reads February 30 as
+/// March 2 and hour 25 as the next day, and ignores trailing text.
 enum ISO8601 {
     static func parse(_ text: String) -> Date? {
+        guard isWellFormed(Array(text.utf8)) else { return nil }
         for style in [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()] {
             if let date = try? style.parse(text) { return date }
         }
         return nil
+    }
+
+    private static func isWellFormed(_ bytes: [UInt8]) -> Bool {
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[range] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        func byte(_ index: Int, is character: Unicode.Scalar) -> Bool {
+            index < bytes.count && bytes[index] == UInt8(ascii: character)
+        }
+        guard let year = number(0..<4), byte(4, is: "-"), let month = number(5..<7), byte(7, is: "-"),
+            let day = number(8..<10), byte(10, is: "T"), let hour = number(11..<13), byte(13, is: ":"),
+            let minute = number(14..<16), byte(16, is: ":"), let second = number(17..<19),
+            (1...9999).contains(year), (1...12).contains(month), (1...daysIn(month, of: year)).contains(day),
+            hour <= 23, minute <= 59, second <= 59
+        else { return false }
+        var index = 19
+        if byte(index, is: ".") {
+            let digits = bytes[(index + 1)...].prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }.count
+            guard (1...9).contains(digits) else { return false }
+            index += 1 + digits
+        }
+        if byte(index, is: "Z") { return index + 1 == bytes.count }
+        guard byte(index, is: "+") || byte(index, is: "-"), let hours = number((index + 1)..<(index + 3)),
+            byte(index + 3, is: ":"), let minutes = number((index + 4)..<(index + 6))
+        else { return false }
+        return hours <= 23 && minutes <= 59 && index + 6 == bytes.count
+    }
+
+    private static func daysIn(_ month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 }
