@@ -5,11 +5,13 @@ import signal
 import sys
 import time
 
-from . import hostile
+from . import hostile, sqlite_stuck
 from .harness import Context, DrillError, Verdict, log, seconds, server_accepts, server_binary
 
 # name -> (variants, runner(context, variant), what it shows)
 DRILLS = {
+    "sqlite-stuck": ([None], lambda context, _: sqlite_stuck.run(context),
+                     "another process holds SQLite's write lock past the busy timeout: 503s, then success"),
     "hostile": ([None], lambda context, _: hostile.run(context),
                 "hostile requests on every route: a 4xx within 2 s, nothing changed"),
 }
