@@ -5,7 +5,7 @@ import signal
 import sys
 import time
 
-from . import hostile, kill9, sqlite_stuck, three_instances
+from . import hostile, kill9, pg_outage, sqlite_stuck, three_instances
 from .harness import Context, DrillError, Verdict, log, seconds, server_accepts, server_binary
 
 # name -> (variants, runner(context, variant), what it shows)
@@ -14,6 +14,8 @@ DRILLS = {
               "SIGKILL mid-load, restart: every 201 kept, one notification each, all delivered within 20 s"),
     "three-instances": (["staggered", "simultaneous"], three_instances.run,
                         "three servers on one PostgreSQL: no overlap, one notification per event, all delivered"),
+    "pg-outage": ([None], lambda context, _: pg_outage.run(context),
+                  "PostgreSQL stopped for 10 s under load: fast 503s, readiness, recovery, nothing lost"),
     "sqlite-stuck": ([None], lambda context, _: sqlite_stuck.run(context),
                      "another process holds SQLite's write lock past the busy timeout: 503s, then success"),
     "hostile": ([None], lambda context, _: hostile.run(context),
