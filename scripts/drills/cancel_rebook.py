@@ -25,7 +25,7 @@ ROUND_SECONDS = 6.0
 
 def run(context, variant):
     scale = context.scale
-    rounds = 4 if scale == "small" else 30
+    rounds = 4 if scale == "small" else 15
     timeout = 2 * ANSWER_BOUND if scale == "small" else HANG_SECONDS
     instances = 1 if variant == "one" else 3
     verdict = Verdict(f"cancel-rebook {variant}")

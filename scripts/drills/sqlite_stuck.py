@@ -24,6 +24,8 @@ RECOVERY_BOUND = 5.0
 def run(context):
     scale = context.scale
     hold_seconds = 8.0 if scale == "small" else 15.0
+    # Longer than the hold, so a booking blocked for the whole hold shows its answer, not a hang.
+    timeout = hold_seconds + HANG_SECONDS
     verdict = Verdict("sqlite-stuck")
     context.drill_dir("sqlite-stuck")
     try:
@@ -58,7 +60,7 @@ def run(context):
                 if stop.is_set():
                     return
                 name = f"ss-{index}-{n}"
-                answer = server.book(slot, name, key=f"drill-{name}")
+                answer = server.book(slot, name, key=f"drill-{name}", timeout=timeout)
                 with lock:
                     answers.append(answer)
                 time.sleep(0.05)
@@ -85,7 +87,7 @@ def run(context):
         time.sleep(RECOVERY_BOUND + 2)
         stop.set()
         for t in threads:
-            t.join(HANG_SECONDS + 5)
+            t.join(timeout + 5)
         held_at, released_at = times["held"], times["released"]
         log(f"sqlite-stuck: {len(answers)} bookings ({status_counts(answers)}), {len(reads)} reads")
 

@@ -133,9 +133,10 @@ def run(context, variant):
         verdict.check(not lost, f"201s without a stored appointment: ids {examples(lost)}")
         uncancelled = [i for i in cancelled if i in by_id and by_id[i]["status"] != "cancelled"]
         verdict.check(not uncancelled, f"cancels answered 200 but still booked: ids {examples(uncancelled)}")
-        unacknowledged = [a["id"] for a in appointments if a["id"] not in booked]
-        verdict.check(not unacknowledged,
-                      f"stored appointments no client got a 201 for: ids {examples(unacknowledged)}")
+        by_name = {a.name: a for a in answers if a.name}
+        unacknowledged = [a for a in appointments if a["id"] not in booked]
+        verdict.check(not unacknowledged, f"{len(unacknowledged)} stored appointments no client got a 201 for: "
+                                          + ", ".join(stored_by(a, by_name) for a in unacknowledged[:3]))
         pairs = overlaps(appointments)
         verdict.figure("overlaps", len(pairs))
         verdict.check(not pairs, f"overlapping booked appointments: {examples(pairs)}")
@@ -170,3 +171,12 @@ def run(context, variant):
     finally:
         receiver.close()
     return verdict
+
+
+def stored_by(appointment, by_name):
+    """`#655 booked on 2026-11-28T05:35:00.000Z by book ... via instance-2, answered 503 after 1.2s`."""
+    text = f"#{appointment['id']} {appointment['status']} on {appointment['slot_start']}"
+    answer = by_name.get(appointment["customer_name"])
+    if answer is None:
+        return f"{text} named {appointment['customer_name']!r}, which no client sent"
+    return f"{text} by {answer.tag}, answered {answer.status or answer.error} after {answer.latency:.1f}s"
