@@ -512,6 +512,9 @@ class WebhookReceiver:
         self.secret = "whsec_" + base64.b64encode(self.key).decode()
         self.deliveries = []  # dicts: id, at (monotonic), valid, problem, kind, notification_id, attempt
         self.lock = threading.Lock()
+        self.hold_armed = False
+        self.holding = threading.Event()  # a delivery is being held unanswered
+        self.released = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -521,6 +524,7 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length > 0 else b""
                 receiver.record(self.path, self.headers, body)
+                receiver.maybe_hold()
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -530,6 +534,8 @@ class WebhookReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        # A held delivery answers a sender that was killed meanwhile: that broken pipe is expected.
+        self.server.handle_error = lambda request, client_address: None
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, name="webhook-receiver", daemon=True)
         self.thread.start()
@@ -565,6 +571,23 @@ class WebhookReceiver:
             delivery.update(valid=False, problem=delivery["problem"] or "the body is not JSON")
         with self.lock:
             self.deliveries.append(delivery)
+
+    def hold_next(self):
+        """Arms the receiver to keep the next delivery unanswered (until ``release``, 30 s at most),
+        so the sender is caught mid-send; returns the event set once a delivery is held."""
+        with self.lock:
+            self.hold_armed = True
+        return self.holding
+
+    def maybe_hold(self):
+        with self.lock:
+            hold, self.hold_armed = self.hold_armed, False
+        if hold:
+            self.holding.set()
+            self.released.wait(30)
+
+    def release(self):
+        self.released.set()
 
     def snapshot(self):
         with self.lock:

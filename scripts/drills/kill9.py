@@ -1,4 +1,5 @@
-"""kill9: SIGKILL the server in the middle of a booking load, restart it on the same store.
+"""kill9: SIGKILL the server in the middle of a booking load, while its dispatcher is mid-send (the
+webhook receiver holds one delivery unanswered), and restart it on the same store.
 
 Guarantees: every acknowledged booking (201) is present with its slot; no two booked appointments
 overlap; every appointment has exactly one `booked` notification; after the restart every
@@ -58,8 +59,14 @@ def run(context, store_kind):
         for t in threads:
             t.start()
         time.sleep(load_seconds)
+        # Kill while the dispatcher is mid-send: the receiver holds one delivery unanswered, so that
+        # notification and the rest of its batch are leased by the process that dies.
+        caught = receiver.hold_next().wait(10)
         stop.set()
         server.kill9()
+        receiver.release()
+        verdict.check(caught, f"no webhook delivery arrived within 10s after {seconds(load_seconds)} of load: "
+                              "the dispatcher was not delivering")
         for t in threads:
             t.join(HANG_SECONDS + 5)
         log(f"kill9 {store_kind}: {len(acknowledged)} acknowledged, {len(in_flight_at_kill)} cut off by SIGKILL")
