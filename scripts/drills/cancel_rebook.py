@@ -72,17 +72,23 @@ def run(context, variant):
         for a in appointments:
             if a["status"] == "booked":
                 booked.setdefault(a["slot_start"], []).append(a)
-        won = 0
+        lost_rounds = []
         for slot in slots:
             number, round_answers = rounds_of[slot["start"]]
             wins = [a for a in round_answers if a.status == 201]
             stored = booked.get(slot["start"], [])
             if len(wins) == 1 and [s["id"] for s in stored] == [wins[0].json()["id"]]:
-                won += 1
                 continue
-            verdict.fail(f"round {number} ({slot['start']}): {len(wins)} 201s for the freed slot "
-                         f"({status_counts(round_answers)}); booked on it now: "
-                         + (", ".join(who(s) for s in stored) or "nothing"))
+            lost_rounds.append(f"round {number} ({slot['start']}): {len(wins)} 201s "
+                               f"({status_counts(round_answers)}), booked on it now: "
+                               + (", ".join(who(s) for s in stored) or "nothing"))
+        won = len(slots) - len(lost_rounds)
+        for text in lost_rounds:
+            log(f"cancel-rebook {variant}: {text}")
+        if lost_rounds:
+            verdict.fail(f"{len(lost_rounds)} of {len(slots)} freed slots did not go to exactly one 201: "
+                         + "; ".join(lost_rounds[:3])
+                         + (f"; and {len(lost_rounds) - 3} more rounds" if len(lost_rounds) > 3 else ""))
 
         verdict.figure("slots", len(slots))
         verdict.figure("won", won)
