@@ -1,42 +1,105 @@
+import NIOCore
 import PostgresNIO
 import Synchronization
 
 /// Runs an operation on a pooled connection with a client-side deadline on the wait for the
-/// connection, and a much later safety net for a connection that dies under the operation.
+/// connection, and a safety net for a connection that dies under the operation.
 ///
-/// Whoever moves first decides, under one lock: either the operation gets its connection before the
-/// deadline (and then runs to its end, however long the server lets it take), or the deadline passes
-/// first (and the operation never touches the database, even if a connection arrives a moment later).
+/// One lock decides every outcome, first come first served: the operation taking its connection
+/// before the deadline (it then runs to its end, bounded by the server), the deadline passing first
+/// (the operation never touches the database, even if a connection arrives a moment later), the
+/// operation ending, or the held connection being found dead (it is closed, so nothing more can be
+/// written on it: a query in flight fails and no later `COMMIT` is sent).
 enum ConnectionLease {
-    /// Who moved first: the operation taking its connection, or the deadline abandoning the wait.
+    /// How the wait ended.
+    private enum Verdict: Sendable {
+        /// No connection came in time; nothing reached the database.
+        case abandoned
+        /// The held connection died or the operation outlived every server bound; the connection was closed.
+        case lost
+        /// The operation ended; its outcome is the answer.
+        case finished
+    }
+
+    /// The one decision, and the continuation that learns it.
     private final class Race: Sendable {
         private enum State {
             case waiting
-            case holding
-            case abandoned
+            case holding(PostgresConnection)
+            case decided
         }
 
-        private let state = Mutex(State.waiting)
-        private let held = Mutex<PostgresConnection?>(nil)
+        private struct Guarded {
+            var state = State.waiting
+            var continuation: CheckedContinuation<Verdict, Never>?
+            var verdict: Verdict?
+        }
 
-        /// The operation got `connection`: `true` if it may use it (the deadline has not passed).
+        private let guarded = Mutex(Guarded())
+
+        /// The operation got `connection`: `true` if it may use it (nothing was decided yet).
         func take(_ connection: PostgresConnection) -> Bool {
-            held.withLock { $0 = connection }
-            return settle(as: .holding)
-        }
-
-        /// Whether the connection the operation holds has closed under it.
-        var connectionClosed: Bool { held.withLock { $0?.isClosed ?? false } }
-
-        /// The deadline passed: `true` if the wait is abandoned (no connection was taken yet).
-        func abandon() -> Bool { settle(as: .abandoned) }
-
-        private func settle(as outcome: State) -> Bool {
-            state.withLock { state in
-                guard case .waiting = state else { return false }
-                state = outcome
+            guarded.withLock { guarded in
+                guard case .waiting = guarded.state else { return false }
+                guarded.state = .holding(connection)
                 return true
             }
+        }
+
+        /// The connection the operation holds, if it holds one and nothing was decided.
+        var heldConnection: PostgresConnection? {
+            guarded.withLock { guarded in
+                if case .holding(let connection) = guarded.state { return connection }
+                return nil
+            }
+        }
+
+        /// The operation ended (with or without a connection).
+        func finish() { decide(.finished, allowedWhileWaiting: true, allowedWhileHolding: true) }
+
+        /// The deadline passed: abandons the wait if no connection was taken yet.
+        func abandon() { decide(.abandoned, allowedWhileWaiting: true, allowedWhileHolding: false) }
+
+        /// The held connection is dead: closes it and gives up on the operation.
+        func lose() {
+            let connection: PostgresConnection? = guarded.withLock { guarded in
+                if case .holding(let connection) = guarded.state { return connection }
+                return nil
+            }
+            guard let connection else { return }
+            if decide(.lost, allowedWhileWaiting: false, allowedWhileHolding: true) {
+                let _: EventLoopFuture<Void> = connection.close()
+            }
+        }
+
+        /// Waits for the verdict.
+        func verdict() async -> Verdict {
+            await withCheckedContinuation { continuation in
+                let ready: Verdict? = guarded.withLock { guarded in
+                    if let verdict = guarded.verdict { return verdict }
+                    guarded.continuation = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
+
+        @discardableResult
+        private func decide(_ verdict: Verdict, allowedWhileWaiting: Bool, allowedWhileHolding: Bool) -> Bool {
+            let continuation: CheckedContinuation<Verdict, Never>?? = guarded.withLock { guarded in
+                switch guarded.state {
+                case .waiting where allowedWhileWaiting, .holding where allowedWhileHolding:
+                    guarded.state = .decided
+                    guarded.verdict = verdict
+                    defer { guarded.continuation = nil }
+                    return .some(guarded.continuation)
+                default:
+                    return .none
+                }
+            }
+            guard let continuation else { return false }
+            continuation?.resume(returning: verdict)
+            return true
         }
     }
 
@@ -45,9 +108,13 @@ enum ConnectionLease {
         let wait: Duration
     }
 
-    /// An operation that held a connection and never ended: the connection died under it (PostgresNIO
-    /// does not always fail a query written to a connection that just closed). Its outcome is unknown;
-    /// with single-statement writes it committed only if the statement reached a live server.
+    /// The pool handed over a connection the server had already closed; nothing was sent on it, so
+    /// the operation may run again on another connection.
+    struct StaleConnection: Error {}
+
+    /// An operation that held a connection which died under it, or that outlived every bound the
+    /// server sets: the connection was closed. Its outcome is unknown only if `COMMIT` was already
+    /// written when the connection died.
     struct ConnectionLost: Error {
         let after: Duration
     }
@@ -56,56 +123,48 @@ enum ConnectionLease {
     ///
     /// The operation runs in a task of its own, so an abandoned wait answers at once even if the
     /// pool is slow to withdraw the request; a connection that arrives after the deadline goes back
-    /// to the pool unused.
+    /// to the pool unused. While the operation holds its connection, a watchdog checks it every
+    /// 100 ms: closed for half a second, or held longer than `hold` (when given), it is lost.
     static func run<T: Sendable>(
         on client: PostgresClient, waitingAtMost wait: Duration, holdingAtMost hold: Duration?,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let race = Race()
         let operation = Task {
-            try await client.withConnection { connection in
-                // The deadline passed while the pool was handing this connection over: give it back unused.
+            defer { race.finish() }
+            return try await client.withConnection { connection in
+                // Something was decided while the pool was handing this connection over: give it back unused.
                 guard race.take(connection) else { throw WaitTimedOut(wait: wait) }
                 // A connection the server already closed would swallow the query (PostgresNIO never
                 // answers a query written to a closed channel): nothing is sent on it.
-                guard !connection.isClosed else { throw ConnectionLost(after: .zero) }
+                guard !connection.isClosed else { throw StaleConnection() }
                 return try await body(connection)
             }
         }
-        let verdict = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Verdict, Never>) in
-                let once = ResumeOnce(continuation)
-                let watchdog = Task {
-                    try? await Task.sleep(for: wait)
-                    if race.abandon() {
-                        once.resume(.abandoned)
-                        return
-                    }
-                    // The operation holds a connection; the server bounds each statement, so an
-                    // operation still running long after that has lost its server or its connection.
-                    // A connection seen closed gets a short grace for the normal error to arrive.
-                    guard let hold else { return }
-                    let deadline = ContinuousClock.now + hold
-                    var closedSince: ContinuousClock.Instant?
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(100))
-                        let now = ContinuousClock.now
-                        if race.connectionClosed { closedSince = closedSince ?? now }
-                        if now >= deadline || closedSince.map({ now - $0 >= .milliseconds(500) }) == true {
-                            if !Task.isCancelled { once.resume(.lost) }
-                            return
-                        }
-                    }
+        let watchdog = Task {
+            try? await Task.sleep(for: wait)
+            race.abandon()
+            var heldSince: ContinuousClock.Instant?
+            var closedSince: ContinuousClock.Instant?
+            while !Task.isCancelled {
+                guard let connection = race.heldConnection else { return }
+                let now = ContinuousClock.now
+                heldSince = heldSince ?? now
+                if connection.isClosed { closedSince = closedSince ?? now }
+                let outlived = hold.map { now - (heldSince ?? now) >= $0 } ?? false
+                if outlived || closedSince.map({ now - $0 >= .milliseconds(500) }) == true {
+                    race.lose()
+                    return
                 }
-                Task {
-                    _ = await operation.result
-                    watchdog.cancel()
-                    once.resume(.finished)
-                }
+                try? await Task.sleep(for: .milliseconds(100))
             }
+        }
+        let verdict = await withTaskCancellationHandler {
+            await race.verdict()
         } onCancel: {
             operation.cancel()
         }
+        watchdog.cancel()
         switch verdict {
         case .abandoned:
             operation.cancel()
@@ -115,31 +174,6 @@ enum ConnectionLease {
             throw ConnectionLost(after: hold ?? .zero)
         case .finished:
             return try await operation.value
-        }
-    }
-
-    /// How a wait ended.
-    private enum Verdict {
-        /// No connection came in time; nothing reached the database.
-        case abandoned
-        /// The operation held a connection but did not end long after the server's own bounds.
-        case lost
-        /// The operation ended; its outcome is the answer.
-        case finished
-    }
-
-    /// Resumes a continuation once, with the first value offered.
-    private final class ResumeOnce: Sendable {
-        private let continuation: Mutex<CheckedContinuation<Verdict, Never>?>
-
-        init(_ continuation: CheckedContinuation<Verdict, Never>) { self.continuation = Mutex(continuation) }
-
-        func resume(_ value: Verdict) {
-            let first = continuation.withLock { stored in
-                defer { stored = nil }
-                return stored
-            }
-            first?.resume(returning: value)
         }
     }
 }

@@ -86,40 +86,39 @@ extension PostgresStore {
     /// refused with `storeUnavailable`, and nothing is changed.
     @discardableResult
     public func migrate() async throws(BookingError) -> [Int] {
-        try await perform(unbounded: true) { [logger] connection in
-            try await connection.withTransaction(logger: logger) { connection in
-                // A second process waits for the first one's migrations however long they take: no
-                // statement or lock timeout inside this transaction.
-                try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
-                try await connection.query("SET LOCAL lock_timeout = 0", logger: logger)
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
-                try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS booking_schema_migrations (
-                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
-                    """, logger: logger)
-                var applied: Set<Int> = []
-                for try await version in try await connection.query(
-                    "SELECT version FROM booking_schema_migrations", logger: logger
-                )
-                .decode(Int.self) {
-                    applied.insert(version)
-                }
-                if let newest = applied.max(), newest > Self.migrations.map(\.version).max() ?? 0 {
-                    throw BookingError.storeUnavailable(
-                        "the database was migrated by a newer version of swift-booking (schema \(newest)); upgrade this application to use it"
-                    )
-                }
-                var appliedNow: [Int] = []
-                for migration in Self.migrations where !applied.contains(migration.version) {
-                    for statement in migration.statements { try await connection.query(statement, logger: logger) }
-                    try await connection.query(
-                        "INSERT INTO booking_schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
-                        logger: logger)
-                    appliedNow.append(migration.version)
-                }
-                return appliedNow
+        try await performTransaction(unbounded: true) { [logger] connection in
+            // A second process waits for the first one's migrations however long they take: no
+            // statement or lock timeout inside this transaction.
+            try await Self.execute("SET LOCAL statement_timeout = 0", on: connection, logger: logger)
+            try await Self.execute("SET LOCAL lock_timeout = 0", on: connection, logger: logger)
+            try await Self.execute(
+                "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", on: connection, logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS booking_schema_migrations (
+                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                """, logger: logger)
+            var applied: Set<Int> = []
+            for try await version in try await connection.query(
+                "SELECT version FROM booking_schema_migrations", logger: logger
+            )
+            .decode(Int.self) {
+                applied.insert(version)
             }
+            if let newest = applied.max(), newest > Self.migrations.map(\.version).max() ?? 0 {
+                throw BookingError.storeUnavailable(
+                    "the database was migrated by a newer version of swift-booking (schema \(newest)); upgrade this application to use it"
+                )
+            }
+            var appliedNow: [Int] = []
+            for migration in Self.migrations where !applied.contains(migration.version) {
+                for statement in migration.statements { try await connection.query(statement, logger: logger) }
+                try await connection.query(
+                    "INSERT INTO booking_schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                    logger: logger)
+                appliedNow.append(migration.version)
+            }
+            return appliedNow
         }
     }
 

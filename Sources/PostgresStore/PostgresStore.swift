@@ -63,16 +63,17 @@ public final class PostgresStore: BookingStore {
             let record = try await performTransaction { [logger] connection in
                 if let key = new.idempotencyKey {
                     // Retries with one key queue up here; the first books, the others then meet its row.
-                    try await connection.query(
-                        "SELECT pg_advisory_xact_lock(\(Self.idempotencyLockClass), hashtext(\(key)))", logger: logger)
+                    try await Self.execute(
+                        "SELECT pg_advisory_xact_lock(hashtextextended('idempotency/' || \(key), 0))", on: connection,
+                        logger: logger)
                 }
                 let now = PostgresInstant(new.now)
                 let inserted = try await Self.records(
                     connection.query(
                         """
                         WITH slot_lock AS (
-                            SELECT pg_try_advisory_xact_lock(
-                                \(Self.slotLockClass), hashtext(\(new.resource.rawValue) || '/' || \(new.slot.start.millisecondsSince1970)::text)
+                            SELECT pg_try_advisory_xact_lock(hashtextextended(
+                                'slot/' || \(new.resource.rawValue) || '/' || \(new.slot.start.millisecondsSince1970)::text, 0)
                             ) AS locked
                         ), inserted AS (
                             INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
@@ -357,18 +358,30 @@ public final class PostgresStore: BookingStore {
     /// commits when the server handles the following Sync, after it already sent the statement's
     /// results, which PostgresNIO hands over at once: a server crash in between would lose a write
     /// that was acknowledged. `COMMIT` completes only once the commit is durable.
-    func performTransaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
-        async throws(BookingError) -> T
-    {
-        try await perform { [logger] connection in
-            try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+    ///
+    /// After a failure the transaction is rolled back, unless the connection is already closed (the
+    /// server rolls back on disconnect, and a `ROLLBACK` written to a closed channel is never answered).
+    func performTransaction<T: Sendable>(
+        unbounded: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(BookingError) -> T {
+        try await perform(unbounded: unbounded) { [logger] connection in
+            try await Self.execute("BEGIN", on: connection, logger: logger)
+            do {
+                let value = try await body(connection)
+                try await Self.execute("COMMIT", on: connection, logger: logger)
+                return value
+            } catch {
+                if !connection.isClosed { try? await Self.execute("ROLLBACK", on: connection, logger: logger) }
+                throw error
+            }
         }
     }
 
-    /// The advisory-lock class (first key) of the per-slot booking locks.
-    static let slotLockClass: Int32 = 0x626B_0001
-    /// The advisory-lock class (first key) of the per-idempotency-key locks.
-    static let idempotencyLockClass: Int32 = 0x626B_0002
+    /// Runs a statement and reads its whole answer, so an error the server reports after the first
+    /// row (a lock timeout, say) is thrown here instead of being lost with an unread row sequence.
+    static func execute(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws {
+        for try await _ in try await connection.query(query, logger: logger) {}
+    }
 
     /// Deadlocks and serialization failures: the transaction rolled back whole and is safe to repeat.
     static let retriedStates: Set<String> = ["40P01", "40001"]
@@ -384,21 +397,27 @@ public final class PostgresStore: BookingStore {
     /// is never reported as failed while it committed. Deadlocks and serialization failures are
     /// retried up to ``maximumAttempts`` times in all.
     ///
-    /// An operation that still has not ended ``Configuration/statementTimeout`` × 2 + 2 s after it got
-    /// its connection has lost it (the server would have cancelled a statement long before): it
-    /// fails with `storeUnavailable` then, so every request is answered. `unbounded` lifts that
-    /// net for work the server does not bound either (migrations).
+    /// A held connection seen closed for half a second is lost, and so is one an operation still holds
+    /// ``Configuration/statementTimeout`` × 3 + 2 s later (each of its statements and its `COMMIT` is
+    /// bounded by the server long before): the connection is closed, so nothing more is written on
+    /// it, and the operation fails with `storeUnavailable`; every request is answered. `unbounded`
+    /// lifts the time limit (not the closed-connection check) for work the server does not bound
+    /// either (migrations). A connection the pool hands over already closed is replaced at once.
     func perform<T: Sendable>(
         waitingAtMost wait: Duration? = nil, unbounded: Bool = false,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
         let wait = wait ?? configuration.connectionWaitTimeout
-        let hold: Duration? = unbounded ? nil : configuration.statementTimeout * 2 + .seconds(2)
+        let hold: Duration? = unbounded ? nil : configuration.statementTimeout * 3 + .seconds(2)
         var attempt = 1
         while true {
             do {
                 return try await ConnectionLease.run(on: client, waitingAtMost: wait, holdingAtMost: hold, body)
             } catch {
+                if attempt < Self.maximumAttempts, error is ConnectionLease.StaleConnection {
+                    attempt += 1  // nothing was sent: run again on another connection
+                    continue
+                }
                 if attempt < Self.maximumAttempts, let state = Self.sqlState(of: error),
                     Self.retriedStates.contains(state)
                 {
@@ -416,11 +435,7 @@ public final class PostgresStore: BookingStore {
 
     /// The SQLSTATE behind `error`, if the server sent one.
     static func sqlState(of error: any Error) -> String? {
-        if let transaction = error as? PostgresTransactionError {
-            let cause = transaction.closureError ?? transaction.commitError ?? transaction.beginError
-            return cause.flatMap(sqlState(of:))
-        }
-        return (error as? PSQLError)?.serverInfo?[.sqlState]
+        (error as? PSQLError)?.serverInfo?[.sqlState]
     }
 
     /// Exclusion and unique violations become `slotUnavailable`; check violations, and text the
@@ -428,15 +443,14 @@ public final class PostgresStore: BookingStore {
     /// everything else `storeUnavailable` with the SQLSTATE only (never SQL or values).
     static func map(_ error: any Error) -> BookingError {
         if let error = error as? BookingError { return error }
-        if let transaction = error as? PostgresTransactionError {
-            let cause = transaction.closureError ?? transaction.commitError ?? transaction.beginError
-            return cause.map(map) ?? .storeUnavailable("the transaction failed")
-        }
         if let timedOut = error as? ConnectionLease.WaitTimedOut {
             return .storeUnavailable("no database connection within \(timedOut.wait)")
         }
         if error is ConnectionLease.ConnectionLost {
             return .storeUnavailable("the database connection was lost during the operation")
+        }
+        if error is ConnectionLease.StaleConnection {
+            return .storeUnavailable("the database closed every connection offered")
         }
         guard let psql = error as? PSQLError else {
             return .storeUnavailable(

@@ -206,6 +206,8 @@ final class TableLock: Sendable {
         let (released, release) = AsyncStream.makeStream(of: Void.self)
         let (held, signalHeld) = AsyncStream.makeStream(of: Void.self)
         let holder = Task {
+            // Whatever happens, the waiter below learns it: held, or failed to take the lock.
+            defer { signalHeld.finish() }
             try await client.withConnection { connection in
                 try await connection.query("BEGIN", logger: PostgresTestDatabase.logger)
                 try await connection.query(
@@ -215,7 +217,15 @@ final class TableLock: Sendable {
                 try await connection.query("ROLLBACK", logger: PostgresTestDatabase.logger)
             }
         }
-        for await _ in held { break }
+        var taken = false
+        for await _ in held {
+            taken = true
+            break
+        }
+        guard taken else {
+            _ = await holder.result
+            throw PostgresTestDatabase.Unavailable(description: "could not take LOCK TABLE \(table)")
+        }
         return TableLock(release: release, holder: holder)
     }
 

@@ -21,7 +21,7 @@ extension Date {
     public var iso8601WithMilliseconds: String { ISO8601Milliseconds.string(from: millisecondsSince1970) }
 }
 
-/// Writes instants as ISO 8601 text from integer milliseconds, without a calendar.
+/// Writes instants as ISO 8601 text from integer milliseconds, without Foundation's calendar.
 enum ISO8601Milliseconds {
     private static let millisecondsPerDay: Int64 = 86_400_000
 
@@ -30,19 +30,19 @@ enum ISO8601Milliseconds {
     static func string(from milliseconds: Int64) -> String {
         let days = floorDivide(milliseconds, millisecondsPerDay)
         let withinDay = milliseconds - days * millisecondsPerDay
-        let (year, month, day) = civilDate(daysSince1970: days)
+        let (year, month, day) = LocalDate(daysSinceEpoch: Int(days)).components
         var bytes: [UInt8] = []
         bytes.reserveCapacity(24)
         if (0...9999).contains(year) {
-            append(year, width: 4, to: &bytes)
+            append(Int64(year), width: 4, to: &bytes)
         } else {
             bytes.append(year < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-            append(abs(year), width: 6, to: &bytes)
+            append(Int64(abs(year)), width: 6, to: &bytes)
         }
         bytes.append(UInt8(ascii: "-"))
-        append(month, width: 2, to: &bytes)
+        append(Int64(month), width: 2, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
-        append(day, width: 2, to: &bytes)
+        append(Int64(day), width: 2, to: &bytes)
         bytes.append(UInt8(ascii: "T"))
         append(withinDay / 3_600_000, width: 2, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
@@ -53,19 +53,6 @@ enum ISO8601Milliseconds {
         append(withinDay % 1000, width: 3, to: &bytes)
         bytes.append(UInt8(ascii: "Z"))
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-    static func civilDate(daysSince1970 days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let shifted = days + 719_468
-        let era = floorDivide(shifted, 146_097)
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     private static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
