@@ -29,9 +29,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 HANG_SECONDS = 15.0
 # The admin token every drill's server gets through BOOKING_ADMIN_TOKEN (16+ characters).
 ADMIN_TOKEN = "drill-admin-" + secrets.token_hex(12)
-# The lease a dispatcher takes on a notification (NotificationDispatcher's default): a second
-# delivery of one notification is expected only once the first claim's lease could have lapsed.
-LEASE_SECONDS = 60.0
+# The shortest lease a dispatcher takes on a notification (15 s since leases cover one send and are
+# renewed by a heartbeat; 60 s before): a second delivery of one notification sooner than this after
+# the first means two dispatchers held it at once.
+LEASE_SECONDS = 15.0
 # The schedule every drill's server runs: every 5 minutes, all day, in UTC, so there are plenty
 # of distinct slots (288 a day).
 SLOT_MINUTES = 5
