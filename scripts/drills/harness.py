@@ -29,9 +29,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 HANG_SECONDS = 15.0
 # The admin token every drill's server gets through BOOKING_ADMIN_TOKEN (16+ characters).
 ADMIN_TOKEN = "drill-admin-" + secrets.token_hex(12)
-# The lease a dispatcher takes on a notification (NotificationDispatcher's default): a second
-# delivery of one notification is expected only once the first claim's lease could have lapsed.
-LEASE_SECONDS = 60.0
+# The shortest lease a dispatcher takes on a notification (15 s since leases cover one send and are
+# renewed by a heartbeat; 60 s before): a second delivery of one notification sooner than this after
+# the first means two dispatchers held it at once.
+LEASE_SECONDS = 15.0
 # The schedule every drill's server runs: every 5 minutes, all day, in UTC, so there are plenty
 # of distinct slots (288 a day).
 SLOT_MINUTES = 5
@@ -523,8 +524,7 @@ class WebhookReceiver:
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length > 0 else b""
-                receiver.record(self.path, self.headers, body)
-                receiver.maybe_hold()
+                receiver.maybe_hold(receiver.record(self.path, self.headers, body))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -560,7 +560,7 @@ class WebhookReceiver:
     def record(self, path, headers, body):
         problem = self.verify(path, headers, body)
         delivery = {"id": headers.get("webhook-id"), "at": time.monotonic(), "valid": problem is None,
-                    "problem": problem, "kind": None, "notification_id": None, "attempt": None}
+                    "problem": problem, "kind": None, "notification_id": None, "attempt": None, "answered": True}
         try:
             payload = json.loads(body)
             delivery.update(kind=payload.get("kind"), notification_id=payload.get("notification_id"),
@@ -571,6 +571,7 @@ class WebhookReceiver:
             delivery.update(valid=False, problem=delivery["problem"] or "the body is not JSON")
         with self.lock:
             self.deliveries.append(delivery)
+        return delivery
 
     def hold_next(self):
         """Arms the receiver to keep the next delivery unanswered (until ``release``, 30 s at most),
@@ -579,9 +580,13 @@ class WebhookReceiver:
             self.hold_armed = True
         return self.holding
 
-    def maybe_hold(self):
+    def maybe_hold(self, delivery):
+        """Holds `delivery` when armed. It is released only after the sender was killed, which never
+        sees the answer: the delivery is not acknowledged, and the notification is still owed."""
         with self.lock:
             hold, self.hold_armed = self.hold_armed, False
+            if hold:
+                delivery["answered"] = False
         if hold:
             self.holding.set()
             self.released.wait(30)
@@ -594,16 +599,16 @@ class WebhookReceiver:
             return list(self.deliveries)
 
     def first_arrivals(self):
-        """{webhook-id: monotonic time of its first valid delivery}."""
+        """{webhook-id: monotonic time of its first valid, acknowledged delivery}."""
         first = {}
         for delivery in self.snapshot():
-            if delivery["valid"] and delivery["id"] not in first:
+            if delivery["valid"] and delivery["answered"] and delivery["id"] not in first:
                 first[delivery["id"]] = delivery["at"]
         return first
 
     def wait_for(self, ids, deadline):
-        """Waits until every id in `ids` was delivered (validly) or `deadline` (monotonic) passes;
-        returns the ids still missing."""
+        """Waits until every id in `ids` was delivered (validly, acknowledged) or `deadline`
+        (monotonic) passes; returns the ids still missing."""
         wanted = {str(i) for i in ids}
         while True:
             missing = wanted - set(self.first_arrivals())
@@ -612,10 +617,10 @@ class WebhookReceiver:
             time.sleep(0.1)
 
     def duplicates(self):
-        """[(id, [deliveries])] of every id delivered more than once."""
+        """[(id, [deliveries])] of every id delivered (validly, acknowledged) more than once."""
         by_id = {}
         for delivery in self.snapshot():
-            if delivery["valid"]:
+            if delivery["valid"] and delivery["answered"]:
                 by_id.setdefault(delivery["id"], []).append(delivery)
         return [(i, ds) for i, ds in by_id.items() if len(ds) > 1]
 
