@@ -1,5 +1,6 @@
 import BookingConformance
 import BookingDomain
+import InMemoryStore
 import Testing
 
 @Suite("the conformance suite catches broken stores")
@@ -81,5 +82,28 @@ struct BrokenStoreTests {
         let small = BookingConformance(concurrency: 3) { StoreUnderTest(store: OverlapBlindStore()) }
         let failure = await #expect(throws: ConformanceFailure.self) { try await small.run(check) }
         #expect(failure?.message.contains("expected 1, got 3") == true, "\(failure?.message ?? "")")
+    }
+
+    @Test("a store that normalises text fails the Unicode round-trip check")
+    func normalizing() async throws {
+        let check = try #require(ConformanceCheck.named("unicodeTextRoundTrips"))
+        let failure = await failure(of: check, on: { NormalizingStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("U+301") == true, "\(failure?.message ?? "")")
+    }
+
+    @Test("a store that opens a database of a newer schema fails the refusal check")
+    func acceptsNewerSchema() async throws {
+        let check = try #require(ConformanceCheck.named("newerSchemaIsRefused"))
+        let store = InMemoryStore()
+        let suite = BookingConformance(capabilities: [.schemaMigrations]) {
+            StoreUnderTest(
+                store: store,
+                schema: SchemaHooks(
+                    openTogether: { count in Array(repeating: store, count: count) },
+                    appliedVersions: { _ in ["v1"] }, recordNewerVersion: {}, openAgain: { store }))
+        }
+        let failure = await #expect(throws: ConformanceFailure.self) { try await suite.run(check) }
+        #expect(failure?.message.contains("newer schema succeeded") == true, "\(failure?.message ?? "")")
     }
 }

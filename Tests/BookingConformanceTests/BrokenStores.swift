@@ -131,3 +131,15 @@ struct ShortLeaseStore: ForwardingStore {
         }
     }
 }
+
+/// Normalises text to NFC on the way in, as some databases and drivers do: `e` + U+0301 comes back as `é`.
+struct NormalizingStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        var normalized = appointment
+        normalized.customerName = appointment.customerName.precomposedStringWithCanonicalMapping
+        normalized.note = appointment.note?.precomposedStringWithCanonicalMapping
+        return try await inner.insert(normalized)
+    }
+}
