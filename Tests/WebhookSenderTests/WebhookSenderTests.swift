@@ -239,20 +239,29 @@ struct WebhookSenderTests {
             }?.fieldErrors["webhookSecret"]?.contains("at least one") == true)
     }
 
+    /// An in-memory store with one booking whose `booked` notification is due, and a dispatcher
+    /// delivering it through a webhook sender to `url`.
+    func bookedDispatcher(url: URL, secret: String, clock: ManualWallClock) async throws
+        -> (InMemoryStore, NotificationDispatcher)
+    {
+        let store = InMemoryStore()
+        let service = BookingService(store: store, clock: clock)
+        let slot = try #require(try await service.availability().first)
+        _ = try await service.book(
+            BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
+        let sender = WebhookNotificationSender(configuration: try .init(url: url, secrets: [secret]), clock: clock)
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender, clock: clock, logger: Logger(label: "test"))
+        return (store, dispatcher)
+    }
+
     @Test("through a dispatcher: a 503 is retried after the backoff with a new timestamp and the same id")
     func throughDispatcher() async throws {
         let receiver = Receiver(statuses: [503, 200])
         let clock = ManualWallClock(now: Date(millisecondsSince1970: 1_803_888_000_000))
         let secret = secret
         try await withReceiver(receiver) { url in
-            let store = InMemoryStore()
-            let service = BookingService(store: store, clock: clock)
-            let slot = try #require(try await service.availability().first)
-            _ = try await service.book(
-                BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
-            let sender = WebhookNotificationSender(configuration: try .init(url: url, secrets: [secret]), clock: clock)
-            let dispatcher = NotificationDispatcher(
-                store: store, sender: sender, clock: clock, logger: Logger(label: "test"))
+            let (store, dispatcher) = try await bookedDispatcher(url: url, secret: secret, clock: clock)
             #expect(try await dispatcher.drain().retried == 1)
             clock.advance(by: .seconds(3))
             #expect(try await dispatcher.drain().sent == 1)
@@ -277,14 +286,7 @@ struct WebhookSenderTests {
         let clock = ManualWallClock(now: Date(millisecondsSince1970: 1_803_888_000_000))
         let secret = secret
         try await withReceiver(receiver) { url in
-            let store = InMemoryStore()
-            let service = BookingService(store: store, clock: clock)
-            let slot = try #require(try await service.availability().first)
-            _ = try await service.book(
-                BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
-            let sender = WebhookNotificationSender(configuration: try .init(url: url, secrets: [secret]), clock: clock)
-            let dispatcher = NotificationDispatcher(
-                store: store, sender: sender, clock: clock, logger: Logger(label: "test"))
+            let (store, dispatcher) = try await bookedDispatcher(url: url, secret: secret, clock: clock)
             #expect(try await dispatcher.drain().retried == 1)
             let waiting = try #require(await store.notifications(appointmentID: nil).first)
             #expect(waiting.nextAttemptAt == clock.now().addingTimeInterval(900))
