@@ -19,7 +19,7 @@ struct PostgresBenchmark {
         configuration.poolSize = 64
         configuration.connectionWaitTimeout = .seconds(60)
         let store = PostgresStore(configuration: configuration, logger: logger)
-        let runner = Task { await store.client.run() }
+        let runner = Task { await store.run() }
         defer { runner.cancel() }
         try await store.migrate()
         print(

@@ -31,6 +31,32 @@ extension ConformanceCheck {
             }
         },
         ConformanceCheck(
+            "migrateIsIdempotent",
+            "migrate() on a store in use, again and from several callers at once, changes no data and the store keeps working."
+        ) { context in
+            let booked = try await context.book(try context.draft(at: 60, key: "before-migrate"))
+            let appointments = try await context.store.appointments()
+            let notifications = try await context.store.notifications(appointmentID: nil)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 { group.addTask { try await context.store.migrate() } }
+                try await group.waitForAll()
+            }
+            try context.expectEqual(
+                try await context.store.appointments(), appointments, "appointments after migrate()")
+            try context.expectEqual(
+                try await context.store.notifications(appointmentID: nil), notifications,
+                "notifications after migrate()")
+            try context.expectEqual(
+                try await context.store.record(idempotencyKey: "before-migrate")?.appointment.id, booked.id,
+                "idempotency key after migrate()")
+            try await context.expectError(.slotUnavailable, "the no-overlap rule after migrate()") {
+                _ = try await context.store.insert(try context.draft(at: 60))
+            }
+            try context.expect(
+                try await context.store.insert(try context.draft(at: 90)).record.appointment.id > booked.id,
+                "a booking after migrate()")
+        },
+        ConformanceCheck(
             "migrationsRunOnceWhenStoresStartTogether",
             "Stores opened at once on one fresh database migrate it once: each version recorded once, every store works.",
             requires: .schemaMigrations

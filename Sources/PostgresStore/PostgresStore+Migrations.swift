@@ -82,10 +82,43 @@ extension PostgresStore {
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes
     /// starting at once take turns and the second finds nothing to do. Returns the versions applied now.
     ///
+    /// A database already up to date is only read (no lock, no DDL), so an application role without
+    /// the right to create tables may call it once the schema was migrated by another role.
     /// A database already migrated by a newer version (a schema version this code does not know) is
     /// refused with `storeUnavailable`, and nothing is changed.
     @discardableResult
-    public func migrate() async throws(BookingError) -> [Int] {
+    public func applyPendingMigrations() async throws(BookingError) -> [Int] {
+        let recorded = try await perform { [logger] connection -> Set<Int>? in
+            let exists = try await connection.query(
+                "SELECT to_regclass('booking_schema_migrations') IS NOT NULL", logger: logger
+            ).collect().first?.decode(Bool.self)
+            guard exists == true else { return nil }
+            var versions: Set<Int> = []
+            for try await version in try await connection.query(
+                "SELECT version FROM booking_schema_migrations", logger: logger
+            ).decode(Int.self) {
+                versions.insert(version)
+            }
+            return versions
+        }
+        if let recorded {
+            try Self.refuseNewerSchema(recorded)
+            if recorded.isSuperset(of: Self.migrations.map(\.version)) { return [] }
+        }
+        return try await applyMigrationsUnderLock()
+    }
+
+    /// Throws when `applied` holds a version newer than every migration this code knows.
+    private static func refuseNewerSchema(_ applied: Set<Int>) throws(BookingError) {
+        if let newest = applied.max(), newest > migrations.map(\.version).max() ?? 0 {
+            throw BookingError.storeUnavailable(
+                "the database was migrated by a newer version of swift-booking (schema \(newest)); upgrade this application to use it"
+            )
+        }
+    }
+
+    /// The migration transaction: lock, read what is applied, apply the rest.
+    private func applyMigrationsUnderLock() async throws(BookingError) -> [Int] {
         try await performTransaction(unbounded: true) { [logger] connection in
             // A second process waits for the first one's migrations however long they take: no
             // statement or lock timeout inside this transaction.
@@ -105,11 +138,7 @@ extension PostgresStore {
             .decode(Int.self) {
                 applied.insert(version)
             }
-            if let newest = applied.max(), newest > Self.migrations.map(\.version).max() ?? 0 {
-                throw BookingError.storeUnavailable(
-                    "the database was migrated by a newer version of swift-booking (schema \(newest)); upgrade this application to use it"
-                )
-            }
+            try Self.refuseNewerSchema(applied)
             var appliedNow: [Int] = []
             for migration in Self.migrations where !applied.contains(migration.version) {
                 for statement in migration.statements { try await connection.query(statement, logger: logger) }

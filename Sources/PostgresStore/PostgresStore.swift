@@ -8,7 +8,7 @@ public import PostgresNIO
 /// ```swift
 /// let store = try PostgresStore(configuration: .init(url: "postgres://booking@127.0.0.1:5432/booking"), logger: logger)
 /// try await withThrowingDiscardingTaskGroup { group in
-///     group.addTask { await store.client.run() }   // or add `store.client` to your ServiceGroup
+///     group.addTask { await store.run() }   // or add `store` to your ServiceGroup
 ///     try await store.migrate()
 ///     let service = BookingService(store: store)
 ///     // ...
@@ -28,7 +28,7 @@ public import PostgresNIO
 ///   serialization failures are retried. A lost server makes operations fail with
 ///   `storeUnavailable`; they work again once it is back.
 public final class PostgresStore: BookingStore {
-    /// The connection pool; a swift-service-lifecycle `Service` the caller must run.
+    /// The connection pool, run by ``run()``.
     public let client: PostgresClient
     /// The configuration the client was made from.
     public let configuration: Configuration
@@ -36,10 +36,12 @@ public final class PostgresStore: BookingStore {
 
     /// The channel `NOTIFY` uses to hint that notifications are due.
     public static let outboxChannel = "booking_outbox"
-    /// Coalesces the `NOTIFY`s sent after commits.
-    let wakeUps = CoalescedSignal()
+    /// Requests for a `NOTIFY` after commits; the buffer of one coalesces a burst into one more send.
+    let wakeUpRequests = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    /// Fans the notifications the listener receives out to ``outboxWakeUps()``.
+    let receivedWakeUps = OutboxSignal()
 
-    /// Creates a store and its client; run ``client`` before using the store.
+    /// Creates a store and its client; ``run()`` it before using it.
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
@@ -307,49 +309,7 @@ public final class PostgresStore: BookingStore {
         try await Deadline.answer(within: timeout, from: check)
     }
 
-    /// Yields on every `NOTIFY booking_outbox`, from a dedicated pooled connection that `LISTEN`s
-    /// and reconnects after a failure. A hint only: dispatchers keep polling.
-    public func outboxWakeUps() -> AsyncStream<Void> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let listener = Task { [client, logger] in
-            while !Task.isCancelled {
-                do {
-                    try await client.withConnection { connection in
-                        try await connection.listen(on: Self.outboxChannel) { notifications in
-                            for try await _ in notifications { continuation.yield() }
-                        }
-                    }
-                } catch {
-                    logger.debug(
-                        "outbox listener lost its connection",
-                        metadata: ["error": "\(String(reflecting: type(of: error)))"])
-                }
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
-        continuation.onTermination = { _ in listener.cancel() }
-        return stream
-    }
-
     // MARK: - Helpers
-
-    /// Sends `NOTIFY booking_outbox` after a commit, outside the commit path: concurrent requests
-    /// coalesce into one notification in flight (plus one more if any arrived meanwhile). Best effort:
-    /// a lost hint only delays delivery until the dispatchers' next poll.
-    func wakeDispatchers() {
-        guard wakeUps.request() else { return }
-        Task { [self] in
-            repeat {
-                do {
-                    try await perform(waitingAtMost: configuration.healthTimeout) { [logger] connection in
-                        _ = try await connection.query("SELECT pg_notify(\(Self.outboxChannel), '')", logger: logger)
-                    }
-                } catch {
-                    logger.debug("could not wake the dispatchers", metadata: ["error": "\(error)"])
-                }
-            } while wakeUps.finishedOne()
-        }
-    }
 
     /// Runs a write in an explicit transaction (``perform(waitingAtMost:unbounded:_:)`` around
     /// `BEGIN` ... `COMMIT`).

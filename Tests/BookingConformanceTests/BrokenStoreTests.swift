@@ -66,6 +66,14 @@ struct BrokenStoreTests {
         #expect(failure?.message.contains("leases w_1 took back") == true, "\(failure?.message ?? "")")
     }
 
+    @Test("a store whose migrate() is not idempotent fails the migrate check")
+    func recreatingMigration() async throws {
+        let check = try #require(ConformanceCheck.named("migrateIsIdempotent"))
+        let failure = await failure(of: check, on: { RecreatingMigrationStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("appointments after migrate()") == true, "\(failure?.message ?? "")")
+    }
+
     @Test("running a check the store lacks the capability for is refused")
     func capabilityMissing() async throws {
         let check = try #require(ConformanceCheck.named("survivesReopen"))

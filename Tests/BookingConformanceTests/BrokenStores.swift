@@ -143,3 +143,15 @@ struct NormalizingStore: ForwardingStore {
         return try await inner.insert(normalized)
     }
 }
+
+/// A migration that is not idempotent: every `migrate()` after the first recreates the tables, empty.
+final class RecreatingMigrationStore: ForwardingStore {
+    private let current = Mutex(InMemoryStore())
+    private let migrations = Atomic<Int>(0)
+
+    var inner: InMemoryStore { current.withLock { $0 } }
+
+    func migrate() async throws(BookingError) {
+        if migrations.add(1, ordering: .relaxed).newValue > 1 { current.withLock { $0 = InMemoryStore() } }
+    }
+}

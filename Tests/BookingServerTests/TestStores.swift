@@ -44,7 +44,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
             configuration.database = name
             configuration.poolSize = 8
             let store = PostgresStore(configuration: configuration, logger: logger)
-            let runner = Task { await store.client.run() }
+            let runner = Task { await store.run() }
             try await store.migrate()
             return (
                 store,

@@ -77,11 +77,11 @@ struct PostgresStoreTests {
     func concurrentMigrations() async throws {
         let new = try draft(at: 60)
         try await withStores(2, migrate: false) { stores in
-            async let first = stores[0].migrate()
-            async let second = stores[1].migrate()
+            async let first = stores[0].applyPendingMigrations()
+            async let second = stores[1].applyPendingMigrations()
             let applied = try await [first, second]
             #expect(applied.sorted { $0.count < $1.count } == [[], [1, 2]])
-            let again = try await stores[0].migrate()
+            let again = try await stores[0].applyPendingMigrations()
             let recorded = try await stores[1].appliedMigrations()
             #expect(again == [])
             #expect(recorded == [1, 2])
@@ -89,6 +89,36 @@ struct PostgresStoreTests {
             let stored = try await stores[1].appointments()
             #expect(stored.count == 1)
         }
+    }
+
+    @Test("migrate() on a current schema only reads: a role that may not create tables can call it")
+    func migrateByAnUnprivilegedRole() async throws {
+        let role = "booking_app_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await withStores(1) { stores in
+            let owner = stores[0]
+            for statement in [
+                "CREATE ROLE \(role) LOGIN",
+                "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+                "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO \(role)",
+                "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role)",
+            ] {
+                try await owner.client.query(PostgresQuery(unsafeSQL: statement), logger: PostgresTestDatabase.logger)
+            }
+            var configuration = owner.configuration
+            configuration.username = role
+            let application = try await RunningStore(configuration, migrate: false)
+            do {
+                try await application.store.migrate()
+                _ = try await application.store.insert(try draft(at: 60))
+                #expect(try await owner.appointments().count == 1)
+            } catch {
+                await application.stop()
+                throw error
+            }
+            await application.stop()
+        }
+        _ = try? await PostgresTestDatabase.admin.get().query(
+            PostgresQuery(unsafeSQL: "DROP ROLE IF EXISTS \(role)"), logger: PostgresTestDatabase.logger)
     }
 
     @Test("the server stopped mid-test: operations fail with storeUnavailable, then work again")

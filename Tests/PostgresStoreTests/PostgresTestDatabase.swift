@@ -90,7 +90,7 @@ final class RunningStore: Sendable {
         logger: Logger = PostgresTestDatabase.logger
     ) async throws {
         store = PostgresStore(configuration: configuration, logger: logger)
-        runner = Task { [client = store.client] in await client.run() }
+        runner = Task { [store] in await store.run() }
         if migrate { try await store.migrate() }
     }
 

@@ -202,9 +202,12 @@ public struct NotificationDispatcher: Service {
 
     /// Runs until graceful shutdown or cancellation.
     ///
-    /// First releases the leases this `workerID`'s earlier runs still hold (``releaseEarlierLeases()``),
+    /// First brings the store's schema up to date (``BookingStore/migrate()``, idempotent and safe
+    /// beside other callers), so a dispatcher never polls a table that is missing or older than this
+    /// code, and throws when that fails. Then releases the leases this `workerID`'s earlier runs still hold (``releaseEarlierLeases()``),
     /// so what a crashed predecessor had claimed is delivered at once; then claims and delivers passes.
     public func run() async throws {
+        try await store.migrate()
         let hints = Task { [store, doorbell] in
             for await _ in store.outboxWakeUps() { doorbell.ring() }
         }

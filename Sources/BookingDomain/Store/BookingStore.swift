@@ -1,4 +1,5 @@
 public import Foundation
+public import ServiceLifecycle
 
 /// Where appointments and their outbox notifications live.
 ///
@@ -21,8 +22,26 @@ public import Foundation
 ///    by that owner.
 /// 9. Migrations are versioned, idempotent and safe when two processes start at once.
 ///
+/// **Lifecycle.** A store is a swift-service-lifecycle `Service`, like Hummingbird's `PersistDriver`:
+/// ``run()`` runs what it needs in the background (PostgresStore: its connection pool, the `LISTEN`
+/// for outbox wake-ups and the `NOTIFY` sender) until graceful shutdown or cancellation, and
+/// ``migrate()`` brings its schema up to date once ``run()`` is running. Stores that need neither
+/// keep the defaults. A host adds the store to its `ServiceGroup` before the services that use it,
+/// so it stops last:
+///
+/// ```swift
+/// let group = ServiceGroup(services: [store, dispatcher, server], logger: logger)
+/// ```
+///
 /// Errors are ``BookingError``s: a lost connection is ``BookingError/Code/storeUnavailable``.
-public protocol BookingStore: Sendable {
+public protocol BookingStore: Service {
+    /// Applies the pending schema migrations; returns when the schema is current.
+    ///
+    /// Idempotent and safe when several processes (or several callers in one process) call it at
+    /// once (invariant 9). Refuses, with ``BookingError/Code/storeUnavailable``, a schema migrated by a
+    /// newer version of swift-booking. Call it while ``run()`` is running.
+    func migrate() async throws(BookingError)
+
     /// Inserts the appointment and its `booked` notification atomically.
     ///
     /// When an appointment with `appointment.idempotencyKey` exists, writes nothing and returns it
@@ -107,6 +126,14 @@ public protocol BookingStore: Sendable {
 }
 
 extension BookingStore {
+    /// Nothing to migrate: the store's schema is current as soon as it is opened.
+    public func migrate() async throws(BookingError) {}
+
+    /// Nothing to run in the background: waits for graceful shutdown or cancellation.
+    public func run() async throws {
+        try? await gracefulShutdown()
+    }
+
     /// A stream that never yields: no wake-up hints, the dispatcher polls.
     public func outboxWakeUps() -> AsyncStream<Void> {
         AsyncStream { _ in }

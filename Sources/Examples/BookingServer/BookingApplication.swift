@@ -55,13 +55,15 @@ enum BookingApplication {
             logger: logger)
     }
 
-    /// The whole server: HTTP, the notification dispatcher (after migrations) and the store's services.
+    /// The whole server, as one `ServiceGroup` that stops in reverse order: the store (its pool and
+    /// listener), the notification dispatcher, then HTTP. The store is migrated before HTTP listens;
+    /// the dispatcher migrates it too before its first poll (idempotent, safe concurrently).
     static func make(
-        settings: ServerSettings, opened: OpenedStore, adminToken: String, clock: any WallClock = SystemWallClock(),
-        logger: Logger,
+        settings: ServerSettings, store: any BookingStore, adminToken: String,
+        clock: any WallClock = SystemWallClock(), logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let service = Self.service(store: opened.store, schedule: settings.schedule, clock: clock, logger: logger)
+        let service = Self.service(store: store, schedule: settings.schedule, clock: clock, logger: logger)
         let sender: any NotificationSender
         if let url = settings.webhookURL, !settings.webhookSecrets.isEmpty {
             sender = WebhookNotificationSender(
@@ -69,15 +71,13 @@ enum BookingApplication {
         } else {
             sender = LoggingNotificationSender(logger: logger)
         }
-        let gate = MigrationGate(opened.migrate)
         let dispatcher = NotificationDispatcher(
-            store: opened.store, sender: sender, clock: clock, logger: logger, workerID: settings.dispatcherID)
+            store: store, sender: sender, clock: clock, logger: logger, workerID: settings.dispatcherID)
         var app = Application(
             router: try router(service: service, adminToken: adminToken, corsOrigins: settings.corsOrigins),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "swift-booking"),
-            services: opened.services + [AfterMigrations(gate: gate, service: dispatcher)],
-            onServerRunning: onServerRunning, logger: logger)
-        app.beforeServerStarts { try await gate.wait() }
+            services: [store, dispatcher], onServerRunning: onServerRunning, logger: logger)
+        app.beforeServerStarts { try await store.migrate() }
         return app
     }
 }

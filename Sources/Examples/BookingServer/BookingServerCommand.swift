@@ -36,9 +36,9 @@ struct BookingServerCommand: AsyncParsableCommand {
         return Logger(label: "booking-server")
     }
 
-    static func open(_ settings: ServerSettings, logger: Logger) throws -> OpenedStore {
+    static func open(_ settings: ServerSettings, logger: Logger) throws -> any BookingStore {
         do {
-            return try OpenedStore.open(settings.store, logger: logger)
+            return try settings.store.open(logger: logger)
         } catch {
             FileHandle.standardError.write(
                 Data("booking-server: cannot open the store \(settings.store): \(error)\n".utf8))
@@ -48,7 +48,7 @@ struct BookingServerCommand: AsyncParsableCommand {
 }
 
 extension BookingServerCommand {
-    /// Runs migrations, then serves HTTP and delivers notifications until SIGTERM or SIGINT.
+    /// Runs the store, migrates it, then serves HTTP and delivers notifications until SIGTERM or SIGINT.
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Migrate, then serve (the default).")
 
@@ -57,7 +57,7 @@ extension BookingServerCommand {
         func run() async throws {
             let settings = try BookingServerCommand.settings(options)
             let logger = BookingServerCommand.logger(settings)
-            let opened = try BookingServerCommand.open(settings, logger: logger)
+            let store = try BookingServerCommand.open(settings, logger: logger)
             let adminToken = settings.adminToken ?? AdminCredential.generateToken()
             if settings.adminToken == nil {
                 // Standard error is unbuffered: the line is readable at once under Docker, systemd or a pipe.
@@ -67,7 +67,7 @@ extension BookingServerCommand {
                             .utf8))
             }
             let app = try BookingApplication.make(
-                settings: settings, opened: opened, adminToken: adminToken, logger: logger,
+                settings: settings, store: store, adminToken: adminToken, logger: logger,
                 onServerRunning: { channel in
                     logger.info(
                         "booking-server listening",
@@ -89,10 +89,10 @@ extension BookingServerCommand {
         func run() async throws {
             let settings = try BookingServerCommand.settings(options)
             let logger = BookingServerCommand.logger(settings)
-            let opened = try BookingServerCommand.open(settings, logger: logger)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for service in opened.services { group.addTask { try await service.run() } }
-                try await opened.migrate()
+            let store = try BookingServerCommand.open(settings, logger: logger)
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await store.run() }
+                try await store.migrate()
                 group.cancelAll()
             }
             logger.info("migrations applied", metadata: ["store": "\(settings.store)"])

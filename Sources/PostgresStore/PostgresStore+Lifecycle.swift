@@ -1,0 +1,68 @@
+public import BookingDomain
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+extension PostgresStore {
+    /// Runs the store until graceful shutdown or cancellation: the connection pool, the `LISTEN` that
+    /// turns `NOTIFY booking_outbox` into ``outboxWakeUps()``, and the sender of those `NOTIFY`s, each
+    /// a child task. Add the store to your `ServiceGroup` before the services that use it.
+    public func run() async {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.client.run() }
+                group.addTask { await self.listenForWakeUps() }
+                group.addTask { await self.sendWakeUps() }
+            }
+        }
+    }
+
+    /// Applies the pending migrations (``applyPendingMigrations()``).
+    public func migrate() async throws(BookingError) {
+        try await applyPendingMigrations()
+    }
+
+    /// Yields on every `NOTIFY booking_outbox` while ``run()`` runs: a hint only, dispatchers keep polling.
+    public func outboxWakeUps() -> AsyncStream<Void> {
+        receivedWakeUps.stream()
+    }
+
+    /// Asks for a `NOTIFY booking_outbox` after a commit, outside the commit path: requests made while
+    /// one is being sent coalesce into one more. Best effort: a lost hint only delays delivery until
+    /// the dispatchers' next poll.
+    func wakeDispatchers() {
+        wakeUpRequests.continuation.yield()
+    }
+
+    /// Sends the requested `NOTIFY`s, one at a time, until cancelled.
+    private func sendWakeUps() async {
+        for await _ in wakeUpRequests.stream {
+            do {
+                try await perform(waitingAtMost: configuration.healthTimeout) { [logger] connection in
+                    _ = try await connection.query("SELECT pg_notify(\(Self.outboxChannel), '')", logger: logger)
+                }
+            } catch {
+                logger.debug("could not wake the dispatchers", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Holds one pooled connection that `LISTEN`s, and passes every notification on to the streams of
+    /// ``outboxWakeUps()``; reconnects a second after losing it, until cancelled.
+    private func listenForWakeUps() async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { [receivedWakeUps] connection in
+                    try await connection.listen(on: Self.outboxChannel) { notifications in
+                        for try await _ in notifications { receivedWakeUps.signal() }
+                    }
+                }
+            } catch {
+                logger.debug(
+                    "outbox listener lost its connection", metadata: ["error": "\(String(reflecting: type(of: error)))"]
+                )
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
