@@ -224,6 +224,14 @@ struct APITests {
                 let error = try expectError(try await client.book(try body(fields)), .badRequest, code: "INVALID_INPUT")
                 #expect(fieldProblems(error)["/\(field)"] != nil, "field \(field)")
             }
+            let everything = try expectError(
+                try await client.book(try body(["slotStart": 5, "name": true, "note": 7, "extra": 1])), .badRequest,
+                code: "INVALID_INPUT")
+            #expect(
+                fieldProblems(everything) == [
+                    "/slotStart": "must be a string", "/slotEnd": "is required", "/name": "must be a string",
+                    "/email": "is required", "/note": "must be a string", "/extra": "is not a known field",
+                ], "every bad field at once")
             let admin = try #require(
                 try json(try await client.execute(uri: "/api/appointments", method: .get, headers: adminHeaders))
                     as? [Any])

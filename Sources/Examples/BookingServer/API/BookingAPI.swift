@@ -77,27 +77,9 @@ struct BookingAPI: Sendable {
 
     @Sendable func book(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let key = try IdempotencyKeyHeader.key(of: request)
-        var body = try await JSONBody.read(request, context: context)
-        let slotStart = body.instant("slotStart")
-        let slotEnd = body.instant("slotEnd")
-        let name = body.string("name", required: true)
-        let email = body.string("email", required: true)
-        let note = body.string("note", required: false)
-        let resourceText = body.string("resource", required: false)
-        let resource = resourceText.flatMap(ResourceID.init(rawValue:))
-        var keyProblem: [String: String] = [:]
-        if resourceText != nil && resource == nil {
-            keyProblem["resource"] = "must be 1-64 letters, digits, '-', '_' or '.'"
-        }
-        try body.finish(known: ["slotStart", "slotEnd", "name", "email", "note", "resource"])
-        if !keyProblem.isEmpty { throw APIError(BookingError.invalidInput(keyProblem)) }
-        guard let slotStart, let slotEnd, let name, let email else { throw APIError.badRequest("Missing fields.") }
+        let body = try await JSONBody.decode(NewAppointmentBody.self, from: request, context: context)
         do {
-            let confirmation = try await service.book(
-                BookingRequest(
-                    slotStart: slotStart, slotEnd: slotEnd, name: name, email: email, note: note,
-                    resource: resource ?? .default,
-                    idempotencyKey: key))
+            let confirmation = try await service.book(body.request(idempotencyKey: key))
             if confirmation.created { Counter(label: "booking_bookings_total").increment() }
             let headers: HTTPFields = confirmation.created ? [:] : [.idempotentReplayed: "true"]
             return try JSONResponse.make(
@@ -124,10 +106,8 @@ struct BookingAPI: Sendable {
 
     @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try appointmentID(context)
-        var body = try await JSONBody.read(request, context: context, allowEmpty: true)
-        let bodyToken = body.string("token", required: false)
-        try body.finish(known: ["token"])
-        let authorization = try authorization(request, token: request.headers[.cancelToken] ?? bodyToken)
+        let body = try await JSONBody.decode(CancelBody.self, from: request, context: context, allowEmpty: true)
+        let authorization = try authorization(request, token: request.headers[.cancelToken] ?? body.token)
         let before = try await service.appointment(id: id, authorization: authorization)
         let cancelled = try await service.cancel(id: id, authorization: authorization)
         if before.status == .booked { Counter(label: "booking_cancellations_total").increment() }

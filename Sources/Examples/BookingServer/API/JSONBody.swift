@@ -3,22 +3,24 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// A request body read as one JSON object, with field-by-field checks that report every problem.
-struct JSONBody {
+/// Request bodies: JSON objects decoded into `Decodable` types whose initialisers read their fields
+/// through ``FieldReader``, so every bad field is reported at once.
+enum JSONBody {
     /// The largest body accepted.
     static let limit = 16 * 1024
 
-    private let object: [String: Any]
-    private(set) var problems: [String: String] = [:]
+    /// The one decoder of request bodies.
+    private static let decoder = JSONDecoder()
 
-    /// Reads the body; an empty body is `{}` when `allowEmpty`.
+    /// Reads and decodes the body as `Body`; an empty body decodes as `{}` when `allowEmpty`.
     ///
     /// A body must come with `Content-Type: application/json` (a charset parameter is fine): any other
     /// type is 415, so a plain HTML form on another site cannot post here without a CORS preflight.
-    /// Only an empty body may come without a content type, where `allowEmpty`.
-    static func read(_ request: Request, context: some RequestContext, allowEmpty: Bool = false) async throws
-        -> JSONBody
-    {
+    /// Only an empty body may come without a content type, where `allowEmpty`. The body must be one
+    /// JSON object in UTF-8 that names no field twice; `Body`'s fields are then checked all at once.
+    static func decode<Body: Decodable>(
+        _ type: Body.Type, from request: Request, context: some RequestContext, allowEmpty: Bool = false
+    ) async throws -> Body {
         let contentType = request.headers[.contentType]
         if let contentType, !isJSON(contentType) { throw APIError.unsupportedMediaType }
         let buffer: ByteBuffer
@@ -27,28 +29,28 @@ struct JSONBody {
         } catch is NIOTooManyBytesError {
             throw APIError.payloadTooLarge
         }
-        if buffer.readableBytes == 0 && allowEmpty { return JSONBody(object: [:]) }
-        guard contentType != nil else { throw APIError.unsupportedMediaType }
-        let bytes = Array(buffer.readableBytesView)
+        var bytes = Array(buffer.readableBytesView)
+        if bytes.isEmpty && allowEmpty {
+            bytes = Array("{}".utf8)
+        } else {
+            guard contentType != nil else { throw APIError.unsupportedMediaType }
+        }
         // JSON travels as UTF-8 (RFC 8259): no byte-order mark, no raw NUL (how UTF-16 looks), valid sequences.
         guard !bytes.contains(0), bytes.first != 0xEF, bytes.first != 0xFE, bytes.first != 0xFF,
             String(validating: bytes, as: UTF8.self) != nil
         else {
             throw APIError.badRequest("The body must be JSON in UTF-8.")
         }
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else {
+        let decoded = Result { try decoder.decode(Body.self, from: Data(bytes)) }
+        if case .failure(let error as DecodingError) = decoded {
+            // The fields report their own problems, so what reaches here is about the whole body.
+            if case .typeMismatch = error { throw APIError.badRequest("The body must be a JSON object.") }
             throw APIError.badRequest("The body is not valid JSON.")
         }
-        guard !Self.hasDuplicateKeys(bytes) else {
-            throw APIError.badRequest("The body names a field twice.")
-        }
-        guard let object = parsed as? [String: Any] else {
-            throw APIError.badRequest("The body must be a JSON object.")
-        }
-        return JSONBody(object: object)
+        // Valid JSON: a field named twice is refused before any verdict on the fields.
+        guard !hasDuplicateKeys(bytes) else { throw APIError.badRequest("The body names a field twice.") }
+        return try decoded.get()
     }
-
-    private init(object: [String: Any]) { self.object = object }
 
     /// Whether an object anywhere in valid JSON text names one key twice (parsers keep one of them
     /// silently, so which value counted would depend on the parser).
@@ -85,36 +87,6 @@ struct JSONBody {
     static func isJSON(_ contentType: String) -> Bool {
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
         return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
-    }
-
-    /// A required or optional string field; `null` counts as absent.
-    mutating func string(_ field: String, required: Bool) -> String? {
-        switch object[field] {
-        case nil, is NSNull:
-            if required { problems[field] = "is required" }
-            return nil
-        case let text as String:
-            return text
-        default:
-            problems[field] = "must be a string"
-            return nil
-        }
-    }
-
-    /// A required instant in ISO 8601.
-    mutating func instant(_ field: String) -> Date? {
-        guard let text = string(field, required: true) else { return nil }
-        guard let date = ISO8601.parse(text) else {
-            problems[field] = "must be an ISO 8601 instant like 2027-03-01T09:00:00Z"
-            return nil
-        }
-        return date
-    }
-
-    /// Rejects fields outside `known`, then throws all collected problems at once.
-    mutating func finish(known: Set<String>) throws {
-        for field in object.keys where !known.contains(field) { problems[field] = "is not a known field" }
-        if !problems.isEmpty { throw APIError(BookingError.invalidInput(problems)) }
     }
 }
 

@@ -1,0 +1,36 @@
+import BookingDomain
+import Foundation
+
+/// The body of `POST /api/appointments`: `{slotStart, slotEnd, name, email, note?, resource?}`.
+struct NewAppointmentBody: Decodable {
+    let slotStart: Date
+    let slotEnd: Date
+    let name: String
+    let email: String
+    let note: String?
+    let resource: ResourceID?
+
+    init(from decoder: any Decoder) throws {
+        var fields = try FieldReader(
+            decoder, known: ["slotStart", "slotEnd", "name", "email", "note", "resource"])
+        let slotStart = fields.instant("slotStart")
+        let slotEnd = fields.instant("slotEnd")
+        let name = fields.string("name", required: true)
+        let email = fields.string("email", required: true)
+        note = fields.string("note", required: false)
+        resource = fields.resource("resource")
+        try fields.finish()
+        guard let slotStart, let slotEnd, let name, let email else { throw BookingError.invalidInput([:]) }
+        self.slotStart = slotStart
+        self.slotEnd = slotEnd
+        self.name = name
+        self.email = email
+    }
+
+    /// The domain request, with the `Idempotency-Key` the header carried.
+    func request(idempotencyKey: String?) -> BookingRequest {
+        BookingRequest(
+            slotStart: slotStart, slotEnd: slotEnd, name: name, email: email, note: note,
+            resource: resource ?? .default, idempotencyKey: idempotencyKey)
+    }
+}
