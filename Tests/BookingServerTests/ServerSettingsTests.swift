@@ -58,12 +58,14 @@ struct ServerSettingsTests {
             (["--days-ahead", "0"], "--days-ahead '0' (or BOOKING_DAYS_AHEAD)"),
             (["--time-zone", "Nowhere/City"], "IANA zone"),
             (["--store", "mysql://x"], "memory, sqlite:PATH or postgres://"),
+            (["--store", "postgress://booking:hunter2@db:5432/booking"], "'(hidden)@db:5432/booking'"),
             (["--webhook-url", "https://hooks.example"], "--webhook-secret"),
             (["--log-level", "loud"], "--log-level"),
         ])
     func invalid(arguments: [String], expected: String) {
         let error = #expect(throws: ServerSettings.Invalid.self) { try settings(arguments) }
         #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
+        #expect(error?.description.contains("hunter2") == false, "a password in the store URL is never shown")
     }
 
     @Test("an admin token shorter than 16 characters is refused; an empty one means: generate one")

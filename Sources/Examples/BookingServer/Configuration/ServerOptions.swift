@@ -75,6 +75,18 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("log-format"), help: "text or json (BOOKING_LOG_FORMAT; default text)")
     var logFormat: String?
 
+    /// The flags given on the command line, by flag name.
+    var given: [String: String] {
+        let all: [String: String?] = [
+            "store": store, "host": host, "port": port, "cors-origin": corsOrigin, "admin-token": adminToken,
+            "time-zone": timeZone, "hours": hours, "slot-minutes": slotMinutes, "days-ahead": daysAhead,
+            "min-notice-minutes": minNoticeMinutes, "buffer-minutes": bufferMinutes, "webhook-url": webhookURL,
+            "webhook-secret": webhookSecret, "dispatcher-id": dispatcherID, "log-level": logLevel,
+            "log-format": logFormat,
+        ]
+        return all.compactMapValues { $0 }
+    }
+
     /// `BOOKING_` + the flag in upper snake case: `time-zone` -> `BOOKING_TIME_ZONE`.
     static func environmentName(_ flag: String) -> String {
         "BOOKING_" + flag.uppercased().replacingOccurrences(of: "-", with: "_")

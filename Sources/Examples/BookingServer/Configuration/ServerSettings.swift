@@ -1,9 +1,15 @@
 import BookingDomain
+import Configuration
 import Foundation
 import Logging
 import WebhookSender
 
 /// Every setting of `booking-server`, validated: from flags, else `BOOKING_*` environment variables, else defaults.
+///
+/// The precedence is swift-configuration's provider hierarchy: the parsed flags (an `InMemoryProvider`)
+/// before the environment (`EnvironmentVariablesProvider`, key `booking.time-zone` is `BOOKING_TIME_ZONE`).
+/// The admin token, the webhook secrets and the store URL (which may carry a password) are secrets:
+/// redacted by any access reporter, and never part of an error message.
 struct ServerSettings: Sendable {
     /// What to open: `memory`, `sqlite:PATH` or a `postgres://` URL.
     enum StoreSpec: Sendable, Equatable {
@@ -51,13 +57,32 @@ struct ServerSettings: Sendable {
         }
     }
 
+    /// The settings that are secrets: never logged, never echoed in an error.
+    static let secretFlags: Set<String> = ["admin-token", "webhook-secret", "store"]
+
+    /// The configuration key of a flag: `time-zone` is `booking.time-zone`, read from the environment as
+    /// `BOOKING_TIME_ZONE`.
+    static func key(_ flag: String) -> AbsoluteConfigKey { AbsoluteConfigKey(["booking", flag]) }
+
     /// Resolves and validates `options`, reading missing ones from `environment`.
     init(options: ServerOptions, environment: [String: String]) throws {
-        func value(_ flag: String, _ given: String?) -> String? {
-            given ?? environment[ServerOptions.environmentName(flag)].flatMap { $0.isEmpty ? nil : $0 }
+        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (flag, given) in options.given {
+            flags[Self.key(flag)] = ConfigValue(.string(given), isSecret: Self.secretFlags.contains(flag))
         }
-        func integer(_ flag: String, _ given: String?, _ range: ClosedRange<Int>, default fallback: Int) throws -> Int {
-            guard let text = value(flag, given) else { return fallback }
+        let config = ConfigReader(providers: [
+            InMemoryProvider(name: "flags", values: flags),
+            EnvironmentVariablesProvider(
+                environmentVariables: environment,
+                secretsSpecifier: .specific(Set(Self.secretFlags.map(ServerOptions.environmentName)))),
+        ])
+        // An empty value, given or in the environment, counts as not set.
+        func value(_ flag: String) -> String? {
+            config.string(forKey: ConfigKey(["booking", flag]), isSecret: Self.secretFlags.contains(flag))
+                .flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func integer(_ flag: String, _ range: ClosedRange<Int>, default fallback: Int) throws -> Int {
+            guard let text = value(flag) else { return fallback }
             guard let number = Int(text), range.contains(number) else {
                 throw Invalid(
                     flag: flag, value: text,
@@ -66,10 +91,10 @@ struct ServerSettings: Sendable {
             return number
         }
 
-        if let text = value("store", options.store) { store = try Self.parseStore(text) }
-        if let text = value("host", options.host) { host = text }
-        port = try integer("port", options.port, 0...65_535, default: 4000)
-        if let text = value("cors-origin", options.corsOrigin) {
+        if let text = value("store") { store = try Self.parseStore(text) }
+        if let text = value("host") { host = text }
+        port = try integer("port", 0...65_535, default: 4000)
+        if let text = value("cors-origin") {
             corsOrigins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
                 !$0.isEmpty
             }
@@ -79,7 +104,7 @@ struct ServerSettings: Sendable {
                     accepted: "must be * or origins like https://example.com, comma-separated")
             }
         }
-        if let token = value("admin-token", options.adminToken), !token.isEmpty {
+        if let token = value("admin-token") {
             guard !token.contains(where: \.isWhitespace) else {
                 throw Invalid(flag: "admin-token", value: "(hidden)", accepted: "must not contain spaces")
             }
@@ -92,12 +117,12 @@ struct ServerSettings: Sendable {
             }
             adminToken = token
         }
-        let zoneText = value("time-zone", options.timeZone) ?? "UTC"
+        let zoneText = value("time-zone") ?? "UTC"
         guard let zone = TimeZone(identifier: zoneText) else {
             throw Invalid(
                 flag: "time-zone", value: zoneText, accepted: "must be an IANA zone like Europe/London or UTC")
         }
-        let hoursText = value("hours", options.hours) ?? "daily=09:00-17:00"
+        let hoursText = value("hours") ?? "daily=09:00-17:00"
         let hours: [Weekday: [OpeningInterval]]
         do {
             hours = try Schedule.weeklyHours(parsing: hoursText)
@@ -108,10 +133,10 @@ struct ServerSettings: Sendable {
                     "must look like mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00 (\(error.fieldErrors["hours"] ?? error.message))"
             )
         }
-        let slotMinutes = try integer("slot-minutes", options.slotMinutes, 5...1440, default: 30)
-        let daysAhead = try integer("days-ahead", options.daysAhead, 1...366, default: 7)
-        let noticeMinutes = try integer("min-notice-minutes", options.minNoticeMinutes, 0...527_040, default: 0)
-        let bufferMinutes = try integer("buffer-minutes", options.bufferMinutes, 0...1440, default: 0)
+        let slotMinutes = try integer("slot-minutes", 5...1440, default: 30)
+        let daysAhead = try integer("days-ahead", 1...366, default: 7)
+        let noticeMinutes = try integer("min-notice-minutes", 0...527_040, default: 0)
+        let bufferMinutes = try integer("buffer-minutes", 0...1440, default: 0)
         do {
             schedule = try Schedule(
                 timeZone: zone, weeklyHours: hours, slotLength: .minutes(slotMinutes),
@@ -121,14 +146,14 @@ struct ServerSettings: Sendable {
         } catch {
             throw Invalid(flag: "hours", value: hoursText, accepted: error.message)
         }
-        if let text = value("webhook-url", options.webhookURL) {
+        if let text = value("webhook-url") {
             guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
                 url.host != nil
             else {
                 throw Invalid(flag: "webhook-url", value: text, accepted: "must be an http or https URL")
             }
             webhookURL = url
-            let texts = (value("webhook-secret", options.webhookSecret) ?? "").split { $0 == "," || $0.isWhitespace }
+            let texts = (value("webhook-secret") ?? "").split { $0 == "," || $0.isWhitespace }
             guard !texts.isEmpty else {
                 throw Invalid(flag: "webhook-secret", value: "", accepted: "is required with --webhook-url")
             }
@@ -140,7 +165,7 @@ struct ServerSettings: Sendable {
                     accepted: "a secret " + (error.fieldErrors["webhookSecret"] ?? error.message))
             }
         }
-        if let text = value("dispatcher-id", options.dispatcherID), !text.isEmpty {
+        if let text = value("dispatcher-id") {
             guard text.count <= Self.maximumDispatcherIDLength,
                 !text.unicodeScalars.contains(where: {
                     $0.properties.isWhitespace || $0.properties.generalCategory == .control
@@ -154,7 +179,7 @@ struct ServerSettings: Sendable {
             }
             dispatcherID = text
         }
-        if let text = value("log-level", options.logLevel) {
+        if let text = value("log-level") {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw Invalid(
                     flag: "log-level", value: text,
@@ -162,7 +187,7 @@ struct ServerSettings: Sendable {
             }
             logLevel = level
         }
-        if let text = value("log-format", options.logFormat) {
+        if let text = value("log-format") {
             guard let format = LogFormat(rawValue: text.lowercased()) else {
                 throw Invalid(flag: "log-format", value: text, accepted: "must be text or json")
             }
@@ -183,8 +208,13 @@ struct ServerSettings: Sendable {
             return .sqlite(path: path)
         }
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") { return .postgres(url: text) }
+        // The text may be a mistyped URL with a password in it: show only what follows the '@'.
+        let shown =
+            text.split(separator: "@", omittingEmptySubsequences: false).last.map {
+                text.contains("@") ? "(hidden)@\($0)" : String($0)
+            } ?? text
         throw Invalid(
-            flag: "store", value: text, accepted: "must be memory, sqlite:PATH or postgres://user:pass@host:5432/db")
+            flag: "store", value: shown, accepted: "must be memory, sqlite:PATH or postgres://user:pass@host:5432/db")
     }
 }
 
