@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -8,7 +9,7 @@ import Testing
 /// The real `booking-server` executable, started as a child process.
 struct ServerProcess {
     let port: Int
-    private let pid: pid_t
+    private let child: ChildProcess?
 
     static var executable: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
@@ -19,26 +20,12 @@ struct ServerProcess {
     /// A handle for requests to a server started elsewhere (it cannot be terminated through this value).
     init(attachedTo port: Int) {
         self.port = port
-        pid = 0
+        child = nil
     }
 
     init(arguments: [String], environment: [String: String] = [:], port: Int) throws {
         self.port = port
-        var pid: pid_t = 0
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([Self.executable] + arguments).map { strdup($0) } + [nil]
-        defer { for argument in argv { free(argument) } }
-        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for entry in envp { free(entry) } }
-        guard posix_spawn(&pid, Self.executable, &actions, nil, argv, envp) == 0 else {
-            throw ServerFailure(description: "could not start \(Self.executable)")
-        }
-        self.pid = pid
+        child = try ChildProcess([Self.executable] + arguments, environment: environment)
     }
 
     /// Waits until `/health` answers.
@@ -52,11 +39,9 @@ struct ServerProcess {
 
     /// Sends SIGTERM and returns the exit status.
     func terminate() -> Int32 {
-        guard pid > 0 else { return -1 }
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return status
+        guard let child else { return -1 }
+        child.send(SIGTERM)
+        return child.wait()
     }
 
     func request(_ method: String, _ path: String, body: Any? = nil, headers: [String: String] = [:]) async throws -> (
@@ -191,23 +176,4 @@ struct ExecutableTests {
             try await server.request("GET", "/api/appointments", headers: ["Authorization": "Bearer \(token)"]).status
                 == 200)
     }
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
-func freePort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw ServerProcess.ServerFailure(description: "socket() failed") }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw ServerProcess.ServerFailure(description: "could not bind a free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -1,5 +1,6 @@
 import BookingDomain
 import PostgresStore
+import TestSupport
 import Testing
 
 /// A URL and what its user, password and database must decode to.

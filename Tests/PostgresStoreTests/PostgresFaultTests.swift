@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import PostgresStore
+import TestSupport
 import Testing
 
 @Suite("PostgreSQL faults: slow locks, contention and a server that goes away")

@@ -4,6 +4,7 @@ import InMemoryLogging
 import Logging
 import PostgresNIO
 import PostgresStore
+import TestSupport
 import Testing
 
 /// One cluster for the whole suite that serves TLS only (a certificate for `localhost` signed by a

@@ -2,6 +2,7 @@ import BookingConformance
 import BookingDomain
 import PostgresNIO
 import PostgresStore
+import TestSupport
 import Testing
 
 let postgresSuite = BookingConformance(capabilities: [.reopen, .schemaMigrations]) {

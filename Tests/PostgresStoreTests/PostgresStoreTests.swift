@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import PostgresStore
+import TestSupport
 import Testing
 
 @Suite("PostgreSQL store")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A private PostgreSQL cluster for a test: its own directory under /tmp, a free port on 127.0.0.1
 /// (found by binding port 0), and on request TLS and scram-sha-256 passwords.
@@ -47,7 +48,7 @@ struct ThrowawayCluster: Sendable {
             try Self.initialize(directory: directory, binaries: binaries, runAs: runAs, options: options)
             // A port found free can be taken by someone else before the server binds it: try another.
             for attempt in 1...3 {
-                port = try Self.freePort()
+                port = try freePort()
                 do {
                     try Self.start(directory: directory, binaries: binaries, runAs: runAs, port: port)
                     break
@@ -192,29 +193,6 @@ struct ThrowawayCluster: Sendable {
         try handle.write(contentsOf: Data(text.utf8))
     }
 
-    /// A TCP port nobody listens on now: bind port 0 on 127.0.0.1 and read what the kernel chose.
-    private static func freePort() throws -> Int {
-        #if os(Linux)
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-            let descriptor = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard descriptor >= 0 else { throw PostgresTestDatabase.Unavailable(description: "socket() failed") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard bound else { throw PostgresTestDatabase.Unavailable(description: "could not bind a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     private static func findBinaries() -> String? {
         let candidates =
             searchPath
@@ -237,25 +215,15 @@ struct ThrowawayCluster: Sendable {
         (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
     }
 
-    /// Runs a command and waits for it with `posix_spawn` and `waitpid` (the server it starts
-    /// keeps running after `pg_ctl` exits). Its output goes to `log` (appended), whose end the
-    /// error quotes when the command fails.
+    /// Runs a command and waits for it (the server it starts keeps running after `pg_ctl` exits).
+    /// Its output goes to `log` (appended), whose end the error quotes when the command fails.
     private static func run(_ command: [String], as prefix: [String], log: String?) throws {
-        let full = prefix + command
-        var pid: pid_t = 0
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        let output = log ?? "/dev/null"
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let arguments = full.map { strdup($0) } + [nil]
-        defer { for argument in arguments { free(argument) } }
-        guard posix_spawn(&pid, full[0], &actions, nil, arguments, environ) == 0 else {
+        let status: Int32
+        do {
+            status = try ChildProcess(prefix + command, output: log ?? "/dev/null").wait()
+        } catch {
             throw PostgresTestDatabase.Unavailable(description: "could not start \(command[0])")
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         guard status == 0 else {
             let output = log.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
             throw PostgresTestDatabase.Unavailable(

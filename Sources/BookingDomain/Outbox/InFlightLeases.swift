@@ -7,7 +7,8 @@ final class InFlightLeases: Sendable {
     private struct Lease {
         var expiresAt: Date
         var lost = false
-        let lostBell = Doorbell()
+        /// Yields once when the lease is lost.
+        let lostSignal = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     private let leases = Mutex<[Int64: Lease]>([:])
@@ -54,23 +55,25 @@ final class InFlightLeases: Sendable {
     /// Marks the leases of `ids` as lost and wakes their sends; returns those still in flight that
     /// were not already lost (ids finished meanwhile are ignored).
     func lose(_ ids: Set<Int64>) -> [Int64] {
-        let bells = leases.withLock { leases -> [(Int64, Doorbell)] in
-            var newlyLost: [(Int64, Doorbell)] = []
+        let signals = leases.withLock { leases -> [(Int64, AsyncStream<Void>.Continuation)] in
+            var newlyLost: [(Int64, AsyncStream<Void>.Continuation)] = []
             for id in ids.sorted() {
                 guard let lease = leases[id], !lease.lost else { continue }
                 leases[id]?.lost = true
-                newlyLost.append((id, lease.lostBell))
+                newlyLost.append((id, lease.lostSignal.continuation))
             }
             return newlyLost
         }
-        for (_, bell) in bells { bell.ring() }
-        return bells.map(\.0)
+        for (_, signal) in signals { signal.yield() }
+        return signals.map(\.0)
     }
 
     /// Returns `true` as soon as the lease of `id` is lost, or `false` after `timeout` (or on cancellation).
     func waitUntilLost(_ id: Int64, timeout: Duration) async -> Bool {
-        guard let bell = leases.withLock({ $0[id]?.lostBell }) else { return false }
-        await bell.wait(timeout: timeout)
+        guard let signal = leases.withLock({ $0[id]?.lostSignal.stream }) else { return false }
+        _ = await firstWithin(timeout) {
+            for await _ in signal { return }
+        }
         return isLost(id)
     }
 }

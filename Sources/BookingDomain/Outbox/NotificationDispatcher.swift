@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 public import Foundation
 public import Logging
 import Metrics
@@ -177,8 +178,6 @@ public struct NotificationDispatcher: Service {
     private let clock: any WallClock
     private let logger: Logger
     private let workerID: String
-    private let doorbell = Doorbell()
-    private let stopping = StopFlag()
 
     /// Creates a dispatcher.
     /// - Parameters:
@@ -208,10 +207,6 @@ public struct NotificationDispatcher: Service {
     /// so what a crashed predecessor had claimed is delivered at once; then claims and delivers passes.
     public func run() async throws {
         try await store.migrate()
-        let hints = Task { [store, doorbell] in
-            for await _ in store.outboxWakeUps() { doorbell.ring() }
-        }
-        defer { hints.cancel() }
         do {
             let released = try await releaseEarlierLeases()
             if released > 0 {
@@ -223,8 +218,12 @@ public struct NotificationDispatcher: Service {
             // Not fatal: those leases lapse by themselves within one lease duration.
             logger.warning("could not take back earlier leases", metadata: ["error": "\(error)"])
         }
+        // A pass starts on the store's hint, on the poll timer, or (to stop) on graceful shutdown.
+        let (shutdown, announceShutdown) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let polls = AsyncTimerSequence.repeating(every: configuration.pollInterval, clock: .continuous).map { _ in }
+        var wakeUps = merge(store.outboxWakeUps(), polls, shutdown).makeAsyncIterator()
         await withGracefulShutdownHandler {
-            while !stopping.isSet && !Task.isCancelled {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let report: PassReport
                 do {
                     report = try await deliverDue()
@@ -232,13 +231,13 @@ public struct NotificationDispatcher: Service {
                     logger.warning("notification pass failed", metadata: ["error": "\(error)"])
                     report = PassReport()
                 }
+                // A full batch may mean more are due: go again at once.
                 if report.claimed < configuration.claimLimit || report.claimed == 0 {
-                    await doorbell.wait(timeout: configuration.pollInterval)
+                    guard await wakeUps.next() != nil else { return }  // cancelled
                 }
             }
         } onGracefulShutdown: {
-            stopping.set()
-            doorbell.ring()
+            announceShutdown.yield()
         }
     }
 
@@ -276,7 +275,7 @@ public struct NotificationDispatcher: Service {
             var outcomes: [Outcome] = []
             while !pending.isEmpty || running > 0 {
                 while running < configuration.concurrentSends, let next = pending.popFirst() {
-                    if stopping.isSet {
+                    if Task.isShuttingDownGracefully {
                         outcomes.append(
                             await finish(next, owner: owner, .released(now: clock.now().roundedToMilliseconds)))
                         continue

@@ -11,7 +11,7 @@ import Foundation
 enum ReplaySeal {
     /// What a store keeps instead of the idempotency key: lowercase hex SHA-256 of `idempotency-key:<key>`.
     static func storedKey(for idempotencyKey: String) -> String {
-        CancelToken.sha256Hex("idempotency-key:" + idempotencyKey)
+        SecretToken.sha256Hex("idempotency-key:" + idempotencyKey)
     }
 
     /// `token` sealed under the key derived from `idempotencyKey`: base64 of AES-GCM's nonce, ciphertext and tag.

@@ -15,7 +15,7 @@ struct ValidatedRequest {
             resource.rawValue, String(Int64((slot.start.timeIntervalSince1970 * 1000).rounded())),
             String(Int64((slot.end.timeIntervalSince1970 * 1000).rounded())), name, email, note ?? "\u{0}",
         ]
-        return CancelToken.sha256Hex(fields.map { "\($0.utf8.count):\($0)" }.joined())
+        return SecretToken.sha256Hex(fields.map { "\($0.utf8.count):\($0)" }.joined())
     }
 }
 

@@ -101,12 +101,12 @@ public struct BookingService: Sendable {
         }
         let now = clock.now().roundedToMilliseconds
         try schedule.checkOffered(valid.slot, now: now)
-        let token = CancelToken.generate()
+        let token = SecretToken.generate()
         let outcome = try await store.insert(
             NewAppointment(
                 resource: valid.resource, slot: valid.slot, occupied: schedule.occupiedInterval(of: valid.slot),
                 customerName: valid.name, customerEmail: valid.email, note: valid.note,
-                cancelTokenHash: CancelToken.sha256Hex(token), idempotencyKey: storedKey,
+                cancelTokenHash: SecretToken.sha256Hex(token), idempotencyKey: storedKey,
                 requestFingerprint: fingerprint, now: now,
                 sealedCancelToken: valid.idempotencyKey.flatMap { ReplaySeal.seal(token, idempotencyKey: $0) }))
         switch outcome {
@@ -182,7 +182,7 @@ public struct BookingService: Sendable {
             return record
         case .cancelToken(let token):
             // A wrong token answers like an unknown id: ids must not be enumerable.
-            guard CancelToken.matches(token, storedHash: record.cancelTokenHash) else { throw .notFound("appointment") }
+            guard SecretToken.matches(token, storedHash: record.cancelTokenHash) else { throw .notFound("appointment") }
             return record
         }
     }

@@ -58,7 +58,7 @@ extension BookingServerCommand {
             let settings = try BookingServerCommand.settings(options)
             let logger = BookingServerCommand.logger(settings)
             let store = try BookingServerCommand.open(settings, logger: logger)
-            let adminToken = settings.adminToken ?? AdminCredential.generateToken()
+            let adminToken = settings.adminToken ?? SecretToken.generate()
             if settings.adminToken == nil {
                 // Standard error is unbuffered: the line is readable at once under Docker, systemd or a pipe.
                 FileHandle.standardError.write(

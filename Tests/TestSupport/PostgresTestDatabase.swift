@@ -1,20 +1,26 @@
-import BookingDomain
 import Foundation
-import Logging
-import PostgresNIO
-import PostgresStore
+public import Logging
+public import PostgresNIO
+public import PostgresStore
 
 /// Fresh databases on the server named by `BOOKING_POSTGRES_URL` (set by `scripts/with-postgres`).
 ///
 /// There is no skipping: without a server every PostgreSQL test fails and says how to get one.
-enum PostgresTestDatabase {
-    struct Unavailable: Error, CustomStringConvertible {
-        let description: String
+public enum PostgresTestDatabase {
+    /// Why no test database can be had.
+    public struct Unavailable: Error, CustomStringConvertible {
+        /// What is missing and how to get it.
+        public let description: String
+
+        /// An error that says `description`.
+        public init(description: String) { self.description = description }
     }
 
-    static let logger = Logger(label: "postgres-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+    /// A logger that drops everything.
+    public static let logger = Logger(label: "postgres-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    static func serverConfiguration() throws -> PostgresStore.Configuration {
+    /// The server named by `BOOKING_POSTGRES_URL`, without TLS.
+    public static func serverConfiguration() throws -> PostgresStore.Configuration {
         guard let url = ProcessInfo.processInfo.environment["BOOKING_POSTGRES_URL"], !url.isEmpty else {
             throw Unavailable(
                 description:
@@ -27,7 +33,7 @@ enum PostgresTestDatabase {
     }
 
     /// A client to the server's default database, for creating and dropping test databases.
-    static let admin: Result<PostgresClient, any Error> = Result {
+    public static let admin: Result<PostgresClient, any Error> = Result {
         let client = PostgresClient(
             configuration: try serverConfiguration().clientConfiguration(poolSize: 4), backgroundLogger: logger)
         Task { await client.run() }
@@ -36,7 +42,7 @@ enum PostgresTestDatabase {
 
     /// Creates an empty database (in the server's default encoding, or in `encoding` with the C locale)
     /// and returns the configuration that reaches it.
-    static func create(poolSize: Int = 8, encoding: String? = nil) async throws -> PostgresStore.Configuration {
+    public static func create(poolSize: Int = 8, encoding: String? = nil) async throws -> PostgresStore.Configuration {
         let admin = try admin.get()
         let name = "booking_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let options =
@@ -53,7 +59,7 @@ enum PostgresTestDatabase {
     }
 
     /// Drops a database made by ``create(poolSize:)``, disconnecting whoever still uses it.
-    static func drop(_ configuration: PostgresStore.Configuration) async {
+    public static func drop(_ configuration: PostgresStore.Configuration) async {
         guard configuration.database.hasPrefix("booking_test_"), let admin = try? admin.get() else { return }
         _ = try? await admin.query(
             PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(configuration.database) WITH (FORCE)"), logger: logger)
@@ -62,7 +68,7 @@ enum PostgresTestDatabase {
 
 /// Runs `body` with `count` independent stores (separate pools, as separate processes would have) on one
 /// fresh database, then stops them and drops the database, also when `body` throws.
-func withStores(
+public func withStores(
     _ count: Int, migrate: Bool = true, encoding: String? = nil,
     _ body: @Sendable ([PostgresStore]) async throws -> Void
 ) async throws {
@@ -80,12 +86,14 @@ func withStores(
     await PostgresTestDatabase.drop(configuration)
 }
 
-/// A store whose client runs until ``stop()``.
-final class RunningStore: Sendable {
-    let store: PostgresStore
+/// A PostgreSQL store that runs (pool, listener) until ``stop()``.
+public final class RunningStore: Sendable {
+    /// The store, running.
+    public let store: PostgresStore
     private let runner: Task<Void, Never>
 
-    init(
+    /// Opens a store on `configuration`, runs it, and migrates unless told not to.
+    public init(
         _ configuration: PostgresStore.Configuration, migrate: Bool = true,
         logger: Logger = PostgresTestDatabase.logger
     ) async throws {
@@ -94,14 +102,16 @@ final class RunningStore: Sendable {
         if migrate { try await store.migrate() }
     }
 
-    func stop() async {
+    /// Stops the store and waits until it has stopped.
+    public func stop() async {
         runner.cancel()
         await runner.value
     }
 }
 
 extension PostgresStore.Configuration {
-    func clientConfiguration(poolSize: Int) -> PostgresClient.Configuration {
+    /// A plain client configuration for the same server, with at most `poolSize` connections.
+    public func clientConfiguration(poolSize: Int) -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: .disable)
         configuration.options.maximumConnections = poolSize

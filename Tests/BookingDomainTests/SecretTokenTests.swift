@@ -1,0 +1,27 @@
+import BookingDomain
+import Testing
+
+@Suite("secret tokens")
+struct SecretTokenTests {
+    @Test("a token is 32 random bytes in base64url without padding, different every time")
+    func generate() {
+        let tokens = (0..<100).map { _ in SecretToken.generate() }
+        #expect(Set(tokens).count == 100)
+        for token in tokens {
+            #expect(token.count == 43)
+            #expect(token.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+        }
+    }
+
+    @Test("the stored form is the SHA-256 in lowercase hex (FIPS 180-2 vector), and only the right token matches it")
+    func hashAndMatch() {
+        let stored = SecretToken.sha256Hex("abc")
+        #expect(stored == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SecretToken.matches("abc", storedHash: stored))
+        #expect(SecretToken.matches("abc", storedHash: stored.uppercased()))
+        #expect(!SecretToken.matches("abd", storedHash: stored))
+        #expect(!SecretToken.matches("abc", storedHash: String(stored.dropLast(2))), "a short hash")
+        #expect(!SecretToken.matches("abc", storedHash: String(stored.dropLast()) + "g"), "not hex")
+        #expect(!SecretToken.matches("", storedHash: ""))
+    }
+}
