@@ -2,7 +2,7 @@ public import BookingDomain
 import BookingTesting
 public import Foundation
 
-/// The conformance suite every ``BookingDomain/BookingStore`` must pass: ours and yours.
+/// The conformance suite every `BookingStore` must pass: ours and yours.
 ///
 /// Give it a factory of fresh, empty stores and run each check; a broken invariant throws a
 /// ``ConformanceFailure`` naming the check. It imports no test framework, so any runner works:

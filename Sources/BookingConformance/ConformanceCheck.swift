@@ -1,4 +1,4 @@
-/// One invariant of ``BookingDomain/BookingStore`` that ``BookingConformance`` checks.
+/// One invariant of `BookingStore` that ``BookingConformance`` checks.
 ///
 /// A check is declared once, next to its body, in the list of its family (``all`` joins them):
 ///

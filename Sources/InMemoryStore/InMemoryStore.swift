@@ -1,7 +1,7 @@
 public import BookingDomain
 public import Foundation
 
-/// A ``BookingStore`` held in memory by an actor: for tests, demos and embedded use.
+/// A `BookingStore` held in memory by an actor: for tests, demos and embedded use.
 ///
 /// It keeps every invariant the durable stores keep (the actor serializes each operation, so
 /// a booking and its notification are written together), except durability: its data is gone

@@ -54,7 +54,7 @@ extension PostgresStore {
         /// The most connections the pool opens.
         public var poolSize: Int
         /// How long an operation waits for a pooled connection before it fails with
-        /// ``BookingDomain/BookingError/Code/storeUnavailable``.
+        /// `storeUnavailable`.
         ///
         /// This is the store's only client-side deadline on writes: once a connection is held, the
         /// server bounds every statement (``statementTimeout``, ``lockTimeout``), so the outcome of a

@@ -3,7 +3,7 @@ public import Foundation
 public import Logging
 public import PostgresNIO
 
-/// A ``BookingDomain/BookingStore`` on PostgreSQL through PostgresNIO's pooled `PostgresClient`.
+/// A `BookingStore` on PostgreSQL through PostgresNIO's pooled `PostgresClient`.
 ///
 /// ```swift
 /// let store = try PostgresStore(configuration: .init(url: "postgres://booking@127.0.0.1:5432/booking"), logger: logger)
@@ -57,8 +57,8 @@ public final class PostgresStore: BookingStore {
     /// instead of meeting it in the exclusion index, where two uncommitted conflicting rows wait for
     /// each other until the deadlock detector ends one (the cause of multi-second waits under a rush
     /// for a freed slot). Overlapping but unequal intervals stay excluded by the constraint, and a
-    /// deadlock among them is retried (``perform(waitingAtMost:unbounded:_:)``). Retries with one
-    /// idempotency key queue on a lock of their own, so all of them get the one appointment.
+    /// deadlock among them is retried. Retries with one idempotency key queue on a lock of their own,
+    /// so all of them get the one appointment.
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
         do {
@@ -348,7 +348,7 @@ public final class PostgresStore: BookingStore {
     /// How many times an operation runs at most when it meets one of ``retriedStates``.
     static let maximumAttempts = 4
 
-    /// Runs `body` on a pooled connection and maps every error to a ``BookingDomain/BookingError``.
+    /// Runs `body` on a pooled connection and maps every error to a `BookingError`.
     ///
     /// Waiting for the connection is bounded here (`waitingAtMost`, by default
     /// ``Configuration/connectionWaitTimeout``): the wait is abandoned without touching the database.

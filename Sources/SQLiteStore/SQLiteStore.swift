@@ -2,7 +2,7 @@ public import BookingDomain
 public import Foundation
 import GRDB
 
-/// A ``BookingDomain/BookingStore`` in one SQLite file, on GRDB: the embedded default.
+/// A `BookingStore` in one SQLite file, on GRDB: the embedded default.
 ///
 /// ```swift
 /// let store = try SQLiteStore(location: .file("booking.sqlite"))
@@ -36,7 +36,7 @@ public final class SQLiteStore: BookingStore {
 
     /// Tuning with sensible defaults.
     public struct Configuration: Sendable {
-        /// How long a write waits for another process's lock before ``BookingDomain/BookingError/Code/storeUnavailable``.
+        /// How long a write waits for another process's lock before `storeUnavailable`.
         public var busyTimeout: Duration
         /// Commit durability.
         public var durability: Durability
@@ -59,7 +59,7 @@ public final class SQLiteStore: BookingStore {
 
     /// Opens (creating if needed) and migrates the database.
     ///
-    /// Throws ``BookingDomain/BookingError/Code/storeUnavailable`` when the file cannot be opened or migrated,
+    /// Throws `storeUnavailable` when the file cannot be opened or migrated,
     /// or was migrated by a newer version of swift-booking (its schema is never touched then).
     public init(location: Location, configuration: Configuration = Configuration()) throws(BookingError) {
         var config = GRDB.Configuration()
@@ -407,7 +407,7 @@ public final class SQLiteStore: BookingStore {
         do { return try await writer.read(body) } catch { throw Self.map(error) }
     }
 
-    /// Maps SQLite's errors to ``BookingDomain/BookingError``: the overlap trigger and unique keys to
+    /// Maps SQLite's errors to `BookingError`: the overlap trigger and unique keys to
     /// `slotUnavailable`, check constraints to `invalidInput`, everything else to `storeUnavailable`
     /// (with no SQL in the message).
     static func map(_ error: any Error) -> BookingError {

@@ -27,22 +27,26 @@ import NIOHTTP1
 /// 410 Gone and any other status are permanent: the notification fails at once. Failure reasons are
 /// the status code or a fixed description of the network error, never the URL.
 ///
-/// Verifying on the receiving side (a Hummingbird route; any framework works the same way):
+/// Verifying on the receiving side (a Hummingbird 2 route; any framework works the same way): check the
+/// exact body bytes and the three headers before acting, refuse the request when that fails, and
+/// deduplicate by `webhook-id`.
 /// ```swift
 /// // Your secret, read from configuration; this literal is the specification's public test secret.
-/// let secrets = try [WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
-/// router.post("booking-hook") { request, _ -> HTTPResponse.Status in
-///     let body = try await request.body.collect(upTo: 1 << 20)
+/// let secrets = [try WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+/// router.post("booking-hook") { request, context -> HTTPResponse.Status in
+///     // The bytes as received: a body decoded and encoded again would not verify.
+///     let body = Data(try await request.body.collect(upTo: 1 << 20).readableBytesView)
+///     func header(_ name: String) -> String? { request.headers[.init(name)!] }
 ///     do {
 ///         try WebhookSignature.verify(
-///             id: request.headers[.init(WebhookSignature.idHeader)!],
-///             timestamp: request.headers[.init(WebhookSignature.timestampHeader)!],
-///             signatureHeader: request.headers[.init(WebhookSignature.signatureHeader)!],
-///             body: Data(body.readableBytesView), secrets: secrets, now: Date())
-///     } catch {
-///         return .unauthorized
+///             id: header(WebhookSignature.idHeader), timestamp: header(WebhookSignature.timestampHeader),
+///             signatureHeader: header(WebhookSignature.signatureHeader), body: body, secrets: secrets, now: Date())
+///     } catch let error as WebhookSignature.VerificationError {
+///         // Do not act on it. The reason names the failed check, never a secret.
+///         context.logger.warning("refused a webhook", metadata: ["reason": "\(error.reason)"])
+///         return error.reason == .missingHeader || error.reason == .invalidTimestamp ? .badRequest : .unauthorized
 ///     }
-///     // At least once: if this webhook-id was already processed, stop here with 2xx.
+///     // If this webhook-id was already processed, stop here with 2xx; otherwise decode `body` and act.
 ///     return .noContent
 /// }
 /// ```

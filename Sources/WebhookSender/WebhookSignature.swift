@@ -9,14 +9,16 @@ public import Foundation
 /// `webhook-signature` header lists one signature per secret, separated by spaces, so secrets can be
 /// rotated without downtime.
 ///
-/// Verify every delivery before acting on it, on the exact bytes received (not JSON re-encoded), then
-/// deduplicate by `webhook-id`; ``WebhookNotificationSender`` shows a complete Hummingbird route:
+/// Verify every delivery before acting on it, on the exact bytes received (not JSON re-encoded), and
+/// answer 400 or 401 without acting when it throws; then deduplicate by `webhook-id`.
+/// ``WebhookNotificationSender`` shows a complete Hummingbird route:
 ///
 /// ```swift
-/// let secrets = try [WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+/// let secrets = [try WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+/// // id, timestamp, signature: the three header values as received (String?, nil when absent);
+/// // body: the request body's exact bytes (Data, [UInt8], any DataProtocol).
 /// try WebhookSignature.verify(
-///     id: headers["webhook-id"], timestamp: headers["webhook-timestamp"],
-///     signatureHeader: headers["webhook-signature"], body: body, secrets: secrets, now: Date())
+///     id: id, timestamp: timestamp, signatureHeader: signature, body: body, secrets: secrets, now: Date())
 /// ```
 public enum WebhookSignature {
     /// The header carrying the message id, stable across retries: `webhook-id`.

@@ -181,6 +181,11 @@ public struct NotificationDispatcher: Service {
 
     /// Creates a dispatcher.
     /// - Parameters:
+    ///   - store: the store whose outbox it delivers; ``run()`` migrates it first.
+    ///   - sender: delivers each notification.
+    ///   - configuration: batches, leases, timeouts and retries; the defaults suit a small deployment.
+    ///   - clock: the time of claims, leases and next attempts.
+    ///   - logger: receives the dispatcher's logs (notification ids, never personal data).
     ///   - workerID: this dispatcher's identity; its claims are leased to `"<workerID>/<claim-id>"`. Keep it
     ///     stable across restarts and unique among running dispatchers (a container or unit name) so a
     ///     restarted process takes back its earlier leases at once (see ``run()``). The default is random per
