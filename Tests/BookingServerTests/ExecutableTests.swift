@@ -124,6 +124,51 @@ struct ExecutableTests {
         #expect(output.split(separator: "\n").count == 1)
     }
 
+    @Test("a bad resources file stops the server at start-up with exit 64 and one line naming resource and field")
+    func badResourcesFile() throws {
+        let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"
+        try #"{"resources": [{"id": "dr-lee", "timeZone": "Europe/Londn"}]}"#.write(
+            toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
+        process.arguments = ["serve", "--store", "memory", "--config", path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 64)
+        #expect(
+            output == """
+                booking-server: invalid --config '\(path)' (or BOOKING_CONFIG): resource "dr-lee": field "timeZone": \
+                must be an IANA zone like Europe/London or UTC, not "Europe/Londn"
+
+                """, "stderr: \(output)")
+    }
+
+    @Test("serves the resources of a resources file, in its order")
+    func resourcesFile() async throws {
+        let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"
+        try #"""
+        {"resources": [{"id": "room-b", "name": "Room B", "timeZone": "UTC"},
+                       {"id": "dr-lee", "name": "Dr. Lee", "timeZone": "Europe/London", "slotMinutes": 20}]}
+        """#.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let port = try freePort()
+        let server = try ServerProcess(
+            arguments: ["serve", "--store", "memory", "--port", "\(port)", "--config", path],
+            environment: ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"], port: port)
+        defer { _ = server.terminate() }
+        try await server.waitUntilHealthy()
+        let listed = try #require(try await server.request("GET", "/api/resources").json as? [[String: Any]])
+        #expect(listed.map { $0["id"] as? String } == ["room-b", "dr-lee"])
+        #expect(listed.map { $0["slot_minutes"] as? Int } == [30, 20])
+        #expect(try await server.request("GET", "/api/availability").status == 404, "no resource `default` here")
+        #expect(try await server.request("GET", "/api/availability?resource=dr-lee").status == 200)
+    }
+
     @Test("the generated admin token is readable through a pipe while the server runs, and it works")
     func generatedTokenThroughAPipe() async throws {
         let port = try freePort()
