@@ -37,6 +37,20 @@ struct ServerProcess {
         throw ServerFailure(description: "the server did not become healthy on port \(port)")
     }
 
+    /// Runs the executable with `arguments` until it exits by itself: its exit status and standard error.
+    static func runToExit(_ arguments: [String]) throws -> (status: Int32, standardError: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     /// Sends SIGTERM and returns the exit status.
     func terminate() -> Int32 {
         guard let child else { return -1 }
@@ -110,16 +124,8 @@ struct ExecutableTests {
             (["--webhook-url", "https://hooks.example", "--webhook-secret", "s3cret"], "--webhook-secret '(hidden)'"),
         ])
     func badSetting(arguments: [String], flag: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
-        process.arguments = ["serve", "--store", "memory"] + arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 64)
+        let (status, output) = try ServerProcess.runToExit(["serve", "--store", "memory"] + arguments)
+        #expect(status == 64)
         #expect(output.contains("invalid \(flag)"), "stderr: \(output)")
         #expect(output.split(separator: "\n").count == 1)
     }
@@ -130,16 +136,8 @@ struct ExecutableTests {
         try #"{"resources": [{"id": "dr-lee", "timeZone": "Europe/Londn"}]}"#.write(
             toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
-        process.arguments = ["serve", "--store", "memory", "--config", path]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 64)
+        let (status, output) = try ServerProcess.runToExit(["serve", "--store", "memory", "--config", path])
+        #expect(status == 64)
         #expect(
             output == """
                 booking-server: invalid --config '\(path)' (or BOOKING_CONFIG): resource "dr-lee": field "timeZone": \
