@@ -15,17 +15,23 @@ let adminHeaders: HTTPFields = [.authorization: "Bearer \(adminToken)"]
 /// 2027-03-01T08:00:00Z, a Monday.
 let testNow = Date(millisecondsSince1970: 1_803_888_000_000)
 
-/// Runs `body` against the in-process router on a fresh store of `kind`, configured as the server is
-/// (one resource, `default`); the service and the router log to `logger`.
+/// The server's resources without a resources file: `default` on the seed's schedule in UTC.
+let standardResources = [ConfiguredResource.flags(.standard(in: TimeZone(identifier: "UTC")!))]
+
+/// Runs `body` against the in-process router on a fresh store of `kind`, configured as the server is:
+/// `resources` when given, else one resource, `default`, on `schedule`; the service and the router log to `logger`.
 func withAPI(
     _ kind: StoreKind, schedule: Schedule = .standard(in: TimeZone(identifier: "UTC")!),
+    resources: [ConfiguredResource]? = nil,
     logger: Logger = Logger(label: "api-tests", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: @escaping @Sendable (any TestClientProtocol, ManualWallClock) async throws -> Void
 ) async throws {
     let (store, tearDown) = try await kind.make()
     let clock = ManualWallClock(now: testNow)
-    let service = BookingApplication.service(store: store, schedule: schedule, clock: clock, logger: logger)
-    let router = try BookingApplication.router(service: service, adminToken: adminToken, corsOrigins: [])
+    let resources = resources ?? [.flags(schedule)]
+    let service = BookingApplication.service(store: store, resources: resources, clock: clock, logger: logger)
+    let router = try BookingApplication.router(
+        service: service, resources: resources, adminToken: adminToken, corsOrigins: [])
     do {
         try await Application(router: router, logger: logger).test(.router) { client in try await body(client, clock) }
     } catch {

@@ -345,7 +345,8 @@ struct CORSTests {
     func cors() async throws {
         let service = BookingService(store: InMemoryStoreFactory.make())
         let router = try BookingApplication.router(
-            service: service, adminToken: adminToken, corsOrigins: ["https://shop.example", "https://admin.example"])
+            service: service, resources: standardResources, adminToken: adminToken,
+            corsOrigins: ["https://shop.example", "https://admin.example"])
         try await Application(router: router).test(.router) { client in
             let preflight = try await client.execute(
                 uri: "/api/appointments", method: .options,
@@ -358,7 +359,8 @@ struct CORSTests {
                 uri: "/health", method: .get, headers: [.origin: "https://evil.example"])
             #expect(other.headers[.accessControlAllowOrigin] == nil)
         }
-        let closed = try BookingApplication.router(service: service, adminToken: adminToken, corsOrigins: [])
+        let closed = try BookingApplication.router(
+            service: service, resources: standardResources, adminToken: adminToken, corsOrigins: [])
         try await Application(router: closed).test(.router) { client in
             let get = try await client.execute(uri: "/health", method: .get, headers: [.origin: "https://shop.example"])
             #expect(get.headers[.accessControlAllowOrigin] == nil)

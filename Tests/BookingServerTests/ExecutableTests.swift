@@ -37,6 +37,20 @@ struct ServerProcess {
         throw ServerFailure(description: "the server did not become healthy on port \(port)")
     }
 
+    /// Runs the executable with `arguments` until it exits by itself: its exit status and standard error.
+    static func runToExit(_ arguments: [String]) throws -> (status: Int32, standardError: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     /// Sends SIGTERM and returns the exit status.
     func terminate() -> Int32 {
         guard let child else { return -1 }
@@ -110,18 +124,47 @@ struct ExecutableTests {
             (["--webhook-url", "https://hooks.example", "--webhook-secret", "s3cret"], "--webhook-secret '(hidden)'"),
         ])
     func badSetting(arguments: [String], flag: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
-        process.arguments = ["serve", "--store", "memory"] + arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 64)
+        let (status, output) = try ServerProcess.runToExit(["serve", "--store", "memory"] + arguments)
+        #expect(status == 64)
         #expect(output.contains("invalid \(flag)"), "stderr: \(output)")
         #expect(output.split(separator: "\n").count == 1)
+    }
+
+    @Test("a bad resources file stops the server at start-up with exit 64 and one line naming resource and field")
+    func badResourcesFile() throws {
+        let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"
+        try #"{"resources": [{"id": "dr-lee", "timeZone": "Europe/Londn"}]}"#.write(
+            toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (status, output) = try ServerProcess.runToExit(["serve", "--store", "memory", "--config", path])
+        #expect(status == 64)
+        #expect(
+            output == """
+                booking-server: invalid --config '\(path)' (or BOOKING_CONFIG): resource "dr-lee": field "timeZone": \
+                must be an IANA zone like Europe/London or UTC, not "Europe/Londn"
+
+                """, "stderr: \(output)")
+    }
+
+    @Test("serves the resources of a resources file, in its order")
+    func resourcesFile() async throws {
+        let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"
+        try #"""
+        {"resources": [{"id": "room-b", "name": "Room B", "timeZone": "UTC"},
+                       {"id": "dr-lee", "name": "Dr. Lee", "timeZone": "Europe/London", "slotMinutes": 20}]}
+        """#.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let port = try freePort()
+        let server = try ServerProcess(
+            arguments: ["serve", "--store", "memory", "--port", "\(port)", "--config", path],
+            environment: ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"], port: port)
+        defer { _ = server.terminate() }
+        try await server.waitUntilHealthy()
+        let listed = try #require(try await server.request("GET", "/api/resources").json as? [[String: Any]])
+        #expect(listed.map { $0["id"] as? String } == ["room-b", "dr-lee"])
+        #expect(listed.map { $0["slot_minutes"] as? Int } == [30, 20])
+        #expect(try await server.request("GET", "/api/availability").status == 404, "no resource `default` here")
+        #expect(try await server.request("GET", "/api/availability?resource=dr-lee").status == 200)
     }
 
     @Test("the generated admin token is readable through a pipe while the server runs, and it works")

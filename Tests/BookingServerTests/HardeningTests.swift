@@ -262,10 +262,10 @@ struct HardeningTests {
     @Test("a store that does not answer gives 503 with Retry-After")
     func retryAfter() async throws {
         let service = BookingApplication.service(
-            store: UnavailableStore(), schedule: .standard(in: TimeZone(identifier: "UTC")!),
-            clock: ManualWallClock(now: testNow), logger: Logger(label: "x", factory: { _ in SwiftLogNoOpLogHandler() })
-        )
-        let router = try BookingApplication.router(service: service, adminToken: adminToken, corsOrigins: [])
+            store: UnavailableStore(), resources: standardResources, clock: ManualWallClock(now: testNow),
+            logger: Logger(label: "x", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let router = try BookingApplication.router(
+            service: service, resources: standardResources, adminToken: adminToken, corsOrigins: [])
         try await Application(router: router).test(.router) { client in
             let response = try await client.book(try bookingBody())
             try expectError(response, .serviceUnavailable, code: "STORE_UNAVAILABLE")
@@ -279,7 +279,8 @@ struct HardeningTests {
     func exposedHeaders() async throws {
         let service = BookingService(store: InMemoryStoreFactory.make())
         let router = try BookingApplication.router(
-            service: service, adminToken: adminToken, corsOrigins: ["https://shop.example"])
+            service: service, resources: standardResources, adminToken: adminToken,
+            corsOrigins: ["https://shop.example"])
         try await Application(router: router).test(.router) { client in
             let response = try await client.execute(
                 uri: "/health", method: .get, headers: [.origin: "https://shop.example"])

@@ -22,7 +22,8 @@ struct OpenAPIDocumentTests: Sendable {
     @Test("the OpenAPI document and the router serve the same operations")
     func sameOperations() throws {
         let service = BookingService(store: InMemoryStoreFactory.make())
-        let router = try BookingApplication.router(service: service, adminToken: adminToken, corsOrigins: [])
+        let router = try BookingApplication.router(
+            service: service, resources: standardResources, adminToken: adminToken, corsOrigins: [])
         let served = Set(
             router.routes.map { "\($0.method.rawValue.lowercased()) \(Self.openAPIPath($0.path.description))" })
         guard case .object(let paths)? = document["paths"] else { throw SchemaViolation("no paths") }
@@ -31,7 +32,9 @@ struct OpenAPIDocumentTests: Sendable {
                 guard case .object(let operations) = operations else { return [String]() }
                 return operations.keys.map { "\($0) \(path)" }
             })
-        #expect(served.subtracting(["get /app.js", "get /styles.css"]) == documented)
+        #expect(
+            served.subtracting(["get /app.js", "get /styles.css", "get /favicon.svg", "get /favicon.ico"])
+                == documented)
     }
 
     @Test("every response the routes send matches the schema documented for its status and content type")
@@ -55,6 +58,7 @@ struct OpenAPIDocumentTests: Sendable {
             _ = try await check("/api/availability?from=x", "/api/availability", .get)
             _ = try await check("/api/schedule", "/api/schedule", .get)
             _ = try await check("/api/schedule?resource=nope", "/api/schedule", .get)
+            _ = try await check("/api/resources", "/api/resources", .get)
             let booked = try object(
                 try await check(
                     "/api/appointments", "/api/appointments", .post, headers: jsonHeaders, body: try bookingBody()))
@@ -79,7 +83,8 @@ struct OpenAPIDocumentTests: Sendable {
                 checked == [
                     "GET /health 200", "GET /health/ready 200", "GET /api/availability 200",
                     "GET /api/availability 400",
-                    "GET /api/schedule 200", "GET /api/schedule 404", "POST /api/appointments 201",
+                    "GET /api/schedule 200", "GET /api/schedule 404", "GET /api/resources 200",
+                    "POST /api/appointments 201",
                     "POST /api/appointments 409", "POST /api/appointments 415", "GET /api/appointments 200",
                     "GET /api/appointments 401", "GET /api/appointments/{id} 200",
                     "POST /api/appointments/{id}/cancel 200",

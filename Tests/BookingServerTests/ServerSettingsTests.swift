@@ -16,7 +16,9 @@ struct ServerSettingsTests {
         let settings = try settings([])
         #expect(settings.store == .sqlite(path: "booking.sqlite"))
         #expect(settings.host == "127.0.0.1" && settings.port == 4000)
-        #expect(settings.schedule.slotLength == .minutes(30) && settings.schedule.horizon == .seconds(7 * 86_400))
+        #expect(settings.resources.map(\.id) == [.default])
+        let schedule = try #require(settings.resources.first?.schedule)
+        #expect(schedule.slotLength == .minutes(30) && schedule.horizon == .seconds(7 * 86_400))
         #expect(settings.adminToken == nil)
     }
 
@@ -32,16 +34,17 @@ struct ServerSettingsTests {
             "BOOKING_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         ]
         let fromEnvironment = try settings([], environment)
+        let schedule = try #require(fromEnvironment.resources.first?.schedule)
         #expect(fromEnvironment.store == .memory)
         #expect(fromEnvironment.port == 4100)
-        #expect(fromEnvironment.schedule.timeZone.identifier == "Europe/London")
-        #expect(fromEnvironment.schedule.weeklyHours[.saturday]?.map(\.description) == ["10:00-14:00"])
-        #expect(fromEnvironment.schedule.weeklyHours[.sunday] == nil)
-        #expect(fromEnvironment.schedule.slotLength == .minutes(20))
-        #expect(fromEnvironment.schedule.minimumNotice == .minutes(60))
+        #expect(schedule.timeZone.identifier == "Europe/London")
+        #expect(schedule.weeklyHours[.saturday]?.map(\.description) == ["10:00-14:00"])
+        #expect(schedule.weeklyHours[.sunday] == nil)
+        #expect(schedule.slotLength == .minutes(20))
+        #expect(schedule.minimumNotice == .minutes(60))
         #expect(
-            fromEnvironment.schedule.bufferBefore == .minutes(10)
-                && fromEnvironment.schedule.bufferAfter == .minutes(10))
+            schedule.bufferBefore == .minutes(10)
+                && schedule.bufferAfter == .minutes(10))
         #expect(fromEnvironment.adminToken == "env-admin-token-0123456789")
         #expect(fromEnvironment.logFormat == .json)
         #expect(fromEnvironment.corsOrigins == ["https://a.example", "https://b.example"])

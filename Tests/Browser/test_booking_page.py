@@ -1,7 +1,8 @@
 """Drives the booking web page in headless Chromium against a live booking-server.
 
 Run through scripts/browser-test, which builds the server and installs Chromium and Selenium.
-Screenshots go to artifacts/ (desktop and 375 px mobile).
+Screenshots go to artifacts/ (desktop and 375 px mobile). Any browser console error a test did not
+provoke on purpose (a 404 for an icon, a script error) fails that test.
 """
 import json
 import os
@@ -12,13 +13,14 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -41,13 +43,20 @@ def call(base, method, path, body=None, headers=None):
         return error.code, json.loads(error.read() or b"null")
 
 
-@pytest.fixture(scope="module")
-def server():
+# Two resources for the resource picker: the second has 45-minute slots in another zone.
+RESOURCES = {"resources": [
+    {"id": "room-a", "name": "Room A", "timeZone": "Europe/London"},
+    {"id": "dr-lee", "name": "Dr. Lee", "timeZone": "Asia/Tokyo", "hours": "daily=08:00-20:00", "slotMinutes": 45},
+]}
+
+
+def start_server(*arguments):
+    """Starts booking-server on a temporary SQLite file; yields its base URL, stops it afterwards."""
     binary = os.environ.get("BOOKING_SERVER_BINARY", str(ROOT / ".build" / "debug" / "booking-server"))
     directory = tempfile.mkdtemp(prefix="booking-browser-")
     port = free_port()
     process = subprocess.Popen(
-        [binary, "serve", "--store", f"sqlite:{directory}/booking.sqlite", "--port", str(port), "--time-zone", "Europe/London"],
+        [binary, "serve", "--store", f"sqlite:{directory}/booking.sqlite", "--port", str(port), *arguments],
         env={**os.environ, "BOOKING_ADMIN_TOKEN": ADMIN_TOKEN},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -68,15 +77,55 @@ def server():
 
 
 @pytest.fixture(scope="module")
+def server():
+    yield from start_server("--time-zone", "Europe/London")
+
+
+@pytest.fixture(scope="module")
+def two_resources():
+    path = pathlib.Path(tempfile.mkdtemp(prefix="booking-resources-")) / "resources.json"
+    path.write_text(json.dumps(RESOURCES))
+    yield from start_server("--config", str(path))
+
+
+@pytest.fixture(scope="module")
 def browser():
     options = webdriver.ChromeOptions()
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-GB"]:
         options.add_argument(argument)
     options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
     driver = webdriver.Chrome(options=options, service=service)  # fails, never skips, when Chromium cannot start
     yield driver
     driver.quit()
+
+
+class Console:
+    """The browser console's errors: a test allows the ones it provokes on purpose; any other fails it."""
+
+    def __init__(self, driver):
+        self.driver = driver
+        self.allowed = []
+
+    def allow(self, path, status):
+        """Allows the console error Chromium logs for a response of `status` to a request for `path`."""
+        self.allowed.append(f"{path} - Failed to load resource: the server responded with a status of {status} ")
+
+    def unexpected(self):
+        entries = self.driver.get_log("browser")
+        return [entry["message"] for entry in entries
+                if entry["level"] == "SEVERE" and not any(allowed in entry["message"] for allowed in self.allowed)]
+
+
+@pytest.fixture(autouse=True)
+def console(browser):
+    browser.get_log("browser")  # what earlier tests left behind
+    watcher = Console(browser)
+    yield watcher
+    time.sleep(0.2)  # lets the last responses reach the log
+    errors = watcher.unexpected()
+    assert not errors, f"browser console errors the test did not provoke: {errors}"
 
 
 def wait(driver, condition, timeout=10):
@@ -101,11 +150,26 @@ def fill(driver, name, email, note=""):
         element.send_keys(value)
 
 
-def test_booking_flow(server, browser):
+def minutes(slot_button):
+    start, end = (datetime.fromisoformat(slot_button.get_attribute(name)) for name in ("data-start", "data-end"))
+    return (end - start).total_seconds() / 60
+
+
+def test_console_errors_are_seen(server, browser, console):
+    # Proves the watcher is not blind: without goog:loggingPrefs every check below would pass vacuously.
+    browser.get(server + "/")
+    slot_buttons(browser)
+    browser.execute_script("console.error('deliberate console error')")
+    assert any("deliberate console error" in message for message in console.unexpected())
+
+
+def test_booking_flow(server, browser, console):
+    console.allow("/api/appointments", 400)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.get(server + "/")
     buttons = slot_buttons(browser)
     assert len(buttons) > 10
+    assert not browser.find_element(By.ID, "resource-picker").is_displayed(), "one resource: no picker"
     assert "Europe/London" in browser.find_element(By.ID, "zone-note").text or "Times are shown in" in browser.find_element(By.ID, "zone-note").text
     browser.save_screenshot(str(ARTIFACTS / "page-desktop.png"))
 
@@ -131,7 +195,8 @@ def test_booking_flow(server, browser):
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]'))
 
 
-def test_taken_behind_its_back_shows_409(server, browser):
+def test_taken_behind_its_back_shows_409(server, browser, console):
+    console.allow("/api/appointments", 409)
     browser.get(server + "/")
     button = slot_buttons(browser)[3]
     start, end = button.get_attribute("data-start"), button.get_attribute("data-end")
@@ -157,7 +222,9 @@ def test_double_click_books_once(server, browser):
     assert [a["slot_start"] for a in appointments].count(start) == 1
 
 
-def test_admin_lists_everything(server, browser):
+def test_admin_lists_everything(server, browser, console):
+    console.allow("/api/appointments", 403)
+    console.allow("/api/notifications", 403)
     browser.get(server + "/")
     browser.find_element(By.ID, "tab-admin").click()
     token = browser.find_element(By.ID, "admin-token")
@@ -192,3 +259,40 @@ def test_security_headers_and_mobile_layout(server, browser):
     assert width <= 375, f"page is {width}px wide on a 375px screen"
     browser.save_screenshot(str(ARTIFACTS / "page-mobile.png"))
     browser.set_window_size(1280, 900)
+
+
+def test_two_resources_pick_the_second_to_book(two_resources, browser):
+    browser.get(two_resources + "/")
+    picker = wait(browser, EC.visibility_of_element_located((By.ID, "resource")))
+    assert [option.text for option in Select(picker).options] == ["Room A", "Dr. Lee"]
+    assert all(minutes(button) == 30 for button in slot_buttons(browser)), "Room A first, 30-minute slots"
+    assert "Room A" in browser.find_element(By.ID, "schedule-info").text
+
+    Select(picker).select_by_visible_text("Dr. Lee")
+    wait(browser, lambda d: all(minutes(button) == 45 for button in slot_buttons(d)))
+    wait(browser, lambda d: "Dr. Lee: 45-minute appointments" in d.find_element(By.ID, "schedule-info").text)
+    assert "Asia/Tokyo" in browser.find_element(By.ID, "zone-note").text
+    browser.save_screenshot(str(ARTIFACTS / "page-resources-desktop.png"))
+
+    button = slot_buttons(browser)[2]
+    start = button.get_attribute("data-start")
+    button.click()
+    fill(browser, "Lin Lee", "lin@example.com")
+    browser.find_element(By.ID, "book").click()
+    wait(browser, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
+    assert "with Dr. Lee" in browser.find_element(By.ID, "confirmation").text
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]'))
+    wait(browser, lambda d: "Dr. Lee" in d.find_element(By.CSS_SELECTOR, "#my-bookings li").text)
+
+    _, appointments = call(two_resources, "GET", "/api/appointments", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert [(a["resource"], a["slot_start"]) for a in appointments] == [("dr-lee", start)]
+    _, room_a = call(two_resources, "GET", "/api/availability?resource=room-a")
+    _, dr_lee = call(two_resources, "GET", "/api/availability?resource=dr-lee")
+    assert start not in [slot["start"] for slot in dr_lee] and len(room_a) > 0
+
+
+def test_icons_are_served(server):
+    for path in ["/favicon.svg", "/favicon.ico"]:
+        with urllib.request.urlopen(server + path) as response:
+            assert response.headers["Content-Type"] == "image/svg+xml"
+            assert response.read().startswith(b"<svg")

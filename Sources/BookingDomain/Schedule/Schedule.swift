@@ -102,16 +102,24 @@ public struct Schedule: Hashable, Sendable {
                 throw .invalidInput(field: "hours", "'\(rule)' is not like mon-fri=09:00-17:00")
             }
             let days = try parseDays(String(sides[0]).trimmingCharacters(in: .whitespaces))
-            let value = sides[1].trimmingCharacters(in: .whitespaces)
-            var intervals: [OpeningInterval] = []
-            if value.lowercased() != "closed" {
-                for part in value.split(separator: ",") {
-                    intervals.append(try OpeningInterval(parsing: part.trimmingCharacters(in: .whitespaces)))
-                }
-            }
+            let intervals = try openingIntervals(parsing: String(sides[1]))
             for day in days { result[day] = intervals }
         }
         return result
+    }
+
+    /// Parses one day's hours: intervals such as `09:00-12:00,13:00-17:00`, or `closed` (or nothing) for none.
+    ///
+    /// The form of a date override (`"2027-12-24": "09:00-12:00"`, `"2027-12-25": "closed"`) and of the
+    /// right-hand side of ``weeklyHours(parsing:)``. Overlapping intervals are refused by ``init(timeZone:weeklyHours:overrides:slotLength:horizon:minimumNotice:bufferBefore:bufferAfter:)``.
+    public static func openingIntervals(parsing text: String) throws(BookingError) -> [OpeningInterval] {
+        let value = text.trimmingCharacters(in: .whitespaces)
+        if value.lowercased() == "closed" { return [] }
+        var intervals: [OpeningInterval] = []
+        for part in value.split(separator: ",") {
+            intervals.append(try OpeningInterval(parsing: part.trimmingCharacters(in: .whitespaces)))
+        }
+        return intervals
     }
 
     private static func parseDays(_ text: String) throws(BookingError) -> [Weekday] {

@@ -11,9 +11,11 @@ import WebhookSender
 /// Builds the Hummingbird application: routes, middleware, dispatcher and store services.
 enum BookingApplication {
     /// The router alone: what in-process tests drive.
-    static func router(service: BookingService, adminToken: String, corsOrigins: [String]) throws -> Router<
-        BasicRequestContext
-    > {
+    ///
+    /// `resources` are what `GET /api/resources` lists, in order: the ones `service` was made for.
+    static func router(
+        service: BookingService, resources: [ConfiguredResource], adminToken: String, corsOrigins: [String]
+    ) throws -> Router<BasicRequestContext> {
         let registry = MetricsRegistry.shared
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestLogMiddleware(level: .info))
@@ -32,7 +34,8 @@ enum BookingApplication {
             router.add(middleware: ExposedHeadersMiddleware(headers: exposedHeaders))
         }
         router.add(middleware: APIErrorMiddleware())
-        BookingAPI(service: service, admin: AdminCredential(token: adminToken)).addRoutes(to: router)
+        BookingAPI(service: service, resources: resources, admin: AdminCredential(token: adminToken)).addRoutes(
+            to: router)
         router.get("metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -43,15 +46,17 @@ enum BookingApplication {
         return router
     }
 
-    /// The booking service of a host that serves exactly one resource, `default`, on `schedule`.
+    /// The booking service of a host that serves exactly `resources`, each on its own schedule.
     ///
     /// Any other resource name is not configured and answers 404: a resource the host never set up
-    /// must not open a second calendar for the same real slots.
+    /// must not open a second calendar for the same real slots. Ids are unique (the settings check).
     static func service(
-        store: any BookingStore, schedule: Schedule, clock: any WallClock = SystemWallClock(), logger: Logger
+        store: any BookingStore, resources: [ConfiguredResource], clock: any WallClock = SystemWallClock(),
+        logger: Logger
     ) -> BookingService {
-        BookingService(
-            store: store, configuration: .init(defaultSchedule: nil, schedules: [.default: schedule]), clock: clock,
+        let schedules = Dictionary(resources.map { ($0.id, $0.schedule) }, uniquingKeysWith: { first, _ in first })
+        return BookingService(
+            store: store, configuration: .init(defaultSchedule: nil, schedules: schedules), clock: clock,
             logger: logger)
     }
 
@@ -63,7 +68,7 @@ enum BookingApplication {
         clock: any WallClock = SystemWallClock(), logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let service = Self.service(store: store, schedule: settings.schedule, clock: clock, logger: logger)
+        let service = Self.service(store: store, resources: settings.resources, clock: clock, logger: logger)
         let sender: any NotificationSender
         if let url = settings.webhookURL, !settings.webhookSecrets.isEmpty {
             sender = WebhookNotificationSender(
@@ -74,7 +79,9 @@ enum BookingApplication {
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender, clock: clock, logger: logger, workerID: settings.dispatcherID)
         var app = Application(
-            router: try router(service: service, adminToken: adminToken, corsOrigins: settings.corsOrigins),
+            router: try router(
+                service: service, resources: settings.resources, adminToken: adminToken,
+                corsOrigins: settings.corsOrigins),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "swift-booking"),
             services: [store, dispatcher], onServerRunning: onServerRunning, logger: logger)
         app.beforeServerStarts { try await store.migrate() }

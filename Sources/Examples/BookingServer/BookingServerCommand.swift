@@ -73,7 +73,7 @@ extension BookingServerCommand {
                         "booking-server listening",
                         metadata: [
                             "address": "\(channel.localAddress?.description ?? "?")", "store": "\(settings.store)",
-                            "time_zone": "\(settings.schedule.timeZone.identifier)",
+                            "resources": "\(settings.resources.map(\.id.rawValue).joined(separator: ","))",
                         ])
                 })
             try await app.runService()

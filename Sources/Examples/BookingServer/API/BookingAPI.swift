@@ -8,6 +8,8 @@ import Metrics
 /// The JSON API of DESIGN.md section 5, over a ``BookingDomain/BookingService``.
 struct BookingAPI: Sendable {
     let service: BookingService
+    /// What `GET /api/resources` lists, in the configured order.
+    let resources: [ConfiguredResource]
     let admin: AdminCredential
 
     func addRoutes(to router: Router<BasicRequestContext>) {
@@ -24,6 +26,7 @@ struct BookingAPI: Sendable {
         let api = router.group("api")
         api.get("availability", use: availability)
         api.get("schedule", use: schedule)
+        api.get("resources") { _, _ in try JSONResponse.make(resources.map(ResourceJSON.init)) }
         api.post("appointments", use: book)
         api.get("appointments", use: list)
         api.get("appointments/:id", use: read)

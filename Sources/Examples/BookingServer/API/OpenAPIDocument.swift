@@ -57,6 +57,15 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/api/resources": {
+              "get": {
+                "operationId": "resources",
+                "summary": "The configured resources, in the configured order; any other resource is 404 on every route",
+                "responses": {
+                  "200": {"description": "The resources", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Resource"}}}}}
+                }
+              }
+            },
             "/api/appointments": {
               "post": {
                 "operationId": "book",
@@ -198,6 +207,14 @@ enum OpenAPIDocument {
                 "properties": {
                   "resource": {"type": "string"}, "time_zone": {"type": "string"}, "slot_minutes": {"type": "integer"},
                   "days_ahead": {"type": "integer"}, "min_notice_minutes": {"type": "integer"}
+                }
+              },
+              "Resource": {
+                "type": "object", "required": ["id", "name", "time_zone", "slot_minutes"],
+                "properties": {
+                  "id": {"$ref": "#/components/schemas/ResourceID"}, "name": {"type": "string"},
+                  "time_zone": {"type": "string", "description": "The IANA zone of the resource's hours and date overrides"},
+                  "slot_minutes": {"type": "integer"}
                 }
               },
               "Health": {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}},

@@ -25,6 +25,12 @@ struct ServerOptions: ParsableArguments {
     )
     var adminToken: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A JSON resources file: several resources, each with its own schedule and date overrides; not with the schedule flags (BOOKING_CONFIG; default: the one resource `default` the schedule flags describe)",
+            valueName: "file"))
+    var config: String?
+
     @Option(name: .customLong("time-zone"), help: "IANA time zone of the hours (BOOKING_TIME_ZONE; default UTC)")
     var timeZone: String?
 
@@ -79,7 +85,8 @@ struct ServerOptions: ParsableArguments {
     var given: [String: String] {
         let all: [String: String?] = [
             "store": store, "host": host, "port": port, "cors-origin": corsOrigin, "admin-token": adminToken,
-            "time-zone": timeZone, "hours": hours, "slot-minutes": slotMinutes, "days-ahead": daysAhead,
+            "config": config, "time-zone": timeZone, "hours": hours, "slot-minutes": slotMinutes,
+            "days-ahead": daysAhead,
             "min-notice-minutes": minNoticeMinutes, "buffer-minutes": bufferMinutes, "webhook-url": webhookURL,
             "webhook-secret": webhookSecret, "dispatcher-id": dispatcherID, "log-level": logLevel,
             "log-format": logFormat,

@@ -33,7 +33,9 @@ struct ServerSettings: Sendable {
     var adminToken: String?
     /// The shortest admin token accepted.
     static let minimumAdminTokenLength = 16
-    var schedule = Schedule.standard(in: TimeZone(identifier: "UTC") ?? .current)
+    /// The resources served, in order: from the resources file (`--config`), else the one resource
+    /// `default` the schedule flags describe.
+    var resources: [ConfiguredResource] = [.flags(.standard(in: TimeZone(identifier: "UTC") ?? .current))]
     var webhookURL: URL?
     /// The `whsec_` signing secrets, validated; several while rotating.
     var webhookSecrets: [WebhookSecret] = []
@@ -56,6 +58,12 @@ struct ServerSettings: Sendable {
             "invalid --\(flag) '\(value)' (or \(ServerOptions.environmentName(flag))): \(accepted)"
         }
     }
+
+    /// The flags that describe the `default` resource's schedule; refused together with `--config`, whose
+    /// file gives each resource its own.
+    static let scheduleFlags = [
+        "time-zone", "hours", "slot-minutes", "days-ahead", "min-notice-minutes", "buffer-minutes",
+    ]
 
     /// The settings that are secrets: never logged, never echoed in an error.
     static let secretFlags: Set<String> = ["admin-token", "webhook-secret", "store"]
@@ -81,19 +89,17 @@ struct ServerSettings: Sendable {
             config.string(forKey: ConfigKey(["booking", flag]), isSecret: Self.secretFlags.contains(flag))
                 .flatMap { $0.isEmpty ? nil : $0 }
         }
-        func integer(_ flag: String, _ range: ClosedRange<Int>, default fallback: Int) throws -> Int {
-            guard let text = value(flag) else { return fallback }
-            guard let number = Int(text), range.contains(number) else {
-                throw Invalid(
-                    flag: flag, value: text,
-                    accepted: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        func integer(_ flag: String, _ limits: NumberSetting) throws -> Int {
+            guard let text = value(flag) else { return limits.fallback }
+            guard let number = Int(text), limits.range.contains(number) else {
+                throw Invalid(flag: flag, value: text, accepted: limits.accepted)
             }
             return number
         }
 
         if let text = value("store") { store = try Self.parseStore(text) }
         if let text = value("host") { host = text }
-        port = try integer("port", 0...65_535, default: 4000)
+        port = try integer("port", NumberSetting(range: 0...65_535, fallback: 4000))
         if let text = value("cors-origin") {
             corsOrigins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
                 !$0.isEmpty
@@ -117,34 +123,21 @@ struct ServerSettings: Sendable {
             }
             adminToken = token
         }
-        let zoneText = value("time-zone") ?? "UTC"
-        guard let zone = TimeZone(identifier: zoneText) else {
-            throw Invalid(
-                flag: "time-zone", value: zoneText, accepted: "must be an IANA zone like Europe/London or UTC")
-        }
-        let hoursText = value("hours") ?? "daily=09:00-17:00"
-        let hours: [Weekday: [OpeningInterval]]
-        do {
-            hours = try Schedule.weeklyHours(parsing: hoursText)
-        } catch {
-            throw Invalid(
-                flag: "hours", value: hoursText,
-                accepted:
-                    "must look like mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00 (\(error.fieldErrors["hours"] ?? error.message))"
-            )
-        }
-        let slotMinutes = try integer("slot-minutes", 5...1440, default: 30)
-        let daysAhead = try integer("days-ahead", 1...366, default: 7)
-        let noticeMinutes = try integer("min-notice-minutes", 0...527_040, default: 0)
-        let bufferMinutes = try integer("buffer-minutes", 0...1440, default: 0)
-        do {
-            schedule = try Schedule(
-                timeZone: zone, weeklyHours: hours, slotLength: .minutes(slotMinutes),
-                horizon: .seconds(daysAhead * 86_400),
-                minimumNotice: .minutes(noticeMinutes), bufferBefore: .minutes(bufferMinutes),
-                bufferAfter: .minutes(bufferMinutes))
-        } catch {
-            throw Invalid(flag: "hours", value: hoursText, accepted: error.message)
+        if let path = value("config") {
+            for flag in Self.scheduleFlags {
+                guard let text = value(flag) else { continue }
+                throw Invalid(
+                    flag: flag, value: text,
+                    accepted:
+                        "cannot be combined with --config (BOOKING_CONFIG): the file sets each resource's schedule")
+            }
+            do {
+                resources = try ResourcesFile.load(path: path)
+            } catch {
+                throw Invalid(flag: "config", value: path, accepted: error.description)
+            }
+        } else {
+            resources = [.flags(try Self.flagSchedule(value: value, integer: integer))]
         }
         if let text = value("webhook-url") {
             guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
@@ -197,6 +190,37 @@ struct ServerSettings: Sendable {
 
     /// Settings with every default, for tests and embedding.
     init() {}
+
+    /// The `default` resource's schedule from the schedule flags (or their variables), with their defaults.
+    private static func flagSchedule(
+        value: (String) -> String?, integer: (String, NumberSetting) throws -> Int
+    ) throws -> Schedule {
+        let zoneText = value("time-zone") ?? ScheduleLimits.timeZone
+        guard let zone = TimeZone(identifier: zoneText) else {
+            throw Invalid(flag: "time-zone", value: zoneText, accepted: ScheduleLimits.acceptedTimeZone)
+        }
+        let hoursText = value("hours") ?? ScheduleLimits.hours
+        let hours: [Weekday: [OpeningInterval]]
+        do {
+            hours = try Schedule.weeklyHours(parsing: hoursText)
+        } catch {
+            throw Invalid(
+                flag: "hours", value: hoursText,
+                accepted: ScheduleLimits.acceptedHours(error.fieldErrors["hours"] ?? error.message))
+        }
+        let slotMinutes = try integer("slot-minutes", ScheduleLimits.slotMinutes)
+        let daysAhead = try integer("days-ahead", ScheduleLimits.daysAhead)
+        let noticeMinutes = try integer("min-notice-minutes", ScheduleLimits.minNoticeMinutes)
+        let bufferMinutes = try integer("buffer-minutes", ScheduleLimits.bufferMinutes)
+        do {
+            return try Schedule(
+                timeZone: zone, weeklyHours: hours, slotLength: .minutes(slotMinutes),
+                horizon: .seconds(daysAhead * 86_400), minimumNotice: .minutes(noticeMinutes),
+                bufferBefore: .minutes(bufferMinutes), bufferAfter: .minutes(bufferMinutes))
+        } catch {
+            throw Invalid(flag: "hours", value: hoursText, accepted: error.message)
+        }
+    }
 
     static func parseStore(_ text: String) throws -> StoreSpec {
         if text == "memory" { return .memory }

@@ -4,7 +4,7 @@ const visitorZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const MY_BOOKINGS = "swift-booking.my-bookings";
 const ADMIN_TOKEN = "swift-booking.admin-token";
 
-const state = { selected: null, attemptKey: null, businessZone: null, busy: false };
+const state = { selected: null, attemptKey: null, businessZone: null, busy: false, resource: null, resources: [] };
 
 // ---------- helpers ----------
 
@@ -54,11 +54,41 @@ function element(tag, attributes = {}, ...children) {
   return node;
 }
 
+// ---------- resources ----------
+
+// The resources the server offers; the picker shows only when there is a choice.
+async function loadResources() {
+  const result = await api("/api/resources");
+  state.resources = result.ok ? result.data : [];
+  state.resource = state.resources[0]?.id ?? null;
+  $("#resource").replaceChildren(...state.resources.map((resource) => element("option", { value: resource.id, text: resource.name })));
+  $("#resource-picker").hidden = state.resources.length < 2;
+}
+
+// The query naming the chosen resource, or nothing (the server's default) when the list could not be read.
+function resourceQuery(prefix) {
+  return state.resource ? `${prefix}resource=${encodeURIComponent(state.resource)}` : "";
+}
+
+function resourceName(id) {
+  return state.resources.length > 1 ? state.resources.find((resource) => resource.id === id)?.name ?? id : null;
+}
+
+async function chooseResource() {
+  state.resource = $("#resource").value;
+  select(null);
+  await Promise.all([loadSchedule(), loadAvailability()]);
+}
+
 // ---------- availability ----------
 
 async function loadSchedule() {
-  const result = await api("/api/schedule");
-  if (!result.ok) return;
+  const resource = state.resource;
+  const result = await api(`/api/schedule${resourceQuery("?")}`);
+  if (!result.ok || resource !== state.resource) return;
+  const { slot_minutes: minutes, days_ahead: days, min_notice_minutes: notice } = result.data;
+  const name = resourceName(resource);
+  $("#schedule-info").textContent = `${name ? `${name}: ` : ""}${minutes}-minute appointments, bookable up to ${days} day${days === 1 ? "" : "s"} ahead${notice > 0 ? ` and at least ${notice} minutes in advance` : ""}.`;
   state.businessZone = result.data.time_zone;
   const note = $("#zone-note");
   note.textContent = state.businessZone && state.businessZone !== visitorZone
@@ -70,7 +100,9 @@ async function loadAvailability() {
   const container = $("#availability");
   container.setAttribute("aria-busy", "true");
   container.replaceChildren(element("p", { class: "muted", text: "Loading free slots…" }));
-  const result = await api("/api/availability");
+  const resource = state.resource;
+  const result = await api(`/api/availability${resourceQuery("?")}`);
+  if (resource !== state.resource) return; // another resource was chosen meanwhile
   container.setAttribute("aria-busy", "false");
   if (!result.ok) {
     container.replaceChildren(element("p", { class: "field-error", text: result.data?.error ?? "Could not load free slots." }));
@@ -143,7 +175,10 @@ async function book(event) {
   const result = await api("/api/appointments", {
     method: "POST",
     headers: { "Idempotency-Key": state.attemptKey },
-    body: { slotStart: slot.start, slotEnd: slot.end, name: $("#name").value, email: $("#email").value, ...(note ? { note } : {}) },
+    body: {
+      slotStart: slot.start, slotEnd: slot.end, name: $("#name").value, email: $("#email").value,
+      ...(note ? { note } : {}), ...(state.resource ? { resource: state.resource } : {}),
+    },
   });
   state.busy = false;
   $("#book").disabled = !state.selected;
@@ -153,7 +188,7 @@ async function book(event) {
     say("Booked. A confirmation is on its way.", "success");
     const confirmation = $("#confirmation");
     confirmation.replaceChildren(
-      element("p", { text: `You are booked for ${describe(appointment.slot_start, appointment.slot_end)}.` }),
+      element("p", { text: `You are booked${resourceName(appointment.resource) ? ` with ${resourceName(appointment.resource)}` : ""} for ${describe(appointment.slot_start, appointment.slot_end)}.` }),
       element("button", { type: "button", class: "button danger", text: "Cancel this booking", onclick: () => cancelMine(appointment.id) }),
     );
     confirmation.hidden = false;
@@ -188,7 +223,7 @@ function saveMine(list) { localStorage.setItem(MY_BOOKINGS, JSON.stringify(list)
 
 function remember(appointment) {
   const list = myBookings().filter((entry) => entry.id !== appointment.id);
-  list.push({ id: appointment.id, token: appointment.cancel_token, start: appointment.slot_start, end: appointment.slot_end, status: appointment.status });
+  list.push({ id: appointment.id, token: appointment.cancel_token, start: appointment.slot_start, end: appointment.slot_end, status: appointment.status, resource: appointment.resource });
   saveMine(list);
 }
 
@@ -203,7 +238,9 @@ async function renderMine() {
       ? element("button", { type: "button", class: "button danger", text: "Cancel", "aria-label": `Cancel booking on ${describe(entry.start, entry.end)}`, onclick: () => cancelMine(entry.id) })
       : element("span");
     return element("li", { "data-id": String(entry.id) },
-      element("span", {}, element("span", { text: describe(entry.start, entry.end) }), " ", element("span", { class: `badge ${entry.status}`, text: entry.status })),
+      element("span", {}, element("span", { text: describe(entry.start, entry.end) }), " ",
+        ...(resourceName(entry.resource) ? [element("span", { class: "muted", text: resourceName(entry.resource) }), " "] : []),
+        element("span", { class: `badge ${entry.status}`, text: entry.status })),
       cancelButton);
   }));
   saveMine(list);
@@ -257,7 +294,8 @@ async function loadAdmin(event) {
       : element("span", { class: "muted", text: "—" });
     return element("tr", { "data-id": String(appointment.id) },
       element("td", { text: String(appointment.id) }),
-      element("td", { text: describe(appointment.slot_start, appointment.slot_end) }),
+      element("td", {}, element("div", { text: describe(appointment.slot_start, appointment.slot_end) }),
+        ...(resourceName(appointment.resource) ? [element("div", { class: "muted", text: resourceName(appointment.resource) })] : [])),
       element("td", {}, element("div", { text: appointment.customer_name }), element("div", { class: "muted", text: appointment.customer_email })),
       element("td", {}, element("span", { class: `badge ${appointment.status}`, text: appointment.status })),
       element("td", {}, ...outbox),
@@ -298,9 +336,9 @@ $(".tabs").addEventListener("keydown", (event) => {
   $(`#tab-${next}`).focus();
 });
 $("#refresh").addEventListener("click", () => loadAvailability());
+$("#resource").addEventListener("change", chooseResource);
 $("#booking-form").addEventListener("submit", book);
 $("#admin-form").addEventListener("submit", loadAdmin);
 
-loadSchedule();
-loadAvailability();
-renderMine();
+await loadResources();
+await Promise.all([loadSchedule(), loadAvailability(), renderMine()]);

@@ -18,12 +18,17 @@ struct WebPage: Sendable {
 
     let assets: [String: Asset]
 
-    /// Loads `index.html`, `app.js` and `styles.css` from the bundle.
+    /// Loads `index.html`, `app.js`, `styles.css` and the icon from the bundle.
+    ///
+    /// The SVG icon answers `/favicon.ico` too, so a client that asks for it by habit gets no 404.
     static func load() throws -> WebPage {
+        let icon = "public, max-age=86400"
         let files: [(path: String, name: String, ext: String, type: String, cache: String)] = [
             ("/", "index", "html", "text/html; charset=utf-8", "no-cache"),
             ("/app.js", "app", "js", "text/javascript; charset=utf-8", "no-cache"),
             ("/styles.css", "styles", "css", "text/css; charset=utf-8", "no-cache"),
+            ("/favicon.svg", "favicon", "svg", "image/svg+xml", icon),
+            ("/favicon.ico", "favicon", "svg", "image/svg+xml", icon),
         ]
         var assets: [String: Asset] = [:]
         for file in files {

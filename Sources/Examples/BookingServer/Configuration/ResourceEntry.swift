@@ -1,0 +1,170 @@
+import BookingDomain
+import Foundation
+
+/// One resource of the resources file as written: each field decoded with its JSON type checked,
+/// then turned into a ``ConfiguredResource`` by ``validated()``.
+///
+/// Required: `id` and `timeZone`. Defaults: `name` the id, `hours` `daily=09:00-17:00`, `slotMinutes` 30,
+/// `bufferBeforeMinutes` and `bufferAfterMinutes` 0, `minNoticeMinutes` 0, `daysAhead` 7, no `overrides`.
+/// A `null` counts as absent.
+struct ResourceEntry: Decodable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, name, timeZone, hours, slotMinutes, bufferBeforeMinutes, bufferAfterMinutes, minNoticeMinutes
+        case daysAhead, overrides
+    }
+
+    typealias Problem = ResourcesFile.Problem
+
+    /// The entry's place in the list, from 1: names an entry without a valid id.
+    let position: Int
+    let id: String?
+    let name: String?
+    let timeZone: String?
+    let hours: String?
+    let slotMinutes: Int?
+    let bufferBeforeMinutes: Int?
+    let bufferAfterMinutes: Int?
+    let minNoticeMinutes: Int?
+    let daysAhead: Int?
+    /// Local dates (`YYYY-MM-DD`) to `closed` or that day's own hours (`09:00-12:00,13:00-17:00`).
+    let overrides: [String: String]?
+
+    /// How problems name the entry: `resource "dr-lee"`, or `resource #2` without a valid id.
+    var label: String { Self.label(id: id, position: position) }
+
+    init(from decoder: any Decoder) throws {
+        position = (decoder.codingPath.last?.intValue ?? 0) + 1
+        let anyKeys: KeyedDecodingContainer<ResourcesFile.AnyKey>
+        do {
+            anyKeys = try decoder.container(keyedBy: ResourcesFile.AnyKey.self)
+        } catch {
+            throw Problem(
+                resource: "resource #\(position)", field: nil,
+                accepted: "must be an object like {\"id\": \"dr-lee\", \"timeZone\": \"Europe/London\"}")
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let label = Self.label(id: try? container.decodeIfPresent(String.self, forKey: .id), position: position)
+        try Self.refuseUnknownKeys(in: anyKeys, accepted: CodingKeys.allCases.map(\.rawValue), resource: label)
+        func field<Value: Decodable>(_ key: CodingKeys) throws -> Value? {
+            do {
+                return try container.decodeIfPresent(Value.self, forKey: key)
+            } catch {
+                throw Problem(resource: label, field: key.rawValue, accepted: Self.accepted(key))
+            }
+        }
+        id = try field(.id)
+        name = try field(.name)
+        timeZone = try field(.timeZone)
+        hours = try field(.hours)
+        slotMinutes = try field(.slotMinutes)
+        bufferBeforeMinutes = try field(.bufferBeforeMinutes)
+        bufferAfterMinutes = try field(.bufferAfterMinutes)
+        minNoticeMinutes = try field(.minNoticeMinutes)
+        daysAhead = try field(.daysAhead)
+        overrides = try field(.overrides)
+    }
+
+    /// The resource this entry describes, or the first problem with it.
+    func validated() throws(Problem) -> ConfiguredResource {
+        func problem(_ key: CodingKeys, _ accepted: String) -> Problem {
+            Problem(resource: label, field: key.rawValue, accepted: accepted)
+        }
+        func number(_ value: Int?, _ key: CodingKeys, _ limits: NumberSetting) throws(Problem) -> Int {
+            let number = value ?? limits.fallback
+            guard limits.range.contains(number) else { throw problem(key, "\(limits.accepted), not \(number)") }
+            return number
+        }
+        guard let id else { throw problem(.id, "is required and " + Self.accepted(.id)) }
+        guard let resourceID = ResourceID(rawValue: id) else {
+            throw problem(.id, "\(Self.accepted(.id)), not \(id.debugDescription)")
+        }
+        let displayName = (name ?? id).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(displayName.count),
+            !displayName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { throw problem(.name, Self.accepted(.name)) }
+        guard let timeZone else { throw problem(.timeZone, "is required and " + ScheduleLimits.acceptedTimeZone) }
+        guard let zone = TimeZone(identifier: timeZone) else {
+            throw problem(.timeZone, "\(ScheduleLimits.acceptedTimeZone), not \(timeZone.debugDescription)")
+        }
+        let weeklyHours: [Weekday: [OpeningInterval]]
+        do {
+            weeklyHours = try Schedule.weeklyHours(parsing: hours ?? ScheduleLimits.hours)
+        } catch {
+            throw problem(.hours, ScheduleLimits.acceptedHours(error.fieldErrors["hours"] ?? error.message))
+        }
+        let overrides = try validatedOverrides()
+        let slotMinutes = try number(self.slotMinutes, .slotMinutes, ScheduleLimits.slotMinutes)
+        let daysAhead = try number(self.daysAhead, .daysAhead, ScheduleLimits.daysAhead)
+        let notice = try number(minNoticeMinutes, .minNoticeMinutes, ScheduleLimits.minNoticeMinutes)
+        let before = try number(bufferBeforeMinutes, .bufferBeforeMinutes, ScheduleLimits.bufferMinutes)
+        let after = try number(bufferAfterMinutes, .bufferAfterMinutes, ScheduleLimits.bufferMinutes)
+        do {
+            let schedule = try Schedule(
+                timeZone: zone, weeklyHours: weeklyHours, overrides: overrides, slotLength: .minutes(slotMinutes),
+                horizon: .seconds(daysAhead * 86_400), minimumNotice: .minutes(notice),
+                bufferBefore: .minutes(before), bufferAfter: .minutes(after))
+            return ConfiguredResource(id: resourceID, name: displayName, schedule: schedule)
+        } catch {
+            // Only overlapping intervals are left to refuse: the numbers are in range.
+            let (field, detail) = error.fieldErrors.min { $0.key < $1.key } ?? ("hours", error.message)
+            throw Problem(resource: label, field: field, accepted: detail)
+        }
+    }
+
+    /// Each override's date and hours, parsed.
+    private func validatedOverrides() throws(Problem) -> [LocalDate: [OpeningInterval]] {
+        var result: [LocalDate: [OpeningInterval]] = [:]
+        for (text, hours) in (overrides ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let field = "\(CodingKeys.overrides.rawValue).\(text)"
+            guard let date = try? LocalDate(parsing: text) else {
+                throw Problem(
+                    resource: label, field: CodingKeys.overrides.rawValue,
+                    accepted: "\(text.debugDescription) is not a date like 2027-12-25")
+            }
+            guard !hours.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw Problem(resource: label, field: field, accepted: Self.acceptedOverride)
+            }
+            do {
+                result[date] = try Schedule.openingIntervals(parsing: hours)
+            } catch {
+                throw Problem(
+                    resource: label, field: field,
+                    accepted: "\(Self.acceptedOverride) (\(error.fieldErrors["hours"] ?? error.message))")
+            }
+        }
+        return result
+    }
+
+    private static let acceptedOverride = "must be \"closed\" or that day's hours like 09:00-12:00,13:00-17:00"
+
+    /// What a field accepts, for a value of the wrong JSON type or out of range.
+    private static func accepted(_ key: CodingKeys) -> String {
+        switch key {
+        case .id: "must be 1-64 letters, digits, '-', '_' or '.'"
+        case .name: "must be text of 1-200 characters without control characters"
+        case .timeZone: ScheduleLimits.acceptedTimeZone
+        case .hours: "must be a string like mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00"
+        case .slotMinutes: ScheduleLimits.slotMinutes.accepted
+        case .bufferBeforeMinutes, .bufferAfterMinutes: ScheduleLimits.bufferMinutes.accepted
+        case .minNoticeMinutes: ScheduleLimits.minNoticeMinutes.accepted
+        case .daysAhead: ScheduleLimits.daysAhead.accepted
+        case .overrides:
+            "must be an object of local dates to \"closed\" or hours, like {\"2027-12-25\": \"closed\", \"2027-12-24\": \"09:00-12:00\"}"
+        }
+    }
+
+    private static func label(id: String?, position: Int) -> String {
+        id.flatMap(ResourceID.init(rawValue:)).map { "resource \"\($0)\"" } ?? "resource #\(position)"
+    }
+
+    /// Refuses the first key of `container` not in `accepted`, listing what is.
+    static func refuseUnknownKeys(
+        in container: KeyedDecodingContainer<ResourcesFile.AnyKey>, accepted: [String], resource: String?
+    ) throws(Problem) {
+        guard let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !accepted.contains($0) })
+        else { return }
+        throw Problem(
+            resource: resource, field: unknown,
+            accepted: "is not a known field (known: \(accepted.joined(separator: ", ")))")
+    }
+}

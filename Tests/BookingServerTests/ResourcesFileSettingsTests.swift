@@ -1,0 +1,205 @@
+import ArgumentParser
+import BookingDomain
+import Foundation
+import Testing
+
+@testable import BookingServer
+
+@Suite("server settings: the resources file")
+struct ResourcesFileSettingsTests {
+    static let example = """
+        {"resources": [
+          {"id": "dr-lee", "name": "Dr. Lee", "timeZone": "Europe/London",
+           "hours": "mon-fri=09:00-12:00,13:00-17:00", "slotMinutes": 20, "bufferBeforeMinutes": 5,
+           "bufferAfterMinutes": 10, "minNoticeMinutes": 60, "daysAhead": 30,
+           "overrides": {"2027-12-25": "closed", "2027-12-24": "09:00-12:00", "2027-12-27": "11:00-13:00,14:00-16:00"}},
+          {"id": "room-b", "timeZone": "Pacific/Auckland"}
+        ]}
+        """
+
+    /// Settings from `arguments`, with `--config` naming a file that holds `contents`.
+    func settings(
+        file contents: String, _ arguments: [String] = [], environment: [String: String] = [:]
+    ) throws -> ServerSettings {
+        let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"
+        try contents.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try ServerSettings(
+            options: ServerOptions.parse(["--config", path] + arguments), environment: environment)
+    }
+
+    @Test(
+        "every field of a resource is read, in the file's order, and an entry with only id and zone gets the defaults")
+    func fullFile() throws {
+        let resources = try settings(file: Self.example).resources
+        #expect(resources.map(\.id) == ["dr-lee", "room-b"])
+        #expect(resources.map(\.name) == ["Dr. Lee", "room-b"])
+        let lee = resources[0].schedule
+        #expect(lee.timeZone.identifier == "Europe/London")
+        #expect(lee.weeklyHours[.monday]?.map(\.description) == ["09:00-12:00", "13:00-17:00"])
+        #expect(lee.weeklyHours[.saturday] == nil)
+        #expect(lee.slotLength == .minutes(20) && lee.horizon == .seconds(30 * 86_400))
+        #expect(lee.bufferBefore == .minutes(5) && lee.bufferAfter == .minutes(10))
+        #expect(lee.minimumNotice == .minutes(60))
+        let overrides = lee.overrides.map { ($0.key.description, $0.value.map(\.description)) }.sorted { $0.0 < $1.0 }
+        #expect(overrides.map(\.0) == ["2027-12-24", "2027-12-25", "2027-12-27"])
+        #expect(overrides.map(\.1) == [["09:00-12:00"], [], ["11:00-13:00", "14:00-16:00"]])
+        let room = resources[1].schedule
+        let standard = Schedule.standard(in: TimeZone(identifier: "Pacific/Auckland")!)
+        #expect(room == standard, "an entry with only id and timeZone gets the seed's schedule in its zone")
+    }
+
+    @Test("the example file the README shows loads")
+    func exampleFile() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../docs/resources.json"
+        ).standardized.path
+        let settings = try ServerSettings(options: ServerOptions.parse(["--config", path]), environment: [:])
+        #expect(settings.resources.map(\.id) == ["dr-lee", "room-2"])
+        #expect(settings.resources[0].schedule.overrides[try LocalDate(parsing: "2027-12-25")] == [])
+    }
+
+    @Test("BOOKING_CONFIG names the file too, and --config wins over it")
+    func environment() throws {
+        let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"
+        try #"{"resources": [{"id": "only", "timeZone": "UTC"}]}"#.write(
+            toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let environmentOnly = try ServerSettings(
+            options: ServerOptions.parse([]), environment: ["BOOKING_CONFIG": path])
+        #expect(environmentOnly.resources.map(\.id) == ["only"])
+        let flagWins = try settings(file: Self.example, environment: ["BOOKING_CONFIG": path])
+        #expect(flagWins.resources.map(\.id) == ["dr-lee", "room-b"])
+    }
+
+    @Test(
+        "a schedule flag or its variable together with --config is refused, naming both",
+        arguments: [
+            (["--time-zone", "Europe/Paris"], [:], "--time-zone 'Europe/Paris' (or BOOKING_TIME_ZONE)"),
+            (["--slot-minutes", "15"], [:], "--slot-minutes '15' (or BOOKING_SLOT_MINUTES)"),
+            ([], ["BOOKING_HOURS": "daily=08:00-18:00"], "--hours 'daily=08:00-18:00' (or BOOKING_HOURS)"),
+            ([], ["BOOKING_BUFFER_MINUTES": "5"], "--buffer-minutes '5' (or BOOKING_BUFFER_MINUTES)"),
+        ] as [([String], [String: String], String)])
+    func scheduleFlagsWithAFile(arguments: [String], environment: [String: String], expected: String) {
+        let error = #expect(throws: ServerSettings.Invalid.self) {
+            try settings(file: Self.example, arguments, environment: environment)
+        }
+        let line = error?.description ?? ""
+        #expect(line.contains(expected) && line.contains("cannot be combined with --config"), "\(line)")
+    }
+
+    @Test(
+        "a bad file is one line naming the resource, the field and what is accepted",
+        arguments: [
+            ("{\"resources\": [", "is not valid JSON (Unexpected end of file"),
+            (
+                "{\"resources\": [{\"id\": \"a\", \"timeZone\": UTC}]}",
+                "is not valid JSON (Invalid value around character"
+            ),
+            ("[]", "must be a JSON object like {\"resources\": [...]}"),
+            ("{}", "field \"resources\": must list at least one resource"),
+            ("{\"resources\": []}", "field \"resources\": must list at least one resource"),
+            ("{\"resources\": {}}", "field \"resources\": must be a list of resources"),
+            (
+                "{\"resources\": [{\"id\": \"a\", \"timeZone\": \"UTC\"}], \"zone\": 1}",
+                "field \"zone\": is not a known field"
+            ),
+            ("{\"resources\": [\"dr-lee\"]}", "resource #1: must be an object"),
+            (entry(#""timeZone": "UTC""#), "resource #1: field \"id\": is required"),
+            (entry(#""id": "dr lee", "timeZone": "UTC""#), "resource #1: field \"id\": must be 1-64 letters"),
+            (entry(#""id": 7, "timeZone": "UTC""#), "resource #1: field \"id\": must be 1-64 letters"),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "slotMinute": 30"#),
+                "resource \"dr-lee\": field \"slotMinute\": is not a known field (known: id, name, timeZone, hours, slotMinutes"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "Europe/Londn""#),
+                "resource \"dr-lee\": field \"timeZone\": must be an IANA zone like Europe/London or UTC, not \"Europe/Londn\""
+            ),
+            (entry(#""id": "dr-lee""#), "resource \"dr-lee\": field \"timeZone\": is required"),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "name": " ""#),
+                "resource \"dr-lee\": field \"name\": must be text of 1-200"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "hours": "mon=9-5""#),
+                "resource \"dr-lee\": field \"hours\": must look like mon-fri=09:00-12:00"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "hours": "mon=09:00-12:00,11:00-13:00""#),
+                "resource \"dr-lee\": field \"hours\": intervals on mon overlap"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "slotMinutes": 2"#),
+                "resource \"dr-lee\": field \"slotMinutes\": must be a whole number from 5 to 1440, not 2"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "slotMinutes": "30""#),
+                "resource \"dr-lee\": field \"slotMinutes\": must be a whole number from 5 to 1440"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "slotMinutes": 30.5"#),
+                "resource \"dr-lee\": field \"slotMinutes\": must be a whole number"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "daysAhead": 0"#),
+                "resource \"dr-lee\": field \"daysAhead\": must be a whole number from 1 to 366, not 0"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "bufferAfterMinutes": -5"#),
+                "resource \"dr-lee\": field \"bufferAfterMinutes\": must be a whole number from 0 to 1440"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "minNoticeMinutes": 999999"#),
+                "resource \"dr-lee\": field \"minNoticeMinutes\": must be a whole number from 0 to 527040"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "overrides": ["2027-12-25"]"#),
+                "resource \"dr-lee\": field \"overrides\": must be an object of local dates"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "overrides": {"2027-02-30": "closed"}"#),
+                "resource \"dr-lee\": field \"overrides\": \"2027-02-30\" is not a date like 2027-12-25"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "overrides": {"2027-12-24": "9-12"}"#),
+                "resource \"dr-lee\": field \"overrides.2027-12-24\": must be \"closed\" or that day's hours"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "overrides": {"2027-12-24": ""}"#),
+                "resource \"dr-lee\": field \"overrides.2027-12-24\": must be \"closed\" or that day's hours"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "overrides": {"2027-12-24": "09:00-12:00,11:00-13:00"}"#),
+                "resource \"dr-lee\": field \"overrides\": intervals on 2027-12-24 overlap"
+            ),
+            (
+                "{\"resources\": [{\"id\": \"dr-lee\", \"timeZone\": \"UTC\"}, {\"id\": \"x\", \"timeZone\": \"UTC\"}, {\"id\": \"dr-lee\", \"timeZone\": \"UTC\"}]}",
+                "resource \"dr-lee\": field \"id\": is used by resources #1 and #3; each id must be unique"
+            ),
+        ])
+    func badFile(contents: String, expected: String) {
+        let error = #expect(throws: ServerSettings.Invalid.self) { try settings(file: contents) }
+        let line = error?.description ?? ""
+        #expect(line.hasPrefix("invalid --config '") && line.contains("' (or BOOKING_CONFIG): "), "\(line)")
+        #expect(line.contains(expected), "\(line)")
+        #expect(!line.contains("\n"), "one line: \(line)")
+    }
+
+    @Test("a file that cannot be read is named with the reason")
+    func unreadable() throws {
+        let missing = NSTemporaryDirectory() + "no-such-resources-\(UUID().uuidString).json"
+        let error = #expect(throws: ServerSettings.Invalid.self) {
+            try ServerSettings(options: ServerOptions.parse(["--config", missing]), environment: [:])
+        }
+        #expect(
+            error?.description == "invalid --config '\(missing)' (or BOOKING_CONFIG): cannot be read (no such file)")
+        let directory = #expect(throws: ServerSettings.Invalid.self) {
+            try ServerSettings(options: ServerOptions.parse(["--config", NSTemporaryDirectory()]), environment: [:])
+        }
+        #expect(directory?.description.hasSuffix("cannot be read (it is a directory)") == true)
+    }
+}
+
+/// A resources file of one entry whose members are `members`.
+private func entry(_ members: String) -> String { "{\"resources\": [{\(members)}]}" }
