@@ -250,8 +250,8 @@ struct HardeningTests {
                     .badRequest, code: "INVALID_INPUT")
             }
             let nested = "{\"a\":{\"b\":1},\"c\":{\"b\":2},\"d\":[{\"e\":1},{\"e\":2}]}"
-            #expect(!JSONBody.hasDuplicateKeys(Array(nested.utf8)), "the same key in different objects is fine")
-            #expect(JSONBody.hasDuplicateKeys(Array("{\"n\\u0061me\":1,\"name\":2}".utf8)), "escapes are decoded")
+            #expect(!DuplicateJSONKeys.found(in: Array(nested.utf8)), "the same key in different objects is fine")
+            #expect(DuplicateJSONKeys.found(in: Array("{\"n\\u0061me\":1,\"name\":2}".utf8)), "escapes are decoded")
             let all = try #require(
                 try json(try await client.execute(uri: "/api/appointments", method: .get, headers: adminHeaders))
                     as? [Any])

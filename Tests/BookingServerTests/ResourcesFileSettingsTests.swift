@@ -174,6 +174,12 @@ struct ResourcesFileSettingsTests {
                 "resource \"dr-lee\": field \"overrides\": intervals on 2027-12-24 overlap"
             ),
             (
+                entry(
+                    #""id": "dr-lee", "timeZone": "UTC", "overrides": {"2027-12-24": "closed", "2027-12-24": "09:00-12:00"}"#
+                ),
+                "names a field twice in one object"
+            ),
+            (
                 "{\"resources\": [{\"id\": \"dr-lee\", \"timeZone\": \"UTC\"}, {\"id\": \"x\", \"timeZone\": \"UTC\"}, {\"id\": \"dr-lee\", \"timeZone\": \"UTC\"}]}",
                 "resource \"dr-lee\": field \"id\": is used by resources #1 and #3; each id must be unique"
             ),

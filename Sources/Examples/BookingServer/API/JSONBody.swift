@@ -48,39 +48,8 @@ enum JSONBody {
             throw APIError.badRequest("The body is not valid JSON.")
         }
         // Valid JSON: a field named twice is refused before any verdict on the fields.
-        guard !hasDuplicateKeys(bytes) else { throw APIError.badRequest("The body names a field twice.") }
+        guard !DuplicateJSONKeys.found(in: bytes) else { throw APIError.badRequest("The body names a field twice.") }
         return try decoded.get()
-    }
-
-    /// Whether an object anywhere in valid JSON text names one key twice (parsers keep one of them
-    /// silently, so which value counted would depend on the parser).
-    static func hasDuplicateKeys(_ bytes: [UInt8]) -> Bool {
-        var objects: [(keys: Set<String>, expectingKey: Bool)?] = []  // nil for an array
-        var index = 0
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "{"): objects.append((keys: [], expectingKey: true))
-            case UInt8(ascii: "["): objects.append(nil)
-            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = objects.popLast()
-            case UInt8(ascii: ","):
-                if objects.last??.keys != nil { objects[objects.count - 1]?.expectingKey = true }
-            case UInt8(ascii: "\""):
-                let start = index
-                index += 1
-                while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
-                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
-                }
-                if let object = objects.last ?? nil, object.expectingKey {
-                    let text = Data(bytes[start...min(index, bytes.count - 1)])
-                    let key = (try? JSONSerialization.jsonObject(with: text, options: [.fragmentsAllowed])) as? String
-                    guard let key, !object.keys.contains(key) else { return true }
-                    objects[objects.count - 1] = (keys: object.keys.union([key]), expectingKey: false)
-                }
-            default: break
-            }
-            index += 1
-        }
-        return false
     }
 
     /// Whether a `Content-Type` value is `application/json`, in any case, with or without parameters.

@@ -55,6 +55,10 @@ struct ResourcesFile: Decodable {
             let detail = Self.syntaxError(in: data) ?? Self.detail(of: error)
             throw Problem(resource: nil, field: nil, accepted: "is not valid JSON (\(detail))")
         }
+        guard !DuplicateJSONKeys.found(in: Array(data)) else {
+            throw Problem(
+                resource: nil, field: nil, accepted: "names a field twice in one object (a date in overrides, say)")
+        }
         return try file.validated()
     }
 
