@@ -43,6 +43,25 @@ struct CheckContext: Sendable {
             requestFingerprint: "fingerprint-\(resource)-\(offset)-\(minutes)", now: now)
     }
 
+    /// A move of appointment `id` to a slot `minutes` long starting `offset` minutes after `now`, made `seconds` after `now`.
+    func move(
+        _ id: Int64, to offset: Int, minutes: Int = 30, buffer: Int = 0, key: String? = nil, seconds: Double = 1
+    ) throws -> AppointmentMove {
+        let target = try draft(at: offset, minutes: minutes, buffer: buffer)
+        return AppointmentMove(
+            appointmentID: id, slot: target.slot, occupied: target.occupied, idempotencyKey: key,
+            requestFingerprint: "move-\(id)-\(offset)-\(minutes)", now: now.addingTimeInterval(seconds))
+    }
+
+    /// A move that must succeed; returns the moved appointment.
+    @discardableResult
+    func reschedule(_ move: AppointmentMove) async throws -> Appointment {
+        guard case .moved(let appointment)? = try await store.reschedule(move) else {
+            throw failure("a move to a free slot did not move the appointment")
+        }
+        return appointment
+    }
+
     @discardableResult
     func book(_ new: NewAppointment) async throws -> Appointment {
         let outcome = try await store.insert(new)

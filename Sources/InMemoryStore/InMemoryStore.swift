@@ -14,6 +14,8 @@ public actor InMemoryStore: BookingStore {
     private var records: [Int64: AppointmentRecord] = [:]
     private var bookedByResource: [ResourceID: BookedIntervals] = [:]
     private var idsByIdempotencyKey: [String: Int64] = [:]
+    /// Reschedule keys, apart from booking keys: the appointment each moved and its request's fingerprint.
+    private var reschedulesByKey: [String: (appointmentID: Int64, requestFingerprint: String)] = [:]
     private var outbox: [Int64: BookingNotification] = [:]
     private var lastAppointmentID: Int64 = 0
     private var lastNotificationID: Int64 = 0
@@ -59,6 +61,48 @@ public actor InMemoryStore: BookingStore {
         bookedByResource[record.appointment.resource]?.remove(id: id)
         enqueue(.cancelled, for: id, now: now)
         return record.appointment
+    }
+
+    /// Moves a booked appointment, checking the new occupied interval against the other booked ones of
+    /// its resource, and enqueues its `rescheduled` notification.
+    public func reschedule(_ move: AppointmentMove) throws(BookingError) -> RescheduleOutcome? {
+        try move.validate()
+        if let key = move.idempotencyKey, let existing = rescheduleRecord(idempotencyKey: key) {
+            return .existing(existing)
+        }
+        guard var record = records[move.appointmentID] else { return nil }
+        guard record.appointment.status == .booked else { throw .appointmentCancelled }
+        let slot = Self.rounded(move.slot)
+        let occupied = Self.rounded(move.occupied)
+        if record.appointment.slot == slot {
+            rememberReschedule(move)
+            return .unchanged(record.appointment)
+        }
+        var booked = bookedByResource[record.appointment.resource] ?? BookedIntervals()
+        booked.remove(id: move.appointmentID)
+        guard !booked.overlaps(occupied) else { throw .slotUnavailable }
+        booked.insert(occupied, id: move.appointmentID)
+        let previous = record.appointment.slot
+        let now = move.now.roundedToMilliseconds
+        record.appointment.slot = slot
+        record.appointment.occupied = occupied
+        record.appointment.sequence += 1
+        record.appointment.updatedAt = now
+        records[move.appointmentID] = record
+        bookedByResource[record.appointment.resource] = booked
+        rememberReschedule(move)
+        enqueue(
+            .rescheduled, for: move.appointmentID, now: now, sequence: record.appointment.sequence,
+            previousSlot: previous)
+        return .moved(record.appointment)
+    }
+
+    /// The reschedule stored under that key, with its appointment as it is now.
+    public func rescheduleRecord(idempotencyKey: String) -> RescheduleRecord? {
+        guard let stored = reschedulesByKey[idempotencyKey], let record = records[stored.appointmentID] else {
+            return nil
+        }
+        return RescheduleRecord(appointment: record.appointment, requestFingerprint: stored.requestFingerprint)
     }
 
     /// The appointment with that id.
@@ -183,13 +227,21 @@ public actor InMemoryStore: BookingStore {
     /// Wakes dispatchers in this process when a notification is enqueued.
     public nonisolated func outboxWakeUps() -> AsyncStream<Void> { signal.stream() }
 
-    private func enqueue(_ kind: BookingNotification.Kind, for appointmentID: Int64, now: Date) {
+    private func enqueue(
+        _ kind: BookingNotification.Kind, for appointmentID: Int64, now: Date, sequence: Int = 0,
+        previousSlot: TimeSlot? = nil
+    ) {
         lastNotificationID += 1
         outbox[lastNotificationID] = BookingNotification(
             id: lastNotificationID, appointmentID: appointmentID, kind: kind, status: .pending, attempts: 0,
             nextAttemptAt: now, leaseOwner: nil, leaseExpiresAt: nil, lastError: nil, createdAt: now, updatedAt: now,
-            sentAt: nil)
+            sentAt: nil, sequence: sequence, previousSlot: previousSlot)
         signal.signal()
+    }
+
+    private func rememberReschedule(_ move: AppointmentMove) {
+        guard let key = move.idempotencyKey else { return }
+        reschedulesByKey[key] = (move.appointmentID, move.requestFingerprint)
     }
 
     private static func rounded(_ slot: TimeSlot) -> TimeSlot {

@@ -77,6 +77,34 @@ extension PostgresStore {
                 WHERE idempotency_key IS NOT NULL
                 """,
             ]),
+        Migration(
+            version: 3, name: "reschedule",
+            statements: [
+                // A move raises the appointment's sequence; notifications are unique per (appointment, kind,
+                // sequence), and a `rescheduled` one keeps the slot the appointment left.
+                "ALTER TABLE appointments ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0 CHECK (sequence >= 0)",
+                """
+                ALTER TABLE notifications
+                    ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0 CHECK (sequence >= 0),
+                    ADD COLUMN previous_slot_start TIMESTAMPTZ,
+                    ADD COLUMN previous_slot_end TIMESTAMPTZ,
+                    DROP CONSTRAINT notifications_kind_check,
+                    ADD CONSTRAINT notifications_kind_check CHECK (kind IN ('booked', 'cancelled', 'rescheduled')),
+                    ADD CONSTRAINT notifications_previous_slot_check CHECK (
+                        (kind = 'rescheduled') = (previous_slot_start IS NOT NULL AND previous_slot_end IS NOT NULL)),
+                    DROP CONSTRAINT notifications_appointment_id_kind_key,
+                    ADD CONSTRAINT notifications_appointment_id_kind_sequence_key UNIQUE (appointment_id, kind, sequence)
+                """,
+                // Reschedule keys (their SHA-256 form) live apart from booking keys.
+                """
+                CREATE TABLE reschedule_keys (
+                    idempotency_key TEXT PRIMARY KEY,
+                    appointment_id BIGINT NOT NULL REFERENCES appointments (id) ON DELETE CASCADE,
+                    request_fingerprint TEXT NOT NULL,
+                    created_at TIMESTAMPTZ NOT NULL
+                )
+                """,
+            ]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

@@ -6,12 +6,12 @@ extension PostgresStore {
     static let appointmentColumns = """
         id, resource, slot_start, slot_end, occupied_start, occupied_end, customer_name, customer_email, note,
         status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, cancelled_at,
-        sealed_cancel_token
+        sealed_cancel_token, sequence
         """
 
     static let notificationColumns = """
         id, appointment_id, kind, status, attempts, next_attempt_at, lease_owner, lease_expires_at, error,
-        created_at, updated_at, sent_at
+        created_at, updated_at, sent_at, sequence, previous_slot_start, previous_slot_end
         """
 
     static func record(_ row: PostgresRow) throws -> AppointmentRecord {
@@ -28,7 +28,8 @@ extension PostgresStore {
             customerEmail: try cells["customer_email"].decode(String.self),
             note: try cells["note"].decode(String?.self),
             status: status, createdAt: try instant("created_at"), updatedAt: try instant("updated_at"),
-            cancelledAt: try cells["cancelled_at"].decode(PostgresInstant?.self)?.date)
+            cancelledAt: try cells["cancelled_at"].decode(PostgresInstant?.self)?.date,
+            sequence: try cells["sequence"].decode(Int.self))
         return AppointmentRecord(
             appointment: appointment, cancelTokenHash: try cells["cancel_token_hash"].decode(String.self),
             idempotencyKey: try cells["idempotency_key"].decode(String?.self),
@@ -41,6 +42,12 @@ extension PostgresStore {
         guard let kind = BookingNotification.Kind(rawValue: try cells["kind"].decode(String.self)),
             let status = BookingNotification.Status(rawValue: try cells["status"].decode(String.self))
         else { throw BookingError.storeUnavailable("a notification row could not be read") }
+        var previousSlot: TimeSlot?
+        if let start = try cells["previous_slot_start"].decode(PostgresInstant?.self),
+            let end = try cells["previous_slot_end"].decode(PostgresInstant?.self)
+        {
+            previousSlot = try TimeSlot(start: start.date, end: end.date)
+        }
         return BookingNotification(
             id: try cells["id"].decode(Int64.self), appointmentID: try cells["appointment_id"].decode(Int64.self),
             kind: kind,
@@ -51,7 +58,8 @@ extension PostgresStore {
             lastError: try cells["error"].decode(String?.self),
             createdAt: try cells["created_at"].decode(PostgresInstant.self).date,
             updatedAt: try cells["updated_at"].decode(PostgresInstant.self).date,
-            sentAt: try cells["sent_at"].decode(PostgresInstant?.self)?.date)
+            sentAt: try cells["sent_at"].decode(PostgresInstant?.self)?.date,
+            sequence: try cells["sequence"].decode(Int.self), previousSlot: previousSlot)
     }
 
     static func records(_ rows: PostgresRowSequence) async throws -> [AppointmentRecord] {

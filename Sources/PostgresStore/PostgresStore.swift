@@ -74,9 +74,8 @@ public final class PostgresStore: BookingStore {
                     connection.query(
                         """
                         WITH slot_lock AS (
-                            SELECT pg_try_advisory_xact_lock(hashtextextended(
-                                'slot/' || \(new.resource.rawValue) || '/' || \(new.slot.start.millisecondsSince1970)::text, 0)
-                            ) AS locked
+                            SELECT pg_try_advisory_xact_lock(
+                                hashtextextended(\(Self.slotLockName(new.resource, new.slot.start)), 0)) AS locked
                         ), inserted AS (
                             INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
                                 customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
@@ -106,6 +105,12 @@ public final class PostgresStore: BookingStore {
             }
             throw error
         }
+    }
+
+    /// The name of the transaction-scoped advisory lock that bookings and moves into the slot starting
+    /// at `start` try first: the same for both, so they meet there.
+    static func slotLockName(_ resource: ResourceID, _ start: Date) -> String {
+        "slot/\(resource.rawValue)/\(start.millisecondsSince1970)"
     }
 
     /// Cancels with the `cancelled` notification in one statement; idempotent.

@@ -96,6 +96,52 @@ extension SQLiteStore {
                     arguments: [AppointmentRecord.storedIdempotencyKey(for: key), row["id"] as Int64])
             }
         }
+        migrator.registerMigration("v4-reschedule") { db in
+            // Reschedules: the appointment's sequence, notifications unique per (appointment, kind, sequence)
+            // with the previous slot of a move, and reschedule keys apart from booking keys. SQLite cannot
+            // change a table's constraints, so notifications are copied into a new table (ids kept, so
+            // AUTOINCREMENT continues after the largest). The overlap trigger on UPDATE from v1 already
+            // ignores the row itself, so a move may overlap its own old interval and no other.
+            try db.execute(
+                sql: """
+                    ALTER TABLE appointments ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0 CHECK (sequence >= 0);
+
+                    CREATE TABLE notifications_v4 (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        appointment_id INTEGER NOT NULL REFERENCES appointments (id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL CHECK (kind IN ('booked', 'cancelled', 'rescheduled')),
+                        sequence INTEGER NOT NULL DEFAULT 0 CHECK (sequence >= 0),
+                        previous_slot_start INTEGER,
+                        previous_slot_end INTEGER,
+                        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+                        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                        next_attempt_at INTEGER NOT NULL,
+                        lease_owner TEXT,
+                        lease_expires_at INTEGER,
+                        error TEXT,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        sent_at INTEGER,
+                        UNIQUE (appointment_id, kind, sequence),
+                        CHECK ((kind = 'rescheduled') = (previous_slot_start IS NOT NULL AND previous_slot_end IS NOT NULL))
+                    );
+                    INSERT INTO notifications_v4 (id, appointment_id, kind, status, attempts, next_attempt_at, lease_owner,
+                        lease_expires_at, error, created_at, updated_at, sent_at)
+                    SELECT id, appointment_id, kind, status, attempts, next_attempt_at, lease_owner, lease_expires_at, error,
+                        created_at, updated_at, sent_at
+                    FROM notifications;
+                    DROP TABLE notifications;
+                    ALTER TABLE notifications_v4 RENAME TO notifications;
+                    CREATE INDEX notifications_due ON notifications (next_attempt_at, id) WHERE status = 'pending';
+
+                    CREATE TABLE reschedule_keys (
+                        idempotency_key TEXT PRIMARY KEY,
+                        appointment_id INTEGER NOT NULL REFERENCES appointments (id) ON DELETE CASCADE,
+                        request_fingerprint TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

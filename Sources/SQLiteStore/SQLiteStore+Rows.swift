@@ -6,12 +6,12 @@ extension SQLiteStore {
     static let appointmentColumns = """
         id, resource, slot_start, slot_end, occupied_start, occupied_end, customer_name, customer_email, note,
         status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, cancelled_at,
-        sealed_cancel_token
+        sealed_cancel_token, sequence
         """
 
     static let notificationColumns = """
         id, appointment_id, kind, status, attempts, next_attempt_at, lease_owner, lease_expires_at, error,
-        created_at, updated_at, sent_at
+        created_at, updated_at, sent_at, sequence, previous_slot_start, previous_slot_end
         """
 
     static func instant(_ row: Row, _ column: String) -> Date { Date(millisecondsSince1970: row[column]) }
@@ -31,7 +31,7 @@ extension SQLiteStore {
             id: row["id"], resource: resource, slot: slot, occupied: occupied, customerName: row["customer_name"],
             customerEmail: row["customer_email"], note: row["note"], status: status,
             createdAt: instant(row, "created_at"), updatedAt: instant(row, "updated_at"),
-            cancelledAt: optionalInstant(row, "cancelled_at"))
+            cancelledAt: optionalInstant(row, "cancelled_at"), sequence: row["sequence"])
         return AppointmentRecord(
             appointment: appointment, cancelTokenHash: row["cancel_token_hash"], idempotencyKey: row["idempotency_key"],
             requestFingerprint: row["request_fingerprint"], sealedCancelToken: row["sealed_cancel_token"])
@@ -41,12 +41,17 @@ extension SQLiteStore {
         guard let kind = BookingNotification.Kind(rawValue: row["kind"]),
             let status = BookingNotification.Status(rawValue: row["status"])
         else { throw .storeUnavailable("a notification row could not be read") }
+        var previousSlot: TimeSlot?
+        if let start = optionalInstant(row, "previous_slot_start"), let end = optionalInstant(row, "previous_slot_end")
+        {
+            previousSlot = try TimeSlot(start: start, end: end)
+        }
         return BookingNotification(
             id: row["id"], appointmentID: row["appointment_id"], kind: kind, status: status, attempts: row["attempts"],
             nextAttemptAt: instant(row, "next_attempt_at"), leaseOwner: row["lease_owner"],
             leaseExpiresAt: optionalInstant(row, "lease_expires_at"), lastError: row["error"],
             createdAt: instant(row, "created_at"), updatedAt: instant(row, "updated_at"),
-            sentAt: optionalInstant(row, "sent_at"))
+            sentAt: optionalInstant(row, "sent_at"), sequence: row["sequence"], previousSlot: previousSlot)
     }
 
     static func fetchRecord(_ db: Database, id: Int64) throws -> AppointmentRecord? {
@@ -56,12 +61,42 @@ extension SQLiteStore {
         }
     }
 
-    static func enqueue(_ db: Database, _ kind: BookingNotification.Kind, appointmentID: Int64, now: Int64) throws {
+    /// The reschedule stored under `idempotencyKey`, with its appointment as it is now.
+    static func fetchReschedule(_ db: Database, idempotencyKey: String) throws -> RescheduleRecord? {
+        guard
+            let stored = try Row.fetchOne(
+                db, sql: "SELECT appointment_id, request_fingerprint FROM reschedule_keys WHERE idempotency_key = ?",
+                arguments: [idempotencyKey]),
+            let record = try fetchRecord(db, id: stored["appointment_id"])
+        else { return nil }
+        return RescheduleRecord(appointment: record.appointment, requestFingerprint: stored["request_fingerprint"])
+    }
+
+    /// Records the key of a reschedule, if it has one.
+    static func rememberReschedule(_ db: Database, _ move: AppointmentMove, now: Int64) throws {
+        guard let key = move.idempotencyKey else { return }
         try db.execute(
             sql: """
-                INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at)
-                VALUES (?, ?, 'pending', 0, ?, ?, ?)
+                INSERT INTO reschedule_keys (idempotency_key, appointment_id, request_fingerprint, created_at)
+                VALUES (?, ?, ?, ?)
                 """,
-            arguments: [appointmentID, kind.rawValue, now, now, now])
+            arguments: [key, move.appointmentID, move.requestFingerprint, now])
+    }
+
+    /// Enqueues a pending notification; a `rescheduled` one carries the move's sequence and the previous slot.
+    static func enqueue(
+        _ db: Database, _ kind: BookingNotification.Kind, appointmentID: Int64, now: Int64, sequence: Int = 0,
+        previousSlot: TimeSlot? = nil
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO notifications (appointment_id, kind, sequence, previous_slot_start, previous_slot_end, status,
+                    attempts, next_attempt_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+                """,
+            arguments: [
+                appointmentID, kind.rawValue, sequence, previousSlot?.start.millisecondsSince1970,
+                previousSlot?.end.millisecondsSince1970, now, now, now,
+            ])
     }
 }

@@ -184,6 +184,53 @@ public final class SQLiteStore: BookingStore {
         return appointment
     }
 
+    /// Moves a booked appointment in one immediate transaction with its `rescheduled` notification and
+    /// key; the overlap trigger on UPDATE checks the new occupied interval against every other booked row.
+    public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
+        try move.validate()
+        let outcome: RescheduleOutcome? = try await write { db in
+            if let key = move.idempotencyKey, let existing = try Self.fetchReschedule(db, idempotencyKey: key) {
+                return .existing(existing)
+            }
+            guard let record = try Self.fetchRecord(db, id: move.appointmentID) else { return nil }
+            let current = record.appointment
+            guard current.status == .booked else { throw BookingError.appointmentCancelled }
+            let now = move.now.millisecondsSince1970
+            if current.slot.start.millisecondsSince1970 == move.slot.start.millisecondsSince1970,
+                current.slot.end.millisecondsSince1970 == move.slot.end.millisecondsSince1970
+            {
+                try Self.rememberReschedule(db, move, now: now)
+                return .unchanged(current)
+            }
+            try db.execute(
+                sql: """
+                    UPDATE appointments SET slot_start = ?, slot_end = ?, occupied_start = ?, occupied_end = ?,
+                        sequence = sequence + 1, updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    move.slot.start.millisecondsSince1970, move.slot.end.millisecondsSince1970,
+                    move.occupied.start.millisecondsSince1970, move.occupied.end.millisecondsSince1970, now,
+                    move.appointmentID,
+                ])
+            try Self.enqueue(
+                db, .rescheduled, appointmentID: move.appointmentID, now: now, sequence: current.sequence + 1,
+                previousSlot: current.slot)
+            try Self.rememberReschedule(db, move, now: now)
+            guard let moved = try Self.fetchRecord(db, id: move.appointmentID) else {
+                throw BookingError.storeUnavailable()
+            }
+            return .moved(moved.appointment)
+        }
+        if case .moved? = outcome { signal.signal() }
+        return outcome
+    }
+
+    /// The reschedule stored under that key, with its appointment as it is now.
+    public func rescheduleRecord(idempotencyKey: String) async throws(BookingError) -> RescheduleRecord? {
+        try await read { db in try Self.fetchReschedule(db, idempotencyKey: idempotencyKey) }
+    }
+
     /// The appointment with that id.
     public func record(id: Int64) async throws(BookingError) -> AppointmentRecord? {
         try await read { db in try Self.fetchRecord(db, id: id) }

@@ -4,9 +4,19 @@ import Foundation
 /// The JSON body of a webhook: the notification and its appointment in the API's snake_case shape.
 ///
 /// ```json
-/// {"notification_id": 7, "kind": "booked", "attempt": 1, "appointment": {"id": 3, "slot_start": "...", ...}}
+/// {"notification_id": 7, "kind": "rescheduled", "sequence": 1, "attempt": 1,
+///  "previous_slot": {"start": "...", "end": "..."}, "appointment": {"id": 3, "slot_start": "...", "sequence": 1, ...}}
 /// ```
+///
+/// `sequence` is the appointment's sequence the notification belongs to (the move's for `rescheduled`, 0 for
+/// `booked` and `cancelled`); `previous_slot` is the slot a `rescheduled` appointment left (absent for other kinds).
+/// The appointment is read when the notification is sent, so it shows its latest state.
 struct WebhookPayload: Encodable {
+    struct SlotBody: Encodable {
+        let start: Date
+        let end: Date
+    }
+
     struct AppointmentBody: Encodable {
         let id: Int64
         let resource: String
@@ -19,10 +29,13 @@ struct WebhookPayload: Encodable {
         let createdAt: Date
         let updatedAt: Date
         let cancelledAt: Date?
+        let sequence: Int
     }
 
     let notificationId: Int64
     let kind: String
+    let sequence: Int
+    let previousSlot: SlotBody?
     let attempt: Int
     let appointment: AppointmentBody
 
@@ -30,13 +43,15 @@ struct WebhookPayload: Encodable {
         let appointment = delivery.appointment
         notificationId = delivery.notification.id
         kind = delivery.notification.kind.rawValue
+        sequence = delivery.notification.sequence
+        previousSlot = delivery.notification.previousSlot.map { SlotBody(start: $0.start, end: $0.end) }
         attempt = delivery.notification.attempts
         self.appointment = AppointmentBody(
             id: appointment.id, resource: appointment.resource.rawValue, slotStart: appointment.slot.start,
             slotEnd: appointment.slot.end, customerName: appointment.customerName,
             customerEmail: appointment.customerEmail,
             note: appointment.note, status: appointment.status.rawValue, createdAt: appointment.createdAt,
-            updatedAt: appointment.updatedAt, cancelledAt: appointment.cancelledAt)
+            updatedAt: appointment.updatedAt, cancelledAt: appointment.cancelledAt, sequence: appointment.sequence)
     }
 
     /// The body's bytes: snake_case keys, sorted, ISO 8601 instants with milliseconds in UTC.

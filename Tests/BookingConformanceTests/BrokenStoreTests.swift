@@ -74,6 +74,17 @@ struct BrokenStoreTests {
         #expect(failure?.message.contains("appointments after migrate()") == true, "\(failure?.message ?? "")")
     }
 
+    @Test("a store that moves by cancelling and booking again fails the atomic-move checks")
+    func cancelAndRebook() async throws {
+        let refused = try #require(ConformanceCheck.named("refusedRescheduleChangesNothing"))
+        let refusal = await failure(of: refused, on: { CancelAndRebookStore() })
+        #expect(refusal?.check == refused)
+        #expect(refusal?.message.contains("appointments after refused moves") == true, "\(refusal?.message ?? "")")
+        let moves = try #require(ConformanceCheck.named("rescheduleMovesTheAppointment"))
+        let move = await failure(of: moves, on: { CancelAndRebookStore() })
+        #expect(move?.message.contains("id after the move") == true, "\(move?.message ?? "")")
+    }
+
     @Test("running a check the store lacks the capability for is refused")
     func capabilityMissing() async throws {
         let check = try #require(ConformanceCheck.named("survivesReopen"))

@@ -15,6 +15,12 @@ extension ForwardingStore {
     func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
         await inner.cancel(id: id, now: now)
     }
+    func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
+        try await inner.reschedule(move)
+    }
+    func rescheduleRecord(idempotencyKey: String) async throws(BookingError) -> RescheduleRecord? {
+        await inner.rescheduleRecord(idempotencyKey: idempotencyKey)
+    }
     func record(id: Int64) async throws(BookingError) -> AppointmentRecord? { await inner.record(id: id) }
     func record(idempotencyKey: String) async throws(BookingError) -> AppointmentRecord? {
         await inner.record(idempotencyKey: idempotencyKey)
@@ -153,5 +159,23 @@ final class RecreatingMigrationStore: ForwardingStore {
 
     func migrate() async throws(BookingError) {
         if migrations.add(1, ordering: .relaxed).newValue > 1 { current.withLock { $0 = InMemoryStore() } }
+    }
+}
+
+/// Moves an appointment the read-then-write way: cancels it, then books the new slot as a new
+/// appointment. Not atomic (a refused booking leaves the old one cancelled) and not the same appointment.
+struct CancelAndRebookStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
+        guard let record = await inner.record(id: move.appointmentID) else { return nil }
+        let old = record.appointment
+        _ = await inner.cancel(id: old.id, now: move.now)
+        let rebooked = try await inner.insert(
+            NewAppointment(
+                resource: old.resource, slot: move.slot, occupied: move.occupied, customerName: old.customerName,
+                customerEmail: old.customerEmail, note: old.note, cancelTokenHash: record.cancelTokenHash,
+                idempotencyKey: nil, requestFingerprint: move.requestFingerprint, now: move.now))
+        return .moved(rebooked.record.appointment)
     }
 }

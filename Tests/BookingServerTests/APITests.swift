@@ -57,7 +57,7 @@ struct APITests {
             #expect(
                 fields == [
                     "id", "slot_start", "slot_end", "customer_name", "customer_email", "note", "status", "created_at",
-                    "updated_at", "resource", "cancelled_at", "cancel_token",
+                    "updated_at", "resource", "cancelled_at", "sequence", "cancel_token",
                 ])
             #expect(appointment["slot_start"] as? String == "2027-03-01T10:00:00.000Z")
             #expect(appointment["status"] as? String == "booked")

@@ -73,8 +73,21 @@ struct OpenAPIDocumentTests: Sendable {
             _ = try await check("/api/appointments", "/api/appointments", .get)
             _ = try await check(
                 "/api/appointments/\(id)", "/api/appointments/{id}", .get, headers: [.cancelToken: token])
+            let reschedule = "/api/appointments/{id}/reschedule"
+            _ = try await check(
+                "/api/appointments/\(id)/reschedule", reschedule, .post, headers: adminHeaders.merging(jsonHeaders),
+                body: try slotBody("2027-03-01T11:00:00Z"))
+            _ = try await check(
+                "/api/appointments/\(id)/reschedule", reschedule, .post, headers: adminHeaders.merging(jsonHeaders),
+                body: try slotBody("2027-03-01T10:10:00Z"))
+            _ = try await check(
+                "/api/appointments/\(id)/reschedule", reschedule, .post, headers: jsonHeaders,
+                body: ByteBuffer(string: "{}"))
             _ = try await check(
                 "/api/appointments/\(id)/cancel", "/api/appointments/{id}/cancel", .post, headers: adminHeaders)
+            _ = try await check(
+                "/api/appointments/\(id)/reschedule", reschedule, .post, headers: adminHeaders.merging(jsonHeaders),
+                body: try slotBody("2027-03-01T12:00:00Z"))
             _ = try await check("/api/notifications", "/api/notifications", .get, headers: adminHeaders)
             _ = try await check(
                 "/api/notifications/999/retry", "/api/notifications/{id}/retry", .post, headers: adminHeaders)
@@ -87,7 +100,9 @@ struct OpenAPIDocumentTests: Sendable {
                     "POST /api/appointments 201",
                     "POST /api/appointments 409", "POST /api/appointments 415", "GET /api/appointments 200",
                     "GET /api/appointments 401", "GET /api/appointments/{id} 200",
-                    "POST /api/appointments/{id}/cancel 200",
+                    "POST /api/appointments/{id}/cancel 200", "POST /api/appointments/{id}/reschedule 200",
+                    "POST /api/appointments/{id}/reschedule 422", "POST /api/appointments/{id}/reschedule 400",
+                    "POST /api/appointments/{id}/reschedule 409",
                     "GET /api/notifications 200", "POST /api/notifications/{id}/retry 404", "GET /api/openapi.json 200",
                 ])
         }

@@ -16,6 +16,7 @@ func inMemoryConformance(_ check: ConformanceCheck) async throws {
 func inMemoryStoreSkipsOnlyReopen() {
     #expect(
         Set(Set(ConformanceCheck.all).subtracting(inMemorySuite.checks).map(\.name)) == [
-            "survivesReopen", "migrationsRunOnceWhenStoresStartTogether", "newerSchemaIsRefused",
+            "survivesReopen", "rescheduleSurvivesReopen", "migrationsRunOnceWhenStoresStartTogether",
+            "newerSchemaIsRefused",
         ])
 }

@@ -79,7 +79,7 @@ struct SQLiteStoreTests {
         let store = try SQLiteStore(location: .file(path))
         #expect(
             try await store.appliedMigrations() == [
-                "v1-appointments-and-notifications", "v2-listing-index", "v3-sealed-cancel-tokens",
+                "v1-appointments-and-notifications", "v2-listing-index", "v3-sealed-cancel-tokens", "v4-reschedule",
             ])
         let appointments = try await store.appointments()
         #expect(appointments.map(\.customerName) == ["Ada Lovelace", "Grace Hopper"])
@@ -100,9 +100,14 @@ struct SQLiteStoreTests {
         #expect(error?.code == .slotUnavailable)
         let fresh = try await store.insert(try draft(at: 240))
         #expect(fresh.record.appointment.id == 3)
+        // The notifications copied by v4 keep their ids and sequence 0, and new ones continue after them.
+        let copied = try await store.notifications(appointmentID: nil)
+        #expect(copied.map(\.id) == [1, 2, 3, 4])
+        #expect(copied.map(\.sequence) == [0, 0, 0, 0])
+        #expect(appointments.map(\.sequence) == [0, 0])
         // Opening again applies nothing new.
         let reopened = try SQLiteStore(location: .file(path))
-        #expect(try await reopened.appliedMigrations().count == 3)
+        #expect(try await reopened.appliedMigrations().count == 4)
     }
 
     @Test("opening from many stores at once migrates once")
@@ -115,7 +120,7 @@ struct SQLiteStoreTests {
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(opened == Array(repeating: true, count: 8))
-        #expect(try await SQLiteStore(location: .file(path)).appliedMigrations().count == 3)
+        #expect(try await SQLiteStore(location: .file(path)).appliedMigrations().count == 4)
     }
 
     @Test("the database itself refuses an overlapping booked row, whoever writes it")
@@ -146,6 +151,37 @@ struct SQLiteStoreTests {
             }
         }
         #expect(try await store.appointments().count == 1)
+    }
+
+    @Test("the database itself refuses moving a booked row onto another's interval, and lets it overlap its own")
+    func triggerRefusesOverlappingMove() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("raw.sqlite")
+        let store = try SQLiteStore(location: .file(path))
+        let first = try await store.insert(try draft(at: 60)).record.appointment
+        let second = try await store.insert(try draft(at: 120)).record.appointment
+        let queue = try DatabaseQueue(path: path)
+        func move(_ id: Int64, by minutes: Int64) throws {
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE appointments SET slot_start = slot_start + ?, slot_end = slot_end + ?,
+                            occupied_start = occupied_start + ?, occupied_end = occupied_end + ?
+                        WHERE id = ?
+                        """,
+                    arguments: [minutes * 60_000, minutes * 60_000, minutes * 60_000, minutes * 60_000, id])
+            }
+        }
+        let refused = #expect(throws: DatabaseError.self) { try move(first.id, by: 45) }
+        #expect(refused?.message == "booking_overlap")
+        try move(first.id, by: 15)
+        try move(second.id, by: -15)
+        // 60-90 moved to 75-105 and 120-150 to 105-135: each overlaps only its own old interval; they touch.
+        #expect(
+            try await store.appointments().map(\.slot.start) == [
+                first.slot.start.addingTimeInterval(900), second.slot.start.addingTimeInterval(-900),
+            ])
     }
 
     @Test("bad input at the store boundary is refused with a clear error and writes nothing")

@@ -121,6 +121,40 @@ struct WebhookSenderTests {
         #expect(appointment["customer_email"] as? String == "ada@example.com")
     }
 
+    @Test("a rescheduled notification carries its sequence and the slot the appointment left; others carry sequence 0")
+    func rescheduledPayload() async throws {
+        let receiver = Receiver(statuses: [200, 200])
+        let booked = try delivery()
+        var notification = booked.notification
+        notification.kind = .rescheduled
+        notification.sequence = 2
+        notification.previousSlot = booked.appointment.slot
+        var appointment = booked.appointment
+        appointment.slot = try TimeSlot(
+            start: appointment.slot.start.addingTimeInterval(3600), end: appointment.slot.end.addingTimeInterval(3600))
+        appointment.sequence = 2
+        let moved = NotificationDelivery(notification: notification, appointment: appointment)
+        try await withReceiver(receiver) { url in
+            try await sender(url).send(booked)
+            try await sender(url).send(moved)
+        }
+        let bodies = try receiver.hits.map {
+            try #require(try JSONSerialization.jsonObject(with: $0.body) as? [String: Any])
+        }
+        try #require(bodies.count == 2)
+        #expect(bodies[0]["sequence"] as? Int == 0)
+        #expect(bodies[0]["previous_slot"] == nil)
+        #expect(bodies[1]["kind"] as? String == "rescheduled")
+        #expect(bodies[1]["sequence"] as? Int == 2)
+        #expect(
+            bodies[1]["previous_slot"] as? [String: String] == [
+                "start": "2027-03-01T09:00:00.000Z", "end": "2027-03-01T09:30:00.000Z",
+            ])
+        let current = try #require(bodies[1]["appointment"] as? [String: Any])
+        #expect(current["slot_start"] as? String == "2027-03-01T10:00:00.000Z")
+        #expect(current["sequence"] as? Int == 2)
+    }
+
     @Test("with two secrets the request carries two signatures, and a receiver holding either one verifies it")
     func rotation() async throws {
         let old = WebhookSecret.generate()

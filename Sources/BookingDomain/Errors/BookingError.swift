@@ -17,6 +17,7 @@ public struct BookingError: Error, Sendable, Hashable, CustomStringConvertible {
             case slotNotOffered = "SLOT_NOT_OFFERED"
             case slotUnavailable = "SLOT_UNAVAILABLE"
             case notFound = "NOT_FOUND"
+            case appointmentCancelled = "APPOINTMENT_CANCELLED"
             case forbidden = "FORBIDDEN"
             case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
             case storeUnavailable = "STORE_UNAVAILABLE"
@@ -33,6 +34,8 @@ public struct BookingError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let slotUnavailable = Code(.slotUnavailable)
         /// No appointment or notification has that id.
         public static let notFound = Code(.notFound)
+        /// The appointment is cancelled, so it cannot be moved.
+        public static let appointmentCancelled = Code(.appointmentCancelled)
         /// The credential (cancel token) does not match.
         public static let forbidden = Code(.forbidden)
         /// The idempotency key was used before with a different request.
@@ -82,6 +85,10 @@ public struct BookingError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func notFound(_ what: String) -> BookingError {
         BookingError(code: .notFound, message: "No \(what) with that id.")
     }
+
+    /// The appointment is cancelled: it holds no slot and cannot be moved.
+    public static let appointmentCancelled = BookingError(
+        code: .appointmentCancelled, message: "The appointment is cancelled; it cannot be moved.")
 
     /// The credential does not grant the operation.
     public static let forbidden = BookingError(

@@ -32,12 +32,14 @@ public struct Appointment: Hashable, Sendable, Codable {
     public var updatedAt: Date
     /// When it was cancelled, if it was.
     public var cancelledAt: Date?
+    /// How many times it was rescheduled: 0 when booked, one more after each move.
+    public var sequence: Int
 
     /// Creates an appointment value (stores use this to rebuild rows).
     public init(
         id: Int64, resource: ResourceID, slot: TimeSlot, occupied: TimeSlot, customerName: String,
         customerEmail: String, note: String?, status: Status, createdAt: Date, updatedAt: Date,
-        cancelledAt: Date?
+        cancelledAt: Date?, sequence: Int = 0
     ) {
         self.id = id
         self.resource = resource
@@ -50,5 +52,6 @@ public struct Appointment: Hashable, Sendable, Codable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.cancelledAt = cancelledAt
+        self.sequence = sequence
     }
 }

@@ -10,6 +10,8 @@ public struct BookingNotification: Hashable, Sendable, Codable {
         case booked
         /// The appointment was cancelled.
         case cancelled
+        /// The appointment was moved to another slot; see ``BookingNotification/previousSlot``.
+        case rescheduled
     }
 
     /// Where the notification is in its life.
@@ -26,8 +28,14 @@ public struct BookingNotification: Hashable, Sendable, Codable {
     public var id: Int64
     /// The appointment it is about.
     public var appointmentID: Int64
-    /// Booked or cancelled.
+    /// Booked, cancelled or rescheduled.
     public var kind: Kind
+    /// The appointment's ``Appointment/sequence`` this notification belongs to: the sequence a
+    /// `rescheduled` notification's move produced, 0 for `booked` and `cancelled`. A store holds
+    /// exactly one notification per (appointment, kind, sequence).
+    public var sequence: Int
+    /// For `rescheduled`: the slot the appointment held before the move; `nil` for other kinds.
+    public var previousSlot: TimeSlot?
     /// Pending, sent or failed.
     public var status: Status
     /// How many delivery attempts were claimed so far.
@@ -51,7 +59,7 @@ public struct BookingNotification: Hashable, Sendable, Codable {
     public init(
         id: Int64, appointmentID: Int64, kind: Kind, status: Status, attempts: Int, nextAttemptAt: Date,
         leaseOwner: String?, leaseExpiresAt: Date?, lastError: String?, createdAt: Date, updatedAt: Date,
-        sentAt: Date?
+        sentAt: Date?, sequence: Int = 0, previousSlot: TimeSlot? = nil
     ) {
         self.id = id
         self.appointmentID = appointmentID
@@ -65,5 +73,7 @@ public struct BookingNotification: Hashable, Sendable, Codable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.sentAt = sentAt
+        self.sequence = sequence
+        self.previousSlot = previousSlot
     }
 }

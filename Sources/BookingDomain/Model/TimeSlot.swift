@@ -25,6 +25,9 @@ public struct TimeSlot: Hashable, Sendable, Codable, Comparable {
     /// The length of the interval in seconds.
     public var duration: TimeInterval { end.timeIntervalSince(start) }
 
+    /// Whether every instant of `other` is in this interval.
+    public func contains(_ other: TimeSlot) -> Bool { start <= other.start && other.end <= end }
+
     /// Whether the two half-open intervals share at least one instant.
     public func overlaps(_ other: TimeSlot) -> Bool { start < other.end && other.start < end }
 

@@ -47,15 +47,21 @@ extension BookingRequest {
             problems["note"] = "must not contain control characters other than tab and line breaks"
         }
         if slotEnd <= slotStart { problems["slotEnd"] = "must be after slotStart" }
-        if let key = idempotencyKey,
-            key.isEmpty || key.utf8.count > 255 || !key.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) })
-        {
-            problems["idempotencyKey"] = "must be 1-255 printable ASCII characters without spaces"
+        if let key = idempotencyKey, let problem = Self.idempotencyKeyProblem(key) {
+            problems["idempotencyKey"] = problem
         }
         guard problems.isEmpty else { throw .invalidInput(problems) }
         return ValidatedRequest(
             slot: TimeSlot(uncheckedStart: slotStart, end: slotEnd), name: name, email: email,
             note: note?.isEmpty == false ? note : nil, resource: resource, idempotencyKey: idempotencyKey)
+    }
+
+    /// What is wrong with a client's idempotency key (of a booking or a reschedule), or `nil`: it must be
+    /// 1-255 printable ASCII characters without spaces.
+    static func idempotencyKeyProblem(_ key: String) -> String? {
+        guard !key.isEmpty, key.utf8.count <= 255, key.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) })
+        else { return "must be 1-255 printable ASCII characters without spaces" }
+        return nil
     }
 
     /// Tab, line feed and carriage return: the controls a multi-line note may contain.

@@ -1,7 +1,7 @@
 public import Foundation
 public import Logging
 
-/// The public facade of swift-booking: availability, booking, cancelling and reading appointments.
+/// The public facade of swift-booking: availability, booking, cancelling, rescheduling and reading appointments.
 ///
 /// It does all validation and authorization and is the only caller of its ``BookingStore``.
 ///
@@ -40,7 +40,7 @@ public struct BookingService: Sendable {
     public let configuration: Configuration
     /// Where "now" comes from.
     public let clock: any WallClock
-    private let logger: Logger
+    let logger: Logger
 
     /// Creates a service over `store`.
     public init(
@@ -173,7 +173,9 @@ public struct BookingService: Sendable {
         try await store.checkHealth()
     }
 
-    private func authorizedRecord(id: Int64, _ authorization: Authorization) async throws(BookingError)
+    /// The record of `id` when `authorization` grants it; ``BookingError/Code/notFound`` for an unknown id
+    /// and a wrong token alike.
+    func authorizedRecord(id: Int64, _ authorization: Authorization) async throws(BookingError)
         -> AppointmentRecord
     {
         guard let record = try await store.record(id: id) else { throw .notFound("appointment") }

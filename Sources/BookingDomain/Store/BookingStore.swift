@@ -12,7 +12,7 @@ public import ServiceLifecycle
 /// 1. The occupied intervals of two `booked` appointments of one resource never overlap, under
 ///    any concurrency; a conflicting insert throws ``BookingError/Code/slotUnavailable``.
 /// 2. An appointment and its `booked` notification are committed together or not at all;
-///    there is exactly one notification per (appointment, kind).
+///    there is exactly one notification per (appointment, kind, sequence).
 /// 3. Concurrent cancels make one transition and one `cancelled` notification.
 /// 4. Concurrent inserts with one idempotency key create one appointment.
 /// 5. Listing is ordered by slot start, then id.
@@ -21,6 +21,10 @@ public import ServiceLifecycle
 /// 8. A claim leases due notifications to one owner; finishing, renewing and releasing are guarded
 ///    by that owner.
 /// 9. Migrations are versioned, idempotent and safe when two processes start at once.
+/// 10. A reschedule is atomic: the old slot is freed, the new one taken, the sequence raised by one
+///     and one `rescheduled` notification written together, or nothing changes; the new occupied
+///     interval may overlap the appointment's own old one but no other booked one, under any
+///     concurrency; concurrent reschedules with one idempotency key make one move.
 ///
 /// **Lifecycle.** A store is a swift-service-lifecycle `Service`, like Hummingbird's `PersistDriver`:
 /// ``run()`` runs what it needs in the background (PostgresStore: its connection pool, the `LISTEN`
@@ -54,6 +58,24 @@ public protocol BookingStore: Service {
     ///
     /// A cancelled appointment is returned unchanged. Returns `nil` when no appointment has that id.
     func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment?
+
+    /// Moves a `booked` appointment to `move.slot` atomically: the same id and cancel token, the new slot
+    /// and occupied interval, ``Appointment/sequence`` up by one, `updatedAt` = `move.now`, and one
+    /// `rescheduled` notification (with that sequence and the previous slot) in the same transaction.
+    ///
+    /// In this order, all inside the transaction: when a reschedule with `move.idempotencyKey` was stored
+    /// before, writes nothing and returns it as ``RescheduleOutcome/existing(_:)`` (even when the two
+    /// raced); returns `nil` when no appointment has that id; throws
+    /// ``BookingError/Code/appointmentCancelled`` for a cancelled one; returns
+    /// ``RescheduleOutcome/unchanged(_:)`` when it already holds `move.slot` (recording the key);
+    /// throws ``BookingError/Code/slotUnavailable``, changing nothing, when the new occupied interval
+    /// overlaps that of another booked appointment of its resource (its own old interval does not count).
+    /// Reschedule keys live apart from booking keys: the same string may name one of each.
+    func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome?
+
+    /// The reschedule stored under that idempotency key (as the service stores it), with its
+    /// appointment as it is now.
+    func rescheduleRecord(idempotencyKey: String) async throws(BookingError) -> RescheduleRecord?
 
     /// The appointment with that id, with its secrets.
     func record(id: Int64) async throws(BookingError) -> AppointmentRecord?

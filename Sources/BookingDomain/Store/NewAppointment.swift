@@ -49,9 +49,7 @@ public struct NewAppointment: Hashable, Sendable {
     public func validate() throws(BookingError) {
         var problems: [String: String] = [:]
         if slot.end <= slot.start { problems["slotEnd"] = "must be after slotStart" }
-        if occupied.start > slot.start || occupied.end < slot.end {
-            problems["occupied"] = "must contain the slot"
-        }
+        if !occupied.contains(slot) { problems["occupied"] = "must contain the slot" }
         if customerName.isEmpty { problems["name"] = "must not be empty" }
         if customerEmail.isEmpty { problems["email"] = "must not be empty" }
         if cancelTokenHash.utf8.count != 64 { problems["cancelTokenHash"] = "must be 64 hex digits" }

@@ -48,7 +48,7 @@ struct APIError: Error, HTTPResponseError {
             switch error.code {
             case .invalidInput: .badRequest
             case .slotNotOffered, .idempotencyKeyReused: .unprocessableContent
-            case .slotUnavailable: .conflict
+            case .slotUnavailable, .appointmentCancelled: .conflict
             case .notFound: .notFound
             case .forbidden: .forbidden
             default: .serviceUnavailable

@@ -1,8 +1,8 @@
 import BookingDomain
 import Foundation
 
-/// The seed's appointment shape (snake_case), plus `resource`, `cancelled_at` and, once, `cancel_token`
-/// (left out, not null, when absent).
+/// The seed's appointment shape (snake_case), plus `resource`, `cancelled_at`, `sequence` (0 when booked,
+/// one more after each reschedule) and, once, `cancel_token` (left out, not null, when absent).
 struct AppointmentJSON: Encodable {
     let id: Int64
     let slotStart: String
@@ -15,10 +15,11 @@ struct AppointmentJSON: Encodable {
     let updatedAt: String
     let resource: String
     let cancelledAt: Nullable<String>
+    let sequence: Int
     let cancelToken: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, note, status, resource
+        case id, note, status, resource, sequence
         case slotStart = "slot_start"
         case slotEnd = "slot_end"
         case customerName = "customer_name"
@@ -41,6 +42,7 @@ struct AppointmentJSON: Encodable {
         updatedAt = appointment.updatedAt.iso8601WithMilliseconds
         resource = appointment.resource.rawValue
         cancelledAt = Nullable(appointment.cancelledAt?.iso8601WithMilliseconds)
+        sequence = appointment.sequence
         self.cancelToken = cancelToken
     }
 
@@ -62,6 +64,9 @@ struct NotificationJSON: Encodable {
     let id: Int64
     let appointmentId: Int64
     let kind: String
+    let sequence: Int
+    let previousSlotStart: Nullable<String>
+    let previousSlotEnd: Nullable<String>
     let status: String
     let attempts: Int
     let nextAttemptAt: String
@@ -71,8 +76,10 @@ struct NotificationJSON: Encodable {
     let sentAt: Nullable<String>
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, status, attempts, error
+        case id, kind, sequence, status, attempts, error
         case appointmentId = "appointment_id"
+        case previousSlotStart = "previous_slot_start"
+        case previousSlotEnd = "previous_slot_end"
         case nextAttemptAt = "next_attempt_at"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
@@ -83,6 +90,9 @@ struct NotificationJSON: Encodable {
         id = notification.id
         appointmentId = notification.appointmentID
         kind = notification.kind.rawValue
+        sequence = notification.sequence
+        previousSlotStart = Nullable(notification.previousSlot?.start.iso8601WithMilliseconds)
+        previousSlotEnd = Nullable(notification.previousSlot?.end.iso8601WithMilliseconds)
         status = notification.status.rawValue
         attempts = notification.attempts
         nextAttemptAt = notification.nextAttemptAt.iso8601WithMilliseconds

@@ -31,6 +31,7 @@ struct BookingAPI: Sendable {
         api.get("appointments", use: list)
         api.get("appointments/:id", use: read)
         api.post("appointments/:id/cancel", use: cancel)
+        api.post("appointments/:id/reschedule", use: reschedule)
         api.get("notifications", use: notifications)
         api.post("notifications/:id/retry", use: retryNotification)
         api.get("openapi.json") { _, _ in
@@ -115,6 +116,22 @@ struct BookingAPI: Sendable {
         let cancelled = try await service.cancel(id: id, authorization: authorization)
         if before.status == .booked { Counter(label: "booking_cancellations_total").increment() }
         return try JSONResponse.make(AppointmentJSON(cancelled))
+    }
+
+    @Sendable func reschedule(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try appointmentID(context)
+        let key = try IdempotencyKeyHeader.key(of: request)
+        let body = try await JSONBody.decode(RescheduleBody.self, from: request, context: context)
+        let authorization = try authorization(request, token: request.headers[.cancelToken])
+        do {
+            let confirmation = try await service.reschedule(
+                id: id, to: body.slot, authorization: authorization, idempotencyKey: key)
+            let headers: HTTPFields = confirmation.replayed ? [.idempotentReplayed: "true"] : [:]
+            return try JSONResponse.make(AppointmentJSON(confirmation.appointment), headers: headers)
+        } catch let error as BookingError where error.code == .slotUnavailable {
+            Counter(label: "booking_conflicts_total").increment()
+            throw error
+        }
     }
 
     @Sendable func notifications(_ request: Request, context: BasicRequestContext) async throws -> Response {

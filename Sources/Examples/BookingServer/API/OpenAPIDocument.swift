@@ -136,6 +136,30 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/api/appointments/{id}/reschedule": {
+              "post": {
+                "operationId": "rescheduleAppointment",
+                "summary": "Move a booked appointment to another offered slot (admin, or the cancel token in X-Cancel-Token): same id and token, sequence up by one, the old slot free again, all at once or nothing. It may overlap its own old interval but no other booked one. A wrong token answers 404 like an unknown id",
+                "parameters": [
+                  {"$ref": "#/components/parameters/ID"},
+                  {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}},
+                  {"name": "Idempotency-Key", "in": "header", "required": false, "description": "As for bookings, in a namespace of its own. A retry with the same key, appointment and slot returns the appointment as it is now (200, Idempotent-Replayed: true) and moves nothing; the same key with another appointment or slot is 422", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RescheduleRequest"}}}},
+                "responses": {
+                  "200": {"description": "The moved appointment (unchanged when it already held the slot)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appointment"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"},
+                  "415": {"$ref": "#/components/responses/Error"},
+                  "422": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/api/notifications": {
               "get": {
                 "operationId": "listNotifications",
@@ -235,9 +259,13 @@ enum OpenAPIDocument {
                 }
               },
               "CancelRequest": {"type": "object", "additionalProperties": false, "properties": {"token": {"type": "string"}}},
+              "RescheduleRequest": {
+                "type": "object", "required": ["slotStart", "slotEnd"], "additionalProperties": false,
+                "properties": {"slotStart": {"type": "string", "format": "date-time"}, "slotEnd": {"type": "string", "format": "date-time"}}
+              },
               "Appointment": {
                 "type": "object",
-                "required": ["id", "slot_start", "slot_end", "customer_name", "customer_email", "note", "status", "created_at", "updated_at", "resource", "cancelled_at"],
+                "required": ["id", "slot_start", "slot_end", "customer_name", "customer_email", "note", "status", "created_at", "updated_at", "resource", "cancelled_at", "sequence"],
                 "properties": {
                   "id": {"type": "integer", "format": "int64"},
                   "slot_start": {"type": "string", "format": "date-time"},
@@ -250,16 +278,20 @@ enum OpenAPIDocument {
                   "updated_at": {"type": "string", "format": "date-time"},
                   "resource": {"type": "string"},
                   "cancelled_at": {"type": "string", "format": "date-time", "nullable": true},
+                  "sequence": {"type": "integer", "minimum": 0, "description": "0 when booked, one more after each reschedule"},
                   "cancel_token": {"type": "string", "description": "Returned once, when the appointment is created"}
                 }
               },
               "Notification": {
                 "type": "object",
-                "required": ["id", "appointment_id", "kind", "status", "attempts", "next_attempt_at", "error", "created_at", "updated_at", "sent_at"],
+                "required": ["id", "appointment_id", "kind", "sequence", "previous_slot_start", "previous_slot_end", "status", "attempts", "next_attempt_at", "error", "created_at", "updated_at", "sent_at"],
                 "properties": {
                   "id": {"type": "integer", "format": "int64"},
                   "appointment_id": {"type": "integer", "format": "int64"},
-                  "kind": {"type": "string", "enum": ["booked", "cancelled"]},
+                  "kind": {"type": "string", "enum": ["booked", "cancelled", "rescheduled"]},
+                  "sequence": {"type": "integer", "minimum": 0, "description": "The appointment's sequence the notification belongs to: the move's for rescheduled, 0 for booked and cancelled"},
+                  "previous_slot_start": {"type": "string", "format": "date-time", "nullable": true, "description": "The slot a rescheduled appointment left; null for other kinds"},
+                  "previous_slot_end": {"type": "string", "format": "date-time", "nullable": true},
                   "status": {"type": "string", "enum": ["pending", "sent", "failed"]},
                   "attempts": {"type": "integer"},
                   "next_attempt_at": {"type": "string", "format": "date-time"},
@@ -277,7 +309,7 @@ enum OpenAPIDocument {
                   "status": {"type": "integer"},
                   "detail": {"type": "string"},
                   "error": {"type": "string", "description": "The same sentence as detail (kept for clients of the first version)"},
-                  "code": {"type": "string", "description": "INVALID_INPUT, SLOT_NOT_OFFERED, SLOT_UNAVAILABLE, NOT_FOUND, FORBIDDEN, UNAUTHORIZED, IDEMPOTENCY_KEY_REUSED, STORE_UNAVAILABLE, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED"},
+                  "code": {"type": "string", "description": "INVALID_INPUT, SLOT_NOT_OFFERED, SLOT_UNAVAILABLE, APPOINTMENT_CANCELLED, NOT_FOUND, FORBIDDEN, UNAUTHORIZED, IDEMPOTENCY_KEY_REUSED, STORE_UNAVAILABLE, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED"},
                   "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldProblem"}}
                 }
               },

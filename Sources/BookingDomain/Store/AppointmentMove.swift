@@ -1,0 +1,41 @@
+public import Foundation
+
+/// What ``BookingService`` asks a store to do for a reschedule: move one booked appointment to
+/// another slot, atomically.
+public struct AppointmentMove: Hashable, Sendable {
+    /// The appointment to move.
+    public var appointmentID: Int64
+    /// The new slot.
+    public var slot: TimeSlot
+    /// The new slot widened by the buffers; must contain `slot`.
+    public var occupied: TimeSlot
+    /// The client's idempotency key as the service stores it (a SHA-256 of it), unique among all
+    /// reschedules and kept apart from the keys of bookings.
+    public var idempotencyKey: String?
+    /// Hex SHA-256 of the canonical request (appointment and target slot), to tell a replay from a reused key.
+    public var requestFingerprint: String
+    /// The time of the move: the appointment's `updated_at` and the notification's timestamps.
+    public var now: Date
+
+    /// Creates the move request.
+    public init(
+        appointmentID: Int64, slot: TimeSlot, occupied: TimeSlot, idempotencyKey: String?, requestFingerprint: String,
+        now: Date
+    ) {
+        self.appointmentID = appointmentID
+        self.slot = slot
+        self.occupied = occupied
+        self.idempotencyKey = idempotencyKey
+        self.requestFingerprint = requestFingerprint
+        self.now = now
+    }
+
+    /// Checks what every store must refuse before writing: an occupied interval that does not
+    /// contain the slot, or an empty key.
+    public func validate() throws(BookingError) {
+        var problems: [String: String] = [:]
+        if !occupied.contains(slot) { problems["occupied"] = "must contain the slot" }
+        if let key = idempotencyKey, key.isEmpty { problems["idempotencyKey"] = "must not be empty" }
+        if !problems.isEmpty { throw .invalidInput(problems) }
+    }
+}

@@ -1,0 +1,107 @@
+import BookingDomain
+import Foundation
+import Logging
+import PostgresNIO
+
+extension PostgresStore {
+    /// Moves a booked appointment in one transaction: the row is read `FOR UPDATE` (to tell an unknown,
+    /// a cancelled and an unmoved appointment apart), then one statement updates it and inserts its
+    /// `rescheduled` notification and key.
+    ///
+    /// The exclusion constraint checks the new occupied interval against every other booked row (the
+    /// row's own old version is replaced, so overlapping it is fine); a violation is `slotUnavailable`
+    /// and rolls everything back. Like ``insert(_:)``, the statement first tries the advisory lock of
+    /// the target slot, so a move and a booking (or two moves) racing for the very same slot meet there
+    /// and the loser answers at once. Retries with one idempotency key queue on a lock of their own,
+    /// and all but the first find its key.
+    public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
+        try move.validate()
+        let outcome = try await performTransaction { [logger] connection -> RescheduleOutcome? in
+            if let key = move.idempotencyKey {
+                try await Self.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('reschedule/' || \(key), 0))", on: connection,
+                    logger: logger)
+                if let existing = try await Self.reschedule(idempotencyKey: key, on: connection, logger: logger) {
+                    return .existing(existing)
+                }
+            }
+            guard
+                let current = try await Self.records(
+                    connection.query(
+                        """
+                        SELECT \(unescaped: Self.appointmentColumns) FROM appointments
+                        WHERE id = \(move.appointmentID) FOR UPDATE
+                        """, logger: logger)
+                ).first?.appointment
+            else { return nil }
+            guard current.status == .booked else { throw BookingError.appointmentCancelled }
+            let now = PostgresInstant(move.now)
+            if current.slot.start.millisecondsSince1970 == move.slot.start.millisecondsSince1970,
+                current.slot.end.millisecondsSince1970 == move.slot.end.millisecondsSince1970
+            {
+                try await Self.execute(
+                    """
+                    INSERT INTO reschedule_keys (idempotency_key, appointment_id, request_fingerprint, created_at)
+                    SELECT \(move.idempotencyKey), \(move.appointmentID), \(move.requestFingerprint), \(now)
+                    WHERE \(move.idempotencyKey)::TEXT IS NOT NULL
+                    """, on: connection, logger: logger)
+                return .unchanged(current)
+            }
+            let moved = try await Self.records(
+                connection.query(
+                    """
+                    WITH slot_lock AS (
+                        SELECT pg_try_advisory_xact_lock(
+                            hashtextextended(\(Self.slotLockName(current.resource, move.slot.start)), 0)) AS locked
+                    ), moved AS (
+                        UPDATE appointments
+                        SET slot_start = \(PostgresInstant(move.slot.start)), slot_end = \(PostgresInstant(move.slot.end)),
+                            occupied_start = \(PostgresInstant(move.occupied.start)),
+                            occupied_end = \(PostgresInstant(move.occupied.end)), sequence = sequence + 1, updated_at = \(now)
+                        FROM slot_lock
+                        WHERE id = \(move.appointmentID) AND status = 'booked' AND locked
+                        RETURNING \(unescaped: Self.appointmentColumns)
+                    ), notification AS (
+                        INSERT INTO notifications (appointment_id, kind, sequence, previous_slot_start, previous_slot_end,
+                            status, attempts, next_attempt_at, created_at, updated_at)
+                        SELECT id, 'rescheduled', sequence, \(PostgresInstant(current.slot.start)),
+                            \(PostgresInstant(current.slot.end)), 'pending', 0, \(now), \(now), \(now)
+                        FROM moved
+                    ), remembered AS (
+                        INSERT INTO reschedule_keys (idempotency_key, appointment_id, request_fingerprint, created_at)
+                        SELECT \(move.idempotencyKey), id, \(move.requestFingerprint), \(now)
+                        FROM moved WHERE \(move.idempotencyKey)::TEXT IS NOT NULL
+                    )
+                    SELECT \(unescaped: Self.appointmentColumns) FROM moved
+                    """, logger: logger))
+            // Another transaction is booking or moving into this very slot right now: it takes the slot.
+            guard let moved = moved.first else { throw BookingError.slotUnavailable }
+            return .moved(moved.appointment)
+        }
+        if case .moved? = outcome { wakeDispatchers() }
+        return outcome
+    }
+
+    /// The reschedule stored under that key, with its appointment as it is now.
+    public func rescheduleRecord(idempotencyKey: String) async throws(BookingError) -> RescheduleRecord? {
+        try await perform { [logger] connection in
+            try await Self.reschedule(idempotencyKey: idempotencyKey, on: connection, logger: logger)
+        }
+    }
+
+    private static func reschedule(idempotencyKey key: String, on connection: PostgresConnection, logger: Logger)
+        async throws -> RescheduleRecord?
+    {
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: Self.appointmentColumns),
+                (SELECT request_fingerprint FROM reschedule_keys WHERE idempotency_key = \(key)) AS key_fingerprint
+            FROM appointments WHERE id = (SELECT appointment_id FROM reschedule_keys WHERE idempotency_key = \(key))
+            """, logger: logger
+        ).collect()
+        guard let row = rows.first else { return nil }
+        return RescheduleRecord(
+            appointment: try Self.record(row).appointment,
+            requestFingerprint: try row.makeRandomAccess()["key_fingerprint"].decode(String.self))
+    }
+}
