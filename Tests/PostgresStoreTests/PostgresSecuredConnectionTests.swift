@@ -59,6 +59,10 @@ struct PostgresSecuredConnectionTests {
     func connect(_ url: String) async throws -> Bool {
         var configuration = try PostgresStore.Configuration(url: url)
         configuration.poolSize = 2
+        // A TLS handshake and a scram-sha-256 login on a loaded two-core machine: latency is not what
+        // these tests check (the refusals below keep tight bounds).
+        configuration.connectionWaitTimeout = .seconds(30)
+        configuration.healthTimeout = .seconds(30)
         let running = try await RunningStore(configuration, migrate: false)
         do {
             _ = try await running.store.migrate()
