@@ -190,7 +190,7 @@ def test_booking_flow(server, browser, console):
     assert not browser.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]')
     browser.save_screenshot(str(ARTIFACTS / "page-booked-desktop.png"))
 
-    browser.find_element(By.CSS_SELECTOR, "#my-bookings li button").click()
+    browser.find_element(By.CSS_SELECTOR, "#my-bookings li button.danger").click()
     wait(browser, lambda d: "cancelled" in d.find_element(By.CSS_SELECTOR, "#my-bookings li .badge").text)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]'))
 
@@ -241,7 +241,7 @@ def test_admin_lists_everything(server, browser, console):
     rows = browser.find_elements(By.CSS_SELECTOR, "#admin-list tbody tr")
     booked = [row for row in rows if row.find_elements(By.CSS_SELECTOR, "button")]
     booked_id = booked[0].get_attribute("data-id")
-    booked[0].find_element(By.CSS_SELECTOR, "button").click()
+    booked[0].find_element(By.CSS_SELECTOR, "button.danger").click()
     wait(browser, lambda d: f"#{booked_id} is cancelled" in status_text(d))
 
 
@@ -289,6 +289,63 @@ def test_two_resources_pick_the_second_to_book(two_resources, browser):
     _, room_a = call(two_resources, "GET", "/api/availability?resource=room-a")
     _, dr_lee = call(two_resources, "GET", "/api/availability?resource=dr-lee")
     assert start not in [slot["start"] for slot in dr_lee] and len(room_a) > 0
+
+
+def appointment_named(base, name):
+    _, appointments = call(base, "GET", "/api/appointments", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    return next(a for a in appointments if a["customer_name"] == name)
+
+
+def move_to(driver, start):
+    """In move mode, picks the slot starting at `start` and confirms the move."""
+    wait(driver, lambda d: d.find_element(By.ID, "move-panel").is_displayed())
+    assert not driver.find_element(By.ID, "booking-form").is_displayed(), "the details form gives way to the move"
+    wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]'))).click()
+    wait(driver, lambda d: d.find_element(By.ID, "confirm-move").is_enabled())
+    driver.find_element(By.ID, "confirm-move").click()
+    wait(driver, lambda d: "moved to" in status_text(d).lower())
+
+
+def test_reschedule_from_my_bookings_and_from_admin(server, browser, console):
+    browser.get(server + "/")
+    buttons = slot_buttons(browser)
+    first, second, third = (buttons[i].get_attribute("data-start") for i in (4, 7, 9))
+    buttons[4].click()
+    fill(browser, "Grace Hopper", "grace@example.com")
+    browser.find_element(By.ID, "book").click()
+    wait(browser, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
+    booked = appointment_named(server, "Grace Hopper")
+    assert booked["slot_start"] == first and booked["sequence"] == 0
+
+    # My bookings: pick a new slot, confirm; the old one is offered again, the new one is gone.
+    wait(browser, EC.element_to_be_clickable(
+        (By.CSS_SELECTOR, f'#my-bookings li[data-id="{booked["id"]}"] button[aria-label^="Reschedule"]'))).click()
+    move_to(browser, second)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{first}"]'))
+    assert not browser.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{second}"]')
+    assert browser.find_element(By.ID, "booking-form").is_displayed(), "the form is back after the move"
+    moved = appointment_named(server, "Grace Hopper")
+    assert (moved["id"], moved["slot_start"], moved["sequence"]) == (booked["id"], second, 1)
+    browser.save_screenshot(str(ARTIFACTS / "page-rescheduled-desktop.png"))
+
+    # The admin tab: the same move with the admin token, back to the admin list afterwards.
+    browser.find_element(By.ID, "tab-admin").click()
+    token = browser.find_element(By.ID, "admin-token")
+    token.clear()
+    token.send_keys(ADMIN_TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "#admin-form button[type=submit]").click()
+    wait(browser, EC.element_to_be_clickable(
+        (By.XPATH, f'//tr[@data-id="{booked["id"]}"]//button[text()="Reschedule"]'))).click()
+    move_to(browser, third)
+    wait(browser, lambda d: d.find_element(By.ID, "panel-admin").is_displayed())
+    again = appointment_named(server, "Grace Hopper")
+    assert (again["slot_start"], again["sequence"]) == (third, 2)
+    _, notifications = call(server, "GET", f"/api/notifications?appointment_id={booked['id']}",
+                            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert sorted(n["sequence"] for n in notifications if n["kind"] == "rescheduled") == [1, 2]
+    _, free = call(server, "GET", "/api/availability")
+    starts = [slot["start"] for slot in free]
+    assert first in starts and second in starts and third not in starts
 
 
 def test_icons_are_served(server):

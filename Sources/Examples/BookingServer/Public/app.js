@@ -4,7 +4,7 @@ const visitorZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const MY_BOOKINGS = "swift-booking.my-bookings";
 const ADMIN_TOKEN = "swift-booking.admin-token";
 
-const state = { selected: null, attemptKey: null, businessZone: null, busy: false, resource: null, resources: [] };
+const state = { selected: null, attemptKey: null, businessZone: null, busy: false, resource: null, resources: [], moving: null };
 
 // ---------- helpers ----------
 
@@ -141,8 +141,10 @@ function select(slot) {
     button.setAttribute("aria-pressed", String(slot !== null && button.dataset.start === slot.start));
   }
   $("#selected-slot").textContent = slot ? `Selected: ${describe(slot.start, slot.end)}` : "Pick a free slot first.";
-  $("#book").disabled = !slot;
+  $("#book").disabled = !slot || Boolean(state.moving);
   $("#confirmation").hidden = true;
+  $("#move-slot").textContent = slot ? `New time: ${describe(slot.start, slot.end)}` : "Pick a new free slot.";
+  $("#confirm-move").disabled = !slot;
 }
 
 // ---------- booking ----------
@@ -234,14 +236,17 @@ async function renderMine() {
   const items = await Promise.all(list.map(async (entry) => {
     const result = await api(`/api/appointments/${entry.id}`, { headers: { "X-Cancel-Token": entry.token } });
     if (result.ok) entry.status = result.data.status;
-    const cancelButton = entry.status === "booked"
-      ? element("button", { type: "button", class: "button danger", text: "Cancel", "aria-label": `Cancel booking on ${describe(entry.start, entry.end)}`, onclick: () => cancelMine(entry.id) })
+    if (result.ok) Object.assign(entry, { start: result.data.slot_start, end: result.data.slot_end });
+    const actions = entry.status === "booked"
+      ? element("span", { class: "actions" },
+        element("button", { type: "button", class: "button secondary", text: "Reschedule", "aria-label": `Reschedule booking on ${describe(entry.start, entry.end)}`, onclick: () => startMove({ id: entry.id, resource: entry.resource, start: entry.start, end: entry.end, headers: { "X-Cancel-Token": entry.token } }) }),
+        element("button", { type: "button", class: "button danger", text: "Cancel", "aria-label": `Cancel booking on ${describe(entry.start, entry.end)}`, onclick: () => cancelMine(entry.id) }))
       : element("span");
     return element("li", { "data-id": String(entry.id) },
       element("span", {}, element("span", { text: describe(entry.start, entry.end) }), " ",
         ...(resourceName(entry.resource) ? [element("span", { class: "muted", text: resourceName(entry.resource) }), " "] : []),
         element("span", { class: `badge ${entry.status}`, text: entry.status })),
-      cancelButton);
+      actions);
   }));
   saveMine(list);
   container.replaceChildren(...items);
@@ -290,7 +295,9 @@ async function loadAdmin(event) {
   const rows = appointments.data.map((appointment) => {
     const outbox = (byAppointment.get(appointment.id) ?? []).map((n) => element("span", { class: `badge ${n.status}`, title: n.error ?? "", text: `${n.kind}: ${n.status}` }));
     const action = appointment.status === "booked"
-      ? element("button", { type: "button", class: "button danger", text: "Cancel", onclick: () => adminCancel(appointment.id) })
+      ? element("span", { class: "actions" },
+        element("button", { type: "button", class: "button secondary", text: "Reschedule", onclick: () => startMove({ id: appointment.id, resource: appointment.resource, start: appointment.slot_start, end: appointment.slot_end, headers: { Authorization: `Bearer ${sessionStorage.getItem(ADMIN_TOKEN)}` }, admin: true }) }),
+        element("button", { type: "button", class: "button danger", text: "Cancel", onclick: () => adminCancel(appointment.id) }))
       : element("span", { class: "muted", text: "—" });
     return element("tr", { "data-id": String(appointment.id) },
       element("td", { text: String(appointment.id) }),
@@ -310,6 +317,70 @@ async function adminCancel(id) {
   const result = await api(`/api/appointments/${id}/cancel`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
   say(result.ok ? `Appointment #${id} is cancelled.` : result.data?.error ?? "Could not cancel.", result.ok ? "success" : "error");
   await Promise.all([loadAdmin(), loadAvailability()]);
+}
+
+// ---------- reschedule ----------
+
+// Moving a booking: the free slots above pick the new time; one atomic move on the server keeps the
+// appointment (and its cancel token) and frees the old slot.
+async function startMove(move) {
+  state.moving = move;
+  showTab("book");
+  if (move.resource && move.resource !== state.resource && state.resources.some((r) => r.id === move.resource)) {
+    $("#resource").value = move.resource;
+    await chooseResource();
+  }
+  $("#resource").disabled = true; // a move stays with its resource
+  select(null);
+  $("#move-title").textContent = `Moving #${move.id}${resourceName(move.resource) ? ` with ${resourceName(move.resource)}` : ""}, now ${describe(move.start, move.end)}. Pick a new free slot above.`;
+  $("#booking-form").hidden = true;
+  $("#selected-slot").hidden = true;
+  $("#move-panel").hidden = false;
+  say("Pick a new time for the booking.");
+  $("#availability").scrollIntoView({ block: "start" });
+}
+
+function endMove() {
+  state.moving = null;
+  $("#resource").disabled = false;
+  $("#move-panel").hidden = true;
+  $("#booking-form").hidden = false;
+  $("#selected-slot").hidden = false;
+  select(null);
+}
+
+async function confirmMove() {
+  const move = state.moving;
+  const slot = state.selected;
+  if (!move || !slot || state.busy) return;
+  state.busy = true;
+  $("#confirm-move").disabled = true;
+  say("Moving…");
+  const result = await api(`/api/appointments/${move.id}/reschedule`, {
+    method: "POST",
+    headers: { ...move.headers, "Idempotency-Key": state.attemptKey },
+    body: { slotStart: slot.start, slotEnd: slot.end },
+  });
+  state.busy = false;
+  if (result.ok) {
+    const moved = result.data;
+    const list = myBookings();
+    const mine = list.find((entry) => entry.id === moved.id);
+    if (mine) { Object.assign(mine, { start: moved.slot_start, end: moved.slot_end }); saveMine(list); }
+    endMove();
+    say(`Moved to ${describe(moved.slot_start, moved.slot_end)}.`, "success");
+    await Promise.all([loadAvailability(), renderMine(), ...(move.admin ? [loadAdmin()] : [])]);
+    if (move.admin) showTab("admin");
+    return;
+  }
+  if (result.status === 409 && result.data?.code === "SLOT_UNAVAILABLE") {
+    say("Sorry, that slot was just taken. Please pick another one.", "error");
+  } else {
+    say(result.data?.error ?? "Could not move the booking. Please try again.", "error");
+  }
+  if (result.status === 409 && result.data?.code === "APPOINTMENT_CANCELLED") endMove();
+  select(null);
+  await Promise.all([loadAvailability(), renderMine()]);
 }
 
 // ---------- tabs ----------
@@ -338,6 +409,8 @@ $(".tabs").addEventListener("keydown", (event) => {
 $("#refresh").addEventListener("click", () => loadAvailability());
 $("#resource").addEventListener("change", chooseResource);
 $("#booking-form").addEventListener("submit", book);
+$("#confirm-move").addEventListener("click", confirmMove);
+$("#cancel-move").addEventListener("click", () => { endMove(); say(""); });
 $("#admin-form").addEventListener("submit", loadAdmin);
 
 await loadResources();
