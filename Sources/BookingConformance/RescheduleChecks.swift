@@ -126,6 +126,29 @@ extension ConformanceCheck {
                 "key of a move to the same slot")
         },
         ConformanceCheck(
+            "stayingPutNeverMovesIntoAnUnofferedSlot",
+            "A move marked `onlyIfAlreadyThere` is `unchanged` while the appointment holds the slot, and `slotNotOffered` with nothing changed once a concurrent move took it elsewhere."
+        ) { context in
+            let booked = try await context.book(try context.draft(at: 60))
+            var stay = try context.move(booked.id, to: 60, key: "stay")
+            stay.onlyIfAlreadyThere = true
+            try context.expectEqual(try await context.store.reschedule(stay), .unchanged(booked), "staying put")
+            let moved = try await context.reschedule(try context.move(booked.id, to: 120))
+            let notifications = try await context.store.notifications(appointmentID: nil)
+            var back = try context.move(booked.id, to: 60, key: "back")
+            back.onlyIfAlreadyThere = true
+            try await context.expectError(.slotNotOffered, "a flagged move back into the slot it left") {
+                _ = try await context.store.reschedule(back)
+            }
+            try context.expectEqual(
+                try await context.store.record(id: booked.id)?.appointment, moved, "the appointment after the refusal")
+            try context.expectEqual(
+                try await context.store.notifications(appointmentID: nil), notifications,
+                "notifications after the refusal")
+            try context.expect(
+                try await context.store.rescheduleRecord(idempotencyKey: "back") == nil, "no key kept for the refusal")
+        },
+        ConformanceCheck(
             "concurrentReschedulesIntoOneSlot",
             "Concurrent (the suite's concurrency, 200 by default) moves of different appointments into one free slot: exactly one succeeds, the rest get `slotUnavailable`."
         ) { context in
@@ -159,11 +182,17 @@ extension ConformanceCheck {
         ) { context in
             let booked = try await context.book(try context.draft(at: 60))
             let move = try context.move(booked.id, to: 120, key: "move-key")
-            let outcomes = await context.concurrently(context.concurrency) { _ in
-                try? await context.store.reschedule(move)
+            let outcomes = await context.concurrently(context.concurrency) {
+                _ -> Result<RescheduleOutcome?, BookingError> in
+                do throws(BookingError) {
+                    return .success(try await context.store.reschedule(move))
+                } catch { return .failure(error) }
             }
             var moved = 0
-            for outcome in outcomes {
+            for result in outcomes {
+                guard case .success(let outcome) = result else {
+                    throw context.failure("a move with the key failed: \(result)")
+                }
                 switch outcome {
                 case .moved?: moved += 1
                 case .existing(let record)?:

@@ -78,6 +78,9 @@ public actor InMemoryStore: BookingStore {
             rememberReschedule(move)
             return .unchanged(record.appointment)
         }
+        if move.onlyIfAlreadyThere {
+            throw .slotNotOffered("the appointment moved meanwhile, and this slot is no longer offered")
+        }
         var booked = bookedByResource[record.appointment.resource] ?? BookedIntervals()
         booked.remove(id: move.appointmentID)
         guard !booked.overlaps(occupied) else { throw .slotUnavailable }

@@ -47,6 +47,9 @@ extension PostgresStore {
                     """, on: connection, logger: logger)
                 return .unchanged(current)
             }
+            if move.onlyIfAlreadyThere {
+                throw BookingError.slotNotOffered("the appointment moved meanwhile, and this slot is no longer offered")
+            }
             let moved = try await Self.records(
                 connection.query(
                     """

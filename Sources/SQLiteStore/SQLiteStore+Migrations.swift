@@ -99,8 +99,8 @@ extension SQLiteStore {
         migrator.registerMigration("v4-reschedule") { db in
             // Reschedules: the appointment's sequence, notifications unique per (appointment, kind, sequence)
             // with the previous slot of a move, and reschedule keys apart from booking keys. SQLite cannot
-            // change a table's constraints, so notifications are copied into a new table (ids kept, so
-            // AUTOINCREMENT continues after the largest). The overlap trigger on UPDATE from v1 already
+            // change a table's constraints, so notifications are copied into a new table (ids kept, and
+            // AUTOINCREMENT's high-water mark with them). The overlap trigger on UPDATE from v1 already
             // ignores the row itself, so a move may overlap its own old interval and no other.
             try db.execute(
                 sql: """
@@ -130,6 +130,10 @@ extension SQLiteStore {
                     SELECT id, appointment_id, kind, status, attempts, next_attempt_at, lease_owner, lease_expires_at, error,
                         created_at, updated_at, sent_at
                     FROM notifications;
+                    -- AUTOINCREMENT's high-water mark carries over: an id handed out once (a webhook-id) never returns.
+                    DELETE FROM sqlite_sequence WHERE name = 'notifications_v4';
+                    INSERT INTO sqlite_sequence (name, seq) SELECT 'notifications_v4', seq FROM sqlite_sequence
+                    WHERE name = 'notifications';
                     DROP TABLE notifications;
                     ALTER TABLE notifications_v4 RENAME TO notifications;
                     CREATE INDEX notifications_due ON notifications (next_attempt_at, id) WHERE status = 'pending';

@@ -202,6 +202,9 @@ public final class SQLiteStore: BookingStore {
                 try Self.rememberReschedule(db, move, now: now)
                 return .unchanged(current)
             }
+            if move.onlyIfAlreadyThere {
+                throw BookingError.slotNotOffered("the appointment moved meanwhile, and this slot is no longer offered")
+            }
             try db.execute(
                 sql: """
                     UPDATE appointments SET slot_start = ?, slot_end = ?, occupied_start = ?, occupied_end = ?,

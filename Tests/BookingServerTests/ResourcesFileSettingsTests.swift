@@ -173,6 +173,11 @@ struct ResourcesFileSettingsTests {
                 entry(#""id": "dr-lee", "timeZone": "UTC", "overrides": {"2027-12-24": "09:00-12:00,11:00-13:00"}"#),
                 "resource \"dr-lee\": field \"overrides\": intervals on 2027-12-24 overlap"
             ),
+            (entry(#""id": "dr-lee", "timeZone": "UTC", "hours": " ; ""#), "field \"hours\": must look like"),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "slot\nMinutes": 30"#),
+                "field \"slot\\nMinutes\": is not a known field"
+            ),
             (
                 entry(
                     #""id": "dr-lee", "timeZone": "UTC", "overrides": {"2027-12-24": "closed", "2027-12-24": "09:00-12:00"}"#

@@ -73,7 +73,11 @@ struct SQLiteStoreTests {
             Bundle.module.url(forResource: "schema-v1", withExtension: "sql", subdirectory: "Fixtures"))
         let queue = try DatabaseQueue(path: path)
         let script = try String(contentsOf: fixture, encoding: .utf8)
-        try await queue.writeWithoutTransaction { db in try db.execute(sql: script) }
+        try await queue.writeWithoutTransaction { db in
+            try db.execute(sql: script)
+            // As if notifications 4 to 9 had been purged: ids must never be handed out twice (they are webhook-ids).
+            try db.execute(sql: "UPDATE sqlite_sequence SET seq = 9 WHERE name = 'notifications'")
+        }
         try queue.close()
 
         let store = try SQLiteStore(location: .file(path))
@@ -100,9 +104,10 @@ struct SQLiteStoreTests {
         #expect(error?.code == .slotUnavailable)
         let fresh = try await store.insert(try draft(at: 240))
         #expect(fresh.record.appointment.id == 3)
-        // The notifications copied by v4 keep their ids and sequence 0, and new ones continue after them.
+        // The notifications copied by v4 keep their ids and sequence 0, and new ones continue after the
+        // highest id ever handed out, not after the highest one left.
         let copied = try await store.notifications(appointmentID: nil)
-        #expect(copied.map(\.id) == [1, 2, 3, 4])
+        #expect(copied.map(\.id) == [1, 2, 3, 10])
         #expect(copied.map(\.sequence) == [0, 0, 0, 0])
         #expect(appointments.map(\.sequence) == [0, 0])
         // Opening again applies nothing new.

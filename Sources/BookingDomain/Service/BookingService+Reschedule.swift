@@ -32,11 +32,18 @@ extension BookingService {
         guard record.appointment.status == .booked else { throw .appointmentCancelled }
         let schedule = try schedule(for: record.appointment.resource)
         let now = clock.now().roundedToMilliseconds
-        if slot != record.appointment.slot { try schedule.checkOffered(slot, now: now) }
+        // Staying in the slot it holds needs no offer, but a concurrent move may have taken it elsewhere
+        // meanwhile: then the store refuses, so a move never lands in a slot the schedule does not offer.
+        var onlyIfAlreadyThere = false
+        do {
+            try schedule.checkOffered(slot, now: now)
+        } catch  where slot == record.appointment.slot {
+            onlyIfAlreadyThere = true
+        }
         let outcome = try await store.reschedule(
             AppointmentMove(
                 appointmentID: id, slot: slot, occupied: schedule.occupiedInterval(of: slot), idempotencyKey: storedKey,
-                requestFingerprint: fingerprint, now: now))
+                requestFingerprint: fingerprint, now: now, onlyIfAlreadyThere: onlyIfAlreadyThere))
         switch outcome {
         case nil:
             throw .notFound("appointment")

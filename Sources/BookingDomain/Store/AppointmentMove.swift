@@ -16,11 +16,16 @@ public struct AppointmentMove: Hashable, Sendable {
     public var requestFingerprint: String
     /// The time of the move: the appointment's `updated_at` and the notification's timestamps.
     public var now: Date
+    /// Set when the schedule no longer offers `slot` and the service saw the appointment already in it:
+    /// the store returns ``RescheduleOutcome/unchanged(_:)`` if the appointment still holds `slot`, and
+    /// otherwise (a concurrent move took it elsewhere) throws ``BookingError/Code/slotNotOffered`` and
+    /// changes nothing, so no move ever lands in a slot that is not offered.
+    public var onlyIfAlreadyThere: Bool
 
     /// Creates the move request.
     public init(
         appointmentID: Int64, slot: TimeSlot, occupied: TimeSlot, idempotencyKey: String?, requestFingerprint: String,
-        now: Date
+        now: Date, onlyIfAlreadyThere: Bool = false
     ) {
         self.appointmentID = appointmentID
         self.slot = slot
@@ -28,6 +33,7 @@ public struct AppointmentMove: Hashable, Sendable {
         self.idempotencyKey = idempotencyKey
         self.requestFingerprint = requestFingerprint
         self.now = now
+        self.onlyIfAlreadyThere = onlyIfAlreadyThere
     }
 
     /// Checks what every store must refuse before writing: an occupied interval that does not

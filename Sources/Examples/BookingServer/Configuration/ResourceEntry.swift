@@ -87,6 +87,10 @@ struct ResourceEntry: Decodable {
             throw problem(.timeZone, "\(ScheduleLimits.acceptedTimeZone), not \(timeZone.debugDescription)")
         }
         let weeklyHours: [Weekday: [OpeningInterval]]
+        if let hours, hours.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
+            // Closed every day is not a schedule: say so rather than offer nothing.
+            throw problem(.hours, ScheduleLimits.acceptedHours("it names no day"))
+        }
         do {
             weeklyHours = try Schedule.weeklyHours(parsing: hours ?? ScheduleLimits.hours)
         } catch {

@@ -21,7 +21,8 @@ struct ResourcesFile: Decodable {
         let accepted: String
 
         var description: String {
-            [resource, field.map { "field \"\($0)\"" }, accepted].compactMap { $0 }.joined(separator: ": ")
+            // A field name comes from the file as written, and may hold a line break: escape it, one line always.
+            [resource, field.map { "field \($0.debugDescription)" }, accepted].compactMap { $0 }.joined(separator: ": ")
         }
     }
 

@@ -373,6 +373,13 @@ async function confirmMove() {
     if (move.admin) showTab("admin");
     return;
   }
+  if (result.status === 0 || result.status === 503) {
+    // The move may or may not have happened: keep the slot and its Idempotency-Key, so trying again
+    // either makes the move or returns the one already made.
+    say("The booking service did not answer. Please try again.", "error");
+    $("#confirm-move").disabled = false;
+    return;
+  }
   if (result.status === 409 && result.data?.code === "SLOT_UNAVAILABLE") {
     say("Sorry, that slot was just taken. Please pick another one.", "error");
   } else {
