@@ -15,6 +15,8 @@ public actor InMemoryStore: BookingStore {
     private var bookedByResource: [ResourceID: BookedIntervals] = [:]
     private var idsByIdempotencyKey: [String: Int64] = [:]
     private var outbox: [Int64: BookingNotification] = [:]
+    /// The ids of `pending` notifications: claims look at these only, not at every notification ever sent.
+    private var pendingIDs: Set<Int64> = []
     private var lastAppointmentID: Int64 = 0
     private var lastNotificationID: Int64 = 0
     private let signal = OutboxSignal()
@@ -82,10 +84,8 @@ public actor InMemoryStore: BookingStore {
     /// Leases due notifications, oldest due first, and counts an attempt on each.
     public func claimNotifications(_ claim: NotificationClaim) -> [BookingNotification] {
         let now = claim.now.roundedToMilliseconds
-        let due = outbox.values
-            .filter {
-                $0.status == .pending && $0.nextAttemptAt <= now && ($0.leaseExpiresAt.map { $0 <= now } ?? true)
-            }
+        let due = pendingIDs.compactMap { outbox[$0] }
+            .filter { $0.nextAttemptAt <= now && ($0.leaseExpiresAt.map { $0 <= now } ?? true) }
             .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
             .prefix(max(0, claim.limit))
         return due.map { notification in
@@ -124,6 +124,7 @@ public actor InMemoryStore: BookingStore {
             notification.updatedAt = now.roundedToMilliseconds
         }
         outbox[id] = notification
+        if notification.status != .pending { pendingIDs.remove(id) }
         return true
     }
 
@@ -145,7 +146,8 @@ public actor InMemoryStore: BookingStore {
     public func releaseLeases(ofWorker workerID: String, now: Date) -> Set<Int64> {
         let prefix = Array((workerID + "/").unicodeScalars)
         var released: Set<Int64> = []
-        for (id, var notification) in outbox where notification.status == .pending {
+        for id in pendingIDs {
+            guard var notification = outbox[id] else { continue }
             // Scalar by scalar: no Unicode equivalence, so only the exact bytes a dispatcher wrote match.
             guard let owner = notification.leaseOwner, owner.unicodeScalars.starts(with: prefix) else { continue }
             notification.leaseOwner = nil
@@ -168,6 +170,7 @@ public actor InMemoryStore: BookingStore {
         notification.nextAttemptAt = now
         notification.updatedAt = now
         outbox[id] = notification
+        pendingIDs.insert(id)
         signal.signal()
         return notification
     }
@@ -189,6 +192,7 @@ public actor InMemoryStore: BookingStore {
             id: lastNotificationID, appointmentID: appointmentID, kind: kind, status: .pending, attempts: 0,
             nextAttemptAt: now, leaseOwner: nil, leaseExpiresAt: nil, lastError: nil, createdAt: now, updatedAt: now,
             sentAt: nil)
+        pendingIDs.insert(lastNotificationID)
         signal.signal()
     }
 
