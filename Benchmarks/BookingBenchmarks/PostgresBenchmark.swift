@@ -25,8 +25,11 @@ struct PostgresBenchmark {
         defer { runner.cancel() }
         try await store.migrate()
         print("PostgreSQL, \(count) bookings per run (appointment + notification in one transaction, fsync on)")
-        // Slots of a run never meet those of an earlier run on the same database.
-        var base = Int64(Date().timeIntervalSince1970 * 1000) * 1000
+        // Slots of a run start after every slot already in the table, so runs never meet.
+        var base: Int64 = 4_000_000_000_000
+        let latest = try await store.client.query(
+            "SELECT (EXTRACT(EPOCH FROM max(slot_end)) * 1000)::BIGINT FROM appointments", logger: logger)
+        for try await value in latest.decode(Int64?.self) { base = max(base, value ?? 0) }
         for clients in clients {
             base += 10_000_000_000
             let runBase = base
