@@ -30,8 +30,7 @@ public actor InMemoryStore: BookingStore {
         if let key = new.idempotencyKey, let id = idsByIdempotencyKey[key], let existing = records[id] {
             return .existing(existing)
         }
-        var booked = bookedByResource[new.resource] ?? BookedIntervals()
-        guard !booked.overlaps(new.occupied) else { throw .slotUnavailable }
+        guard bookedByResource[new.resource]?.overlaps(new.occupied) != true else { throw .slotUnavailable }
         lastAppointmentID += 1
         let now = new.now.roundedToMilliseconds
         let appointment = Appointment(
@@ -42,8 +41,8 @@ public actor InMemoryStore: BookingStore {
             appointment: appointment, cancelTokenHash: new.cancelTokenHash, idempotencyKey: new.idempotencyKey,
             requestFingerprint: new.requestFingerprint, sealedCancelToken: new.sealedCancelToken)
         records[appointment.id] = record
-        booked.insert(appointment.occupied, id: appointment.id)
-        bookedByResource[new.resource] = booked
+        // In place: a copy taken out of the dictionary would copy every interval on each booking.
+        bookedByResource[new.resource, default: BookedIntervals()].insert(appointment.occupied, id: appointment.id)
         if let key = new.idempotencyKey { idsByIdempotencyKey[key] = appointment.id }
         enqueue(.booked, for: appointment.id, now: now)
         return .created(record)
