@@ -1,5 +1,7 @@
 import BookingDomain
 import Foundation
+import HTTPTypes
+import Hummingbird
 import Testing
 
 @testable import BookingServer
