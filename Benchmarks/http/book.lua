@@ -1,10 +1,10 @@
 -- wrk script: POST /api/appointments, every request a distinct slot, and every answer must be 201.
 --
---   wrk -t2 -c64 -d10s -s book.lua http://127.0.0.1:PORT -- FIRST_EPOCH_SECONDS SLOT_SECONDS PER_THREAD
+--   wrk -t2 -c64 -d10s -s book.lua http://127.0.0.1:PORT -- FIRST_EPOCH_SECONDS SLOT_SECONDS PER_THREAD THREADS
 --
--- Thread t books slots FIRST + (t * (PER_THREAD + 100) + i) * SLOT_SECONDS, i = 0, 1, ...; a thread stops
--- after PER_THREAD answers (the 100 spare slots cover requests still in flight then). done() prints
--- one line: "book: answers=N non201=M first_non201=STATUS BODY".
+-- Request i of thread t books slot FIRST + (i * THREADS + t) * SLOT_SECONDS, so the threads fill one run of
+-- slots together; a thread stops after PER_THREAD answers. done() prints one line:
+-- "book: answers=N non201=M sent_max=S first_non201=STATUS BODY", where S * THREADS slots were handed out.
 local threads = {}
 local next_id = 0
 
@@ -18,6 +18,7 @@ function init(args)
     first = tonumber(args[1])
     step = tonumber(args[2])
     limit = tonumber(args[3])
+    thread_count = tonumber(args[4])
     sent = 0
     answers = 0
     non201 = 0
@@ -29,7 +30,7 @@ local function iso(seconds)
 end
 
 function request()
-    local start = first + (id * (limit + 100) + sent) * step
+    local start = first + (sent * thread_count + id) * step
     sent = sent + 1
     local body = '{"slotStart":"' .. iso(start) .. '","slotEnd":"' .. iso(start + step)
         .. '","name":"Bench Mark","email":"bench@example.com"}'
@@ -46,11 +47,12 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-    local total, bad, example = 0, 0, ""
+    local total, bad, most, example = 0, 0, 0, ""
     for _, thread in ipairs(threads) do
         total = total + thread:get("answers")
         bad = bad + thread:get("non201")
+        most = math.max(most, thread:get("sent"))
         if example == "" then example = thread:get("first_non201") end
     end
-    io.write(string.format("book: answers=%d non201=%d first_non201=%s\n", total, bad, example))
+    io.write(string.format("book: answers=%d non201=%d sent_max=%d first_non201=%s\n", total, bad, most, example))
 end
