@@ -6,10 +6,11 @@ import PostgresNIO
 import PostgresStore
 import SQLiteStore
 
-/// Prints booking throughput figures and the ratios DESIGN.md section 7 asks for, each measured in one run.
+/// The in-process figures of `scripts/bench` (DESIGN.md section 7), which runs and reads them.
 ///
 ///     swift run -c release booking-benchmarks sqlite [count]
-///     scripts/with-postgres swift run -c release booking-benchmarks postgres [count]
+///     scripts/with-postgres swift run -c release booking-benchmarks postgres [count [clients...]]
+///     swift run -c release booking-benchmarks availability
 @main
 enum BookingBenchmarks {
     static func main() async throws {
@@ -17,9 +18,12 @@ enum BookingBenchmarks {
         let count = arguments.dropFirst().first.flatMap(Int.init) ?? 2000
         switch arguments.first {
         case "sqlite": try await SQLiteBenchmark(count: count).run()
-        case "postgres": try await PostgresBenchmark(count: count).run()
+        case "postgres":
+            let clients = arguments.dropFirst(2).compactMap { Int($0) }
+            try await PostgresBenchmark(count: count, clients: clients.isEmpty ? [1, 8, 64] : clients).run()
+        case "availability": try await AvailabilityBenchmark().run()
         default:
-            print("usage: booking-benchmarks sqlite|postgres [count]")
+            print("usage: booking-benchmarks sqlite [count] | postgres [count [clients...]] | availability")
         }
     }
 }

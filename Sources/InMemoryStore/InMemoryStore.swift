@@ -17,6 +17,8 @@ public actor InMemoryStore: BookingStore {
     /// Reschedule keys, apart from booking keys: the appointment each moved and its request's fingerprint.
     private var reschedulesByKey: [String: (appointmentID: Int64, requestFingerprint: String)] = [:]
     private var outbox: [Int64: BookingNotification] = [:]
+    /// The ids of `pending` notifications: claims look at these only, not at every notification ever sent.
+    private var pendingIDs: Set<Int64> = []
     private var lastAppointmentID: Int64 = 0
     private var lastNotificationID: Int64 = 0
     private let signal = OutboxSignal()
@@ -30,8 +32,7 @@ public actor InMemoryStore: BookingStore {
         if let key = new.idempotencyKey, let id = idsByIdempotencyKey[key], let existing = records[id] {
             return .existing(existing)
         }
-        var booked = bookedByResource[new.resource] ?? BookedIntervals()
-        guard !booked.overlaps(new.occupied) else { throw .slotUnavailable }
+        guard bookedByResource[new.resource]?.overlaps(new.occupied) != true else { throw .slotUnavailable }
         lastAppointmentID += 1
         let now = new.now.roundedToMilliseconds
         let appointment = Appointment(
@@ -42,8 +43,8 @@ public actor InMemoryStore: BookingStore {
             appointment: appointment, cancelTokenHash: new.cancelTokenHash, idempotencyKey: new.idempotencyKey,
             requestFingerprint: new.requestFingerprint, sealedCancelToken: new.sealedCancelToken)
         records[appointment.id] = record
-        booked.insert(appointment.occupied, id: appointment.id)
-        bookedByResource[new.resource] = booked
+        // In place: a copy taken out of the dictionary would copy every interval on each booking.
+        bookedByResource[new.resource, default: BookedIntervals()].insert(appointment.occupied, id: appointment.id)
         if let key = new.idempotencyKey { idsByIdempotencyKey[key] = appointment.id }
         enqueue(.booked, for: appointment.id, now: now)
         return .created(record)
@@ -129,10 +130,8 @@ public actor InMemoryStore: BookingStore {
     /// Leases due notifications, oldest due first, and counts an attempt on each.
     public func claimNotifications(_ claim: NotificationClaim) -> [BookingNotification] {
         let now = claim.now.roundedToMilliseconds
-        let due = outbox.values
-            .filter {
-                $0.status == .pending && $0.nextAttemptAt <= now && ($0.leaseExpiresAt.map { $0 <= now } ?? true)
-            }
+        let due = pendingIDs.compactMap { outbox[$0] }
+            .filter { $0.nextAttemptAt <= now && ($0.leaseExpiresAt.map { $0 <= now } ?? true) }
             .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
             .prefix(max(0, claim.limit))
         return due.map { notification in
@@ -171,6 +170,7 @@ public actor InMemoryStore: BookingStore {
             notification.updatedAt = now.roundedToMilliseconds
         }
         outbox[id] = notification
+        if notification.status != .pending { pendingIDs.remove(id) }
         return true
     }
 
@@ -192,7 +192,8 @@ public actor InMemoryStore: BookingStore {
     public func releaseLeases(ofWorker workerID: String, now: Date) -> Set<Int64> {
         let prefix = Array((workerID + "/").unicodeScalars)
         var released: Set<Int64> = []
-        for (id, var notification) in outbox where notification.status == .pending {
+        for id in pendingIDs {
+            guard var notification = outbox[id] else { continue }
             // Scalar by scalar: no Unicode equivalence, so only the exact bytes a dispatcher wrote match.
             guard let owner = notification.leaseOwner, owner.unicodeScalars.starts(with: prefix) else { continue }
             notification.leaseOwner = nil
@@ -215,6 +216,7 @@ public actor InMemoryStore: BookingStore {
         notification.nextAttemptAt = now
         notification.updatedAt = now
         outbox[id] = notification
+        pendingIDs.insert(id)
         signal.signal()
         return notification
     }
@@ -239,6 +241,7 @@ public actor InMemoryStore: BookingStore {
             id: lastNotificationID, appointmentID: appointmentID, kind: kind, status: .pending, attempts: 0,
             nextAttemptAt: now, leaseOwner: nil, leaseExpiresAt: nil, lastError: nil, createdAt: now, updatedAt: now,
             sentAt: nil, sequence: sequence, previousSlot: previousSlot)
+        pendingIDs.insert(lastNotificationID)
         signal.signal()
     }
 

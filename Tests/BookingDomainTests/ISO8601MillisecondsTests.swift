@@ -44,4 +44,14 @@ struct ISO8601MillisecondsTests {
             }
         }
     }
+
+    @Test(
+        "appending writes the same text after what the buffer holds",
+        arguments: [0, -1, 1_803_888_000_001, 253_402_300_800_000] as [Int64])
+    func appending(_ milliseconds: Int64) {
+        let date = Date(millisecondsSince1970: milliseconds)
+        var bytes = Array("[\"".utf8)
+        date.appendISO8601WithMilliseconds(to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "[\"" + date.iso8601WithMilliseconds)
+    }
 }

@@ -1,8 +1,22 @@
-import BookingDomain
+import Foundation
 import Testing
+
+@testable import BookingDomain
 
 @Suite("secret tokens")
 struct SecretTokenTests {
+    @Test("base64url matches Foundation's base64 with the URL alphabet and no padding, for every length 0-64")
+    func base64URLMatchesFoundation() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...64 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            let expected = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            #expect(SecretToken.base64URL(bytes) == expected, "\(bytes)")
+        }
+    }
+
     @Test("a token is 32 random bytes in base64url without padding, different every time")
     func generate() {
         let tokens = (0..<100).map { _ in SecretToken.generate() }

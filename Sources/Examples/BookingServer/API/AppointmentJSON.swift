@@ -48,17 +48,6 @@ struct AppointmentJSON: Encodable {
 
 }
 
-/// A free slot: `{"start", "end"}`.
-struct SlotJSON: Encodable {
-    let start: String
-    let end: String
-
-    init(_ slot: TimeSlot) {
-        start = slot.start.iso8601WithMilliseconds
-        end = slot.end.iso8601WithMilliseconds
-    }
-}
-
 /// An outbox notification, for the admin.
 struct NotificationJSON: Encodable {
     let id: Int64

@@ -63,7 +63,7 @@ struct BookingAPI: Sendable {
         }
         if !problems.isEmpty { throw APIError(BookingError.invalidInput(problems), location: .query) }
         let slots = try await service.availability(resource: resource, from: from, to: to)
-        return try JSONResponse.make(slots.map(SlotJSON.init))
+        return SlotListJSON.response(slots)
     }
 
     @Sendable func schedule(_ request: Request, context: BasicRequestContext) async throws -> Response {
