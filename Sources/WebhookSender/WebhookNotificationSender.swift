@@ -59,10 +59,19 @@ public struct WebhookNotificationSender: NotificationSender {
         public private(set) var secrets: [WebhookSecret]
         /// How long one request may take.
         public var timeout: Duration
+        /// Makes the iCalendar file each payload carries as `calendar`; `nil` (the default) sends none.
+        ///
+        /// The host supplies it because it knows what the sender does not (the resources' names, the
+        /// domain of its UIDs): e.g. `{ calendar.message(for: $0.appointment, summary: ..., now: Date()) }`
+        /// with an `AppointmentCalendar` (`BookingDomain`).
+        public var calendar: (@Sendable (NotificationDelivery) -> String)?
 
         /// Creates a configuration; throws `BookingError.invalidInput` for a URL
         /// that is not http(s) (field `webhookUrl`) or no secret (field `webhookSecret`).
-        public init(url: URL, secrets: [WebhookSecret], timeout: Duration = .seconds(10)) throws(BookingError) {
+        public init(
+            url: URL, secrets: [WebhookSecret], timeout: Duration = .seconds(10),
+            calendar: (@Sendable (NotificationDelivery) -> String)? = nil
+        ) throws(BookingError) {
             guard let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
                 throw .invalidInput(field: "webhookUrl", "must be an http or https URL")
             }
@@ -74,15 +83,19 @@ public struct WebhookNotificationSender: NotificationSender {
             self.url = url
             self.secrets = secrets
             self.timeout = timeout
+            self.calendar = calendar
         }
 
         /// Creates a configuration from secret strings (`whsec_<base64>`, several while rotating); throws
         /// `BookingError.invalidInput` for the field `webhookSecret` if one is
         /// malformed (see ``WebhookSecret/init(_:)``), or for a bad URL as above.
-        public init(url: URL, secrets: [String], timeout: Duration = .seconds(10)) throws(BookingError) {
+        public init(
+            url: URL, secrets: [String], timeout: Duration = .seconds(10),
+            calendar: (@Sendable (NotificationDelivery) -> String)? = nil
+        ) throws(BookingError) {
             var parsed: [WebhookSecret] = []
             for text in secrets { parsed.append(try WebhookSecret(text)) }
-            try self.init(url: url, secrets: parsed, timeout: timeout)
+            try self.init(url: url, secrets: parsed, timeout: timeout, calendar: calendar)
         }
     }
 
@@ -104,7 +117,7 @@ public struct WebhookNotificationSender: NotificationSender {
     public func send(_ delivery: NotificationDelivery) async throws {
         let body: Data
         do {
-            body = try WebhookPayload(delivery).encoded()
+            body = try WebhookPayload(delivery, calendar: configuration.calendar?(delivery)).encoded()
         } catch {
             throw DeliveryFailure.permanent("the payload could not be encoded")
         }

@@ -10,6 +10,7 @@ import Foundation
 ///
 /// `sequence` is the appointment's sequence the notification belongs to (the move's for `rescheduled`, 0 for
 /// `booked` and `cancelled`); `previous_slot` is the slot a `rescheduled` appointment left (absent for other kinds).
+/// `calendar` is the appointment's iCalendar file when the sender's configuration makes one (absent otherwise).
 /// The appointment is read when the notification is sent, so it shows its latest state.
 struct WebhookPayload: Encodable {
     struct SlotBody: Encodable {
@@ -38,8 +39,9 @@ struct WebhookPayload: Encodable {
     let previousSlot: SlotBody?
     let attempt: Int
     let appointment: AppointmentBody
+    let calendar: String?
 
-    init(_ delivery: NotificationDelivery) {
+    init(_ delivery: NotificationDelivery, calendar: String?) {
         let appointment = delivery.appointment
         notificationId = delivery.notification.id
         kind = delivery.notification.kind.rawValue
@@ -52,6 +54,7 @@ struct WebhookPayload: Encodable {
             customerEmail: appointment.customerEmail,
             note: appointment.note, status: appointment.status.rawValue, createdAt: appointment.createdAt,
             updatedAt: appointment.updatedAt, cancelledAt: appointment.cancelledAt, sequence: appointment.sequence)
+        self.calendar = calendar
     }
 
     /// The body's bytes: snake_case keys, sorted, ISO 8601 instants with milliseconds in UTC.

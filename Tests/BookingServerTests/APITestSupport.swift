@@ -20,9 +20,10 @@ let standardResources = [ConfiguredResource.flags(.standard(in: TimeZone(identif
 
 /// Runs `body` against the in-process router on a fresh store of `kind`, configured as the server is:
 /// `resources` when given, else one resource, `default`, on `schedule`; the service and the router log to `logger`.
+/// Calendar UIDs end in `@booking.example.com`; `calendarFeedSecret` turns the feeds on.
 func withAPI(
     _ kind: StoreKind, schedule: Schedule = .standard(in: TimeZone(identifier: "UTC")!),
-    resources: [ConfiguredResource]? = nil,
+    resources: [ConfiguredResource]? = nil, calendarFeedSecret: String? = nil,
     logger: Logger = Logger(label: "api-tests", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: @escaping @Sendable (any TestClientProtocol, ManualWallClock) async throws -> Void
 ) async throws {
@@ -31,7 +32,8 @@ func withAPI(
     let resources = resources ?? [.flags(schedule)]
     let service = BookingApplication.service(store: store, resources: resources, clock: clock, logger: logger)
     let router = try BookingApplication.router(
-        service: service, resources: resources, adminToken: adminToken, corsOrigins: [])
+        service: service, resources: resources, adminToken: adminToken, corsOrigins: [],
+        calendarDomain: "booking.example.com", calendarFeedSecret: calendarFeedSecret)
     do {
         try await Application(router: router, logger: logger).test(.router) { client in try await body(client, clock) }
     } catch {

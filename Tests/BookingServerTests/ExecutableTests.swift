@@ -122,6 +122,8 @@ struct ExecutableTests {
             (["--store", "redis://x"], "--store"), (["--log-format", "xml"], "--log-format"),
             (["--admin-token", "too-short"], "--admin-token"),
             (["--webhook-url", "https://hooks.example", "--webhook-secret", "s3cret"], "--webhook-secret '(hidden)'"),
+            (["--calendar-feed-secret", "too-short"], "--calendar-feed-secret '(hidden)'"),
+            (["--webhook-calendar"], "--webhook-calendar"),
         ])
     func badSetting(arguments: [String], flag: String) throws {
         let (status, output) = try ServerProcess.runToExit(["serve", "--store", "memory"] + arguments)

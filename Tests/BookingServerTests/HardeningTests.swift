@@ -110,7 +110,7 @@ struct HardeningTests {
     func noEnumeration(_ kind: StoreKind) async throws {
         try await withAPI(kind) { client, _ in
             let id = try #require(try object(try await client.book(try bookingBody()))["id"] as? Int)
-            for (route, method) in [("", HTTPRequest.Method.get), ("/cancel", .post)] {
+            for (route, method) in [("", HTTPRequest.Method.get), ("/cancel", .post), ("/calendar.ics", .get)] {
                 let existing = try await client.execute(
                     uri: "/api/appointments/\(id)\(route)", method: method, headers: [.cancelToken: "guess"])
                 let missing = try await client.execute(

@@ -39,7 +39,7 @@ struct OpenAPIDocumentTests: Sendable {
 
     @Test("every response the routes send matches the schema documented for its status and content type")
     func responsesMatchSchemas() async throws {
-        try await withAPI(.memory) { client, _ in
+        try await withAPI(.memory, calendarFeedSecret: feedSecret) { client, _ in
             var checked: Set<String> = []
             func check(
                 _ path: String, _ template: String, _ method: HTTPRequest.Method, headers: HTTPFields = [:],
@@ -73,6 +73,21 @@ struct OpenAPIDocumentTests: Sendable {
             _ = try await check("/api/appointments", "/api/appointments", .get)
             _ = try await check(
                 "/api/appointments/\(id)", "/api/appointments/{id}", .get, headers: [.cancelToken: token])
+            let appointmentCalendar = "/api/appointments/{id}/calendar.ics"
+            _ = try await check(
+                "/api/appointments/\(id)/calendar.ics", appointmentCalendar, .get, headers: [.cancelToken: token])
+            _ = try await check(
+                "/api/appointments/\(id)/calendar.ics", appointmentCalendar, .get, headers: [.cancelToken: "guess"])
+            _ = try await check("/api/appointments/\(id)/calendar.ics", appointmentCalendar, .get)
+            let feed = "/api/resources/{id}/calendar.ics"
+            _ = try await check("/api/resources/default/calendar.ics", feed, .get, headers: adminHeaders)
+            _ = try await check("/api/resources/default/calendar.ics", feed, .get)
+            let secretFeed = "/api/resources/{id}/calendar/{secret}.ics"
+            let feedResponse = try await check("/api/resources/default/calendar/\(feedSecret).ics", secretFeed, .get)
+            _ = try await check(
+                "/api/resources/default/calendar/\(feedSecret).ics", secretFeed, .get,
+                headers: [.ifNoneMatch: try #require(feedResponse.headers[.eTag])])
+            _ = try await check("/api/resources/default/calendar/wrong-secret-0123456789.ics", secretFeed, .get)
             let reschedule = "/api/appointments/{id}/reschedule"
             _ = try await check(
                 "/api/appointments/\(id)/reschedule", reschedule, .post, headers: adminHeaders.merging(jsonHeaders),
@@ -100,6 +115,11 @@ struct OpenAPIDocumentTests: Sendable {
                     "POST /api/appointments 201",
                     "POST /api/appointments 409", "POST /api/appointments 415", "GET /api/appointments 200",
                     "GET /api/appointments 401", "GET /api/appointments/{id} 200",
+                    "GET /api/appointments/{id}/calendar.ics 200", "GET /api/appointments/{id}/calendar.ics 404",
+                    "GET /api/appointments/{id}/calendar.ics 401", "GET /api/resources/{id}/calendar.ics 200",
+                    "GET /api/resources/{id}/calendar.ics 401", "GET /api/resources/{id}/calendar/{secret}.ics 200",
+                    "GET /api/resources/{id}/calendar/{secret}.ics 304",
+                    "GET /api/resources/{id}/calendar/{secret}.ics 404",
                     "POST /api/appointments/{id}/cancel 200", "POST /api/appointments/{id}/reschedule 200",
                     "POST /api/appointments/{id}/reschedule 422", "POST /api/appointments/{id}/reschedule 400",
                     "POST /api/appointments/{id}/reschedule 409",
@@ -116,13 +136,24 @@ struct OpenAPIDocumentTests: Sendable {
             case .object(let responses)? = operation["responses"], var declared = responses[status]
         else { throw SchemaViolation("\(method) \(template) answered \(status), which the document does not list") }
         declared = try resolve(declared)
-        guard case .object(let declaredResponse) = declared, case .object(let content)? = declaredResponse["content"]
-        else { throw SchemaViolation("\(method) \(template) \(status) has no content") }
+        guard case .object(let declaredResponse) = declared else {
+            throw SchemaViolation("\(method) \(template) \(status) is not an object")
+        }
+        guard case .object(let content)? = declaredResponse["content"] else {
+            // Documented without content (a 304): the response must have none.
+            guard response.body.readableBytes == 0, response.headers[.contentType] == nil else {
+                throw SchemaViolation("\(method) \(template) \(status) has content the document does not describe")
+            }
+            return
+        }
         let contentType = String(response.headers[.contentType]?.split(separator: ";").first ?? "")
         guard case .object(let media)? = content[contentType], let schema = media["schema"] else {
             throw SchemaViolation("\(method) \(template) \(status): content type \(contentType) is not documented")
         }
-        let body = try JSONDecoder().decode(JSONValue.self, from: Data(response.body.readableBytesView))
+        let body =
+            contentType.hasSuffix("json")
+            ? try JSONDecoder().decode(JSONValue.self, from: Data(response.body.readableBytesView))
+            : .string(String(buffer: response.body))
         try conform(body, to: schema, at: "\(method) \(template) \(status)")
     }
 

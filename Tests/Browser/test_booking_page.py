@@ -5,13 +5,10 @@ Screenshots go to artifacts/ (desktop and 375 px mobile). Any browser console er
 provoke on purpose (a 404 for an icon, a script error) fails that test.
 """
 import json
-import os
 import pathlib
-import socket
-import subprocess
+import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from datetime import datetime
 
@@ -24,23 +21,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-ADMIN_TOKEN = "browser-admin-token-0123456789"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(base, method, path, body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+sys.path.insert(0, str(ROOT / "Tests" / "PythonSupport"))
+from booking_server import ADMIN_TOKEN, call, start_server  # noqa: E402
 
 
 # Two resources for the resource picker: the second has 45-minute slots in another zone.
@@ -48,32 +30,6 @@ RESOURCES = {"resources": [
     {"id": "room-a", "name": "Room A", "timeZone": "Europe/London"},
     {"id": "dr-lee", "name": "Dr. Lee", "timeZone": "Asia/Tokyo", "hours": "daily=08:00-20:00", "slotMinutes": 45},
 ]}
-
-
-def start_server(*arguments):
-    """Starts booking-server on a temporary SQLite file; yields its base URL, stops it afterwards."""
-    binary = os.environ.get("BOOKING_SERVER_BINARY", str(ROOT / ".build" / "debug" / "booking-server"))
-    directory = tempfile.mkdtemp(prefix="booking-browser-")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "serve", "--store", f"sqlite:{directory}/booking.sqlite", "--port", str(port), *arguments],
-        env={**os.environ, "BOOKING_ADMIN_TOKEN": ADMIN_TOKEN},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if call(base, "GET", "/health")[0] == 200:
-                break
-        except OSError:
-            pass
-        time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("booking-server did not start")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +50,10 @@ def browser():
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-GB"]:
         options.add_argument(argument)
     options.binary_location = "/usr/bin/chromium"
+    # "Add to calendar" downloads a file: into a temporary directory, without asking.
+    options.add_experimental_option("prefs", {
+        "download.default_directory": tempfile.mkdtemp(prefix="booking-downloads-"), "download.prompt_for_download": False,
+    })
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
     driver = webdriver.Chrome(options=options, service=service)  # fails, never skips, when Chromium cannot start
@@ -189,6 +149,20 @@ def test_booking_flow(server, browser, console):
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#my-bookings li")) == 1)
     assert not browser.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]')
     browser.save_screenshot(str(ARTIFACTS / "page-booked-desktop.png"))
+
+    # Add to calendar: the page fetches the file with the token in a header and offers it as a Blob download.
+    browser.execute_script("""
+        window.calendarBlobs = [];
+        const create = URL.createObjectURL;
+        URL.createObjectURL = (blob) => { window.calendarBlobs.push(blob); return create.call(URL, blob); };
+    """)
+    wait(browser, EC.element_to_be_clickable(
+        (By.XPATH, '//*[@id="my-bookings"]//li//button[text()="Add to calendar"]'))).click()
+    wait(browser, lambda d: d.execute_script("return window.calendarBlobs.length") == 1)
+    text = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1]; window.calendarBlobs[0].text().then(done);")
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and "METHOD:REQUEST" in text and f"DTSTART:{start[:19].replace('-', '').replace(':', '')}Z" in text
+    assert browser.execute_script("return window.calendarBlobs[0].type") == "text/calendar"
 
     browser.find_element(By.CSS_SELECTOR, "#my-bookings li button.danger").click()
     wait(browser, lambda d: "cancelled" in d.find_element(By.CSS_SELECTOR, "#my-bookings li .badge").text)

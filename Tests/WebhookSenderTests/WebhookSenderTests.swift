@@ -155,6 +155,31 @@ struct WebhookSenderTests {
         #expect(current["sequence"] as? Int == 2)
     }
 
+    @Test("a configured calendar closure's file travels as `calendar`, signed with the rest; without one there is none")
+    func calendarAttachment() async throws {
+        let receiver = Receiver(statuses: [200, 200])
+        let delivery = try delivery()
+        let calendar = AppointmentCalendar(domain: "booking.example.com")
+        try await withReceiver(receiver) { url in
+            try await sender(url).send(delivery)
+            let attaching = WebhookNotificationSender(
+                configuration: try .init(
+                    url: url, secrets: [secret],
+                    calendar: { calendar.message(for: $0.appointment, summary: "Appointment", now: clock.now()) }),
+                clock: clock)
+            try await attaching.send(delivery)
+        }
+        let hits = receiver.hits
+        try #require(hits.count == 2)
+        let plain = try #require(try JSONSerialization.jsonObject(with: hits[0].body) as? [String: Any])
+        #expect(plain["calendar"] == nil)
+        try hits[1].verify(secrets: [try WebhookSecret(secret)], now: clock.now())
+        let attached = try #require(try JSONSerialization.jsonObject(with: hits[1].body) as? [String: Any])
+        let file = try #require(attached["calendar"] as? String)
+        #expect(file == calendar.message(for: delivery.appointment, summary: "Appointment", now: clock.now()))
+        #expect(file.contains("\r\nUID:appointment-7@booking.example.com\r\n"))
+    }
+
     @Test("with two secrets the request carries two signatures, and a receiver holding either one verifies it")
     func rotation() async throws {
         let old = WebhookSecret.generate()

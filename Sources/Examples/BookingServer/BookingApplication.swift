@@ -13,12 +13,16 @@ enum BookingApplication {
     /// The router alone: what in-process tests drive.
     ///
     /// `resources` are what `GET /api/resources` lists, in order: the ones `service` was made for.
+    /// Calendar files' UIDs end in `@calendarDomain`; `calendarFeedSecret` turns the resources' feeds on.
     static func router(
-        service: BookingService, resources: [ConfiguredResource], adminToken: String, corsOrigins: [String]
+        service: BookingService, resources: [ConfiguredResource], adminToken: String, corsOrigins: [String],
+        calendarDomain: String = ServerSettings.defaultCalendarDomain, calendarFeedSecret: String? = nil
     ) throws -> Router<BasicRequestContext> {
         let registry = MetricsRegistry.shared
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: RequestLogMiddleware(level: .info))
+        router.add(
+            middleware: RequestLogMiddleware(
+                level: .info, secretParameters: ["secret"], secrets: calendarFeedSecret.map { [$0] } ?? []))
         router.add(middleware: MetricsMiddleware())
         if !corsOrigins.isEmpty {
             let exposedHeaders: [HTTPField.Name] = [.idempotentReplayed, .retryAfter]
@@ -34,8 +38,11 @@ enum BookingApplication {
             router.add(middleware: ExposedHeadersMiddleware(headers: exposedHeaders))
         }
         router.add(middleware: APIErrorMiddleware())
-        BookingAPI(service: service, resources: resources, admin: AdminCredential(token: adminToken)).addRoutes(
-            to: router)
+        BookingAPI(
+            service: service, resources: resources, admin: AdminCredential(token: adminToken),
+            calendarFiles: CalendarFiles(domain: calendarDomain, resources: resources),
+            feedCredential: calendarFeedSecret.map(CalendarFeedCredential.init)
+        ).addRoutes(to: router)
         router.get("metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -71,8 +78,13 @@ enum BookingApplication {
         let service = Self.service(store: store, resources: settings.resources, clock: clock, logger: logger)
         let sender: any NotificationSender
         if let url = settings.webhookURL, !settings.webhookSecrets.isEmpty {
+            var calendar: (@Sendable (NotificationDelivery) -> String)?
+            if settings.webhookCalendar {
+                let files = CalendarFiles(domain: settings.calendarDomain, resources: settings.resources)
+                calendar = { delivery in files.message(for: delivery.appointment, now: clock.now()) }
+            }
             sender = WebhookNotificationSender(
-                configuration: try .init(url: url, secrets: settings.webhookSecrets), clock: clock)
+                configuration: try .init(url: url, secrets: settings.webhookSecrets, calendar: calendar), clock: clock)
         } else {
             sender = LoggingNotificationSender(logger: logger)
         }
@@ -81,7 +93,8 @@ enum BookingApplication {
         var app = Application(
             router: try router(
                 service: service, resources: settings.resources, adminToken: adminToken,
-                corsOrigins: settings.corsOrigins),
+                corsOrigins: settings.corsOrigins, calendarDomain: settings.calendarDomain,
+                calendarFeedSecret: settings.calendarFeedSecret),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "swift-booking"),
             services: [store, dispatcher], onServerRunning: onServerRunning, logger: logger)
         app.beforeServerStarts { try await store.migrate() }

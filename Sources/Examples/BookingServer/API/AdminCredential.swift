@@ -17,10 +17,19 @@ struct AdminCredential: Sendable {
 
     /// `.none` without an `Authorization` header or with a scheme other than `Bearer`.
     func check(_ request: Request) -> Presented {
-        guard let header = request.headers[.authorization] else { return .none }
-        guard header.lowercased().hasPrefix("bearer ") else { return .none }
-        let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
-        return SecretToken.matches(token, storedHash: tokenHash) ? .admin : .wrong
+        guard let token = Self.bearerToken(of: request) else { return .none }
+        return matches(token) ? .admin : .wrong
+    }
+
+    /// Whether `token` is the admin token.
+    func matches(_ token: String) -> Bool { SecretToken.matches(token, storedHash: tokenHash) }
+
+    /// The token of an `Authorization: Bearer` header; `nil` without one or with another scheme.
+    static func bearerToken(of request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            return nil
+        }
+        return header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
     }
 
     /// Throws 401 without a credential and 403 with a wrong one.

@@ -11,6 +11,10 @@ struct BookingAPI: Sendable {
     /// What `GET /api/resources` lists, in the configured order.
     let resources: [ConfiguredResource]
     let admin: AdminCredential
+    /// The calendar files the calendar routes serve.
+    let calendarFiles: CalendarFiles
+    /// The feed's secret; `nil` when the feed is off (every feed request is 404).
+    let feedCredential: CalendarFeedCredential?
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("health") { _, _ in try JSONResponse.make(["ok": true]) }
@@ -32,6 +36,7 @@ struct BookingAPI: Sendable {
         api.get("appointments/:id", use: read)
         api.post("appointments/:id/cancel", use: cancel)
         api.post("appointments/:id/reschedule", use: reschedule)
+        addCalendarRoutes(to: api)
         api.get("notifications", use: notifications)
         api.post("notifications/:id/retry", use: retryNotification)
         api.get("openapi.json") { _, _ in
@@ -154,7 +159,7 @@ struct BookingAPI: Sendable {
         return try JSONResponse.make(NotificationJSON(try await service.retryNotification(id: id)))
     }
 
-    private func appointmentID(_ context: BasicRequestContext) throws -> Int64 {
+    func appointmentID(_ context: BasicRequestContext) throws -> Int64 {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
             throw APIError(BookingError.invalidInput(field: "id", "must be a positive integer"), location: .path)
         }
@@ -165,7 +170,7 @@ struct BookingAPI: Sendable {
     ///
     /// Only the `Bearer` scheme is an admin attempt: another `Authorization` scheme (a proxy's `Basic`,
     /// say) falls through to the cancel token.
-    private func authorization(_ request: Request, token: String?) throws -> Authorization {
+    func authorization(_ request: Request, token: String?) throws -> Authorization {
         switch admin.check(request) {
         case .admin: return .admin
         case .wrong: throw APIError(BookingError.forbidden)

@@ -115,6 +115,60 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/api/appointments/{id}/calendar.ics": {
+              "get": {
+                "operationId": "appointmentCalendar",
+                "summary": "The appointment as an iCalendar file (RFC 5545, RFC 5546) for the admin, or its cancel token in X-Cancel-Token (never in the URL): METHOD:REQUEST and STATUS:CONFIRMED while booked, METHOD:CANCEL and STATUS:CANCELLED once cancelled; UID appointment-<id>@<calendar domain> for its whole life, SEQUENCE its sequence. A wrong token answers 404 like an unknown id",
+                "parameters": [
+                  {"$ref": "#/components/parameters/ID"},
+                  {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                  "200": {"description": "The calendar file; the content type names its method (text/calendar; charset=utf-8; method=REQUEST or method=CANCEL)", "content": {"text/calendar": {"schema": {"type": "string"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/api/resources/{id}/calendar.ics": {
+              "get": {
+                "operationId": "resourceCalendarFeed",
+                "summary": "Every appointment of a resource as an iCalendar feed (no METHOD; cancelled ones with STATUS:CANCELLED), for Authorization: Bearer with the calendar feed secret or the admin token. 404 while no feed secret is configured",
+                "security": [{"calendarFeed": []}, {"admin": []}],
+                "parameters": [
+                  {"$ref": "#/components/parameters/ResourcePathID"},
+                  {"$ref": "#/components/parameters/IfNoneMatch"}
+                ],
+                "responses": {
+                  "200": {"$ref": "#/components/responses/CalendarFeed"},
+                  "304": {"$ref": "#/components/responses/NotModified"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/api/resources/{id}/calendar/{secret}.ics": {
+              "get": {
+                "operationId": "resourceCalendarFeedBySecret",
+                "summary": "The same feed for calendar applications, which cannot send headers: the calendar feed secret is a path segment (never a query string; request logs show {secret}). A wrong secret, an unknown resource and a feed that is off all answer the same 404",
+                "parameters": [
+                  {"$ref": "#/components/parameters/ResourcePathID"},
+                  {"name": "secret", "in": "path", "required": true, "description": "The calendar feed secret", "schema": {"type": "string", "minLength": 16, "pattern": "^[A-Za-z0-9._~-]+$"}},
+                  {"$ref": "#/components/parameters/IfNoneMatch"}
+                ],
+                "responses": {
+                  "200": {"$ref": "#/components/responses/CalendarFeed"},
+                  "304": {"$ref": "#/components/responses/NotModified"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/api/appointments/{id}/cancel": {
               "post": {
                 "operationId": "cancelAppointment",
@@ -214,11 +268,25 @@ enum OpenAPIDocument {
             }
           },
           "components": {
-            "securitySchemes": {"admin": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+              "admin": {"type": "http", "scheme": "bearer"},
+              "calendarFeed": {"type": "http", "scheme": "bearer", "description": "The calendar feed secret (--calendar-feed-secret)"}
+            },
             "parameters": {
-              "ID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}}
+              "ID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}},
+              "ResourcePathID": {"name": "id", "in": "path", "required": true, "description": "A configured resource's id", "schema": {"$ref": "#/components/schemas/ResourceID"}},
+              "IfNoneMatch": {"name": "If-None-Match", "in": "header", "required": false, "description": "The ETag of a feed already held: 304 while it is current", "schema": {"type": "string"}}
             },
             "responses": {
+              "CalendarFeed": {
+                "description": "The feed (text/calendar; charset=utf-8), with Cache-Control: private, no-cache",
+                "headers": {"ETag": {"description": "A strong validator: the SHA-256 of the body", "schema": {"type": "string"}}},
+                "content": {"text/calendar": {"schema": {"type": "string"}}}
+              },
+              "NotModified": {
+                "description": "The feed has not changed since the ETag in If-None-Match",
+                "headers": {"ETag": {"description": "The feed's current ETag", "schema": {"type": "string"}}}
+              },
               "Error": {
                 "description": "An error as RFC 9457 problem details; a 503 carries Retry-After",
                 "headers": {"Retry-After": {"description": "Seconds to wait before retrying (503 only)", "schema": {"type": "integer"}}},

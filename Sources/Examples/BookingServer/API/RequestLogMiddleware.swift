@@ -1,12 +1,20 @@
+import Foundation
 import Hummingbird
 import Logging
 
 /// Logs one line per request with its method, path, status and duration.
 ///
 /// Only the path is logged, never the query string, headers or body: those may carry credentials
-/// (a cancel token pasted into a URL, the admin bearer token) or personal data.
+/// (a cancel token pasted into a URL, the admin bearer token) or personal data. A path may carry a
+/// secret too (the calendar feed's): the segments of the route's ``secretParameters`` are logged as the
+/// route writes them (`/api/resources/dr-lee/calendar/{secret}.ics`), whatever was sent there, and
+/// ``secrets`` are redacted from any path, one no route matched included.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let level: Logger.Level
+    /// Route parameters whose values are secrets.
+    let secretParameters: Set<String>
+    /// Secrets that never appear in a logged path, percent-encoded or not.
+    let secrets: [String]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -29,8 +37,30 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         context.logger.log(
             level: level, "request",
             metadata: [
-                "http.method": "\(request.method.rawValue)", "http.path": "\(request.uri.path)",
+                "http.method": "\(request.method.rawValue)", "http.path": "\(loggedPath(request, context: context))",
                 "http.status": "\(status)", "duration_ms": "\((milliseconds * 1000).rounded() / 1000)",
             ])
+    }
+
+    /// The request's path with every secret in it replaced.
+    func loggedPath(_ request: Request, context: Context) -> String {
+        var path = request.uri.path
+        if let route = context.endpointPath,
+            secretParameters.contains(where: { route.contains("{\($0)}") })
+        {
+            let routeSegments = route.split(separator: "/")
+            let pathSegments = path.split(separator: "/")
+            guard routeSegments.count == pathSegments.count else { return route }
+            path =
+                "/"
+                + zip(routeSegments, pathSegments).map { routeSegment, pathSegment in
+                    secretParameters.contains { routeSegment.contains("{\($0)}") } ? routeSegment : pathSegment
+                }.joined(separator: "/")
+        }
+        for secret in secrets {
+            let decoded = path.removingPercentEncoding ?? path
+            if decoded.contains(secret) { path = decoded.replacingOccurrences(of: secret, with: "{secret}") }
+        }
+        return path
     }
 }

@@ -66,6 +66,27 @@ struct ServerOptions: ParsableArguments {
         help: "Standard Webhooks signing secret(s), whsec_..., space- or comma-separated (BOOKING_WEBHOOK_SECRET)")
     var webhookSecret: String?
 
+    @Flag(
+        name: .customLong("webhook-calendar"),
+        help:
+            "Attach the appointment's iCalendar file to each webhook payload as `calendar` (BOOKING_WEBHOOK_CALENDAR=true; default off)"
+    )
+    var webhookCalendar = false
+
+    @Option(
+        name: .customLong("calendar-domain"),
+        help:
+            "The domain of calendar files' UIDs, appointment-<id>@DOMAIN: one this deployment owns (BOOKING_CALENDAR_DOMAIN; default localhost)"
+    )
+    var calendarDomain: String?
+
+    @Option(
+        name: .customLong("calendar-feed-secret"),
+        help:
+            "Turns on the read-only calendar feed of each resource for holders of this secret: at least 16 letters, digits, '-', '_', '.' or '~' (BOOKING_CALENDAR_FEED_SECRET; default: no feed)"
+    )
+    var calendarFeedSecret: String?
+
     @Option(
         name: .customLong("dispatcher-id"),
         help:
@@ -88,8 +109,9 @@ struct ServerOptions: ParsableArguments {
             "config": config, "time-zone": timeZone, "hours": hours, "slot-minutes": slotMinutes,
             "days-ahead": daysAhead,
             "min-notice-minutes": minNoticeMinutes, "buffer-minutes": bufferMinutes, "webhook-url": webhookURL,
-            "webhook-secret": webhookSecret, "dispatcher-id": dispatcherID, "log-level": logLevel,
-            "log-format": logFormat,
+            "webhook-secret": webhookSecret, "webhook-calendar": webhookCalendar ? "true" : nil,
+            "calendar-domain": calendarDomain, "calendar-feed-secret": calendarFeedSecret,
+            "dispatcher-id": dispatcherID, "log-level": logLevel, "log-format": logFormat,
         ]
         return all.compactMapValues { $0 }
     }

@@ -8,7 +8,7 @@ import WebhookSender
 ///
 /// The precedence is swift-configuration's provider hierarchy: the parsed flags (an `InMemoryProvider`)
 /// before the environment (`EnvironmentVariablesProvider`, key `booking.time-zone` is `BOOKING_TIME_ZONE`).
-/// The admin token, the webhook secrets and the store URL (which may carry a password) are secrets:
+/// The admin token, the webhook secrets, the calendar feed secret and the store URL (which may carry a password) are secrets:
 /// redacted by any access reporter, and never part of an error message.
 struct ServerSettings: Sendable {
     /// What to open: `memory`, `sqlite:PATH` or a `postgres://` URL.
@@ -39,6 +39,15 @@ struct ServerSettings: Sendable {
     var webhookURL: URL?
     /// The `whsec_` signing secrets, validated; several while rotating.
     var webhookSecrets: [WebhookSecret] = []
+    /// Whether webhook payloads carry the appointment's iCalendar file (`calendar`); only with a webhook URL.
+    var webhookCalendar = false
+    /// The right-hand side of calendar files' UIDs (`appointment-<id>@<domain>`).
+    var calendarDomain = Self.defaultCalendarDomain
+    /// The calendar domain when none is set.
+    static let defaultCalendarDomain = "localhost"
+    /// The read-only calendar feed's secret, ``minimumAdminTokenLength`` or more URL-safe characters
+    /// (it travels in the feed's path); `nil` turns the feed off.
+    var calendarFeedSecret: String?
     var logLevel: Logger.Level = .info
     var logFormat: LogFormat = .text
     /// The notification dispatcher's identity (`NotificationDispatcher`'s `workerID`): random per process
@@ -66,7 +75,7 @@ struct ServerSettings: Sendable {
     ]
 
     /// The settings that are secrets: never logged, never echoed in an error.
-    static let secretFlags: Set<String> = ["admin-token", "webhook-secret", "store"]
+    static let secretFlags: Set<String> = ["admin-token", "webhook-secret", "calendar-feed-secret", "store"]
 
     /// The configuration key of a flag: `time-zone` is `booking.time-zone`, read from the environment as
     /// `BOOKING_TIME_ZONE`.
@@ -158,6 +167,7 @@ struct ServerSettings: Sendable {
                     accepted: "a secret " + (error.fieldErrors["webhookSecret"] ?? error.message))
             }
         }
+        try readCalendarSettings(value: value)
         if let text = value("dispatcher-id") {
             guard text.count <= Self.maximumDispatcherIDLength,
                 !text.unicodeScalars.contains(where: {

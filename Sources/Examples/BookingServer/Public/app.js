@@ -240,6 +240,7 @@ async function renderMine() {
     const actions = entry.status === "booked"
       ? element("span", { class: "actions" },
         element("button", { type: "button", class: "button secondary", text: "Reschedule", "aria-label": `Reschedule booking on ${describe(entry.start, entry.end)}`, onclick: () => startMove({ id: entry.id, resource: entry.resource, start: entry.start, end: entry.end, headers: { "X-Cancel-Token": entry.token } }) }),
+        element("button", { type: "button", class: "button secondary", text: "Add to calendar", "aria-label": `Add booking on ${describe(entry.start, entry.end)} to your calendar`, onclick: () => downloadCalendar(entry) }),
         element("button", { type: "button", class: "button danger", text: "Cancel", "aria-label": `Cancel booking on ${describe(entry.start, entry.end)}`, onclick: () => cancelMine(entry.id) }))
       : element("span");
     return element("li", { "data-id": String(entry.id) },
@@ -250,6 +251,27 @@ async function renderMine() {
   }));
   saveMine(list);
   container.replaceChildren(...items);
+}
+
+// The booking's iCalendar file: the token travels in a header, so fetch it and offer the text as a download.
+async function downloadCalendar(entry) {
+  let response;
+  try {
+    response = await fetch(`/api/appointments/${entry.id}/calendar.ics`, { headers: { "X-Cancel-Token": entry.token } });
+  } catch {
+    response = null;
+  }
+  if (!response?.ok) {
+    say("Could not get the calendar file. Please try again.", "error");
+    return;
+  }
+  const url = URL.createObjectURL(new Blob([await response.text()], { type: "text/calendar" }));
+  const link = element("a", { href: url, download: `appointment-${entry.id}.ics`, hidden: "" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  say("The calendar file is downloading: open it to add the booking to your calendar.", "success");
 }
 
 async function cancelMine(id) {

@@ -1,0 +1,108 @@
+public import Foundation
+
+/// Appointments as iCalendar files (RFC 5545): one appointment as a scheduling message (RFC 5546), or a
+/// resource's appointments as a feed that calendar applications subscribe to.
+///
+/// Every appointment is one `VEVENT` whose `UID` is `appointment-<id>@<domain>` and whose `SEQUENCE` is
+/// the appointment's ``Appointment/sequence``, so a calendar that imported it replaces the event when it
+/// moves or is cancelled instead of adding another. Instants are written in UTC (`20271224T090000Z`).
+///
+/// ```swift
+/// let calendar = AppointmentCalendar(domain: "booking.example.com")
+/// let file = calendar.message(for: appointment, summary: "Appointment: Dr. Lee", now: Date())
+/// // METHOD:REQUEST while booked, METHOD:CANCEL (and STATUS:CANCELLED) once cancelled.
+/// ```
+///
+/// The messages carry no `ORGANIZER` or `ATTENDEE`: nobody is asked to reply, so calendar applications
+/// add, update or remove the event without offering to accept or decline it.
+public struct AppointmentCalendar: Sendable {
+    /// The right-hand side of every `UID`: a domain the deployment owns keeps its UIDs apart from others'.
+    public var domain: String
+    /// The `PRODID` of every file.
+    public var productID: String
+
+    /// Creates a writer of calendar files whose UIDs end in `@domain`.
+    public init(domain: String, productID: String = "-//swift-booking//booking-server 1.0//EN") {
+        self.domain = domain
+        self.productID = productID
+    }
+
+    /// `appointment-<id>@<domain>`: the same for the appointment's whole life, moves and cancel included.
+    public func uid(of appointment: Appointment) -> String { "appointment-\(appointment.id)@\(domain)" }
+
+    /// The RFC 5546 method of the appointment's message: `REQUEST` while booked, `CANCEL` once cancelled.
+    public static func method(for appointment: Appointment) -> String {
+        appointment.status == .booked ? "REQUEST" : "CANCEL"
+    }
+
+    /// One appointment as an RFC 5546 message: `METHOD:REQUEST` and `STATUS:CONFIRMED` while booked,
+    /// `METHOD:CANCEL` and `STATUS:CANCELLED` once cancelled; `DTSTAMP` is `now`, when the message was made.
+    ///
+    /// - Parameters:
+    ///   - appointment: The appointment to write.
+    ///   - summary: The event's title, e.g. the resource's name.
+    ///   - now: When the message is made.
+    public func message(for appointment: Appointment, summary: String, now: Date) -> String {
+        var writer = header(method: Self.method(for: appointment), name: nil)
+        event(appointment, summary: summary, description: nil, stamp: now, into: &writer)
+        writer.end("VCALENDAR")
+        return writer.text
+    }
+
+    /// A feed of `appointments` without `METHOD`, cancelled ones with `STATUS:CANCELLED`.
+    ///
+    /// Without `METHOD`, `DTSTAMP` is when the event last changed (RFC 5545 section 3.8.7.2): each
+    /// appointment's ``Appointment/updatedAt``. So the same appointments give the same bytes, and a hash of
+    /// them is a strong validator (an HTTP `ETag`).
+    ///
+    /// - Parameters:
+    ///   - name: The calendar's name (`NAME`, and `X-WR-CALNAME` for applications that read only that).
+    ///   - appointments: The events, in the order given.
+    ///   - summary: Each event's title.
+    ///   - description: Each event's optional details.
+    public func feed(
+        name: String, appointments: [Appointment], summary: (Appointment) -> String,
+        description: (Appointment) -> String?
+    ) -> String {
+        var writer = header(method: nil, name: name)
+        for appointment in appointments {
+            event(
+                appointment, summary: summary(appointment), description: description(appointment),
+                stamp: appointment.updatedAt, into: &writer)
+        }
+        writer.end("VCALENDAR")
+        return writer.text
+    }
+
+    private func header(method: String?, name: String?) -> ICalendarWriter {
+        var writer = ICalendarWriter()
+        writer.begin("VCALENDAR")
+        writer.property("VERSION", value: "2.0")
+        writer.property("PRODID", text: productID)
+        writer.property("CALSCALE", value: "GREGORIAN")
+        if let method { writer.property("METHOD", value: method) }
+        if let name {
+            writer.property("NAME", text: name)
+            writer.property("X-WR-CALNAME", text: name)
+        }
+        return writer
+    }
+
+    private func event(
+        _ appointment: Appointment, summary: String, description: String?, stamp: Date,
+        into writer: inout ICalendarWriter
+    ) {
+        writer.begin("VEVENT")
+        writer.property("UID", text: uid(of: appointment))
+        writer.property("DTSTAMP", dateTime: stamp)
+        writer.property("SEQUENCE", value: String(appointment.sequence))
+        writer.property("DTSTART", dateTime: appointment.slot.start)
+        writer.property("DTEND", dateTime: appointment.slot.end)
+        writer.property("SUMMARY", text: summary)
+        if let description { writer.property("DESCRIPTION", text: description) }
+        writer.property("STATUS", value: appointment.status == .booked ? "CONFIRMED" : "CANCELLED")
+        writer.property("CREATED", dateTime: appointment.createdAt)
+        writer.property("LAST-MODIFIED", dateTime: appointment.updatedAt)
+        writer.end("VEVENT")
+    }
+}

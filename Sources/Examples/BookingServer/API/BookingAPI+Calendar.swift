@@ -1,0 +1,89 @@
+import BookingDomain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The calendar routes: one appointment's file, and a resource's feed for calendar applications.
+extension BookingAPI {
+    func addCalendarRoutes(to api: RouterGroup<BasicRequestContext>) {
+        api.get("appointments/:id/calendar.ics", use: appointmentCalendar)
+        api.get("resources/:id/calendar.ics", use: feedWithHeader)
+        // Calendar applications subscribe to a URL and cannot send headers: the secret is a path segment
+        // (never a query string), and the request log writes it as `{secret}`.
+        api.get("resources/:id/calendar/{secret}.ics", use: feedWithSecretInPath)
+    }
+
+    /// One appointment as an RFC 5546 message, for its cancel token (`X-Cancel-Token`) or the admin.
+    @Sendable func appointmentCalendar(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try appointmentID(context)
+        let authorization = try authorization(request, token: request.headers[.cancelToken])
+        let appointment = try await service.appointment(id: id, authorization: authorization)
+        let method = AppointmentCalendar.method(for: appointment)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/calendar; charset=utf-8; method=\(method)", .cacheControl: "no-store",
+                .contentDisposition: "attachment; filename=\"appointment-\(id).ics\"",
+            ],
+            body: .init(
+                byteBuffer: ByteBuffer(string: calendarFiles.message(for: appointment, now: service.clock.now()))))
+    }
+
+    /// The feed with `Authorization: Bearer <feed secret or admin token>`: 401 without one, 403 for a wrong one.
+    @Sendable func feedWithHeader(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        guard let feedCredential else { throw Self.feedNotFound }
+        guard let token = AdminCredential.bearerToken(of: request) else { throw Self.feedUnauthorized }
+        let isFeedSecret = feedCredential.matches(token)
+        let isAdmin = admin.matches(token)
+        guard isFeedSecret || isAdmin else { throw APIError(BookingError.forbidden) }
+        guard let resource = configuredResource(context.parameters.get("id")) else {
+            throw APIError(BookingError.notFound("resource"), location: .path)
+        }
+        return try await feed(of: resource, request: request)
+    }
+
+    /// The feed with its secret in the path: a wrong secret, an unknown resource and a feed that is off all
+    /// answer the same 404.
+    @Sendable func feedWithSecretInPath(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        guard let feedCredential, let secret = context.parameters.get("secret"), feedCredential.matches(secret),
+            let resource = configuredResource(context.parameters.get("id"))
+        else { throw Self.feedNotFound }
+        return try await feed(of: resource, request: request)
+    }
+
+    /// Every appointment of `resource`, with a strong `ETag` (the SHA-256 of the body, which has no
+    /// time of its own) and 304 for a matching `If-None-Match`.
+    private func feed(of resource: ResourceID, request: Request) async throws -> Response {
+        let appointments = try await service.appointments().filter { $0.resource == resource }
+        let body = calendarFiles.feed(of: resource, appointments: appointments)
+        let etag = "\"" + SecretToken.sha256Hex(body) + "\""
+        var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, no-cache"]
+        if let match = request.headers[.ifNoneMatch],
+            Self.entityTags(match).contains(where: { $0 == "*" || $0 == etag })
+        {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers[.contentType] = "text/calendar; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    private func configuredResource(_ text: String?) -> ResourceID? {
+        resources.first { $0.id.rawValue == text }?.id
+    }
+
+    /// The entity tags of an `If-None-Match` list, weak ones as strong (RFC 9110 compares them weakly).
+    static func entityTags(_ header: String) -> [String] {
+        header.split(separator: ",").map { tag in
+            let trimmed = tag.trimmingCharacters(in: .whitespaces)
+            return trimmed.hasPrefix("W/") ? String(trimmed.dropFirst(2)) : trimmed
+        }
+    }
+
+    static let feedNotFound = APIError(.notFound, code: "NOT_FOUND", "No such calendar feed.")
+
+    static let feedUnauthorized = APIError(
+        .unauthorized, code: "UNAUTHORIZED",
+        "This feed needs the calendar feed secret or the admin token (Authorization: Bearer ...), or the secret in its path: /api/resources/{id}/calendar/{secret}.ics."
+    )
+}

@@ -1,0 +1,36 @@
+import BookingDomain
+import Foundation
+
+/// The host's calendar files: ``BookingDomain/AppointmentCalendar`` with the configured resources' names.
+///
+/// The API serves them and, with `--webhook-calendar`, the webhook sender attaches them, so a customer's
+/// file and a webhook's are the same text.
+struct CalendarFiles: Sendable {
+    private let calendar: AppointmentCalendar
+    private let names: [ResourceID: String]
+
+    /// Files whose UIDs end in `@domain`, naming `resources` as the host shows them.
+    init(domain: String, resources: [ConfiguredResource]) {
+        calendar = AppointmentCalendar(domain: domain)
+        names = Dictionary(resources.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The resource's display name; its id when the host does not serve it (any more).
+    private func name(of resource: ResourceID) -> String { names[resource] ?? resource.rawValue }
+
+    /// One appointment as its customer sees it: `Appointment: Dr. Lee`, `METHOD:REQUEST` or `CANCEL`.
+    func message(for appointment: Appointment, now: Date) -> String {
+        calendar.message(for: appointment, summary: "Appointment: \(name(of: appointment.resource))", now: now)
+    }
+
+    /// A resource's feed for its staff: each event titled with the customer's name, the email and note
+    /// in its description.
+    func feed(of resource: ResourceID, appointments: [Appointment]) -> String {
+        let name = name(of: resource)
+        return calendar.feed(
+            name: name, appointments: appointments, summary: { "\($0.customerName) (\(name))" },
+            description: { appointment in
+                ([appointment.customerEmail] + (appointment.note.map { [$0] } ?? [])).joined(separator: "\n")
+            })
+    }
+}
