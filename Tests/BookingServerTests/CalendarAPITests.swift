@@ -250,6 +250,7 @@ struct CalendarAPITests {
                 "/api/resources/default/calendar/\(feedSecret.dropLast()).ics",
                 "/api/resources/nope/calendar/\(feedSecret).ics", "/api/calendar/\(feedSecret)",
                 "/api/resources/default/calendar/\(feedSecret)", "/api/resources/default/calendar.ics",
+                "/api/resources/default/calendar/\(feedSecret.dropLast(3))x.icsx",
             ] {
                 _ = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(feedSecret)"])
             }
@@ -263,6 +264,7 @@ struct CalendarAPITests {
         #expect(logged.contains("/api/resources/default/calendar/{secret}.ics"), "the route's shape is logged")
         for secret in [
             feedSecret, String(feedSecret.dropLast()), feedSecret.replacingOccurrences(of: "f", with: "%66"),
+            String(feedSecret.dropLast(3)),
         ] {
             #expect(!logged.contains(secret), "the feed secret was logged:\n\(logged)")
         }

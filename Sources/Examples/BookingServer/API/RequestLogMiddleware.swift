@@ -8,7 +8,8 @@ import Logging
 /// (a cancel token pasted into a URL, the admin bearer token) or personal data. A path may carry a
 /// secret too (the calendar feed's): the segments of the route's ``secretParameters`` are logged as the
 /// route writes them (`/api/resources/dr-lee/calendar/{secret}.ics`), whatever was sent there, and
-/// ``secrets`` are redacted from any path, one no route matched included.
+/// ``secrets`` are redacted from any path, one no route matched included; in a path no route matched,
+/// whatever follows a `calendar` segment is logged as `{secret}` (a mistyped feed URL).
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let level: Logger.Level
     /// Route parameters whose values are secrets.
@@ -45,6 +46,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The request's path with every secret in it replaced.
     func loggedPath(_ request: Request, context: Context) -> String {
         var path = request.uri.path
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         if let route = context.endpointPath,
             secretParameters.contains(where: { route.contains("{\($0)}") })
         {
@@ -56,6 +58,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 + zip(routeSegments, pathSegments).map { routeSegment, pathSegment in
                     secretParameters.contains { routeSegment.contains("{\($0)}") } ? routeSegment : pathSegment
                 }.joined(separator: "/")
+        } else if let index = segments.firstIndex(of: "calendar"), index + 1 < segments.count {
+            // A mistyped feed URL matches no route with a secret, yet what follows `calendar` may be most of it.
+            path = (segments[...index] + ["{secret}"]).joined(separator: "/")
         }
         for secret in secrets {
             let decoded = path.removingPercentEncoding ?? path
