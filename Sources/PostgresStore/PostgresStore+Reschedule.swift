@@ -6,7 +6,8 @@ import PostgresNIO
 extension PostgresStore {
     /// Moves a booked appointment in one transaction: the row is read `FOR UPDATE` (to tell an unknown,
     /// a cancelled and an unmoved appointment apart), then one statement updates it and inserts its
-    /// `rescheduled` notification and key.
+    /// `rescheduled` notification and key, makes the old slot's pending reminders obsolete and writes the new
+    /// slot's.
     ///
     /// The exclusion constraint checks the new occupied interval against every other booked row (the
     /// row's own old version is replaced, so overlapping it is fine); a violation is `slotUnavailable`
@@ -47,6 +48,7 @@ extension PostgresStore {
                     """, on: connection, logger: logger)
                 return .unchanged(current)
             }
+            let reminders = Self.reminderArrays(move.reminders)
             let moved = try await Self.records(
                 connection.query(
                     """
@@ -67,6 +69,17 @@ extension PostgresStore {
                         SELECT id, 'rescheduled', sequence, \(PostgresInstant(current.slot.start)),
                             \(PostgresInstant(current.slot.end)), 'pending', 0, \(now), \(now), \(now)
                         FROM moved
+                    ), obsolete AS (
+                        UPDATE notifications
+                        SET status = 'obsolete', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(now)
+                        WHERE appointment_id IN (SELECT id FROM moved) AND kind = 'reminder' AND status = 'pending'
+                    ), reminders AS (
+                        INSERT INTO notifications (appointment_id, kind, sequence, reminder_lead_seconds, status, attempts,
+                            next_attempt_at, created_at, updated_at)
+                        SELECT moved.id, 'reminder', moved.sequence, reminder.lead_seconds, 'pending', 0, reminder.due_at,
+                            \(now), \(now)
+                        FROM moved, unnest(\(reminders.leads)::BIGINT[], \(reminders.dues)::TIMESTAMPTZ[])
+                            AS reminder(lead_seconds, due_at)
                     ), remembered AS (
                         INSERT INTO reschedule_keys (idempotency_key, appointment_id, request_fingerprint, created_at)
                         SELECT \(move.idempotencyKey), id, \(move.requestFingerprint), \(now)

@@ -16,11 +16,14 @@ public struct AppointmentMove: Hashable, Sendable {
     public var requestFingerprint: String
     /// The time of the move: the appointment's `updated_at` and the notification's timestamps.
     public var now: Date
+    /// The `reminder` notifications for the new slot, written with the move's sequence; the appointment's
+    /// pending reminders for its old slot become obsolete. Empty for none.
+    public var reminders: [ScheduledReminder]
 
     /// Creates the move request.
     public init(
         appointmentID: Int64, slot: TimeSlot, occupied: TimeSlot, idempotencyKey: String?, requestFingerprint: String,
-        now: Date
+        now: Date, reminders: [ScheduledReminder] = []
     ) {
         self.appointmentID = appointmentID
         self.slot = slot
@@ -28,14 +31,19 @@ public struct AppointmentMove: Hashable, Sendable {
         self.idempotencyKey = idempotencyKey
         self.requestFingerprint = requestFingerprint
         self.now = now
+        self.reminders = reminders
     }
 
     /// Checks what every store must refuse before writing: an occupied interval that does not
-    /// contain the slot, or an empty key.
+    /// contain the slot, an empty key, or reminders that are not each due once, after `now`, at the new
+    /// slot's start minus a lead of whole minutes.
     public func validate() throws(BookingError) {
         var problems: [String: String] = [:]
         if !occupied.contains(slot) { problems["occupied"] = "must contain the slot" }
         if let key = idempotencyKey, key.isEmpty { problems["idempotencyKey"] = "must not be empty" }
+        if let problem = ScheduledReminder.problem(in: reminders, start: slot.start, now: now) {
+            problems["reminders"] = problem
+        }
         if !problems.isEmpty { throw .invalidInput(problems) }
     }
 }
