@@ -155,6 +155,32 @@ struct WebhookSenderTests {
         #expect(current["sequence"] as? Int == 2)
     }
 
+    @Test("a reminder carries its lead in minutes and its sequence; other kinds carry no lead")
+    func reminderPayload() async throws {
+        let receiver = Receiver(statuses: [200, 200])
+        let booked = try delivery()
+        var notification = booked.notification
+        notification.kind = .reminder
+        notification.sequence = 1
+        notification.reminderLead = .minutes(1440)
+        var appointment = booked.appointment
+        appointment.sequence = 1
+        let reminder = NotificationDelivery(notification: notification, appointment: appointment)
+        try await withReceiver(receiver) { url in
+            try await sender(url).send(booked)
+            try await sender(url).send(reminder)
+        }
+        let bodies = try receiver.hits.map {
+            try #require(try JSONSerialization.jsonObject(with: $0.body) as? [String: Any])
+        }
+        try #require(bodies.count == 2)
+        #expect(bodies[0]["lead_minutes"] == nil)
+        #expect(bodies[1]["kind"] as? String == "reminder")
+        #expect(bodies[1]["lead_minutes"] as? Int == 1440)
+        #expect(bodies[1]["sequence"] as? Int == 1)
+        #expect(bodies[1]["previous_slot"] == nil)
+    }
+
     @Test("with two secrets the request carries two signatures, and a receiver holding either one verifies it")
     func rotation() async throws {
         let old = WebhookSecret.generate()
