@@ -58,7 +58,8 @@ extension ConformanceCheck {
             let new = try context.draft(at: 1500, reminders: [1440, 60])
             let booked = try await context.book(new)
             let firstDue = new.slot.start.addingTimeInterval(-86_400)
-            try context.expectEqual(try await context.claim("all/1", at: firstDue).count, 2, "booked and first reminder")
+            try context.expectEqual(
+                try await context.claim("all/1", at: firstDue).count, 2, "booked and first reminder")
             let claimed = try await context.store.notifications(appointmentID: booked.id)
             for notification in claimed where notification.leaseOwner != nil {
                 let outcome: DeliveryOutcome = .sent(at: firstDue)
@@ -81,9 +82,11 @@ extension ConformanceCheck {
             try context.expectEqual(stored.map(\.sequence), [0, 0, 0, 1], "notification sequences")
             try context.expectEqual(stored.map(\.status), [.sent, .sent, .obsolete, .pending], "notification statuses")
             try context.expect(
-                stored[2].leaseOwner == nil && stored[2].updatedAt == cancelledAt, "the obsolete reminder: \(stored[2])")
+                stored[2].leaseOwner == nil && stored[2].updatedAt == cancelledAt, "the obsolete reminder: \(stored[2])"
+            )
             try context.expectEqual(
-                try await context.claim("after/1", at: new.slot.end).map(\.kind), [.cancelled], "claimed after the cancel")
+                try await context.claim("after/1", at: new.slot.end).map(\.kind), [.cancelled],
+                "claimed after the cancel")
         },
         ConformanceCheck(
             "concurrentBookAndCancelNeverClaimReminders",
@@ -91,10 +94,12 @@ extension ConformanceCheck {
         ) { context in
             let count = max(20, context.concurrency / 4)
             // Even tasks book and cancel at once; odd ones claim whatever is due meanwhile.
-            let results = await context.concurrently(count * 2) { index -> Result<[BookingNotification], BookingError> in
+            let results = await context.concurrently(count * 2) {
+                index -> Result<[BookingNotification], BookingError> in
                 do {
                     if index % 2 == 1 { return .success(try await context.claim("racer/\(index)")) }
-                    let booked = try await context.book(try context.draft(at: 60 * (index / 2 + 2), reminders: [90, 60]))
+                    let booked = try await context.book(
+                        try context.draft(at: 60 * (index / 2 + 2), reminders: [90, 60]))
                     _ = try await context.store.cancel(id: booked.id, now: context.now)
                     return .success([])
                 } catch {
@@ -143,7 +148,9 @@ extension ConformanceCheck {
             "oneReminderDeliveredPerLead",
             "With the clock past the due times, one dispatcher and then four at once deliver exactly one reminder per (appointment, lead)."
         ) { context in
-            for index in 0..<3 { try await context.book(try context.draft(at: 1500 + 60 * index, reminders: [1440, 60])) }
+            for index in 0..<3 {
+                try await context.book(try context.draft(at: 1500 + 60 * index, reminders: [1440, 60]))
+            }
             let sender = RecordingNotificationSender()
             context.clock.advance(by: .seconds(2 * 86_400))
             try context.expectEqual(try await context.dispatcher(sender).drain().sent, 9, "sent by one dispatcher")
@@ -158,7 +165,8 @@ extension ConformanceCheck {
             _ = await context.concurrently(4) { index in try? await dispatchers[index].drain() }
             let reminders = sender.delivered.filter { $0.notification.kind == .reminder }
             try context.expectEqual(reminders.count, 2 * (total + 3), "reminders delivered")
-            let keys = Set(reminders.map { "\($0.notification.appointmentID)/\($0.notification.reminderLead ?? .zero)" })
+            let keys = Set(
+                reminders.map { "\($0.notification.appointmentID)/\($0.notification.reminderLead ?? .zero)" })
             try context.expectEqual(keys.count, 2 * (total + 3), "distinct (appointment, lead) delivered")
             try context.expectEqual(sender.calls.values.filter { $0 > 1 }.count, 0, "notifications sent more than once")
             let stored = try await context.store.notifications(appointmentID: nil)
@@ -175,7 +183,8 @@ extension ConformanceCheck {
             let double = CancelAfterClaimStore(inner: context.store, cancelAt: context.clock.now())
             _ = try await context.dispatcher(sender, on: double).drain()
             try context.expect(
-                !sender.delivered.contains { $0.notification.kind == .reminder }, "a reminder of a cancelled appointment was sent")
+                !sender.delivered.contains { $0.notification.kind == .reminder },
+                "a reminder of a cancelled appointment was sent")
             try context.expectEqual(try await context.reminders(of: booked.id).map(\.status), [.obsolete], "reminder")
             // A reminder that failed before the cancel, retried after it: the dispatcher records it obsolete.
             let other = try context.draft(at: 1560, reminders: [1440])

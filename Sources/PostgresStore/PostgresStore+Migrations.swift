@@ -123,7 +123,7 @@ extension PostgresStore {
                     DROP CONSTRAINT notifications_appointment_id_kind_sequence_key,
                     ADD CONSTRAINT notifications_appointment_id_kind_sequence_lead_key
                         UNIQUE (appointment_id, kind, sequence, reminder_lead_seconds)
-                """,
+                """
             ]),
     ]
 

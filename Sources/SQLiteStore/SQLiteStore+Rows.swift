@@ -115,7 +115,8 @@ extension SQLiteStore {
                     VALUES (?, 'reminder', ?, ?, 'pending', 0, ?, ?, ?)
                     """,
                 arguments: [
-                    appointmentID, sequence, reminder.lead.components.seconds, reminder.dueAt.millisecondsSince1970, now,
+                    appointmentID, sequence, reminder.lead.components.seconds, reminder.dueAt.millisecondsSince1970,
+                    now,
                     now,
                 ])
         }

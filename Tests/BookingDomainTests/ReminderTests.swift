@@ -21,7 +21,8 @@ struct ReminderTests {
         let slotStart = instant(start)
         return try await service.book(
             BookingRequest(
-                slotStart: slotStart, slotEnd: slotStart.addingTimeInterval(1800), name: "Ada", email: "ada@example.com")
+                slotStart: slotStart, slotEnd: slotStart.addingTimeInterval(1800), name: "Ada", email: "ada@example.com"
+            )
         ).appointment
     }
 

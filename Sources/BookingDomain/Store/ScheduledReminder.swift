@@ -22,7 +22,7 @@ public struct ScheduledReminder: Hashable, Sendable {
     /// `start - lead`, leaving out those due at or before `now`; the longest lead first.
     public static func due(leads: [Duration], before start: Date, now: Date) -> [ScheduledReminder] {
         leads.sorted(by: >).compactMap { lead in
-            let dueAt = Date(millisecondsSince1970: start.millisecondsSince1970 - lead.milliseconds)
+            let dueAt = Date(millisecondsSince1970: start.millisecondsSince1970 - lead.wholeMilliseconds)
             return dueAt > now ? ScheduledReminder(lead: lead, dueAt: dueAt) : nil
         }
     }
@@ -38,7 +38,7 @@ public struct ScheduledReminder: Hashable, Sendable {
                 return "each lead must be whole minutes from 1 minute to 366 days"
             }
             guard leads.insert(reminder.lead).inserted else { return "each lead may appear once" }
-            let expected = start.millisecondsSince1970 - reminder.lead.milliseconds
+            let expected = start.millisecondsSince1970 - reminder.lead.wholeMilliseconds
             guard reminder.dueAt.millisecondsSince1970 == expected else {
                 return "each must be due at the slot's start minus its lead"
             }
@@ -52,7 +52,7 @@ public struct ScheduledReminder: Hashable, Sendable {
 
 extension Duration {
     /// The duration in whole milliseconds, rounded down.
-    var milliseconds: Int64 {
+    var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }

@@ -1,3 +1,5 @@
+import BookingDomain
+
 /// What a resource's schedule settings accept, and their defaults: the same for the flags of the
 /// `default` resource and for each resource of the resources file.
 enum ScheduleLimits {

@@ -217,7 +217,8 @@ struct ServerSettings: Sendable {
             return try Schedule(
                 timeZone: zone, weeklyHours: hours, slotLength: .minutes(slotMinutes),
                 horizon: .seconds(daysAhead * 86_400), minimumNotice: .minutes(noticeMinutes),
-                bufferBefore: .minutes(bufferMinutes), bufferAfter: .minutes(bufferMinutes), reminderLeads: reminderLeads)
+                bufferBefore: .minutes(bufferMinutes), bufferAfter: .minutes(bufferMinutes),
+                reminderLeads: reminderLeads)
         } catch {
             throw Invalid(flag: "hours", value: hoursText, accepted: error.message)
         }
