@@ -87,15 +87,20 @@ public final class PostgresStore: BookingStore {
                                 \(new.requestFingerprint), \(now), \(now), \(new.sealedCancelToken)
                             FROM slot_lock WHERE locked
                             RETURNING \(unescaped: Self.appointmentColumns)
-                        ), notification AS (
-                            INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at)
-                            SELECT id, 'booked', 'pending', 0, \(now), \(now), \(now) FROM inserted
-                        ), reminders AS (
-                            INSERT INTO notifications (appointment_id, kind, sequence, reminder_lead_seconds, status, attempts,
+                        ), notifications AS (
+                            -- One INSERT, so the booked notification takes the first id and the reminders follow in order.
+                            INSERT INTO notifications (appointment_id, kind, reminder_lead_seconds, status, attempts,
                                 next_attempt_at, created_at, updated_at)
-                            SELECT inserted.id, 'reminder', 0, reminder.lead_seconds, 'pending', 0, reminder.due_at, \(now), \(now)
-                            FROM inserted, unnest(\(reminders.leads)::BIGINT[], \(reminders.dues)::TIMESTAMPTZ[])
-                                AS reminder(lead_seconds, due_at)
+                            SELECT inserted.id, event.kind, event.lead_seconds, 'pending', 0, event.due_at, \(now), \(now)
+                            FROM inserted, (
+                                SELECT 0::BIGINT AS position, 'booked' AS kind, 0::BIGINT AS lead_seconds,
+                                    \(now)::TIMESTAMPTZ AS due_at
+                                UNION ALL
+                                SELECT reminder.position, 'reminder', reminder.lead_seconds, reminder.due_at
+                                FROM unnest(\(reminders.leads)::BIGINT[], \(reminders.dues)::TIMESTAMPTZ[])
+                                    WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
+                            ) AS event
+                            ORDER BY event.position
                         )
                         SELECT \(unescaped: Self.appointmentColumns) FROM inserted
                         """, logger: logger))
