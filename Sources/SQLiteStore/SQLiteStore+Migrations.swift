@@ -145,7 +145,8 @@ extension SQLiteStore {
         migrator.registerMigration("v5-reminders") { db in
             // Reminders: kind `reminder` with its lead in seconds (0 for every other kind), notifications
             // unique per (appointment, kind, sequence, lead), and the terminal status `obsolete`. Copied
-            // into a new table like v4 (ids kept); existing rows keep lead 0.
+            // into a new table like v4 (ids kept, and AUTOINCREMENT's high-water mark with them); existing rows
+            // keep lead 0.
             try db.execute(
                 sql: """
                     CREATE TABLE notifications_v5 (
@@ -175,6 +176,10 @@ extension SQLiteStore {
                     SELECT id, appointment_id, kind, sequence, previous_slot_start, previous_slot_end, status, attempts,
                         next_attempt_at, lease_owner, lease_expires_at, error, created_at, updated_at, sent_at
                     FROM notifications;
+                    -- AUTOINCREMENT's high-water mark carries over: an id handed out once (a webhook-id) never returns.
+                    DELETE FROM sqlite_sequence WHERE name = 'notifications_v5';
+                    INSERT INTO sqlite_sequence (name, seq) SELECT 'notifications_v5', seq FROM sqlite_sequence
+                    WHERE name = 'notifications';
                     DROP TABLE notifications;
                     ALTER TABLE notifications_v5 RENAME TO notifications;
                     CREATE INDEX notifications_due ON notifications (next_attempt_at, id) WHERE status = 'pending';
