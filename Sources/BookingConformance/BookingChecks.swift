@@ -136,7 +136,7 @@ extension ConformanceCheck {
         },
         ConformanceCheck(
             "concurrentCancels",
-            "Concurrent (the suite's concurrency, 200 by default) cancels: one transition, one `cancelled` notification, every caller sees it cancelled."
+            "Concurrent (the suite's concurrency, 200 by default) cancels: one transition (sequence up by one once), one `cancelled` notification with that sequence, every caller sees it cancelled."
         ) { context in
             let booked = try await context.book(try context.draft(at: 60))
             let at = context.now.addingTimeInterval(1)
@@ -144,12 +144,15 @@ extension ConformanceCheck {
                 try? await context.store.cancel(id: booked.id, now: at)
             }
             try context.expect(
-                results.allSatisfy { $0?.status == .cancelled && $0?.cancelledAt == at },
-                "every caller gets the cancelled appointment")
-            let kinds = try await context.store.notifications(appointmentID: booked.id).map(\.kind)
-            try context.expectEqual(kinds, [.booked, .cancelled], "notifications after concurrent cancels")
+                results.allSatisfy { $0?.status == .cancelled && $0?.cancelledAt == at && $0?.sequence == 1 },
+                "every caller gets the cancelled appointment at sequence 1")
+            let notifications = try await context.store.notifications(appointmentID: booked.id)
+            try context.expectEqual(
+                notifications.map(\.kind), [.booked, .cancelled], "notifications after concurrent cancels")
+            try context.expectEqual(notifications.map(\.sequence), [0, 1], "notification sequences")
             let again = try await context.store.cancel(id: booked.id, now: at.addingTimeInterval(60))
             try context.expectEqual(again?.cancelledAt, at, "cancelled_at after a later cancel")
+            try context.expectEqual(again?.sequence, 1, "sequence after a later cancel")
         },
         ConformanceCheck(
             "cancelOfUnknownAppointment",

@@ -27,10 +27,11 @@ struct CheckContext: Sendable {
 
     // MARK: - Fixtures
 
-    /// An appointment request `minutes` long starting `offset` minutes after `now`.
+    /// An appointment request `minutes` long starting `offset` minutes after `now`, with a reminder for each
+    /// of `reminders` (leads in minutes) whose moment is after `now`.
     func draft(
         _ resource: ResourceID = .default, at offset: Int, minutes: Int = 30, buffer: Int = 0, key: String? = nil,
-        name: String = "Ada Lovelace"
+        name: String = "Ada Lovelace", reminders: [Int] = []
     ) throws -> NewAppointment {
         let start = now.addingTimeInterval(Double(offset) * 60)
         let end = start.addingTimeInterval(Double(minutes) * 60)
@@ -40,17 +41,22 @@ struct CheckContext: Sendable {
                 start: start.addingTimeInterval(Double(-buffer) * 60), end: end.addingTimeInterval(Double(buffer) * 60)),
             customerName: name, customerEmail: "ada@example.com", note: "conformance",
             cancelTokenHash: String(repeating: "a", count: 64), idempotencyKey: key,
-            requestFingerprint: "fingerprint-\(resource)-\(offset)-\(minutes)", now: now)
+            requestFingerprint: "fingerprint-\(resource)-\(offset)-\(minutes)", now: now,
+            reminders: ScheduledReminder.due(leads: reminders.map { .minutes($0) }, before: start, now: now))
     }
 
-    /// A move of appointment `id` to a slot `minutes` long starting `offset` minutes after `now`, made `seconds` after `now`.
+    /// A move of appointment `id` to a slot `minutes` long starting `offset` minutes after `now`, made `seconds`
+    /// after `now`, with a reminder for each of `reminders` (leads in minutes) whose moment is after the move.
     func move(
-        _ id: Int64, to offset: Int, minutes: Int = 30, buffer: Int = 0, key: String? = nil, seconds: Double = 1
+        _ id: Int64, to offset: Int, minutes: Int = 30, buffer: Int = 0, key: String? = nil, seconds: Double = 1,
+        reminders: [Int] = []
     ) throws -> AppointmentMove {
         let target = try draft(at: offset, minutes: minutes, buffer: buffer)
+        let at = now.addingTimeInterval(seconds).roundedToMilliseconds
         return AppointmentMove(
             appointmentID: id, slot: target.slot, occupied: target.occupied, idempotencyKey: key,
-            requestFingerprint: "move-\(id)-\(offset)-\(minutes)", now: now.addingTimeInterval(seconds))
+            requestFingerprint: "move-\(id)-\(offset)-\(minutes)", now: at,
+            reminders: ScheduledReminder.due(leads: reminders.map { .minutes($0) }, before: target.slot.start, now: at))
     }
 
     /// A move that must succeed; returns the moved appointment.
@@ -89,13 +95,15 @@ struct CheckContext: Sendable {
         }
     }
 
-    /// A dispatcher on the store with the check's clock: 60 s leases, 20 s send timeout (2 s lease margin).
+    /// A dispatcher on the store (or on a `double` around it) with the check's clock: 60 s leases, 20 s send
+    /// timeout (2 s lease margin).
     func dispatcher(
         _ sender: any NotificationSender, batchSize: Int = 20, concurrentSends: Int = 4,
-        sendTimeout: Duration = .seconds(20), maxAttempts: Int = 10, worker: String = "conformance"
+        sendTimeout: Duration = .seconds(20), maxAttempts: Int = 10, worker: String = "conformance",
+        on double: (any BookingStore)? = nil
     ) -> NotificationDispatcher {
         NotificationDispatcher(
-            store: store, sender: sender,
+            store: double ?? store, sender: sender,
             configuration: .init(
                 batchSize: batchSize, concurrentSends: concurrentSends, leaseDuration: .seconds(60),
                 sendTimeout: sendTimeout, maxAttempts: maxAttempts),

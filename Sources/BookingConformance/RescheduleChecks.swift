@@ -233,7 +233,7 @@ extension ConformanceCheck {
         },
         ConformanceCheck(
             "oneNotificationPerSequence",
-            "Exactly one notification per (appointment, kind, sequence): two moves give `rescheduled` 1 and 2, and cancels after them one `cancelled`."
+            "Exactly one notification per (appointment, kind, sequence): two moves give `rescheduled` 1 and 2, and cancels after them one `cancelled` at sequence 3."
         ) { context in
             let booked = try await context.book(try context.draft(at: 60))
             try await context.reschedule(try context.move(booked.id, to: 120, seconds: 1))
@@ -243,12 +243,12 @@ extension ConformanceCheck {
                 try? await context.store.cancel(id: booked.id, now: at)
             }
             try context.expect(
-                results.allSatisfy { $0?.status == .cancelled && $0?.sequence == 2 },
-                "every cancel gets the cancelled appointment at sequence 2")
+                results.allSatisfy { $0?.status == .cancelled && $0?.sequence == 3 },
+                "every cancel gets the cancelled appointment at sequence 3 (the cancel raises it once)")
             let notifications = try await context.store.notifications(appointmentID: booked.id)
             try context.expectEqual(
                 notifications.map(\.kind), [.booked, .rescheduled, .rescheduled, .cancelled], "notification kinds")
-            try context.expectEqual(notifications.map(\.sequence), [0, 1, 2, 0], "notification sequences")
+            try context.expectEqual(notifications.map(\.sequence), [0, 1, 2, 3], "notification sequences")
             try context.expectEqual(
                 notifications.map(\.previousSlot),
                 [nil, try context.draft(at: 60).slot, try context.draft(at: 120).slot, nil], "previous slots")

@@ -26,7 +26,8 @@ public actor InMemoryStore: BookingStore {
     /// Creates an empty store.
     public init() {}
 
-    /// Inserts the appointment and its `booked` notification, or returns the one with the same idempotency key.
+    /// Inserts the appointment with its `booked` and `reminder` notifications, or returns the one with the
+    /// same idempotency key.
     public func insert(_ new: NewAppointment) throws(BookingError) -> InsertOutcome {
         try new.validate()
         if let key = new.idempotencyKey, let id = idsByIdempotencyKey[key], let existing = records[id] {
@@ -47,10 +48,12 @@ public actor InMemoryStore: BookingStore {
         bookedByResource[new.resource, default: BookedIntervals()].insert(appointment.occupied, id: appointment.id)
         if let key = new.idempotencyKey { idsByIdempotencyKey[key] = appointment.id }
         enqueue(.booked, for: appointment.id, now: now)
+        enqueue(new.reminders, for: appointment.id, sequence: 0, now: now)
         return .created(record)
     }
 
-    /// Cancels a booked appointment and enqueues its `cancelled` notification; idempotent.
+    /// Cancels a booked appointment (its sequence up by one), enqueues its `cancelled` notification and
+    /// makes its pending reminders obsolete; idempotent.
     public func cancel(id: Int64, now: Date) -> Appointment? {
         guard var record = records[id] else { return nil }
         guard record.appointment.status == .booked else { return record.appointment }
@@ -58,14 +61,16 @@ public actor InMemoryStore: BookingStore {
         record.appointment.status = .cancelled
         record.appointment.cancelledAt = now
         record.appointment.updatedAt = now
+        record.appointment.sequence += 1
         records[id] = record
         bookedByResource[record.appointment.resource]?.remove(id: id)
-        enqueue(.cancelled, for: id, now: now)
+        enqueue(.cancelled, for: id, now: now, sequence: record.appointment.sequence)
+        makeRemindersObsolete(of: id, now: now)
         return record.appointment
     }
 
     /// Moves a booked appointment, checking the new occupied interval against the other booked ones of
-    /// its resource, and enqueues its `rescheduled` notification.
+    /// its resource, enqueues its `rescheduled` notification and replaces its pending reminders.
     public func reschedule(_ move: AppointmentMove) throws(BookingError) -> RescheduleOutcome? {
         try move.validate()
         if let key = move.idempotencyKey, let existing = rescheduleRecord(idempotencyKey: key) {
@@ -98,6 +103,8 @@ public actor InMemoryStore: BookingStore {
         enqueue(
             .rescheduled, for: move.appointmentID, now: now, sequence: record.appointment.sequence,
             previousSlot: previous)
+        makeRemindersObsolete(of: move.appointmentID, now: now)
+        enqueue(move.reminders, for: move.appointmentID, sequence: record.appointment.sequence, now: now)
         return .moved(record.appointment)
     }
 
@@ -168,6 +175,10 @@ public actor InMemoryStore: BookingStore {
         case .released(let now):
             notification.attempts = max(0, notification.attempts - 1)
             notification.updatedAt = now.roundedToMilliseconds
+        case .obsolete(let now):
+            notification.status = .obsolete
+            notification.attempts = max(0, notification.attempts - 1)
+            notification.updatedAt = now.roundedToMilliseconds
         }
         outbox[id] = notification
         if notification.status != .pending { pendingIDs.remove(id) }
@@ -234,15 +245,40 @@ public actor InMemoryStore: BookingStore {
 
     private func enqueue(
         _ kind: BookingNotification.Kind, for appointmentID: Int64, now: Date, sequence: Int = 0,
-        previousSlot: TimeSlot? = nil
+        previousSlot: TimeSlot? = nil, dueAt: Date? = nil, reminderLead: Duration? = nil
     ) {
         lastNotificationID += 1
         outbox[lastNotificationID] = BookingNotification(
             id: lastNotificationID, appointmentID: appointmentID, kind: kind, status: .pending, attempts: 0,
-            nextAttemptAt: now, leaseOwner: nil, leaseExpiresAt: nil, lastError: nil, createdAt: now, updatedAt: now,
-            sentAt: nil, sequence: sequence, previousSlot: previousSlot)
+            nextAttemptAt: dueAt?.roundedToMilliseconds ?? now, leaseOwner: nil, leaseExpiresAt: nil, lastError: nil,
+            createdAt: now, updatedAt: now, sentAt: nil, sequence: sequence, previousSlot: previousSlot,
+            reminderLead: reminderLead)
         pendingIDs.insert(lastNotificationID)
         signal.signal()
+    }
+
+    /// One pending `reminder` per scheduled reminder, due at its time.
+    private func enqueue(_ reminders: [ScheduledReminder], for appointmentID: Int64, sequence: Int, now: Date) {
+        for reminder in reminders {
+            enqueue(
+                .reminder, for: appointmentID, now: now, sequence: sequence, dueAt: reminder.dueAt,
+                reminderLead: reminder.lead)
+        }
+    }
+
+    /// Every pending reminder of the appointment becomes obsolete, its lease dropped.
+    private func makeRemindersObsolete(of appointmentID: Int64, now: Date) {
+        for id in pendingIDs {
+            guard var notification = outbox[id], notification.appointmentID == appointmentID,
+                notification.kind == .reminder
+            else { continue }
+            notification.status = .obsolete
+            notification.leaseOwner = nil
+            notification.leaseExpiresAt = nil
+            notification.updatedAt = now
+            outbox[id] = notification
+            pendingIDs.remove(id)
+        }
     }
 
     private func rememberReschedule(_ move: AppointmentMove) {

@@ -38,3 +38,8 @@ struct PostgresInstant: PostgresNonThrowingEncodable, PostgresDecodable, Sendabl
         millisecondsSince1970 = Int64(milliseconds) + Self.postgresEpochOffset
     }
 }
+
+extension PostgresInstant: PostgresArrayEncodable {
+    /// Lists of instants bind as `TIMESTAMPTZ[]` (the due times of a booking's reminders).
+    static var psqlArrayType: PostgresDataType { .timestamptzArray }
+}

@@ -105,6 +105,26 @@ extension PostgresStore {
                 )
                 """,
             ]),
+        Migration(
+            version: 4, name: "reminders",
+            statements: [
+                // Reminders: kind `reminder` with its lead in seconds (0 for every other kind), notifications unique
+                // per (appointment, kind, sequence, lead), and the terminal status `obsolete`. Existing rows keep
+                // their ids and get lead 0.
+                """
+                ALTER TABLE notifications
+                    ADD COLUMN reminder_lead_seconds INTEGER NOT NULL DEFAULT 0 CHECK (reminder_lead_seconds >= 0),
+                    DROP CONSTRAINT notifications_kind_check,
+                    ADD CONSTRAINT notifications_kind_check
+                        CHECK (kind IN ('booked', 'cancelled', 'rescheduled', 'reminder')),
+                    ADD CONSTRAINT notifications_reminder_lead_check CHECK ((kind = 'reminder') = (reminder_lead_seconds > 0)),
+                    DROP CONSTRAINT notifications_status_check,
+                    ADD CONSTRAINT notifications_status_check CHECK (status IN ('pending', 'sent', 'failed', 'obsolete')),
+                    DROP CONSTRAINT notifications_appointment_id_kind_sequence_key,
+                    ADD CONSTRAINT notifications_appointment_id_kind_sequence_lead_key
+                        UNIQUE (appointment_id, kind, sequence, reminder_lead_seconds)
+                """
+            ]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

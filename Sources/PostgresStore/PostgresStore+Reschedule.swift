@@ -6,7 +6,8 @@ import PostgresNIO
 extension PostgresStore {
     /// Moves a booked appointment in one transaction: the row is read `FOR UPDATE` (to tell an unknown,
     /// a cancelled and an unmoved appointment apart), then one statement updates it and inserts its
-    /// `rescheduled` notification and key.
+    /// `rescheduled` notification and key, makes the old slot's pending reminders obsolete and writes the new
+    /// slot's.
     ///
     /// The exclusion constraint checks the new occupied interval against every other booked row (the
     /// row's own old version is replaced, so overlapping it is fine); a violation is `slotUnavailable`
@@ -50,6 +51,7 @@ extension PostgresStore {
             if move.onlyIfAlreadyThere {
                 throw BookingError.slotNotOffered("the appointment moved meanwhile, and this slot is no longer offered")
             }
+            let reminders = Self.reminderArrays(move.reminders)
             let moved = try await Self.records(
                 connection.query(
                     """
@@ -64,12 +66,28 @@ extension PostgresStore {
                         FROM slot_lock
                         WHERE id = \(move.appointmentID) AND status = 'booked' AND locked
                         RETURNING \(unescaped: Self.appointmentColumns)
-                    ), notification AS (
+                    ), obsolete AS (
+                        UPDATE notifications
+                        SET status = 'obsolete', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(now)
+                        WHERE appointment_id IN (SELECT id FROM moved) AND kind = 'reminder' AND status = 'pending'
+                    ), notifications AS (
+                        -- One INSERT, so the rescheduled notification takes the first id and the reminders follow in
+                        -- order; the UPDATE above sees none of these rows (one snapshot for the whole statement).
                         INSERT INTO notifications (appointment_id, kind, sequence, previous_slot_start, previous_slot_end,
-                            status, attempts, next_attempt_at, created_at, updated_at)
-                        SELECT id, 'rescheduled', sequence, \(PostgresInstant(current.slot.start)),
-                            \(PostgresInstant(current.slot.end)), 'pending', 0, \(now), \(now), \(now)
-                        FROM moved
+                            reminder_lead_seconds, status, attempts, next_attempt_at, created_at, updated_at)
+                        SELECT moved.id, event.kind, moved.sequence, event.previous_start, event.previous_end,
+                            event.lead_seconds, 'pending', 0, event.due_at, \(now), \(now)
+                        FROM moved, (
+                            SELECT 0::BIGINT AS position, 'rescheduled' AS kind,
+                                \(PostgresInstant(current.slot.start))::TIMESTAMPTZ AS previous_start,
+                                \(PostgresInstant(current.slot.end))::TIMESTAMPTZ AS previous_end, 0::BIGINT AS lead_seconds,
+                                \(now)::TIMESTAMPTZ AS due_at
+                            UNION ALL
+                            SELECT reminder.position, 'reminder', NULL, NULL, reminder.lead_seconds, reminder.due_at
+                            FROM unnest(\(reminders.leads)::BIGINT[], \(reminders.dues)::TIMESTAMPTZ[])
+                                WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
+                        ) AS event
+                        ORDER BY event.position
                     ), remembered AS (
                         INSERT INTO reschedule_keys (idempotency_key, appointment_id, request_fingerprint, created_at)
                         SELECT \(move.idempotencyKey), id, \(move.requestFingerprint), \(now)

@@ -11,7 +11,7 @@ extension PostgresStore {
 
     static let notificationColumns = """
         id, appointment_id, kind, status, attempts, next_attempt_at, lease_owner, lease_expires_at, error,
-        created_at, updated_at, sent_at, sequence, previous_slot_start, previous_slot_end
+        created_at, updated_at, sent_at, sequence, previous_slot_start, previous_slot_end, reminder_lead_seconds
         """
 
     static func record(_ row: PostgresRow) throws -> AppointmentRecord {
@@ -59,7 +59,8 @@ extension PostgresStore {
             createdAt: try cells["created_at"].decode(PostgresInstant.self).date,
             updatedAt: try cells["updated_at"].decode(PostgresInstant.self).date,
             sentAt: try cells["sent_at"].decode(PostgresInstant?.self)?.date,
-            sequence: try cells["sequence"].decode(Int.self), previousSlot: previousSlot)
+            sequence: try cells["sequence"].decode(Int.self), previousSlot: previousSlot,
+            reminderLead: kind == .reminder ? .seconds(try cells["reminder_lead_seconds"].decode(Int64.self)) : nil)
     }
 
     static func records(_ rows: PostgresRowSequence) async throws -> [AppointmentRecord] {
@@ -72,5 +73,10 @@ extension PostgresStore {
         var result: [BookingNotification] = []
         for try await row in rows { result.append(try notification(row)) }
         return result
+    }
+
+    /// The leads (in seconds) and due times of `reminders`, bound as two arrays that `unnest` pairs up again.
+    static func reminderArrays(_ reminders: [ScheduledReminder]) -> (leads: [Int64], dues: [PostgresInstant]) {
+        (reminders.map { $0.lead.components.seconds }, reminders.map { PostgresInstant($0.dueAt) })
     }
 }

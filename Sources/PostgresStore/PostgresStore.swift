@@ -50,7 +50,7 @@ public final class PostgresStore: BookingStore {
 
     // MARK: - BookingStore
 
-    /// Inserts the appointment and its `booked` notification in one statement.
+    /// Inserts the appointment with its `booked` and `reminder` notifications in one statement.
     ///
     /// The statement first tries a transaction-scoped advisory lock on (resource, slot start): when
     /// another transaction is booking the very same slot, this one answers `slotUnavailable` at once
@@ -70,6 +70,7 @@ public final class PostgresStore: BookingStore {
                         logger: logger)
                 }
                 let now = PostgresInstant(new.now)
+                let reminders = Self.reminderArrays(new.reminders)
                 let inserted = try await Self.records(
                     connection.query(
                         """
@@ -86,9 +87,20 @@ public final class PostgresStore: BookingStore {
                                 \(new.requestFingerprint), \(now), \(now), \(new.sealedCancelToken)
                             FROM slot_lock WHERE locked
                             RETURNING \(unescaped: Self.appointmentColumns)
-                        ), notification AS (
-                            INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at)
-                            SELECT id, 'booked', 'pending', 0, \(now), \(now), \(now) FROM inserted
+                        ), notifications AS (
+                            -- One INSERT, so the booked notification takes the first id and the reminders follow in order.
+                            INSERT INTO notifications (appointment_id, kind, reminder_lead_seconds, status, attempts,
+                                next_attempt_at, created_at, updated_at)
+                            SELECT inserted.id, event.kind, event.lead_seconds, 'pending', 0, event.due_at, \(now), \(now)
+                            FROM inserted, (
+                                SELECT 0::BIGINT AS position, 'booked' AS kind, 0::BIGINT AS lead_seconds,
+                                    \(now)::TIMESTAMPTZ AS due_at
+                                UNION ALL
+                                SELECT reminder.position, 'reminder', reminder.lead_seconds, reminder.due_at
+                                FROM unnest(\(reminders.leads)::BIGINT[], \(reminders.dues)::TIMESTAMPTZ[])
+                                    WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
+                            ) AS event
+                            ORDER BY event.position
                         )
                         SELECT \(unescaped: Self.appointmentColumns) FROM inserted
                         """, logger: logger))
@@ -113,7 +125,8 @@ public final class PostgresStore: BookingStore {
         "slot/\(resource.rawValue)/\(start.millisecondsSince1970)"
     }
 
-    /// Cancels with the `cancelled` notification in one statement; idempotent.
+    /// Cancels in one statement: the sequence up by one, the `cancelled` notification with it, and the
+    /// pending reminders obsolete; idempotent (the row lock makes a concurrent cancel find it cancelled).
     public func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
         let at = PostgresInstant(now)
         let cancelled = try await performTransaction { [logger] connection in
@@ -121,12 +134,18 @@ public final class PostgresStore: BookingStore {
                 connection.query(
                     """
                     WITH cancelled AS (
-                        UPDATE appointments SET status = 'cancelled', cancelled_at = \(at), updated_at = \(at)
+                        UPDATE appointments
+                        SET status = 'cancelled', cancelled_at = \(at), updated_at = \(at), sequence = sequence + 1
                         WHERE id = \(id) AND status = 'booked'
                         RETURNING \(unescaped: Self.appointmentColumns)
                     ), notification AS (
-                        INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at)
-                        SELECT id, 'cancelled', 'pending', 0, \(at), \(at), \(at) FROM cancelled
+                        INSERT INTO notifications (appointment_id, kind, sequence, status, attempts, next_attempt_at,
+                            created_at, updated_at)
+                        SELECT id, 'cancelled', sequence, 'pending', 0, \(at), \(at), \(at) FROM cancelled
+                    ), obsolete AS (
+                        UPDATE notifications
+                        SET status = 'obsolete', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(at)
+                        WHERE appointment_id IN (SELECT id FROM cancelled) AND kind = 'reminder' AND status = 'pending'
                     )
                     SELECT \(unescaped: Self.appointmentColumns) FROM cancelled
                     """, logger: logger)
@@ -249,6 +268,13 @@ public final class PostgresStore: BookingStore {
                 """
                 UPDATE notifications SET attempts = GREATEST(attempts - 1, 0), updated_at = \(PostgresInstant(now)),
                     lease_owner = NULL, lease_expires_at = NULL
+                WHERE id = \(id) AND lease_owner = \(owner) AND status = 'pending'
+                RETURNING id
+                """
+            case .obsolete(let now):
+                """
+                UPDATE notifications SET status = 'obsolete', attempts = GREATEST(attempts - 1, 0),
+                    updated_at = \(PostgresInstant(now)), lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(id) AND lease_owner = \(owner) AND status = 'pending'
                 RETURNING id
                 """

@@ -146,6 +146,49 @@ extension SQLiteStore {
                     );
                     """)
         }
+        migrator.registerMigration("v5-reminders") { db in
+            // Reminders: kind `reminder` with its lead in seconds (0 for every other kind), notifications
+            // unique per (appointment, kind, sequence, lead), and the terminal status `obsolete`. Copied
+            // into a new table like v4 (ids kept, and AUTOINCREMENT's high-water mark with them); existing rows
+            // keep lead 0.
+            try db.execute(
+                sql: """
+                    CREATE TABLE notifications_v5 (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        appointment_id INTEGER NOT NULL REFERENCES appointments (id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL CHECK (kind IN ('booked', 'cancelled', 'rescheduled', 'reminder')),
+                        sequence INTEGER NOT NULL DEFAULT 0 CHECK (sequence >= 0),
+                        reminder_lead_seconds INTEGER NOT NULL DEFAULT 0 CHECK (reminder_lead_seconds >= 0),
+                        previous_slot_start INTEGER,
+                        previous_slot_end INTEGER,
+                        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'obsolete')),
+                        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                        next_attempt_at INTEGER NOT NULL,
+                        lease_owner TEXT,
+                        lease_expires_at INTEGER,
+                        error TEXT,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        sent_at INTEGER,
+                        UNIQUE (appointment_id, kind, sequence, reminder_lead_seconds),
+                        CHECK ((kind = 'rescheduled') = (previous_slot_start IS NOT NULL AND previous_slot_end IS NOT NULL)),
+                        CHECK ((kind = 'reminder') = (reminder_lead_seconds > 0))
+                    );
+                    INSERT INTO notifications_v5 (id, appointment_id, kind, sequence, previous_slot_start, previous_slot_end,
+                        status, attempts, next_attempt_at, lease_owner, lease_expires_at, error, created_at, updated_at,
+                        sent_at)
+                    SELECT id, appointment_id, kind, sequence, previous_slot_start, previous_slot_end, status, attempts,
+                        next_attempt_at, lease_owner, lease_expires_at, error, created_at, updated_at, sent_at
+                    FROM notifications;
+                    -- AUTOINCREMENT's high-water mark carries over: an id handed out once (a webhook-id) never returns.
+                    DELETE FROM sqlite_sequence WHERE name = 'notifications_v5';
+                    INSERT INTO sqlite_sequence (name, seq) SELECT 'notifications_v5', seq FROM sqlite_sequence
+                    WHERE name = 'notifications';
+                    DROP TABLE notifications;
+                    ALTER TABLE notifications_v5 RENAME TO notifications;
+                    CREATE INDEX notifications_due ON notifications (next_attempt_at, id) WHERE status = 'pending';
+                    """)
+        }
         return migrator
     }
 }

@@ -11,7 +11,7 @@ extension SQLiteStore {
 
     static let notificationColumns = """
         id, appointment_id, kind, status, attempts, next_attempt_at, lease_owner, lease_expires_at, error,
-        created_at, updated_at, sent_at, sequence, previous_slot_start, previous_slot_end
+        created_at, updated_at, sent_at, sequence, previous_slot_start, previous_slot_end, reminder_lead_seconds
         """
 
     static func instant(_ row: Row, _ column: String) -> Date { Date(millisecondsSince1970: row[column]) }
@@ -46,12 +46,14 @@ extension SQLiteStore {
         {
             previousSlot = try TimeSlot(start: start, end: end)
         }
+        let leadSeconds: Int64 = row["reminder_lead_seconds"]
         return BookingNotification(
             id: row["id"], appointmentID: row["appointment_id"], kind: kind, status: status, attempts: row["attempts"],
             nextAttemptAt: instant(row, "next_attempt_at"), leaseOwner: row["lease_owner"],
             leaseExpiresAt: optionalInstant(row, "lease_expires_at"), lastError: row["error"],
             createdAt: instant(row, "created_at"), updatedAt: instant(row, "updated_at"),
-            sentAt: optionalInstant(row, "sent_at"), sequence: row["sequence"], previousSlot: previousSlot)
+            sentAt: optionalInstant(row, "sent_at"), sequence: row["sequence"], previousSlot: previousSlot,
+            reminderLead: kind == .reminder ? .seconds(leadSeconds) : nil)
     }
 
     static func fetchRecord(_ db: Database, id: Int64) throws -> AppointmentRecord? {
@@ -83,7 +85,8 @@ extension SQLiteStore {
             arguments: [key, move.appointmentID, move.requestFingerprint, now])
     }
 
-    /// Enqueues a pending notification; a `rescheduled` one carries the move's sequence and the previous slot.
+    /// Enqueues a pending notification, due at once; a `rescheduled` one carries the move's sequence and the
+    /// previous slot, a `cancelled` one the cancel's sequence.
     static func enqueue(
         _ db: Database, _ kind: BookingNotification.Kind, appointmentID: Int64, now: Int64, sequence: Int = 0,
         previousSlot: TimeSlot? = nil
@@ -98,5 +101,34 @@ extension SQLiteStore {
                 appointmentID, kind.rawValue, sequence, previousSlot?.start.millisecondsSince1970,
                 previousSlot?.end.millisecondsSince1970, now, now, now,
             ])
+    }
+
+    /// Enqueues one pending `reminder` per scheduled reminder, due at its time, with `sequence`.
+    static func enqueue(
+        _ db: Database, _ reminders: [ScheduledReminder], appointmentID: Int64, sequence: Int, now: Int64
+    ) throws {
+        for reminder in reminders {
+            try db.execute(
+                sql: """
+                    INSERT INTO notifications (appointment_id, kind, sequence, reminder_lead_seconds, status, attempts,
+                        next_attempt_at, created_at, updated_at)
+                    VALUES (?, 'reminder', ?, ?, 'pending', 0, ?, ?, ?)
+                    """,
+                arguments: [
+                    appointmentID, sequence, reminder.lead.components.seconds, reminder.dueAt.millisecondsSince1970,
+                    now,
+                    now,
+                ])
+        }
+    }
+
+    /// Makes every pending reminder of the appointment obsolete, its lease dropped.
+    static func makeRemindersObsolete(_ db: Database, appointmentID: Int64, now: Int64) throws {
+        try db.execute(
+            sql: """
+                UPDATE notifications SET status = 'obsolete', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+                WHERE appointment_id = ? AND kind = 'reminder' AND status = 'pending'
+                """,
+            arguments: [now, appointmentID])
     }
 }

@@ -122,7 +122,7 @@ public final class SQLiteStore: BookingStore {
 
     // MARK: - BookingStore
 
-    /// Inserts the appointment and its `booked` notification in one immediate transaction.
+    /// Inserts the appointment with its `booked` and `reminder` notifications in one immediate transaction.
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
         do {
@@ -163,29 +163,36 @@ public final class SQLiteStore: BookingStore {
                 ])
             let id = db.lastInsertedRowID
             try Self.enqueue(db, .booked, appointmentID: id, now: now)
+            try Self.enqueue(db, new.reminders, appointmentID: id, sequence: 0, now: now)
             guard let record = try Self.fetchRecord(db, id: id) else { throw BookingError.storeUnavailable() }
             return .created(record)
         }
     }
 
-    /// Cancels in one immediate transaction with the `cancelled` notification; idempotent.
+    /// Cancels in one immediate transaction: the sequence up by one, the `cancelled` notification, and the
+    /// pending reminders obsolete; idempotent.
     public func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
         let (appointment, changed): (Appointment?, Bool) = try await write { db in
             guard let record = try Self.fetchRecord(db, id: id) else { return (nil, false) }
             guard record.appointment.status == .booked else { return (record.appointment, false) }
             let now = now.millisecondsSince1970
             try db.execute(
-                sql: "UPDATE appointments SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ?",
+                sql: """
+                    UPDATE appointments SET status = 'cancelled', cancelled_at = ?, updated_at = ?, sequence = sequence + 1
+                    WHERE id = ?
+                    """,
                 arguments: [now, now, id])
-            try Self.enqueue(db, .cancelled, appointmentID: id, now: now)
+            try Self.enqueue(
+                db, .cancelled, appointmentID: id, now: now, sequence: record.appointment.sequence + 1)
+            try Self.makeRemindersObsolete(db, appointmentID: id, now: now)
             return (try Self.fetchRecord(db, id: id)?.appointment, true)
         }
         if changed { signal.signal() }
         return appointment
     }
 
-    /// Moves a booked appointment in one immediate transaction with its `rescheduled` notification and
-    /// key; the overlap trigger on UPDATE checks the new occupied interval against every other booked row.
+    /// Moves a booked appointment in one immediate transaction with its `rescheduled` notification, key and
+    /// reminders (the old slot's pending ones obsolete, the new slot's written); the overlap trigger on UPDATE checks the new occupied interval against every other booked row.
     public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
         try move.validate()
         let outcome: RescheduleOutcome? = try await write { db in
@@ -219,6 +226,9 @@ public final class SQLiteStore: BookingStore {
             try Self.enqueue(
                 db, .rescheduled, appointmentID: move.appointmentID, now: now, sequence: current.sequence + 1,
                 previousSlot: current.slot)
+            try Self.makeRemindersObsolete(db, appointmentID: move.appointmentID, now: now)
+            try Self.enqueue(
+                db, move.reminders, appointmentID: move.appointmentID, sequence: current.sequence + 1, now: now)
             try Self.rememberReschedule(db, move, now: now)
             guard let moved = try Self.fetchRecord(db, id: move.appointmentID) else {
                 throw BookingError.storeUnavailable()
@@ -326,6 +336,8 @@ public final class SQLiteStore: BookingStore {
                 ("status = 'failed', error = ?, updated_at = ?", [error, now.millisecondsSince1970])
             case .released(let now):
                 ("attempts = max(attempts - 1, 0), updated_at = ?", [now.millisecondsSince1970])
+            case .obsolete(let now):
+                ("status = 'obsolete', attempts = max(attempts - 1, 0), updated_at = ?", [now.millisecondsSince1970])
             }
         return try await write { db in
             try db.execute(

@@ -6,10 +6,13 @@ import Foundation
 /// ```json
 /// {"notification_id": 7, "kind": "rescheduled", "sequence": 1, "attempt": 1,
 ///  "previous_slot": {"start": "...", "end": "..."}, "appointment": {"id": 3, "slot_start": "...", "sequence": 1, ...}}
+/// {"notification_id": 9, "kind": "reminder", "sequence": 1, "lead_minutes": 60, "attempt": 1, "appointment": {...}}
 /// ```
 ///
-/// `sequence` is the appointment's sequence the notification belongs to (the move's for `rescheduled`, 0 for
-/// `booked` and `cancelled`); `previous_slot` is the slot a `rescheduled` appointment left (absent for other kinds).
+/// `sequence` is the appointment's sequence the notification belongs to (0 for `booked`, the move's for
+/// `rescheduled`, the cancel's for `cancelled`, that of the slot it reminds of for `reminder`); `previous_slot`
+/// is the slot a `rescheduled` appointment left and `lead_minutes` how long before the start a `reminder` is
+/// sent (each absent for other kinds).
 /// `calendar` is the appointment's iCalendar file when the sender's configuration makes one (absent otherwise).
 /// The appointment is read when the notification is sent, so it shows its latest state.
 struct WebhookPayload: Encodable {
@@ -37,6 +40,7 @@ struct WebhookPayload: Encodable {
     let kind: String
     let sequence: Int
     let previousSlot: SlotBody?
+    let leadMinutes: Int64?
     let attempt: Int
     let appointment: AppointmentBody
     let calendar: String?
@@ -47,6 +51,7 @@ struct WebhookPayload: Encodable {
         kind = delivery.notification.kind.rawValue
         sequence = delivery.notification.sequence
         previousSlot = delivery.notification.previousSlot.map { SlotBody(start: $0.start, end: $0.end) }
+        leadMinutes = delivery.notification.reminderLead.map { $0.components.seconds / 60 }
         attempt = delivery.notification.attempts
         self.appointment = AppointmentBody(
             id: appointment.id, resource: appointment.resource.rawValue, slotStart: appointment.slot.start,

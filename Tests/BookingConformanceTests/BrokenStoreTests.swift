@@ -85,6 +85,14 @@ struct BrokenStoreTests {
         #expect(move?.message.contains("id after the move") == true, "\(move?.message ?? "")")
     }
 
+    @Test("a store that forgets the reminders of a move fails the reminder-move check")
+    func droppedReminders() async throws {
+        let check = try #require(ConformanceCheck.named("remindersFollowAReschedule"))
+        let failure = await failure(of: check, on: { ReminderDroppingStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("statuses after the move") == true, "\(failure?.message ?? "")")
+    }
+
     @Test("running a check the store lacks the capability for is refused")
     func capabilityMissing() async throws {
         let check = try #require(ConformanceCheck.named("survivesReopen"))

@@ -179,3 +179,14 @@ struct CancelAndRebookStore: ForwardingStore {
         return .moved(rebooked.record.appointment)
     }
 }
+
+/// Forgets the reminders of a move: the old slot's pending ones end, the new slot gets none.
+struct ReminderDroppingStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
+        var forgetful = move
+        forgetful.reminders = []
+        return try await inner.reschedule(forgetful)
+    }
+}

@@ -110,6 +110,7 @@ struct APITests {
             let cancelled = try object(first)
             #expect(cancelled["status"] as? String == "cancelled")
             #expect(cancelled["cancelled_at"] is String)
+            #expect(cancelled["sequence"] as? Int == 1, "a cancel raises the sequence, as calendars expect")
             let second = try object(
                 try await client.execute(
                     uri: "/api/appointments/\(id)/cancel", method: .post, headers: [.cancelToken: token]))
@@ -117,6 +118,7 @@ struct APITests {
             let third = try object(
                 try await client.execute(uri: "/api/appointments/\(id)/cancel", method: .post, headers: adminHeaders))
             #expect(third["updated_at"] as? String == cancelled["updated_at"] as? String)
+            #expect(third["sequence"] as? Int == 1, "a second cancel changes nothing")
             #expect(try await client.book(try bookingBody()).status == .created)
             try expectError(
                 try await client.execute(uri: "/api/appointments/99999/cancel", method: .post, headers: adminHeaders),

@@ -39,7 +39,9 @@ struct OpenAPIDocumentTests: Sendable {
 
     @Test("every response the routes send matches the schema documented for its status and content type")
     func responsesMatchSchemas() async throws {
-        try await withAPI(.memory, calendarFeedSecret: feedSecret) { client, _ in
+        // With a reminder an hour before each start, the outbox lists reminders, pending and obsolete.
+        let schedule = try Schedule(timeZone: TimeZone(identifier: "UTC")!, reminderLeads: [.minutes(60)])
+        try await withAPI(.memory, schedule: schedule, calendarFeedSecret: feedSecret) { client, _ in
             var checked: Set<String> = []
             func check(
                 _ path: String, _ template: String, _ method: HTTPRequest.Method, headers: HTTPFields = [:],

@@ -11,7 +11,7 @@ struct ResourcesFileSettingsTests {
         {"resources": [
           {"id": "dr-lee", "name": "Dr. Lee", "timeZone": "Europe/London",
            "hours": "mon-fri=09:00-12:00,13:00-17:00", "slotMinutes": 20, "bufferBeforeMinutes": 5,
-           "bufferAfterMinutes": 10, "minNoticeMinutes": 60, "daysAhead": 30,
+           "bufferAfterMinutes": 10, "minNoticeMinutes": 60, "daysAhead": 30, "reminderMinutes": [60, 1440],
            "overrides": {"2027-12-25": "closed", "2027-12-24": "09:00-12:00", "2027-12-27": "11:00-13:00,14:00-16:00"}},
           {"id": "room-b", "timeZone": "Pacific/Auckland"}
         ]}
@@ -41,6 +41,7 @@ struct ResourcesFileSettingsTests {
         #expect(lee.slotLength == .minutes(20) && lee.horizon == .seconds(30 * 86_400))
         #expect(lee.bufferBefore == .minutes(5) && lee.bufferAfter == .minutes(10))
         #expect(lee.minimumNotice == .minutes(60))
+        #expect(lee.reminderLeads == [.minutes(1440), .minutes(60)], "reminder leads, longest first")
         let overrides = lee.overrides.map { ($0.key.description, $0.value.map(\.description)) }.sorted { $0.0 < $1.0 }
         #expect(overrides.map(\.0) == ["2027-12-24", "2027-12-25", "2027-12-27"])
         #expect(overrides.map(\.1) == [["09:00-12:00"], [], ["11:00-13:00", "14:00-16:00"]])
@@ -79,6 +80,7 @@ struct ResourcesFileSettingsTests {
             (["--slot-minutes", "15"], [:], "--slot-minutes '15' (or BOOKING_SLOT_MINUTES)"),
             ([], ["BOOKING_HOURS": "daily=08:00-18:00"], "--hours 'daily=08:00-18:00' (or BOOKING_HOURS)"),
             ([], ["BOOKING_BUFFER_MINUTES": "5"], "--buffer-minutes '5' (or BOOKING_BUFFER_MINUTES)"),
+            (["--reminder-minutes", "60"], [:], "--reminder-minutes '60' (or BOOKING_REMINDER_MINUTES)"),
         ] as [([String], [String: String], String)])
     func scheduleFlagsWithAFile(arguments: [String], environment: [String: String], expected: String) {
         let error = #expect(throws: ServerSettings.Invalid.self) {
@@ -152,6 +154,18 @@ struct ResourcesFileSettingsTests {
             (
                 entry(#""id": "dr-lee", "timeZone": "UTC", "minNoticeMinutes": 999999"#),
                 "resource \"dr-lee\": field \"minNoticeMinutes\": must be a whole number from 0 to 527040"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "reminderMinutes": [1440, 0]"#),
+                "resource \"dr-lee\": field \"reminderMinutes\": must be a list of distinct whole numbers of minutes from 1 to 527040 before the start, like [1440, 60], not [1440, 0]"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "reminderMinutes": [60, 60]"#),
+                "resource \"dr-lee\": field \"reminderMinutes\": must be a list of distinct whole numbers"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "reminderMinutes": 60"#),
+                "resource \"dr-lee\": field \"reminderMinutes\": must be a list of distinct whole numbers"
             ),
             (
                 entry(#""id": "dr-lee", "timeZone": "UTC", "overrides": ["2027-12-25"]"#),

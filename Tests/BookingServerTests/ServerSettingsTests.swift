@@ -19,6 +19,7 @@ struct ServerSettingsTests {
         #expect(settings.resources.map(\.id) == [.default])
         let schedule = try #require(settings.resources.first?.schedule)
         #expect(schedule.slotLength == .minutes(30) && schedule.horizon == .seconds(7 * 86_400))
+        #expect(schedule.reminderLeads == [], "no reminders unless asked for")
         #expect(settings.adminToken == nil)
     }
 
@@ -28,6 +29,7 @@ struct ServerSettingsTests {
             "BOOKING_STORE": "memory", "BOOKING_PORT": "4100", "BOOKING_TIME_ZONE": "Europe/London",
             "BOOKING_HOURS": "mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00", "BOOKING_SLOT_MINUTES": "20",
             "BOOKING_DAYS_AHEAD": "14", "BOOKING_MIN_NOTICE_MINUTES": "60", "BOOKING_BUFFER_MINUTES": "10",
+            "BOOKING_REMINDER_MINUTES": "1440, 60",
             "BOOKING_ADMIN_TOKEN": "env-admin-token-0123456789", "BOOKING_LOG_FORMAT": "json",
             "BOOKING_CORS_ORIGIN": "https://a.example,https://b.example",
             "BOOKING_WEBHOOK_URL": "https://hooks.example/booking",
@@ -42,6 +44,7 @@ struct ServerSettingsTests {
         #expect(schedule.weeklyHours[.sunday] == nil)
         #expect(schedule.slotLength == .minutes(20))
         #expect(schedule.minimumNotice == .minutes(60))
+        #expect(schedule.reminderLeads == [.minutes(1440), .minutes(60)])
         #expect(
             schedule.bufferBefore == .minutes(10)
                 && schedule.bufferAfter == .minutes(10))
@@ -52,6 +55,8 @@ struct ServerSettingsTests {
         let flagWins = try settings(["--port", "5000", "--store", "sqlite:other.sqlite"], environment)
         #expect(flagWins.port == 5000)
         #expect(flagWins.store == .sqlite(path: "other.sqlite"))
+        let flagReminders = try settings(["--reminder-minutes", "30"], environment)
+        #expect(flagReminders.resources.first?.schedule.reminderLeads == [.minutes(30)])
     }
 
     @Test(
@@ -64,6 +69,13 @@ struct ServerSettingsTests {
             (["--store", "postgress://booking:hunter2@db:5432/booking"], "'(hidden)@db:5432/booking'"),
             (["--webhook-url", "https://hooks.example"], "--webhook-secret"),
             (["--log-level", "loud"], "--log-level"),
+            (
+                ["--reminder-minutes", "1440,abc"],
+                "--reminder-minutes '1440,abc' (or BOOKING_REMINDER_MINUTES): must be distinct whole numbers of minutes from 1 to 527040 before the start, like 1440,60"
+            ),
+            (["--reminder-minutes", "60,60"], "--reminder-minutes '60,60'"),
+            (["--reminder-minutes", "0"], "--reminder-minutes '0'"),
+            (["--reminder-minutes", "600000"], "--reminder-minutes '600000'"),
         ])
     func invalid(arguments: [String], expected: String) {
         let error = #expect(throws: ServerSettings.Invalid.self) { try settings(arguments) }

@@ -84,6 +84,7 @@ struct SQLiteStoreTests {
         #expect(
             try await store.appliedMigrations() == [
                 "v1-appointments-and-notifications", "v2-listing-index", "v3-sealed-cancel-tokens", "v4-reschedule",
+                "v5-reminders",
             ])
         let appointments = try await store.appointments()
         #expect(appointments.map(\.customerName) == ["Ada Lovelace", "Grace Hopper"])
@@ -104,15 +105,16 @@ struct SQLiteStoreTests {
         #expect(error?.code == .slotUnavailable)
         let fresh = try await store.insert(try draft(at: 240))
         #expect(fresh.record.appointment.id == 3)
-        // The notifications copied by v4 keep their ids and sequence 0, and new ones continue after the
-        // highest id ever handed out, not after the highest one left.
+        // The notifications copied by v4 and v5 keep their ids, sequence 0 and no lead, and new ones continue
+        // after the highest id ever handed out, not after the highest one left.
         let copied = try await store.notifications(appointmentID: nil)
         #expect(copied.map(\.id) == [1, 2, 3, 10])
         #expect(copied.map(\.sequence) == [0, 0, 0, 0])
+        #expect(copied.allSatisfy { $0.reminderLead == nil })
         #expect(appointments.map(\.sequence) == [0, 0])
         // Opening again applies nothing new.
         let reopened = try SQLiteStore(location: .file(path))
-        #expect(try await reopened.appliedMigrations().count == 4)
+        #expect(try await reopened.appliedMigrations().count == 5)
     }
 
     @Test("opening from many stores at once migrates once")
@@ -125,7 +127,7 @@ struct SQLiteStoreTests {
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(opened == Array(repeating: true, count: 8))
-        #expect(try await SQLiteStore(location: .file(path)).appliedMigrations().count == 4)
+        #expect(try await SQLiteStore(location: .file(path)).appliedMigrations().count == 5)
     }
 
     @Test("the database itself refuses an overlapping booked row, whoever writes it")

@@ -123,7 +123,6 @@ struct WebhookSenderTests {
 
     @Test("a rescheduled notification carries its sequence and the slot the appointment left; others carry sequence 0")
     func rescheduledPayload() async throws {
-        let receiver = Receiver(statuses: [200, 200])
         let booked = try delivery()
         var notification = booked.notification
         notification.kind = .rescheduled
@@ -134,14 +133,7 @@ struct WebhookSenderTests {
             start: appointment.slot.start.addingTimeInterval(3600), end: appointment.slot.end.addingTimeInterval(3600))
         appointment.sequence = 2
         let moved = NotificationDelivery(notification: notification, appointment: appointment)
-        try await withReceiver(receiver) { url in
-            try await sender(url).send(booked)
-            try await sender(url).send(moved)
-        }
-        let bodies = try receiver.hits.map {
-            try #require(try JSONSerialization.jsonObject(with: $0.body) as? [String: Any])
-        }
-        try #require(bodies.count == 2)
+        let bodies = try await receivedBodies(sending: [booked, moved])
         #expect(bodies[0]["sequence"] as? Int == 0)
         #expect(bodies[0]["previous_slot"] == nil)
         #expect(bodies[1]["kind"] as? String == "rescheduled")
@@ -178,6 +170,37 @@ struct WebhookSenderTests {
         let file = try #require(attached["calendar"] as? String)
         #expect(file == calendar.message(for: delivery.appointment, summary: "Appointment", now: clock.now()))
         #expect(file.contains("\r\nUID:appointment-7@booking.example.com\r\n"))
+    }
+
+    @Test("a reminder carries its lead in minutes and its sequence; other kinds carry no lead")
+    func reminderPayload() async throws {
+        let booked = try delivery()
+        var notification = booked.notification
+        notification.kind = .reminder
+        notification.sequence = 1
+        notification.reminderLead = .minutes(1440)
+        var appointment = booked.appointment
+        appointment.sequence = 1
+        let reminder = NotificationDelivery(notification: notification, appointment: appointment)
+        let bodies = try await receivedBodies(sending: [booked, reminder])
+        #expect(bodies[0]["lead_minutes"] == nil)
+        #expect(bodies[1]["kind"] as? String == "reminder")
+        #expect(bodies[1]["lead_minutes"] as? Int == 1440)
+        #expect(bodies[1]["sequence"] as? Int == 1)
+        #expect(bodies[1]["previous_slot"] == nil)
+    }
+
+    /// The JSON bodies a receiver gets when `deliveries` are sent one after another.
+    func receivedBodies(sending deliveries: [NotificationDelivery]) async throws -> [[String: Any]] {
+        let receiver = Receiver(statuses: deliveries.map { _ in 200 })
+        try await withReceiver(receiver) { url in
+            for delivery in deliveries { try await sender(url).send(delivery) }
+        }
+        let bodies = try receiver.hits.map {
+            try #require(try JSONSerialization.jsonObject(with: $0.body) as? [String: Any])
+        }
+        try #require(bodies.count == deliveries.count)
+        return bodies
     }
 
     @Test("with two secrets the request carries two signatures, and a receiver holding either one verifies it")

@@ -32,7 +32,8 @@ public struct Appointment: Hashable, Sendable, Codable {
     public var updatedAt: Date
     /// When it was cancelled, if it was.
     public var cancelledAt: Date?
-    /// How many times it was rescheduled: 0 when booked, one more after each move.
+    /// The revision of the appointment's time, as calendars count it (iCalendar `SEQUENCE`): 0 when
+    /// booked, one more after each move and after the cancel.
     public var sequence: Int
 
     /// Creates an appointment value (stores use this to rebuild rows).

@@ -8,6 +8,9 @@ public import ServiceLifecycle
 /// batches, sends each through a ``NotificationSender`` outside any transaction, and records the outcome.
 ///
 /// - Success marks the notification `sent`.
+/// - A `reminder` is sent only while its appointment is booked at the slot it reminds of (the same
+///   ``Appointment/sequence``): the appointment is re-read just before the send, and a reminder of a
+///   cancelled or moved appointment is recorded `obsolete` instead, never sent.
 /// - A transient failure schedules the next attempt with ``Backoff``, or later if the failure carries a
 ///   ``DeliveryFailure/retryAfter`` (capped at ``Configuration/maxRetryAfter``); after
 ///   ``Configuration/maxAttempts`` attempts, or on a permanent failure, it is `failed` with the error.
@@ -167,6 +170,8 @@ public struct NotificationDispatcher: Service {
         public var released = 0
         /// Notifications whose lease was taken over: a renewal or an outcome the store refused.
         public var lostLeases = 0
+        /// Reminders recorded `obsolete` unsent: their appointment was cancelled or moved.
+        public var obsolete = 0
 
         /// An empty report.
         public init() {}
@@ -306,6 +311,7 @@ public struct NotificationDispatcher: Service {
             case .failed: report.failed += 1
             case .released: report.released += 1
             case .lostLease: report.lostLeases += 1
+            case .obsolete: report.obsolete += 1
             }
         }
         return report
@@ -323,12 +329,13 @@ public struct NotificationDispatcher: Service {
             total.failed += pass.failed
             total.released += pass.released
             total.lostLeases += pass.lostLeases
+            total.obsolete += pass.obsolete
             if pass.claimed == 0 { break }
         }
         return total
     }
 
-    private enum Outcome { case sent, retried, failed, released, lostLease }
+    private enum Outcome { case sent, retried, failed, released, lostLease, obsolete }
 
     /// How one attempt ended, before its outcome is recorded.
     private enum Attempt {
@@ -338,6 +345,8 @@ public struct NotificationDispatcher: Service {
         case tooLate
         /// The lease was taken over.
         case leaseLost
+        /// A reminder whose appointment is no longer booked at the slot it reminds of.
+        case obsolete
     }
 
     /// The heartbeat of one pass: renews the leases of its sends in flight until cancelled.
@@ -372,6 +381,11 @@ public struct NotificationDispatcher: Service {
         switch attempt {
         case .leaseLost:
             return .lostLease
+        case .obsolete:
+            logger.info(
+                "reminder not sent: its appointment was cancelled or moved",
+                metadata: ["notification.id": "\(notification.id)"])
+            return await finish(notification, owner: owner, .obsolete(now: clock.now().roundedToMilliseconds))
         case .tooLate:
             logger.notice(
                 "notification released unsent: too little of its lease was left to start a send",
@@ -400,7 +414,8 @@ public struct NotificationDispatcher: Service {
         return outcome
     }
 
-    /// Re-reads the appointment, checks the lease still covers a whole send, and sends.
+    /// Re-reads the appointment, checks that a reminder is still wanted and that the lease still covers a
+    /// whole send, and sends.
     private func attempt(_ notification: BookingNotification, leases: InFlightLeases) async -> Attempt {
         let record: AppointmentRecord?
         do {
@@ -409,6 +424,11 @@ public struct NotificationDispatcher: Service {
             return .failed(.transient(error.message))
         }
         guard let record else { return .failed(.permanent("the appointment no longer exists")) }
+        if notification.kind == .reminder,
+            record.appointment.status != .booked || record.appointment.sequence != notification.sequence
+        {
+            return .obsolete
+        }
         guard !leases.isLost(notification.id) else { return .leaseLost }
         // Never start a send that its lease might not outlast, even if no renewal got through.
         guard
@@ -525,6 +545,7 @@ public struct NotificationDispatcher: Service {
         case .retry: return .retried
         case .failed: return .failed
         case .released: return .released
+        case .obsolete: return .obsolete
         }
     }
 }

@@ -27,12 +27,18 @@ public struct Schedule: Hashable, Sendable {
     public let bufferBefore: Duration
     /// Time kept free after each appointment.
     public let bufferAfter: Duration
+    /// How long before an appointment's start each of its `reminder` notifications is due, longest
+    /// first (e.g. 24 hours and 1 hour); empty for none.
+    ///
+    /// Not part of slot generation: a booking writes one reminder per lead whose moment is still ahead,
+    /// a cancel makes them obsolete and a reschedule writes them again for the new start.
+    public let reminderLeads: [Duration]
 
     /// Creates a schedule, validating every part.
     ///
     /// Throws ``BookingError/Code/invalidInput`` when intervals of one day overlap, or a duration is
     /// not whole minutes or out of range (slot 1 minute-24 hours, horizon 1 minute-366 days,
-    /// notice 0-366 days, buffers 0-24 hours).
+    /// notice 0-366 days, buffers 0-24 hours, reminder leads 1 minute-366 days, each lead once).
     public init(
         timeZone: TimeZone,
         weeklyHours: [Weekday: [OpeningInterval]] = Schedule.standardHours,
@@ -41,7 +47,8 @@ public struct Schedule: Hashable, Sendable {
         horizon: Duration = .seconds(7 * 86_400),
         minimumNotice: Duration = .zero,
         bufferBefore: Duration = .zero,
-        bufferAfter: Duration = .zero
+        bufferAfter: Duration = .zero,
+        reminderLeads: [Duration] = []
     ) throws(BookingError) {
         var problems: [String: String] = [:]
         for (day, intervals) in weeklyHours where Self.overlapping(intervals) {
@@ -56,17 +63,20 @@ public struct Schedule: Hashable, Sendable {
         Self.check(minimumNotice, "minimumNotice", 0...(366 * day), &problems)
         Self.check(bufferBefore, "bufferBefore", 0...day, &problems)
         Self.check(bufferAfter, "bufferAfter", 0...day, &problems)
+        for lead in reminderLeads { Self.check(lead, "reminderLeads", 60...(366 * day), &problems) }
+        if Set(reminderLeads).count != reminderLeads.count { problems["reminderLeads"] = "must not repeat a lead" }
         if !problems.isEmpty { throw .invalidInput(problems) }
         self.init(
             validatedTimeZone: timeZone, weeklyHours: weeklyHours, overrides: overrides, slotLength: slotLength,
-            horizon: horizon, minimumNotice: minimumNotice, bufferBefore: bufferBefore, bufferAfter: bufferAfter)
+            horizon: horizon, minimumNotice: minimumNotice, bufferBefore: bufferBefore, bufferAfter: bufferAfter,
+            reminderLeads: reminderLeads)
     }
 
     private init(
         validatedTimeZone timeZone: TimeZone, weeklyHours: [Weekday: [OpeningInterval]] = Schedule.standardHours,
         overrides: [LocalDate: [OpeningInterval]] = [:], slotLength: Duration = .seconds(30 * 60),
         horizon: Duration = .seconds(7 * 86_400), minimumNotice: Duration = .zero, bufferBefore: Duration = .zero,
-        bufferAfter: Duration = .zero
+        bufferAfter: Duration = .zero, reminderLeads: [Duration] = []
     ) {
         self.timeZone = timeZone
         self.weeklyHours = weeklyHours.mapValues { $0.sorted() }
@@ -76,6 +86,7 @@ public struct Schedule: Hashable, Sendable {
         self.minimumNotice = minimumNotice
         self.bufferBefore = bufferBefore
         self.bufferAfter = bufferAfter
+        self.reminderLeads = reminderLeads.sorted(by: >)
     }
 
     /// The seed's schedule in `timeZone`: every day 09:00-17:00, 30-minute slots, 7 days ahead, no notice or buffers.
@@ -111,7 +122,7 @@ public struct Schedule: Hashable, Sendable {
     /// Parses one day's hours: intervals such as `09:00-12:00,13:00-17:00`, or `closed` (or nothing) for none.
     ///
     /// The form of a date override (`"2027-12-24": "09:00-12:00"`, `"2027-12-25": "closed"`) and of the
-    /// right-hand side of ``weeklyHours(parsing:)``. Overlapping intervals are refused by ``init(timeZone:weeklyHours:overrides:slotLength:horizon:minimumNotice:bufferBefore:bufferAfter:)``.
+    /// right-hand side of ``weeklyHours(parsing:)``. Overlapping intervals are refused by ``init(timeZone:weeklyHours:overrides:slotLength:horizon:minimumNotice:bufferBefore:bufferAfter:reminderLeads:)``.
     public static func openingIntervals(parsing text: String) throws(BookingError) -> [OpeningInterval] {
         let value = text.trimmingCharacters(in: .whitespaces)
         if value.lowercased() == "closed" { return [] }

@@ -3,7 +3,9 @@ import Logging
 
 extension BookingService {
     /// Moves an appointment to another slot: the same id and cancel token, ``Appointment/sequence`` up by
-    /// one, and a `rescheduled` notification, all in one transaction of the store.
+    /// one, and a `rescheduled` notification, all in one transaction of the store. The pending reminders
+    /// of the old slot become obsolete and the new slot gets one per ``Schedule/reminderLeads`` whose
+    /// moment is still ahead (also when the old one's was already sent), in the same transaction.
     ///
     /// `authorization` is the admin or the appointment's cancel token; an unknown id and a wrong token
     /// both throw ``BookingError/Code/notFound``. The new slot must be one the schedule offers now
@@ -43,7 +45,8 @@ extension BookingService {
         let outcome = try await store.reschedule(
             AppointmentMove(
                 appointmentID: id, slot: slot, occupied: schedule.occupiedInterval(of: slot), idempotencyKey: storedKey,
-                requestFingerprint: fingerprint, now: now, onlyIfAlreadyThere: onlyIfAlreadyThere))
+                requestFingerprint: fingerprint, now: now, onlyIfAlreadyThere: onlyIfAlreadyThere,
+                reminders: ScheduledReminder.due(leads: schedule.reminderLeads, before: slot.start, now: now)))
         switch outcome {
         case nil:
             throw .notFound("appointment")

@@ -83,7 +83,8 @@ public struct BookingService: Sendable {
     }
 
     /// Books a slot: validates every field, checks the slot is offered, and stores the appointment
-    /// with its `booked` notification.
+    /// with its `booked` notification and a `reminder` for each of the schedule's
+    /// ``Schedule/reminderLeads`` whose moment (the start minus the lead) is still ahead.
     ///
     /// With an idempotency key, a retry of the same request returns the original appointment and its
     /// cancel token (the key's holder is the only one who can open the sealed token: see the README's
@@ -108,7 +109,8 @@ public struct BookingService: Sendable {
                 customerName: valid.name, customerEmail: valid.email, note: valid.note,
                 cancelTokenHash: SecretToken.sha256Hex(token), idempotencyKey: storedKey,
                 requestFingerprint: fingerprint, now: now,
-                sealedCancelToken: valid.idempotencyKey.flatMap { ReplaySeal.seal(token, idempotencyKey: $0) }))
+                sealedCancelToken: valid.idempotencyKey.flatMap { ReplaySeal.seal(token, idempotencyKey: $0) },
+                reminders: ScheduledReminder.due(leads: schedule.reminderLeads, before: valid.slot.start, now: now)))
         switch outcome {
         case .created(let record):
             logger.info("booked appointment", metadata: ["appointment.id": "\(record.appointment.id)"])
@@ -131,6 +133,9 @@ public struct BookingService: Sendable {
     }
 
     /// Cancels an appointment; idempotent: later calls return the same cancelled record.
+    ///
+    /// The first call raises ``Appointment/sequence`` by one, writes a `cancelled` notification with it
+    /// and makes the pending reminders obsolete, all in the store's transaction.
     ///
     /// Throws ``BookingError/Code/notFound`` for an unknown id and for a wrong token alike, so that
     /// ids reveal nothing to a caller without the credential.

@@ -21,11 +21,14 @@ public struct AppointmentMove: Hashable, Sendable {
     /// otherwise (a concurrent move took it elsewhere) throws ``BookingError/Code/slotNotOffered`` and
     /// changes nothing, so no move ever lands in a slot that is not offered.
     public var onlyIfAlreadyThere: Bool
+    /// The `reminder` notifications for the new slot, written with the move's sequence; the appointment's
+    /// pending reminders for its old slot become obsolete. Empty for none.
+    public var reminders: [ScheduledReminder]
 
     /// Creates the move request.
     public init(
         appointmentID: Int64, slot: TimeSlot, occupied: TimeSlot, idempotencyKey: String?, requestFingerprint: String,
-        now: Date, onlyIfAlreadyThere: Bool = false
+        now: Date, onlyIfAlreadyThere: Bool = false, reminders: [ScheduledReminder] = []
     ) {
         self.appointmentID = appointmentID
         self.slot = slot
@@ -34,14 +37,19 @@ public struct AppointmentMove: Hashable, Sendable {
         self.requestFingerprint = requestFingerprint
         self.now = now
         self.onlyIfAlreadyThere = onlyIfAlreadyThere
+        self.reminders = reminders
     }
 
     /// Checks what every store must refuse before writing: an occupied interval that does not
-    /// contain the slot, or an empty key.
+    /// contain the slot, an empty key, or reminders that are not each due once, after `now`, at the new
+    /// slot's start minus a lead of whole minutes.
     public func validate() throws(BookingError) {
         var problems: [String: String] = [:]
         if !occupied.contains(slot) { problems["occupied"] = "must contain the slot" }
         if let key = idempotencyKey, key.isEmpty { problems["idempotencyKey"] = "must not be empty" }
+        if let problem = ScheduledReminder.problem(in: reminders, start: slot.start, now: now) {
+            problems["reminders"] = problem
+        }
         if !problems.isEmpty { throw .invalidInput(problems) }
     }
 }

@@ -11,9 +11,12 @@ public import ServiceLifecycle
 /// Every store must keep these invariants, which the `BookingConformance` library checks:
 /// 1. The occupied intervals of two `booked` appointments of one resource never overlap, under
 ///    any concurrency; a conflicting insert throws ``BookingError/Code/slotUnavailable``.
-/// 2. An appointment and its `booked` notification are committed together or not at all;
-///    there is exactly one notification per (appointment, kind, sequence).
-/// 3. Concurrent cancels make one transition and one `cancelled` notification.
+/// 2. An appointment, its `booked` notification and its `reminder` notifications are committed
+///    together or not at all; there is exactly one notification per (appointment, kind, sequence,
+///    reminder lead), where the lead is that of a `reminder` and 0 for every other kind (a
+///    unique key in the database).
+/// 3. Concurrent cancels make one transition: the appointment's sequence up by one, one `cancelled`
+///    notification with that sequence, and its pending reminders `obsolete`.
 /// 4. Concurrent inserts with one idempotency key create one appointment.
 /// 5. Listing is ordered by slot start, then id.
 /// 6. Instants round-trip exactly at millisecond precision.
@@ -25,6 +28,10 @@ public import ServiceLifecycle
 ///     and one `rescheduled` notification written together, or nothing changes; the new occupied
 ///     interval may overlap the appointment's own old one but no other booked one, under any
 ///     concurrency; concurrent reschedules with one idempotency key make one move.
+/// 11. Reminders: a claim never takes an `obsolete` notification (only `pending` ones are due); a
+///     cancel makes the appointment's pending reminders `obsolete` and a move replaces them (the
+///     pending ones for the old slot `obsolete`, ``AppointmentMove/reminders`` written with the move's
+///     sequence), each in its own transaction.
 ///
 /// **Lifecycle.** A store is a swift-service-lifecycle `Service`, like Hummingbird's `PersistDriver`:
 /// ``run()`` runs what it needs in the background (PostgresStore: its connection pool, the `LISTEN`
@@ -46,7 +53,8 @@ public protocol BookingStore: Service {
     /// newer version of swift-booking. Call it while ``run()`` is running.
     func migrate() async throws(BookingError)
 
-    /// Inserts the appointment and its `booked` notification atomically.
+    /// Inserts the appointment, its `booked` notification and one `reminder` notification per
+    /// ``NewAppointment/reminders`` (sequence 0, due at its ``ScheduledReminder/dueAt``) atomically.
     ///
     /// When an appointment with `appointment.idempotencyKey` exists, writes nothing and returns it
     /// as ``InsertOutcome/existing(_:)``, even when the insert raced with the one that created it.
@@ -54,7 +62,9 @@ public protocol BookingStore: Service {
     /// and ``BookingError/Code/slotUnavailable`` when the occupied interval overlaps a booked one.
     func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome
 
-    /// Moves a `booked` appointment to `cancelled` and enqueues its `cancelled` notification, atomically.
+    /// Moves a `booked` appointment to `cancelled`, atomically: ``Appointment/sequence`` up by one (a
+    /// calendar's `SEQUENCE`), `cancelledAt` and `updatedAt` = `now`, one `cancelled` notification with the
+    /// new sequence, and every `pending` reminder of the appointment `obsolete` (its lease dropped).
     ///
     /// A cancelled appointment is returned unchanged. Returns `nil` when no appointment has that id.
     func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment?
@@ -62,6 +72,9 @@ public protocol BookingStore: Service {
     /// Moves a `booked` appointment to `move.slot` atomically: the same id and cancel token, the new slot
     /// and occupied interval, ``Appointment/sequence`` up by one, `updatedAt` = `move.now`, and one
     /// `rescheduled` notification (with that sequence and the previous slot) in the same transaction.
+    /// The appointment's `pending` reminders become `obsolete` (leases dropped) and one `reminder` per
+    /// ``AppointmentMove/reminders`` is written with the new sequence: a reminder already sent for the
+    /// old slot stays `sent`, and the new slot gets its own.
     ///
     /// In this order, all inside the transaction: when a reschedule with `move.idempotencyKey` was stored
     /// before, writes nothing and returns it as ``RescheduleOutcome/existing(_:)`` (even when the two
@@ -98,6 +111,9 @@ public protocol BookingStore: Service {
     func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification]
 
     /// Records the outcome of an attempt, only if `owner` still holds the lease.
+    ///
+    /// ``DeliveryOutcome/obsolete(now:)`` makes the notification `obsolete`: the dispatcher found its
+    /// reminder's appointment cancelled or moved.
     ///
     /// Returns `false` (and changes nothing) when the lease was taken over or the
     /// notification is no longer pending.

@@ -10,4 +10,7 @@ public enum DeliveryOutcome: Hashable, Sendable {
     case failed(error: String, now: Date)
     /// Not attempted (shutdown): the lease is dropped and the claimed attempt is not counted.
     case released(now: Date)
+    /// Not to be sent: a `reminder` whose appointment is no longer booked, or moved since the reminder was
+    /// written. Status `obsolete` (never claimed again); the claimed attempt is not counted.
+    case obsolete(now: Date)
 }

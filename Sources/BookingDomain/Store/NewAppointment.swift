@@ -24,12 +24,15 @@ public struct NewAppointment: Hashable, Sendable {
     public var now: Date
     /// The cancel token sealed under the idempotency key; stored as given and returned in the record.
     public var sealedCancelToken: String?
+    /// The `reminder` notifications to write with the booking (sequence 0), each due at its
+    /// ``ScheduledReminder/dueAt``; empty for none.
+    public var reminders: [ScheduledReminder]
 
     /// Creates the insert request.
     public init(
         resource: ResourceID, slot: TimeSlot, occupied: TimeSlot, customerName: String, customerEmail: String,
         note: String?, cancelTokenHash: String, idempotencyKey: String?, requestFingerprint: String, now: Date,
-        sealedCancelToken: String? = nil
+        sealedCancelToken: String? = nil, reminders: [ScheduledReminder] = []
     ) {
         self.resource = resource
         self.slot = slot
@@ -42,10 +45,12 @@ public struct NewAppointment: Hashable, Sendable {
         self.requestFingerprint = requestFingerprint
         self.now = now
         self.sealedCancelToken = sealedCancelToken
+        self.reminders = reminders
     }
 
     /// Checks what every store must refuse before writing: an empty or inverted interval,
-    /// an occupied interval that does not contain the slot, or empty required text.
+    /// an occupied interval that does not contain the slot, empty required text, or reminders that are
+    /// not each due once, after `now`, at the slot's start minus a lead of whole minutes.
     public func validate() throws(BookingError) {
         var problems: [String: String] = [:]
         if slot.end <= slot.start { problems["slotEnd"] = "must be after slotStart" }
@@ -54,6 +59,9 @@ public struct NewAppointment: Hashable, Sendable {
         if customerEmail.isEmpty { problems["email"] = "must not be empty" }
         if cancelTokenHash.utf8.count != 64 { problems["cancelTokenHash"] = "must be 64 hex digits" }
         if let key = idempotencyKey, key.isEmpty { problems["idempotencyKey"] = "must not be empty" }
+        if let problem = ScheduledReminder.problem(in: reminders, start: slot.start, now: now) {
+            problems["reminders"] = problem
+        }
         if !problems.isEmpty { throw .invalidInput(problems) }
     }
 }

@@ -56,6 +56,8 @@ struct NotificationJSON: Encodable {
     let sequence: Int
     let previousSlotStart: Nullable<String>
     let previousSlotEnd: Nullable<String>
+    /// For a reminder: how many minutes before the start it is due (`next_attempt_at` until it is sent).
+    let leadMinutes: Nullable<Int64>
     let status: String
     let attempts: Int
     let nextAttemptAt: String
@@ -69,6 +71,7 @@ struct NotificationJSON: Encodable {
         case appointmentId = "appointment_id"
         case previousSlotStart = "previous_slot_start"
         case previousSlotEnd = "previous_slot_end"
+        case leadMinutes = "lead_minutes"
         case nextAttemptAt = "next_attempt_at"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
@@ -82,6 +85,7 @@ struct NotificationJSON: Encodable {
         sequence = notification.sequence
         previousSlotStart = Nullable(notification.previousSlot?.start.iso8601WithMilliseconds)
         previousSlotEnd = Nullable(notification.previousSlot?.end.iso8601WithMilliseconds)
+        leadMinutes = Nullable(notification.reminderLead.map { $0.components.seconds / 60 })
         status = notification.status.rawValue
         attempts = notification.attempts
         nextAttemptAt = notification.nextAttemptAt.iso8601WithMilliseconds

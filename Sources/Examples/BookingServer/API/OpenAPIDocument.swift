@@ -346,21 +346,22 @@ enum OpenAPIDocument {
                   "updated_at": {"type": "string", "format": "date-time"},
                   "resource": {"type": "string"},
                   "cancelled_at": {"type": "string", "format": "date-time", "nullable": true},
-                  "sequence": {"type": "integer", "minimum": 0, "description": "0 when booked, one more after each reschedule"},
+                  "sequence": {"type": "integer", "minimum": 0, "description": "0 when booked, one more after each reschedule and after the cancel (a calendar's SEQUENCE)"},
                   "cancel_token": {"type": "string", "description": "Returned once, when the appointment is created"}
                 }
               },
               "Notification": {
                 "type": "object",
-                "required": ["id", "appointment_id", "kind", "sequence", "previous_slot_start", "previous_slot_end", "status", "attempts", "next_attempt_at", "error", "created_at", "updated_at", "sent_at"],
+                "required": ["id", "appointment_id", "kind", "sequence", "previous_slot_start", "previous_slot_end", "lead_minutes", "status", "attempts", "next_attempt_at", "error", "created_at", "updated_at", "sent_at"],
                 "properties": {
                   "id": {"type": "integer", "format": "int64"},
                   "appointment_id": {"type": "integer", "format": "int64"},
-                  "kind": {"type": "string", "enum": ["booked", "cancelled", "rescheduled"]},
-                  "sequence": {"type": "integer", "minimum": 0, "description": "The appointment's sequence the notification belongs to: the move's for rescheduled, 0 for booked and cancelled"},
+                  "kind": {"type": "string", "enum": ["booked", "cancelled", "rescheduled", "reminder"]},
+                  "sequence": {"type": "integer", "minimum": 0, "description": "The appointment's sequence the notification belongs to: 0 for booked, the move's for rescheduled, the cancel's for cancelled, that of the slot it reminds of for reminder"},
                   "previous_slot_start": {"type": "string", "format": "date-time", "nullable": true, "description": "The slot a rescheduled appointment left; null for other kinds"},
                   "previous_slot_end": {"type": "string", "format": "date-time", "nullable": true},
-                  "status": {"type": "string", "enum": ["pending", "sent", "failed"]},
+                  "lead_minutes": {"type": "integer", "minimum": 1, "nullable": true, "description": "For a reminder: minutes before the start it is due (next_attempt_at); null for other kinds"},
+                  "status": {"type": "string", "enum": ["pending", "sent", "failed", "obsolete"], "description": "obsolete: a reminder of an appointment cancelled or moved since, never sent"},
                   "attempts": {"type": "integer"},
                   "next_attempt_at": {"type": "string", "format": "date-time"},
                   "error": {"type": "string", "nullable": true},

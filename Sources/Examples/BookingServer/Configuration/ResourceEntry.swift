@@ -5,12 +5,13 @@ import Foundation
 /// then turned into a ``ConfiguredResource`` by ``validated()``.
 ///
 /// Required: `id` and `timeZone`. Defaults: `name` the id, `hours` `daily=09:00-17:00`, `slotMinutes` 30,
-/// `bufferBeforeMinutes` and `bufferAfterMinutes` 0, `minNoticeMinutes` 0, `daysAhead` 7, no `overrides`.
+/// `bufferBeforeMinutes` and `bufferAfterMinutes` 0, `minNoticeMinutes` 0, `daysAhead` 7, no `overrides`, no
+/// `reminderMinutes`.
 /// A `null` counts as absent.
 struct ResourceEntry: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, timeZone, hours, slotMinutes, bufferBeforeMinutes, bufferAfterMinutes, minNoticeMinutes
-        case daysAhead, overrides
+        case daysAhead, overrides, reminderMinutes
     }
 
     typealias Problem = ResourcesFile.Problem
@@ -28,6 +29,8 @@ struct ResourceEntry: Decodable {
     let daysAhead: Int?
     /// Local dates (`YYYY-MM-DD`) to `closed` or that day's own hours (`09:00-12:00,13:00-17:00`).
     let overrides: [String: String]?
+    /// Minutes before each appointment's start that a reminder is due, like `[1440, 60]`.
+    let reminderMinutes: [Int]?
 
     /// How problems name the entry: `resource "dr-lee"`, or `resource #2` without a valid id.
     var label: String { Self.label(id: id, position: position) }
@@ -62,6 +65,7 @@ struct ResourceEntry: Decodable {
         minNoticeMinutes = try field(.minNoticeMinutes)
         daysAhead = try field(.daysAhead)
         overrides = try field(.overrides)
+        reminderMinutes = try field(.reminderMinutes)
     }
 
     /// The resource this entry describes, or the first problem with it.
@@ -102,11 +106,14 @@ struct ResourceEntry: Decodable {
         let notice = try number(minNoticeMinutes, .minNoticeMinutes, ScheduleLimits.minNoticeMinutes)
         let before = try number(bufferBeforeMinutes, .bufferBeforeMinutes, ScheduleLimits.bufferMinutes)
         let after = try number(bufferAfterMinutes, .bufferAfterMinutes, ScheduleLimits.bufferMinutes)
+        guard let reminderLeads = ScheduleLimits.reminderLeads(minutes: reminderMinutes ?? []) else {
+            throw problem(.reminderMinutes, "\(Self.accepted(.reminderMinutes)), not \(reminderMinutes ?? [])")
+        }
         do {
             let schedule = try Schedule(
                 timeZone: zone, weeklyHours: weeklyHours, overrides: overrides, slotLength: .minutes(slotMinutes),
                 horizon: .seconds(daysAhead * 86_400), minimumNotice: .minutes(notice),
-                bufferBefore: .minutes(before), bufferAfter: .minutes(after))
+                bufferBefore: .minutes(before), bufferAfter: .minutes(after), reminderLeads: reminderLeads)
             return ConfiguredResource(id: resourceID, name: displayName, schedule: schedule)
         } catch {
             // Only overlapping intervals are left to refuse: the numbers are in range.
@@ -152,6 +159,8 @@ struct ResourceEntry: Decodable {
         case .bufferBeforeMinutes, .bufferAfterMinutes: ScheduleLimits.bufferMinutes.accepted
         case .minNoticeMinutes: ScheduleLimits.minNoticeMinutes.accepted
         case .daysAhead: ScheduleLimits.daysAhead.accepted
+        case .reminderMinutes:
+            "must be a list of distinct whole numbers of minutes from 1 to 527040 before the start, like [1440, 60]"
         case .overrides:
             "must be an object of local dates to \"closed\" or hours, like {\"2027-12-25\": \"closed\", \"2027-12-24\": \"09:00-12:00\"}"
         }

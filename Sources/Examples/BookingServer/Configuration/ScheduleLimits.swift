@@ -1,3 +1,5 @@
+import BookingDomain
+
 /// What a resource's schedule settings accept, and their defaults: the same for the flags of the
 /// `default` resource and for each resource of the resources file.
 enum ScheduleLimits {
@@ -9,6 +11,8 @@ enum ScheduleLimits {
     static let minNoticeMinutes = NumberSetting(range: 0...527_040, fallback: 0)
     /// A buffer before or after each appointment, in minutes.
     static let bufferMinutes = NumberSetting(range: 0...1440, fallback: 0)
+    /// One reminder lead in minutes (up to 366 days); no reminders by default.
+    static let reminderMinutes = NumberSetting(range: 1...527_040, fallback: 0)
     /// The seed's hours.
     static let hours = "daily=09:00-17:00"
     /// The zone of the flags' `default` resource when none is given.
@@ -16,6 +20,18 @@ enum ScheduleLimits {
 
     /// What a bad time zone is told.
     static let acceptedTimeZone = "must be an IANA zone like Europe/London or UTC"
+
+    /// What bad reminder leads are told.
+    static let acceptedReminderMinutes =
+        "must be distinct whole numbers of minutes from 1 to 527040 before the start, like 1440,60"
+
+    /// Reminder leads from minutes; `nil` when one is out of range or two are equal.
+    static func reminderLeads(minutes: [Int]) -> [Duration]? {
+        guard minutes.allSatisfy(reminderMinutes.range.contains), Set(minutes).count == minutes.count else {
+            return nil
+        }
+        return minutes.map { .minutes($0) }
+    }
 
     /// What bad weekly hours are told, with the parser's detail.
     static func acceptedHours(_ detail: String) -> String {

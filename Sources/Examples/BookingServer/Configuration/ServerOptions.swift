@@ -57,6 +57,13 @@ struct ServerOptions: ParsableArguments {
     var bufferMinutes: String?
 
     @Option(
+        name: .customLong("reminder-minutes"),
+        help:
+            "Reminders before each appointment's start, in minutes, comma-separated, e.g. 1440,60 (BOOKING_REMINDER_MINUTES; default none)"
+    )
+    var reminderMinutes: String?
+
+    @Option(
         name: .customLong("webhook-url"),
         help: "Deliver notifications by POSTing to this URL (BOOKING_WEBHOOK_URL; default: log them)")
     var webhookURL: String?
@@ -108,7 +115,8 @@ struct ServerOptions: ParsableArguments {
             "store": store, "host": host, "port": port, "cors-origin": corsOrigin, "admin-token": adminToken,
             "config": config, "time-zone": timeZone, "hours": hours, "slot-minutes": slotMinutes,
             "days-ahead": daysAhead,
-            "min-notice-minutes": minNoticeMinutes, "buffer-minutes": bufferMinutes, "webhook-url": webhookURL,
+            "min-notice-minutes": minNoticeMinutes, "buffer-minutes": bufferMinutes,
+            "reminder-minutes": reminderMinutes, "webhook-url": webhookURL,
             "webhook-secret": webhookSecret, "webhook-calendar": webhookCalendar ? "true" : nil,
             "calendar-domain": calendarDomain, "calendar-feed-secret": calendarFeedSecret,
             "dispatcher-id": dispatcherID, "log-level": logLevel, "log-format": logFormat,

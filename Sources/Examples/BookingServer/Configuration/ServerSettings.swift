@@ -71,7 +71,7 @@ struct ServerSettings: Sendable {
     /// The flags that describe the `default` resource's schedule; refused together with `--config`, whose
     /// file gives each resource its own.
     static let scheduleFlags = [
-        "time-zone", "hours", "slot-minutes", "days-ahead", "min-notice-minutes", "buffer-minutes",
+        "time-zone", "hours", "slot-minutes", "days-ahead", "min-notice-minutes", "buffer-minutes", "reminder-minutes",
     ]
 
     /// The settings that are secrets: never logged, never echoed in an error.
@@ -222,14 +222,29 @@ struct ServerSettings: Sendable {
         let daysAhead = try integer("days-ahead", ScheduleLimits.daysAhead)
         let noticeMinutes = try integer("min-notice-minutes", ScheduleLimits.minNoticeMinutes)
         let bufferMinutes = try integer("buffer-minutes", ScheduleLimits.bufferMinutes)
+        let reminderLeads = try reminderLeads(value("reminder-minutes"))
         do {
             return try Schedule(
                 timeZone: zone, weeklyHours: hours, slotLength: .minutes(slotMinutes),
                 horizon: .seconds(daysAhead * 86_400), minimumNotice: .minutes(noticeMinutes),
-                bufferBefore: .minutes(bufferMinutes), bufferAfter: .minutes(bufferMinutes))
+                bufferBefore: .minutes(bufferMinutes), bufferAfter: .minutes(bufferMinutes),
+                reminderLeads: reminderLeads)
         } catch {
             throw Invalid(flag: "hours", value: hoursText, accepted: error.message)
         }
+    }
+
+    /// The `default` resource's reminder leads from `--reminder-minutes` (`1440,60`); none when unset.
+    private static func reminderLeads(_ text: String?) throws -> [Duration] {
+        guard let text else { return [] }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
+        let minutes = parts.compactMap { $0 }
+        guard minutes.count == parts.count, let leads = ScheduleLimits.reminderLeads(minutes: minutes) else {
+            throw Invalid(flag: "reminder-minutes", value: text, accepted: ScheduleLimits.acceptedReminderMinutes)
+        }
+        return leads
     }
 
     static func parseStore(_ text: String) throws -> StoreSpec {

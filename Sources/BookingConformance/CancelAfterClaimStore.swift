@@ -1,0 +1,59 @@
+import BookingDomain
+import Foundation
+
+/// A double around the store under test that cancels the appointment of every reminder it claims, through
+/// the store itself, right after the claim commits: a customer cancelling while a dispatcher holds the
+/// reminder, before it re-reads the appointment.
+struct CancelAfterClaimStore: BookingStore {
+    let inner: any BookingStore
+    /// The time of the cancels.
+    let cancelAt: Date
+
+    func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        let claimed = try await inner.claimNotifications(claim)
+        for reminder in claimed where reminder.kind == .reminder {
+            _ = try await inner.cancel(id: reminder.appointmentID, now: cancelAt)
+        }
+        return claimed
+    }
+
+    func migrate() async throws(BookingError) { try await inner.migrate() }
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        try await inner.insert(appointment)
+    }
+    func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
+        try await inner.cancel(id: id, now: now)
+    }
+    func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
+        try await inner.reschedule(move)
+    }
+    func rescheduleRecord(idempotencyKey: String) async throws(BookingError) -> RescheduleRecord? {
+        try await inner.rescheduleRecord(idempotencyKey: idempotencyKey)
+    }
+    func record(id: Int64) async throws(BookingError) -> AppointmentRecord? { try await inner.record(id: id) }
+    func record(idempotencyKey: String) async throws(BookingError) -> AppointmentRecord? {
+        try await inner.record(idempotencyKey: idempotencyKey)
+    }
+    func appointments() async throws(BookingError) -> [Appointment] { try await inner.appointments() }
+    func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError) -> [TimeSlot] {
+        try await inner.bookedIntervals(resource: resource, overlapping: window)
+    }
+    func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
+        try await inner.finish(notification: id, owner: owner, outcome: outcome)
+    }
+    func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) async throws(BookingError)
+        -> Set<Int64>
+    {
+        try await inner.renewLeases(of: ids, owner: owner, now: now, leaseExpiresAt: leaseExpiresAt)
+    }
+    func releaseLeases(ofWorker workerID: String, now: Date) async throws(BookingError) -> Set<Int64> {
+        try await inner.releaseLeases(ofWorker: workerID, now: now)
+    }
+    func retryFailedNotification(id: Int64, now: Date) async throws(BookingError) -> BookingNotification? {
+        try await inner.retryFailedNotification(id: id, now: now)
+    }
+    func notifications(appointmentID: Int64?) async throws(BookingError) -> [BookingNotification] {
+        try await inner.notifications(appointmentID: appointmentID)
+    }
+    func checkHealth() async throws(BookingError) { try await inner.checkHealth() }
+}
