@@ -31,7 +31,9 @@ struct AppointmentCalendarTests {
                 "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//swift-booking//booking-server 1.0//EN",
                 "CALSCALE:GREGORIAN", "METHOD:REQUEST", "BEGIN:VEVENT", "UID:appointment-12@booking.example.com",
                 "DTSTAMP:20271220T081530Z", "SEQUENCE:2", "DTSTART:20271224T090000Z", "DTEND:20271224T093000Z",
-                "SUMMARY:Appointment: Dr. Lee", "STATUS:CONFIRMED", "CREATED:20271201T100000Z",
+                "SUMMARY:Appointment: Dr. Lee", "STATUS:CONFIRMED", "ORGANIZER:mailto:noreply@booking.example.com",
+                "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:ada@example.com",
+                "CREATED:20271201T100000Z",
                 "LAST-MODIFIED:20271202T110000Z", "END:VEVENT", "END:VCALENDAR",
             ])
     }
@@ -43,6 +45,20 @@ struct AppointmentCalendarTests {
         let file = lines(calendar.message(for: cancelled, summary: "Appointment", now: now))
         #expect(file.contains("METHOD:CANCEL") && file.contains("STATUS:CANCELLED") && file.contains("SEQUENCE:1"))
         #expect(file.contains("UID:appointment-12@booking.example.com"))
+        #expect(file.contains("ORGANIZER:mailto:noreply@booking.example.com"), "RFC 5546 CANCEL names the organizer")
+        #expect(file.contains { $0.hasPrefix("ATTENDEE;") && $0.hasSuffix(":mailto:ada@example.com") })
+    }
+
+    @Test("the organizer can be set, and an address a URI cannot hold as it is gets percent-encoded")
+    func participants() throws {
+        var customer = try appointment()
+        customer.customerEmail = "o'neil, jr@example.com"
+        let custom = AppointmentCalendar(domain: "booking.example.com", organizer: "desk@clinic.example")
+        let file = lines(custom.message(for: customer, summary: "Appointment", now: now))
+        #expect(file.contains("ORGANIZER:mailto:desk@clinic.example"))
+        #expect(
+            file.contains(
+                "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:o'neil%2C%20jr@example.com"))
     }
 
     @Test("a feed has no METHOD, one event per appointment stamped with its last change, and escaped text")
@@ -54,6 +70,7 @@ struct AppointmentCalendarTests {
             description: { $0.note })
         let file = lines(text)
         #expect(!file.contains { $0.hasPrefix("METHOD") })
+        #expect(!file.contains { $0.hasPrefix("ORGANIZER") || $0.hasPrefix("ATTENDEE") }, "a feed invites nobody")
         #expect(file.contains("NAME:Dr. Lee") && file.contains("X-WR-CALNAME:Dr. Lee"))
         #expect(file.filter { $0 == "BEGIN:VEVENT" }.count == 2)
         #expect(file.filter { $0 == "DTSTAMP:20271202T110000Z" }.count == 2, "DTSTAMP is updated_at, not now")

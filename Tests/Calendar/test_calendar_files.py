@@ -124,6 +124,11 @@ def appointment_file(base, appointment, token):
     vevent = event(calendar)
     check_event(vevent, appointment)
     assert str(vevent["SUMMARY"]) == f"Appointment: {NAME}", "escaped and folded, read back exactly"
+    # RFC 5546: REQUEST and CANCEL name the organizer and the attendee (who already accepted).
+    assert str(vevent["ORGANIZER"]) == f"mailto:noreply@{DOMAIN}"
+    attendee = vevent["ATTENDEE"]
+    assert str(attendee) == f"mailto:{appointment['customer_email']}"
+    assert (attendee.params["PARTSTAT"], attendee.params["RSVP"]) == ("ACCEPTED", "FALSE")
     return method, vevent
 
 

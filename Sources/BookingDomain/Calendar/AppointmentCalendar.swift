@@ -13,17 +13,24 @@ public import Foundation
 /// // METHOD:REQUEST while booked, METHOD:CANCEL (and STATUS:CANCELLED) once cancelled.
 /// ```
 ///
-/// The messages carry no `ORGANIZER` or `ATTENDEE`: nobody is asked to reply, so calendar applications
-/// add, update or remove the event without offering to accept or decline it.
+/// A message names the `ORGANIZER` (``organizer``) and the customer as the one `ATTENDEE`, as RFC 5546
+/// asks of `REQUEST` and `CANCEL`; the attendee has already accepted (`PARTSTAT=ACCEPTED`, `RSVP=FALSE`),
+/// so calendar applications add, update or remove the event without asking for a reply. A feed names neither.
 public struct AppointmentCalendar: Sendable {
     /// The right-hand side of every `UID`: a domain the deployment owns keeps its UIDs apart from others'.
     public var domain: String
     /// The `PRODID` of every file.
     public var productID: String
+    /// The organizer's address in messages (`ORGANIZER:mailto:...`).
+    public var organizer: String
 
-    /// Creates a writer of calendar files whose UIDs end in `@domain`.
-    public init(domain: String, productID: String = "-//swift-booking//booking-server 1.0//EN") {
+    /// Creates a writer of calendar files whose UIDs end in `@domain`; the organizer defaults to
+    /// `noreply@<domain>`.
+    public init(
+        domain: String, organizer: String? = nil, productID: String = "-//swift-booking//booking-server 1.0//EN"
+    ) {
         self.domain = domain
+        self.organizer = organizer ?? "noreply@\(domain)"
         self.productID = productID
     }
 
@@ -44,7 +51,7 @@ public struct AppointmentCalendar: Sendable {
     ///   - now: When the message is made.
     public func message(for appointment: Appointment, summary: String, now: Date) -> String {
         var writer = header(method: Self.method(for: appointment), name: nil)
-        event(appointment, summary: summary, description: nil, stamp: now, into: &writer)
+        event(appointment, summary: summary, description: nil, stamp: now, participants: true, into: &writer)
         writer.end("VCALENDAR")
         return writer.text
     }
@@ -68,7 +75,7 @@ public struct AppointmentCalendar: Sendable {
         for appointment in appointments {
             event(
                 appointment, summary: summary(appointment), description: description(appointment),
-                stamp: appointment.updatedAt, into: &writer)
+                stamp: appointment.updatedAt, participants: false, into: &writer)
         }
         writer.end("VCALENDAR")
         return writer.text
@@ -89,7 +96,7 @@ public struct AppointmentCalendar: Sendable {
     }
 
     private func event(
-        _ appointment: Appointment, summary: String, description: String?, stamp: Date,
+        _ appointment: Appointment, summary: String, description: String?, stamp: Date, participants: Bool,
         into writer: inout ICalendarWriter
     ) {
         writer.begin("VEVENT")
@@ -101,8 +108,22 @@ public struct AppointmentCalendar: Sendable {
         writer.property("SUMMARY", text: summary)
         if let description { writer.property("DESCRIPTION", text: description) }
         writer.property("STATUS", value: appointment.status == .booked ? "CONFIRMED" : "CANCELLED")
+        if participants {
+            writer.property("ORGANIZER", value: Self.mailto(organizer))
+            writer.property(
+                "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE",
+                value: Self.mailto(appointment.customerEmail))
+        }
         writer.property("CREATED", dateTime: appointment.createdAt)
         writer.property("LAST-MODIFIED", dateTime: appointment.updatedAt)
         writer.end("VEVENT")
+    }
+
+    /// A `mailto:` URI (a `CAL-ADDRESS` value) for an email address, with what a URI cannot hold percent-encoded.
+    static func mailto(_ address: String) -> String {
+        var allowed = CharacterSet.alphanumerics.intersection(
+            CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
+        allowed.insert(charactersIn: "@.-_+~!$&'*=")
+        return "mailto:" + (address.addingPercentEncoding(withAllowedCharacters: allowed) ?? address)
     }
 }
