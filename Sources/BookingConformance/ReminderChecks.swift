@@ -6,6 +6,23 @@ extension ConformanceCheck {
     /// Reminders: written with the booking, made obsolete by a cancel, replaced by a move, delivered once.
     static let reminderChecks: [ConformanceCheck] = [
         ConformanceCheck(
+            "cancelRacingAMoveLeavesNoPendingReminder",
+            "A cancel and a move of one appointment at once, many times over: whichever comes second, a cancelled appointment keeps no pending reminder (the move's new ones included)."
+        ) { context in
+            for round in 0..<40 {
+                let base = 1500 + round * 240
+                let booked = try await context.book(try context.draft(at: base, reminders: [1440, 60]))
+                let move = try context.move(booked.id, to: base + 60, reminders: [1440, 60])
+                async let cancelled = context.store.cancel(id: booked.id, now: context.now.addingTimeInterval(2))
+                async let moved = try? context.store.reschedule(move)
+                _ = try await (cancelled, moved)
+                let stored = try await context.store.notifications(appointmentID: booked.id)
+                let pending = stored.filter { $0.kind == .reminder && $0.status == .pending }
+                try context.expect(
+                    pending.isEmpty, "round \(round): reminders still pending after the cancel: \(pending)")
+            }
+        },
+        ConformanceCheck(
             "bookingWritesReminders",
             "A booking writes one pending `reminder` per lead (sequence 0), due at the start minus the lead, claimed only once due."
         ) { context in
@@ -146,21 +163,23 @@ extension ConformanceCheck {
         },
         ConformanceCheck(
             "oneReminderDeliveredPerLead",
-            "With the clock past the due times, one dispatcher and then four at once deliver exactly one reminder per (appointment, lead)."
+            "With the clock past the due times (and before the starts), one dispatcher and then four at once deliver exactly one reminder per (appointment, lead)."
         ) { context in
+            // The clock goes past every due time but not past any start: a reminder after its start is obsolete.
             for index in 0..<3 {
-                try await context.book(try context.draft(at: 1500 + 60 * index, reminders: [1440, 60]))
+                try await context.book(try context.draft(at: 1500 + 10 * index, minutes: 5, reminders: [1440, 60]))
             }
             let sender = RecordingNotificationSender()
-            context.clock.advance(by: .seconds(2 * 86_400))
+            context.clock.advance(by: .seconds(1470 * 60))
             try context.expectEqual(try await context.dispatcher(sender).drain().sent, 9, "sent by one dispatcher")
             let total = 100
             for index in 0..<total {
                 try await context.book(
                     try context.draft(
-                        try ResourceID.parse("r\(index % 10)"), at: 1500 + 30 * (index / 10), reminders: [1440, 60]))
+                        try ResourceID.parse("r\(index % 10)"), at: 1600 + 3 * (index / 10), minutes: 2,
+                        reminders: [1440, 60]))
             }
-            context.clock.advance(by: .seconds(2 * 86_400))
+            context.clock.advance(by: .seconds(120 * 60))
             let dispatchers = (0..<4).map { context.dispatcher(sender, batchSize: 25, worker: "d\($0)") }
             _ = await context.concurrently(4) { index in try? await dispatchers[index].drain() }
             let reminders = sender.delivered.filter { $0.notification.kind == .reminder }

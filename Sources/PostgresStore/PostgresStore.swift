@@ -125,11 +125,17 @@ public final class PostgresStore: BookingStore {
         "slot/\(resource.rawValue)/\(start.millisecondsSince1970)"
     }
 
-    /// Cancels in one statement: the sequence up by one, the `cancelled` notification with it, and the
-    /// pending reminders obsolete; idempotent (the row lock makes a concurrent cancel find it cancelled).
+    /// Cancels: the sequence up by one, the `cancelled` notification with it, and the pending reminders
+    /// obsolete; idempotent (the row lock makes a concurrent cancel find it cancelled).
+    ///
+    /// The row is locked first, in a statement of its own: the cancel's statement then takes its snapshot
+    /// after any move that held the row has committed, so it also sees (and makes obsolete) the reminders
+    /// that move wrote.
     public func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
         let at = PostgresInstant(now)
         let cancelled = try await performTransaction { [logger] connection in
+            try await Self.execute(
+                "SELECT id FROM appointments WHERE id = \(id) FOR UPDATE", on: connection, logger: logger)
             let cancelled = try await Self.records(
                 connection.query(
                     """

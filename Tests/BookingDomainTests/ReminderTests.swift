@@ -88,4 +88,17 @@ struct ReminderTests {
         #expect(stored?.status == .obsolete)
         #expect(stored?.attempts == 0, "an obsolete reminder counts no attempt")
     }
+
+    @Test("a reminder delivered only after the appointment started (an outage, long retries) is obsolete, never sent")
+    func noReminderAfterTheStart() async throws {
+        let booked = try await book("2027-03-02T10:00:00Z")
+        clock.set(to: instant("2027-03-02T10:05:00Z"))  // both reminders are due, and the appointment began
+        let sender = RecordingNotificationSender()
+        let logger = Logger(label: "reminder-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        let report = try await NotificationDispatcher(store: store, sender: sender, clock: clock, logger: logger)
+            .drain()
+        #expect(report.obsolete == 2)
+        #expect(sender.delivered.map(\.notification.kind) == [.booked])
+        #expect(try await reminders(of: booked.id).allSatisfy { $0.status == .obsolete })
+    }
 }

@@ -69,6 +69,7 @@ struct ServerSettingsTests {
             (["--store", "postgress://booking:hunter2@db:5432/booking"], "'(hidden)@db:5432/booking'"),
             (["--webhook-url", "https://hooks.example"], "--webhook-secret"),
             (["--log-level", "loud"], "--log-level"),
+            (["--reminder-minutes", "60\n30"], "--reminder-minutes '60\\n30'"),
             (
                 ["--reminder-minutes", "1440,abc"],
                 "--reminder-minutes '1440,abc' (or BOOKING_REMINDER_MINUTES): must be distinct whole numbers of minutes from 1 to 527040 before the start, like 1440,60"
@@ -81,6 +82,7 @@ struct ServerSettingsTests {
         let error = #expect(throws: ServerSettings.Invalid.self) { try settings(arguments) }
         #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
         #expect(error?.description.contains("hunter2") == false, "a password in the store URL is never shown")
+        #expect(error?.description.contains("\n") == false, "one line")
     }
 
     @Test("an admin token shorter than 16 characters is refused; an empty one means: generate one")

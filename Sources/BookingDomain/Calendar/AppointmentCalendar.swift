@@ -123,7 +123,7 @@ public struct AppointmentCalendar: Sendable {
     static func mailto(_ address: String) -> String {
         var allowed = CharacterSet.alphanumerics.intersection(
             CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
-        allowed.insert(charactersIn: "@.-_+~!$&'*=")
+        allowed.insert(charactersIn: "@.-_+~!$'*")
         return "mailto:" + (address.addingPercentEncoding(withAllowedCharacters: allowed) ?? address)
     }
 }

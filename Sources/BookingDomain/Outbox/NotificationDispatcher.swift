@@ -9,8 +9,9 @@ public import ServiceLifecycle
 ///
 /// - Success marks the notification `sent`.
 /// - A `reminder` is sent only while its appointment is booked at the slot it reminds of (the same
-///   ``Appointment/sequence``): the appointment is re-read just before the send, and a reminder of a
-///   cancelled or moved appointment is recorded `obsolete` instead, never sent.
+///   ``Appointment/sequence``) and has not started: the appointment is re-read just before the send, and
+///   a reminder of a cancelled or moved appointment, or one late past the start (retries, an outage), is
+///   recorded `obsolete` instead, never sent.
 /// - A transient failure schedules the next attempt with ``Backoff``, or later if the failure carries a
 ///   ``DeliveryFailure/retryAfter`` (capped at ``Configuration/maxRetryAfter``); after
 ///   ``Configuration/maxAttempts`` attempts, or on a permanent failure, it is `failed` with the error.
@@ -426,6 +427,7 @@ public struct NotificationDispatcher: Service {
         guard let record else { return .failed(.permanent("the appointment no longer exists")) }
         if notification.kind == .reminder,
             record.appointment.status != .booked || record.appointment.sequence != notification.sequence
+                || clock.now() >= record.appointment.slot.start
         {
             return .obsolete
         }

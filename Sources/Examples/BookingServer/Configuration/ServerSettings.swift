@@ -64,7 +64,10 @@ struct ServerSettings: Sendable {
         let accepted: String
 
         var description: String {
-            "invalid --\(flag) '\(value)' (or \(ServerOptions.environmentName(flag))): \(accepted)"
+            // A value with a line break (easy to set in the environment) is escaped: the error stays one line.
+            let shown =
+                value.contains(where: \.isNewline) ? String(value.debugDescription.dropFirst().dropLast()) : value
+            return "invalid --\(flag) '\(shown)' (or \(ServerOptions.environmentName(flag))): \(accepted)"
         }
     }
 
