@@ -144,6 +144,28 @@ struct CheckContext: Sendable {
 
     // MARK: - Assertions
 
+    /// Every appointment and notification of a store: what an operation that must change nothing compares.
+    struct StoreContents: Equatable {
+        let appointments: [Appointment]
+        let notifications: [BookingNotification]
+    }
+
+    /// The contents of `store` (the check's own by default).
+    func contents(of store: (any BookingStore)? = nil) async throws -> StoreContents {
+        let store = store ?? self.store
+        return StoreContents(
+            appointments: try await store.appointments(),
+            notifications: try await store.notifications(appointmentID: nil))
+    }
+
+    /// Fails unless `store` (the check's own by default) still holds exactly `before`; `when` completes the
+    /// messages ("appointments after migrate()").
+    func expectUnchanged(_ before: StoreContents, _ when: String, in store: (any BookingStore)? = nil) async throws {
+        let after = try await contents(of: store)
+        try expectEqual(after.appointments, before.appointments, "appointments \(when)")
+        try expectEqual(after.notifications, before.notifications, "notifications \(when)")
+    }
+
     func failure(_ message: String) -> ConformanceFailure { ConformanceFailure(check: check, message: message) }
 
     func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {

@@ -15,12 +15,9 @@ extension ConformanceCheck {
             let second = try await context.book(try context.draft(at: 90))
             let leased = try await context.claim("worker", limit: 1)
             try context.expectEqual(leased.count, 1, "claimed before reopen")
-            let appointments = try await context.store.appointments()
-            let before = try await context.store.notifications(appointmentID: nil)
+            let before = try await context.contents()
             let reopened = try await reopen()
-            try context.expectEqual(try await reopened.appointments(), appointments, "appointments after reopen")
-            try context.expectEqual(
-                try await reopened.notifications(appointmentID: nil), before, "notifications after reopen")
+            try await context.expectUnchanged(before, "after reopen", in: reopened)
             try context.expectEqual(
                 try await reopened.record(idempotencyKey: "durable")?.appointment.id, booked.id,
                 "idempotency key after reopen")
@@ -35,17 +32,12 @@ extension ConformanceCheck {
             "migrate() on a store in use, again and from several callers at once, changes no data and the store keeps working."
         ) { context in
             let booked = try await context.book(try context.draft(at: 60, key: "before-migrate"))
-            let appointments = try await context.store.appointments()
-            let notifications = try await context.store.notifications(appointmentID: nil)
+            let before = try await context.contents()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 { group.addTask { try await context.store.migrate() } }
                 try await group.waitForAll()
             }
-            try context.expectEqual(
-                try await context.store.appointments(), appointments, "appointments after migrate()")
-            try context.expectEqual(
-                try await context.store.notifications(appointmentID: nil), notifications,
-                "notifications after migrate()")
+            try await context.expectUnchanged(before, "after migrate()")
             try context.expectEqual(
                 try await context.store.record(idempotencyKey: "before-migrate")?.appointment.id, booked.id,
                 "idempotency key after migrate()")

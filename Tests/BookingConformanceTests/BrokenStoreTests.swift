@@ -93,6 +93,15 @@ struct BrokenStoreTests {
         #expect(failure?.message.contains("statuses after the move") == true, "\(failure?.message ?? "")")
     }
 
+    @Test("a store that ignores onlyIfAlreadyThere fails the staying-put check")
+    func stayingPutIgnored() async throws {
+        let check = try #require(ConformanceCheck.named("stayingPutNeverMovesIntoAnUnofferedSlot"))
+        let failure = await failure(of: check, on: { StayingPutIgnoringStore() })
+        #expect(failure?.check == check)
+        #expect(
+            failure?.message.contains("a flagged move back into the slot it left") == true, "\(failure?.message ?? "")")
+    }
+
     @Test("running a check the store lacks the capability for is refused")
     func capabilityMissing() async throws {
         let check = try #require(ConformanceCheck.named("survivesReopen"))

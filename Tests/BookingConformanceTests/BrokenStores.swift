@@ -190,3 +190,14 @@ struct ReminderDroppingStore: ForwardingStore {
         return try await inner.reschedule(forgetful)
     }
 }
+
+/// Ignores `onlyIfAlreadyThere`: a move the service meant only to confirm lands wherever it points.
+struct StayingPutIgnoringStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
+        var unflagged = move
+        unflagged.onlyIfAlreadyThere = false
+        return try await inner.reschedule(unflagged)
+    }
+}

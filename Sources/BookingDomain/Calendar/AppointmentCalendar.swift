@@ -121,9 +121,14 @@ public struct AppointmentCalendar: Sendable {
 
     /// A `mailto:` URI (a `CAL-ADDRESS` value) for an email address, with what a URI cannot hold percent-encoded.
     static func mailto(_ address: String) -> String {
+        "mailto:" + (address.addingPercentEncoding(withAllowedCharacters: mailtoAllowed) ?? address)
+    }
+
+    /// ASCII letters and digits and the address characters RFC 6068 leaves unencoded.
+    private static let mailtoAllowed: CharacterSet = {
         var allowed = CharacterSet.alphanumerics.intersection(
             CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
         allowed.insert(charactersIn: "@.-_+~!$'*")
-        return "mailto:" + (address.addingPercentEncoding(withAllowedCharacters: allowed) ?? address)
-    }
+        return allowed
+    }()
 }

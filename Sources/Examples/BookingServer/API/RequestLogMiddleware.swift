@@ -46,7 +46,6 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The request's path with every secret in it replaced.
     func loggedPath(_ request: Request, context: Context) -> String {
         var path = request.uri.path
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         if let route = context.endpointPath,
             secretParameters.contains(where: { route.contains("{\($0)}") })
         {
@@ -58,9 +57,12 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 + zip(routeSegments, pathSegments).map { routeSegment, pathSegment in
                     secretParameters.contains { routeSegment.contains("{\($0)}") } ? routeSegment : pathSegment
                 }.joined(separator: "/")
-        } else if let index = segments.firstIndex(of: "calendar"), index + 1 < segments.count {
+        } else if path.contains("/calendar/") {
             // A mistyped feed URL matches no route with a secret, yet what follows `calendar` may be most of it.
-            path = (segments[...index] + ["{secret}"]).joined(separator: "/")
+            let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+            if let index = segments.firstIndex(of: "calendar"), index + 1 < segments.count {
+                path = (segments[...index] + ["{secret}"]).joined(separator: "/")
+            }
         }
         for secret in secrets {
             let decoded = path.removingPercentEncoding ?? path
