@@ -41,9 +41,8 @@ struct AvailabilityBenchmark {
             for days in [1, 7, 90, 366] {
                 let to = now.addingTimeInterval(Double(days) * 86_400)
                 let slots = try await service.availability(from: now, to: to).count
-                let booked = try await store.bookedIntervals(
-                    resource: .default, overlapping: try TimeSlot(start: now, end: to)
-                ).count
+                let window = try TimeSlot(start: now, end: to)
+                let booked = await store.bookedIntervals(resource: .default, overlapping: window).count
                 let seconds = try await secondsPerCall { _ = try await service.availability(from: now, to: to) }
                 let label = "availability \(days) d, \(bookings) bookings: \(slots) free slots, \(booked) booked"
                 print(
