@@ -12,7 +12,9 @@ public import Foundation
 /// ```
 public actor InMemoryStore: BookingStore {
     private var records: [Int64: AppointmentRecord] = [:]
-    private var bookedByResource: [ResourceID: BookedIntervals] = [:]
+    private var bookedByResource: [ResourceID: BookedSlots] = [:]
+    /// Holds by token hash; lapsed ones are dropped by the operations that need their slot.
+    private var holds: [String: StoredHold] = [:]
     private var idsByIdempotencyKey: [String: Int64] = [:]
     /// Reschedule keys, apart from booking keys: the appointment each moved and its request's fingerprint.
     private var reschedulesByKey: [String: (appointmentID: Int64, requestFingerprint: String)] = [:]
@@ -33,9 +35,23 @@ public actor InMemoryStore: BookingStore {
         if let key = new.idempotencyKey, let id = idsByIdempotencyKey[key], let existing = records[id] {
             return .existing(existing)
         }
-        guard bookedByResource[new.resource]?.overlaps(new.occupied) != true else { throw .slotUnavailable }
-        lastAppointmentID += 1
         let now = new.now.roundedToMilliseconds
+        let slot = Self.rounded(new.slot)
+        if let hash = new.holdTokenHash {
+            guard let held = holds[hash]?.hold, held.expiresAt > now else { throw .holdExpired }
+            guard held.resource == new.resource, held.slot == slot else {
+                throw .invalidInput(field: "holdToken", "holds another slot")
+            }
+        }
+        dropLapsedHolds(now: now)
+        if let refusal = refusal(
+            resource: new.resource, slot: slot, occupied: Self.rounded(new.occupied), rules: new.rules, now: now,
+            email: new.customerEmail, usingHold: new.holdTokenHash)
+        {
+            throw refusal
+        }
+        if let hash = new.holdTokenHash { holds[hash] = nil }
+        lastAppointmentID += 1
         let appointment = Appointment(
             id: lastAppointmentID, resource: new.resource, slot: Self.rounded(new.slot),
             occupied: Self.rounded(new.occupied), customerName: new.customerName, customerEmail: new.customerEmail,
@@ -45,7 +61,8 @@ public actor InMemoryStore: BookingStore {
             requestFingerprint: new.requestFingerprint, sealedCancelToken: new.sealedCancelToken)
         records[appointment.id] = record
         // In place: a copy taken out of the dictionary would copy every interval on each booking.
-        bookedByResource[new.resource, default: BookedIntervals()].insert(appointment.occupied, id: appointment.id)
+        bookedByResource[new.resource, default: BookedSlots()].insert(
+            slot: appointment.slot, occupied: appointment.occupied, id: appointment.id)
         if let key = new.idempotencyKey { idsByIdempotencyKey[key] = appointment.id }
         enqueue(.booked, for: appointment.id, now: now)
         enqueue(new.reminders, for: appointment.id, sequence: 0, now: now)
@@ -87,12 +104,18 @@ public actor InMemoryStore: BookingStore {
         if move.onlyIfAlreadyThere {
             throw .slotNotOffered("the appointment moved meanwhile, and this slot is no longer offered")
         }
-        var booked = bookedByResource[record.appointment.resource] ?? BookedIntervals()
-        booked.remove(id: move.appointmentID)
-        guard !booked.overlaps(occupied) else { throw .slotUnavailable }
-        booked.insert(occupied, id: move.appointmentID)
-        let previous = record.appointment.slot
         let now = move.now.roundedToMilliseconds
+        dropLapsedHolds(now: now)
+        if let refusal = refusal(
+            resource: record.appointment.resource, slot: slot, occupied: occupied, rules: move.rules, now: now,
+            movingAppointment: move.appointmentID)
+        {
+            throw refusal
+        }
+        var booked = bookedByResource[record.appointment.resource] ?? BookedSlots()
+        booked.remove(id: move.appointmentID)
+        booked.insert(slot: slot, occupied: occupied, id: move.appointmentID)
+        let previous = record.appointment.slot
         record.appointment.slot = slot
         record.appointment.occupied = occupied
         record.appointment.sequence += 1
@@ -129,9 +152,37 @@ public actor InMemoryStore: BookingStore {
         records.values.map(\.appointment).sorted { ($0.slot.start, $0.id) < ($1.slot.start, $1.id) }
     }
 
-    /// Booked occupied intervals of `resource` overlapping `window`, by binary search.
-    public func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) -> [TimeSlot] {
-        bookedByResource[resource]?.intervals(overlapping: window) ?? []
+    /// Booked appointments (by binary search) and live holds of `resource` overlapping `window`.
+    public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) -> [SlotOccupant] {
+        let booked = (bookedByResource[resource]?.overlapping(window) ?? []).map {
+            SlotOccupant(slot: $0.slot, occupied: $0.occupied)
+        }
+        let held = liveHolds(of: resource, overlapping: window, now: now.roundedToMilliseconds).map(\.occupant)
+        return (booked + held).sorted { $0.occupied.start < $1.occupied.start }
+    }
+
+    /// Holds a seat after the rules' checks; lapsed holds go first.
+    public func placeHold(_ hold: NewHold) throws(BookingError) -> SlotHold {
+        try hold.validate()
+        let now = hold.now.roundedToMilliseconds
+        dropLapsedHolds(now: now)
+        let slot = Self.rounded(hold.slot)
+        if let refusal = refusal(
+            resource: hold.resource, slot: slot, occupied: Self.rounded(hold.occupied), rules: hold.rules, now: now)
+        {
+            throw refusal
+        }
+        guard holds[hold.tokenHash] == nil else { throw .invalidInput(field: "tokenHash", "is already in use") }
+        let placed = SlotHold(resource: hold.resource, slot: slot, expiresAt: hold.expiresAt.roundedToMilliseconds)
+        holds[hold.tokenHash] = StoredHold(hold: placed, occupied: Self.rounded(hold.occupied))
+        return placed
+    }
+
+    /// Deletes the live hold with that token hash.
+    public func releaseHold(tokenHash: String, now: Date) -> Bool {
+        guard let stored = holds[tokenHash] else { return false }
+        holds[tokenHash] = nil
+        return stored.hold.expiresAt > now.roundedToMilliseconds
     }
 
     /// Leases due notifications, oldest due first, and counts an attempt on each.
@@ -281,6 +332,48 @@ public actor InMemoryStore: BookingStore {
         }
     }
 
+    /// What ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says about taking
+    /// `slot`, leaving out the appointment being moved and the hold being used.
+    private func refusal(
+        resource: ResourceID, slot: TimeSlot, occupied: TimeSlot, rules: BookingRules, now: Date,
+        email: String? = nil, movingAppointment: Int64? = nil, usingHold: String? = nil
+    ) -> BookingError? {
+        let booked = (bookedByResource[resource]?.overlapping(occupied) ?? []).filter { $0.id != movingAppointment }
+        let held = liveHolds(of: resource, overlapping: occupied, now: now).filter { $0.tokenHash != usingHold }
+        let occupants = booked.map { SlotOccupant(slot: $0.slot, occupied: $0.occupied) } + held.map(\.occupant)
+        let emailTaken =
+            email.map { email in
+                booked.contains { $0.slot == slot && records[$0.id]?.appointment.customerEmail.lowercased() == email.lowercased() }
+            } ?? false
+        let periodCounts = rules.periodLimits.map { limit in
+            let inPeriod = (bookedByResource[resource]?.overlapping(limit.period) ?? []).filter {
+                $0.id != movingAppointment && limit.period.start <= $0.slot.start && $0.slot.start < limit.period.end
+            }
+            let heldInPeriod = liveHolds(of: resource, overlapping: limit.period, now: now).filter {
+                $0.tokenHash != usingHold && limit.period.start <= $0.hold.slot.start && $0.hold.slot.start < limit.period.end
+            }
+            return inPeriod.count + heldInPeriod.count
+        }
+        return rules.refusal(
+            slot: slot, occupied: occupied, occupants: occupants, periodCounts: periodCounts, emailTaken: emailTaken)
+    }
+
+    /// The holds of `resource` live at `now` whose occupied intervals overlap `window`.
+    private func liveHolds(of resource: ResourceID, overlapping window: TimeSlot, now: Date)
+        -> [(tokenHash: String, hold: SlotHold, occupant: SlotOccupant)]
+    {
+        holds.compactMap { hash, stored in
+            let hold = stored.hold
+            guard hold.resource == resource, hold.expiresAt > now, stored.occupied.overlaps(window) else { return nil }
+            return (hash, hold, SlotOccupant(slot: hold.slot, occupied: stored.occupied, holdExpiresAt: hold.expiresAt))
+        }
+    }
+
+    /// Lapsed holds take nothing: drop them.
+    private func dropLapsedHolds(now: Date) {
+        holds = holds.filter { $0.value.hold.expiresAt > now }
+    }
+
     private func rememberReschedule(_ move: AppointmentMove) {
         guard let key = move.idempotencyKey else { return }
         reschedulesByKey[key] = (move.appointmentID, move.requestFingerprint)
@@ -290,4 +383,10 @@ public actor InMemoryStore: BookingStore {
         // Both bounds only move to the nearest millisecond, and the input was checked by `validate()`.
         (try? TimeSlot(start: slot.start.roundedToMilliseconds, end: slot.end.roundedToMilliseconds)) ?? slot
     }
+}
+
+/// A hold as the in-memory store keeps it: the hold and its occupied interval.
+private struct StoredHold {
+    var hold: SlotHold
+    var occupied: TimeSlot
 }

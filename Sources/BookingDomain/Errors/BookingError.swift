@@ -1,3 +1,5 @@
+public import Foundation
+
 /// The one error type of swift-booking.
 ///
 /// It wraps a private code enum, so new codes can be added without breaking callers.
@@ -21,6 +23,10 @@ public struct BookingError: Error, Sendable, Hashable, CustomStringConvertible {
             case forbidden = "FORBIDDEN"
             case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
             case storeUnavailable = "STORE_UNAVAILABLE"
+            case alreadyBooked = "ALREADY_BOOKED"
+            case bookingLimitReached = "BOOKING_LIMIT_REACHED"
+            case slotHeld = "SLOT_HELD"
+            case holdExpired = "HOLD_EXPIRED"
         }
 
         private let base: Base
@@ -43,6 +49,15 @@ public struct BookingError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The store could not be reached or did not answer in time.
         public static let storeUnavailable = Code(.storeUnavailable)
 
+        /// The customer (by email, ignoring case) already holds a seat of that slot.
+        public static let alreadyBooked = Code(.alreadyBooked)
+        /// The resource's limit of bookings per local day or ISO week is reached for that slot's day or week.
+        public static let bookingLimitReached = Code(.bookingLimitReached)
+        /// Someone else holds the slot (or its last seat) for a few minutes; see ``BookingError/availableAt``.
+        public static let slotHeld = Code(.slotHeld)
+        /// The hold token names no live hold: it expired, was released or used, or never existed.
+        public static let holdExpired = Code(.holdExpired)
+
         /// The code in upper snake case, e.g. `SLOT_UNAVAILABLE`.
         public var description: String { base.rawValue }
     }
@@ -53,12 +68,16 @@ public struct BookingError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     /// For ``Code/invalidInput``: a message per offending field, keyed by field name.
     public let fieldErrors: [String: String]
+    /// For ``Code/slotHeld``: when enough of the holds in the way expire for the slot to be free again
+    /// (unless they are used for bookings first); a host answers `Retry-After` with it.
+    public let availableAt: Date?
 
     /// Creates an error; prefer the static factories.
-    public init(code: Code, message: String, fieldErrors: [String: String] = [:]) {
+    public init(code: Code, message: String, fieldErrors: [String: String] = [:], availableAt: Date? = nil) {
         self.code = code
         self.message = message
         self.fieldErrors = fieldErrors
+        self.availableAt = availableAt
     }
 
     /// One or more fields are invalid.
@@ -80,6 +99,24 @@ public struct BookingError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The slot overlaps a booked appointment.
     public static let slotUnavailable = BookingError(
         code: .slotUnavailable, message: "That slot is already booked.")
+
+    /// The customer already holds a seat of that slot.
+    public static let alreadyBooked = BookingError(
+        code: .alreadyBooked, message: "This email already has a booking in that slot.")
+
+    /// The resource takes no more bookings in that slot's local day or ISO week (`period` is `day` or `week`).
+    public static func bookingLimitReached(_ period: String) -> BookingError {
+        BookingError(code: .bookingLimitReached, message: "No more bookings can be taken that \(period).")
+    }
+
+    /// The slot is held by someone else until `availableAt` at the latest.
+    public static func slotHeld(until availableAt: Date) -> BookingError {
+        BookingError(code: .slotHeld, message: "That slot is held by someone else for a few minutes.", availableAt: availableAt)
+    }
+
+    /// The hold token names no live hold.
+    public static let holdExpired = BookingError(
+        code: .holdExpired, message: "The hold has expired or was released; pick the slot again.")
 
     /// Nothing with that id exists.
     public static func notFound(_ what: String) -> BookingError {

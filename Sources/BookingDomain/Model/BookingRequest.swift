@@ -16,11 +16,14 @@ public struct BookingRequest: Hashable, Sendable {
     public var resource: ResourceID
     /// A client key that makes retries safe: the same key and request return the original appointment.
     public var idempotencyKey: String?
+    /// The token of the caller's hold on this slot (from ``BookingService/hold(_:)``): the booking takes the
+    /// held seat and ends the hold. Not part of what an idempotency key compares.
+    public var holdToken: String?
 
     /// Creates a request.
     public init(
         slotStart: Date, slotEnd: Date, name: String, email: String, note: String? = nil,
-        resource: ResourceID = .default, idempotencyKey: String? = nil
+        resource: ResourceID = .default, idempotencyKey: String? = nil, holdToken: String? = nil
     ) {
         self.slotStart = slotStart
         self.slotEnd = slotEnd
@@ -29,5 +32,6 @@ public struct BookingRequest: Hashable, Sendable {
         self.note = note
         self.resource = resource
         self.idempotencyKey = idempotencyKey
+        self.holdToken = holdToken
     }
 }

@@ -42,26 +42,60 @@ extension Schedule {
         return disjoint
     }
 
-    /// The slots free to book in `window`, as of `now`, given the occupied intervals of booked appointments.
+    /// The slots free to book in `window`, as of `now`, given the booked appointments and live holds
+    /// that occupy the resource (see ``BookingStore/occupants(resource:overlapping:now:)``).
     ///
     /// A slot is free when it starts at or after `now + minimumNotice`, ends at or before
-    /// `now + horizon`, lies inside `window`, and its occupied interval (widened by the buffers)
-    /// overlaps no booked interval. Costs O((slots + booked) log booked).
-    public func availableSlots(in window: TimeSlot, now: Date, booked: [TimeSlot]) -> [TimeSlot] {
+    /// `now + horizon`, lies inside `window`, its occupied interval (widened by the buffers) overlaps no
+    /// occupant of another slot, a seat of its ``capacity`` is left, and its local day and ISO week are
+    /// under the ``dailyLimit`` and ``weeklyLimit`` (counted over `occupants`, so they must cover the
+    /// whole days and weeks: ``BookingService`` reads them so). Costs O((slots + occupants) log occupants).
+    public func availableSlots(in window: TimeSlot, now: Date, occupants: [SlotOccupant]) -> [AvailableSlot] {
         guard let bounds = bookableWindow(within: window, now: now) else { return [] }
-        let taken = booked.sorted()
+        let byOccupiedStart = occupants.sorted { $0.occupied.start < $1.occupied.start }
+        let starts = occupants.map(\.slot.start).sorted()
+        var rules = BookingRules(capacity: capacity)
+        // Without limits there is no period to count; with them the first slot resolves its day and week.
+        var periodsEnd = dailyLimit == nil && weeklyLimit == nil ? Date.distantFuture : .distantPast
+        var periodsFull = false
         var next = 0
-        return slots(from: bounds.start, to: bounds.end).filter { slot in
-            let occupied = occupiedInterval(of: slot)
-            // Booked intervals are sorted and disjoint, so their ends are sorted too.
-            while next < taken.count && taken[next].end <= occupied.start { next += 1 }
-            var probe = next
-            while probe < taken.count && taken[probe].start < occupied.end {
-                if taken[probe].overlaps(occupied) { return false }
-                probe += 1
+        var overlapping: [SlotOccupant] = []
+        var result: [AvailableSlot] = []
+        for slot in slots(from: bounds.start, to: bounds.end) {
+            if slot.start >= periodsEnd {
+                // One calendar lookup per day, not per slot.
+                rules = self.rules(for: slot)
+                periodsEnd = rules.periodLimits.map(\.period.end).min() ?? .distantFuture
+                periodsFull = rules.periodLimits.contains { limit in
+                    Self.count(of: starts, in: limit.period) >= limit.limit
+                }
             }
-            return true
+            if periodsFull { continue }
+            let occupied = occupiedInterval(of: slot)
+            // Occupied intervals of slots only move forward, so an occupant ended before one ends before all later ones.
+            overlapping.removeAll { $0.occupied.end <= occupied.start }
+            while next < byOccupiedStart.count && byOccupiedStart[next].occupied.start < occupied.end {
+                overlapping.append(byOccupiedStart[next])
+                next += 1
+            }
+            let seats = rules.seatsLeft(slot: slot, occupied: occupied, occupants: overlapping)
+            if seats > 0 { result.append(AvailableSlot(slot: slot, seatsLeft: seats)) }
         }
+        return result
+    }
+
+    /// How many of the sorted `instants` lie in `period`, by binary search.
+    private static func count(of instants: [Date], in period: TimeSlot) -> Int {
+        func firstIndex(notBefore instant: Date) -> Int {
+            var low = 0
+            var high = instants.count
+            while low < high {
+                let middle = (low + high) / 2
+                if instants[middle] < instant { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        return firstIndex(notBefore: period.end) - firstIndex(notBefore: period.start)
     }
 
     /// `window` clamped to `[now + minimumNotice, now + horizon]`, or `nil` when nothing is left.

@@ -33,12 +33,23 @@ public struct Schedule: Hashable, Sendable {
     /// Not part of slot generation: a booking writes one reminder per lead whose moment is still ahead,
     /// a cancel makes them obsolete and a reschedule writes them again for the new start.
     public let reminderLeads: [Duration]
+    /// How many booked appointments (and live holds) may share one slot: its seats. 1 for one at a time.
+    ///
+    /// A different slot whose occupied interval overlaps a taken one still conflicts, whatever the capacity.
+    public let capacity: Int
+    /// At most this many bookings (and live holds) per local day in ``timeZone``, counted by the day their
+    /// slot starts; `nil` for no limit.
+    public let dailyLimit: Int?
+    /// At most this many bookings (and live holds) per ISO week (Monday to Sunday in ``timeZone``), counted by
+    /// the week their slot starts; `nil` for no limit.
+    public let weeklyLimit: Int?
 
     /// Creates a schedule, validating every part.
     ///
     /// Throws ``BookingError/Code/invalidInput`` when intervals of one day overlap, or a duration is
     /// not whole minutes or out of range (slot 1 minute-24 hours, horizon 1 minute-366 days,
-    /// notice 0-366 days, buffers 0-24 hours, reminder leads 1 minute-366 days, each lead once).
+    /// notice 0-366 days, buffers 0-24 hours, reminder leads 1 minute-366 days, each lead once), or a
+    /// count out of range (capacity 1-10,000, limits 1-100,000).
     public init(
         timeZone: TimeZone,
         weeklyHours: [Weekday: [OpeningInterval]] = Schedule.standardHours,
@@ -48,7 +59,10 @@ public struct Schedule: Hashable, Sendable {
         minimumNotice: Duration = .zero,
         bufferBefore: Duration = .zero,
         bufferAfter: Duration = .zero,
-        reminderLeads: [Duration] = []
+        reminderLeads: [Duration] = [],
+        capacity: Int = 1,
+        dailyLimit: Int? = nil,
+        weeklyLimit: Int? = nil
     ) throws(BookingError) {
         var problems: [String: String] = [:]
         for (day, intervals) in weeklyHours where Self.overlapping(intervals) {
@@ -65,18 +79,24 @@ public struct Schedule: Hashable, Sendable {
         Self.check(bufferAfter, "bufferAfter", 0...day, &problems)
         for lead in reminderLeads { Self.check(lead, "reminderLeads", 60...(366 * day), &problems) }
         if Set(reminderLeads).count != reminderLeads.count { problems["reminderLeads"] = "must not repeat a lead" }
+        if !(1...10_000).contains(capacity) { problems["capacity"] = "must be between 1 and 10000" }
+        if let dailyLimit, !(1...100_000).contains(dailyLimit) { problems["dailyLimit"] = "must be between 1 and 100000" }
+        if let weeklyLimit, !(1...100_000).contains(weeklyLimit) {
+            problems["weeklyLimit"] = "must be between 1 and 100000"
+        }
         if !problems.isEmpty { throw .invalidInput(problems) }
         self.init(
             validatedTimeZone: timeZone, weeklyHours: weeklyHours, overrides: overrides, slotLength: slotLength,
             horizon: horizon, minimumNotice: minimumNotice, bufferBefore: bufferBefore, bufferAfter: bufferAfter,
-            reminderLeads: reminderLeads)
+            reminderLeads: reminderLeads, capacity: capacity, dailyLimit: dailyLimit, weeklyLimit: weeklyLimit)
     }
 
     private init(
         validatedTimeZone timeZone: TimeZone, weeklyHours: [Weekday: [OpeningInterval]] = Schedule.standardHours,
         overrides: [LocalDate: [OpeningInterval]] = [:], slotLength: Duration = .seconds(30 * 60),
         horizon: Duration = .seconds(7 * 86_400), minimumNotice: Duration = .zero, bufferBefore: Duration = .zero,
-        bufferAfter: Duration = .zero, reminderLeads: [Duration] = []
+        bufferAfter: Duration = .zero, reminderLeads: [Duration] = [], capacity: Int = 1, dailyLimit: Int? = nil,
+        weeklyLimit: Int? = nil
     ) {
         self.timeZone = timeZone
         self.weeklyHours = weeklyHours.mapValues { $0.sorted() }
@@ -87,6 +107,9 @@ public struct Schedule: Hashable, Sendable {
         self.bufferBefore = bufferBefore
         self.bufferAfter = bufferAfter
         self.reminderLeads = reminderLeads.sorted(by: >)
+        self.capacity = capacity
+        self.dailyLimit = dailyLimit
+        self.weeklyLimit = weeklyLimit
     }
 
     /// The seed's schedule in `timeZone`: every day 09:00-17:00, 30-minute slots, 7 days ahead, no notice or buffers.
@@ -122,7 +145,7 @@ public struct Schedule: Hashable, Sendable {
     /// Parses one day's hours: intervals such as `09:00-12:00,13:00-17:00`, or `closed` (or nothing) for none.
     ///
     /// The form of a date override (`"2027-12-24": "09:00-12:00"`, `"2027-12-25": "closed"`) and of the
-    /// right-hand side of ``weeklyHours(parsing:)``. Overlapping intervals are refused by ``init(timeZone:weeklyHours:overrides:slotLength:horizon:minimumNotice:bufferBefore:bufferAfter:reminderLeads:)``.
+    /// right-hand side of ``weeklyHours(parsing:)``. Overlapping intervals are refused by ``init(timeZone:weeklyHours:overrides:slotLength:horizon:minimumNotice:bufferBefore:bufferAfter:reminderLeads:capacity:dailyLimit:weeklyLimit:)``.
     public static func openingIntervals(parsing text: String) throws(BookingError) -> [OpeningInterval] {
         let value = text.trimmingCharacters(in: .whitespaces)
         if value.lowercased() == "closed" { return [] }

@@ -8,6 +8,7 @@ struct ValidatedRequest {
     let note: String?
     let resource: ResourceID
     let idempotencyKey: String?
+    let holdToken: String?
 
     /// Hex SHA-256 of the canonical request: what an idempotent replay must repeat exactly.
     var fingerprint: String {
@@ -50,10 +51,12 @@ extension BookingRequest {
         if let key = idempotencyKey, let problem = Self.idempotencyKeyProblem(key) {
             problems["idempotencyKey"] = problem
         }
+        if let holdToken, let problem = Self.holdTokenProblem(holdToken) { problems["holdToken"] = problem }
         guard problems.isEmpty else { throw .invalidInput(problems) }
         return ValidatedRequest(
             slot: TimeSlot(uncheckedStart: slotStart, end: slotEnd), name: name, email: email,
-            note: note?.isEmpty == false ? note : nil, resource: resource, idempotencyKey: idempotencyKey)
+            note: note?.isEmpty == false ? note : nil, resource: resource, idempotencyKey: idempotencyKey,
+            holdToken: holdToken)
     }
 
     /// What is wrong with a client's idempotency key (of a booking or a reschedule), or `nil`: it must be
@@ -65,6 +68,13 @@ extension BookingRequest {
     }
 
     /// Tab, line feed and carriage return: the controls a multi-line note may contain.
+    /// A hold token is what ``BookingService/hold(_:)`` hands out: printable ASCII, at most 255 characters.
+    static func holdTokenProblem(_ token: String) -> String? {
+        guard !token.isEmpty, token.utf8.count <= 255, token.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) })
+        else { return "must be a hold token as POST /api/holds answers it" }
+        return nil
+    }
+
     private static let noteLineBreaks: Set<Unicode.Scalar> = ["\t", "\n", "\r"]
 
     private static func emailProblem(_ email: String) -> String? {

@@ -13,7 +13,9 @@ extension BookingService {
     /// the appointment's own current one (moving 10:00 to 10:30 with buffers) but no other booked one
     /// (``BookingError/Code/slotUnavailable``, nothing changed). A cancelled appointment throws
     /// ``BookingError/Code/appointmentCancelled``. A move to the slot the appointment already holds
-    /// changes nothing and returns it.
+    /// changes nothing and returns it. The new slot's capacity and limits apply as to a booking, without
+    /// counting the appointment itself (a move within one day never counts twice), and a slot someone
+    /// holds is ``BookingError/Code/slotHeld``.
     ///
     /// With an idempotency key, a retry of the same request (same appointment, same slot) returns the
     /// appointment as it is now, with ``RescheduleConfirmation/replayed`` set, and moves nothing; the same
@@ -46,7 +48,8 @@ extension BookingService {
             AppointmentMove(
                 appointmentID: id, slot: slot, occupied: schedule.occupiedInterval(of: slot), idempotencyKey: storedKey,
                 requestFingerprint: fingerprint, now: now, onlyIfAlreadyThere: onlyIfAlreadyThere,
-                reminders: ScheduledReminder.due(leads: schedule.reminderLeads, before: slot.start, now: now)))
+                reminders: ScheduledReminder.due(leads: schedule.reminderLeads, before: slot.start, now: now),
+                rules: schedule.rules(for: slot)))
         switch outcome {
         case nil:
             throw .notFound("appointment")

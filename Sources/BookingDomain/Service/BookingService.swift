@@ -23,14 +23,19 @@ public struct BookingService: Sendable {
         public var defaultSchedule: Schedule?
         /// Schedules of named resources.
         public var schedules: [ResourceID: Schedule]
+        /// How long a hold keeps its slot (``BookingService/hold(_:)``): 5 minutes unless set, between
+        /// 10 seconds and 1 hour.
+        public var holdDuration: Duration
 
         /// Creates a configuration; by default every resource follows the seed's schedule in UTC.
         public init(
             defaultSchedule: Schedule? = .standard(in: TimeZone(identifier: "UTC") ?? .current),
-            schedules: [ResourceID: Schedule] = [:]
+            schedules: [ResourceID: Schedule] = [:],
+            holdDuration: Duration = .seconds(5 * 60)
         ) {
             self.defaultSchedule = defaultSchedule
             self.schedules = schedules
+            self.holdDuration = min(max(holdDuration, .seconds(10)), .seconds(3600))
         }
     }
 
@@ -62,12 +67,14 @@ public struct BookingService: Sendable {
         return schedule
     }
 
-    /// The free slots of `resource` between `from` (default now) and `to` (default the horizon), sorted.
+    /// The free slots of `resource` between `from` (default now) and `to` (default the horizon), sorted,
+    /// each with its seats left.
     ///
     /// The window is clamped to what the schedule offers now; `from` after `to` is
-    /// ``BookingError/Code/invalidInput``.
+    /// ``BookingError/Code/invalidInput``. Slots taken by booked appointments or live holds, slots without a
+    /// seat left and the slots of a day or week at its limit are left out.
     public func availability(resource: ResourceID = .default, from: Date? = nil, to: Date? = nil)
-        async throws(BookingError) -> [TimeSlot]
+        async throws(BookingError) -> [AvailableSlot]
     {
         let schedule = try schedule(for: resource)
         let now = clock.now()
@@ -77,9 +84,9 @@ public struct BookingService: Sendable {
         guard start < end,
             let window = schedule.bookableWindow(within: TimeSlot(uncheckedStart: start, end: end), now: now)
         else { return [] }
-        let occupiedWindow = schedule.occupiedInterval(of: window)
-        let booked = try await store.bookedIntervals(resource: resource, overlapping: occupiedWindow)
-        return schedule.availableSlots(in: window, now: now, booked: booked)
+        let readWindow = schedule.countingWindow(covering: schedule.occupiedInterval(of: window))
+        let occupants = try await store.occupants(resource: resource, overlapping: readWindow, now: now)
+        return schedule.availableSlots(in: window, now: now, occupants: occupants)
     }
 
     /// Books a slot: validates every field, checks the slot is offered, and stores the appointment
@@ -91,7 +98,10 @@ public struct BookingService: Sendable {
     /// security section); the same key with a different request is ``BookingError/Code/idempotencyKeyReused``.
     /// Keys never expire.
     /// Throws ``BookingError/Code/invalidInput``, ``BookingError/Code/slotNotOffered`` or
-    /// ``BookingError/Code/slotUnavailable``.
+    /// ``BookingError/Code/slotUnavailable``; with a resource's capacity and limits also
+    /// ``BookingError/Code/alreadyBooked`` and ``BookingError/Code/bookingLimitReached``; for a slot someone
+    /// else holds, ``BookingError/Code/slotHeld``; with a ``BookingRequest/holdToken`` that names no live
+    /// hold, ``BookingError/Code/holdExpired``.
     public func book(_ request: BookingRequest) async throws(BookingError) -> BookingConfirmation {
         let valid = try request.validated()
         let schedule = try schedule(for: valid.resource)
@@ -110,7 +120,8 @@ public struct BookingService: Sendable {
                 cancelTokenHash: SecretToken.sha256Hex(token), idempotencyKey: storedKey,
                 requestFingerprint: fingerprint, now: now,
                 sealedCancelToken: valid.idempotencyKey.flatMap { ReplaySeal.seal(token, idempotencyKey: $0) },
-                reminders: ScheduledReminder.due(leads: schedule.reminderLeads, before: valid.slot.start, now: now)))
+                reminders: ScheduledReminder.due(leads: schedule.reminderLeads, before: valid.slot.start, now: now),
+                rules: schedule.rules(for: valid.slot), holdTokenHash: valid.holdToken.map(SecretToken.sha256Hex)))
         switch outcome {
         case .created(let record):
             logger.info("booked appointment", metadata: ["appointment.id": "\(record.appointment.id)"])

@@ -24,11 +24,14 @@ public struct AppointmentMove: Hashable, Sendable {
     /// The `reminder` notifications for the new slot, written with the move's sequence; the appointment's
     /// pending reminders for its old slot become obsolete. Empty for none.
     public var reminders: [ScheduledReminder]
+    /// The seats and limits of the new slot; the appointment itself is not counted against them.
+    public var rules: BookingRules
 
     /// Creates the move request.
     public init(
         appointmentID: Int64, slot: TimeSlot, occupied: TimeSlot, idempotencyKey: String?, requestFingerprint: String,
-        now: Date, onlyIfAlreadyThere: Bool = false, reminders: [ScheduledReminder] = []
+        now: Date, onlyIfAlreadyThere: Bool = false, reminders: [ScheduledReminder] = [],
+        rules: BookingRules = .single
     ) {
         self.appointmentID = appointmentID
         self.slot = slot
@@ -38,6 +41,7 @@ public struct AppointmentMove: Hashable, Sendable {
         self.now = now
         self.onlyIfAlreadyThere = onlyIfAlreadyThere
         self.reminders = reminders
+        self.rules = rules
     }
 
     /// Checks what every store must refuse before writing: an occupied interval that does not
@@ -50,6 +54,7 @@ public struct AppointmentMove: Hashable, Sendable {
         if let problem = ScheduledReminder.problem(in: reminders, start: slot.start, now: now) {
             problems["reminders"] = problem
         }
+        if let problem = rules.problem { problems["rules"] = problem }
         if !problems.isEmpty { throw .invalidInput(problems) }
     }
 }

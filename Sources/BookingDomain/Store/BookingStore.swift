@@ -32,6 +32,14 @@ public import ServiceLifecycle
 ///     cancel makes the appointment's pending reminders `obsolete` and a move replaces them (the
 ///     pending ones for the old slot `obsolete`, ``AppointmentMove/reminders`` written with the move's
 ///     sequence), each in its own transaction.
+/// 12. Capacity, limits and holds (``BookingRules``): a booking, a move and a hold take a slot only when
+///     ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` finds no reason against it
+///     on what the transaction sees, and every taker of one slot (or of overlapping slots, or of one day or
+///     week under a limit) is serialised, so under any concurrency a slot never has more than `capacity`
+///     booked appointments and live holds, a day or week never more than its limit, and two slots whose
+///     occupied intervals overlap are never both taken. A hold is live while the service's `now` is before
+///     its expiry: a store never reads a clock, and clears lapsed holds in the transaction that needs their
+///     slot. A booking with ``NewAppointment/holdTokenHash`` uses and deletes that live hold atomically.
 ///
 /// **Lifecycle.** A store is a swift-service-lifecycle `Service`, like Hummingbird's `PersistDriver`:
 /// ``run()`` runs what it needs in the background (PostgresStore: its connection pool, the `LISTEN`
@@ -57,9 +65,12 @@ public protocol BookingStore: Service {
     /// ``NewAppointment/reminders`` (sequence 0, due at its ``ScheduledReminder/dueAt``) atomically.
     ///
     /// When an appointment with `appointment.idempotencyKey` exists, writes nothing and returns it
-    /// as ``InsertOutcome/existing(_:)``, even when the insert raced with the one that created it.
-    /// Throws ``BookingError/Code/invalidInput`` for a request that fails ``NewAppointment/validate()``
-    /// and ``BookingError/Code/slotUnavailable`` when the occupied interval overlaps a booked one.
+    /// as ``InsertOutcome/existing(_:)``, even when the insert raced with the one that created it (a
+    /// replay wins over every refusal below). Throws ``BookingError/Code/invalidInput`` for a request that
+    /// fails ``NewAppointment/validate()``; ``BookingError/Code/holdExpired`` when
+    /// ``NewAppointment/holdTokenHash`` names no hold live at ``NewAppointment/now``, and `invalidInput`
+    /// (field `holdToken`) when it names a hold of another resource or slot; otherwise the refusal of
+    /// ``NewAppointment/rules`` (invariant 12), leaving out the hold it uses.
     func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome
 
     /// Moves a `booked` appointment to `cancelled`, atomically: ``Appointment/sequence`` up by one (a
@@ -82,7 +93,9 @@ public protocol BookingStore: Service {
     /// ``BookingError/Code/appointmentCancelled`` for a cancelled one; returns
     /// ``RescheduleOutcome/unchanged(_:)`` when it already holds `move.slot` (recording the key);
     /// throws ``BookingError/Code/slotUnavailable``, changing nothing, when the new occupied interval
-    /// overlaps that of another booked appointment of its resource (its own old interval does not count).
+    /// overlaps that of another booked appointment of its resource (its own old interval does not count),
+    /// or the refusal of ``AppointmentMove/rules`` for the new slot (invariant 12), the appointment itself
+    /// not counted.
     /// Reschedule keys live apart from booking keys: the same string may name one of each.
     func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome?
 
@@ -99,10 +112,21 @@ public protocol BookingStore: Service {
     /// Every appointment, ordered by slot start, then id.
     func appointments() async throws(BookingError) -> [Appointment]
 
-    /// The occupied intervals of `booked` appointments of `resource` that overlap `window`, sorted by start.
+    /// The `booked` appointments and the holds live at `now` of `resource` whose occupied intervals
+    /// overlap `window`, sorted by occupied start.
     ///
     /// Must read only the window's rows (an index range scan), never the whole table.
-    func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError) -> [TimeSlot]
+    func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
+        -> [SlotOccupant]
+
+    /// Holds one seat of `hold.slot` until `hold.expiresAt`, in one transaction that first clears the
+    /// lapsed holds in its way; throws the refusal of ``NewHold/rules`` (invariant 12) and changes nothing
+    /// when the slot cannot be taken, and ``BookingError/Code/invalidInput`` for a request that fails
+    /// ``NewHold/validate()``.
+    func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold
+
+    /// Deletes the hold with that token hash if it is live at `now`; returns whether it did.
+    func releaseHold(tokenHash: String, now: Date) async throws(BookingError) -> Bool
 
     /// Leases up to `claim.limit` due notifications to `claim.owner` and counts an attempt on each.
     ///

@@ -27,12 +27,18 @@ public struct NewAppointment: Hashable, Sendable {
     /// The `reminder` notifications to write with the booking (sequence 0), each due at its
     /// ``ScheduledReminder/dueAt``; empty for none.
     public var reminders: [ScheduledReminder]
+    /// The seats and limits the booking must respect.
+    public var rules: BookingRules
+    /// Hex SHA-256 of the token of the hold the booking uses: it must be live (``now`` before its expiry) and
+    /// of this very resource and slot, and it is deleted with the insert; `nil` for none.
+    public var holdTokenHash: String?
 
     /// Creates the insert request.
     public init(
         resource: ResourceID, slot: TimeSlot, occupied: TimeSlot, customerName: String, customerEmail: String,
         note: String?, cancelTokenHash: String, idempotencyKey: String?, requestFingerprint: String, now: Date,
-        sealedCancelToken: String? = nil, reminders: [ScheduledReminder] = []
+        sealedCancelToken: String? = nil, reminders: [ScheduledReminder] = [], rules: BookingRules = .single,
+        holdTokenHash: String? = nil
     ) {
         self.resource = resource
         self.slot = slot
@@ -46,11 +52,14 @@ public struct NewAppointment: Hashable, Sendable {
         self.now = now
         self.sealedCancelToken = sealedCancelToken
         self.reminders = reminders
+        self.rules = rules
+        self.holdTokenHash = holdTokenHash
     }
 
     /// Checks what every store must refuse before writing: an empty or inverted interval,
     /// an occupied interval that does not contain the slot, empty required text, or reminders that are
-    /// not each due once, after `now`, at the slot's start minus a lead of whole minutes.
+    /// not each due once, after `now`, at the slot's start minus a lead of whole minutes, a malformed hold
+    /// token hash, or rules without a seat.
     public func validate() throws(BookingError) {
         var problems: [String: String] = [:]
         if slot.end <= slot.start { problems["slotEnd"] = "must be after slotStart" }
@@ -59,6 +68,8 @@ public struct NewAppointment: Hashable, Sendable {
         if customerEmail.isEmpty { problems["email"] = "must not be empty" }
         if cancelTokenHash.utf8.count != 64 { problems["cancelTokenHash"] = "must be 64 hex digits" }
         if let key = idempotencyKey, key.isEmpty { problems["idempotencyKey"] = "must not be empty" }
+        if let hash = holdTokenHash, hash.utf8.count != 64 { problems["holdTokenHash"] = "must be 64 hex digits" }
+        if let problem = rules.problem { problems["rules"] = problem }
         if let problem = ScheduledReminder.problem(in: reminders, start: slot.start, now: now) {
             problems["reminders"] = problem
         }
