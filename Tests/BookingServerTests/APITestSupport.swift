@@ -20,17 +20,18 @@ let standardResources = [ConfiguredResource.flags(.standard(in: TimeZone(identif
 
 /// Runs `body` against the in-process router on a fresh store of `kind`, configured as the server is:
 /// `resources` when given, else one resource, `default`, on `schedule`; the service and the router log to `logger`.
-/// Calendar UIDs end in `@booking.example.com`; `calendarFeedSecret` turns the feeds on.
+/// Calendar UIDs end in `@booking.example.com`; `calendarFeedSecret` turns the feeds on; a hold lasts `holdDuration`.
 func withAPI(
     _ kind: StoreKind, schedule: Schedule = .standard(in: TimeZone(identifier: "UTC")!),
-    resources: [ConfiguredResource]? = nil, calendarFeedSecret: String? = nil,
+    resources: [ConfiguredResource]? = nil, calendarFeedSecret: String? = nil, holdDuration: Duration = .minutes(5),
     logger: Logger = Logger(label: "api-tests", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: @escaping @Sendable (any TestClientProtocol, ManualWallClock) async throws -> Void
 ) async throws {
     let (store, tearDown) = try await kind.make()
     let clock = ManualWallClock(now: testNow)
     let resources = resources ?? [.flags(schedule)]
-    let service = BookingApplication.service(store: store, resources: resources, clock: clock, logger: logger)
+    let service = BookingApplication.service(
+        store: store, resources: resources, clock: clock, holdDuration: holdDuration, logger: logger)
     let router = try BookingApplication.router(
         service: service, resources: resources, adminToken: adminToken, corsOrigins: [],
         calendarDomain: "booking.example.com", calendarFeedSecret: calendarFeedSecret)
@@ -55,14 +56,18 @@ func body(_ value: [String: Any]) throws -> ByteBuffer {
     ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: value))
 }
 
-func bookingBody(_ start: String = "2027-03-01T10:00:00Z", minutes: Int = 30, email: String = "ada@example.com") throws
-    -> ByteBuffer
-{
+/// A booking of the `minutes`-long slot at `start`, with `holdToken` when given.
+func bookingBody(
+    _ start: String = "2027-03-01T10:00:00Z", minutes: Int = 30, email: String = "ada@example.com",
+    holdToken: String? = nil
+) throws -> ByteBuffer {
     let startDate = try #require(ISO8601.parse(start))
-    return try body([
+    var fields: [String: Any] = [
         "slotStart": start, "slotEnd": startDate.addingTimeInterval(Double(minutes) * 60).iso8601WithMilliseconds,
         "name": "Ada Lovelace", "email": email,
-    ])
+    ]
+    if let holdToken { fields["holdToken"] = holdToken }
+    return try body(fields)
 }
 
 extension TestClientProtocol {

@@ -10,21 +10,28 @@ import Testing
 
 @Suite("HTTP API")
 struct APITests {
-    @Test("availability: sorted {start, end} in UTC with milliseconds, window clamped", arguments: StoreKind.allCases)
+    @Test(
+        "availability: sorted {start, end, seats_left} in UTC with milliseconds, window clamped",
+        arguments: StoreKind.allCases)
     func availability(_ kind: StoreKind) async throws {
         try await withAPI(kind) { client, _ in
             try await client.execute(uri: "/api/availability", method: .get) { response in
                 #expect(response.status == .ok)
-                let slots = try #require(try json(response) as? [[String: String]])
+                let slots = try #require(try json(response) as? [[String: Any]])
                 #expect(slots.count == 7 * 16)
-                #expect(slots.first == ["start": "2027-03-01T09:00:00.000Z", "end": "2027-03-01T09:30:00.000Z"])
-                #expect(slots.map { $0["start"] ?? "" } == slots.map { $0["start"] ?? "" }.sorted())
+                let first = try #require(slots.first)
+                #expect(Set(first.keys) == ["start", "end", "seats_left"])
+                #expect(first["start"] as? String == "2027-03-01T09:00:00.000Z")
+                #expect(first["end"] as? String == "2027-03-01T09:30:00.000Z")
+                #expect(slots.allSatisfy { $0["seats_left"] as? Int == 1 }, "capacity 1: one seat each")
+                let starts = slots.map { $0["start"] as? String ?? "" }
+                #expect(starts == starts.sorted())
             }
             let uri = "/api/availability?from=2027-03-01T10:00:00%2B01:00&to=2027-03-01T11:00:00.000Z"
             try await client.execute(uri: uri, method: .get) { response in
-                let slots = try #require(try json(response) as? [[String: String]])
+                let slots = try #require(try json(response) as? [[String: Any]])
                 #expect(
-                    slots.map { $0["start"] } == [
+                    slots.map { $0["start"] as? String } == [
                         "2027-03-01T09:00:00.000Z", "2027-03-01T09:30:00.000Z", "2027-03-01T10:00:00.000Z",
                         "2027-03-01T10:30:00.000Z",
                     ])
@@ -67,8 +74,8 @@ struct APITests {
             try await client.execute(
                 uri: "/api/availability?from=2027-03-01T10:00:00Z&to=2027-03-01T11:00:00Z", method: .get
             ) { response in
-                let slots = try json(response) as? [[String: String]]
-                #expect(slots?.map { $0["start"] } == ["2027-03-01T10:30:00.000Z"])
+                let slots = try json(response) as? [[String: Any]]
+                #expect(slots?.map { $0["start"] as? String } == ["2027-03-01T10:30:00.000Z"])
             }
         }
     }

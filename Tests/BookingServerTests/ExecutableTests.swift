@@ -92,11 +92,12 @@ struct ExecutableTests {
 
         let first = try ServerProcess(arguments: arguments, environment: environment, port: port)
         try await first.waitUntilHealthy()
-        let slots = try #require(try await first.request("GET", "/api/availability").json as? [[String: String]])
+        let slots = try #require(try await first.request("GET", "/api/availability").json as? [[String: Any]])
         let slot = try #require(slots.first)
+        let start = try #require(slot["start"] as? String)
+        let end = try #require(slot["end"] as? String)
         let booked = try await first.request(
-            "POST", "/api/appointments",
-            body: ["slotStart": slot["start"]!, "slotEnd": slot["end"]!, "name": "Ada", "email": "ada@example.com"])
+            "POST", "/api/appointments", body: ["slotStart": start, "slotEnd": end, "name": "Ada", "email": "ada@example.com"])
         #expect(booked.status == 201)
         let id = try #require((booked.json as? [String: Any])?["id"] as? Int)
         let status = first.terminate()
@@ -110,7 +111,7 @@ struct ExecutableTests {
         #expect(listed.map { $0["id"] as? Int } == [id])
         let again = try await second.request(
             "POST", "/api/appointments",
-            body: ["slotStart": slot["start"]!, "slotEnd": slot["end"]!, "name": "Eve", "email": "eve@example.com"])
+            body: ["slotStart": start, "slotEnd": end, "name": "Eve", "email": "eve@example.com"])
         #expect(again.status == 409)
     }
 
@@ -124,6 +125,8 @@ struct ExecutableTests {
             (["--webhook-url", "https://hooks.example", "--webhook-secret", "s3cret"], "--webhook-secret '(hidden)'"),
             (["--calendar-feed-secret", "too-short"], "--calendar-feed-secret '(hidden)'"),
             (["--webhook-calendar"], "--webhook-calendar"),
+            (["--capacity", "0"], "--capacity"), (["--daily-limit", "none"], "--daily-limit"),
+            (["--hold-minutes", "61"], "--hold-minutes"),
         ])
     func badSetting(arguments: [String], flag: String) throws {
         let (status, output) = try ServerProcess.runToExit(["serve", "--store", "memory"] + arguments)

@@ -105,6 +105,17 @@ struct OpenAPIDocumentTests: Sendable {
             _ = try await check(
                 "/api/appointments/\(id)/reschedule", reschedule, .post, headers: adminHeaders.merging(jsonHeaders),
                 body: try slotBody("2027-03-01T12:00:00Z"))
+            let held = try object(
+                try await check(
+                    "/api/holds", "/api/holds", .post, headers: jsonHeaders, body: try slotBody("2027-03-01T13:00:00Z")))
+            let holdToken = try #require(held["token"] as? String)
+            _ = try await check(
+                "/api/holds", "/api/holds", .post, headers: jsonHeaders, body: try slotBody("2027-03-01T13:00:00Z"))
+            _ = try await check(
+                "/api/holds", "/api/holds", .post, headers: jsonHeaders, body: try slotBody("2027-03-01T13:10:00Z"))
+            _ = try await check("/api/holds", "/api/holds", .post, headers: jsonHeaders, body: ByteBuffer(string: "{}"))
+            _ = try await check("/api/holds/\(holdToken)", "/api/holds/{token}", .delete)
+            _ = try await check("/api/holds/\(holdToken)", "/api/holds/{token}", .delete)
             _ = try await check("/api/notifications", "/api/notifications", .get, headers: adminHeaders)
             _ = try await check(
                 "/api/notifications/999/retry", "/api/notifications/{id}/retry", .post, headers: adminHeaders)
@@ -125,6 +136,8 @@ struct OpenAPIDocumentTests: Sendable {
                     "POST /api/appointments/{id}/cancel 200", "POST /api/appointments/{id}/reschedule 200",
                     "POST /api/appointments/{id}/reschedule 422", "POST /api/appointments/{id}/reschedule 400",
                     "POST /api/appointments/{id}/reschedule 409",
+                    "POST /api/holds 201", "POST /api/holds 409", "POST /api/holds 422", "POST /api/holds 400",
+                    "DELETE /api/holds/{token} 204", "DELETE /api/holds/{token} 404",
                     "GET /api/notifications 200", "POST /api/notifications/{id}/retry 404", "GET /api/openapi.json 200",
                 ])
         }

@@ -225,6 +225,6 @@ extension TestClientProtocol {
     /// The starts of the free slots between `from` and `to`.
     func freeStarts(from: String, to: String) async throws -> [String] {
         let response = try await execute(uri: "/api/availability?from=\(from)&to=\(to)", method: .get)
-        return try #require(try json(response) as? [[String: String]]).compactMap { $0["start"] }
+        return try #require(try json(response) as? [[String: Any]]).compactMap { $0["start"] as? String }
     }
 }

@@ -31,7 +31,7 @@ struct ResourcesAPITests {
         ])
     }
 
-    @Test("GET /api/resources lists id, name, zone and slot length in the configured order")
+    @Test("GET /api/resources lists id, name, zone, slot length, capacity and limits in the configured order")
     func listing() async throws {
         try await withAPI(.memory, resources: try Self.resources()) { client, _ in
             let response = try await client.execute(uri: "/api/resources", method: .get)
@@ -45,7 +45,14 @@ struct ResourcesAPITests {
                     "Pacific/Auckland", TimeZone(identifier: "UTC")!.identifier,
                 ])
             #expect(listed.map { $0["slot_minutes"] as? Int } == [60, 30])
-            #expect(listed.allSatisfy { Set($0.keys) == ["id", "name", "time_zone", "slot_minutes"] })
+            #expect(
+                listed.allSatisfy {
+                    Set($0.keys) == [
+                        "id", "name", "time_zone", "slot_minutes", "capacity", "daily_limit", "weekly_limit",
+                    ]
+                })
+            #expect(listed.map { $0["capacity"] as? Int } == [1, 1])
+            #expect(listed.allSatisfy { $0["daily_limit"] is NSNull && $0["weekly_limit"] is NSNull })
             let schedule = try object(try await client.execute(uri: "/api/schedule?resource=dr-lee", method: .get))
             #expect(schedule["time_zone"] as? String == "Pacific/Auckland" && schedule["slot_minutes"] as? Int == 60)
         }
@@ -59,13 +66,15 @@ struct ResourcesAPITests {
             // The caller asks in its own zone (UTC-08:00): the closed day is still Auckland's.
             let uri = "/api/availability?resource=dr-lee&from=2027-03-01T00:00:00-08:00&to=2027-03-03T12:00:00Z"
             let slots = try #require(
-                try json(try await client.execute(uri: uri, method: .get)) as? [[String: String]])
-            let starts = slots.compactMap { $0["start"] }
+                try json(try await client.execute(uri: uri, method: .get)) as? [[String: Any]])
+            let starts = slots.compactMap { $0["start"] as? String }
             #expect(!starts.isEmpty)
             #expect(
                 starts.allSatisfy { $0 < "2027-03-01T11:00:00.000Z" || $0 >= "2027-03-02T11:00:00.000Z" },
                 "no slot between Auckland's midnights: \(starts)")
-            #expect(slots.contains { $0["end"] == "2027-03-01T11:00:00.000Z" }, "open up to the local midnight before")
+            #expect(
+                slots.contains { $0["end"] as? String == "2027-03-01T11:00:00.000Z" },
+                "open up to the local midnight before")
             #expect(starts.contains("2027-03-02T11:00:00.000Z"), "open again from the local midnight after")
 
             let refused = try await client.book(try Self.booking("dr-lee", "2027-03-01T12:00:00Z", minutes: 60))
@@ -77,8 +86,8 @@ struct ResourcesAPITests {
                 try json(
                     try await client.execute(
                         uri: "/api/availability?resource=room-b&from=2027-03-01T12:00:00Z&to=2027-03-01T13:00:00Z",
-                        method: .get)) as? [[String: String]])
-            #expect(roomSlots.map { $0["start"] } == ["2027-03-01T12:30:00.000Z"])
+                        method: .get)) as? [[String: Any]])
+            #expect(roomSlots.map { $0["start"] as? String } == ["2027-03-01T12:30:00.000Z"])
 
             // The same instant on two resources never conflicts.
             let lee = try await client.book(try Self.booking("dr-lee", "2027-03-02T11:00:00Z", minutes: 60))

@@ -12,6 +12,7 @@ struct ResourcesFileSettingsTests {
           {"id": "dr-lee", "name": "Dr. Lee", "timeZone": "Europe/London",
            "hours": "mon-fri=09:00-12:00,13:00-17:00", "slotMinutes": 20, "bufferBeforeMinutes": 5,
            "bufferAfterMinutes": 10, "minNoticeMinutes": 60, "daysAhead": 30, "reminderMinutes": [60, 1440],
+           "capacity": 4, "dailyLimit": 6, "weeklyLimit": 20,
            "overrides": {"2027-12-25": "closed", "2027-12-24": "09:00-12:00", "2027-12-27": "11:00-13:00,14:00-16:00"}},
           {"id": "room-b", "timeZone": "Pacific/Auckland"}
         ]}
@@ -42,12 +43,20 @@ struct ResourcesFileSettingsTests {
         #expect(lee.bufferBefore == .minutes(5) && lee.bufferAfter == .minutes(10))
         #expect(lee.minimumNotice == .minutes(60))
         #expect(lee.reminderLeads == [.minutes(1440), .minutes(60)], "reminder leads, longest first")
+        #expect(lee.capacity == 4 && lee.dailyLimit == 6 && lee.weeklyLimit == 20)
         let overrides = lee.overrides.map { ($0.key.description, $0.value.map(\.description)) }.sorted { $0.0 < $1.0 }
         #expect(overrides.map(\.0) == ["2027-12-24", "2027-12-25", "2027-12-27"])
         #expect(overrides.map(\.1) == [["09:00-12:00"], [], ["11:00-13:00", "14:00-16:00"]])
         let room = resources[1].schedule
         let standard = Schedule.standard(in: TimeZone(identifier: "Pacific/Auckland")!)
         #expect(room == standard, "an entry with only id and timeZone gets the seed's schedule in its zone")
+        #expect(room.capacity == 1 && room.dailyLimit == nil && room.weeklyLimit == nil)
+    }
+
+    @Test("--hold-minutes applies to every resource, so it goes with --config")
+    func holdMinutesWithAFile() throws {
+        #expect(try settings(file: Self.example, ["--hold-minutes", "15"]).holdDuration == .minutes(15))
+        #expect(try settings(file: Self.example, environment: ["BOOKING_HOLD_MINUTES": "2"]).holdDuration == .minutes(2))
     }
 
     @Test("the example file the README shows loads")
@@ -58,6 +67,8 @@ struct ResourcesFileSettingsTests {
         let settings = try ServerSettings(options: ServerOptions.parse(["--config", path]), environment: [:])
         #expect(settings.resources.map(\.id) == ["dr-lee", "room-2"])
         #expect(settings.resources[0].schedule.overrides[try LocalDate(parsing: "2027-12-25")] == [])
+        #expect(settings.resources[0].schedule.dailyLimit == 12 && settings.resources[1].schedule.capacity == 2)
+        #expect(settings.resources[1].schedule.weeklyLimit == 150)
     }
 
     @Test("BOOKING_CONFIG names the file too, and --config wins over it")
@@ -81,6 +92,9 @@ struct ResourcesFileSettingsTests {
             ([], ["BOOKING_HOURS": "daily=08:00-18:00"], "--hours 'daily=08:00-18:00' (or BOOKING_HOURS)"),
             ([], ["BOOKING_BUFFER_MINUTES": "5"], "--buffer-minutes '5' (or BOOKING_BUFFER_MINUTES)"),
             (["--reminder-minutes", "60"], [:], "--reminder-minutes '60' (or BOOKING_REMINDER_MINUTES)"),
+            (["--capacity", "2"], [:], "--capacity '2' (or BOOKING_CAPACITY)"),
+            ([], ["BOOKING_DAILY_LIMIT": "4"], "--daily-limit '4' (or BOOKING_DAILY_LIMIT)"),
+            (["--weekly-limit", "9"], [:], "--weekly-limit '9' (or BOOKING_WEEKLY_LIMIT)"),
         ] as [([String], [String: String], String)])
     func scheduleFlagsWithAFile(arguments: [String], environment: [String: String], expected: String) {
         let error = #expect(throws: ServerSettings.Invalid.self) {
@@ -166,6 +180,26 @@ struct ResourcesFileSettingsTests {
             (
                 entry(#""id": "dr-lee", "timeZone": "UTC", "reminderMinutes": 60"#),
                 "resource \"dr-lee\": field \"reminderMinutes\": must be a list of distinct whole numbers"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "capacity": 0"#),
+                "resource \"dr-lee\": field \"capacity\": must be a whole number from 1 to 10000, not 0"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "capacity": "3""#),
+                "resource \"dr-lee\": field \"capacity\": must be a whole number from 1 to 10000"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "dailyLimit": 0"#),
+                "resource \"dr-lee\": field \"dailyLimit\": must be a whole number from 1 to 100000, not 0"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "weeklyLimit": 2.5"#),
+                "resource \"dr-lee\": field \"weeklyLimit\": must be a whole number from 1 to 100000"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "weeklyLimit": 100001"#),
+                "resource \"dr-lee\": field \"weeklyLimit\": must be a whole number from 1 to 100000, not 100001"
             ),
             (
                 entry(#""id": "dr-lee", "timeZone": "UTC", "overrides": ["2027-12-25"]"#),

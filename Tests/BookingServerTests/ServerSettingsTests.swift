@@ -20,7 +20,30 @@ struct ServerSettingsTests {
         let schedule = try #require(settings.resources.first?.schedule)
         #expect(schedule.slotLength == .minutes(30) && schedule.horizon == .seconds(7 * 86_400))
         #expect(schedule.reminderLeads == [], "no reminders unless asked for")
+        #expect(schedule.capacity == 1 && schedule.dailyLimit == nil && schedule.weeklyLimit == nil)
+        #expect(settings.holdDuration == .minutes(5))
         #expect(settings.adminToken == nil)
+    }
+
+    @Test("capacity, booking limits and hold minutes come from flags or BOOKING_*, and a flag wins")
+    func capacityLimitsAndHolds() throws {
+        let environment = [
+            "BOOKING_CAPACITY": "3", "BOOKING_DAILY_LIMIT": "8", "BOOKING_WEEKLY_LIMIT": "30",
+            "BOOKING_HOLD_MINUTES": "10",
+        ]
+        let fromEnvironment = try settings([], environment)
+        let schedule = try #require(fromEnvironment.resources.first?.schedule)
+        #expect(schedule.capacity == 3 && schedule.dailyLimit == 8 && schedule.weeklyLimit == 30)
+        #expect(fromEnvironment.holdDuration == .minutes(10))
+        let flags = try settings(
+            ["--capacity", "5", "--daily-limit", "2", "--hold-minutes", "1"], environment)
+        let flagSchedule = try #require(flags.resources.first?.schedule)
+        #expect(flagSchedule.capacity == 5 && flagSchedule.dailyLimit == 2)
+        #expect(flagSchedule.weeklyLimit == 30, "the flag not given: the environment's value")
+        #expect(flags.holdDuration == .minutes(1))
+        let extremes = try settings(["--capacity", "10000", "--daily-limit", "100000", "--hold-minutes", "60"])
+        #expect(extremes.resources.first?.schedule.capacity == 10_000)
+        #expect(extremes.resources.first?.schedule.dailyLimit == 100_000 && extremes.holdDuration == .minutes(60))
     }
 
     @Test("every setting reads BOOKING_* from the environment, and a flag wins over it")
@@ -77,6 +100,22 @@ struct ServerSettingsTests {
             (["--reminder-minutes", "60,60"], "--reminder-minutes '60,60'"),
             (["--reminder-minutes", "0"], "--reminder-minutes '0'"),
             (["--reminder-minutes", "600000"], "--reminder-minutes '600000'"),
+            (
+                ["--capacity", "0"],
+                "invalid --capacity '0' (or BOOKING_CAPACITY): must be a whole number from 1 to 10000"
+            ),
+            (["--capacity", "two"], "--capacity 'two' (or BOOKING_CAPACITY)"),
+            (
+                ["--daily-limit", "0"],
+                "invalid --daily-limit '0' (or BOOKING_DAILY_LIMIT): must be a whole number from 1 to 100000"
+            ),
+            (["--weekly-limit", "100001"], "--weekly-limit '100001' (or BOOKING_WEEKLY_LIMIT)"),
+            (
+                ["--hold-minutes", "0"],
+                "invalid --hold-minutes '0' (or BOOKING_HOLD_MINUTES): must be a whole number from 1 to 60"
+            ),
+            (["--hold-minutes", "61"], "--hold-minutes '61' (or BOOKING_HOLD_MINUTES)"),
+            (["--hold-minutes", "1.5"], "--hold-minutes '1.5'"),
         ])
     func invalid(arguments: [String], expected: String) {
         let error = #expect(throws: ServerSettings.Invalid.self) { try settings(arguments) }

@@ -8,34 +8,56 @@ import Testing
 
 @Suite("availability JSON writer")
 struct SlotListJSONTests {
-    /// What the server wrote before: `JSONEncoder` with sorted keys over `{start, end}` objects.
+    /// What `JSONEncoder` with sorted keys writes for `{start, end, seats_left}` objects.
     struct EncodedSlot: Encodable {
         let start: String
         let end: String
+        let seatsLeft: Int
+
+        enum CodingKeys: String, CodingKey {
+            case start, end
+            case seatsLeft = "seats_left"
+        }
     }
 
     @Test("writes the same bytes as JSONEncoder with sorted keys", arguments: [0, 1, 2, 2016])
     func sameBytesAsJSONEncoder(_ count: Int) throws {
-        var slots: [TimeSlot] = []
+        let seats = [1, 2, 9, 10, 11, 99, 100, 999, 1000, 10_000, Int.max]
+        var slots: [AvailableSlot] = []
         var start = Date(millisecondsSince1970: 1_803_888_000_001)
         for index in 0..<count {
             let end = start.addingTimeInterval(index.isMultiple(of: 7) ? 299.9996 : 300)
-            slots.append(try TimeSlot(start: start, end: end))
+            slots.append(AvailableSlot(slot: try TimeSlot(start: start, end: end), seatsLeft: seats[index % seats.count]))
             start = end
         }
         slots.append(contentsOf: [
-            try TimeSlot(start: Date(millisecondsSince1970: -1), end: Date(millisecondsSince1970: 0)),
-            try TimeSlot(
-                start: Date(millisecondsSince1970: 253_402_300_799_999),
-                end: Date(millisecondsSince1970: 253_402_300_800_000)),
+            AvailableSlot(
+                slot: try TimeSlot(start: Date(millisecondsSince1970: -1), end: Date(millisecondsSince1970: 0)),
+                seatsLeft: 1),
+            AvailableSlot(
+                slot: try TimeSlot(
+                    start: Date(millisecondsSince1970: 253_402_300_799_999),
+                    end: Date(millisecondsSince1970: 253_402_300_800_000)),
+                seatsLeft: 3),
         ])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let expected = try encoder.encode(
-            slots.map { EncodedSlot(start: $0.start.iso8601WithMilliseconds, end: $0.end.iso8601WithMilliseconds) })
+            slots.map {
+                EncodedSlot(
+                    start: $0.slot.start.iso8601WithMilliseconds, end: $0.slot.end.iso8601WithMilliseconds,
+                    seatsLeft: $0.seatsLeft)
+            })
         #expect(SlotListJSON.bytes(slots) == Array(expected))
         let response = SlotListJSON.response(slots)
         #expect(response.headers[.contentType] == "application/json; charset=utf-8")
         #expect(response.headers[.cacheControl] == "no-store")
+    }
+
+    @Test("writes every count of seats in decimal", arguments: [0, 1, 9, 10, 42, 100, 10_000, Int.max, -7, Int.min])
+    func decimal(_ value: Int) {
+        var bytes: [UInt8] = []
+        SlotListJSON.appendDecimal(value, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == String(value))
     }
 }

@@ -6,6 +6,7 @@ provoke on purpose (a 404 for an icon, a script error) fails that test.
 """
 import json
 import pathlib
+import re
 import sys
 import tempfile
 import time
@@ -45,7 +46,17 @@ def two_resources():
 
 
 @pytest.fixture(scope="module")
-def browser():
+def seats():
+    yield from start_server("--time-zone", "Europe/London", "--capacity", "3")
+
+
+@pytest.fixture(scope="module")
+def short_holds():
+    yield from start_server("--time-zone", "Europe/London", "--hold-minutes", "1")
+
+
+def new_browser():
+    """A headless Chromium of its own: a visitor with their own page state."""
     options = webdriver.ChromeOptions()
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-GB"]:
         options.add_argument(argument)
@@ -56,7 +67,12 @@ def browser():
     })
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
-    driver = webdriver.Chrome(options=options, service=service)  # fails, never skips, when Chromium cannot start
+    return webdriver.Chrome(options=options, service=service)  # fails, never skips, when Chromium cannot start
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = new_browser()
     yield driver
     driver.quit()
 
@@ -170,17 +186,123 @@ def test_booking_flow(server, browser, console):
 
 
 def test_taken_behind_its_back_shows_409(server, browser, console):
-    console.allow("/api/appointments", 409)
+    # Booked by someone else after the page listed it: picking it (which holds it) is a 409.
+    console.allow("/api/holds", 409)
     browser.get(server + "/")
     button = slot_buttons(browser)[3]
     start, end = button.get_attribute("data-start"), button.get_attribute("data-end")
-    button.click()
-    fill(browser, "Grace Hopper", "grace@example.com")
     status, _ = call(server, "POST", "/api/appointments", {"slotStart": start, "slotEnd": end, "name": "Someone", "email": "someone@example.com"})
     assert status == 201
-    browser.find_element(By.ID, "book").click()
+    button.click()
     wait(browser, lambda d: "just taken" in status_text(d))
     wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]'))
+    assert not browser.find_element(By.ID, "hold-status").is_displayed()
+    assert browser.find_element(By.ID, "book").get_attribute("disabled") is not None
+
+
+def free_starts(base, resource=None):
+    _, slots = call(base, "GET", "/api/availability" + (f"?resource={resource}" if resource else ""))
+    return {slot["start"]: slot["seats_left"] for slot in slots}
+
+
+def hold_text(driver):
+    return driver.find_element(By.ID, "hold-status").text
+
+
+def slot_button(driver, start):
+    return wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]')))
+
+
+def test_a_picked_slot_is_held_for_the_visitor_and_taken_for_everyone_else(server, browser, console):
+    other = new_browser()
+    try:
+        other.get(server + "/")
+        browser.get(server + "/")
+        buttons = slot_buttons(browser)
+        first, second = (buttons[i].get_attribute("data-start") for i in (11, 12))
+        slot_buttons(other)  # the second visitor's list, loaded before the picks
+        other.get_log("browser")
+
+        # Picking a slot holds it, with a live countdown; picking another gives the first back.
+        buttons[11].click()
+        wait(browser, lambda d: re.fullmatch(r"Held for you for [45]:\d\d", hold_text(d)))
+        assert first not in free_starts(server)
+        slot_button(browser, second).click()
+        wait(browser, lambda d: second not in free_starts(server))
+        wait(browser, lambda d: first in free_starts(server), timeout=5)
+        shown = hold_text(browser)
+        wait(browser, lambda d: hold_text(d) != shown and hold_text(d).startswith("Held for you for "), timeout=3)
+        browser.save_screenshot(str(ARTIFACTS / "page-held-desktop.png"))
+
+        # The second visitor: the held slot is taken for them; picking it from their older list says so, with the wait.
+        slot_button(other, second).click()
+        wait(other, lambda d: "Someone else is holding that slot" in status_text(d))
+        assert "5 minutes" in status_text(other), status_text(other)
+        wait(other, lambda d: not d.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{second}"]'))
+        assert other.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{first}"]'), "the released slot is offered"
+        other_errors = [entry["message"] for entry in other.get_log("browser") if entry["level"] == "SEVERE"
+                        and "/api/holds - Failed to load resource: the server responded with a status of 409" not in entry["message"]]
+        assert not other_errors, other_errors
+
+        # The holder books with the hold; the countdown goes.
+        fill(browser, "Hold Tester", "hold@example.com")
+        browser.find_element(By.ID, "book").click()
+        wait(browser, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
+        assert not browser.find_element(By.ID, "hold-status").is_displayed()
+        assert appointment_named(server, "Hold Tester")["slot_start"] == second
+        assert second not in free_starts(server)
+    finally:
+        other.quit()
+
+
+def test_a_lapsed_hold_says_so_and_offers_the_slot_again(short_holds, browser, console):
+    browser.get(short_holds + "/")
+    button = slot_buttons(browser)[2]
+    start = button.get_attribute("data-start")
+    button.click()
+    wait(browser, lambda d: re.fullmatch(r"Held for you for 0:[0-5]\d", hold_text(d)))
+    assert start not in free_starts(short_holds)
+    wait(browser, lambda d: "lapsed" in status_text(d), timeout=70)
+    assert not browser.find_element(By.ID, "hold-status").is_displayed()
+    assert browser.find_element(By.ID, "book").get_attribute("disabled") is not None
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"][aria-pressed="false"]'))
+    assert start in free_starts(short_holds)
+
+
+def test_seats_left_and_two_customers_in_one_slot(seats, browser, console):
+    console.allow("/api/appointments", 409)
+    browser.get(seats + "/")
+    button = slot_buttons(browser)[4]
+    start = button.get_attribute("data-start")
+    assert "3 seats left" in button.text and "3 seats left" in button.get_attribute("aria-label")
+    assert all("3 seats left" in b.text for b in slot_buttons(browser))
+
+    button.click()
+    wait(browser, lambda d: hold_text(d).startswith("Held for you for "))
+    assert free_starts(seats)[start] == 2, "the hold takes one seat for everyone else"
+    fill(browser, "First Customer", "first@example.com")
+    browser.find_element(By.ID, "book").click()
+    wait(browser, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
+    wait(browser, lambda d: "2 seats left" in slot_button(d, start).text)
+    browser.save_screenshot(str(ARTIFACTS / "page-seats-desktop.png"))
+
+    # The same slot again: the same email is refused (its own message), another customer gets the second seat.
+    slot_button(browser, start).click()
+    wait(browser, lambda d: hold_text(d).startswith("Held for you for "))
+    fill(browser, "First Customer", "FIRST@example.com")
+    browser.find_element(By.ID, "book").click()
+    wait(browser, lambda d: "already have a booking in that slot" in status_text(d))
+    assert hold_text(browser).startswith("Held for you for "), "the seat stays held for another name"
+    fill(browser, "Second Customer", "second@example.com")
+    browser.find_element(By.ID, "book").click()
+    wait(browser, lambda d: "Second Customer" not in status_text(d) and d.find_element(By.ID, "confirmation").is_displayed())
+    wait(browser, lambda d: "1 seat left" in slot_button(d, start).text)
+
+    _, appointments = call(seats, "GET", "/api/appointments", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    in_slot = sorted(a["customer_name"] for a in appointments if a["slot_start"] == start)
+    assert in_slot == ["First Customer", "Second Customer"]
+    _, resources = call(seats, "GET", "/api/resources")
+    assert [(r["capacity"], r["daily_limit"], r["weekly_limit"]) for r in resources] == [(3, None, None)]
 
 
 def test_double_click_books_once(server, browser):

@@ -33,12 +33,16 @@ def call(base, method, path, body=None, headers=None):
 
 
 def start_server(*arguments, environment=None):
-    """Starts booking-server on a temporary SQLite file; yields its base URL, stops it afterwards."""
+    """Starts booking-server on a temporary SQLite file; yields its base URL, stops it afterwards.
+
+    BOOKING_TEST_STORE names another store for it (`memory`, or a `postgres://` URL of an empty database).
+    """
     binary = os.environ.get("BOOKING_SERVER_BINARY", str(ROOT / ".build" / "debug" / "booking-server"))
     directory = tempfile.mkdtemp(prefix="booking-server-")
+    store = os.environ.get("BOOKING_TEST_STORE") or f"sqlite:{directory}/booking.sqlite"
     port = free_port()
     process = subprocess.Popen(
-        [binary, "serve", "--store", f"sqlite:{directory}/booking.sqlite", "--port", str(port), *arguments],
+        [binary, "serve", "--store", store, "--port", str(port), *arguments],
         env={**os.environ, "BOOKING_ADMIN_TOKEN": ADMIN_TOKEN, **(environment or {})},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

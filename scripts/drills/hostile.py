@@ -178,9 +178,12 @@ def build_cases(port, pool, targets, overflow, overflow_slot, notification_id):
         return f"/api/appointments/{target['id']}/cancel", {"token": target["cancel_token"]}
 
     def body_route(route):
-        """(path, a valid body, its text key) of the booking or the cancel route."""
+        """(path, a valid body, its text key) of the booking, the hold or the cancel route."""
         if route == "booking":
             return "/api/appointments", booking(), b'"name"'
+        if route == "hold":
+            slot = pool.pop()
+            return "/api/holds", {"slotStart": slot["start"], "slotEnd": slot["end"]}, b'"slotStart"'
         path, body = cancel_target()
         return path, body, b'"token"'
 
@@ -197,7 +200,8 @@ def build_cases(port, pool, targets, overflow, overflow_slot, notification_id):
     some = targets[-1]
     all_routes = [("GET", "/health"), ("GET", "/health/ready"), ("GET", "/api/availability"),
                   ("GET", "/api/schedule"), ("POST", "/api/appointments"), ("GET", "/api/appointments"),
-                  ("GET", f"/api/appointments/{some['id']}"), ("POST", None),
+                  ("GET", f"/api/appointments/{some['id']}"), ("POST", None), ("POST", "/api/holds"),
+                  ("DELETE", "/api/holds/no-such-hold"),
                   ("GET", "/api/notifications"), ("POST", f"/api/notifications/{notification_id}/retry"),
                   ("GET", "/api/openapi.json"), ("GET", "/metrics"), ("GET", "/"), ("GET", "/app.js"),
                   ("GET", "/styles.css")]
@@ -217,7 +221,7 @@ def build_cases(port, pool, targets, overflow, overflow_slot, notification_id):
             raw(f"{method} {route_path} with {size_label}", head_bytes(method, route_path, dict(json_type, **auth),
                                                                         len(data)),
                 then_send=data, allow_200=not reads_body)
-    for route in ("booking", "cancel"):
+    for route in ("booking", "hold", "cancel"):
         path, body, _ = body_route(route)
         raw(f"{route}: Content-Length of 1 TiB, 32 KiB sent", head_bytes("POST", path, json_type, 1 << 40),
             then_send=json.dumps(body).encode()[:-1] + b',"note":"' + b"x" * 32768)
@@ -229,7 +233,7 @@ def build_cases(port, pool, targets, overflow, overflow_slot, notification_id):
             then_send=chunks)
 
     # Bodies that are not what they claim, on the routes that read one; each would otherwise be valid.
-    for route in ("booking", "cancel"):
+    for route in ("booking", "hold", "cancel"):
         for depth_label, wrap in (("5,000 nested arrays", lambda t: b"[" * 5000 + t + b"]" * 5000),
                                   ("2,000 nested objects", lambda t: b'{"a":' * 2000 + t + b"}" * 2000),
                                   ("a field nested 3,000 deep",
@@ -346,6 +350,12 @@ def build_cases(port, pool, targets, overflow, overflow_slot, notification_id):
         http(f"GET /api/appointments/{bad}", "GET", f"/api/appointments/{bad}", headers=admin)
         http(f"POST /api/appointments/{bad}/cancel", "POST", f"/api/appointments/{bad}/cancel", headers=admin)
         http(f"POST /api/notifications/{bad}/retry", "POST", f"/api/notifications/{bad}/retry", headers=admin)
+    for label, token in (("a 4 KiB token", "h" * 4096), ("../ in the token", "..%2F..%2Fappointments"),
+                         ("a NUL in the token", "abc%00"), ("a space in the token", "a%20b")):
+        http(f"DELETE a hold with {label}", "DELETE", f"/api/holds/{token}")
+    for label, token in (("a 4 KiB hold token", "h" * 4096), ("a NUL in the hold token", "ab\u0000c"),
+                         ("a number as the hold token", 7)):
+        http(f"booking: {label}", "POST", "/api/appointments", booking(holdToken=token), json_type)
     http("an appointment with a 4 KiB wrong cancel token", "GET", f"/api/appointments/{some_id}",
          headers={"X-Cancel-Token": "A" * 4096})
 

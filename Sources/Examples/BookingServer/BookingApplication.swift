@@ -22,7 +22,7 @@ enum BookingApplication {
         let router = Router(context: BasicRequestContext.self)
         router.add(
             middleware: RequestLogMiddleware(
-                level: .info, secretParameters: ["secret"], secrets: calendarFeedSecret.map { [$0] } ?? []))
+                level: .info, secretParameters: ["secret", "token"], secrets: calendarFeedSecret.map { [$0] } ?? []))
         router.add(middleware: MetricsMiddleware())
         if !corsOrigins.isEmpty {
             let exposedHeaders: [HTTPField.Name] = [.idempotentReplayed, .retryAfter]
@@ -33,11 +33,11 @@ enum BookingApplication {
                 middleware: CORSMiddleware(
                     allowOrigin: corsOrigins.contains("*") ? .all : .originBased,
                     allowHeaders: [.accept, .authorization, .contentType, .origin, .idempotencyKey, .cancelToken],
-                    allowMethods: [.get, .post, .options],
+                    allowMethods: [.get, .post, .delete, .options],
                     exposedHeaders: exposedHeaders.map(\.rawName)))
             router.add(middleware: ExposedHeadersMiddleware(headers: exposedHeaders))
         }
-        router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: APIErrorMiddleware(clock: service.clock))
         BookingAPI(
             service: service, resources: resources, admin: AdminCredential(token: adminToken),
             calendarFiles: CalendarFiles(domain: calendarDomain, resources: resources),
@@ -57,13 +57,15 @@ enum BookingApplication {
     ///
     /// Any other resource name is not configured and answers 404: a resource the host never set up
     /// must not open a second calendar for the same real slots. Ids are unique (the settings check).
+    /// A hold keeps its slot for `holdDuration` (`--hold-minutes`).
     static func service(
         store: any BookingStore, resources: [ConfiguredResource], clock: any WallClock = SystemWallClock(),
-        logger: Logger
+        holdDuration: Duration = .minutes(ScheduleLimits.holdMinutes.fallback), logger: Logger
     ) -> BookingService {
         let schedules = Dictionary(resources.map { ($0.id, $0.schedule) }, uniquingKeysWith: { first, _ in first })
         return BookingService(
-            store: store, configuration: .init(defaultSchedule: nil, schedules: schedules), clock: clock,
+            store: store,
+            configuration: .init(defaultSchedule: nil, schedules: schedules, holdDuration: holdDuration), clock: clock,
             logger: logger)
     }
 
@@ -75,7 +77,9 @@ enum BookingApplication {
         clock: any WallClock = SystemWallClock(), logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let service = Self.service(store: store, resources: settings.resources, clock: clock, logger: logger)
+        let service = Self.service(
+            store: store, resources: settings.resources, clock: clock, holdDuration: settings.holdDuration,
+            logger: logger)
         let sender: any NotificationSender
         if let url = settings.webhookURL, !settings.webhookSecrets.isEmpty {
             var calendar: (@Sendable (NotificationDelivery) -> String)?

@@ -24,7 +24,7 @@ struct APIError: Error, HTTPResponseError {
     let message: String
     let fieldErrors: [String: String]
     let location: FieldLocation
-    /// Extra response headers: `Allow` for 405, `Retry-After` for 503.
+    /// Extra response headers: `Allow` for 405, `Retry-After` for 503 and for a slot someone else holds.
     let headers: HTTPFields
 
     init(
@@ -43,27 +43,41 @@ struct APIError: Error, HTTPResponseError {
     static let retryAfterSeconds = 2
 
     /// The HTTP face of a domain error; `location` says where its fields came from.
-    init(_ error: BookingError, location: FieldLocation = .body) {
+    ///
+    /// `SLOT_HELD` carries `Retry-After`: the whole seconds from `now` (the service's clock) until the holds in
+    /// the way lapse, rounded up, at least 1.
+    init(_ error: BookingError, location: FieldLocation = .body, now: Date? = nil) {
         let status: HTTPResponse.Status =
             switch error.code {
             case .invalidInput: .badRequest
             case .slotNotOffered, .idempotencyKeyReused: .unprocessableContent
-            case .slotUnavailable, .appointmentCancelled: .conflict
+            case .slotUnavailable, .appointmentCancelled, .alreadyBooked, .bookingLimitReached, .slotHeld,
+                .holdExpired:
+                .conflict
             case .notFound: .notFound
             case .forbidden: .forbidden
             default: .serviceUnavailable
             }
-        let headers: HTTPFields = status == .serviceUnavailable ? [.retryAfter: "\(Self.retryAfterSeconds)"] : [:]
+        var headers: HTTPFields = status == .serviceUnavailable ? [.retryAfter: "\(Self.retryAfterSeconds)"] : [:]
+        if error.code == .slotHeld, let availableAt = error.availableAt, let now {
+            headers[.retryAfter] = "\(Self.secondsUntil(availableAt, from: now))"
+        }
         self.init(
             status, code: error.code.description, error.message, fieldErrors: error.fieldErrors, location: location,
             headers: headers)
     }
 
+    /// Whole seconds from `now` until `instant`, rounded up, at least 1: a `Retry-After` value.
+    static func secondsUntil(_ instant: Date, from now: Date) -> Int64 {
+        let milliseconds = instant.millisecondsSince1970 - now.millisecondsSince1970
+        return max(1, (milliseconds + 999) / 1000)
+    }
+
     /// Any error, without leaking internals: known ones keep their meaning, the rest are a generic 500.
-    init(wrapping error: any Error) {
+    init(wrapping error: any Error, now: Date? = nil) {
         switch error {
         case let error as APIError: self = error
-        case let error as BookingError: self.init(error)
+        case let error as BookingError: self.init(error, now: now)
         case let error as HTTPError where error.status == .contentTooLarge:
             self = .payloadTooLarge
         case let error as HTTPError where error.status == .notFound:
@@ -155,8 +169,11 @@ struct FieldProblem: Encodable {
 ///
 /// It answers instead of rethrowing, so the middleware outside it (CORS, metrics, the request log)
 /// sees and can decorate an ordinary response. The fields of a domain error on a `GET` are query
-/// parameters; on other methods, body members.
+/// parameters; on other methods, body members. `clock` is the service's: a `SLOT_HELD`'s `Retry-After` counts
+/// from its now.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let clock: any WallClock
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
@@ -165,9 +182,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let apiError =
                 if let error = error as? BookingError {
-                    APIError(error, location: request.method == .get ? .query : .body)
+                    APIError(error, location: request.method == .get ? .query : .body, now: clock.now())
                 } else {
-                    APIError(wrapping: error)
+                    APIError(wrapping: error, now: clock.now())
                 }
             if apiError.status == .internalServerError {
                 context.logger.error(

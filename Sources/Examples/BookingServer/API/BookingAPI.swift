@@ -36,6 +36,7 @@ struct BookingAPI: Sendable {
         api.get("appointments/:id", use: read)
         api.post("appointments/:id/cancel", use: cancel)
         api.post("appointments/:id/reschedule", use: reschedule)
+        addHoldRoutes(to: api)
         addCalendarRoutes(to: api)
         api.get("notifications", use: notifications)
         api.post("notifications/:id/retry", use: retryNotification)

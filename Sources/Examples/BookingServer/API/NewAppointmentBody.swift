@@ -1,7 +1,7 @@
 import BookingDomain
 import Foundation
 
-/// The body of `POST /api/appointments`: `{slotStart, slotEnd, name, email, note?, resource?}`.
+/// The body of `POST /api/appointments`: `{slotStart, slotEnd, name, email, note?, resource?, holdToken?}`.
 struct NewAppointmentBody: Decodable {
     let slotStart: Date
     let slotEnd: Date
@@ -9,16 +9,19 @@ struct NewAppointmentBody: Decodable {
     let email: String
     let note: String?
     let resource: ResourceID?
+    /// The token of the caller's hold on the slot (`POST /api/holds`), which the booking uses up.
+    let holdToken: String?
 
     init(from decoder: any Decoder) throws {
         var fields = try FieldReader(
-            decoder, known: ["slotStart", "slotEnd", "name", "email", "note", "resource"])
+            decoder, known: ["slotStart", "slotEnd", "name", "email", "note", "resource", "holdToken"])
         let slotStart = fields.instant("slotStart")
         let slotEnd = fields.instant("slotEnd")
         let name = fields.string("name", required: true)
         let email = fields.string("email", required: true)
         note = fields.string("note", required: false)
         resource = fields.resource("resource")
+        holdToken = fields.string("holdToken", required: false)
         try fields.finish()
         guard let slotStart, let slotEnd, let name, let email else { throw BookingError.invalidInput([:]) }
         self.slotStart = slotStart
@@ -31,6 +34,6 @@ struct NewAppointmentBody: Decodable {
     func request(idempotencyKey: String?) -> BookingRequest {
         BookingRequest(
             slotStart: slotStart, slotEnd: slotEnd, name: name, email: email, note: note,
-            resource: resource ?? .default, idempotencyKey: idempotencyKey)
+            resource: resource ?? .default, idempotencyKey: idempotencyKey, holdToken: holdToken)
     }
 }

@@ -31,7 +31,7 @@ enum OpenAPIDocument {
             "/api/availability": {
               "get": {
                 "operationId": "availability",
-                "summary": "Free slots, sorted; the window is clamped to what the schedule offers now",
+                "summary": "Free slots, sorted, each with its seats left; the window is clamped to what the schedule offers now. Slots without a seat left (booked or held by others), slots overlapping a taken slot, and the slots of a local day or ISO week at the resource's booking limit are left out",
                 "parameters": [
                   {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}},
                   {"name": "to", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}},
@@ -60,7 +60,7 @@ enum OpenAPIDocument {
             "/api/resources": {
               "get": {
                 "operationId": "resources",
-                "summary": "The configured resources, in the configured order; any other resource is 404 on every route",
+                "summary": "The configured resources, in the configured order, with their capacity and booking limits; any other resource is 404 on every route",
                 "responses": {
                   "200": {"description": "The resources", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Resource"}}}}}
                 }
@@ -69,7 +69,7 @@ enum OpenAPIDocument {
             "/api/appointments": {
               "post": {
                 "operationId": "book",
-                "summary": "Book a slot; the response carries the cancel token once",
+                "summary": "Book a slot (one seat of it, with capacity); the response carries the cancel token once. With holdToken, the booking uses that live hold of this very slot and ends it. 409: SLOT_UNAVAILABLE (no seat left, or an overlapping slot is booked), ALREADY_BOOKED (this email already has a seat in the slot), BOOKING_LIMIT_REACHED (the resource's day or week is full), SLOT_HELD (someone else holds it; Retry-After says when it frees), HOLD_EXPIRED (holdToken names no live hold)",
                 "parameters": [
                   {"name": "Idempotency-Key", "in": "header", "required": false, "description": "A structured-field string (\"abc\") or a bare token (abc), 1-255 printable ASCII characters. A retry with the same key and body returns the original booking (201, Idempotent-Replayed: true); keys never expire", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
                 ],
@@ -93,6 +93,38 @@ enum OpenAPIDocument {
                   "200": {"description": "Appointments", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Appointment"}}}}},
                   "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/api/holds": {
+              "post": {
+                "operationId": "placeHold",
+                "summary": "Hold an offered slot (one seat of it, with capacity) for a few minutes (--hold-minutes, default 5) while the customer types: until expires_at, availability leaves it out and a booking without the token is 409 SLOT_HELD. Book with holdToken, or DELETE the hold. The token is shown this once. 409: SLOT_UNAVAILABLE, BOOKING_LIMIT_REACHED, SLOT_HELD (with Retry-After)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HoldRequest"}}}},
+                "responses": {
+                  "201": {"description": "Held", "headers": {"Cache-Control": {"description": "no-store", "schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Hold"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"},
+                  "415": {"$ref": "#/components/responses/Error"},
+                  "422": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/api/holds/{token}": {
+              "delete": {
+                "operationId": "releaseHold",
+                "summary": "Release a live hold: its seat is free again at once. The token is the hold's only credential (request logs show {token}). 404 when no live hold has that token (never placed, used by a booking, released, or expired)",
+                "parameters": [
+                  {"name": "token", "in": "path", "required": true, "description": "The hold's token, as POST /api/holds answered it", "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}}
+                ],
+                "responses": {
+                  "204": {"description": "Released"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
                   "503": {"$ref": "#/components/responses/Error"}
                 }
               }
@@ -193,7 +225,7 @@ enum OpenAPIDocument {
             "/api/appointments/{id}/reschedule": {
               "post": {
                 "operationId": "rescheduleAppointment",
-                "summary": "Move a booked appointment to another offered slot (admin, or the cancel token in X-Cancel-Token): same id and token, sequence up by one, the old slot free again, all at once or nothing. It may overlap its own old interval but no other booked one. A wrong token answers 404 like an unknown id",
+                "summary": "Move a booked appointment to another offered slot (admin, or the cancel token in X-Cancel-Token): same id and token, sequence up by one, the old slot free again, all at once or nothing. It may overlap its own old interval but no other booked one. The new slot must have a seat left, not hold the customer already, nor be held by someone else, and its day and week must be under the limits (the appointment itself not counted, so a move within one day is fine). A wrong token answers 404 like an unknown id",
                 "parameters": [
                   {"$ref": "#/components/parameters/ID"},
                   {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}},
@@ -288,8 +320,8 @@ enum OpenAPIDocument {
                 "headers": {"ETag": {"description": "The feed's current ETag", "schema": {"type": "string"}}}
               },
               "Error": {
-                "description": "An error as RFC 9457 problem details; a 503 carries Retry-After",
-                "headers": {"Retry-After": {"description": "Seconds to wait before retrying (503 only)", "schema": {"type": "integer"}}},
+                "description": "An error as RFC 9457 problem details; a 503 and a 409 SLOT_HELD carry Retry-After",
+                "headers": {"Retry-After": {"description": "Whole seconds to wait before retrying: 503, and 409 SLOT_HELD (until the holds in the way expire, rounded up, at least 1)", "schema": {"type": "integer", "minimum": 1}}},
                 "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
               }
             },
@@ -302,18 +334,42 @@ enum OpenAPIDocument {
                 }
               },
               "Resource": {
-                "type": "object", "required": ["id", "name", "time_zone", "slot_minutes"],
+                "type": "object", "required": ["id", "name", "time_zone", "slot_minutes", "capacity", "daily_limit", "weekly_limit"],
                 "properties": {
                   "id": {"$ref": "#/components/schemas/ResourceID"}, "name": {"type": "string"},
                   "time_zone": {"type": "string", "description": "The IANA zone of the resource's hours and date overrides"},
-                  "slot_minutes": {"type": "integer"}
+                  "slot_minutes": {"type": "integer"},
+                  "capacity": {"type": "integer", "minimum": 1, "description": "Seats per slot: how many bookings may share one slot"},
+                  "daily_limit": {"type": "integer", "minimum": 1, "nullable": true, "description": "At most this many bookings per local day of time_zone; null for no limit"},
+                  "weekly_limit": {"type": "integer", "minimum": 1, "nullable": true, "description": "At most this many bookings per ISO week (Monday to Sunday) of time_zone; null for no limit"}
                 }
               },
               "Health": {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}},
               "ResourceID": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
               "Slot": {
-                "type": "object", "required": ["start", "end"],
-                "properties": {"start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"}}
+                "type": "object", "required": ["start", "end", "seats_left"],
+                "properties": {
+                  "start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"},
+                  "seats_left": {"type": "integer", "minimum": 1, "description": "The resource's capacity minus the slot's bookings and live holds"}
+                }
+              },
+              "HoldRequest": {
+                "type": "object", "required": ["slotStart", "slotEnd"], "additionalProperties": false,
+                "properties": {
+                  "slotStart": {"type": "string", "format": "date-time"},
+                  "slotEnd": {"type": "string", "format": "date-time"},
+                  "resource": {"$ref": "#/components/schemas/ResourceID"}
+                }
+              },
+              "Hold": {
+                "type": "object", "required": ["token", "resource", "slot_start", "slot_end", "expires_at"],
+                "properties": {
+                  "token": {"type": "string", "description": "The hold's secret, shown once: holdToken of POST /api/appointments, or DELETE /api/holds/{token}"},
+                  "resource": {"type": "string"},
+                  "slot_start": {"type": "string", "format": "date-time"},
+                  "slot_end": {"type": "string", "format": "date-time"},
+                  "expires_at": {"type": "string", "format": "date-time", "description": "From this instant the hold takes nothing and its token books nothing"}
+                }
               },
               "BookingRequest": {
                 "type": "object", "required": ["slotStart", "slotEnd", "name", "email"], "additionalProperties": false,
@@ -323,7 +379,8 @@ enum OpenAPIDocument {
                   "name": {"type": "string", "minLength": 1, "maxLength": 200},
                   "email": {"type": "string", "maxLength": 254, "description": "One @, a non-empty local part and a dot in the domain"},
                   "note": {"type": "string", "maxLength": 500, "nullable": true},
-                  "resource": {"$ref": "#/components/schemas/ResourceID"}
+                  "resource": {"$ref": "#/components/schemas/ResourceID"},
+                  "holdToken": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$", "description": "The token of the caller's live hold on this slot (POST /api/holds); the booking uses it up"}
                 }
               },
               "CancelRequest": {"type": "object", "additionalProperties": false, "properties": {"token": {"type": "string"}}},
@@ -378,7 +435,7 @@ enum OpenAPIDocument {
                   "status": {"type": "integer"},
                   "detail": {"type": "string"},
                   "error": {"type": "string", "description": "The same sentence as detail (kept for clients of the first version)"},
-                  "code": {"type": "string", "description": "INVALID_INPUT, SLOT_NOT_OFFERED, SLOT_UNAVAILABLE, APPOINTMENT_CANCELLED, NOT_FOUND, FORBIDDEN, UNAUTHORIZED, IDEMPOTENCY_KEY_REUSED, STORE_UNAVAILABLE, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED"},
+                  "code": {"type": "string", "description": "INVALID_INPUT, SLOT_NOT_OFFERED, SLOT_UNAVAILABLE, ALREADY_BOOKED, BOOKING_LIMIT_REACHED, SLOT_HELD, HOLD_EXPIRED, APPOINTMENT_CANCELLED, NOT_FOUND, FORBIDDEN, UNAUTHORIZED, IDEMPOTENCY_KEY_REUSED, STORE_UNAVAILABLE, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED"},
                   "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldProblem"}}
                 }
               },

@@ -6,10 +6,11 @@ import Logging
 ///
 /// Only the path is logged, never the query string, headers or body: those may carry credentials
 /// (a cancel token pasted into a URL, the admin bearer token) or personal data. A path may carry a
-/// secret too (the calendar feed's): the segments of the route's ``secretParameters`` are logged as the
-/// route writes them (`/api/resources/dr-lee/calendar/{secret}.ics`), whatever was sent there, and
-/// ``secrets`` are redacted from any path, one no route matched included; in a path no route matched,
-/// whatever follows a `calendar` segment is logged as `{secret}` (a mistyped feed URL).
+/// secret too (the calendar feed's, a hold's token): the segments of the route's ``secretParameters`` are
+/// logged as the route writes them (`/api/resources/dr-lee/calendar/{secret}.ics`, `/api/holds/{token}`),
+/// whatever was sent there, and ``secrets`` are redacted from any path, one no route matched included; in a
+/// path no route matched, whatever follows a `calendar` or `holds` segment is logged as `{secret}` (a
+/// mistyped feed URL, a hold token sent with the wrong method).
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let level: Logger.Level
     /// Route parameters whose values are secrets.
@@ -44,6 +45,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// The request's path with every secret in it replaced.
+    /// The segments whatever follows is a secret in a path no route matched.
+    static var secretBearingSegments: Set<String> { ["calendar", "holds"] }
+
     func loggedPath(_ request: Request, context: Context) -> String {
         var path = request.uri.path
         if let route = context.endpointPath,
@@ -57,10 +61,13 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 + zip(routeSegments, pathSegments).map { routeSegment, pathSegment in
                     secretParameters.contains { routeSegment.contains("{\($0)}") } ? routeSegment : pathSegment
                 }.joined(separator: "/")
-        } else if path.contains("/calendar/") {
-            // A mistyped feed URL matches no route with a secret, yet what follows `calendar` may be most of it.
+        } else if Self.secretBearingSegments.contains(where: { path.contains("/\($0)/") }) {
+            // A mistyped feed URL or a hold token sent with the wrong method matches no route with a secret, yet
+            // what follows `calendar` or `holds` may be most of the secret.
             let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-            if let index = segments.firstIndex(of: "calendar"), index + 1 < segments.count {
+            if let index = segments.firstIndex(where: { Self.secretBearingSegments.contains(String($0)) }),
+                index + 1 < segments.count
+            {
                 path = (segments[...index] + ["{secret}"]).joined(separator: "/")
             }
         }

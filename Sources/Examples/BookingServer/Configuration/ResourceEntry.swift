@@ -6,12 +6,12 @@ import Foundation
 ///
 /// Required: `id` and `timeZone`. Defaults: `name` the id, `hours` `daily=09:00-17:00`, `slotMinutes` 30,
 /// `bufferBeforeMinutes` and `bufferAfterMinutes` 0, `minNoticeMinutes` 0, `daysAhead` 7, no `overrides`, no
-/// `reminderMinutes`.
+/// `reminderMinutes`, `capacity` 1, no `dailyLimit` or `weeklyLimit`.
 /// A `null` counts as absent.
 struct ResourceEntry: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, timeZone, hours, slotMinutes, bufferBeforeMinutes, bufferAfterMinutes, minNoticeMinutes
-        case daysAhead, overrides, reminderMinutes
+        case daysAhead, overrides, reminderMinutes, capacity, dailyLimit, weeklyLimit
     }
 
     typealias Problem = ResourcesFile.Problem
@@ -31,6 +31,12 @@ struct ResourceEntry: Decodable {
     let overrides: [String: String]?
     /// Minutes before each appointment's start that a reminder is due, like `[1440, 60]`.
     let reminderMinutes: [Int]?
+    /// Seats per slot, 1-10000.
+    let capacity: Int?
+    /// At most this many bookings per local day, 1-100000.
+    let dailyLimit: Int?
+    /// At most this many bookings per ISO week, 1-100000.
+    let weeklyLimit: Int?
 
     /// How problems name the entry: `resource "dr-lee"`, or `resource #2` without a valid id.
     var label: String { Self.label(id: id, position: position) }
@@ -66,6 +72,9 @@ struct ResourceEntry: Decodable {
         daysAhead = try field(.daysAhead)
         overrides = try field(.overrides)
         reminderMinutes = try field(.reminderMinutes)
+        capacity = try field(.capacity)
+        dailyLimit = try field(.dailyLimit)
+        weeklyLimit = try field(.weeklyLimit)
     }
 
     /// The resource this entry describes, or the first problem with it.
@@ -109,11 +118,19 @@ struct ResourceEntry: Decodable {
         guard let reminderLeads = ScheduleLimits.reminderLeads(minutes: reminderMinutes ?? []) else {
             throw problem(.reminderMinutes, "\(Self.accepted(.reminderMinutes)), not \(reminderMinutes ?? [])")
         }
+        let capacity = try number(self.capacity, .capacity, ScheduleLimits.capacity)
+        let dailyLimit = try self.dailyLimit.map { limit throws(Problem) in
+            try number(limit, .dailyLimit, ScheduleLimits.periodLimit)
+        }
+        let weeklyLimit = try self.weeklyLimit.map { limit throws(Problem) in
+            try number(limit, .weeklyLimit, ScheduleLimits.periodLimit)
+        }
         do {
             let schedule = try Schedule(
                 timeZone: zone, weeklyHours: weeklyHours, overrides: overrides, slotLength: .minutes(slotMinutes),
                 horizon: .seconds(daysAhead * 86_400), minimumNotice: .minutes(notice),
-                bufferBefore: .minutes(before), bufferAfter: .minutes(after), reminderLeads: reminderLeads)
+                bufferBefore: .minutes(before), bufferAfter: .minutes(after), reminderLeads: reminderLeads,
+                capacity: capacity, dailyLimit: dailyLimit, weeklyLimit: weeklyLimit)
             return ConfiguredResource(id: resourceID, name: displayName, schedule: schedule)
         } catch {
             // Only overlapping intervals are left to refuse: the numbers are in range.
@@ -159,6 +176,8 @@ struct ResourceEntry: Decodable {
         case .bufferBeforeMinutes, .bufferAfterMinutes: ScheduleLimits.bufferMinutes.accepted
         case .minNoticeMinutes: ScheduleLimits.minNoticeMinutes.accepted
         case .daysAhead: ScheduleLimits.daysAhead.accepted
+        case .capacity: ScheduleLimits.capacity.accepted
+        case .dailyLimit, .weeklyLimit: ScheduleLimits.periodLimit.accepted
         case .reminderMinutes:
             "must be a list of distinct whole numbers of minutes from 1 to 527040 before the start, like [1440, 60]"
         case .overrides:

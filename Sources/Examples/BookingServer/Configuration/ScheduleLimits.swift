@@ -13,6 +13,12 @@ enum ScheduleLimits {
     static let bufferMinutes = NumberSetting(range: 0...1440, fallback: 0)
     /// One reminder lead in minutes (up to 366 days); no reminders by default.
     static let reminderMinutes = NumberSetting(range: 1...527_040, fallback: 0)
+    /// Seats per slot: how many booked appointments (and live holds) may share one slot.
+    static let capacity = NumberSetting(range: 1...10_000, fallback: 1)
+    /// A limit of bookings per local day or per ISO week; no limit unless set (the fallback is unused).
+    static let periodLimit = NumberSetting(range: 1...100_000, fallback: 0)
+    /// How long a hold keeps its slot, in minutes: the same for every resource.
+    static let holdMinutes = NumberSetting(range: 1...60, fallback: 5)
     /// The seed's hours.
     static let hours = "daily=09:00-17:00"
     /// The zone of the flags' `default` resource when none is given.

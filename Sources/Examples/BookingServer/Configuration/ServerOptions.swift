@@ -64,6 +64,32 @@ struct ServerOptions: ParsableArguments {
     var reminderMinutes: String?
 
     @Option(
+        name: .customLong("capacity"),
+        help: "Seats per slot: how many bookings may share one slot, 1-10000 (BOOKING_CAPACITY; default 1)")
+    var capacity: String?
+
+    @Option(
+        name: .customLong("daily-limit"),
+        help:
+            "At most this many bookings per local day of the time zone, 1-100000 (BOOKING_DAILY_LIMIT; default no limit)"
+    )
+    var dailyLimit: String?
+
+    @Option(
+        name: .customLong("weekly-limit"),
+        help:
+            "At most this many bookings per ISO week (Monday to Sunday) of the time zone, 1-100000 (BOOKING_WEEKLY_LIMIT; default no limit)"
+    )
+    var weeklyLimit: String?
+
+    @Option(
+        name: .customLong("hold-minutes"),
+        help:
+            "How long POST /api/holds keeps a slot for its holder, in minutes, 1-60; for every resource (BOOKING_HOLD_MINUTES; default 5)"
+    )
+    var holdMinutes: String?
+
+    @Option(
         name: .customLong("webhook-url"),
         help: "Deliver notifications by POSTing to this URL (BOOKING_WEBHOOK_URL; default: log them)")
     var webhookURL: String?
@@ -116,7 +142,8 @@ struct ServerOptions: ParsableArguments {
             "config": config, "time-zone": timeZone, "hours": hours, "slot-minutes": slotMinutes,
             "days-ahead": daysAhead,
             "min-notice-minutes": minNoticeMinutes, "buffer-minutes": bufferMinutes,
-            "reminder-minutes": reminderMinutes, "webhook-url": webhookURL,
+            "reminder-minutes": reminderMinutes, "capacity": capacity, "daily-limit": dailyLimit,
+            "weekly-limit": weeklyLimit, "hold-minutes": holdMinutes, "webhook-url": webhookURL,
             "webhook-secret": webhookSecret, "webhook-calendar": webhookCalendar ? "true" : nil,
             "calendar-domain": calendarDomain, "calendar-feed-secret": calendarFeedSecret,
             "dispatcher-id": dispatcherID, "log-level": logLevel, "log-format": logFormat,

@@ -36,6 +36,8 @@ struct ServerSettings: Sendable {
     /// The resources served, in order: from the resources file (`--config`), else the one resource
     /// `default` the schedule flags describe.
     var resources: [ConfiguredResource] = [.flags(.standard(in: TimeZone(identifier: "UTC") ?? .current))]
+    /// How long a hold (`POST /api/holds`) keeps its slot, for every resource: `--hold-minutes`, 1-60.
+    var holdDuration: Duration = .minutes(ScheduleLimits.holdMinutes.fallback)
     var webhookURL: URL?
     /// The `whsec_` signing secrets, validated; several while rotating.
     var webhookSecrets: [WebhookSecret] = []
@@ -75,6 +77,7 @@ struct ServerSettings: Sendable {
     /// file gives each resource its own.
     static let scheduleFlags = [
         "time-zone", "hours", "slot-minutes", "days-ahead", "min-notice-minutes", "buffer-minutes", "reminder-minutes",
+        "capacity", "daily-limit", "weekly-limit",
     ]
 
     /// The settings that are secrets: never logged, never echoed in an error.
@@ -151,6 +154,7 @@ struct ServerSettings: Sendable {
         } else {
             resources = [.flags(try Self.flagSchedule(value: value, integer: integer))]
         }
+        holdDuration = .minutes(try integer("hold-minutes", ScheduleLimits.holdMinutes))
         if let text = value("webhook-url") {
             guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
                 url.host != nil
@@ -226,12 +230,20 @@ struct ServerSettings: Sendable {
         let noticeMinutes = try integer("min-notice-minutes", ScheduleLimits.minNoticeMinutes)
         let bufferMinutes = try integer("buffer-minutes", ScheduleLimits.bufferMinutes)
         let reminderLeads = try reminderLeads(value("reminder-minutes"))
+        let capacity = try integer("capacity", ScheduleLimits.capacity)
+        // A limit has no default: unset (or empty) is no limit.
+        func limit(_ flag: String) throws -> Int? {
+            guard value(flag) != nil else { return nil }
+            return try integer(flag, ScheduleLimits.periodLimit)
+        }
+        let dailyLimit = try limit("daily-limit")
+        let weeklyLimit = try limit("weekly-limit")
         do {
             return try Schedule(
                 timeZone: zone, weeklyHours: hours, slotLength: .minutes(slotMinutes),
                 horizon: .seconds(daysAhead * 86_400), minimumNotice: .minutes(noticeMinutes),
                 bufferBefore: .minutes(bufferMinutes), bufferAfter: .minutes(bufferMinutes),
-                reminderLeads: reminderLeads)
+                reminderLeads: reminderLeads, capacity: capacity, dailyLimit: dailyLimit, weeklyLimit: weeklyLimit)
         } catch {
             throw Invalid(flag: "hours", value: hoursText, accepted: error.message)
         }

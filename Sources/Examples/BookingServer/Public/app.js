@@ -4,7 +4,11 @@ const visitorZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const MY_BOOKINGS = "swift-booking.my-bookings";
 const ADMIN_TOKEN = "swift-booking.admin-token";
 
-const state = { selected: null, attemptKey: null, businessZone: null, busy: false, resource: null, resources: [], moving: null };
+const state = {
+  selected: null, attemptKey: null, businessZone: null, busy: false, resource: null, resources: [], moving: null,
+  // The hold on the selected slot: { token, resource, start, end, deadline (performance.now() ms) }.
+  hold: null, holdTimer: null, holding: 0, holdPending: null,
+};
 
 // ---------- helpers ----------
 
@@ -28,7 +32,36 @@ async function api(path, { method = "GET", body, headers = {} } = {}) {
   }
   let data = null;
   try { data = await response.json(); } catch { data = null; }
-  return { ok: response.ok, status: response.status, data };
+  return { ok: response.ok, status: response.status, data, headers: response.headers };
+}
+
+// "4:59": minutes and seconds left.
+function clock(milliseconds) {
+  const seconds = Math.max(0, Math.floor(milliseconds / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+// A wait in words, from a Retry-After in seconds.
+function waitWords(seconds) {
+  if (!Number.isFinite(seconds) || seconds <= 0) return "a few minutes";
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `about ${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
+
+// What a refused booking, hold or move tells the visitor, by the problem's code.
+function refusal(result) {
+  switch (result.data?.code) {
+    case "SLOT_UNAVAILABLE": return "Sorry, that slot was just taken. Please pick another one.";
+    case "SLOT_HELD": {
+      const wait = waitWords(Number(result.headers?.get("Retry-After")));
+      return `Someone else is holding that slot while they book. It may be free again in ${wait}; please pick another one or try again then.`;
+    }
+    case "ALREADY_BOOKED": return "You already have a booking in that slot with this email.";
+    case "BOOKING_LIMIT_REACHED": return `${result.data.error} Please pick another day.`;
+    case "HOLD_EXPIRED": return "Your hold on that slot lapsed. Please pick a slot again.";
+    default: return result.data?.error ?? "Something went wrong. Please try again.";
+  }
 }
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
@@ -70,12 +103,22 @@ function resourceQuery(prefix) {
   return state.resource ? `${prefix}resource=${encodeURIComponent(state.resource)}` : "";
 }
 
+// How many seats a slot of the chosen resource has: 1 unless its capacity says more.
+function capacity() {
+  return state.resources.find((resource) => resource.id === state.resource)?.capacity ?? 1;
+}
+
+function seatsText(seats) {
+  return `${seats} seat${seats === 1 ? "" : "s"} left`;
+}
+
 function resourceName(id) {
   return state.resources.length > 1 ? state.resources.find((resource) => resource.id === id)?.name ?? id : null;
 }
 
 async function chooseResource() {
   state.resource = $("#resource").value;
+  await dropHold();
   select(null);
   await Promise.all([loadSchedule(), loadAvailability()]);
 }
@@ -109,6 +152,13 @@ async function loadAvailability() {
     return;
   }
   const slots = result.data;
+  // Availability leaves out the seat this page holds, as for everyone: keep showing the held slot.
+  const held = state.hold?.resource === state.resource ? state.hold : null;
+  if (held && !slots.some((slot) => slot.start === held.start)) {
+    slots.push({ start: held.start, end: held.end, seats_left: 0 });
+    slots.sort((a, b) => a.start.localeCompare(b.start));
+  }
+  const seats = capacity() > 1;
   if (slots.length === 0) {
     container.replaceChildren(element("p", { class: "muted", text: "No free slots in the coming days. Try again later." }));
     return;
@@ -121,17 +171,130 @@ async function loadAvailability() {
   }
   const groups = [];
   for (const [day, daySlots] of days) {
-    const buttons = daySlots.map((slot) => element("button", {
-      type: "button", class: "slot", "data-start": slot.start, "data-end": slot.end,
-      "aria-pressed": String(state.selected?.start === slot.start),
-      "aria-label": `${day} ${timeFormat.format(new Date(slot.start))}`,
-      text: timeFormat.format(new Date(slot.start)),
-      onclick: () => select(slot),
-    }));
+    const buttons = daySlots.map((slot) => {
+      const time = timeFormat.format(new Date(slot.start));
+      const mine = held?.start === slot.start;
+      const label = mine ? "held for you" : seats ? seatsText(slot.seats_left) : "";
+      return element("button", {
+        type: "button", class: "slot", "data-start": slot.start, "data-end": slot.end,
+        "data-seats": String(slot.seats_left),
+        "aria-pressed": String(state.selected?.start === slot.start),
+        "aria-label": `${day} ${time}${label ? `, ${label}` : ""}`,
+        onclick: () => pick(slot),
+      }, element("span", { text: time }), ...(label ? [element("span", { class: "seats", text: label })] : []));
+    });
     groups.push(element("h3", { text: day }), element("div", { class: "slots" }, ...buttons));
   }
   container.replaceChildren(...groups);
   if (state.selected && !slots.some((slot) => slot.start === state.selected.start)) select(null);
+}
+
+// ---------- holds ----------
+
+// Picking a slot to book holds it (one seat of it) for a few minutes, so nobody takes it while the visitor
+// types; picking another releases the previous hold first. A move needs no hold. A booking sent while the
+// hold is on its way waits for it (`holdPending`).
+function pick(slot) {
+  if (state.moving) { select(slot); return; }
+  if (state.hold && state.hold.start === slot.start && state.hold.resource === state.resource) return;
+  const previous = state.hold;
+  if (previous) forgetHold();
+  select(slot);
+  showHold("Holding this slot for you…");
+  const attempt = ++state.holding;
+  const pending = holdSlot(slot, attempt, previous);
+  state.holdPending = pending;
+  pending.finally(() => { if (state.holdPending === pending) state.holdPending = null; });
+}
+
+async function holdSlot(slot, attempt, previous) {
+  if (previous) await releaseHold(previous);
+  const sent = performance.now();
+  const result = await api("/api/holds", {
+    method: "POST",
+    body: { slotStart: slot.start, slotEnd: slot.end, ...(state.resource ? { resource: state.resource } : {}) },
+  });
+  if (attempt !== state.holding) {
+    // Another slot was picked meanwhile: this hold is nobody's.
+    if (result.ok) await releaseHold({ token: result.data.token });
+    return;
+  }
+  if (result.ok) {
+    startHold(result, sent);
+  } else if (result.status === 409 || result.status === 422) {
+    showHold("");
+    say(refusal(result), "error");
+    select(null);
+    await loadAvailability();
+  } else {
+    // No answer: the slot can still be booked, without a hold.
+    showHold("");
+  }
+}
+
+// The hold's end on this page's clock, from the server's expires_at and Date (whole seconds): `deadline`, counted
+// from when the request left and a second early, so the page never thinks a hold lives that the server let go;
+// `freedAt`, counted from the answer, by when the server has surely let it go.
+function startHold(result, sent) {
+  const hold = result.data;
+  const received = performance.now();
+  const serverNow = Date.parse(result.headers.get("Date") ?? "");
+  const left = Date.parse(hold.expires_at) - (Number.isFinite(serverNow) ? serverNow : Date.now());
+  state.hold = {
+    token: hold.token, resource: hold.resource, start: hold.slot_start, end: hold.slot_end,
+    deadline: sent + left - 1000, freedAt: received + left,
+  };
+  tick();
+  state.holdTimer = setInterval(tick, 250);
+}
+
+function tick() {
+  const hold = state.hold;
+  if (!hold) return;
+  const left = hold.deadline - performance.now();
+  if (left <= 0) {
+    lapse();
+    return;
+  }
+  showHold(`Held for you for ${clock(left)}`);
+}
+
+// The hold ran out: say so, and show what is free now, and again once the server has surely let it go.
+function lapse() {
+  const freedAt = state.hold.freedAt;
+  forgetHold();
+  select(null);
+  say("Your hold on the slot lapsed and others may book it now. Please pick a slot again.", "error");
+  loadAvailability();
+  setTimeout(loadAvailability, Math.max(0, freedAt - performance.now()) + 250);
+}
+
+function showHold(text) {
+  const status = $("#hold-status");
+  status.textContent = text;
+  status.hidden = text === "";
+}
+
+// Stops the countdown; the hold itself is used up, lapsed or released.
+function forgetHold() {
+  clearInterval(state.holdTimer);
+  state.holdTimer = null;
+  state.hold = null;
+  showHold("");
+}
+
+// Gives up holding: the hold in place is released, and one still on its way will be when it arrives.
+function dropHold() {
+  state.holding += 1;
+  return releaseHold();
+}
+
+// Gives the hold back (this page's, or one it no longer wants) so its seat is free at once.
+async function releaseHold(hold = state.hold) {
+  if (!hold) return;
+  if (hold === state.hold) forgetHold();
+  if (hold.deadline !== undefined && performance.now() >= hold.deadline) return; // lapsed: nothing to give back
+  await api(`/api/holds/${encodeURIComponent(hold.token)}`, { method: "DELETE" });
 }
 
 function select(slot) {
@@ -141,7 +304,7 @@ function select(slot) {
     button.setAttribute("aria-pressed", String(slot !== null && button.dataset.start === slot.start));
   }
   $("#selected-slot").textContent = slot ? `Selected: ${describe(slot.start, slot.end)}` : "Pick a free slot first.";
-  $("#book").disabled = !slot || Boolean(state.moving);
+  $("#book").disabled = !slot || Boolean(state.moving) || state.busy;
   $("#confirmation").hidden = true;
   $("#move-slot").textContent = slot ? `New time: ${describe(slot.start, slot.end)}` : "Pick a new free slot.";
   $("#confirm-move").disabled = !slot;
@@ -172,19 +335,24 @@ async function book(event) {
   $("#book").disabled = true;
   clearFieldErrors();
   say("Booking…");
+  if (state.holdPending) await state.holdPending;
   const slot = state.selected;
+  if (!slot) { state.busy = false; return; } // the hold was refused, and the page said why
   const note = $("#note").value.trim();
+  const hold = state.hold?.start === slot.start ? state.hold : null;
   const result = await api("/api/appointments", {
     method: "POST",
     headers: { "Idempotency-Key": state.attemptKey },
     body: {
       slotStart: slot.start, slotEnd: slot.end, name: $("#name").value, email: $("#email").value,
       ...(note ? { note } : {}), ...(state.resource ? { resource: state.resource } : {}),
+      ...(hold ? { holdToken: hold.token } : {}),
     },
   });
   state.busy = false;
   $("#book").disabled = !state.selected;
   if (result.ok) {
+    if (state.hold === hold) forgetHold(); // the booking used it up
     const appointment = result.data;
     if (appointment.cancel_token) remember(appointment);
     say("Booked. A confirmation is on its way.", "success");
@@ -201,8 +369,13 @@ async function book(event) {
     await Promise.all([loadAvailability(), renderMine()]);
     return;
   }
-  if (result.status === 409) {
-    say("Sorry, that slot was just taken. Please pick another one.", "error");
+  if (result.status === 409 && result.data?.code === "ALREADY_BOOKED") {
+    // The seat stays held: another person (another email) may still take it.
+    say(refusal(result), "error");
+    state.attemptKey = newKey();
+  } else if (result.status === 409) {
+    say(refusal(result), "error");
+    if (result.data?.code === "HOLD_EXPIRED") forgetHold(); else await releaseHold();
     select(null);
     await loadAvailability();
   } else if (result.status === 400) {
@@ -211,7 +384,7 @@ async function book(event) {
     state.attemptKey = newKey();
   } else {
     say(result.data?.error ?? "Booking failed. Please try again.", "error");
-    if (result.status === 422) { select(null); await loadAvailability(); }
+    if (result.status === 422) { await releaseHold(); select(null); await loadAvailability(); }
   }
 }
 
@@ -346,6 +519,7 @@ async function adminCancel(id) {
 // Moving a booking: the free slots above pick the new time; one atomic move on the server keeps the
 // appointment (and its cancel token) and frees the old slot.
 async function startMove(move) {
+  await dropHold();
   state.moving = move;
   showTab("book");
   if (move.resource && move.resource !== state.resource && state.resources.some((r) => r.id === move.resource)) {
@@ -402,8 +576,8 @@ async function confirmMove() {
     $("#confirm-move").disabled = false;
     return;
   }
-  if (result.status === 409 && result.data?.code === "SLOT_UNAVAILABLE") {
-    say("Sorry, that slot was just taken. Please pick another one.", "error");
+  if (result.status === 409 && result.data?.code !== "APPOINTMENT_CANCELLED") {
+    say(refusal(result), "error");
   } else {
     say(result.data?.error ?? "Could not move the booking. Please try again.", "error");
   }
@@ -441,6 +615,16 @@ $("#booking-form").addEventListener("submit", book);
 $("#confirm-move").addEventListener("click", confirmMove);
 $("#cancel-move").addEventListener("click", () => { endMove(); say(""); });
 $("#admin-form").addEventListener("submit", loadAdmin);
+// Leaving the page gives its hold back at once rather than when it lapses.
+window.addEventListener("pagehide", () => {
+  const hold = state.hold;
+  if (!hold) return;
+  forgetHold();
+  fetch(`/api/holds/${encodeURIComponent(hold.token)}`, { method: "DELETE", keepalive: true }).catch(() => {});
+});
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) { select(null); loadAvailability(); }
+});
 
 await loadResources();
 await Promise.all([loadSchedule(), loadAvailability(), renderMine()]);
