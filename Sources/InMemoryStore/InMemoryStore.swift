@@ -108,7 +108,7 @@ public actor InMemoryStore: BookingStore {
         dropLapsedHolds(now: now)
         if let refusal = refusal(
             resource: record.appointment.resource, slot: slot, occupied: occupied, rules: move.rules, now: now,
-            movingAppointment: move.appointmentID)
+            email: record.appointment.customerEmail, movingAppointment: move.appointmentID)
         {
             throw refusal
         }
