@@ -334,6 +334,13 @@ struct APITests {
                 ("/api/availability?from=2027-03-01T00:00:00Z&to=9999-12-31T00:00:00Z", .get, nil),
                 ("/api/availability?from=0000-01-01T00:00:00Z", .get, nil),
                 ("/api/notifications?appointment_id=x", .get, nil),
+                ("/api/holds", .post, "null"), ("/api/holds", .post, "{\"slotStart\":null,\"slotEnd\":[]}"),
+                ("/api/holds", .post, "{\"slotStart\":\"9999-99-99T99:99:99Z\",\"slotEnd\":1e999,\"resource\":{}}"),
+                (
+                    "/api/holds", .post,
+                    "{\"slotStart\":\"0001-01-01T00:00:00Z\",\"slotEnd\":\"9999-12-31T23:59:59.999Z\"}"
+                ),
+                ("/api/holds/%FF%FE", .delete, nil), ("/api/holds/" + String(repeating: "a", count: 300), .delete, nil),
             ]
             for (uri, method, text) in requests {
                 let response = try await client.execute(

@@ -40,7 +40,8 @@ struct CapacityAPITests {
             #expect(all.count == 3 && all.allSatisfy { $0["slot_start"] as? String == "2027-03-01T10:00:00.000Z" })
 
             let cancelled = try await client.execute(
-                uri: "/api/appointments/\(tokens[1].id)/cancel", method: .post, headers: [.cancelToken: tokens[1].token])
+                uri: "/api/appointments/\(tokens[1].id)/cancel", method: .post, headers: [.cancelToken: tokens[1].token]
+            )
             #expect(cancelled.status == .ok)
             #expect(try await client.seats(from: window.0, to: window.1) == [1, 3], "the cancel freed one seat")
             #expect(try await client.book(try bookingBody(email: "dee@example.com")).status == .created)

@@ -97,7 +97,8 @@ struct ExecutableTests {
         let start = try #require(slot["start"] as? String)
         let end = try #require(slot["end"] as? String)
         let booked = try await first.request(
-            "POST", "/api/appointments", body: ["slotStart": start, "slotEnd": end, "name": "Ada", "email": "ada@example.com"])
+            "POST", "/api/appointments",
+            body: ["slotStart": start, "slotEnd": end, "name": "Ada", "email": "ada@example.com"])
         #expect(booked.status == 201)
         let id = try #require((booked.json as? [String: Any])?["id"] as? Int)
         let status = first.terminate()

@@ -88,7 +88,8 @@ struct HoldAPITests {
 
             let second = try object(try await client.hold(try slotBody("2027-03-01T10:00:00Z")))
             let secondToken = try #require(second["token"] as? String)
-            let expiresAt = try #require(ISO8601.parse(try #require(second["expires_at"] as? String)))
+            let expiresText = try #require(second["expires_at"] as? String)
+            let expiresAt = try #require(ISO8601.parse(expiresText))
             clock.set(to: expiresAt.addingTimeInterval(-0.001))
             let lastMoment = try await client.book(try bookingBody(email: "eve@example.com"))
             try expectError(lastMoment, .conflict, code: "SLOT_HELD")
@@ -156,7 +157,9 @@ struct HoldAPITests {
             #expect(try await client.book(try bookingBody()).status == .created)
             try expectError(
                 try await client.hold(try slotBody("2027-03-01T10:00:00Z")), .conflict, code: "SLOT_UNAVAILABLE")
-            for start in ["2027-03-01T10:10:00Z", "2027-02-28T10:00:00Z", "2027-03-10T10:00:00Z", "2027-03-01T20:00:00Z"] {
+            for start in [
+                "2027-03-01T10:10:00Z", "2027-02-28T10:00:00Z", "2027-03-10T10:00:00Z", "2027-03-01T20:00:00Z",
+            ] {
                 try expectError(
                     try await client.hold(try slotBody(start)), .unprocessableContent, code: "SLOT_NOT_OFFERED")
             }
@@ -216,9 +219,13 @@ struct HoldAPITests {
                     #"{"slotStart":"2027-03-01T10:30:00Z","slotEnd":"2027-03-01T10:00:00Z"}"#,
                     ["/slotEnd": "must be after slotStart"]
                 ),
-                (#"{"slotStart":"2027-02-30T10:00:00Z","slotEnd":null}"#, [
-                    "/slotStart": "must be an ISO 8601 instant like 2027-03-01T09:00:00Z", "/slotEnd": "is required",
-                ]),
+                (
+                    #"{"slotStart":"2027-02-30T10:00:00Z","slotEnd":null}"#,
+                    [
+                        "/slotStart": "must be an ISO 8601 instant like 2027-03-01T09:00:00Z",
+                        "/slotEnd": "is required",
+                    ]
+                ),
             ]
             for (text, problems) in cases {
                 let error = try expectError(
@@ -228,7 +235,8 @@ struct HoldAPITests {
             try expectError(
                 try await client.hold(
                     ByteBuffer(
-                        string: #"{"slotStart":"2027-03-01T10:00:00Z","slotStart":"2027-03-01T11:00:00Z","slotEnd":"2027-03-01T10:30:00Z"}"#
+                        string:
+                            #"{"slotStart":"2027-03-01T10:00:00Z","slotStart":"2027-03-01T11:00:00Z","slotEnd":"2027-03-01T10:30:00Z"}"#
                     )), .badRequest, code: "INVALID_INPUT")
             try expectError(
                 try await client.execute(

@@ -107,7 +107,8 @@ struct OpenAPIDocumentTests: Sendable {
                 body: try slotBody("2027-03-01T12:00:00Z"))
             let held = try object(
                 try await check(
-                    "/api/holds", "/api/holds", .post, headers: jsonHeaders, body: try slotBody("2027-03-01T13:00:00Z")))
+                    "/api/holds", "/api/holds", .post, headers: jsonHeaders, body: try slotBody("2027-03-01T13:00:00Z"))
+            )
             let holdToken = try #require(held["token"] as? String)
             _ = try await check(
                 "/api/holds", "/api/holds", .post, headers: jsonHeaders, body: try slotBody("2027-03-01T13:00:00Z"))

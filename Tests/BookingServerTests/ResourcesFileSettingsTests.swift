@@ -56,7 +56,8 @@ struct ResourcesFileSettingsTests {
     @Test("--hold-minutes applies to every resource, so it goes with --config")
     func holdMinutesWithAFile() throws {
         #expect(try settings(file: Self.example, ["--hold-minutes", "15"]).holdDuration == .minutes(15))
-        #expect(try settings(file: Self.example, environment: ["BOOKING_HOLD_MINUTES": "2"]).holdDuration == .minutes(2))
+        #expect(
+            try settings(file: Self.example, environment: ["BOOKING_HOLD_MINUTES": "2"]).holdDuration == .minutes(2))
     }
 
     @Test("the example file the README shows loads")

@@ -27,7 +27,8 @@ struct SlotListJSONTests {
         var start = Date(millisecondsSince1970: 1_803_888_000_001)
         for index in 0..<count {
             let end = start.addingTimeInterval(index.isMultiple(of: 7) ? 299.9996 : 300)
-            slots.append(AvailableSlot(slot: try TimeSlot(start: start, end: end), seatsLeft: seats[index % seats.count]))
+            slots.append(
+                AvailableSlot(slot: try TimeSlot(start: start, end: end), seatsLeft: seats[index % seats.count]))
             start = end
         }
         slots.append(contentsOf: [

@@ -25,8 +25,9 @@ extension BookingAPI {
         let token = context.parameters.get("token") ?? ""
         do throws(BookingError) {
             try await service.releaseHold(token: token)
-        } catch where error.code == .invalidInput {
-            throw APIError(error, location: .path)
+        } catch {
+            // The token is a path parameter: a bad one is named as such.
+            throw error.code == .invalidInput ? APIError(error, location: .path) : APIError(error)
         }
         return Response(status: .noContent, headers: [.cacheControl: "no-store"])
     }

@@ -69,7 +69,7 @@ struct BookingAPI: Sendable {
         }
         if !problems.isEmpty { throw APIError(BookingError.invalidInput(problems), location: .query) }
         let slots = try await service.availability(resource: resource, from: from, to: to)
-        return SlotListJSON.response(slots.map(\.slot))
+        return SlotListJSON.response(slots)
     }
 
     @Sendable func schedule(_ request: Request, context: BasicRequestContext) async throws -> Response {
