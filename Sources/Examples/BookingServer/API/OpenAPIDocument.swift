@@ -103,7 +103,11 @@ enum OpenAPIDocument {
                 "summary": "Hold an offered slot (one seat of it, with capacity) for a few minutes (--hold-minutes, default 5) while the customer types: until expires_at, availability leaves it out and a booking without the token is 409 SLOT_HELD. Book with holdToken, or DELETE the hold. The token is shown this once. 409: SLOT_UNAVAILABLE, BOOKING_LIMIT_REACHED, SLOT_HELD (with Retry-After)",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HoldRequest"}}}},
                 "responses": {
-                  "201": {"description": "Held", "headers": {"Cache-Control": {"description": "no-store", "schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Hold"}}}},
+                  "201": {
+                    "description": "Held", "headers": {"Cache-Control": {"description": "no-store", "schema": {"type": "string"}}},
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Hold"}}},
+                    "links": {"ReleaseHold": {"operationId": "releaseHold", "parameters": {"token": "$response.body#/token"}}}
+                  },
                   "400": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"},
                   "409": {"$ref": "#/components/responses/Error"},
