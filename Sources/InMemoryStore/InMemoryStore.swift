@@ -343,14 +343,17 @@ public actor InMemoryStore: BookingStore {
         let occupants = booked.map { SlotOccupant(slot: $0.slot, occupied: $0.occupied) } + held.map(\.occupant)
         let emailTaken =
             email.map { email in
-                booked.contains { $0.slot == slot && records[$0.id]?.appointment.customerEmail.lowercased() == email.lowercased() }
+                booked.contains {
+                    $0.slot == slot && records[$0.id]?.appointment.customerEmail.lowercased() == email.lowercased()
+                }
             } ?? false
         let periodCounts = rules.periodLimits.map { limit in
             let inPeriod = (bookedByResource[resource]?.overlapping(limit.period) ?? []).filter {
                 $0.id != movingAppointment && limit.period.start <= $0.slot.start && $0.slot.start < limit.period.end
             }
             let heldInPeriod = liveHolds(of: resource, overlapping: limit.period, now: now).filter {
-                $0.tokenHash != usingHold && limit.period.start <= $0.hold.slot.start && $0.hold.slot.start < limit.period.end
+                $0.tokenHash != usingHold && limit.period.start <= $0.hold.slot.start
+                    && $0.hold.slot.start < limit.period.end
             }
             return inPeriod.count + heldInPeriod.count
         }

@@ -123,6 +123,7 @@ public protocol BookingStore: Service {
     /// lapsed holds in its way; throws the refusal of ``NewHold/rules`` (invariant 12) and changes nothing
     /// when the slot cannot be taken, and ``BookingError/Code/invalidInput`` for a request that fails
     /// ``NewHold/validate()``.
+    @discardableResult
     func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold
 
     /// Deletes the hold with that token hash if it is live at `now`; returns whether it did.
