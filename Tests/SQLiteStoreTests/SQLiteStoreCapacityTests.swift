@@ -44,7 +44,7 @@ struct SQLiteStoreCapacityTests {
     /// Runs `attempts` at once, alternating between `stores`, and returns each one's error code (`nil` for success).
     func race(
         _ stores: [SQLiteStore], _ attempts: Int,
-        _ attempt: @escaping @Sendable (SQLiteStore, Int) async throws(BookingError) -> Void
+        _ attempt: @escaping @Sendable (SQLiteStore, Int) async throws -> Void
     ) async -> [BookingError.Code?] {
         await withTaskGroup(of: BookingError.Code?.self) { group in
             for index in 0..<attempts {
@@ -53,8 +53,11 @@ struct SQLiteStoreCapacityTests {
                     do {
                         try await attempt(store, index)
                         return nil
-                    } catch {
+                    } catch let error as BookingError {
                         return error.code
+                    } catch {
+                        Issue.record(error)
+                        return nil
                     }
                 }
             }
@@ -100,15 +103,18 @@ struct SQLiteStoreCapacityTests {
         #expect(ada.occupied == (try widened(ada.slot, by: 10)))
         let keyed = try await store.record(idempotencyKey: AppointmentRecord.storedIdempotencyKey(for: "v5-key"))
         #expect(keyed?.sealedCancelToken == "sealed-v5")
-        #expect(try await store.rescheduleRecord(idempotencyKey: String(repeating: "e", count: 64))?.appointment.id == 3)
+        #expect(
+            try await store.rescheduleRecord(idempotencyKey: String(repeating: "e", count: 64))?.appointment.id == 3)
         let notifications = try await store.notifications(appointmentID: nil)
         #expect(notifications.map(\.id) == Array(1...9))
-        #expect(notifications.map(\.kind) == [
-            .booked, .reminder, .booked, .cancelled, .booked, .reminder, .rescheduled, .reminder, .booked,
-        ])
-        #expect(notifications.map(\.status) == [
-            .sent, .pending, .sent, .pending, .sent, .obsolete, .pending, .pending, .failed,
-        ])
+        #expect(
+            notifications.map(\.kind) == [
+                .booked, .reminder, .booked, .cancelled, .booked, .reminder, .rescheduled, .reminder, .booked,
+            ])
+        #expect(
+            notifications.map(\.status) == [
+                .sent, .pending, .sent, .pending, .sent, .obsolete, .pending, .pending, .failed,
+            ])
         #expect(notifications[6].previousSlot == (try slot(at: 240)))
 
         // The upgraded file takes seats: a second seat of Ada's slot, with Ada's buffers.
@@ -132,7 +138,8 @@ struct SQLiteStoreCapacityTests {
         #expect(overlapping?.code == .slotUnavailable)
         // Holds work on the upgraded file, and the listing of occupants sees everything.
         _ = try await store.placeHold(hold(try slot(at: 240), token: token(1)))
-        let occupants = try await store.occupants(resource: .default, overlapping: try slot(at: 0, length: 300), now: now)
+        let occupants = try await store.occupants(
+            resource: .default, overlapping: try slot(at: 0, length: 300), now: now)
         #expect(occupants.map(\.slot) == [ada.slot, ada.slot, try slot(at: 180), try slot(at: 240)])
         #expect(occupants.map(\.isHold) == [false, false, false, true])
         #expect(try await store.notifications(appointmentID: nil).last?.id == 10)
@@ -160,11 +167,15 @@ struct SQLiteStoreCapacityTests {
         #expect(refused?.message == "booking_overlap")
         // The same start with another end is another slot.
         let sameStart = (slot.0, slot.1 + minute)
-        let otherEnd = #expect(throws: DatabaseError.self) { try rawInsert(queue, slot: sameStart, occupied: sameStart) }
+        let otherEnd = #expect(throws: DatabaseError.self) {
+            try rawInsert(queue, slot: sameStart, occupied: sameStart)
+        }
         #expect(otherEnd?.message == "booking_overlap")
         // A slot ending inside the seats' buffers, and one that spans them: refused.
         #expect(throws: DatabaseError.self) {
-            try rawInsert(queue, slot: (slot.0 - 30 * minute, slot.0 - 5 * minute), occupied: (slot.0 - 30 * minute, slot.0 - 5 * minute))
+            try rawInsert(
+                queue, slot: (slot.0 - 30 * minute, slot.0 - 5 * minute),
+                occupied: (slot.0 - 30 * minute, slot.0 - 5 * minute))
         }
         #expect(throws: DatabaseError.self) {
             try rawInsert(queue, slot: (slot.0 - minute, slot.1 + minute), occupied: (slot.0 - minute, slot.1 + minute))
@@ -174,15 +185,17 @@ struct SQLiteStoreCapacityTests {
         try rawInsert(queue, slot: after, occupied: after)
         try rawInsert(queue, slot: slot, occupied: slot, id: 100)
         // A move onto another slot's seat is allowed; onto a slot overlapping it, refused.
-        try queue.write { db in
+        try await queue.write { db in
             try db.execute(
-                sql: "UPDATE appointments SET slot_start = ?, slot_end = ?, occupied_start = ?, occupied_end = ? WHERE id = 100",
+                sql:
+                    "UPDATE appointments SET slot_start = ?, slot_end = ?, occupied_start = ?, occupied_end = ? WHERE id = 100",
                 arguments: [after.0, after.1, after.0, after.1])
         }
         let move = #expect(throws: DatabaseError.self) {
             try queue.write { db in
                 try db.execute(
-                    sql: "UPDATE appointments SET slot_start = ?, slot_end = ?, occupied_start = ?, occupied_end = ? WHERE id = 100",
+                    sql:
+                        "UPDATE appointments SET slot_start = ?, slot_end = ?, occupied_start = ?, occupied_end = ? WHERE id = 100",
                     arguments: [after.0 + minute, after.1 + minute, after.0 + minute, after.1 + minute])
             }
         }
@@ -265,7 +278,8 @@ struct SQLiteStoreCapacityTests {
         #expect(booked.record.appointment.slot == held)
         // The hold went with the booking: its token books nothing more, and a replay of the key still answers.
         let reused = await #expect(throws: BookingError.self) {
-            try await first.insert(booking(held, email: "bob@example.com", rules: BookingRules(capacity: 2), hold: token(7)))
+            try await first.insert(
+                booking(held, email: "bob@example.com", rules: BookingRules(capacity: 2), hold: token(7)))
         }
         #expect(reused?.code == .holdExpired)
         #expect(try await first.insert(booking(held, key: "k", hold: token(7))).record == booked.record)
@@ -292,8 +306,10 @@ struct SQLiteStoreCapacityTests {
         let early = try slot(at: 60)
         let rules = BookingRules(capacity: 3)
         // Three seats of one slot: the latest-starting one ends first.
-        _ = try await store.insert(booking(early, occupied: try widened(early, by: 20), email: "a@example.com", rules: rules))
-        _ = try await store.insert(booking(early, occupied: try widened(early, by: 10), email: "b@example.com", rules: rules))
+        _ = try await store.insert(
+            booking(early, occupied: try widened(early, by: 20), email: "a@example.com", rules: rules))
+        _ = try await store.insert(
+            booking(early, occupied: try widened(early, by: 10), email: "b@example.com", rules: rules))
         _ = try await store.insert(booking(early, email: "c@example.com", rules: rules))
         let window = try TimeSlot(start: early.end.addingTimeInterval(900), end: early.end.addingTimeInterval(7200))
         let occupants = try await store.occupants(resource: .default, overlapping: window, now: now)
