@@ -183,7 +183,8 @@ extension SQLiteStore {
         """
 
     /// The booked appointments and live holds of `:resource` whose slots start inside `[:start, :end)`, leaving
-    /// out `:moving` and `:using`: two counts on the (resource, slot_start) indexes.
+    /// out `:moving` and `:using`: two counts on the (resource, slot_start) indexes, the one of appointments
+    /// covering.
     static let periodCountSQL = """
         SELECT
             (SELECT count(*) FROM appointments

@@ -198,7 +198,10 @@ extension SQLiteStore {
             // different slots apart whoever writes the row.
             try db.execute(
                 sql: """
-                    CREATE INDEX appointments_booked_by_slot ON appointments (resource, slot_start) WHERE status = 'booked';
+                    -- The seats of a slot, and the bookings of a day or week counted from the index alone (status is
+                    -- there for SQLite to see the index covers the count).
+                    CREATE INDEX appointments_booked_by_slot
+                        ON appointments (resource, slot_start, status) WHERE status = 'booked';
 
                     CREATE TABLE slot_holds (
                         token_hash TEXT PRIMARY KEY,
