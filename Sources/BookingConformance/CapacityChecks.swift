@@ -71,7 +71,7 @@ extension ConformanceCheck {
         },
         ConformanceCheck(
             "rescheduleIntoAFullSlot",
-            "A move into a slot whose seats are all booked is `slotUnavailable` and changes nothing; once a seat is cancelled the move takes it, and the moved appointment's old seat is free."
+            "A move into a slot whose seats are all booked is `slotUnavailable` and changes nothing; once a seat is cancelled the move takes it, and the moved appointment's old seat is free; a move into a slot where the customer (by email, ignoring case) has a seat is `alreadyBooked`."
         ) { context in
             let rules = BookingRules(capacity: 2)
             let first = try await context.book(try context.draft(at: 60, email: "a@example.com", rules: rules))
@@ -89,6 +89,13 @@ extension ConformanceCheck {
                 "seats left behind at 120")
             try await context.expectError(.slotUnavailable, "a third seat in the full slot") {
                 _ = try await context.store.insert(try context.draft(at: 60, email: "d@example.com", rules: rules))
+            }
+            // The customer of a seat at 180 cannot move into 240, where they already have one.
+            let roomy = BookingRules(capacity: 3)
+            try await context.book(try context.draft(at: 240, email: "e@example.com", rules: roomy))
+            let twice = try await context.book(try context.draft(at: 180, email: "E@example.com", rules: roomy))
+            try await context.expectError(.alreadyBooked, "a move into a slot where the customer has a seat") {
+                _ = try await context.store.reschedule(try context.move(twice.id, to: 240, rules: roomy))
             }
         },
         ConformanceCheck(

@@ -35,6 +35,8 @@ public struct BookingRules: Hashable, Sendable {
     /// Why `slot` cannot be taken, or `nil` when it can.
     ///
     /// - Parameters:
+    ///   - slot: the slot to take.
+    ///   - occupied: `slot` widened by the buffers.
     ///   - occupants: booked appointments and live holds of the resource whose occupied intervals may
     ///     overlap `occupied` (those that do not are ignored).
     ///   - periodCounts: for each of ``periodLimits``, the booked appointments and live holds whose slot
