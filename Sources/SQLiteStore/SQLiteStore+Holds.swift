@@ -112,7 +112,8 @@ extension SQLiteStore {
     /// on what the transaction sees, leaving out the appointment being moved and the hold being used: the
     /// occupants overlapping `occupied` (with the emails of the booked ones), and one count per period limit.
     ///
-    /// `email` is the customer's for a booking, `nil` for a hold or a move (whose customer is already counted).
+    /// `email` is the customer's of a booking or a move (checked against the slot's seats, ignoring case), `nil`
+    /// for a hold.
     static func refusal(
         _ db: Database, resource: ResourceID, slot: TimeSlot, occupied: TimeSlot, rules: BookingRules, now: Int64,
         email: String? = nil, movingAppointment: Int64? = nil, usingHold: String? = nil

@@ -219,9 +219,10 @@ public final class SQLiteStore: BookingStore {
     /// Moves a booked appointment in one immediate transaction with its `rescheduled` notification, key and
     /// reminders (the old slot's pending ones obsolete, the new slot's written).
     ///
-    /// The transaction clears lapsed holds and applies ``AppointmentMove/rules`` to the new slot's seats, holds
-    /// and period counts, the appointment itself left out (a move within one day never counts twice); the
-    /// overlap trigger on UPDATE then checks the new occupied interval against the booked rows of other slots.
+    /// The transaction clears lapsed holds and applies ``AppointmentMove/rules`` to the new slot's seats, holds,
+    /// period counts and its customer's email, the appointment itself left out (a move within one day never
+    /// counts twice); the overlap trigger on UPDATE then checks the new occupied interval against the booked
+    /// rows of other slots.
     public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
         try move.validate()
         let slot = Self.rounded(move.slot)
@@ -246,7 +247,7 @@ public final class SQLiteStore: BookingStore {
             try Self.deleteLapsedHolds(db, now: now)
             if let refusal = try Self.refusal(
                 db, resource: current.resource, slot: slot, occupied: occupied, rules: move.rules, now: now,
-                movingAppointment: move.appointmentID)
+                email: current.customerEmail, movingAppointment: move.appointmentID)
             {
                 throw refusal
             }
