@@ -26,15 +26,13 @@ extension SQLiteStore {
     /// are checked on what the transaction sees (``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)``),
     /// then the hold is written.
     ///
-    /// Besides ``NewHold/validate()``, refuses with ``BookingError/Code/invalidInput`` an occupied interval longer
-    /// than 72 hours (no ``Schedule`` makes one: reads look back that far for holds) and a token hash held by
-    /// another live hold.
+    /// Besides ``NewHold/validate()`` (which bounds the occupied interval by
+    /// ``NewHold/longestOccupiedInterval``, how far reads look back for holds), refuses with
+    /// ``BookingError/Code/invalidInput`` a token hash held by another live hold.
     public func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold {
         try hold.validate()
         let slot = Self.rounded(hold.slot)
         let occupied = Self.rounded(hold.occupied)
-        guard occupied.end.millisecondsSince1970 - occupied.start.millisecondsSince1970 <= Self.longestHeldInterval
-        else { throw .invalidInput(field: "occupied", "must not be longer than 72 hours") }
         let placed = SlotHold(resource: hold.resource, slot: slot, expiresAt: hold.expiresAt.roundedToMilliseconds)
         return try await write { db in
             let now = hold.now.millisecondsSince1970
@@ -79,7 +77,7 @@ extension SQLiteStore {
     /// The longest occupied interval a hold may have, in milliseconds: 72 hours, a slot of at most 24 hours with
     /// buffers of at most 24 hours on each side (the bounds of ``Schedule``). Reads of the holds reaching into
     /// a window look back this far before it; `slot_holds` checks it too.
-    static let longestHeldInterval: Int64 = 72 * 3_600_000
+    static let longestHeldInterval = NewHold.longestOccupiedInterval.components.seconds * 1000
 
     /// Deletes every hold lapsed by `now`: it takes nothing any more, and the transaction that needs its slot
     /// (or any other) clears it. One range scan of the expiry index.
