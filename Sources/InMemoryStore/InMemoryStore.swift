@@ -360,7 +360,7 @@ public actor InMemoryStore: BookingStore {
                 $0.tokenHash != usingHold && limit.period.start <= $0.hold.slot.start
                     && $0.hold.slot.start < limit.period.end
             }
-            return inPeriod.count + heldInPeriod.count
+            return PeriodCount(booked: inPeriod.count, holdExpiries: heldInPeriod.map(\.hold.expiresAt))
         }
         return rules.refusal(
             slot: slot, occupied: occupied, occupants: occupants, periodCounts: periodCounts, emailTaken: emailTaken)

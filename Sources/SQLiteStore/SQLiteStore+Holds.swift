@@ -124,13 +124,17 @@ extension SQLiteStore {
             emailTaken = rows.contains { $0.occupant.slot == slot && $0.customerEmail?.lowercased() == email }
         }
         let periodCounts = try rules.periodLimits.map { limit in
-            try Int.fetchOne(
-                db.cachedStatement(sql: periodCountSQL),
-                arguments: [
-                    "resource": resource.rawValue, "start": limit.period.start.millisecondsSince1970,
-                    "end": limit.period.end.millisecondsSince1970, "now": now, "moving": movingAppointment,
-                    "using": usingHold,
-                ]) ?? 0
+            let period: StatementArguments = [
+                "resource": resource.rawValue, "start": limit.period.start.millisecondsSince1970,
+                "end": limit.period.end.millisecondsSince1970,
+            ]
+            return PeriodCount(
+                booked: try Int.fetchOne(
+                    db.cachedStatement(sql: periodBookedSQL), arguments: period + ["moving": movingAppointment]) ?? 0,
+                holdExpiries: try Int64.fetchAll(
+                    db.cachedStatement(sql: periodHoldExpiriesSQL),
+                    arguments: period + ["now": now, "using": usingHold]
+                ).map { Date(millisecondsSince1970: $0) })
         }
         return rules.refusal(
             slot: slot, occupied: occupied, occupants: rows.map(\.occupant), periodCounts: periodCounts,
@@ -181,17 +185,19 @@ extension SQLiteStore {
             AND occupied_end > :start AND expires_at > :now AND token_hash IS NOT :using
         """
 
-    /// The booked appointments and live holds of `:resource` whose slots start inside `[:start, :end)`, leaving
-    /// out `:moving` and `:using`: two counts on the (resource, slot_start) indexes, the one of appointments
-    /// covering.
-    static let periodCountSQL = """
-        SELECT
-            (SELECT count(*) FROM appointments
-                WHERE resource = :resource AND status = 'booked' AND slot_start >= :start AND slot_start < :end
-                    AND id IS NOT :moving)
-            + (SELECT count(*) FROM slot_holds
-                WHERE resource = :resource AND slot_start >= :start AND slot_start < :end AND expires_at > :now
-                    AND token_hash IS NOT :using)
+    /// The booked appointments of `:resource` whose slots start inside `[:start, :end)`, leaving out `:moving`:
+    /// a count on the covering (resource, slot_start, status) index.
+    static let periodBookedSQL = """
+        SELECT count(*) FROM appointments
+        WHERE resource = :resource AND status = 'booked' AND slot_start >= :start AND slot_start < :end
+            AND id IS NOT :moving
+        """
+
+    /// The expiries of the live holds of a period (`:start` to `:end`), leaving out the hold `:using`.
+    static let periodHoldExpiriesSQL = """
+        SELECT expires_at FROM slot_holds
+        WHERE resource = :resource AND slot_start >= :start AND slot_start < :end AND expires_at > :now
+            AND token_hash IS NOT :using
         """
 
     /// A slot with both bounds at the nearest millisecond, as the store keeps instants.
