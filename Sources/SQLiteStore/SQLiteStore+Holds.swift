@@ -23,12 +23,12 @@ extension SQLiteStore {
     }
 
     /// Holds one seat of `hold.slot` in one immediate transaction: the lapsed holds go first, then the rules
-    /// are checked on what the transaction sees (``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)``),
+    /// are checked on what the transaction sees (`BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`),
     /// then the hold is written.
     ///
-    /// Besides ``NewHold/validate()`` (which bounds the occupied interval by
-    /// ``NewHold/longestOccupiedInterval``, how far reads look back for holds), refuses with
-    /// ``BookingError/Code/invalidInput`` a token hash held by another live hold.
+    /// Besides `NewHold/validate()` (which bounds the occupied interval by
+    /// `NewHold/longestOccupiedInterval`, how far reads look back for holds), refuses with
+    /// `BookingError/Code/invalidInput` a token hash held by another live hold.
     public func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold {
         try hold.validate()
         let slot = Self.rounded(hold.slot)
@@ -75,7 +75,7 @@ extension SQLiteStore {
     // MARK: - Inside a taking transaction
 
     /// The longest occupied interval a hold may have, in milliseconds: 72 hours, a slot of at most 24 hours with
-    /// buffers of at most 24 hours on each side (the bounds of ``Schedule``). Reads of the holds reaching into
+    /// buffers of at most 24 hours on each side (the bounds of `Schedule`). Reads of the holds reaching into
     /// a window look back this far before it; `slot_holds` checks it too.
     static let longestHeldInterval = NewHold.longestOccupiedInterval.components.seconds * 1000
 
@@ -85,8 +85,8 @@ extension SQLiteStore {
         try db.cachedStatement(sql: "DELETE FROM slot_holds WHERE expires_at <= ?").execute(arguments: [now])
     }
 
-    /// Checks the hold a booking uses: live at `now` (else ``BookingError/Code/holdExpired``) and of this very
-    /// resource and slot (else ``BookingError/Code/invalidInput``, field `holdToken`).
+    /// Checks the hold a booking uses: live at `now` (else `BookingError/Code/holdExpired`) and of this very
+    /// resource and slot (else `BookingError/Code/invalidInput`, field `holdToken`).
     static func checkHold(_ db: Database, tokenHash: String, resource: ResourceID, slot: TimeSlot, now: Int64) throws {
         guard
             let held = try Row.fetchOne(
@@ -106,7 +106,7 @@ extension SQLiteStore {
         try db.cachedStatement(sql: "DELETE FROM slot_holds WHERE token_hash = ?").execute(arguments: [tokenHash])
     }
 
-    /// What ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says about taking `slot`
+    /// What `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says about taking `slot`
     /// on what the transaction sees, leaving out the appointment being moved and the hold being used: the
     /// occupants overlapping `occupied` (with the emails of the booked ones), and one count per period limit.
     ///
