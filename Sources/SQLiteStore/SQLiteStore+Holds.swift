@@ -23,18 +23,16 @@ extension SQLiteStore {
     }
 
     /// Holds one seat of `hold.slot` in one immediate transaction: the lapsed holds go first, then the rules
-    /// are checked on what the transaction sees (``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)``),
+    /// are checked on what the transaction sees (`BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`),
     /// then the hold is written.
     ///
-    /// Besides ``NewHold/validate()``, refuses with ``BookingError/Code/invalidInput`` an occupied interval longer
-    /// than 72 hours (no ``Schedule`` makes one: reads look back that far for holds) and a token hash held by
-    /// another live hold.
+    /// Besides `NewHold/validate()` (which bounds the occupied interval by
+    /// `NewHold/longestOccupiedInterval`, how far reads look back for holds), refuses with
+    /// `BookingError/Code/invalidInput` a token hash held by another live hold.
     public func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold {
         try hold.validate()
         let slot = Self.rounded(hold.slot)
         let occupied = Self.rounded(hold.occupied)
-        guard occupied.end.millisecondsSince1970 - occupied.start.millisecondsSince1970 <= Self.longestHeldInterval
-        else { throw .invalidInput(field: "occupied", "must not be longer than 72 hours") }
         let placed = SlotHold(resource: hold.resource, slot: slot, expiresAt: hold.expiresAt.roundedToMilliseconds)
         return try await write { db in
             let now = hold.now.millisecondsSince1970
@@ -77,9 +75,9 @@ extension SQLiteStore {
     // MARK: - Inside a taking transaction
 
     /// The longest occupied interval a hold may have, in milliseconds: 72 hours, a slot of at most 24 hours with
-    /// buffers of at most 24 hours on each side (the bounds of ``Schedule``). Reads of the holds reaching into
+    /// buffers of at most 24 hours on each side (the bounds of `Schedule`). Reads of the holds reaching into
     /// a window look back this far before it; `slot_holds` checks it too.
-    static let longestHeldInterval: Int64 = 72 * 3_600_000
+    static let longestHeldInterval = NewHold.longestOccupiedInterval.components.seconds * 1000
 
     /// Deletes every hold lapsed by `now`: it takes nothing any more, and the transaction that needs its slot
     /// (or any other) clears it. One range scan of the expiry index.
@@ -87,8 +85,8 @@ extension SQLiteStore {
         try db.cachedStatement(sql: "DELETE FROM slot_holds WHERE expires_at <= ?").execute(arguments: [now])
     }
 
-    /// Checks the hold a booking uses: live at `now` (else ``BookingError/Code/holdExpired``) and of this very
-    /// resource and slot (else ``BookingError/Code/invalidInput``, field `holdToken`).
+    /// Checks the hold a booking uses: live at `now` (else `BookingError/Code/holdExpired`) and of this very
+    /// resource and slot (else `BookingError/Code/invalidInput`, field `holdToken`).
     static func checkHold(_ db: Database, tokenHash: String, resource: ResourceID, slot: TimeSlot, now: Int64) throws {
         guard
             let held = try Row.fetchOne(
@@ -108,7 +106,7 @@ extension SQLiteStore {
         try db.cachedStatement(sql: "DELETE FROM slot_holds WHERE token_hash = ?").execute(arguments: [tokenHash])
     }
 
-    /// What ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says about taking `slot`
+    /// What `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says about taking `slot`
     /// on what the transaction sees, leaving out the appointment being moved and the hold being used: the
     /// occupants overlapping `occupied` (with the emails of the booked ones), and one count per period limit.
     ///
@@ -126,13 +124,17 @@ extension SQLiteStore {
             emailTaken = rows.contains { $0.occupant.slot == slot && $0.customerEmail?.lowercased() == email }
         }
         let periodCounts = try rules.periodLimits.map { limit in
-            try Int.fetchOne(
-                db.cachedStatement(sql: periodCountSQL),
-                arguments: [
-                    "resource": resource.rawValue, "start": limit.period.start.millisecondsSince1970,
-                    "end": limit.period.end.millisecondsSince1970, "now": now, "moving": movingAppointment,
-                    "using": usingHold,
-                ]) ?? 0
+            let period: StatementArguments = [
+                "resource": resource.rawValue, "start": limit.period.start.millisecondsSince1970,
+                "end": limit.period.end.millisecondsSince1970,
+            ]
+            return PeriodCount(
+                booked: try Int.fetchOne(
+                    db.cachedStatement(sql: periodBookedSQL), arguments: period + ["moving": movingAppointment]) ?? 0,
+                holdExpiries: try Int64.fetchAll(
+                    db.cachedStatement(sql: periodHoldExpiriesSQL),
+                    arguments: period + ["now": now, "using": usingHold]
+                ).map { Date(millisecondsSince1970: $0) })
         }
         return rules.refusal(
             slot: slot, occupied: occupied, occupants: rows.map(\.occupant), periodCounts: periodCounts,
@@ -183,17 +185,19 @@ extension SQLiteStore {
             AND occupied_end > :start AND expires_at > :now AND token_hash IS NOT :using
         """
 
-    /// The booked appointments and live holds of `:resource` whose slots start inside `[:start, :end)`, leaving
-    /// out `:moving` and `:using`: two counts on the (resource, slot_start) indexes, the one of appointments
-    /// covering.
-    static let periodCountSQL = """
-        SELECT
-            (SELECT count(*) FROM appointments
-                WHERE resource = :resource AND status = 'booked' AND slot_start >= :start AND slot_start < :end
-                    AND id IS NOT :moving)
-            + (SELECT count(*) FROM slot_holds
-                WHERE resource = :resource AND slot_start >= :start AND slot_start < :end AND expires_at > :now
-                    AND token_hash IS NOT :using)
+    /// The booked appointments of `:resource` whose slots start inside `[:start, :end)`, leaving out `:moving`:
+    /// a count on the covering (resource, slot_start, status) index.
+    static let periodBookedSQL = """
+        SELECT count(*) FROM appointments
+        WHERE resource = :resource AND status = 'booked' AND slot_start >= :start AND slot_start < :end
+            AND id IS NOT :moving
+        """
+
+    /// The expiries of the live holds of a period (`:start` to `:end`), leaving out the hold `:using`.
+    static let periodHoldExpiriesSQL = """
+        SELECT expires_at FROM slot_holds
+        WHERE resource = :resource AND slot_start >= :start AND slot_start < :end AND expires_at > :now
+            AND token_hash IS NOT :using
         """
 
     /// A slot with both bounds at the nearest millisecond, as the store keeps instants.

@@ -14,7 +14,7 @@ import GRDB
 ///   which is worth the extra fsync for appointments (choose `.normal` to trade that for speed).
 /// - Every write is a `BEGIN IMMEDIATE` transaction, which serialises the writers of the file across
 ///   processes: a booking, a move or a hold reads the seats, holds and period counts it needs and
-///   applies ``BookingRules`` inside it. Triggers refuse, whoever writes the row, a booked row whose
+///   applies `BookingRules` inside it. Triggers refuse, whoever writes the row, a booked row whose
 ///   occupied interval overlaps one of a different slot of its resource (seats of one slot may
 ///   share it), so even two processes on one file cannot double-book.
 /// - Instants are stored as INTEGER milliseconds since 1970 (UTC).
@@ -125,7 +125,7 @@ public final class SQLiteStore: BookingStore {
     // MARK: - BookingStore
 
     /// Inserts the appointment with its `booked` and `reminder` notifications in one immediate transaction,
-    /// which first checks the hold it uses, clears lapsed holds and applies ``NewAppointment/rules`` to the
+    /// which first checks the hold it uses, clears lapsed holds and applies `NewAppointment/rules` to the
     /// seats, holds and period counts it reads; the hold used is deleted with the insert.
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
@@ -219,7 +219,7 @@ public final class SQLiteStore: BookingStore {
     /// Moves a booked appointment in one immediate transaction with its `rescheduled` notification, key and
     /// reminders (the old slot's pending ones obsolete, the new slot's written).
     ///
-    /// The transaction clears lapsed holds and applies ``AppointmentMove/rules`` to the new slot's seats, holds,
+    /// The transaction clears lapsed holds and applies `AppointmentMove/rules` to the new slot's seats, holds,
     /// period counts and its customer's email, the appointment itself left out (a move within one day never
     /// counts twice); the overlap trigger on UPDATE then checks the new occupied interval against the booked
     /// rows of other slots.
