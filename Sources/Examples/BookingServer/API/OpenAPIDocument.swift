@@ -69,7 +69,7 @@ enum OpenAPIDocument {
             "/api/appointments": {
               "post": {
                 "operationId": "book",
-                "summary": "Book a slot (one seat of it, with capacity); the response carries the cancel token once. With holdToken, the booking uses that live hold of this very slot and ends it. 409: SLOT_UNAVAILABLE (no seat left, or an overlapping slot is booked), ALREADY_BOOKED (this email already has a seat in the slot), BOOKING_LIMIT_REACHED (the resource's day or week is full), SLOT_HELD (someone else holds it; Retry-After says when it frees), HOLD_EXPIRED (holdToken names no live hold)",
+                "summary": "Book a slot (one seat of it, with capacity); the response carries the cancel token once. With holdToken, the booking uses that live hold of this very slot and ends it. 409: SLOT_UNAVAILABLE (no seat left, or an overlapping slot is booked), ALREADY_BOOKED (this email already has a seat in the slot), BOOKING_LIMIT_REACHED (the resource's day or week is booked up to its limit), SLOT_HELD (someone else holds it, or holds fill its day or week; Retry-After says when it frees), HOLD_EXPIRED (holdToken names no live hold)",
                 "parameters": [
                   {"name": "Idempotency-Key", "in": "header", "required": false, "description": "A structured-field string (\"abc\") or a bare token (abc), 1-255 printable ASCII characters. A retry with the same key and body returns the original booking (201, Idempotent-Replayed: true); keys never expire", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
                 ],
