@@ -55,7 +55,9 @@ function refusal(result) {
     case "SLOT_UNAVAILABLE": return "Sorry, that slot was just taken. Please pick another one.";
     case "SLOT_HELD": {
       const wait = waitWords(Number(result.headers?.get("Retry-After")));
-      return `Someone else is holding that slot while they book. It may be free again in ${wait}; please pick another one or try again then.`;
+      const resource = state.resources.find((r) => r.id === state.resource);
+      const what = resource?.daily_limit || resource?.weekly_limit ? "that slot, or the last place left that day or week," : "that slot";
+      return `Someone else is holding ${what} while they book. It may be free again in ${wait}; please pick another one or try again then.`;
     }
     case "ALREADY_BOOKED": return "You already have a booking in that slot with this email.";
     case "BOOKING_LIMIT_REACHED": return `${result.data.error} Please pick another day.`;
