@@ -15,8 +15,13 @@ public import PostgresNIO
 /// }
 /// ```
 ///
-/// - An `EXCLUDE USING gist` constraint keeps booked occupied intervals of a resource disjoint,
-///   so any number of processes can share one database; violations become `slotUnavailable`.
+/// - An `EXCLUDE USING gist` constraint keeps the booked occupied intervals of different slots of a
+///   resource disjoint (the seats of one slot share theirs), so any number of processes can share one
+///   database; violations become `slotUnavailable`.
+/// - Capacity, day and week limits and holds (invariant 12) are checked by the statement that takes the
+///   slot, after transaction-scoped advisory locks that serialise every taker it competes with: the
+///   resource's (shared by bookings and moves, exclusive for a hold), each limited day's and week's, and the
+///   slot's. Holds live in `slot_holds`; a lapsed one takes nothing and is deleted by whoever needs its slot.
 /// - Every query binds its values (`PostgresQuery` interpolation); book and cancel each write the
 ///   appointment and its notification in one statement of an explicit transaction, and a coalesced
 ///   `NOTIFY booking_outbox` after the commit wakes dispatchers (a hint: they also poll).
@@ -50,67 +55,81 @@ public final class PostgresStore: BookingStore {
 
     // MARK: - BookingStore
 
-    /// Inserts the appointment with its `booked` and `reminder` notifications in one statement.
+    /// Inserts the appointment with its `booked` and `reminder` notifications in one statement, when the
+    /// slot can be taken.
     ///
-    /// The statement first tries a transaction-scoped advisory lock on (resource, slot start): when
-    /// another transaction is booking the very same slot, this one answers `slotUnavailable` at once
-    /// instead of meeting it in the exclusion index, where two uncommitted conflicting rows wait for
-    /// each other until the deadlock detector ends one (the cause of multi-second waits under a rush
-    /// for a freed slot). Overlapping but unequal intervals stay excluded by the constraint, and a
-    /// deadlock among them is retried. Retries with one idempotency key queue on a lock of their own,
-    /// so all of them get the one appointment.
+    /// One statement takes the transaction-scoped advisory locks, in order: the idempotency key's (retries
+    /// with one key queue there, and all but the first find its appointment), the resource's (shared: bookings
+    /// stay parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its
+    /// seats are taken one at a time). The next statement, whose snapshot is therefore taken under every lock,
+    /// checks the rules, deletes the lapsed holds in the way and the used hold,
+    /// and inserts the appointment and its notifications only if the check passed; it returns the appointment,
+    /// or the existing one of a replay. Booked appointments of different overlapping slots are excluded by the
+    /// constraint (a violation is `slotUnavailable`). Only when nothing was written are the facts read, to
+    /// throw what ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says.
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
+        let claim = SlotClaim(
+            resource: new.resource, slot: new.slot, occupied: new.occupied, now: new.now, rules: new.rules,
+            customerEmail: new.customerEmail, holdTokenHash: new.holdTokenHash, idempotencyKey: new.idempotencyKey)
+        let locks = claim.locks(
+            first: new.idempotencyKey.map { "idempotency/" + $0 }, resourceShared: true, slotLock: true)
+        let now = PostgresInstant(new.now)
+        let reminders = Self.reminderArrays(new.reminders)
+        let statement: PostgresQuery = """
+            WITH \(claim.guardExpressions), lapsed AS (
+                \(claim.lapsedHoldsInTheWay)
+            ), used AS (
+                DELETE FROM slot_holds
+                WHERE token_hash IN (SELECT token_hash FROM claim_hold) AND (SELECT ok FROM claim_guard)
+                RETURNING token_hash
+            ), inserted AS (
+                INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                    customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
+                    created_at, updated_at, sealed_cancel_token)
+                SELECT \(new.resource.rawValue), \(PostgresInstant(new.slot.start)), \(PostgresInstant(new.slot.end)),
+                    \(PostgresInstant(new.occupied.start)), \(PostgresInstant(new.occupied.end)), \(new.customerName),
+                    \(new.customerEmail), \(new.note), 'booked', \(new.cancelTokenHash), \(new.idempotencyKey),
+                    \(new.requestFingerprint), \(now), \(now), \(new.sealedCancelToken)
+                WHERE (SELECT ok FROM claim_guard)
+                    -- The hold must still be there to be used: a release that committed first wins.
+                    AND (\(new.holdTokenHash)::TEXT IS NULL OR EXISTS (SELECT 1 FROM used))
+                RETURNING \(unescaped: Self.appointmentColumns)
+            ), notifications AS (
+                -- One INSERT, so the booked notification takes the first id and the reminders follow in order.
+                INSERT INTO notifications (appointment_id, kind, reminder_lead_seconds, status, attempts,
+                    next_attempt_at, created_at, updated_at)
+                SELECT inserted.id, event.kind, event.lead_seconds, 'pending', 0, event.due_at, \(now), \(now)
+                FROM inserted, (
+                    SELECT 0::BIGINT AS position, 'booked' AS kind, 0::BIGINT AS lead_seconds,
+                        \(now)::TIMESTAMPTZ AS due_at
+                    UNION ALL
+                    SELECT reminder.position, 'reminder', reminder.lead_seconds, reminder.due_at
+                    FROM unnest(\(reminders.leads)::BIGINT[], \(reminders.dues)::TIMESTAMPTZ[])
+                        WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
+                ) AS event
+                ORDER BY event.position
+            )
+            SELECT \(unescaped: Self.appointmentColumns), TRUE AS created FROM inserted
+            UNION ALL
+            -- A replay: the appointment of the key (committed before the key's lock was granted).
+            SELECT \(unescaped: Self.appointmentColumns), FALSE FROM appointments
+            WHERE idempotency_key = \(new.idempotencyKey)::TEXT AND NOT EXISTS (SELECT 1 FROM inserted)
+            """
         do {
-            let record = try await performTransaction { [logger] connection in
-                if let key = new.idempotencyKey {
-                    // Retries with one key queue up here; the first books, the others then meet its row.
-                    try await Self.execute(
-                        "SELECT pg_advisory_xact_lock(hashtextextended('idempotency/' || \(key), 0))", on: connection,
-                        logger: logger)
+            let outcome = try await performTransaction { [logger] connection -> InsertOutcome in
+                try await Self.take(locks, on: connection, logger: logger)
+                return try await Self.settle(claim, on: connection, logger: logger) {
+                    guard let row = try await connection.query(statement, logger: logger).collect().first else {
+                        return nil
+                    }
+                    let record = try Self.record(row)
+                    return try row.makeRandomAccess()["created"].decode(Bool.self) ? .created(record) : .existing(record)
                 }
-                let now = PostgresInstant(new.now)
-                let reminders = Self.reminderArrays(new.reminders)
-                let inserted = try await Self.records(
-                    connection.query(
-                        """
-                        WITH slot_lock AS (
-                            SELECT pg_try_advisory_xact_lock(
-                                hashtextextended(\(Self.slotLockName(new.resource, new.slot.start)), 0)) AS locked
-                        ), inserted AS (
-                            INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
-                                customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
-                                created_at, updated_at, sealed_cancel_token)
-                            SELECT \(new.resource.rawValue), \(PostgresInstant(new.slot.start)), \(PostgresInstant(new.slot.end)),
-                                \(PostgresInstant(new.occupied.start)), \(PostgresInstant(new.occupied.end)), \(new.customerName),
-                                \(new.customerEmail), \(new.note), 'booked', \(new.cancelTokenHash), \(new.idempotencyKey),
-                                \(new.requestFingerprint), \(now), \(now), \(new.sealedCancelToken)
-                            FROM slot_lock WHERE locked
-                            RETURNING \(unescaped: Self.appointmentColumns)
-                        ), notifications AS (
-                            -- One INSERT, so the booked notification takes the first id and the reminders follow in order.
-                            INSERT INTO notifications (appointment_id, kind, reminder_lead_seconds, status, attempts,
-                                next_attempt_at, created_at, updated_at)
-                            SELECT inserted.id, event.kind, event.lead_seconds, 'pending', 0, event.due_at, \(now), \(now)
-                            FROM inserted, (
-                                SELECT 0::BIGINT AS position, 'booked' AS kind, 0::BIGINT AS lead_seconds,
-                                    \(now)::TIMESTAMPTZ AS due_at
-                                UNION ALL
-                                SELECT reminder.position, 'reminder', reminder.lead_seconds, reminder.due_at
-                                FROM unnest(\(reminders.leads)::BIGINT[], \(reminders.dues)::TIMESTAMPTZ[])
-                                    WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
-                            ) AS event
-                            ORDER BY event.position
-                        )
-                        SELECT \(unescaped: Self.appointmentColumns) FROM inserted
-                        """, logger: logger))
-                // Another transaction is booking this very slot right now: it takes the slot.
-                guard let record = inserted.first else { throw BookingError.slotUnavailable }
-                return record
             }
-            wakeDispatchers()
-            return .created(record)
-        } catch  where error.code == .slotUnavailable {
+            if case .created = outcome { wakeDispatchers() }
+            return outcome
+        } catch where error.code == .slotUnavailable {
             // A concurrent insert with the same idempotency key may have won the unique index.
             if let key = new.idempotencyKey, let existing = try await record(idempotencyKey: key) {
                 return .existing(existing)
@@ -120,7 +139,7 @@ public final class PostgresStore: BookingStore {
     }
 
     /// The name of the transaction-scoped advisory lock that bookings and moves into the slot starting
-    /// at `start` try first: the same for both, so they meet there.
+    /// at `start` take last, so the seats of one slot are taken one at a time.
     static func slotLockName(_ resource: ResourceID, _ start: Date) -> String {
         "slot/\(resource.rawValue)/\(start.millisecondsSince1970)"
     }
@@ -195,27 +214,6 @@ public final class PostgresStore: BookingStore {
                     "SELECT \(unescaped: Self.appointmentColumns) FROM appointments ORDER BY slot_start, id",
                     logger: logger)
             ).map(\.appointment)
-        }
-    }
-
-    /// Booked occupied intervals overlapping `window`, found through the exclusion constraint's GiST index.
-    public func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError)
-        -> [TimeSlot]
-    {
-        try await perform { [logger] connection in
-            var intervals: [TimeSlot] = []
-            let rows = try await connection.query(
-                """
-                SELECT occupied_start, occupied_end FROM appointments
-                WHERE resource = \(resource.rawValue) AND status = 'booked'
-                    AND tstzrange(occupied_start, occupied_end, '[)')
-                        && tstzrange(\(PostgresInstant(window.start)), \(PostgresInstant(window.end)), '[)')
-                ORDER BY occupied_start
-                """, logger: logger)
-            for try await (start, end) in rows.decode((PostgresInstant, PostgresInstant).self) {
-                intervals.append(try TimeSlot(start: start.date, end: end.date))
-            }
-            return intervals
         }
     }
 

@@ -1,0 +1,96 @@
+public import BookingDomain
+public import Foundation
+import Logging
+import PostgresNIO
+
+extension PostgresStore {
+    /// The booked appointments and live holds of `resource` overlapping `window`, sorted by occupied start.
+    ///
+    /// Two GiST index range scans: the exclusion constraint's index for the appointments, and
+    /// `slot_holds_by_occupied` for the holds.
+    public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
+        -> [SlotOccupant]
+    {
+        try await perform { [logger] connection in
+            var occupants: [SlotOccupant] = []
+            let rows = try await connection.query(
+                """
+                SELECT slot_start, slot_end, occupied_start, occupied_end, NULL::TIMESTAMPTZ AS expires_at
+                FROM appointments
+                WHERE resource = \(resource.rawValue) AND status = 'booked'
+                    AND tstzrange(occupied_start, occupied_end, '[)')
+                        && tstzrange(\(PostgresInstant(window.start)), \(PostgresInstant(window.end)), '[)')
+                UNION ALL
+                SELECT slot_start, slot_end, occupied_start, occupied_end, expires_at
+                FROM slot_holds
+                WHERE resource = \(resource.rawValue) AND expires_at > \(PostgresInstant(now))
+                    AND tstzrange(occupied_start, occupied_end, '[)')
+                        && tstzrange(\(PostgresInstant(window.start)), \(PostgresInstant(window.end)), '[)')
+                ORDER BY occupied_start, slot_start, expires_at NULLS FIRST
+                """, logger: logger)
+            for try await (slotStart, slotEnd, occupiedStart, occupiedEnd, expiresAt) in rows.decode(
+                (PostgresInstant, PostgresInstant, PostgresInstant, PostgresInstant, PostgresInstant?).self)
+            {
+                occupants.append(
+                    SlotOccupant(
+                        slot: try TimeSlot(start: slotStart.date, end: slotEnd.date),
+                        occupied: try TimeSlot(start: occupiedStart.date, end: occupiedEnd.date),
+                        holdExpiresAt: expiresAt?.date))
+            }
+            return occupants
+        }
+    }
+
+    /// Holds a seat of `hold.slot` in one transaction: the resource's advisory lock exclusively (so no booking or
+    /// move of the resource runs meanwhile, whatever slot it takes, and no other hold), each limited day's and
+    /// week's lock, then one statement that deletes the lapsed holds of the resource and inserts the hold only if
+    /// the rules let it take the slot. A refusal reads the facts and throws what
+    /// ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says; a token hash already in use
+    /// is ``BookingError/Code/invalidInput`` (field `tokenHash`).
+    public func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold {
+        try hold.validate()
+        let claim = SlotClaim(
+            resource: hold.resource, slot: hold.slot, occupied: hold.occupied, now: hold.now, rules: hold.rules)
+        let locks = claim.locks(resourceShared: false, slotLock: false)
+        let placed = SlotHold(
+            resource: hold.resource, slot: claim.slot, expiresAt: hold.expiresAt.roundedToMilliseconds)
+        let statement: PostgresQuery = """
+            WITH \(claim.guardExpressions), lapsed AS (
+                DELETE FROM slot_holds WHERE resource = \(hold.resource.rawValue) AND expires_at <= \(PostgresInstant(hold.now))
+            ), placed AS (
+                INSERT INTO slot_holds (token_hash, resource, slot_start, slot_end, occupied_start, occupied_end,
+                    expires_at, created_at)
+                SELECT \(hold.tokenHash), \(hold.resource.rawValue), \(PostgresInstant(hold.slot.start)),
+                    \(PostgresInstant(hold.slot.end)), \(PostgresInstant(hold.occupied.start)),
+                    \(PostgresInstant(hold.occupied.end)), \(PostgresInstant(hold.expiresAt)), \(PostgresInstant(hold.now))
+                WHERE (SELECT ok FROM claim_guard)
+                ON CONFLICT (token_hash) DO NOTHING
+                RETURNING token_hash
+            )
+            SELECT (SELECT ok FROM claim_guard) AS ok, EXISTS (SELECT 1 FROM placed) AS placed
+            """
+        return try await performTransaction { [logger] connection in
+            try await Self.take(locks, on: connection, logger: logger)
+            return try await Self.settle(claim, on: connection, logger: logger) { () async throws -> SlotHold? in
+                let rows = try await connection.query(statement, logger: logger).collect()
+                guard let (ok, inserted) = try rows.first?.decode((Bool, Bool).self), ok else { return nil }
+                guard inserted else { throw BookingError.invalidInput(field: "tokenHash", "is already in use") }
+                return placed
+            }
+        }
+    }
+
+    /// Deletes the hold with that token hash in one statement; answers whether it was live at `now` (a lapsed
+    /// one is deleted too, and answers `false`).
+    public func releaseHold(tokenHash: String, now: Date) async throws(BookingError) -> Bool {
+        try await performTransaction { [logger] connection in
+            let rows = try await connection.query(
+                """
+                DELETE FROM slot_holds WHERE token_hash = \(tokenHash)
+                RETURNING expires_at > \(PostgresInstant(now)) AS live
+                """, logger: logger
+            ).collect()
+            return try rows.first?.decode(Bool.self) ?? false
+        }
+    }
+}
