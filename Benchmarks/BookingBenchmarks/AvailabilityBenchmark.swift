@@ -42,7 +42,7 @@ struct AvailabilityBenchmark {
                 let to = now.addingTimeInterval(Double(days) * 86_400)
                 let slots = try await service.availability(from: now, to: to).count
                 let window = try TimeSlot(start: now, end: to)
-                let booked = await store.bookedIntervals(resource: .default, overlapping: window).count
+                let booked = await store.occupants(resource: .default, overlapping: window, now: now).count
                 let seconds = try await secondsPerCall { _ = try await service.availability(from: now, to: to) }
                 let label = "availability \(days) d, \(bookings) bookings: \(slots) free slots, \(booked) booked"
                 print(

@@ -249,8 +249,8 @@ extension ConformanceCheck {
                 "names from appointments() differ from what was written")
         },
         ConformanceCheck(
-            "bookedIntervalsOfAWindow",
-            "Booked intervals of a window: only overlapping, booked, same-resource intervals, sorted."
+            "occupantsOfAWindow",
+            "Occupants of a window: only overlapping, booked, same-resource appointments, sorted by occupied start."
         ) { context in
             let a = try await context.book(try context.draft(at: 0))
             let b = try await context.book(try context.draft(at: 30, buffer: 0))
@@ -260,10 +260,9 @@ extension ConformanceCheck {
             _ = try await context.store.cancel(id: cancelled.id, now: context.now)
             let window = try TimeSlot(
                 start: context.now.addingTimeInterval(30 * 60), end: context.now.addingTimeInterval(121 * 60))
-            let intervals = try await context.store.bookedIntervals(resource: .default, overlapping: window)
+            let intervals = try await context.occupiedIntervals(overlapping: window)
             try context.expectEqual(intervals, [b.occupied, c.occupied], "intervals overlapping 30-121")
-            let all = try await context.store.bookedIntervals(
-                resource: .default,
+            let all = try await context.occupiedIntervals(
                 overlapping: try TimeSlot(
                     start: context.now.addingTimeInterval(-86_400), end: context.now.addingTimeInterval(86_400)))
             try context.expectEqual(all, [a.occupied, b.occupied, c.occupied], "every booked interval")

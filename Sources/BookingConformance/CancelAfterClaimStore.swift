@@ -35,8 +35,14 @@ struct CancelAfterClaimStore: BookingStore {
         try await inner.record(idempotencyKey: idempotencyKey)
     }
     func appointments() async throws(BookingError) -> [Appointment] { try await inner.appointments() }
-    func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError) -> [TimeSlot] {
-        try await inner.bookedIntervals(resource: resource, overlapping: window)
+    func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
+        -> [SlotOccupant]
+    {
+        try await inner.occupants(resource: resource, overlapping: window, now: now)
+    }
+    func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold { try await inner.placeHold(hold) }
+    func releaseHold(tokenHash: String, now: Date) async throws(BookingError) -> Bool {
+        try await inner.releaseHold(tokenHash: tokenHash, now: now)
     }
     func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
         try await inner.finish(notification: id, owner: owner, outcome: outcome)

@@ -31,7 +31,8 @@ struct CheckContext: Sendable {
     /// of `reminders` (leads in minutes) whose moment is after `now`.
     func draft(
         _ resource: ResourceID = .default, at offset: Int, minutes: Int = 30, buffer: Int = 0, key: String? = nil,
-        name: String = "Ada Lovelace", reminders: [Int] = []
+        name: String = "Ada Lovelace", email: String = "ada@example.com", reminders: [Int] = [],
+        rules: BookingRules = .single, holdToken: String? = nil
     ) throws -> NewAppointment {
         let start = now.addingTimeInterval(Double(offset) * 60)
         let end = start.addingTimeInterval(Double(minutes) * 60)
@@ -39,24 +40,58 @@ struct CheckContext: Sendable {
             resource: resource, slot: try TimeSlot(start: start, end: end),
             occupied: try TimeSlot(
                 start: start.addingTimeInterval(Double(-buffer) * 60), end: end.addingTimeInterval(Double(buffer) * 60)),
-            customerName: name, customerEmail: "ada@example.com", note: "conformance",
+            customerName: name, customerEmail: email, note: "conformance",
             cancelTokenHash: String(repeating: "a", count: 64), idempotencyKey: key,
             requestFingerprint: "fingerprint-\(resource)-\(offset)-\(minutes)", now: now,
-            reminders: ScheduledReminder.due(leads: reminders.map { .minutes($0) }, before: start, now: now))
+            reminders: ScheduledReminder.due(leads: reminders.map { .minutes($0) }, before: start, now: now),
+            rules: rules, holdTokenHash: holdToken.map(Self.tokenHash))
+    }
+
+    /// A hold of the slot `minutes` long starting `offset` minutes after `now`, placed `seconds` after `now`
+    /// and lapsing `lasting` seconds later, under the token hash of `token`.
+    func hold(
+        _ token: String, at offset: Int, minutes: Int = 30, buffer: Int = 0, seconds: Double = 0,
+        lasting: Double = 300, rules: BookingRules = .single, resource: ResourceID = .default
+    ) throws -> NewHold {
+        let target = try draft(resource, at: offset, minutes: minutes, buffer: buffer)
+        let at = now.addingTimeInterval(seconds).roundedToMilliseconds
+        return NewHold(
+            resource: resource, slot: target.slot, occupied: target.occupied, tokenHash: Self.tokenHash(token),
+            expiresAt: at.addingTimeInterval(lasting).roundedToMilliseconds, now: at, rules: rules)
+    }
+
+    /// The stored form of a hold token.
+    static func tokenHash(_ token: String) -> String { SecretToken.sha256Hex(token) }
+
+    /// A period limit of `limit` over `hours` hours from `offset` minutes after `now`.
+    func limit(_ kind: PeriodLimit.Kind = .day, _ limit: Int, from offset: Int = 0, hours: Int = 24) throws
+        -> PeriodLimit
+    {
+        let start = now.addingTimeInterval(Double(offset) * 60)
+        return PeriodLimit(
+            kind: kind, period: try TimeSlot(start: start, end: start.addingTimeInterval(Double(hours) * 3600)),
+            limit: limit)
+    }
+
+    /// The occupied intervals of every booked appointment and hold (live at `at`, default `now`) of the default
+    /// resource overlapping `window`, in the store's order.
+    func occupiedIntervals(overlapping window: TimeSlot, at: Date? = nil) async throws -> [TimeSlot] {
+        try await store.occupants(resource: .default, overlapping: window, now: at ?? now).map(\.occupied)
     }
 
     /// A move of appointment `id` to a slot `minutes` long starting `offset` minutes after `now`, made `seconds`
     /// after `now`, with a reminder for each of `reminders` (leads in minutes) whose moment is after the move.
     func move(
         _ id: Int64, to offset: Int, minutes: Int = 30, buffer: Int = 0, key: String? = nil, seconds: Double = 1,
-        reminders: [Int] = []
+        reminders: [Int] = [], rules: BookingRules = .single
     ) throws -> AppointmentMove {
         let target = try draft(at: offset, minutes: minutes, buffer: buffer)
         let at = now.addingTimeInterval(seconds).roundedToMilliseconds
         return AppointmentMove(
             appointmentID: id, slot: target.slot, occupied: target.occupied, idempotencyKey: key,
             requestFingerprint: "move-\(id)-\(offset)-\(minutes)", now: at,
-            reminders: ScheduledReminder.due(leads: reminders.map { .minutes($0) }, before: target.slot.start, now: at))
+            reminders: ScheduledReminder.due(leads: reminders.map { .minutes($0) }, before: target.slot.start, now: at),
+            rules: rules)
     }
 
     /// A move that must succeed; returns the moved appointment.
@@ -124,6 +159,28 @@ struct CheckContext: Sendable {
     /// One insert, as a result: the concurrency checks collect them.
     static func attempt(_ store: any BookingStore, _ new: NewAppointment) async -> Result<Int64, BookingError> {
         do { return .success(try await store.insert(new).record.appointment.id) } catch { return .failure(error) }
+    }
+
+    /// One hold, as a result.
+    static func attempt(_ store: any BookingStore, _ hold: NewHold) async -> Result<Date, BookingError> {
+        do { return .success(try await store.placeHold(hold).expiresAt) } catch { return .failure(error) }
+    }
+
+    /// Exactly `count` winners; every loser got `code`.
+    func expectWinners<T>(_ outcomes: [Result<T, BookingError>], _ count: Int, losersGet codes: Set<BookingError.Code>)
+        throws
+    {
+        let winners = outcomes.filter { if case .success = $0 { true } else { false } }
+        try expectEqual(winners.count, count, "attempts that succeeded")
+        let errors = outcomes.compactMap { if case .failure(let error) = $0 { error } else { nil } }
+        try expect(
+            errors.allSatisfy { codes.contains($0.code) },
+            "losers must get \(codes.map(\.description).sorted()), got \(Set(errors.map(\.description)))")
+    }
+
+    /// The booked appointments of the store.
+    func bookedAppointments() async throws -> [Appointment] {
+        try await store.appointments().filter { $0.status == .booked }
     }
 
     /// Exactly one winner; every loser got `slotUnavailable`.

@@ -31,7 +31,8 @@ public struct ConformanceCheck: Sendable, Hashable, CustomStringConvertible {
 
     /// Every check of the suite, in a stable order.
     public static let all: [ConformanceCheck] =
-        bookingChecks + rescheduleChecks + outboxChecks + dispatcherChecks + reminderChecks + durabilityChecks
+        bookingChecks + rescheduleChecks + capacityChecks + holdChecks + outboxChecks + dispatcherChecks
+        + reminderChecks + durabilityChecks
 
     /// The check called `name`, if there is one.
     public static func named(_ name: String) -> ConformanceCheck? { all.first { $0.name == name } }

@@ -32,7 +32,7 @@ extension ConformanceCheck {
                 notifications.last?.nextAttemptAt, move.now, "due time of the rescheduled notification")
             let window = try TimeSlot(start: context.now, end: context.now.addingTimeInterval(86_400))
             try context.expectEqual(
-                try await context.store.bookedIntervals(resource: .default, overlapping: window), [moved.occupied],
+                try await context.occupiedIntervals(overlapping: window), [moved.occupied],
                 "booked intervals after the move")
             try await context.book(try context.draft(at: 60))
             try await context.expectError(.slotUnavailable, "a booking of the new slot") {
@@ -166,7 +166,7 @@ extension ConformanceCheck {
             try context.expectConcurrentWinner(outcomes)
             let window = try TimeSlot(start: context.now, end: context.now.addingTimeInterval(30 * 60))
             try context.expectEqual(
-                try await context.store.bookedIntervals(resource: .default, overlapping: window), [booking.occupied],
+                try await context.occupiedIntervals(overlapping: window), [booking.occupied],
                 "booked intervals in the raced slot")
         },
         ConformanceCheck(
@@ -294,7 +294,7 @@ extension CheckContext {
     /// Exactly one appointment holds `interval`, and one `rescheduled` notification was written.
     func expectOneMoveInto(_ interval: TimeSlot) async throws {
         try expectEqual(
-            try await store.bookedIntervals(resource: .default, overlapping: interval), [interval],
+            try await occupiedIntervals(overlapping: interval), [interval],
             "booked intervals in the target slot")
         let moves = try await store.notifications(appointmentID: nil).filter { $0.kind == .rescheduled }
         try expectEqual(moves.count, 1, "rescheduled notifications")

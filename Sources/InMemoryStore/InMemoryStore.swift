@@ -80,7 +80,7 @@ public actor InMemoryStore: BookingStore {
         record.appointment.updatedAt = now
         record.appointment.sequence += 1
         records[id] = record
-        bookedByResource[record.appointment.resource]?.remove(id: id)
+        bookedByResource[record.appointment.resource]?.remove(id: id, occupiedStart: record.appointment.occupied.start)
         enqueue(.cancelled, for: id, now: now, sequence: record.appointment.sequence)
         makeRemindersObsolete(of: id, now: now)
         return record.appointment
@@ -108,20 +108,21 @@ public actor InMemoryStore: BookingStore {
         dropLapsedHolds(now: now)
         if let refusal = refusal(
             resource: record.appointment.resource, slot: slot, occupied: occupied, rules: move.rules, now: now,
-            movingAppointment: move.appointmentID)
+            email: record.appointment.customerEmail, movingAppointment: move.appointmentID)
         {
             throw refusal
         }
-        var booked = bookedByResource[record.appointment.resource] ?? BookedSlots()
-        booked.remove(id: move.appointmentID)
-        booked.insert(slot: slot, occupied: occupied, id: move.appointmentID)
+        // In place: a copy taken out of the dictionary would copy the chunks it changes.
+        bookedByResource[record.appointment.resource, default: BookedSlots()].remove(
+            id: move.appointmentID, occupiedStart: record.appointment.occupied.start)
+        bookedByResource[record.appointment.resource, default: BookedSlots()].insert(
+            slot: slot, occupied: occupied, id: move.appointmentID)
         let previous = record.appointment.slot
         record.appointment.slot = slot
         record.appointment.occupied = occupied
         record.appointment.sequence += 1
         record.appointment.updatedAt = now
         records[move.appointmentID] = record
-        bookedByResource[record.appointment.resource] = booked
         rememberReschedule(move)
         enqueue(
             .rescheduled, for: move.appointmentID, now: now, sequence: record.appointment.sequence,
@@ -343,14 +344,17 @@ public actor InMemoryStore: BookingStore {
         let occupants = booked.map { SlotOccupant(slot: $0.slot, occupied: $0.occupied) } + held.map(\.occupant)
         let emailTaken =
             email.map { email in
-                booked.contains { $0.slot == slot && records[$0.id]?.appointment.customerEmail.lowercased() == email.lowercased() }
+                booked.contains {
+                    $0.slot == slot && records[$0.id]?.appointment.customerEmail.lowercased() == email.lowercased()
+                }
             } ?? false
         let periodCounts = rules.periodLimits.map { limit in
             let inPeriod = (bookedByResource[resource]?.overlapping(limit.period) ?? []).filter {
                 $0.id != movingAppointment && limit.period.start <= $0.slot.start && $0.slot.start < limit.period.end
             }
             let heldInPeriod = liveHolds(of: resource, overlapping: limit.period, now: now).filter {
-                $0.tokenHash != usingHold && limit.period.start <= $0.hold.slot.start && $0.hold.slot.start < limit.period.end
+                $0.tokenHash != usingHold && limit.period.start <= $0.hold.slot.start
+                    && $0.hold.slot.start < limit.period.end
             }
             return inPeriod.count + heldInPeriod.count
         }

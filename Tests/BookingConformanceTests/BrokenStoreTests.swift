@@ -93,6 +93,34 @@ struct BrokenStoreTests {
         #expect(failure?.message.contains("statuses after the move") == true, "\(failure?.message ?? "")")
     }
 
+    @Test("a store that counts seats by reading then writing overbooks and fails the seats check")
+    func readThenWriteSeats() async throws {
+        let check = try #require(ConformanceCheck.named("concurrentBookingsOfASlotWithSeats"))
+        let failure = await failure(of: check, on: { ReadThenWriteSeatsStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("attempts that succeeded: expected 5") == true, "\(failure?.message ?? "")")
+    }
+
+    @Test(
+        "a store that forgets booking limits fails the limit checks",
+        arguments: ["concurrentBookingsUnderADailyLimit", "weeklyLimit", "holdTakesOneSeat"])
+    func limitBlind(_ name: String) async throws {
+        let check = try #require(ConformanceCheck.named(name))
+        let failure = await failure(of: check, on: { LimitBlindStore() })
+        #expect(failure?.check == check)
+    }
+
+    @Test(
+        "a store whose holds are advisory fails the hold checks",
+        arguments: [
+            "concurrentHoldsOfOneSlot", "holdLapsesAtItsExpiryToTheMillisecond", "holdsAndBookingsRaceForOneSlot",
+        ])
+    func advisoryHolds(_ name: String) async throws {
+        let check = try #require(ConformanceCheck.named(name))
+        let failure = await failure(of: check, on: { AdvisoryHoldStore() })
+        #expect(failure?.check == check)
+    }
+
     @Test("a store that ignores onlyIfAlreadyThere fails the staying-put check")
     func stayingPutIgnored() async throws {
         let check = try #require(ConformanceCheck.named("stayingPutNeverMovesIntoAnUnofferedSlot"))

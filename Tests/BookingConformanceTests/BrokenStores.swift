@@ -26,8 +26,14 @@ extension ForwardingStore {
         await inner.record(idempotencyKey: idempotencyKey)
     }
     func appointments() async throws(BookingError) -> [Appointment] { await inner.appointments() }
-    func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError) -> [TimeSlot] {
-        await inner.bookedIntervals(resource: resource, overlapping: window)
+    func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
+        -> [SlotOccupant]
+    {
+        await inner.occupants(resource: resource, overlapping: window, now: now)
+    }
+    func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold { try await inner.placeHold(hold) }
+    func releaseHold(tokenHash: String, now: Date) async throws(BookingError) -> Bool {
+        await inner.releaseHold(tokenHash: tokenHash, now: now)
     }
     func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
         await inner.claimNotifications(claim)
@@ -199,5 +205,42 @@ struct StayingPutIgnoringStore: ForwardingStore {
         var unflagged = move
         unflagged.onlyIfAlreadyThere = false
         return try await inner.reschedule(unflagged)
+    }
+}
+
+/// Counts seats the way schedulers that overbook do: reads the slot's occupants, then writes in another step.
+struct ReadThenWriteSeatsStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        let taken = await inner.occupants(
+            resource: appointment.resource, overlapping: appointment.occupied, now: appointment.now
+        )
+        .filter { $0.slot == appointment.slot }.count
+        guard taken < appointment.rules.capacity else { throw .slotUnavailable }
+        await Task.yield()
+        var unchecked = appointment
+        unchecked.rules.capacity = 10_000
+        return try await inner.insert(unchecked)
+    }
+}
+
+/// Forgets the day and week limits.
+struct LimitBlindStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        var unlimited = appointment
+        unlimited.rules.periodLimits = []
+        return try await inner.insert(unlimited)
+    }
+}
+
+/// Treats holds as advisory: every hold is granted, and bookings never look at them.
+struct AdvisoryHoldStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold {
+        SlotHold(resource: hold.resource, slot: hold.slot, expiresAt: hold.expiresAt)
     }
 }

@@ -97,8 +97,9 @@ struct AvailabilityTests {
         let window = schedule.slots(from: now, to: now.addingTimeInterval(7 * 86_400))
         let booked = window.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)
         let free = schedule.availableSlots(
-            in: try! TimeSlot(start: now, end: now.addingTimeInterval(7 * 86_400)), now: now, booked: booked.reversed())
+            in: try! TimeSlot(start: now, end: now.addingTimeInterval(7 * 86_400)), now: now,
+            occupants: booked.reversed().map { SlotOccupant(slot: $0, occupied: $0) })
         #expect(free.count == window.count - booked.count)
-        #expect(Set(free).isDisjoint(with: booked))
+        #expect(Set(free.map(\.slot)).isDisjoint(with: booked))
     }
 }

@@ -12,9 +12,11 @@ struct UnavailableStore: BookingStore {
     func record(id: Int64) async throws(BookingError) -> AppointmentRecord? { throw down }
     func record(idempotencyKey: String) async throws(BookingError) -> AppointmentRecord? { throw down }
     func appointments() async throws(BookingError) -> [Appointment] { throw down }
-    func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError) -> [TimeSlot] {
-        throw down
-    }
+    func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
+        -> [SlotOccupant]
+    { throw down }
+    func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold { throw down }
+    func releaseHold(tokenHash: String, now: Date) async throws(BookingError) -> Bool { throw down }
     func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
         throw down
     }

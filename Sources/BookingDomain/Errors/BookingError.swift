@@ -111,7 +111,8 @@ public struct BookingError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The slot is held by someone else until `availableAt` at the latest.
     public static func slotHeld(until availableAt: Date) -> BookingError {
-        BookingError(code: .slotHeld, message: "That slot is held by someone else for a few minutes.", availableAt: availableAt)
+        BookingError(
+            code: .slotHeld, message: "That slot is held by someone else for a few minutes.", availableAt: availableAt)
     }
 
     /// The hold token names no live hold.

@@ -10,7 +10,8 @@ extension Schedule {
             limits.append(PeriodLimit(kind: .day, period: days(from: date, count: 1), limit: dailyLimit))
         }
         if let weeklyLimit {
-            limits.append(PeriodLimit(kind: .week, period: days(from: weekStart(of: date), count: 7), limit: weeklyLimit))
+            limits.append(
+                PeriodLimit(kind: .week, period: days(from: weekStart(of: date), count: 7), limit: weeklyLimit))
         }
         return BookingRules(capacity: capacity, periodLimits: limits)
     }
@@ -18,7 +19,8 @@ extension Schedule {
     /// The instants from local midnight of `date` to local midnight `count` days later.
     func days(from date: LocalDate, count: Int) -> TimeSlot {
         let midnight = LocalTime(uncheckedMinutes: 0)
-        return TimeSlot(uncheckedStart: instant(on: date, at: midnight), end: instant(on: date.adding(days: count), at: midnight))
+        return TimeSlot(
+            uncheckedStart: instant(on: date, at: midnight), end: instant(on: date.adding(days: count), at: midnight))
     }
 
     /// The Monday of the ISO week of `date`.

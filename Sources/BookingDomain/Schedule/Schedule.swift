@@ -80,7 +80,9 @@ public struct Schedule: Hashable, Sendable {
         for lead in reminderLeads { Self.check(lead, "reminderLeads", 60...(366 * day), &problems) }
         if Set(reminderLeads).count != reminderLeads.count { problems["reminderLeads"] = "must not repeat a lead" }
         if !(1...10_000).contains(capacity) { problems["capacity"] = "must be between 1 and 10000" }
-        if let dailyLimit, !(1...100_000).contains(dailyLimit) { problems["dailyLimit"] = "must be between 1 and 100000" }
+        if let dailyLimit, !(1...100_000).contains(dailyLimit) {
+            problems["dailyLimit"] = "must be between 1 and 100000"
+        }
         if let weeklyLimit, !(1...100_000).contains(weeklyLimit) {
             problems["weeklyLimit"] = "must be between 1 and 100000"
         }

@@ -12,7 +12,9 @@ extension BookingService {
     /// ``BookingError/Code/bookingLimitReached``, ``BookingError/Code/slotHeld``). Expiry is decided with this
     /// service's clock; the store clears lapsed holds in the transaction that needs their slot.
     public func hold(_ request: HoldRequest) async throws(BookingError) -> HoldConfirmation {
-        guard request.slotEnd > request.slotStart else { throw .invalidInput(field: "slotEnd", "must be after slotStart") }
+        guard request.slotEnd > request.slotStart else {
+            throw .invalidInput(field: "slotEnd", "must be after slotStart")
+        }
         let slot = TimeSlot(uncheckedStart: request.slotStart, end: request.slotEnd)
         let schedule = try schedule(for: request.resource)
         let now = clock.now().roundedToMilliseconds
@@ -22,7 +24,8 @@ extension BookingService {
         let hold = try await store.placeHold(
             NewHold(
                 resource: request.resource, slot: slot, occupied: schedule.occupiedInterval(of: slot),
-                tokenHash: SecretToken.sha256Hex(token), expiresAt: expiresAt, now: now, rules: schedule.rules(for: slot)))
+                tokenHash: SecretToken.sha256Hex(token), expiresAt: expiresAt, now: now,
+                rules: schedule.rules(for: slot)))
         logger.info("held slot", metadata: ["resource": "\(request.resource.rawValue)"])
         return HoldConfirmation(hold: hold, token: token)
     }

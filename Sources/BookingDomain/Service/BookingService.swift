@@ -9,7 +9,7 @@ public import Logging
 /// let service = BookingService(store: InMemoryStore(), configuration: .init())
 /// let slots = try await service.availability()
 /// let booking = try await service.book(BookingRequest(
-///     slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
+///     slotStart: slots[0].slot.start, slotEnd: slots[0].slot.end, name: "Ada", email: "ada@example.com"))
 /// _ = try await service.cancel(id: booking.appointment.id, authorization: .cancelToken(booking.cancelToken!))
 /// ```
 ///

@@ -35,6 +35,8 @@ public struct BookingRules: Hashable, Sendable {
     /// Why `slot` cannot be taken, or `nil` when it can.
     ///
     /// - Parameters:
+    ///   - slot: the slot to take.
+    ///   - occupied: `slot` widened by the buffers.
     ///   - occupants: booked appointments and live holds of the resource whose occupied intervals may
     ///     overlap `occupied` (those that do not are ignored).
     ///   - periodCounts: for each of ``periodLimits``, the booked appointments and live holds whose slot
@@ -42,8 +44,8 @@ public struct BookingRules: Hashable, Sendable {
     ///   - emailTaken: whether a booked appointment of this very slot has the customer's email (ignoring case).
     ///
     /// In this order: a booked appointment of a different, overlapping slot, or every seat booked, is
-    /// ``BookingError/Code/slotUnavailable``; the customer already in the slot is
-    /// ``BookingError/Code/alreadyBooked``; a full day or week is ``BookingError/Code/bookingLimitReached``;
+    /// ``BookingError/Code/slotUnavailable`` (so with one seat nothing changes from a plain double booking);
+    /// the customer already in a slot with seats left is ``BookingError/Code/alreadyBooked``; a full day or week is ``BookingError/Code/bookingLimitReached``;
     /// holds in the way are ``BookingError/Code/slotHeld``, with the moment enough of them lapse.
     public func refusal(
         slot: TimeSlot, occupied: TimeSlot, occupants: [SlotOccupant], periodCounts: [Int], emailTaken: Bool
@@ -59,8 +61,8 @@ public struct BookingRules: Hashable, Sendable {
             case (false, let expiry?): otherHolds.append(expiry)
             }
         }
-        if emailTaken { return .alreadyBooked }
         if bookedSeats >= capacity { return .slotUnavailable }
+        if emailTaken { return .alreadyBooked }
         for (limit, count) in zip(periodLimits, periodCounts) where count >= limit.limit {
             return .bookingLimitReached(limit.kind.rawValue)
         }

@@ -95,7 +95,7 @@ public protocol BookingStore: Service {
     /// throws ``BookingError/Code/slotUnavailable``, changing nothing, when the new occupied interval
     /// overlaps that of another booked appointment of its resource (its own old interval does not count),
     /// or the refusal of ``AppointmentMove/rules`` for the new slot (invariant 12), the appointment itself
-    /// not counted.
+    /// not counted and its customer's email checked as for a booking.
     /// Reschedule keys live apart from booking keys: the same string may name one of each.
     func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome?
 
@@ -123,6 +123,7 @@ public protocol BookingStore: Service {
     /// lapsed holds in its way; throws the refusal of ``NewHold/rules`` (invariant 12) and changes nothing
     /// when the slot cannot be taken, and ``BookingError/Code/invalidInput`` for a request that fails
     /// ``NewHold/validate()``.
+    @discardableResult
     func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold
 
     /// Deletes the hold with that token hash if it is live at `now`; returns whether it did.

@@ -6,7 +6,7 @@ import InMemoryStore
 let service = BookingService(store: InMemoryStore())
 
 let slots = try await service.availability()
-guard let slot = slots.first else {
+guard let slot = slots.first?.slot else {
     print("no free slot in the next 7 days")
     exit(1)
 }
@@ -22,5 +22,5 @@ for appointment in try await service.appointments() {
 let cancelled = try await service.cancel(
     id: booking.appointment.id, authorization: .cancelToken(booking.cancelToken ?? ""))
 print(
-    "#\(cancelled.id) is \(cancelled.status); the slot is free again: \(try await service.availability().first == slot)"
+    "#\(cancelled.id) is \(cancelled.status); the slot is free again: \(try await service.availability().first?.slot == slot)"
 )

@@ -68,7 +68,7 @@ struct BookingAPI: Sendable {
         }
         if !problems.isEmpty { throw APIError(BookingError.invalidInput(problems), location: .query) }
         let slots = try await service.availability(resource: resource, from: from, to: to)
-        return SlotListJSON.response(slots)
+        return SlotListJSON.response(slots.map(\.slot))
     }
 
     @Sendable func schedule(_ request: Request, context: BasicRequestContext) async throws -> Response {
