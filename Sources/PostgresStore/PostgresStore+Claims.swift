@@ -11,7 +11,8 @@ struct SlotClaim: Sendable {
     var occupied: TimeSlot
     var now: Date
     var rules: BookingRules
-    /// A booking's customer email (a customer takes one seat of a slot); `nil` for moves and holds.
+    /// The customer email of a booking or of the moved appointment (a customer takes one seat of a slot);
+    /// `nil` for holds.
     var customerEmail: String?
     /// The appointment being moved, counted nowhere; `nil` for bookings and holds.
     var movingID: Int64?
@@ -101,9 +102,10 @@ struct SlotClaim: Sendable {
     }
 
     /// Two common table expressions: `claim_hold`, the used hold when it is live and of this resource and slot,
-    /// and `claim_guard`, one row whose `ok` is true exactly when
-    /// ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` finds nothing against the claim
-    /// in the statement's snapshot (and the used hold is fine, and the booking is no replay).
+    /// and `claim_guard`, one row with `replay`, whether an appointment has the booking's idempotency key (a
+    /// replay takes nothing), and `ok`, true exactly when it is no replay, the used hold (if any) is in
+    /// `claim_hold`, and ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` finds nothing
+    /// against the claim in the statement's snapshot.
     ///
     /// A booked appointment of a different overlapping slot that the snapshot cannot see yet is the exclusion
     /// constraint's to refuse; everything else is serialised by the locks taken before the statement.
@@ -115,31 +117,32 @@ struct SlotClaim: Sendable {
                 WHERE token_hash = \(holdTokenHash) AND expires_at > \(at) AND resource = \(resource)
                     AND slot_start = \(slotStart) AND slot_end = \(slotEnd)
             ), claim_guard AS (
-                SELECT (\(holdTokenHash)::TEXT IS NULL OR EXISTS (SELECT 1 FROM claim_hold))
-                    -- A replay takes nothing.
-                    AND NOT EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(idempotencyKey)::TEXT)
-                    -- No booked appointment of a different overlapping slot, and not this customer in this slot.
-                    AND NOT EXISTS (
-                        SELECT 1 FROM appointments
-                        WHERE resource = \(resource) AND status = 'booked' AND id IS DISTINCT FROM \(movingID)
-                            AND \(overlapsOccupied)
-                            AND (slot_start <> \(slotStart) OR slot_end <> \(slotEnd)
-                                OR lower(customer_email) = lower(\(customerEmail)::TEXT)))
-                    -- No live hold of a different overlapping slot.
-                    AND NOT EXISTS (
-                        SELECT 1 FROM slot_holds
-                        WHERE resource = \(resource) AND expires_at > \(at) AND \(overlapsOccupied)
-                            AND (slot_start <> \(slotStart) OR slot_end <> \(slotEnd)))
-                    -- A seat left among the booked appointments and the live holds of the slot.
-                    AND (SELECT count(*) FROM appointments
-                            WHERE resource = \(resource) AND status = 'booked' AND slot_start = \(slotStart)
-                                AND slot_end = \(slotEnd) AND id IS DISTINCT FROM \(movingID))
-                        + (SELECT count(*) FROM slot_holds
-                            WHERE resource = \(resource) AND slot_start = \(slotStart) AND slot_end = \(slotEnd)
-                                AND expires_at > \(at) AND token_hash IS DISTINCT FROM \(holdTokenHash))
-                        < \(Int64(rules.capacity))
-                    -- Room left in every day and week with a limit.
-                    AND NOT EXISTS (SELECT 1 FROM \(periods) WHERE \(periodCount) >= period.most) AS ok
+                SELECT replay, NOT replay AND open AS ok FROM (
+                    SELECT EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(idempotencyKey)::TEXT) AS replay,
+                        (\(holdTokenHash)::TEXT IS NULL OR EXISTS (SELECT 1 FROM claim_hold))
+                        -- No booked appointment of a different overlapping slot, nor this customer in this slot.
+                        AND NOT EXISTS (
+                            SELECT 1 FROM appointments
+                            WHERE resource = \(resource) AND status = 'booked' AND id IS DISTINCT FROM \(movingID)
+                                AND \(overlapsOccupied)
+                                AND (slot_start <> \(slotStart) OR slot_end <> \(slotEnd)
+                                    OR lower(customer_email) = lower(\(customerEmail)::TEXT)))
+                        -- No live hold of a different overlapping slot.
+                        AND NOT EXISTS (
+                            SELECT 1 FROM slot_holds
+                            WHERE resource = \(resource) AND expires_at > \(at) AND \(overlapsOccupied)
+                                AND (slot_start <> \(slotStart) OR slot_end <> \(slotEnd)))
+                        -- A seat left among the booked appointments and the live holds of the slot.
+                        AND (SELECT count(*) FROM appointments
+                                WHERE resource = \(resource) AND status = 'booked' AND slot_start = \(slotStart)
+                                    AND slot_end = \(slotEnd) AND id IS DISTINCT FROM \(movingID))
+                            + (SELECT count(*) FROM slot_holds
+                                WHERE resource = \(resource) AND slot_start = \(slotStart) AND slot_end = \(slotEnd)
+                                    AND expires_at > \(at) AND token_hash IS DISTINCT FROM \(holdTokenHash))
+                            < \(Int64(rules.capacity))
+                        -- Room left in every day and week with a limit.
+                        AND NOT EXISTS (SELECT 1 FROM \(periods) WHERE \(periodCount) >= period.most) AS open
+                ) AS claim
             )
             """
     }
@@ -153,75 +156,130 @@ struct SlotClaim: Sendable {
 
     // MARK: - Refusal
 
-    /// Why the claim was refused, read after its statement took nothing: in the order of the in-memory store,
-    /// a used hold that is not live (`holdExpired`) or is of another slot (`invalidInput`, field `holdToken`),
-    /// then what ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says of the facts.
-    ///
-    /// `nil` when nothing stands in the way any more: something was freed (a cancel, a release, a move away)
-    /// between the claim's statement and this one.
-    func refusal(on connection: PostgresConnection, logger: Logger) async throws -> BookingError? {
+    /// The fact columns of a statement's result rows, all `NULL`: a row whose `fact` is `NULL` is a result.
+    /// Typed, since `UNION` resolves the types of two untyped `NULL`s to `TEXT`.
+    static let noFacts = """
+        NULL::TEXT AS fact, NULL::TIMESTAMPTZ AS fact_slot_start, NULL::TIMESTAMPTZ AS fact_slot_end,
+        NULL::TIMESTAMPTZ AS fact_occupied_start, NULL::TIMESTAMPTZ AS fact_occupied_end,
+        NULL::TIMESTAMPTZ AS fact_expires_at, NULL::TEXT AS fact_resource, NULL::BIGINT AS fact_position,
+        NULL::BIGINT AS fact_number
+        """
+
+    /// `UNION ALL` branches that return, when `condition` holds (a condition without a row of its own, such as
+    /// `NOT EXISTS (SELECT 1 FROM inserted)`, which the planner checks once before reading anything), what the
+    /// refusal is made of, in the statement's own snapshot: the booked appointments and live holds in the way
+    /// (leaving out the moved appointment and the used hold), the used hold, each limited period's count,
+    /// whether the customer is in the slot, and whether the booking is a replay. Each row starts with `padding`
+    /// `NULL`s, for the result columns before ``noFacts``.
+    func facts(padding: Int, when condition: String) -> SQLFragment {
         let resource = resource.rawValue
-        let rows = try await connection.query(
-            """
-            SELECT 'occupant' AS fact, slot_start, slot_end, occupied_start, occupied_end,
-                NULL::TIMESTAMPTZ AS expires_at, NULL::TEXT AS resource, 0::BIGINT AS position, 0::BIGINT AS number
+        let pad = String(repeating: "NULL, ", count: padding)
+        return """
+            UNION ALL
+            SELECT \(unescaped: pad)'occupant', slot_start, slot_end, occupied_start, occupied_end, NULL::TIMESTAMPTZ,
+                NULL::TEXT, 0::BIGINT, 0::BIGINT
             FROM appointments
-            WHERE resource = \(resource) AND status = 'booked' AND id IS DISTINCT FROM \(movingID) AND \(overlapsOccupied)
+            WHERE \(unescaped: condition) AND resource = \(resource) AND status = 'booked'
+                AND id IS DISTINCT FROM \(movingID) AND \(overlapsOccupied)
             UNION ALL
-            SELECT 'occupant', slot_start, slot_end, occupied_start, occupied_end, expires_at, NULL, 0, 0
+            SELECT \(unescaped: pad)'occupant', slot_start, slot_end, occupied_start, occupied_end, expires_at, NULL, 0, 0
             FROM slot_holds
-            WHERE resource = \(resource) AND expires_at > \(at) AND token_hash IS DISTINCT FROM \(holdTokenHash)
-                AND \(overlapsOccupied)
+            WHERE \(unescaped: condition) AND resource = \(resource) AND expires_at > \(at)
+                AND token_hash IS DISTINCT FROM \(holdTokenHash) AND \(overlapsOccupied)
             UNION ALL
-            SELECT 'hold', slot_start, slot_end, occupied_start, occupied_end, expires_at, resource, 0, 0
-            FROM slot_holds WHERE token_hash = \(holdTokenHash)
+            SELECT \(unescaped: pad)'hold', slot_start, slot_end, occupied_start, occupied_end, expires_at, resource, 0, 0
+            FROM slot_holds WHERE \(unescaped: condition) AND token_hash = \(holdTokenHash)
             UNION ALL
-            SELECT 'period', NULL, NULL, NULL, NULL, NULL, NULL, period.position, \(periodCount) FROM \(periods)
+            SELECT \(unescaped: pad)'period', NULL, NULL, NULL, NULL, NULL, NULL, period.position, \(periodCount)
+            FROM \(periods) WHERE \(unescaped: condition)
             UNION ALL
-            SELECT 'email', NULL, NULL, NULL, NULL, NULL, NULL, 0, 1
-            WHERE EXISTS (
+            SELECT \(unescaped: pad)'replay', NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
+            WHERE \(unescaped: condition)
+                AND EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(idempotencyKey)::TEXT)
+            UNION ALL
+            SELECT \(unescaped: pad)'email', NULL, NULL, NULL, NULL, NULL, NULL, 0, 1
+            WHERE \(unescaped: condition) AND EXISTS (
                 SELECT 1 FROM appointments
                 WHERE resource = \(resource) AND status = 'booked' AND slot_start = \(slotStart) AND slot_end = \(slotEnd)
                     AND id IS DISTINCT FROM \(movingID) AND lower(customer_email) = lower(\(customerEmail)::TEXT))
-            """, logger: logger)
-        var occupants: [SlotOccupant] = []
-        var hold: (resource: String, slot: TimeSlot, expiresAt: Date)?
-        var periodCounts = Array(repeating: 0, count: rules.periodLimits.count)
-        var emailTaken = false
-        for try await row in rows {
-            let cells = row.makeRandomAccess()
-            func slot(_ start: String, _ end: String) throws -> TimeSlot {
-                try TimeSlot(
-                    start: cells[start].decode(PostgresInstant.self).date, end: cells[end].decode(PostgresInstant.self).date)
-            }
-            switch try cells["fact"].decode(String.self) {
-            case "occupant":
-                occupants.append(
-                    SlotOccupant(
-                        slot: try slot("slot_start", "slot_end"), occupied: try slot("occupied_start", "occupied_end"),
-                        holdExpiresAt: try cells["expires_at"].decode(PostgresInstant?.self)?.date))
-            case "hold":
-                hold = (
-                    try cells["resource"].decode(String.self), try slot("slot_start", "slot_end"),
-                    try cells["expires_at"].decode(PostgresInstant.self).date
-                )
-            case "period":
-                let position = Int(try cells["position"].decode(Int64.self)) - 1
-                if periodCounts.indices.contains(position) {
-                    periodCounts[position] = Int(try cells["number"].decode(Int64.self))
-                }
-            default:
-                emailTaken = true
-            }
-        }
+            """
+    }
+
+    /// Why the claim cannot be taken, given the facts its refused statement read: in the order of the in-memory
+    /// store, a used hold that is not live (`holdExpired`) or is of another slot (`invalidInput`, field
+    /// `holdToken`), then what ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says.
+    ///
+    /// `nil` for a replay (answered under the locks) and when nothing stands in the way.
+    func refusal(given facts: ClaimFacts) -> BookingError? {
+        if facts.replay { return nil }
         if holdTokenHash != nil {
-            guard let hold, hold.expiresAt > now else { return .holdExpired }
-            guard hold.resource == self.resource.rawValue, hold.slot == slot else {
+            guard let hold = facts.hold, hold.expiresAt > now else { return .holdExpired }
+            guard hold.resource == resource.rawValue, hold.slot == slot else {
                 return .invalidInput(field: "holdToken", "holds another slot")
             }
         }
+        var counts = Array(repeating: 0, count: rules.periodLimits.count)
+        for (position, count) in facts.periodCounts where counts.indices.contains(position) {
+            counts[position] = count
+        }
         return rules.refusal(
-            slot: slot, occupied: occupied, occupants: occupants, periodCounts: periodCounts, emailTaken: emailTaken)
+            slot: slot, occupied: occupied, occupants: facts.occupants, periodCounts: counts,
+            emailTaken: facts.emailTaken)
+    }
+}
+
+/// What a refused claim's statement read about its slot (the rows of ``SlotClaim/facts(padding:when:)``).
+struct ClaimFacts: Sendable {
+    var occupants: [SlotOccupant] = []
+    var hold: (resource: String, slot: TimeSlot, expiresAt: Date)?
+    /// Counts by the (0-based) position of their limit in the rules.
+    var periodCounts: [(position: Int, count: Int)] = []
+    var emailTaken = false
+    var replay = false
+
+    /// Takes in `row` if it is a fact; returns `false` for a result row (its `fact` is `NULL`).
+    mutating func read(_ row: PostgresRow) throws -> Bool {
+        let cells = row.makeRandomAccess()
+        guard let fact = try cells["fact"].decode(String?.self) else { return false }
+        func slot(_ start: String, _ end: String) throws -> TimeSlot {
+            try TimeSlot(
+                start: cells[start].decode(PostgresInstant.self).date, end: cells[end].decode(PostgresInstant.self).date
+            )
+        }
+        switch fact {
+        case "occupant":
+            occupants.append(
+                SlotOccupant(
+                    slot: try slot("fact_slot_start", "fact_slot_end"),
+                    occupied: try slot("fact_occupied_start", "fact_occupied_end"),
+                    holdExpiresAt: try cells["fact_expires_at"].decode(PostgresInstant?.self)?.date))
+        case "hold":
+            hold = (
+                try cells["fact_resource"].decode(String.self), try slot("fact_slot_start", "fact_slot_end"),
+                try cells["fact_expires_at"].decode(PostgresInstant.self).date
+            )
+        case "period":
+            periodCounts.append(
+                (
+                    Int(try cells["fact_position"].decode(Int64.self)) - 1,
+                    Int(try cells["fact_number"].decode(Int64.self))
+                ))
+        case "replay":
+            replay = true
+        default:
+            emailTaken = true
+        }
+        return true
+    }
+
+    /// Reads every row of `rows`: the facts into a value, the result rows into the answer's first element.
+    static func split(_ rows: PostgresRowSequence) async throws -> ([PostgresRow], ClaimFacts) {
+        var results: [PostgresRow] = []
+        var facts = ClaimFacts()
+        for try await row in rows {
+            if try !facts.read(row) { results.append(row) }
+        }
+        return (results, facts)
     }
 }
 
@@ -232,36 +290,53 @@ extension PostgresStore {
         var shared: Bool
     }
 
-    /// How many times a claim's statement runs in one transaction when it took nothing but the facts read
-    /// after it show nothing in the way (something was freed in between).
+    /// How many times a claim's statement runs in one transaction when it took nothing yet its facts show
+    /// nothing in the way (a hold it uses was released after its snapshot was taken).
     static let claimAttempts = 3
 
-    /// Takes `locks` in their order, in a statement of its own, so the statements after it take their
-    /// snapshots once every lock is held (in READ COMMITTED, a lock taken inside a statement does not
-    /// refresh that statement's snapshot).
-    static func take(_ locks: [AdvisoryLock], on connection: PostgresConnection, logger: Logger) async throws {
-        try await execute(
-            """
-            SELECT count(*) FROM (
-                SELECT CASE WHEN lock.shared THEN pg_advisory_xact_lock_shared(hashtextextended(lock.name, 0))
-                    ELSE pg_advisory_xact_lock(hashtextextended(lock.name, 0)) END
-                FROM unnest(\(locks.map(\.name))::TEXT[], \(locks.map(\.shared))::BOOLEAN[])
-                    WITH ORDINALITY AS lock(name, shared, position)
-                ORDER BY lock.position
-            ) AS taken
-            """, on: connection, logger: logger)
+    /// The statement that takes `locks` in their order, on its own, so the statements after it take their
+    /// snapshots once every lock is held (in READ COMMITTED, a lock taken inside a statement does not refresh
+    /// that statement's snapshot).
+    private static func taking(_ locks: [AdvisoryLock]) -> SQLFragment {
+        """
+        SELECT count(*) FROM (
+            SELECT CASE WHEN lock.shared THEN pg_advisory_xact_lock_shared(hashtextextended(lock.name, 0))
+                ELSE pg_advisory_xact_lock(hashtextextended(lock.name, 0)) END
+            FROM unnest(\(locks.map(\.name))::TEXT[], \(locks.map(\.shared))::BOOLEAN[])
+                WITH ORDINALITY AS lock(name, shared, position)
+            ORDER BY lock.position
+        ) AS taken
+        """
     }
 
-    /// Runs `statement`, the claim's one statement (its guard, then its writes); when it takes nothing (returns
-    /// `nil`), throws the claim's refusal. When the facts show nothing in the way any more, runs it again (the
-    /// locks are still held), up to ``claimAttempts`` times, then answers `slotUnavailable`.
+    /// Settles `claim`: one statement checks it in its own snapshot, taken before any lock, and takes `locks`
+    /// only if that check lets it through (a slot seen full is refused at once, without queueing behind its
+    /// takers: a refusal is a read, and that snapshot was the truth during the call); then `statement`, the
+    /// claim's one statement (its guard again, in a snapshot taken under the locks, then its writes) runs. When
+    /// either refused, the facts it read in the same snapshot make the refusal thrown. When a statement took
+    /// nothing but its facts show nothing in the way, it runs again, up to ``claimAttempts`` times in all, then
+    /// the answer is `slotUnavailable`.
     static func settle<T: Sendable>(
-        _ claim: SlotClaim, on connection: PostgresConnection, logger: Logger,
-        _ statement: () async throws -> T?
+        _ claim: SlotClaim, taking locks: [AdvisoryLock], on connection: PostgresConnection, logger: Logger,
+        _ statement: () async throws -> (taken: T?, facts: ClaimFacts)
     ) async throws -> T {
+        // The subquery that takes the locks is an init plan, run only when the CASE asks for its value.
+        let (results, early) = try await ClaimFacts.split(
+            connection.query(
+                """
+                WITH \(claim.guardExpressions)
+                SELECT CASE WHEN (SELECT ok OR replay FROM claim_guard) THEN (\(taking(locks))) END IS NOT NULL
+                    AS locked, \(unescaped: SlotClaim.noFacts)
+                \(claim.facts(padding: 1, when: "NOT (SELECT ok OR replay FROM claim_guard)"))
+                """, logger: logger))
+        if try results.first?.makeRandomAccess()["locked"].decode(Bool.self) != true {
+            if let refusal = claim.refusal(given: early) { throw refusal }
+            try await execute("\(taking(locks))", on: connection, logger: logger)
+        }
         for _ in 0..<claimAttempts {
-            if let taken = try await statement() { return taken }
-            if let refusal = try await claim.refusal(on: connection, logger: logger) { throw refusal }
+            let (taken, facts) = try await statement()
+            if let taken { return taken }
+            if let refusal = claim.refusal(given: facts) { throw refusal }
         }
         throw BookingError.slotUnavailable
     }

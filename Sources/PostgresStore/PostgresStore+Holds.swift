@@ -67,15 +67,19 @@ extension PostgresStore {
                 ON CONFLICT (token_hash) DO NOTHING
                 RETURNING token_hash
             )
-            SELECT (SELECT ok FROM claim_guard) AS ok, EXISTS (SELECT 1 FROM placed) AS placed
+            SELECT (SELECT ok FROM claim_guard) AS ok, EXISTS (SELECT 1 FROM placed) AS placed,
+                \(unescaped: SlotClaim.noFacts)
+            \(claim.facts(padding: 2, when: "NOT (SELECT ok FROM claim_guard)"))
             """
         return try await performTransaction { [logger] connection in
-            try await Self.take(locks, on: connection, logger: logger)
-            return try await Self.settle(claim, on: connection, logger: logger) { () async throws -> SlotHold? in
-                let rows = try await connection.query(statement, logger: logger).collect()
-                guard let (ok, inserted) = try rows.first?.decode((Bool, Bool).self), ok else { return nil }
-                guard inserted else { throw BookingError.invalidInput(field: "tokenHash", "is already in use") }
-                return placed
+            try await Self.settle(claim, taking: locks, on: connection, logger: logger) {
+                let (rows, facts) = try await ClaimFacts.split(connection.query(statement, logger: logger))
+                let cells = rows.first?.makeRandomAccess()
+                guard try cells?["ok"].decode(Bool.self) == true else { return (nil, facts) }
+                guard try cells?["placed"].decode(Bool.self) == true else {
+                    throw BookingError.invalidInput(field: "tokenHash", "is already in use")
+                }
+                return (placed, facts)
             }
         }
     }

@@ -8,7 +8,7 @@ extension PostgresStore {
     /// a cancelled and an unmoved appointment apart), the advisory locks of the new slot are taken as for a
     /// booking (the resource's shared, each limited day's and week's, the slot's), then one statement checks the
     /// rules for the new slot with the appointment itself counted nowhere (so a move within one day never counts
-    /// twice), deletes the lapsed holds in the way, and only if the check passed updates the row and inserts its
+    /// twice) and its customer's email checked as for a booking, deletes the lapsed holds in the way, and only if the check passed updates the row and inserts its
     /// `rescheduled` notification and key, makes the old slot's pending reminders obsolete and writes the new
     /// slot's.
     ///
@@ -56,8 +56,7 @@ extension PostgresStore {
             }
             let claim = SlotClaim(
                 resource: current.resource, slot: move.slot, occupied: move.occupied, now: move.now, rules: move.rules,
-                movingID: move.appointmentID)
-            try await Self.take(claim.locks(resourceShared: true, slotLock: true), on: connection, logger: logger)
+                customerEmail: current.customerEmail, movingID: move.appointmentID)
             let reminders = Self.reminderArrays(move.reminders)
             let statement: PostgresQuery = """
                 WITH \(claim.guardExpressions), lapsed AS (
@@ -96,10 +95,13 @@ extension PostgresStore {
                     SELECT \(move.idempotencyKey), id, \(move.requestFingerprint), \(now)
                     FROM moved WHERE \(move.idempotencyKey)::TEXT IS NOT NULL
                 )
-                SELECT \(unescaped: Self.appointmentColumns) FROM moved
+                SELECT \(unescaped: Self.appointmentColumns), \(unescaped: SlotClaim.noFacts) FROM moved
+                \(claim.facts(padding: Self.appointmentColumnCount, when: "NOT EXISTS (SELECT 1 FROM moved)"))
                 """
-            let moved = try await Self.settle(claim, on: connection, logger: logger) {
-                try await Self.records(connection.query(statement, logger: logger)).first?.appointment
+            let locks = claim.locks(resourceShared: true, slotLock: true)
+            let moved = try await Self.settle(claim, taking: locks, on: connection, logger: logger) {
+                let (rows, facts) = try await ClaimFacts.split(connection.query(statement, logger: logger))
+                return (try rows.first.map(Self.record)?.appointment, facts)
             }
             return .moved(moved)
         }

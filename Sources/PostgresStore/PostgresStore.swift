@@ -61,8 +61,9 @@ public final class PostgresStore: BookingStore {
     /// One statement takes the transaction-scoped advisory locks, in order: the idempotency key's (retries
     /// with one key queue there, and all but the first find its appointment), the resource's (shared: bookings
     /// stay parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its
-    /// seats are taken one at a time). The next statement, whose snapshot is therefore taken under every lock,
-    /// checks the rules, deletes the lapsed holds in the way and the used hold,
+    /// seats are taken one at a time); it takes none when the rules already refuse the booking in its own
+    /// snapshot, so a rush for a full slot is answered without queueing. The next statement, whose snapshot is
+    /// taken under every lock, checks the rules again, deletes the lapsed holds in the way and the used hold,
     /// and inserts the appointment and its notifications only if the check passed; it returns the appointment,
     /// or the existing one of a replay. Booked appointments of different overlapping slots are excluded by the
     /// constraint (a violation is `slotUnavailable`). Only when nothing was written are the facts read, to
@@ -110,26 +111,28 @@ public final class PostgresStore: BookingStore {
                 ) AS event
                 ORDER BY event.position
             )
-            SELECT \(unescaped: Self.appointmentColumns), TRUE AS created FROM inserted
+            SELECT \(unescaped: Self.appointmentColumns), TRUE AS created, \(unescaped: SlotClaim.noFacts) FROM inserted
             UNION ALL
             -- A replay: the appointment of the key (committed before the key's lock was granted).
-            SELECT \(unescaped: Self.appointmentColumns), FALSE FROM appointments
+            SELECT \(unescaped: Self.appointmentColumns), FALSE, \(unescaped: SlotClaim.noFacts) FROM appointments
             WHERE idempotency_key = \(new.idempotencyKey)::TEXT AND NOT EXISTS (SELECT 1 FROM inserted)
+            \(claim.facts(
+                padding: Self.appointmentColumnCount + 1,
+                when: "NOT EXISTS (SELECT 1 FROM inserted) AND NOT (SELECT replay FROM claim_guard)"))
             """
         do {
             let outcome = try await performTransaction { [logger] connection -> InsertOutcome in
-                try await Self.take(locks, on: connection, logger: logger)
-                return try await Self.settle(claim, on: connection, logger: logger) {
-                    guard let row = try await connection.query(statement, logger: logger).collect().first else {
-                        return nil
-                    }
+                try await Self.settle(claim, taking: locks, on: connection, logger: logger) {
+                    let (rows, facts) = try await ClaimFacts.split(connection.query(statement, logger: logger))
+                    guard let row = rows.first else { return (nil, facts) }
                     let record = try Self.record(row)
-                    return try row.makeRandomAccess()["created"].decode(Bool.self) ? .created(record) : .existing(record)
+                    let created = try row.makeRandomAccess()["created"].decode(Bool.self)
+                    return (created ? .created(record) : .existing(record), facts)
                 }
             }
             if case .created = outcome { wakeDispatchers() }
             return outcome
-        } catch where error.code == .slotUnavailable {
+        } catch  where error.code == .slotUnavailable {
             // A concurrent insert with the same idempotency key may have won the unique index.
             if let key = new.idempotencyKey, let existing = try await record(idempotencyKey: key) {
                 return .existing(existing)

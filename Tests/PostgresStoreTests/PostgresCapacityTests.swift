@@ -15,7 +15,9 @@ struct PostgresCapacityTests {
         return try TimeSlot(start: start, end: start.addingTimeInterval(Double(length) * 60))
     }
 
-    func booking(_ slot: TimeSlot, email: String = "ada@example.com", rules: BookingRules = .single, hold: String? = nil)
+    func booking(
+        _ slot: TimeSlot, email: String = "ada@example.com", rules: BookingRules = .single, hold: String? = nil
+    )
         -> NewAppointment
     {
         NewAppointment(
@@ -31,7 +33,7 @@ struct PostgresCapacityTests {
     }
 
     static func tokenHash(_ token: String) -> String {
-        String((token + String(repeating: "0", count: 64)).prefix(64))
+        String(repeating: "0", count: 64 - token.utf8.count) + token
     }
 
     /// The code of the error `operation` throws, or `nil` when it succeeds.
@@ -112,7 +114,8 @@ struct PostgresCapacityTests {
             }
             #expect(codes.filter { $0 == nil }.count == 5)
             #expect(codes.allSatisfy { $0 == nil || $0 == .bookingLimitReached }, "\(codes)")
-            #expect(try await stores[0].appointments().count == 5)
+            let booked = try await stores[0].appointments()
+            #expect(booked.count == 5)
         }
     }
 
@@ -128,7 +131,9 @@ struct PostgresCapacityTests {
                 async let released = stores[0].releaseHold(tokenHash: placed.tokenHash, now: now)
                 async let booked = Self.code { _ = try await stores[1].insert(request) }
                 let (wasReleased, code) = try await (released, booked)
-                #expect(wasReleased != (code == nil), "round \(round): released \(wasReleased), booking \(String(describing: code))")
+                #expect(
+                    wasReleased != (code == nil),
+                    "round \(round): released \(wasReleased), booking \(String(describing: code))")
                 #expect(code == nil || code == .holdExpired)
                 let occupants = try await stores[0].occupants(resource: .default, overlapping: target, now: now)
                 #expect(occupants.count == (wasReleased ? 0 : 1))

@@ -40,7 +40,9 @@ struct PostgresUpgradeTests {
         }
     }
 
-    @Test("migration 5 (capacity) keeps booked appointments, lets seats of one slot share it, and still excludes overlaps")
+    @Test(
+        "migration 5 (capacity) keeps booked appointments, lets seats of one slot share it, and still excludes overlaps"
+    )
     func capacityMigrationKeepsBookings() async throws {
         try await withStores(1, migrate: false) { store in
             let store = store[0]
