@@ -2,6 +2,7 @@ import BookingDomain
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// What a booking, a move or a hold asks of a slot: the inputs of the check that decides whether it can be
 /// taken (invariant 12 of `BookingStore`), at millisecond precision as the database stores them.
@@ -64,145 +65,26 @@ struct SlotClaim: Sendable {
         return locks
     }
 
-    // MARK: - The check
+    // MARK: - Values and refusal
 
-    private var slotStart: PostgresInstant { PostgresInstant(slot.start) }
-    private var slotEnd: PostgresInstant { PostgresInstant(slot.end) }
-    private var at: PostgresInstant { PostgresInstant(now) }
-
-    /// `tstzrange(occupied_start, occupied_end) && <the claim's occupied interval>`: a GiST index condition.
-    private var overlapsOccupied: SQLFragment {
-        """
-        tstzrange(occupied_start, occupied_end, '[)')
-            && tstzrange(\(PostgresInstant(occupied.start)), \(PostgresInstant(occupied.end)), '[)')
-        """
-    }
-
-    /// The booked appointments and live holds whose slots start inside `period.starts ..< period.ends` (a row of
-    /// the `period` relation), leaving out the moved appointment and the used hold.
-    private var periodCount: SQLFragment {
-        """
-        (SELECT count(*) FROM appointments
-            WHERE resource = \(resource.rawValue) AND status = 'booked' AND id IS DISTINCT FROM \(movingID)
-                AND slot_start >= period.starts AND slot_start < period.ends)
-        + (SELECT count(*) FROM slot_holds
-            WHERE resource = \(resource.rawValue) AND expires_at > \(at) AND token_hash IS DISTINCT FROM \(holdTokenHash)
-                AND slot_start >= period.starts AND slot_start < period.ends)
-        """
-    }
-
-    /// The periods of the limits, as the rows of `unnest(...) AS period(starts, ends, most, position)`.
-    private var periods: SQLFragment {
-        let limits = rules.periodLimits
-        return """
-            unnest(\(limits.map { PostgresInstant($0.period.start) })::TIMESTAMPTZ[],
-                \(limits.map { PostgresInstant($0.period.end) })::TIMESTAMPTZ[],
-                \(limits.map { Int64($0.limit) })::BIGINT[]) WITH ORDINALITY AS period(starts, ends, most, position)
-            """
-    }
-
-    /// Two common table expressions: `claim_hold`, the used hold when it is live and of this resource and slot,
-    /// and `claim_guard`, one row with `replay`, whether an appointment has the booking's idempotency key (a
-    /// replay takes nothing), and `ok`, true exactly when it is no replay, the used hold (if any) is in
-    /// `claim_hold`, and ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` finds nothing
-    /// against the claim in the statement's snapshot.
-    ///
-    /// A booked appointment of a different overlapping slot that the snapshot cannot see yet is the exclusion
-    /// constraint's to refuse; everything else is serialised by the locks taken before the statement.
-    var guardExpressions: SQLFragment {
-        let resource = resource.rawValue
-        return """
-            claim_hold AS (
-                SELECT token_hash FROM slot_holds
-                WHERE token_hash = \(holdTokenHash) AND expires_at > \(at) AND resource = \(resource)
-                    AND slot_start = \(slotStart) AND slot_end = \(slotEnd)
-            ), claim_guard AS (
-                SELECT replay, NOT replay AND open AS ok FROM (
-                    SELECT EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(idempotencyKey)::TEXT) AS replay,
-                        (\(holdTokenHash)::TEXT IS NULL OR EXISTS (SELECT 1 FROM claim_hold))
-                        -- No booked appointment of a different overlapping slot, nor this customer in this slot.
-                        AND NOT EXISTS (
-                            SELECT 1 FROM appointments
-                            WHERE resource = \(resource) AND status = 'booked' AND id IS DISTINCT FROM \(movingID)
-                                AND \(overlapsOccupied)
-                                AND (slot_start <> \(slotStart) OR slot_end <> \(slotEnd)
-                                    OR lower(customer_email) = lower(\(customerEmail)::TEXT)))
-                        -- No live hold of a different overlapping slot.
-                        AND NOT EXISTS (
-                            SELECT 1 FROM slot_holds
-                            WHERE resource = \(resource) AND expires_at > \(at) AND \(overlapsOccupied)
-                                AND (slot_start <> \(slotStart) OR slot_end <> \(slotEnd)))
-                        -- A seat left among the booked appointments and the live holds of the slot.
-                        AND (SELECT count(*) FROM appointments
-                                WHERE resource = \(resource) AND status = 'booked' AND slot_start = \(slotStart)
-                                    AND slot_end = \(slotEnd) AND id IS DISTINCT FROM \(movingID))
-                            + (SELECT count(*) FROM slot_holds
-                                WHERE resource = \(resource) AND slot_start = \(slotStart) AND slot_end = \(slotEnd)
-                                    AND expires_at > \(at) AND token_hash IS DISTINCT FROM \(holdTokenHash))
-                            < \(Int64(rules.capacity))
-                        -- Room left in every day and week with a limit.
-                        AND NOT EXISTS (SELECT 1 FROM \(periods) WHERE \(periodCount) >= period.most) AS open
-                ) AS claim
-            )
-            """
-    }
-
-    /// A `DELETE` of the lapsed holds of the resource whose occupied intervals overlap the claim's.
-    var lapsedHoldsInTheWay: SQLFragment {
-        """
-        DELETE FROM slot_holds WHERE resource = \(resource.rawValue) AND expires_at <= \(at) AND \(overlapsOccupied)
-        """
-    }
-
-    // MARK: - Refusal
-
-    /// The fact columns of a statement's result rows, all `NULL`: a row whose `fact` is `NULL` is a result.
-    /// Typed, since `UNION` resolves the types of two untyped `NULL`s to `TEXT`.
-    static let noFacts = """
-        NULL::TEXT AS fact, NULL::TIMESTAMPTZ AS fact_slot_start, NULL::TIMESTAMPTZ AS fact_slot_end,
-        NULL::TIMESTAMPTZ AS fact_occupied_start, NULL::TIMESTAMPTZ AS fact_occupied_end,
-        NULL::TIMESTAMPTZ AS fact_expires_at, NULL::TEXT AS fact_resource, NULL::BIGINT AS fact_position,
-        NULL::BIGINT AS fact_number
-        """
-
-    /// `UNION ALL` branches that return, when `condition` holds (a condition without a row of its own, such as
-    /// `NOT EXISTS (SELECT 1 FROM inserted)`, which the planner checks once before reading anything), what the
-    /// refusal is made of, in the statement's own snapshot: the booked appointments and live holds in the way
-    /// (leaving out the moved appointment and the used hold), the used hold, each limited period's count,
-    /// whether the customer is in the slot, and whether the booking is a replay. Each row starts with `padding`
-    /// `NULL`s, for the result columns before ``noFacts``.
-    func facts(padding: Int, when condition: String) -> SQLFragment {
-        let resource = resource.rawValue
-        let pad = String(repeating: "NULL, ", count: padding)
-        return """
-            UNION ALL
-            SELECT \(unescaped: pad)'occupant', slot_start, slot_end, occupied_start, occupied_end, NULL::TIMESTAMPTZ,
-                NULL::TEXT, 0::BIGINT, 0::BIGINT
-            FROM appointments
-            WHERE \(unescaped: condition) AND resource = \(resource) AND status = 'booked'
-                AND id IS DISTINCT FROM \(movingID) AND \(overlapsOccupied)
-            UNION ALL
-            SELECT \(unescaped: pad)'occupant', slot_start, slot_end, occupied_start, occupied_end, expires_at, NULL, 0, 0
-            FROM slot_holds
-            WHERE \(unescaped: condition) AND resource = \(resource) AND expires_at > \(at)
-                AND token_hash IS DISTINCT FROM \(holdTokenHash) AND \(overlapsOccupied)
-            UNION ALL
-            SELECT \(unescaped: pad)'hold', slot_start, slot_end, occupied_start, occupied_end, expires_at, resource, 0, 0
-            FROM slot_holds WHERE \(unescaped: condition) AND token_hash = \(holdTokenHash)
-            UNION ALL
-            SELECT \(unescaped: pad)'period', NULL, NULL, NULL, NULL, NULL, NULL, period.position, \(periodCount)
-            FROM \(periods) WHERE \(unescaped: condition)
-            UNION ALL
-            SELECT \(unescaped: pad)'replay', NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
-            WHERE \(unescaped: condition)
-                AND EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(idempotencyKey)::TEXT)
-            UNION ALL
-            SELECT \(unescaped: pad)'email', NULL, NULL, NULL, NULL, NULL, NULL, 0, 1
-            WHERE \(unescaped: condition) AND EXISTS (
-                SELECT 1 FROM appointments
-                WHERE resource = \(resource) AND status = 'booked' AND slot_start = \(slotStart) AND slot_end = \(slotEnd)
-                    AND id IS DISTINCT FROM \(movingID) AND lower(customer_email) = lower(\(customerEmail)::TEXT))
-            """
+    /// The values of the claim's parameters (``ClaimSQL/guardExpressions`` and the facts), with no locks.
+    var values: ClaimValues {
+        var values = ClaimValues()
+        values.resource = resource.rawValue
+        values.slotStart = PostgresInstant(slot.start)
+        values.slotEnd = PostgresInstant(slot.end)
+        values.occupiedStart = PostgresInstant(occupied.start)
+        values.occupiedEnd = PostgresInstant(occupied.end)
+        values.now = PostgresInstant(now)
+        values.capacity = Int64(rules.capacity)
+        values.periodStarts = rules.periodLimits.map { PostgresInstant($0.period.start) }
+        values.periodEnds = rules.periodLimits.map { PostgresInstant($0.period.end) }
+        values.periodLimits = rules.periodLimits.map { Int64($0.limit) }
+        values.customerEmail = customerEmail
+        values.movingID = movingID
+        values.holdTokenHash = holdTokenHash
+        values.idempotencyKey = idempotencyKey
+        return values
     }
 
     /// Why the claim cannot be taken, given the facts its refused statement read: in the order of the in-memory
@@ -228,7 +110,7 @@ struct SlotClaim: Sendable {
     }
 }
 
-/// What a refused claim's statement read about its slot (the rows of ``SlotClaim/facts(padding:when:)``).
+/// What a refused claim's statement read about its slot (the rows of `ClaimSQL.facts(padding:when:)`).
 struct ClaimFacts: Sendable {
     var occupants: [SlotOccupant] = []
     var hold: (resource: String, slot: TimeSlot, expiresAt: Date)?
@@ -273,7 +155,7 @@ struct ClaimFacts: Sendable {
     }
 
     /// Reads every row of `rows`: the facts into a value, the result rows into the answer's first element.
-    static func split(_ rows: PostgresRowSequence) async throws -> ([PostgresRow], ClaimFacts) {
+    static func split(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> ([PostgresRow], ClaimFacts) {
         var results: [PostgresRow] = []
         var facts = ClaimFacts()
         for try await row in rows {
@@ -283,6 +165,160 @@ struct ClaimFacts: Sendable {
     }
 }
 
+extension ClaimSQL {
+    /// `tstzrange(occupied_start, occupied_end) && <the claim's occupied interval>`: a GiST index condition.
+    static let overlapsOccupied: ClaimSQL = """
+        tstzrange(occupied_start, occupied_end, '[)') && tstzrange(\(.occupiedStart), \(.occupiedEnd), '[)')
+        """
+
+    /// The claim's slot, as a condition on a row's `slot_start` and `slot_end`.
+    static let sameSlot: ClaimSQL = "slot_start = \(.slotStart) AND slot_end = \(.slotEnd)"
+
+    /// The periods of the limits, as the rows of `period(starts, ends, most, position)`.
+    static let periods: ClaimSQL = """
+        unnest(\(.periodStarts)::TIMESTAMPTZ[], \(.periodEnds)::TIMESTAMPTZ[], \(.periodLimits)::BIGINT[])
+            WITH ORDINALITY AS period(starts, ends, most, position)
+        """
+
+    /// The booked appointments and live holds whose slots start inside `period.starts ..< period.ends` (a row of
+    /// ``periods``), leaving out the moved appointment and the used hold.
+    static let periodCount: ClaimSQL = """
+        (SELECT count(*) FROM appointments
+            WHERE resource = \(.resource) AND status = 'booked' AND id IS DISTINCT FROM \(.movingID)
+                AND slot_start >= period.starts AND slot_start < period.ends)
+        + (SELECT count(*) FROM slot_holds
+            WHERE resource = \(.resource) AND expires_at > \(.now) AND token_hash IS DISTINCT FROM \(.holdTokenHash)
+                AND slot_start >= period.starts AND slot_start < period.ends)
+        """
+
+    /// Two common table expressions: `claim_hold`, the used hold when it is live and of this resource and slot,
+    /// and `claim_guard`, one row with `replay`, whether an appointment has the booking's idempotency key (a
+    /// replay takes nothing), and `ok`, true exactly when it is no replay, the used hold (if any) is in
+    /// `claim_hold`, and ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` finds nothing
+    /// against the claim in the statement's snapshot: the booked appointments and the live holds overlapping the
+    /// claim are each read by one GiST index scan, and each limited period counted.
+    ///
+    /// A booked appointment of a different overlapping slot that the snapshot cannot see yet is the exclusion
+    /// constraint's to refuse; everything else is serialised by the locks taken before the statement.
+    static let guardExpressions: ClaimSQL = """
+        claim_hold AS (
+            SELECT token_hash FROM slot_holds
+            WHERE token_hash = \(.holdTokenHash) AND expires_at > \(.now) AND resource = \(.resource) AND \(sameSlot)
+        ), claim_guard AS (
+            SELECT replay, NOT replay AND open AS ok FROM (
+                SELECT EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(.idempotencyKey)) AS replay,
+                    (\(.holdTokenHash)::TEXT IS NULL OR EXISTS (SELECT 1 FROM claim_hold))
+                    -- No booked appointment or live hold of a different overlapping slot, not this customer in
+                    -- this slot, and a seat left.
+                    AND booked.other = 0 AND booked.customer = 0 AND held.other = 0
+                    AND booked.seats + held.seats < \(.capacity)
+                    -- Room left in every day and week with a limit.
+                    AND NOT EXISTS (SELECT 1 FROM \(periods) WHERE \(periodCount) >= period.most) AS open
+                FROM (
+                    SELECT count(*) FILTER (WHERE \(sameSlot)) AS seats,
+                        count(*) FILTER (WHERE NOT (\(sameSlot))) AS other,
+                        count(*) FILTER (WHERE \(sameSlot) AND lower(customer_email) = lower(\(.customerEmail)))
+                            AS customer
+                    FROM appointments
+                    WHERE resource = \(.resource) AND status = 'booked' AND id IS DISTINCT FROM \(.movingID)
+                        AND \(overlapsOccupied)
+                ) AS booked, (
+                    SELECT count(*) FILTER (WHERE \(sameSlot)) AS seats, count(*) FILTER (WHERE NOT (\(sameSlot))) AS other
+                    FROM slot_holds
+                    WHERE resource = \(.resource) AND expires_at > \(.now) AND token_hash IS DISTINCT FROM \(.holdTokenHash)
+                        AND \(overlapsOccupied)
+                ) AS held
+            ) AS claim
+        )
+        """
+
+    /// A `DELETE` of the lapsed holds of the resource whose occupied intervals overlap the claim's.
+    static let lapsedHoldsInTheWay: ClaimSQL = """
+        DELETE FROM slot_holds WHERE resource = \(.resource) AND expires_at <= \(.now) AND \(overlapsOccupied)
+        """
+
+    /// The fact columns of a statement's result rows, all `NULL`: a row whose `fact` is `NULL` is a result.
+    /// Typed, since `UNION` resolves the types of two untyped `NULL`s to `TEXT`.
+    static let noFacts = """
+        NULL::TEXT AS fact, NULL::TIMESTAMPTZ AS fact_slot_start, NULL::TIMESTAMPTZ AS fact_slot_end,
+        NULL::TIMESTAMPTZ AS fact_occupied_start, NULL::TIMESTAMPTZ AS fact_occupied_end,
+        NULL::TIMESTAMPTZ AS fact_expires_at, NULL::TEXT AS fact_resource, NULL::BIGINT AS fact_position,
+        NULL::BIGINT AS fact_number
+        """
+
+    /// `UNION ALL` branches that return, when `condition` holds (a condition without a row of its own, such as
+    /// `NOT EXISTS (SELECT 1 FROM inserted)`, which the planner checks once before reading anything), what the
+    /// refusal is made of, in the statement's own snapshot: the booked appointments and live holds in the way
+    /// (leaving out the moved appointment and the used hold), the used hold, each limited period's count,
+    /// whether the customer is in the slot, and whether the booking is a replay. Each row starts with `padding`
+    /// `NULL`s, for the result columns before ``noFacts``.
+    static func facts(padding: Int, when condition: String) -> ClaimSQL {
+        let pad = String(repeating: "NULL, ", count: padding)
+        return """
+            UNION ALL
+            SELECT \(unescaped: pad)'occupant', slot_start, slot_end, occupied_start, occupied_end, NULL::TIMESTAMPTZ,
+                NULL::TEXT, 0::BIGINT, 0::BIGINT
+            FROM appointments
+            WHERE \(unescaped: condition) AND resource = \(.resource) AND status = 'booked'
+                AND id IS DISTINCT FROM \(.movingID) AND \(overlapsOccupied)
+            UNION ALL
+            SELECT \(unescaped: pad)'occupant', slot_start, slot_end, occupied_start, occupied_end, expires_at, NULL, 0, 0
+            FROM slot_holds
+            WHERE \(unescaped: condition) AND resource = \(.resource) AND expires_at > \(.now)
+                AND token_hash IS DISTINCT FROM \(.holdTokenHash) AND \(overlapsOccupied)
+            UNION ALL
+            SELECT \(unescaped: pad)'hold', slot_start, slot_end, occupied_start, occupied_end, expires_at, resource, 0, 0
+            FROM slot_holds WHERE \(unescaped: condition) AND token_hash = \(.holdTokenHash)
+            UNION ALL
+            SELECT \(unescaped: pad)'period', NULL, NULL, NULL, NULL, NULL, NULL, period.position, \(periodCount)
+            FROM \(periods) WHERE \(unescaped: condition)
+            UNION ALL
+            SELECT \(unescaped: pad)'replay', NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
+            WHERE \(unescaped: condition) AND EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(.idempotencyKey))
+            UNION ALL
+            SELECT \(unescaped: pad)'email', NULL, NULL, NULL, NULL, NULL, NULL, 0, 1
+            WHERE \(unescaped: condition) AND EXISTS (
+                SELECT 1 FROM appointments
+                WHERE resource = \(.resource) AND status = 'booked' AND \(sameSlot) AND id IS DISTINCT FROM \(.movingID)
+                    AND lower(customer_email) = lower(\(.customerEmail)))
+            """
+    }
+
+    /// Takes the locks named in `lockNames` in their order (shared where `lockShared` says so), in a statement
+    /// of its own, so the statements after it take their snapshots once every lock is held (in READ COMMITTED,
+    /// a lock taken inside a statement does not refresh that statement's snapshot).
+    static let takeLocks: ClaimSQL = """
+        SELECT count(*) FROM (
+            SELECT CASE WHEN lock.shared THEN pg_advisory_xact_lock_shared(hashtextextended(lock.name, 0))
+                ELSE pg_advisory_xact_lock(hashtextextended(lock.name, 0)) END
+            FROM unnest(\(.lockNames)::TEXT[], \(.lockShared)::BOOLEAN[]) WITH ORDINALITY AS lock(name, shared, position)
+            ORDER BY lock.position
+        ) AS taken
+        """
+
+    /// Checks the claim in its own snapshot, taken before any lock, and takes the locks (``takeLocks``, an init
+    /// plan run only when the `CASE` asks for its value) only when the check lets it through; says whether the
+    /// booking is a replay; otherwise returns the facts of the refusal.
+    static let checkThenTakeLocks: ClaimSQL = """
+        WITH \(guardExpressions)
+        SELECT CASE WHEN (SELECT ok FROM claim_guard) THEN (\(takeLocks)) END IS NOT NULL AS locked,
+            (SELECT replay FROM claim_guard) AS replay, \(unescaped: noFacts)
+        \(facts(padding: 2, when: "NOT (SELECT ok OR replay FROM claim_guard)"))
+        """
+}
+
+/// ``ClaimSQL/takeLocks``.
+enum TakeLocksStatement: ClaimStatementKind {
+    static let name = "booking_take_locks"
+    static let rendered = ClaimSQL.takeLocks.rendered
+}
+
+/// ``ClaimSQL/checkThenTakeLocks``.
+enum CheckThenTakeLocksStatement: ClaimStatementKind {
+    static let name = "booking_check_then_take_locks"
+    static let rendered = ClaimSQL.checkThenTakeLocks.rendered
+}
+
 extension PostgresStore {
     /// A transaction-scoped advisory lock, named by text (its key is `hashtextextended(name, 0)`).
     struct AdvisoryLock: Sendable {
@@ -290,48 +326,72 @@ extension PostgresStore {
         var shared: Bool
     }
 
+    /// Prepares on `connection`, unless they already are, the statements a claim with `statement` runs: the check,
+    /// the locks and `statement` itself. Runs outside any transaction, each statement once with values that match
+    /// nothing and take no lock (no resource, capacity 0). PostgresNIO keeps a failed preparation (a lock timeout
+    /// while a migration holds a table, say) as the answer for the life of the connection, so a connection whose
+    /// preparation failed is closed, and the pool replaces it.
+    func prepareClaimStatements(for statement: any ClaimStatementKind.Type, on connection: PostgresConnection)
+        async throws
+    {
+        let key = PreparedOn(connection: connection.id, statement: statement.name)
+        guard !claimsPreparedOn.withLock({ $0.contains(key) }) else { return }
+        var idle = ClaimValues()
+        idle.capacity = 0
+        func prepare<Kind: ClaimStatementKind>(_ kind: Kind.Type) async throws {
+            for try await _ in try await connection.execute(PreparedClaim<Kind>(values: idle), logger: logger) {}
+        }
+        do {
+            for kind: any ClaimStatementKind.Type in [
+                TakeLocksStatement.self, CheckThenTakeLocksStatement.self, statement,
+            ]
+            where !claimsPreparedOn.withLock({
+                $0.contains(PreparedOn(connection: connection.id, statement: kind.name))
+            }) {
+                try await prepare(kind)
+                claimsPreparedOn.withLock { _ = $0.insert(PreparedOn(connection: connection.id, statement: kind.name)) }
+            }
+        } catch {
+            let _: EventLoopFuture<Void> = connection.close()
+            throw error
+        }
+    }
+
+    /// A statement prepared on a connection.
+    struct PreparedOn: Hashable, Sendable {
+        var connection: PostgresConnection.ID
+        var statement: String
+    }
+
     /// How many times a claim's statement runs in one transaction when it took nothing yet its facts show
     /// nothing in the way (a hold it uses was released after its snapshot was taken).
     static let claimAttempts = 3
 
-    /// The statement that takes `locks` in their order, on its own, so the statements after it take their
-    /// snapshots once every lock is held (in READ COMMITTED, a lock taken inside a statement does not refresh
-    /// that statement's snapshot).
-    private static func taking(_ locks: [AdvisoryLock]) -> SQLFragment {
-        """
-        SELECT count(*) FROM (
-            SELECT CASE WHEN lock.shared THEN pg_advisory_xact_lock_shared(hashtextextended(lock.name, 0))
-                ELSE pg_advisory_xact_lock(hashtextextended(lock.name, 0)) END
-            FROM unnest(\(locks.map(\.name))::TEXT[], \(locks.map(\.shared))::BOOLEAN[])
-                WITH ORDINALITY AS lock(name, shared, position)
-            ORDER BY lock.position
-        ) AS taken
-        """
-    }
-
     /// Settles `claim`: one statement checks it in its own snapshot, taken before any lock, and takes `locks`
     /// only if that check lets it through (a slot seen full is refused at once, without queueing behind its
     /// takers: a refusal is a read, and that snapshot was the truth during the call); then `statement`, the
-    /// claim's one statement (its guard again, in a snapshot taken under the locks, then its writes) runs. When
-    /// either refused, the facts it read in the same snapshot make the refusal thrown. When a statement took
-    /// nothing but its facts show nothing in the way, it runs again, up to ``claimAttempts`` times in all, then
-    /// the answer is `slotUnavailable`.
+    /// claim's one statement (its guard again, in a snapshot taken under the locks, then its writes) runs. A
+    /// replay the check already sees (its appointment committed) runs the statement without any lock: it only
+    /// reads that appointment. When the check or the statement refused, the facts it read in the same snapshot
+    /// make the refusal thrown. When a statement took nothing but its facts show nothing in the way, it runs
+    /// again, up to ``claimAttempts`` times in all, then the answer is `slotUnavailable`.
     static func settle<T: Sendable>(
         _ claim: SlotClaim, taking locks: [AdvisoryLock], on connection: PostgresConnection, logger: Logger,
         _ statement: () async throws -> (taken: T?, facts: ClaimFacts)
     ) async throws -> T {
-        // The subquery that takes the locks is an init plan, run only when the CASE asks for its value.
+        var values = claim.values
+        values.lockNames = locks.map(\.name)
+        values.lockShared = locks.map(\.shared)
         let (results, early) = try await ClaimFacts.split(
-            connection.query(
-                """
-                WITH \(claim.guardExpressions)
-                SELECT CASE WHEN (SELECT ok OR replay FROM claim_guard) THEN (\(taking(locks))) END IS NOT NULL
-                    AS locked, \(unescaped: SlotClaim.noFacts)
-                \(claim.facts(padding: 1, when: "NOT (SELECT ok OR replay FROM claim_guard)"))
-                """, logger: logger))
-        if try results.first?.makeRandomAccess()["locked"].decode(Bool.self) != true {
+            connection.execute(PreparedClaim<CheckThenTakeLocksStatement>(values: values), logger: logger))
+        let cells = results.first?.makeRandomAccess()
+        let locked = try cells?["locked"].decode(Bool.self) == true
+        let replay = try cells?["replay"].decode(Bool.self) == true
+        if !locked && !replay {
             if let refusal = claim.refusal(given: early) { throw refusal }
-            try await execute("\(taking(locks))", on: connection, logger: logger)
+            for try await _ in try await connection.execute(
+                PreparedClaim<TakeLocksStatement>(values: values), logger: logger)
+            {}
         }
         for _ in 0..<claimAttempts {
             let (taken, facts) = try await statement()

@@ -54,26 +54,13 @@ extension PostgresStore {
         let locks = claim.locks(resourceShared: false, slotLock: false)
         let placed = SlotHold(
             resource: hold.resource, slot: claim.slot, expiresAt: hold.expiresAt.roundedToMilliseconds)
-        let statement: PostgresQuery = """
-            WITH \(claim.guardExpressions), lapsed AS (
-                DELETE FROM slot_holds WHERE resource = \(hold.resource.rawValue) AND expires_at <= \(PostgresInstant(hold.now))
-            ), placed AS (
-                INSERT INTO slot_holds (token_hash, resource, slot_start, slot_end, occupied_start, occupied_end,
-                    expires_at, created_at)
-                SELECT \(hold.tokenHash), \(hold.resource.rawValue), \(PostgresInstant(hold.slot.start)),
-                    \(PostgresInstant(hold.slot.end)), \(PostgresInstant(hold.occupied.start)),
-                    \(PostgresInstant(hold.occupied.end)), \(PostgresInstant(hold.expiresAt)), \(PostgresInstant(hold.now))
-                WHERE (SELECT ok FROM claim_guard)
-                ON CONFLICT (token_hash) DO NOTHING
-                RETURNING token_hash
-            )
-            SELECT (SELECT ok FROM claim_guard) AS ok, EXISTS (SELECT 1 FROM placed) AS placed,
-                \(unescaped: SlotClaim.noFacts)
-            \(claim.facts(padding: 2, when: "NOT (SELECT ok FROM claim_guard)"))
-            """
-        return try await performTransaction { [logger] connection in
+        var values = claim.values
+        values.newTokenHash = hold.tokenHash
+        values.holdExpiresAt = PostgresInstant(hold.expiresAt)
+        let statement = PreparedClaim<HoldStatement>(values: values)
+        return try await performTransaction(claim: HoldStatement.self) { [logger] connection in
             try await Self.settle(claim, taking: locks, on: connection, logger: logger) {
-                let (rows, facts) = try await ClaimFacts.split(connection.query(statement, logger: logger))
+                let (rows, facts) = try await ClaimFacts.split(connection.execute(statement, logger: logger))
                 let cells = rows.first?.makeRandomAccess()
                 guard try cells?["ok"].decode(Bool.self) == true else { return (nil, facts) }
                 guard try cells?["placed"].decode(Bool.self) == true else {
@@ -97,4 +84,31 @@ extension PostgresStore {
             return try rows.first?.decode(Bool.self) ?? false
         }
     }
+}
+
+/// The statement of ``PostgresStore/placeHold(_:)``: the check under the locks, the lapsed holds of the resource
+/// deleted, and the hold inserted only when the check passes (unless its token hash is taken); whether the check
+/// passed and the hold was placed, or the facts of the refusal.
+enum HoldStatement: ClaimStatementKind {
+    static let name = "booking_hold"
+    static let rendered = ClaimSQL.hold.rendered
+}
+
+extension ClaimSQL {
+    /// See ``HoldStatement``.
+    static let hold: ClaimSQL = """
+        WITH \(guardExpressions), lapsed AS (
+            DELETE FROM slot_holds WHERE resource = \(.resource) AND expires_at <= \(.now)
+        ), placed AS (
+            INSERT INTO slot_holds (token_hash, resource, slot_start, slot_end, occupied_start, occupied_end,
+                expires_at, created_at)
+            SELECT \(.newTokenHash), \(.resource), \(.slotStart), \(.slotEnd), \(.occupiedStart), \(.occupiedEnd),
+                \(.holdExpiresAt), \(.now)
+            WHERE (SELECT ok FROM claim_guard)
+            ON CONFLICT (token_hash) DO NOTHING
+            RETURNING token_hash
+        )
+        SELECT (SELECT ok FROM claim_guard) AS ok, EXISTS (SELECT 1 FROM placed) AS placed, \(unescaped: noFacts)
+        \(facts(padding: 2, when: "NOT (SELECT ok FROM claim_guard)"))
+        """
 }

@@ -20,7 +20,8 @@ extension PostgresStore {
     /// its key.
     public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
         try move.validate()
-        let outcome = try await performTransaction { [logger] connection -> RescheduleOutcome? in
+        let outcome = try await performTransaction(claim: MoveStatement.self) {
+            [logger] connection -> RescheduleOutcome? in
             if let key = move.idempotencyKey {
                 try await Self.execute(
                     "SELECT pg_advisory_xact_lock(hashtextextended('reschedule/' || \(key), 0))", on: connection,
@@ -57,50 +58,16 @@ extension PostgresStore {
             let claim = SlotClaim(
                 resource: current.resource, slot: move.slot, occupied: move.occupied, now: move.now, rules: move.rules,
                 customerEmail: current.customerEmail, movingID: move.appointmentID)
-            let reminders = Self.reminderArrays(move.reminders)
-            let statement: PostgresQuery = """
-                WITH \(claim.guardExpressions), lapsed AS (
-                    \(claim.lapsedHoldsInTheWay)
-                ), moved AS (
-                    UPDATE appointments
-                    SET slot_start = \(PostgresInstant(move.slot.start)), slot_end = \(PostgresInstant(move.slot.end)),
-                        occupied_start = \(PostgresInstant(move.occupied.start)),
-                        occupied_end = \(PostgresInstant(move.occupied.end)), sequence = sequence + 1, updated_at = \(now)
-                    WHERE id = \(move.appointmentID) AND status = 'booked' AND (SELECT ok FROM claim_guard)
-                    RETURNING \(unescaped: Self.appointmentColumns)
-                ), obsolete AS (
-                    UPDATE notifications
-                    SET status = 'obsolete', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(now)
-                    WHERE appointment_id IN (SELECT id FROM moved) AND kind = 'reminder' AND status = 'pending'
-                ), notifications AS (
-                    -- One INSERT, so the rescheduled notification takes the first id and the reminders follow in
-                    -- order; the UPDATE above sees none of these rows (one snapshot for the whole statement).
-                    INSERT INTO notifications (appointment_id, kind, sequence, previous_slot_start, previous_slot_end,
-                        reminder_lead_seconds, status, attempts, next_attempt_at, created_at, updated_at)
-                    SELECT moved.id, event.kind, moved.sequence, event.previous_start, event.previous_end,
-                        event.lead_seconds, 'pending', 0, event.due_at, \(now), \(now)
-                    FROM moved, (
-                        SELECT 0::BIGINT AS position, 'rescheduled' AS kind,
-                            \(PostgresInstant(current.slot.start))::TIMESTAMPTZ AS previous_start,
-                            \(PostgresInstant(current.slot.end))::TIMESTAMPTZ AS previous_end, 0::BIGINT AS lead_seconds,
-                            \(now)::TIMESTAMPTZ AS due_at
-                        UNION ALL
-                        SELECT reminder.position, 'reminder', NULL, NULL, reminder.lead_seconds, reminder.due_at
-                        FROM unnest(\(reminders.leads)::BIGINT[], \(reminders.dues)::TIMESTAMPTZ[])
-                            WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
-                    ) AS event
-                    ORDER BY event.position
-                ), remembered AS (
-                    INSERT INTO reschedule_keys (idempotency_key, appointment_id, request_fingerprint, created_at)
-                    SELECT \(move.idempotencyKey), id, \(move.requestFingerprint), \(now)
-                    FROM moved WHERE \(move.idempotencyKey)::TEXT IS NOT NULL
-                )
-                SELECT \(unescaped: Self.appointmentColumns), \(unescaped: SlotClaim.noFacts) FROM moved
-                \(claim.facts(padding: Self.appointmentColumnCount, when: "NOT EXISTS (SELECT 1 FROM moved)"))
-                """
+            var values = claim.values
+            values.requestFingerprint = move.requestFingerprint
+            values.rescheduleKey = move.idempotencyKey
+            values.previousSlotStart = PostgresInstant(current.slot.start)
+            values.previousSlotEnd = PostgresInstant(current.slot.end)
+            (values.reminderLeads, values.reminderDues) = Self.reminderArrays(move.reminders)
+            let statement = PreparedClaim<MoveStatement>(values: values)
             let locks = claim.locks(resourceShared: true, slotLock: true)
             let moved = try await Self.settle(claim, taking: locks, on: connection, logger: logger) {
-                let (rows, facts) = try await ClaimFacts.split(connection.query(statement, logger: logger))
+                let (rows, facts) = try await ClaimFacts.split(connection.execute(statement, logger: logger))
                 return (try rows.first.map(Self.record)?.appointment, facts)
             }
             return .moved(moved)
@@ -131,4 +98,54 @@ extension PostgresStore {
             appointment: try Self.record(row).appointment,
             requestFingerprint: try row.makeRandomAccess()["key_fingerprint"].decode(String.self))
     }
+}
+
+/// The statement of ``PostgresStore/reschedule(_:)``: the check under the locks (the appointment itself counted
+/// nowhere), the lapsed holds in the way deleted, and only when the check passes the row moved, its pending
+/// reminders obsolete, its `rescheduled` notification and new reminders inserted and its key remembered; the
+/// moved appointment, or the facts of the refusal.
+enum MoveStatement: ClaimStatementKind {
+    static let name = "booking_move"
+    static let rendered = ClaimSQL.move.rendered
+}
+
+extension ClaimSQL {
+    /// See ``MoveStatement``.
+    static let move: ClaimSQL = """
+        WITH \(guardExpressions), lapsed AS (
+            \(lapsedHoldsInTheWay)
+        ), moved AS (
+            UPDATE appointments
+            SET slot_start = \(.slotStart), slot_end = \(.slotEnd), occupied_start = \(.occupiedStart),
+                occupied_end = \(.occupiedEnd), sequence = sequence + 1, updated_at = \(.now)
+            WHERE id = \(.movingID) AND status = 'booked' AND (SELECT ok FROM claim_guard)
+            RETURNING \(unescaped: PostgresStore.appointmentColumns)
+        ), obsolete AS (
+            UPDATE notifications
+            SET status = 'obsolete', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(.now)
+            WHERE appointment_id IN (SELECT id FROM moved) AND kind = 'reminder' AND status = 'pending'
+        ), notifications AS (
+            -- One INSERT, so the rescheduled notification takes the first id and the reminders follow in
+            -- order; the UPDATE above sees none of these rows (one snapshot for the whole statement).
+            INSERT INTO notifications (appointment_id, kind, sequence, previous_slot_start, previous_slot_end,
+                reminder_lead_seconds, status, attempts, next_attempt_at, created_at, updated_at)
+            SELECT moved.id, event.kind, moved.sequence, event.previous_start, event.previous_end,
+                event.lead_seconds, 'pending', 0, event.due_at, \(.now), \(.now)
+            FROM moved, (
+                SELECT 0::BIGINT AS position, 'rescheduled' AS kind, \(.previousSlotStart) AS previous_start,
+                    \(.previousSlotEnd) AS previous_end, 0::BIGINT AS lead_seconds, \(.now) AS due_at
+                UNION ALL
+                SELECT reminder.position, 'reminder', NULL, NULL, reminder.lead_seconds, reminder.due_at
+                FROM unnest(\(.reminderLeads)::BIGINT[], \(.reminderDues)::TIMESTAMPTZ[])
+                    WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
+            ) AS event
+            ORDER BY event.position
+        ), remembered AS (
+            INSERT INTO reschedule_keys (idempotency_key, appointment_id, request_fingerprint, created_at)
+            SELECT \(.rescheduleKey), id, \(.requestFingerprint), \(.now)
+            FROM moved WHERE \(.rescheduleKey)::TEXT IS NOT NULL
+        )
+        SELECT \(unescaped: PostgresStore.appointmentColumns), \(unescaped: noFacts) FROM moved
+        \(facts(padding: PostgresStore.appointmentColumnCount, when: "NOT EXISTS (SELECT 1 FROM moved)"))
+        """
 }

@@ -2,6 +2,7 @@ public import BookingDomain
 public import Foundation
 public import Logging
 public import PostgresNIO
+import Synchronization
 
 /// A `BookingStore` on PostgreSQL through PostgresNIO's pooled `PostgresClient`.
 ///
@@ -45,6 +46,8 @@ public final class PostgresStore: BookingStore {
     let wakeUpRequests = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     /// Fans the notifications the listener receives out to ``outboxWakeUps()``.
     let receivedWakeUps = OutboxSignal()
+    /// The statements that take a slot, by the connections on which they are prepared.
+    let claimsPreparedOn = Mutex<Set<PreparedOn>>([])
 
     /// Creates a store and its client; ``run()`` it before using it.
     public init(configuration: Configuration, logger: Logger) {
@@ -65,9 +68,10 @@ public final class PostgresStore: BookingStore {
     /// snapshot, so a rush for a full slot is answered without queueing. The next statement, whose snapshot is
     /// taken under every lock, checks the rules again, deletes the lapsed holds in the way and the used hold,
     /// and inserts the appointment and its notifications only if the check passed; it returns the appointment,
-    /// or the existing one of a replay. Booked appointments of different overlapping slots are excluded by the
-    /// constraint (a violation is `slotUnavailable`). Only when nothing was written are the facts read, to
-    /// throw what ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says.
+    /// or the existing one of a replay, or, when it wrote nothing, the facts of the refusal in its own snapshot,
+    /// to throw what ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says. Booked
+    /// appointments of different overlapping slots are excluded by the constraint (a violation is
+    /// `slotUnavailable`). Both statements are prepared once per connection and planned once.
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
         let claim = SlotClaim(
@@ -75,55 +79,19 @@ public final class PostgresStore: BookingStore {
             customerEmail: new.customerEmail, holdTokenHash: new.holdTokenHash, idempotencyKey: new.idempotencyKey)
         let locks = claim.locks(
             first: new.idempotencyKey.map { "idempotency/" + $0 }, resourceShared: true, slotLock: true)
-        let now = PostgresInstant(new.now)
-        let reminders = Self.reminderArrays(new.reminders)
-        let statement: PostgresQuery = """
-            WITH \(claim.guardExpressions), lapsed AS (
-                \(claim.lapsedHoldsInTheWay)
-            ), used AS (
-                DELETE FROM slot_holds
-                WHERE token_hash IN (SELECT token_hash FROM claim_hold) AND (SELECT ok FROM claim_guard)
-                RETURNING token_hash
-            ), inserted AS (
-                INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
-                    customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
-                    created_at, updated_at, sealed_cancel_token)
-                SELECT \(new.resource.rawValue), \(PostgresInstant(new.slot.start)), \(PostgresInstant(new.slot.end)),
-                    \(PostgresInstant(new.occupied.start)), \(PostgresInstant(new.occupied.end)), \(new.customerName),
-                    \(new.customerEmail), \(new.note), 'booked', \(new.cancelTokenHash), \(new.idempotencyKey),
-                    \(new.requestFingerprint), \(now), \(now), \(new.sealedCancelToken)
-                WHERE (SELECT ok FROM claim_guard)
-                    -- The hold must still be there to be used: a release that committed first wins.
-                    AND (\(new.holdTokenHash)::TEXT IS NULL OR EXISTS (SELECT 1 FROM used))
-                RETURNING \(unescaped: Self.appointmentColumns)
-            ), notifications AS (
-                -- One INSERT, so the booked notification takes the first id and the reminders follow in order.
-                INSERT INTO notifications (appointment_id, kind, reminder_lead_seconds, status, attempts,
-                    next_attempt_at, created_at, updated_at)
-                SELECT inserted.id, event.kind, event.lead_seconds, 'pending', 0, event.due_at, \(now), \(now)
-                FROM inserted, (
-                    SELECT 0::BIGINT AS position, 'booked' AS kind, 0::BIGINT AS lead_seconds,
-                        \(now)::TIMESTAMPTZ AS due_at
-                    UNION ALL
-                    SELECT reminder.position, 'reminder', reminder.lead_seconds, reminder.due_at
-                    FROM unnest(\(reminders.leads)::BIGINT[], \(reminders.dues)::TIMESTAMPTZ[])
-                        WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
-                ) AS event
-                ORDER BY event.position
-            )
-            SELECT \(unescaped: Self.appointmentColumns), TRUE AS created, \(unescaped: SlotClaim.noFacts) FROM inserted
-            UNION ALL
-            -- A replay: the appointment of the key (committed before the key's lock was granted).
-            SELECT \(unescaped: Self.appointmentColumns), FALSE, \(unescaped: SlotClaim.noFacts) FROM appointments
-            WHERE idempotency_key = \(new.idempotencyKey)::TEXT AND NOT EXISTS (SELECT 1 FROM inserted)
-            \(claim.facts(
-                padding: Self.appointmentColumnCount + 1,
-                when: "NOT EXISTS (SELECT 1 FROM inserted) AND NOT (SELECT replay FROM claim_guard)"))
-            """
+        var values = claim.values
+        values.customerName = new.customerName
+        values.note = new.note
+        values.cancelTokenHash = new.cancelTokenHash
+        values.requestFingerprint = new.requestFingerprint
+        values.sealedCancelToken = new.sealedCancelToken
+        (values.reminderLeads, values.reminderDues) = Self.reminderArrays(new.reminders)
+        let statement = PreparedClaim<InsertStatement>(values: values)
         do {
-            let outcome = try await performTransaction { [logger] connection -> InsertOutcome in
+            let outcome = try await performTransaction(claim: InsertStatement.self) {
+                [logger] connection -> InsertOutcome in
                 try await Self.settle(claim, taking: locks, on: connection, logger: logger) {
-                    let (rows, facts) = try await ClaimFacts.split(connection.query(statement, logger: logger))
+                    let (rows, facts) = try await ClaimFacts.split(connection.execute(statement, logger: logger))
                     guard let row = rows.first else { return (nil, facts) }
                     let record = try Self.record(row)
                     let created = try row.makeRandomAccess()["created"].decode(Bool.self)
@@ -359,10 +327,15 @@ public final class PostgresStore: BookingStore {
     ///
     /// After a failure the transaction is rolled back, unless the connection is already closed (the
     /// server rolls back on disconnect, and a `ROLLBACK` written to a closed channel is never answered).
+    ///
+    /// `claim` first prepares the statements of a claim that runs it on the connection, outside the transaction,
+    /// unless they already are (see ``prepareClaimStatements(for:on:)``).
     func performTransaction<T: Sendable>(
-        unbounded: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        unbounded: Bool = false, claim: (any ClaimStatementKind.Type)? = nil,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
-        try await perform(unbounded: unbounded) { [logger] connection in
+        try await perform(unbounded: unbounded) { [self, logger] connection in
+            if let claim { try await prepareClaimStatements(for: claim, on: connection) }
             try await Self.execute("BEGIN", on: connection, logger: logger)
             do {
                 let value = try await body(connection)
@@ -468,4 +441,57 @@ public final class PostgresStore: BookingStore {
         default: return .storeUnavailable("database error \(state)")
         }
     }
+}
+
+/// The statement of ``PostgresStore/insert(_:)``: the check under the locks, the lapsed holds in the way and the
+/// used hold deleted, the appointment and its notifications inserted, all only when the check passes; the
+/// appointment, the existing one of a replay, or the facts of the refusal.
+enum InsertStatement: ClaimStatementKind {
+    static let name = "booking_insert"
+    static let rendered = ClaimSQL.insert.rendered
+}
+
+extension ClaimSQL {
+    /// See ``InsertStatement``.
+    static let insert: ClaimSQL = """
+        WITH \(guardExpressions), lapsed AS (
+            \(lapsedHoldsInTheWay)
+        ), used AS (
+            DELETE FROM slot_holds
+            WHERE token_hash IN (SELECT token_hash FROM claim_hold) AND (SELECT ok FROM claim_guard)
+            RETURNING token_hash
+        ), inserted AS (
+            INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
+                created_at, updated_at, sealed_cancel_token)
+            SELECT \(.resource), \(.slotStart), \(.slotEnd), \(.occupiedStart), \(.occupiedEnd), \(.customerName),
+                \(.customerEmail), \(.note), 'booked', \(.cancelTokenHash), \(.idempotencyKey), \(.requestFingerprint),
+                \(.now), \(.now), \(.sealedCancelToken)
+            WHERE (SELECT ok FROM claim_guard)
+                -- The hold must still be there to be used: a release that committed first wins.
+                AND (\(.holdTokenHash)::TEXT IS NULL OR EXISTS (SELECT 1 FROM used))
+            RETURNING \(unescaped: PostgresStore.appointmentColumns)
+        ), notifications AS (
+            -- One INSERT, so the booked notification takes the first id and the reminders follow in order.
+            INSERT INTO notifications (appointment_id, kind, reminder_lead_seconds, status, attempts,
+                next_attempt_at, created_at, updated_at)
+            SELECT inserted.id, event.kind, event.lead_seconds, 'pending', 0, event.due_at, \(.now), \(.now)
+            FROM inserted, (
+                SELECT 0::BIGINT AS position, 'booked' AS kind, 0::BIGINT AS lead_seconds, \(.now) AS due_at
+                UNION ALL
+                SELECT reminder.position, 'reminder', reminder.lead_seconds, reminder.due_at
+                FROM unnest(\(.reminderLeads)::BIGINT[], \(.reminderDues)::TIMESTAMPTZ[])
+                    WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
+            ) AS event
+            ORDER BY event.position
+        )
+        SELECT \(unescaped: PostgresStore.appointmentColumns), TRUE AS created, \(unescaped: noFacts) FROM inserted
+        UNION ALL
+        -- A replay: the appointment of the key (committed before the key's lock was granted).
+        SELECT \(unescaped: PostgresStore.appointmentColumns), FALSE, \(unescaped: noFacts) FROM appointments
+        WHERE idempotency_key = \(.idempotencyKey) AND NOT EXISTS (SELECT 1 FROM inserted)
+        \(facts(
+            padding: PostgresStore.appointmentColumnCount + 1,
+            when: "NOT EXISTS (SELECT 1 FROM inserted) AND NOT (SELECT replay FROM claim_guard)"))
+        """
 }
