@@ -23,7 +23,8 @@ import Synchronization
 ///   slot, after transaction-scoped advisory locks that serialise every taker it competes with: the
 ///   resource's (shared by bookings and moves, exclusive for a hold), each limited day's and week's, and the
 ///   slot's. Holds live in `slot_holds`; a lapsed one takes nothing and is deleted by whoever needs its slot.
-/// - Every query binds its values (`PostgresQuery` interpolation); book and cancel each write the
+/// - Every query binds its values (`PostgresQuery` interpolation, or the named parameters of the prepared
+///   statements that take a slot, planned once per connection); book and cancel each write the
 ///   appointment and its notification in one statement of an explicit transaction, and a coalesced
 ///   `NOTIFY booking_outbox` after the commit wakes dispatchers (a hint: they also poll).
 /// - The outbox claim is one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`.
