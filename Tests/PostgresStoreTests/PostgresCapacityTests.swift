@@ -1,8 +1,9 @@
 import BookingDomain
 import Foundation
-import PostgresStore
 import TestSupport
 import Testing
+
+@testable import PostgresStore
 
 /// Capacity, limits and holds across processes: every store here has a pool of its own, as a separate
 /// booking server would, so only the database can keep the rules.
@@ -162,6 +163,44 @@ struct PostgresCapacityTests {
             }
             #expect(existing.appointment.id == created.appointment.id)
             #expect(try await stores[1].appointments().count == 1)
+        }
+    }
+
+    @Test("a booking of a full slot is refused at once, even while another transaction holds the slot's lock")
+    func fullSlotRefusedWithoutQueueing() async throws {
+        let target = try slot(at: 60)
+        let lockName = PostgresStore.slotLockName(.default, target.start)
+        try await withStores(2) { stores in
+            _ = try await stores[0].insert(booking(target))
+            let held = try await TableLock.holdAdvisory(lockName, on: stores[1].client)
+            let started = ContinuousClock.now
+            let code = await Self.code { _ = try await stores[0].insert(booking(target, email: "bo@example.com")) }
+            let waited = ContinuousClock.now - started
+            await held.release()
+            #expect(code == .slotUnavailable)
+            #expect(waited < .seconds(2), "answered after \(waited)")
+        }
+    }
+
+    @Test("a booking waits its turn behind another taker of the slot (a blocking lock, not a try), then books")
+    func bookingWaitsForTheSlotLock() async throws {
+        let target = try slot(at: 60)
+        let lockName = PostgresStore.slotLockName(.default, target.start)
+        try await withStores(2) { stores in
+            let held = try await TableLock.holdAdvisory(lockName, on: stores[1].client)
+            let releaser = Task {
+                try? await Task.sleep(for: .milliseconds(500))
+                await held.release()
+            }
+            let started = ContinuousClock.now
+            let outcome = try await stores[0].insert(booking(target))
+            let waited = ContinuousClock.now - started
+            await releaser.value
+            guard case .created = outcome else {
+                Issue.record("expected a new booking, got \(outcome)")
+                return
+            }
+            #expect(waited >= .milliseconds(400), "booked after \(waited), before the lock was released")
         }
     }
 }
