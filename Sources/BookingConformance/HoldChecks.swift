@@ -74,19 +74,21 @@ extension ConformanceCheck {
                     try context.draft(at: 60, key: "key", holdToken: "mine"))
             else { throw context.failure("a replay of the key after its hold was used did not return the booking") }
             try context.expectEqual(replayed.appointment.id, booked.id, "replayed appointment")
+            let afterBooking = try await context.contents()
             try await context.expectError(.holdExpired, "a used token") {
                 _ = try await context.store.insert(try context.draft(at: 60, email: "b@example.com", holdToken: "mine"))
             }
             var late = try context.draft(at: 120, email: "b@example.com", holdToken: "other-slot")
             late.now = context.now.addingTimeInterval(300)
             try await context.expectError(.holdExpired, "a lapsed token") { _ = try await context.store.insert(late) }
+            try await context.expectUnchanged(afterBooking, "after a used and a lapsed token")
             try context.expectEqual(
                 try await context.store.releaseHold(tokenHash: CheckContext.tokenHash("mine"), now: context.now), false,
                 "release of a used hold")
         },
         ConformanceCheck(
             "holdsAndBookingsRaceForOneSlot",
-            "Concurrent holds and bookings of one slot, and of two overlapping slots: exactly one of them wins."
+            "Concurrent holds and bookings of one slot, holds and bookings of two overlapping slots, and holds of two overlapping slots: each time exactly one wins."
         ) { context in
             let count = context.concurrency
             let holds = try (0..<count).map { try context.hold("token-\($0)", at: 60) }
@@ -107,10 +109,15 @@ extension ConformanceCheck {
                 return await CheckContext.attempt(context.store, overlappingBookings[index / 2])
             }
             try context.expectWinners(raced, 1, losersGet: [.slotHeld, .slotUnavailable])
+            let rivalHolds = try (0..<count).map { index in
+                try context.hold("rival-\(index)", at: index % 2 == 0 ? 600 : 615)
+            }
+            let rivals = await context.concurrently(count) { await CheckContext.attempt(context.store, rivalHolds[$0]) }
+            try context.expectWinners(rivals, 1, losersGet: [.slotHeld])
         },
         ConformanceCheck(
             "holdTakesOneSeat",
-            "With capacity 2, one booked seat and a live hold fill the slot: a booking without the token is `slotHeld`, with it books; holds obey the day limit like bookings."
+            "With capacity 2, one booked seat and a live hold fill the slot: a booking without the token is `slotHeld`, with it books. Holds count against a day's limit: when they fill it, bookings and holds of the day are `slotHeld` until the soonest lapses, a booking with one of them books, and bookings alone reaching the limit are `bookingLimitReached`."
         ) { context in
             let rules = BookingRules(capacity: 2)
             try await context.book(try context.draft(at: 60, email: "a@example.com", rules: rules))
@@ -123,13 +130,31 @@ extension ConformanceCheck {
             }
             try await context.book(try context.draft(at: 60, email: "c@example.com", rules: rules, holdToken: "seat"))
             try context.expectEqual(try await context.bookedAppointments().count, 2, "booked seats")
-            let day = BookingRules(capacity: 1, periodLimits: [try context.limit(.day, 3, from: 0, hours: 24)])
-            try await context.store.placeHold(try context.hold("day", at: 300, rules: day))
-            try await context.expectError(.bookingLimitReached, "a booking past the day's limit counting a hold") {
-                _ = try await context.store.insert(try context.draft(at: 400, rules: day))
+            // The day has 2 bookings (the seats at 60) and a limit of 4: two holds fill it.
+            let day = BookingRules(capacity: 1, periodLimits: [try context.limit(.day, 4, from: 0, hours: 24)])
+            let soon = try context.hold("day-soon", at: 300, lasting: 120, rules: day)
+            try await context.store.placeHold(soon)
+            try await context.store.placeHold(try context.hold("day-late", at: 360, lasting: 240, rules: day))
+            let before = try await context.contents()
+            for attempt in [
+                { _ = try await context.store.insert(try context.draft(at: 400, email: "d@example.com", rules: day)) },
+                { _ = try await context.store.placeHold(try context.hold("day-3", at: 400, rules: day)) },
+            ] as [@Sendable () async throws -> Void] {
+                do {
+                    try await attempt()
+                    throw context.failure("a booking or hold of a day its holds fill succeeded")
+                } catch let error as BookingError {
+                    try context.expectEqual(error.code, .slotHeld, "taking a place in a day its holds fill")
+                    try context.expectEqual(error.availableAt, soon.expiresAt, "when the day's soonest hold lapses")
+                }
             }
-            try await context.expectError(.bookingLimitReached, "a hold past the day's limit") {
-                _ = try await context.store.placeHold(try context.hold("day-2", at: 400, rules: day))
+            try await context.expectUnchanged(before, "after refusals in a day its holds fill")
+            try await context.book(
+                try context.draft(at: 300, email: "d@example.com", rules: day, holdToken: "day-soon"))
+            try await context.book(
+                try context.draft(at: 360, email: "e@example.com", rules: day, holdToken: "day-late"))
+            try await context.expectError(.bookingLimitReached, "a booking of a day its bookings fill") {
+                _ = try await context.store.insert(try context.draft(at: 400, email: "f@example.com", rules: day))
             }
         },
         ConformanceCheck(

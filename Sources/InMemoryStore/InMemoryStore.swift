@@ -13,8 +13,10 @@ public import Foundation
 public actor InMemoryStore: BookingStore {
     private var records: [Int64: AppointmentRecord] = [:]
     private var bookedByResource: [ResourceID: BookedSlots] = [:]
-    /// Holds by token hash; lapsed ones are dropped by the operations that need their slot.
-    private var holds: [String: StoredHold] = [:]
+    /// Holds by resource, then by token hash; lapsed ones are dropped by the operations that take a slot.
+    private var holds: [ResourceID: [String: StoredHold]] = [:]
+    /// The soonest expiry among `holds`: until then, nothing has lapsed and nothing is scanned.
+    private var soonestHoldExpiry: Date?
     private var idsByIdempotencyKey: [String: Int64] = [:]
     /// Reschedule keys, apart from booking keys: the appointment each moved and its request's fingerprint.
     private var reschedulesByKey: [String: (appointmentID: Int64, requestFingerprint: String)] = [:]
@@ -38,7 +40,7 @@ public actor InMemoryStore: BookingStore {
         let now = new.now.roundedToMilliseconds
         let slot = Self.rounded(new.slot)
         if let hash = new.holdTokenHash {
-            guard let held = holds[hash]?.hold, held.expiresAt > now else { throw .holdExpired }
+            guard let held = storedHold(hash)?.hold, held.expiresAt > now else { throw .holdExpired }
             guard held.resource == new.resource, held.slot == slot else {
                 throw .invalidInput(field: "holdToken", "holds another slot")
             }
@@ -50,7 +52,7 @@ public actor InMemoryStore: BookingStore {
         {
             throw refusal
         }
-        if let hash = new.holdTokenHash { holds[hash] = nil }
+        if let hash = new.holdTokenHash { holds[new.resource]?[hash] = nil }
         lastAppointmentID += 1
         let appointment = Appointment(
             id: lastAppointmentID, resource: new.resource, slot: Self.rounded(new.slot),
@@ -173,16 +175,18 @@ public actor InMemoryStore: BookingStore {
         {
             throw refusal
         }
-        guard holds[hold.tokenHash] == nil else { throw .invalidInput(field: "tokenHash", "is already in use") }
+        guard storedHold(hold.tokenHash) == nil else { throw .invalidInput(field: "tokenHash", "is already in use") }
         let placed = SlotHold(resource: hold.resource, slot: slot, expiresAt: hold.expiresAt.roundedToMilliseconds)
-        holds[hold.tokenHash] = StoredHold(hold: placed, occupied: Self.rounded(hold.occupied))
+        holds[hold.resource, default: [:]][hold.tokenHash] = StoredHold(
+            hold: placed, occupied: Self.rounded(hold.occupied))
+        soonestHoldExpiry = min(soonestHoldExpiry ?? placed.expiresAt, placed.expiresAt)
         return placed
     }
 
     /// Deletes the live hold with that token hash.
     public func releaseHold(tokenHash: String, now: Date) -> Bool {
-        guard let stored = holds[tokenHash] else { return false }
-        holds[tokenHash] = nil
+        guard let stored = storedHold(tokenHash) else { return false }
+        holds[stored.hold.resource]?[tokenHash] = nil
         return stored.hold.expiresAt > now.roundedToMilliseconds
     }
 
@@ -356,7 +360,7 @@ public actor InMemoryStore: BookingStore {
                 $0.tokenHash != usingHold && limit.period.start <= $0.hold.slot.start
                     && $0.hold.slot.start < limit.period.end
             }
-            return inPeriod.count + heldInPeriod.count
+            return PeriodCount(booked: inPeriod.count, holdExpiries: heldInPeriod.map(\.hold.expiresAt))
         }
         return rules.refusal(
             slot: slot, occupied: occupied, occupants: occupants, periodCounts: periodCounts, emailTaken: emailTaken)
@@ -366,16 +370,27 @@ public actor InMemoryStore: BookingStore {
     private func liveHolds(of resource: ResourceID, overlapping window: TimeSlot, now: Date)
         -> [(tokenHash: String, hold: SlotHold, occupant: SlotOccupant)]
     {
-        holds.compactMap { hash, stored in
+        (holds[resource] ?? [:]).compactMap { hash, stored in
             let hold = stored.hold
-            guard hold.resource == resource, hold.expiresAt > now, stored.occupied.overlaps(window) else { return nil }
+            guard hold.expiresAt > now, stored.occupied.overlaps(window) else { return nil }
             return (hash, hold, SlotOccupant(slot: hold.slot, occupied: stored.occupied, holdExpiresAt: hold.expiresAt))
         }
     }
 
-    /// Lapsed holds take nothing: drop them.
+    /// The hold with that token hash, of any resource.
+    private func storedHold(_ tokenHash: String) -> StoredHold? {
+        for byToken in holds.values { if let stored = byToken[tokenHash] { return stored } }
+        return nil
+    }
+
+    /// Lapsed holds take nothing: drop them, once the soonest expiry has passed.
     private func dropLapsedHolds(now: Date) {
-        holds = holds.filter { $0.value.hold.expiresAt > now }
+        guard let soonest = soonestHoldExpiry, soonest <= now else { return }
+        holds = holds.compactMapValues { byToken in
+            let live = byToken.filter { $0.value.hold.expiresAt > now }
+            return live.isEmpty ? nil : live
+        }
+        soonestHoldExpiry = holds.values.flatMap(\.values).map(\.hold.expiresAt).min()
     }
 
     private func rememberReschedule(_ move: AppointmentMove) {

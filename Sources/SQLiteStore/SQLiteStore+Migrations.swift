@@ -189,6 +189,82 @@ extension SQLiteStore {
                     CREATE INDEX notifications_due ON notifications (next_attempt_at, id) WHERE status = 'pending';
                     """)
         }
+        migrator.registerMigration("v6-capacity-and-holds") { db in
+            // Capacity: booked rows of one slot (equal slot_start and slot_end) may share it, so the overlap
+            // triggers now refuse only a booked row whose occupied interval overlaps one of a different slot.
+            // Holds: one seat of a slot taken until expires_at, in their own table. How many seats a slot has and
+            // the day and week limits come with each request, so they are checked by the writing transaction
+            // (BEGIN IMMEDIATE serialises every writer of the file); the triggers stay the backstop that keeps
+            // different slots apart whoever writes the row.
+            try db.execute(
+                sql: """
+                    -- The seats of a slot, and the bookings of a day or week counted from the index alone (status is
+                    -- there for SQLite to see the index covers the count).
+                    CREATE INDEX appointments_booked_by_slot
+                        ON appointments (resource, slot_start, status) WHERE status = 'booked';
+
+                    CREATE TABLE slot_holds (
+                        token_hash TEXT PRIMARY KEY,
+                        resource TEXT NOT NULL,
+                        slot_start INTEGER NOT NULL,
+                        slot_end INTEGER NOT NULL,
+                        occupied_start INTEGER NOT NULL,
+                        occupied_end INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        CHECK (slot_end > slot_start),
+                        CHECK (occupied_start <= slot_start AND occupied_end >= slot_end),
+                        -- 72 hours (SQLiteStore.longestHeldInterval): reads look back this far for a hold
+                        -- reaching into their window.
+                        CHECK (occupied_end - occupied_start <= 259200000)
+                    );
+                    CREATE INDEX slot_holds_by_occupied_start ON slot_holds (resource, occupied_start);
+                    CREATE INDEX slot_holds_by_slot_start ON slot_holds (resource, slot_start);
+                    CREATE INDEX slot_holds_by_expiry ON slot_holds (expires_at);
+
+                    -- Booked rows of different slots of one resource never overlap, while the seats of one slot all
+                    -- contain it: each slot's rows form a group, and the groups are disjoint and ordered in time.
+                    -- So a different slot overlapping NEW can only be the group of the latest-starting booked row
+                    -- of another slot that starts before NEW ends (found by an index probe that skips the at most
+                    -- `capacity` rows of NEW's own slot), and that group is read by an index seek on its slot_start
+                    -- (its rows may differ in buffers, so each is tested): O(log n + capacity). The unary + keeps
+                    -- the planner on the slot index for that seek instead of a range scan of every earlier row.
+                    DROP TRIGGER appointments_no_overlap_on_insert;
+                    CREATE TRIGGER appointments_no_overlap_on_insert
+                    BEFORE INSERT ON appointments WHEN NEW.status = 'booked'
+                    BEGIN
+                        SELECT RAISE(ABORT, 'booking_overlap') WHERE EXISTS (
+                            SELECT 1 FROM appointments
+                            WHERE resource = NEW.resource AND status = 'booked'
+                                AND slot_start = (
+                                    SELECT slot_start FROM appointments
+                                    WHERE resource = NEW.resource AND status = 'booked'
+                                        AND occupied_start < NEW.occupied_end
+                                        AND NOT (slot_start = NEW.slot_start AND slot_end = NEW.slot_end)
+                                    ORDER BY occupied_start DESC LIMIT 1)
+                                AND NOT (slot_start = NEW.slot_start AND slot_end = NEW.slot_end)
+                                AND +occupied_start < NEW.occupied_end AND +occupied_end > NEW.occupied_start);
+                    END;
+                    DROP TRIGGER appointments_no_overlap_on_update;
+                    CREATE TRIGGER appointments_no_overlap_on_update
+                    BEFORE UPDATE OF status, resource, slot_start, slot_end, occupied_start, occupied_end ON appointments
+                    WHEN NEW.status = 'booked'
+                    BEGIN
+                        SELECT RAISE(ABORT, 'booking_overlap') WHERE EXISTS (
+                            SELECT 1 FROM appointments
+                            WHERE resource = NEW.resource AND status = 'booked' AND id <> NEW.id
+                                AND slot_start = (
+                                    SELECT slot_start FROM appointments
+                                    WHERE resource = NEW.resource AND status = 'booked'
+                                        AND occupied_start < NEW.occupied_end
+                                        AND NOT (slot_start = NEW.slot_start AND slot_end = NEW.slot_end)
+                                        AND id <> NEW.id
+                                    ORDER BY occupied_start DESC LIMIT 1)
+                                AND NOT (slot_start = NEW.slot_start AND slot_end = NEW.slot_end)
+                                AND +occupied_start < NEW.occupied_end AND +occupied_end > NEW.occupied_start);
+                    END;
+                    """)
+        }
         return migrator
     }
 }

@@ -56,11 +56,19 @@ extension SQLiteStore {
             reminderLead: kind == .reminder ? .seconds(leadSeconds) : nil)
     }
 
+    /// Rebuilds an occupant from a row of ``occupantsSQL``: a hold has an expiry, a booked appointment an email.
+    static func occupantRow(_ row: Row) throws(BookingError) -> OccupantRow {
+        let slot = try TimeSlot(start: instant(row, "slot_start"), end: instant(row, "slot_end"))
+        let occupied = try TimeSlot(start: instant(row, "occupied_start"), end: instant(row, "occupied_end"))
+        return OccupantRow(
+            occupant: SlotOccupant(slot: slot, occupied: occupied, holdExpiresAt: optionalInstant(row, "expires_at")),
+            customerEmail: row["customer_email"])
+    }
+
     static func fetchRecord(_ db: Database, id: Int64) throws -> AppointmentRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(appointmentColumns) FROM appointments WHERE id = ?", arguments: [id]).map {
-            row in
-            try record(row)
-        }
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(appointmentColumns) FROM appointments WHERE id = ?"), arguments: [id]
+        ).map { row in try record(row) }
     }
 
     /// The reschedule stored under `idempotencyKey`, with its appointment as it is now.
@@ -91,12 +99,13 @@ extension SQLiteStore {
         _ db: Database, _ kind: BookingNotification.Kind, appointmentID: Int64, now: Int64, sequence: Int = 0,
         previousSlot: TimeSlot? = nil
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO notifications (appointment_id, kind, sequence, previous_slot_start, previous_slot_end, status,
                     attempts, next_attempt_at, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 appointmentID, kind.rawValue, sequence, previousSlot?.start.millisecondsSince1970,
                 previousSlot?.end.millisecondsSince1970, now, now, now,

@@ -12,9 +12,11 @@ import GRDB
 /// - The file is opened in WAL mode (readers never block the writer) with a busy timeout, foreign
 ///   keys on, and `synchronous=FULL` by default: a booking reported as made survives a power cut,
 ///   which is worth the extra fsync for appointments (choose `.normal` to trade that for speed).
-/// - Every write is a `BEGIN IMMEDIATE` transaction, and triggers refuse a booked row whose
-///   occupied interval overlaps another of its resource, so even two processes on one file
-///   cannot double-book.
+/// - Every write is a `BEGIN IMMEDIATE` transaction, which serialises the writers of the file across
+///   processes: a booking, a move or a hold reads the seats, holds and period counts it needs and
+///   applies `BookingRules` inside it. Triggers refuse, whoever writes the row, a booked row whose
+///   occupied interval overlaps one of a different slot of its resource (seats of one slot may
+///   share it), so even two processes on one file cannot double-book.
 /// - Instants are stored as INTEGER milliseconds since 1970 (UTC).
 /// - Migrations are versioned (`grdb_migrations`) and run when the store opens.
 public final class SQLiteStore: BookingStore {
@@ -122,15 +124,18 @@ public final class SQLiteStore: BookingStore {
 
     // MARK: - BookingStore
 
-    /// Inserts the appointment with its `booked` and `reminder` notifications in one immediate transaction.
+    /// Inserts the appointment with its `booked` and `reminder` notifications in one immediate transaction,
+    /// which first checks the hold it uses, clears lapsed holds and applies `NewAppointment/rules` to the
+    /// seats, holds and period counts it reads; the hold used is deleted with the insert.
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
         do {
             let outcome = try await insertRow(new)
             if case .created = outcome { signal.signal() }
             return outcome
-        } catch  where error.code == .slotUnavailable {
-            // Another process may have committed the same idempotency key between our check and insert.
+        } catch  where Self.refusalCodes.contains(error.code) {
+            // A replay wins over every refusal; the transaction looks for the key first, and this covers a key
+            // committed by another writer between that look and the insert.
             if let key = new.idempotencyKey, let existing = try await record(idempotencyKey: key) {
                 return .existing(existing)
             }
@@ -138,23 +143,43 @@ public final class SQLiteStore: BookingStore {
         }
     }
 
+    /// The refusals of a booking that a replay of its idempotency key overrides.
+    private static let refusalCodes: Set<BookingError.Code> = [
+        .slotUnavailable, .alreadyBooked, .bookingLimitReached, .slotHeld, .holdExpired,
+    ]
+
     private func insertRow(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
-        try await write { db in
+        let slot = Self.rounded(new.slot)
+        let occupied = Self.rounded(new.occupied)
+        return try await write { db in
             if let key = new.idempotencyKey,
                 let existing = try Row.fetchOne(
-                    db, sql: "SELECT \(Self.appointmentColumns) FROM appointments WHERE idempotency_key = ?",
+                    db.cachedStatement(
+                        sql: "SELECT \(Self.appointmentColumns) FROM appointments WHERE idempotency_key = ?"),
                     arguments: [key])
             {
                 return .existing(try Self.record(existing))
             }
             let now = new.now.millisecondsSince1970
-            try db.execute(
+            if let hash = new.holdTokenHash {
+                try Self.checkHold(db, tokenHash: hash, resource: new.resource, slot: slot, now: now)
+            }
+            try Self.deleteLapsedHolds(db, now: now)
+            if let refusal = try Self.refusal(
+                db, resource: new.resource, slot: slot, occupied: occupied, rules: new.rules, now: now,
+                email: new.customerEmail, usingHold: new.holdTokenHash)
+            {
+                throw refusal
+            }
+            if let hash = new.holdTokenHash { try Self.deleteHold(db, tokenHash: hash) }
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
                         customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
                         created_at, updated_at, sealed_cancel_token)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     new.resource.rawValue, new.slot.start.millisecondsSince1970, new.slot.end.millisecondsSince1970,
                     new.occupied.start.millisecondsSince1970, new.occupied.end.millisecondsSince1970, new.customerName,
@@ -192,9 +217,16 @@ public final class SQLiteStore: BookingStore {
     }
 
     /// Moves a booked appointment in one immediate transaction with its `rescheduled` notification, key and
-    /// reminders (the old slot's pending ones obsolete, the new slot's written); the overlap trigger on UPDATE checks the new occupied interval against every other booked row.
+    /// reminders (the old slot's pending ones obsolete, the new slot's written).
+    ///
+    /// The transaction clears lapsed holds and applies `AppointmentMove/rules` to the new slot's seats, holds,
+    /// period counts and its customer's email, the appointment itself left out (a move within one day never
+    /// counts twice); the overlap trigger on UPDATE then checks the new occupied interval against the booked
+    /// rows of other slots.
     public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
         try move.validate()
+        let slot = Self.rounded(move.slot)
+        let occupied = Self.rounded(move.occupied)
         let outcome: RescheduleOutcome? = try await write { db in
             if let key = move.idempotencyKey, let existing = try Self.fetchReschedule(db, idempotencyKey: key) {
                 return .existing(existing)
@@ -211,6 +243,13 @@ public final class SQLiteStore: BookingStore {
             }
             if move.onlyIfAlreadyThere {
                 throw BookingError.slotNotOffered("the appointment moved meanwhile, and this slot is no longer offered")
+            }
+            try Self.deleteLapsedHolds(db, now: now)
+            if let refusal = try Self.refusal(
+                db, resource: current.resource, slot: slot, occupied: occupied, rules: move.rules, now: now,
+                email: current.customerEmail, movingAppointment: move.appointmentID)
+            {
+                throw refusal
             }
             try db.execute(
                 sql: """
@@ -264,35 +303,6 @@ public final class SQLiteStore: BookingStore {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.appointmentColumns) FROM appointments ORDER BY slot_start, id")
                 .map { row in try Self.record(row).appointment }
-        }
-    }
-
-    /// Booked occupied intervals overlapping `window`: one range scan on the booked-by-resource index.
-    public func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError)
-        -> [TimeSlot]
-    {
-        try await read { db in
-            let start = window.start.millisecondsSince1970
-            // The last interval starting before the window may reach into it; the rest start inside it.
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT occupied_start, occupied_end FROM (
-                        SELECT occupied_start, occupied_end FROM appointments
-                        WHERE resource = ? AND status = 'booked' AND occupied_start < ?
-                        ORDER BY occupied_start DESC LIMIT 1)
-                    WHERE occupied_end > ?
-                    UNION ALL
-                    SELECT occupied_start, occupied_end FROM appointments
-                    WHERE resource = ? AND status = 'booked' AND occupied_start >= ? AND occupied_start < ?
-                    ORDER BY occupied_start
-                    """,
-                arguments: [
-                    resource.rawValue, start, start, resource.rawValue, start, window.end.millisecondsSince1970,
-                ])
-            return try rows.map { row in
-                try TimeSlot(start: Self.instant(row, "occupied_start"), end: Self.instant(row, "occupied_end"))
-            }
         }
     }
 
@@ -437,8 +447,7 @@ public final class SQLiteStore: BookingStore {
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction, within the busy timeout in all: the time spent
     /// queued behind this process's other writes counts too, so a write waiting on another process's
     /// lock answers `storeUnavailable` within the busy timeout however many writes wait with it.
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BookingError) -> T
-    {
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BookingError) -> T {
         let started = ContinuousClock.now
         let budget = busyTimeout
         do {
@@ -465,7 +474,7 @@ public final class SQLiteStore: BookingStore {
         return max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BookingError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BookingError) -> T {
         do { return try await writer.read(body) } catch { throw Self.map(error) }
     }
 

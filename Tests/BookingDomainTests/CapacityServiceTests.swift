@@ -154,6 +154,17 @@ struct CapacityServiceTests {
                 .code == .alreadyBooked)
         #expect(
             rules.refusal(slot: slot, occupied: slot, occupants: [booked], periodCounts: [], emailTaken: false) == nil)
+        let day = try TimeSlot(start: instant("2027-03-22T00:00:00Z"), end: instant("2027-03-23T00:00:00Z"))
+        let limited = BookingRules(capacity: 1, periodLimits: [PeriodLimit(kind: .day, period: day, limit: 2)])
+        let heldDay = limited.refusal(
+            slot: slot, occupied: slot, occupants: [],
+            periodCounts: [PeriodCount(booked: 1, holdExpiries: [t[2], t[0]])], emailTaken: false)
+        #expect(heldDay?.code == .slotHeld)
+        #expect(heldDay?.availableAt == t[2])  // one booked + two held of two places: both holds must lapse
+        #expect(
+            limited.refusal(
+                slot: slot, occupied: slot, occupants: [], periodCounts: [PeriodCount(booked: 2, holdExpiries: [t[0]])],
+                emailTaken: false)?.code == .bookingLimitReached)
     }
 
     @Test("capacity and limits are validated with the field named")

@@ -8,7 +8,7 @@ import Testing
 struct BookedSlotsTests {
     @Test("chunked inserts, removals and window reads agree with a plain sorted list over 6,000 random steps")
     func agreesWithAPlainList() throws {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SplitMix(state: 20_261_128)
         var slots = BookedSlots()
         var model: [Int64: TimeSlot] = [:]
         let origin = Date(timeIntervalSince1970: 1_800_000_000)
@@ -23,8 +23,10 @@ struct BookedSlotsTests {
                 slots.remove(id: victim, occupiedStart: try #require(model[victim]).start)
                 model[victim] = nil
             } else {
-                // Seats: many entries share a start, as the seats of one slot do.
-                let occupied = try interval(Int.random(in: 0..<3_000, using: &generator) * 5, 30)
+                // Seats: many entries share a start, as the seats of one slot do; lengths vary, as buffers make them.
+                let occupied = try interval(
+                    Int.random(in: 0..<3_000, using: &generator) * 5,
+                    [30, 30, 30, 90, 600][Int.random(in: 0..<5, using: &generator)])
                 slots.insert(slot: occupied, occupied: occupied, id: id)
                 model[id] = occupied
             }
@@ -38,5 +40,17 @@ struct BookedSlotsTests {
         }
         let everything = try interval(-100, 20_000)
         #expect(slots.overlapping(everything).map(\.id).sorted() == model.keys.sorted())
+    }
+}
+
+/// A seeded generator, so a failure replays (SplitMix64).
+private struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

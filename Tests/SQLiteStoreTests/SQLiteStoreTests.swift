@@ -84,7 +84,7 @@ struct SQLiteStoreTests {
         #expect(
             try await store.appliedMigrations() == [
                 "v1-appointments-and-notifications", "v2-listing-index", "v3-sealed-cancel-tokens", "v4-reschedule",
-                "v5-reminders",
+                "v5-reminders", "v6-capacity-and-holds",
             ])
         let appointments = try await store.appointments()
         #expect(appointments.map(\.customerName) == ["Ada Lovelace", "Grace Hopper"])
@@ -114,7 +114,7 @@ struct SQLiteStoreTests {
         #expect(appointments.map(\.sequence) == [0, 0])
         // Opening again applies nothing new.
         let reopened = try SQLiteStore(location: .file(path))
-        #expect(try await reopened.appliedMigrations().count == 5)
+        #expect(try await reopened.appliedMigrations().count == 6)
     }
 
     @Test("opening from many stores at once migrates once")
@@ -127,7 +127,7 @@ struct SQLiteStoreTests {
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(opened == Array(repeating: true, count: 8))
-        #expect(try await SQLiteStore(location: .file(path)).appliedMigrations().count == 5)
+        #expect(try await SQLiteStore(location: .file(path)).appliedMigrations().count == 6)
     }
 
     @Test("the database itself refuses an overlapping booked row, whoever writes it")

@@ -67,15 +67,15 @@ extension BookingRequest {
         return nil
     }
 
-    /// Tab, line feed and carriage return: the controls a multi-line note may contain.
     /// A hold token is what ``BookingService/hold(_:)`` hands out: printable ASCII, at most 255 characters.
     static func holdTokenProblem(_ token: String) -> String? {
         guard !token.isEmpty, token.utf8.count <= 255,
             token.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) })
-        else { return "must be a hold token as POST /api/holds answers it" }
+        else { return "must be a hold token as placing a hold answers it" }
         return nil
     }
 
+    /// Tab, line feed and carriage return: the controls a multi-line note may contain.
     private static let noteLineBreaks: Set<Unicode.Scalar> = ["\t", "\n", "\r"]
 
     private static func emailProblem(_ email: String) -> String? {

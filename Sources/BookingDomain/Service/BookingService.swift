@@ -23,9 +23,11 @@ public struct BookingService: Sendable {
         public var defaultSchedule: Schedule?
         /// Schedules of named resources.
         public var schedules: [ResourceID: Schedule]
-        /// How long a hold keeps its slot (``BookingService/hold(_:)``): 5 minutes unless set, between
+        /// How long a hold keeps its slot (``BookingService/hold(_:)``): 5 minutes unless set; kept between
         /// 10 seconds and 1 hour.
-        public var holdDuration: Duration
+        public var holdDuration: Duration {
+            didSet { holdDuration = Self.clamped(holdDuration) }
+        }
 
         /// Creates a configuration; by default every resource follows the seed's schedule in UTC.
         public init(
@@ -35,7 +37,11 @@ public struct BookingService: Sendable {
         ) {
             self.defaultSchedule = defaultSchedule
             self.schedules = schedules
-            self.holdDuration = min(max(holdDuration, .seconds(10)), .seconds(3600))
+            self.holdDuration = Self.clamped(holdDuration)
+        }
+
+        private static func clamped(_ duration: Duration) -> Duration {
+            min(max(duration, .seconds(10)), .seconds(3600))
         }
     }
 

@@ -39,16 +39,18 @@ public struct BookingRules: Hashable, Sendable {
     ///   - occupied: `slot` widened by the buffers.
     ///   - occupants: booked appointments and live holds of the resource whose occupied intervals may
     ///     overlap `occupied` (those that do not are ignored).
-    ///   - periodCounts: for each of ``periodLimits``, the booked appointments and live holds whose slot
-    ///     starts inside its period.
+    ///   - periodCounts: for each of ``periodLimits``, in order, the booked appointments and the expiries of
+    ///     the live holds whose slot starts inside its period.
     ///   - emailTaken: whether a booked appointment of this very slot has the customer's email (ignoring case).
     ///
     /// In this order: a booked appointment of a different, overlapping slot, or every seat booked, is
     /// ``BookingError/Code/slotUnavailable`` (so with one seat nothing changes from a plain double booking);
-    /// the customer already in a slot with seats left is ``BookingError/Code/alreadyBooked``; a full day or week is ``BookingError/Code/bookingLimitReached``;
-    /// holds in the way are ``BookingError/Code/slotHeld``, with the moment enough of them lapse.
+    /// the customer already in a slot with seats left is ``BookingError/Code/alreadyBooked``; a day or week
+    /// whose bookings alone reach its limit is ``BookingError/Code/bookingLimitReached``; holds in the way
+    /// (in the slot, in an overlapping slot, or filling the day or week) are ``BookingError/Code/slotHeld``,
+    /// with the moment enough of them lapse for the slot to be free.
     public func refusal(
-        slot: TimeSlot, occupied: TimeSlot, occupants: [SlotOccupant], periodCounts: [Int], emailTaken: Bool
+        slot: TimeSlot, occupied: TimeSlot, occupants: [SlotOccupant], periodCounts: [PeriodCount], emailTaken: Bool
     ) -> BookingError? {
         var bookedSeats = 0
         var heldSeats: [Date] = []
@@ -63,18 +65,24 @@ public struct BookingRules: Hashable, Sendable {
         }
         if bookedSeats >= capacity { return .slotUnavailable }
         if emailTaken { return .alreadyBooked }
-        for (limit, count) in zip(periodLimits, periodCounts) where count >= limit.limit {
-            return .bookingLimitReached(limit.kind.rawValue)
-        }
         var availableAt = otherHolds.max()
         let excess = bookedSeats + heldSeats.count - capacity
         if excess >= 0 {
             // One seat frees when the (excess + 1)-th soonest of the holds in this slot lapses.
-            let seatFrees = heldSeats.sorted()[excess]
-            availableAt = max(availableAt ?? seatFrees, seatFrees)
+            availableAt = Self.later(availableAt, heldSeats.sorted()[excess])
+        }
+        for (limit, count) in zip(periodLimits, periodCounts) {
+            if count.booked >= limit.limit { return .bookingLimitReached(limit.kind.rawValue) }
+            let periodExcess = count.total - limit.limit
+            if periodExcess >= 0 {
+                // Holds fill the period: a place frees when the (excess + 1)-th soonest of them lapses.
+                availableAt = Self.later(availableAt, count.holdExpiries.sorted()[periodExcess])
+            }
         }
         return availableAt.map { .slotHeld(until: $0) }
     }
+
+    private static func later(_ instant: Date?, _ other: Date) -> Date { max(instant ?? other, other) }
 
     /// The seats of `slot` still free given `occupants` (booked appointments and live holds overlapping it);
     /// 0 when any occupant of a different, overlapping slot is in the way.

@@ -31,13 +31,21 @@ public struct NewHold: Hashable, Sendable {
         self.rules = rules
     }
 
+    /// The longest occupied interval a hold may take: 72 hours, a slot of at most 24 hours with buffers of
+    /// at most 24 hours on each side (the most a ``Schedule`` allows). Stores may look back this far for holds
+    /// reaching into a window.
+    public static let longestOccupiedInterval: Duration = .seconds(72 * 3600)
+
     /// Checks what every store must refuse before writing: an empty or inverted interval, an occupied
-    /// interval that does not contain the slot, a malformed token hash, an expiry not after `now`, or
-    /// rules without a seat.
+    /// interval that does not contain the slot or is longer than ``longestOccupiedInterval``, a malformed
+    /// token hash, an expiry not after `now`, or rules without a seat.
     public func validate() throws(BookingError) {
         var problems: [String: String] = [:]
         if slot.end <= slot.start { problems["slotEnd"] = "must be after slotStart" }
         if !occupied.contains(slot) { problems["occupied"] = "must contain the slot" }
+        if occupied.duration > Self.longestOccupiedInterval.timeInterval {
+            problems["occupied"] = "must not be longer than 72 hours"
+        }
         if tokenHash.utf8.count != 64 { problems["tokenHash"] = "must be 64 hex digits" }
         if expiresAt <= now { problems["expiresAt"] = "must be after now" }
         if let problem = rules.problem { problems["rules"] = problem }
