@@ -100,9 +100,12 @@ struct SlotClaim: Sendable {
                 return .invalidInput(field: "holdToken", "holds another slot")
             }
         }
-        var counts = Array(repeating: 0, count: rules.periodLimits.count)
-        for (position, count) in facts.periodCounts where counts.indices.contains(position) {
-            counts[position] = count
+        var counts = Array(repeating: PeriodCount(booked: 0), count: rules.periodLimits.count)
+        for (position, booked) in facts.periodBookings where counts.indices.contains(position) {
+            counts[position].booked = booked
+        }
+        for (position, expiry) in facts.periodHoldExpiries where counts.indices.contains(position) {
+            counts[position].holdExpiries.append(expiry)
         }
         return rules.refusal(
             slot: slot, occupied: occupied, occupants: facts.occupants, periodCounts: counts,
@@ -114,8 +117,10 @@ struct SlotClaim: Sendable {
 struct ClaimFacts: Sendable {
     var occupants: [SlotOccupant] = []
     var hold: (resource: String, slot: TimeSlot, expiresAt: Date)?
-    /// Counts by the (0-based) position of their limit in the rules.
-    var periodCounts: [(position: Int, count: Int)] = []
+    /// The booked appointments of each limited period, by the (0-based) position of its limit in the rules.
+    var periodBookings: [(position: Int, booked: Int)] = []
+    /// The expiry of each live hold of each limited period, by the position of its limit.
+    var periodHoldExpiries: [(position: Int, expiresAt: Date)] = []
     var emailTaken = false
     var replay = false
 
@@ -141,10 +146,16 @@ struct ClaimFacts: Sendable {
                 try cells["fact_expires_at"].decode(PostgresInstant.self).date
             )
         case "period":
-            periodCounts.append(
+            periodBookings.append(
                 (
                     Int(try cells["fact_position"].decode(Int64.self)) - 1,
                     Int(try cells["fact_number"].decode(Int64.self))
+                ))
+        case "period_hold":
+            periodHoldExpiries.append(
+                (
+                    Int(try cells["fact_position"].decode(Int64.self)) - 1,
+                    try cells["fact_expires_at"].decode(PostgresInstant.self).date
                 ))
         case "replay":
             replay = true
@@ -180,15 +191,25 @@ extension ClaimSQL {
             WITH ORDINALITY AS period(starts, ends, most, position)
         """
 
-    /// The booked appointments and live holds whose slots start inside `period.starts ..< period.ends` (a row of
-    /// ``periods``), leaving out the moved appointment and the used hold.
-    static let periodCount: ClaimSQL = """
+    /// The booked appointments whose slots start inside `period.starts ..< period.ends` (a row of ``periods``),
+    /// leaving out the moved appointment.
+    static let periodBookings: ClaimSQL = """
         (SELECT count(*) FROM appointments
             WHERE resource = \(.resource) AND status = 'booked' AND id IS DISTINCT FROM \(.movingID)
                 AND slot_start >= period.starts AND slot_start < period.ends)
-        + (SELECT count(*) FROM slot_holds
-            WHERE resource = \(.resource) AND expires_at > \(.now) AND token_hash IS DISTINCT FROM \(.holdTokenHash)
-                AND slot_start >= period.starts AND slot_start < period.ends)
+        """
+
+    /// The live holds whose slots start inside `period.starts ..< period.ends`, leaving out the used hold, as a
+    /// condition on a row of `slot_holds`.
+    static let heldInPeriod: ClaimSQL = """
+        resource = \(.resource) AND expires_at > \(.now) AND token_hash IS DISTINCT FROM \(.holdTokenHash)
+            AND slot_start >= period.starts AND slot_start < period.ends
+        """
+
+    /// The booked appointments and live holds whose slots start inside `period.starts ..< period.ends`, leaving
+    /// out the moved appointment and the used hold.
+    static let periodCount: ClaimSQL = """
+        \(periodBookings) + (SELECT count(*) FROM slot_holds WHERE \(heldInPeriod))
         """
 
     /// Two common table expressions: `claim_hold`, the used hold when it is live and of this resource and slot,
@@ -249,7 +270,8 @@ extension ClaimSQL {
     /// `UNION ALL` branches that return, when `condition` holds (a condition without a row of its own, such as
     /// `NOT EXISTS (SELECT 1 FROM inserted)`, which the planner checks once before reading anything), what the
     /// refusal is made of, in the statement's own snapshot: the booked appointments and live holds in the way
-    /// (leaving out the moved appointment and the used hold), the used hold, each limited period's count,
+    /// (leaving out the moved appointment and the used hold), the used hold, each limited period's bookings and
+    /// the expiries of its live holds,
     /// whether the customer is in the slot, and whether the booking is a replay. Each row starts with `padding`
     /// `NULL`s, for the result columns before ``noFacts``.
     static func facts(padding: Int, when condition: String) -> ClaimSQL {
@@ -270,8 +292,11 @@ extension ClaimSQL {
             SELECT \(unescaped: pad)'hold', slot_start, slot_end, occupied_start, occupied_end, expires_at, resource, 0, 0
             FROM slot_holds WHERE \(unescaped: condition) AND token_hash = \(.holdTokenHash)
             UNION ALL
-            SELECT \(unescaped: pad)'period', NULL, NULL, NULL, NULL, NULL, NULL, period.position, \(periodCount)
+            SELECT \(unescaped: pad)'period', NULL, NULL, NULL, NULL, NULL, NULL, period.position, \(periodBookings)
             FROM \(periods) WHERE \(unescaped: condition)
+            UNION ALL
+            SELECT \(unescaped: pad)'period_hold', NULL, NULL, NULL, NULL, slot_holds.expires_at, NULL, period.position, 0
+            FROM \(periods) JOIN slot_holds ON \(heldInPeriod) WHERE \(unescaped: condition)
             UNION ALL
             SELECT \(unescaped: pad)'replay', NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
             WHERE \(unescaped: condition) AND EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(.idempotencyKey))
@@ -285,8 +310,8 @@ extension ClaimSQL {
     }
 
     /// Takes the locks named in `lockNames` in their order (shared where `lockShared` says so), in a statement
-    /// of its own, so the statements after it take their snapshots once every lock is held (in READ COMMITTED,
-    /// a lock taken inside a statement does not refresh that statement's snapshot).
+    /// of its own (``checkThenTakeLocks``), so the statements after it take their snapshots once every lock is
+    /// held (in READ COMMITTED, a lock taken inside a statement does not refresh that statement's snapshot).
     static let takeLocks: ClaimSQL = """
         SELECT count(*) FROM (
             SELECT CASE WHEN lock.shared THEN pg_advisory_xact_lock_shared(hashtextextended(lock.name, 0))
@@ -307,12 +332,6 @@ extension ClaimSQL {
         """
 }
 
-/// ``ClaimSQL/takeLocks``.
-enum TakeLocksStatement: ClaimStatementKind {
-    static let name = "booking_take_locks"
-    static let rendered = ClaimSQL.takeLocks.rendered
-}
-
 /// ``ClaimSQL/checkThenTakeLocks``.
 enum CheckThenTakeLocksStatement: ClaimStatementKind {
     static let name = "booking_check_then_take_locks"
@@ -326,8 +345,8 @@ extension PostgresStore {
         var shared: Bool
     }
 
-    /// Prepares on `connection`, unless they already are, the statements a claim with `statement` runs: the check,
-    /// the locks and `statement` itself. Runs outside any transaction, each statement once with values that match
+    /// Prepares on `connection`, unless they already are, the statements a claim with `statement` runs: the check
+    /// that takes the locks, and `statement` itself. Runs outside any transaction, each statement once with values that match
     /// nothing and take no lock (no resource, capacity 0). PostgresNIO keeps a failed preparation (a lock timeout
     /// while a migration holds a table, say) as the answer for the life of the connection, so a connection whose
     /// preparation failed is closed, and the pool replaces it.
@@ -342,9 +361,7 @@ extension PostgresStore {
             for try await _ in try await connection.execute(PreparedClaim<Kind>(values: idle), logger: logger) {}
         }
         do {
-            for kind: any ClaimStatementKind.Type in [
-                TakeLocksStatement.self, CheckThenTakeLocksStatement.self, statement,
-            ]
+            for kind: any ClaimStatementKind.Type in [CheckThenTakeLocksStatement.self, statement]
             where !claimsPreparedOn.withLock({
                 $0.contains(PreparedOn(connection: connection.id, statement: kind.name))
             }) {
@@ -352,7 +369,8 @@ extension PostgresStore {
                 claimsPreparedOn.withLock { _ = $0.insert(PreparedOn(connection: connection.id, statement: kind.name)) }
             }
         } catch {
-            let _: EventLoopFuture<Void> = connection.close()
+            // Closed before the connection goes back to the pool, which then never hands it out again.
+            try? await connection.close()
             throw error
         }
     }
@@ -363,8 +381,8 @@ extension PostgresStore {
         var statement: String
     }
 
-    /// How many times a claim's statement runs in one transaction when it took nothing yet its facts show
-    /// nothing in the way (a hold it uses was released after its snapshot was taken).
+    /// How many times a claim's check or statement runs in one transaction when it took nothing yet its facts
+    /// show nothing in the way (a hold it uses was released after its snapshot was taken).
     static let claimAttempts = 3
 
     /// Settles `claim`: one statement checks it in its own snapshot, taken before any lock, and takes `locks`
@@ -375,6 +393,9 @@ extension PostgresStore {
     /// reads that appointment. When the check or the statement refused, the facts it read in the same snapshot
     /// make the refusal thrown. When a statement took nothing but its facts show nothing in the way, it runs
     /// again, up to ``claimAttempts`` times in all, then the answer is `slotUnavailable`.
+    ///
+    /// The check and `statement` are prepared statements; on a connection's first claim of `statement`'s kind
+    /// the caller prepared both (``prepareClaimStatements(for:on:)``).
     static func settle<T: Sendable>(
         _ claim: SlotClaim, taking locks: [AdvisoryLock], on connection: PostgresConnection, logger: Logger,
         _ statement: () async throws -> (taken: T?, facts: ClaimFacts)
@@ -382,17 +403,17 @@ extension PostgresStore {
         var values = claim.values
         values.lockNames = locks.map(\.name)
         values.lockShared = locks.map(\.shared)
-        let (results, early) = try await ClaimFacts.split(
-            connection.execute(PreparedClaim<CheckThenTakeLocksStatement>(values: values), logger: logger))
-        let cells = results.first?.makeRandomAccess()
-        let locked = try cells?["locked"].decode(Bool.self) == true
-        let replay = try cells?["replay"].decode(Bool.self) == true
-        if !locked && !replay {
-            if let refusal = claim.refusal(given: early) { throw refusal }
-            for try await _ in try await connection.execute(
-                PreparedClaim<TakeLocksStatement>(values: values), logger: logger)
-            {}
+        var admitted = false
+        for _ in 0..<claimAttempts where !admitted {
+            let (results, facts) = try await ClaimFacts.split(
+                connection.execute(PreparedClaim<CheckThenTakeLocksStatement>(values: values), logger: logger))
+            let cells = results.first?.makeRandomAccess()
+            let locked = try cells?["locked"].decode(Bool.self) == true
+            let replay = try cells?["replay"].decode(Bool.self) == true
+            admitted = locked || replay
+            if !admitted, let refusal = claim.refusal(given: facts) { throw refusal }
         }
+        guard admitted else { throw BookingError.slotUnavailable }
         for _ in 0..<claimAttempts {
             let (taken, facts) = try await statement()
             if let taken { return taken }
