@@ -346,39 +346,42 @@ extension PostgresStore {
     }
 
     /// Prepares on `connection`, unless they already are, the statements a claim with `statement` runs: the check
-    /// that takes the locks, and `statement` itself. Runs outside any transaction, each statement once with values that match
-    /// nothing and take no lock (no resource, capacity 0). PostgresNIO keeps a failed preparation (a lock timeout
-    /// while a migration holds a table, say) as the answer for the life of the connection, so a connection whose
-    /// preparation failed is closed, and the pool replaces it.
+    /// that takes the locks, and `statement` itself. Runs outside any transaction, each statement once with values
+    /// that match nothing and take no lock (no resource, capacity 0). PostgresNIO keeps a failed preparation (a
+    /// lock timeout while a migration holds a table, say) as the answer for the life of the connection, so a
+    /// connection whose preparation failed is closed, and the pool replaces it.
     func prepareClaimStatements(for statement: any ClaimStatementKind.Type, on connection: PostgresConnection)
         async throws
     {
-        let key = PreparedOn(connection: connection.id, statement: statement.name)
-        guard !claimsPreparedOn.withLock({ $0.contains(key) }) else { return }
+        func prepared(_ kind: any ClaimStatementKind.Type) -> Bool {
+            claimsPreparedOn.withLock { $0[connection.id]?.contains(kind.name) ?? false }
+        }
+        guard !prepared(statement) else { return }
         var idle = ClaimValues()
         idle.capacity = 0
         func prepare<Kind: ClaimStatementKind>(_ kind: Kind.Type) async throws {
             for try await _ in try await connection.execute(PreparedClaim<Kind>(values: idle), logger: logger) {}
         }
         do {
-            for kind: any ClaimStatementKind.Type in [CheckThenTakeLocksStatement.self, statement]
-            where !claimsPreparedOn.withLock({
-                $0.contains(PreparedOn(connection: connection.id, statement: kind.name))
-            }) {
+            for kind: any ClaimStatementKind.Type in [CheckThenTakeLocksStatement.self, statement] where !prepared(kind)
+            {
                 try await prepare(kind)
-                claimsPreparedOn.withLock { _ = $0.insert(PreparedOn(connection: connection.id, statement: kind.name)) }
+                let first = claimsPreparedOn.withLock { record in
+                    defer { record[connection.id, default: []].insert(kind.name) }
+                    return record[connection.id] == nil
+                }
+                if first {
+                    // Forgotten with the connection (the pool closes idle ones), so the record stays small.
+                    connection.closeFuture.whenComplete { [weak self] _ in
+                        _ = self?.claimsPreparedOn.withLock { $0.removeValue(forKey: connection.id) }
+                    }
+                }
             }
         } catch {
             // Closed before the connection goes back to the pool, which then never hands it out again.
             try? await connection.close()
             throw error
         }
-    }
-
-    /// A statement prepared on a connection.
-    struct PreparedOn: Hashable, Sendable {
-        var connection: PostgresConnection.ID
-        var statement: String
     }
 
     /// How many times a claim's check or statement runs in one transaction when it took nothing yet its facts

@@ -47,8 +47,8 @@ public final class PostgresStore: BookingStore {
     let wakeUpRequests = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     /// Fans the notifications the listener receives out to ``outboxWakeUps()``.
     let receivedWakeUps = OutboxSignal()
-    /// The statements that take a slot, by the connections on which they are prepared.
-    let claimsPreparedOn = Mutex<Set<PreparedOn>>([])
+    /// The names of the statements that take a slot prepared on each open connection, by connection id.
+    let claimsPreparedOn = Mutex<[PostgresConnection.ID: Set<String>]>([:])
 
     /// Creates a store and its client; ``run()`` it before using it.
     public init(configuration: Configuration, logger: Logger) {
