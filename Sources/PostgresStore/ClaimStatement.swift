@@ -180,8 +180,8 @@ protocol ClaimStatementKind: Sendable {
 
 /// A statement of `Kind` with the values to bind, for `PostgresConnection.execute(_:logger:)`.
 ///
-/// PostgresNIO remembers a failed preparation for the life of the connection, so the store prepares every kind
-/// on a connection before its first transaction there (see `PostgresStore.prepareClaimStatements(for:on:)`).
+/// PostgresNIO remembers a failed preparation for the life of the connection, so the store runs these through
+/// `PostgresStore.runClaim(_:_:on:)`, which keeps track of them.
 struct PreparedClaim<Kind: ClaimStatementKind>: PostgresPreparedStatement {
     typealias Row = PostgresRow
 

@@ -345,42 +345,65 @@ extension PostgresStore {
         var shared: Bool
     }
 
-    /// Prepares on `connection`, unless they already are, the statements a claim with `statement` runs: the check
-    /// that takes the locks, and `statement` itself. Runs outside any transaction, each statement once with values
-    /// that match nothing and take no lock (no resource, capacity 0). PostgresNIO keeps a failed preparation (a
-    /// lock timeout while a migration holds a table, say) as the answer for the life of the connection, so a
-    /// connection whose preparation failed is closed, and the pool replaces it.
-    func prepareClaimStatements(for statement: any ClaimStatementKind.Type, on connection: PostgresConnection)
-        async throws
+    /// Every statement that takes a slot.
+    static let claimStatements: [any ClaimStatementKind.Type] = [
+        CheckThenTakeLocksStatement.self, InsertStatement.self, MoveStatement.self, HoldStatement.self,
+    ]
+
+    /// Runs the claim statement `kind` with `values` and reads its whole answer: the result rows and the facts.
+    ///
+    /// It is prepared by PostgresNIO on the connection's first run of it, inside the caller's transaction.
+    /// PostgresNIO keeps a failed preparation (a lock timeout while a migration holds a table, say) as the answer
+    /// of every later run on that connection, and a failure does not tell a failed preparation from a failed
+    /// run, so a statement whose first run on a connection failed is suspect until
+    /// ``verifyClaimStatements(on:)`` clears it or closes the connection.
+    func runClaim<Kind: ClaimStatementKind>(_ kind: Kind.Type, _ values: ClaimValues, on connection: PostgresConnection)
+        async throws -> ([PostgresRow], ClaimFacts)
     {
-        func prepared(_ kind: any ClaimStatementKind.Type) -> Bool {
-            claimsPreparedOn.withLock { $0[connection.id]?.contains(kind.name) ?? false }
+        do {
+            let answer = try await ClaimFacts.split(
+                connection.execute(PreparedClaim<Kind>(values: values), logger: logger))
+            record(Kind.name, on: connection, good: true)
+            return answer
+        } catch {
+            record(Kind.name, on: connection, good: false)
+            throw error
         }
-        guard !prepared(statement) else { return }
+    }
+
+    /// Notes how a run of the statement `name` on `connection` went: known good once one succeeded, suspect when
+    /// its first run failed.
+    private func record(_ name: String, on connection: PostgresConnection, good: Bool) {
+        let first = claimsPreparedOn.withLock { record in
+            let first = record[connection.id] == nil
+            if good || record[connection.id]?[name] != true { record[connection.id, default: [:]][name] = good }
+            return first
+        }
+        if first {
+            // Forgotten with the connection (the pool closes idle ones), so the record stays small.
+            connection.closeFuture.whenComplete { [weak self] _ in
+                _ = self?.claimsPreparedOn.withLock { $0.removeValue(forKey: connection.id) }
+            }
+        }
+    }
+
+    /// Before a transaction that takes a slot: runs each suspect statement of `connection` once, outside any
+    /// transaction, with values that match nothing and take no lock (no resource, capacity 0). A run that
+    /// succeeds clears it; one that fails shows a failed preparation PostgresNIO keeps, so the connection is
+    /// closed and the operation runs on another one (nothing of it was sent yet).
+    func verifyClaimStatements(on connection: PostgresConnection) async throws {
+        let suspects = claimsPreparedOn.withLock { $0[connection.id]?.filter { !$0.value }.map(\.key) ?? [] }
+        guard !suspects.isEmpty else { return }
         var idle = ClaimValues()
         idle.capacity = 0
-        func prepare<Kind: ClaimStatementKind>(_ kind: Kind.Type) async throws {
-            for try await _ in try await connection.execute(PreparedClaim<Kind>(values: idle), logger: logger) {}
-        }
         do {
-            for kind: any ClaimStatementKind.Type in [CheckThenTakeLocksStatement.self, statement] where !prepared(kind)
-            {
-                try await prepare(kind)
-                let first = claimsPreparedOn.withLock { record in
-                    defer { record[connection.id, default: []].insert(kind.name) }
-                    return record[connection.id] == nil
-                }
-                if first {
-                    // Forgotten with the connection (the pool closes idle ones), so the record stays small.
-                    connection.closeFuture.whenComplete { [weak self] _ in
-                        _ = self?.claimsPreparedOn.withLock { $0.removeValue(forKey: connection.id) }
-                    }
-                }
+            for kind in Self.claimStatements where suspects.contains(kind.name) {
+                _ = try await runClaim(kind, idle, on: connection)
             }
         } catch {
-            // Closed before the connection goes back to the pool, which then never hands it out again.
+            logger.debug("closing a connection whose claim statement failed to prepare")
             try? await connection.close()
-            throw error
+            throw ConnectionLease.StaleConnection()
         }
     }
 
@@ -396,20 +419,16 @@ extension PostgresStore {
     /// reads that appointment. When the check or the statement refused, the facts it read in the same snapshot
     /// make the refusal thrown. When a statement took nothing but its facts show nothing in the way, it runs
     /// again, up to ``claimAttempts`` times in all, then the answer is `slotUnavailable`.
-    ///
-    /// The check and `statement` are prepared statements; on a connection's first claim of `statement`'s kind
-    /// the caller prepared both (``prepareClaimStatements(for:on:)``).
-    static func settle<T: Sendable>(
-        _ claim: SlotClaim, taking locks: [AdvisoryLock], on connection: PostgresConnection, logger: Logger,
+    func settle<T: Sendable>(
+        _ claim: SlotClaim, taking locks: [AdvisoryLock], on connection: PostgresConnection,
         _ statement: () async throws -> (taken: T?, facts: ClaimFacts)
     ) async throws -> T {
         var values = claim.values
         values.lockNames = locks.map(\.name)
         values.lockShared = locks.map(\.shared)
         var admitted = false
-        for _ in 0..<claimAttempts where !admitted {
-            let (results, facts) = try await ClaimFacts.split(
-                connection.execute(PreparedClaim<CheckThenTakeLocksStatement>(values: values), logger: logger))
+        for _ in 0..<Self.claimAttempts where !admitted {
+            let (results, facts) = try await runClaim(CheckThenTakeLocksStatement.self, values, on: connection)
             let cells = results.first?.makeRandomAccess()
             let locked = try cells?["locked"].decode(Bool.self) == true
             let replay = try cells?["replay"].decode(Bool.self) == true
@@ -417,7 +436,7 @@ extension PostgresStore {
             if !admitted, let refusal = claim.refusal(given: facts) { throw refusal }
         }
         guard admitted else { throw BookingError.slotUnavailable }
-        for _ in 0..<claimAttempts {
+        for _ in 0..<Self.claimAttempts {
             let (taken, facts) = try await statement()
             if let taken { return taken }
             if let refusal = claim.refusal(given: facts) { throw refusal }

@@ -55,13 +55,13 @@ extension PostgresStore {
         let locks = claim.locks(resourceShared: false, slotLock: false)
         let placed = SlotHold(
             resource: hold.resource, slot: claim.slot, expiresAt: hold.expiresAt.roundedToMilliseconds)
-        var values = claim.values
-        values.newTokenHash = hold.tokenHash
-        values.holdExpiresAt = PostgresInstant(hold.expiresAt)
-        let statement = PreparedClaim<HoldStatement>(values: values)
-        return try await performTransaction(claim: HoldStatement.self) { [logger] connection in
-            try await Self.settle(claim, taking: locks, on: connection, logger: logger) {
-                let (rows, facts) = try await ClaimFacts.split(connection.execute(statement, logger: logger))
+        var holdValues = claim.values
+        holdValues.newTokenHash = hold.tokenHash
+        holdValues.holdExpiresAt = PostgresInstant(hold.expiresAt)
+        let values = holdValues
+        return try await performTransaction(claims: true) { [self] connection in
+            try await settle(claim, taking: locks, on: connection) {
+                let (rows, facts) = try await runClaim(HoldStatement.self, values, on: connection)
                 let cells = rows.first?.makeRandomAccess()
                 guard try cells?["ok"].decode(Bool.self) == true else { return (nil, facts) }
                 guard try cells?["placed"].decode(Bool.self) == true else {

@@ -20,8 +20,8 @@ extension PostgresStore {
     /// its key.
     public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
         try move.validate()
-        let outcome = try await performTransaction(claim: MoveStatement.self) {
-            [logger] connection -> RescheduleOutcome? in
+        let outcome = try await performTransaction(claims: true) {
+            [self, logger] connection -> RescheduleOutcome? in
             if let key = move.idempotencyKey {
                 try await Self.execute(
                     "SELECT pg_advisory_xact_lock(hashtextextended('reschedule/' || \(key), 0))", on: connection,
@@ -64,10 +64,9 @@ extension PostgresStore {
             values.previousSlotStart = PostgresInstant(current.slot.start)
             values.previousSlotEnd = PostgresInstant(current.slot.end)
             (values.reminderLeads, values.reminderDues) = Self.reminderArrays(move.reminders)
-            let statement = PreparedClaim<MoveStatement>(values: values)
             let locks = claim.locks(resourceShared: true, slotLock: true)
-            let moved = try await Self.settle(claim, taking: locks, on: connection, logger: logger) {
-                let (rows, facts) = try await ClaimFacts.split(connection.execute(statement, logger: logger))
+            let moved = try await settle(claim, taking: locks, on: connection) {
+                let (rows, facts) = try await runClaim(MoveStatement.self, values, on: connection)
                 return (try rows.first.map(Self.record)?.appointment, facts)
             }
             return .moved(moved)

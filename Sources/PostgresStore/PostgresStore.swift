@@ -47,8 +47,9 @@ public final class PostgresStore: BookingStore {
     let wakeUpRequests = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     /// Fans the notifications the listener receives out to ``outboxWakeUps()``.
     let receivedWakeUps = OutboxSignal()
-    /// The names of the statements that take a slot prepared on each open connection, by connection id.
-    let claimsPreparedOn = Mutex<[PostgresConnection.ID: Set<String>]>([:])
+    /// For each open connection (by id), the statements that take a slot it ran: `true` once one run
+    /// succeeded, `false` while its only runs failed (its preparation may have failed).
+    let claimsPreparedOn = Mutex<[PostgresConnection.ID: [String: Bool]]>([:])
 
     /// Creates a store and its client; ``run()`` it before using it.
     public init(configuration: Configuration, logger: Logger) {
@@ -72,7 +73,7 @@ public final class PostgresStore: BookingStore {
     /// or the existing one of a replay, or, when it wrote nothing, the facts of the refusal in its own snapshot,
     /// to throw what ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says. Booked
     /// appointments of different overlapping slots are excluded by the constraint (a violation is
-    /// `slotUnavailable`). Both statements are prepared once per connection and planned once.
+    /// `slotUnavailable`). Both statements are prepared once per connection and planned once (see `runClaim`).
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
         let claim = SlotClaim(
@@ -80,19 +81,18 @@ public final class PostgresStore: BookingStore {
             customerEmail: new.customerEmail, holdTokenHash: new.holdTokenHash, idempotencyKey: new.idempotencyKey)
         let locks = claim.locks(
             first: new.idempotencyKey.map { "idempotency/" + $0 }, resourceShared: true, slotLock: true)
-        var values = claim.values
-        values.customerName = new.customerName
-        values.note = new.note
-        values.cancelTokenHash = new.cancelTokenHash
-        values.requestFingerprint = new.requestFingerprint
-        values.sealedCancelToken = new.sealedCancelToken
-        (values.reminderLeads, values.reminderDues) = Self.reminderArrays(new.reminders)
-        let statement = PreparedClaim<InsertStatement>(values: values)
+        var insertValues = claim.values
+        insertValues.customerName = new.customerName
+        insertValues.note = new.note
+        insertValues.cancelTokenHash = new.cancelTokenHash
+        insertValues.requestFingerprint = new.requestFingerprint
+        insertValues.sealedCancelToken = new.sealedCancelToken
+        (insertValues.reminderLeads, insertValues.reminderDues) = Self.reminderArrays(new.reminders)
+        let values = insertValues
         do {
-            let outcome = try await performTransaction(claim: InsertStatement.self) {
-                [logger] connection -> InsertOutcome in
-                try await Self.settle(claim, taking: locks, on: connection, logger: logger) {
-                    let (rows, facts) = try await ClaimFacts.split(connection.execute(statement, logger: logger))
+            let outcome = try await performTransaction(claims: true) { [self] connection -> InsertOutcome in
+                try await settle(claim, taking: locks, on: connection) {
+                    let (rows, facts) = try await runClaim(InsertStatement.self, values, on: connection)
                     guard let row = rows.first else { return (nil, facts) }
                     let record = try Self.record(row)
                     let created = try row.makeRandomAccess()["created"].decode(Bool.self)
@@ -329,14 +329,14 @@ public final class PostgresStore: BookingStore {
     /// After a failure the transaction is rolled back, unless the connection is already closed (the
     /// server rolls back on disconnect, and a `ROLLBACK` written to a closed channel is never answered).
     ///
-    /// `claim` first prepares the statements of a claim that runs it on the connection, outside the transaction,
-    /// unless they already are (see ``prepareClaimStatements(for:on:)``).
+    /// `claims` (a transaction that takes a slot) first makes sure, outside the transaction, that no claim
+    /// statement the connection keeps has a failed preparation (``verifyClaimStatements(on:)``).
     func performTransaction<T: Sendable>(
-        unbounded: Bool = false, claim: (any ClaimStatementKind.Type)? = nil,
+        unbounded: Bool = false, claims: Bool = false,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
         try await perform(unbounded: unbounded) { [self, logger] connection in
-            if let claim { try await prepareClaimStatements(for: claim, on: connection) }
+            if claims { try await verifyClaimStatements(on: connection) }
             try await Self.execute("BEGIN", on: connection, logger: logger)
             do {
                 let value = try await body(connection)
