@@ -6,7 +6,7 @@ enum ClaimParameter: Hashable, Sendable {
     case resource, slotStart, slotEnd, occupiedStart, occupiedEnd, now, capacity
     case periodStarts, periodEnds, periodLimits
     case customerEmail, movingID, holdTokenHash, idempotencyKey
-    case lockNames, lockShared
+    case lockNames, lockShared, slotLock, trySlotLock
     case customerName, note, cancelTokenHash, requestFingerprint, sealedCancelToken, reminderLeads, reminderDues
     case previousSlotStart, previousSlotEnd, rescheduleKey
     case newTokenHash, holdExpiresAt
@@ -30,6 +30,8 @@ struct ClaimValues: Sendable {
     var idempotencyKey: String?
     var lockNames: [String] = []
     var lockShared: [Bool] = []
+    var slotLock: String?
+    var trySlotLock = false
     var customerName = ""
     var note: String?
     var cancelTokenHash = ""
@@ -47,8 +49,9 @@ struct ClaimValues: Sendable {
     static func type(of parameter: ClaimParameter) -> PostgresDataType {
         switch parameter {
         case .resource, .customerEmail, .holdTokenHash, .idempotencyKey, .customerName, .note, .cancelTokenHash,
-            .requestFingerprint, .sealedCancelToken, .rescheduleKey, .newTokenHash:
+            .requestFingerprint, .sealedCancelToken, .rescheduleKey, .newTokenHash, .slotLock:
             String.psqlType
+        case .trySlotLock: Bool.psqlType
         case .slotStart, .slotEnd, .occupiedStart, .occupiedEnd, .now, .previousSlotStart, .previousSlotEnd,
             .holdExpiresAt:
             PostgresInstant.psqlType
@@ -79,6 +82,8 @@ struct ClaimValues: Sendable {
         case .idempotencyKey: bindings.append(typed: idempotencyKey)
         case .lockNames: bindings.append(lockNames)
         case .lockShared: bindings.append(lockShared)
+        case .slotLock: bindings.append(typed: slotLock)
+        case .trySlotLock: bindings.append(trySlotLock)
         case .customerName: bindings.append(customerName)
         case .note: bindings.append(typed: note)
         case .cancelTokenHash: bindings.append(cancelTokenHash)

@@ -50,8 +50,9 @@ struct SlotClaim: Sendable {
     /// The transaction-scoped advisory locks that serialise the takers this claim competes with, in the one
     /// order every taker uses: `first` (an idempotency key), the resource's lock (shared for bookings and moves,
     /// which stay parallel among themselves; exclusive for a hold, which no constraint can check against a
-    /// booking of a different, overlapping slot), each day limit's then each week limit's, then the slot's.
-    func locks(first: String? = nil, resourceShared: Bool, slotLock: Bool) -> [PostgresStore.AdvisoryLock] {
+    /// booking of a different, overlapping slot), each day limit's then each week limit's; bookings and moves
+    /// take ``slotLock`` last.
+    func locks(first: String? = nil, resourceShared: Bool) -> [PostgresStore.AdvisoryLock] {
         var locks: [PostgresStore.AdvisoryLock] = []
         if let first { locks.append(.init(name: first, shared: false)) }
         locks.append(.init(name: "resource/\(resource.rawValue)", shared: resourceShared))
@@ -61,9 +62,12 @@ struct SlotClaim: Sendable {
                 locks.append(.init(name: "\(kind.rawValue)/\(resource.rawValue)/\(start)", shared: false))
             }
         }
-        if slotLock { locks.append(.init(name: PostgresStore.slotLockName(resource, slot.start), shared: false)) }
         return locks
     }
+
+    /// The lock of the slot's seats, which bookings and moves take last (exclusively), so the seats of one slot
+    /// are taken one at a time.
+    var slotLock: String { PostgresStore.slotLockName(resource, slot.start) }
 
     // MARK: - Values and refusal
 
@@ -324,9 +328,18 @@ extension ClaimSQL {
     /// Checks the claim in its own snapshot, taken before any lock, and takes the locks (``takeLocks``, an init
     /// plan run only when the `CASE` asks for its value) only when the check lets it through; says whether the
     /// booking is a replay; otherwise returns the facts of the refusal.
+    ///
+    /// `locked` is `NULL` when the check refused, `true` when every lock is held, and `false` when `slotLock` (taken
+    /// last, if any) is held by another transaction and `trySlotLock` asked not to wait for it in the queue.
     static let checkThenTakeLocks: ClaimSQL = """
         WITH \(guardExpressions)
-        SELECT CASE WHEN (SELECT ok FROM claim_guard) THEN (\(takeLocks)) END IS NOT NULL AS locked,
+        SELECT CASE WHEN (SELECT ok FROM claim_guard) THEN
+                CASE WHEN (\(takeLocks)) IS NULL THEN NULL
+                    WHEN \(.slotLock)::TEXT IS NULL THEN TRUE
+                    WHEN \(.trySlotLock) THEN pg_try_advisory_xact_lock(hashtextextended(\(.slotLock), 0))
+                    ELSE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(\(.slotLock), 0))) AS slot) = 1
+                END
+            END AS locked,
             (SELECT replay FROM claim_guard) AS replay, \(unescaped: noFacts)
         \(facts(padding: 2, when: "NOT (SELECT ok OR replay FROM claim_guard)"))
         """
@@ -411,31 +424,57 @@ extension PostgresStore {
     /// show nothing in the way (a hold it uses was released after its snapshot was taken).
     static let claimAttempts = 3
 
+    /// How many times a claim finds its slot's lock held by another taker and waits for that taker to finish
+    /// (then checks again) before it queues for the lock.
+    static let slotLockTries = 4
+
     /// Settles `claim`: one statement checks it in its own snapshot, taken before any lock, and takes `locks`
-    /// only if that check lets it through (a slot seen full is refused at once, without queueing behind its
-    /// takers: a refusal is a read, and that snapshot was the truth during the call); then `statement`, the
-    /// claim's one statement (its guard again, in a snapshot taken under the locks, then its writes) runs. A
-    /// replay the check already sees (its appointment committed) runs the statement without any lock: it only
-    /// reads that appointment. When the check or the statement refused, the facts it read in the same snapshot
-    /// make the refusal thrown. When a statement took nothing but its facts show nothing in the way, it runs
-    /// again, up to ``claimAttempts`` times in all, then the answer is `slotUnavailable`.
+    /// (then `slotLock`, if any) only if that check lets it through: a slot seen full is refused at once, without
+    /// queueing behind its takers (a refusal is a read, and that snapshot was the truth during the call). Then
+    /// `statement`, the claim's one statement (its guard again, in a snapshot taken under the locks, then its
+    /// writes) runs. A replay the check already sees (its appointment committed) runs the statement without any
+    /// lock: it only reads that appointment. When the check or the statement refused, the facts it read in the
+    /// same snapshot make the refusal thrown.
+    ///
+    /// The slot's lock is tried first: while another transaction holds it, the claim waits for that one to
+    /// finish (a session-level shared lock, taken and given back in one statement, so nothing is held) and checks
+    /// again. So when a rush for one slot queues behind its taker, everyone waiting learns at once, in parallel,
+    /// that the slot is now full, instead of each in turn under the lock. After ``slotLockTries`` such waits the
+    /// claim queues for the lock like any lock (each seat is still taken by one transaction at a time).
+    ///
+    /// When a check or statement took nothing but its facts show nothing in the way, it runs again, up to
+    /// ``claimAttempts`` times in all, then the answer is `slotUnavailable`.
     func settle<T: Sendable>(
-        _ claim: SlotClaim, taking locks: [AdvisoryLock], on connection: PostgresConnection,
+        _ claim: SlotClaim, taking locks: [AdvisoryLock], slotLock: String?, on connection: PostgresConnection,
         _ statement: () async throws -> (taken: T?, facts: ClaimFacts)
     ) async throws -> T {
         var values = claim.values
         values.lockNames = locks.map(\.name)
         values.lockShared = locks.map(\.shared)
-        var admitted = false
-        for _ in 0..<Self.claimAttempts where !admitted {
+        values.slotLock = slotLock
+        var waits = 0
+        var refusalsWithoutReason = 0
+        while true {
+            values.trySlotLock = waits < Self.slotLockTries
             let (results, facts) = try await runClaim(CheckThenTakeLocksStatement.self, values, on: connection)
             let cells = results.first?.makeRandomAccess()
-            let locked = try cells?["locked"].decode(Bool.self) == true
+            let locked = try cells?["locked"].decode(Bool?.self)
             let replay = try cells?["replay"].decode(Bool.self) == true
-            admitted = locked || replay
-            if !admitted, let refusal = claim.refusal(given: facts) { throw refusal }
+            if locked == true || replay { break }
+            if let slotLock, locked == false {
+                // Waits until the slot's taker is done; holds nothing afterwards.
+                try await Self.execute(
+                    """
+                    SELECT pg_advisory_lock_shared(hashtextextended(\(slotLock), 0)),
+                        pg_advisory_unlock_shared(hashtextextended(\(slotLock), 0))
+                    """, on: connection, logger: logger)
+                waits += 1
+                continue
+            }
+            if let refusal = claim.refusal(given: facts) { throw refusal }
+            refusalsWithoutReason += 1
+            if refusalsWithoutReason >= Self.claimAttempts { throw BookingError.slotUnavailable }
         }
-        guard admitted else { throw BookingError.slotUnavailable }
         for _ in 0..<Self.claimAttempts {
             let (taken, facts) = try await statement()
             if let taken { return taken }

@@ -52,7 +52,7 @@ extension PostgresStore {
         try hold.validate()
         let claim = SlotClaim(
             resource: hold.resource, slot: hold.slot, occupied: hold.occupied, now: hold.now, rules: hold.rules)
-        let locks = claim.locks(resourceShared: false, slotLock: false)
+        let locks = claim.locks(resourceShared: false)
         let placed = SlotHold(
             resource: hold.resource, slot: claim.slot, expiresAt: hold.expiresAt.roundedToMilliseconds)
         var holdValues = claim.values
@@ -60,7 +60,7 @@ extension PostgresStore {
         holdValues.holdExpiresAt = PostgresInstant(hold.expiresAt)
         let values = holdValues
         return try await performTransaction(claims: true) { [self] connection in
-            try await settle(claim, taking: locks, on: connection) {
+            try await settle(claim, taking: locks, slotLock: nil, on: connection) {
                 let (rows, facts) = try await runClaim(HoldStatement.self, values, on: connection)
                 let cells = rows.first?.makeRandomAccess()
                 guard try cells?["ok"].decode(Bool.self) == true else { return (nil, facts) }

@@ -64,8 +64,8 @@ extension PostgresStore {
             values.previousSlotStart = PostgresInstant(current.slot.start)
             values.previousSlotEnd = PostgresInstant(current.slot.end)
             (values.reminderLeads, values.reminderDues) = Self.reminderArrays(move.reminders)
-            let locks = claim.locks(resourceShared: true, slotLock: true)
-            let moved = try await settle(claim, taking: locks, on: connection) {
+            let locks = claim.locks(resourceShared: true)
+            let moved = try await settle(claim, taking: locks, slotLock: claim.slotLock, on: connection) {
                 let (rows, facts) = try await runClaim(MoveStatement.self, values, on: connection)
                 return (try rows.first.map(Self.record)?.appointment, facts)
             }

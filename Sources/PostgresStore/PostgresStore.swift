@@ -79,8 +79,7 @@ public final class PostgresStore: BookingStore {
         let claim = SlotClaim(
             resource: new.resource, slot: new.slot, occupied: new.occupied, now: new.now, rules: new.rules,
             customerEmail: new.customerEmail, holdTokenHash: new.holdTokenHash, idempotencyKey: new.idempotencyKey)
-        let locks = claim.locks(
-            first: new.idempotencyKey.map { "idempotency/" + $0 }, resourceShared: true, slotLock: true)
+        let locks = claim.locks(first: new.idempotencyKey.map { "idempotency/" + $0 }, resourceShared: true)
         var insertValues = claim.values
         insertValues.customerName = new.customerName
         insertValues.note = new.note
@@ -91,7 +90,7 @@ public final class PostgresStore: BookingStore {
         let values = insertValues
         do {
             let outcome = try await performTransaction(claims: true) { [self] connection -> InsertOutcome in
-                try await settle(claim, taking: locks, on: connection) {
+                try await settle(claim, taking: locks, slotLock: claim.slotLock, on: connection) {
                     let (rows, facts) = try await runClaim(InsertStatement.self, values, on: connection)
                     guard let row = rows.first else { return (nil, facts) }
                     let record = try Self.record(row)
