@@ -66,7 +66,8 @@ public final class PostgresStore: BookingStore {
     /// One statement takes the transaction-scoped advisory locks, in order: the idempotency key's (retries
     /// with one key queue there, and all but the first find its appointment), the resource's (shared: bookings
     /// stay parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its
-    /// seats are taken one at a time); it takes none when the rules already refuse the booking in its own
+    /// seats are taken one at a time; while another transaction holds it, the booking waits for that one to
+    /// finish and checks again); it takes none when the rules already refuse the booking in its own
     /// snapshot, so a rush for a full slot is answered without queueing. The next statement, whose snapshot is
     /// taken under every lock, checks the rules again, deletes the lapsed holds in the way and the used hold,
     /// and inserts the appointment and its notifications only if the check passed; it returns the appointment,
