@@ -182,7 +182,7 @@ struct PostgresCapacityTests {
         }
     }
 
-    @Test("a booking waits its turn behind another taker of the slot (a blocking lock, not a try), then books")
+    @Test("a booking waits for another taker of the slot to finish (a busy lock is never a refusal), then books")
     func bookingWaitsForTheSlotLock() async throws {
         let target = try slot(at: 60)
         let lockName = PostgresStore.slotLockName(.default, target.start)
