@@ -16,6 +16,8 @@ struct PostgresInstant: PostgresNonThrowingEncodable, PostgresDecodable, Sendabl
 
     init(_ date: Date) { millisecondsSince1970 = date.millisecondsSince1970 }
 
+    init(millisecondsSince1970: Int64) { self.millisecondsSince1970 = millisecondsSince1970 }
+
     var date: Date { Date(millisecondsSince1970: millisecondsSince1970) }
 
     static var psqlType: PostgresDataType { .timestamptz }

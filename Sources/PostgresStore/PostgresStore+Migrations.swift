@@ -125,6 +125,45 @@ extension PostgresStore {
                         UNIQUE (appointment_id, kind, sequence, reminder_lead_seconds)
                 """
             ]),
+        Migration(
+            version: 5, name: "capacity, booking limits and holds",
+            statements: [
+                // Seats: booked rows of one slot (same start) may share their occupied interval; rows of different
+                // overlapping slots stay excluded. Existing rows never overlap, so they satisfy the looser rule.
+                """
+                ALTER TABLE appointments
+                    DROP CONSTRAINT appointments_no_overlap,
+                    ADD CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
+                        resource WITH =, tstzrange(occupied_start, occupied_end, '[)') WITH &&, slot_start WITH <>
+                    ) WHERE (status = 'booked')
+                """,
+                // The seats of a slot and the bookings of a day or week: booked rows by (resource, slot start).
+                """
+                CREATE INDEX appointments_booked_by_resource_slot
+                    ON appointments (resource, slot_start) WHERE status = 'booked'
+                """,
+                // A hold takes one seat until it expires; lapsed rows are deleted by whoever needs their slot.
+                """
+                CREATE TABLE slot_holds (
+                    token_hash TEXT PRIMARY KEY,
+                    resource TEXT NOT NULL,
+                    slot_start TIMESTAMPTZ NOT NULL,
+                    slot_end TIMESTAMPTZ NOT NULL,
+                    occupied_start TIMESTAMPTZ NOT NULL,
+                    occupied_end TIMESTAMPTZ NOT NULL,
+                    expires_at TIMESTAMPTZ NOT NULL,
+                    created_at TIMESTAMPTZ NOT NULL,
+                    CHECK (slot_end > slot_start),
+                    CHECK (occupied_start <= slot_start AND occupied_end >= slot_end)
+                )
+                """,
+                """
+                CREATE INDEX slot_holds_by_occupied
+                    ON slot_holds USING gist (resource, tstzrange(occupied_start, occupied_end, '[)'))
+                """,
+                "CREATE INDEX slot_holds_by_resource_slot ON slot_holds (resource, slot_start)",
+                "CREATE INDEX slot_holds_by_expiry ON slot_holds (resource, expires_at)",
+            ]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

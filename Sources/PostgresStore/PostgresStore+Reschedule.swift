@@ -5,19 +5,23 @@ import PostgresNIO
 
 extension PostgresStore {
     /// Moves a booked appointment in one transaction: the row is read `FOR UPDATE` (to tell an unknown,
-    /// a cancelled and an unmoved appointment apart), then one statement updates it and inserts its
+    /// a cancelled and an unmoved appointment apart), the advisory locks of the new slot are taken as for a
+    /// booking (the resource's shared, each limited day's and week's, the slot's), then one statement checks the
+    /// rules for the new slot with the appointment itself counted nowhere (so a move within one day never counts
+    /// twice) and its customer's email checked as for a booking, deletes the lapsed holds in the way, and only if the check passed updates the row and inserts its
     /// `rescheduled` notification and key, makes the old slot's pending reminders obsolete and writes the new
     /// slot's.
     ///
-    /// The exclusion constraint checks the new occupied interval against every other booked row (the
-    /// row's own old version is replaced, so overlapping it is fine); a violation is `slotUnavailable`
-    /// and rolls everything back. Like ``insert(_:)``, the statement first tries the advisory lock of
-    /// the target slot, so a move and a booking (or two moves) racing for the very same slot meet there
-    /// and the loser answers at once. Retries with one idempotency key queue on a lock of their own,
-    /// and all but the first find its key.
+    /// The exclusion constraint checks the new occupied interval against every other booked row of a different
+    /// slot (the row's own old version is replaced, so overlapping it is fine); a violation is `slotUnavailable`
+    /// and rolls everything back. When the check refused, the facts are read and the refusal of
+    /// ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` is thrown (a held slot is
+    /// `slotHeld`). Retries with one idempotency key queue on a lock of their own, and all but the first find
+    /// its key.
     public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
         try move.validate()
-        let outcome = try await performTransaction { [logger] connection -> RescheduleOutcome? in
+        let outcome = try await performTransaction(claims: true) {
+            [self, logger] connection -> RescheduleOutcome? in
             if let key = move.idempotencyKey {
                 try await Self.execute(
                     "SELECT pg_advisory_xact_lock(hashtextextended('reschedule/' || \(key), 0))", on: connection,
@@ -51,53 +55,21 @@ extension PostgresStore {
             if move.onlyIfAlreadyThere {
                 throw BookingError.slotNotOffered("the appointment moved meanwhile, and this slot is no longer offered")
             }
-            let reminders = Self.reminderArrays(move.reminders)
-            let moved = try await Self.records(
-                connection.query(
-                    """
-                    WITH slot_lock AS (
-                        SELECT pg_try_advisory_xact_lock(
-                            hashtextextended(\(Self.slotLockName(current.resource, move.slot.start)), 0)) AS locked
-                    ), moved AS (
-                        UPDATE appointments
-                        SET slot_start = \(PostgresInstant(move.slot.start)), slot_end = \(PostgresInstant(move.slot.end)),
-                            occupied_start = \(PostgresInstant(move.occupied.start)),
-                            occupied_end = \(PostgresInstant(move.occupied.end)), sequence = sequence + 1, updated_at = \(now)
-                        FROM slot_lock
-                        WHERE id = \(move.appointmentID) AND status = 'booked' AND locked
-                        RETURNING \(unescaped: Self.appointmentColumns)
-                    ), obsolete AS (
-                        UPDATE notifications
-                        SET status = 'obsolete', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(now)
-                        WHERE appointment_id IN (SELECT id FROM moved) AND kind = 'reminder' AND status = 'pending'
-                    ), notifications AS (
-                        -- One INSERT, so the rescheduled notification takes the first id and the reminders follow in
-                        -- order; the UPDATE above sees none of these rows (one snapshot for the whole statement).
-                        INSERT INTO notifications (appointment_id, kind, sequence, previous_slot_start, previous_slot_end,
-                            reminder_lead_seconds, status, attempts, next_attempt_at, created_at, updated_at)
-                        SELECT moved.id, event.kind, moved.sequence, event.previous_start, event.previous_end,
-                            event.lead_seconds, 'pending', 0, event.due_at, \(now), \(now)
-                        FROM moved, (
-                            SELECT 0::BIGINT AS position, 'rescheduled' AS kind,
-                                \(PostgresInstant(current.slot.start))::TIMESTAMPTZ AS previous_start,
-                                \(PostgresInstant(current.slot.end))::TIMESTAMPTZ AS previous_end, 0::BIGINT AS lead_seconds,
-                                \(now)::TIMESTAMPTZ AS due_at
-                            UNION ALL
-                            SELECT reminder.position, 'reminder', NULL, NULL, reminder.lead_seconds, reminder.due_at
-                            FROM unnest(\(reminders.leads)::BIGINT[], \(reminders.dues)::TIMESTAMPTZ[])
-                                WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
-                        ) AS event
-                        ORDER BY event.position
-                    ), remembered AS (
-                        INSERT INTO reschedule_keys (idempotency_key, appointment_id, request_fingerprint, created_at)
-                        SELECT \(move.idempotencyKey), id, \(move.requestFingerprint), \(now)
-                        FROM moved WHERE \(move.idempotencyKey)::TEXT IS NOT NULL
-                    )
-                    SELECT \(unescaped: Self.appointmentColumns) FROM moved
-                    """, logger: logger))
-            // Another transaction is booking or moving into this very slot right now: it takes the slot.
-            guard let moved = moved.first else { throw BookingError.slotUnavailable }
-            return .moved(moved.appointment)
+            let claim = SlotClaim(
+                resource: current.resource, slot: move.slot, occupied: move.occupied, now: move.now, rules: move.rules,
+                customerEmail: current.customerEmail, movingID: move.appointmentID)
+            var values = claim.values
+            values.requestFingerprint = move.requestFingerprint
+            values.rescheduleKey = move.idempotencyKey
+            values.previousSlotStart = PostgresInstant(current.slot.start)
+            values.previousSlotEnd = PostgresInstant(current.slot.end)
+            (values.reminderLeads, values.reminderDues) = Self.reminderArrays(move.reminders)
+            let locks = claim.locks(resourceShared: true)
+            let moved = try await settle(claim, taking: locks, slotLock: claim.slotLock, on: connection) {
+                let (rows, facts) = try await runClaim(MoveStatement.self, values, on: connection)
+                return (try rows.first.map(Self.record)?.appointment, facts)
+            }
+            return .moved(moved)
         }
         if case .moved? = outcome { wakeDispatchers() }
         return outcome
@@ -125,4 +97,54 @@ extension PostgresStore {
             appointment: try Self.record(row).appointment,
             requestFingerprint: try row.makeRandomAccess()["key_fingerprint"].decode(String.self))
     }
+}
+
+/// The statement of ``PostgresStore/reschedule(_:)``: the check under the locks (the appointment itself counted
+/// nowhere), the lapsed holds in the way deleted, and only when the check passes the row moved, its pending
+/// reminders obsolete, its `rescheduled` notification and new reminders inserted and its key remembered; the
+/// moved appointment, or the facts of the refusal.
+enum MoveStatement: ClaimStatementKind {
+    static let name = "booking_move"
+    static let rendered = ClaimSQL.move.rendered
+}
+
+extension ClaimSQL {
+    /// See ``MoveStatement``.
+    static let move: ClaimSQL = """
+        WITH \(guardExpressions), lapsed AS (
+            \(lapsedHoldsInTheWay)
+        ), moved AS (
+            UPDATE appointments
+            SET slot_start = \(.slotStart), slot_end = \(.slotEnd), occupied_start = \(.occupiedStart),
+                occupied_end = \(.occupiedEnd), sequence = sequence + 1, updated_at = \(.now)
+            WHERE id = \(.movingID) AND status = 'booked' AND (SELECT ok FROM claim_guard)
+            RETURNING \(unescaped: PostgresStore.appointmentColumns)
+        ), obsolete AS (
+            UPDATE notifications
+            SET status = 'obsolete', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(.now)
+            WHERE appointment_id IN (SELECT id FROM moved) AND kind = 'reminder' AND status = 'pending'
+        ), notifications AS (
+            -- One INSERT, so the rescheduled notification takes the first id and the reminders follow in
+            -- order; the UPDATE above sees none of these rows (one snapshot for the whole statement).
+            INSERT INTO notifications (appointment_id, kind, sequence, previous_slot_start, previous_slot_end,
+                reminder_lead_seconds, status, attempts, next_attempt_at, created_at, updated_at)
+            SELECT moved.id, event.kind, moved.sequence, event.previous_start, event.previous_end,
+                event.lead_seconds, 'pending', 0, event.due_at, \(.now), \(.now)
+            FROM moved, (
+                SELECT 0::BIGINT AS position, 'rescheduled' AS kind, \(.previousSlotStart) AS previous_start,
+                    \(.previousSlotEnd) AS previous_end, 0::BIGINT AS lead_seconds, \(.now) AS due_at
+                UNION ALL
+                SELECT reminder.position, 'reminder', NULL, NULL, reminder.lead_seconds, reminder.due_at
+                FROM unnest(\(.reminderLeads)::BIGINT[], \(.reminderDues)::TIMESTAMPTZ[])
+                    WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
+            ) AS event
+            ORDER BY event.position
+        ), remembered AS (
+            INSERT INTO reschedule_keys (idempotency_key, appointment_id, request_fingerprint, created_at)
+            SELECT \(.rescheduleKey), id, \(.requestFingerprint), \(.now)
+            FROM moved WHERE \(.rescheduleKey)::TEXT IS NOT NULL
+        )
+        SELECT \(unescaped: PostgresStore.appointmentColumns), \(unescaped: noFacts) FROM moved
+        \(facts(padding: PostgresStore.appointmentColumnCount, when: "NOT EXISTS (SELECT 1 FROM moved)"))
+        """
 }

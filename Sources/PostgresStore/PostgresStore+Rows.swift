@@ -9,6 +9,9 @@ extension PostgresStore {
         sealed_cancel_token, sequence
         """
 
+    /// How many columns ``appointmentColumns`` lists.
+    static let appointmentColumnCount = appointmentColumns.split(separator: ",").count
+
     static let notificationColumns = """
         id, appointment_id, kind, status, attempts, next_attempt_at, lease_owner, lease_expires_at, error,
         created_at, updated_at, sent_at, sequence, previous_slot_start, previous_slot_end, reminder_lead_seconds

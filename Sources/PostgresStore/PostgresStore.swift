@@ -2,6 +2,7 @@ public import BookingDomain
 public import Foundation
 public import Logging
 public import PostgresNIO
+import Synchronization
 
 /// A `BookingStore` on PostgreSQL through PostgresNIO's pooled `PostgresClient`.
 ///
@@ -15,9 +16,15 @@ public import PostgresNIO
 /// }
 /// ```
 ///
-/// - An `EXCLUDE USING gist` constraint keeps booked occupied intervals of a resource disjoint,
-///   so any number of processes can share one database; violations become `slotUnavailable`.
-/// - Every query binds its values (`PostgresQuery` interpolation); book and cancel each write the
+/// - An `EXCLUDE USING gist` constraint keeps the booked occupied intervals of different slots of a
+///   resource disjoint (the seats of one slot share theirs), so any number of processes can share one
+///   database; violations become `slotUnavailable`.
+/// - Capacity, day and week limits and holds (invariant 12) are checked by the statement that takes the
+///   slot, after transaction-scoped advisory locks that serialise every taker it competes with: the
+///   resource's (shared by bookings and moves, exclusive for a hold), each limited day's and week's, and the
+///   slot's. Holds live in `slot_holds`; a lapsed one takes nothing and is deleted by whoever needs its slot.
+/// - Every query binds its values (`PostgresQuery` interpolation, or the named parameters of the prepared
+///   statements that take a slot, planned once per connection); book and cancel each write the
 ///   appointment and its notification in one statement of an explicit transaction, and a coalesced
 ///   `NOTIFY booking_outbox` after the commit wakes dispatchers (a hint: they also poll).
 /// - The outbox claim is one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`.
@@ -40,6 +47,9 @@ public final class PostgresStore: BookingStore {
     let wakeUpRequests = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     /// Fans the notifications the listener receives out to ``outboxWakeUps()``.
     let receivedWakeUps = OutboxSignal()
+    /// For each open connection (by id), the statements that take a slot it ran: `true` once one run
+    /// succeeded, `false` while its only runs failed (its preparation may have failed).
+    let claimsPreparedOn = Mutex<[PostgresConnection.ID: [String: Bool]]>([:])
 
     /// Creates a store and its client; ``run()`` it before using it.
     public init(configuration: Configuration, logger: Logger) {
@@ -50,66 +60,47 @@ public final class PostgresStore: BookingStore {
 
     // MARK: - BookingStore
 
-    /// Inserts the appointment with its `booked` and `reminder` notifications in one statement.
+    /// Inserts the appointment with its `booked` and `reminder` notifications in one statement, when the
+    /// slot can be taken.
     ///
-    /// The statement first tries a transaction-scoped advisory lock on (resource, slot start): when
-    /// another transaction is booking the very same slot, this one answers `slotUnavailable` at once
-    /// instead of meeting it in the exclusion index, where two uncommitted conflicting rows wait for
-    /// each other until the deadlock detector ends one (the cause of multi-second waits under a rush
-    /// for a freed slot). Overlapping but unequal intervals stay excluded by the constraint, and a
-    /// deadlock among them is retried. Retries with one idempotency key queue on a lock of their own,
-    /// so all of them get the one appointment.
+    /// One statement takes the transaction-scoped advisory locks, in order: the idempotency key's (retries
+    /// with one key queue there, and all but the first find its appointment), the resource's (shared: bookings
+    /// stay parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its
+    /// seats are taken one at a time; while another transaction holds it, the booking waits for that one to
+    /// finish and checks again); it takes none when the rules already refuse the booking in its own
+    /// snapshot, so a rush for a full slot is answered without queueing. The next statement, whose snapshot is
+    /// taken under every lock, checks the rules again, deletes the lapsed holds in the way and the used hold,
+    /// and inserts the appointment and its notifications only if the check passed; it returns the appointment,
+    /// or the existing one of a replay, or, when it wrote nothing, the facts of the refusal in its own snapshot,
+    /// to throw what ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says. Booked
+    /// appointments of different overlapping slots are excluded by the constraint (a violation is
+    /// `slotUnavailable`). Both statements are prepared once per connection and planned once (see `runClaim`).
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
+        let claim = SlotClaim(
+            resource: new.resource, slot: new.slot, occupied: new.occupied, now: new.now, rules: new.rules,
+            customerEmail: new.customerEmail, holdTokenHash: new.holdTokenHash, idempotencyKey: new.idempotencyKey)
+        let locks = claim.locks(first: new.idempotencyKey.map { "idempotency/" + $0 }, resourceShared: true)
+        var insertValues = claim.values
+        insertValues.customerName = new.customerName
+        insertValues.note = new.note
+        insertValues.cancelTokenHash = new.cancelTokenHash
+        insertValues.requestFingerprint = new.requestFingerprint
+        insertValues.sealedCancelToken = new.sealedCancelToken
+        (insertValues.reminderLeads, insertValues.reminderDues) = Self.reminderArrays(new.reminders)
+        let values = insertValues
         do {
-            let record = try await performTransaction { [logger] connection in
-                if let key = new.idempotencyKey {
-                    // Retries with one key queue up here; the first books, the others then meet its row.
-                    try await Self.execute(
-                        "SELECT pg_advisory_xact_lock(hashtextextended('idempotency/' || \(key), 0))", on: connection,
-                        logger: logger)
+            let outcome = try await performTransaction(claims: true) { [self] connection -> InsertOutcome in
+                try await settle(claim, taking: locks, slotLock: claim.slotLock, on: connection) {
+                    let (rows, facts) = try await runClaim(InsertStatement.self, values, on: connection)
+                    guard let row = rows.first else { return (nil, facts) }
+                    let record = try Self.record(row)
+                    let created = try row.makeRandomAccess()["created"].decode(Bool.self)
+                    return (created ? .created(record) : .existing(record), facts)
                 }
-                let now = PostgresInstant(new.now)
-                let reminders = Self.reminderArrays(new.reminders)
-                let inserted = try await Self.records(
-                    connection.query(
-                        """
-                        WITH slot_lock AS (
-                            SELECT pg_try_advisory_xact_lock(
-                                hashtextextended(\(Self.slotLockName(new.resource, new.slot.start)), 0)) AS locked
-                        ), inserted AS (
-                            INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
-                                customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
-                                created_at, updated_at, sealed_cancel_token)
-                            SELECT \(new.resource.rawValue), \(PostgresInstant(new.slot.start)), \(PostgresInstant(new.slot.end)),
-                                \(PostgresInstant(new.occupied.start)), \(PostgresInstant(new.occupied.end)), \(new.customerName),
-                                \(new.customerEmail), \(new.note), 'booked', \(new.cancelTokenHash), \(new.idempotencyKey),
-                                \(new.requestFingerprint), \(now), \(now), \(new.sealedCancelToken)
-                            FROM slot_lock WHERE locked
-                            RETURNING \(unescaped: Self.appointmentColumns)
-                        ), notifications AS (
-                            -- One INSERT, so the booked notification takes the first id and the reminders follow in order.
-                            INSERT INTO notifications (appointment_id, kind, reminder_lead_seconds, status, attempts,
-                                next_attempt_at, created_at, updated_at)
-                            SELECT inserted.id, event.kind, event.lead_seconds, 'pending', 0, event.due_at, \(now), \(now)
-                            FROM inserted, (
-                                SELECT 0::BIGINT AS position, 'booked' AS kind, 0::BIGINT AS lead_seconds,
-                                    \(now)::TIMESTAMPTZ AS due_at
-                                UNION ALL
-                                SELECT reminder.position, 'reminder', reminder.lead_seconds, reminder.due_at
-                                FROM unnest(\(reminders.leads)::BIGINT[], \(reminders.dues)::TIMESTAMPTZ[])
-                                    WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
-                            ) AS event
-                            ORDER BY event.position
-                        )
-                        SELECT \(unescaped: Self.appointmentColumns) FROM inserted
-                        """, logger: logger))
-                // Another transaction is booking this very slot right now: it takes the slot.
-                guard let record = inserted.first else { throw BookingError.slotUnavailable }
-                return record
             }
-            wakeDispatchers()
-            return .created(record)
+            if case .created = outcome { wakeDispatchers() }
+            return outcome
         } catch  where error.code == .slotUnavailable {
             // A concurrent insert with the same idempotency key may have won the unique index.
             if let key = new.idempotencyKey, let existing = try await record(idempotencyKey: key) {
@@ -120,7 +111,7 @@ public final class PostgresStore: BookingStore {
     }
 
     /// The name of the transaction-scoped advisory lock that bookings and moves into the slot starting
-    /// at `start` try first: the same for both, so they meet there.
+    /// at `start` take last, so the seats of one slot are taken one at a time.
     static func slotLockName(_ resource: ResourceID, _ start: Date) -> String {
         "slot/\(resource.rawValue)/\(start.millisecondsSince1970)"
     }
@@ -195,27 +186,6 @@ public final class PostgresStore: BookingStore {
                     "SELECT \(unescaped: Self.appointmentColumns) FROM appointments ORDER BY slot_start, id",
                     logger: logger)
             ).map(\.appointment)
-        }
-    }
-
-    /// Booked occupied intervals overlapping `window`, found through the exclusion constraint's GiST index.
-    public func bookedIntervals(resource: ResourceID, overlapping window: TimeSlot) async throws(BookingError)
-        -> [TimeSlot]
-    {
-        try await perform { [logger] connection in
-            var intervals: [TimeSlot] = []
-            let rows = try await connection.query(
-                """
-                SELECT occupied_start, occupied_end FROM appointments
-                WHERE resource = \(resource.rawValue) AND status = 'booked'
-                    AND tstzrange(occupied_start, occupied_end, '[)')
-                        && tstzrange(\(PostgresInstant(window.start)), \(PostgresInstant(window.end)), '[)')
-                ORDER BY occupied_start
-                """, logger: logger)
-            for try await (start, end) in rows.decode((PostgresInstant, PostgresInstant).self) {
-                intervals.append(try TimeSlot(start: start.date, end: end.date))
-            }
-            return intervals
         }
     }
 
@@ -358,10 +328,15 @@ public final class PostgresStore: BookingStore {
     ///
     /// After a failure the transaction is rolled back, unless the connection is already closed (the
     /// server rolls back on disconnect, and a `ROLLBACK` written to a closed channel is never answered).
+    ///
+    /// `claims` (a transaction that takes a slot) first makes sure, outside the transaction, that no claim
+    /// statement the connection keeps has a failed preparation (``verifyClaimStatements(on:)``).
     func performTransaction<T: Sendable>(
-        unbounded: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        unbounded: Bool = false, claims: Bool = false,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
-        try await perform(unbounded: unbounded) { [logger] connection in
+        try await perform(unbounded: unbounded) { [self, logger] connection in
+            if claims { try await verifyClaimStatements(on: connection) }
             try await Self.execute("BEGIN", on: connection, logger: logger)
             do {
                 let value = try await body(connection)
@@ -467,4 +442,57 @@ public final class PostgresStore: BookingStore {
         default: return .storeUnavailable("database error \(state)")
         }
     }
+}
+
+/// The statement of ``PostgresStore/insert(_:)``: the check under the locks, the lapsed holds in the way and the
+/// used hold deleted, the appointment and its notifications inserted, all only when the check passes; the
+/// appointment, the existing one of a replay, or the facts of the refusal.
+enum InsertStatement: ClaimStatementKind {
+    static let name = "booking_insert"
+    static let rendered = ClaimSQL.insert.rendered
+}
+
+extension ClaimSQL {
+    /// See ``InsertStatement``.
+    static let insert: ClaimSQL = """
+        WITH \(guardExpressions), lapsed AS (
+            \(lapsedHoldsInTheWay)
+        ), used AS (
+            DELETE FROM slot_holds
+            WHERE token_hash IN (SELECT token_hash FROM claim_hold) AND (SELECT ok FROM claim_guard)
+            RETURNING token_hash
+        ), inserted AS (
+            INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
+                created_at, updated_at, sealed_cancel_token)
+            SELECT \(.resource), \(.slotStart), \(.slotEnd), \(.occupiedStart), \(.occupiedEnd), \(.customerName),
+                \(.customerEmail), \(.note), 'booked', \(.cancelTokenHash), \(.idempotencyKey), \(.requestFingerprint),
+                \(.now), \(.now), \(.sealedCancelToken)
+            WHERE (SELECT ok FROM claim_guard)
+                -- The hold must still be there to be used: a release that committed first wins.
+                AND (\(.holdTokenHash)::TEXT IS NULL OR EXISTS (SELECT 1 FROM used))
+            RETURNING \(unescaped: PostgresStore.appointmentColumns)
+        ), notifications AS (
+            -- One INSERT, so the booked notification takes the first id and the reminders follow in order.
+            INSERT INTO notifications (appointment_id, kind, reminder_lead_seconds, status, attempts,
+                next_attempt_at, created_at, updated_at)
+            SELECT inserted.id, event.kind, event.lead_seconds, 'pending', 0, event.due_at, \(.now), \(.now)
+            FROM inserted, (
+                SELECT 0::BIGINT AS position, 'booked' AS kind, 0::BIGINT AS lead_seconds, \(.now) AS due_at
+                UNION ALL
+                SELECT reminder.position, 'reminder', reminder.lead_seconds, reminder.due_at
+                FROM unnest(\(.reminderLeads)::BIGINT[], \(.reminderDues)::TIMESTAMPTZ[])
+                    WITH ORDINALITY AS reminder(lead_seconds, due_at, position)
+            ) AS event
+            ORDER BY event.position
+        )
+        SELECT \(unescaped: PostgresStore.appointmentColumns), TRUE AS created, \(unescaped: noFacts) FROM inserted
+        UNION ALL
+        -- A replay: the appointment of the key (committed before the key's lock was granted).
+        SELECT \(unescaped: PostgresStore.appointmentColumns), FALSE, \(unescaped: noFacts) FROM appointments
+        WHERE idempotency_key = \(.idempotencyKey) AND NOT EXISTS (SELECT 1 FROM inserted)
+        \(facts(
+            padding: PostgresStore.appointmentColumnCount + 1,
+            when: "NOT EXISTS (SELECT 1 FROM inserted) AND NOT (SELECT replay FROM claim_guard)"))
+        """
 }

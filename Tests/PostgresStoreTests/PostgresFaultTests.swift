@@ -211,6 +211,17 @@ final class TableLock: Sendable {
 
     /// Takes `LOCK TABLE <table> IN SHARE MODE` in an open transaction and returns once it is held.
     static func hold(_ table: String, on client: PostgresClient) async throws -> TableLock {
+        try await hold(statement: PostgresQuery(unsafeSQL: "LOCK TABLE \(table) IN SHARE MODE"), on: client)
+    }
+
+    /// Takes the transaction-scoped advisory lock the store names `name` (as its claims do) in an open
+    /// transaction and returns once it is held.
+    static func holdAdvisory(_ name: String, on client: PostgresClient) async throws -> TableLock {
+        try await hold(statement: "SELECT pg_advisory_xact_lock(hashtextextended(\(name), 0))", on: client)
+    }
+
+    /// Runs `statement` in an open transaction and returns once it is done, holding the transaction open.
+    private static func hold(statement: PostgresQuery, on client: PostgresClient) async throws -> TableLock {
         let (released, release) = AsyncStream.makeStream(of: Void.self)
         let (held, signalHeld) = AsyncStream.makeStream(of: Void.self)
         let holder = Task {
@@ -218,8 +229,7 @@ final class TableLock: Sendable {
             defer { signalHeld.finish() }
             try await client.withConnection { connection in
                 try await connection.query("BEGIN", logger: PostgresTestDatabase.logger)
-                try await connection.query(
-                    PostgresQuery(unsafeSQL: "LOCK TABLE \(table) IN SHARE MODE"), logger: PostgresTestDatabase.logger)
+                try await connection.query(statement, logger: PostgresTestDatabase.logger)
                 signalHeld.yield()
                 for await _ in released { break }
                 try await connection.query("ROLLBACK", logger: PostgresTestDatabase.logger)
@@ -232,7 +242,7 @@ final class TableLock: Sendable {
         }
         guard taken else {
             _ = await holder.result
-            throw PostgresTestDatabase.Unavailable(description: "could not take LOCK TABLE \(table)")
+            throw PostgresTestDatabase.Unavailable(description: "could not take the lock of \(statement.sql)")
         }
         return TableLock(release: release, holder: holder)
     }

@@ -81,11 +81,11 @@ struct PostgresStoreTests {
             async let first = stores[0].applyPendingMigrations()
             async let second = stores[1].applyPendingMigrations()
             let applied = try await [first, second]
-            #expect(applied.sorted { $0.count < $1.count } == [[], [1, 2, 3, 4]])
+            #expect(applied.sorted { $0.count < $1.count } == [[], [1, 2, 3, 4, 5]])
             let again = try await stores[0].applyPendingMigrations()
             let recorded = try await stores[1].appliedMigrations()
             #expect(again == [])
-            #expect(recorded == [1, 2, 3, 4])
+            #expect(recorded == [1, 2, 3, 4, 5])
             _ = try await stores[0].insert(new)
             let stored = try await stores[1].appointments()
             #expect(stored.count == 1)
@@ -101,6 +101,7 @@ struct PostgresStoreTests {
                 "CREATE ROLE \(role) LOGIN",
                 "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
                 "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO \(role)",
+                "GRANT DELETE ON slot_holds TO \(role)",
                 "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role)",
             ] {
                 try await owner.client.query(PostgresQuery(unsafeSQL: statement), logger: PostgresTestDatabase.logger)

@@ -13,9 +13,12 @@ struct PostgresUpgradeTests {
         try await withStores(1, migrate: false) { stores in
             let store = stores[0]
             // The schema as release 3 left it, with a booked-and-cancelled appointment and its two notifications.
-            try await store.client.withConnection { connection in try await Self.schemaV3(on: connection) }
+            try await store.client.withConnection { connection in
+                try await Self.schema(upTo: 3, on: connection)
+                try await Self.cancelledAppointment(on: connection)
+            }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == [1, 2, 3, 4])
+            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5])
             let kept = try await store.notifications(appointmentID: 1)
             #expect(kept.map(\.id) == [7, 8])
             #expect(kept.map(\.kind) == [.booked, .cancelled])
@@ -37,20 +40,82 @@ struct PostgresUpgradeTests {
         }
     }
 
-    /// Migrations 1-3, recorded, and one cancelled appointment with notifications 7 (booked) and 8 (cancelled).
-    private static func schemaV3(on connection: PostgresConnection) async throws {
+    @Test(
+        "migration 5 (capacity) keeps booked appointments, lets seats of one slot share it, and still excludes overlaps"
+    )
+    func capacityMigrationKeepsBookings() async throws {
+        try await withStores(1, migrate: false) { store in
+            let store = store[0]
+            // The schema as release 4 left it, with two adjacent booked appointments (the second with buffers).
+            try await store.client.withConnection { connection in
+                try await Self.schema(upTo: 4, on: connection)
+                try await connection.query(
+                    """
+                    INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                        customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at)
+                    VALUES
+                        ('default', '2027-03-01T10:00Z', '2027-03-01T10:30Z', '2027-03-01T10:00Z', '2027-03-01T10:30Z',
+                            'Ada', 'ada@example.com', 'booked', 'h', 'f', '2027-03-01T08:00Z', '2027-03-01T08:00Z'),
+                        ('default', '2027-03-01T10:40Z', '2027-03-01T11:10Z', '2027-03-01T10:30Z', '2027-03-01T11:20Z',
+                            'Bob', 'bob@example.com', 'booked', 'h', 'f', '2027-03-01T08:00Z', '2027-03-01T08:00Z')
+                    """, logger: PostgresTestDatabase.logger)
+            }
+            try await store.migrate()
+            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5])
+            let now = Date(millisecondsSince1970: 1_803_888_000_000)  // 2027-03-01T08:00Z
+            let first = try TimeSlot(
+                start: now.addingTimeInterval(7200), end: now.addingTimeInterval(7200 + 1800))
+            let window = try TimeSlot(start: first.start, end: first.start.addingTimeInterval(7200))
+            let before = try await store.occupants(resource: .default, overlapping: window, now: now)
+            #expect(before.map(\.slot.start) == [first.start, first.start.addingTimeInterval(2400)])
+            #expect(before.allSatisfy { !$0.isHold })
+
+            func seat(_ slot: TimeSlot, email: String) -> NewAppointment {
+                NewAppointment(
+                    resource: .default, slot: slot, occupied: slot, customerName: "Cy", customerEmail: email, note: nil,
+                    cancelTokenHash: String(repeating: "c", count: 64), idempotencyKey: nil, requestFingerprint: "s",
+                    now: now, rules: BookingRules(capacity: 2))
+            }
+            // A second seat of the first slot shares its interval with the existing booking.
+            _ = try await store.insert(seat(first, email: "cy@example.com"))
+            // The slot is full, the customer already in it, and an overlapping different slot is still excluded.
+            let full = await #expect(throws: BookingError.self) {
+                try await store.insert(seat(first, email: "dee@example.com"))
+            }
+            #expect(full?.code == .slotUnavailable)
+            let overlapping = try TimeSlot(
+                start: first.start.addingTimeInterval(900), end: first.end.addingTimeInterval(900))
+            let excluded = await #expect(throws: BookingError.self) {
+                try await store.insert(seat(overlapping, email: "eve@example.com"))
+            }
+            #expect(excluded?.code == .slotUnavailable)
+            let rows = try await store.client.query(
+                "SELECT count(*)::int8 FROM appointments WHERE status = 'booked'", logger: PostgresTestDatabase.logger)
+            var counts: [Int64] = []
+            for try await count in rows.decode(Int64.self) { counts.append(count) }
+            #expect(counts == [3])
+        }
+    }
+
+    /// Migrations up to `version`, recorded, on an empty database.
+    private static func schema(upTo version: Int, on connection: PostgresConnection) async throws {
         let logger = PostgresTestDatabase.logger
         try await connection.query(
             """
             CREATE TABLE booking_schema_migrations (
                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """, logger: logger)
-        for migration in PostgresStore.migrations.prefix(3) {
+        for migration in PostgresStore.migrations.prefix(while: { $0.version <= version }) {
             for statement in migration.statements { try await connection.query(statement, logger: logger) }
             try await connection.query(
                 "INSERT INTO booking_schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
                 logger: logger)
         }
+    }
+
+    /// One cancelled appointment with notifications 7 (booked) and 8 (cancelled), on the schema of release 3.
+    private static func cancelledAppointment(on connection: PostgresConnection) async throws {
+        let logger = PostgresTestDatabase.logger
         try await connection.query(
             """
             INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,

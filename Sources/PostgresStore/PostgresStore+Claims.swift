@@ -1,0 +1,485 @@
+import BookingDomain
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// What a booking, a move or a hold asks of a slot: the inputs of the check that decides whether it can be
+/// taken (invariant 12 of `BookingStore`), at millisecond precision as the database stores them.
+struct SlotClaim: Sendable {
+    var resource: ResourceID
+    var slot: TimeSlot
+    var occupied: TimeSlot
+    var now: Date
+    var rules: BookingRules
+    /// The customer email of a booking or of the moved appointment (a customer takes one seat of a slot);
+    /// `nil` for holds.
+    var customerEmail: String?
+    /// The appointment being moved, counted nowhere; `nil` for bookings and holds.
+    var movingID: Int64?
+    /// The hold a booking uses, counted nowhere and deleted with the booking; `nil` for none.
+    var holdTokenHash: String?
+    /// A booking's idempotency key: when an appointment has it, the booking is a replay and takes nothing.
+    var idempotencyKey: String?
+
+    init(
+        resource: ResourceID, slot: TimeSlot, occupied: TimeSlot, now: Date, rules: BookingRules,
+        customerEmail: String? = nil, movingID: Int64? = nil, holdTokenHash: String? = nil,
+        idempotencyKey: String? = nil
+    ) {
+        self.resource = resource
+        self.slot = Self.milliseconds(slot)
+        self.occupied = Self.milliseconds(occupied)
+        self.now = now.roundedToMilliseconds
+        self.rules = rules
+        self.customerEmail = customerEmail
+        self.movingID = movingID
+        self.holdTokenHash = holdTokenHash
+        self.idempotencyKey = idempotencyKey
+    }
+
+    /// The slot as the database stores it: both bounds at whole milliseconds, as `PostgresInstant` reads them.
+    private static func milliseconds(_ slot: TimeSlot) -> TimeSlot {
+        // Rounding moves each bound by less than a millisecond; a slot validated as non-empty whose bounds round
+        // together would make `init` throw, and then the slot is kept as given (the database refuses it).
+        (try? TimeSlot(start: slot.start.roundedToMilliseconds, end: slot.end.roundedToMilliseconds)) ?? slot
+    }
+
+    // MARK: - Locks
+
+    /// The transaction-scoped advisory locks that serialise the takers this claim competes with, in the one
+    /// order every taker uses: `first` (an idempotency key), the resource's lock (shared for bookings and moves,
+    /// which stay parallel among themselves; exclusive for a hold, which no constraint can check against a
+    /// booking of a different, overlapping slot), each day limit's then each week limit's; bookings and moves
+    /// take ``slotLock`` last.
+    func locks(first: String? = nil, resourceShared: Bool) -> [PostgresStore.AdvisoryLock] {
+        var locks: [PostgresStore.AdvisoryLock] = []
+        if let first { locks.append(.init(name: first, shared: false)) }
+        locks.append(.init(name: "resource/\(resource.rawValue)", shared: resourceShared))
+        for kind in [PeriodLimit.Kind.day, .week] {
+            let starts = Set(rules.periodLimits.filter { $0.kind == kind }.map(\.period.start.millisecondsSince1970))
+            for start in starts.sorted() {
+                locks.append(.init(name: "\(kind.rawValue)/\(resource.rawValue)/\(start)", shared: false))
+            }
+        }
+        return locks
+    }
+
+    /// The lock of the slot's seats, which bookings and moves take last (exclusively), so the seats of one slot
+    /// are taken one at a time.
+    var slotLock: String { PostgresStore.slotLockName(resource, slot.start) }
+
+    // MARK: - Values and refusal
+
+    /// The values of the claim's parameters (``ClaimSQL/guardExpressions`` and the facts), with no locks.
+    var values: ClaimValues {
+        var values = ClaimValues()
+        values.resource = resource.rawValue
+        values.slotStart = PostgresInstant(slot.start)
+        values.slotEnd = PostgresInstant(slot.end)
+        values.occupiedStart = PostgresInstant(occupied.start)
+        values.occupiedEnd = PostgresInstant(occupied.end)
+        values.now = PostgresInstant(now)
+        values.capacity = Int64(rules.capacity)
+        values.periodStarts = rules.periodLimits.map { PostgresInstant($0.period.start) }
+        values.periodEnds = rules.periodLimits.map { PostgresInstant($0.period.end) }
+        values.periodLimits = rules.periodLimits.map { Int64($0.limit) }
+        values.customerEmail = customerEmail
+        values.movingID = movingID
+        values.holdTokenHash = holdTokenHash
+        values.idempotencyKey = idempotencyKey
+        return values
+    }
+
+    /// Why the claim cannot be taken, given the facts its refused statement read: in the order of the in-memory
+    /// store, a used hold that is not live (`holdExpired`) or is of another slot (`invalidInput`, field
+    /// `holdToken`), then what ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says.
+    ///
+    /// `nil` for a replay (answered under the locks) and when nothing stands in the way.
+    func refusal(given facts: ClaimFacts) -> BookingError? {
+        if facts.replay { return nil }
+        if holdTokenHash != nil {
+            guard let hold = facts.hold, hold.expiresAt > now else { return .holdExpired }
+            guard hold.resource == resource.rawValue, hold.slot == slot else {
+                return .invalidInput(field: "holdToken", "holds another slot")
+            }
+        }
+        var counts = Array(repeating: PeriodCount(booked: 0), count: rules.periodLimits.count)
+        for (position, booked) in facts.periodBookings where counts.indices.contains(position) {
+            counts[position].booked = booked
+        }
+        for (position, expiry) in facts.periodHoldExpiries where counts.indices.contains(position) {
+            counts[position].holdExpiries.append(expiry)
+        }
+        return rules.refusal(
+            slot: slot, occupied: occupied, occupants: facts.occupants, periodCounts: counts,
+            emailTaken: facts.emailTaken)
+    }
+}
+
+/// What a refused claim's statement read about its slot (the rows of `ClaimSQL.facts(padding:when:)`).
+struct ClaimFacts: Sendable {
+    var occupants: [SlotOccupant] = []
+    var hold: (resource: String, slot: TimeSlot, expiresAt: Date)?
+    /// The booked appointments of each limited period, by the (0-based) position of its limit in the rules.
+    var periodBookings: [(position: Int, booked: Int)] = []
+    /// The expiry of each live hold of each limited period, by the position of its limit.
+    var periodHoldExpiries: [(position: Int, expiresAt: Date)] = []
+    var emailTaken = false
+    var replay = false
+
+    /// Takes in `row` if it is a fact; returns `false` for a result row (its `fact` is `NULL`).
+    mutating func read(_ row: PostgresRow) throws -> Bool {
+        let cells = row.makeRandomAccess()
+        guard let fact = try cells["fact"].decode(String?.self) else { return false }
+        func slot(_ start: String, _ end: String) throws -> TimeSlot {
+            try TimeSlot(
+                start: cells[start].decode(PostgresInstant.self).date, end: cells[end].decode(PostgresInstant.self).date
+            )
+        }
+        switch fact {
+        case "occupant":
+            occupants.append(
+                SlotOccupant(
+                    slot: try slot("fact_slot_start", "fact_slot_end"),
+                    occupied: try slot("fact_occupied_start", "fact_occupied_end"),
+                    holdExpiresAt: try cells["fact_expires_at"].decode(PostgresInstant?.self)?.date))
+        case "hold":
+            hold = (
+                try cells["fact_resource"].decode(String.self), try slot("fact_slot_start", "fact_slot_end"),
+                try cells["fact_expires_at"].decode(PostgresInstant.self).date
+            )
+        case "period":
+            periodBookings.append(
+                (
+                    Int(try cells["fact_position"].decode(Int64.self)) - 1,
+                    Int(try cells["fact_number"].decode(Int64.self))
+                ))
+        case "period_hold":
+            periodHoldExpiries.append(
+                (
+                    Int(try cells["fact_position"].decode(Int64.self)) - 1,
+                    try cells["fact_expires_at"].decode(PostgresInstant.self).date
+                ))
+        case "replay":
+            replay = true
+        default:
+            emailTaken = true
+        }
+        return true
+    }
+
+    /// Reads every row of `rows`: the facts into a value, the result rows into the answer's first element.
+    static func split(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> ([PostgresRow], ClaimFacts) {
+        var results: [PostgresRow] = []
+        var facts = ClaimFacts()
+        for try await row in rows {
+            if try !facts.read(row) { results.append(row) }
+        }
+        return (results, facts)
+    }
+}
+
+extension ClaimSQL {
+    /// `tstzrange(occupied_start, occupied_end) && <the claim's occupied interval>`: a GiST index condition.
+    static let overlapsOccupied: ClaimSQL = """
+        tstzrange(occupied_start, occupied_end, '[)') && tstzrange(\(.occupiedStart), \(.occupiedEnd), '[)')
+        """
+
+    /// The claim's slot, as a condition on a row's `slot_start` and `slot_end`.
+    static let sameSlot: ClaimSQL = "slot_start = \(.slotStart) AND slot_end = \(.slotEnd)"
+
+    /// The periods of the limits, as the rows of `period(starts, ends, most, position)`.
+    static let periods: ClaimSQL = """
+        unnest(\(.periodStarts)::TIMESTAMPTZ[], \(.periodEnds)::TIMESTAMPTZ[], \(.periodLimits)::BIGINT[])
+            WITH ORDINALITY AS period(starts, ends, most, position)
+        """
+
+    /// The booked appointments whose slots start inside `period.starts ..< period.ends` (a row of ``periods``),
+    /// leaving out the moved appointment.
+    static let periodBookings: ClaimSQL = """
+        (SELECT count(*) FROM appointments
+            WHERE resource = \(.resource) AND status = 'booked' AND id IS DISTINCT FROM \(.movingID)
+                AND slot_start >= period.starts AND slot_start < period.ends)
+        """
+
+    /// The live holds whose slots start inside `period.starts ..< period.ends`, leaving out the used hold, as a
+    /// condition on a row of `slot_holds`.
+    static let heldInPeriod: ClaimSQL = """
+        resource = \(.resource) AND expires_at > \(.now) AND token_hash IS DISTINCT FROM \(.holdTokenHash)
+            AND slot_start >= period.starts AND slot_start < period.ends
+        """
+
+    /// The booked appointments and live holds whose slots start inside `period.starts ..< period.ends`, leaving
+    /// out the moved appointment and the used hold.
+    static let periodCount: ClaimSQL = """
+        \(periodBookings) + (SELECT count(*) FROM slot_holds WHERE \(heldInPeriod))
+        """
+
+    /// Two common table expressions: `claim_hold`, the used hold when it is live and of this resource and slot,
+    /// and `claim_guard`, one row with `replay`, whether an appointment has the booking's idempotency key (a
+    /// replay takes nothing), and `ok`, true exactly when it is no replay, the used hold (if any) is in
+    /// `claim_hold`, and ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` finds nothing
+    /// against the claim in the statement's snapshot: the booked appointments and the live holds overlapping the
+    /// claim are each read by one GiST index scan, and each limited period counted.
+    ///
+    /// A booked appointment of a different overlapping slot that the snapshot cannot see yet is the exclusion
+    /// constraint's to refuse; everything else is serialised by the locks taken before the statement.
+    static let guardExpressions: ClaimSQL = """
+        claim_hold AS (
+            SELECT token_hash FROM slot_holds
+            WHERE token_hash = \(.holdTokenHash) AND expires_at > \(.now) AND resource = \(.resource) AND \(sameSlot)
+        ), claim_guard AS (
+            SELECT replay, NOT replay AND open AS ok FROM (
+                SELECT EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(.idempotencyKey)) AS replay,
+                    (\(.holdTokenHash)::TEXT IS NULL OR EXISTS (SELECT 1 FROM claim_hold))
+                    -- No booked appointment or live hold of a different overlapping slot, not this customer in
+                    -- this slot, and a seat left.
+                    AND booked.other = 0 AND booked.customer = 0 AND held.other = 0
+                    AND booked.seats + held.seats < \(.capacity)
+                    -- Room left in every day and week with a limit.
+                    AND NOT EXISTS (SELECT 1 FROM \(periods) WHERE \(periodCount) >= period.most) AS open
+                FROM (
+                    SELECT count(*) FILTER (WHERE \(sameSlot)) AS seats,
+                        count(*) FILTER (WHERE NOT (\(sameSlot))) AS other,
+                        count(*) FILTER (WHERE \(sameSlot) AND lower(customer_email) = lower(\(.customerEmail)))
+                            AS customer
+                    FROM appointments
+                    WHERE resource = \(.resource) AND status = 'booked' AND id IS DISTINCT FROM \(.movingID)
+                        AND \(overlapsOccupied)
+                ) AS booked, (
+                    SELECT count(*) FILTER (WHERE \(sameSlot)) AS seats, count(*) FILTER (WHERE NOT (\(sameSlot))) AS other
+                    FROM slot_holds
+                    WHERE resource = \(.resource) AND expires_at > \(.now) AND token_hash IS DISTINCT FROM \(.holdTokenHash)
+                        AND \(overlapsOccupied)
+                ) AS held
+            ) AS claim
+        )
+        """
+
+    /// A `DELETE` of the lapsed holds of the resource whose occupied intervals overlap the claim's.
+    static let lapsedHoldsInTheWay: ClaimSQL = """
+        DELETE FROM slot_holds WHERE resource = \(.resource) AND expires_at <= \(.now) AND \(overlapsOccupied)
+        """
+
+    /// The fact columns of a statement's result rows, all `NULL`: a row whose `fact` is `NULL` is a result.
+    /// Typed, since `UNION` resolves the types of two untyped `NULL`s to `TEXT`.
+    static let noFacts = """
+        NULL::TEXT AS fact, NULL::TIMESTAMPTZ AS fact_slot_start, NULL::TIMESTAMPTZ AS fact_slot_end,
+        NULL::TIMESTAMPTZ AS fact_occupied_start, NULL::TIMESTAMPTZ AS fact_occupied_end,
+        NULL::TIMESTAMPTZ AS fact_expires_at, NULL::TEXT AS fact_resource, NULL::BIGINT AS fact_position,
+        NULL::BIGINT AS fact_number
+        """
+
+    /// `UNION ALL` branches that return, when `condition` holds (a condition without a row of its own, such as
+    /// `NOT EXISTS (SELECT 1 FROM inserted)`, which the planner checks once before reading anything), what the
+    /// refusal is made of, in the statement's own snapshot: the booked appointments and live holds in the way
+    /// (leaving out the moved appointment and the used hold), the used hold, each limited period's bookings and
+    /// the expiries of its live holds,
+    /// whether the customer is in the slot, and whether the booking is a replay. Each row starts with `padding`
+    /// `NULL`s, for the result columns before ``noFacts``.
+    static func facts(padding: Int, when condition: String) -> ClaimSQL {
+        let pad = String(repeating: "NULL, ", count: padding)
+        return """
+            UNION ALL
+            SELECT \(unescaped: pad)'occupant', slot_start, slot_end, occupied_start, occupied_end, NULL::TIMESTAMPTZ,
+                NULL::TEXT, 0::BIGINT, 0::BIGINT
+            FROM appointments
+            WHERE \(unescaped: condition) AND resource = \(.resource) AND status = 'booked'
+                AND id IS DISTINCT FROM \(.movingID) AND \(overlapsOccupied)
+            UNION ALL
+            SELECT \(unescaped: pad)'occupant', slot_start, slot_end, occupied_start, occupied_end, expires_at, NULL, 0, 0
+            FROM slot_holds
+            WHERE \(unescaped: condition) AND resource = \(.resource) AND expires_at > \(.now)
+                AND token_hash IS DISTINCT FROM \(.holdTokenHash) AND \(overlapsOccupied)
+            UNION ALL
+            SELECT \(unescaped: pad)'hold', slot_start, slot_end, occupied_start, occupied_end, expires_at, resource, 0, 0
+            FROM slot_holds WHERE \(unescaped: condition) AND token_hash = \(.holdTokenHash)
+            UNION ALL
+            SELECT \(unescaped: pad)'period', NULL, NULL, NULL, NULL, NULL, NULL, period.position, \(periodBookings)
+            FROM \(periods) WHERE \(unescaped: condition)
+            UNION ALL
+            SELECT \(unescaped: pad)'period_hold', NULL, NULL, NULL, NULL, slot_holds.expires_at, NULL, period.position, 0
+            FROM \(periods) JOIN slot_holds ON \(heldInPeriod) WHERE \(unescaped: condition)
+            UNION ALL
+            SELECT \(unescaped: pad)'replay', NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
+            WHERE \(unescaped: condition) AND EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(.idempotencyKey))
+            UNION ALL
+            SELECT \(unescaped: pad)'email', NULL, NULL, NULL, NULL, NULL, NULL, 0, 1
+            WHERE \(unescaped: condition) AND EXISTS (
+                SELECT 1 FROM appointments
+                WHERE resource = \(.resource) AND status = 'booked' AND \(sameSlot) AND id IS DISTINCT FROM \(.movingID)
+                    AND lower(customer_email) = lower(\(.customerEmail)))
+            """
+    }
+
+    /// Takes the locks named in `lockNames` in their order (shared where `lockShared` says so), in a statement
+    /// of its own (``checkThenTakeLocks``), so the statements after it take their snapshots once every lock is
+    /// held (in READ COMMITTED, a lock taken inside a statement does not refresh that statement's snapshot).
+    static let takeLocks: ClaimSQL = """
+        SELECT count(*) FROM (
+            SELECT CASE WHEN lock.shared THEN pg_advisory_xact_lock_shared(hashtextextended(lock.name, 0))
+                ELSE pg_advisory_xact_lock(hashtextextended(lock.name, 0)) END
+            FROM unnest(\(.lockNames)::TEXT[], \(.lockShared)::BOOLEAN[]) WITH ORDINALITY AS lock(name, shared, position)
+            ORDER BY lock.position
+        ) AS taken
+        """
+
+    /// Checks the claim in its own snapshot, taken before any lock, and takes the locks (``takeLocks``, an init
+    /// plan run only when the `CASE` asks for its value) only when the check lets it through; says whether the
+    /// booking is a replay; otherwise returns the facts of the refusal.
+    ///
+    /// `locked` is `NULL` when the check refused, `true` when every lock is held, and `false` when `slotLock` (taken
+    /// last, if any) is held by another transaction and `trySlotLock` asked not to wait for it in the queue.
+    static let checkThenTakeLocks: ClaimSQL = """
+        WITH \(guardExpressions)
+        SELECT CASE WHEN (SELECT ok FROM claim_guard) THEN
+                CASE WHEN (\(takeLocks)) IS NULL THEN NULL
+                    WHEN \(.slotLock)::TEXT IS NULL THEN TRUE
+                    WHEN \(.trySlotLock) THEN pg_try_advisory_xact_lock(hashtextextended(\(.slotLock), 0))
+                    ELSE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(\(.slotLock), 0))) AS slot) = 1
+                END
+            END AS locked,
+            (SELECT replay FROM claim_guard) AS replay, \(unescaped: noFacts)
+        \(facts(padding: 2, when: "NOT (SELECT ok OR replay FROM claim_guard)"))
+        """
+}
+
+/// ``ClaimSQL/checkThenTakeLocks``.
+enum CheckThenTakeLocksStatement: ClaimStatementKind {
+    static let name = "booking_check_then_take_locks"
+    static let rendered = ClaimSQL.checkThenTakeLocks.rendered
+}
+
+extension PostgresStore {
+    /// A transaction-scoped advisory lock, named by text (its key is `hashtextextended(name, 0)`).
+    struct AdvisoryLock: Sendable {
+        var name: String
+        var shared: Bool
+    }
+
+    /// Every statement that takes a slot.
+    static let claimStatements: [any ClaimStatementKind.Type] = [
+        CheckThenTakeLocksStatement.self, InsertStatement.self, MoveStatement.self, HoldStatement.self,
+    ]
+
+    /// Runs the claim statement `kind` with `values` and reads its whole answer: the result rows and the facts.
+    ///
+    /// It is prepared by PostgresNIO on the connection's first run of it, inside the caller's transaction.
+    /// PostgresNIO keeps a failed preparation (a lock timeout while a migration holds a table, say) as the answer
+    /// of every later run on that connection, and a failure does not tell a failed preparation from a failed
+    /// run, so a statement whose first run on a connection failed is suspect until
+    /// ``verifyClaimStatements(on:)`` clears it or closes the connection.
+    func runClaim<Kind: ClaimStatementKind>(_ kind: Kind.Type, _ values: ClaimValues, on connection: PostgresConnection)
+        async throws -> ([PostgresRow], ClaimFacts)
+    {
+        do {
+            let answer = try await ClaimFacts.split(
+                connection.execute(PreparedClaim<Kind>(values: values), logger: logger))
+            record(Kind.name, on: connection, good: true)
+            return answer
+        } catch {
+            record(Kind.name, on: connection, good: false)
+            throw error
+        }
+    }
+
+    /// Notes how a run of the statement `name` on `connection` went: known good once one succeeded, suspect when
+    /// its first run failed.
+    private func record(_ name: String, on connection: PostgresConnection, good: Bool) {
+        let first = claimsPreparedOn.withLock { record in
+            let first = record[connection.id] == nil
+            if good || record[connection.id]?[name] != true { record[connection.id, default: [:]][name] = good }
+            return first
+        }
+        if first {
+            // Forgotten with the connection (the pool closes idle ones), so the record stays small.
+            connection.closeFuture.whenComplete { [weak self] _ in
+                _ = self?.claimsPreparedOn.withLock { $0.removeValue(forKey: connection.id) }
+            }
+        }
+    }
+
+    /// Before a transaction that takes a slot: runs each suspect statement of `connection` once, outside any
+    /// transaction, with values that match nothing and take no lock (no resource, capacity 0). A run that
+    /// succeeds clears it; one that fails shows a failed preparation PostgresNIO keeps, so the connection is
+    /// closed and the operation runs on another one (nothing of it was sent yet).
+    func verifyClaimStatements(on connection: PostgresConnection) async throws {
+        let suspects = claimsPreparedOn.withLock { $0[connection.id]?.filter { !$0.value }.map(\.key) ?? [] }
+        guard !suspects.isEmpty else { return }
+        var idle = ClaimValues()
+        idle.capacity = 0
+        do {
+            for kind in Self.claimStatements where suspects.contains(kind.name) {
+                _ = try await runClaim(kind, idle, on: connection)
+            }
+        } catch {
+            logger.debug("closing a connection whose claim statement failed to prepare")
+            try? await connection.close()
+            throw ConnectionLease.StaleConnection()
+        }
+    }
+
+    /// How many times a claim's check or statement runs in one transaction when it took nothing yet its facts
+    /// show nothing in the way (a hold it uses was released after its snapshot was taken).
+    static let claimAttempts = 3
+
+    /// How many times a claim finds its slot's lock held by another taker and waits for that taker to finish
+    /// (then checks again) before it queues for the lock.
+    static let slotLockTries = 4
+
+    /// Settles `claim`: one statement checks it in its own snapshot, taken before any lock, and takes `locks`
+    /// (then `slotLock`, if any) only if that check lets it through: a slot seen full is refused at once, without
+    /// queueing behind its takers (a refusal is a read, and that snapshot was the truth during the call). Then
+    /// `statement`, the claim's one statement (its guard again, in a snapshot taken under the locks, then its
+    /// writes) runs. A replay the check already sees (its appointment committed) runs the statement without any
+    /// lock: it only reads that appointment. When the check or the statement refused, the facts it read in the
+    /// same snapshot make the refusal thrown.
+    ///
+    /// The slot's lock is tried first: while another transaction holds it, the claim waits for that one to
+    /// finish (a session-level shared lock, taken and given back in one statement, so nothing is held) and checks
+    /// again. So when a rush for one slot queues behind its taker, everyone waiting learns at once, in parallel,
+    /// that the slot is now full, instead of each in turn under the lock. After ``slotLockTries`` such waits the
+    /// claim queues for the lock like any lock (each seat is still taken by one transaction at a time).
+    ///
+    /// When a check or statement took nothing but its facts show nothing in the way, it runs again, up to
+    /// ``claimAttempts`` times in all, then the answer is `slotUnavailable`.
+    func settle<T: Sendable>(
+        _ claim: SlotClaim, taking locks: [AdvisoryLock], slotLock: String?, on connection: PostgresConnection,
+        _ statement: () async throws -> (taken: T?, facts: ClaimFacts)
+    ) async throws -> T {
+        var values = claim.values
+        values.lockNames = locks.map(\.name)
+        values.lockShared = locks.map(\.shared)
+        values.slotLock = slotLock
+        var waits = 0
+        var refusalsWithoutReason = 0
+        while true {
+            values.trySlotLock = waits < Self.slotLockTries
+            let (results, facts) = try await runClaim(CheckThenTakeLocksStatement.self, values, on: connection)
+            let cells = results.first?.makeRandomAccess()
+            let locked = try cells?["locked"].decode(Bool?.self)
+            let replay = try cells?["replay"].decode(Bool.self) == true
+            if locked == true || replay { break }
+            if let slotLock, locked == false {
+                // Waits until the slot's taker is done; holds nothing afterwards.
+                try await Self.execute(
+                    """
+                    SELECT pg_advisory_lock_shared(hashtextextended(\(slotLock), 0)),
+                        pg_advisory_unlock_shared(hashtextextended(\(slotLock), 0))
+                    """, on: connection, logger: logger)
+                waits += 1
+                continue
+            }
+            if let refusal = claim.refusal(given: facts) { throw refusal }
+            refusalsWithoutReason += 1
+            if refusalsWithoutReason >= Self.claimAttempts { throw BookingError.slotUnavailable }
+        }
+        for _ in 0..<Self.claimAttempts {
+            let (taken, facts) = try await statement()
+            if let taken { return taken }
+            if let refusal = claim.refusal(given: facts) { throw refusal }
+        }
+        throw BookingError.slotUnavailable
+    }
+}

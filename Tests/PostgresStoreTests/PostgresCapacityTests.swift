@@ -1,0 +1,206 @@
+import BookingDomain
+import Foundation
+import TestSupport
+import Testing
+
+@testable import PostgresStore
+
+/// Capacity, limits and holds across processes: every store here has a pool of its own, as a separate
+/// booking server would, so only the database can keep the rules.
+@Suite("PostgreSQL store: capacity, limits and holds across processes")
+struct PostgresCapacityTests {
+    let now = Date(millisecondsSince1970: 1_803_801_600_000)
+
+    func slot(at minutes: Int, length: Int = 30) throws -> TimeSlot {
+        let start = now.addingTimeInterval(Double(minutes) * 60)
+        return try TimeSlot(start: start, end: start.addingTimeInterval(Double(length) * 60))
+    }
+
+    func booking(
+        _ slot: TimeSlot, email: String = "ada@example.com", rules: BookingRules = .single, hold: String? = nil
+    )
+        -> NewAppointment
+    {
+        NewAppointment(
+            resource: .default, slot: slot, occupied: slot, customerName: "Ada", customerEmail: email, note: nil,
+            cancelTokenHash: String(repeating: "c", count: 64), idempotencyKey: nil, requestFingerprint: "f", now: now,
+            rules: rules, holdTokenHash: hold)
+    }
+
+    func hold(_ slot: TimeSlot, token: String, rules: BookingRules = .single, minutes: Double = 10) -> NewHold {
+        NewHold(
+            resource: .default, slot: slot, occupied: slot, tokenHash: Self.tokenHash(token),
+            expiresAt: now.addingTimeInterval(minutes * 60), now: now, rules: rules)
+    }
+
+    static func tokenHash(_ token: String) -> String {
+        String(repeating: "0", count: 64 - token.utf8.count) + token
+    }
+
+    /// The code of the error `operation` throws, or `nil` when it succeeds.
+    static func code(_ operation: @Sendable () async throws -> Void) async -> BookingError.Code? {
+        do {
+            try await operation()
+            return nil
+        } catch let error as BookingError {
+            return error.code
+        } catch {
+            return .storeUnavailable
+        }
+    }
+
+    @Test("a hold and a booking of different overlapping slots, from two processes at once: never both")
+    func holdRacesOverlappingBooking() async throws {
+        try await withStores(2) { stores in
+            for round in 0..<25 {
+                let held = try slot(at: 60 * round)
+                let booked = try slot(at: 60 * round + 15)
+                let holdRequest = hold(held, token: "r\(round)")
+                let bookingRequest = booking(booked)
+                async let holding = Self.code { _ = try await stores[0].placeHold(holdRequest) }
+                async let booking = Self.code { _ = try await stores[1].insert(bookingRequest) }
+                let codes = await [holding, booking]
+                #expect(codes.filter { $0 == nil }.count == 1, "round \(round): \(codes)")
+                #expect(codes.allSatisfy { $0 == nil || $0 == .slotHeld || $0 == .slotUnavailable }, "\(codes)")
+                let window = try TimeSlot(start: held.start, end: booked.end)
+                let occupants = try await stores[0].occupants(resource: .default, overlapping: window, now: now)
+                #expect(occupants.count == 1, "round \(round)")
+            }
+        }
+    }
+
+    @Test("bookings and holds rushing one slot of 4 seats from two processes: exactly 4 seats taken")
+    func seatsUnderARush() async throws {
+        let seats = BookingRules(capacity: 4)
+        let target = try slot(at: 120)
+        try await withStores(2) { stores in
+            let codes = await withTaskGroup(of: BookingError.Code?.self) { group in
+                for index in 0..<60 {
+                    let store = stores[index % 2]
+                    let bookingRequest = booking(target, email: "c\(index)@example.com", rules: seats)
+                    let holdRequest = hold(target, token: "h\(index)", rules: seats)
+                    group.addTask {
+                        await Self.code {
+                            if index % 3 == 0 {
+                                _ = try await store.placeHold(holdRequest)
+                            } else {
+                                _ = try await store.insert(bookingRequest)
+                            }
+                        }
+                    }
+                }
+                return await group.reduce(into: [BookingError.Code?]()) { $0.append($1) }
+            }
+            #expect(codes.filter { $0 == nil }.count == 4)
+            #expect(codes.allSatisfy { $0 == nil || $0 == .slotHeld || $0 == .slotUnavailable }, "\(codes)")
+            let occupants = try await stores[1].occupants(resource: .default, overlapping: target, now: now)
+            #expect(occupants.count == 4)
+            #expect(occupants.allSatisfy { $0.slot == target })
+        }
+    }
+
+    @Test("bookings of many slots of one day from two processes under a limit of 5 a day: exactly 5")
+    func dayLimitUnderConcurrency() async throws {
+        let day = try TimeSlot(start: now, end: now.addingTimeInterval(86_400))
+        let rules = BookingRules(capacity: 2, periodLimits: [PeriodLimit(kind: .day, period: day, limit: 5)])
+        let slots = try (0..<20).map { try slot(at: 30 * $0) }
+        try await withStores(2) { stores in
+            let codes = await withTaskGroup(of: BookingError.Code?.self) { group in
+                for index in 0..<40 {
+                    let store = stores[index % 2]
+                    let request = booking(slots[index % 20], email: "d\(index)@example.com", rules: rules)
+                    group.addTask { await Self.code { _ = try await store.insert(request) } }
+                }
+                return await group.reduce(into: [BookingError.Code?]()) { $0.append($1) }
+            }
+            #expect(codes.filter { $0 == nil }.count == 5)
+            #expect(codes.allSatisfy { $0 == nil || $0 == .bookingLimitReached }, "\(codes)")
+            let booked = try await stores[0].appointments()
+            #expect(booked.count == 5)
+        }
+    }
+
+    @Test("a booking that uses a hold racing the hold's release: exactly one of them has it")
+    func bookingWithAHoldRacesItsRelease() async throws {
+        try await withStores(2) { stores in
+            for round in 0..<25 {
+                let target = try slot(at: 60 * round)
+                let placed = hold(target, token: "x\(round)")
+                _ = try await stores[0].placeHold(placed)
+                let request = booking(target, hold: placed.tokenHash)
+                let now = self.now
+                async let released = stores[0].releaseHold(tokenHash: placed.tokenHash, now: now)
+                async let booked = Self.code { _ = try await stores[1].insert(request) }
+                let (wasReleased, code) = try await (released, booked)
+                #expect(
+                    wasReleased != (code == nil),
+                    "round \(round): released \(wasReleased), booking \(String(describing: code))")
+                #expect(code == nil || code == .holdExpired)
+                let occupants = try await stores[0].occupants(resource: .default, overlapping: target, now: now)
+                #expect(occupants.count == (wasReleased ? 0 : 1))
+                #expect(occupants.allSatisfy { !$0.isHold })
+            }
+        }
+    }
+
+    @Test("a replayed booking returns its appointment even once its hold is used and its slot is full")
+    func replayAfterTheHoldWasUsed() async throws {
+        let target = try slot(at: 60)
+        try await withStores(2) { stores in
+            let placed = hold(target, token: "replay")
+            _ = try await stores[0].placeHold(placed)
+            var request = booking(target, hold: placed.tokenHash)
+            request.idempotencyKey = "key-1"
+            let first = try await stores[0].insert(request)
+            guard case .created(let created) = first else {
+                Issue.record("the first attempt did not create: \(first)")
+                return
+            }
+            let replay = try await stores[1].insert(request)
+            guard case .existing(let existing) = replay else {
+                Issue.record("the replay was not answered with the existing appointment: \(replay)")
+                return
+            }
+            #expect(existing.appointment.id == created.appointment.id)
+            #expect(try await stores[1].appointments().count == 1)
+        }
+    }
+
+    @Test("a booking of a full slot is refused at once, even while another transaction holds the slot's lock")
+    func fullSlotRefusedWithoutQueueing() async throws {
+        let target = try slot(at: 60)
+        let lockName = PostgresStore.slotLockName(.default, target.start)
+        try await withStores(2) { stores in
+            _ = try await stores[0].insert(booking(target))
+            let held = try await TableLock.holdAdvisory(lockName, on: stores[1].client)
+            let started = ContinuousClock.now
+            let code = await Self.code { _ = try await stores[0].insert(booking(target, email: "bo@example.com")) }
+            let waited = ContinuousClock.now - started
+            await held.release()
+            #expect(code == .slotUnavailable)
+            #expect(waited < .seconds(2), "answered after \(waited)")
+        }
+    }
+
+    @Test("a booking waits for another taker of the slot to finish (a busy lock is never a refusal), then books")
+    func bookingWaitsForTheSlotLock() async throws {
+        let target = try slot(at: 60)
+        let lockName = PostgresStore.slotLockName(.default, target.start)
+        try await withStores(2) { stores in
+            let held = try await TableLock.holdAdvisory(lockName, on: stores[1].client)
+            let releaser = Task {
+                try? await Task.sleep(for: .milliseconds(500))
+                await held.release()
+            }
+            let started = ContinuousClock.now
+            let outcome = try await stores[0].insert(booking(target))
+            let waited = ContinuousClock.now - started
+            await releaser.value
+            guard case .created = outcome else {
+                Issue.record("expected a new booking, got \(outcome)")
+                return
+            }
+            #expect(waited >= .milliseconds(400), "booked after \(waited), before the lock was released")
+        }
+    }
+}
