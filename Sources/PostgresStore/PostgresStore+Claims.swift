@@ -93,7 +93,7 @@ struct SlotClaim: Sendable {
 
     /// Why the claim cannot be taken, given the facts its refused statement read: in the order of the in-memory
     /// store, a used hold that is not live (`holdExpired`) or is of another slot (`invalidInput`, field
-    /// `holdToken`), then what ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says.
+    /// `holdToken`), then what `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says.
     ///
     /// `nil` for a replay (answered under the locks) and when nothing stands in the way.
     func refusal(given facts: ClaimFacts) -> BookingError? {
@@ -219,7 +219,7 @@ extension ClaimSQL {
     /// Two common table expressions: `claim_hold`, the used hold when it is live and of this resource and slot,
     /// and `claim_guard`, one row with `replay`, whether an appointment has the booking's idempotency key (a
     /// replay takes nothing), and `ok`, true exactly when it is no replay, the used hold (if any) is in
-    /// `claim_hold`, and ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` finds nothing
+    /// `claim_hold`, and `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` finds nothing
     /// against the claim in the statement's snapshot: the booked appointments and the live holds overlapping the
     /// claim are each read by one GiST index scan, and each limited period counted.
     ///

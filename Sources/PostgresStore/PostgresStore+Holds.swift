@@ -46,8 +46,8 @@ extension PostgresStore {
     /// week's lock, taken by a statement that first checks the rules in its own snapshot and takes none when they
     /// already refuse; then one statement that checks them again under the locks, deletes the lapsed holds of the
     /// resource, and inserts the hold only if the rules let it take the slot. A refusal throws what
-    /// ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says of the facts the refusing
-    /// statement read; a token hash already in use is ``BookingError/Code/invalidInput`` (field `tokenHash`).
+    /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says of the facts the refusing
+    /// statement read; a token hash already in use is `BookingError/Code/invalidInput` (field `tokenHash`).
     public func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold {
         try hold.validate()
         let claim = SlotClaim(

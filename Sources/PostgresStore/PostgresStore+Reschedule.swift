@@ -15,7 +15,7 @@ extension PostgresStore {
     /// The exclusion constraint checks the new occupied interval against every other booked row of a different
     /// slot (the row's own old version is replaced, so overlapping it is fine); a violation is `slotUnavailable`
     /// and rolls everything back. When the check refused, the facts are read and the refusal of
-    /// ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` is thrown (a held slot is
+    /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` is thrown (a held slot is
     /// `slotHeld`). Retries with one idempotency key queue on a lock of their own, and all but the first find
     /// its key.
     public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {

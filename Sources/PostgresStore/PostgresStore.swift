@@ -72,7 +72,7 @@ public final class PostgresStore: BookingStore {
     /// taken under every lock, checks the rules again, deletes the lapsed holds in the way and the used hold,
     /// and inserts the appointment and its notifications only if the check passed; it returns the appointment,
     /// or the existing one of a replay, or, when it wrote nothing, the facts of the refusal in its own snapshot,
-    /// to throw what ``BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)`` says. Booked
+    /// to throw what `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says. Booked
     /// appointments of different overlapping slots are excluded by the constraint (a violation is
     /// `slotUnavailable`). Both statements are prepared once per connection and planned once (see `runClaim`).
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
