@@ -163,8 +163,10 @@ struct ClaimFacts: Sendable {
                 ))
         case "replay":
             replay = true
-        default:
+        case "email":
             emailTaken = true
+        default:
+            throw BookingError.storeUnavailable("the claim statement returned an unknown fact")
         }
         return true
     }
@@ -223,8 +225,9 @@ extension ClaimSQL {
     /// against the claim in the statement's snapshot: the booked appointments and the live holds overlapping the
     /// claim are each read by one GiST index scan, and each limited period counted.
     ///
-    /// A booked appointment of a different overlapping slot that the snapshot cannot see yet is the exclusion
-    /// constraint's to refuse; everything else is serialised by the locks taken before the statement.
+    /// A booked appointment of an overlapping slot with another start that the snapshot cannot see yet is the
+    /// exclusion constraint's to refuse; everything else (a slot with the same start and another end included,
+    /// which shares the slot's lock) is serialised by the locks taken before the statement.
     static let guardExpressions: ClaimSQL = """
         claim_hold AS (
             SELECT token_hash FROM slot_holds
@@ -453,7 +456,6 @@ extension PostgresStore {
         values.lockShared = locks.map(\.shared)
         values.slotLock = slotLock
         var waits = 0
-        var refusalsWithoutReason = 0
         while true {
             values.trySlotLock = waits < Self.slotLockTries
             let (results, facts) = try await runClaim(CheckThenTakeLocksStatement.self, values, on: connection)
@@ -471,9 +473,8 @@ extension PostgresStore {
                 waits += 1
                 continue
             }
-            if let refusal = claim.refusal(given: facts) { throw refusal }
-            refusalsWithoutReason += 1
-            if refusalsWithoutReason >= Self.claimAttempts { throw BookingError.slotUnavailable }
+            // The check and its facts read one snapshot and write nothing: a refusal has its reason there.
+            throw claim.refusal(given: facts) ?? BookingError.slotUnavailable
         }
         for _ in 0..<Self.claimAttempts {
             let (taken, facts) = try await statement()

@@ -218,9 +218,10 @@ extension PostgresStore {
             // another encoding (LATIN1, say) would store UTF-8 bytes as if they were its own characters.
             // The server bounds every statement and lock wait of every connection: an operation that
             // holds a connection ends within these, and its outcome is never guessed by the client.
-            // The statements that take a slot are prepared once per connection (every other statement is
-            // unnamed, which this setting leaves alone) and planned once: their custom plans would fold away
-            // the NULL parameters and look cheaper, so the server would plan them on every execution.
+            // The statements that take a slot are prepared once per connection and planned once: their custom
+            // plans would fold away the NULL parameters and look cheaper, so the server would plan them on every
+            // execution. The setting reaches every statement of the connection (unnamed ones are cached too), so
+            // the store writes none whose generic plan is worse than a custom one (no `$1 IS NULL OR ...`).
             configuration.options.additionalStartupParameters = [
                 ("client_encoding", "UTF8"), ("statement_timeout", "\(statementTimeout.milliseconds)"),
                 ("lock_timeout", "\(lockTimeout.milliseconds)"),

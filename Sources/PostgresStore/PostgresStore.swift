@@ -101,12 +101,28 @@ public final class PostgresStore: BookingStore {
             }
             if case .created = outcome { wakeDispatchers() }
             return outcome
-        } catch  where error.code == .slotUnavailable {
-            // A concurrent insert with the same idempotency key may have won the unique index.
-            if let key = new.idempotencyKey, let existing = try await record(idempotencyKey: key) {
+        } catch  where error.code != .storeUnavailable && error.code != .invalidInput {
+            // A refusal seen before the locks, or a lost race for the unique index, may belong to a retry whose
+            // original (same key) is still in flight: wait for it on the key's lock, then a replay wins.
+            if let key = new.idempotencyKey, let existing = try await recordAfterKeyLock("idempotency/" + key) {
                 return .existing(existing)
             }
             throw error
+        }
+    }
+
+    /// The appointment booked with the idempotency key whose lock is `lockName`, read once every transaction
+    /// holding that lock has finished (a statement after the lock sees what they committed).
+    private func recordAfterKeyLock(_ lockName: String) async throws(BookingError) -> AppointmentRecord? {
+        let key = String(lockName.dropFirst("idempotency/".count))
+        return try await performTransaction { [logger] connection in
+            try await Self.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(\(lockName), 0))", on: connection, logger: logger)
+            return try await Self.records(
+                connection.query(
+                    "SELECT \(unescaped: Self.appointmentColumns) FROM appointments WHERE idempotency_key = \(key)",
+                    logger: logger)
+            ).first
         }
     }
 
@@ -294,13 +310,19 @@ public final class PostgresStore: BookingStore {
     /// Notifications ordered by id.
     public func notifications(appointmentID: Int64?) async throws(BookingError) -> [BookingNotification] {
         try await perform { [logger] connection in
-            try await Self.notifications(
+            // Two statements, not `$1 IS NULL OR appointment_id = $1`: the connections plan every statement
+            // generically (`plan_cache_mode`), and a generic plan of that condition could not use the index.
+            if let appointmentID {
+                return try await Self.notifications(
+                    connection.query(
+                        """
+                        SELECT \(unescaped: Self.notificationColumns) FROM notifications
+                        WHERE appointment_id = \(appointmentID) ORDER BY id
+                        """, logger: logger))
+            }
+            return try await Self.notifications(
                 connection.query(
-                    """
-                    SELECT \(unescaped: Self.notificationColumns) FROM notifications
-                    WHERE \(appointmentID)::BIGINT IS NULL OR appointment_id = \(appointmentID)
-                    ORDER BY id
-                    """, logger: logger))
+                    "SELECT \(unescaped: Self.notificationColumns) FROM notifications ORDER BY id", logger: logger))
         }
     }
 
@@ -335,9 +357,14 @@ public final class PostgresStore: BookingStore {
         unbounded: Bool = false, claims: Bool = false,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
-        try await perform(unbounded: unbounded) { [self, logger] connection in
+        // A claim runs more statements than other operations (its checks, waits for the slot's taker, retries
+        // of its statement), each bounded by the server: its connection may be held for as many of them.
+        let statements = claims ? Self.slotLockTries + 2 * Self.claimAttempts + 3 : 3
+        return try await perform(unbounded: unbounded, statements: statements) { [self, logger] connection in
             if claims { try await verifyClaimStatements(on: connection) }
-            try await Self.execute("BEGIN", on: connection, logger: logger)
+            // Every check of a claim relies on a statement's snapshot following the locks taken before it:
+            // READ COMMITTED, whatever the database's or role's default isolation.
+            try await Self.execute("BEGIN ISOLATION LEVEL READ COMMITTED", on: connection, logger: logger)
             do {
                 let value = try await body(connection)
                 try await Self.execute("COMMIT", on: connection, logger: logger)
@@ -370,17 +397,17 @@ public final class PostgresStore: BookingStore {
     /// retried up to ``maximumAttempts`` times in all.
     ///
     /// A held connection seen closed for half a second is lost, and so is one an operation still holds
-    /// ``Configuration/statementTimeout`` × 3 + 2 s later (each of its statements and its `COMMIT` is
+    /// ``Configuration/statementTimeout`` × `statements` (3 unless said) + 2 s later (each of its statements and its `COMMIT` is
     /// bounded by the server long before): the connection is closed, so nothing more is written on
     /// it, and the operation fails with `storeUnavailable`; every request is answered. `unbounded`
     /// lifts the time limit (not the closed-connection check) for work the server does not bound
     /// either (migrations). A connection the pool hands over already closed is replaced at once.
     func perform<T: Sendable>(
-        waitingAtMost wait: Duration? = nil, unbounded: Bool = false,
+        waitingAtMost wait: Duration? = nil, unbounded: Bool = false, statements: Int = 3,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
         let wait = wait ?? configuration.connectionWaitTimeout
-        let hold: Duration? = unbounded ? nil : configuration.statementTimeout * 3 + .seconds(2)
+        let hold: Duration? = unbounded ? nil : configuration.statementTimeout * statements + .seconds(2)
         var attempt = 1
         while true {
             do {
