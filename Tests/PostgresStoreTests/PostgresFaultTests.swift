@@ -82,6 +82,14 @@ struct PostgresFaultTests {
     )
     func cancelThenRebook() async throws {
         try await withStores(2) { stores in
+            // Untimed: 20 bookings of distinct slots open the pools' connections and prepare their claim
+            // statements, so the rounds below time the race for the slot, not a connection's first use.
+            await withTaskGroup(of: Void.self) { group in
+                for racer in 0..<20 {
+                    let warmUp = try? draft(at: 20_000 + racer * 30, email: "warm\(racer)@example.com")
+                    group.addTask { if let warmUp { _ = try? await stores[racer % 2].insert(warmUp) } }
+                }
+            }
             for round in 0..<8 {
                 let minutes = 60 * (round + 1)
                 let holder = try await stores[0].insert(try draft(at: minutes, email: "holder\(round)@example.com"))
