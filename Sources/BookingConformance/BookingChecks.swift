@@ -140,11 +140,20 @@ extension ConformanceCheck {
         ) { context in
             let booked = try await context.book(try context.draft(at: 60))
             let at = context.now.addingTimeInterval(1)
-            let results = await context.concurrently(context.concurrency) { _ in
-                try? await context.store.cancel(id: booked.id, now: at)
+            let results = await context.concurrently(context.concurrency) { _ -> Result<Appointment?, BookingError> in
+                do throws(BookingError) {
+                    return .success(try await context.store.cancel(id: booked.id, now: at))
+                } catch {
+                    return .failure(error)
+                }
             }
+            let errors = Set(results.compactMap { if case .failure(let error) = $0 { error.description } else { nil } })
+            try context.expect(errors.isEmpty, "concurrent cancels failed: \(errors.sorted())")
             try context.expect(
-                results.allSatisfy { $0?.status == .cancelled && $0?.cancelledAt == at && $0?.sequence == 1 },
+                results.allSatisfy {
+                    let cancelled = try? $0.get()
+                    return cancelled?.status == .cancelled && cancelled?.cancelledAt == at && cancelled?.sequence == 1
+                },
                 "every caller gets the cancelled appointment at sequence 1")
             let notifications = try await context.store.notifications(appointmentID: booked.id)
             try context.expectEqual(
