@@ -124,16 +124,17 @@ struct LeaseTests {
         #expect(handler.lines.contains { $0.contains("lease was taken over during a send") })
     }
 
-    @Test("two dispatchers, 1 s leases, sends of 1.5 s: the heartbeat keeps each lease, so each is sent once")
+    @Test("two dispatchers, 3 s leases, sends of 4.5 s: the heartbeat keeps each lease, so each is sent once")
     func heartbeatKeepsSlowSends() async throws {
         let store = try await bookedStore(4, clock: SystemWallClock())
-        // Ignores cancellation and answers after 1.5 s: longer than the lease and than the send timeout.
+        // Ignores cancellation and answers after 4.5 s: longer than the lease and than the send timeout. The
+        // lease leaves 2.4 s between heartbeats and its end, room for a machine busy with other suites.
         let sender = RecordingNotificationSender(whileSending: { _, _ in
-            await Task { try? await Task.sleep(for: .milliseconds(1500)) }.value
+            await Task { try? await Task.sleep(for: .milliseconds(4500)) }.value
         })
         let configuration = NotificationDispatcher.Configuration(
-            concurrentSends: 4, leaseDuration: .seconds(1), sendTimeout: .milliseconds(500),
-            heartbeatInterval: .milliseconds(200), leaseMargin: .milliseconds(200), pollInterval: .milliseconds(50))
+            concurrentSends: 4, leaseDuration: .seconds(3), sendTimeout: .milliseconds(1500),
+            heartbeatInterval: .milliseconds(600), leaseMargin: .milliseconds(600), pollInterval: .milliseconds(50))
         let dispatchers = ["one", "two"].map { id in
             NotificationDispatcher(
                 store: store, sender: sender, configuration: configuration, logger: logger, workerID: id)
@@ -141,7 +142,7 @@ struct LeaseTests {
         let group = ServiceGroup(services: dispatchers, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await eventually {
+            try await eventually(within: 30) {
                 await store.notifications(appointmentID: nil).allSatisfy { $0.status == .sent }
             }
             await group.triggerGracefulShutdown()
