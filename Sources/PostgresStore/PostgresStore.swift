@@ -80,7 +80,7 @@ public final class PostgresStore: BookingStore {
         let claim = SlotClaim(
             resource: new.resource, slot: new.slot, occupied: new.occupied, now: new.now, rules: new.rules,
             customerEmail: new.customerEmail, holdTokenHash: new.holdTokenHash, idempotencyKey: new.idempotencyKey)
-        let locks = claim.locks(first: new.idempotencyKey.map { "idempotency/" + $0 }, resourceShared: true)
+        let locks = claim.locks(first: new.idempotencyKey.map(Self.idempotencyLockName), resourceShared: true)
         var insertValues = claim.values
         insertValues.customerName = new.customerName
         insertValues.note = new.note
@@ -104,17 +104,17 @@ public final class PostgresStore: BookingStore {
         } catch  where error.code != .storeUnavailable && error.code != .invalidInput {
             // A refusal seen before the locks, or a lost race for the unique index, may belong to a retry whose
             // original (same key) is still in flight: wait for it on the key's lock, then a replay wins.
-            if let key = new.idempotencyKey, let existing = try await recordAfterKeyLock("idempotency/" + key) {
+            if let key = new.idempotencyKey, let existing = try await recordAfterKeyLock(key) {
                 return .existing(existing)
             }
             throw error
         }
     }
 
-    /// The appointment booked with the idempotency key whose lock is `lockName`, read once every transaction
-    /// holding that lock has finished (a statement after the lock sees what they committed).
-    private func recordAfterKeyLock(_ lockName: String) async throws(BookingError) -> AppointmentRecord? {
-        let key = String(lockName.dropFirst("idempotency/".count))
+    /// The appointment booked with idempotency key `key`, read once every transaction holding the key's lock
+    /// (the one ``insert(_:)`` takes first) has finished: a statement after the lock sees what they committed.
+    private func recordAfterKeyLock(_ key: String) async throws(BookingError) -> AppointmentRecord? {
+        let lockName = Self.idempotencyLockName(key)
         return try await performTransaction { [logger] connection in
             try await Self.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(\(lockName), 0))", on: connection, logger: logger)
@@ -125,6 +125,9 @@ public final class PostgresStore: BookingStore {
             ).first
         }
     }
+
+    /// The name of the advisory lock that bookings with one idempotency key take first, so retries queue there.
+    static func idempotencyLockName(_ key: String) -> String { "idempotency/" + key }
 
     /// The name of the transaction-scoped advisory lock that bookings and moves into the slot starting
     /// at `start` take last, so the seats of one slot are taken one at a time.

@@ -101,6 +101,14 @@ struct BrokenStoreTests {
         #expect(failure?.message.contains("attempts that succeeded: expected 5") == true, "\(failure?.message ?? "")")
     }
 
+    @Test("a store that lets one customer take two seats of a slot fails the same-email check")
+    func emailBlind() async throws {
+        let check = try #require(ConformanceCheck.named("sameEmailTwiceInASlot"))
+        let failure = await failure(of: check, on: { EmailBlindStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("the same email again") == true, "\(failure?.message ?? "")")
+    }
+
     @Test(
         "a store that forgets booking limits fails the limit checks",
         arguments: ["concurrentBookingsUnderADailyLimit", "weeklyLimit", "holdTakesOneSeat"])

@@ -244,3 +244,15 @@ struct AdvisoryHoldStore: ForwardingStore {
         SlotHold(resource: hold.resource, slot: hold.slot, expiresAt: hold.expiresAt)
     }
 }
+
+/// Forgets that one customer takes one seat of a slot: every booking looks like a new customer.
+final class EmailBlindStore: ForwardingStore {
+    let inner = InMemoryStore()
+    private let counter = Atomic<Int>(0)
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        var disguised = appointment
+        disguised.customerEmail = "customer-\(counter.add(1, ordering: .relaxed).newValue)@example.com"
+        return try await inner.insert(disguised)
+    }
+}
