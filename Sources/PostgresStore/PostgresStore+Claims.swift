@@ -91,7 +91,7 @@ struct SlotClaim: Sendable {
         return values
     }
 
-    /// Why the claim cannot be taken, given the facts its refused statement read: in the order of the in-memory
+    /// Why the claim cannot be taken, given the facts read after its statement refused: in the order of the in-memory
     /// store, a used hold that is not live (`holdExpired`) or is of another slot (`invalidInput`, field
     /// `holdToken`), then what `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says.
     ///
@@ -117,7 +117,7 @@ struct SlotClaim: Sendable {
     }
 }
 
-/// What a refused claim's statement read about its slot (the rows of `ClaimSQL.facts(padding:when:)`).
+/// What stands in a refused claim's way, read by ``ClaimFactsStatement`` in a snapshot of its own.
 struct ClaimFacts: Sendable {
     var occupants: [SlotOccupant] = []
     var hold: (resource: String, slot: TimeSlot, expiresAt: Date)?
@@ -128,10 +128,10 @@ struct ClaimFacts: Sendable {
     var emailTaken = false
     var replay = false
 
-    /// Takes in `row` if it is a fact; returns `false` for a result row (its `fact` is `NULL`).
-    mutating func read(_ row: PostgresRow) throws -> Bool {
+    /// Takes in `row`, one fact.
+    mutating func read(_ row: PostgresRow) throws {
         let cells = row.makeRandomAccess()
-        guard let fact = try cells["fact"].decode(String?.self) else { return false }
+        let fact = try cells["fact"].decode(String.self)
         func slot(_ start: String, _ end: String) throws -> TimeSlot {
             try TimeSlot(
                 start: cells[start].decode(PostgresInstant.self).date, end: cells[end].decode(PostgresInstant.self).date
@@ -168,17 +168,6 @@ struct ClaimFacts: Sendable {
         default:
             throw BookingError.storeUnavailable("the claim statement returned an unknown fact")
         }
-        return true
-    }
-
-    /// Reads every row of `rows`: the facts into a value, the result rows into the answer's first element.
-    static func split(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> ([PostgresRow], ClaimFacts) {
-        var results: [PostgresRow] = []
-        var facts = ClaimFacts()
-        for try await row in rows {
-            if try !facts.read(row) { results.append(row) }
-        }
-        return (results, facts)
     }
 }
 
@@ -265,56 +254,46 @@ extension ClaimSQL {
         DELETE FROM slot_holds WHERE resource = \(.resource) AND expires_at <= \(.now) AND \(overlapsOccupied)
         """
 
-    /// The fact columns of a statement's result rows, all `NULL`: a row whose `fact` is `NULL` is a result.
-    /// Typed, since `UNION` resolves the types of two untyped `NULL`s to `TEXT`.
-    static let noFacts = """
-        NULL::TEXT AS fact, NULL::TIMESTAMPTZ AS fact_slot_start, NULL::TIMESTAMPTZ AS fact_slot_end,
-        NULL::TIMESTAMPTZ AS fact_occupied_start, NULL::TIMESTAMPTZ AS fact_occupied_end,
-        NULL::TIMESTAMPTZ AS fact_expires_at, NULL::TEXT AS fact_resource, NULL::BIGINT AS fact_position,
-        NULL::BIGINT AS fact_number
+    /// What a refusal is made of, in the statement's own snapshot, one row per fact: the booked appointments and
+    /// live holds in the way (leaving out the moved appointment and the used hold), the used hold, each limited
+    /// period's bookings and the expiries of its live holds, whether the customer is in the slot, and whether the
+    /// booking is a replay. The columns are those ``ClaimFacts`` reads: `fact` (its kind), `fact_slot_start`,
+    /// `fact_slot_end`, `fact_occupied_start`, `fact_occupied_end`, `fact_expires_at`, `fact_resource`,
+    /// `fact_position` and `fact_number`.
+    ///
+    /// A statement of its own, run only after a refusal: as branches of the claim statements, never run on the
+    /// way to a booking, they still made up most of the plans the server sets up for every run.
+    static let facts: ClaimSQL = """
+        SELECT 'occupant' AS fact, slot_start AS fact_slot_start, slot_end AS fact_slot_end,
+            occupied_start AS fact_occupied_start, occupied_end AS fact_occupied_end,
+            NULL::TIMESTAMPTZ AS fact_expires_at, NULL::TEXT AS fact_resource, 0::BIGINT AS fact_position,
+            0::BIGINT AS fact_number
+        FROM appointments
+        WHERE resource = \(.resource) AND status = 'booked' AND id IS DISTINCT FROM \(.movingID) AND \(overlapsOccupied)
+        UNION ALL
+        SELECT 'occupant', slot_start, slot_end, occupied_start, occupied_end, expires_at, NULL, 0, 0
+        FROM slot_holds
+        WHERE resource = \(.resource) AND expires_at > \(.now) AND token_hash IS DISTINCT FROM \(.holdTokenHash)
+            AND \(overlapsOccupied)
+        UNION ALL
+        SELECT 'hold', slot_start, slot_end, occupied_start, occupied_end, expires_at, resource, 0, 0
+        FROM slot_holds WHERE token_hash = \(.holdTokenHash)
+        UNION ALL
+        SELECT 'period', NULL, NULL, NULL, NULL, NULL, NULL, period.position, \(periodBookings)
+        FROM \(periods)
+        UNION ALL
+        SELECT 'period_hold', NULL, NULL, NULL, NULL, slot_holds.expires_at, NULL, period.position, 0
+        FROM \(periods) JOIN slot_holds ON \(heldInPeriod)
+        UNION ALL
+        SELECT 'replay', NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
+        WHERE EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(.idempotencyKey))
+        UNION ALL
+        SELECT 'email', NULL, NULL, NULL, NULL, NULL, NULL, 0, 1
+        WHERE EXISTS (
+            SELECT 1 FROM appointments
+            WHERE resource = \(.resource) AND status = 'booked' AND \(sameSlot) AND id IS DISTINCT FROM \(.movingID)
+                AND lower(customer_email) = lower(\(.customerEmail)))
         """
-
-    /// `UNION ALL` branches that return, when `condition` holds (a condition without a row of its own, such as
-    /// `NOT EXISTS (SELECT 1 FROM inserted)`, which the planner checks once before reading anything), what the
-    /// refusal is made of, in the statement's own snapshot: the booked appointments and live holds in the way
-    /// (leaving out the moved appointment and the used hold), the used hold, each limited period's bookings and
-    /// the expiries of its live holds,
-    /// whether the customer is in the slot, and whether the booking is a replay. Each row starts with `padding`
-    /// `NULL`s, for the result columns before ``noFacts``.
-    static func facts(padding: Int, when condition: String) -> ClaimSQL {
-        let pad = String(repeating: "NULL, ", count: padding)
-        return """
-            UNION ALL
-            SELECT \(unescaped: pad)'occupant', slot_start, slot_end, occupied_start, occupied_end, NULL::TIMESTAMPTZ,
-                NULL::TEXT, 0::BIGINT, 0::BIGINT
-            FROM appointments
-            WHERE \(unescaped: condition) AND resource = \(.resource) AND status = 'booked'
-                AND id IS DISTINCT FROM \(.movingID) AND \(overlapsOccupied)
-            UNION ALL
-            SELECT \(unescaped: pad)'occupant', slot_start, slot_end, occupied_start, occupied_end, expires_at, NULL, 0, 0
-            FROM slot_holds
-            WHERE \(unescaped: condition) AND resource = \(.resource) AND expires_at > \(.now)
-                AND token_hash IS DISTINCT FROM \(.holdTokenHash) AND \(overlapsOccupied)
-            UNION ALL
-            SELECT \(unescaped: pad)'hold', slot_start, slot_end, occupied_start, occupied_end, expires_at, resource, 0, 0
-            FROM slot_holds WHERE \(unescaped: condition) AND token_hash = \(.holdTokenHash)
-            UNION ALL
-            SELECT \(unescaped: pad)'period', NULL, NULL, NULL, NULL, NULL, NULL, period.position, \(periodBookings)
-            FROM \(periods) WHERE \(unescaped: condition)
-            UNION ALL
-            SELECT \(unescaped: pad)'period_hold', NULL, NULL, NULL, NULL, slot_holds.expires_at, NULL, period.position, 0
-            FROM \(periods) JOIN slot_holds ON \(heldInPeriod) WHERE \(unescaped: condition)
-            UNION ALL
-            SELECT \(unescaped: pad)'replay', NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
-            WHERE \(unescaped: condition) AND EXISTS (SELECT 1 FROM appointments WHERE idempotency_key = \(.idempotencyKey))
-            UNION ALL
-            SELECT \(unescaped: pad)'email', NULL, NULL, NULL, NULL, NULL, NULL, 0, 1
-            WHERE \(unescaped: condition) AND EXISTS (
-                SELECT 1 FROM appointments
-                WHERE resource = \(.resource) AND status = 'booked' AND \(sameSlot) AND id IS DISTINCT FROM \(.movingID)
-                    AND lower(customer_email) = lower(\(.customerEmail)))
-            """
-    }
 
     /// Takes the locks named in `lockNames` in their order (shared where `lockShared` says so), in a statement
     /// of its own (``checkThenTakeLocks``), so the statements after it take their snapshots once every lock is
@@ -330,7 +309,7 @@ extension ClaimSQL {
 
     /// Checks the claim in its own snapshot, taken before any lock, and takes the locks (``takeLocks``, an init
     /// plan run only when the `CASE` asks for its value) only when the check lets it through; says whether the
-    /// booking is a replay; otherwise returns the facts of the refusal.
+    /// booking is a replay.
     ///
     /// `locked` is `NULL` when the check refused, `true` when every lock is held, and `false` when `slotLock` (taken
     /// last, if any) is held by another transaction and `trySlotLock` asked not to wait for it in the queue.
@@ -343,8 +322,7 @@ extension ClaimSQL {
                     ELSE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(\(.slotLock), 0))) AS slot) = 1
                 END
             END AS locked,
-            (SELECT replay FROM claim_guard) AS replay, \(unescaped: noFacts)
-        \(facts(padding: 2, when: "NOT (SELECT ok OR replay FROM claim_guard)"))
+            (SELECT replay FROM claim_guard) AS replay
         """
 }
 
@@ -352,6 +330,12 @@ extension ClaimSQL {
 enum CheckThenTakeLocksStatement: ClaimStatementKind {
     static let name = "booking_check_then_take_locks"
     static let rendered = ClaimSQL.checkThenTakeLocks.rendered
+}
+
+/// ``ClaimSQL/facts``.
+enum ClaimFactsStatement: ClaimStatementKind {
+    static let name = "booking_claim_facts"
+    static let rendered = ClaimSQL.facts.rendered
 }
 
 extension PostgresStore {
@@ -363,10 +347,11 @@ extension PostgresStore {
 
     /// Every statement that takes a slot.
     static let claimStatements: [any ClaimStatementKind.Type] = [
-        CheckThenTakeLocksStatement.self, InsertStatement.self, MoveStatement.self, HoldStatement.self,
+        CheckThenTakeLocksStatement.self, ClaimFactsStatement.self, InsertStatement.self, MoveStatement.self,
+        HoldStatement.self,
     ]
 
-    /// Runs the claim statement `kind` with `values` and reads its whole answer: the result rows and the facts.
+    /// Runs the claim statement `kind` with `values` and reads its whole answer.
     ///
     /// It is prepared by PostgresNIO on the connection's first run of it, inside the caller's transaction.
     /// PostgresNIO keeps a failed preparation (a lock timeout while a migration holds a table, say) as the answer
@@ -374,11 +359,13 @@ extension PostgresStore {
     /// run, so a statement whose first run on a connection failed is suspect until
     /// ``verifyClaimStatements(on:)`` clears it or closes the connection.
     func runClaim<Kind: ClaimStatementKind>(_ kind: Kind.Type, _ values: ClaimValues, on connection: PostgresConnection)
-        async throws -> ([PostgresRow], ClaimFacts)
+        async throws -> [PostgresRow]
     {
         do {
-            let answer = try await ClaimFacts.split(
-                connection.execute(PreparedClaim<Kind>(values: values), logger: logger))
+            var answer: [PostgresRow] = []
+            for try await row in try await connection.execute(PreparedClaim<Kind>(values: values), logger: logger) {
+                answer.append(row)
+            }
             record(Kind.name, on: connection, good: true)
             return answer
         } catch {
@@ -423,21 +410,28 @@ extension PostgresStore {
         }
     }
 
-    /// How many times a claim's check or statement runs in one transaction when it took nothing yet its facts
-    /// show nothing in the way (a hold it uses was released after its snapshot was taken).
+    /// How many times a claim's check or statement runs in one transaction when it was refused yet the facts read
+    /// right after show nothing in the way any more (what stood there left between the two snapshots).
     static let claimAttempts = 3
 
     /// How many times a claim finds its slot's lock held by another taker and waits for that taker to finish
     /// (then checks again) before it queues for the lock.
     static let slotLockTries = 4
 
+    /// What stands in the way of `claim` now, read by ``ClaimFactsStatement`` in a snapshot of its own.
+    func claimFacts(_ values: ClaimValues, on connection: PostgresConnection) async throws -> ClaimFacts {
+        var facts = ClaimFacts()
+        for row in try await runClaim(ClaimFactsStatement.self, values, on: connection) { try facts.read(row) }
+        return facts
+    }
+
     /// Settles `claim`: one statement checks it in its own snapshot, taken before any lock, and takes `locks`
     /// (then `slotLock`, if any) only if that check lets it through: a slot seen full is refused at once, without
     /// queueing behind its takers (a refusal is a read, and that snapshot was the truth during the call). Then
     /// `statement`, the claim's one statement (its guard again, in a snapshot taken under the locks, then its
-    /// writes) runs. A replay the check already sees (its appointment committed) runs the statement without any
-    /// lock: it only reads that appointment. When the check or the statement refused, the facts it read in the
-    /// same snapshot make the refusal thrown.
+    /// writes; `nil` when the guard refused) runs. A replay the check already sees (its appointment committed)
+    /// runs the statement without any lock: it only reads that appointment. When the check or the statement
+    /// refused, ``claimFacts(_:on:)`` reads what stands in the way, and the refusal it makes is thrown.
     ///
     /// The slot's lock is tried first: while another transaction holds it, the claim waits for that one to
     /// finish (a session-level shared lock, taken and given back in one statement, so nothing is held) and checks
@@ -445,21 +439,22 @@ extension PostgresStore {
     /// that the slot is now full, instead of each in turn under the lock. After ``slotLockTries`` such waits the
     /// claim queues for the lock like any lock (each seat is still taken by one transaction at a time).
     ///
-    /// When a check or statement took nothing but its facts show nothing in the way, it runs again, up to
+    /// When a check or statement refused but the facts read next show nothing in the way, it runs again, up to
     /// ``claimAttempts`` times in all, then the answer is `slotUnavailable`.
     func settle<T: Sendable>(
         _ claim: SlotClaim, taking locks: [AdvisoryLock], slotLock: String?, on connection: PostgresConnection,
-        _ statement: () async throws -> (taken: T?, facts: ClaimFacts)
+        _ statement: () async throws -> T?
     ) async throws -> T {
         var values = claim.values
         values.lockNames = locks.map(\.name)
         values.lockShared = locks.map(\.shared)
         values.slotLock = slotLock
         var waits = 0
+        var refusedChecks = 0
         while true {
             values.trySlotLock = waits < Self.slotLockTries
-            let (results, facts) = try await runClaim(CheckThenTakeLocksStatement.self, values, on: connection)
-            let cells = results.first?.makeRandomAccess()
+            let cells = try await runClaim(CheckThenTakeLocksStatement.self, values, on: connection).first?
+                .makeRandomAccess()
             let locked = try cells?["locked"].decode(Bool?.self)
             let replay = try cells?["replay"].decode(Bool.self) == true
             if locked == true || replay { break }
@@ -473,13 +468,14 @@ extension PostgresStore {
                 waits += 1
                 continue
             }
-            // The check and its facts read one snapshot and write nothing: a refusal has its reason there.
-            throw claim.refusal(given: facts) ?? BookingError.slotUnavailable
+            // The check refused and took nothing.
+            if let refusal = claim.refusal(given: try await claimFacts(values, on: connection)) { throw refusal }
+            refusedChecks += 1
+            if refusedChecks == Self.claimAttempts { throw BookingError.slotUnavailable }
         }
         for _ in 0..<Self.claimAttempts {
-            let (taken, facts) = try await statement()
-            if let taken { return taken }
-            if let refusal = claim.refusal(given: facts) { throw refusal }
+            if let taken = try await statement() { return taken }
+            if let refusal = claim.refusal(given: try await claimFacts(values, on: connection)) { throw refusal }
         }
         throw BookingError.slotUnavailable
     }

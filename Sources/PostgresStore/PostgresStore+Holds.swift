@@ -46,8 +46,9 @@ extension PostgresStore {
     /// week's lock, taken by a statement that first checks the rules in its own snapshot and takes none when they
     /// already refuse; then one statement that checks them again under the locks, deletes the lapsed holds of the
     /// resource, and inserts the hold only if the rules let it take the slot. A refusal throws what
-    /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says of the facts the refusing
-    /// statement read; a token hash already in use is `BookingError/Code/invalidInput` (field `tokenHash`).
+    /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says of what stands in the way,
+    /// read right after the refusing statement; a token hash already in use is `BookingError/Code/invalidInput`
+    /// (field `tokenHash`).
     public func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold {
         try hold.validate()
         let claim = SlotClaim(
@@ -61,13 +62,12 @@ extension PostgresStore {
         let values = holdValues
         return try await performTransaction(claims: true) { [self] connection in
             try await settle(claim, taking: locks, slotLock: nil, on: connection) {
-                let (rows, facts) = try await runClaim(HoldStatement.self, values, on: connection)
-                let cells = rows.first?.makeRandomAccess()
-                guard try cells?["ok"].decode(Bool.self) == true else { return (nil, facts) }
+                let cells = try await runClaim(HoldStatement.self, values, on: connection).first?.makeRandomAccess()
+                guard try cells?["ok"].decode(Bool.self) == true else { return nil }
                 guard try cells?["placed"].decode(Bool.self) == true else {
                     throw BookingError.invalidInput(field: "tokenHash", "is already in use")
                 }
-                return (placed, facts)
+                return placed
             }
         }
     }
@@ -89,7 +89,7 @@ extension PostgresStore {
 
 /// The statement of ``PostgresStore/placeHold(_:)``: the check under the locks, the lapsed holds of the resource
 /// deleted, and the hold inserted only when the check passes (unless its token hash is taken); whether the check
-/// passed and the hold was placed, or the facts of the refusal.
+/// passed and the hold was placed.
 enum HoldStatement: ClaimStatementKind {
     static let name = "booking_hold"
     static let rendered = ClaimSQL.hold.rendered
@@ -109,7 +109,6 @@ extension ClaimSQL {
             ON CONFLICT (token_hash) DO NOTHING
             RETURNING token_hash
         )
-        SELECT (SELECT ok FROM claim_guard) AS ok, EXISTS (SELECT 1 FROM placed) AS placed, \(unescaped: noFacts)
-        \(facts(padding: 2, when: "NOT (SELECT ok FROM claim_guard)"))
+        SELECT (SELECT ok FROM claim_guard) AS ok, EXISTS (SELECT 1 FROM placed) AS placed
         """
 }

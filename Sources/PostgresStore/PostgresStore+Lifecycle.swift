@@ -22,19 +22,26 @@ extension PostgresStore {
         try await applyPendingMigrations()
     }
 
-    /// Yields on every `NOTIFY booking_outbox` while ``run()`` runs: a hint only, dispatchers keep polling.
+    /// Yields when this store commits a notification, and on every `NOTIFY booking_outbox` (another process's)
+    /// while ``run()`` runs: a hint only, dispatchers keep polling.
     public func outboxWakeUps() -> AsyncStream<Void> {
         receivedWakeUps.stream()
     }
 
-    /// Asks for a `NOTIFY booking_outbox` after a commit, outside the commit path: requests made while
-    /// one is being sent coalesce into one more. Best effort: a lost hint only delays delivery until
-    /// the dispatchers' next poll.
+    /// After a commit, outside the commit path: wakes this process's dispatchers at once, and asks for a
+    /// `NOTIFY booking_outbox` for those of other processes. Requests made while one is being sent, or within
+    /// ``notifyInterval`` of the last, coalesce into one more. Best effort: a lost hint only delays delivery
+    /// until the dispatchers' next poll.
     func wakeDispatchers() {
+        receivedWakeUps.signal()
         wakeUpRequests.continuation.yield()
     }
 
-    /// Sends the requested `NOTIFY`s, one at a time, until cancelled.
+    /// The least time between two `NOTIFY`s of this store: a busy process sends one per interval, not one per
+    /// booking, and other processes' dispatchers still hear of new work within it.
+    static let notifyInterval: Duration = .milliseconds(20)
+
+    /// Sends the requested `NOTIFY`s, one at a time and at most one per ``notifyInterval``, until cancelled.
     private func sendWakeUps() async {
         for await _ in wakeUpRequests.stream {
             do {
@@ -44,6 +51,7 @@ extension PostgresStore {
             } catch {
                 logger.debug("could not wake the dispatchers", metadata: ["error": "\(error)"])
             }
+            try? await Task.sleep(for: Self.notifyInterval)
         }
     }
 

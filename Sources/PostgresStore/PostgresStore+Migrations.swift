@@ -164,6 +164,16 @@ extension PostgresStore {
                 "CREATE INDEX slot_holds_by_resource_slot ON slot_holds (resource, slot_start)",
                 "CREATE INDEX slot_holds_by_expiry ON slot_holds (resource, expires_at)",
             ]),
+        Migration(
+            version: 6, name: "overlap checks through the exclusion constraint's index",
+            statements: [
+                // The claim statements are planned once per connection (a generic plan). Planned while the table
+                // was small, the check of booked rows overlapping a slot took this B-tree on `resource` alone and
+                // then filtered every booked row of the resource, on every booking, for the connection's life.
+                // Without it, the overlap check can only use the exclusion constraint's GiST index (resource and
+                // occupied interval); seats and period counts use that index or `appointments_by_slot_start`.
+                "DROP INDEX IF EXISTS appointments_booked_by_resource_slot"
+            ]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

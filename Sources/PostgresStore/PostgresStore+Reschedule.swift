@@ -66,8 +66,7 @@ extension PostgresStore {
             (values.reminderLeads, values.reminderDues) = Self.reminderArrays(move.reminders)
             let locks = claim.locks(resourceShared: true)
             let moved = try await settle(claim, taking: locks, slotLock: claim.slotLock, on: connection) {
-                let (rows, facts) = try await runClaim(MoveStatement.self, values, on: connection)
-                return (try rows.first.map(Self.record)?.appointment, facts)
+                try await runClaim(MoveStatement.self, values, on: connection).first.map(Self.record)?.appointment
             }
             return .moved(moved)
         }
@@ -102,7 +101,7 @@ extension PostgresStore {
 /// The statement of ``PostgresStore/reschedule(_:)``: the check under the locks (the appointment itself counted
 /// nowhere), the lapsed holds in the way deleted, and only when the check passes the row moved, its pending
 /// reminders obsolete, its `rescheduled` notification and new reminders inserted and its key remembered; the
-/// moved appointment, or the facts of the refusal.
+/// moved appointment, or no row when the check refused.
 enum MoveStatement: ClaimStatementKind {
     static let name = "booking_move"
     static let rendered = ClaimSQL.move.rendered
@@ -144,7 +143,6 @@ extension ClaimSQL {
             SELECT \(.rescheduleKey), id, \(.requestFingerprint), \(.now)
             FROM moved WHERE \(.rescheduleKey)::TEXT IS NOT NULL
         )
-        SELECT \(unescaped: PostgresStore.appointmentColumns), \(unescaped: noFacts) FROM moved
-        \(facts(padding: PostgresStore.appointmentColumnCount, when: "NOT EXISTS (SELECT 1 FROM moved)"))
+        SELECT \(unescaped: PostgresStore.appointmentColumns) FROM moved
         """
 }

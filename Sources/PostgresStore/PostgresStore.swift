@@ -71,10 +71,10 @@ public final class PostgresStore: BookingStore {
     /// snapshot, so a rush for a full slot is answered without queueing. The next statement, whose snapshot is
     /// taken under every lock, checks the rules again, deletes the lapsed holds in the way and the used hold,
     /// and inserts the appointment and its notifications only if the check passed; it returns the appointment,
-    /// or the existing one of a replay, or, when it wrote nothing, the facts of the refusal in its own snapshot,
-    /// to throw what `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says. Booked
+    /// or the existing one of a replay. When a statement refused, a third one reads what stands in the way, to
+    /// throw what `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says. Booked
     /// appointments of different overlapping slots are excluded by the constraint (a violation is
-    /// `slotUnavailable`). Both statements are prepared once per connection and planned once (see `runClaim`).
+    /// `slotUnavailable`). The statements are prepared once per connection and planned once (see `runClaim`).
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
         let claim = SlotClaim(
@@ -92,11 +92,12 @@ public final class PostgresStore: BookingStore {
         do {
             let outcome = try await performTransaction(claims: true) { [self] connection -> InsertOutcome in
                 try await settle(claim, taking: locks, slotLock: claim.slotLock, on: connection) {
-                    let (rows, facts) = try await runClaim(InsertStatement.self, values, on: connection)
-                    guard let row = rows.first else { return (nil, facts) }
+                    guard let row = try await runClaim(InsertStatement.self, values, on: connection).first else {
+                        return nil
+                    }
                     let record = try Self.record(row)
                     let created = try row.makeRandomAccess()["created"].decode(Bool.self)
-                    return (created ? .created(record) : .existing(record), facts)
+                    return created ? .created(record) : .existing(record)
                 }
             }
             if case .created = outcome { wakeDispatchers() }
@@ -476,7 +477,7 @@ public final class PostgresStore: BookingStore {
 
 /// The statement of ``PostgresStore/insert(_:)``: the check under the locks, the lapsed holds in the way and the
 /// used hold deleted, the appointment and its notifications inserted, all only when the check passes; the
-/// appointment, the existing one of a replay, or the facts of the refusal.
+/// appointment, the existing one of a replay, or no row when the check refused.
 enum InsertStatement: ClaimStatementKind {
     static let name = "booking_insert"
     static let rendered = ClaimSQL.insert.rendered
@@ -516,13 +517,10 @@ extension ClaimSQL {
             ) AS event
             ORDER BY event.position
         )
-        SELECT \(unescaped: PostgresStore.appointmentColumns), TRUE AS created, \(unescaped: noFacts) FROM inserted
+        SELECT \(unescaped: PostgresStore.appointmentColumns), TRUE AS created FROM inserted
         UNION ALL
         -- A replay: the appointment of the key (committed before the key's lock was granted).
-        SELECT \(unescaped: PostgresStore.appointmentColumns), FALSE, \(unescaped: noFacts) FROM appointments
+        SELECT \(unescaped: PostgresStore.appointmentColumns), FALSE FROM appointments
         WHERE idempotency_key = \(.idempotencyKey) AND NOT EXISTS (SELECT 1 FROM inserted)
-        \(facts(
-            padding: PostgresStore.appointmentColumnCount + 1,
-            when: "NOT EXISTS (SELECT 1 FROM inserted) AND NOT (SELECT replay FROM claim_guard)"))
         """
 }
