@@ -21,8 +21,8 @@ public actor InMemoryStore: BookingStore {
     /// Reschedule keys, apart from booking keys: the appointment each moved and its request's fingerprint.
     private var reschedulesByKey: [String: (appointmentID: Int64, requestFingerprint: String)] = [:]
     private var outbox: [Int64: BookingNotification] = [:]
-    /// The ids of `pending` notifications: claims look at these only, not at every notification ever sent.
-    private var pendingIDs: Set<Int64> = []
+    /// The `pending` notifications in the order claims take them: claims read only the due ones.
+    private var pending = PendingNotifications()
     private var lastAppointmentID: Int64 = 0
     private var lastNotificationID: Int64 = 0
     private let signal = OutboxSignal()
@@ -193,10 +193,16 @@ public actor InMemoryStore: BookingStore {
     /// Leases due notifications, oldest due first, and counts an attempt on each.
     public func claimNotifications(_ claim: NotificationClaim) -> [BookingNotification] {
         let now = claim.now.roundedToMilliseconds
-        let due = pendingIDs.compactMap { outbox[$0] }
-            .filter { $0.nextAttemptAt <= now && ($0.leaseExpiresAt.map { $0 <= now } ?? true) }
-            .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
-            .prefix(max(0, claim.limit))
+        var due: [BookingNotification] = []
+        if claim.limit > 0 {
+            pending.forEachDue(atOrBefore: now) { id in
+                // A notification whose lease still runs is skipped: only the few in flight are.
+                if let notification = outbox[id], notification.leaseExpiresAt.map({ $0 <= now }) ?? true {
+                    due.append(notification)
+                }
+                return due.count < claim.limit
+            }
+        }
         return due.map { notification in
             var leased = notification
             leased.leaseOwner = claim.owner
@@ -237,7 +243,11 @@ public actor InMemoryStore: BookingStore {
             notification.updatedAt = now.roundedToMilliseconds
         }
         outbox[id] = notification
-        if notification.status != .pending { pendingIDs.remove(id) }
+        if notification.status == .pending {
+            pending.insert(id, due: notification.nextAttemptAt)
+        } else {
+            pending.remove(id)
+        }
         return true
     }
 
@@ -259,7 +269,7 @@ public actor InMemoryStore: BookingStore {
     public func releaseLeases(ofWorker workerID: String, now: Date) -> Set<Int64> {
         let prefix = Array((workerID + "/").unicodeScalars)
         var released: Set<Int64> = []
-        for id in pendingIDs {
+        for id in pending.ids {
             guard var notification = outbox[id] else { continue }
             // Scalar by scalar: no Unicode equivalence, so only the exact bytes a dispatcher wrote match.
             guard let owner = notification.leaseOwner, owner.unicodeScalars.starts(with: prefix) else { continue }
@@ -283,7 +293,7 @@ public actor InMemoryStore: BookingStore {
         notification.nextAttemptAt = now
         notification.updatedAt = now
         outbox[id] = notification
-        pendingIDs.insert(id)
+        pending.insert(id, due: now)
         signal.signal()
         return notification
     }
@@ -309,7 +319,7 @@ public actor InMemoryStore: BookingStore {
             nextAttemptAt: dueAt?.roundedToMilliseconds ?? now, leaseOwner: nil, leaseExpiresAt: nil, lastError: nil,
             createdAt: now, updatedAt: now, sentAt: nil, sequence: sequence, previousSlot: previousSlot,
             reminderLead: reminderLead)
-        pendingIDs.insert(lastNotificationID)
+        pending.insert(lastNotificationID, due: dueAt?.roundedToMilliseconds ?? now)
         signal.signal()
     }
 
@@ -324,7 +334,7 @@ public actor InMemoryStore: BookingStore {
 
     /// Every pending reminder of the appointment becomes obsolete, its lease dropped.
     private func makeRemindersObsolete(of appointmentID: Int64, now: Date) {
-        for id in pendingIDs {
+        for id in Array(pending.ids) {
             guard var notification = outbox[id], notification.appointmentID == appointmentID,
                 notification.kind == .reminder
             else { continue }
@@ -333,7 +343,7 @@ public actor InMemoryStore: BookingStore {
             notification.leaseExpiresAt = nil
             notification.updatedAt = now
             outbox[id] = notification
-            pendingIDs.remove(id)
+            pending.remove(id)
         }
     }
 
