@@ -46,7 +46,10 @@ struct PendingNotifications {
         let entry = Entry(due: due, id: id)
         let chunk = max(0, Self.firstIndex(in: chunks) { entry < $0[0] } - 1)
         let index = Self.firstIndex(in: chunks[chunk]) { entry <= $0 }
-        guard index < chunks[chunk].count, chunks[chunk][index] == entry else { return }
+        guard index < chunks[chunk].count, chunks[chunk][index] == entry else {
+            assertionFailure("pending notification \(id) is missing from its chunk")
+            return
+        }
         chunks[chunk].remove(at: index)
         if chunks[chunk].isEmpty { chunks.remove(at: chunk) }
     }

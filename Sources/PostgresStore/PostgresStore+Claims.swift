@@ -254,7 +254,8 @@ extension ClaimSQL {
         DELETE FROM slot_holds WHERE resource = \(.resource) AND expires_at <= \(.now) AND \(overlapsOccupied)
         """
 
-    /// What a refusal is made of, in the statement's own snapshot, one row per fact: the booked appointments and
+    /// What a refusal is made of, read in this statement's own snapshot (taken after the refusing one), one row
+    /// per fact: the booked appointments and
     /// live holds in the way (leaving out the moved appointment and the used hold), the used hold, each limited
     /// period's bookings and the expiries of its live holds, whether the customer is in the slot, and whether the
     /// booking is a replay. The columns are those ``ClaimFacts`` reads: `fact` (its kind), `fact_slot_start`,
@@ -427,7 +428,8 @@ extension PostgresStore {
 
     /// Settles `claim`: one statement checks it in its own snapshot, taken before any lock, and takes `locks`
     /// (then `slotLock`, if any) only if that check lets it through: a slot seen full is refused at once, without
-    /// queueing behind its takers (a refusal is a read, and that snapshot was the truth during the call). Then
+    /// queueing behind its takers (a refusal is a read: what stood in the way, read right after, was the truth
+    /// during the call). Then
     /// `statement`, the claim's one statement (its guard again, in a snapshot taken under the locks, then its
     /// writes; `nil` when the guard refused) runs. A replay the check already sees (its appointment committed)
     /// runs the statement without any lock: it only reads that appointment. When the check or the statement

@@ -45,8 +45,9 @@ extension PostgresStore {
     private func sendWakeUps() async {
         for await _ in wakeUpRequests.stream {
             do {
-                try await perform(waitingAtMost: configuration.healthTimeout) { [logger] connection in
-                    _ = try await connection.query("SELECT pg_notify(\(Self.outboxChannel), '')", logger: logger)
+                try await perform(waitingAtMost: configuration.healthTimeout) { [logger, notifyPayload] connection in
+                    _ = try await connection.query(
+                        "SELECT pg_notify(\(Self.outboxChannel), \(notifyPayload))", logger: logger)
                 }
             } catch {
                 logger.debug("could not wake the dispatchers", metadata: ["error": "\(error)"])
@@ -60,9 +61,12 @@ extension PostgresStore {
     private func listenForWakeUps() async {
         while !Task.isCancelled {
             do {
-                try await client.withConnection { [receivedWakeUps] connection in
+                try await client.withConnection { [receivedWakeUps, notifyPayload] connection in
                     try await connection.listen(on: Self.outboxChannel) { notifications in
-                        for try await _ in notifications { receivedWakeUps.signal() }
+                        // The echo of this store's own NOTIFY is skipped: its dispatchers were woken directly.
+                        for try await notification in notifications where notification.payload != notifyPayload {
+                            receivedWakeUps.signal()
+                        }
                     }
                 }
             } catch {

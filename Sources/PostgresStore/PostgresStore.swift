@@ -25,8 +25,9 @@ import Synchronization
 ///   slot's. Holds live in `slot_holds`; a lapsed one takes nothing and is deleted by whoever needs its slot.
 /// - Every query binds its values (`PostgresQuery` interpolation, or the named parameters of the prepared
 ///   statements that take a slot, planned once per connection); book and cancel each write the
-///   appointment and its notification in one statement of an explicit transaction, and a coalesced
-///   `NOTIFY booking_outbox` after the commit wakes dispatchers (a hint: they also poll).
+///   appointment and its notification in one statement of an explicit transaction; after the commit the
+///   process wakes its own dispatchers directly, and a coalesced `NOTIFY booking_outbox` (at most one per
+///   20 ms) wakes those of other processes (a hint: they also poll).
 /// - The outbox claim is one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`.
 /// - Bounds: waiting for a pooled connection is bounded on the client
 ///   (``Configuration/connectionWaitTimeout``); everything after is bounded by the server
@@ -45,8 +46,11 @@ public final class PostgresStore: BookingStore {
     public static let outboxChannel = "booking_outbox"
     /// Requests for a `NOTIFY` after commits; the buffer of one coalesces a burst into one more send.
     let wakeUpRequests = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-    /// Fans the notifications the listener receives out to ``outboxWakeUps()``.
+    /// Fans this store's own commits and the notifications of other processes out to ``outboxWakeUps()``.
     let receivedWakeUps = OutboxSignal()
+    /// The payload of this store's `NOTIFY`s, so its listener can tell the echo of its own (whose dispatchers
+    /// were woken directly) from another process's.
+    let notifyPayload = UUID().uuidString
     /// For each open connection (by id), the statements that take a slot it ran: `true` once one run
     /// succeeded, `false` while its only runs failed (its preparation may have failed).
     let claimsPreparedOn = Mutex<[PostgresConnection.ID: [String: Bool]]>([:])
@@ -363,7 +367,12 @@ public final class PostgresStore: BookingStore {
     ) async throws(BookingError) -> T {
         // A claim runs more statements than other operations (its checks, waits for the slot's taker, retries
         // of its statement), each bounded by the server: its connection may be held for as many of them.
-        let statements = claims ? Self.slotLockTries + 2 * Self.claimAttempts + 3 : 3
+        // At most: each wait for the slot's taker (a check and the wait), each refused check and each refused
+        // statement with its facts, the check that locks, `BEGIN` and `COMMIT` or `ROLLBACK`, a move's three
+        // reads, and the verification of every claim statement before `BEGIN`.
+        let statements =
+            claims
+            ? 2 * Self.slotLockTries + 4 * Self.claimAttempts + 1 + 2 + 3 + Self.claimStatements.count : 3
         return try await perform(unbounded: unbounded, statements: statements) { [self, logger] connection in
             if claims { try await verifyClaimStatements(on: connection) }
             // Every check of a claim relies on a statement's snapshot following the locks taken before it:

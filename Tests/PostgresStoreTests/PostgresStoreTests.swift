@@ -154,12 +154,15 @@ struct PostgresStoreTests {
         #expect(try await running.store.appointments().count == 2)
     }
 
-    @Test("NOTIFY wakes a listening dispatcher when a booking is made")
-    func notifyWakesListeners() async throws {
-        let new = try draft(at: 60)
-        try await withStores(1) { stores in
-            let store = stores[0]
-            let wakeUps = store.outboxWakeUps()
+    @Test(
+        "a booking wakes the dispatchers of its own process at once, and those of another process through NOTIFY",
+        arguments: [false, true])
+    func bookingWakesDispatchers(otherProcess: Bool) async throws {
+        let new = try draft(at: otherProcess ? 60 : 90)
+        try await withStores(2) { stores in
+            // Two store instances share nothing in memory: only a NOTIFY reaches the second.
+            let listening = stores[otherProcess ? 1 : 0]
+            let wakeUps = listening.outboxWakeUps()
             try await Task.sleep(for: .milliseconds(500))  // let the listener connect
             let woke = await withTaskGroup(of: Bool.self) { group in
                 group.addTask {
@@ -167,7 +170,7 @@ struct PostgresStoreTests {
                     return false
                 }
                 group.addTask {
-                    _ = try? await store.insert(new)
+                    _ = try? await stores[0].insert(new)
                     try? await Task.sleep(for: .seconds(10))
                     return false
                 }
@@ -176,6 +179,27 @@ struct PostgresStoreTests {
                 return first
             }
             #expect(woke)
+        }
+    }
+
+    @Test("a store ignores the echo of its own NOTIFY: its dispatchers were woken directly")
+    func ownNotifyIgnored() async throws {
+        try await withStores(1) { stores in
+            let wakeUps = stores[0].outboxWakeUps()
+            try await Task.sleep(for: .milliseconds(500))  // let the listener connect
+            _ = try await stores[0].insert(try draft(at: 150))
+            // The direct wake-up, then nothing: the NOTIFY this store sent comes back to its own LISTEN.
+            let count = await withTaskGroup(of: Int.self) { group in
+                group.addTask {
+                    var count = 0
+                    for await _ in wakeUps { count += 1 }
+                    return count
+                }
+                try? await Task.sleep(for: .seconds(2))
+                group.cancelAll()
+                return await group.next() ?? 0
+            }
+            #expect(count == 1)
         }
     }
 
