@@ -151,6 +151,26 @@ struct ClaimSQL: ExpressibleByStringInterpolation, Sendable {
         }
     }
 
+    /// The parameters in the order they first appear.
+    var parameters: [ClaimParameter] {
+        var seen: Set<ClaimParameter> = []
+        return pieces.compactMap { piece in
+            guard case .parameter(let parameter) = piece, seen.insert(parameter).inserted else { return nil }
+            return parameter
+        }
+    }
+
+    /// The text with each parameter written as `name(parameter)`: how a statement is embedded in a function,
+    /// whose arguments and variables stand for the values.
+    func text(naming name: (ClaimParameter) -> String) -> String {
+        pieces.map { piece in
+            switch piece {
+            case .text(let text): text
+            case .parameter(let parameter): name(parameter)
+            }
+        }.joined()
+    }
+
     /// The statement's text with `$1`, `$2`, ... numbered in the order the parameters first appear, and those
     /// parameters in that order.
     var rendered: (sql: String, parameters: [ClaimParameter]) {

@@ -308,21 +308,31 @@ extension ClaimSQL {
         ) AS taken
         """
 
-    /// Checks the claim in its own snapshot, taken before any lock, and takes the locks (``takeLocks``, an init
-    /// plan run only when the `CASE` asks for its value) only when the check lets it through; says whether the
-    /// booking is a replay.
+    /// Takes the locks (``takeLocks``), then the slot's (`slotLock`, if any): `true` when every lock is held, and
+    /// `false` when the slot's lock is held by another transaction and `trySlotLock` asked not to wait for it in
+    /// the queue.
+    static let takeLocksThenSlotLock: ClaimSQL = """
+        CASE WHEN (\(takeLocks)) IS NULL THEN NULL
+            WHEN \(.slotLock)::TEXT IS NULL THEN TRUE
+            WHEN \(.trySlotLock) THEN pg_try_advisory_xact_lock(hashtextextended(\(.slotLock), 0))
+            ELSE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(\(.slotLock), 0))) AS slot) = 1
+        END
+        """
+
+    /// The guard alone (``guardExpressions``): `ok` and `replay` in the statement's own snapshot.
+    static let check: ClaimSQL = """
+        WITH \(guardExpressions)
+        SELECT ok, replay FROM claim_guard
+        """
+
+    /// Checks the claim in its own snapshot, taken before any lock, and takes the locks
+    /// (``takeLocksThenSlotLock``, an init plan run only when the `CASE` asks for its value) only when the check
+    /// lets it through; says whether the booking is a replay.
     ///
-    /// `locked` is `NULL` when the check refused, `true` when every lock is held, and `false` when `slotLock` (taken
-    /// last, if any) is held by another transaction and `trySlotLock` asked not to wait for it in the queue.
+    /// `locked` is `NULL` when the check refused, and otherwise what ``takeLocksThenSlotLock`` says.
     static let checkThenTakeLocks: ClaimSQL = """
         WITH \(guardExpressions)
-        SELECT CASE WHEN (SELECT ok FROM claim_guard) THEN
-                CASE WHEN (\(takeLocks)) IS NULL THEN NULL
-                    WHEN \(.slotLock)::TEXT IS NULL THEN TRUE
-                    WHEN \(.trySlotLock) THEN pg_try_advisory_xact_lock(hashtextextended(\(.slotLock), 0))
-                    ELSE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(\(.slotLock), 0))) AS slot) = 1
-                END
-            END AS locked,
+        SELECT CASE WHEN (SELECT ok FROM claim_guard) THEN \(takeLocksThenSlotLock) END AS locked,
             (SELECT replay FROM claim_guard) AS replay
         """
 }
@@ -348,8 +358,7 @@ extension PostgresStore {
 
     /// Every statement that takes a slot.
     static let claimStatements: [any ClaimStatementKind.Type] = [
-        CheckThenTakeLocksStatement.self, ClaimFactsStatement.self, InsertStatement.self, MoveStatement.self,
-        HoldStatement.self,
+        CheckThenTakeLocksStatement.self, ClaimFactsStatement.self, MoveStatement.self, HoldStatement.self,
     ]
 
     /// Runs the claim statement `kind` with `values` and reads its whole answer.

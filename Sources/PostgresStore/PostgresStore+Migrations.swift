@@ -174,6 +174,9 @@ extension PostgresStore {
                 // occupied interval); seats and period counts use that index or `appointments_by_slot_start`.
                 "DROP INDEX IF EXISTS appointments_booked_by_resource_slot"
             ]),
+        Migration(
+            version: 7, name: "a booking in one statement",
+            statements: [PostgresQuery(unsafeSQL: InsertFunction.definition)]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

@@ -64,21 +64,22 @@ public final class PostgresStore: BookingStore {
 
     // MARK: - BookingStore
 
-    /// Inserts the appointment with its `booked` and `reminder` notifications in one statement, when the
-    /// slot can be taken.
+    /// Inserts the appointment with its `booked` and `reminder` notifications, when the slot can be taken: one
+    /// call of the function `booking_insert_v1` (see `InsertFunction`) between `BEGIN` and `COMMIT`, the three
+    /// sent at once, so the client waits once, and the answer is the `COMMIT`'s (durable once it completes).
     ///
-    /// One statement takes the transaction-scoped advisory locks, in order: the idempotency key's (retries
-    /// with one key queue there, and all but the first find its appointment), the resource's (shared: bookings
-    /// stay parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its
-    /// seats are taken one at a time; while another transaction holds it, the booking waits for that one to
-    /// finish and checks again); it takes none when the rules already refuse the booking in its own
-    /// snapshot, so a rush for a full slot is answered without queueing. The next statement, whose snapshot is
-    /// taken under every lock, checks the rules again, deletes the lapsed holds in the way and the used hold,
-    /// and inserts the appointment and its notifications only if the check passed; it returns the appointment,
-    /// or the existing one of a replay. When a statement refused, a third one reads what stands in the way, to
-    /// throw what `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says. Booked
-    /// appointments of different overlapping slots are excluded by the constraint (a violation is
-    /// `slotUnavailable`). The statements are prepared once per connection and planned once (see `runClaim`).
+    /// The function takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
+    /// one key queue there, and all but the first find its appointment), the resource's (shared: bookings stay
+    /// parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its seats are
+    /// taken one at a time). While another transaction holds the slot's lock, it checks the rules in a snapshot
+    /// of its own: a booking they refuse is answered at once, without queueing; otherwise it waits for that
+    /// transaction to finish and tries again. Under every lock, its next statement checks the rules again,
+    /// deletes the lapsed holds in the way and the used hold, and inserts the appointment and its notifications
+    /// only if the check passed; it returns the appointment, or the existing one of a replay. When the function
+    /// refused, another statement reads what stands in the way, to throw what
+    /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says; if nothing does any more,
+    /// the booking runs again (``claimAttempts`` times in all). Booked appointments of different overlapping slots
+    /// are excluded by the constraint (a violation is `slotUnavailable`).
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
         let claim = SlotClaim(
@@ -86,6 +87,9 @@ public final class PostgresStore: BookingStore {
             customerEmail: new.customerEmail, holdTokenHash: new.holdTokenHash, idempotencyKey: new.idempotencyKey)
         let locks = claim.locks(first: new.idempotencyKey.map(Self.idempotencyLockName), resourceShared: true)
         var insertValues = claim.values
+        insertValues.lockNames = locks.map(\.name)
+        insertValues.lockShared = locks.map(\.shared)
+        insertValues.slotLock = claim.slotLock
         insertValues.customerName = new.customerName
         insertValues.note = new.note
         insertValues.cancelTokenHash = new.cancelTokenHash
@@ -93,17 +97,39 @@ public final class PostgresStore: BookingStore {
         insertValues.sealedCancelToken = new.sealedCancelToken
         (insertValues.reminderLeads, insertValues.reminderDues) = Self.reminderArrays(new.reminders)
         let values = insertValues
-        do {
-            let outcome = try await performTransaction(claims: true) { [self] connection -> InsertOutcome in
-                try await settle(claim, taking: locks, slotLock: claim.slotLock, on: connection) {
-                    guard let row = try await runClaim(InsertStatement.self, values, on: connection).first else {
-                        return nil
+        do throws(BookingError) {
+            var outcome: InsertOutcome?
+            for _ in 0..<Self.claimAttempts {
+                outcome = try await perform { [logger] connection -> InsertOutcome? in
+                    // Written in order now; PostgresNIO sends each as soon as the one before is answered.
+                    let begin: EventLoopFuture<PostgresQueryResult> = connection.query(
+                        "BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
+                    let call: EventLoopFuture<PostgresQueryResult> = connection.query(
+                        InsertFunction.call(values), logger: logger)
+                    let commit: EventLoopFuture<PostgresQueryResult> = connection.query("COMMIT", logger: logger)
+                    let rows: [PostgresRow]
+                    do {
+                        _ = try await begin.get()
+                        rows = try await call.get().rows
+                    } catch {
+                        // The transaction is over: its `COMMIT` rolls it back.
+                        _ = try? await commit.get()
+                        throw error
                     }
+                    _ = try await commit.get()
+                    guard let row = rows.first else { return nil }
                     let record = try Self.record(row)
-                    let created = try row.makeRandomAccess()["created"].decode(Bool.self)
-                    return created ? .created(record) : .existing(record)
+                    return try row.makeRandomAccess()["created"].decode(Bool.self)
+                        ? .created(record) : .existing(record)
                 }
+                if case .some = outcome { break }
+                let facts = try await perform { [self] connection in
+                    try await verifyClaimStatements(on: connection)
+                    return try await claimFacts(values, on: connection)
+                }
+                if let refusal = claim.refusal(given: facts) { throw refusal }
             }
+            guard let outcome else { throw BookingError.slotUnavailable }
             if case .created = outcome { wakeDispatchers() }
             return outcome
         } catch  where error.code != .storeUnavailable && error.code != .invalidInput {
@@ -484,16 +510,10 @@ public final class PostgresStore: BookingStore {
     }
 }
 
-/// The statement of ``PostgresStore/insert(_:)``: the check under the locks, the lapsed holds in the way and the
-/// used hold deleted, the appointment and its notifications inserted, all only when the check passes; the
-/// appointment, the existing one of a replay, or no row when the check refused.
-enum InsertStatement: ClaimStatementKind {
-    static let name = "booking_insert"
-    static let rendered = ClaimSQL.insert.rendered
-}
-
 extension ClaimSQL {
-    /// See ``InsertStatement``.
+    /// The booking's statement (the second of ``InsertFunction``): the check under the locks, the lapsed holds in
+    /// the way and the used hold deleted, the appointment and its notifications inserted, all only when the check
+    /// passes; the appointment, the existing one of a replay, or no row when the check refused.
     static let insert: ClaimSQL = """
         WITH \(guardExpressions), lapsed AS (
             \(lapsedHoldsInTheWay)

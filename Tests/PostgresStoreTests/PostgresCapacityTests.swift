@@ -1,5 +1,6 @@
 import BookingDomain
 import Foundation
+import PostgresNIO
 import TestSupport
 import Testing
 
@@ -202,5 +203,61 @@ struct PostgresCapacityTests {
             }
             #expect(waited >= .milliseconds(400), "booked after \(waited), before the lock was released")
         }
+    }
+
+    @Test(
+        "a database that defaults to SERIALIZABLE: bookings still run at READ COMMITTED, and the booking function refuses any other level"
+    )
+    func isolationLevel() async throws {
+        let configuration = try await PostgresTestDatabase.create()
+        let migrated = try await RunningStore(configuration)
+        var fresh: RunningStore?
+        do {
+            try await migrated.store.client.query(
+                PostgresQuery(
+                    unsafeSQL:
+                        "ALTER DATABASE \(configuration.database) SET default_transaction_isolation = 'serializable'"),
+                logger: PostgresTestDatabase.logger)
+            // A store opened afterwards: its sessions start with the database's new default.
+            let store = try await RunningStore(configuration, migrate: false)
+            fresh = store
+            let level = try await store.store.client.query(
+                "SHOW transaction_isolation", logger: PostgresTestDatabase.logger
+            ).collect().first?.decode(String.self)
+            #expect(level == "serializable")
+            guard case .created = try await store.store.insert(booking(try slot(at: 0))) else {
+                Issue.record("the booking was not created")
+                return
+            }
+            let state: String? = try await store.store.client.withConnection { connection in
+                let logger = PostgresTestDatabase.logger
+                do {
+                    let call: EventLoopFuture<PostgresQueryResult> = connection.query(
+                        InsertFunction.call(ClaimValues()), logger: logger)
+                    _ = try await call.get()
+                    return nil
+                } catch {
+                    return PostgresStore.sqlState(of: error)
+                }
+            }
+            #expect(state == "25001")
+        } catch {
+            Issue.record("\(error)")
+        }
+        await fresh?.stop()
+        await migrated.stop()
+        await PostgresTestDatabase.drop(configuration)
+    }
+
+    @Test("the booking function's text is the one migration 7 created: changing it needs a new function and migration")
+    func insertFunctionPinned() {
+        // FNV-1a over the UTF-8 bytes of the CREATE FUNCTION statement.
+        let hash = InsertFunction.definition.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) {
+            ($0 ^ UInt64($1)) &* 0x100_0000_01b3
+        }
+        #expect(
+            String(hash, radix: 16) == "f267413e7d597b2e",
+            "the SQL of booking_insert_v1 changed: databases migrated earlier keep the old text, so add a migration creating booking_insert_v2 instead"
+        )
     }
 }

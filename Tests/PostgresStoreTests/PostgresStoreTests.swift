@@ -81,11 +81,11 @@ struct PostgresStoreTests {
             async let first = stores[0].applyPendingMigrations()
             async let second = stores[1].applyPendingMigrations()
             let applied = try await [first, second]
-            #expect(applied.sorted { $0.count < $1.count } == [[], [1, 2, 3, 4, 5, 6]])
+            #expect(applied.sorted { $0.count < $1.count } == [[], [1, 2, 3, 4, 5, 6, 7]])
             let again = try await stores[0].applyPendingMigrations()
             let recorded = try await stores[1].appliedMigrations()
             #expect(again == [])
-            #expect(recorded == [1, 2, 3, 4, 5, 6])
+            #expect(recorded == [1, 2, 3, 4, 5, 6, 7])
             _ = try await stores[0].insert(new)
             let stored = try await stores[1].appointments()
             #expect(stored.count == 1)
@@ -200,6 +200,33 @@ struct PostgresStoreTests {
                 return await group.next() ?? 0
             }
             #expect(count == 1)
+        }
+    }
+
+    @Test("a booking whose commit fails is an error, never a booking: its answer is the COMMIT's")
+    func commitFailureIsNoBooking() async throws {
+        try await withStores(1) { stores in
+            let logger = PostgresTestDatabase.logger
+            // A deferred trigger raises only when the transaction commits, after the booking's rows were written.
+            try await stores[0].client.query(
+                """
+                CREATE FUNCTION fail_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'the commit fails'; END $$
+                """, logger: logger)
+            try await stores[0].client.query(
+                """
+                CREATE CONSTRAINT TRIGGER appointments_fail_at_commit AFTER INSERT ON appointments
+                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_at_commit()
+                """, logger: logger)
+            let code: BookingError.Code?
+            do {
+                _ = try await stores[0].insert(try draft(at: 60))
+                code = nil
+            } catch let error as BookingError {
+                code = error.code
+            }
+            #expect(code == .storeUnavailable)
+            #expect(try await stores[0].appointments().isEmpty)
         }
     }
 
