@@ -2,35 +2,45 @@ import PostgresNIO
 
 /// `booking_insert_v1`, the PL/pgSQL function that makes a booking in one statement.
 ///
-/// Its body is the claim of ``PostgresStore/settle(_:taking:slotLock:on:_:)``, in the same order, but with the
-/// check before the locks only when it can spare a wait: ``ClaimSQL/takeLocksThenSlotLock`` first tries every
-/// lock; while another taker holds the slot's lock, ``ClaimSQL/check`` decides in a snapshot of its own whether
-/// the booking is refused already (a full slot is answered at once, without queueing behind its taker) or a
-/// replay, and otherwise the booking waits for that taker to finish and tries again,
-/// ``PostgresStore/slotLockTries`` times, then queues for the lock. Then ``ClaimSQL/insert`` checks again and
-/// writes. At READ COMMITTED each statement of a function takes a snapshot of its own, so that check sees
-/// everything committed before its locks were granted; the function refuses to run at any other isolation
-/// level. It returns the appointment and whether it was created, or no row when a check refused
-/// (``ClaimFactsStatement`` then reads what stands in the way).
+/// Its body is the claim of ``PostgresStore/settle(_:taking:slotLock:on:_:)`` with the check before the locks
+/// only where it spares a wait: ``ClaimSQL/takeLocksThenSlotLock`` first takes the locks and tries the slot's;
+/// while another taker holds the slot's lock, ``ClaimSQL/check`` decides in a snapshot of its own whether the
+/// booking is refused already (a full slot is answered at once, without queueing behind its taker) or a replay,
+/// and otherwise the booking waits for that taker to finish and tries again, ``PostgresStore/slotLockTries``
+/// times, then queues for the lock. With day or week limits, whose locks are exclusive, the check also runs
+/// before any lock, so a refused booking never queues for them. Then ``ClaimSQL/insert`` checks again and writes.
+/// At READ COMMITTED each statement of a function takes a snapshot of its own, so that check sees everything
+/// committed before its locks were granted; the function refuses to run at any other isolation level. It
+/// returns the appointment and whether it was created, or no row when a check refused (``ClaimFactsStatement``
+/// then reads what stands in the way).
 ///
 /// A booking of a free slot thus runs two statements on the server: the check before the locks, which moves and
 /// holds still run first, cost more than a third of the server's time per booking (its plan and index scans).
+/// The whole call is one statement, so `statement_timeout` bounds the booking with all its waits.
 ///
-/// The store sends `BEGIN`, the call and `COMMIT` at once (``PostgresStore/insert(_:)``), so the booking costs
-/// the client one wait, and its answer is the `COMMIT`'s: PostgresNIO hands over a single statement's rows
-/// without reporting an error raised when its implicit transaction commits.
+/// ``PostgresStore/insert(_:)`` queues `BEGIN`, the call and `COMMIT` on the connection together: PostgresNIO
+/// writes each as soon as the one before is answered, so the booking's task waits once (three round trips on the
+/// wire), and the answer is the `COMMIT`'s. PostgresNIO hands over a single statement's rows without reporting
+/// an error raised when its implicit transaction commits, so the call never runs on its own.
 ///
-/// Migration 7 creates it from these pieces. Its text is pinned by a test: a change to the SQL it embeds needs
-/// a new migration creating `booking_insert_v2`, so processes of the older release keep their function.
+/// Migration 7 creates ``version1``, the text frozen when it shipped; a test compares it with ``definition``,
+/// the text these pieces make now. When they differ, add a migration creating `booking_insert_v2` from
+/// ``definition`` and call that, and leave ``version1`` as it is: databases migrated earlier keep it.
 enum InsertFunction {
     static let name = "booking_insert_v1"
 
-    /// The function's arguments, in order: every value its two statements use, except whether to try the
-    /// slot's lock (a variable of the function).
+    /// The function's arguments, in order: every value its statements use, except whether to try the slot's
+    /// lock (a variable of the function).
     static let arguments: [ClaimParameter] = {
         let combined: ClaimSQL = "\(ClaimSQL.takeLocksThenSlotLock)\(ClaimSQL.check)\(ClaimSQL.insert)"
         return combined.parameters.filter { $0 != .trySlotLock }
     }()
+
+    /// The name of the argument for `parameter`: the call names every argument, so a function whose arguments
+    /// differ fails loudly instead of taking values in the wrong places.
+    static func argumentName(_ parameter: ClaimParameter) -> String {
+        "arg_" + "\(parameter)".lowercased()
+    }
 
     /// How the function's statements name a value: its argument `$n`, or the variable `try_slot_lock`.
     private static func reference(_ parameter: ClaimParameter) -> String {
@@ -38,9 +48,18 @@ enum InsertFunction {
         return "$\(position + 1)"
     }
 
-    /// The `CREATE FUNCTION` statement.
+    /// The SQL type of an argument.
+    private static func sqlType(_ parameter: ClaimParameter) -> String {
+        guard let name = ClaimValues.type(of: parameter).knownSQLName else {
+            preconditionFailure("no SQL name for the type of \(parameter)")
+        }
+        return name
+    }
+
+    /// The `CREATE FUNCTION` statement these pieces make now.
     static let definition: String = {
-        let argumentList = arguments.map { ClaimValues.type(of: $0).knownSQLName ?? "TEXT" }.joined(separator: ", ")
+        let argumentList = arguments.map { "\(argumentName($0)) \(sqlType($0))" }.joined(separator: ", ")
+        let check = ClaimSQL.check.text(naming: reference)
         return """
             CREATE FUNCTION \(name)(\(argumentList))
             RETURNS TABLE (
@@ -57,18 +76,25 @@ enum InsertFunction {
                 claim_locked BOOLEAN;
                 claim_ok BOOLEAN;
                 claim_replay BOOLEAN;
+                -- Always try the slot's lock: the function queues for it itself, after a check.
                 try_slot_lock BOOLEAN := TRUE;
                 slot_waits INTEGER := 0;
             BEGIN
                 IF current_setting('transaction_isolation') <> 'read committed' THEN
                     RAISE EXCEPTION '\(name) runs at READ COMMITTED only' USING ERRCODE = '25001';
                 END IF;
+                -- Day and week locks are exclusive: a booking the limits already refuse never queues for them.
+                IF cardinality(\(reference(.periodStarts))) > 0 THEN
+                    SELECT claim.ok, claim.replay INTO claim_ok, claim_replay FROM (\(check)) AS claim;
+                    IF NOT claim_ok AND NOT claim_replay THEN
+                        RETURN;
+                    END IF;
+                END IF;
                 LOOP
                     SELECT \(ClaimSQL.takeLocksThenSlotLock.text(naming: reference)) INTO claim_locked;
                     EXIT WHEN claim_locked;
                     -- Another taker holds the slot's lock: a refusal or a replay needs no wait.
-                    SELECT claim.ok, claim.replay INTO claim_ok, claim_replay
-                    FROM (\(ClaimSQL.check.text(naming: reference))) AS claim;
+                    SELECT claim.ok, claim.replay INTO claim_ok, claim_replay FROM (\(check)) AS claim;
                     EXIT WHEN claim_replay;
                     IF NOT claim_ok THEN
                         RETURN;
@@ -88,12 +114,12 @@ enum InsertFunction {
             """
     }()
 
-    /// `SELECT * FROM booking_insert_v1($1, ..., $n)` with `values` bound: an unnamed statement, since parsing and
-    /// planning a call costs next to nothing (the function keeps the plans of its statements per connection).
+    /// `SELECT * FROM booking_insert_v1(arg_… => $1, …)` with `values` bound: an unnamed statement, since parsing
+    /// and planning a call costs next to nothing (the function keeps the plans of its statements per connection).
     static func call(_ values: ClaimValues) -> PostgresQuery {
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments { values.bind(argument, into: &bindings) }
-        let placeholders = arguments.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
-        return PostgresQuery(unsafeSQL: "SELECT * FROM \(name)(\(placeholders))", binds: bindings)
+        let named = arguments.enumerated().map { "\(argumentName($1)) => $\($0 + 1)" }.joined(separator: ", ")
+        return PostgresQuery(unsafeSQL: "SELECT * FROM \(name)(\(named))", binds: bindings)
     }
 }

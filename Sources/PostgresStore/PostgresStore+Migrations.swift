@@ -176,7 +176,7 @@ extension PostgresStore {
             ]),
         Migration(
             version: 7, name: "a booking in one statement",
-            statements: [PostgresQuery(unsafeSQL: InsertFunction.definition)]),
+            statements: [PostgresQuery(unsafeSQL: InsertFunction.version1)]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

@@ -66,17 +66,18 @@ public final class PostgresStore: BookingStore {
 
     /// Inserts the appointment with its `booked` and `reminder` notifications, when the slot can be taken: one
     /// call of the function `booking_insert_v1` (see `InsertFunction`) between `BEGIN` and `COMMIT`, the three
-    /// sent at once, so the client waits once, and the answer is the `COMMIT`'s (durable once it completes).
+    /// queued on the connection together (PostgresNIO writes each as soon as the one before is answered), so the
+    /// task waits once, and the answer is the `COMMIT`'s (durable once it completes).
     ///
     /// The function takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
     /// one key queue there, and all but the first find its appointment), the resource's (shared: bookings stay
     /// parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its seats are
     /// taken one at a time). While another transaction holds the slot's lock, it checks the rules in a snapshot
     /// of its own: a booking they refuse is answered at once, without queueing; otherwise it waits for that
-    /// transaction to finish and tries again. Under every lock, its next statement checks the rules again,
+    /// transaction to finish and tries again. Under day or week limits it checks before any lock as well. Under every lock, its next statement checks the rules again,
     /// deletes the lapsed holds in the way and the used hold, and inserts the appointment and its notifications
     /// only if the check passed; it returns the appointment, or the existing one of a replay. When the function
-    /// refused, another statement reads what stands in the way, to throw what
+    /// refused, another statement on the same connection reads what stands in the way, to throw what
     /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says; if nothing does any more,
     /// the booking runs again (``claimAttempts`` times in all). Booked appointments of different overlapping slots
     /// are excluded by the constraint (a violation is `slotUnavailable`).
@@ -98,10 +99,12 @@ public final class PostgresStore: BookingStore {
         (insertValues.reminderLeads, insertValues.reminderDues) = Self.reminderArrays(new.reminders)
         let values = insertValues
         do throws(BookingError) {
-            var outcome: InsertOutcome?
             for _ in 0..<Self.claimAttempts {
-                outcome = try await perform { [logger] connection -> InsertOutcome? in
-                    // Written in order now; PostgresNIO sends each as soon as the one before is answered.
+                // `BEGIN`, the call, `COMMIT`, and after a refusal the verification of the claim statements and the
+                // read of what stands in the way.
+                let attempt = try await perform(statements: 4 + Self.claimStatements.count) {
+                    [self, logger] connection -> Result<InsertOutcome, BookingError>? in
+                    // Queued in order now; PostgresNIO writes each as soon as the one before is answered.
                     let begin: EventLoopFuture<PostgresQueryResult> = connection.query(
                         "BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
                     let call: EventLoopFuture<PostgresQueryResult> = connection.query(
@@ -117,24 +120,29 @@ public final class PostgresStore: BookingStore {
                         throw error
                     }
                     _ = try await commit.get()
-                    guard let row = rows.first else { return nil }
-                    let record = try Self.record(row)
-                    return try row.makeRandomAccess()["created"].decode(Bool.self)
-                        ? .created(record) : .existing(record)
-                }
-                if case .some = outcome { break }
-                let facts = try await perform { [self] connection in
+                    if let row = rows.first {
+                        let record = try Self.record(row)
+                        return .success(
+                            try row.makeRandomAccess()["created"].decode(Bool.self)
+                                ? .created(record) : .existing(record))
+                    }
+                    // Refused: what stands in the way now, on the same connection, outside any transaction.
                     try await verifyClaimStatements(on: connection)
-                    return try await claimFacts(values, on: connection)
+                    return claim.refusal(given: try await claimFacts(values, on: connection)).map { .failure($0) }
                 }
-                if let refusal = claim.refusal(given: facts) { throw refusal }
+                switch attempt {
+                case .success(let outcome)?:
+                    if case .created = outcome { wakeDispatchers() }
+                    return outcome
+                case .failure(let refusal)?: throw refusal
+                case nil: continue  // refused, yet nothing stands in the way any more
+                }
             }
-            guard let outcome else { throw BookingError.slotUnavailable }
-            if case .created = outcome { wakeDispatchers() }
-            return outcome
+            throw BookingError.slotUnavailable
         } catch  where error.code != .storeUnavailable && error.code != .invalidInput {
-            // A refusal seen before the locks, or a lost race for the unique index, may belong to a retry whose
-            // original (same key) is still in flight: wait for it on the key's lock, then a replay wins.
+            // A refusal seen before the key's lock (a booking under limits checks first), or a lost race for the
+            // unique index, may belong to a retry whose original (same key) is still in flight: wait for it on the
+            // key's lock, then a replay wins.
             if let key = new.idempotencyKey, let existing = try await recordAfterKeyLock(key) {
                 return .existing(existing)
             }
