@@ -356,9 +356,10 @@ extension PostgresStore {
         var shared: Bool
     }
 
-    /// Every statement that takes a slot.
+    /// Every prepared statement of the store: those that take a slot, and the read of a window's occupants.
     static let claimStatements: [any ClaimStatementKind.Type] = [
         CheckThenTakeLocksStatement.self, ClaimFactsStatement.self, MoveStatement.self, HoldStatement.self,
+        OccupantsStatement.self,
     ]
 
     /// Runs the claim statement `kind` with `values` and reads its whole answer.

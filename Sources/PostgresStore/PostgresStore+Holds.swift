@@ -7,37 +7,26 @@ extension PostgresStore {
     /// The booked appointments and live holds of `resource` overlapping `window`, sorted by occupied start.
     ///
     /// Two GiST index range scans: the exclusion constraint's index for the appointments, and
-    /// `slot_holds_by_occupied` for the holds.
+    /// `slot_holds_by_occupied` for the holds, in one prepared statement planned once per connection
+    /// (`OccupantsStatement`).
     public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
         -> [SlotOccupant]
     {
-        try await perform { [logger] connection in
-            var occupants: [SlotOccupant] = []
-            let rows = try await connection.query(
-                """
-                SELECT slot_start, slot_end, occupied_start, occupied_end, NULL::TIMESTAMPTZ AS expires_at
-                FROM appointments
-                WHERE resource = \(resource.rawValue) AND status = 'booked'
-                    AND tstzrange(occupied_start, occupied_end, '[)')
-                        && tstzrange(\(PostgresInstant(window.start)), \(PostgresInstant(window.end)), '[)')
-                UNION ALL
-                SELECT slot_start, slot_end, occupied_start, occupied_end, expires_at
-                FROM slot_holds
-                WHERE resource = \(resource.rawValue) AND expires_at > \(PostgresInstant(now))
-                    AND tstzrange(occupied_start, occupied_end, '[)')
-                        && tstzrange(\(PostgresInstant(window.start)), \(PostgresInstant(window.end)), '[)')
-                ORDER BY occupied_start, slot_start, expires_at NULLS FIRST
-                """, logger: logger)
-            for try await (slotStart, slotEnd, occupiedStart, occupiedEnd, expiresAt) in rows.decode(
-                (PostgresInstant, PostgresInstant, PostgresInstant, PostgresInstant, PostgresInstant?).self)
-            {
-                occupants.append(
-                    SlotOccupant(
-                        slot: try TimeSlot(start: slotStart.date, end: slotEnd.date),
-                        occupied: try TimeSlot(start: occupiedStart.date, end: occupiedEnd.date),
-                        holdExpiresAt: expiresAt?.date))
+        var values = ClaimValues()
+        values.resource = resource.rawValue
+        values.occupiedStart = PostgresInstant(window.start)
+        values.occupiedEnd = PostgresInstant(window.end)
+        values.now = PostgresInstant(now)
+        return try await perform(statements: 1 + Self.claimStatements.count) { [self, values] connection in
+            try await verifyClaimStatements(on: connection)
+            return try await runClaim(OccupantsStatement.self, values, on: connection).map { row in
+                let (slotStart, slotEnd, occupiedStart, occupiedEnd, expiresAt) = try row.decode(
+                    (PostgresInstant, PostgresInstant, PostgresInstant, PostgresInstant, PostgresInstant?).self)
+                return SlotOccupant(
+                    slot: try TimeSlot(start: slotStart.date, end: slotEnd.date),
+                    occupied: try TimeSlot(start: occupiedStart.date, end: occupiedEnd.date),
+                    holdExpiresAt: expiresAt?.date)
             }
-            return occupants
         }
     }
 
@@ -110,5 +99,26 @@ extension ClaimSQL {
             RETURNING token_hash
         )
         SELECT (SELECT ok FROM claim_guard) AS ok, EXISTS (SELECT 1 FROM placed) AS placed
+        """
+}
+
+/// The read of ``PostgresStore/occupants(resource:overlapping:now:)``: the booked appointments and live holds
+/// of the resource whose occupied intervals overlap the window (bound as the occupied interval).
+enum OccupantsStatement: ClaimStatementKind {
+    static let name = "booking_occupants"
+    static let rendered = ClaimSQL.occupants.rendered
+}
+
+extension ClaimSQL {
+    /// See ``OccupantsStatement``.
+    static let occupants: ClaimSQL = """
+        SELECT slot_start, slot_end, occupied_start, occupied_end, NULL::TIMESTAMPTZ AS expires_at
+        FROM appointments
+        WHERE resource = \(.resource) AND status = 'booked' AND \(overlapsOccupied)
+        UNION ALL
+        SELECT slot_start, slot_end, occupied_start, occupied_end, expires_at
+        FROM slot_holds
+        WHERE resource = \(.resource) AND expires_at > \(.now) AND \(overlapsOccupied)
+        ORDER BY occupied_start, slot_start, expires_at NULLS FIRST
         """
 }

@@ -79,7 +79,7 @@ public final class PostgresStore: BookingStore {
     /// only if the check passed; it returns the appointment, or the existing one of a replay. When the function
     /// refused, another statement on the same connection reads what stands in the way, to throw what
     /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says; if nothing does any more,
-    /// the booking runs again (``claimAttempts`` times in all). Booked appointments of different overlapping slots
+    /// the booking runs again (three times in all). Booked appointments of different overlapping slots
     /// are excluded by the constraint (a violation is `slotUnavailable`).
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
