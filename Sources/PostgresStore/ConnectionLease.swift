@@ -108,8 +108,9 @@ enum ConnectionLease {
         let wait: Duration
     }
 
-    /// The pool handed over a connection the server had already closed; nothing was sent on it, so
-    /// the operation may run again on another connection.
+    /// The pool handed over a connection the server had already closed, or one whose prepared statement
+    /// failed to prepare: the operation may run again on another connection (nothing was sent, or nothing
+    /// that a second run would not repeat harmlessly: see `PostgresStore.verifyClaimStatements(on:)`).
     struct StaleConnection: Error {}
 
     /// An operation that held a connection which died under it, or that outlived every bound the

@@ -14,8 +14,9 @@ import PostgresNIO
 /// returns the appointment and whether it was created, or no row when a check refused (``ClaimFactsStatement``
 /// then reads what stands in the way).
 ///
-/// A booking of a free slot thus runs two statements on the server: the check before the locks, which moves and
-/// holds still run first, cost more than a third of the server's time per booking (its plan and index scans).
+/// A booking of a free slot without limits thus runs two statements on the server: the check before the locks,
+/// which moves and holds still run first, cost more than a third of the server's time per booking (its plan and
+/// index scans).
 /// The whole call is one statement, so `statement_timeout` bounds the booking with all its waits.
 ///
 /// ``PostgresStore/insert(_:)`` queues `BEGIN`, the call and `COMMIT` on the connection together: PostgresNIO

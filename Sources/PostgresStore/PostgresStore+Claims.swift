@@ -401,10 +401,12 @@ extension PostgresStore {
         }
     }
 
-    /// Before a transaction that takes a slot: runs each suspect statement of `connection` once, outside any
-    /// transaction, with values that match nothing and take no lock (no resource, capacity 0). A run that
+    /// Before a prepared statement of the store runs: runs each suspect statement of `connection` once, outside
+    /// any transaction, with values that match nothing and take no lock (no resource, capacity 0). A run that
     /// succeeds clears it; one that fails shows a failed preparation PostgresNIO keeps, so the connection is
-    /// closed and the operation runs on another one (nothing of it was sent yet).
+    /// closed and the operation runs again on another one. It comes before anything of the operation was sent,
+    /// except in a booking, where it comes after a refused booking's `COMMIT`: that transaction wrote nothing
+    /// but the deletion of lapsed holds, which a second run deletes again harmlessly.
     func verifyClaimStatements(on connection: PostgresConnection) async throws {
         let suspects = claimsPreparedOn.withLock { $0[connection.id]?.filter { !$0.value }.map(\.key) ?? [] }
         guard !suspects.isEmpty else { return }

@@ -461,7 +461,7 @@ public final class PostgresStore: BookingStore {
                 return try await ConnectionLease.run(on: client, waitingAtMost: wait, holdingAtMost: hold, body)
             } catch {
                 if attempt < Self.maximumAttempts, error is ConnectionLease.StaleConnection {
-                    attempt += 1  // nothing was sent: run again on another connection
+                    attempt += 1  // nothing a second run would not repeat harmlessly: run again elsewhere
                     continue
                 }
                 if attempt < Self.maximumAttempts, let state = Self.sqlState(of: error),
