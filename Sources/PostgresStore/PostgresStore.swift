@@ -104,22 +104,7 @@ public final class PostgresStore: BookingStore {
                 // read of what stands in the way.
                 let attempt = try await perform(statements: 4 + Self.claimStatements.count) {
                     [self, logger] connection -> Result<InsertOutcome, BookingError>? in
-                    // Queued in order now; PostgresNIO writes each as soon as the one before is answered.
-                    let begin: EventLoopFuture<PostgresQueryResult> = connection.query(
-                        "BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
-                    let call: EventLoopFuture<PostgresQueryResult> = connection.query(
-                        InsertFunction.call(values), logger: logger)
-                    let commit: EventLoopFuture<PostgresQueryResult> = connection.query("COMMIT", logger: logger)
-                    let rows: [PostgresRow]
-                    do {
-                        _ = try await begin.get()
-                        rows = try await call.get().rows
-                    } catch {
-                        // The transaction is over: its `COMMIT` rolls it back.
-                        _ = try? await commit.get()
-                        throw error
-                    }
-                    _ = try await commit.get()
+                    let rows = try await Self.transaction(InsertFunction.call(values), on: connection, logger: logger)
                     if let row = rows.first {
                         let record = try Self.record(row)
                         return .success(
@@ -249,24 +234,23 @@ public final class PostgresStore: BookingStore {
 
     /// Leases due notifications in one statement with `FOR UPDATE SKIP LOCKED`, counting an attempt on each.
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
-        try await performTransaction { [logger] connection in
+        try await perform { [logger] connection in
             let now = PostgresInstant(claim.now)
-            let claimed = try await Self.notifications(
-                connection.query(
-                    """
-                    UPDATE notifications
-                    SET lease_owner = \(claim.owner), lease_expires_at = \(PostgresInstant(claim.leaseExpiresAt)),
-                        attempts = attempts + 1, updated_at = \(now)
-                    WHERE id IN (
-                        SELECT id FROM notifications
-                        WHERE status = 'pending' AND next_attempt_at <= \(now)
-                            AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
-                        ORDER BY next_attempt_at, id
-                        LIMIT \(max(0, claim.limit))
-                        FOR UPDATE SKIP LOCKED)
-                    RETURNING \(unescaped: Self.notificationColumns)
-                    """, logger: logger)
-            ).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+            let claimed = try await Self.transaction(
+                """
+                UPDATE notifications
+                SET lease_owner = \(claim.owner), lease_expires_at = \(PostgresInstant(claim.leaseExpiresAt)),
+                    attempts = attempts + 1, updated_at = \(now)
+                WHERE id IN (
+                    SELECT id FROM notifications
+                    WHERE status = 'pending' AND next_attempt_at <= \(now)
+                        AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
+                    ORDER BY next_attempt_at, id
+                    LIMIT \(max(0, claim.limit))
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING \(unescaped: Self.notificationColumns)
+                """, on: connection, logger: logger
+            ).map(Self.notification).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
             return claimed
         }
     }
@@ -313,10 +297,8 @@ public final class PostgresStore: BookingStore {
                 RETURNING id
                 """
             }
-        let changed = try await performTransaction { [logger] connection in
-            var changed = 0
-            for try await _ in try await connection.query(query, logger: logger) { changed += 1 }
-            return changed
+        let changed = try await perform { [logger] connection in
+            try await Self.transaction(query, on: connection, logger: logger).count
         }
         if case .released = outcome, changed == 1 { wakeDispatchers() }
         return changed == 1
@@ -427,6 +409,29 @@ public final class PostgresStore: BookingStore {
     /// row (a lock timeout, say) is thrown here instead of being lost with an unread row sequence.
     static func execute(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws {
         for try await _ in try await connection.query(query, logger: logger) {}
+    }
+
+    /// Runs `query` alone in an explicit transaction: `BEGIN`, the query and `COMMIT` are queued on `connection`
+    /// together (PostgresNIO writes each as soon as the one before is answered), so the caller waits once, and
+    /// the answer is the `COMMIT`'s (see ``performTransaction(unbounded:claims:_:)`` for why a write needs one).
+    /// After a failed query, its `COMMIT` rolls the transaction back. Returns the query's rows.
+    static func transaction(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws
+        -> [PostgresRow]
+    {
+        let begin: EventLoopFuture<PostgresQueryResult> = connection.query(
+            "BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
+        let statement: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+        let commit: EventLoopFuture<PostgresQueryResult> = connection.query("COMMIT", logger: logger)
+        let rows: [PostgresRow]
+        do {
+            _ = try await begin.get()
+            rows = try await statement.get().rows
+        } catch {
+            _ = try? await commit.get()
+            throw error
+        }
+        _ = try await commit.get()
+        return rows
     }
 
     /// Deadlocks and serialization failures: the transaction rolled back whole and is safe to repeat.
