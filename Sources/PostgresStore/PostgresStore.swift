@@ -167,30 +167,27 @@ public final class PostgresStore: BookingStore {
     /// that move wrote.
     public func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
         let at = PostgresInstant(now)
-        let cancelled = try await performTransaction { [logger] connection in
-            try await Self.execute(
-                "SELECT id FROM appointments WHERE id = \(id) FOR UPDATE", on: connection, logger: logger)
-            let cancelled = try await Self.records(
-                connection.query(
-                    """
-                    WITH cancelled AS (
-                        UPDATE appointments
-                        SET status = 'cancelled', cancelled_at = \(at), updated_at = \(at), sequence = sequence + 1
-                        WHERE id = \(id) AND status = 'booked'
-                        RETURNING \(unescaped: Self.appointmentColumns)
-                    ), notification AS (
-                        INSERT INTO notifications (appointment_id, kind, sequence, status, attempts, next_attempt_at,
-                            created_at, updated_at)
-                        SELECT id, 'cancelled', sequence, 'pending', 0, \(at), \(at), \(at) FROM cancelled
-                    ), obsolete AS (
-                        UPDATE notifications
-                        SET status = 'obsolete', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(at)
-                        WHERE appointment_id IN (SELECT id FROM cancelled) AND kind = 'reminder' AND status = 'pending'
-                    )
-                    SELECT \(unescaped: Self.appointmentColumns) FROM cancelled
-                    """, logger: logger)
-            ).first?.appointment
-            return cancelled
+        let cancelled = try await perform(statements: 4) { [logger] connection in
+            try await Self.transaction(
+                "SELECT id FROM appointments WHERE id = \(id) FOR UPDATE",
+                """
+                WITH cancelled AS (
+                    UPDATE appointments
+                    SET status = 'cancelled', cancelled_at = \(at), updated_at = \(at), sequence = sequence + 1
+                    WHERE id = \(id) AND status = 'booked'
+                    RETURNING \(unescaped: Self.appointmentColumns)
+                ), notification AS (
+                    INSERT INTO notifications (appointment_id, kind, sequence, status, attempts, next_attempt_at,
+                        created_at, updated_at)
+                    SELECT id, 'cancelled', sequence, 'pending', 0, \(at), \(at), \(at) FROM cancelled
+                ), obsolete AS (
+                    UPDATE notifications
+                    SET status = 'obsolete', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(at)
+                    WHERE appointment_id IN (SELECT id FROM cancelled) AND kind = 'reminder' AND status = 'pending'
+                )
+                SELECT \(unescaped: Self.appointmentColumns) FROM cancelled
+                """, on: connection, logger: logger
+            ).first.map(Self.record)?.appointment
         }
         if let cancelled {
             wakeDispatchers()
@@ -411,22 +408,25 @@ public final class PostgresStore: BookingStore {
         for try await _ in try await connection.query(query, logger: logger) {}
     }
 
-    /// Runs `query` alone in an explicit transaction: `BEGIN`, the query and `COMMIT` are queued on `connection`
-    /// together (PostgresNIO writes each as soon as the one before is answered), so the caller waits once, and
-    /// the answer is the `COMMIT`'s (see ``performTransaction(unbounded:claims:_:)`` for why a write needs one).
-    /// After a failed query, its `COMMIT` rolls the transaction back. Returns the query's rows.
-    static func transaction(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws
-        -> [PostgresRow]
+    /// Runs `queries` in one explicit transaction: `BEGIN`, the queries and `COMMIT` are queued on `connection`
+    /// together (PostgresNIO writes each as soon as the one before is answered, and each query takes its
+    /// snapshot when it starts), so the caller waits once, and the answer is the `COMMIT`'s (see
+    /// ``performTransaction(unbounded:claims:_:)`` for why a write needs one). After a failed query, the
+    /// `COMMIT` rolls the transaction back. Returns the rows of the last query.
+    static func transaction(_ queries: PostgresQuery..., on connection: PostgresConnection, logger: Logger)
+        async throws -> [PostgresRow]
     {
         let begin: EventLoopFuture<PostgresQueryResult> = connection.query(
             "BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
-        let statement: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+        let statements: [EventLoopFuture<PostgresQueryResult>] = queries.map { connection.query($0, logger: logger) }
         let commit: EventLoopFuture<PostgresQueryResult> = connection.query("COMMIT", logger: logger)
-        let rows: [PostgresRow]
+        var rows: [PostgresRow] = []
         do {
             _ = try await begin.get()
-            rows = try await statement.get().rows
+            for statement in statements { rows = try await statement.get().rows }
         } catch {
+            // Every query still queued fails once the transaction is aborted; the `COMMIT` rolls it back.
+            for statement in statements { _ = try? await statement.get() }
             _ = try? await commit.get()
             throw error
         }
