@@ -412,7 +412,9 @@ public final class PostgresStore: BookingStore {
     /// together (PostgresNIO writes each as soon as the one before is answered, and each query takes its
     /// snapshot when it starts), so the caller waits once, and the answer is the `COMMIT`'s (see
     /// ``performTransaction(unbounded:claims:_:)`` for why a write needs one). After a failed query, the
-    /// `COMMIT` rolls the transaction back. Returns the rows of the last query.
+    /// `COMMIT` rolls the transaction back. Returns the rows of the last query, read once the `COMMIT` is
+    /// queued: the caller's own checks of them can no longer undo the transaction, so each query must refuse
+    /// on the server whatever must not commit.
     static func transaction(_ queries: PostgresQuery..., on connection: PostgresConnection, logger: Logger)
         async throws -> [PostgresRow]
     {
@@ -430,7 +432,10 @@ public final class PostgresStore: BookingStore {
             _ = try? await commit.get()
             throw error
         }
-        _ = try await commit.get()
+        // A transaction that ended without an error seen here (none should) reports `ROLLBACK`: no success.
+        guard try await commit.get().metadata.command == "COMMIT" else {
+            throw BookingError.storeUnavailable("the database rolled the transaction back")
+        }
         return rows
     }
 
