@@ -120,7 +120,12 @@ enum InsertFunction {
     static func call(_ values: ClaimValues) -> PostgresQuery {
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments { values.bind(argument, into: &bindings) }
-        let named = arguments.enumerated().map { "\(argumentName($1)) => $\($0 + 1)" }.joined(separator: ", ")
-        return PostgresQuery(unsafeSQL: "SELECT * FROM \(name)(\(named))", binds: bindings)
+        return PostgresQuery(unsafeSQL: callText, binds: bindings)
     }
+
+    /// The text of ``call(_:)``, written once.
+    private static let callText: String = {
+        let named = arguments.enumerated().map { "\(argumentName($1)) => $\($0 + 1)" }.joined(separator: ", ")
+        return "SELECT * FROM \(name)(\(named))"
+    }()
 }
