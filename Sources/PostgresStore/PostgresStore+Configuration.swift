@@ -222,11 +222,13 @@ extension PostgresStore {
             // plans would fold away the NULL parameters and look cheaper, so the server would plan them on every
             // execution. The setting reaches every statement of the connection (unnamed ones are cached too), so
             // the store writes none whose generic plan is worse than a custom one (no `$1 IS NULL OR ...`).
+            // Every transaction is READ COMMITTED whatever the database's default, the one-statement ones of the
+            // dispatcher included (the booking procedure and explicit transactions also say so themselves).
             configuration.options.additionalStartupParameters = [
                 ("client_encoding", "UTF8"), ("statement_timeout", "\(statementTimeout.milliseconds)"),
                 ("lock_timeout", "\(lockTimeout.milliseconds)"),
                 ("idle_in_transaction_session_timeout", "\(max(30_000, statementTimeout.milliseconds * 4))"),
-                ("plan_cache_mode", "force_generic_plan"),
+                ("plan_cache_mode", "force_generic_plan"), ("default_transaction_isolation", "read committed"),
             ]
             return configuration
         }

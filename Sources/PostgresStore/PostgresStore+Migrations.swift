@@ -176,7 +176,10 @@ extension PostgresStore {
             ]),
         Migration(
             version: 7, name: "a booking in one statement",
-            statements: [PostgresQuery(unsafeSQL: InsertFunction.version1)]),
+            statements: [PostgresQuery(unsafeSQL: InsertProcedure.version1)]),
+        Migration(
+            version: 8, name: "a booking in one round trip",
+            statements: [PostgresQuery(unsafeSQL: InsertProcedure.version2)]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

@@ -65,19 +65,19 @@ public final class PostgresStore: BookingStore {
     // MARK: - BookingStore
 
     /// Inserts the appointment with its `booked` and `reminder` notifications, when the slot can be taken: one
-    /// call of the function `booking_insert_v1` (see `InsertFunction`) between `BEGIN` and `COMMIT`, the three
-    /// queued on the connection together (PostgresNIO writes each as soon as the one before is answered), so the
-    /// task waits once, and the answer is the `COMMIT`'s (durable once it completes).
+    /// call of the procedure `booking_insert_v2` (see `InsertProcedure`), one round trip, which runs and commits
+    /// its own READ COMMITTED transaction, so its answer comes after the commit (durable once it completes).
     ///
-    /// The function takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
+    /// The procedure takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
     /// one key queue there, and all but the first find its appointment), the resource's (shared: bookings stay
     /// parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its seats are
     /// taken one at a time). While another transaction holds the slot's lock, it checks the rules in a snapshot
     /// of its own: a booking they refuse is answered at once, without queueing; otherwise it waits for that
-    /// transaction to finish and tries again. Under day or week limits it checks before any lock as well. Under every lock, its next statement checks the rules again,
-    /// deletes the lapsed holds in the way and the used hold, and inserts the appointment and its notifications
-    /// only if the check passed; it returns the appointment, or the existing one of a replay. When the function
-    /// refused, another statement on the same connection reads what stands in the way, to throw what
+    /// transaction to finish and tries again. Under day or week limits it checks before any lock as well. Under
+    /// every lock, its next statement checks the rules again, deletes the lapsed holds in the way and the used
+    /// hold, and inserts the appointment and its notifications only if the check passed; it answers the
+    /// appointment, or the existing one of a replay. When the procedure refused, another statement on the same
+    /// connection reads what stands in the way, to throw what
     /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says; if nothing does any more,
     /// the booking runs again (three times in all). Booked appointments of different overlapping slots
     /// are excluded by the constraint (a violation is `slotUnavailable`).
@@ -100,16 +100,14 @@ public final class PostgresStore: BookingStore {
         let values = insertValues
         do throws(BookingError) {
             for _ in 0..<Self.claimAttempts {
-                // `BEGIN`, the call, `COMMIT`, and after a refusal the verification of the claim statements and the
-                // read of what stands in the way.
-                let attempt = try await perform(statements: 4 + Self.claimStatements.count) {
+                // The call, and after a refusal the verification of the claim statements and the read of what
+                // stands in the way.
+                let attempt = try await perform(statements: 2 + Self.claimStatements.count) {
                     [self, logger] connection -> Result<InsertOutcome, BookingError>? in
-                    let rows = try await Self.transaction(InsertFunction.call(values), on: connection, logger: logger)
-                    if let row = rows.first {
+                    let rows = try await connection.query(InsertProcedure.call(values), logger: logger).collect()
+                    if let row = rows.first, let created = try row.makeRandomAccess()["created"].decode(Bool?.self) {
                         let record = try Self.record(row)
-                        return .success(
-                            try row.makeRandomAccess()["created"].decode(Bool.self)
-                                ? .created(record) : .existing(record))
+                        return .success(created ? .created(record) : .existing(record))
                     }
                     // Refused: what stands in the way now, on the same connection, outside any transaction.
                     try await verifyClaimStatements(on: connection)
@@ -230,10 +228,12 @@ public final class PostgresStore: BookingStore {
     }
 
     /// Leases due notifications in one statement with `FOR UPDATE SKIP LOCKED`, counting an attempt on each.
+    ///
+    /// The statement runs in its own implicit transaction, one round trip (see ``dispatcherStatement(_:on:logger:)``).
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
         try await perform { [logger] connection in
             let now = PostgresInstant(claim.now)
-            let claimed = try await Self.transaction(
+            let claimed = try await Self.dispatcherStatement(
                 """
                 UPDATE notifications
                 SET lease_owner = \(claim.owner), lease_expires_at = \(PostgresInstant(claim.leaseExpiresAt)),
@@ -253,6 +253,8 @@ public final class PostgresStore: BookingStore {
     }
 
     /// Records an outcome only while `owner` holds the lease of a pending notification.
+    ///
+    /// One statement in its own implicit transaction, one round trip (see ``dispatcherStatement(_:on:logger:)``).
     public func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError)
         -> Bool
     {
@@ -295,7 +297,7 @@ public final class PostgresStore: BookingStore {
                 """
             }
         let changed = try await perform { [logger] connection in
-            try await Self.transaction(query, on: connection, logger: logger).count
+            try await Self.dispatcherStatement(query, on: connection, logger: logger).count
         }
         if case .released = outcome, changed == 1 { wakeDispatchers() }
         return changed == 1
@@ -439,6 +441,21 @@ public final class PostgresStore: BookingStore {
         return rows
     }
 
+    /// Runs one statement of the dispatcher's bookkeeping (a claim, an outcome) in its own implicit transaction,
+    /// one round trip instead of the three of ``transaction(_:on:logger:)``, and returns its rows.
+    ///
+    /// PostgresNIO hands over a single statement's rows without reporting an error raised when its implicit
+    /// transaction commits (see ``performTransaction(unbounded:claims:_:)``). None of these statements can meet
+    /// one in this schema (no deferred constraint, and the connection's transactions are READ COMMITTED), and
+    /// if one did (a trigger added to the table, a failed WAL flush), the claim or outcome reported would not be
+    /// stored: the notification would be claimed and sent again once its lease ends, which at-least-once delivery
+    /// allows. A booking, a cancel or a move never runs this way.
+    static func dispatcherStatement(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger)
+        async throws -> [PostgresRow]
+    {
+        try await connection.query(query, logger: logger).collect()
+    }
+
     /// Deadlocks and serialization failures: the transaction rolled back whole and is safe to repeat.
     static let retriedStates: Set<String> = ["40P01", "40001"]
     /// How many times an operation runs at most when it meets one of ``retriedStates``.
@@ -529,7 +546,7 @@ public final class PostgresStore: BookingStore {
 }
 
 extension ClaimSQL {
-    /// The booking's statement (the second of ``InsertFunction``): the check under the locks, the lapsed holds in
+    /// The booking's statement (the last of ``InsertProcedure``): the check under the locks, the lapsed holds in
     /// the way and the used hold deleted, the appointment and its notifications inserted, all only when the check
     /// passes; the appointment, the existing one of a replay, or no row when the check refused.
     static let insert: ClaimSQL = """

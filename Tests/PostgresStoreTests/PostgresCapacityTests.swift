@@ -225,7 +225,84 @@ struct PostgresCapacityTests {
     }
 
     @Test(
-        "a database that defaults to SERIALIZABLE: bookings still run at READ COMMITTED, and the booking function refuses any other level"
+        "the booking procedure reads under the slot's lock in a snapshot of its own, even from a REPEATABLE READ session: a seat committed while it waited is counted"
+    )
+    func procedureCountsSeatsCommittedWhileItWaited() async throws {
+        let target = try slot(at: 60)
+        let lockName = PostgresStore.slotLockName(.default, target.start)
+        var values = ClaimValues()
+        values.lockNames = ["resource/default"]
+        values.lockShared = [true]
+        values.slotLock = lockName
+        values.resource = "default"
+        values.capacity = 1
+        values.slotStart = PostgresInstant(target.start)
+        values.slotEnd = PostgresInstant(target.end)
+        values.occupiedStart = PostgresInstant(target.start)
+        values.occupiedEnd = PostgresInstant(target.end)
+        values.now = PostgresInstant(now)
+        values.customerName = "Ada"
+        values.customerEmail = "ada@example.com"
+        values.cancelTokenHash = String(repeating: "a", count: 64)
+        values.requestFingerprint = "f"
+        let call = values
+        try await withStores(2) { stores in
+            let logger = PostgresTestDatabase.logger
+            // Another taker holds the slot's lock and has written a seat it has not committed yet.
+            let (commit, signalCommit) = AsyncStream.makeStream(of: Void.self)
+            let (written, signalWritten) = AsyncStream.makeStream(of: Void.self)
+            let (start, end) = (PostgresInstant(target.start), PostgresInstant(target.end))
+            let taker = Task {
+                defer { signalWritten.finish() }
+                try await stores[1].client.withConnection { connection in
+                    try await connection.query("BEGIN", logger: logger)
+                    try await connection.query(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(\(lockName), 0))", logger: logger)
+                    try await connection.query(
+                        """
+                        INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end,
+                            customer_name, customer_email, status, cancel_token_hash, request_fingerprint, created_at,
+                            updated_at)
+                        VALUES ('default', \(start), \(end), \(start), \(end), 'Bo', 'bo@example.com', 'booked',
+                            \(String(repeating: "b", count: 64)), 'f', now(), now())
+                        """, logger: logger)
+                    signalWritten.yield()
+                    for await _ in commit { break }
+                    try await connection.query("COMMIT", logger: logger)
+                }
+            }
+            for await _ in written { break }
+            let booker = Task {
+                try await stores[0].client.withConnection { connection -> Bool? in
+                    try await connection.query("SET default_transaction_isolation = 'repeatable read'", logger: logger)
+                    let created = try await connection.query(InsertProcedure.call(call), logger: logger).collect()
+                        .first?.makeRandomAccess()["created"].decode(Bool?.self)
+                    try await connection.query("RESET default_transaction_isolation", logger: logger)
+                    return created
+                }
+            }
+            // The booking queues for the slot's lock (its first look saw the seat uncommitted), then the seat commits.
+            var queued = false
+            for _ in 0..<500 where !queued {
+                let waiting = try await stores[1].client.query(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", logger: logger
+                ).collect().first?.decode(Int.self)
+                queued = (waiting ?? 0) > 0
+                if !queued { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(queued, "the booking never queued for the slot's lock")
+            signalCommit.yield()
+            signalCommit.finish()
+            try await taker.value
+            let created = try await booker.value
+            #expect(created == nil, "the seat committed while the booking waited was not counted")
+            let seats = try await stores[0].appointments().filter { $0.slot == target && $0.status == .booked }
+            #expect(seats.count == 1)
+        }
+    }
+
+    @Test(
+        "a database that defaults to SERIALIZABLE: bookings still run at READ COMMITTED, and the booking procedure refuses to run inside a transaction block"
     )
     func isolationLevel() async throws {
         let configuration = try await PostgresTestDatabase.create()
@@ -240,24 +317,52 @@ struct PostgresCapacityTests {
             // A store opened afterwards: its sessions start with the database's new default.
             let store = try await RunningStore(configuration, migrate: false)
             fresh = store
+            // The store's sessions say READ COMMITTED themselves.
             let level = try await store.store.client.query(
                 "SHOW transaction_isolation", logger: PostgresTestDatabase.logger
             ).collect().first?.decode(String.self)
-            #expect(level == "serializable")
+            #expect(level == "read committed")
             let outcome = try await store.store.insert(booking(try slot(at: 0)))
             if case .created = outcome {} else { Issue.record("the booking was not created: \(outcome)") }
-            let state: String? = try await store.store.client.withConnection { connection in
+            func values(at minutes: Int) throws -> ClaimValues {
+                var values = ClaimValues()
+                values.lockNames = ["resource/default"]
+                values.lockShared = [true]
+                values.resource = "default"
+                values.capacity = 1
+                let later = try slot(at: minutes)
+                values.slotStart = PostgresInstant(later.start)
+                values.slotEnd = PostgresInstant(later.end)
+                values.occupiedStart = PostgresInstant(later.start)
+                values.occupiedEnd = PostgresInstant(later.end)
+                values.now = PostgresInstant(Date())
+                values.customerName = "Ada"
+                values.customerEmail = "ada@example.com"
+                values.cancelTokenHash = String(repeating: "a", count: 64)
+                values.requestFingerprint = "test"
+                return values
+            }
+            let (inSerializableSession, inBlock) = (try values(at: 60), try values(at: 120))
+            let (created, state): (Bool?, String?) = try await store.store.client.withConnection { connection in
                 let logger = PostgresTestDatabase.logger
+                // The procedure starts its own READ COMMITTED transaction, whatever the session's default.
+                try await connection.query("SET default_transaction_isolation = 'serializable'", logger: logger)
+                let created = try await connection.query(InsertProcedure.call(inSerializableSession), logger: logger)
+                    .collect().first?.makeRandomAccess()["created"].decode(Bool?.self)
+                try await connection.query("RESET default_transaction_isolation", logger: logger)
+                // The procedure commits its own transaction: inside a caller's block it fails and writes nothing.
                 do {
-                    let call: EventLoopFuture<PostgresQueryResult> = connection.query(
-                        InsertFunction.call(ClaimValues()), logger: logger)
-                    _ = try await call.get()
-                    return nil
+                    let rows = try await PostgresStore.transaction(
+                        InsertProcedure.call(inBlock), on: connection, logger: logger)
+                    Issue.record("the procedure ran inside a transaction block: \(rows.count) rows")
+                    return (created, nil)
                 } catch {
-                    return PostgresStore.sqlState(of: error)
+                    return (created, PostgresStore.sqlState(of: error))
                 }
             }
-            #expect(state == "25001")
+            #expect(created == true)
+            #expect(state == "2D000")
+            #expect(try await store.store.appointments().count == 2)
         } catch {
             Issue.record("\(error)")
         }
@@ -266,13 +371,13 @@ struct PostgresCapacityTests {
         await PostgresTestDatabase.drop(configuration)
     }
 
-    @Test("the booking function the pieces make now is the one migration 7 created")
-    func insertFunctionPinned() throws {
+    @Test("the booking procedure the pieces make now is the one migration 8 created")
+    func insertProcedurePinned() throws {
         #expect(
-            InsertFunction.definition == InsertFunction.version1,
+            InsertProcedure.definition == InsertProcedure.version2,
             """
-            the SQL that booking_insert_v1 embeds changed: databases migrated earlier keep version1, so add a \
-            migration creating booking_insert_v2 from InsertFunction.definition, call it, and leave version1 as it is
+            the SQL that booking_insert_v2 embeds changed: databases migrated earlier keep version2, so add a \
+            migration creating booking_insert_v3 from InsertProcedure.definition, call it, and leave version2 as it is
             """)
     }
 }

@@ -18,7 +18,7 @@ struct PostgresUpgradeTests {
                 try await Self.cancelledAppointment(on: connection)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7])
+            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7, 8])
             let kept = try await store.notifications(appointmentID: 1)
             #expect(kept.map(\.id) == [7, 8])
             #expect(kept.map(\.kind) == [.booked, .cancelled])
@@ -61,7 +61,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7])
+            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7, 8])
             let now = Date(millisecondsSince1970: 1_803_888_000_000)  // 2027-03-01T08:00Z
             let first = try TimeSlot(
                 start: now.addingTimeInterval(7200), end: now.addingTimeInterval(7200 + 1800))

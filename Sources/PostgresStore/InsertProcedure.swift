@@ -1,6 +1,6 @@
 import PostgresNIO
 
-/// `booking_insert_v1`, the PL/pgSQL function that makes a booking in one statement.
+/// `booking_insert_v2`, the PL/pgSQL procedure that makes a booking in one call and one round trip.
 ///
 /// Its body is the claim of ``PostgresStore/settle(_:taking:slotLock:on:_:)`` with the check before the locks
 /// only where it spares a wait: ``ClaimSQL/takeLocksThenSlotLock`` first takes the locks and tries the slot's;
@@ -9,41 +9,40 @@ import PostgresNIO
 /// and otherwise the booking waits for that taker to finish and tries again, ``PostgresStore/slotLockTries``
 /// times, then queues for the lock. With day or week limits, whose locks are exclusive, the check also runs
 /// before any lock, so a refused booking never queues for them. Then ``ClaimSQL/insert`` checks again and writes.
-/// At READ COMMITTED each statement of a function takes a snapshot of its own, so that check sees everything
-/// committed before its locks were granted; the function refuses to run at any other isolation level. It
-/// returns the appointment and whether it was created, or no row when a check refused (``ClaimFactsStatement``
-/// then reads what stands in the way).
 ///
-/// A booking of a free slot without limits thus runs two statements on the server: the check before the locks,
-/// which moves and holds still run first, cost more than a third of the server's time per booking (its plan and
-/// index scans).
-/// The whole call is one statement, so `statement_timeout` bounds the booking with all its waits.
+/// The procedure runs its own transaction: it first ends the one its `CALL` opened (which has done nothing),
+/// starts one at READ COMMITTED whatever the database's default, so each statement takes a snapshot of its own
+/// and the check under the locks sees everything committed before they were granted, and ends with `COMMIT`.
+/// An error raised when that transaction commits (a deferred trigger, a failed WAL flush) is the `CALL`'s own
+/// error, reported before any row: PostgresNIO hands over a single statement's rows without reporting an error
+/// raised at its implicit commit, which is why the function it replaces (``version1``) was called between
+/// `BEGIN` and `COMMIT`, three round trips instead of one. A `CALL` inside a transaction block fails
+/// (SQLSTATE 2D000) and changes nothing.
 ///
-/// ``PostgresStore/insert(_:)`` queues `BEGIN`, the call and `COMMIT` on the connection together: PostgresNIO
-/// writes each as soon as the one before is answered, so the booking's task waits once (three round trips on the
-/// wire), and the answer is the `COMMIT`'s. PostgresNIO hands over a single statement's rows without reporting
-/// an error raised when its implicit transaction commits, so the call never runs on its own.
+/// It answers one row: the appointment and whether it was created, or every column `NULL` when a check refused
+/// (``ClaimFactsStatement`` then reads what stands in the way). The whole call is one statement, so
+/// `statement_timeout` bounds the booking with all its waits.
 ///
-/// Migration 7 creates ``version1``, the text frozen when it shipped; a test compares it with ``definition``,
-/// the text these pieces make now. When they differ, add a migration creating `booking_insert_v2` from
-/// ``definition`` and call that, and leave ``version1`` as it is: databases migrated earlier keep it.
-enum InsertFunction {
-    static let name = "booking_insert_v1"
+/// Migration 8 creates ``version2``, the text frozen when it shipped; a test compares it with ``definition``,
+/// the text these pieces make now. When they differ, add a migration creating `booking_insert_v3` from
+/// ``definition`` and call that, and leave ``version2`` as it is: databases migrated earlier keep it.
+enum InsertProcedure {
+    static let name = "booking_insert_v2"
 
-    /// The function's arguments, in order: every value its statements use, except whether to try the slot's
-    /// lock (a variable of the function).
+    /// The procedure's arguments, in order: every value its statements use, except whether to try the slot's
+    /// lock (a variable of the procedure). The columns of its answer follow them (``answerColumns``).
     static let arguments: [ClaimParameter] = {
         let combined: ClaimSQL = "\(ClaimSQL.takeLocksThenSlotLock)\(ClaimSQL.check)\(ClaimSQL.insert)"
         return combined.parameters.filter { $0 != .trySlotLock }
     }()
 
-    /// The name of the argument for `parameter`: the call names every argument, so a function whose arguments
+    /// The name of the argument for `parameter`: the call names every argument, so a procedure whose arguments
     /// differ fails loudly instead of taking values in the wrong places.
     static func argumentName(_ parameter: ClaimParameter) -> String {
         "arg_" + "\(parameter)".lowercased()
     }
 
-    /// How the function's statements name a value: its argument `$n`, or the variable `try_slot_lock`.
+    /// How the procedure's statements name a value: its argument `$n`, or the variable `try_slot_lock`.
     private static func reference(_ parameter: ClaimParameter) -> String {
         guard let position = arguments.firstIndex(of: parameter) else { return "try_slot_lock" }
         return "$\(position + 1)"
@@ -57,33 +56,39 @@ enum InsertFunction {
         return name
     }
 
-    /// The `CREATE FUNCTION` statement these pieces make now.
+    /// The columns of the answer, each an `INOUT` parameter defaulting to `NULL` (so the call names none of
+    /// them): the appointment's columns, as ``PostgresStore/record(_:)`` reads them, and whether it was created.
+    static let answerColumns: [(name: String, type: String)] = [
+        ("id", "BIGINT"), ("resource", "TEXT"), ("slot_start", "TIMESTAMPTZ"), ("slot_end", "TIMESTAMPTZ"),
+        ("occupied_start", "TIMESTAMPTZ"), ("occupied_end", "TIMESTAMPTZ"), ("customer_name", "TEXT"),
+        ("customer_email", "TEXT"), ("note", "TEXT"), ("status", "TEXT"), ("cancel_token_hash", "TEXT"),
+        ("idempotency_key", "TEXT"), ("request_fingerprint", "TEXT"), ("created_at", "TIMESTAMPTZ"),
+        ("updated_at", "TIMESTAMPTZ"), ("cancelled_at", "TIMESTAMPTZ"), ("sealed_cancel_token", "TEXT"),
+        ("sequence", "INTEGER"), ("created", "BOOLEAN"),
+    ]
+
+    /// The `CREATE PROCEDURE` statement these pieces make now.
     static let definition: String = {
         let argumentList = arguments.map { "\(argumentName($0)) \(sqlType($0))" }.joined(separator: ", ")
+        let answerList = answerColumns.map { "INOUT \($0.name) \($0.type) DEFAULT NULL" }.joined(separator: ", ")
+        let answerTargets = answerColumns.map(\.name).joined(separator: ", ")
         let check = ClaimSQL.check.text(naming: reference)
         return """
-            CREATE FUNCTION \(name)(\(argumentList))
-            RETURNS TABLE (
-                id BIGINT, resource TEXT, slot_start TIMESTAMPTZ, slot_end TIMESTAMPTZ, occupied_start TIMESTAMPTZ,
-                occupied_end TIMESTAMPTZ, customer_name TEXT, customer_email TEXT, note TEXT, status TEXT,
-                cancel_token_hash TEXT, idempotency_key TEXT, request_fingerprint TEXT, created_at TIMESTAMPTZ,
-                updated_at TIMESTAMPTZ, cancelled_at TIMESTAMPTZ, sealed_cancel_token TEXT, sequence INTEGER,
-                created BOOLEAN
-            )
-            LANGUAGE plpgsql VOLATILE
-            AS $function$
+            CREATE PROCEDURE \(name)(\(argumentList), \(answerList))
+            LANGUAGE plpgsql
+            AS $procedure$
             #variable_conflict use_column
             DECLARE
                 claim_locked BOOLEAN;
                 claim_ok BOOLEAN;
                 claim_replay BOOLEAN;
-                -- Always try the slot's lock: the function queues for it itself, after a check.
+                -- Always try the slot's lock: the procedure queues for it itself, after a check.
                 try_slot_lock BOOLEAN := TRUE;
                 slot_waits INTEGER := 0;
             BEGIN
-                IF current_setting('transaction_isolation') <> 'read committed' THEN
-                    RAISE EXCEPTION '\(name) runs at READ COMMITTED only' USING ERRCODE = '25001';
-                END IF;
+                -- The CALL's transaction has done nothing: end it, and run this one at READ COMMITTED.
+                COMMIT;
+                SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
                 -- Day and week locks are exclusive: a booking the limits already refuse never queues for them.
                 IF cardinality(\(reference(.periodStarts))) > 0 THEN
                     SELECT claim.ok, claim.replay INTO claim_ok, claim_replay FROM (\(check)) AS claim;
@@ -109,14 +114,17 @@ enum InsertFunction {
                         pg_advisory_unlock_shared(hashtextextended(\(reference(.slotLock)), 0));
                     slot_waits := slot_waits + 1;
                 END LOOP;
-                RETURN QUERY \(ClaimSQL.insert.text(naming: reference));
+                \(ClaimSQL.insert.text(naming: reference))
+                INTO \(answerTargets);
+                -- Its failure is this call's error, before any row is sent.
+                COMMIT;
             END
-            $function$
+            $procedure$
             """
     }()
 
-    /// `SELECT * FROM booking_insert_v1(arg_… => $1, …)` with `values` bound: an unnamed statement, since parsing
-    /// and planning a call costs next to nothing (the function keeps the plans of its statements per connection).
+    /// `CALL booking_insert_v2(arg_… => $1, …)` with `values` bound: an unnamed statement, since parsing and
+    /// planning a call costs next to nothing (the procedure keeps the plans of its statements per connection).
     static func call(_ values: ClaimValues) -> PostgresQuery {
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments { values.bind(argument, into: &bindings) }
@@ -126,6 +134,6 @@ enum InsertFunction {
     /// The text of ``call(_:)``, written once.
     private static let callText: String = {
         let named = arguments.enumerated().map { "\(argumentName($1)) => $\($0 + 1)" }.joined(separator: ", ")
-        return "SELECT * FROM \(name)(\(named))"
+        return "CALL \(name)(\(named))"
     }()
 }

@@ -1,28 +1,21 @@
-extension InsertFunction {
-    /// The `CREATE FUNCTION` statement of migration 7, as it shipped: never edit it (see ``InsertFunction``).
-    static let version1 = #"""
-        CREATE FUNCTION booking_insert_v1(arg_locknames TEXT[], arg_lockshared BOOLEAN[], arg_slotlock TEXT, arg_holdtokenhash TEXT, arg_now TIMESTAMPTZ, arg_resource TEXT, arg_slotstart TIMESTAMPTZ, arg_slotend TIMESTAMPTZ, arg_idempotencykey TEXT, arg_capacity BIGINT, arg_periodstarts TIMESTAMPTZ[], arg_periodends TIMESTAMPTZ[], arg_periodlimits BIGINT[], arg_movingid BIGINT, arg_customeremail TEXT, arg_occupiedstart TIMESTAMPTZ, arg_occupiedend TIMESTAMPTZ, arg_customername TEXT, arg_note TEXT, arg_canceltokenhash TEXT, arg_requestfingerprint TEXT, arg_sealedcanceltoken TEXT, arg_reminderleads BIGINT[], arg_reminderdues TIMESTAMPTZ[])
-        RETURNS TABLE (
-            id BIGINT, resource TEXT, slot_start TIMESTAMPTZ, slot_end TIMESTAMPTZ, occupied_start TIMESTAMPTZ,
-            occupied_end TIMESTAMPTZ, customer_name TEXT, customer_email TEXT, note TEXT, status TEXT,
-            cancel_token_hash TEXT, idempotency_key TEXT, request_fingerprint TEXT, created_at TIMESTAMPTZ,
-            updated_at TIMESTAMPTZ, cancelled_at TIMESTAMPTZ, sealed_cancel_token TEXT, sequence INTEGER,
-            created BOOLEAN
-        )
-        LANGUAGE plpgsql VOLATILE
-        AS $function$
+extension InsertProcedure {
+    /// The `CREATE PROCEDURE` statement of migration 8, as it shipped: never edit it (see ``InsertProcedure``).
+    static let version2 = #"""
+        CREATE PROCEDURE booking_insert_v2(arg_locknames TEXT[], arg_lockshared BOOLEAN[], arg_slotlock TEXT, arg_holdtokenhash TEXT, arg_now TIMESTAMPTZ, arg_resource TEXT, arg_slotstart TIMESTAMPTZ, arg_slotend TIMESTAMPTZ, arg_idempotencykey TEXT, arg_capacity BIGINT, arg_periodstarts TIMESTAMPTZ[], arg_periodends TIMESTAMPTZ[], arg_periodlimits BIGINT[], arg_movingid BIGINT, arg_customeremail TEXT, arg_occupiedstart TIMESTAMPTZ, arg_occupiedend TIMESTAMPTZ, arg_customername TEXT, arg_note TEXT, arg_canceltokenhash TEXT, arg_requestfingerprint TEXT, arg_sealedcanceltoken TEXT, arg_reminderleads BIGINT[], arg_reminderdues TIMESTAMPTZ[], INOUT id BIGINT DEFAULT NULL, INOUT resource TEXT DEFAULT NULL, INOUT slot_start TIMESTAMPTZ DEFAULT NULL, INOUT slot_end TIMESTAMPTZ DEFAULT NULL, INOUT occupied_start TIMESTAMPTZ DEFAULT NULL, INOUT occupied_end TIMESTAMPTZ DEFAULT NULL, INOUT customer_name TEXT DEFAULT NULL, INOUT customer_email TEXT DEFAULT NULL, INOUT note TEXT DEFAULT NULL, INOUT status TEXT DEFAULT NULL, INOUT cancel_token_hash TEXT DEFAULT NULL, INOUT idempotency_key TEXT DEFAULT NULL, INOUT request_fingerprint TEXT DEFAULT NULL, INOUT created_at TIMESTAMPTZ DEFAULT NULL, INOUT updated_at TIMESTAMPTZ DEFAULT NULL, INOUT cancelled_at TIMESTAMPTZ DEFAULT NULL, INOUT sealed_cancel_token TEXT DEFAULT NULL, INOUT sequence INTEGER DEFAULT NULL, INOUT created BOOLEAN DEFAULT NULL)
+        LANGUAGE plpgsql
+        AS $procedure$
         #variable_conflict use_column
         DECLARE
             claim_locked BOOLEAN;
             claim_ok BOOLEAN;
             claim_replay BOOLEAN;
-            -- Always try the slot's lock: the function queues for it itself, after a check.
+            -- Always try the slot's lock: the procedure queues for it itself, after a check.
             try_slot_lock BOOLEAN := TRUE;
             slot_waits INTEGER := 0;
         BEGIN
-            IF current_setting('transaction_isolation') <> 'read committed' THEN
-                RAISE EXCEPTION 'booking_insert_v1 runs at READ COMMITTED only' USING ERRCODE = '25001';
-            END IF;
+            -- The CALL's transaction has done nothing: end it, and run this one at READ COMMITTED.
+            COMMIT;
+            SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
             -- Day and week locks are exclusive: a booking the limits already refuse never queues for them.
             IF cardinality($11) > 0 THEN
                 SELECT claim.ok, claim.replay INTO claim_ok, claim_replay FROM (WITH claim_hold AS (
@@ -123,7 +116,7 @@ extension InsertFunction {
                     pg_advisory_unlock_shared(hashtextextended($3, 0));
                 slot_waits := slot_waits + 1;
             END LOOP;
-            RETURN QUERY WITH claim_hold AS (
+            WITH claim_hold AS (
             SELECT token_hash FROM slot_holds
             WHERE token_hash = $4 AND expires_at > $5 AND resource = $6 AND slot_start = $7 AND slot_end = $8
         ), claim_guard AS (
@@ -196,8 +189,11 @@ extension InsertFunction {
         SELECT id, resource, slot_start, slot_end, occupied_start, occupied_end, customer_name, customer_email, note,
         status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, cancelled_at,
         sealed_cancel_token, sequence, FALSE FROM appointments
-        WHERE idempotency_key = $9 AND NOT EXISTS (SELECT 1 FROM inserted);
+        WHERE idempotency_key = $9 AND NOT EXISTS (SELECT 1 FROM inserted)
+            INTO id, resource, slot_start, slot_end, occupied_start, occupied_end, customer_name, customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, cancelled_at, sealed_cancel_token, sequence, created;
+            -- Its failure is this call's error, before any row is sent.
+            COMMIT;
         END
-        $function$
+        $procedure$
         """#
 }
