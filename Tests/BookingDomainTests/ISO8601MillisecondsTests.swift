@@ -54,4 +54,30 @@ struct ISO8601MillisecondsTests {
         date.appendISO8601WithMilliseconds(to: &bytes)
         #expect(String(decoding: bytes, as: UTF8.self) == "[\"" + date.iso8601WithMilliseconds)
     }
+
+    @Test("one writer, instants in any order across days and years, writes each as on its own")
+    func writerRemembersDays() {
+        var generator = SystemRandomNumberGenerator()
+        var instants: [Int64] = [0, -1, 86_399_999, 86_400_000, 253_402_300_799_999, 253_402_300_800_000, -1]
+        for _ in 0..<5_000 {
+            instants.append(Int64.random(in: -62_167_219_200_000...300_000_000_000_000, using: &generator))
+        }
+        var run = Int64(1_803_888_000_000)
+        for _ in 0..<2_000 {
+            run += Int64.random(in: 0...600_000, using: &generator)
+            instants.append(run)
+        }
+        var writer = ISO8601MillisecondsWriter()
+        withUnsafeTemporaryAllocation(byteCount: ISO8601MillisecondsWriter.maximumLength, alignment: 1) { memory in
+            for milliseconds in instants {
+                let date = Date(millisecondsSince1970: milliseconds)
+                let count = writer.write(date, into: memory)
+                let text = String(decoding: UnsafeRawBufferPointer(rebasing: memory[..<count]), as: UTF8.self)
+                if text != date.iso8601WithMilliseconds {
+                    Issue.record("\(milliseconds): \(text) != \(date.iso8601WithMilliseconds)")
+                    return
+                }
+            }
+        }
+    }
 }

@@ -49,7 +49,7 @@ struct SlotListJSONTests {
                     start: $0.slot.start.iso8601WithMilliseconds, end: $0.slot.end.iso8601WithMilliseconds,
                     seatsLeft: $0.seatsLeft)
             })
-        #expect(SlotListJSON.bytes(slots) == Array(expected))
+        #expect(Array(SlotListJSON.buffer(slots).readableBytesView) == Array(expected))
         let response = SlotListJSON.response(slots)
         #expect(response.headers[.contentType] == "application/json; charset=utf-8")
         #expect(response.headers[.cacheControl] == "no-store")
@@ -57,8 +57,11 @@ struct SlotListJSONTests {
 
     @Test("writes every count of seats in decimal", arguments: [0, 1, 9, 10, 42, 100, 10_000, Int.max, -7, Int.min])
     func decimal(_ value: Int) {
-        var bytes: [UInt8] = []
-        SlotListJSON.appendDecimal(value, to: &bytes)
-        #expect(String(decoding: bytes, as: UTF8.self) == String(value))
+        let written = withUnsafeTemporaryAllocation(byteCount: 20, alignment: 1) { memory in
+            var text = SlotListJSON.Text(memory: memory)
+            text.appendDecimal(value)
+            return Array(UnsafeRawBufferPointer(rebasing: memory[..<text.count]))
+        }
+        #expect(String(decoding: written, as: UTF8.self) == String(value))
     }
 }

@@ -1,55 +1,90 @@
 import BookingDomain
+import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// The availability answer, `[{"end":"...","seats_left":N,"start":"..."},...]`, written straight into one buffer.
+/// The availability answer, `[{"end":"...","seats_left":N,"start":"..."},...]`, written straight into the
+/// response's buffer.
 ///
 /// The same bytes `JSONEncoder` with `.sortedKeys` writes for `{start, end, seats_left}` objects, without its
-/// per-value boxing: a 7-day answer of 5-minute slots is about 2,000 objects.
+/// per-value boxing: a 7-day answer of 5-minute slots is about 2,000 objects. The buffer is sized once for
+/// the longest text every slot can take, then filled in one pass, the instants by one
+/// ``ISO8601MillisecondsWriter`` (the slots of one day share its date part).
 enum SlotListJSON {
-    /// The bytes of one slot object: `{"end":"` + 24 + `","seats_left":` + 1 + `,"start":"` + 24 + `"}`, more
-    /// for more seats or for years past 9999.
-    private static let bytesPerSlot = 86
-    private static let endKey = Array(#"{"end":""#.utf8)
-    private static let seatsKey = Array(#"","seats_left":"#.utf8)
-    private static let startKey = Array(#","start":""#.utf8)
-    private static let objectEnd = Array(#""}"#.utf8)
+    private static let endKey: StaticString = #"{"end":""#
+    private static let seatsKey: StaticString = #"","seats_left":"#
+    private static let startKey: StaticString = #","start":""#
+    private static let objectEnd: StaticString = #""}"#
+    /// The most bytes a count of seats takes: `-9223372036854775808`.
+    private static let maximumDecimalLength = 20
+    /// The most bytes one slot takes, with the comma before it.
+    private static let maximumBytesPerSlot =
+        1 + endKey.utf8CodeUnitCount + seatsKey.utf8CodeUnitCount + startKey.utf8CodeUnitCount
+        + objectEnd.utf8CodeUnitCount + 2 * ISO8601MillisecondsWriter.maximumLength + maximumDecimalLength
 
     /// A `200` response with the slots as a JSON array.
     static func response(_ slots: [AvailableSlot]) -> Response {
-        Response(
-            status: .ok, headers: JSONResponse.headers([:]), body: .init(byteBuffer: ByteBuffer(bytes: bytes(slots))))
+        Response(status: .ok, headers: JSONResponse.headers([:]), body: .init(byteBuffer: buffer(slots)))
     }
 
     /// The UTF-8 JSON text of the slots.
-    static func bytes(_ slots: [AvailableSlot]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(2 + slots.count * (bytesPerSlot + 1))
-        bytes.append(UInt8(ascii: "["))
-        for (index, available) in slots.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(contentsOf: endKey)
-            available.slot.end.appendISO8601WithMilliseconds(to: &bytes)
-            bytes.append(contentsOf: seatsKey)
-            appendDecimal(available.seatsLeft, to: &bytes)
-            bytes.append(contentsOf: startKey)
-            available.slot.start.appendISO8601WithMilliseconds(to: &bytes)
-            bytes.append(contentsOf: objectEnd)
+    static func buffer(_ slots: [AvailableSlot], allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        let capacity = 2 + slots.count * maximumBytesPerSlot
+        var buffer = allocator.buffer(capacity: capacity)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { memory in
+            var text = Text(memory: memory)
+            text.append(UInt8(ascii: "["))
+            for (index, available) in slots.enumerated() {
+                if index > 0 { text.append(UInt8(ascii: ",")) }
+                text.append(endKey)
+                text.append(available.slot.end)
+                text.append(seatsKey)
+                text.appendDecimal(available.seatsLeft)
+                text.append(startKey)
+                text.append(available.slot.start)
+                text.append(objectEnd)
+            }
+            text.append(UInt8(ascii: "]"))
+            return text.count
         }
-        bytes.append(UInt8(ascii: "]"))
-        return bytes
+        return buffer
     }
 
-    /// Appends `value` in decimal, without a `String` per slot.
-    static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var rest = value.magnitude
-        var divisor: UInt = 1
-        while rest / divisor >= 10 { divisor *= 10 }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
-            rest %= divisor
-            divisor /= 10
+    /// The text written so far into memory sized for it.
+    struct Text {
+        let memory: UnsafeMutableRawBufferPointer
+        private(set) var count = 0
+        private var instants = ISO8601MillisecondsWriter()
+
+        init(memory: UnsafeMutableRawBufferPointer) { self.memory = memory }
+
+        mutating func append(_ byte: UInt8) {
+            memory[count] = byte
+            count += 1
+        }
+
+        mutating func append(_ text: StaticString) {
+            let length = text.utf8CodeUnitCount
+            precondition(count + length <= memory.count, "the buffer was sized too small")
+            (memory.baseAddress! + count).copyMemory(from: text.utf8Start, byteCount: length)
+            count += length
+        }
+
+        mutating func append(_ instant: Date) {
+            count += instants.write(instant, into: UnsafeMutableRawBufferPointer(rebasing: memory[count...]))
+        }
+
+        /// Appends `value` in decimal.
+        mutating func appendDecimal(_ value: Int) {
+            if value < 0 { append(UInt8(ascii: "-")) }
+            var rest = value.magnitude
+            var divisor: UInt = 1
+            while rest / divisor >= 10 { divisor *= 10 }
+            while divisor > 0 {
+                append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
         }
     }
 }
