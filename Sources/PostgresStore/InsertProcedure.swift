@@ -13,11 +13,13 @@ import PostgresNIO
 /// The procedure runs its own transaction: it first ends the one its `CALL` opened (which has done nothing),
 /// starts one at READ COMMITTED whatever the database's default, so each statement takes a snapshot of its own
 /// and the check under the locks sees everything committed before they were granted, and ends with `COMMIT`.
-/// An error raised when that transaction commits (a deferred trigger, a failed WAL flush) is the `CALL`'s own
-/// error, reported before any row: PostgresNIO hands over a single statement's rows without reporting an error
+/// An error raised when that transaction commits (a deferred trigger) is the `CALL`'s own error, reported
+/// before any row: PostgresNIO hands over a single statement's rows without reporting an error
 /// raised at its implicit commit, which is why the function it replaces (``version1``) was called between
 /// `BEGIN` and `COMMIT`, three round trips instead of one. A `CALL` inside a transaction block fails
-/// (SQLSTATE 2D000) and changes nothing.
+/// (SQLSTATE 2D000) and changes nothing. A statement timeout or cancel that falls due during the final commit
+/// is raised after it, as the `CALL`'s error (SQLSTATE 57014) with the booking stored:
+/// ``PostgresStore/insert(_:)`` then looks the booking up.
 ///
 /// It answers one row: the appointment and whether it was created, or every column `NULL` when a check refused
 /// (``ClaimFactsStatement`` then reads what stands in the way). The whole call is one statement, so
@@ -67,14 +69,19 @@ enum InsertProcedure {
         ("sequence", "INTEGER"), ("created", "BOOLEAN"),
     ]
 
-    /// The `CREATE PROCEDURE` statement these pieces make now.
-    static let definition: String = {
+    /// The procedure's parameters: the arguments, then the answer's columns.
+    static let parameterList: String = {
         let argumentList = arguments.map { "\(argumentName($0)) \(sqlType($0))" }.joined(separator: ", ")
         let answerList = answerColumns.map { "INOUT \($0.name) \($0.type) DEFAULT NULL" }.joined(separator: ", ")
+        return "\(argumentList), \(answerList)"
+    }()
+
+    /// The `CREATE PROCEDURE` statement these pieces make now.
+    static let definition: String = {
         let answerTargets = answerColumns.map(\.name).joined(separator: ", ")
         let check = ClaimSQL.check.text(naming: reference)
         return """
-            CREATE PROCEDURE \(name)(\(argumentList), \(answerList))
+            CREATE PROCEDURE \(name)(\(parameterList))
             LANGUAGE plpgsql
             AS $procedure$
             #variable_conflict use_column

@@ -405,7 +405,7 @@ extension PostgresStore {
     /// any transaction, with values that match nothing and take no lock (no resource, capacity 0). A run that
     /// succeeds clears it; one that fails shows a failed preparation PostgresNIO keeps, so the connection is
     /// closed and the operation runs again on another one. It comes before anything of the operation was sent,
-    /// except in a booking, where it comes after a refused booking's `COMMIT`: that transaction wrote nothing
+    /// except in a booking, where it comes after the refused booking's `CALL`: its transaction wrote nothing
     /// but the deletion of lapsed holds, which a second run deletes again harmlessly.
     func verifyClaimStatements(on connection: PostgresConnection) async throws {
         let suspects = claimsPreparedOn.withLock { $0[connection.id]?.filter { !$0.value }.map(\.key) ?? [] }

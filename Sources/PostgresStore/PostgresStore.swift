@@ -24,8 +24,9 @@ import Synchronization
 ///   resource's (shared by bookings and moves, exclusive for a hold), each limited day's and week's, and the
 ///   slot's. Holds live in `slot_holds`; a lapsed one takes nothing and is deleted by whoever needs its slot.
 /// - Every query binds its values (`PostgresQuery` interpolation, or the named parameters of the prepared
-///   statements that take a slot, planned once per connection); book and cancel each write the
-///   appointment and its notification in one statement of an explicit transaction; after the commit the
+///   statements that take a slot, planned once per connection); a booking writes the appointment and its
+///   notifications in one call of a procedure that commits its own transaction, a cancel in one statement
+///   of an explicit transaction; after the commit the
 ///   process wakes its own dispatchers directly, and a coalesced `NOTIFY booking_outbox` (at most one per
 ///   20 ms) wakes those of other processes (a hint: they also poll).
 /// - The outbox claim is one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`.
@@ -104,7 +105,17 @@ public final class PostgresStore: BookingStore {
                 // stands in the way.
                 let attempt = try await perform(statements: 2 + Self.claimStatements.count) {
                     [self, logger] connection -> Result<InsertOutcome, BookingError>? in
-                    let rows = try await connection.query(InsertProcedure.call(values), logger: logger).collect()
+                    let rows: [PostgresRow]
+                    do {
+                        rows = try await connection.query(InsertProcedure.call(values), logger: logger).collect()
+                    } catch  where Self.sqlState(of: error) == Self.cancelledState {
+                        // A timeout or cancel that falls due while the procedure commits is raised once the commit
+                        // is done: the booking may be stored, and then it is the answer.
+                        if let record = try? await Self.record(bookedWith: new, on: connection, logger: logger) {
+                            return .success(.created(record))
+                        }
+                        throw error
+                    }
                     if let row = rows.first, let created = try row.makeRandomAccess()["created"].decode(Bool?.self) {
                         let record = try Self.record(row)
                         return .success(created ? .created(record) : .existing(record))
@@ -131,6 +142,24 @@ public final class PostgresStore: BookingStore {
             }
             throw error
         }
+    }
+
+    /// SQLSTATE 57014, `query_canceled`: a statement timeout or a cancel request.
+    static let cancelledState = "57014"
+
+    /// The appointment `new` created, if it is stored: found by its slot, its cancel token's hash (new for every
+    /// request) and its creation time.
+    private static func record(bookedWith new: NewAppointment, on connection: PostgresConnection, logger: Logger)
+        async throws -> AppointmentRecord?
+    {
+        try await records(
+            connection.query(
+                """
+                SELECT \(unescaped: appointmentColumns) FROM appointments
+                WHERE resource = \(new.resource.rawValue) AND slot_start = \(PostgresInstant(new.slot.start))
+                    AND cancel_token_hash = \(new.cancelTokenHash) AND created_at = \(PostgresInstant(new.now))
+                """, logger: logger)
+        ).first
     }
 
     /// The appointment booked with idempotency key `key`, read once every transaction holding the key's lock
@@ -445,11 +474,11 @@ public final class PostgresStore: BookingStore {
     /// one round trip instead of the three of ``transaction(_:on:logger:)``, and returns its rows.
     ///
     /// PostgresNIO hands over a single statement's rows without reporting an error raised when its implicit
-    /// transaction commits (see ``performTransaction(unbounded:claims:_:)``). None of these statements can meet
-    /// one in this schema (no deferred constraint, and the connection's transactions are READ COMMITTED), and
-    /// if one did (a trigger added to the table, a failed WAL flush), the claim or outcome reported would not be
-    /// stored: the notification would be claimed and sent again once its lease ends, which at-least-once delivery
-    /// allows. A booking, a cancel or a move never runs this way.
+    /// transaction commits (see ``performTransaction(unbounded:claims:_:)``). This schema has no deferred
+    /// constraint and the connection's transactions are READ COMMITTED, so only a cancel or statement timeout
+    /// falling due between the statement's end and its commit can do that; then the claim or outcome reported
+    /// is not stored, and the notification is claimed and sent again once its lease ends, which at-least-once
+    /// delivery allows. A booking, a cancel or a move never runs this way.
     static func dispatcherStatement(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger)
         async throws -> [PostgresRow]
     {

@@ -373,6 +373,10 @@ struct PostgresCapacityTests {
 
     @Test("the booking procedure the pieces make now is the one migration 8 created")
     func insertProcedurePinned() throws {
+        let appointmentColumns = PostgresStore.appointmentColumns.split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(InsertProcedure.answerColumns.map(\.name) == appointmentColumns + ["created"])
         #expect(
             InsertProcedure.definition == InsertProcedure.version2,
             """

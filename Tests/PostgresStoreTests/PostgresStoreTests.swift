@@ -2,9 +2,10 @@ import BookingDomain
 import Foundation
 import Logging
 import PostgresNIO
-import PostgresStore
 import TestSupport
 import Testing
+
+@testable import PostgresStore
 
 @Suite("PostgreSQL store")
 struct PostgresStoreTests {
@@ -227,6 +228,42 @@ struct PostgresStoreTests {
             }
             #expect(code == .storeUnavailable)
             #expect(try await stores[0].appointments().isEmpty)
+        }
+    }
+
+    @Test(
+        "a statement timeout that falls due while the booking procedure commits is raised after the commit: the stored booking is the answer"
+    )
+    func cancelledAfterCommitIsTheBooking() async throws {
+        try await withStores(1) { stores in
+            let logger = PostgresTestDatabase.logger
+            // The procedure under another name, called by one that raises 57014 once it has returned (committed).
+            try await stores[0].client.query(
+                "ALTER PROCEDURE booking_insert_v2 RENAME TO booking_insert_v2_committed", logger: logger)
+            let forwarded =
+                InsertProcedure.arguments.map(InsertProcedure.argumentName) + InsertProcedure.answerColumns.map(\.name)
+            try await stores[0].client.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        CREATE PROCEDURE booking_insert_v2(\(InsertProcedure.parameterList)) LANGUAGE plpgsql AS $$
+                        BEGIN
+                            CALL booking_insert_v2_committed(\(forwarded.map { "\($0) => \($0)" }.joined(separator: ", ")));
+                            RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = '57014';
+                        END $$
+                        """), logger: logger)
+            let outcome = try await stores[0].insert(try draft(at: 60))
+            guard case .created(let record) = outcome else {
+                Issue.record("expected the stored booking, got \(outcome)")
+                return
+            }
+            #expect(try await stores[0].appointments().map(\.id) == [record.appointment.id])
+            // A booking the procedure refused is no booking of this request: the error stands.
+            var refused = try draft(at: 60)
+            refused.cancelTokenHash = String(repeating: "d", count: 64)
+            let taken = refused
+            let error = await #expect(throws: BookingError.self) { try await stores[0].insert(taken) }
+            #expect(error?.code == .storeUnavailable)
+            #expect(try await stores[0].appointments().count == 1)
         }
     }
 
