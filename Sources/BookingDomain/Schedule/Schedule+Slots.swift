@@ -61,6 +61,8 @@ extension Schedule {
         var next = 0
         var overlapping: [SlotOccupant] = []
         var result: [AvailableSlot] = []
+        // The buffers as seconds once: a `Duration`'s components cost more than the rest of a slot's work.
+        let (before, after) = (bufferBefore.timeInterval, bufferAfter.timeInterval)
         for slot in slots(from: bounds.start, to: bounds.end) {
             if slot.start >= periodsEnd {
                 // One calendar lookup per day, not per slot.
@@ -71,9 +73,9 @@ extension Schedule {
                 }
             }
             if periodsFull { continue }
-            let occupied = occupiedInterval(of: slot)
+            let occupied = slot.widened(before: before, after: after)
             // Occupied intervals of slots only move forward, so an occupant ended before one ends before all later ones.
-            overlapping.removeAll { $0.occupied.end <= occupied.start }
+            if !overlapping.isEmpty { overlapping.removeAll { $0.occupied.end <= occupied.start } }
             while next < byOccupiedStart.count && byOccupiedStart[next].occupied.start < occupied.end {
                 overlapping.append(byOccupiedStart[next])
                 next += 1
