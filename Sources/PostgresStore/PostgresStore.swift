@@ -110,9 +110,16 @@ public final class PostgresStore: BookingStore {
                         rows = try await connection.query(InsertProcedure.call(values), logger: logger).collect()
                     } catch  where Self.sqlState(of: error) == Self.cancelledState {
                         // A timeout or cancel that falls due while the procedure commits is raised once the commit
-                        // is done: the booking may be stored, and then it is the answer.
-                        if let record = try? await Self.record(bookedWith: new, on: connection, logger: logger) {
-                            return .success(.created(record))
+                        // is done: the booking may be stored, and then it is the answer. Under an idempotency key
+                        // it is answered as a replay: an earlier call with this very value may have stored it.
+                        do {
+                            if let record = try await Self.record(bookedWith: new, on: connection, logger: logger) {
+                                return .success(new.idempotencyKey == nil ? .created(record) : .existing(record))
+                            }
+                        } catch let lookup {
+                            logger.debug(
+                                "the booking's outcome could not be read after a cancelled call",
+                                metadata: ["error": "\(String(reflecting: type(of: lookup)))"])
                         }
                         throw error
                     }
@@ -148,7 +155,7 @@ public final class PostgresStore: BookingStore {
     static let cancelledState = "57014"
 
     /// The appointment `new` created, if it is stored: found by its slot, its cancel token's hash (new for every
-    /// request) and its creation time.
+    /// request, see `NewAppointment.cancelTokenHash`) and its creation time.
     private static func record(bookedWith new: NewAppointment, on connection: PostgresConnection, logger: Logger)
         async throws -> AppointmentRecord?
     {
@@ -566,7 +573,7 @@ public final class PostgresStore: BookingStore {
         case "23514", "23502", "22001": return .invalidInput(field: "appointment", "violates a rule of the schema")
         case "22021", "22P05":  // character_not_in_repertoire, untranslatable_character
             return .invalidInput(field: "appointment", "contains characters the database cannot store")
-        case "57014": return .storeUnavailable("the database did not finish the statement in time")
+        case cancelledState: return .storeUnavailable("the database did not finish the statement in time")
         case "55P03": return .storeUnavailable("the database did not grant a lock in time")
         case "40P01", "40001": return .storeUnavailable("the database kept meeting conflicting transactions")
         default: return .storeUnavailable("database error \(state)")

@@ -55,6 +55,29 @@ struct SlotListJSONTests {
         #expect(response.headers[.cacheControl] == "no-store")
     }
 
+    @Test("the longest slots (years past 9999 and before 0000, the most digits of seats) fill the room sized for them")
+    func longestSlots() throws {
+        let far = try TimeSlot(
+            start: Date(millisecondsSince1970: 253_433_923_199_000),
+            end: Date(millisecondsSince1970: 253_433_923_199_999))
+        let before = try TimeSlot(
+            start: Date(millisecondsSince1970: -62_167_219_200_999),
+            end: Date(millisecondsSince1970: -62_167_219_200_001))
+        let slots = (0..<100).map { AvailableSlot(slot: $0.isMultiple(of: 2) ? far : before, seatsLeft: .min) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let expected = try encoder.encode(
+            slots.map {
+                EncodedSlot(
+                    start: $0.slot.start.iso8601WithMilliseconds, end: $0.slot.end.iso8601WithMilliseconds,
+                    seatsLeft: $0.seatsLeft)
+            })
+        let written = SlotListJSON.buffer(slots)
+        #expect(Array(written.readableBytesView) == Array(expected))
+        // Each object takes exactly the room sized for it (110 bytes with its comma), the first without one.
+        #expect(written.readableBytes == 1 + 110 * slots.count)
+    }
+
     @Test("writes every count of seats in decimal", arguments: [0, 1, 9, 10, 42, 100, 10_000, Int.max, -7, Int.min])
     func decimal(_ value: Int) {
         let written = withUnsafeTemporaryAllocation(byteCount: 20, alignment: 1) { memory in

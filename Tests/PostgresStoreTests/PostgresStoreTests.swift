@@ -264,6 +264,19 @@ struct PostgresStoreTests {
             let error = await #expect(throws: BookingError.self) { try await stores[0].insert(taken) }
             #expect(error?.code == .storeUnavailable)
             #expect(try await stores[0].appointments().count == 1)
+            // Under an idempotency key, the value found may be an earlier call's: it is answered as a replay.
+            var keyed = try draft(at: 120)
+            keyed.idempotencyKey = "key-after-commit"
+            keyed.cancelTokenHash = String(repeating: "e", count: 64)
+            let withKey = keyed
+            let first = try await stores[0].insert(withKey)
+            let again = try await stores[0].insert(withKey)
+            guard case .existing(let firstRecord) = first, case .existing(let againRecord) = again else {
+                Issue.record("expected replays, got \(first) and \(again)")
+                return
+            }
+            #expect(firstRecord.appointment.id == againRecord.appointment.id)
+            #expect(try await stores[0].appointments().count == 2)
         }
     }
 

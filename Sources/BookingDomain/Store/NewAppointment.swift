@@ -14,7 +14,9 @@ public struct NewAppointment: Hashable, Sendable {
     public var customerEmail: String
     /// An optional note.
     public var note: String?
-    /// Hex SHA-256 of the cancel token (64 lowercase hex digits).
+    /// Hex SHA-256 of the cancel token (64 lowercase hex digits), a token new for every booking request:
+    /// a store may recognise its own booking by it (with the slot and `now`) when a cancel or timeout hides
+    /// whether its commit happened.
     public var cancelTokenHash: String
     /// The client's idempotency key as the service stores it (a SHA-256 of it), unique among all appointments.
     public var idempotencyKey: String?

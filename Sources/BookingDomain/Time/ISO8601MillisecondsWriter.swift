@@ -6,7 +6,8 @@ public import Foundation
 /// Each instant is written from its nearest millisecond (``Foundation/Date/millisecondsSince1970``), never
 /// truncated, and without Foundation's calendar. The writer remembers the day of the instant it wrote last,
 /// so a run of instants on one day costs only their time of day. Years 0000-9999 take four digits; outside
-/// them the year is signed with six (ISO 8601's expanded form), e.g. `+010000-01-01T00:00:00.000Z`.
+/// them the year is signed with six (ISO 8601's expanded form), e.g. `+010000-01-01T00:00:00.000Z`, which
+/// covers years -999,999 to 999,999: an instant beyond them is a programming error.
 public struct ISO8601MillisecondsWriter: Sendable {
     /// The longest text written: the expanded form, `+010000-01-01T00:00:00.000Z`.
     public static let maximumLength = 27
@@ -25,7 +26,8 @@ public struct ISO8601MillisecondsWriter: Sendable {
 
     /// Writes `date` at the start of `buffer` and returns how many bytes it wrote (at most ``maximumLength``).
     ///
-    /// - Precondition: `buffer` holds at least ``maximumLength`` bytes.
+    /// - Precondition: `buffer` holds at least ``maximumLength`` bytes, and `date` lies in the years -999,999 to
+    ///   999,999.
     public mutating func write(_ date: Date, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         precondition(buffer.count >= Self.maximumLength, "an ISO 8601 instant needs \(Self.maximumLength) bytes")
         let milliseconds = date.millisecondsSince1970
@@ -64,6 +66,7 @@ public struct ISO8601MillisecondsWriter: Sendable {
     /// Writes the date part of `days` into ``datePart``.
     private mutating func rememberDay(_ days: Int64) {
         let (year, month, dayOfMonth) = LocalDate(daysSinceEpoch: Int(days)).components
+        precondition(abs(year) <= 999_999, "ISO 8601's expanded form here takes years -999,999 to 999,999")
         var part: (UInt64, UInt64) = (0, 0)
         let length = withUnsafeMutableBytes(of: &part) { bytes in
             var index = 0

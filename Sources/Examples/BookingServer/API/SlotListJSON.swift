@@ -35,6 +35,8 @@ enum SlotListJSON {
             var text = Text(memory: memory)
             text.append(UInt8(ascii: "["))
             for (index, available) in slots.enumerated() {
+                // Every write below is unchecked: the room for the longest slot is checked once.
+                precondition(memory.count - text.count >= maximumBytesPerSlot + 1, "the buffer was sized too small")
                 if index > 0 { text.append(UInt8(ascii: ",")) }
                 text.append(endKey)
                 text.append(available.slot.end)
@@ -65,7 +67,6 @@ enum SlotListJSON {
 
         mutating func append(_ text: StaticString) {
             let length = text.utf8CodeUnitCount
-            precondition(count + length <= memory.count, "the buffer was sized too small")
             (memory.baseAddress! + count).copyMemory(from: text.utf8Start, byteCount: length)
             count += length
         }
