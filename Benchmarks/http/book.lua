@@ -1,6 +1,6 @@
 -- wrk script: POST /api/appointments, every request a distinct slot, and every answer must be 201.
 --
---   wrk -t2 -c64 -d10s -s book.lua http://127.0.0.1:PORT -- FIRST_EPOCH_SECONDS SLOT_SECONDS PER_THREAD THREADS
+--   wrk -t2 -c64 -d10s -s book.lua http://127.0.0.1:PORT -- FIRST_EPOCH_SECONDS SLOT_SECONDS PER_THREAD THREADS [EMAIL]
 --
 -- Request i of thread t books slot FIRST + (i * THREADS + t) * SLOT_SECONDS, so the threads fill one run of
 -- slots together; a thread stops after PER_THREAD answers. done() prints one line:
@@ -19,6 +19,7 @@ function init(args)
     step = tonumber(args[2])
     limit = tonumber(args[3])
     thread_count = tonumber(args[4])
+    email = args[5] or "bench@example.com"
     sent = 0
     answers = 0
     non201 = 0
@@ -33,7 +34,7 @@ function request()
     local start = first + (sent * thread_count + id) * step
     sent = sent + 1
     local body = '{"slotStart":"' .. iso(start) .. '","slotEnd":"' .. iso(start + step)
-        .. '","name":"Bench Mark","email":"bench@example.com"}'
+        .. '","name":"Bench Mark","email":"' .. email .. '"}'
     return wrk.format("POST", "/api/appointments", { ["Content-Type"] = "application/json" }, body)
 end
 
