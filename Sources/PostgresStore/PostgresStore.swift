@@ -265,7 +265,7 @@ public final class PostgresStore: BookingStore {
 
     /// Leases due notifications in one statement with `FOR UPDATE SKIP LOCKED`, counting an attempt on each.
     ///
-    /// The statement runs in its own implicit transaction, one round trip (see ``dispatcherStatement(_:on:logger:)``).
+    /// The statement runs in its own implicit transaction, one round trip (see `dispatcherStatement(_:on:logger:)`).
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
         try await perform { [logger] connection in
             let now = PostgresInstant(claim.now)
@@ -290,7 +290,7 @@ public final class PostgresStore: BookingStore {
 
     /// Records an outcome only while `owner` holds the lease of a pending notification.
     ///
-    /// One statement in its own implicit transaction, one round trip (see ``dispatcherStatement(_:on:logger:)``).
+    /// One statement in its own implicit transaction, one round trip (see `dispatcherStatement(_:on:logger:)`).
     public func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError)
         -> Bool
     {

@@ -3,7 +3,7 @@ public import Foundation
 /// Writes instants as ISO 8601 text in UTC with milliseconds, `2027-03-01T09:00:00.000Z`, straight into
 /// memory: for writers of long answers, such as a week of slots.
 ///
-/// Each instant is written from its nearest millisecond (``Foundation/Date/millisecondsSince1970``), never
+/// Each instant is written from its nearest millisecond (`Date.millisecondsSince1970`), never
 /// truncated, and without Foundation's calendar. The writer remembers the day of the instant it wrote last,
 /// so a run of instants on one day costs only their time of day. Years 0000-9999 take four digits; outside
 /// them the year is signed with six (ISO 8601's expanded form), e.g. `+010000-01-01T00:00:00.000Z`, which
