@@ -19,7 +19,8 @@ function init(args)
     step = tonumber(args[2])
     limit = tonumber(args[3])
     thread_count = tonumber(args[4])
-    email = args[5] or "bench@example.com"
+    -- JSON-escaped once: a quote or backslash in the address would otherwise end the string.
+    email = string.gsub(args[5] or "bench@example.com", '[\\"]', '\\%0')
     sent = 0
     answers = 0
     non201 = 0
