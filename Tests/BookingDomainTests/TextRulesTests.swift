@@ -37,6 +37,24 @@ struct TextRulesTests {
         #expect(await store.appointments().isEmpty)
     }
 
+    @Test(
+        "an email with a space, a line separator or a format character is refused; printable ASCII and letters are not",
+        arguments: [
+            ("ada lovelace@example.com", false), ("ada\u{A0}@example.com", false), ("ada\u{3000}@example.com", false),
+            ("ada\u{2028}@example.com", false), ("ada\u{200B}@example.com", false), ("ada\u{FEFF}@example.com", false),
+            ("a+b.c!#$%&'*/=?^_`{|}~-@example.com", true), ("zoë@exämple.com", true),
+        ])
+    func emailCharacters(_ email: String, accepted: Bool) async throws {
+        do {
+            let booked = try await service.book(request(email: email))
+            #expect(accepted, "\(email) was booked")
+            #expect(booked.appointment.customerEmail == email)
+        } catch {
+            #expect(!accepted, "\(email) was refused")
+            #expect(error.fieldErrors["email"] == "must not contain spaces or control characters")
+        }
+    }
+
     @Test("a tab or a newline inside the name is refused; in the note it is kept")
     func lineBreaks() async throws {
         let error = await #expect(throws: BookingError.self) { try await service.book(request(name: "Ada\nLovelace")) }

@@ -31,7 +31,7 @@ extension BookingRequest {
     /// not controls and are kept.
     func validated() throws(BookingError) -> ValidatedRequest {
         var problems: [String: String] = [:]
-        let name = self.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = self.name.trimmedOfWhitespace
         if name.isEmpty {
             problems["name"] = "is required"
         } else if name.unicodeScalars.count > 200 {
@@ -39,9 +39,9 @@ extension BookingRequest {
         } else if name.unicodeScalars.contains(where: { $0.isControl(allowing: []) }) {
             problems["name"] = "must not contain control characters"
         }
-        let email = self.email.trimmingCharacters(in: .whitespacesAndNewlines)
+        let email = self.email.trimmedOfWhitespace
         if let problem = Self.emailProblem(email) { problems["email"] = problem }
-        let note = self.note?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let note = self.note?.trimmedOfWhitespace
         if let note, note.unicodeScalars.count > 500 {
             problems["note"] = "must be at most 500 characters"
         } else if let note, note.unicodeScalars.contains(where: { $0.isControl(allowing: Self.noteLineBreaks) }) {
@@ -88,9 +88,11 @@ extension BookingRequest {
         guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }) else {
             return "must be an address like name@example.com"
         }
+        // Printable ASCII (U+0021-U+007E) is neither space, control nor format: only the rest is looked up.
         if email.unicodeScalars.contains(where: {
-            CharacterSet.whitespacesAndNewlines.contains($0) || $0.isControl(allowing: [])
-                || $0.properties.generalCategory == .format
+            !(0x21...0x7E).contains($0.value)
+                && (CharacterSet.whitespacesAndNewlines.contains($0) || $0.isControl(allowing: [])
+                    || $0.properties.generalCategory == .format)
         }) {
             return "must not contain spaces or control characters"
         }
@@ -102,5 +104,16 @@ extension Unicode.Scalar {
     /// Whether this is a C0 or C1 control character (or DEL) outside `allowed`.
     func isControl(allowing allowed: Set<Unicode.Scalar>) -> Bool {
         (value < 0x20 || (0x7F...0x9F).contains(value)) && !allowed.contains(self)
+    }
+}
+
+extension String {
+    /// The text without leading and trailing whitespace and line breaks: the text itself when it starts and
+    /// ends with neither, as most input does (`trimmingCharacters(in:)` goes through `NSString` every time).
+    fileprivate var trimmedOfWhitespace: String {
+        guard let first = unicodeScalars.first, let last = unicodeScalars.last,
+            !CharacterSet.whitespacesAndNewlines.contains(first), !CharacterSet.whitespacesAndNewlines.contains(last)
+        else { return trimmingCharacters(in: .whitespacesAndNewlines) }
+        return self
     }
 }

@@ -1,5 +1,8 @@
 import BookingDomain
 import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
 
 /// The seed's appointment shape (snake_case), plus `resource`, `cancelled_at`, `sequence` (0 when booked,
 /// one more after each reschedule) and, once, `cancel_token` (left out, not null, when absent).
@@ -46,6 +49,30 @@ struct AppointmentJSON: Encodable {
         self.cancelToken = cancelToken
     }
 
+    /// A response with this appointment as its JSON body: the bytes `JSONEncoder` writes for it with
+    /// `.sortedKeys`, written directly (the booking path's answer; a test compares the two).
+    func response(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        Response(status: status, headers: JSONResponse.headers(headers), body: .init(byteBuffer: buffer()))
+    }
+
+    /// The JSON text of ``response(status:headers:)``, its members in sorted order.
+    func buffer() -> ByteBuffer {
+        var object = JSONObjectWriter()
+        if let cancelToken { object.member("cancel_token", cancelToken) }
+        object.member("cancelled_at", cancelledAt.value)
+        object.member("created_at", createdAt)
+        object.member("customer_email", customerEmail)
+        object.member("customer_name", customerName)
+        object.member("id", id)
+        object.member("note", note.value)
+        object.member("resource", resource)
+        object.member("sequence", sequence)
+        object.member("slot_end", slotEnd)
+        object.member("slot_start", slotStart)
+        object.member("status", status)
+        object.member("updated_at", updatedAt)
+        return object.finish()
+    }
 }
 
 /// An outbox notification, for the admin.

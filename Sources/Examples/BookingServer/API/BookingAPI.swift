@@ -92,10 +92,9 @@ struct BookingAPI: Sendable {
             let confirmation = try await service.book(body.request(idempotencyKey: key))
             if confirmation.created { Counter(label: "booking_bookings_total").increment() }
             let headers: HTTPFields = confirmation.created ? [:] : [.idempotentReplayed: "true"]
-            return try JSONResponse.make(
-                AppointmentJSON(confirmation.appointment, cancelToken: confirmation.cancelToken), status: .created,
-                headers: headers)
-        } catch let error as BookingError where error.code == .slotUnavailable {
+            return AppointmentJSON(confirmation.appointment, cancelToken: confirmation.cancelToken).response(
+                status: .created, headers: headers)
+        } catch  where error.code == .slotUnavailable {
             Counter(label: "booking_conflicts_total").increment()
             throw error
         }
@@ -110,8 +109,7 @@ struct BookingAPI: Sendable {
         let id = try appointmentID(context)
         // The token travels only in a header (or a cancel's JSON body), never in the URL, where proxies and logs keep it.
         let authorization = try authorization(request, token: request.headers[.cancelToken])
-        return try JSONResponse.make(
-            AppointmentJSON(try await service.appointment(id: id, authorization: authorization)))
+        return AppointmentJSON(try await service.appointment(id: id, authorization: authorization)).response()
     }
 
     @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -121,7 +119,7 @@ struct BookingAPI: Sendable {
         let before = try await service.appointment(id: id, authorization: authorization)
         let cancelled = try await service.cancel(id: id, authorization: authorization)
         if before.status == .booked { Counter(label: "booking_cancellations_total").increment() }
-        return try JSONResponse.make(AppointmentJSON(cancelled))
+        return AppointmentJSON(cancelled).response()
     }
 
     @Sendable func reschedule(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -133,8 +131,8 @@ struct BookingAPI: Sendable {
             let confirmation = try await service.reschedule(
                 id: id, to: body.slot, authorization: authorization, idempotencyKey: key)
             let headers: HTTPFields = confirmation.replayed ? [.idempotentReplayed: "true"] : [:]
-            return try JSONResponse.make(AppointmentJSON(confirmation.appointment), headers: headers)
-        } catch let error as BookingError where error.code == .slotUnavailable {
+            return AppointmentJSON(confirmation.appointment).response(headers: headers)
+        } catch  where error.code == .slotUnavailable {
             Counter(label: "booking_conflicts_total").increment()
             throw error
         }

@@ -17,6 +17,15 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let secretParameters: Set<String>
     /// Secrets that never appear in a logged path, percent-encoded or not.
     let secrets: [String]
+    /// How ``secretParameters`` appear in a route: `{secret}`, `{token}`.
+    private let secretPlaceholders: [String]
+
+    init(level: Logger.Level, secretParameters: Set<String>, secrets: [String]) {
+        self.level = level
+        self.secretParameters = secretParameters
+        self.secrets = secrets
+        secretPlaceholders = secretParameters.map { "{\($0)}" }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -44,24 +53,22 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             ])
     }
 
-    /// The request's path with every secret in it replaced.
     /// The segments whatever follows is a secret in a path no route matched.
     static var secretBearingSegments: Set<String> { ["calendar", "holds"] }
 
+    /// The request's path with every secret in it replaced.
     func loggedPath(_ request: Request, context: Context) -> String {
         var path = request.uri.path
-        if let route = context.endpointPath,
-            secretParameters.contains(where: { route.contains("{\($0)}") })
-        {
+        if let route = context.endpointPath, secretPlaceholders.contains(where: { Self.contains(route, $0) }) {
             let routeSegments = route.split(separator: "/")
             let pathSegments = path.split(separator: "/")
             guard routeSegments.count == pathSegments.count else { return route }
             path =
                 "/"
                 + zip(routeSegments, pathSegments).map { routeSegment, pathSegment in
-                    secretParameters.contains { routeSegment.contains("{\($0)}") } ? routeSegment : pathSegment
+                    secretPlaceholders.contains { Self.contains(routeSegment, $0) } ? routeSegment : pathSegment
                 }.joined(separator: "/")
-        } else if Self.secretBearingSegments.contains(where: { path.contains("/\($0)/") }) {
+        } else if Self.secretBearingSegments.contains(where: { Self.contains(path, "/\($0)/") }) {
             // A mistyped feed URL or a hold token sent with the wrong method matches no route with a secret, yet
             // what follows `calendar` or `holds` may be most of the secret.
             let segments = path.split(separator: "/", omittingEmptySubsequences: false)
@@ -72,9 +79,14 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         for secret in secrets {
-            let decoded = path.removingPercentEncoding ?? path
-            if decoded.contains(secret) { path = decoded.replacingOccurrences(of: secret, with: "{secret}") }
+            let decoded = Self.contains(path, "%") ? path.removingPercentEncoding ?? path : path
+            if Self.contains(decoded, secret) { path = decoded.replacingOccurrences(of: secret, with: "{secret}") }
         }
         return path
+    }
+
+    /// Whether `part` occurs in `text`, compared as UTF-8 (Foundation's `contains` goes through `NSString`).
+    private static func contains(_ text: some StringProtocol, _ part: String) -> Bool {
+        text.utf8.firstRange(of: part.utf8) != nil
     }
 }

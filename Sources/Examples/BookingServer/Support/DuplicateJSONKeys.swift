@@ -22,11 +22,16 @@ enum DuplicateJSONKeys {
                 while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
                     index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
                 }
-                if let object = objects.last ?? nil, object.expectingKey {
-                    let text = Data(bytes[start...min(index, bytes.count - 1)])
-                    let key = (try? JSONSerialization.jsonObject(with: text, options: [.fragmentsAllowed])) as? String
-                    guard let key, !object.keys.contains(key) else { return true }
-                    objects[objects.count - 1] = (keys: object.keys.union([key]), expectingKey: false)
+                if objects.last??.expectingKey == true {
+                    let quoted = bytes[start...min(index, bytes.count - 1)]
+                    // A key without escapes is its bytes; one with escapes is read by a JSON parser.
+                    let key =
+                        quoted.contains(UInt8(ascii: "\\"))
+                        ? (try? JSONSerialization.jsonObject(with: Data(quoted), options: [.fragmentsAllowed]))
+                            as? String
+                        : String(decoding: quoted.dropFirst().dropLast(), as: UTF8.self)
+                    guard let key, objects[objects.count - 1]!.keys.insert(key).inserted else { return true }
+                    objects[objects.count - 1]!.expectingKey = false
                 }
             default: break
             }
