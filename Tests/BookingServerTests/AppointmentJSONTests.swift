@@ -22,6 +22,7 @@ struct AppointmentJSONTests {
         (0..<0x80).map { String(Unicode.Scalar(UInt8($0))) } + [
             "", "Ada Lovelace", "a/b\\c\"d", "\u{0}\u{1}\u{8}\u{9}\u{A}\u{B}\u{C}\u{D}\u{1F}\u{7F}",
             "Zoë Ångström", "\u{80}\u{9F}\u{2028}\u{2029}\u{FEFF}", "👩🏽‍💻 𝔄𝔡𝔞 𠜎", "line one\r\n\tline two",
+            "Zoë\t\"Å\"\\😀\u{1}",
         ]
 
     @Test("a string member is escaped exactly as JSONEncoder escapes it")
@@ -70,7 +71,10 @@ struct AppointmentJSONTests {
             for token in [nil, "token-\(text)"] {
                 let json = AppointmentJSON(appointment, cancelToken: token)
                 #expect(Array(json.buffer().readableBytesView) == (try Self.encodedByJSONEncoder(json)), "\(index)")
-                #expect(json.response(status: .created).status == .created)
+                let response = json.response(status: .created, headers: [.idempotentReplayed: "true"])
+                #expect(response.status == .created)
+                let encoded = try JSONResponse.make(json, status: .created, headers: [.idempotentReplayed: "true"])
+                #expect(response.headers == encoded.headers)
             }
         }
     }

@@ -250,7 +250,8 @@ struct CalendarAPITests {
                 "/api/resources/default/calendar/\(feedSecret.dropLast()).ics",
                 "/api/resources/nope/calendar/\(feedSecret).ics", "/api/calendar/\(feedSecret)",
                 "/api/resources/default/calendar/\(feedSecret)", "/api/resources/default/calendar.ics",
-                "/api/resources/default/calendar/\(feedSecret.dropLast(3))x.icsx",
+                "/api/resources/default/calendar/\(feedSecret.dropLast(3))x.icsx", "/nope/\(feedSecret)",
+                "/nope/\(encoded)", "/nope/x\(encoded)y/z",
             ] {
                 _ = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(feedSecret)"])
             }
@@ -260,7 +261,7 @@ struct CalendarAPITests {
         let logged = handler.entries.map { entry in
             "\(entry.message) \(entry.metadata.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
         }.joined(separator: "\n")
-        #expect(handler.entries.count >= 8, "the requests were logged")
+        #expect(handler.entries.count >= 11, "the requests were logged")
         #expect(logged.contains("/api/resources/default/calendar/{secret}.ics"), "the route's shape is logged")
         for secret in [
             feedSecret, String(feedSecret.dropLast()), feedSecret.replacingOccurrences(of: "f", with: "%66"),

@@ -50,7 +50,7 @@ struct AppointmentJSON: Encodable {
     }
 
     /// A response with this appointment as its JSON body: the bytes `JSONEncoder` writes for it with
-    /// `.sortedKeys`, written directly (the booking path's answer; a test compares the two).
+    /// `.sortedKeys` and `.withoutEscapingSlashes`, written directly (the booking path's answer; a test compares the two).
     func response(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         Response(status: status, headers: JSONResponse.headers(headers), body: .init(byteBuffer: buffer()))
     }

@@ -1,11 +1,15 @@
+import BookingDomain
 import Foundation
 
 /// ISO 8601 instants: with or without fractional seconds, `Z` or an offset.
 ///
 /// The shape is strict (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, every field in range, an offset of at most
-/// 18 hours as `TimeZone` allows, nothing before or after): Foundation's parser is lenient, reading February 30 as March 2 and hour 25 as the next day, and
-/// ignoring trailing text. The instant is then computed from the fields (days from the civil date, minus the
-/// offset), the same instant `Date.ISO8601FormatStyle` reads from such text, without its per-call set-up.
+/// 18 hours as `TimeZone` allows, nothing before or after): Foundation's parser is lenient, reading February 30
+/// as March 2 and hour 25 as the next day, and ignoring trailing text. The instant is then computed from the
+/// fields (the ``BookingDomain/LocalDate``'s days, the time of day, minus the offset), without the per-call
+/// set-up of `Date.ISO8601FormatStyle`: from 1582-10-15 on, the instant that reads too. Earlier dates are read
+/// in the proleptic Gregorian calendar, as ISO 8601 and the instants this server writes have them, where
+/// Foundation's calendar turns Julian.
 enum ISO8601 {
     /// The instant `text` names, or `nil` when it is not of the shape above.
     static func parse(_ text: String) -> Date? {
@@ -29,8 +33,7 @@ enum ISO8601 {
         guard let year = number(0..<4), byte(4, is: "-"), let month = number(5..<7), byte(7, is: "-"),
             let day = number(8..<10), byte(10, is: "T"), let hour = number(11..<13), byte(13, is: ":"),
             let minute = number(14..<16), byte(16, is: ":"), let second = number(17..<19),
-            (1...9999).contains(year), (1...12).contains(month), (1...daysIn(month, of: year)).contains(day),
-            hour <= 23, minute <= 59, second <= 59
+            let date = try? LocalDate(year: year, month: month, day: day), hour <= 23, minute <= 59, second <= 59
         else { return nil }
         var index = 19
         var fraction = 0.0
@@ -52,28 +55,8 @@ enum ISO8601 {
             else { return nil }
             offsetSeconds = (hours * 3600 + minutes * 60) * (byte(index, is: "-") ? -1 : 1)
         }
-        let seconds =
-            daysSince1970(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
-            - offsetSeconds
-        // Whole seconds first, against the reference date `Date` keeps, then the fraction: one rounding.
+        let seconds = date.daysSinceEpoch * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        // Whole seconds exactly, counted from the reference date `Date` keeps, then the fraction.
         return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + fraction)
-    }
-
-    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (H. Hinnant's `days_from_civil`).
-    private static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    private static func daysIn(_ month: Int, of year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
     }
 }

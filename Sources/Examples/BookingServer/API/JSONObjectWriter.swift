@@ -8,7 +8,7 @@ import NIOCore
 /// feed, form feed and carriage return by their short escapes; every other C0 control as `\u00xx`; all else,
 /// `/` and U+2028 included, as is.
 struct JSONObjectWriter {
-    private(set) var buffer: ByteBuffer
+    private var buffer: ByteBuffer
     private var isEmpty = true
 
     /// Starts an object in a buffer of `capacity` bytes (it grows if needed).
@@ -48,7 +48,7 @@ struct JSONObjectWriter {
     }
 
     /// Writes `text` as a JSON string, quotes included.
-    static func writeString(_ text: String, into buffer: inout ByteBuffer) {
+    private static func writeString(_ text: String, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "\""))
         if text.utf8.allSatisfy({ !needsEscape($0) }) {
             buffer.writeString(text)

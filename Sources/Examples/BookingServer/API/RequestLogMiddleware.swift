@@ -6,23 +6,21 @@ import Logging
 ///
 /// Only the path is logged, never the query string, headers or body: those may carry credentials
 /// (a cancel token pasted into a URL, the admin bearer token) or personal data. A path may carry a
-/// secret too (the calendar feed's, a hold's token): the segments of the route's ``secretParameters`` are
+/// secret too (the calendar feed's, a hold's token): the segments of the route's secret parameters are
 /// logged as the route writes them (`/api/resources/dr-lee/calendar/{secret}.ics`, `/api/holds/{token}`),
 /// whatever was sent there, and ``secrets`` are redacted from any path, one no route matched included; in a
 /// path no route matched, whatever follows a `calendar` or `holds` segment is logged as `{secret}` (a
 /// mistyped feed URL, a hold token sent with the wrong method).
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let level: Logger.Level
-    /// Route parameters whose values are secrets.
-    let secretParameters: Set<String>
     /// Secrets that never appear in a logged path, percent-encoded or not.
     let secrets: [String]
-    /// How ``secretParameters`` appear in a route: `{secret}`, `{token}`.
+    /// How the route parameters whose values are secrets appear in a route: `{secret}`, `{token}`.
     private let secretPlaceholders: [String]
 
+    /// Logs at `level`; the values of `secretParameters` and every one of `secrets` are left out of paths.
     init(level: Logger.Level, secretParameters: Set<String>, secrets: [String]) {
         self.level = level
-        self.secretParameters = secretParameters
         self.secrets = secrets
         secretPlaceholders = secretParameters.map { "{\($0)}" }
     }
@@ -80,7 +78,12 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         for secret in secrets {
             let decoded = Self.contains(path, "%") ? path.removingPercentEncoding ?? path : path
-            if Self.contains(decoded, secret) { path = decoded.replacingOccurrences(of: secret, with: "{secret}") }
+            if Self.contains(decoded, secret) {
+                // Replaced as UTF-8, like the search: a secret is redacted wherever its bytes are.
+                path = String(
+                    decoding: Array(decoded.utf8).replacing(Array(secret.utf8), with: Array("{secret}".utf8)),
+                    as: UTF8.self)
+            }
         }
         return path
     }

@@ -4,8 +4,9 @@ import Foundation
 /// values silently, so which one counted would depend on the parser. Request bodies and the
 /// resources file refuse such text.
 enum DuplicateJSONKeys {
-    /// Whether an object anywhere in valid JSON text names one key twice (parsers keep one of them
-    /// silently, so which value counted would depend on the parser).
+    /// Whether an object anywhere in JSON text names one key twice (parsers keep one of them silently, so
+    /// which value counted would depend on the parser). The text is what `JSONDecoder` accepted, which checks
+    /// only the strings it decodes: a key of an object it skipped that is not valid JSON counts as a repeat.
     static func found(in bytes: [UInt8]) -> Bool {
         var objects: [(keys: Set<String>, expectingKey: Bool)?] = []  // nil for an array
         var index = 0
@@ -24,9 +25,10 @@ enum DuplicateJSONKeys {
                 }
                 if objects.last??.expectingKey == true {
                     let quoted = bytes[start...min(index, bytes.count - 1)]
-                    // A key without escapes is its bytes; one with escapes is read by a JSON parser.
+                    // A key without escapes or controls is its bytes; any other is read by a JSON parser (a
+                    // key it cannot read counts as a repeat, refusing the body).
                     let key =
-                        quoted.contains(UInt8(ascii: "\\"))
+                        quoted.contains(where: { $0 == UInt8(ascii: "\\") || $0 < 0x20 })
                         ? (try? JSONSerialization.jsonObject(with: Data(quoted), options: [.fragmentsAllowed]))
                             as? String
                         : String(decoding: quoted.dropFirst().dropLast(), as: UTF8.self)
