@@ -1,9 +1,10 @@
 /// The optional body of `POST /api/appointments/:id/cancel`: `{token?}` (the header `X-Cancel-Token` wins).
-struct CancelBody: Decodable {
+struct CancelBody: RequestBody {
     let token: String?
 
-    init(from decoder: any Decoder) throws {
-        var fields = try FieldReader(decoder, known: ["token"])
+    static let fieldNames: Set<String> = ["token"]
+
+    init(_ fields: inout FieldReader) throws {
         token = fields.string("token", required: false)
         try fields.finish()
     }

@@ -1,45 +1,34 @@
 import BookingDomain
 import Foundation
 
-/// Reads the fields of one JSON object inside a `Decodable` initialiser, collecting every problem
+/// Reads the fields of one JSON object inside a request body's initialiser, collecting every problem
 /// (missing, wrong type, malformed, unknown) instead of stopping at the first, then throws them
 /// together as one ``BookingDomain/BookingError/Code/invalidInput``.
 ///
 /// ```swift
-/// init(from decoder: any Decoder) throws {
-///     var fields = try FieldReader(decoder, known: ["token"])
+/// init(_ fields: inout FieldReader) throws {
 ///     token = fields.string("token", required: false)
 ///     try fields.finish()
 /// }
 /// ```
 struct FieldReader {
-    /// Any member name of a JSON object.
-    private struct Key: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    private let container: KeyedDecodingContainer<Key>
+    private let members: [String: JSONObjectMembers.Value]
     private var problems: [String: String] = [:]
 
-    /// Opens the object; a member outside `known` is a problem of its own.
-    init(_ decoder: any Decoder, known: Set<String>) throws {
-        container = try decoder.container(keyedBy: Key.self)
-        for key in container.allKeys where !known.contains(key.stringValue) {
-            problems[key.stringValue] = "is not a known field"
+    /// Reads `members`; one outside `known` is a problem of its own.
+    init(_ members: [String: JSONObjectMembers.Value], known: Set<String>) {
+        self.members = members
+        for name in members.keys where !known.contains(name) {
+            problems[name] = "is not a known field"
         }
     }
 
     /// A string member; `null` counts as absent.
     mutating func string(_ name: String, required: Bool) -> String? {
-        let key = Key(stringValue: name)
-        do {
-            if let text = try container.decodeIfPresent(String.self, forKey: key) { return text }
-            if required { problems[name] = "is required" }
-        } catch {
-            problems[name] = "must be a string"
+        switch members[name] {
+        case .string(let text): return text
+        case .other: problems[name] = "must be a string"
+        case .null, nil: if required { problems[name] = "is required" }
         }
         return nil
     }

@@ -2,13 +2,14 @@ import BookingDomain
 import Foundation
 
 /// The body of `POST /api/holds`: `{slotStart, slotEnd, resource?}`.
-struct HoldBody: Decodable {
+struct HoldBody: RequestBody {
     let slotStart: Date
     let slotEnd: Date
     let resource: ResourceID?
 
-    init(from decoder: any Decoder) throws {
-        var fields = try FieldReader(decoder, known: ["slotStart", "slotEnd", "resource"])
+    static let fieldNames: Set<String> = ["slotStart", "slotEnd", "resource"]
+
+    init(_ fields: inout FieldReader) throws {
         let slotStart = fields.instant("slotStart")
         let slotEnd = fields.instant("slotEnd")
         resource = fields.resource("resource")

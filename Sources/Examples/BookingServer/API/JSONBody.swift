@@ -3,14 +3,11 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// Request bodies: JSON objects decoded into `Decodable` types whose initialisers read their fields
-/// through ``FieldReader``, so every bad field is reported at once.
+/// Request bodies: JSON objects read by ``JSONObjectMembers`` into ``RequestBody`` types, whose
+/// initialisers read their fields through ``FieldReader``, so every bad field is reported at once.
 enum JSONBody {
     /// The largest body accepted.
     static let limit = 16 * 1024
-
-    /// The one decoder of request bodies.
-    private static let decoder = JSONDecoder()
 
     /// Reads and decodes the body as `Body`; an empty body decodes as `{}` when `allowEmpty`.
     ///
@@ -18,7 +15,7 @@ enum JSONBody {
     /// type is 415, so a plain HTML form on another site cannot post here without a CORS preflight.
     /// Only an empty body may come without a content type, where `allowEmpty`. The body must be one
     /// JSON object in UTF-8 that names no field twice; `Body`'s fields are then checked all at once.
-    static func decode<Body: Decodable>(
+    static func decode<Body: RequestBody>(
         _ type: Body.Type, from request: Request, context: some RequestContext, allowEmpty: Bool = false
     ) async throws -> Body {
         let contentType = request.headers[.contentType]
@@ -41,15 +38,19 @@ enum JSONBody {
         else {
             throw APIError.badRequest("The body must be JSON in UTF-8.")
         }
-        let decoded = Result { try decoder.decode(Body.self, from: Data(bytes)) }
-        if case .failure(let error as DecodingError) = decoded {
-            // The fields report their own problems, so what reaches here is about the whole body.
-            if case .typeMismatch = error { throw APIError.badRequest("The body must be a JSON object.") }
+        let members: [String: JSONObjectMembers.Value]
+        do {
+            members = try JSONObjectMembers.read(bytes)
+        } catch .notJSON {
             throw APIError.badRequest("The body is not valid JSON.")
+        } catch .notAnObject {
+            throw APIError.badRequest("The body must be a JSON object.")
+        } catch .repeatedKey {
+            // Valid JSON: a field named twice is refused before any verdict on the fields.
+            throw APIError.badRequest("The body names a field twice.")
         }
-        // Valid JSON: a field named twice is refused before any verdict on the fields.
-        guard !DuplicateJSONKeys.found(in: bytes) else { throw APIError.badRequest("The body names a field twice.") }
-        return try decoded.get()
+        var fields = FieldReader(members, known: Body.fieldNames)
+        return try Body(&fields)
     }
 
     /// Whether a `Content-Type` value is `application/json`, in any case, with or without parameters.

@@ -2,7 +2,7 @@ import BookingDomain
 import Foundation
 
 /// The body of `POST /api/appointments`: `{slotStart, slotEnd, name, email, note?, resource?, holdToken?}`.
-struct NewAppointmentBody: Decodable {
+struct NewAppointmentBody: RequestBody {
     let slotStart: Date
     let slotEnd: Date
     let name: String
@@ -12,9 +12,11 @@ struct NewAppointmentBody: Decodable {
     /// The token of the caller's hold on the slot (`POST /api/holds`), which the booking uses up.
     let holdToken: String?
 
-    init(from decoder: any Decoder) throws {
-        var fields = try FieldReader(
-            decoder, known: ["slotStart", "slotEnd", "name", "email", "note", "resource", "holdToken"])
+    static let fieldNames: Set<String> = [
+        "slotStart", "slotEnd", "name", "email", "note", "resource", "holdToken",
+    ]
+
+    init(_ fields: inout FieldReader) throws {
         let slotStart = fields.instant("slotStart")
         let slotEnd = fields.instant("slotEnd")
         let name = fields.string("name", required: true)

@@ -2,12 +2,13 @@ import BookingDomain
 import Foundation
 
 /// The body of `POST /api/appointments/:id/reschedule`: `{slotStart, slotEnd}`.
-struct RescheduleBody: Decodable {
+struct RescheduleBody: RequestBody {
     /// The slot to move to.
     let slot: TimeSlot
 
-    init(from decoder: any Decoder) throws {
-        var fields = try FieldReader(decoder, known: ["slotStart", "slotEnd"])
+    static let fieldNames: Set<String> = ["slotStart", "slotEnd"]
+
+    init(_ fields: inout FieldReader) throws {
         let slotStart = fields.instant("slotStart")
         let slotEnd = fields.instant("slotEnd")
         try fields.finish()

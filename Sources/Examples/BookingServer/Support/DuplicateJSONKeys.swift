@@ -1,8 +1,8 @@
 import Foundation
 
 /// Finds a JSON object that names one key twice: parsers (Foundation's included) keep one of the
-/// values silently, so which one counted would depend on the parser. Request bodies and the
-/// resources file refuse such text.
+/// values silently, so which one counted would depend on the parser. The resources file refuses such
+/// text (request bodies are read by ``JSONObjectMembers``, which refuses it too).
 enum DuplicateJSONKeys {
     /// Whether an object anywhere in JSON text names one key twice (parsers keep one of them silently, so
     /// which value counted would depend on the parser). The text is what `JSONDecoder` accepted, which checks
