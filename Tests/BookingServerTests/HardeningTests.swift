@@ -212,6 +212,19 @@ struct HardeningTests {
         }
     }
 
+    @Test("the access log's substring search finds a part anywhere, by its UTF-8, and nothing that is not there")
+    func loggedPathSearch() {
+        typealias Log = RequestLogMiddleware<BasicRequestContext>
+        for (text, part, found) in [
+            ("/api/holds/abc", "/holds/", true), ("/api/holds", "/holds/", false), ("abc", "abc", true),
+            ("abc", "abcd", false), ("xxab", "ab", true), ("abxx", "ab", true), ("aab", "ab", true),
+            ("", "", true), ("", "a", false), ("a", "", true), ("zoë%20x", "ë%2", true), ("e\u{301}", "e", true),
+        ] {
+            #expect(Log.contains(text, part) == found, "\(text) \(part)")
+            #expect(Log.contains(text[...], part) == found, "\(text) \(part) as a substring")
+        }
+    }
+
     @Test("instants are parsed strictly: no February 30, no hour 25, nothing before or after")
     func strictInstants() {
         for bad in [
