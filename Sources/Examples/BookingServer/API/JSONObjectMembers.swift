@@ -27,7 +27,8 @@ enum JSONObjectMembers {
     /// as not JSON, and the recursion stays far from the stack's end.
     static let maximumDepth = 64
 
-    /// The members of the object `bytes` holds.
+    /// The members of the object `bytes` holds. The bytes must be valid UTF-8 (``JSONBody`` checks that
+    /// first); the reader does not check it again.
     static func read(_ bytes: [UInt8]) throws(Failure) -> [String: Value] {
         var reader = Reader(bytes: bytes)
         guard let (members, isObject) = reader.document() else { throw .notJSON }
@@ -40,6 +41,7 @@ enum JSONObjectMembers {
     private struct Reader {
         let bytes: [UInt8]
         var index = 0
+        /// How many arrays and objects enclose the reader.
         var depth = 0
         var foundRepeatedKey = false
 
@@ -87,7 +89,8 @@ enum JSONObjectMembers {
         }
 
         private mutating func object(into members: inout [String: Value]) -> Bool {
-            guard consume(UInt8(ascii: "{")), enter() else { return false }
+            guard depth < JSONObjectMembers.maximumDepth, consume(UInt8(ascii: "{")) else { return false }
+            depth += 1
             defer { depth -= 1 }
             skipWhitespace()
             if consume(UInt8(ascii: "}")) { return true }
@@ -105,7 +108,8 @@ enum JSONObjectMembers {
         }
 
         private mutating func array() -> Bool {
-            guard consume(UInt8(ascii: "[")), enter() else { return false }
+            guard depth < JSONObjectMembers.maximumDepth, consume(UInt8(ascii: "[")) else { return false }
+            depth += 1
             defer { depth -= 1 }
             skipWhitespace()
             if consume(UInt8(ascii: "]")) { return true }
@@ -115,12 +119,6 @@ enum JSONObjectMembers {
                 skipWhitespace()
             } while consume(UInt8(ascii: ","))
             return consume(UInt8(ascii: "]"))
-        }
-
-        /// Counts one more level of nesting; `false` past ``maximumDepth`` (the caller's `defer` undoes it).
-        private mutating func enter() -> Bool {
-            depth += 1
-            return depth <= JSONObjectMembers.maximumDepth
         }
 
         private mutating func literal(_ word: StaticString) -> Bool {

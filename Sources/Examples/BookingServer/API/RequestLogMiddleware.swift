@@ -91,17 +91,20 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Whether `part` occurs in `text`, compared as UTF-8 (Foundation's `contains` goes through `NSString`, and
     /// the standard library's generic `firstRange(of:)` cost a tenth of a booking's time here).
     static func contains(_ text: some StringProtocol, _ part: String) -> Bool {
-        let needle = Array(part.utf8)
-        guard !needle.isEmpty else { return true }
-        func search(_ haystack: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard haystack.count >= needle.count else { return false }
-            for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-                var matched = 1
-                while matched < needle.count && haystack[start + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return true }
+        var part = part
+        return part.withUTF8 { needle in
+            guard !needle.isEmpty else { return true }
+            func search(_ haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+                guard haystack.count >= needle.count else { return false }
+                for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+                    var matched = 1
+                    while matched < needle.count && haystack[start + matched] == needle[matched] { matched += 1 }
+                    if matched == needle.count { return true }
+                }
+                return false
             }
-            return false
+            return text.utf8.withContiguousStorageIfAvailable(search)
+                ?? Array(text.utf8).withUnsafeBufferPointer(search)
         }
-        return text.utf8.withContiguousStorageIfAvailable(search) ?? Array(text.utf8).withUnsafeBufferPointer(search)
     }
 }
