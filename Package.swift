@@ -122,13 +122,13 @@ let package = Package(
         .testTarget(
             name: "BookingDomainTests",
             dependencies: [
-                "BookingDomain", "BookingTesting", "InMemoryStore",
+                "BookingDomain", "BookingTesting", "InMemoryStore", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: swiftSettings),
         .testTarget(
             name: "InMemoryStoreTests",
-            dependencies: ["InMemoryStore", "BookingConformance"],
+            dependencies: ["InMemoryStore", "BookingConformance", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

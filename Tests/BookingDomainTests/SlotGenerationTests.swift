@@ -1,5 +1,6 @@
 import BookingDomain
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("slot generation")
@@ -136,7 +137,7 @@ struct SlotGenerationTests {
 
     @Test("slots are sorted, disjoint, of the slot length, and inside the hours, for many random schedules")
     func randomSchedules() throws {
-        var generator = SeededGenerator(state: 20_271_107)
+        var generator = SeededGenerator(seed: 20_271_107)
         let zones = [
             "UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns",
             "Pacific/Chatham",

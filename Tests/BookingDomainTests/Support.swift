@@ -36,15 +36,3 @@ func slots(of schedule: Schedule, on date: String) throws -> [TimeSlot] {
     return schedule.slots(
         from: schedule.instant(on: day, at: midnight), to: schedule.instant(on: day.adding(days: 1), at: midnight))
 }
-
-/// A deterministic generator for property-style tests (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,5 +1,6 @@
 import BookingDomain
 import Foundation
+import TestSupport
 import Testing
 
 @testable import InMemoryStore
@@ -8,7 +9,7 @@ import Testing
 struct BookedSlotsTests {
     @Test("chunked inserts, removals and window reads agree with a plain sorted list over 6,000 random steps")
     func agreesWithAPlainList() throws {
-        var generator = SplitMix(state: 20_261_128)
+        var generator = SeededGenerator(seed: 20_261_128)
         var slots = BookedSlots()
         var model: [Int64: TimeSlot] = [:]
         let origin = Date(timeIntervalSince1970: 1_800_000_000)
@@ -40,17 +41,5 @@ struct BookedSlotsTests {
         }
         let everything = try interval(-100, 20_000)
         #expect(slots.overlapping(everything).map(\.id).sorted() == model.keys.sorted())
-    }
-}
-
-/// A seeded generator, so a failure replays (SplitMix64).
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import InMemoryStore
@@ -7,7 +8,7 @@ import Testing
 struct PendingNotificationsTests {
     @Test("chunked inserts, moves, removals and due reads agree with a plain sorted list over 8,000 random steps")
     func agreesWithAPlainList() throws {
-        var generator = SplitMix64(state: 20_261_128)
+        var generator = SeededGenerator(seed: 20_261_128)
         var pending = PendingNotifications()
         var model: [Int64: Date] = [:]
         let origin = Date(timeIntervalSince1970: 1_800_000_000)
@@ -53,17 +54,5 @@ struct PendingNotificationsTests {
             return true
         }
         #expect(everything == model.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map(\.key))
-    }
-}
-
-/// A seeded generator, so a failure replays.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
