@@ -31,8 +31,9 @@ struct PostgresBenchmark {
             "SELECT (EXTRACT(EPOCH FROM max(slot_end)) * 1000)::BIGINT FROM appointments", logger: logger)
         for try await value in latest.decode(Int64?.self) { base = max(base, value ?? 0) }
         for clients in clients {
-            base += 10_000_000_000
             let runBase = base
+            // The next run starts past this one's slots: its warm-up and its bookings, 30 minutes each.
+            base += Int64(count + clients) * 1_800_000
             // A warm-up opens the pool's connections, so the figure is the steady rate.
             _ = try await concurrently(clients, count: clients) { index in
                 _ = try await store.insert(try appointment(index, base: runBase))
