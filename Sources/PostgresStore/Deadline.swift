@@ -5,8 +5,10 @@ import Synchronization
 enum Deadline {
     /// The outcome of `task`, or `storeUnavailable` once `timeout` has passed; a late task is left
     /// to finish on its own and its outcome is ignored.
-    static func answer(within timeout: Duration, from task: Task<Void, any Error>) async throws(BookingError) {
-        let outcome: Result<Void, BookingError> = await withCheckedContinuation { continuation in
+    static func answer<Value: Sendable>(within timeout: Duration, from task: Task<Value, any Error>)
+        async throws(BookingError) -> Value
+    {
+        let outcome: Result<Value, BookingError> = await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
             Task { once.resume(with: await task.result.mapError { $0 as? BookingError ?? .storeUnavailable() }) }
             Task {
@@ -14,18 +16,18 @@ enum Deadline {
                 once.resume(with: .failure(.storeUnavailable("the database did not answer within \(timeout)")))
             }
         }
-        try outcome.get()
+        return try outcome.get()
     }
 
     /// Resumes a continuation with the first result offered and ignores the rest.
-    private final class ResumeOnce: Sendable {
-        private let continuation: Mutex<CheckedContinuation<Result<Void, BookingError>, Never>?>
+    private final class ResumeOnce<Value: Sendable>: Sendable {
+        private let continuation: Mutex<CheckedContinuation<Result<Value, BookingError>, Never>?>
 
-        init(_ continuation: CheckedContinuation<Result<Void, BookingError>, Never>) {
+        init(_ continuation: CheckedContinuation<Result<Value, BookingError>, Never>) {
             self.continuation = Mutex(continuation)
         }
 
-        func resume(with result: Result<Void, BookingError>) {
+        func resume(with result: Result<Value, BookingError>) {
             let first = continuation.withLock { stored in
                 defer { stored = nil }
                 return stored

@@ -103,40 +103,44 @@ public final class PostgresStore: BookingStore {
             for _ in 0..<Self.claimAttempts {
                 // The call, and after a refusal the verification of the claim statements and the read of what
                 // stands in the way.
-                let attempt = try await perform(statements: 2 + Self.claimStatements.count) {
-                    [self, logger] connection -> Result<InsertOutcome, BookingError>? in
+                let attempt = try await perform(statements: 2 + Self.claimStatements.count, whenLost: .callLost) {
+                    [self, logger] connection -> InsertAttempt in
                     let rows: [PostgresRow]
                     do {
                         rows = try await connection.query(InsertProcedure.call(values), logger: logger).collect()
                     } catch  where Self.sqlState(of: error) == Self.cancelledState {
                         // A timeout or cancel that falls due while the procedure commits is raised once the commit
-                        // is done: the booking may be stored, and then it is the answer. Under an idempotency key
-                        // it is answered as a replay: an earlier call with this very value may have stored it.
+                        // is done: the booking may be stored, and then it is the answer.
                         do {
                             if let record = try await Self.record(bookedWith: new, on: connection, logger: logger) {
-                                return .success(new.idempotencyKey == nil ? .created(record) : .existing(record))
+                                return .answered(Self.outcome(of: new, found: record))
                             }
-                        } catch let lookup {
-                            logger.debug(
-                                "the booking's outcome could not be read after a cancelled call",
-                                metadata: ["error": "\(String(reflecting: type(of: lookup)))"])
+                        } catch {
+                            return .callLost  // the connection died too: the outcome is read on another one
                         }
                         throw error
+                    } catch  where Self.isConnectionFailure(error) {
+                        return .callLost
                     }
                     if let row = rows.first, let created = try row.makeRandomAccess()["created"].decode(Bool?.self) {
                         let record = try Self.record(row)
-                        return .success(created ? .created(record) : .existing(record))
+                        return .answered(created ? .created(record) : .existing(record))
                     }
                     // Refused: what stands in the way now, on the same connection, outside any transaction.
                     try await verifyClaimStatements(on: connection)
-                    return claim.refusal(given: try await claimFacts(values, on: connection)).map { .failure($0) }
+                    return claim.refusal(given: try await claimFacts(values, on: connection)).map { .refused($0) }
+                        ?? .refusedByNothing
                 }
                 switch attempt {
-                case .success(let outcome)?:
+                case .answered(let outcome):
                     if case .created = outcome { wakeDispatchers() }
                     return outcome
-                case .failure(let refusal)?: throw refusal
-                case nil: continue  // refused, yet nothing stands in the way any more
+                case .refused(let refusal): throw refusal
+                case .refusedByNothing: continue  // refused, yet nothing stands in the way any more
+                case .callLost:
+                    let outcome = try await outcome(ofLostCall: new)
+                    if case .created = outcome { wakeDispatchers() }
+                    return outcome
                 }
             }
             throw BookingError.slotUnavailable
@@ -153,21 +157,6 @@ public final class PostgresStore: BookingStore {
 
     /// SQLSTATE 57014, `query_canceled`: a statement timeout or a cancel request.
     static let cancelledState = "57014"
-
-    /// The appointment `new` created, if it is stored: found by its slot, its cancel token's hash (new for every
-    /// request, see `NewAppointment.cancelTokenHash`) and its creation time.
-    private static func record(bookedWith new: NewAppointment, on connection: PostgresConnection, logger: Logger)
-        async throws -> AppointmentRecord?
-    {
-        try await records(
-            connection.query(
-                """
-                SELECT \(unescaped: appointmentColumns) FROM appointments
-                WHERE resource = \(new.resource.rawValue) AND slot_start = \(PostgresInstant(new.slot.start))
-                    AND cancel_token_hash = \(new.cancelTokenHash) AND created_at = \(PostgresInstant(new.now))
-                """, logger: logger)
-        ).first
-    }
 
     /// The appointment booked with idempotency key `key`, read once every transaction holding the key's lock
     /// (the one ``insert(_:)`` takes first) has finished: a statement after the lock sees what they committed.
@@ -511,9 +500,10 @@ public final class PostgresStore: BookingStore {
     /// bounded by the server long before): the connection is closed, so nothing more is written on
     /// it, and the operation fails with `storeUnavailable`; every request is answered. `unbounded`
     /// lifts the time limit (not the closed-connection check) for work the server does not bound
-    /// either (migrations). A connection the pool hands over already closed is replaced at once.
+    /// either (migrations). A connection the pool hands over already closed is replaced at once. `whenLost`,
+    /// when given, is the answer instead of that failure, for an operation that finds out what became of it.
     func perform<T: Sendable>(
-        waitingAtMost wait: Duration? = nil, unbounded: Bool = false, statements: Int = 3,
+        waitingAtMost wait: Duration? = nil, unbounded: Bool = false, statements: Int = 3, whenLost: T? = nil,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
         let wait = wait ?? configuration.connectionWaitTimeout
@@ -523,6 +513,7 @@ public final class PostgresStore: BookingStore {
             do {
                 return try await ConnectionLease.run(on: client, waitingAtMost: wait, holdingAtMost: hold, body)
             } catch {
+                if let whenLost, error is ConnectionLease.ConnectionLost { return whenLost }
                 if attempt < Self.maximumAttempts, error is ConnectionLease.StaleConnection {
                     attempt += 1  // nothing a second run would not repeat harmlessly: run again elsewhere
                     continue

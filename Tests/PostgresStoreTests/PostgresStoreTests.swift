@@ -236,21 +236,10 @@ struct PostgresStoreTests {
     )
     func cancelledAfterCommitIsTheBooking() async throws {
         try await withStores(1) { stores in
-            let logger = PostgresTestDatabase.logger
-            // The procedure under another name, called by one that raises 57014 once it has returned (committed).
-            try await stores[0].client.query(
-                "ALTER PROCEDURE booking_insert_v2 RENAME TO booking_insert_v2_committed", logger: logger)
-            let forwarded =
-                InsertProcedure.arguments.map(InsertProcedure.argumentName) + InsertProcedure.answerColumns.map(\.name)
-            try await stores[0].client.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        CREATE PROCEDURE booking_insert_v2(\(InsertProcedure.parameterList)) LANGUAGE plpgsql AS $$
-                        BEGIN
-                            CALL booking_insert_v2_committed(\(forwarded.map { "\($0) => \($0)" }.joined(separator: ", ")));
-                            RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = '57014';
-                        END $$
-                        """), logger: logger)
+            // The real procedure, called by one that raises 57014 once it has returned (committed).
+            try await wrapInsertProcedure(
+                of: stores[0], before: "",
+                after: "RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = '57014';")
             let outcome = try await stores[0].insert(try draft(at: 60))
             guard case .created(let record) = outcome else {
                 Issue.record("expected the stored booking, got \(outcome)")
@@ -277,6 +266,78 @@ struct PostgresStoreTests {
             }
             #expect(firstRecord.appointment.id == againRecord.appointment.id)
             #expect(try await stores[0].appointments().count == 2)
+        }
+    }
+
+    /// Replaces `booking_insert_v2` with a procedure that runs `before`, calls the real one (which commits),
+    /// then runs `after`: the store's calls go through it.
+    private func wrapInsertProcedure(of store: PostgresStore, before: String, after: String) async throws {
+        let logger = PostgresTestDatabase.logger
+        try await store.client.query(
+            "ALTER PROCEDURE booking_insert_v2 RENAME TO booking_insert_v2_wrapped", logger: logger)
+        let forwarded =
+            InsertProcedure.arguments.map(InsertProcedure.argumentName) + InsertProcedure.answerColumns.map(\.name)
+        try await store.client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    CREATE PROCEDURE booking_insert_v2(\(InsertProcedure.parameterList)) LANGUAGE plpgsql AS $$
+                    BEGIN
+                        \(before)
+                        CALL booking_insert_v2_wrapped(\(forwarded.map { "\($0) => \($0)" }.joined(separator: ", ")));
+                        \(after)
+                    END $$
+                    """), logger: logger)
+    }
+
+    /// A backend ending itself the way a fast shutdown ends it (SIGTERM, SQLSTATE 57P01).
+    private static let terminateOwnBackend = "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5);"
+
+    @Test(
+        "a connection the server ends after the booking procedure committed: the booking, read on another connection, is the answer"
+    )
+    func connectionEndedAfterCommitIsTheBooking() async throws {
+        try await withStores(1) { stores in
+            try await wrapInsertProcedure(of: stores[0], before: "", after: Self.terminateOwnBackend)
+            let outcome = try await stores[0].insert(try draft(at: 60))
+            guard case .created(let record) = outcome else {
+                Issue.record("expected the stored booking, got \(outcome)")
+                return
+            }
+            #expect(try await stores[0].appointments().map(\.id) == [record.appointment.id])
+            // Under an idempotency key, it is answered as a replay, as after a statement timeout.
+            var keyed = try draft(at: 120)
+            keyed.idempotencyKey = "key-connection-ended"
+            keyed.cancelTokenHash = String(repeating: "e", count: 64)
+            guard case .existing(let replay) = try await stores[0].insert(keyed) else {
+                Issue.record("expected the keyed booking answered as a replay")
+                return
+            }
+            #expect(replay.idempotencyKey == "key-connection-ended")
+            #expect(try await stores[0].appointments().count == 2)
+        }
+    }
+
+    @Test(
+        "a connection the server ends before the booking procedure committed: 503 saying the outcome is unknown, nothing stored"
+    )
+    func connectionEndedBeforeCommitIsUnknown() async throws {
+        try await withStores(1) { stores in
+            try await wrapInsertProcedure(of: stores[0], before: Self.terminateOwnBackend, after: "")
+            var keyed = try draft(at: 60)
+            keyed.idempotencyKey = "key-connection-ended"
+            let new = keyed
+            let error = await #expect(throws: BookingError.self) { try await stores[0].insert(new) }
+            #expect(error?.code == .storeUnavailable)
+            #expect(error?.message.contains("whether it was made is unknown") == true)
+            #expect(error?.message.contains("a retry with the same idempotency key answers it") == true)
+            #expect(try await stores[0].appointments().isEmpty)
+            #expect(try await stores[0].notifications(appointmentID: nil).isEmpty)
+            // Without a key the message promises no retry.
+            let plain = try draft(at: 120)
+            let unkeyed = await #expect(throws: BookingError.self) { try await stores[0].insert(plain) }
+            #expect(unkeyed?.message.contains("whether it was made is unknown") == true)
+            #expect(unkeyed?.message.contains("idempotency key") == false)
+            #expect(try await stores[0].appointments().isEmpty)
         }
     }
 

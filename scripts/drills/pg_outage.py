@@ -3,7 +3,10 @@
 Guarantees: every request, including those in flight at the stop, is answered within
 ANSWER_BOUND: 201, or 503 with Retry-After (never another status, a reset or a hang);
 /health/ready is 503 within 2 s of the stop; bookings succeed again within 5 s of the restart;
-every 201 is stored, and no request answered 503 is stored.
+every 201 is stored, and no request answered 503 is stored unless its 503 says the outcome is unknown (the
+database connection died after the booking was sent: PostgreSQL may commit, then end the connection for the
+shutdown before answering); a retry of such a booking with its idempotency key answers it (201 with the stored
+id when it was made, else 201 or 409).
 """
 
 import threading
@@ -35,6 +38,7 @@ def run(context):
         slots = server.availability()
 
         answers = []
+        booked = {}  # each booking's slot, by name (its idempotency key is `drill-` + name)
         probes = []
         lock = threading.Lock()
         stop = threading.Event()
@@ -47,6 +51,7 @@ def run(context):
                 answer = server.book(slot, name, key=f"drill-{name}")
                 with lock:
                     answers.append(answer)
+                    booked[name] = slot
                 if answer.status is None and answer.error == "refused":
                     time.sleep(0.1)  # the server itself is gone: counted below, do not spin
 
@@ -99,6 +104,7 @@ def run(context):
             verdict.fail(f"{len(slow)} requests ({len(in_flight)} in flight at the stop) took longer than "
                          f"{seconds(ANSWER_BOUND)}: " + ", ".join(
                              f"{a.tag} sent at {when(a, stop_at)} -> {a.status} after {a.latency:.2f}s"
+                             + (f" ({detail(a)})" if detail(a) else "")
                              for a in slow[:3]))
         up_503 = [a for a in answers if a.status == 503 and (a.answered < stop_at or a.sent > up_at + RECOVERY_BOUND)]
         verdict.check(not up_503, f"{len(up_503)} 503s while PostgreSQL was up: "
@@ -132,7 +138,7 @@ def run(context):
         stored = {a["customer_name"]: a for a in server.appointments()}
         acknowledged = [a for a in answers if a.status == 201]
         lost = [a for a in acknowledged if a.tag not in stored or stored[a.tag]["id"] != a.json()["id"]]
-        refused_stored = [a for a in answers if a.status == 503 and a.tag in stored]
+        refused_stored = [a for a in answers if a.status == 503 and a.tag in stored and not says_unknown(a)]
         unknown = [a for a in answers if a.status is None]
         verdict.figure("lost", len(lost))
         verdict.figure("stored503", len(refused_stored))
@@ -144,6 +150,18 @@ def run(context):
                                           + ", ".join(f"{a.tag} (sent at {when(a, stop_at)}, "
                                                       f"stored as #{stored[a.tag]['id']})"
                                                       for a in refused_stored[:3]))
+        # A booking sent just before the stop may commit while its answer is lost with the connection: the 503
+        # says the outcome is unknown, and a retry with its key answers that very booking.
+        outcome_unknown = [a for a in answers if a.status == 503 and says_unknown(a)]
+        retries = {a.tag: server.book(booked[a.tag], a.tag, key=f"drill-{a.tag}") for a in outcome_unknown}
+        unsettled = [a for a in outcome_unknown
+                     if not (retries[a.tag].status == 201 and retries[a.tag].json()["id"] == stored[a.tag]["id"]
+                             if a.tag in stored else retries[a.tag].status in (201, 409))]
+        verdict.figure("unknown503", f"{len(outcome_unknown)}({sum(1 for a in outcome_unknown if a.tag in stored)}stored)")
+        verdict.check(not unsettled, f"{len(unsettled)} bookings answered 503 with an unknown outcome were not settled "
+                                     "by a retry with their key (stored: 201 with the stored id; else 201 or 409): "
+                                     + ", ".join(f"{a.tag} ({'stored' if a.tag in stored else 'not stored'}) "
+                                                 f"retried -> {retries[a.tag].describe()}" for a in unsettled[:3]))
         if unknown:
             verdict.fail(f"{len(unknown)} requests got no HTTP answer within {seconds(HANG_SECONDS)} "
                          f"({status_counts(unknown)}), "
@@ -159,6 +177,17 @@ def run(context):
             except DrillError as error:
                 verdict.fail(f"could not restart PostgreSQL: {error}")
     return verdict
+
+
+def detail(answer):
+    """The `detail` of an answer's problem JSON, or an empty string."""
+    body = answer.json()
+    return str(body.get("detail", "")) if isinstance(body, dict) else ""
+
+
+def says_unknown(answer):
+    """Whether a 503 says the booking's outcome is unknown (its database connection died after the call was sent)."""
+    return "whether it was made is unknown" in detail(answer)
 
 
 def when(answer, origin, attribute="sent"):
