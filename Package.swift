@@ -133,7 +133,10 @@ let package = Package(
         ),
         .testTarget(
             name: "BookingConformanceTests",
-            dependencies: ["BookingConformance", "InMemoryStore"],
+            dependencies: [
+                "BookingConformance", "BookingTesting", "InMemoryStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -17,6 +17,18 @@ struct CancelAfterClaimStore: BookingStore {
         return claimed
     }
 
+    /// The inner store's claim with its appointments as read then (booked), and the cancels after it: the
+    /// dispatcher must read a reminder's appointment again before the send.
+    func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
+        -> [ClaimedNotification]
+    {
+        let claimed = try await inner.claimNotificationsWithAppointments(claim)
+        for reminder in claimed.map(\.notification) where reminder.kind == .reminder {
+            _ = try await inner.cancel(id: reminder.appointmentID, now: cancelAt)
+        }
+        return claimed
+    }
+
     func migrate() async throws(BookingError) { try await inner.migrate() }
     func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try await inner.insert(appointment)

@@ -20,7 +20,7 @@ extension ConformanceCheck {
                 sender.delivered.map(\.notification.kind.rawValue).sorted(), ["booked", "cancelled"], "delivered kinds")
             try context.expect(
                 sender.delivered.allSatisfy { $0.appointment.status == .cancelled },
-                "the appointment is re-read just before sending, so both deliveries see it cancelled")
+                "the appointment is read for each send, after the cancel, so both deliveries see it cancelled")
             let stored = try await context.store.notifications(appointmentID: booked.id)
             try context.expect(
                 stored.allSatisfy { $0.status == .sent && $0.sentAt == context.now && $0.attempts == 1 },

@@ -193,5 +193,53 @@ extension ConformanceCheck {
             try context.expectEqual(stored.leaseOwner, nil, "lease after release")
             try context.expectEqual(try await context.claim("other").count, 1, "claim right after release")
         },
+        ConformanceCheck(
+            "claimWithAppointmentsReadsEachAppointment",
+            """
+            A claim with appointments leases exactly what a claim leases, in its order, each notification with its \
+            appointment as record(id:) reads it after the claim (a cancelled and a moved one included).
+            """
+        ) { context in
+            var booked: [Appointment] = []
+            for index in 0..<4 {
+                booked.append(
+                    try await context.book(
+                        try context.draft(at: 60 * (index + 1), name: "Customer \(index)", reminders: [30])))
+            }
+            _ = try await context.store.cancel(id: booked[1].id, now: context.now.addingTimeInterval(1))
+            try await context.reschedule(try context.move(booked[2].id, to: 600))
+            let later = context.now.addingTimeInterval(60)
+            let first = try await context.store.claimNotificationsWithAppointments(
+                NotificationClaim(owner: "with", limit: 5, now: later, leaseExpiresAt: later.addingTimeInterval(60)))
+            let rest = try await context.store.claimNotificationsWithAppointments(
+                NotificationClaim(owner: "with", limit: 100, now: later, leaseExpiresAt: later.addingTimeInterval(60)))
+            try context.expectEqual(first.count, 5, "a claim with appointments honours its limit")
+            let claimed = first + rest
+            let stored = try await context.store.notifications(appointmentID: nil)
+            let due = stored.filter { $0.status == .pending && $0.nextAttemptAt <= later }
+            try context.expectEqual(claimed.count, due.count, "every due notification claimed once over two claims")
+            try context.expectEqual(
+                Set(claimed.map(\.notification.id)).count, claimed.count, "no notification claimed twice")
+            for part in [first, rest] {
+                try context.expect(
+                    part.map(\.notification).elementsEqual(
+                        part.map(\.notification).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }),
+                    "a claim with appointments is ordered oldest due first, as a claim")
+            }
+            try context.expect(
+                claimed.allSatisfy { $0.notification.leaseOwner == "with" && $0.notification.attempts == 1 },
+                "claimed notifications carry the lease and one attempt")
+            for item in claimed {
+                let current = try await context.store.record(id: item.notification.appointmentID)
+                try context.expectEqual(
+                    item.appointment, current, "the appointment of notification \(item.notification.id)")
+            }
+            try context.expect(
+                claimed.contains { $0.appointment?.appointment.status == .cancelled },
+                "the cancelled appointment is read as cancelled")
+            try context.expectEqual(
+                try await context.claim("late", at: later).count, 0,
+                "claims while the leases of a claim with appointments hold")
+        },
     ]
 }

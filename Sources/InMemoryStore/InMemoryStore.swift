@@ -214,6 +214,11 @@ public actor InMemoryStore: BookingStore {
         }
     }
 
+    /// Leases due notifications and pairs each with its appointment, in one step of the actor.
+    public func claimNotificationsWithAppointments(_ claim: NotificationClaim) -> [ClaimedNotification] {
+        claimNotifications(claim).map { ClaimedNotification(notification: $0, appointment: records[$0.appointmentID]) }
+    }
+
     /// Records an attempt's outcome if `owner` still holds the lease.
     public func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) -> Bool {
         guard var notification = outbox[id], notification.status == .pending, notification.leaseOwner == owner else {

@@ -2,40 +2,43 @@ import BookingDomain
 import Logging
 import PostgresNIO
 
-/// What one call of the booking procedure came to, as ``PostgresStore/insert(_:)`` reads it.
-enum InsertAttempt: Sendable {
-    /// The procedure answered: the appointment it created, or the one of a replay.
-    case answered(InsertOutcome)
-    /// The procedure refused, and this is what stands in the way.
-    case refused(BookingError)
-    /// The procedure refused, yet nothing stands in the way any more: the booking runs again.
-    case refusedByNothing
-    /// The connection died after the call was sent: the procedure may have committed.
-    case callLost
-}
-
 extension PostgresStore {
-    /// How long the store waits for a connection to read what became of a booking whose connection died under
-    /// its call (at most ``Configuration/connectionWaitTimeout``): the answer is late by no more than this.
-    static let lostCallReadWait: Duration = .seconds(1)
+    /// How long past ``Configuration/connectionWaitTimeout``, counted from a booking's start, its answer may come
+    /// when its connection died under its call: the store looks for the booking until then (less a margin for
+    /// the answer's way out), so a booking is answered within the connection wait plus this, whatever became of
+    /// its call.
+    static let lostCallAllowance: Duration = .seconds(1)
+
+    /// What the look-up leaves of ``lostCallAllowance`` for the answer to leave the store and the server.
+    static let lostCallAnswerMargin: Duration = .milliseconds(300)
 
     /// Whether `error` says the connection died under a statement (closed, reset, or ended by the server: SQLSTATE
-    /// class 08, or 57P01 to 57P03 when the server shuts down or restarts) rather than the statement failing with
-    /// an error of its own, which rolled it back. A call already sent then has an unknown outcome: PostgreSQL
-    /// handles the terminate signal of a shutdown after the procedure's `COMMIT` as well as before it.
+    /// class 08 or 57P, 57P01 when the server shuts down, or any error of severity `FATAL` or `PANIC`) rather than
+    /// the statement failing with an error of its own, which rolled it back. A call already sent then has an
+    /// unknown outcome: PostgreSQL handles the terminate signal of a shutdown after the procedure's `COMMIT` as
+    /// well as before it. Errors that are neither (no SQLSTATE, or not from PostgresNIO) count as failures too.
     static func isConnectionFailure(_ error: any Error) -> Bool {
         guard let psql = error as? PSQLError else { return true }
-        guard let state = psql.serverInfo?[.sqlState] else { return true }
+        guard let info = psql.serverInfo, let state = info[.sqlState] else { return true }
+        if let severity = info[.severity], severity == "FATAL" || severity == "PANIC" { return true }
         return state.hasPrefix("08") || state.hasPrefix("57P")
     }
 
-    /// The answer to a booking whose connection died after its call was sent (``InsertAttempt/callLost``): the
+    /// The answer to a booking whose connection died while its call was out (``InsertAttempt/callLost``): the
     /// appointment, when another connection finds it stored (answered as a replay under an idempotency key);
     /// otherwise `storeUnavailable` saying that the outcome is unknown, since a database that is down, or a
     /// backend that has not noticed yet, may still hold a committed booking. A retry with the same idempotency
-    /// key then answers that booking if it was made. The look-up takes at most ``lostCallReadWait``.
-    func outcome(ofLostCall new: NewAppointment) async throws(BookingError) -> InsertOutcome {
-        let wait = min(configuration.connectionWaitTimeout, Self.lostCallReadWait)
+    /// key then answers that booking if it was made. The look-up takes at most half a connection wait (1 s by
+    /// default), and never runs past ``Configuration/connectionWaitTimeout`` plus ``lostCallAllowance``, less
+    /// ``lostCallAnswerMargin``, from `started` (the booking's start): the answer's bound whatever became of the
+    /// call. A call that died later than that gets no look-up.
+    func outcome(ofLostCall new: NewAppointment, startedAt started: ContinuousClock.Instant)
+        async throws(BookingError) -> InsertOutcome
+    {
+        let answerBy =
+            started + configuration.connectionWaitTimeout + Self.lostCallAllowance - Self.lostCallAnswerMargin
+        let wait = min(configuration.connectionWaitTimeout / 2, answerBy - ContinuousClock.now)
+        guard wait > .zero else { throw Self.unknownOutcome(of: new, logger: logger) }
         let read = Task { [self] () async throws -> AppointmentRecord? in
             await record(bookedWith: new, readingUntil: ContinuousClock.now + wait)
         }
@@ -43,13 +46,18 @@ extension PostgresStore {
         if let found = try? await Deadline.answer(within: wait, from: read) {
             return Self.outcome(of: new, found: found)
         }
+        throw Self.unknownOutcome(of: new, logger: logger)
+    }
+
+    /// The error of a booking whose outcome is unknown, logged as a warning naming its resource and slot.
+    private static func unknownOutcome(of new: NewAppointment, logger: Logger) -> BookingError {
         logger.warning(
-            "a booking's outcome is unknown: the database connection was lost after its call was sent",
+            "a booking's outcome is unknown: the database connection was lost while its call was out",
             metadata: [
                 "resource": "\(new.resource.rawValue)", "slot_start": "\(new.slot.start.millisecondsSince1970)",
                 "idempotency_key": "\(new.idempotencyKey == nil ? "none" : "given")",
             ])
-        throw .storeUnavailable(
+        return .storeUnavailable(
             "the database connection was lost after the booking was sent, so whether it was made is unknown"
                 + (new.idempotencyKey == nil ? "" : "; a retry with the same idempotency key answers it if it was"))
     }

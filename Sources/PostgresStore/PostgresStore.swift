@@ -99,28 +99,38 @@ public final class PostgresStore: BookingStore {
         insertValues.sealedCancelToken = new.sealedCancelToken
         (insertValues.reminderLeads, insertValues.reminderDues) = Self.reminderArrays(new.reminders)
         let values = insertValues
+        let started = ContinuousClock.now
         do throws(BookingError) {
             for _ in 0..<Self.claimAttempts {
                 // The call, and after a refusal the verification of the claim statements and the read of what
                 // stands in the way.
-                let attempt = try await perform(statements: 2 + Self.claimStatements.count, whenLost: .callLost) {
-                    [self, logger] connection -> InsertAttempt in
+                let phase = CallPhase()
+                let attempt = try await perform(
+                    statements: 2 + Self.claimStatements.count, whenLost: phase.attemptWhenLost
+                ) { [self, logger] connection -> InsertAttempt in
                     let rows: [PostgresRow]
+                    // The call stays out until its outcome is known: rows, or an error of its own that rolled it
+                    // back. A failure that leaves it unknown, even one the watchdog's close causes, keeps it out.
                     do {
+                        phase.send()
                         rows = try await connection.query(InsertProcedure.call(values), logger: logger).collect()
+                        phase.answered()
                     } catch  where Self.sqlState(of: error) == Self.cancelledState {
                         // A timeout or cancel that falls due while the procedure commits is raised once the commit
                         // is done: the booking may be stored, and then it is the answer.
                         do {
-                            if let record = try await Self.record(bookedWith: new, on: connection, logger: logger) {
-                                return .answered(Self.outcome(of: new, found: record))
-                            }
+                            let record = try await Self.record(bookedWith: new, on: connection, logger: logger)
+                            phase.answered()
+                            if let record { return .found(Self.outcome(of: new, found: record)) }
                         } catch {
-                            return .callLost  // the connection died too: the outcome is read on another one
+                            return .callLost  // the read failed: it runs again on another connection
                         }
                         throw error
                     } catch  where Self.isConnectionFailure(error) {
                         return .callLost
+                    } catch {
+                        phase.answered()
+                        throw error
                     }
                     if let row = rows.first, let created = try row.makeRandomAccess()["created"].decode(Bool?.self) {
                         let record = try Self.record(row)
@@ -137,9 +147,12 @@ public final class PostgresStore: BookingStore {
                     return outcome
                 case .refused(let refusal): throw refusal
                 case .refusedByNothing: continue  // refused, yet nothing stands in the way any more
+                case .found(let outcome):
+                    wakeDispatchers()  // this call's booking, whose notifications are new
+                    return outcome
                 case .callLost:
-                    let outcome = try await outcome(ofLostCall: new)
-                    if case .created = outcome { wakeDispatchers() }
+                    let outcome = try await outcome(ofLostCall: new, startedAt: started)
+                    wakeDispatchers()  // found: this call's booking, whose notifications are new
                     return outcome
                 }
             }
@@ -256,25 +269,57 @@ public final class PostgresStore: BookingStore {
     ///
     /// The statement runs in its own implicit transaction, one round trip (see `dispatcherStatement(_:on:logger:)`).
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        try await perform { [logger] connection in try await Self.claim(claim, on: connection, logger: logger) }
+    }
+
+    /// Leases as ``claimNotifications(_:)`` does, then reads the appointments of all the leased notifications in
+    /// one more statement on the same connection: two round trips for the batch, where a read per notification
+    /// took one each. A read that fails leaves the appointments `nil` (the dispatcher reads them itself).
+    public func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
+        -> [ClaimedNotification]
+    {
         try await perform { [logger] connection in
-            let now = PostgresInstant(claim.now)
-            let claimed = try await Self.dispatcherStatement(
-                """
-                UPDATE notifications
-                SET lease_owner = \(claim.owner), lease_expires_at = \(PostgresInstant(claim.leaseExpiresAt)),
-                    attempts = attempts + 1, updated_at = \(now)
-                WHERE id IN (
-                    SELECT id FROM notifications
-                    WHERE status = 'pending' AND next_attempt_at <= \(now)
-                        AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
-                    ORDER BY next_attempt_at, id
-                    LIMIT \(max(0, claim.limit))
-                    FOR UPDATE SKIP LOCKED)
-                RETURNING \(unescaped: Self.notificationColumns)
-                """, on: connection, logger: logger
-            ).map(Self.notification).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
-            return claimed
+            let claimed = try await Self.claim(claim, on: connection, logger: logger)
+            guard !claimed.isEmpty else { return [] }
+            let ids = Array(Set(claimed.map(\.appointmentID)))
+            let records: [AppointmentRecord]
+            do {
+                records = try await Self.records(
+                    connection.query(
+                        "SELECT \(unescaped: Self.appointmentColumns) FROM appointments WHERE id = ANY(\(ids))",
+                        logger: logger))
+            } catch {
+                logger.debug(
+                    "the claimed notifications' appointments could not be read",
+                    metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                records = []
+            }
+            let byID = Dictionary(records.map { ($0.appointment.id, $0) }, uniquingKeysWith: { first, _ in first })
+            return claimed.map { ClaimedNotification(notification: $0, appointment: byID[$0.appointmentID]) }
         }
+    }
+
+    /// The claim's statement: leases the due notifications and counts an attempt on each, oldest due first.
+    private static func claim(_ claim: NotificationClaim, on connection: PostgresConnection, logger: Logger)
+        async throws -> [BookingNotification]
+    {
+        let now = PostgresInstant(claim.now)
+        let claimed = try await Self.dispatcherStatement(
+            """
+            UPDATE notifications
+            SET lease_owner = \(claim.owner), lease_expires_at = \(PostgresInstant(claim.leaseExpiresAt)),
+                attempts = attempts + 1, updated_at = \(now)
+            WHERE id IN (
+                SELECT id FROM notifications
+                WHERE status = 'pending' AND next_attempt_at <= \(now)
+                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
+                ORDER BY next_attempt_at, id
+                LIMIT \(max(0, claim.limit))
+                FOR UPDATE SKIP LOCKED)
+            RETURNING \(unescaped: Self.notificationColumns)
+            """, on: connection, logger: logger
+        ).map(Self.notification).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+        return claimed
     }
 
     /// Records an outcome only while `owner` holds the lease of a pending notification.
@@ -500,10 +545,12 @@ public final class PostgresStore: BookingStore {
     /// bounded by the server long before): the connection is closed, so nothing more is written on
     /// it, and the operation fails with `storeUnavailable`; every request is answered. `unbounded`
     /// lifts the time limit (not the closed-connection check) for work the server does not bound
-    /// either (migrations). A connection the pool hands over already closed is replaced at once. `whenLost`,
-    /// when given, is the answer instead of that failure, for an operation that finds out what became of it.
+    /// either (migrations). A connection the pool hands over already closed is replaced at once. `whenLost` may
+    /// give the answer instead of that failure (it is asked once the loss is decided), for an operation that
+    /// finds out what became of it.
     func perform<T: Sendable>(
-        waitingAtMost wait: Duration? = nil, unbounded: Bool = false, statements: Int = 3, whenLost: T? = nil,
+        waitingAtMost wait: Duration? = nil, unbounded: Bool = false, statements: Int = 3,
+        whenLost: @escaping @Sendable () -> T? = { nil },
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
         let wait = wait ?? configuration.connectionWaitTimeout
@@ -513,7 +560,7 @@ public final class PostgresStore: BookingStore {
             do {
                 return try await ConnectionLease.run(on: client, waitingAtMost: wait, holdingAtMost: hold, body)
             } catch {
-                if let whenLost, error is ConnectionLease.ConnectionLost { return whenLost }
+                if error is ConnectionLease.ConnectionLost, let answer = whenLost() { return answer }
                 if attempt < Self.maximumAttempts, error is ConnectionLease.StaleConnection {
                     attempt += 1  // nothing a second run would not repeat harmlessly: run again elsewhere
                     continue

@@ -308,25 +308,51 @@ public final class SQLiteStore: BookingStore {
 
     /// Leases due notifications in one immediate transaction, counting an attempt on each.
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        try await write { db in try Self.claim(claim, in: db) }
+    }
+
+    /// Leases due notifications and reads their appointments in the same immediate transaction. A read or a row
+    /// that fails leaves those appointments `nil` and the leases stand (the dispatcher reads them itself).
+    public func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
+        -> [ClaimedNotification]
+    {
         try await write { db in
-            let now = claim.now.millisecondsSince1970
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    UPDATE notifications
-                    SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?
-                    WHERE id IN (
-                        SELECT id FROM notifications
-                        WHERE status = 'pending' AND next_attempt_at <= ?
-                            AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
-                        ORDER BY next_attempt_at, id LIMIT ?)
-                    RETURNING \(Self.notificationColumns)
-                    """,
-                arguments: [
-                    claim.owner, claim.leaseExpiresAt.millisecondsSince1970, now, now, now, max(0, claim.limit),
-                ]
-            ).map { row in try Self.notification(row) }.sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+            let claimed = try Self.claim(claim, in: db)
+            guard !claimed.isEmpty else { return [] }
+            let ids = Array(Set(claimed.map(\.appointmentID)))
+            let rows =
+                (try? Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(Self.appointmentColumns) FROM appointments
+                        WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ", ")))
+                        """,
+                    arguments: StatementArguments(ids))) ?? []
+            let records = rows.compactMap { row in try? Self.record(row) }
+            let byID = Dictionary(records.map { ($0.appointment.id, $0) }, uniquingKeysWith: { first, _ in first })
+            return claimed.map { ClaimedNotification(notification: $0, appointment: byID[$0.appointmentID]) }
         }
+    }
+
+    /// The claim's statement: leases the due notifications and counts an attempt on each, oldest due first.
+    private static func claim(_ claim: NotificationClaim, in db: Database) throws -> [BookingNotification] {
+        let now = claim.now.millisecondsSince1970
+        return try Row.fetchAll(
+            db,
+            sql: """
+                UPDATE notifications
+                SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?
+                WHERE id IN (
+                    SELECT id FROM notifications
+                    WHERE status = 'pending' AND next_attempt_at <= ?
+                        AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                    ORDER BY next_attempt_at, id LIMIT ?)
+                RETURNING \(Self.notificationColumns)
+                """,
+            arguments: [
+                claim.owner, claim.leaseExpiresAt.millisecondsSince1970, now, now, now, max(0, claim.limit),
+            ]
+        ).map { row in try Self.notification(row) }.sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
     }
 
     /// Records an outcome only while `owner` holds the lease of a pending notification.

@@ -34,6 +34,14 @@ struct BrokenStoreTests {
         #expect(failure?.check == check)
     }
 
+    @Test("a store whose claim pairs notifications with their appointments as booked fails the claim-read check")
+    func bookedSnapshotClaim() async throws {
+        let check = try #require(ConformanceCheck.named("claimWithAppointmentsReadsEachAppointment"))
+        let failure = await failure(of: check, on: { BookedSnapshotClaimStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("the appointment of notification") == true)
+    }
+
     @Test("a store whose finish is not guarded by the claim fails the takeover check")
     func unguardedFinish() async throws {
         let check = try #require(ConformanceCheck.named("expiredLeaseIsTakenOver"))

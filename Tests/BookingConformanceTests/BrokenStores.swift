@@ -256,3 +256,36 @@ final class EmailBlindStore: ForwardingStore {
         return try await inner.insert(disguised)
     }
 }
+
+/// Pairs each notification a claim with appointments leases with its appointment as it was booked (kept since
+/// the insert), not as it is now: a cancel or a move after the booking never shows.
+final class BookedSnapshotClaimStore: ForwardingStore {
+    let inner = InMemoryStore()
+    private let booked = Mutex<[Int64: AppointmentRecord]>([:])
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        let outcome = try await inner.insert(appointment)
+        if case .created(let record) = outcome { booked.withLock { $0[record.appointment.id] = record } }
+        return outcome
+    }
+
+    func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
+        -> [ClaimedNotification]
+    {
+        let snapshots = booked.withLock { $0 }
+        return await inner.claimNotifications(claim).map {
+            ClaimedNotification(notification: $0, appointment: snapshots[$0.appointmentID])
+        }
+    }
+}
+
+/// A claim whose read of the appointments failed: every appointment comes back `nil`.
+struct UnreadClaimStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
+        -> [ClaimedNotification]
+    {
+        await inner.claimNotifications(claim).map { ClaimedNotification(notification: $0, appointment: nil) }
+    }
+}

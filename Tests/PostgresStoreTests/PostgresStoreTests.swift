@@ -341,6 +341,33 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test(
+        "a lost call's booking is looked for only within the answer's bound: the connection wait plus a second from the booking's start"
+    )
+    func lostCallLookUpKeepsTheBound() async throws {
+        try await withStores(1) { stores in
+            let new = try draft(at: 60)
+            guard case .created(let stored) = try await stores[0].insert(new) else {
+                Issue.record("expected the booking")
+                return
+            }
+            // Started just now: the look-up runs and finds it.
+            let found = try await stores[0].outcome(ofLostCall: new, startedAt: .now)
+            guard case .created(let record) = found else {
+                Issue.record("expected the stored booking, got \(found)")
+                return
+            }
+            #expect(record.appointment.id == stored.appointment.id)
+            // Started longer ago than the bound: no look-up, the outcome is unknown.
+            let bound = stores[0].configuration.connectionWaitTimeout + PostgresStore.lostCallAllowance
+            let late = await #expect(throws: BookingError.self) {
+                try await stores[0].outcome(ofLostCall: new, startedAt: .now - bound)
+            }
+            #expect(late?.code == .storeUnavailable)
+            #expect(late?.message.contains("whether it was made is unknown") == true)
+        }
+    }
+
     @Test("a note with a NUL character is invalid input and stores nothing")
     func nulCharacter() async throws {
         var withNUL = try draft(at: 60)

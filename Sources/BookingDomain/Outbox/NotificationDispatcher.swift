@@ -5,7 +5,8 @@ import Metrics
 public import ServiceLifecycle
 
 /// Delivers the outbox: a swift-service-lifecycle `Service` that claims due notifications in
-/// batches, sends each through a ``NotificationSender`` outside any transaction, and records the outcome.
+/// batches with their appointments (``BookingStore/claimNotificationsWithAppointments(_:)``), sends each
+/// through a ``NotificationSender`` outside any transaction, and records the outcome.
 ///
 /// - Success marks the notification `sent`.
 /// - A `reminder` is sent only while its appointment is booked at the slot it reminds of (the same
@@ -263,13 +264,17 @@ public struct NotificationDispatcher: Service {
         try await store.releaseLeases(ofWorker: workerID, now: clock.now().roundedToMilliseconds).count
     }
 
+    /// How long after its claim a send may still use the appointment the claim read (seconds of the dispatcher's
+    /// clock); a later send reads it again.
+    static let claimedAppointmentFreshness: TimeInterval = 1
+
     /// Claims one pass of due notifications (at most ``Configuration/claimLimit``) and delivers it;
     /// what tests and `drain` build on.
     public func deliverDue() async throws(BookingError) -> PassReport {
         let now = clock.now().roundedToMilliseconds
         let owner = "\(workerID)/\(UUID().uuidString.lowercased())"
         let leaseExpiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
-        let claimed = try await store.claimNotifications(
+        let claimed = try await store.claimNotificationsWithAppointments(
             NotificationClaim(
                 owner: owner, limit: configuration.claimLimit, now: now, leaseExpiresAt: leaseExpiresAt))
         var report = PassReport()
@@ -288,12 +293,13 @@ public struct NotificationDispatcher: Service {
                 while running < configuration.concurrentSends, let next = pending.popFirst() {
                     if Task.isShuttingDownGracefully {
                         outcomes.append(
-                            await finish(next, owner: owner, .released(now: clock.now().roundedToMilliseconds)))
+                            await finish(
+                                next.notification, owner: owner, .released(now: clock.now().roundedToMilliseconds)))
                         continue
                     }
                     running += 1
-                    leases.begin(next.id, expiresAt: next.leaseExpiresAt ?? leaseExpiresAt)
-                    group.addTask { await self.deliver(next, owner: owner, leases: leases) }
+                    leases.begin(next.notification.id, expiresAt: next.notification.leaseExpiresAt ?? leaseExpiresAt)
+                    group.addTask { await self.deliver(next, claimedAt: now, owner: owner, leases: leases) }
                 }
                 // The heartbeat never ends by itself: wait only while sends are running.
                 guard running > 0 else { continue }
@@ -375,8 +381,11 @@ public struct NotificationDispatcher: Service {
         }
     }
 
-    private func deliver(_ notification: BookingNotification, owner: String, leases: InFlightLeases) async -> Outcome {
-        let attempt = await attempt(notification, leases: leases)
+    private func deliver(_ claimed: ClaimedNotification, claimedAt: Date, owner: String, leases: InFlightLeases)
+        async -> Outcome
+    {
+        let notification = claimed.notification
+        let attempt = await attempt(claimed, claimedAt: claimedAt, leases: leases)
         // From here on the heartbeat leaves this lease alone; finishing is guarded by the owner anyway.
         if leases.end(notification.id) { return .lostLease }
         switch attempt {
@@ -415,14 +424,23 @@ public struct NotificationDispatcher: Service {
         return outcome
     }
 
-    /// Re-reads the appointment, checks that a reminder is still wanted and that the lease still covers a
-    /// whole send, and sends.
-    private func attempt(_ notification: BookingNotification, leases: InFlightLeases) async -> Attempt {
+    /// Re-reads a reminder's appointment, checks that a reminder is still wanted and that the lease still covers
+    /// a whole send, and sends. Any other notification goes with its appointment as read right after the claim,
+    /// when its send starts within ``claimedAppointmentFreshness`` of the claim (a send waiting for an earlier
+    /// one, and an appointment the claim could not read, are read again).
+    private func attempt(_ claimed: ClaimedNotification, claimedAt: Date, leases: InFlightLeases) async -> Attempt {
+        let notification = claimed.notification
         let record: AppointmentRecord?
-        do {
-            record = try await store.record(id: notification.appointmentID)
-        } catch {
-            return .failed(.transient(error.message))
+        if notification.kind != .reminder, let read = claimed.appointment,
+            clock.now().timeIntervalSince(claimedAt) <= Self.claimedAppointmentFreshness
+        {
+            record = read
+        } else {
+            do {
+                record = try await store.record(id: notification.appointmentID)
+            } catch {
+                return .failed(.transient(error.message))
+            }
         }
         guard let record else { return .failed(.permanent("the appointment no longer exists")) }
         if notification.kind == .reminder,

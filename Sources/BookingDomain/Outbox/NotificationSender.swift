@@ -23,11 +23,12 @@ public protocol NotificationSender: Sendable {
     func send(_ delivery: NotificationDelivery) async throws
 }
 
-/// What a sender gets: the notification and its appointment, re-read just before sending.
+/// What a sender gets: the notification and its appointment, read when the notification was claimed for this
+/// send (a reminder's again just before it).
 public struct NotificationDelivery: Hashable, Sendable {
     /// The outbox row, with its attempt already counted.
     public let notification: BookingNotification
-    /// The appointment as it is now.
+    /// The appointment as it was read for this send.
     public let appointment: Appointment
 
     /// Creates a delivery.

@@ -135,6 +135,17 @@ public protocol BookingStore: Service {
     /// claimers never receive the same notification while its lease holds. Oldest due first.
     func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification]
 
+    /// Leases as ``claimNotifications(_:)`` does, then reads the appointment of each leased notification as
+    /// ``record(id:)`` reads it; same order as the claim. A read that fails leaves that appointment `nil`: the
+    /// leases stand either way.
+    ///
+    /// The dispatcher's claim: it sends a notification other than a reminder with the appointment as read
+    /// here, without a read of its own (a reminder's appointment, and a `nil` one, it reads just before the
+    /// send). The default claims, then calls ``record(id:)`` once per notification; a store overrides it to read
+    /// them all at once, right after the claim.
+    func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
+        -> [ClaimedNotification]
+
     /// Records the outcome of an attempt, only if `owner` still holds the lease.
     ///
     /// ``DeliveryOutcome/obsolete(now:)`` makes the notification `obsolete`: the dispatcher found its
@@ -200,5 +211,17 @@ extension BookingStore {
     /// A stream that never yields: no wake-up hints, the dispatcher polls.
     public func outboxWakeUps() -> AsyncStream<Void> {
         AsyncStream { _ in }
+    }
+
+    /// Claims with ``claimNotifications(_:)``, then reads each appointment with ``record(id:)``.
+    public func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
+        -> [ClaimedNotification]
+    {
+        var claimed: [ClaimedNotification] = []
+        for notification in try await claimNotifications(claim) {
+            let appointment = try? await record(id: notification.appointmentID)
+            claimed.append(ClaimedNotification(notification: notification, appointment: appointment ?? nil))
+        }
+        return claimed
     }
 }
