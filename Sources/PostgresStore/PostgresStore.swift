@@ -109,22 +109,23 @@ public final class PostgresStore: BookingStore {
                     statements: 2 + Self.claimStatements.count, whenLost: phase.attemptWhenLost
                 ) { [self, logger] connection -> InsertAttempt in
                     let rows: [PostgresRow]
-                    // The call stays out until its outcome is known: rows, or an error of its own that rolled it
-                    // back. A failure that leaves it unknown, even one the watchdog's close causes, keeps it out.
+                    // The call stays out until it is known to have stored nothing: a refusal, or an error of its
+                    // own that rolled it back. Until then a lost connection (even one the watchdog closes after
+                    // the answer came) sends the store looking for the booking on another connection.
                     do {
                         phase.send()
                         rows = try await connection.query(InsertProcedure.call(values), logger: logger).collect()
-                        phase.answered()
                     } catch  where Self.sqlState(of: error) == Self.cancelledState {
                         // A timeout or cancel that falls due while the procedure commits is raised once the commit
                         // is done: the booking may be stored, and then it is the answer.
                         do {
-                            let record = try await Self.record(bookedWith: new, on: connection, logger: logger)
-                            phase.answered()
-                            if let record { return .found(Self.outcome(of: new, found: record)) }
+                            if let record = try await Self.record(bookedWith: new, on: connection, logger: logger) {
+                                return .found(Self.outcome(of: new, found: record))
+                            }
                         } catch {
                             return .callLost  // the read failed: it runs again on another connection
                         }
+                        phase.answered()
                         throw error
                     } catch  where Self.isConnectionFailure(error) {
                         return .callLost
@@ -132,11 +133,21 @@ public final class PostgresStore: BookingStore {
                         phase.answered()
                         throw error
                     }
-                    if let row = rows.first, let created = try row.makeRandomAccess()["created"].decode(Bool?.self) {
-                        let record = try Self.record(row)
+                    // An answer it cannot read: the look-up says what became of the booking.
+                    guard let row = rows.first else { return .callLost }
+                    let created: Bool?
+                    do {
+                        created = try row.makeRandomAccess()["created"].decode(Bool?.self)
+                    } catch {
+                        return .callLost
+                    }
+                    if let created {
+                        guard let record = try? Self.record(row) else { return .callLost }
                         return .answered(created ? .created(record) : .existing(record))
                     }
-                    // Refused: what stands in the way now, on the same connection, outside any transaction.
+                    // Refused, so nothing was stored: what stands in the way now, on the same connection, outside
+                    // any transaction.
+                    phase.answered()
                     try await verifyClaimStatements(on: connection)
                     return claim.refusal(given: try await claimFacts(values, on: connection)).map { .refused($0) }
                         ?? .refusedByNothing

@@ -14,7 +14,8 @@ import Foundation
 /// is the slot a `rescheduled` appointment left and `lead_minutes` how long before the start a `reminder` is
 /// sent (each absent for other kinds).
 /// `calendar` is the appointment's iCalendar file when the sender's configuration makes one (absent otherwise).
-/// The appointment is read when the notification is claimed for this send, so it shows its state then.
+/// The appointment is read when the notification is claimed for this send (again just before it for a reminder
+/// and for a send starting more than a second after the claim), so it shows its state then.
 struct WebhookPayload: Encodable {
     struct SlotBody: Encodable {
         let start: Date

@@ -431,8 +431,9 @@ public struct NotificationDispatcher: Service {
     private func attempt(_ claimed: ClaimedNotification, claimedAt: Date, leases: InFlightLeases) async -> Attempt {
         let notification = claimed.notification
         let record: AppointmentRecord?
+        // The claim's instant is rounded to the millisecond; a clock that stepped back counts as stale.
         if notification.kind != .reminder, let read = claimed.appointment,
-            clock.now().timeIntervalSince(claimedAt) <= Self.claimedAppointmentFreshness
+            (-0.001...Self.claimedAppointmentFreshness).contains(clock.now().timeIntervalSince(claimedAt))
         {
             record = read
         } else {

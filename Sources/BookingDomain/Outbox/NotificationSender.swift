@@ -24,7 +24,7 @@ public protocol NotificationSender: Sendable {
 }
 
 /// What a sender gets: the notification and its appointment, read when the notification was claimed for this
-/// send (a reminder's again just before it).
+/// send (again just before it for a reminder, and for a send starting more than a second after the claim).
 public struct NotificationDelivery: Hashable, Sendable {
     /// The outbox row, with its attempt already counted.
     public let notification: BookingNotification
