@@ -3,14 +3,10 @@ import Logging
 import PostgresNIO
 
 extension PostgresStore {
-    /// How long past ``Configuration/connectionWaitTimeout``, counted from a booking's start, its answer may come
-    /// when its connection died under its call: the store looks for the booking until then (less a margin for
-    /// the answer's way out), so a booking is answered within the connection wait plus this, whatever became of
-    /// its call.
-    static let lostCallAllowance: Duration = .seconds(1)
-
-    /// What the look-up leaves of ``lostCallAllowance`` for the answer to leave the store and the server.
-    static let lostCallAnswerMargin: Duration = .milliseconds(300)
+    /// How far past ``Configuration/connectionWaitTimeout``, counted from a booking's start, the look-up of a
+    /// booking whose connection died under its call may run: such a booking is answered within the connection
+    /// wait plus this, whatever became of its call (the answer's way out through the server aside).
+    static let lostCallAllowance: Duration = .milliseconds(200)
 
     /// Whether `error` says the connection died under a statement (closed, reset, or ended by the server: SQLSTATE
     /// class 08 or 57P, 57P01 when the server shuts down, or any error of severity `FATAL` or `PANIC`) rather than
@@ -29,14 +25,13 @@ extension PostgresStore {
     /// otherwise `storeUnavailable` saying that the outcome is unknown, since a database that is down, or a
     /// backend that has not noticed yet, may still hold a committed booking. A retry with the same idempotency
     /// key then answers that booking if it was made. The look-up takes at most half a connection wait (1 s by
-    /// default), and never runs past ``Configuration/connectionWaitTimeout`` plus ``lostCallAllowance``, less
-    /// ``lostCallAnswerMargin``, from `started` (the booking's start): the answer's bound whatever became of the
-    /// call. A call that died later than that gets no look-up.
+    /// default), and never runs past ``Configuration/connectionWaitTimeout`` plus ``lostCallAllowance`` from
+    /// `started` (the booking's start): the answer's bound whatever became of the call. A call that died later
+    /// than that gets no look-up.
     func outcome(ofLostCall new: NewAppointment, startedAt started: ContinuousClock.Instant)
         async throws(BookingError) -> InsertOutcome
     {
-        let answerBy =
-            started + configuration.connectionWaitTimeout + Self.lostCallAllowance - Self.lostCallAnswerMargin
+        let answerBy = started + configuration.connectionWaitTimeout + Self.lostCallAllowance
         let wait = min(configuration.connectionWaitTimeout / 2, answerBy - ContinuousClock.now)
         guard wait > .zero else { throw Self.unknownOutcome(of: new, logger: logger) }
         let read = Task { [self] () async throws -> AppointmentRecord? in
