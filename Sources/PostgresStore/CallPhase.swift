@@ -8,7 +8,8 @@ final class CallPhase: Sendable {
     /// The call is about to be written.
     func send() { outstanding.store(true, ordering: .sequentiallyConsistent) }
 
-    /// The call's outcome is known: it answered rows, or failed with an error of its own (which rolled it back).
+    /// The call is known to have stored nothing: it refused, or failed with an error of its own (which rolled it
+    /// back).
     func answered() { outstanding.store(false, ordering: .sequentiallyConsistent) }
 
     /// What a lost connection means now: ``InsertAttempt/callLost`` while the call is out, otherwise nothing

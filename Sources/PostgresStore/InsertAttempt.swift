@@ -11,7 +11,8 @@ enum InsertAttempt: Sendable {
     case refused(BookingError)
     /// The procedure refused, yet nothing stands in the way any more: the booking runs again.
     case refusedByNothing
-    /// The connection died while the call was out (being sent, or sent and unanswered): the procedure may have
-    /// committed.
+    /// The outcome is unknown: the connection died while the call was out (being sent, or sent and not yet known
+    /// to have stored nothing), its answer could not be read, or the read after a cancelled call failed. The
+    /// procedure may have committed.
     case callLost
 }

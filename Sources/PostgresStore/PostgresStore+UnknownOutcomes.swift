@@ -4,8 +4,8 @@ import PostgresNIO
 
 extension PostgresStore {
     /// How far past ``Configuration/connectionWaitTimeout``, counted from a booking's start, the look-up of a
-    /// booking whose connection died under its call may run: such a booking is answered within the connection
-    /// wait plus this, whatever became of its call (the answer's way out through the server aside).
+    /// booking whose connection died under its call may run: the look-up never pushes an answer past the
+    /// connection wait plus this (a call that died later than that is answered at once).
     static let lostCallAllowance: Duration = .milliseconds(200)
 
     /// Whether `error` says the connection died under a statement (closed, reset, or ended by the server: SQLSTATE
@@ -26,8 +26,7 @@ extension PostgresStore {
     /// backend that has not noticed yet, may still hold a committed booking. A retry with the same idempotency
     /// key then answers that booking if it was made. The look-up takes at most half a connection wait (1 s by
     /// default), and never runs past ``Configuration/connectionWaitTimeout`` plus ``lostCallAllowance`` from
-    /// `started` (the booking's start): the answer's bound whatever became of the call. A call that died later
-    /// than that gets no look-up.
+    /// `started` (the booking's start). A call that died later than that gets no look-up.
     func outcome(ofLostCall new: NewAppointment, startedAt started: ContinuousClock.Instant)
         async throws(BookingError) -> InsertOutcome
     {

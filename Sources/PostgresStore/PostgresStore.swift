@@ -33,7 +33,9 @@ import Synchronization
 /// - Bounds: waiting for a pooled connection is bounded on the client
 ///   (``Configuration/connectionWaitTimeout``); everything after is bounded by the server
 ///   (``Configuration/statementTimeout``, ``Configuration/lockTimeout``), so an operation's outcome
-///   is never discarded: no booking commits behind a `storeUnavailable`. Deadlocks and
+///   is never discarded: no booking commits behind a `storeUnavailable`, except one whose connection dies
+///   while its call is out and whom another connection cannot find (that error says the outcome is
+///   unknown; see `PostgresStore+UnknownOutcomes.swift`). Deadlocks and
 ///   serialization failures are retried. A lost server makes operations fail with
 ///   `storeUnavailable`; they work again once it is back.
 public final class PostgresStore: BookingStore {
@@ -110,8 +112,9 @@ public final class PostgresStore: BookingStore {
                 ) { [self, logger] connection -> InsertAttempt in
                     let rows: [PostgresRow]
                     // The call stays out until it is known to have stored nothing: a refusal, or an error of its
-                    // own that rolled it back. Until then a lost connection (even one the watchdog closes after
-                    // the answer came) sends the store looking for the booking on another connection.
+                    // own that rolled it back. Until then a lost connection makes the outcome unknown: the store
+                    // looks for the booking on another connection within its cutoff (a loss the lease's watchdog
+                    // decides comes past the cutoff, so it is answered as unknown at once).
                     do {
                         phase.send()
                         rows = try await connection.query(InsertProcedure.call(values), logger: logger).collect()

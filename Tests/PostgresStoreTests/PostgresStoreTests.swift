@@ -342,7 +342,7 @@ struct PostgresStoreTests {
     }
 
     @Test(
-        "a lost call's booking is looked for only within the answer's bound: the connection wait plus a second from the booking's start"
+        "a lost call's booking is looked for only before its cutoff: the connection wait plus 200 ms from the booking's start"
     )
     func lostCallLookUpKeepsTheBound() async throws {
         try await withStores(1) { stores in

@@ -111,7 +111,10 @@ def run(context):
                                   + ", ".join(f"{a.tag} sent at {when(a, stop_at)}" for a in up_503[:3]))
 
         # Readiness follows the database.
-        first_503 = next((p for p in probes if p.sent >= stop_at and p.status == 503), None)
+        # Probes run one after another, so one in flight at the stop (its answer a 503 up to 1 s later) may hold
+        # back the first one sent after it: the first 503 answered after the stop counts, whenever it was sent.
+        first_503 = next((p for p in probes if p.answered is not None and p.answered >= stop_at and p.status == 503),
+                         None)
         ready_in = first_503.answered - stop_at if first_503 else None
         verdict.figure("ready503", seconds(ready_in) if ready_in is not None else "never")
         verdict.check(ready_in is not None and ready_in <= READY_BOUND,
@@ -158,6 +161,8 @@ def run(context):
                      if not (retries[a.tag].status == 201 and retries[a.tag].json()["id"] == stored[a.tag]["id"]
                              if a.tag in stored else retries[a.tag].status in (201, 409))]
         verdict.figure("unknown503", f"{len(outcome_unknown)}({sum(1 for a in outcome_unknown if a.tag in stored)}stored)")
+        if outcome_unknown:  # when they were sent: in flight at the stop, not later in the outage
+            verdict.figure("unknown-sent", when(max(outcome_unknown, key=lambda a: a.sent), stop_at))
         verdict.check(not unsettled, f"{len(unsettled)} bookings answered 503 with an unknown outcome were not settled "
                                      "by a retry with their key (stored: 201 with the stored id; else 201 or 409): "
                                      + ", ".join(f"{a.tag} ({'stored' if a.tag in stored else 'not stored'}) "
