@@ -308,8 +308,7 @@ public final class PostgresStore: BookingStore {
                     metadata: ["error": "\(String(reflecting: type(of: error)))"])
                 records = []
             }
-            let byID = Dictionary(records.map { ($0.appointment.id, $0) }, uniquingKeysWith: { first, _ in first })
-            return claimed.map { ClaimedNotification(notification: $0, appointment: byID[$0.appointmentID]) }
+            return ClaimedNotification.pairing(claimed, with: records)
         }
     }
 

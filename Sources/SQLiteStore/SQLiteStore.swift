@@ -329,8 +329,7 @@ public final class SQLiteStore: BookingStore {
                         """,
                     arguments: StatementArguments(ids))) ?? []
             let records = rows.compactMap { row in try? Self.record(row) }
-            let byID = Dictionary(records.map { ($0.appointment.id, $0) }, uniquingKeysWith: { first, _ in first })
-            return claimed.map { ClaimedNotification(notification: $0, appointment: byID[$0.appointmentID]) }
+            return ClaimedNotification.pairing(claimed, with: records)
         }
     }
 

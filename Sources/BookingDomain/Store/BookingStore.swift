@@ -141,8 +141,9 @@ public protocol BookingStore: Service {
     ///
     /// The dispatcher's claim: it sends a notification other than a reminder with the appointment as read
     /// here, without a read of its own, when the send starts within a second of the claim (a reminder's
-    /// appointment, a `nil` one, and one whose send starts later, it reads just before the send). The default claims, then calls ``record(id:)`` once per notification; a store overrides it to read
-    /// them all at once, right after the claim.
+    /// appointment, a `nil` one, and one whose send starts later, it reads just before the send). The default
+    /// claims, then calls ``record(id:)`` once per notification; a store overrides it to read them all at once,
+    /// right after the claim, and pairs them with ``ClaimedNotification/pairing(_:with:)``.
     func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
         -> [ClaimedNotification]
 

@@ -11,4 +11,13 @@ public struct ClaimedNotification: Hashable, Sendable {
         self.notification = notification
         self.appointment = appointment
     }
+
+    /// Each of `notifications`, in order, with its appointment among `records` (read at once for the whole
+    /// claim, in any order); `nil` for one that `records` lacks.
+    public static func pairing(_ notifications: [BookingNotification], with records: [AppointmentRecord])
+        -> [ClaimedNotification]
+    {
+        let byID = Dictionary(records.map { ($0.appointment.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return notifications.map { ClaimedNotification(notification: $0, appointment: byID[$0.appointmentID]) }
+    }
 }
