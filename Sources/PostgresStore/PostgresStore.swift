@@ -57,6 +57,8 @@ public final class PostgresStore: BookingStore {
     /// For each open connection (by id), the statements that take a slot it ran: `true` once one run
     /// succeeded, `false` while its only runs failed (its preparation may have failed).
     let claimsPreparedOn = Mutex<[PostgresConnection.ID: [String: Bool]]>([:])
+    /// Keeps the deadlines of this store's connection leases (see `perform`).
+    let leaseWatchdog = ConnectionLease.Watchdog()
 
     /// Creates a store and its client; ``run()`` it before using it.
     public init(configuration: Configuration, logger: Logger) {
@@ -571,7 +573,8 @@ public final class PostgresStore: BookingStore {
         var attempt = 1
         while true {
             do {
-                return try await ConnectionLease.run(on: client, waitingAtMost: wait, holdingAtMost: hold, body)
+                return try await ConnectionLease.run(
+                    on: client, watchdog: leaseWatchdog, waitingAtMost: wait, holdingAtMost: hold, body)
             } catch {
                 if error is ConnectionLease.ConnectionLost, let answer = whenLost() { return answer }
                 if attempt < Self.maximumAttempts, error is ConnectionLease.StaleConnection {
