@@ -45,7 +45,9 @@ extension ConnectionLease {
                 state.ticking = true
                 return (state.nextID, start)
             }
-            if start { Task { await self.run() } }
+            // Detached: the task serves every later lease too, so it takes neither the priority nor the task
+            // locals of the operation that happens to start it.
+            if start { Task.detached(priority: .high) { await self.run() } }
             return id
         }
 
@@ -73,14 +75,13 @@ extension ConnectionLease {
                             due.append((watched.race, .abandoned))  // still waiting, or decided: a no-op then
                             continue
                         }
-                        if connection.isClosed { watched.closedSince = watched.closedSince ?? now }
-                        let outlived = watched.hold.map { now - watched.waitDeadline >= $0 } ?? false
-                        let closedTooLong = watched.closedSince.map { now - $0 >= Self.closedGrace } ?? false
-                        if outlived || closedTooLong {
-                            due.append((watched.race, .lost))
-                        } else {
+                        if connection.isClosed, watched.closedSince == nil {
+                            watched.closedSince = now
                             state.leases[id] = watched
                         }
+                        let outlived = watched.hold.map { now - watched.waitDeadline >= $0 } ?? false
+                        let closedTooLong = watched.closedSince.map { now - $0 >= Self.closedGrace } ?? false
+                        if outlived || closedTooLong { due.append((watched.race, .lost)) }
                     }
                     return due
                 }

@@ -124,9 +124,9 @@ enum ConnectionLease {
     ///
     /// The operation runs in a task of its own, so an abandoned wait answers at once even if the
     /// pool is slow to withdraw the request; a connection that arrives after the deadline goes back
-    /// to the pool unused. `watchdog` keeps the deadline and, while the operation holds its connection,
-    /// checks it: closed for half a second, or held longer than `hold` (when given) after the wait's
-    /// deadline, it is lost.
+    /// to the pool unused. `watchdog` keeps the deadline and, from then on while the operation holds its
+    /// connection, checks it: closed for half a second, or held longer than `hold` (when given) after the
+    /// wait's deadline, it is lost.
     static func run<T: Sendable>(
         on client: PostgresClient, watchdog: Watchdog, waitingAtMost wait: Duration, holdingAtMost hold: Duration?,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
