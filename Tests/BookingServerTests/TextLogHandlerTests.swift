@@ -1,0 +1,91 @@
+import Logging
+import Synchronization
+import Testing
+
+@testable import BookingServer
+
+@Suite("the text log handler writes StreamLogHandler's lines byte for byte")
+struct TextLogHandlerTests {
+    /// Collects what a handler writes.
+    final class Lines: TextOutputStream, Sendable {
+        private let lines = Mutex<[String]>([])
+        var all: [String] { lines.withLock { $0 } }
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        func write(_ string: String) { append(string) }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String { "the sender said no" }
+    }
+
+    /// One way of logging, done through both handlers.
+    struct Case: Sendable, CustomTestStringConvertible {
+        let name: String
+        let label: String
+        let handlerMetadata: Logger.Metadata
+        let provided: Logger.Metadata
+        let event: LogEvent
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(
+            name: "no metadata", label: "booking-server", handlerMetadata: [:], provided: [:],
+            event: event(.info, "booking-server listening", metadata: nil)),
+        Case(
+            name: "the handler's metadata only", label: "booking-server",
+            handlerMetadata: ["hb.request.id": "cc7e8c9e", "a": "1"], provided: [:],
+            event: event(.warning, "request", metadata: nil)),
+        Case(
+            name: "a line's metadata over the handler's, nested values", label: "booking-server",
+            handlerMetadata: ["hb.request.id": "cc7e8c9e", "http.status": "200"], provided: [:],
+            event: event(
+                .notice, "request",
+                metadata: [
+                    "http.status": "201", "list": ["x", "y"], "map": ["k": "v"], "duration_ms": "1.213",
+                ])),
+        Case(
+            name: "an error, an empty label, a metadata provider", label: "",
+            handlerMetadata: ["z": "last"], provided: ["trace": "t-1"],
+            event: event(.error, "notification failed", metadata: ["notification.id": "7"], error: Failure())),
+        Case(
+            name: "a message with a newline and non-ASCII text", label: "café",
+            handlerMetadata: [:], provided: [:],
+            event: event(.critical, "line one\nline two – ünïcode", metadata: ["clé": "välue"])),
+    ]
+
+    static func event(
+        _ level: Logger.Level, _ message: Logger.Message, metadata: Logger.Metadata?, error: (any Error)? = nil
+    ) -> LogEvent {
+        LogEvent(
+            level: level, message: message, error: error, metadata: metadata, source: "BookingServer",
+            file: #fileID, function: #function, line: #line)
+    }
+
+    @Test("the same line as StreamLogHandler", arguments: cases)
+    func sameLine(_ example: Case) {
+        let provider: Logger.MetadataProvider? =
+            example.provided.isEmpty ? nil : Logger.MetadataProvider { example.provided }
+        // The two lines are written within the same second but for a rare tick of the clock between them.
+        var attempts = 0
+        var ours: [String] = []
+        var theirs: [String] = []
+        repeat {
+            attempts += 1
+            let oursOut = Lines()
+            let theirsOut = Lines()
+            var handler = TextLogHandler(label: example.label, metadataProvider: provider) { oursOut.append($0) }
+            var reference = StreamLogHandler(label: example.label, stream: theirsOut, metadataProvider: provider)
+            for (key, value) in example.handlerMetadata {
+                handler[metadataKey: key] = value
+                reference[metadataKey: key] = value
+            }
+            handler.log(event: example.event)
+            reference.log(event: example.event)
+            ours = oursOut.all
+            theirs = theirsOut.all
+        } while ours != theirs && attempts < 3
+        #expect(ours == theirs)
+        #expect(ours.count == 1 && ours[0].hasSuffix("\n"))
+    }
+}
