@@ -37,11 +37,17 @@ struct ServerProcess {
         throw ServerFailure(description: "the server did not become healthy on port \(port)")
     }
 
-    /// Runs the executable with `arguments` until it exits by itself: its exit status and standard error.
-    static func runToExit(_ arguments: [String]) throws -> (status: Int32, standardError: String) {
+    /// Runs the executable with `arguments` (and `environment` over this process's) until it exits by itself: its
+    /// exit status and standard error.
+    static func runToExit(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+        status: Int32, standardError: String
+    ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

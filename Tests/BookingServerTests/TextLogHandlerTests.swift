@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Synchronization
 import Testing
@@ -49,6 +50,18 @@ struct TextLogHandlerTests {
             handlerMetadata: ["z": "last"], provided: ["trace": "t-1"],
             event: event(.error, "notification failed", metadata: ["notification.id": "7"], error: Failure())),
         Case(
+            name: "a metadata provider alone", label: "booking-server", handlerMetadata: ["a": "1"],
+            provided: ["trace": "t-2"], event: event(.info, "request", metadata: nil)),
+        Case(
+            name: "an error alone", label: "booking-server", handlerMetadata: ["a": "1"], provided: [:],
+            event: event(.warning, "send failed", metadata: nil, error: Failure())),
+        Case(
+            name: "one key from the handler, the provider and the line; an error over a line's error keys",
+            label: "booking-server", handlerMetadata: ["k": "handler"], provided: ["k": "provider", "p": "only"],
+            event: event(
+                .error, "clash", metadata: ["k": "line", "error.message": "mine", "error.type": "mine"],
+                error: Failure())),
+        Case(
             name: "a message with a newline and non-ASCII text", label: "café",
             handlerMetadata: [:], provided: [:],
             event: event(.critical, "line one\nline two – ünïcode", metadata: ["clé": "välue"])),
@@ -87,5 +100,25 @@ struct TextLogHandlerTests {
         } while ours != theirs && attempts < 3
         #expect(ours == theirs)
         #expect(ours.count == 1 && ours[0].hasSuffix("\n"))
+    }
+
+    @Test("the time is local, in the zone the process runs in, as StreamLogHandler writes it")
+    func localTime() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("text-log-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = "sqlite:" + directory.appendingPathComponent("booking.sqlite").path
+        for (zone, offset) in [("Asia/Kolkata", "+0530"), ("America/St_Johns", "-0330"), ("UTC", "+0000")] {
+            let run = try ServerProcess.runToExit(["migrate", "--store", store], environment: ["TZ": zone])
+            #expect(run.status == 0)
+            let line = try #require(
+                run.standardError.split(separator: "\n").first { $0.contains("migrations applied") })
+            let stamp = try #require(line.split(separator: " ").first.map(String.init))
+            // 2026-11-29T02:47:54+0530: the offset of the zone (Newfoundland keeps -0330 in winter, -0230 in summer).
+            #expect(
+                stamp.count == 24
+                    && (stamp.hasSuffix(offset) || zone == "America/St_Johns" && stamp.hasSuffix("-0230")),
+                "\(zone): \(line)")
+        }
     }
 }

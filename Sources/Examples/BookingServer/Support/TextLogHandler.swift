@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// `StreamLogHandler` formats its timestamp with `localtime`, which in glibc looks at `/etc/localtime`
 /// (a `stat`) on every call when `TZ` is unset, and builds its line through several interpolated strings.
-/// Here the timestamp is formatted once per second and each line is assembled in one string.
+/// Here the timestamp is formatted once per second (after `tzset()`, so a changed `/etc/localtime` still
+/// shows within a second) and each line is assembled in one string.
 struct TextLogHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level = .info
@@ -57,7 +58,8 @@ struct TextLogHandler: LogHandler {
             rendered = Self.render(merged)
         }
         var line = Self.timestamps.now()
-        line.reserveCapacity(line.utf8.count + label.utf8.count + rendered.utf8.count + 64)
+        let message = event.message.description
+        line.reserveCapacity(line.utf8.count + label.utf8.count + rendered.utf8.count + message.utf8.count + 32)
         line += " "
         line += event.level.rawValue
         if !label.isEmpty { line += " " }
@@ -70,7 +72,7 @@ struct TextLogHandler: LogHandler {
         line += " ["
         line += event.source
         line += "] "
-        line += event.message.description
+        line += message
         line += "\n"
         write(line)
     }
@@ -88,7 +90,7 @@ struct TextLogHandler: LogHandler {
     }
 
     /// Writes `line` to standard error (file descriptor 2) whole: one `write` unless the kernel takes less, and
-    /// never interleaved with another line of this process.
+    /// never interleaved with another line of a `TextLogHandler`.
     @Sendable private static func writeToStandardError(_ line: String) {
         var line = line
         line.withUTF8 { bytes in
@@ -117,21 +119,27 @@ struct TextLogHandler: LogHandler {
 
 /// `%Y-%m-%dT%H:%M:%S%z` in local time, cached for the current second.
 private final class LocalTimestamps: Sendable {
-    private let cached = Mutex<(second: time_t, text: String)>((-1, ""))
+    private let cached = Mutex<(second: time_t, text: String)?>(nil)
 
     func now() -> String {
-        var second = time(nil)
-        if let text = cached.withLock({ $0.second == second ? $0.text : nil }) { return text }
-        var parts = tm()
-        var buffer = [CChar](repeating: 0, count: 64)
-        let text: String
-        if localtime_r(&second, &parts) == nil {
-            text = "<unknown>"
-        } else {
-            let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
-            text = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let second = time(nil)
+        if let text = cached.withLock({ $0?.second == second ? $0?.text : nil }) { return text }
+        let text = Self.format(second)
+        // A writer that was paused must not put back an older second.
+        cached.withLock { cached in
+            if cached.map({ $0.second < second }) ?? true { cached = (second, text) }
         }
-        cached.withLock { $0 = (second, text) }
         return text
+    }
+
+    /// `second` as `StreamLogHandler` writes it, in the zone of `TZ` or else of `/etc/localtime`, read again.
+    static func format(_ second: time_t) -> String {
+        tzset()
+        var second = second
+        var parts = tm()
+        guard localtime_r(&second, &parts) != nil else { return "<unknown>" }
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
