@@ -57,8 +57,6 @@ public final class PostgresStore: BookingStore {
     /// For each open connection (by id), the statements that take a slot it ran: `true` once one run
     /// succeeded, `false` while its only runs failed (its preparation may have failed).
     let claimsPreparedOn = Mutex<[PostgresConnection.ID: [String: Bool]]>([:])
-    /// Keeps the deadlines of this store's connection leases (see `perform`).
-    let leaseWatchdog = ConnectionLease.Watchdog()
 
     /// Creates a store and its client; ``run()`` it before using it.
     public init(configuration: Configuration, logger: Logger) {
@@ -555,9 +553,9 @@ public final class PostgresStore: BookingStore {
     /// is never reported as failed while it committed. Deadlocks and serialization failures are
     /// retried up to ``maximumAttempts`` times in all.
     ///
-    /// From the end of the wait on (see `ConnectionLease.Watchdog`), a held connection seen closed for half a
-    /// second is lost, and so is one an operation still holds ``Configuration/statementTimeout`` × `statements`
-    /// (3 unless said) + 2 s after the wait's end (each of its statements and its `COMMIT` is
+    /// From the end of the wait on (the lease's watchdog checks every 100 ms), a held connection seen closed for
+    /// half a second is lost, and so is one an operation still holds ``Configuration/statementTimeout`` ×
+    /// `statements` (3 unless said) + 2 s after the wait's end (each of its statements and its `COMMIT` is
     /// bounded by the server long before): the connection is closed, so nothing more is written on
     /// it, and the operation fails with `storeUnavailable`; every request is answered. `unbounded`
     /// lifts the time limit (not the closed-connection check) for work the server does not bound
@@ -574,8 +572,7 @@ public final class PostgresStore: BookingStore {
         var attempt = 1
         while true {
             do {
-                return try await ConnectionLease.run(
-                    on: client, watchdog: leaseWatchdog, waitingAtMost: wait, holdingAtMost: hold, body)
+                return try await ConnectionLease.run(on: client, waitingAtMost: wait, holdingAtMost: hold, body)
             } catch {
                 if error is ConnectionLease.ConnectionLost, let answer = whenLost() { return answer }
                 if attempt < Self.maximumAttempts, error is ConnectionLease.StaleConnection {

@@ -129,7 +129,8 @@ struct PostgresStoreTests {
         let cluster = try ThrowawayCluster()
         defer { cluster.destroy() }
         var configuration = try PostgresStore.Configuration(url: cluster.url + "?sslmode=disable")
-        configuration.connectionWaitTimeout = .seconds(3)
+        // Room for a first connection on a machine busy with the other tests, and still an answer within 10 s.
+        configuration.connectionWaitTimeout = .seconds(5)
         configuration.connectTimeout = .seconds(1)
         let running = try await RunningStore(configuration)
         defer { Task { await running.stop() } }
