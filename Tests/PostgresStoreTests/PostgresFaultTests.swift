@@ -141,7 +141,7 @@ struct PostgresFaultTests {
     }
 
     @Test(
-        "the server stops under load: every request answers in time, nothing refused is stored, readiness says so within 2 s"
+        "the server stops under load: every request answers in time, a refusal stored nothing unless its outcome is unknown (then a keyed retry answers it), readiness says so within 2 s"
     )
     func stopUnderLoad() async throws {
         let cluster = try ThrowawayCluster()
