@@ -125,10 +125,9 @@ private final class LocalTimestamps: Sendable {
         let second = time(nil)
         if let text = cached.withLock({ $0?.second == second ? $0?.text : nil }) { return text }
         let text = Self.format(second)
-        // A writer that was paused must not put back an older second.
-        cached.withLock { cached in
-            if cached.map({ $0.second < second }) ?? true { cached = (second, text) }
-        }
+        // The last second formatted wins, even an earlier one: after the clock steps back, lines are cached again
+        // at once (a paused writer putting back an older second costs one more format, nothing else).
+        cached.withLock { $0 = (second, text) }
         return text
     }
 
