@@ -6,7 +6,7 @@ enum ClaimParameter: Hashable, Sendable {
     case resource, slotStart, slotEnd, occupiedStart, occupiedEnd, now, capacity
     case periodStarts, periodEnds, periodLimits
     case customerEmail, movingID, holdTokenHash, idempotencyKey
-    case lockNames, lockShared, slotLock, trySlotLock
+    case lockNames, lockShared, slotLock, trySlotLock, firstSeat
     case customerName, note, cancelTokenHash, requestFingerprint, sealedCancelToken, reminderLeads, reminderDues
     case previousSlotStart, previousSlotEnd, rescheduleKey
     case newTokenHash, holdExpiresAt
@@ -32,6 +32,7 @@ struct ClaimValues: Sendable {
     var lockShared: [Bool] = []
     var slotLock: String?
     var trySlotLock = false
+    var firstSeat = false
     var customerName = ""
     var note: String?
     var cancelTokenHash = ""
@@ -51,7 +52,7 @@ struct ClaimValues: Sendable {
         case .resource, .customerEmail, .holdTokenHash, .idempotencyKey, .customerName, .note, .cancelTokenHash,
             .requestFingerprint, .sealedCancelToken, .rescheduleKey, .newTokenHash, .slotLock:
             String.psqlType
-        case .trySlotLock: Bool.psqlType
+        case .trySlotLock, .firstSeat: Bool.psqlType
         case .slotStart, .slotEnd, .occupiedStart, .occupiedEnd, .now, .previousSlotStart, .previousSlotEnd,
             .holdExpiresAt:
             PostgresInstant.psqlType
@@ -84,6 +85,7 @@ struct ClaimValues: Sendable {
         case .lockShared: bindings.append(lockShared)
         case .slotLock: bindings.append(typed: slotLock)
         case .trySlotLock: bindings.append(trySlotLock)
+        case .firstSeat: bindings.append(firstSeat)
         case .customerName: bindings.append(customerName)
         case .note: bindings.append(typed: note)
         case .cancelTokenHash: bindings.append(cancelTokenHash)

@@ -1,8 +1,12 @@
 import PostgresNIO
 
-/// `booking_insert_v2`, the PL/pgSQL procedure that makes a booking in one call and one round trip.
+/// `booking_insert_v3`, the PL/pgSQL procedure that makes a booking in one call and one round trip.
 ///
-/// Its body is the claim of ``PostgresStore/settle(_:taking:slotLock:on:_:)`` with the check before the locks
+/// It first tries the first seat of an empty slot (``ClaimSQL/firstSeatInsert``) under the key's and the
+/// resource's locks alone, when the call asks for it (`firstSeat`) and the booking uses no hold and counts no
+/// limits: most bookings take a slot nobody has booked, and the seat index and the exclusion constraint refuse
+/// whatever would conflict with them, without the slot's lock and the guard. When that try finds the slot taken or
+/// held, the claim follows in the same transaction. Its body is the claim of ``PostgresStore/settle(_:taking:slotLock:on:_:)`` with the check before the locks
 /// only where it spares a wait: ``ClaimSQL/takeLocksThenSlotLock`` first takes the locks and tries the slot's;
 /// while another taker holds the slot's lock, ``ClaimSQL/check`` decides in a snapshot of its own whether the
 /// booking is refused already (a full slot is answered at once, without queueing behind its taker) or a replay,
@@ -25,16 +29,20 @@ import PostgresNIO
 /// (``ClaimFactsStatement`` then reads what stands in the way). The whole call is one statement, so
 /// `statement_timeout` bounds the booking with all its waits.
 ///
-/// Migration 8 creates ``version2``, the text frozen when it shipped; a test compares it with ``definition``,
-/// the text these pieces make now. When they differ, add a migration creating `booking_insert_v3` from
-/// ``definition`` and call that, and leave ``version2`` as it is: databases migrated earlier keep it.
+/// Migration 9 creates ``version3``, the text frozen when it shipped; a test compares it with ``definition``,
+/// the text these pieces make now. When they differ, add a migration creating `booking_insert_v4` from
+/// ``definition`` and call that, and leave ``version3`` as it is: databases migrated earlier keep it (and
+/// ``version2`` of migration 8, which nothing calls any more).
 enum InsertProcedure {
-    static let name = "booking_insert_v2"
+    static let name = "booking_insert_v3"
 
     /// The procedure's arguments, in order: every value its statements use, except whether to try the slot's
     /// lock (a variable of the procedure). The columns of its answer follow them (``answerColumns``).
     static let arguments: [ClaimParameter] = {
-        let combined: ClaimSQL = "\(ClaimSQL.takeLocksThenSlotLock)\(ClaimSQL.check)\(ClaimSQL.insert)"
+        let combined: ClaimSQL = """
+            \(ClaimParameter.firstSeat)\(ClaimSQL.takeLocks)\(ClaimSQL.firstSeatInsert)\(ClaimSQL.takeLocksThenSlotLock)\
+            \(ClaimSQL.check)\(ClaimSQL.insert)
+            """
         return combined.parameters.filter { $0 != .trySlotLock }
     }()
 
@@ -96,6 +104,19 @@ enum InsertProcedure {
                 -- The CALL's transaction has done nothing: end it, and run this one at READ COMMITTED.
                 COMMIT;
                 SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+                -- The first seat of an empty slot, under the key's and the resource's locks alone: what they do not
+                -- serialise, the seat index and the exclusion constraint refuse (the call's error).
+                IF \(reference(.firstSeat)) AND \(reference(.holdTokenHash)) IS NULL
+                    AND cardinality(\(reference(.periodStarts))) = 0
+                THEN
+                    PERFORM (\(ClaimSQL.takeLocks.text(naming: reference)));
+                    \(ClaimSQL.firstSeatInsert.text(naming: reference))
+                    INTO \(answerTargets);
+                    IF created THEN
+                        COMMIT;
+                        RETURN;
+                    END IF;
+                END IF;
                 -- Day and week locks are exclusive: a booking the limits already refuse never queues for them.
                 IF cardinality(\(reference(.periodStarts))) > 0 THEN
                     SELECT claim.ok, claim.replay INTO claim_ok, claim_replay FROM (\(check)) AS claim;
@@ -130,7 +151,7 @@ enum InsertProcedure {
             """
     }()
 
-    /// `CALL booking_insert_v2(arg_… => $1, …)` with `values` bound: an unnamed statement, since parsing and
+    /// `CALL booking_insert_v3(arg_… => $1, …)` with `values` bound: an unnamed statement, since parsing and
     /// planning a call costs next to nothing (the procedure keeps the plans of its statements per connection).
     static func call(_ values: ClaimValues) -> PostgresQuery {
         var bindings = PostgresBindings(capacity: arguments.count)

@@ -180,6 +180,22 @@ extension ClaimSQL {
     /// The claim's slot, as a condition on a row's `slot_start` and `slot_end`.
     static let sameSlot: ClaimSQL = "slot_start = \(.slotStart) AND slot_end = \(.slotEnd)"
 
+    /// The booked appointments with the claim's slot start, leaving out the moved appointment: rows of the seat
+    /// index (`appointments_seats`), for a `FROM`.
+    static let bookedInSlot: ClaimSQL = """
+        appointments WHERE resource = \(.resource) AND slot_start = \(.slotStart) AND status = 'booked'
+            AND id IS DISTINCT FROM \(.movingID)
+        """
+
+    /// The lowest seat number that no appointment of ``bookedInSlot`` holds: 0 in an empty slot. With `n` of them
+    /// booked, one of the seats `0 ... n` is free. Every writer of a booked row picks its seat so (the first try
+    /// of ``InsertProcedure`` only ever seat 0, and only in a slot it sees empty), so two takers of one empty
+    /// slot meet at the unique index, whichever locks they hold.
+    static let freeSeat: ClaimSQL = """
+        (SELECT min(free.seat) FROM generate_series(0, (SELECT count(*) FROM \(bookedInSlot))::INTEGER) AS free(seat)
+            WHERE free.seat NOT IN (SELECT seat FROM \(bookedInSlot)))
+        """
+
     /// The periods of the limits, as the rows of `period(starts, ends, most, position)`.
     static let periods: ClaimSQL = """
         unnest(\(.periodStarts)::TIMESTAMPTZ[], \(.periodEnds)::TIMESTAMPTZ[], \(.periodLimits)::BIGINT[])

@@ -180,6 +180,28 @@ extension PostgresStore {
         Migration(
             version: 8, name: "a booking in one round trip",
             statements: [PostgresQuery(unsafeSQL: InsertProcedure.version2)]),
+        Migration(
+            version: 9, name: "seats, and a booking's first try at an empty slot",
+            statements: [
+                // Every booked appointment holds a seat of its slot (its start), unique among the slot's booked
+                // appointments: two takers of one empty slot both want seat 0 and meet at the index, so a booking
+                // can take an empty slot's first seat without the slot's lock (see InsertProcedure). Existing
+                // booked appointments of a slot are numbered 0, 1, ... in the order they were booked.
+                "ALTER TABLE appointments ADD COLUMN seat INTEGER NOT NULL DEFAULT 0 CHECK (seat >= 0)",
+                """
+                UPDATE appointments SET seat = numbered.seat
+                FROM (
+                    SELECT id, (row_number() OVER (PARTITION BY resource, slot_start ORDER BY id) - 1)::INTEGER AS seat
+                    FROM appointments WHERE status = 'booked'
+                ) AS numbered
+                WHERE appointments.id = numbered.id AND numbered.seat > 0
+                """,
+                """
+                CREATE UNIQUE INDEX appointments_seats ON appointments (resource, slot_start, seat)
+                    WHERE status = 'booked'
+                """,
+                PostgresQuery(unsafeSQL: InsertProcedure.version3),
+            ]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

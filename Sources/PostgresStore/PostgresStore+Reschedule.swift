@@ -20,7 +20,9 @@ extension PostgresStore {
     /// its key.
     public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
         try move.validate()
-        let outcome = try await performTransaction(claims: true) {
+        // A booking's first try at the empty slot may win seat 0 after this move chose it: the seat index refuses
+        // the move (23505), and it runs again from the start, its check then seeing that booking.
+        let outcome = try await performTransaction(claims: true, retrying: Self.constraintStates) {
             [self, logger] connection -> RescheduleOutcome? in
             if let key = move.idempotencyKey {
                 try await Self.execute(
@@ -115,7 +117,7 @@ extension ClaimSQL {
         ), moved AS (
             UPDATE appointments
             SET slot_start = \(.slotStart), slot_end = \(.slotEnd), occupied_start = \(.occupiedStart),
-                occupied_end = \(.occupiedEnd), sequence = sequence + 1, updated_at = \(.now)
+                occupied_end = \(.occupiedEnd), seat = \(freeSeat), sequence = sequence + 1, updated_at = \(.now)
             WHERE id = \(.movingID) AND status = 'booked' AND (SELECT ok FROM claim_guard)
             RETURNING \(unescaped: PostgresStore.appointmentColumns)
         ), obsolete AS (

@@ -100,10 +100,12 @@ public final class PostgresStore: BookingStore {
         insertValues.requestFingerprint = new.requestFingerprint
         insertValues.sealedCancelToken = new.sealedCancelToken
         (insertValues.reminderLeads, insertValues.reminderDues) = Self.reminderArrays(new.reminders)
-        let values = insertValues
+        // A booking that uses no hold and counts no limits tries the first seat of an empty slot first.
+        insertValues.firstSeat = true
         let started = ContinuousClock.now
         do throws(BookingError) {
             for _ in 0..<Self.claimAttempts {
+                let values = insertValues
                 // The call, and after a refusal the verification of the claim statements and the read of what
                 // stands in the way.
                 let phase = CallPhase()
@@ -132,6 +134,9 @@ public final class PostgresStore: BookingStore {
                         throw error
                     } catch  where Self.isConnectionFailure(error) {
                         return .callLost
+                    } catch  where Self.constraintStates.contains(Self.sqlState(of: error) ?? "") {
+                        phase.answered()  // the violation rolled the call back
+                        return .conflicted
                     } catch {
                         phase.answered()
                         throw error
@@ -161,6 +166,7 @@ public final class PostgresStore: BookingStore {
                     return outcome
                 case .refused(let refusal): throw refusal
                 case .refusedByNothing: continue  // refused, yet nothing stands in the way any more
+                case .conflicted: insertValues.firstSeat = false  // the claim says what stands in the way now
                 case .found(let outcome):
                     wakeDispatchers()  // this call's booking, whose notifications are new
                     return outcome
@@ -184,6 +190,10 @@ public final class PostgresStore: BookingStore {
 
     /// SQLSTATE 57014, `query_canceled`: a statement timeout or a cancel request.
     static let cancelledState = "57014"
+
+    /// SQLSTATE 23505 (`unique_violation`) and 23P01 (`exclusion_violation`): another taker won a seat, a key or an
+    /// overlapping slot first, and the statement stored nothing.
+    static let constraintStates: Set<String> = ["23505", "23P01"]
 
     /// The appointment booked with idempotency key `key`, read once every transaction holding the key's lock
     /// (the one ``insert(_:)`` takes first) has finished: a statement after the lock sees what they committed.
@@ -458,9 +468,10 @@ public final class PostgresStore: BookingStore {
     /// server rolls back on disconnect, and a `ROLLBACK` written to a closed channel is never answered).
     ///
     /// `claims` (a transaction that takes a slot) first makes sure, outside the transaction, that no claim
-    /// statement the connection keeps has a failed preparation (``verifyClaimStatements(on:)``).
+    /// statement the connection keeps has a failed preparation (``verifyClaimStatements(on:)``). `retrying` names
+    /// more SQLSTATEs after which the whole transaction runs again (see ``perform(waitingAtMost:unbounded:statements:retrying:whenLost:_:)``).
     func performTransaction<T: Sendable>(
-        unbounded: Bool = false, claims: Bool = false,
+        unbounded: Bool = false, claims: Bool = false, retrying: Set<String> = [],
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
         // A claim runs more statements than other operations (its checks, waits for the slot's taker, retries
@@ -471,7 +482,8 @@ public final class PostgresStore: BookingStore {
         let statements =
             claims
             ? 2 * Self.slotLockTries + 4 * Self.claimAttempts + 1 + 2 + 3 + Self.claimStatements.count : 3
-        return try await perform(unbounded: unbounded, statements: statements) { [self, logger] connection in
+        return try await perform(unbounded: unbounded, statements: statements, retrying: retrying) {
+            [self, logger] connection in
             if claims { try await verifyClaimStatements(on: connection) }
             // Every check of a claim relies on a statement's snapshot following the locks taken before it:
             // READ COMMITTED, whatever the database's or role's default isolation.
@@ -550,8 +562,9 @@ public final class PostgresStore: BookingStore {
     /// ``Configuration/connectionWaitTimeout``): the wait is abandoned without touching the database.
     /// Once the connection is held, the body runs to its end, bounded by the server's
     /// `statement_timeout` and `lock_timeout`, and its outcome is the answer: a transaction that ran
-    /// is never reported as failed while it committed. Deadlocks and serialization failures are
-    /// retried up to ``maximumAttempts`` times in all.
+    /// is never reported as failed while it committed. Deadlocks and serialization failures, and the SQLSTATEs
+    /// in `retrying` (errors the caller knows rolled the whole body back), are retried up to ``maximumAttempts``
+    /// times in all.
     ///
     /// From the end of the wait on (the lease's watchdog checks every 100 ms), a held connection seen closed for
     /// half a second is lost, and so is one an operation still holds ``Configuration/statementTimeout`` ×
@@ -564,7 +577,7 @@ public final class PostgresStore: BookingStore {
     /// finds out what became of it.
     func perform<T: Sendable>(
         waitingAtMost wait: Duration? = nil, unbounded: Bool = false, statements: Int = 3,
-        whenLost: @escaping @Sendable () -> T? = { nil },
+        retrying: Set<String> = [], whenLost: @escaping @Sendable () -> T? = { nil },
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
         let wait = wait ?? configuration.connectionWaitTimeout
@@ -580,7 +593,7 @@ public final class PostgresStore: BookingStore {
                     continue
                 }
                 if attempt < Self.maximumAttempts, let state = Self.sqlState(of: error),
-                    Self.retriedStates.contains(state)
+                    Self.retriedStates.contains(state) || retrying.contains(state)
                 {
                     logger.debug(
                         "retrying after a transient conflict",
@@ -635,8 +648,9 @@ public final class PostgresStore: BookingStore {
 
 extension ClaimSQL {
     /// The booking's statement (the last of ``InsertProcedure``): the check under the locks, the lapsed holds in
-    /// the way and the used hold deleted, the appointment and its notifications inserted, all only when the check
-    /// passes; the appointment, the existing one of a replay, or no row when the check refused.
+    /// the way and the used hold deleted, the appointment (on the lowest free seat of its slot) and its
+    /// notifications inserted, all only when the check passes; the appointment, the existing one of a replay, or
+    /// no row when the check refused.
     static let insert: ClaimSQL = """
         WITH \(guardExpressions), lapsed AS (
             \(lapsedHoldsInTheWay)
@@ -645,18 +659,60 @@ extension ClaimSQL {
             WHERE token_hash IN (SELECT token_hash FROM claim_hold) AND (SELECT ok FROM claim_guard)
             RETURNING token_hash
         ), inserted AS (
-            INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
-                customer_email, note, status, cancel_token_hash, idempotency_key, request_fingerprint,
-                created_at, updated_at, sealed_cancel_token)
-            SELECT \(.resource), \(.slotStart), \(.slotEnd), \(.occupiedStart), \(.occupiedEnd), \(.customerName),
-                \(.customerEmail), \(.note), 'booked', \(.cancelTokenHash), \(.idempotencyKey), \(.requestFingerprint),
-                \(.now), \(.now), \(.sealedCancelToken)
+            INSERT INTO appointments (\(appointmentInsertColumns))
+            SELECT \(appointmentInsertValues), \(freeSeat)
             WHERE (SELECT ok FROM claim_guard)
                 -- The hold must still be there to be used: a release that committed first wins.
                 AND (\(.holdTokenHash)::TEXT IS NULL OR EXISTS (SELECT 1 FROM used))
             RETURNING \(unescaped: PostgresStore.appointmentColumns)
-        ), notifications AS (
-            -- One INSERT, so the booked notification takes the first id and the reminders follow in order.
+        ), \(notificationsOfInserted)
+        SELECT \(unescaped: PostgresStore.appointmentColumns), TRUE AS created FROM inserted
+        UNION ALL
+        -- A replay: the appointment of the key (committed before the key's lock was granted).
+        SELECT \(unescaped: PostgresStore.appointmentColumns), FALSE FROM appointments
+        WHERE idempotency_key = \(.idempotencyKey) AND NOT EXISTS (SELECT 1 FROM inserted)
+        """
+
+    /// The first try of ``InsertProcedure``, under the key's and the resource's locks (no slot lock, no guard): the
+    /// appointment on seat 0 and its notifications, only when no appointment of the slot is booked
+    /// (``bookedInSlot``) and no live hold overlaps it; the appointment, or no row.
+    ///
+    /// What no lock serialises here, the database refuses: another taker of the empty slot (this try in another
+    /// transaction, or a booking or move under the slot's lock) wants seat 0 too, and meets this one at the seat
+    /// index; a booked appointment of an overlapping slot meets it at the exclusion constraint; a replay at the
+    /// key's unique index. Each is the call's error (SQLSTATE 23505 or 23P01), which rolls it back, and
+    /// ``PostgresStore/insert(_:)`` then calls again without this try. A hold cannot be placed meanwhile: it takes
+    /// the resource's lock exclusively.
+    static let firstSeatInsert: ClaimSQL = """
+        WITH inserted AS (
+            INSERT INTO appointments (\(appointmentInsertColumns))
+            SELECT \(appointmentInsertValues), 0
+            WHERE NOT EXISTS (SELECT 1 FROM \(bookedInSlot))
+                AND NOT EXISTS (
+                    SELECT 1 FROM slot_holds
+                    WHERE resource = \(.resource) AND expires_at > \(.now) AND \(overlapsOccupied))
+            RETURNING \(unescaped: PostgresStore.appointmentColumns)
+        ), \(notificationsOfInserted)
+        SELECT \(unescaped: PostgresStore.appointmentColumns), TRUE AS created FROM inserted
+        """
+
+    /// The columns a booking writes, in the order of ``appointmentInsertValues`` followed by the seat.
+    private static let appointmentInsertColumns: ClaimSQL = """
+        resource, slot_start, slot_end, occupied_start, occupied_end, customer_name, customer_email, note, status,
+                cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, sealed_cancel_token, seat
+        """
+
+    /// The values of a new booked appointment, but its seat.
+    private static let appointmentInsertValues: ClaimSQL = """
+        \(.resource), \(.slotStart), \(.slotEnd), \(.occupiedStart), \(.occupiedEnd), \(.customerName),
+                \(.customerEmail), \(.note), 'booked', \(.cancelTokenHash), \(.idempotencyKey), \(.requestFingerprint),
+                \(.now), \(.now), \(.sealedCancelToken)
+        """
+
+    /// The common table expression `notifications`: the `booked` notification of the appointment in `inserted`
+    /// and its reminders, in one `INSERT`, so the booked one takes the first id and the reminders follow in order.
+    private static let notificationsOfInserted: ClaimSQL = """
+        notifications AS (
             INSERT INTO notifications (appointment_id, kind, reminder_lead_seconds, status, attempts,
                 next_attempt_at, created_at, updated_at)
             SELECT inserted.id, event.kind, event.lead_seconds, 'pending', 0, event.due_at, \(.now), \(.now)
@@ -669,10 +725,5 @@ extension ClaimSQL {
             ) AS event
             ORDER BY event.position
         )
-        SELECT \(unescaped: PostgresStore.appointmentColumns), TRUE AS created FROM inserted
-        UNION ALL
-        -- A replay: the appointment of the key (committed before the key's lock was granted).
-        SELECT \(unescaped: PostgresStore.appointmentColumns), FALSE FROM appointments
-        WHERE idempotency_key = \(.idempotencyKey) AND NOT EXISTS (SELECT 1 FROM inserted)
         """
 }

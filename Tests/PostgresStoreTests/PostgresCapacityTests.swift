@@ -202,18 +202,22 @@ struct PostgresCapacityTests {
         }
     }
 
-    @Test("a booking waits for another taker of the slot to finish (a busy lock is never a refusal), then books")
+    @Test(
+        "a booking of a slot with a seat taken waits for another taker of the slot to finish (a busy lock is never a refusal), then books"
+    )
     func bookingWaitsForTheSlotLock() async throws {
         let target = try slot(at: 60)
         let lockName = PostgresStore.slotLockName(.default, target.start)
+        let twoSeats = BookingRules(capacity: 2)
         try await withStores(2) { stores in
+            _ = try await stores[0].insert(booking(target, rules: twoSeats))
             let held = try await TableLock.holdAdvisory(lockName, on: stores[1].client)
             let releaser = Task {
                 try? await Task.sleep(for: .milliseconds(500))
                 await held.release()
             }
             let started = ContinuousClock.now
-            let outcome = try await stores[0].insert(booking(target))
+            let outcome = try await stores[0].insert(booking(target, email: "bo@example.com", rules: twoSeats))
             let waited = ContinuousClock.now - started
             await releaser.value
             guard case .created = outcome else {
@@ -371,17 +375,17 @@ struct PostgresCapacityTests {
         await PostgresTestDatabase.drop(configuration)
     }
 
-    @Test("the booking procedure the pieces make now is the one migration 8 created")
+    @Test("the booking procedure the pieces make now is the one migration 9 created")
     func insertProcedurePinned() throws {
         let appointmentColumns = PostgresStore.appointmentColumns.split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         #expect(InsertProcedure.answerColumns.map(\.name) == appointmentColumns + ["created"])
         #expect(
-            InsertProcedure.definition == InsertProcedure.version2,
+            InsertProcedure.definition == InsertProcedure.version3,
             """
-            the SQL that booking_insert_v2 embeds changed: databases migrated earlier keep version2, so add a \
-            migration creating booking_insert_v3 from InsertProcedure.definition, call it, and leave version2 as it is
+            the SQL that booking_insert_v3 embeds changed: databases migrated earlier keep version3, so add a \
+            migration creating booking_insert_v4 from InsertProcedure.definition, call it, and leave version3 as it is
             """)
     }
 }

@@ -218,10 +218,10 @@ struct PostgresFaultTests {
 /// A table lock held by another connection until released: what a slow migration or a manual
 /// `LOCK TABLE` does to the store.
 final class TableLock: Sendable {
-    private let release: AsyncStream<Void>.Continuation
+    private let release: AsyncStream<Bool>.Continuation
     private let holder: Task<Void, any Error>
 
-    private init(release: AsyncStream<Void>.Continuation, holder: Task<Void, any Error>) {
+    private init(release: AsyncStream<Bool>.Continuation, holder: Task<Void, any Error>) {
         self.release = release
         self.holder = holder
     }
@@ -237,9 +237,10 @@ final class TableLock: Sendable {
         try await hold(statement: "SELECT pg_advisory_xact_lock(hashtextextended(\(name), 0))", on: client)
     }
 
-    /// Runs `statement` in an open transaction and returns once it is done, holding the transaction open.
-    private static func hold(statement: PostgresQuery, on client: PostgresClient) async throws -> TableLock {
-        let (released, release) = AsyncStream.makeStream(of: Void.self)
+    /// Runs `statement` in an open transaction and returns once it is done, holding the transaction open (and
+    /// whatever it locked or wrote) until ``release(committing:)``.
+    static func hold(statement: PostgresQuery, on client: PostgresClient) async throws -> TableLock {
+        let (released, release) = AsyncStream.makeStream(of: Bool.self)
         let (held, signalHeld) = AsyncStream.makeStream(of: Void.self)
         let holder = Task {
             // Whatever happens, the waiter below learns it: held, or failed to take the lock.
@@ -248,8 +249,12 @@ final class TableLock: Sendable {
                 try await connection.query("BEGIN", logger: PostgresTestDatabase.logger)
                 try await connection.query(statement, logger: PostgresTestDatabase.logger)
                 signalHeld.yield()
-                for await _ in released { break }
-                try await connection.query("ROLLBACK", logger: PostgresTestDatabase.logger)
+                var committing = false
+                for await choice in released {
+                    committing = choice
+                    break
+                }
+                try await connection.query(committing ? "COMMIT" : "ROLLBACK", logger: PostgresTestDatabase.logger)
             }
         }
         var taken = false
@@ -264,9 +269,9 @@ final class TableLock: Sendable {
         return TableLock(release: release, holder: holder)
     }
 
-    /// Ends the lock's transaction and waits until it is gone.
-    func release() async {
-        release.yield()
+    /// Ends the lock's transaction (rolled back unless `committing`) and waits until it is gone.
+    func release(committing: Bool = false) async {
+        release.yield(committing)
         release.finish()
         _ = await holder.result
     }

@@ -82,11 +82,11 @@ struct PostgresStoreTests {
             async let first = stores[0].applyPendingMigrations()
             async let second = stores[1].applyPendingMigrations()
             let applied = try await [first, second]
-            #expect(applied.sorted { $0.count < $1.count } == [[], [1, 2, 3, 4, 5, 6, 7, 8]])
+            #expect(applied.sorted { $0.count < $1.count } == [[], [1, 2, 3, 4, 5, 6, 7, 8, 9]])
             let again = try await stores[0].applyPendingMigrations()
             let recorded = try await stores[1].appliedMigrations()
             #expect(again == [])
-            #expect(recorded == [1, 2, 3, 4, 5, 6, 7, 8])
+            #expect(recorded == [1, 2, 3, 4, 5, 6, 7, 8, 9])
             _ = try await stores[0].insert(new)
             let stored = try await stores[1].appointments()
             #expect(stored.count == 1)
@@ -277,21 +277,22 @@ struct PostgresStoreTests {
         }
     }
 
-    /// Replaces `booking_insert_v2` with a procedure that runs `before`, calls the real one (which commits),
+    /// Replaces the booking procedure (`InsertProcedure.name`) with a procedure that runs `before`, calls the real one (which commits),
     /// then runs `after`: the store's calls go through it.
     private func wrapInsertProcedure(of store: PostgresStore, before: String, after: String) async throws {
         let logger = PostgresTestDatabase.logger
         try await store.client.query(
-            "ALTER PROCEDURE booking_insert_v2 RENAME TO booking_insert_v2_wrapped", logger: logger)
+            PostgresQuery(unsafeSQL: "ALTER PROCEDURE \(InsertProcedure.name) RENAME TO booking_insert_wrapped"),
+            logger: logger)
         let forwarded =
             InsertProcedure.arguments.map(InsertProcedure.argumentName) + InsertProcedure.answerColumns.map(\.name)
         try await store.client.query(
             PostgresQuery(
                 unsafeSQL: """
-                    CREATE PROCEDURE booking_insert_v2(\(InsertProcedure.parameterList)) LANGUAGE plpgsql AS $$
+                    CREATE PROCEDURE \(InsertProcedure.name)(\(InsertProcedure.parameterList)) LANGUAGE plpgsql AS $$
                     BEGIN
                         \(before)
-                        CALL booking_insert_v2_wrapped(\(forwarded.map { "\($0) => \($0)" }.joined(separator: ", ")));
+                        CALL booking_insert_wrapped(\(forwarded.map { "\($0) => \($0)" }.joined(separator: ", ")));
                         \(after)
                     END $$
                     """), logger: logger)

@@ -18,7 +18,7 @@ struct PostgresUpgradeTests {
                 try await Self.cancelledAppointment(on: connection)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7, 8])
+            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7, 8, 9])
             let kept = try await store.notifications(appointmentID: 1)
             #expect(kept.map(\.id) == [7, 8])
             #expect(kept.map(\.kind) == [.booked, .cancelled])
@@ -61,7 +61,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7, 8])
+            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7, 8, 9])
             let now = Date(millisecondsSince1970: 1_803_888_000_000)  // 2027-03-01T08:00Z
             let first = try TimeSlot(
                 start: now.addingTimeInterval(7200), end: now.addingTimeInterval(7200 + 1800))
@@ -94,6 +94,67 @@ struct PostgresUpgradeTests {
             var counts: [Int64] = []
             for try await count in rows.decode(Int64.self) { counts.append(count) }
             #expect(counts == [3])
+        }
+    }
+
+    @Test(
+        "migration 9 (seats) numbers each slot's booked appointments in the order they were booked, and the slot stays full"
+    )
+    func seatsMigrationNumbersBookings() async throws {
+        try await withStores(1, migrate: false) { stores in
+            let store = stores[0]
+            // The schema as release 8 left it: three seats of one slot booked (one cancelled between them), and a
+            // booking of the next slot.
+            try await store.client.withConnection { connection in
+                try await Self.schema(upTo: 8, on: connection)
+                try await connection.query(
+                    """
+                    INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                        customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at)
+                    SELECT 'default', slot_start, slot_start + interval '30 minutes', slot_start,
+                        slot_start + interval '30 minutes', 'Guest', email, status, 'h', 'f', '2027-03-01T08:00Z',
+                        '2027-03-01T08:00Z'
+                    FROM (VALUES
+                        ('2027-03-01T10:00Z'::TIMESTAMPTZ, 'a@example.com', 'booked'),
+                        ('2027-03-01T10:00Z', 'b@example.com', 'cancelled'),
+                        ('2027-03-01T10:00Z', 'c@example.com', 'booked'),
+                        ('2027-03-01T10:30Z', 'd@example.com', 'booked'),
+                        ('2027-03-01T10:00Z', 'e@example.com', 'booked')
+                    ) AS row(slot_start, email, status)
+                    """, logger: PostgresTestDatabase.logger)
+            }
+            try await store.migrate()
+            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+            let rows = try await store.client.query(
+                "SELECT customer_email, status, seat FROM appointments ORDER BY id", logger: PostgresTestDatabase.logger
+            )
+            var seats: [String] = []
+            for try await (email, status, seat) in rows.decode((String, String, Int).self) {
+                seats.append("\(email) \(status) \(seat)")
+            }
+            #expect(
+                seats == [
+                    "a@example.com booked 0", "b@example.com cancelled 0", "c@example.com booked 1",
+                    "d@example.com booked 0", "e@example.com booked 2",
+                ])
+            let now = Date(millisecondsSince1970: 1_803_888_000_000)  // 2027-03-01T08:00Z
+            let slot = try TimeSlot(start: now.addingTimeInterval(7200), end: now.addingTimeInterval(9000))
+            func seat(_ email: String) -> NewAppointment {
+                NewAppointment(
+                    resource: .default, slot: slot, occupied: slot, customerName: "Fay", customerEmail: email,
+                    note: nil,
+                    cancelTokenHash: String(repeating: "c", count: 64), idempotencyKey: nil, requestFingerprint: "s",
+                    now: now, rules: BookingRules(capacity: 3))
+            }
+            let full = await #expect(throws: BookingError.self) { try await store.insert(seat("f@example.com")) }
+            #expect(full?.code == .slotUnavailable)
+            _ = try await store.cancel(id: 3, now: now)  // c@example.com, seat 1
+            let booked = try await store.insert(seat("f@example.com"))
+            let seat = try await store.client.query(
+                "SELECT seat FROM appointments WHERE id = \(booked.record.appointment.id)",
+                logger: PostgresTestDatabase.logger
+            ).collect().first?.decode(Int.self)
+            #expect(seat == 1)
         }
     }
 

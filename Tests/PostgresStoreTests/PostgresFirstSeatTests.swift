@@ -1,0 +1,181 @@
+import BookingDomain
+import Foundation
+import PostgresNIO
+import TestSupport
+import Testing
+
+@testable import PostgresStore
+
+/// The first try of a booking at an empty slot (seat 0, without the slot's lock and the guard) and the seat index
+/// that keeps it honest against every other taker of the slot: bookings through the claim, moves, and another
+/// uncommitted first try.
+@Suite("PostgreSQL store: an empty slot's first seat")
+struct PostgresFirstSeatTests {
+    let now = Date(millisecondsSince1970: 1_803_801_600_000)
+
+    func slot(at minutes: Int) throws -> TimeSlot {
+        let start = now.addingTimeInterval(Double(minutes) * 60)
+        return try TimeSlot(start: start, end: start.addingTimeInterval(1800))
+    }
+
+    func booking(_ slot: TimeSlot, email: String, capacity: Int = 1) -> NewAppointment {
+        NewAppointment(
+            resource: .default, slot: slot, occupied: slot, customerName: "Ada", customerEmail: email, note: nil,
+            cancelTokenHash: String(repeating: "c", count: 64), idempotencyKey: nil, requestFingerprint: "f", now: now,
+            rules: BookingRules(capacity: capacity))
+    }
+
+    /// The seats of the booked appointments starting at `slot`'s start, ascending.
+    static func seats(of slot: TimeSlot, in store: PostgresStore) async throws -> [Int] {
+        let rows = try await store.client.query(
+            """
+            SELECT seat FROM appointments WHERE resource = 'default' AND slot_start = \(slot.start) AND status = 'booked'
+            ORDER BY seat
+            """, logger: PostgresTestDatabase.logger)
+        var seats: [Int] = []
+        for try await seat in rows.decode(Int.self) { seats.append(seat) }
+        return seats
+    }
+
+    /// Inserts a booked appointment of `slot` on seat 0 in a transaction left open (another taker of the empty
+    /// slot, not yet committed).
+    static func uncommittedFirstSeat(_ slot: TimeSlot, on client: PostgresClient) async throws -> TableLock {
+        try await TableLock.hold(
+            statement: """
+                INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                    customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at, seat)
+                VALUES ('default', \(slot.start), \(slot.end), \(slot.start), \(slot.end), 'Other',
+                    'other@example.com', 'booked', 'h', 'other', now(), now(), 0)
+                """, on: client)
+    }
+
+    @Test("an empty slot's first seat is taken at once while another transaction holds the slot's lock, on seat 0")
+    func firstSeatTakesNoSlotLock() async throws {
+        let target = try slot(at: 60)
+        try await withStores(2) { stores in
+            let held = try await TableLock.holdAdvisory(
+                PostgresStore.slotLockName(.default, target.start), on: stores[1].client)
+            let started = ContinuousClock.now
+            let outcome = try await stores[0].insert(booking(target, email: "ada@example.com", capacity: 2))
+            let waited = ContinuousClock.now - started
+            await held.release()
+            guard case .created = outcome else {
+                Issue.record("expected a new booking, got \(outcome)")
+                return
+            }
+            #expect(waited < .seconds(2), "booked after \(waited): it waited for the slot's lock")
+            // The second seat goes through the claim (the slot is not empty), and the third is refused.
+            _ = try await stores[0].insert(booking(target, email: "bo@example.com", capacity: 2))
+            let full = await #expect(throws: BookingError.self) {
+                try await stores[1].insert(booking(target, email: "cy@example.com", capacity: 2))
+            }
+            #expect(full?.code == .slotUnavailable)
+            #expect(try await Self.seats(of: target, in: stores[0]) == [0, 1])
+        }
+    }
+
+    @Test(
+        "a first try that meets an uncommitted taker of the slot at the seat index: after its commit the claim refuses (one seat) or takes seat 1 (two)"
+    )
+    func firstSeatMeetsACommittedTaker() async throws {
+        for capacity in [1, 2] {
+            let target = try slot(at: 60 * capacity)
+            try await withStores(2) { stores in
+                let other = try await Self.uncommittedFirstSeat(target, on: stores[1].client)
+                let store = stores[0]
+                let booking = booking(target, email: "ada@example.com", capacity: capacity)
+                let attempt = Task { () -> Result<InsertOutcome, BookingError> in
+                    do { return .success(try await store.insert(booking)) } catch let error as BookingError {
+                        return .failure(error)
+                    } catch { return .failure(.storeUnavailable()) }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                await other.release(committing: true)
+                switch await attempt.value {
+                case .success(.created) where capacity == 2:
+                    #expect(try await Self.seats(of: target, in: store) == [0, 1])
+                case .failure(let error) where capacity == 1:
+                    #expect(error.code == .slotUnavailable)
+                    #expect(try await Self.seats(of: target, in: store) == [0])
+                    #expect(try await store.appointments().map(\.customerEmail) == ["other@example.com"])
+                case let outcome:
+                    Issue.record("capacity \(capacity): unexpected \(outcome)")
+                }
+            }
+        }
+    }
+
+    @Test("a first try that meets an uncommitted taker of the slot that rolls back takes seat 0")
+    func firstSeatMeetsARolledBackTaker() async throws {
+        let target = try slot(at: 60)
+        try await withStores(2) { stores in
+            let other = try await Self.uncommittedFirstSeat(target, on: stores[1].client)
+            let store = stores[0]
+            let booking = booking(target, email: "ada@example.com")
+            let attempt = Task { try await store.insert(booking) }
+            try await Task.sleep(for: .milliseconds(300))
+            await other.release(committing: false)
+            guard case .created(let record) = try await attempt.value else {
+                Issue.record("expected a new booking")
+                return
+            }
+            #expect(record.appointment.customerEmail == "ada@example.com")
+            #expect(try await Self.seats(of: target, in: store) == [0])
+        }
+    }
+
+    @Test(
+        "a move into an empty slot whose seat 0 an uncommitted taker holds runs again once it commits: one seat refused, two seats moved to seat 1"
+    )
+    func moveMeetsAFirstSeat() async throws {
+        for capacity in [1, 2] {
+            let source = try slot(at: 600)
+            let target = try slot(at: 60)
+            try await withStores(2) { stores in
+                let store = stores[0]
+                let moving = try await store.insert(booking(source, email: "ada@example.com", capacity: capacity))
+                let other = try await Self.uncommittedFirstSeat(target, on: stores[1].client)
+                let move = AppointmentMove(
+                    appointmentID: moving.record.appointment.id, slot: target, occupied: target, idempotencyKey: nil,
+                    requestFingerprint: "m", now: now, rules: BookingRules(capacity: capacity))
+                let attempt = Task { () -> Result<RescheduleOutcome?, BookingError> in
+                    do { return .success(try await store.reschedule(move)) } catch let error as BookingError {
+                        return .failure(error)
+                    } catch { return .failure(.storeUnavailable()) }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                await other.release(committing: true)
+                switch await attempt.value {
+                case .success(.moved(let moved)?) where capacity == 2:
+                    #expect(moved.slot == target)
+                    #expect(try await Self.seats(of: target, in: store) == [0, 1])
+                case .failure(let error) where capacity == 1:
+                    #expect(error.code == .slotUnavailable)
+                    #expect(try await Self.seats(of: target, in: store) == [0])
+                    #expect(try await Self.seats(of: source, in: store) == [0])
+                case let outcome:
+                    Issue.record("capacity \(capacity): unexpected \(outcome)")
+                }
+            }
+        }
+    }
+
+    @Test("a cancelled first seat is free again; one customer still takes one seat of a slot")
+    func cancelledSeatIsReused() async throws {
+        let target = try slot(at: 60)
+        try await withStores(1) { stores in
+            let store = stores[0]
+            let first = try await store.insert(booking(target, email: "ada@example.com", capacity: 3))
+            _ = try await store.insert(booking(target, email: "bo@example.com", capacity: 3))
+            _ = try await store.cancel(id: first.record.appointment.id, now: now)
+            #expect(try await Self.seats(of: target, in: store) == [1])
+            // Seat 0 is free, but the slot is not empty: the booking goes through the claim, which knows Bo.
+            let twice = await #expect(throws: BookingError.self) {
+                try await store.insert(booking(target, email: "BO@example.com", capacity: 3))
+            }
+            #expect(twice?.code == .alreadyBooked)
+            _ = try await store.insert(booking(target, email: "cy@example.com", capacity: 3))
+            #expect(try await Self.seats(of: target, in: store) == [0, 1])
+        }
+    }
+}
