@@ -150,18 +150,4 @@ enum InsertProcedure {
             $procedure$
             """
     }()
-
-    /// `CALL booking_insert_v3(arg_… => $1, …)` with `values` bound: an unnamed statement, since parsing and
-    /// planning a call costs next to nothing (the procedure keeps the plans of its statements per connection).
-    static func call(_ values: ClaimValues) -> PostgresQuery {
-        var bindings = PostgresBindings(capacity: arguments.count)
-        for argument in arguments { values.bind(argument, into: &bindings) }
-        return PostgresQuery(unsafeSQL: callText, binds: bindings)
-    }
-
-    /// The text of ``call(_:)``, written once.
-    private static let callText: String = {
-        let named = arguments.enumerated().map { "\(argumentName($1)) => $\($0 + 1)" }.joined(separator: ", ")
-        return "CALL \(name)(\(named))"
-    }()
 }

@@ -372,10 +372,11 @@ extension PostgresStore {
         var shared: Bool
     }
 
-    /// Every prepared statement of the store: those that take a slot, and the read of a window's occupants.
+    /// Every prepared statement of the store: those that take a slot (the booking's call among them), and the
+    /// read of a window's occupants.
     static let claimStatements: [any ClaimStatementKind.Type] = [
-        CheckThenTakeLocksStatement.self, ClaimFactsStatement.self, MoveStatement.self, HoldStatement.self,
-        OccupantsStatement.self,
+        InsertCallStatement.self, CheckThenTakeLocksStatement.self, ClaimFactsStatement.self, MoveStatement.self,
+        HoldStatement.self, OccupantsStatement.self,
     ]
 
     /// Runs the claim statement `kind` with `values` and reads its whole answer.
@@ -420,9 +421,9 @@ extension PostgresStore {
     /// Before a prepared statement of the store runs: runs each suspect statement of `connection` once, outside
     /// any transaction, with values that match nothing and take no lock (no resource, capacity 0). A run that
     /// succeeds clears it; one that fails shows a failed preparation PostgresNIO keeps, so the connection is
-    /// closed and the operation runs again on another one. It comes before anything of the operation was sent,
-    /// except in a booking, where it comes after the refused booking's `CALL`: its transaction wrote nothing
-    /// but the deletion of lapsed holds, which a second run deletes again harmlessly.
+    /// closed and the operation runs again on another one. It comes before anything of the operation was sent;
+    /// a booking runs it again after a refused `CALL`, whose transaction wrote nothing but the deletion of lapsed
+    /// holds, which a second run deletes again harmlessly.
     func verifyClaimStatements(on connection: PostgresConnection) async throws {
         let suspects = claimsPreparedOn.withLock { $0[connection.id]?.filter { !$0.value }.map(\.key) ?? [] }
         guard !suspects.isEmpty else { return }

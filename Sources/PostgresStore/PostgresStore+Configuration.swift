@@ -51,7 +51,8 @@ extension PostgresStore {
         /// ``TLSMode/verifyFull`` (libpq's `sslrootcert`); `nil` trusts the system's store.
         /// The other modes do not check certificates and ignore it.
         public var rootCertificatePath: String?
-        /// The most connections the pool opens.
+        /// The most connections the pool opens for operations. The store opens one more, which it holds for the
+        /// `LISTEN` of outbox wake-ups.
         public var poolSize: Int
         /// How long an operation waits for a pooled connection before it fails with
         /// `storeUnavailable`.
@@ -212,7 +213,8 @@ extension PostgresStore {
                 }
             var configuration = PostgresClient.Configuration(
                 host: host, port: port, username: username, password: password, database: database, tls: tls)
-            configuration.options.maximumConnections = poolSize
+            // One more for the LISTEN, which holds its connection as long as the store runs.
+            configuration.options.maximumConnections = poolSize + 1
             configuration.options.connectTimeout = connectTimeout
             // PostgresNIO reads and writes text as UTF-8 but does not say so; without this, a database in
             // another encoding (LATIN1, say) would store UTF-8 bytes as if they were its own characters.

@@ -117,9 +117,12 @@ public final class PostgresStore: BookingStore {
                     // own that rolled it back. Until then a lost connection makes the outcome unknown: the store
                     // looks for the booking on another connection within its cutoff (a loss the lease's watchdog
                     // decides comes past the cutoff, so it is answered as unknown at once).
+                    // A call whose preparation failed on this connection before is cleared first, or the
+                    // connection is given up (nothing of this booking was sent yet).
+                    try await verifyClaimStatements(on: connection)
                     do {
                         phase.send()
-                        rows = try await connection.query(InsertProcedure.call(values), logger: logger).collect()
+                        rows = try await runClaim(InsertCallStatement.self, values, on: connection)
                     } catch  where Self.sqlState(of: error) == Self.cancelledState {
                         // A timeout or cancel that falls due while the procedure commits is raised once the commit
                         // is done: the booking may be stored, and then it is the answer.

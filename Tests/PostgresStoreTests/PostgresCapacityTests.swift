@@ -38,6 +38,18 @@ struct PostgresCapacityTests {
         String(repeating: "0", count: 64 - token.utf8.count) + token
     }
 
+    /// Calls the booking procedure with `values` as the store does (its prepared call): whether it created the
+    /// appointment, `nil` when it refused.
+    static func callInsertProcedure(_ values: ClaimValues, on connection: PostgresConnection) async throws -> Bool? {
+        var rows: [PostgresRow] = []
+        for try await row in try await connection.execute(
+            PreparedClaim<InsertCallStatement>(values: values), logger: PostgresTestDatabase.logger)
+        {
+            rows.append(row)
+        }
+        return try rows.first?.makeRandomAccess()["created"].decode(Bool?.self)
+    }
+
     /// The code of the error `operation` throws, or `nil` when it succeeds.
     static func code(_ operation: @Sendable () async throws -> Void) async -> BookingError.Code? {
         do {
@@ -279,8 +291,7 @@ struct PostgresCapacityTests {
             let booker = Task {
                 try await stores[0].client.withConnection { connection -> Bool? in
                     try await connection.query("SET default_transaction_isolation = 'repeatable read'", logger: logger)
-                    let created = try await connection.query(InsertProcedure.call(call), logger: logger).collect()
-                        .first?.makeRandomAccess()["created"].decode(Bool?.self)
+                    let created = try await Self.callInsertProcedure(call, on: connection)
                     try await connection.query("RESET default_transaction_isolation", logger: logger)
                     return created
                 }
@@ -351,16 +362,17 @@ struct PostgresCapacityTests {
                 let logger = PostgresTestDatabase.logger
                 // The procedure starts its own READ COMMITTED transaction, whatever the session's default.
                 try await connection.query("SET default_transaction_isolation = 'serializable'", logger: logger)
-                let created = try await connection.query(InsertProcedure.call(inSerializableSession), logger: logger)
-                    .collect().first?.makeRandomAccess()["created"].decode(Bool?.self)
+                let created = try await Self.callInsertProcedure(inSerializableSession, on: connection)
                 try await connection.query("RESET default_transaction_isolation", logger: logger)
                 // The procedure commits its own transaction: inside a caller's block it fails and writes nothing.
+                try await connection.query("BEGIN", logger: logger)
                 do {
-                    let rows = try await PostgresStore.transaction(
-                        InsertProcedure.call(inBlock), on: connection, logger: logger)
-                    Issue.record("the procedure ran inside a transaction block: \(rows.count) rows")
+                    let answer = try await Self.callInsertProcedure(inBlock, on: connection)
+                    try await connection.query("ROLLBACK", logger: logger)
+                    Issue.record("the procedure ran inside a transaction block: \(String(describing: answer))")
                     return (created, nil)
                 } catch {
+                    try await connection.query("ROLLBACK", logger: logger)
                     return (created, PostgresStore.sqlState(of: error))
                 }
             }

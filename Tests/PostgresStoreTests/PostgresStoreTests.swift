@@ -277,6 +277,38 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test(
+        "a booking call whose preparation failed on the only connection is not failed again: the connection is replaced and the next booking books"
+    )
+    func failedCallPreparationIsCleared() async throws {
+        let configuration = try await PostgresTestDatabase.create(poolSize: 1)
+        let running = try await RunningStore(configuration)
+        let admin = try await RunningStore(configuration, migrate: false)
+        do {
+            let store = running.store
+            let logger = PostgresTestDatabase.logger
+            _ = try await store.appointments()  // the pool's one connection is open
+            try await admin.store.client.query(
+                PostgresQuery(unsafeSQL: "ALTER PROCEDURE \(InsertProcedure.name) RENAME TO booking_insert_away"),
+                logger: logger)
+            let failed = await #expect(throws: BookingError.self) { try await store.insert(try draft(at: 60)) }
+            #expect(failed?.code == .storeUnavailable)
+            try await admin.store.client.query(
+                PostgresQuery(unsafeSQL: "ALTER PROCEDURE booking_insert_away RENAME TO \(InsertProcedure.name)"),
+                logger: logger)
+            guard case .created = try await store.insert(try draft(at: 60)) else {
+                Issue.record("the booking after the procedure came back was not created")
+                return
+            }
+            #expect(try await store.appointments().count == 1)
+        } catch {
+            Issue.record("\(error)")
+        }
+        await running.stop()
+        await admin.stop()
+        await PostgresTestDatabase.drop(configuration)
+    }
+
     /// Replaces the booking procedure (`InsertProcedure.name`) with a procedure that runs `before`, calls the real one (which commits),
     /// then runs `after`: the store's calls go through it.
     private func wrapInsertProcedure(of store: PostgresStore, before: String, after: String) async throws {
