@@ -68,22 +68,27 @@ public final class PostgresStore: BookingStore {
     // MARK: - BookingStore
 
     /// Inserts the appointment with its `booked` and `reminder` notifications, when the slot can be taken: one
-    /// call of the procedure `booking_insert_v2` (see `InsertProcedure`), one round trip, which runs and commits
+    /// call of the procedure `booking_insert_v3` (see `InsertProcedure`), one round trip, which runs and commits
     /// its own READ COMMITTED transaction, so its answer comes after the commit (durable once it completes).
     ///
-    /// The procedure takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
+    /// A booking that uses no hold and counts no limits first tries the first seat of an empty slot, under the
+    /// key's and the resource's locks alone (`ClaimSQL.firstSeatInsert`). When another taker meets it at the
+    /// seat index, the exclusion constraint or the key's unique index, the call fails having stored nothing,
+    /// and the booking is called again without that try. Otherwise, or when the slot is not empty, the
+    /// procedure takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
     /// one key queue there, and all but the first find its appointment), the resource's (shared: bookings stay
     /// parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its seats are
     /// taken one at a time). While another transaction holds the slot's lock, it checks the rules in a snapshot
     /// of its own: a booking they refuse is answered at once, without queueing; otherwise it waits for that
     /// transaction to finish and tries again. Under day or week limits it checks before any lock as well. Under
     /// every lock, its next statement checks the rules again, deletes the lapsed holds in the way and the used
-    /// hold, and inserts the appointment and its notifications only if the check passed; it answers the
-    /// appointment, or the existing one of a replay. When the procedure refused, another statement on the same
-    /// connection reads what stands in the way, to throw what
+    /// hold, and inserts the appointment (on the lowest free seat) and its notifications only if the check
+    /// passed; it answers the appointment, or the existing one of a replay. When the procedure refused, another
+    /// statement on the same connection reads what stands in the way, to throw what
     /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says; if nothing does any more,
-    /// the booking runs again (three times in all). Booked appointments of different overlapping slots
-    /// are excluded by the constraint (a violation is `slotUnavailable`).
+    /// the booking runs again (three calls in all, the refused first try counted). A call the seat index or the
+    /// exclusion constraint refused in the claim too (a first try of another booking took the seat it chose, or an
+    /// overlapping slot committed meanwhile) counts the same way, and after three the answer is `slotUnavailable`.
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
         let claim = SlotClaim(
