@@ -397,7 +397,8 @@ extension PostgresStore {
             record(Kind.name, on: connection, good: true)
             return answer
         } catch {
-            record(Kind.name, on: connection, good: false)
+            // A constraint violation (SQLSTATE class 23) comes from running the statement: it was prepared.
+            record(Kind.name, on: connection, good: Self.sqlState(of: error)?.hasPrefix("23") == true)
             throw error
         }
     }
@@ -419,7 +420,8 @@ extension PostgresStore {
     }
 
     /// Before a prepared statement of the store runs: runs each suspect statement of `connection` once, outside
-    /// any transaction, with values that match nothing and take no lock (no resource, capacity 0). A run that
+    /// any transaction, with values that match nothing, take no lock and write nothing (no resource, no locks,
+    /// capacity 0, and no first try of the booking's call). A run that
     /// succeeds clears it; one that fails shows a failed preparation PostgresNIO keeps, so the connection is
     /// closed and the operation runs again on another one. It comes before anything of the operation was sent;
     /// a booking runs it again after a refused `CALL`, whose transaction wrote nothing but the deletion of lapsed
@@ -429,6 +431,7 @@ extension PostgresStore {
         guard !suspects.isEmpty else { return }
         var idle = ClaimValues()
         idle.capacity = 0
+        idle.firstSeat = false
         do {
             for kind in Self.claimStatements where suspects.contains(kind.name) {
                 _ = try await runClaim(kind, idle, on: connection)

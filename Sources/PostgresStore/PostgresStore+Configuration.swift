@@ -51,8 +51,9 @@ extension PostgresStore {
         /// ``TLSMode/verifyFull`` (libpq's `sslrootcert`); `nil` trusts the system's store.
         /// The other modes do not check certificates and ignore it.
         public var rootCertificatePath: String?
-        /// The most connections the pool opens for operations. The store opens one more, which it holds for the
-        /// `LISTEN` of outbox wake-ups.
+        /// The most connections the pool opens for operations. The pool may open one more, which the `LISTEN`
+        /// of outbox wake-ups holds while the store runs, so each store may hold `poolSize + 1` connections of
+        /// the server's `max_connections`.
         public var poolSize: Int
         /// How long an operation waits for a pooled connection before it fails with
         /// `storeUnavailable`.

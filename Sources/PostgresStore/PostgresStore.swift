@@ -23,6 +23,8 @@ import Synchronization
 ///   slot, after transaction-scoped advisory locks that serialise every taker it competes with: the
 ///   resource's (shared by bookings and moves, exclusive for a hold), each limited day's and week's, and the
 ///   slot's. Holds live in `slot_holds`; a lapsed one takes nothing and is deleted by whoever needs its slot.
+///   A booking's first try at an empty slot takes only the key's and the resource's locks: unique indexes on
+///   each slot's seats and customers, and the exclusion constraint, refuse whatever it would conflict with.
 /// - Every query binds its values (`PostgresQuery` interpolation, or the named parameters of the prepared
 ///   statements that take a slot, planned once per connection); a booking writes the appointment and its
 ///   notifications in one call of a procedure that commits its own transaction, a cancel in one statement
@@ -71,11 +73,11 @@ public final class PostgresStore: BookingStore {
     /// call of the procedure `booking_insert_v3` (see `InsertProcedure`), one round trip, which runs and commits
     /// its own READ COMMITTED transaction, so its answer comes after the commit (durable once it completes).
     ///
-    /// A booking that uses no hold and counts no limits first tries the first seat of an empty slot, under the
-    /// key's and the resource's locks alone (`ClaimSQL.firstSeatInsert`). When another taker meets it at the
-    /// seat index, the exclusion constraint or the key's unique index, the call fails having stored nothing,
-    /// and the booking is called again without that try. Otherwise, or when the slot is not empty, the
-    /// procedure takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
+    /// A booking that uses no hold and counts no limits first tries the first seat of a slot nothing overlaps,
+    /// under the key's and the resource's locks alone (`ClaimSQL.firstSeatInsert`). When a taker not yet
+    /// committed meets it at a unique index or the exclusion constraint (or in a deadlock there), the call fails
+    /// having stored nothing, and the booking is called again without that try. Otherwise, or when something
+    /// overlaps the slot, the procedure takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
     /// one key queue there, and all but the first find its appointment), the resource's (shared: bookings stay
     /// parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its seats are
     /// taken one at a time). While another transaction holds the slot's lock, it checks the rules in a snapshot
@@ -142,8 +144,8 @@ public final class PostgresStore: BookingStore {
                         throw error
                     } catch  where Self.isConnectionFailure(error) {
                         return .callLost
-                    } catch  where Self.constraintStates.contains(Self.sqlState(of: error) ?? "") {
-                        phase.answered()  // the violation rolled the call back
+                    } catch  where Self.rerunStates.contains(Self.sqlState(of: error) ?? "") {
+                        phase.answered()  // the violation or the deadlock rolled the call back
                         return .conflicted
                     } catch {
                         phase.answered()
@@ -202,6 +204,11 @@ public final class PostgresStore: BookingStore {
     /// SQLSTATE 23505 (`unique_violation`) and 23P01 (`exclusion_violation`): another taker won a seat, a key or an
     /// overlapping slot first, and the statement stored nothing.
     static let constraintStates: Set<String> = ["23505", "23P01"]
+
+    /// The errors after which a booking's call runs again through the claim: ``constraintStates``, and a
+    /// deadlock (40P01) between two takers not yet committed that wait for each other at the exclusion
+    /// constraint or a unique index. Each rolled the call back whole.
+    static let rerunStates: Set<String> = constraintStates.union(["40P01"])
 
     /// The appointment booked with idempotency key `key`, read once every transaction holding the key's lock
     /// (the one ``insert(_:)`` takes first) has finished: a statement after the lock sees what they committed.
@@ -682,8 +689,9 @@ extension ClaimSQL {
         """
 
     /// The first try of ``InsertProcedure``, under the key's and the resource's locks (no slot lock, no guard): the
-    /// appointment on seat 0 and its notifications, only when no appointment of the slot is booked
-    /// (``bookedInSlot``) and no live hold overlaps it; the appointment, or no row.
+    /// appointment on seat 0 and its notifications, only when no booked appointment (of this slot or another) and
+    /// no live hold overlaps it; the appointment, or no row. Two GiST probes: a slot seen taken goes on to the
+    /// claim, and only takers not yet committed meet at the indexes.
     ///
     /// What no lock serialises here, the database refuses: another taker of the empty slot (this try in another
     /// transaction, or a booking or move under the slot's lock) wants seat 0 too, and meets this one at the seat
@@ -695,7 +703,8 @@ extension ClaimSQL {
         WITH inserted AS (
             INSERT INTO appointments (\(appointmentInsertColumns))
             SELECT \(appointmentInsertValues), 0
-            WHERE NOT EXISTS (SELECT 1 FROM \(bookedInSlot))
+            WHERE NOT EXISTS (
+                    SELECT 1 FROM appointments WHERE resource = \(.resource) AND status = 'booked' AND \(overlapsOccupied))
                 AND NOT EXISTS (
                     SELECT 1 FROM slot_holds
                     WHERE resource = \(.resource) AND expires_at > \(.now) AND \(overlapsOccupied))

@@ -37,16 +37,32 @@ struct PostgresFirstSeatTests {
         return seats
     }
 
-    /// Inserts a booked appointment of `slot` on seat 0 in a transaction left open (another taker of the empty
-    /// slot, not yet committed).
-    static func uncommittedFirstSeat(_ slot: TimeSlot, on client: PostgresClient) async throws -> TableLock {
+    /// Inserts a booked appointment of `slot` on `seat` in a transaction left open (another taker of the slot,
+    /// not yet committed).
+    static func uncommittedSeat(
+        _ slot: TimeSlot, seat: Int = 0, email: String = "other@example.com", on client: PostgresClient
+    ) async throws -> TableLock {
         try await TableLock.hold(
             statement: """
                 INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
                     customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at, seat)
                 VALUES ('default', \(slot.start), \(slot.end), \(slot.start), \(slot.end), 'Other',
-                    'other@example.com', 'booked', 'h', 'other', now(), now(), 0)
+                    \(email), 'booked', 'h', 'other', now(), now(), \(seat))
                 """, on: client)
+    }
+
+    /// Waits (5 s at most) until some transaction waits for a lock, such as another's uncommitted row at a
+    /// unique index: whether one did.
+    static func someoneWaits(_ client: PostgresClient) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            let waiting = try await client.query(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted", logger: PostgresTestDatabase.logger
+            ).collect().first?.decode(Int.self)
+            if (waiting ?? 0) > 0 { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
     }
 
     @Test("an empty slot's first seat is taken at once while another transaction holds the slot's lock, on seat 0")
@@ -81,7 +97,7 @@ struct PostgresFirstSeatTests {
         for capacity in [1, 2] {
             let target = try slot(at: 60 * capacity)
             try await withStores(2) { stores in
-                let other = try await Self.uncommittedFirstSeat(target, on: stores[1].client)
+                let other = try await Self.uncommittedSeat(target, on: stores[1].client)
                 let store = stores[0]
                 let booking = booking(target, email: "ada@example.com", capacity: capacity)
                 let attempt = Task { () -> Result<InsertOutcome, BookingError> in
@@ -89,7 +105,7 @@ struct PostgresFirstSeatTests {
                         return .failure(error)
                     } catch { return .failure(.storeUnavailable()) }
                 }
-                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await Self.someoneWaits(stores[1].client), "the call never waited at the index")
                 await other.release(committing: true)
                 switch await attempt.value {
                 case .success(.created) where capacity == 2:
@@ -109,11 +125,11 @@ struct PostgresFirstSeatTests {
     func firstSeatMeetsARolledBackTaker() async throws {
         let target = try slot(at: 60)
         try await withStores(2) { stores in
-            let other = try await Self.uncommittedFirstSeat(target, on: stores[1].client)
+            let other = try await Self.uncommittedSeat(target, on: stores[1].client)
             let store = stores[0]
             let booking = booking(target, email: "ada@example.com")
             let attempt = Task { try await store.insert(booking) }
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await Self.someoneWaits(stores[1].client), "the call never waited at the index")
             await other.release(committing: false)
             guard case .created(let record) = try await attempt.value else {
                 Issue.record("expected a new booking")
@@ -134,7 +150,7 @@ struct PostgresFirstSeatTests {
             try await withStores(2) { stores in
                 let store = stores[0]
                 let moving = try await store.insert(booking(source, email: "ada@example.com", capacity: capacity))
-                let other = try await Self.uncommittedFirstSeat(target, on: stores[1].client)
+                let other = try await Self.uncommittedSeat(target, on: stores[1].client)
                 let move = AppointmentMove(
                     appointmentID: moving.record.appointment.id, slot: target, occupied: target, idempotencyKey: nil,
                     requestFingerprint: "m", now: now, rules: BookingRules(capacity: capacity))
@@ -143,7 +159,7 @@ struct PostgresFirstSeatTests {
                         return .failure(error)
                     } catch { return .failure(.storeUnavailable()) }
                 }
-                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await Self.someoneWaits(stores[1].client), "the call never waited at the index")
                 await other.release(committing: true)
                 switch await attempt.value {
                 case .success(.moved(let moved)?) where capacity == 2:
@@ -157,6 +173,35 @@ struct PostgresFirstSeatTests {
                     Issue.record("capacity \(capacity): unexpected \(outcome)")
                 }
             }
+        }
+    }
+
+    @Test(
+        "a first try at a slot just emptied by a cancel meets the same customer's uncommitted booking of seat 1 at the customer index: already booked"
+    )
+    func firstSeatMeetsTheSameCustomer() async throws {
+        let target = try slot(at: 60)
+        try await withStores(2) { stores in
+            let store = stores[0]
+            let other = try await store.insert(booking(target, email: "yan@example.com", capacity: 2))
+            // Cy's booking through the claim saw Yan on seat 0 and wrote seat 1; it has not committed yet.
+            let claimed = try await Self.uncommittedSeat(target, seat: 1, email: "cy@example.com", on: stores[1].client)
+            _ = try await store.cancel(id: other.record.appointment.id, now: now)
+            let again = booking(target, email: "Cy@Example.com", capacity: 2)
+            let attempt = Task { () -> BookingError? in
+                do {
+                    _ = try await store.insert(again)
+                    return nil
+                } catch let error as BookingError {
+                    return error
+                } catch {
+                    return .storeUnavailable()
+                }
+            }
+            #expect(try await Self.someoneWaits(stores[1].client), "the first try never waited at the index")
+            await claimed.release(committing: true)
+            #expect(await attempt.value?.code == .alreadyBooked)
+            #expect(try await Self.seats(of: target, in: store) == [1])
         }
     }
 
