@@ -13,9 +13,12 @@ extension InsertProcedure {
             try_slot_lock BOOLEAN := TRUE;
             slot_waits INTEGER := 0;
         BEGIN
-            -- The CALL's transaction has done nothing: end it, and run this one at READ COMMITTED.
-            COMMIT;
-            SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+            -- Run at READ COMMITTED: in a session of another default, end the CALL's transaction (which has
+            -- done nothing) and start one at READ COMMITTED.
+            IF current_setting('transaction_isolation') <> 'read committed' THEN
+                COMMIT;
+                SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+            END IF;
             -- The first seat of an empty slot, under the key's and the resource's locks alone: what they do not
             -- serialise, the seat index and the exclusion constraint refuse (the call's error).
             IF $1 AND $20 IS NULL

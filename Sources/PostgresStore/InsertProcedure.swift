@@ -14,9 +14,10 @@ import PostgresNIO
 /// times, then queues for the lock. With day or week limits, whose locks are exclusive, the check also runs
 /// before any lock, so a refused booking never queues for them. Then ``ClaimSQL/insert`` checks again and writes.
 ///
-/// The procedure runs its own transaction: it first ends the one its `CALL` opened (which has done nothing),
-/// starts one at READ COMMITTED whatever the database's default, so each statement takes a snapshot of its own
-/// and the check under the locks sees everything committed before they were granted, and ends with `COMMIT`.
+/// The procedure runs at READ COMMITTED whatever the session's default (the store's sessions default to it;
+/// another session's `CALL` transaction, which has done nothing, is ended first and one at READ COMMITTED
+/// started), so each statement takes a snapshot of its own and the check under the locks sees everything
+/// committed before they were granted, and it ends with `COMMIT`.
 /// An error raised when that transaction commits (a deferred trigger) is the `CALL`'s own error, reported
 /// before any row: PostgresNIO hands over a single statement's rows without reporting an error
 /// raised at its implicit commit, which is why the function it replaces (``version1``) was called between
@@ -101,9 +102,12 @@ enum InsertProcedure {
                 try_slot_lock BOOLEAN := TRUE;
                 slot_waits INTEGER := 0;
             BEGIN
-                -- The CALL's transaction has done nothing: end it, and run this one at READ COMMITTED.
-                COMMIT;
-                SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+                -- Run at READ COMMITTED: in a session of another default, end the CALL's transaction (which has
+                -- done nothing) and start one at READ COMMITTED.
+                IF current_setting('transaction_isolation') <> 'read committed' THEN
+                    COMMIT;
+                    SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+                END IF;
                 -- The first seat of an empty slot, under the key's and the resource's locks alone: what they do not
                 -- serialise, the seat index and the exclusion constraint refuse (the call's error).
                 IF \(reference(.firstSeat)) AND \(reference(.holdTokenHash)) IS NULL
