@@ -2,11 +2,13 @@ import PostgresNIO
 
 /// `booking_insert_v3`, the PL/pgSQL procedure that makes a booking in one call and one round trip.
 ///
-/// It first tries the first seat of an empty slot (``ClaimSQL/firstSeatInsert``) under the key's and the
-/// resource's locks alone, when the call asks for it (`firstSeat`) and the booking uses no hold and counts no
-/// limits: most bookings take a slot nobody has booked, and the seat index and the exclusion constraint refuse
-/// whatever would conflict with them, without the slot's lock and the guard. When that try finds the slot taken or
-/// held, the claim follows in the same transaction. Its body is the claim of ``PostgresStore/settle(_:taking:slotLock:on:_:)`` with the check before the locks
+/// It first tries the first seat of an empty slot (``ClaimSQL/firstSeatInsert``) when the call asks for it
+/// (`firstSeat`) and the booking uses no hold and counts no limits: under the key's and the resource's locks and
+/// the slot's shared, without the guard. Most bookings take a slot nobody has booked. First tries of one slot run
+/// side by side and meet at the seat index; a taker through the claim holds the slot's lock alone, so a first
+/// try finding it held goes to the claim. When that try finds the slot's lock held or something in the slot's
+/// way, the procedure commits the nothing it did (releasing those locks) and the claim follows in a
+/// transaction of its own. The claim is that of ``PostgresStore/settle(_:taking:slotLock:on:_:)`` with the check before the locks
 /// only where it spares a wait: ``ClaimSQL/takeLocksThenSlotLock`` first takes the locks and tries the slot's;
 /// while another taker holds the slot's lock, ``ClaimSQL/check`` decides in a snapshot of its own whether the
 /// booking is refused already (a full slot is answered at once, without queueing behind its taker) or a replay,
@@ -41,8 +43,8 @@ enum InsertProcedure {
     /// lock (a variable of the procedure). The columns of its answer follow them (``answerColumns``).
     static let arguments: [ClaimParameter] = {
         let combined: ClaimSQL = """
-            \(ClaimParameter.firstSeat)\(ClaimSQL.takeLocks)\(ClaimSQL.firstSeatInsert)\(ClaimSQL.takeLocksThenSlotLock)\
-            \(ClaimSQL.check)\(ClaimSQL.insert)
+            \(ClaimParameter.firstSeat)\(ClaimSQL.takeLocks)\(ClaimParameter.slotLock)\(ClaimSQL.firstSeatInsert)\
+            \(ClaimSQL.takeLocksThenSlotLock)\(ClaimSQL.check)\(ClaimSQL.insert)
             """
         return combined.parameters.filter { $0 != .trySlotLock }
     }()
@@ -108,18 +110,25 @@ enum InsertProcedure {
                     COMMIT;
                     SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
                 END IF;
-                -- The first seat of an empty slot, under the key's and the resource's locks alone: what they do not
-                -- serialise, the seat index and the exclusion constraint refuse (the call's error).
+                -- The first seat of an empty slot, under the key's and the resource's locks and the slot's, shared (no
+                -- wait: a taker through the claim holds it alone). Other first tries of the slot meet this one at the
+                -- seat index, overlapping slots at the exclusion constraint (the call's error).
                 IF \(reference(.firstSeat)) AND \(reference(.holdTokenHash)) IS NULL
                     AND cardinality(\(reference(.periodStarts))) = 0
                 THEN
                     PERFORM (\(ClaimSQL.takeLocks.text(naming: reference)));
-                    \(ClaimSQL.firstSeatInsert.text(naming: reference))
-                    INTO \(answerTargets);
-                    IF created THEN
-                        COMMIT;
-                        RETURN;
+                    IF pg_try_advisory_xact_lock_shared(hashtextextended(\(reference(.slotLock)), 0)) THEN
+                        \(ClaimSQL.firstSeatInsert.text(naming: reference))
+                        INTO \(answerTargets);
+                        IF created THEN
+                            COMMIT;
+                            RETURN;
+                        END IF;
                     END IF;
+                    -- Nothing was written: end this transaction and its locks (the claim takes the slot's alone,
+                    -- and two first tries upgrading their shared locks would deadlock), and start the claim's.
+                    COMMIT;
+                    SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
                 END IF;
                 -- Day and week locks are exclusive: a booking the limits already refuse never queues for them.
                 IF cardinality(\(reference(.periodStarts))) > 0 THEN

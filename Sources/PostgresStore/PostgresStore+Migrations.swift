@@ -186,10 +186,8 @@ extension PostgresStore {
                 // Every booked appointment holds a seat of its slot (its start), unique among the slot's booked
                 // appointments: two takers of one empty slot both want seat 0 and meet at the index, so a booking
                 // can take an empty slot's first seat without the slot's lock (see InsertProcedure). Existing
-                // booked appointments of a slot are numbered 0, 1, ... in the order they were booked. A customer
-                // is booked once per slot (the claim's rule, which the first try does not check), unique too.
-                // Both indexes lead with `slot_start`, so no generic plan reads them for a resource alone (see
-                // migration 6).
+                // booked appointments of a slot are numbered 0, 1, ... in the order they were booked. The index
+                // leads with `slot_start`, so no generic plan reads it for a resource alone (see migration 6).
                 "ALTER TABLE appointments ADD COLUMN seat INTEGER NOT NULL DEFAULT 0 CHECK (seat >= 0)",
                 """
                 UPDATE appointments SET seat = numbered.seat
@@ -202,10 +200,6 @@ extension PostgresStore {
                 """
                 CREATE UNIQUE INDEX appointments_seats ON appointments (slot_start, resource, seat)
                     WHERE status = 'booked'
-                """,
-                """
-                CREATE UNIQUE INDEX appointments_customer_per_slot
-                    ON appointments (slot_start, resource, lower(customer_email)) WHERE status = 'booked'
                 """,
                 PostgresQuery(unsafeSQL: InsertProcedure.version3),
             ]),

@@ -13,18 +13,15 @@ extension PostgresStore {
     /// slot's.
     ///
     /// The exclusion constraint checks the new occupied interval against every other booked row of a different
-    /// slot (the row's own old version is replaced, so overlapping it is fine), and the unique indexes the row's
-    /// seat (the lowest free one of the new slot) and its customer in the slot. A violation (another taker
-    /// committed first, such as a booking's first try at the empty slot) rolls everything back, and the move
-    /// runs again from the start, four times at most, then is `slotUnavailable`. When the check refused, the facts are read and the refusal of
+    /// slot (the row's own old version is replaced, so overlapping it is fine), and the seat index its seat (the
+    /// lowest free one of the new slot, chosen under the slot's lock, which a booking's first try holds shared);
+    /// a violation is `slotUnavailable` and rolls everything back. When the check refused, the facts are read and the refusal of
     /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` is thrown (a held slot is
     /// `slotHeld`). Retries with one idempotency key queue on a lock of their own, and all but the first find
     /// its key.
     public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
         try move.validate()
-        // A booking's first try at the empty slot may win seat 0 after this move chose it: the seat index refuses
-        // the move (23505), and it runs again from the start, its check then seeing that booking.
-        let outcome = try await performTransaction(claims: true, retrying: Self.constraintStates) {
+        let outcome = try await performTransaction(claims: true) {
             [self, logger] connection -> RescheduleOutcome? in
             if let key = move.idempotencyKey {
                 try await Self.execute(

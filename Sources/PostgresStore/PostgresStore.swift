@@ -23,8 +23,8 @@ import Synchronization
 ///   slot, after transaction-scoped advisory locks that serialise every taker it competes with: the
 ///   resource's (shared by bookings and moves, exclusive for a hold), each limited day's and week's, and the
 ///   slot's. Holds live in `slot_holds`; a lapsed one takes nothing and is deleted by whoever needs its slot.
-///   A booking's first try at an empty slot takes only the key's and the resource's locks: unique indexes on
-///   each slot's seats and customers, and the exclusion constraint, refuse whatever it would conflict with.
+///   A booking's first try at an empty slot takes the slot's lock shared and no guard: first tries of one slot
+///   meet at the unique index of its seats, and the exclusion constraint refuses overlapping slots.
 /// - Every query binds its values (`PostgresQuery` interpolation, or the named parameters of the prepared
 ///   statements that take a slot, planned once per connection); a booking writes the appointment and its
 ///   notifications in one call of a procedure that commits its own transaction, a cancel in one statement
@@ -74,10 +74,11 @@ public final class PostgresStore: BookingStore {
     /// its own READ COMMITTED transaction, so its answer comes after the commit (durable once it completes).
     ///
     /// A booking that uses no hold and counts no limits first tries the first seat of a slot nothing overlaps,
-    /// under the key's and the resource's locks alone (`ClaimSQL.firstSeatInsert`). When a taker not yet
-    /// committed meets it at a unique index or the exclusion constraint (or in a deadlock there), the call fails
-    /// having stored nothing, and the booking is called again without that try. Otherwise, or when something
-    /// overlaps the slot, the procedure takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
+    /// under the key's and the resource's locks and the slot's shared (`ClaimSQL.firstSeatInsert`). When a
+    /// taker not yet committed meets it at a unique index or the exclusion constraint (or in a deadlock there),
+    /// the call fails having stored nothing, and the booking is called again without that try. When something
+    /// overlaps the slot or a taker through the claim holds the slot's lock, the procedure ends the try's empty
+    /// transaction and takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
     /// one key queue there, and all but the first find its appointment), the resource's (shared: bookings stay
     /// parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its seats are
     /// taken one at a time). While another transaction holds the slot's lock, it checks the rules in a snapshot
@@ -88,9 +89,10 @@ public final class PostgresStore: BookingStore {
     /// passed; it answers the appointment, or the existing one of a replay. When the procedure refused, another
     /// statement on the same connection reads what stands in the way, to throw what
     /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says; if nothing does any more,
-    /// the booking runs again (three calls in all, the refused first try counted). A call the seat index or the
-    /// exclusion constraint refused in the claim too (a first try of another booking took the seat it chose, or an
-    /// overlapping slot committed meanwhile) counts the same way, and after three the answer is `slotUnavailable`.
+    /// the booking runs again (three calls in all, the refused first try counted). A call of the claim that an
+    /// index or the exclusion constraint refused (an overlapping slot's booking committed meanwhile) counts the
+    /// same way; when the last of the three was such a call, what stands in the way then is the answer
+    /// (`storeUnavailable` if nothing does).
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
         let claim = SlotClaim(
@@ -109,6 +111,7 @@ public final class PostgresStore: BookingStore {
         (insertValues.reminderLeads, insertValues.reminderDues) = Self.reminderArrays(new.reminders)
         // A booking that uses no hold and counts no limits tries the first seat of an empty slot first.
         insertValues.firstSeat = true
+        var lastConflicted = false
         let started = ContinuousClock.now
         do throws(BookingError) {
             for _ in 0..<Self.claimAttempts {
@@ -175,8 +178,13 @@ public final class PostgresStore: BookingStore {
                     if case .created = outcome { wakeDispatchers() }
                     return outcome
                 case .refused(let refusal): throw refusal
-                case .refusedByNothing: continue  // refused, yet nothing stands in the way any more
-                case .conflicted: insertValues.firstSeat = false  // the claim says what stands in the way now
+                case .refusedByNothing:
+                    lastConflicted = false
+                    continue  // refused, yet nothing stands in the way any more
+                case .conflicted:
+                    insertValues.firstSeat = false  // the claim says what stands in the way now
+                    lastConflicted = true
+                    continue
                 case .found(let outcome):
                     wakeDispatchers()  // this call's booking, whose notifications are new
                     return outcome
@@ -186,6 +194,8 @@ public final class PostgresStore: BookingStore {
                     return outcome
                 }
             }
+            // Every call met another taker or was refused by nothing: what stands in the way now says which.
+            if lastConflicted { throw try await refusalAfterConflicts(claim, insertValues) }
             throw BookingError.slotUnavailable
         } catch  where error.code != .storeUnavailable && error.code != .invalidInput {
             // A refusal seen before the key's lock (a booking under limits checks first), or a lost race for the
@@ -198,17 +208,29 @@ public final class PostgresStore: BookingStore {
         }
     }
 
+    /// The answer to a booking whose every call met another taker at an index, the exclusion constraint or a
+    /// deadlock: the refusal that what stands in the way now makes, a replay's `slotUnavailable` (which the key's
+    /// look-up in ``insert(_:)`` answers), or `storeUnavailable` when nothing stands in the way any more.
+    private func refusalAfterConflicts(_ claim: SlotClaim, _ values: ClaimValues) async throws(BookingError)
+        -> BookingError
+    {
+        let facts = try await perform { [self] connection in
+            try await verifyClaimStatements(on: connection)
+            return try await claimFacts(values, on: connection)
+        }
+        if facts.replay { return .slotUnavailable }
+        return claim.refusal(given: facts)
+            ?? .storeUnavailable("the database kept meeting conflicting transactions")
+    }
+
     /// SQLSTATE 57014, `query_canceled`: a statement timeout or a cancel request.
     static let cancelledState = "57014"
 
-    /// SQLSTATE 23505 (`unique_violation`) and 23P01 (`exclusion_violation`): another taker won a seat, a key or an
-    /// overlapping slot first, and the statement stored nothing.
-    static let constraintStates: Set<String> = ["23505", "23P01"]
-
-    /// The errors after which a booking's call runs again through the claim: ``constraintStates``, and a
-    /// deadlock (40P01) between two takers not yet committed that wait for each other at the exclusion
-    /// constraint or a unique index. Each rolled the call back whole.
-    static let rerunStates: Set<String> = constraintStates.union(["40P01"])
+    /// The errors after which a booking's call runs again through the claim: 23505 (`unique_violation`) and 23P01
+    /// (`exclusion_violation`), where another taker won a seat, a key or an overlapping slot first, and 40P01
+    /// (`deadlock_detected`), two takers not yet committed waiting for each other there. Each rolled the call
+    /// back whole.
+    static let rerunStates: Set<String> = ["23505", "23P01", "40P01"]
 
     /// The appointment booked with idempotency key `key`, read once every transaction holding the key's lock
     /// (the one ``insert(_:)`` takes first) has finished: a statement after the lock sees what they committed.
@@ -483,10 +505,9 @@ public final class PostgresStore: BookingStore {
     /// server rolls back on disconnect, and a `ROLLBACK` written to a closed channel is never answered).
     ///
     /// `claims` (a transaction that takes a slot) first makes sure, outside the transaction, that no claim
-    /// statement the connection keeps has a failed preparation (``verifyClaimStatements(on:)``). `retrying` names
-    /// more SQLSTATEs after which the whole transaction runs again (see ``perform(waitingAtMost:unbounded:statements:retrying:whenLost:_:)``).
+    /// statement the connection keeps has a failed preparation (``verifyClaimStatements(on:)``).
     func performTransaction<T: Sendable>(
-        unbounded: Bool = false, claims: Bool = false, retrying: Set<String> = [],
+        unbounded: Bool = false, claims: Bool = false,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
         // A claim runs more statements than other operations (its checks, waits for the slot's taker, retries
@@ -497,8 +518,7 @@ public final class PostgresStore: BookingStore {
         let statements =
             claims
             ? 2 * Self.slotLockTries + 4 * Self.claimAttempts + 1 + 2 + 3 + Self.claimStatements.count : 3
-        return try await perform(unbounded: unbounded, statements: statements, retrying: retrying) {
-            [self, logger] connection in
+        return try await perform(unbounded: unbounded, statements: statements) { [self, logger] connection in
             if claims { try await verifyClaimStatements(on: connection) }
             // Every check of a claim relies on a statement's snapshot following the locks taken before it:
             // READ COMMITTED, whatever the database's or role's default isolation.
@@ -577,9 +597,8 @@ public final class PostgresStore: BookingStore {
     /// ``Configuration/connectionWaitTimeout``): the wait is abandoned without touching the database.
     /// Once the connection is held, the body runs to its end, bounded by the server's
     /// `statement_timeout` and `lock_timeout`, and its outcome is the answer: a transaction that ran
-    /// is never reported as failed while it committed. Deadlocks and serialization failures, and the SQLSTATEs
-    /// in `retrying` (errors the caller knows rolled the whole body back), are retried up to ``maximumAttempts``
-    /// times in all.
+    /// is never reported as failed while it committed. Deadlocks and serialization failures are
+    /// retried up to ``maximumAttempts`` times in all.
     ///
     /// From the end of the wait on (the lease's watchdog checks every 100 ms), a held connection seen closed for
     /// half a second is lost, and so is one an operation still holds ``Configuration/statementTimeout`` ×
@@ -592,7 +611,7 @@ public final class PostgresStore: BookingStore {
     /// finds out what became of it.
     func perform<T: Sendable>(
         waitingAtMost wait: Duration? = nil, unbounded: Bool = false, statements: Int = 3,
-        retrying: Set<String> = [], whenLost: @escaping @Sendable () -> T? = { nil },
+        whenLost: @escaping @Sendable () -> T? = { nil },
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(BookingError) -> T {
         let wait = wait ?? configuration.connectionWaitTimeout
@@ -608,7 +627,7 @@ public final class PostgresStore: BookingStore {
                     continue
                 }
                 if attempt < Self.maximumAttempts, let state = Self.sqlState(of: error),
-                    Self.retriedStates.contains(state) || retrying.contains(state)
+                    Self.retriedStates.contains(state)
                 {
                     logger.debug(
                         "retrying after a transient conflict",
@@ -688,17 +707,17 @@ extension ClaimSQL {
         WHERE idempotency_key = \(.idempotencyKey) AND NOT EXISTS (SELECT 1 FROM inserted)
         """
 
-    /// The first try of ``InsertProcedure``, under the key's and the resource's locks (no slot lock, no guard): the
-    /// appointment on seat 0 and its notifications, only when no booked appointment (of this slot or another) and
-    /// no live hold overlaps it; the appointment, or no row. Two GiST probes: a slot seen taken goes on to the
-    /// claim, and only takers not yet committed meet at the indexes.
+    /// The first try of ``InsertProcedure``, under the key's and the resource's locks and the slot's shared (no
+    /// guard): the appointment on seat 0 and its notifications, only when no booked appointment (of this slot or
+    /// another) and no live hold overlaps it; the appointment, or no row. Two GiST probes: a slot seen taken goes
+    /// on to the claim, and only takers not yet committed meet at the indexes.
     ///
-    /// What no lock serialises here, the database refuses: another taker of the empty slot (this try in another
-    /// transaction, or a booking or move under the slot's lock) wants seat 0 too, and meets this one at the seat
-    /// index; a booked appointment of an overlapping slot meets it at the exclusion constraint; a replay at the
-    /// key's unique index. Each is the call's error (SQLSTATE 23505 or 23P01), which rolls it back, and
-    /// ``PostgresStore/insert(_:)`` then calls again without this try. A hold cannot be placed meanwhile: it takes
-    /// the resource's lock exclusively.
+    /// Takers through the claim (bookings and moves) hold the slot's lock alone, and a hold the resource's, so
+    /// neither runs beside this try. What the shared lock does not serialise, the database refuses: another first
+    /// try of the slot wants seat 0 too and meets this one at the seat index; a booking of an overlapping slot
+    /// (another start, another lock) meets it at the exclusion constraint, or in a deadlock there; a replay meets
+    /// it at the key's unique index. Each is the call's error (SQLSTATE 23505, 23P01 or 40P01), which rolls it
+    /// back, and ``PostgresStore/insert(_:)`` then calls again without this try.
     static let firstSeatInsert: ClaimSQL = """
         WITH inserted AS (
             INSERT INTO appointments (\(appointmentInsertColumns))

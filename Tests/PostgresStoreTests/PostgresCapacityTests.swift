@@ -300,7 +300,11 @@ struct PostgresCapacityTests {
             var queued = false
             for _ in 0..<500 where !queued {
                 let waiting = try await stores[1].client.query(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", logger: logger
+                    """
+                    SELECT count(*) FROM pg_locks
+                    WHERE locktype = 'advisory' AND NOT granted
+                        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    """, logger: logger
                 ).collect().first?.decode(Int.self)
                 queued = (waiting ?? 0) > 0
                 if !queued { try await Task.sleep(for: .milliseconds(10)) }

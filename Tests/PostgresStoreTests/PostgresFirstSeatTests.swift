@@ -37,27 +37,40 @@ struct PostgresFirstSeatTests {
         return seats
     }
 
-    /// Inserts a booked appointment of `slot` on `seat` in a transaction left open (another taker of the slot,
-    /// not yet committed).
+    /// How another taker holds the slot's lock while it writes: as a first try does (shared), or as a booking or a
+    /// move through the claim does (alone).
+    enum SlotLockMode: String {
+        case shared = "pg_advisory_xact_lock_shared"
+        case exclusive = "pg_advisory_xact_lock"
+    }
+
+    /// Takes the slot's lock in `mode` and inserts a booked appointment of `slot` on `seat`, in a transaction left
+    /// open (another taker of the slot, not yet committed).
     static func uncommittedSeat(
-        _ slot: TimeSlot, seat: Int = 0, email: String = "other@example.com", on client: PostgresClient
+        _ slot: TimeSlot, seat: Int = 0, email: String = "other@example.com", lock mode: SlotLockMode = .shared,
+        on client: PostgresClient
     ) async throws -> TableLock {
-        try await TableLock.hold(
+        let lockName = PostgresStore.slotLockName(.default, slot.start)
+        return try await TableLock.hold(
             statement: """
                 INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
                     customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at, seat)
-                VALUES ('default', \(slot.start), \(slot.end), \(slot.start), \(slot.end), 'Other',
-                    \(email), 'booked', 'h', 'other', now(), now(), \(seat))
+                SELECT 'default', \(slot.start), \(slot.end), \(slot.start), \(slot.end), 'Other', \(email), 'booked', 'h',
+                    'other', now(), now(), \(seat)
+                FROM (SELECT \(unescaped: mode.rawValue)(hashtextextended(\(lockName), 0))) AS slot_lock
                 """, on: client)
     }
 
-    /// Waits (5 s at most) until some transaction waits for a lock, such as another's uncommitted row at a
-    /// unique index: whether one did.
+    /// Waits (5 s at most) until a session of this test's database is blocked by another (at a lock, or at
+    /// another's uncommitted row of a unique index): whether one was.
     static func someoneWaits(_ client: PostgresClient) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline {
             let waiting = try await client.query(
-                "SELECT count(*) FROM pg_locks WHERE NOT granted", logger: PostgresTestDatabase.logger
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND cardinality(pg_blocking_pids(pid)) > 0
+                """, logger: PostgresTestDatabase.logger
             ).collect().first?.decode(Int.self)
             if (waiting ?? 0) > 0 { return true }
             try await Task.sleep(for: .milliseconds(10))
@@ -65,12 +78,14 @@ struct PostgresFirstSeatTests {
         return false
     }
 
-    @Test("an empty slot's first seat is taken at once while another transaction holds the slot's lock, on seat 0")
-    func firstSeatTakesNoSlotLock() async throws {
+    @Test("an empty slot's first seat is taken at once while another first try holds the slot's lock, on seat 0")
+    func firstSeatSharesTheSlotLock() async throws {
         let target = try slot(at: 60)
+        let lockName = PostgresStore.slotLockName(.default, target.start)
         try await withStores(2) { stores in
-            let held = try await TableLock.holdAdvisory(
-                PostgresStore.slotLockName(.default, target.start), on: stores[1].client)
+            let held = try await TableLock.hold(
+                statement: "SELECT pg_advisory_xact_lock_shared(hashtextextended(\(lockName), 0))", on: stores[1].client
+            )
             let started = ContinuousClock.now
             let outcome = try await stores[0].insert(booking(target, email: "ada@example.com", capacity: 2))
             let waited = ContinuousClock.now - started
@@ -141,7 +156,7 @@ struct PostgresFirstSeatTests {
     }
 
     @Test(
-        "a move into an empty slot whose seat 0 an uncommitted taker holds runs again once it commits: one seat refused, two seats moved to seat 1"
+        "a move into an empty slot that a first try is taking waits for it under the slot's lock: one seat refused, two seats moved to seat 1"
     )
     func moveMeetsAFirstSeat() async throws {
         for capacity in [1, 2] {
@@ -177,7 +192,7 @@ struct PostgresFirstSeatTests {
     }
 
     @Test(
-        "a first try at a slot just emptied by a cancel meets the same customer's uncommitted booking of seat 1 at the customer index: already booked"
+        "a first try at a slot just emptied by a cancel, whose taker through the claim has not committed Cy's seat 1: the claim waits for it, and Cy is already booked"
     )
     func firstSeatMeetsTheSameCustomer() async throws {
         let target = try slot(at: 60)
@@ -185,7 +200,8 @@ struct PostgresFirstSeatTests {
             let store = stores[0]
             let other = try await store.insert(booking(target, email: "yan@example.com", capacity: 2))
             // Cy's booking through the claim saw Yan on seat 0 and wrote seat 1; it has not committed yet.
-            let claimed = try await Self.uncommittedSeat(target, seat: 1, email: "cy@example.com", on: stores[1].client)
+            let claimed = try await Self.uncommittedSeat(
+                target, seat: 1, email: "cy@example.com", lock: .exclusive, on: stores[1].client)
             _ = try await store.cancel(id: other.record.appointment.id, now: now)
             let again = booking(target, email: "Cy@Example.com", capacity: 2)
             let attempt = Task { () -> BookingError? in
@@ -198,10 +214,64 @@ struct PostgresFirstSeatTests {
                     return .storeUnavailable()
                 }
             }
-            #expect(try await Self.someoneWaits(stores[1].client), "the first try never waited at the index")
+            #expect(try await Self.someoneWaits(stores[1].client), "the booking never waited for the claim's taker")
             await claimed.release(committing: true)
             #expect(await attempt.value?.code == .alreadyBooked)
             #expect(try await Self.seats(of: target, in: store) == [1])
+        }
+    }
+
+    @Test(
+        "a first try finding the slot's lock held by a taker through the claim goes to the claim, waits for it, then takes seat 0"
+    )
+    func firstSeatDefersToTheClaim() async throws {
+        let target = try slot(at: 60)
+        try await withStores(2) { stores in
+            let store = stores[0]
+            let held = try await TableLock.holdAdvisory(
+                PostgresStore.slotLockName(.default, target.start), on: stores[1].client)
+            let booking = booking(target, email: "ada@example.com")
+            let attempt = Task { try await store.insert(booking) }
+            #expect(try await Self.someoneWaits(stores[1].client), "the booking never waited for the slot's lock")
+            await held.release()
+            guard case .created = try await attempt.value else {
+                Issue.record("expected a new booking")
+                return
+            }
+            #expect(try await Self.seats(of: target, in: store) == [0])
+        }
+    }
+
+    @Test(
+        "a first try of a slot with the same start and another end, while a taker through the claim has not committed its seat: the claim refuses the overlap"
+    )
+    func firstSeatMeetsAnotherEnd() async throws {
+        let long = try slot(at: 60)
+        let short = try TimeSlot(start: long.start, end: long.start.addingTimeInterval(900))
+        try await withStores(2) { stores in
+            let store = stores[0]
+            let yan = try await store.insert(booking(long, email: "yan@example.com", capacity: 2))
+            let claimed = try await Self.uncommittedSeat(
+                long, seat: 1, email: "xi@example.com", lock: .exclusive, on: stores[1].client)
+            _ = try await store.cancel(id: yan.record.appointment.id, now: now)
+            let other = booking(short, email: "zoe@example.com", capacity: 2)
+            let attempt = Task { () -> BookingError? in
+                do {
+                    _ = try await store.insert(other)
+                    return nil
+                } catch let error as BookingError {
+                    return error
+                } catch {
+                    return .storeUnavailable()
+                }
+            }
+            #expect(try await Self.someoneWaits(stores[1].client), "the booking never waited for the claim's taker")
+            await claimed.release(committing: true)
+            #expect(await attempt.value?.code == .slotUnavailable)
+            #expect(
+                try await store.appointments().filter { $0.status == .booked }.map(\.customerEmail) == [
+                    "xi@example.com"
+                ])
         }
     }
 
