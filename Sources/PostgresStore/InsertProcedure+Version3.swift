@@ -110,6 +110,9 @@ extension InsertProcedure {
         )
         SELECT ok, replay FROM claim_guard) AS claim;
                 IF NOT claim_ok AND NOT claim_replay THEN
+                    -- A refusal ends the transaction too, so the call fails inside a caller's block whatever it
+                    -- answers (SQLSTATE 2D000).
+                    COMMIT;
                     RETURN;
                 END IF;
             END IF;
@@ -162,6 +165,7 @@ extension InsertProcedure {
         SELECT ok, replay FROM claim_guard) AS claim;
                 EXIT WHEN claim_replay;
                 IF NOT claim_ok THEN
+                    COMMIT;
                     RETURN;
                 END IF;
                 IF slot_waits = 4 THEN

@@ -134,6 +134,9 @@ enum InsertProcedure {
                 IF cardinality(\(reference(.periodStarts))) > 0 THEN
                     SELECT claim.ok, claim.replay INTO claim_ok, claim_replay FROM (\(check)) AS claim;
                     IF NOT claim_ok AND NOT claim_replay THEN
+                        -- A refusal ends the transaction too, so the call fails inside a caller's block whatever it
+                        -- answers (SQLSTATE 2D000).
+                        COMMIT;
                         RETURN;
                     END IF;
                 END IF;
@@ -144,6 +147,7 @@ enum InsertProcedure {
                     SELECT claim.ok, claim.replay INTO claim_ok, claim_replay FROM (\(check)) AS claim;
                     EXIT WHEN claim_replay;
                     IF NOT claim_ok THEN
+                        COMMIT;
                         RETURN;
                     END IF;
                     IF slot_waits = \(PostgresStore.slotLockTries) THEN

@@ -74,8 +74,8 @@ public final class PostgresStore: BookingStore {
     /// its own READ COMMITTED transaction, so its answer comes after the commit (durable once it completes).
     ///
     /// A booking that uses no hold and counts no limits first tries the first seat of a slot nothing overlaps,
-    /// under the key's and the resource's locks and the slot's shared (`ClaimSQL.firstSeatInsert`). When a
-    /// taker not yet committed meets it at a unique index or the exclusion constraint (or in a deadlock there),
+    /// under the key's and the resource's locks and the slot's shared (`ClaimSQL.firstSeatInsert`). When
+    /// another taker meets it at a unique index or the exclusion constraint (or in a deadlock there),
     /// the call fails having stored nothing, and the booking is called again without that try. When something
     /// overlaps the slot or a taker through the claim holds the slot's lock, the procedure ends the try's empty
     /// transaction and takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with

@@ -361,28 +361,41 @@ struct PostgresCapacityTests {
                 values.requestFingerprint = "test"
                 return values
             }
-            let (inSerializableSession, inBlock) = (try values(at: 60), try values(at: 120))
-            let (created, state): (Bool?, String?) = try await store.store.client.withConnection { connection in
-                let logger = PostgresTestDatabase.logger
-                // The procedure starts its own READ COMMITTED transaction, whatever the session's default.
-                try await connection.query("SET default_transaction_isolation = 'serializable'", logger: logger)
-                let created = try await Self.callInsertProcedure(inSerializableSession, on: connection)
-                try await connection.query("RESET default_transaction_isolation", logger: logger)
-                // The procedure commits its own transaction: inside a caller's block it fails and writes nothing.
-                try await connection.query("BEGIN", logger: logger)
-                do {
-                    let answer = try await Self.callInsertProcedure(inBlock, on: connection)
-                    try await connection.query("ROLLBACK", logger: logger)
-                    Issue.record("the procedure ran inside a transaction block: \(String(describing: answer))")
-                    return (created, nil)
-                } catch {
-                    try await connection.query("ROLLBACK", logger: logger)
-                    return (created, PostgresStore.sqlState(of: error))
+            // With and without the first try: a booking from a SERIALIZABLE session is made, and a call inside a
+            // caller's block fails and writes nothing, whether it would book (slot 120 or 240) or be refused (slot 0,
+            // booked above).
+            for (offset, firstSeat) in [(0, false), (120, true)] {
+                var inSerializableSession = try values(at: 60 + offset)
+                var inBlock = try values(at: 120 + offset)
+                var refusedInBlock = try values(at: 0)
+                inSerializableSession.firstSeat = firstSeat
+                inBlock.firstSeat = firstSeat
+                refusedInBlock.firstSeat = firstSeat
+                let (created, states) = try await store.store.client.withConnection { connection in
+                    let logger = PostgresTestDatabase.logger
+                    // The procedure runs at READ COMMITTED, whatever the session's default.
+                    try await connection.query("SET default_transaction_isolation = 'serializable'", logger: logger)
+                    let created = try await Self.callInsertProcedure(inSerializableSession, on: connection)
+                    try await connection.query("RESET default_transaction_isolation", logger: logger)
+                    // The procedure commits its own transaction: inside a caller's block it fails.
+                    var states: [String?] = []
+                    for call in [inBlock, refusedInBlock] {
+                        try await connection.query("BEGIN", logger: logger)
+                        do {
+                            let answer = try await Self.callInsertProcedure(call, on: connection)
+                            Issue.record("the procedure ran inside a transaction block: \(String(describing: answer))")
+                            states.append(nil)
+                        } catch {
+                            states.append(PostgresStore.sqlState(of: error))
+                        }
+                        try await connection.query("ROLLBACK", logger: logger)
+                    }
+                    return (created, states)
                 }
+                #expect(created == true, "first try: \(firstSeat)")
+                #expect(states == ["2D000", "2D000"], "first try: \(firstSeat)")
             }
-            #expect(created == true)
-            #expect(state == "2D000")
-            #expect(try await store.store.appointments().count == 2)
+            #expect(try await store.store.appointments().count == 3)
         } catch {
             Issue.record("\(error)")
         }

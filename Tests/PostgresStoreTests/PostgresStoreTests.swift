@@ -309,6 +309,35 @@ struct PostgresStoreTests {
         await PostgresTestDatabase.drop(configuration)
     }
 
+    @Test(
+        "a booking whose every call meets another taker at an index is answered by what stands in the way: the booked slot, or storeUnavailable when nothing does"
+    )
+    func conflictsEveryCall() async throws {
+        try await withStores(1) { stores in
+            let store = stores[0]
+            let logger = PostgresTestDatabase.logger
+            _ = try await store.insert(try draft(at: 60))
+            try await store.client.query("CREATE SEQUENCE booking_calls", logger: logger)
+            try await wrapInsertProcedure(
+                of: store, before: "PERFORM nextval('booking_calls'); RAISE unique_violation USING MESSAGE = 'taken';",
+                after: "")
+            func calls() async throws -> Int? {
+                try await store.client.query("SELECT last_value FROM booking_calls", logger: logger).collect().first?
+                    .decode(Int.self)
+            }
+            let taken = await #expect(throws: BookingError.self) {
+                try await store.insert(try draft(at: 60, key: "k1"))
+            }
+            #expect(taken?.code == .slotUnavailable)
+            #expect(try await calls() == 3)
+            let free = await #expect(throws: BookingError.self) { try await store.insert(try draft(at: 120)) }
+            #expect(free?.code == .storeUnavailable)
+            #expect(free?.message.contains("kept meeting conflicting transactions") == true)
+            #expect(try await calls() == 6)
+            #expect(try await store.appointments().count == 1)
+        }
+    }
+
     /// Replaces the booking procedure (`InsertProcedure.name`) with a procedure that runs `before`, calls the real one (which commits),
     /// then runs `after`: the store's calls go through it.
     private func wrapInsertProcedure(of store: PostgresStore, before: String, after: String) async throws {
