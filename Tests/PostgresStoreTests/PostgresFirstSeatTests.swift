@@ -61,6 +61,27 @@ struct PostgresFirstSeatTests {
                 """, on: client)
     }
 
+    /// Starts `operation` in a task of its own: its result, with any error as a `BookingError`.
+    static func started<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T)
+        -> Task<Result<T, BookingError>, Never>
+    {
+        Task {
+            do {
+                return .success(try await operation())
+            } catch let error as BookingError {
+                return .failure(error)
+            } catch {
+                return .failure(.storeUnavailable())
+            }
+        }
+    }
+
+    /// The code of the error in `result`, or `nil` when it succeeded.
+    static func code<T>(of result: Result<T, BookingError>) -> BookingError.Code? {
+        if case .failure(let error) = result { return error.code }
+        return nil
+    }
+
     /// Waits (5 s at most) until a session of this test's database is blocked by another (at a lock, or at
     /// another's uncommitted row of a unique index): whether one was.
     static func someoneWaits(_ client: PostgresClient) async throws -> Bool {
@@ -115,11 +136,7 @@ struct PostgresFirstSeatTests {
                 let other = try await Self.uncommittedSeat(target, on: stores[1].client)
                 let store = stores[0]
                 let booking = booking(target, email: "ada@example.com", capacity: capacity)
-                let attempt = Task { () -> Result<InsertOutcome, BookingError> in
-                    do { return .success(try await store.insert(booking)) } catch let error as BookingError {
-                        return .failure(error)
-                    } catch { return .failure(.storeUnavailable()) }
-                }
+                let attempt = Self.started { try await store.insert(booking) }
                 #expect(try await Self.someoneWaits(stores[1].client), "the call never waited at the index")
                 await other.release(committing: true)
                 switch await attempt.value {
@@ -169,11 +186,7 @@ struct PostgresFirstSeatTests {
                 let move = AppointmentMove(
                     appointmentID: moving.record.appointment.id, slot: target, occupied: target, idempotencyKey: nil,
                     requestFingerprint: "m", now: now, rules: BookingRules(capacity: capacity))
-                let attempt = Task { () -> Result<RescheduleOutcome?, BookingError> in
-                    do { return .success(try await store.reschedule(move)) } catch let error as BookingError {
-                        return .failure(error)
-                    } catch { return .failure(.storeUnavailable()) }
-                }
+                let attempt = Self.started { try await store.reschedule(move) }
                 #expect(try await Self.someoneWaits(stores[1].client), "the call never waited at the index")
                 await other.release(committing: true)
                 switch await attempt.value {
@@ -204,19 +217,10 @@ struct PostgresFirstSeatTests {
                 target, seat: 1, email: "cy@example.com", lock: .exclusive, on: stores[1].client)
             _ = try await store.cancel(id: other.record.appointment.id, now: now)
             let again = booking(target, email: "Cy@Example.com", capacity: 2)
-            let attempt = Task { () -> BookingError? in
-                do {
-                    _ = try await store.insert(again)
-                    return nil
-                } catch let error as BookingError {
-                    return error
-                } catch {
-                    return .storeUnavailable()
-                }
-            }
+            let attempt = Self.started { try await store.insert(again) }
             #expect(try await Self.someoneWaits(stores[1].client), "the booking never waited for the claim's taker")
             await claimed.release(committing: true)
-            #expect(await attempt.value?.code == .alreadyBooked)
+            #expect(await Self.code(of: attempt.value) == .alreadyBooked)
             #expect(try await Self.seats(of: target, in: store) == [1])
         }
     }
@@ -255,19 +259,10 @@ struct PostgresFirstSeatTests {
                 long, seat: 1, email: "xi@example.com", lock: .exclusive, on: stores[1].client)
             _ = try await store.cancel(id: yan.record.appointment.id, now: now)
             let other = booking(short, email: "zoe@example.com", capacity: 2)
-            let attempt = Task { () -> BookingError? in
-                do {
-                    _ = try await store.insert(other)
-                    return nil
-                } catch let error as BookingError {
-                    return error
-                } catch {
-                    return .storeUnavailable()
-                }
-            }
+            let attempt = Self.started { try await store.insert(other) }
             #expect(try await Self.someoneWaits(stores[1].client), "the booking never waited for the claim's taker")
             await claimed.release(committing: true)
-            #expect(await attempt.value?.code == .slotUnavailable)
+            #expect(await Self.code(of: attempt.value) == .slotUnavailable)
             #expect(
                 try await store.appointments().filter { $0.status == .booked }.map(\.customerEmail) == [
                     "xi@example.com"
