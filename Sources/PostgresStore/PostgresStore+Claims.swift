@@ -431,7 +431,6 @@ extension PostgresStore {
         guard !suspects.isEmpty else { return }
         var idle = ClaimValues()
         idle.capacity = 0
-        idle.firstSeat = false
         do {
             for kind in Self.claimStatements where suspects.contains(kind.name) {
                 _ = try await runClaim(kind, idle, on: connection)

@@ -15,10 +15,10 @@ extension PostgresStore {
     /// The exclusion constraint checks the new occupied interval against every other booked row of a different
     /// slot (the row's own old version is replaced, so overlapping it is fine), and the seat index its seat (the
     /// lowest free one of the new slot, chosen under the slot's lock, which a booking's first try holds shared);
-    /// a violation is `slotUnavailable` and rolls everything back. When the check refused, the facts are read and the refusal of
-    /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` is thrown (a held slot is
-    /// `slotHeld`). Retries with one idempotency key queue on a lock of their own, and all but the first find
-    /// its key.
+    /// a violation is `slotUnavailable` and rolls everything back. When the check refused, the facts are read
+    /// and the refusal of `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` is thrown (a
+    /// held slot is `slotHeld`). Retries with one idempotency key queue on a lock of their own, and all but the
+    /// first find its key.
     public func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
         try move.validate()
         let outcome = try await performTransaction(claims: true) {
