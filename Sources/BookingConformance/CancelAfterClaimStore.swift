@@ -59,6 +59,9 @@ struct CancelAfterClaimStore: BookingStore {
     func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
         try await inner.finish(notification: id, owner: owner, outcome: outcome)
     }
+    func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
+        try await inner.finish(outcomes: outcomes, owner: owner)
+    }
     func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) async throws(BookingError)
         -> Set<Int64>
     {

@@ -194,6 +194,72 @@ extension ConformanceCheck {
             try context.expectEqual(try await context.claim("other").count, 1, "claim right after release")
         },
         ConformanceCheck(
+            "finishManyRecordsEachOutcome",
+            """
+            Outcomes finished together are recorded each as its own finish records it (sent, retry, failed, released, \
+            obsolete), and only where the owner still holds the lease of a pending notification.
+            """
+        ) { context in
+            for index in 0..<7 { try await context.book(try context.draft(at: 60 * (index + 1))) }
+            let mine = try await context.claim("w/1", limit: 6, leaseSeconds: 30).map(\.id)
+            let theirs = try await context.claim("x/1", limit: 1, leaseSeconds: 30).map(\.id)
+            try context.expectEqual(mine.count, 6, "notifications claimed by w/1")
+            try context.expectEqual(theirs.count, 1, "notifications claimed by x/1")
+            let before = try await context.storedNotifications()
+            func at(_ seconds: Double) -> Date { context.now.addingTimeInterval(seconds) }
+            try context.expect(
+                try await context.store.finish(notification: mine[5], owner: "w/1", outcome: .sent(at: at(5))),
+                "a single finish beside the batch must be accepted")
+            try context.expectEqual(
+                try await context.store.finish(outcomes: [:], owner: "w/1"), [], "ids recorded by an empty batch")
+            let recorded = try await context.store.finish(
+                outcomes: [
+                    mine[0]: .sent(at: at(10)),
+                    mine[1]: .retry(error: "HTTP 503", nextAttemptAt: at(120), now: at(10)),
+                    mine[2]: .failed(error: "HTTP 410", now: at(10)),
+                    mine[3]: .released(now: at(10)),
+                    mine[4]: .obsolete(now: at(10)),
+                    mine[5]: .failed(error: "late", now: at(10)),
+                    theirs[0]: .sent(at: at(10)),
+                    987_654: .sent(at: at(10)),
+                ], owner: "w/1")
+            try context.expectEqual(
+                recorded, Set(mine[0..<5]),
+                "ids recorded: not one already sent, another owner's, or an unknown one")
+            let stored = try await context.storedNotifications()
+            func expect(_ id: Int64, _ what: String, _ holds: (BookingNotification) -> Bool) throws {
+                guard let notification = stored[id] else { throw context.failure("notification \(id) is missing") }
+                try context.expect(holds(notification), "\(what): \(notification)")
+            }
+            try expect(mine[0], "sent at +10 s, one attempt, no lease") {
+                $0.status == .sent && $0.sentAt == at(10) && $0.updatedAt == at(10) && $0.attempts == 1
+                    && $0.leaseOwner == nil && $0.leaseExpiresAt == nil && $0.lastError == nil
+            }
+            try expect(mine[1], "pending with its error, due at +120 s, one attempt, no lease") {
+                $0.status == .pending && $0.lastError == "HTTP 503" && $0.nextAttemptAt == at(120)
+                    && $0.updatedAt == at(10) && $0.attempts == 1 && $0.leaseOwner == nil && $0.sentAt == nil
+            }
+            try expect(mine[2], "failed with its error, one attempt, no lease") {
+                $0.status == .failed && $0.lastError == "HTTP 410" && $0.updatedAt == at(10) && $0.attempts == 1
+                    && $0.leaseOwner == nil && $0.sentAt == nil
+            }
+            try expect(mine[3], "released: pending, due as before, no attempt counted, no lease") {
+                $0.status == .pending && $0.nextAttemptAt == before[mine[3]]?.nextAttemptAt && $0.attempts == 0
+                    && $0.updatedAt == at(10) && $0.leaseOwner == nil && $0.lastError == nil
+            }
+            try expect(mine[4], "obsolete, no attempt counted, no lease") {
+                $0.status == .obsolete && $0.attempts == 0 && $0.updatedAt == at(10) && $0.leaseOwner == nil
+                    && $0.sentAt == nil
+            }
+            try expect(mine[5], "still as its single finish left it") {
+                $0.status == .sent && $0.sentAt == at(5) && $0.lastError == nil
+            }
+            try expect(theirs[0], "another owner's lease untouched") { $0 == before[theirs[0]] }
+            try context.expectEqual(
+                try await context.claim("y/1", at: at(11)).map(\.id), [mine[3]],
+                "claim after the batch: only the released one is due")
+        },
+        ConformanceCheck(
             "claimWithAppointmentsReadsEachAppointment",
             """
             A claim with appointments leases exactly what a claim leases, in its order, each notification with its \

@@ -256,6 +256,11 @@ public actor InMemoryStore: BookingStore {
         return true
     }
 
+    /// Records the outcomes in one step of the actor, each as ``finish(notification:owner:outcome:)`` does.
+    public func finish(outcomes: [Int64: DeliveryOutcome], owner: String) -> Set<Int64> {
+        Set(outcomes.compactMap { id, outcome in finish(notification: id, owner: owner, outcome: outcome) ? id : nil })
+    }
+
     /// Renews the leases `owner` still holds among `ids`.
     public func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) -> Set<Int64> {
         var renewed: Set<Int64> = []

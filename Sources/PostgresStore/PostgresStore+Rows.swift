@@ -17,27 +17,45 @@ extension PostgresStore {
         created_at, updated_at, sent_at, sequence, previous_slot_start, previous_slot_end, reminder_lead_seconds
         """
 
-    static func record(_ row: PostgresRow) throws -> AppointmentRecord {
+    /// What ``prefixedAppointmentColumns`` puts before each column's name.
+    static let appointmentPrefix = "a_"
+
+    /// ``appointmentColumns`` of the table aliased `a`, each renamed with ``appointmentPrefix``: for a row
+    /// that holds a notification's columns too.
+    static let prefixedAppointmentColumns =
+        appointmentColumns.split(separator: ",")
+        .map { column in
+            let name = column.trimmingCharacters(in: .whitespacesAndNewlines)
+            return "a.\(name) AS \(appointmentPrefix)\(name)"
+        }
+        .joined(separator: ", ")
+
+    /// The appointment in `row`, whose columns are ``appointmentColumns``.
+    static func record(_ row: PostgresRow) throws -> AppointmentRecord { try record(row, prefix: "") }
+
+    /// The appointment in `row`, whose columns are ``appointmentColumns``, each named with `prefix` before it.
+    static func record(_ row: PostgresRow, prefix: String) throws -> AppointmentRecord {
         let cells = row.makeRandomAccess()
-        func instant(_ name: String) throws -> Date { try cells[name].decode(PostgresInstant.self).date }
-        guard let resource = ResourceID(rawValue: try cells["resource"].decode(String.self)),
-            let status = Appointment.Status(rawValue: try cells["status"].decode(String.self))
+        func cell(_ name: String) -> PostgresCell { cells[prefix + name] }
+        func instant(_ name: String) throws -> Date { try cell(name).decode(PostgresInstant.self).date }
+        guard let resource = ResourceID(rawValue: try cell("resource").decode(String.self)),
+            let status = Appointment.Status(rawValue: try cell("status").decode(String.self))
         else { throw BookingError.storeUnavailable("an appointment row could not be read") }
         let appointment = Appointment(
-            id: try cells["id"].decode(Int64.self), resource: resource,
+            id: try cell("id").decode(Int64.self), resource: resource,
             slot: try TimeSlot(start: instant("slot_start"), end: instant("slot_end")),
             occupied: try TimeSlot(start: instant("occupied_start"), end: instant("occupied_end")),
-            customerName: try cells["customer_name"].decode(String.self),
-            customerEmail: try cells["customer_email"].decode(String.self),
-            note: try cells["note"].decode(String?.self),
+            customerName: try cell("customer_name").decode(String.self),
+            customerEmail: try cell("customer_email").decode(String.self),
+            note: try cell("note").decode(String?.self),
             status: status, createdAt: try instant("created_at"), updatedAt: try instant("updated_at"),
-            cancelledAt: try cells["cancelled_at"].decode(PostgresInstant?.self)?.date,
-            sequence: try cells["sequence"].decode(Int.self))
+            cancelledAt: try cell("cancelled_at").decode(PostgresInstant?.self)?.date,
+            sequence: try cell("sequence").decode(Int.self))
         return AppointmentRecord(
-            appointment: appointment, cancelTokenHash: try cells["cancel_token_hash"].decode(String.self),
-            idempotencyKey: try cells["idempotency_key"].decode(String?.self),
-            requestFingerprint: try cells["request_fingerprint"].decode(String.self),
-            sealedCancelToken: try cells["sealed_cancel_token"].decode(String?.self))
+            appointment: appointment, cancelTokenHash: try cell("cancel_token_hash").decode(String.self),
+            idempotencyKey: try cell("idempotency_key").decode(String?.self),
+            requestFingerprint: try cell("request_fingerprint").decode(String.self),
+            sealedCancelToken: try cell("sealed_cancel_token").decode(String?.self))
     }
 
     static func notification(_ row: PostgresRow) throws -> BookingNotification {

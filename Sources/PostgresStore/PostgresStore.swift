@@ -330,42 +330,51 @@ public final class PostgresStore: BookingStore {
     ///
     /// The statement runs in its own implicit transaction, one round trip (see `dispatcherStatement(_:on:logger:)`).
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
-        try await perform { [logger] connection in try await Self.claim(claim, on: connection, logger: logger) }
-    }
-
-    /// Leases as ``claimNotifications(_:)`` does, then reads the appointments of all the leased notifications in
-    /// one more statement on the same connection: two round trips for the batch, where a read per notification
-    /// took one each. A read that fails leaves the appointments `nil` (the dispatcher reads them itself).
-    public func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
-        -> [ClaimedNotification]
-    {
         try await perform { [logger] connection in
-            let claimed = try await Self.claim(claim, on: connection, logger: logger)
-            guard !claimed.isEmpty else { return [] }
-            let ids = Array(Set(claimed.map(\.appointmentID)))
-            let records: [AppointmentRecord]
-            do {
-                records = try await Self.records(
-                    connection.query(
-                        "SELECT \(unescaped: Self.appointmentColumns) FROM appointments WHERE id = ANY(\(ids))",
-                        logger: logger))
-            } catch {
-                logger.debug(
-                    "the claimed notifications' appointments could not be read",
-                    metadata: ["error": "\(String(reflecting: type(of: error)))"])
-                records = []
-            }
-            return ClaimedNotification.pairing(claimed, with: records)
+            try await Self.dispatcherStatement(Self.claimStatement(claim), on: connection, logger: logger)
+                .map(Self.notification).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
         }
     }
 
-    /// The claim's statement: leases the due notifications and counts an attempt on each, oldest due first.
-    private static func claim(_ claim: NotificationClaim, on connection: PostgresConnection, logger: Logger)
-        async throws -> [BookingNotification]
+    /// Leases as ``claimNotifications(_:)`` does and reads the leased notifications' appointments in the same
+    /// statement (the claim's `UPDATE` in a `WITH`, joined to `appointments`): one round trip for the batch.
+    /// An appointment row that cannot be read leaves that appointment `nil` (the dispatcher reads it itself).
+    public func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
+        -> [ClaimedNotification]
     {
+        let claimed = Self.claimStatement(claim)
+        let query = PostgresQuery(
+            unsafeSQL: """
+                WITH claimed AS (\(claimed.sql))
+                SELECT claimed.*, \(Self.prefixedAppointmentColumns)
+                FROM claimed LEFT JOIN appointments AS a ON a.id = claimed.appointment_id
+                """, binds: claimed.binds)
+        return try await perform { [logger] connection in
+            try await Self.dispatcherStatement(query, on: connection, logger: logger).map { row in
+                let appointment: AppointmentRecord?
+                do {
+                    appointment = try Self.record(row, prefix: Self.appointmentPrefix)
+                } catch {
+                    logger.debug(
+                        "a claimed notification's appointment could not be read",
+                        metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                    appointment = nil
+                }
+                return ClaimedNotification(notification: try Self.notification(row), appointment: appointment)
+            }
+            .sorted {
+                ($0.notification.nextAttemptAt, $0.notification.id) < (
+                    $1.notification.nextAttemptAt, $1.notification.id
+                )
+            }
+        }
+    }
+
+    /// The claim's statement: leases the due notifications and counts an attempt on each, oldest due first;
+    /// returns them (in no particular order).
+    private static func claimStatement(_ claim: NotificationClaim) -> PostgresQuery {
         let now = PostgresInstant(claim.now)
-        let claimed = try await Self.dispatcherStatement(
-            """
+        return """
             UPDATE notifications
             SET lease_owner = \(claim.owner), lease_expires_at = \(PostgresInstant(claim.leaseExpiresAt)),
                 attempts = attempts + 1, updated_at = \(now)
@@ -377,60 +386,63 @@ public final class PostgresStore: BookingStore {
                 LIMIT \(max(0, claim.limit))
                 FOR UPDATE SKIP LOCKED)
             RETURNING \(unescaped: Self.notificationColumns)
-            """, on: connection, logger: logger
-        ).map(Self.notification).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
-        return claimed
+            """
     }
 
-    /// Records an outcome only while `owner` holds the lease of a pending notification.
-    ///
-    /// One statement in its own implicit transaction, one round trip (see `dispatcherStatement(_:on:logger:)`).
+    /// Records an outcome only while `owner` holds the lease of a pending notification: the statement of
+    /// ``finish(outcomes:owner:)`` for one notification.
     public func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError)
         -> Bool
     {
-        let query: PostgresQuery =
-            switch outcome {
-            case .sent(let at):
-                """
-                UPDATE notifications SET status = 'sent', sent_at = \(PostgresInstant(at)), updated_at = \(PostgresInstant(at)),
-                    lease_owner = NULL, lease_expires_at = NULL
-                WHERE id = \(id) AND lease_owner = \(owner) AND status = 'pending'
-                RETURNING id
-                """
-            case .retry(let error, let next, let now):
-                """
-                UPDATE notifications SET error = \(error), next_attempt_at = \(PostgresInstant(next)),
-                    updated_at = \(PostgresInstant(now)), lease_owner = NULL, lease_expires_at = NULL
-                WHERE id = \(id) AND lease_owner = \(owner) AND status = 'pending'
-                RETURNING id
-                """
-            case .failed(let error, let now):
-                """
-                UPDATE notifications SET status = 'failed', error = \(error), updated_at = \(PostgresInstant(now)),
-                    lease_owner = NULL, lease_expires_at = NULL
-                WHERE id = \(id) AND lease_owner = \(owner) AND status = 'pending'
-                RETURNING id
-                """
-            case .released(let now):
-                """
-                UPDATE notifications SET attempts = GREATEST(attempts - 1, 0), updated_at = \(PostgresInstant(now)),
-                    lease_owner = NULL, lease_expires_at = NULL
-                WHERE id = \(id) AND lease_owner = \(owner) AND status = 'pending'
-                RETURNING id
-                """
-            case .obsolete(let now):
-                """
-                UPDATE notifications SET status = 'obsolete', attempts = GREATEST(attempts - 1, 0),
-                    updated_at = \(PostgresInstant(now)), lease_owner = NULL, lease_expires_at = NULL
-                WHERE id = \(id) AND lease_owner = \(owner) AND status = 'pending'
-                RETURNING id
-                """
-            }
-        let changed = try await perform { [logger] connection in
-            try await Self.dispatcherStatement(query, on: connection, logger: logger).count
+        try await finish(outcomes: [id: outcome], owner: owner).contains(id)
+    }
+
+    /// Records the outcomes in one statement, in its own implicit transaction (one round trip, see
+    /// `dispatcherStatement(_:on:logger:)`): the outcomes travel as arrays that `unnest` pairs up again, and
+    /// each notification changes only while it is pending and leased to `owner`.
+    public func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
+        guard !outcomes.isEmpty else { return [] }
+        var ids: [Int64] = []
+        var kinds: [String] = []
+        var errors: [String] = []
+        var times: [PostgresInstant] = []
+        var nextAttempts: [PostgresInstant] = []
+        for (id, outcome) in outcomes {
+            let (kind, error, time, nextAttempt): (String, String, Date, Date) =
+                switch outcome {
+                case .sent(let at): ("sent", "", at, at)
+                case .retry(let error, let next, let now): ("retry", error, now, next)
+                case .failed(let error, let now): ("failed", error, now, now)
+                case .released(let now): ("released", "", now, now)
+                case .obsolete(let now): ("obsolete", "", now, now)
+                }
+            ids.append(id)
+            kinds.append(kind)
+            errors.append(error)
+            times.append(PostgresInstant(time))
+            nextAttempts.append(PostgresInstant(nextAttempt))
         }
-        if case .released = outcome, changed == 1 { wakeDispatchers() }
-        return changed == 1
+        let query: PostgresQuery = """
+            UPDATE notifications AS n
+            SET status = CASE WHEN o.kind IN ('sent', 'failed', 'obsolete') THEN o.kind ELSE n.status END,
+                sent_at = CASE WHEN o.kind = 'sent' THEN o.at ELSE n.sent_at END,
+                error = CASE WHEN o.kind IN ('retry', 'failed') THEN o.error ELSE n.error END,
+                next_attempt_at = CASE WHEN o.kind = 'retry' THEN o.next_attempt_at ELSE n.next_attempt_at END,
+                attempts = CASE WHEN o.kind IN ('released', 'obsolete') THEN GREATEST(n.attempts - 1, 0)
+                    ELSE n.attempts END,
+                updated_at = o.at, lease_owner = NULL, lease_expires_at = NULL
+            FROM unnest(\(ids)::BIGINT[], \(kinds)::TEXT[], \(errors)::TEXT[], \(times)::TIMESTAMPTZ[],
+                \(nextAttempts)::TIMESTAMPTZ[]) AS o(id, kind, error, at, next_attempt_at)
+            WHERE n.id = o.id AND n.lease_owner = \(owner) AND n.status = 'pending'
+            RETURNING n.id, o.kind
+            """
+        let recorded = try await perform { [logger] connection in
+            try await Self.dispatcherStatement(query, on: connection, logger: logger).map {
+                try $0.decode((Int64, String).self)
+            }
+        }
+        if recorded.contains(where: { $0.1 == "released" }) { wakeDispatchers() }
+        return Set(recorded.map(\.0))
     }
 
     /// Moves a failed notification back to pending, due now, with its attempts reset.

@@ -354,10 +354,28 @@ public final class SQLiteStore: BookingStore {
         ).map { row in try Self.notification(row) }.sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
     }
 
-    /// Records an outcome only while `owner` holds the lease of a pending notification.
+    /// Records an attempt's outcome if `owner` still holds the lease: ``finish(outcomes:owner:)`` for one.
     public func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError)
         -> Bool
     {
+        try await finish(outcomes: [id: outcome], owner: owner).contains(id)
+    }
+
+    /// Records the outcomes in one immediate transaction, each only while `owner` holds the lease of the
+    /// pending notification.
+    public func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
+        guard !outcomes.isEmpty else { return [] }
+        return try await write { db in
+            var recorded: Set<Int64> = []
+            for (id, outcome) in outcomes {
+                if try Self.finish(id, owner: owner, outcome: outcome, in: db) { recorded.insert(id) }
+            }
+            return recorded
+        }
+    }
+
+    /// One outcome's `UPDATE`; whether it changed the notification.
+    private static func finish(_ id: Int64, owner: String, outcome: DeliveryOutcome, in db: Database) throws -> Bool {
         let (assignments, arguments): (String, StatementArguments) =
             switch outcome {
             case .sent(let at):
@@ -374,15 +392,13 @@ public final class SQLiteStore: BookingStore {
             case .obsolete(let now):
                 ("status = 'obsolete', attempts = max(attempts - 1, 0), updated_at = ?", [now.millisecondsSince1970])
             }
-        return try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE notifications SET \(assignments), lease_owner = NULL, lease_expires_at = NULL
-                    WHERE id = ? AND lease_owner = ? AND status = 'pending'
-                    """,
-                arguments: arguments + [id, owner])
-            return db.changesCount == 1
-        }
+        try db.execute(
+            sql: """
+                UPDATE notifications SET \(assignments), lease_owner = NULL, lease_expires_at = NULL
+                WHERE id = ? AND lease_owner = ? AND status = 'pending'
+                """,
+            arguments: arguments + [id, owner])
+        return db.changesCount == 1
     }
 
     /// Renews, in one immediate transaction, the leases `owner` still holds among `ids`.

@@ -50,6 +50,14 @@ struct BrokenStoreTests {
         #expect(failure?.message.contains("stale owner") == true)
     }
 
+    @Test("a store whose batch of outcomes is not guarded by the claim fails the batch check")
+    func unguardedBatchFinish() async throws {
+        let check = try #require(ConformanceCheck.named("finishManyRecordsEachOutcome"))
+        let failure = await failure(of: check, on: { UnguardedBatchFinishStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("ids recorded") == true, "\(failure?.message ?? "")")
+    }
+
     @Test("a store that keeps shorter leases than it reports fails the lease-at-send-start check")
     func shortLeases() async throws {
         let check = try #require(ConformanceCheck.named("noSendStartsOnALapsingLease"))

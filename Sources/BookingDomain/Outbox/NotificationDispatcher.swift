@@ -45,6 +45,9 @@ public import ServiceLifecycle
 /// - On graceful shutdown it stops claiming, lets in-flight sends finish (each is asked to stop after
 ///   ``Configuration/sendTimeout``) and releases the leases it did not use, without counting an attempt.
 ///
+/// Outcomes of sends that end together are recorded together, in one call of
+/// ``BookingStore/finish(outcomes:owner:)``: an outcome waits at most for the one call already running.
+///
 /// Delivery is at least once: use the notification id to deduplicate downstream.
 ///
 /// ```swift
@@ -281,6 +284,7 @@ public struct NotificationDispatcher: Service {
         report.claimed = claimed.count
         guard !claimed.isEmpty else { return report }
         let leases = InFlightLeases()
+        let recorder = OutcomeRecorder(store: store, owner: owner)
         let outcomes = await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
                 await self.renewLeases(leases, owner: owner)
@@ -294,12 +298,12 @@ public struct NotificationDispatcher: Service {
                     if Task.isShuttingDownGracefully {
                         outcomes.append(
                             await finish(
-                                next.notification, owner: owner, .released(now: clock.now().roundedToMilliseconds)))
+                                next.notification, recorder, .released(now: clock.now().roundedToMilliseconds)))
                         continue
                     }
                     running += 1
                     leases.begin(next.notification.id, expiresAt: next.notification.leaseExpiresAt ?? leaseExpiresAt)
-                    group.addTask { await self.deliver(next, claimedAt: now, owner: owner, leases: leases) }
+                    group.addTask { await self.deliver(next, claimedAt: now, recorder: recorder, leases: leases) }
                 }
                 // The heartbeat never ends by itself: wait only while sends are running.
                 guard running > 0 else { continue }
@@ -381,9 +385,9 @@ public struct NotificationDispatcher: Service {
         }
     }
 
-    private func deliver(_ claimed: ClaimedNotification, claimedAt: Date, owner: String, leases: InFlightLeases)
-        async -> Outcome
-    {
+    private func deliver(
+        _ claimed: ClaimedNotification, claimedAt: Date, recorder: OutcomeRecorder, leases: InFlightLeases
+    ) async -> Outcome {
         let notification = claimed.notification
         let attempt = await attempt(claimed, claimedAt: claimedAt, leases: leases)
         // From here on the heartbeat leaves this lease alone; finishing is guarded by the owner anyway.
@@ -395,19 +399,19 @@ public struct NotificationDispatcher: Service {
             logger.info(
                 "reminder not sent: its appointment was cancelled or moved",
                 metadata: ["notification.id": "\(notification.id)"])
-            return await finish(notification, owner: owner, .obsolete(now: clock.now().roundedToMilliseconds))
+            return await finish(notification, recorder, .obsolete(now: clock.now().roundedToMilliseconds))
         case .tooLate:
             logger.notice(
                 "notification released unsent: too little of its lease was left to start a send",
                 metadata: ["notification.id": "\(notification.id)"])
-            return await finish(notification, owner: owner, .released(now: clock.now().roundedToMilliseconds))
+            return await finish(notification, recorder, .released(now: clock.now().roundedToMilliseconds))
         case .failed(let failure):
-            return await finish(notification, owner: owner, failure: failure)
+            return await finish(notification, recorder, failure: failure)
         case .delivered:
             break
         }
         let now = clock.now().roundedToMilliseconds
-        let outcome = await finish(notification, owner: owner, .sent(at: now))
+        let outcome = await finish(notification, recorder, .sent(at: now))
         if outcome == .sent {
             let dimensions = [("kind", notification.kind.rawValue)]
             Counter(label: "booking_notifications_sent_total", dimensions: dimensions).increment()
@@ -506,11 +510,13 @@ public struct NotificationDispatcher: Service {
         }
     }
 
-    private func finish(_ notification: BookingNotification, owner: String, failure: DeliveryFailure) async -> Outcome {
+    private func finish(_ notification: BookingNotification, _ recorder: OutcomeRecorder, failure: DeliveryFailure)
+        async -> Outcome
+    {
         let now = clock.now().roundedToMilliseconds
         let dimensions = [("kind", notification.kind.rawValue)]
         if failure.isPermanent || notification.attempts >= configuration.maxAttempts {
-            let outcome = await finish(notification, owner: owner, .failed(error: failure.reason, now: now))
+            let outcome = await finish(notification, recorder, .failed(error: failure.reason, now: now))
             if outcome == .failed {
                 Counter(label: "booking_notifications_failed_total", dimensions: dimensions).increment()
                 logger.error(
@@ -524,7 +530,7 @@ public struct NotificationDispatcher: Service {
         }
         let delay = nextDelay(after: notification.attempts, failure: failure)
         let outcome = await finish(
-            notification, owner: owner,
+            notification, recorder,
             .retry(error: failure.reason, nextAttemptAt: now.addingTimeInterval(delay.timeInterval), now: now))
         if outcome == .retried {
             Counter(label: "booking_notifications_retried_total", dimensions: dimensions).increment()
@@ -545,11 +551,13 @@ public struct NotificationDispatcher: Service {
         return max(backoff, min(retryAfter, configuration.maxRetryAfter))
     }
 
-    private func finish(_ notification: BookingNotification, owner: String, _ result: DeliveryOutcome) async -> Outcome
+    /// Records `result` through the pass's recorder (with other sends' outcomes that end at the same time).
+    private func finish(_ notification: BookingNotification, _ recorder: OutcomeRecorder, _ result: DeliveryOutcome)
+        async -> Outcome
     {
         let accepted: Bool
         do {
-            accepted = try await store.finish(notification: notification.id, owner: owner, outcome: result)
+            accepted = try await recorder.record(result, of: notification.id)
         } catch {
             // The lease will lapse and another pass retries: at least once, never lost.
             logger.warning(

@@ -156,6 +156,14 @@ public protocol BookingStore: Service {
     /// notification is no longer pending.
     func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool
 
+    /// Records the outcomes of several attempts of one claim, each as ``finish(notification:owner:outcome:)``
+    /// records it, only where `owner` still holds the lease; returns the ids whose outcome was recorded.
+    ///
+    /// The dispatcher's way to record outcomes that arrive together: one statement or transaction for all of
+    /// them. The default records them one by one; when it throws, the outcomes before the failure may be
+    /// recorded and the others are not (their leases lapse, and the notifications are claimed again).
+    func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64>
+
     /// Renews the leases `owner` still holds on the notifications `ids`: their lease now ends at `leaseExpiresAt`.
     ///
     /// The heartbeat of a send in flight. Only pending notifications whose lease owner is exactly `owner`
@@ -212,6 +220,15 @@ extension BookingStore {
     /// A stream that never yields: no wake-up hints, the dispatcher polls.
     public func outboxWakeUps() -> AsyncStream<Void> {
         AsyncStream { _ in }
+    }
+
+    /// Records the outcomes one by one with ``finish(notification:owner:outcome:)``, in the order of their ids.
+    public func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
+        var recorded: Set<Int64> = []
+        for (id, outcome) in outcomes.sorted(by: { $0.key < $1.key }) {
+            if try await finish(notification: id, owner: owner, outcome: outcome) { recorded.insert(id) }
+        }
+        return recorded
     }
 
     /// Claims with ``claimNotifications(_:)``, then reads each appointment with ``record(id:)``.

@@ -1,0 +1,102 @@
+import BookingDomain
+import BookingTesting
+import Foundation
+import InMemoryStore
+import Logging
+import Synchronization
+import Testing
+
+/// Counts the calls that record outcomes together, and how many outcomes each carried. Its first call waits
+/// for `beforeFirst`, and then fails if `failFirst`.
+final class OutcomeCountingStore: ForwardingStore {
+    let inner = InMemoryStore()
+    private let sizes = Mutex<[Int]>([])
+    private let beforeFirst: @Sendable () async -> Void
+    private let failFirst: Bool
+
+    init(failFirst: Bool = false, beforeFirst: @escaping @Sendable () async -> Void = {}) {
+        self.failFirst = failFirst
+        self.beforeFirst = beforeFirst
+    }
+
+    /// How many outcomes each call carried, in the order of the calls.
+    var batchSizes: [Int] { sizes.withLock { $0 } }
+
+    func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
+        let index = sizes.withLock { sizes in
+            sizes.append(outcomes.count)
+            return sizes.count - 1
+        }
+        if index == 0 {
+            await beforeFirst()
+            if failFirst { throw BookingError.storeUnavailable("the test's outage") }
+        }
+        return try await inner.finish(outcomes: outcomes, owner: owner)
+    }
+}
+
+@Suite("the dispatcher records the outcomes of sends that end together in one call")
+struct OutcomeBatchTests {
+    let logger = Logger(label: "outcome-batch-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Books `count` appointments, one `booked` notification each.
+    func book(_ count: Int, in store: any BookingStore) async throws {
+        let service = BookingService(store: store)
+        for slot in try await service.availability().prefix(count) {
+            _ = try await service.book(
+                BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
+        }
+    }
+
+    /// Waits (at most 10 s) until `sender` has delivered `count`: an event, never a speed.
+    static func waitUntil(_ sender: RecordingNotificationSender, delivered count: Int) async {
+        for _ in 0..<500 where sender.delivered.count < count { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    @Test("four sends ending while the first outcome is being recorded cost two calls, not four")
+    func sendsEndingTogether() async throws {
+        let sender = RecordingNotificationSender()
+        // The first call is held until every send has ended, so the other three wait for it together.
+        let store = OutcomeCountingStore { await Self.waitUntil(sender, delivered: 4) }
+        try await book(4, in: store)
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender, configuration: .init(concurrentSends: 4), logger: logger)
+        let report = try await dispatcher.deliverDue()
+        #expect(report.claimed == 4)
+        #expect(report.sent == 4)
+        #expect(store.batchSizes.count <= 2, "calls: \(store.batchSizes)")
+        #expect(store.batchSizes.reduce(0, +) == 4, "calls: \(store.batchSizes)")
+        let stored = await store.inner.notifications(appointmentID: nil)
+        #expect(stored.map(\.status) == Array(repeating: .sent, count: 4))
+    }
+
+    @Test("a send that ends alone is recorded alone, without waiting for others")
+    func sendsEndingApart() async throws {
+        let store = OutcomeCountingStore()
+        try await book(3, in: store)
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: RecordingNotificationSender(),
+            configuration: .init(concurrentSends: 1, leaseDuration: .seconds(60)), logger: logger)
+        let report = try await dispatcher.deliverDue()
+        #expect(report.claimed == 3, "one pass, sends one after another")
+        #expect(report.sent == 3)
+        #expect(store.batchSizes == [1, 1, 1])
+    }
+
+    @Test("a call that fails loses the leases of every outcome it carried and records none of them")
+    func failedCall() async throws {
+        let sender = RecordingNotificationSender()
+        let store = OutcomeCountingStore(failFirst: true) { await Self.waitUntil(sender, delivered: 4) }
+        try await book(4, in: store)
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender, configuration: .init(concurrentSends: 4), logger: logger)
+        let report = try await dispatcher.deliverDue()
+        let failed = try #require(store.batchSizes.first)
+        #expect(report.lostLeases == failed)
+        #expect(report.sent == 4 - failed)
+        let stored = await store.inner.notifications(appointmentID: nil)
+        #expect(stored.filter { $0.status == .sent }.count == 4 - failed)
+        // Unrecorded: still pending and leased, so they are claimed again once the lease lapses.
+        #expect(stored.filter { $0.status == .pending && $0.leaseOwner != nil }.count == failed)
+    }
+}
