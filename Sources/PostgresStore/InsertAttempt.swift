@@ -11,8 +11,9 @@ enum InsertAttempt: Sendable {
     case refused(BookingError)
     /// The procedure refused, yet nothing stands in the way any more: the booking runs again.
     case refusedByNothing
-    /// The call met another booking at a unique index or the exclusion constraint (or in a deadlock there), and
-    /// stored nothing: the booking runs again without the first try, so the claim says what stands in the way.
+    /// The call's claim met another booking at a unique index or the exclusion constraint (or in a deadlock
+    /// there), and stored nothing: the booking runs again without the first try, so the claim says what stands
+    /// in the way.
     case conflicted
     /// The outcome is unknown: the connection died while the call was out (being sent, or sent and not yet known
     /// to have stored nothing), its answer could not be read, or the read after a cancelled call failed. The

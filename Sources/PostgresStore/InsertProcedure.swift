@@ -1,13 +1,13 @@
 import PostgresNIO
 
-/// `booking_insert_v3`, the PL/pgSQL procedure that makes a booking in one call and one round trip.
+/// `booking_insert_v4`, the PL/pgSQL procedure that makes a booking in one call and one round trip.
 ///
 /// It first tries the first seat of an empty slot (``ClaimSQL/firstSeatInsert``) when the call asks for it
 /// (`firstSeat`) and the booking uses no hold and counts no limits: under the key's and the resource's locks and
 /// the slot's shared, without the guard. Most bookings take a slot nobody has booked. First tries of one slot run
-/// side by side and meet at the seat index; a taker through the claim holds the slot's lock alone, so a first
-/// try finding it held goes to the claim. When that try finds the slot's lock held or something in the slot's
-/// way, the procedure commits the nothing it did (releasing those locks) and the claim follows in a
+/// side by side and meet at the seat index, where the one that comes second writes nothing; a taker through the
+/// claim holds the slot's lock alone, so a first try finding it held goes to the claim. When that try finds the
+/// slot's lock held or something in the slot's way, the procedure commits the nothing it did (releasing those locks) and the claim follows in a
 /// transaction of its own. The claim is that of ``PostgresStore/settle(_:taking:slotLock:on:_:)`` with the check before the locks
 /// only where it spares a wait: ``ClaimSQL/takeLocksThenSlotLock`` first takes the locks and tries the slot's;
 /// while another taker holds the slot's lock, ``ClaimSQL/check`` decides in a snapshot of its own whether the
@@ -32,12 +32,12 @@ import PostgresNIO
 /// (``ClaimFactsStatement`` then reads what stands in the way). The whole call is one statement, so
 /// `statement_timeout` bounds the booking with all its waits.
 ///
-/// Migration 9 creates ``version3``, the text frozen when it shipped; a test compares it with ``definition``,
-/// the text these pieces make now. When they differ, add a migration creating `booking_insert_v4` from
-/// ``definition`` and call that, and leave ``version3`` as it is: databases migrated earlier keep it (and
-/// ``version2`` of migration 8, which nothing calls any more).
+/// Migration 10 creates ``version4``, the text frozen when it shipped; a test compares it with ``definition``,
+/// the text these pieces make now. When they differ, add a migration creating `booking_insert_v5` from
+/// ``definition`` and call that, and leave ``version4`` as it is: databases migrated earlier keep it (and
+/// ``version3`` of migration 9 and ``version2`` of migration 8, which nothing calls any more).
 enum InsertProcedure {
-    static let name = "booking_insert_v3"
+    static let name = "booking_insert_v4"
 
     /// The procedure's arguments, in order: every value its statements use, except whether to try the slot's
     /// lock (a variable of the procedure). The columns of its answer follow them (``answerColumns``).
@@ -112,7 +112,7 @@ enum InsertProcedure {
                 END IF;
                 -- The first seat of an empty slot, under the key's and the resource's locks and the slot's, shared (no
                 -- wait: a taker through the claim holds it alone). Other first tries of the slot meet this one at the
-                -- seat index, overlapping slots at the exclusion constraint (the call's error).
+                -- seat index, overlapping slots at the exclusion constraint: the second writes nothing, and claims.
                 IF \(reference(.firstSeat)) AND \(reference(.holdTokenHash)) IS NULL
                     AND cardinality(\(reference(.periodStarts))) = 0
                 THEN

@@ -24,7 +24,8 @@ import Synchronization
 ///   resource's (shared by bookings and moves, exclusive for a hold), each limited day's and week's, and the
 ///   slot's. Holds live in `slot_holds`; a lapsed one takes nothing and is deleted by whoever needs its slot.
 ///   A booking's first try at an empty slot takes the slot's lock shared and no guard: first tries of one slot
-///   meet at the unique index of its seats, and the exclusion constraint refuses overlapping slots.
+///   meet at the unique index of its seats, and the exclusion constraint refuses overlapping slots (the try
+///   then writes nothing, and the claim follows).
 /// - Every query binds its values (`PostgresQuery` interpolation, or the named parameters of the prepared
 ///   statements that take a slot, planned once per connection); a booking writes the appointment and its
 ///   notifications in one call of a procedure that commits its own transaction, a cancel in one statement
@@ -70,7 +71,7 @@ public final class PostgresStore: BookingStore {
     // MARK: - BookingStore
 
     /// Inserts the appointment with its `booked` and `reminder` notifications, when the slot can be taken: one
-    /// call of the procedure `booking_insert_v3` (see `InsertProcedure`), one round trip, which runs and commits
+    /// call of the procedure `booking_insert_v4` (see `InsertProcedure`), one round trip, which runs and commits
     /// its own READ COMMITTED transaction, so its answer comes after the commit (durable once it completes).
     ///
     /// A booking that uses no hold and counts no limits first tries the first seat of a slot nothing overlaps,
@@ -89,9 +90,9 @@ public final class PostgresStore: BookingStore {
     /// passed; it answers the appointment, or the existing one of a replay. When the procedure refused, another
     /// statement on the same connection reads what stands in the way, to throw what
     /// `BookingRules/refusal(slot:occupied:occupants:periodCounts:emailTaken:)` says; if nothing does any more,
-    /// the booking runs again (three calls in all, the refused first try counted). A call of the claim that an
-    /// index or the exclusion constraint refused (an overlapping slot's booking committed meanwhile) counts the
-    /// same way; when the last of the three was such a call, what stands in the way then is the answer
+    /// the booking runs again (three calls in all). A call that an index or the exclusion constraint refused
+    /// (an overlapping slot's booking committed meanwhile) counts the same way, and the calls after it skip the
+    /// first try; when the last of the three was such a call, what stands in the way then is the answer
     /// (`storeUnavailable` if nothing does).
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
@@ -720,25 +721,32 @@ extension ClaimSQL {
         """
 
     /// The first try of ``InsertProcedure``, under the key's and the resource's locks and the slot's shared (no
-    /// guard): the appointment on seat 0 and its notifications, only when no booked appointment (of this slot or
-    /// another) and no live hold overlaps it; the appointment, or no row. Two GiST probes: a slot seen taken goes
-    /// on to the claim, and only takers not yet committed meet at the indexes.
+    /// guard): the appointment on seat 0 and its notifications, only when the slot has no booked appointment and
+    /// no live hold overlaps it, and the database refuses it nothing; the appointment, or no row.
     ///
     /// Takers through the claim (bookings and moves) hold the slot's lock alone, and a hold the resource's, so
-    /// neither runs beside this try. What the shared lock does not serialise, the database refuses: another first
-    /// try of the slot wants seat 0 too and meets this one at the seat index; a booking of an overlapping slot
-    /// (another start, another lock) meets it at the exclusion constraint, or in a deadlock there; a replay meets
-    /// it at the key's unique index. Each is the call's error (SQLSTATE 23505, 23P01 or 40P01), which rolls it
-    /// back, and ``PostgresStore/insert(_:)`` then calls again without this try.
+    /// neither runs beside this try. What the shared lock does not serialise, the database refuses, and
+    /// `ON CONFLICT DO NOTHING` turns each refusal into no row, so the procedure goes on to the claim in the same
+    /// call: another first try of the slot wants seat 0 too and meets this one at the seat index; a booking of an
+    /// overlapping slot (another start, another lock) meets it at the exclusion constraint; a replay meets it at
+    /// the key's unique index. A row not yet committed in the way is waited for first, as any insert waits.
+    ///
+    /// The booked appointments of other slots are left to the exclusion constraint, whose own index answers it:
+    /// a probe for them (schema 9) was planned from the statistics of the session's first calls, and on a table
+    /// that had been nearly empty then, the planner could read the seat index for the resource alone, every
+    /// booking of the resource at each call. The probe of this slot is an equality on the seat index's first
+    /// two columns.
     static let firstSeatInsert: ClaimSQL = """
         WITH inserted AS (
             INSERT INTO appointments (\(appointmentInsertColumns))
             SELECT \(appointmentInsertValues), 0
             WHERE NOT EXISTS (
-                    SELECT 1 FROM appointments WHERE resource = \(.resource) AND status = 'booked' AND \(overlapsOccupied))
+                    SELECT 1 FROM appointments
+                    WHERE slot_start = \(.slotStart) AND resource = \(.resource) AND status = 'booked')
                 AND NOT EXISTS (
                     SELECT 1 FROM slot_holds
                     WHERE resource = \(.resource) AND expires_at > \(.now) AND \(overlapsOccupied))
+            ON CONFLICT DO NOTHING
             RETURNING \(unescaped: PostgresStore.appointmentColumns)
         ), \(notificationsOfInserted)
         SELECT \(unescaped: PostgresStore.appointmentColumns), TRUE AS created FROM inserted

@@ -18,7 +18,7 @@ struct PostgresUpgradeTests {
                 try await Self.cancelledAppointment(on: connection)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+            #expect(try await store.appliedMigrations() == Array(1...10))
             let kept = try await store.notifications(appointmentID: 1)
             #expect(kept.map(\.id) == [7, 8])
             #expect(kept.map(\.kind) == [.booked, .cancelled])
@@ -61,7 +61,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+            #expect(try await store.appliedMigrations() == Array(1...10))
             let now = Date(millisecondsSince1970: 1_803_888_000_000)  // 2027-03-01T08:00Z
             let first = try TimeSlot(
                 start: now.addingTimeInterval(7200), end: now.addingTimeInterval(7200 + 1800))
@@ -124,7 +124,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+            #expect(try await store.appliedMigrations() == Array(1...10))
             let rows = try await store.client.query(
                 "SELECT customer_email, status, seat FROM appointments ORDER BY id", logger: PostgresTestDatabase.logger
             )
@@ -155,6 +155,12 @@ struct PostgresUpgradeTests {
                 logger: PostgresTestDatabase.logger
             ).collect().first?.decode(Int.self)
             #expect(seat == 1)
+            // Migration 10 adds booking_insert_v4 and keeps v3, which processes of schema 9 still call.
+            let procedures = try await store.client.query(
+                "SELECT proname FROM pg_proc WHERE proname LIKE 'booking_insert_v%' ORDER BY proname",
+                logger: PostgresTestDatabase.logger
+            ).collect().map { try $0.decode(String.self) }
+            #expect(procedures.suffix(2) == ["booking_insert_v3", "booking_insert_v4"])
         }
     }
 
