@@ -48,6 +48,12 @@ struct OutcomeBatchTests {
         }
     }
 
+    /// Ten-minute leases: a test run that starves this task for seconds (the whole suite on two cores) must not
+    /// find a lease too short to start a send, which would release it unsent.
+    static func configuration(concurrentSends: Int) -> NotificationDispatcher.Configuration {
+        NotificationDispatcher.Configuration(concurrentSends: concurrentSends, leaseDuration: .seconds(600))
+    }
+
     /// Waits (at most 10 s) until `sender` has delivered `count`: an event, never a speed.
     static func waitUntil(_ sender: RecordingNotificationSender, delivered count: Int) async {
         for _ in 0..<500 where sender.delivered.count < count { try? await Task.sleep(for: .milliseconds(20)) }
@@ -60,7 +66,7 @@ struct OutcomeBatchTests {
         let store = OutcomeCountingStore { await Self.waitUntil(sender, delivered: 4) }
         try await book(4, in: store)
         let dispatcher = NotificationDispatcher(
-            store: store, sender: sender, configuration: .init(concurrentSends: 4), logger: logger)
+            store: store, sender: sender, configuration: Self.configuration(concurrentSends: 4), logger: logger)
         let report = try await dispatcher.deliverDue()
         #expect(report.claimed == 4)
         #expect(report.sent == 4)
@@ -76,7 +82,7 @@ struct OutcomeBatchTests {
         try await book(3, in: store)
         let dispatcher = NotificationDispatcher(
             store: store, sender: RecordingNotificationSender(),
-            configuration: .init(concurrentSends: 1, leaseDuration: .seconds(60)), logger: logger)
+            configuration: Self.configuration(concurrentSends: 1), logger: logger)
         let report = try await dispatcher.deliverDue()
         #expect(report.claimed == 3, "one pass, sends one after another")
         #expect(report.sent == 3)
@@ -89,7 +95,7 @@ struct OutcomeBatchTests {
         let store = OutcomeCountingStore(failFirst: true) { await Self.waitUntil(sender, delivered: 4) }
         try await book(4, in: store)
         let dispatcher = NotificationDispatcher(
-            store: store, sender: sender, configuration: .init(concurrentSends: 4), logger: logger)
+            store: store, sender: sender, configuration: Self.configuration(concurrentSends: 4), logger: logger)
         let report = try await dispatcher.deliverDue()
         let failed = try #require(store.batchSizes.first)
         #expect(report.lostLeases == failed)
