@@ -56,6 +56,7 @@ struct SlotListJSONTests {
         ])
         let expected = try Self.encodedByJSONEncoder(slots)
         #expect(Array(SlotListJSON.buffer(slots).readableBytesView) == expected)
+        #expect(Array(SlotListJSON.buffer([]).readableBytesView) == Array("[]".utf8))
         let response = SlotListJSON.response(slots)
         #expect(response.headers[.contentType] == "application/json; charset=utf-8")
         #expect(response.headers[.cacheControl] == "no-store")

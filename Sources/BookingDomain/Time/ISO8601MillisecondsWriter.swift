@@ -34,9 +34,8 @@ public struct ISO8601MillisecondsWriter: Sendable {
         var days = milliseconds / Self.millisecondsPerDay
         if milliseconds % Self.millisecondsPerDay < 0 { days -= 1 }
         if days != day { rememberDay(days) }
-        withUnsafeBytes(of: datePart) { part in
-            buffer.baseAddress!.copyMemory(from: part.baseAddress!, byteCount: datePartLength)
-        }
+        // All 16 bytes in two stores, not a copy of the part's length: the time of day overwrites the rest.
+        buffer.baseAddress!.storeBytes(of: datePart, as: (UInt64, UInt64).self)
         var index = datePartLength
         var withinDay = Int(milliseconds - days * Self.millisecondsPerDay)
         func twoDigits(_ value: Int) {

@@ -9,18 +9,25 @@ import Hummingbird
 /// The same bytes `JSONEncoder` with `.sortedKeys` writes for `{start, end, seats_left}` objects, without its
 /// per-value boxing: a 7-day answer of 5-minute slots is about 2,000 objects. The buffer is sized once for
 /// the longest text every slot can take, then filled in one pass, the instants by one
-/// ``ISO8601MillisecondsWriter`` (the slots of one day share its date part).
+/// ``ISO8601MillisecondsWriter`` (the slots of one day share its date part); a slot that starts where the one
+/// before it ended copies that text.
 enum SlotListJSON {
     private static let endKey: StaticString = #"{"end":""#
+    /// The end of one object and the start of the next: one copy between slots.
+    private static let nextEndKey: StaticString = #""},{"end":""#
     private static let seatsKey: StaticString = #"","seats_left":"#
     private static let startKey: StaticString = #","start":""#
     private static let objectEnd: StaticString = #""}"#
     /// The most bytes a count of seats takes: `-9223372036854775808`.
     private static let maximumDecimalLength = 20
-    /// The most bytes one slot takes, with the comma before it.
+    /// How many bytes a copied instant stores at once (``Text/appendCopy(of:)``).
+    private static let instantCopyWidth = MemoryLayout<(UInt64, UInt64, UInt64, UInt64)>.size
+    /// The most bytes one slot takes, with what comes between it and the one before, and the room a copied
+    /// instant's wider store needs.
     private static let maximumBytesPerSlot =
-        1 + endKey.utf8CodeUnitCount + seatsKey.utf8CodeUnitCount + startKey.utf8CodeUnitCount
+        nextEndKey.utf8CodeUnitCount + seatsKey.utf8CodeUnitCount + startKey.utf8CodeUnitCount
         + objectEnd.utf8CodeUnitCount + 2 * ISO8601MillisecondsWriter.maximumLength + maximumDecimalLength
+        + (instantCopyWidth - ISO8601MillisecondsWriter.maximumLength)
 
     /// A `200` response with the slots as a JSON array.
     static func response(_ slots: [AvailableSlot]) -> Response {
@@ -34,18 +41,27 @@ enum SlotListJSON {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { memory in
             var text = Text(memory: memory)
             text.append(UInt8(ascii: "["))
+            // The previous slot's end and where its text is: slots that follow each other start where the one
+            // before ended, so that text is copied rather than written again.
+            var previousEnd: (instant: Date, text: Range<Int>)?
             for (index, available) in slots.enumerated() {
                 // Every write below is unchecked: the room for the longest slot is checked once.
                 precondition(memory.count - text.count >= maximumBytesPerSlot + 1, "the buffer was sized too small")
-                if index > 0 { text.append(UInt8(ascii: ",")) }
-                text.append(endKey)
+                text.append(index > 0 ? nextEndKey : endKey)
+                let endStart = text.count
                 text.append(available.slot.end)
+                let endText = endStart..<text.count
                 text.append(seatsKey)
                 text.appendDecimal(available.seatsLeft)
                 text.append(startKey)
-                text.append(available.slot.start)
-                text.append(objectEnd)
+                if let previousEnd, previousEnd.instant == available.slot.start {
+                    text.appendCopy(of: previousEnd.text)
+                } else {
+                    text.append(available.slot.start)
+                }
+                previousEnd = (available.slot.end, endText)
             }
+            if !slots.isEmpty { text.append(objectEnd) }
             text.append(UInt8(ascii: "]"))
             return text.count
         }
@@ -73,6 +89,16 @@ enum SlotListJSON {
 
         mutating func append(_ instant: Date) {
             count += instants.write(instant, into: UnsafeMutableRawBufferPointer(rebasing: memory[count...]))
+        }
+
+        /// Appends a copy of an instant written earlier (at most ``ISO8601MillisecondsWriter/maximumLength``
+        /// bytes), in four 8-byte loads and stores rather than a copy of its length: what follows overwrites the
+        /// bytes past it, and the room checked for a slot includes them (``instantCopyWidth``).
+        mutating func appendCopy(of written: Range<Int>) {
+            let bytes = memory.baseAddress!.loadUnaligned(
+                fromByteOffset: written.lowerBound, as: (UInt64, UInt64, UInt64, UInt64).self)
+            memory.baseAddress!.storeBytes(of: bytes, toByteOffset: count, as: (UInt64, UInt64, UInt64, UInt64).self)
+            count += written.count
         }
 
         /// Appends `value` in decimal.
