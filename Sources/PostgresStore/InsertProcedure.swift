@@ -34,8 +34,9 @@ import PostgresNIO
 ///
 /// Migration 10 creates ``version4``, the text frozen when it shipped; a test compares it with ``definition``,
 /// the text these pieces make now. When they differ, add a migration creating `booking_insert_v5` from
-/// ``definition`` and call that, and leave ``version4`` as it is: databases migrated earlier keep it (and
-/// ``version3`` of migration 9 and ``version2`` of migration 8, which nothing calls any more).
+/// ``definition`` and call that, and leave ``version4`` as it is: databases migrated earlier keep it, as they
+/// keep ``version3`` of migration 9 and ``version2`` of migration 8, for processes of those releases still
+/// running during an upgrade.
 enum InsertProcedure {
     static let name = "booking_insert_v4"
 

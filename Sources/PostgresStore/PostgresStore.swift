@@ -74,11 +74,10 @@ public final class PostgresStore: BookingStore {
     /// call of the procedure `booking_insert_v4` (see `InsertProcedure`), one round trip, which runs and commits
     /// its own READ COMMITTED transaction, so its answer comes after the commit (durable once it completes).
     ///
-    /// A booking that uses no hold and counts no limits first tries the first seat of a slot nothing overlaps,
-    /// under the key's and the resource's locks and the slot's shared (`ClaimSQL.firstSeatInsert`). When
-    /// another taker meets it at a unique index or the exclusion constraint (or in a deadlock there),
-    /// the call fails having stored nothing, and the booking is called again without that try. When something
-    /// overlaps the slot or a taker through the claim holds the slot's lock, the procedure ends the try's empty
+    /// A booking that uses no hold and counts no limits first tries the first seat of an empty slot, under the
+    /// key's and the resource's locks and the slot's shared (`ClaimSQL.firstSeatInsert`); what another taker
+    /// already holds at a unique index or the exclusion constraint makes it write nothing. When the try wrote
+    /// nothing or a taker through the claim holds the slot's lock, the procedure ends the try's empty
     /// transaction and takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
     /// one key queue there, and all but the first find its appointment), the resource's (shared: bookings stay
     /// parallel, but wait for a hold being placed), each limited day's and week's, and the slot's (its seats are

@@ -74,8 +74,19 @@ struct SlotListJSONTests {
         let expected = try Self.encodedByJSONEncoder(slots)
         let written = SlotListJSON.buffer(slots)
         #expect(Array(written.readableBytesView) == expected)
-        // Each object takes exactly the room sized for it (110 bytes with its comma), the first without one.
+        // Each object takes 110 bytes with its comma, the first without one (the room sized for one is wider by
+        // what a copied instant's store needs past its text).
         #expect(written.readableBytes == 1 + 110 * slots.count)
+        // Slots that follow each other in the expanded years: each start is a copy of the end before it.
+        let first: Int64 = 253_433_923_000_000
+        let chained = try (Int64(0)..<100).map { index in
+            AvailableSlot(
+                slot: try TimeSlot(
+                    start: Date(millisecondsSince1970: first + index * 1_999),
+                    end: Date(millisecondsSince1970: first + (index + 1) * 1_999)),
+                seatsLeft: .min)
+        }
+        #expect(Array(SlotListJSON.buffer(chained).readableBytesView) == (try Self.encodedByJSONEncoder(chained)))
     }
 
     @Test("writes every count of seats in decimal", arguments: [0, 1, 9, 10, 42, 100, 10_000, Int.max, -7, Int.min])

@@ -173,6 +173,36 @@ struct PostgresFirstSeatTests {
     }
 
     @Test(
+        "a first try of an empty slot that a booking of another start overlaps writes nothing and the claim refuses it; one not yet committed is waited for, and its rollback leaves the slot to the try",
+        arguments: [nil, true, false] as [Bool?])
+    func firstSeatMeetsAnOverlappingSlot(_ committing: Bool?) async throws {
+        let target = try slot(at: 60)
+        let overlapping = try slot(at: 45)
+        try await withStores(2) { stores in
+            let store = stores[0]
+            // nil: the overlapping booking is committed before the try; otherwise it is still open during it.
+            let other = try await Self.uncommittedSeat(overlapping, lock: .exclusive, on: stores[1].client)
+            if committing == nil { await other.release(committing: true) }
+            let attempt = Self.started { try await store.insert(booking(target, email: "ada@example.com")) }
+            if let committing {
+                #expect(try await Self.someoneWaits(stores[1].client), "the try never waited at the constraint")
+                await other.release(committing: committing)
+            }
+            switch await attempt.value {
+            case .success(.created(let record)) where committing == false:
+                #expect(record.appointment.slot == target)
+                #expect(try await Self.seats(of: target, in: store) == [0])
+            case .failure(let error) where committing != false:
+                #expect(error.code == .slotUnavailable)
+                #expect(try await Self.seats(of: target, in: store) == [])
+                #expect(try await Self.seats(of: overlapping, in: store) == [0])
+            case let outcome:
+                Issue.record("\(String(describing: committing)): unexpected \(outcome)")
+            }
+        }
+    }
+
+    @Test(
         "a move into an empty slot that a first try is taking waits for it under the slot's lock: one seat refused, two seats moved to seat 1"
     )
     func moveMeetsAFirstSeat() async throws {

@@ -46,7 +46,7 @@ public import ServiceLifecycle
 ///   ``Configuration/sendTimeout``) and releases the leases it did not use, without counting an attempt.
 ///
 /// Outcomes of sends that end together are recorded together, in one call of
-/// ``BookingStore/finish(outcomes:owner:)``: an outcome waits at most for the one call already running.
+/// ``BookingStore/finish(outcomes:owner:)``: an outcome waits at most for the call already running, then its own.
 ///
 /// Delivery is at least once: use the notification id to deduplicate downstream.
 ///

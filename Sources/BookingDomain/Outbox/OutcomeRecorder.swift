@@ -5,19 +5,20 @@ import Synchronization
 /// An outcome that arrives while no call is running is recorded at once, together with those that arrive
 /// before that call starts; one that arrives while a call is running waits for it and goes with the next
 /// call, together with every other that arrived meanwhile. So sends that end together cost one statement
-/// (``BookingStore/finish(outcomes:owner:)``) instead of one each, and a send that ends alone waits for
-/// nothing but its own.
+/// (``BookingStore/finish(outcomes:owner:)``) instead of one each, and each outcome waits at most for the
+/// call running when it arrived, then its own.
 final class OutcomeRecorder: Sendable {
     /// An outcome waiting for the next call, with the send that waits for its answer.
     private struct Queued {
         let id: Int64
         let outcome: DeliveryOutcome
-        /// Resumed with whether the outcome was recorded; `nil` for the caller that makes the call itself.
+        /// Resumed with whether the outcome was recorded, or with `nil` to make the next call itself; `nil` for
+        /// the caller making the call.
         let waiter: CheckedContinuation<Result<Bool, BookingError>?, Never>?
     }
 
     private struct State {
-        /// Whether a caller is recording; it takes everything queued before it returns.
+        /// Whether a call is being made, or handed to the next caller.
         var recording = false
         var queued: [Queued] = []
     }
@@ -35,7 +36,7 @@ final class OutcomeRecorder: Sendable {
     /// Records the outcome of the notification `id` if the lease is still the owner's; returns whether it was
     /// recorded, or throws the store's error (for this outcome and every other of the same call).
     func record(_ outcome: DeliveryOutcome, of id: Int64) async throws(BookingError) -> Bool {
-        // `nil`: no call was running, so this caller makes the calls until nothing is queued.
+        // `nil`: no call is running, or the one that ran handed the next to this outcome: this caller makes it.
         let answer = await withCheckedContinuation {
             (waiter: CheckedContinuation<Result<Bool, BookingError>?, Never>) in
             let queued = state.withLock { state in
@@ -52,37 +53,33 @@ final class OutcomeRecorder: Sendable {
         return try await recordQueued(after: Queued(id: id, outcome: outcome, waiter: nil)).get()
     }
 
-    /// Records `first` and everything queued, in calls of the store, until nothing is queued; returns the
-    /// answer for `first`.
+    /// Records `first` and everything queued in one call of the store, answers each waiter, hands the next call
+    /// to the first outcome queued meanwhile (or ends the recording), and returns the answer for `first`.
     private func recordQueued(after first: Queued) async -> Result<Bool, BookingError> {
         // Sends that end at the same moment as this one are queued while this task lets them run.
         await Task.yield()
-        var batch = [first]
-        var answer: Result<Bool, BookingError> = .success(false)
-        while true {
-            batch += state.withLock { state in
-                defer { state.queued = [] }
-                return state.queued
-            }
-            // A pass finishes each notification once; were one queued twice, both would get the first's answer.
-            let outcomes = Dictionary(batch.map { ($0.id, $0.outcome) }, uniquingKeysWith: { first, _ in first })
-            let recorded: Result<Set<Int64>, BookingError>
-            do {
-                recorded = .success(try await store.finish(outcomes: outcomes, owner: owner))
-            } catch {
-                recorded = .failure(error)
-            }
-            for queued in batch {
-                let result = recorded.map { $0.contains(queued.id) }
-                if let waiter = queued.waiter { waiter.resume(returning: result) } else { answer = result }
-            }
-            batch = []
-            let done = state.withLock { state in
-                guard state.queued.isEmpty else { return false }
-                state.recording = false
-                return true
-            }
-            if done { return answer }
+        let queued = state.withLock { state in
+            defer { state.queued = [] }
+            return state.queued
         }
+        let batch = [first] + queued
+        // A pass finishes each notification once; were one queued twice, both would get the first's answer.
+        let outcomes = Dictionary(batch.map { ($0.id, $0.outcome) }, uniquingKeysWith: { first, _ in first })
+        let recorded: Result<Set<Int64>, BookingError>
+        do {
+            recorded = .success(try await store.finish(outcomes: outcomes, owner: owner))
+        } catch {
+            recorded = .failure(error)
+        }
+        for waiting in queued { waiting.waiter?.resume(returning: recorded.map { $0.contains(waiting.id) }) }
+        let next = state.withLock { state -> Queued? in
+            guard !state.queued.isEmpty else {
+                state.recording = false
+                return nil
+            }
+            return state.queued.removeFirst()
+        }
+        next?.waiter?.resume(returning: nil)
+        return recorded.map { $0.contains(first.id) }
     }
 }
