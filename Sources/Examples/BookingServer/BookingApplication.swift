@@ -81,6 +81,7 @@ enum BookingApplication {
             store: store, resources: settings.resources, clock: clock, holdDuration: settings.holdDuration,
             logger: logger)
         let sender: any NotificationSender
+        var dispatching = NotificationDispatcher.Configuration()
         if let url = settings.webhookURL, !settings.webhookSecrets.isEmpty {
             var calendar: (@Sendable (NotificationDelivery) -> String)?
             if settings.webhookCalendar {
@@ -91,9 +92,13 @@ enum BookingApplication {
                 configuration: try .init(url: url, secrets: settings.webhookSecrets, calendar: calendar), clock: clock)
         } else {
             sender = LoggingNotificationSender(logger: logger)
+            // A log line keeps no receiver waiting: a pass claims a whole batch and writes it at once, so the
+            // outbox costs a claim and about two outcome statements per 20 bookings rather than per 4.
+            dispatching.concurrentSends = dispatching.batchSize
         }
         let dispatcher = NotificationDispatcher(
-            store: store, sender: sender, clock: clock, logger: logger, workerID: settings.dispatcherID)
+            store: store, sender: sender, configuration: dispatching, clock: clock, logger: logger,
+            workerID: settings.dispatcherID)
         var app = Application(
             router: try router(
                 service: service, resources: settings.resources, adminToken: adminToken,
