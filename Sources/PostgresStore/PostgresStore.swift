@@ -76,7 +76,8 @@ public final class PostgresStore: BookingStore {
     ///
     /// A booking that uses no hold and counts no limits first tries the first seat of an empty slot, under the
     /// key's and the resource's locks and the slot's shared (`ClaimSQL.firstSeatInsert`); what another taker
-    /// already holds at a unique index or the exclusion constraint makes it write nothing. When the try wrote
+    /// already holds at a unique index or the exclusion constraint makes it write nothing (a deadlock there with
+    /// a claim's insert fails the call, which runs again). When the try wrote
     /// nothing or a taker through the claim holds the slot's lock, the procedure ends the try's empty
     /// transaction and takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
     /// one key queue there, and all but the first find its appointment), the resource's (shared: bookings stay

@@ -1,4 +1,3 @@
-import BookingDomain
 import BookingTesting
 import Foundation
 import InMemoryStore
@@ -6,17 +5,19 @@ import Logging
 import Synchronization
 import Testing
 
-/// Counts the calls that record outcomes together, and how many outcomes each carried. Its first call waits
-/// for `beforeFirst`, and then fails if `failFirst`.
+@testable import BookingDomain
+
+/// Counts the calls that record outcomes together, and how many outcomes each carried. Each call first waits
+/// for `beforeCall` (given the call's index from 0); the first then fails if `failFirst`.
 final class OutcomeCountingStore: ForwardingStore {
     let inner = InMemoryStore()
     private let sizes = Mutex<[Int]>([])
-    private let beforeFirst: @Sendable () async -> Void
+    private let beforeCall: @Sendable (Int) async -> Void
     private let failFirst: Bool
 
-    init(failFirst: Bool = false, beforeFirst: @escaping @Sendable () async -> Void = {}) {
+    init(failFirst: Bool = false, beforeCall: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.failFirst = failFirst
-        self.beforeFirst = beforeFirst
+        self.beforeCall = beforeCall
     }
 
     /// How many outcomes each call carried, in the order of the calls.
@@ -27,11 +28,20 @@ final class OutcomeCountingStore: ForwardingStore {
             sizes.append(outcomes.count)
             return sizes.count - 1
         }
-        if index == 0 {
-            await beforeFirst()
-            if failFirst { throw BookingError.storeUnavailable("the test's outage") }
-        }
+        await beforeCall(index)
+        if index == 0 && failFirst { throw BookingError.storeUnavailable("the test's outage") }
         return try await inner.finish(outcomes: outcomes, owner: owner)
+    }
+}
+
+/// A gate that tasks wait at until it is opened (polling every 5 ms: the tests wait for events, not speeds).
+final class Gate: Sendable {
+    private let isOpen = Atomic<Bool>(false)
+
+    func open() { isOpen.store(true, ordering: .releasing) }
+
+    func passed() async {
+        while !isOpen.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(5)) }
     }
 }
 
@@ -55,8 +65,8 @@ struct OutcomeBatchTests {
     }
 
     /// Waits (at most 10 s) until `sender` has delivered `count`, then half a second more: the few steps between
-    /// a send's return and its outcome's arrival at the recorder are done by then even on a starved machine.
-    /// An event, never a speed.
+    /// a send's return and its outcome's arrival at the recorder are done by then even on a starved machine (a
+    /// margin for an event to happen, never a measure of speed).
     static func waitUntil(_ sender: RecordingNotificationSender, delivered count: Int) async {
         for _ in 0..<500 where sender.delivered.count < count { try? await Task.sleep(for: .milliseconds(20)) }
         try? await Task.sleep(for: .milliseconds(500))
@@ -66,7 +76,7 @@ struct OutcomeBatchTests {
     func sendsEndingTogether() async throws {
         let sender = RecordingNotificationSender()
         // The first call is held until every send has ended, so the other three wait for it together.
-        let store = OutcomeCountingStore { await Self.waitUntil(sender, delivered: 4) }
+        let store = OutcomeCountingStore { index in if index == 0 { await Self.waitUntil(sender, delivered: 4) } }
         try await book(4, in: store)
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender, configuration: Self.configuration(concurrentSends: 4), logger: logger)
@@ -92,10 +102,52 @@ struct OutcomeBatchTests {
         #expect(store.batchSizes == [1, 1, 1])
     }
 
+    @Test("an outcome that made a call returns with its answer while the call it handed to a waiting outcome runs")
+    func handOff() async throws {
+        // Gates the calls wait at: the first call, then every later one.
+        let firstCall = Gate()
+        let laterCalls = Gate()
+        let store = OutcomeCountingStore { index in await (index == 0 ? firstCall : laterCalls).passed() }
+        try await book(3, in: store)
+        let owner = "w/1"
+        let leased = await store.inner.claimNotifications(
+            NotificationClaim(owner: owner, limit: 3, now: Date(), leaseExpiresAt: Date().addingTimeInterval(600)))
+        try #require(leased.count == 3)
+        let recorder = OutcomeRecorder(store: store, owner: owner)
+        let first = Task { try await recorder.record(.sent(at: Date()), of: leased[0].id) }
+        // The first call is held open; the other two outcomes arrive meanwhile and wait for it.
+        for _ in 0..<1000 where store.batchSizes.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        let others = [leased[1], leased[2]].map { notification in
+            Task { try await recorder.record(.sent(at: Date()), of: notification.id) }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        firstCall.open()
+        // The first outcome's caller answers without waiting for the next call, still held open.
+        let answered = await withTaskGroup(of: Bool?.self) { group in
+            group.addTask { try? await first.value }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                laterCalls.open()  // so that a caller stuck in the next call ends, and the test with it
+                return nil
+            }
+            let answer = await group.next() ?? nil
+            group.cancelAll()
+            return answer
+        }
+        #expect(answered == true, "the first outcome's caller waited for the call it handed over")
+        laterCalls.open()
+        for task in others { #expect(try await task.value) }
+        #expect(store.batchSizes.reduce(0, +) == 3, "calls: \(store.batchSizes)")
+        let stored = await store.inner.notifications(appointmentID: nil)
+        #expect(stored.allSatisfy { $0.status == .sent })
+    }
+
     @Test("a call that fails loses the leases of every outcome it carried and records none of them")
     func failedCall() async throws {
         let sender = RecordingNotificationSender()
-        let store = OutcomeCountingStore(failFirst: true) { await Self.waitUntil(sender, delivered: 4) }
+        let store = OutcomeCountingStore(failFirst: true) { index in
+            if index == 0 { await Self.waitUntil(sender, delivered: 4) }
+        }
         try await book(4, in: store)
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender, configuration: Self.configuration(concurrentSends: 4), logger: logger)
