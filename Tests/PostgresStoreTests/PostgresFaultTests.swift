@@ -130,8 +130,10 @@ struct PostgresFaultTests {
                 #expect(winners <= 1, "round \(round): \(winners) winners")
                 #expect(
                     errors.allSatisfy { $0 == .slotUnavailable }, "round \(round): \(Set(errors.map(\.description)))")
+                // No one queued anywhere near a timeout (30 s here): the slot's race answers every taker within a
+                // few hundred milliseconds alone, and 5 s leaves room for the whole suite on two cores.
                 #expect(
-                    outcomes.allSatisfy { $0.1 < .seconds(2) }, "round \(round): \(outcomes.map(\.1).max() ?? .zero)")
+                    outcomes.allSatisfy { $0.1 < .seconds(5) }, "round \(round): \(outcomes.map(\.1).max() ?? .zero)")
                 let booked = try await stores[0].appointments().filter {
                     $0.status == .booked && $0.slot.start == now.addingTimeInterval(Double(minutes) * 60)
                 }
