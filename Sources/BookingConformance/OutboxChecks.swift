@@ -289,7 +289,7 @@ extension ConformanceCheck {
             for part in [first, rest] {
                 try context.expect(
                     part.map(\.notification).elementsEqual(
-                        part.map(\.notification).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }),
+                        part.map(\.notification).sorted(by: NotificationClaim.dueOrder)),
                     "a claim with appointments is ordered oldest due first, as a claim")
             }
             try context.expect(

@@ -333,7 +333,7 @@ public final class PostgresStore: BookingStore {
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
         try await perform { [logger] connection in
             try await Self.dispatcherStatement(Self.claimStatement(claim), on: connection, logger: logger)
-                .map(Self.notification).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+                .map(Self.notification).sorted(by: NotificationClaim.dueOrder)
         }
     }
 
@@ -363,11 +363,7 @@ public final class PostgresStore: BookingStore {
                 }
                 return ClaimedNotification(notification: try Self.notification(row), appointment: appointment)
             }
-            .sorted {
-                ($0.notification.nextAttemptAt, $0.notification.id) < (
-                    $1.notification.nextAttemptAt, $1.notification.id
-                )
-            }
+            .sorted { NotificationClaim.dueOrder($0.notification, $1.notification) }
         }
     }
 
@@ -734,15 +730,13 @@ extension ClaimSQL {
     /// The booked appointments of other slots are left to the exclusion constraint, whose own index answers it:
     /// a probe for them (schema 9) was planned from the statistics of the session's first calls, and on a table
     /// that had been nearly empty then, the planner could read the seat index for the resource alone, every
-    /// booking of the resource at each call. The probe of this slot is an equality on the seat index's first
-    /// two columns.
+    /// booking of the resource at each call. The probe of this slot, ``bookedInSlot``, is an equality on the seat
+    /// index's first two columns.
     static let firstSeatInsert: ClaimSQL = """
         WITH inserted AS (
             INSERT INTO appointments (\(appointmentInsertColumns))
             SELECT \(appointmentInsertValues), 0
-            WHERE NOT EXISTS (
-                    SELECT 1 FROM appointments
-                    WHERE slot_start = \(.slotStart) AND resource = \(.resource) AND status = 'booked')
+            WHERE NOT EXISTS (SELECT 1 FROM \(bookedInSlot))
                 AND NOT EXISTS (
                     SELECT 1 FROM slot_holds
                     WHERE resource = \(.resource) AND expires_at > \(.now) AND \(overlapsOccupied))

@@ -351,7 +351,7 @@ public final class SQLiteStore: BookingStore {
             arguments: [
                 claim.owner, claim.leaseExpiresAt.millisecondsSince1970, now, now, now, max(0, claim.limit),
             ]
-        ).map { row in try Self.notification(row) }.sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+        ).map { row in try Self.notification(row) }.sorted(by: NotificationClaim.dueOrder)
     }
 
     /// Records an attempt's outcome if `owner` still holds the lease: ``finish(outcomes:owner:)`` for one.

@@ -23,4 +23,9 @@ public struct NotificationClaim: Hashable, Sendable {
         self.now = now
         self.leaseExpiresAt = leaseExpiresAt
     }
+
+    /// The order a claim answers in: oldest due first (`nextAttemptAt`), then by id.
+    public static func dueOrder(_ first: BookingNotification, _ second: BookingNotification) -> Bool {
+        (first.nextAttemptAt, first.id) < (second.nextAttemptAt, second.id)
+    }
 }

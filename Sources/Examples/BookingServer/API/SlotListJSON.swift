@@ -20,8 +20,10 @@ enum SlotListJSON {
     private static let objectEnd: StaticString = #""}"#
     /// The most bytes a count of seats takes: `-9223372036854775808`.
     private static let maximumDecimalLength = 20
-    /// How many bytes a copied instant stores at once (``Text/appendCopy(of:)``).
-    private static let instantCopyWidth = MemoryLayout<(UInt64, UInt64, UInt64, UInt64)>.size
+    /// What ``Text/appendCopy(of:)`` loads and stores at once: 32 bytes, more than the longest instant.
+    private typealias InstantCopy = (UInt64, UInt64, UInt64, UInt64)
+    /// How many bytes a copied instant stores at once.
+    private static let instantCopyWidth = MemoryLayout<InstantCopy>.size
     /// The most bytes one slot takes, with what comes between it and the one before, and the room a copied
     /// instant's wider store needs.
     private static let maximumBytesPerSlot =
@@ -96,8 +98,8 @@ enum SlotListJSON {
         /// bytes past it, and the room checked for a slot includes them (``instantCopyWidth``).
         mutating func appendCopy(of written: Range<Int>) {
             let bytes = memory.baseAddress!.loadUnaligned(
-                fromByteOffset: written.lowerBound, as: (UInt64, UInt64, UInt64, UInt64).self)
-            memory.baseAddress!.storeBytes(of: bytes, toByteOffset: count, as: (UInt64, UInt64, UInt64, UInt64).self)
+                fromByteOffset: written.lowerBound, as: InstantCopy.self)
+            memory.baseAddress!.storeBytes(of: bytes, toByteOffset: count, as: InstantCopy.self)
             count += written.count
         }
 
