@@ -389,16 +389,24 @@ extension PostgresStore {
     func runClaim<Kind: ClaimStatementKind>(_ kind: Kind.Type, _ values: ClaimValues, on connection: PostgresConnection)
         async throws -> [PostgresRow]
     {
+        try await runTracked(PreparedClaim<Kind>(values: values), on: connection)
+    }
+
+    /// Runs the prepared statement `statement` and reads its whole answer, keeping track of its preparation on
+    /// `connection` as ``runClaim(_:_:on:)`` does.
+    func runTracked<Statement: PostgresPreparedStatement>(_ statement: Statement, on connection: PostgresConnection)
+        async throws -> [PostgresRow] where Statement.Row == PostgresRow
+    {
         do {
             var answer: [PostgresRow] = []
-            for try await row in try await connection.execute(PreparedClaim<Kind>(values: values), logger: logger) {
+            for try await row in try await connection.execute(statement, logger: logger) {
                 answer.append(row)
             }
-            record(Kind.name, on: connection, good: true)
+            record(Statement.name, on: connection, good: true)
             return answer
         } catch {
             // A constraint violation (SQLSTATE class 23) comes from running the statement: it was prepared.
-            record(Kind.name, on: connection, good: Self.sqlState(of: error)?.hasPrefix("23") == true)
+            record(Statement.name, on: connection, good: Self.sqlState(of: error)?.hasPrefix("23") == true)
             throw error
         }
     }
@@ -421,9 +429,9 @@ extension PostgresStore {
 
     /// Before a prepared statement of the store runs: runs each suspect statement of `connection` once, outside
     /// any transaction, with values that match nothing, take no lock and write nothing (no resource, no locks,
-    /// capacity 0, and no first try of the booking's call). A run that
-    /// succeeds clears it; one that fails shows a failed preparation PostgresNIO keeps, so the connection is
-    /// closed and the operation runs again on another one. It comes before anything of the operation was sent;
+    /// capacity 0, no first try of the booking's call, and a call of `booking_first_seats_v1` with no entries). A
+    /// run that succeeds clears it; one that fails shows a failed preparation PostgresNIO keeps, so the connection
+    /// is closed and the operation runs again on another one. It comes before anything of the operation was sent;
     /// a booking runs it again after a refused `CALL`, whose transaction wrote nothing but the deletion of lapsed
     /// holds, which a second run deletes again harmlessly.
     func verifyClaimStatements(on connection: PostgresConnection) async throws {
@@ -435,6 +443,7 @@ extension PostgresStore {
             for kind in Self.claimStatements where suspects.contains(kind.name) {
                 _ = try await runClaim(kind, idle, on: connection)
             }
+            if suspects.contains(FirstSeatsCall.name) { _ = try await runTracked(FirstSeatsCall.empty, on: connection) }
         } catch {
             logger.debug("closing a connection whose claim statement failed to prepare")
             try? await connection.close()

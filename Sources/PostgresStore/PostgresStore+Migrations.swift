@@ -212,6 +212,13 @@ extension PostgresStore {
                 // booked row of the resource: see `ClaimSQL.firstSeatInsert`.
                 PostgresQuery(unsafeSQL: InsertProcedure.version4)
             ]),
+        Migration(
+            version: 11, name: "the first tries of bookings that arrive together, in one call",
+            statements: [
+                // Bookings without a key, a hold or limits try their first seats together: one call and one commit
+                // for the bookings that arrive while other calls run (see `FirstSeatBatcher`).
+                PostgresQuery(unsafeSQL: FirstSeatsProcedure.version1)
+            ]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

@@ -60,6 +60,8 @@ public final class PostgresStore: BookingStore {
     /// For each open connection (by id), the statements that take a slot it ran: `true` once one run
     /// succeeded, `false` while its only runs failed (its preparation may have failed).
     let claimsPreparedOn = Mutex<[PostgresConnection.ID: [String: Bool]]>([:])
+    /// Gathers the first tries of bookings that arrive together into calls of `booking_first_seats_v1`.
+    let firstSeatBatcher = FirstSeatBatcher(concurrentCalls: firstSeatCalls, maximumEntries: firstSeatEntries)
 
     /// Creates a store and its client; ``run()`` it before using it.
     public init(configuration: Configuration, logger: Logger) {
@@ -77,7 +79,10 @@ public final class PostgresStore: BookingStore {
     /// A booking that uses no hold and counts no limits first tries the first seat of an empty slot, under the
     /// key's and the resource's locks and the slot's shared (`ClaimSQL.firstSeatInsert`); what another taker
     /// already holds at a unique index or the exclusion constraint makes it write nothing (a deadlock there with
-    /// a claim's insert fails the call, which runs again). When the try wrote
+    /// a claim's insert fails the call, which runs again). A booking without an idempotency key makes that try
+    /// with the bookings that arrive together, in one call of `booking_first_seats_v1` and one commit
+    /// (`FirstSeatBatcher`, `FirstSeatsProcedure`); what it did not store goes on to the claim below, and a
+    /// booking whose call failed with an error of its own runs alone. When the try wrote
     /// nothing or a taker through the claim holds the slot's lock, the procedure ends the try's empty
     /// transaction and takes the transaction-scoped advisory locks, in order: the idempotency key's (retries with
     /// one key queue there, and all but the first find its appointment), the resource's (shared: bookings stay
@@ -96,25 +101,27 @@ public final class PostgresStore: BookingStore {
     /// (`storeUnavailable` if nothing does).
     public func insert(_ new: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try new.validate()
-        let claim = SlotClaim(
-            resource: new.resource, slot: new.slot, occupied: new.occupied, now: new.now, rules: new.rules,
-            customerEmail: new.customerEmail, holdTokenHash: new.holdTokenHash, idempotencyKey: new.idempotencyKey)
-        let locks = claim.locks(first: new.idempotencyKey.map(Self.idempotencyLockName), resourceShared: true)
-        var insertValues = claim.values
-        insertValues.lockNames = locks.map(\.name)
-        insertValues.lockShared = locks.map(\.shared)
-        insertValues.slotLock = claim.slotLock
-        insertValues.customerName = new.customerName
-        insertValues.note = new.note
-        insertValues.cancelTokenHash = new.cancelTokenHash
-        insertValues.requestFingerprint = new.requestFingerprint
-        insertValues.sealedCancelToken = new.sealedCancelToken
-        (insertValues.reminderLeads, insertValues.reminderDues) = Self.reminderArrays(new.reminders)
-        // A booking that uses no hold and counts no limits tries the first seat of an empty slot first.
-        insertValues.firstSeat = true
+        let (claim, values) = Self.insertClaim(new)
+        var insertValues = values
         var lastConflicted = false
         let started = ContinuousClock.now
         do throws(BookingError) {
+            // Without a key, with the bookings that arrive together, in one call and one commit.
+            if Self.triesFirstSeatTogether(new, insertValues) {
+                let entry = FirstSeatBatcher.Entry(new: new, claim: claim, values: insertValues)
+                switch await firstSeatBatcher.submit(entry, call: { [self] in await callFirstSeats($0) }) {
+                case .created(let record):
+                    wakeDispatchers()
+                    return .created(record)
+                case .notCreated: insertValues.firstSeat = false  // the claim says what stands in the way
+                case .failed: break  // alone, first try included
+                case .lost:
+                    let outcome = try await outcome(ofLostCall: new, startedAt: started)
+                    wakeDispatchers()  // found: this call's booking, whose notifications are new
+                    return outcome
+                case .error(let error): throw error
+                }
+            }
             for _ in 0..<Self.claimAttempts {
                 let values = insertValues
                 // The call, and after a refusal the verification of the claim statements and the read of what
@@ -207,6 +214,28 @@ public final class PostgresStore: BookingStore {
             }
             throw error
         }
+    }
+
+    /// The claim of booking `new` and the values of its call: its locks (the key's, the resource's shared, each
+    /// limited day's and week's, then the slot's), its appointment and reminders, and the first try asked for (the
+    /// procedure makes it only for a booking that uses no hold and counts no limits).
+    static func insertClaim(_ new: NewAppointment) -> (claim: SlotClaim, values: ClaimValues) {
+        let claim = SlotClaim(
+            resource: new.resource, slot: new.slot, occupied: new.occupied, now: new.now, rules: new.rules,
+            customerEmail: new.customerEmail, holdTokenHash: new.holdTokenHash, idempotencyKey: new.idempotencyKey)
+        let locks = claim.locks(first: new.idempotencyKey.map(Self.idempotencyLockName), resourceShared: true)
+        var values = claim.values
+        values.lockNames = locks.map(\.name)
+        values.lockShared = locks.map(\.shared)
+        values.slotLock = claim.slotLock
+        values.customerName = new.customerName
+        values.note = new.note
+        values.cancelTokenHash = new.cancelTokenHash
+        values.requestFingerprint = new.requestFingerprint
+        values.sealedCancelToken = new.sealedCancelToken
+        (values.reminderLeads, values.reminderDues) = Self.reminderArrays(new.reminders)
+        values.firstSeat = true
+        return (claim, values)
     }
 
     /// The answer to a booking whose every call met another taker at an index, the exclusion constraint or a
@@ -747,13 +776,13 @@ extension ClaimSQL {
         """
 
     /// The columns a booking writes, in the order of ``appointmentInsertValues`` followed by the seat.
-    private static let appointmentInsertColumns: ClaimSQL = """
+    static let appointmentInsertColumns: ClaimSQL = """
         resource, slot_start, slot_end, occupied_start, occupied_end, customer_name, customer_email, note, status,
                 cancel_token_hash, idempotency_key, request_fingerprint, created_at, updated_at, sealed_cancel_token, seat
         """
 
     /// The values of a new booked appointment, but its seat.
-    private static let appointmentInsertValues: ClaimSQL = """
+    static let appointmentInsertValues: ClaimSQL = """
         \(.resource), \(.slotStart), \(.slotEnd), \(.occupiedStart), \(.occupiedEnd), \(.customerName),
                 \(.customerEmail), \(.note), 'booked', \(.cancelTokenHash), \(.idempotencyKey), \(.requestFingerprint),
                 \(.now), \(.now), \(.sealedCancelToken)

@@ -82,11 +82,11 @@ struct PostgresStoreTests {
             async let first = stores[0].applyPendingMigrations()
             async let second = stores[1].applyPendingMigrations()
             let applied = try await [first, second]
-            #expect(applied.sorted { $0.count < $1.count } == [[], Array(1...10)])
+            #expect(applied.sorted { $0.count < $1.count } == [[], Array(1...11)])
             let again = try await stores[0].applyPendingMigrations()
             let recorded = try await stores[1].appliedMigrations()
             #expect(again == [])
-            #expect(recorded == Array(1...10))
+            #expect(recorded == Array(1...11))
             _ = try await stores[0].insert(new)
             let stored = try await stores[1].appointments()
             #expect(stored.count == 1)
@@ -288,14 +288,21 @@ struct PostgresStoreTests {
             let store = running.store
             let logger = PostgresTestDatabase.logger
             _ = try await store.appointments()  // the pool's one connection is open
-            try await admin.store.client.query(
-                PostgresQuery(unsafeSQL: "ALTER PROCEDURE \(InsertProcedure.name) RENAME TO booking_insert_away"),
-                logger: logger)
+            // Both procedures a booking without a key calls: the call together first, then its own.
+            for (name, away) in [
+                (InsertProcedure.name, "booking_insert_away"), (FirstSeatsProcedure.name, "booking_first_seats_away"),
+            ] {
+                try await admin.store.client.query(
+                    PostgresQuery(unsafeSQL: "ALTER PROCEDURE \(name) RENAME TO \(away)"), logger: logger)
+            }
             let failed = await #expect(throws: BookingError.self) { try await store.insert(try draft(at: 60)) }
             #expect(failed?.code == .storeUnavailable)
-            try await admin.store.client.query(
-                PostgresQuery(unsafeSQL: "ALTER PROCEDURE booking_insert_away RENAME TO \(InsertProcedure.name)"),
-                logger: logger)
+            for (name, away) in [
+                (InsertProcedure.name, "booking_insert_away"), (FirstSeatsProcedure.name, "booking_first_seats_away"),
+            ] {
+                try await admin.store.client.query(
+                    PostgresQuery(unsafeSQL: "ALTER PROCEDURE \(away) RENAME TO \(name)"), logger: logger)
+            }
             guard case .created = try await store.insert(try draft(at: 60)) else {
                 Issue.record("the booking after the procedure came back was not created")
                 return
@@ -333,13 +340,15 @@ struct PostgresStoreTests {
             let free = await #expect(throws: BookingError.self) { try await store.insert(try draft(at: 120)) }
             #expect(free?.code == .storeUnavailable)
             #expect(free?.message.contains("kept meeting conflicting transactions") == true)
-            #expect(try await calls() == 6)
+            // Without a key: the call together, then three of its own.
+            #expect(try await calls() == 7)
             #expect(try await store.appointments().count == 1)
         }
     }
 
-    /// Replaces the booking procedure (`InsertProcedure.name`) with a procedure that runs `before`, calls the real one (which commits),
-    /// then runs `after`: the store's calls go through it.
+    /// Replaces the booking procedures (`InsertProcedure.name`, and `FirstSeatsProcedure.name`, which bookings
+    /// without a key call first) with procedures that run `before`, call the real one (which commits), then run
+    /// `after`: the store's calls go through them.
     private func wrapInsertProcedure(of store: PostgresStore, before: String, after: String) async throws {
         let logger = PostgresTestDatabase.logger
         try await store.client.query(
@@ -354,6 +363,23 @@ struct PostgresStoreTests {
                     BEGIN
                         \(before)
                         CALL booking_insert_wrapped(\(forwarded.map { "\($0) => \($0)" }.joined(separator: ", ")));
+                        \(after)
+                    END $$
+                    """), logger: logger)
+        try await store.client.query(
+            PostgresQuery(
+                unsafeSQL: "ALTER PROCEDURE \(FirstSeatsProcedure.name) RENAME TO booking_first_seats_wrapped"),
+            logger: logger)
+        let arguments = FirstSeatsProcedure.arguments
+        try await store.client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    CREATE PROCEDURE \(FirstSeatsProcedure.name)(\(arguments.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")),
+                        INOUT ids BIGINT[] DEFAULT NULL) LANGUAGE plpgsql AS $$
+                    BEGIN
+                        \(before)
+                        CALL booking_first_seats_wrapped(\(arguments.map { "\($0.name) => \($0.name)" }.joined(separator: ", ")),
+                            ids => ids);
                         \(after)
                     END $$
                     """), logger: logger)

@@ -18,7 +18,7 @@ struct PostgresUpgradeTests {
                 try await Self.cancelledAppointment(on: connection)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...10))
+            #expect(try await store.appliedMigrations() == Array(1...11))
             let kept = try await store.notifications(appointmentID: 1)
             #expect(kept.map(\.id) == [7, 8])
             #expect(kept.map(\.kind) == [.booked, .cancelled])
@@ -61,7 +61,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...10))
+            #expect(try await store.appliedMigrations() == Array(1...11))
             let now = Date(millisecondsSince1970: 1_803_888_000_000)  // 2027-03-01T08:00Z
             let first = try TimeSlot(
                 start: now.addingTimeInterval(7200), end: now.addingTimeInterval(7200 + 1800))
@@ -124,7 +124,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...10))
+            #expect(try await store.appliedMigrations() == Array(1...11))
             let rows = try await store.client.query(
                 "SELECT customer_email, status, seat FROM appointments ORDER BY id", logger: PostgresTestDatabase.logger
             )
@@ -161,6 +161,12 @@ struct PostgresUpgradeTests {
                 logger: PostgresTestDatabase.logger
             ).collect().map { try $0.decode(String.self) }
             #expect(procedures.suffix(2) == ["booking_insert_v3", "booking_insert_v4"])
+            // Migration 11 adds the call of first seats together.
+            let batched = try await store.client.query(
+                "SELECT count(*) FROM pg_proc WHERE proname = 'booking_first_seats_v1'",
+                logger: PostgresTestDatabase.logger
+            ).collect().first?.decode(Int64.self)
+            #expect(batched == 1)
         }
     }
 

@@ -1,0 +1,83 @@
+import BookingDomain
+import PostgresNIO
+
+extension PostgresStore {
+    /// How many calls of `booking_first_seats_v1` run at once: two keep both cores of a small database busy while
+    /// the bookings that arrive meanwhile gather for the next call.
+    static let firstSeatCalls = 2
+
+    /// How many bookings one call of `booking_first_seats_v1` takes at most, so one call's locks and its commit
+    /// stay short.
+    static let firstSeatEntries = 32
+
+    /// Whether `new` may take its first try in a call with others (``FirstSeatBatcher``): no hold and no limits
+    /// (as the first try of `booking_insert_v4`), and no idempotency key, whose lock is exclusive and waited for,
+    /// so retries with one key stay one at a time.
+    static func triesFirstSeatTogether(_ new: NewAppointment, _ values: ClaimValues) -> Bool {
+        new.idempotencyKey == nil && new.holdTokenHash == nil && values.periodStarts.isEmpty
+    }
+
+    /// One call of `booking_first_seats_v1` (see ``FirstSeatsProcedure``) for `entries`: each entry's answer, in
+    /// order. The call is one round trip, and its answer comes after its commit.
+    func callFirstSeats(_ entries: [FirstSeatBatcher.Entry]) async -> [FirstSeatBatcher.Answer] {
+        let phase = CallPhase()
+        let lost = [FirstSeatBatcher.Answer](repeating: .lost, count: entries.count)
+        let whenLost: @Sendable () -> [FirstSeatBatcher.Answer]? = { phase.attemptWhenLost() == nil ? nil : lost }
+        do {
+            // The verification of every prepared statement, the call, and after a cancel the look-up of each entry.
+            return try await perform(statements: 2 + Self.claimStatements.count + entries.count, whenLost: whenLost) {
+                [self, logger] connection -> [FirstSeatBatcher.Answer] in
+                // As for a booking's own call (see `insert(_:)`): out until it is known to have stored nothing.
+                try await verifyClaimStatements(on: connection)
+                let rows: [PostgresRow]
+                do {
+                    phase.send()
+                    rows = try await runTracked(FirstSeatsCall(entries: entries.map(\.values)), on: connection)
+                } catch  where Self.sqlState(of: error) == Self.cancelledState {
+                    // A timeout or cancel that falls due while the procedure commits is raised once the commit is
+                    // done: each booking that is stored is the answer, and the others get the error.
+                    var answers: [FirstSeatBatcher.Answer] = []
+                    for entry in entries {
+                        do {
+                            let found = try await Self.record(bookedWith: entry.new, on: connection, logger: logger)
+                            answers.append(found.map { .created($0) } ?? .error(Self.map(error)))
+                        } catch {
+                            answers.append(.lost)
+                        }
+                    }
+                    phase.answered()
+                    return answers
+                } catch  where Self.isConnectionFailure(error) {
+                    return lost
+                } catch {
+                    // An error of the call's own (a deadlock, text the database cannot store) rolled it back whole.
+                    phase.answered()
+                    logger.debug(
+                        "a call of first seats failed; its bookings run alone",
+                        metadata: ["sqlstate": "\(Self.sqlState(of: error) ?? "none")", "bookings": "\(entries.count)"])
+                    return [FirstSeatBatcher.Answer](repeating: .failed, count: entries.count)
+                }
+                // An answer it cannot read: each booking looks itself up.
+                guard let ids = try? rows.first?.decode([Int64].self), ids.count == entries.count else { return lost }
+                return zip(entries, ids).map { entry, id in
+                    id > 0 ? .created(Self.firstSeatRecord(entry, id: id)) : .notCreated
+                }
+            }
+        } catch {
+            return [FirstSeatBatcher.Answer](repeating: .error(error), count: entries.count)
+        }
+    }
+
+    /// The appointment `booking_first_seats_v1` stored for `entry` under `id`: the booking's values as the claim
+    /// bound them (times at whole milliseconds), booked, on sequence 0.
+    static func firstSeatRecord(_ entry: FirstSeatBatcher.Entry, id: Int64) -> AppointmentRecord {
+        let new = entry.new
+        let appointment = Appointment(
+            id: id, resource: entry.claim.resource, slot: entry.claim.slot, occupied: entry.claim.occupied,
+            customerName: new.customerName, customerEmail: new.customerEmail, note: new.note, status: .booked,
+            createdAt: entry.claim.now, updatedAt: entry.claim.now, cancelledAt: nil, sequence: 0)
+        return AppointmentRecord(
+            appointment: appointment, cancelTokenHash: new.cancelTokenHash, idempotencyKey: nil,
+            requestFingerprint: new.requestFingerprint, sealedCancelToken: new.sealedCancelToken)
+    }
+}

@@ -1,0 +1,281 @@
+import BookingDomain
+import Foundation
+import PostgresNIO
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import PostgresStore
+
+/// The first tries of bookings that arrive together, made in one call of `booking_first_seats_v1` and one commit.
+@Suite("PostgreSQL store: first seats tried together")
+struct PostgresFirstSeatBatchTests {
+    let now = Date(millisecondsSince1970: 1_803_801_600_000)
+
+    func slot(at minutes: Int, length: Int = 30) throws -> TimeSlot {
+        let start = now.addingTimeInterval(Double(minutes) * 60)
+        return try TimeSlot(start: start, end: start.addingTimeInterval(Double(length) * 60))
+    }
+
+    func booking(_ slot: TimeSlot, email: String, note: String? = nil, reminders: Int = 0) -> NewAppointment {
+        NewAppointment(
+            resource: .default, slot: slot, occupied: slot, customerName: "Ada", customerEmail: email, note: note,
+            cancelTokenHash: String(repeating: "c", count: 64), idempotencyKey: nil, requestFingerprint: "f", now: now,
+            reminders: (0..<reminders).map { index in
+                ScheduledReminder(
+                    lead: .seconds(3600 * (index + 1)), dueAt: slot.start.addingTimeInterval(-3600 * Double(index + 1)))
+            },
+            rules: BookingRules(capacity: 1))
+    }
+
+    func entry(_ new: NewAppointment) -> FirstSeatBatcher.Entry {
+        let (claim, values) = PostgresStore.insertClaim(new)
+        return FirstSeatBatcher.Entry(new: new, claim: claim, values: values)
+    }
+
+    @Test("the pieces make the procedure migration 11 created")
+    func procedurePinned() {
+        #expect(
+            FirstSeatsProcedure.definition == FirstSeatsProcedure.version1,
+            """
+            the SQL that booking_first_seats_v1 embeds changed: databases migrated earlier keep version1, so add a \
+            migration creating booking_first_seats_v2 from FirstSeatsProcedure.definition, call it, and leave version1
+            """)
+        #expect(FirstSeatsCall.bindingDataTypes.count == FirstSeatsProcedure.arguments.count)
+    }
+
+    @Test("one call stores each entry's appointment with its notes and reminders, answered as the database stores it")
+    func oneCallStoresEachEntry() async throws {
+        try await withStores(1) { stores in
+            let store = stores[0]
+            let news = [
+                booking(try slot(at: 60), email: "a@example.com", note: "first", reminders: 2),
+                booking(try slot(at: 120), email: "b@example.com"),
+                booking(try slot(at: 180), email: "c@example.com", reminders: 1),
+            ]
+            let answers = await store.callFirstSeats(news.map(entry))
+            #expect(answers.count == 3)
+            for (new, answer) in zip(news, answers) {
+                guard case .created(let record) = answer else {
+                    Issue.record("\(new.customerEmail): expected a new appointment, got \(answer)")
+                    continue
+                }
+                #expect(try await store.record(id: record.appointment.id) == record)
+                let kinds = try await store.notifications(appointmentID: record.appointment.id).map(\.kind)
+                #expect(kinds == [.booked] + Array(repeating: .reminder, count: new.reminders.count))
+                let leads = try await store.notifications(appointmentID: record.appointment.id).compactMap(
+                    \.reminderLead)
+                #expect(leads == new.reminders.map(\.lead))
+            }
+        }
+    }
+
+    @Test("an entry whose slot is taken, overlapped or held writes nothing, and the entries beside it are stored")
+    func refusedEntriesWriteNothing() async throws {
+        try await withStores(1) { stores in
+            let store = stores[0]
+            _ = try await store.insert(booking(try slot(at: 60), email: "taken@example.com"))
+            _ = try await store.insert(booking(try slot(at: 120), email: "overlap@example.com"))
+            _ = try await store.placeHold(
+                NewHold(
+                    resource: .default, slot: try slot(at: 240), occupied: try slot(at: 240),
+                    tokenHash: String(repeating: "h", count: 64), expiresAt: now.addingTimeInterval(600), now: now,
+                    rules: .single))
+            let news = [
+                booking(try slot(at: 60), email: "a@example.com"),  // the same slot, booked
+                booking(try slot(at: 135), email: "b@example.com"),  // overlaps 120-150
+                booking(try slot(at: 240), email: "c@example.com"),  // held
+                booking(try slot(at: 300), email: "d@example.com"),  // free
+            ]
+            let answers = await store.callFirstSeats(news.map(entry))
+            let created = answers.map { answer -> Bool in
+                if case .created = answer { return true }
+                return false
+            }
+            #expect(created == [false, false, false, true])
+            // Through the store, the three refused ones get what stands in the way.
+            for (new, code) in zip(news, [BookingError.Code.slotUnavailable, .slotUnavailable, .slotHeld]) {
+                let refused = await #expect(throws: BookingError.self) { try await store.insert(new) }
+                #expect(refused?.code == code)
+            }
+            #expect(try await store.appointments().count == 3)
+        }
+    }
+
+    @Test("bookings that arrive together are each stored once, with their answers, through calls of several")
+    func concurrentBookingsEachStored() async throws {
+        try await withStores(1) { stores in
+            let store = stores[0]
+            let news = try (0..<40).map { index in
+                booking(
+                    try slot(at: 60 * (index + 1)), email: "guest\(index)@example.com",
+                    note: index.isMultiple(of: 2) ? "note \(index)" : nil, reminders: index % 3)
+            }
+            let outcomes = try await withThrowingTaskGroup(of: InsertOutcome.self) { group in
+                for new in news { group.addTask { try await store.insert(new) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            var emails: Set<String> = []
+            for outcome in outcomes {
+                guard case .created(let record) = outcome else {
+                    Issue.record("expected a new appointment, got \(outcome)")
+                    continue
+                }
+                emails.insert(record.appointment.customerEmail)
+                #expect(try await store.record(id: record.appointment.id) == record)
+            }
+            #expect(emails == Set(news.map(\.customerEmail)))
+            #expect(try await store.appointments().count == 40)
+            let notifications = try await store.notifications(appointmentID: nil)
+            #expect(notifications.count == news.reduce(0) { $0 + 1 + $1.reminders.count })
+        }
+    }
+
+    @Test("bookings of one slot arriving together: exactly one is stored, the others are refused")
+    func oneSlotRushedTogether() async throws {
+        try await withStores(2) { stores in
+            let target = try slot(at: 60)
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for index in 0..<24 {
+                    let store = stores[index % 2]
+                    let new = booking(target, email: "guest\(index)@example.com")
+                    group.addTask {
+                        do {
+                            _ = try await store.insert(new)
+                            return true
+                        } catch let error as BookingError {
+                            #expect(error.code == .slotUnavailable)
+                            return false
+                        } catch {
+                            Issue.record("\(error)")
+                            return false
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 1)
+            #expect(try await stores[0].appointments().count == 1)
+        }
+    }
+
+    @Test("a booking the database cannot store fails the call: it alone is refused, and the others are stored")
+    func unstorableEntryFailsAlone() async throws {
+        try await withStores(1) { stores in
+            let store = stores[0]
+            var news = try (0..<4).map { booking(try slot(at: 60 * ($0 + 1)), email: "guest\($0)@example.com") }
+            news[2].customerName = "Nul\u{0}Name"
+            let answers = await store.callFirstSeats(news.map(entry))
+            #expect(
+                answers.allSatisfy {
+                    if case .failed = $0 { return true }
+                    return false
+                })
+            #expect(try await store.appointments().isEmpty)
+            let results = await withTaskGroup(of: (Int, BookingError.Code?).self) { group -> [BookingError.Code?] in
+                for (index, new) in news.enumerated() {
+                    group.addTask {
+                        do throws(BookingError) {
+                            _ = try await store.insert(new)
+                            return (index, nil)
+                        } catch {
+                            return (index, error.code)
+                        }
+                    }
+                }
+                var codes = [BookingError.Code?](repeating: nil, count: news.count)
+                for await (index, code) in group { codes[index] = code }
+                return codes
+            }
+            #expect(results == [nil, nil, .invalidInput, nil])
+            #expect(try await store.appointments().count == 3)
+        }
+    }
+
+    @Test("when the call fails with an error of its own, each booking runs alone and is stored")
+    func failedCallRunsEachAlone() async throws {
+        try await withStores(1) { stores in
+            let store = stores[0]
+            try await store.client.query(
+                "DROP PROCEDURE booking_first_seats_v1", logger: PostgresTestDatabase.logger)
+            let news = try (0..<6).map { booking(try slot(at: 60 * ($0 + 1)), email: "guest\($0)@example.com") }
+            let answers = await store.callFirstSeats(news.map(entry))
+            #expect(
+                answers.allSatisfy {
+                    if case .failed = $0 { return true }
+                    return false
+                })
+            let outcomes = try await withThrowingTaskGroup(of: InsertOutcome.self) { group in
+                for new in news { group.addTask { try await store.insert(new) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.count == 6)
+            #expect(try await store.appointments().count == 6)
+        }
+    }
+}
+
+/// How ``FirstSeatBatcher`` gathers bookings into calls, without a database.
+@Suite("First seats gathered into calls")
+struct FirstSeatBatcherTests {
+    /// Opens once: the first call waits on it, so the bookings that arrive meanwhile gather.
+    final class Gate: Sendable {
+        private let stream = AsyncStream.makeStream(of: Void.self)
+        func open() { stream.continuation.finish() }
+        func wait() async { for await _ in stream.stream {} }
+    }
+
+    /// The calls made, each as the starts (minutes) of its entries.
+    final class Calls: Sendable {
+        private let calls = Mutex<[[Int]]>([])
+        func append(_ call: [Int]) { calls.withLock { $0.append(call) } }
+        var all: [[Int]] { calls.withLock { $0 } }
+    }
+
+    let now = Date(millisecondsSince1970: 1_803_801_600_000)
+
+    func entry(at minutes: Int, length: Int = 30) throws -> FirstSeatBatcher.Entry {
+        let start = now.addingTimeInterval(Double(minutes) * 60)
+        let slot = try TimeSlot(start: start, end: start.addingTimeInterval(Double(length) * 60))
+        let new = NewAppointment(
+            resource: .default, slot: slot, occupied: slot, customerName: "Ada", customerEmail: "a@example.com",
+            note: nil, cancelTokenHash: "h", idempotencyKey: nil, requestFingerprint: "f", now: now,
+            rules: BookingRules(capacity: 1))
+        let (claim, values) = PostgresStore.insertClaim(new)
+        return FirstSeatBatcher.Entry(new: new, claim: claim, values: values)
+    }
+
+    func minutes(_ entry: FirstSeatBatcher.Entry) -> Int {
+        Int(entry.claim.slot.start.timeIntervalSince(now) / 60)
+    }
+
+    @Test(
+        "bookings that arrive while a call runs go together in the next, in order of start, but for an overlapping one")
+    func gathersWhileACallRuns() async throws {
+        let batcher = FirstSeatBatcher(concurrentCalls: 1, maximumEntries: 3)
+        let gate = Gate()
+        let calls = Calls()
+        let call: @Sendable ([FirstSeatBatcher.Entry]) async -> [FirstSeatBatcher.Answer] = { entries in
+            let starts = entries.map(minutes)
+            calls.append(starts)
+            if starts == [0] { await gate.wait() }
+            // Each entry's answer names its start, so each booking can be shown its own.
+            return entries.map { .error(.invalidInput(field: "start", "\(minutes($0))")) }
+        }
+        let first = Task { await batcher.submit(try entry(at: 0), call: call) }
+        while calls.all.isEmpty { await Task.yield() }
+        // While the first call waits: 300 and 315 overlap, 400 and 200 do not; at most three per call.
+        var waiting: [Task<FirstSeatBatcher.Answer, any Error>] = []
+        for start in [300, 315, 400, 200, 500] {
+            waiting.append(Task { await batcher.submit(try entry(at: start), call: call) })
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        gate.open()
+        var answered: [String] = []
+        for task in [first] + waiting {
+            if case .error(let error) = try await task.value { answered.append(error.fieldErrors["start"] ?? "") }
+        }
+        #expect(answered == ["0", "300", "315", "400", "200", "500"])
+        #expect(calls.all == [[0], [200, 300, 400], [315, 500]])
+    }
+}
