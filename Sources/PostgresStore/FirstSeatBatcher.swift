@@ -6,17 +6,23 @@ import Synchronization
 ///
 /// A booking that finds fewer than ``concurrentCalls`` calls running starts one, in a task of its own (no caller's
 /// cancellation reaches a call that others wait for); one that finds them all running waits, and the next call to
-/// end takes every booking that waited meanwhile, at most ``maximumEntries``, before it ends. So a booking waits at
-/// most for the calls running when it arrived, then its own, and a lone booking makes its call at once.
+/// end takes the bookings waiting, in order of arrival, at most ``maximumEntries``. So a lone booking makes its call
+/// at once, and a booking waits for the calls running when it arrived, then for its own (and for more only while
+/// more than ``maximumEntries`` wait before it); the store answers one whose connection wait ran out meanwhile
+/// without calling (see `PostgresStore.callFirstSeats(_:)`).
 ///
 /// A call never holds two bookings whose occupied intervals overlap on one resource (two first tries of one slot,
-/// say): the later stays for the next call, so the entries of a call never meet each other at an index.
+/// say), so the entries of a call never meet each other at an index: a booking that meets one the call takes is
+/// answered at once to run alone (only one of them could take the first seat, and a rush at one slot then runs
+/// side by side instead of one call after another).
 final class FirstSeatBatcher: Sendable {
-    /// One booking's first try: the booking, its claim and the values its statements bind.
+    /// One booking's first try: the booking, its claim and the values its statements bind, and when its wait for a
+    /// connection ends (counted from the booking's start, the time waiting for a call included).
     struct Entry: Sendable {
         let new: NewAppointment
         let claim: SlotClaim
         let values: ClaimValues
+        let deadline: ContinuousClock.Instant
     }
 
     /// What a call came to for one booking.
@@ -26,8 +32,10 @@ final class FirstSeatBatcher: Sendable {
         /// Nothing was written for this booking: the slot's lock was held alone or the database refused the try;
         /// the claim says what stands in the way.
         case notCreated
-        /// The call failed with an error of its own (which rolled it back whole): the booking runs alone.
-        case failed
+        /// No call stored it, and none will: the call failed with an error of its own (which rolled it back
+        /// whole), or the booking meets another booking of the call (one slot, or overlapping times), of which only
+        /// one first try could be stored. The booking runs alone, first try included.
+        case runAlone
         /// The connection died while the call was out: the booking may be stored.
         case lost
         /// The call never reached the database, or its end is this error (a timeout that rolled it back).
@@ -73,10 +81,11 @@ final class FirstSeatBatcher: Sendable {
 
     /// Makes calls while bookings wait, then ends.
     private func callWhileWaiting(_ call: @Sendable ([Entry]) async -> [Answer]) async {
-        while let batch = nextBatch() {
+        while let (batch, alone) = nextBatch() {
+            for waiting in alone { waiting.continuation.resume(returning: .runAlone) }
             let answers = await call(batch.map(\.entry))
             for (index, waiting) in batch.enumerated() {
-                waiting.continuation.resume(returning: index < answers.count ? answers[index] : .failed)
+                waiting.continuation.resume(returning: index < answers.count ? answers[index] : .runAlone)
             }
             // The callers just answered often book again at once: letting them run first (for as long as their
             // bookings keep arriving, at most one round each) gathers those into this task's next call, where
@@ -92,27 +101,31 @@ final class FirstSeatBatcher: Sendable {
     }
 
     /// How many bookings wait for a call.
-    private var waitingCount: Int { state.withLock { $0.waiting.count } }
+    var waitingCount: Int { state.withLock { $0.waiting.count } }
 
-    /// Takes the bookings of the next call from those waiting, in order of arrival but for one that overlaps a
-    /// booking already taken, sorted by resource and start; `nil` (and one call fewer running) when none waits.
-    private func nextBatch() -> [Waiting]? {
+    /// Takes the bookings of the next call from those waiting, in order of arrival, sorted by resource and start,
+    /// and those that meet one of them (to run alone); `nil` (and one call fewer running) when none waits. Those
+    /// past ``maximumEntries`` wait for the next call.
+    private func nextBatch() -> (batch: [Waiting], alone: [Waiting])? {
         state.withLock { state in
             guard !state.waiting.isEmpty else {
                 state.running -= 1
                 return nil
             }
             var taken: [Waiting] = []
+            var alone: [Waiting] = []
             var left: [Waiting] = []
             for waiting in state.waiting {
-                if taken.count < maximumEntries, !taken.contains(where: { Self.overlap($0.entry, waiting.entry) }) {
+                if taken.contains(where: { Self.overlap($0.entry, waiting.entry) }) {
+                    alone.append(waiting)
+                } else if taken.count < maximumEntries {
                     taken.append(waiting)
                 } else {
                     left.append(waiting)
                 }
             }
             state.waiting = left
-            return taken.sorted { Self.callOrder($0.entry, $1.entry) }
+            return (taken.sorted { Self.callOrder($0.entry, $1.entry) }, alone)
         }
     }
 

@@ -9,7 +9,7 @@
 /// seat 0 and its notifications, as ``ClaimSQL/firstSeatInsert`` does for one: only when the slot has no booked
 /// appointment and no live hold overlaps it, and `ON CONFLICT DO NOTHING` (another taker at the seat index, an
 /// overlapping slot at the exclusion constraint). No two entries of a call overlap or share a start (the store
-/// leaves such an entry for the next call), so entries never meet each other there, and an inserted row is
+/// runs such an entry alone), so entries never meet each other there, and an inserted row is
 /// matched to its entry by resource and start.
 ///
 /// It answers one row: `ids`, each entry's new appointment id, or 0 for an entry that wrote nothing (that booking

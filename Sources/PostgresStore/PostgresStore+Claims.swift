@@ -443,7 +443,10 @@ extension PostgresStore {
             for kind in Self.claimStatements where suspects.contains(kind.name) {
                 _ = try await runClaim(kind, idle, on: connection)
             }
-            if suspects.contains(FirstSeatsCall.name) { _ = try await runTracked(FirstSeatsCall.empty, on: connection) }
+            // Once the store stopped calling it, a failed preparation of it no longer matters.
+            if suspects.contains(FirstSeatsCall.name), firstSeatsTogether.load(ordering: .relaxed) {
+                _ = try await runTracked(FirstSeatsCall.empty, on: connection)
+            }
         } catch {
             logger.debug("closing a connection whose claim statement failed to prepare")
             try? await connection.close()

@@ -1,5 +1,6 @@
 import BookingDomain
 import PostgresNIO
+import Synchronization
 
 extension PostgresStore {
     /// How many calls of `booking_first_seats_v1` run at once: two keep both cores of a small database busy while
@@ -19,13 +20,40 @@ extension PostgresStore {
 
     /// One call of `booking_first_seats_v1` (see ``FirstSeatsProcedure``) for `entries`: each entry's answer, in
     /// order. The call is one round trip, and its answer comes after its commit.
-    func callFirstSeats(_ entries: [FirstSeatBatcher.Entry]) async -> [FirstSeatBatcher.Answer] {
+    func callFirstSeats(_ given: [FirstSeatBatcher.Entry]) async -> [FirstSeatBatcher.Answer] {
+        // A booking whose connection wait ran out while it waited for this call is answered as a wait that ran out.
+        let now = ContinuousClock.now
+        guard given.contains(where: { $0.deadline > now }) else {
+            return given.map { _ in
+                .error(Self.map(ConnectionLease.WaitTimedOut(wait: configuration.connectionWaitTimeout)))
+            }
+        }
+        guard given.contains(where: { $0.deadline <= now }) else {
+            return await callFirstSeats(given, waitingUntil: now)
+        }
+        let live = given.filter { $0.deadline > now }
+        var answers = await callFirstSeats(live, waitingUntil: now)[...]
+        return given.map { entry in
+            entry.deadline > now
+                ? answers.popFirst() ?? .runAlone
+                : .error(Self.map(ConnectionLease.WaitTimedOut(wait: configuration.connectionWaitTimeout)))
+        }
+    }
+
+    /// One call for `entries`, each still within its connection wait at `now`: the call waits for a connection until
+    /// the earliest of their deadlines.
+    private func callFirstSeats(_ entries: [FirstSeatBatcher.Entry], waitingUntil now: ContinuousClock.Instant) async
+        -> [FirstSeatBatcher.Answer]
+    {
+        let wait = (entries.map(\.deadline).min() ?? now) - now
         let phase = CallPhase()
         let lost = [FirstSeatBatcher.Answer](repeating: .lost, count: entries.count)
         let whenLost: @Sendable () -> [FirstSeatBatcher.Answer]? = { phase.attemptWhenLost() == nil ? nil : lost }
         do {
             // The verification of every prepared statement, the call, and after a cancel the look-up of each entry.
-            return try await perform(statements: 2 + Self.claimStatements.count + entries.count, whenLost: whenLost) {
+            return try await perform(
+                waitingAtMost: wait, statements: 2 + Self.claimStatements.count + entries.count, whenLost: whenLost
+            ) {
                 [self, logger] connection -> [FirstSeatBatcher.Answer] in
                 // As for a booking's own call (see `insert(_:)`): out until it is known to have stored nothing.
                 try await verifyClaimStatements(on: connection)
@@ -35,27 +63,35 @@ extension PostgresStore {
                     rows = try await runTracked(FirstSeatsCall(entries: entries.map(\.values)), on: connection)
                 } catch  where Self.sqlState(of: error) == Self.cancelledState {
                     // A timeout or cancel that falls due while the procedure commits is raised once the commit is
-                    // done: each booking that is stored is the answer, and the others get the error.
+                    // done: each booking that is stored is the answer. The others wrote nothing (the call rolled back,
+                    // or it committed without them), and run alone: one booking that waited too long at another's
+                    // row fails no other. The call stays out, so a connection lost now has each look itself up.
                     var answers: [FirstSeatBatcher.Answer] = []
                     for entry in entries {
                         do {
                             let found = try await Self.record(bookedWith: entry.new, on: connection, logger: logger)
-                            answers.append(found.map { .created($0) } ?? .error(Self.map(error)))
+                            answers.append(found.map { .created($0) } ?? .runAlone)
                         } catch {
                             answers.append(.lost)
                         }
                     }
-                    phase.answered()
                     return answers
                 } catch  where Self.isConnectionFailure(error) {
                     return lost
                 } catch {
                     // An error of the call's own (a deadlock, text the database cannot store) rolled it back whole.
                     phase.answered()
-                    logger.debug(
-                        "a call of first seats failed; its bookings run alone",
-                        metadata: ["sqlstate": "\(Self.sqlState(of: error) ?? "none")", "bookings": "\(entries.count)"])
-                    return [FirstSeatBatcher.Answer](repeating: .failed, count: entries.count)
+                    let state = Self.sqlState(of: error) ?? "none"
+                    if Self.callRefusedStates.contains(state), firstSeatsTogether.exchange(false, ordering: .relaxed) {
+                        logger.warning(
+                            "bookings try their first seats alone from now on: the database refused the call of booking_first_seats_v1",
+                            metadata: ["sqlstate": "\(state)"])
+                    } else {
+                        logger.debug(
+                            "a call of first seats failed; its bookings run alone",
+                            metadata: ["sqlstate": "\(state)", "bookings": "\(entries.count)"])
+                    }
+                    return [FirstSeatBatcher.Answer](repeating: .runAlone, count: entries.count)
                 }
                 // An answer it cannot read: each booking looks itself up.
                 guard let ids = try? rows.first?.decode([Int64].self), ids.count == entries.count else { return lost }
@@ -67,6 +103,11 @@ extension PostgresStore {
             return [FirstSeatBatcher.Answer](repeating: .error(error), count: entries.count)
         }
     }
+
+    /// The errors that refuse the call itself rather than one run of it: 42883 (`undefined_function`, no such
+    /// procedure) and 42501 (`insufficient_privilege`, `EXECUTE` revoked). After one, the store's bookings try their
+    /// first seats alone.
+    static let callRefusedStates: Set<String> = ["42883", "42501"]
 
     /// The appointment `booking_first_seats_v1` stored for `entry` under `id`: the booking's values as the claim
     /// bound them (times at whole milliseconds), booked, on sequence 0.

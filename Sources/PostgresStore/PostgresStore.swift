@@ -28,7 +28,8 @@ import Synchronization
 ///   then writes nothing, and the claim follows).
 /// - Every query binds its values (`PostgresQuery` interpolation, or the named parameters of the prepared
 ///   statements that take a slot, planned once per connection); a booking writes the appointment and its
-///   notifications in one call of a procedure that commits its own transaction, a cancel in one statement
+///   notifications in one call of a procedure that commits its own transaction (bookings without an idempotency
+///   key that arrive together share one call and one commit), a cancel in one statement
 ///   of an explicit transaction; after the commit the
 ///   process wakes its own dispatchers directly, and a coalesced `NOTIFY booking_outbox` (at most one per
 ///   20 ms) wakes those of other processes (a hint: they also poll).
@@ -62,6 +63,9 @@ public final class PostgresStore: BookingStore {
     let claimsPreparedOn = Mutex<[PostgresConnection.ID: [String: Bool]]>([:])
     /// Gathers the first tries of bookings that arrive together into calls of `booking_first_seats_v1`.
     let firstSeatBatcher = FirstSeatBatcher(concurrentCalls: firstSeatCalls, maximumEntries: firstSeatEntries)
+    /// Whether bookings try their first seats together: `false` for good once the database refused this process
+    /// the call itself (no such procedure, or no right to run it).
+    let firstSeatsTogether = Atomic<Bool>(true)
 
     /// Creates a store and its client; ``run()`` it before using it.
     public init(configuration: Configuration, logger: Logger) {
@@ -107,14 +111,16 @@ public final class PostgresStore: BookingStore {
         let started = ContinuousClock.now
         do throws(BookingError) {
             // Without a key, with the bookings that arrive together, in one call and one commit.
-            if Self.triesFirstSeatTogether(new, insertValues) {
-                let entry = FirstSeatBatcher.Entry(new: new, claim: claim, values: insertValues)
+            if firstSeatsTogether.load(ordering: .relaxed), Self.triesFirstSeatTogether(new, insertValues) {
+                let entry = FirstSeatBatcher.Entry(
+                    new: new, claim: claim, values: insertValues,
+                    deadline: started + configuration.connectionWaitTimeout)
                 switch await firstSeatBatcher.submit(entry, call: { [self] in await callFirstSeats($0) }) {
                 case .created(let record):
                     wakeDispatchers()
                     return .created(record)
                 case .notCreated: insertValues.firstSeat = false  // the claim says what stands in the way
-                case .failed: break  // alone, first try included
+                case .runAlone: break  // first try included
                 case .lost:
                     let outcome = try await outcome(ofLostCall: new, startedAt: started)
                     wakeDispatchers()  // found: this call's booking, whose notifications are new

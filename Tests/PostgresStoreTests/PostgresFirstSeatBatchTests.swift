@@ -20,7 +20,7 @@ struct PostgresFirstSeatBatchTests {
     func booking(_ slot: TimeSlot, email: String, note: String? = nil, reminders: Int = 0) -> NewAppointment {
         NewAppointment(
             resource: .default, slot: slot, occupied: slot, customerName: "Ada", customerEmail: email, note: note,
-            cancelTokenHash: String(repeating: "c", count: 64), idempotencyKey: nil, requestFingerprint: "f", now: now,
+            cancelTokenHash: Self.tokenHash(email), idempotencyKey: nil, requestFingerprint: "f", now: now,
             reminders: (0..<reminders).map { index in
                 ScheduledReminder(
                     lead: .seconds(3600 * (index + 1)), dueAt: slot.start.addingTimeInterval(-3600 * Double(index + 1)))
@@ -28,9 +28,39 @@ struct PostgresFirstSeatBatchTests {
             rules: BookingRules(capacity: 1))
     }
 
+    /// A cancel token's hash of its own for each email: 64 hex digits, as every request has its own token.
+    static func tokenHash(_ email: String) -> String {
+        let hex = email.utf8.map { String($0, radix: 16) }.joined()
+        return String((hex + String(repeating: "0", count: 64)).prefix(64))
+    }
+
     func entry(_ new: NewAppointment) -> FirstSeatBatcher.Entry {
         let (claim, values) = PostgresStore.insertClaim(new)
-        return FirstSeatBatcher.Entry(new: new, claim: claim, values: values)
+        return FirstSeatBatcher.Entry(new: new, claim: claim, values: values, deadline: .now + .seconds(30))
+    }
+
+    /// Replaces `booking_first_seats_v1` with a procedure that runs `before`, calls the real one (which commits),
+    /// then runs `after`.
+    static func wrapFirstSeats(of store: PostgresStore, before: String, after: String) async throws {
+        let logger = PostgresTestDatabase.logger
+        try await store.client.query(
+            PostgresQuery(
+                unsafeSQL: "ALTER PROCEDURE \(FirstSeatsProcedure.name) RENAME TO booking_first_seats_wrapped"),
+            logger: logger)
+        let arguments = FirstSeatsProcedure.arguments
+        let parameters = arguments.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")
+        let forwarded = arguments.map { "\($0.name) => \($0.name)" }.joined(separator: ", ")
+        try await store.client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    CREATE PROCEDURE \(FirstSeatsProcedure.name)(\(parameters), INOUT ids BIGINT[] DEFAULT NULL)
+                    LANGUAGE plpgsql AS $$
+                    BEGIN
+                        \(before)
+                        CALL booking_first_seats_wrapped(\(forwarded), ids => ids);
+                        \(after)
+                    END $$
+                    """), logger: logger)
     }
 
     @Test("the pieces make the procedure migration 11 created")
@@ -106,6 +136,11 @@ struct PostgresFirstSeatBatchTests {
     func concurrentBookingsEachStored() async throws {
         try await withStores(1) { stores in
             let store = stores[0]
+            // Each call's number of bookings, as the procedure receives them.
+            try await store.client.query(
+                "CREATE TABLE first_seat_calls (entries INTEGER NOT NULL)", logger: PostgresTestDatabase.logger)
+            try await Self.wrapFirstSeats(
+                of: store, before: "INSERT INTO first_seat_calls VALUES (cardinality(arg_slotstarts));", after: "")
             let news = try (0..<40).map { index in
                 booking(
                     try slot(at: 60 * (index + 1)), email: "guest\(index)@example.com",
@@ -126,6 +161,11 @@ struct PostgresFirstSeatBatchTests {
             }
             #expect(emails == Set(news.map(\.customerEmail)))
             #expect(try await store.appointments().count == 40)
+            let calls = try await store.client.query(
+                "SELECT entries FROM first_seat_calls", logger: PostgresTestDatabase.logger
+            ).collect().map { try $0.decode(Int.self) }
+            #expect(calls.reduce(0, +) == 40, "every booking's first try went in a call: \(calls)")
+            #expect(calls.count < 40 && (calls.max() ?? 0) > 1, "no call took several bookings: \(calls)")
             let notifications = try await store.notifications(appointmentID: nil)
             #expect(notifications.count == news.reduce(0) { $0 + 1 + $1.reminders.count })
         }
@@ -168,7 +208,7 @@ struct PostgresFirstSeatBatchTests {
             let answers = await store.callFirstSeats(news.map(entry))
             #expect(
                 answers.allSatisfy {
-                    if case .failed = $0 { return true }
+                    if case .runAlone = $0 { return true }
                     return false
                 })
             #expect(try await store.appointments().isEmpty)
@@ -192,6 +232,34 @@ struct PostgresFirstSeatBatchTests {
         }
     }
 
+    @Test(
+        "a statement timeout raised after the call committed: the stored bookings are the answers, and the one it did not store runs alone"
+    )
+    func cancelledAfterCommitAnswersEachEntry() async throws {
+        try await withStores(1) { stores in
+            let store = stores[0]
+            _ = try await store.insert(booking(try slot(at: 60), email: "taken@example.com"))
+            try await Self.wrapFirstSeats(
+                of: store, before: "",
+                after: "RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = '57014';")
+            let news = [
+                booking(try slot(at: 60), email: "a@example.com"),  // booked already: not stored by the call
+                booking(try slot(at: 120), email: "b@example.com"),
+                booking(try slot(at: 180), email: "c@example.com"),
+            ]
+            let answers = await store.callFirstSeats(news.map(entry))
+            guard answers.count == 3, case .runAlone = answers[0], case .created(let first) = answers[1],
+                case .created(let second) = answers[2]
+            else {
+                Issue.record("unexpected answers \(answers)")
+                return
+            }
+            #expect(try await store.record(id: first.appointment.id) == first)
+            #expect(try await store.record(id: second.appointment.id) == second)
+            #expect(try await store.appointments().count == 3)
+        }
+    }
+
     @Test("when the call fails with an error of its own, each booking runs alone and is stored")
     func failedCallRunsEachAlone() async throws {
         try await withStores(1) { stores in
@@ -202,7 +270,7 @@ struct PostgresFirstSeatBatchTests {
             let answers = await store.callFirstSeats(news.map(entry))
             #expect(
                 answers.allSatisfy {
-                    if case .failed = $0 { return true }
+                    if case .runAlone = $0 { return true }
                     return false
                 })
             let outcomes = try await withThrowingTaskGroup(of: InsertOutcome.self) { group in
@@ -211,6 +279,10 @@ struct PostgresFirstSeatBatchTests {
             }
             #expect(outcomes.count == 6)
             #expect(try await store.appointments().count == 6)
+            // No such procedure refuses the call itself: the store stops calling it, and books alone.
+            #expect(store.firstSeatsTogether.load(ordering: .relaxed) == false)
+            _ = try await store.insert(try booking(slot(at: 600), email: "later@example.com"))
+            #expect(try await store.appointments().count == 7)
         }
     }
 }
@@ -242,7 +314,7 @@ struct FirstSeatBatcherTests {
             note: nil, cancelTokenHash: "h", idempotencyKey: nil, requestFingerprint: "f", now: now,
             rules: BookingRules(capacity: 1))
         let (claim, values) = PostgresStore.insertClaim(new)
-        return FirstSeatBatcher.Entry(new: new, claim: claim, values: values)
+        return FirstSeatBatcher.Entry(new: new, claim: claim, values: values, deadline: .now + .seconds(30))
     }
 
     func minutes(_ entry: FirstSeatBatcher.Entry) -> Int {
@@ -250,7 +322,8 @@ struct FirstSeatBatcherTests {
     }
 
     @Test(
-        "bookings that arrive while a call runs go together in the next, in order of start, but for an overlapping one")
+        "bookings that arrive while a call runs go together in the next, in order of start; one that meets another of that call runs alone"
+    )
     func gathersWhileACallRuns() async throws {
         let batcher = FirstSeatBatcher(concurrentCalls: 1, maximumEntries: 3)
         let gate = Gate()
@@ -266,16 +339,22 @@ struct FirstSeatBatcherTests {
         while calls.all.isEmpty { await Task.yield() }
         // While the first call waits: 300 and 315 overlap, 400 and 200 do not; at most three per call.
         var waiting: [Task<FirstSeatBatcher.Answer, any Error>] = []
-        for start in [300, 315, 400, 200, 500] {
+        for (index, start) in [300, 315, 400, 200, 500].enumerated() {
             waiting.append(Task { await batcher.submit(try entry(at: start), call: call) })
-            try await Task.sleep(for: .milliseconds(20))
+            // In order of arrival: each waits before the next is sent.
+            while batcher.waitingCount < index + 1 { await Task.yield() }
         }
         gate.open()
         var answered: [String] = []
         for task in [first] + waiting {
-            if case .error(let error) = try await task.value { answered.append(error.fieldErrors["start"] ?? "") }
+            switch try await task.value {
+            case .error(let error): answered.append(error.fieldErrors["start"] ?? "")
+            case .runAlone: answered.append("alone")
+            default: answered.append("?")
+            }
         }
-        #expect(answered == ["0", "300", "315", "400", "200", "500"])
-        #expect(calls.all == [[0], [200, 300, 400], [315, 500]])
+        // 315 meets 300, which the second call takes: it runs alone at once. 500 is past the three.
+        #expect(answered == ["0", "300", "alone", "400", "200", "500"])
+        #expect(calls.all == [[0], [200, 300, 400], [500]])
     }
 }
