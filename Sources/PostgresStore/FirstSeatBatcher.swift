@@ -8,16 +8,16 @@ import Synchronization
 /// cancellation reaches a call that others wait for); one that finds them all running waits, and the next call to
 /// end takes the bookings waiting, in order of arrival, at most ``maximumEntries``. So a lone booking makes its call
 /// at once, and a booking waits for the calls running when it arrived, then for its own (and for more only while
-/// more than ``maximumEntries`` wait before it); the store answers one whose connection wait ran out meanwhile
-/// without calling (see `PostgresStore.callFirstSeats(_:)`).
+/// more than ``maximumEntries`` wait before it), but never past its entry's deadline: then it runs alone.
 ///
 /// A call never holds two bookings whose occupied intervals overlap on one resource (two first tries of one slot,
 /// say), so the entries of a call never meet each other at an index: a booking that meets one the call takes is
 /// answered at once to run alone (only one of them could take the first seat, and a rush at one slot then runs
 /// side by side instead of one call after another).
 final class FirstSeatBatcher: Sendable {
-    /// One booking's first try: the booking, its claim and the values its statements bind, and when its wait for a
-    /// connection ends (counted from the booking's start, the time waiting for a call included).
+    /// One booking's first try: the booking, its claim and the values its statements bind, and how long it may wait
+    /// for a call to take it (the store gives it its connection wait, counted from the booking's start): past that,
+    /// it runs alone.
     struct Entry: Sendable {
         let new: NewAppointment
         let claim: SlotClaim
@@ -38,7 +38,7 @@ final class FirstSeatBatcher: Sendable {
         case runAlone
         /// The connection died while the call was out: the booking may be stored.
         case lost
-        /// The call never reached the database, or its end is this error (a timeout that rolled it back).
+        /// The call never reached the database (no connection in time, or none that worked): the booking's error.
         case error(BookingError)
     }
 
@@ -50,6 +50,8 @@ final class FirstSeatBatcher: Sendable {
     private struct State {
         var waiting: [Waiting] = []
         var running = 0
+        /// Whether a task answers the bookings whose wait for a call runs out (see ``sweepExpired()``).
+        var sweeping = false
     }
 
     /// How many calls run at once.
@@ -66,16 +68,21 @@ final class FirstSeatBatcher: Sendable {
     }
 
     /// The answer for `entry`, made by `call` (which answers its entries in order) in a call with the bookings that
-    /// arrived with it.
+    /// arrived with it, or ``Answer/runAlone`` once the entry's deadline passes before a call takes it.
     func submit(_ entry: Entry, call: @escaping @Sendable ([Entry]) async -> [Answer]) async -> Answer {
         await withCheckedContinuation { continuation in
-            let starts = state.withLock { state in
+            let (calls, sweeps) = state.withLock { state -> (Bool, Bool) in
                 state.waiting.append(Waiting(entry: entry, continuation: continuation))
-                guard state.running < concurrentCalls else { return false }
-                state.running += 1
-                return true
+                if state.running < concurrentCalls {
+                    state.running += 1
+                    return (true, false)
+                }
+                guard !state.sweeping else { return (false, false) }
+                state.sweeping = true
+                return (false, true)
             }
-            if starts { Task { await self.callWhileWaiting(call) } }
+            if calls { Task { await self.callWhileWaiting(call) } }
+            if sweeps { Task { await self.sweepExpired() } }
         }
     }
 
@@ -83,20 +90,46 @@ final class FirstSeatBatcher: Sendable {
     private func callWhileWaiting(_ call: @Sendable ([Entry]) async -> [Answer]) async {
         while let (batch, alone) = nextBatch() {
             for waiting in alone { waiting.continuation.resume(returning: .runAlone) }
+            guard !batch.isEmpty else { continue }
             let answers = await call(batch.map(\.entry))
             for (index, waiting) in batch.enumerated() {
-                waiting.continuation.resume(returning: index < answers.count ? answers[index] : .runAlone)
+                // An answer missing (never so today) could hide a stored booking: it looks itself up.
+                waiting.continuation.resume(returning: index < answers.count ? answers[index] : .lost)
             }
-            // The callers just answered often book again at once: letting them run first (for as long as their
-            // bookings keep arriving, at most one round each) gathers those into this task's next call, where
-            // each would otherwise start a call of one.
+            // The callers just answered often book again at once: letting them run first (while their bookings
+            // keep arriving, at most one round each, and until a call's worth waits) gathers those into this
+            // task's next call, where each would otherwise start a call of one.
             var waiting = waitingCount
-            for _ in 0..<batch.count {
+            for _ in 0..<batch.count where waiting < maximumEntries {
                 await Task.yield()
                 let now = waitingCount
-                if now == waiting { break }
+                if now <= waiting { break }
                 waiting = now
             }
+        }
+    }
+
+    /// Answers ``Answer/runAlone`` to each booking whose deadline passes while it waits for a call (the calls
+    /// running may be stuck on a connection that died without closing: the booking is not held up by them), then
+    /// ends once none waits.
+    private func sweepExpired() async {
+        while true {
+            let earliest: ContinuousClock.Instant? = state.withLock { state in
+                guard let earliest = state.waiting.map(\.entry.deadline).min() else {
+                    state.sweeping = false
+                    return nil
+                }
+                return earliest
+            }
+            guard let earliest else { return }
+            try? await Task.sleep(until: earliest, tolerance: .milliseconds(10), clock: .continuous)
+            let now = ContinuousClock.now
+            let expired = state.withLock { state -> [Waiting] in
+                let expired = state.waiting.filter { $0.entry.deadline <= now }
+                state.waiting.removeAll { $0.entry.deadline <= now }
+                return expired
+            }
+            for waiting in expired { waiting.continuation.resume(returning: .runAlone) }
         }
     }
 
@@ -104,10 +137,11 @@ final class FirstSeatBatcher: Sendable {
     var waitingCount: Int { state.withLock { $0.waiting.count } }
 
     /// Takes the bookings of the next call from those waiting, in order of arrival, sorted by resource and start,
-    /// and those that meet one of them (to run alone); `nil` (and one call fewer running) when none waits. Those
-    /// past ``maximumEntries`` wait for the next call.
+    /// and those to run alone: each that meets one of them, and each whose deadline passed; `nil` (and one call
+    /// fewer running) when none waits. Those past ``maximumEntries`` wait for the next call.
     private func nextBatch() -> (batch: [Waiting], alone: [Waiting])? {
-        state.withLock { state in
+        let now = ContinuousClock.now
+        return state.withLock { state in
             guard !state.waiting.isEmpty else {
                 state.running -= 1
                 return nil
@@ -116,7 +150,7 @@ final class FirstSeatBatcher: Sendable {
             var alone: [Waiting] = []
             var left: [Waiting] = []
             for waiting in state.waiting {
-                if taken.contains(where: { Self.overlap($0.entry, waiting.entry) }) {
+                if waiting.entry.deadline <= now || taken.contains(where: { Self.overlap($0.entry, waiting.entry) }) {
                     alone.append(waiting)
                 } else if taken.count < maximumEntries {
                     taken.append(waiting)

@@ -60,7 +60,9 @@ extension PostgresStore {
         ///
         /// This is the store's only client-side deadline on writes: once a connection is held, the
         /// server bounds every statement (``statementTimeout``, ``lockTimeout``), so the outcome of a
-        /// transaction that ran is always the answer (never a 503 for a booking that committed).
+        /// transaction that ran is always the answer (never a 503 for a booking that committed). A booking
+        /// without an idempotency key waits at most this long for a call shared with other bookings, then
+        /// runs alone: at most twice this before its first statement is sent.
         public var connectionWaitTimeout: Duration
         /// The server's bound on one statement (`statement_timeout`, set on every connection).
         public var statementTimeout: Duration

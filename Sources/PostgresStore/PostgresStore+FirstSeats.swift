@@ -1,4 +1,5 @@
 import BookingDomain
+import Logging
 import PostgresNIO
 import Synchronization
 
@@ -20,39 +21,21 @@ extension PostgresStore {
 
     /// One call of `booking_first_seats_v1` (see ``FirstSeatsProcedure``) for `entries`: each entry's answer, in
     /// order. The call is one round trip, and its answer comes after its commit.
-    func callFirstSeats(_ given: [FirstSeatBatcher.Entry]) async -> [FirstSeatBatcher.Answer] {
-        // A booking whose connection wait ran out while it waited for this call is answered as a wait that ran out.
-        let now = ContinuousClock.now
-        guard given.contains(where: { $0.deadline > now }) else {
-            return given.map { _ in
-                .error(Self.map(ConnectionLease.WaitTimedOut(wait: configuration.connectionWaitTimeout)))
-            }
+    func callFirstSeats(_ entries: [FirstSeatBatcher.Entry]) async -> [FirstSeatBatcher.Answer] {
+        // Once the database refused the call itself, the bookings still queued run alone.
+        guard firstSeatsTogether.load(ordering: .relaxed) else {
+            return [FirstSeatBatcher.Answer](repeating: .runAlone, count: entries.count)
         }
-        guard given.contains(where: { $0.deadline <= now }) else {
-            return await callFirstSeats(given, waitingUntil: now)
-        }
-        let live = given.filter { $0.deadline > now }
-        var answers = await callFirstSeats(live, waitingUntil: now)[...]
-        return given.map { entry in
-            entry.deadline > now
-                ? answers.popFirst() ?? .runAlone
-                : .error(Self.map(ConnectionLease.WaitTimedOut(wait: configuration.connectionWaitTimeout)))
-        }
-    }
-
-    /// One call for `entries`, each still within its connection wait at `now`: the call waits for a connection until
-    /// the earliest of their deadlines.
-    private func callFirstSeats(_ entries: [FirstSeatBatcher.Entry], waitingUntil now: ContinuousClock.Instant) async
-        -> [FirstSeatBatcher.Answer]
-    {
-        let wait = (entries.map(\.deadline).min() ?? now) - now
+        // The call waits for a connection as long as the entry that may wait longest (each entry waited at most its
+        // own connection wait for the call).
+        let wait = max((entries.map(\.deadline).max() ?? .now) - .now, .milliseconds(1))
         let phase = CallPhase()
         let lost = [FirstSeatBatcher.Answer](repeating: .lost, count: entries.count)
         let whenLost: @Sendable () -> [FirstSeatBatcher.Answer]? = { phase.attemptWhenLost() == nil ? nil : lost }
         do {
-            // The verification of every prepared statement, the call, and after a cancel the look-up of each entry.
+            // The verification of every prepared statement, the call, and after a cancel the look-up of the entries.
             return try await perform(
-                waitingAtMost: wait, statements: 2 + Self.claimStatements.count + entries.count, whenLost: whenLost
+                waitingAtMost: wait, statements: 3 + Self.claimStatements.count, whenLost: whenLost
             ) {
                 [self, logger] connection -> [FirstSeatBatcher.Answer] in
                 // As for a booking's own call (see `insert(_:)`): out until it is known to have stored nothing.
@@ -66,16 +49,13 @@ extension PostgresStore {
                     // done: each booking that is stored is the answer. The others wrote nothing (the call rolled back,
                     // or it committed without them), and run alone: one booking that waited too long at another's
                     // row fails no other. The call stays out, so a connection lost now has each look itself up.
-                    var answers: [FirstSeatBatcher.Answer] = []
-                    for entry in entries {
-                        do {
-                            let found = try await Self.record(bookedWith: entry.new, on: connection, logger: logger)
-                            answers.append(found.map { .created($0) } ?? .runAlone)
-                        } catch {
-                            answers.append(.lost)
-                        }
+                    do {
+                        let found = try await Self.records(
+                            bookedWith: entries.map(\.new), on: connection, logger: logger)
+                        return found.map { $0.map { .created($0) } ?? .runAlone }
+                    } catch {
+                        return lost
                     }
-                    return answers
                 } catch  where Self.isConnectionFailure(error) {
                     return lost
                 } catch {
@@ -101,6 +81,31 @@ extension PostgresStore {
             }
         } catch {
             return [FirstSeatBatcher.Answer](repeating: .error(error), count: entries.count)
+        }
+    }
+
+    /// The appointments `news` created, each `nil` when it is not stored: found in one statement, as
+    /// `record(bookedWith:on:logger:)` finds one (its slot, its cancel token's hash and its creation time).
+    static func records(bookedWith news: [NewAppointment], on connection: PostgresConnection, logger: Logger)
+        async throws -> [AppointmentRecord?]
+    {
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: appointmentColumns) FROM appointments
+            JOIN unnest(\(news.map(\.resource.rawValue)), \(news.map { PostgresInstant($0.slot.start) }),
+                \(news.map(\.cancelTokenHash)), \(news.map { PostgresInstant($0.now) }))
+                AS booked(resource, slot_start, cancel_token_hash, created_at)
+            USING (resource, slot_start, cancel_token_hash, created_at)
+            """, logger: logger)
+        var found: [AppointmentRecord] = []
+        for try await row in rows { found.append(try record(row)) }
+        return news.map { new in
+            found.first { record in
+                record.appointment.resource == new.resource
+                    && record.appointment.slot.start.millisecondsSince1970 == new.slot.start.millisecondsSince1970
+                    && record.cancelTokenHash == new.cancelTokenHash
+                    && record.appointment.createdAt.millisecondsSince1970 == new.now.millisecondsSince1970
+            }
         }
     }
 

@@ -124,7 +124,8 @@ public final class PostgresStore: BookingStore {
                 case .notCreated: insertValues.firstSeat = false  // the claim says what stands in the way
                 case .runAlone: break  // first try included
                 case .lost:
-                    let outcome = try await outcome(ofLostCall: new, startedAt: started)
+                    // Counted from now: the time it waited for the shared call leaves the look-up its whole bound.
+                    let outcome = try await outcome(ofLostCall: new, startedAt: .now)
                     wakeDispatchers()  // found: this call's booking, whose notifications are new
                     return outcome
                 case .error(let error): throw error

@@ -260,6 +260,31 @@ struct PostgresFirstSeatBatchTests {
         }
     }
 
+    @Test("once the call is refused, a store of one connection books on that connection: nothing closes it")
+    func refusedCallKeepsTheConnection() async throws {
+        let configuration = try await PostgresTestDatabase.create(poolSize: 1)
+        let running = try await RunningStore(configuration)
+        do {
+            let store = running.store
+            let logger = PostgresTestDatabase.logger
+            func backend() async throws -> Int32? {
+                try await store.client.query("SELECT pg_backend_pid()", logger: logger).collect().first?
+                    .decode(Int32.self)
+            }
+            try await store.client.query("DROP PROCEDURE booking_first_seats_v1", logger: logger)
+            let before = try await backend()
+            _ = try await store.insert(booking(try slot(at: 60), email: "a@example.com"))
+            #expect(store.firstSeatsTogether.load(ordering: .relaxed) == false)
+            _ = try await store.insert(booking(try slot(at: 120), email: "b@example.com"))
+            #expect(try await backend() == before, "the connection was replaced")
+            #expect(try await store.appointments().count == 2)
+        } catch {
+            Issue.record("\(error)")
+        }
+        await running.stop()
+        await PostgresTestDatabase.drop(configuration)
+    }
+
     @Test("when the call fails with an error of its own, each booking runs alone and is stored")
     func failedCallRunsEachAlone() async throws {
         try await withStores(1) { stores in
@@ -319,6 +344,31 @@ struct FirstSeatBatcherTests {
 
     func minutes(_ entry: FirstSeatBatcher.Entry) -> Int {
         Int(entry.claim.slot.start.timeIntervalSince(now) / 60)
+    }
+
+    @Test("a booking whose deadline passes while the calls are busy runs alone, without waiting for them")
+    func deadlinePassesWhileWaiting() async throws {
+        let batcher = FirstSeatBatcher(concurrentCalls: 1, maximumEntries: 8)
+        let gate = Gate()
+        let calls = Calls()
+        let call: @Sendable ([FirstSeatBatcher.Entry]) async -> [FirstSeatBatcher.Answer] = { entries in
+            calls.append(entries.map(minutes))
+            await gate.wait()
+            return entries.map { _ in .notCreated }
+        }
+        let first = Task { await batcher.submit(try entry(at: 0), call: call) }
+        while calls.all.isEmpty { await Task.yield() }
+        let late = try entry(at: 60)
+        let waiting = FirstSeatBatcher.Entry(
+            new: late.new, claim: late.claim, values: late.values, deadline: .now + .milliseconds(100))
+        let answer = await batcher.submit(waiting, call: call)
+        guard case .runAlone = answer else {
+            Issue.record("expected to run alone, got \(answer)")
+            return
+        }
+        #expect(calls.all == [[0]], "the late booking went in a call")
+        gate.open()
+        _ = try await first.value
     }
 
     @Test(

@@ -288,7 +288,8 @@ struct PostgresStoreTests {
             let store = running.store
             let logger = PostgresTestDatabase.logger
             _ = try await store.appointments()  // the pool's one connection is open
-            // Both procedures a booking without a key calls: the call together first, then its own.
+            // Both procedures a booking without a key calls: the shared call first (whose absence turns the shared
+            // calls off for this store), then its own, whose failed preparation is the one cleared below.
             for (name, away) in [
                 (InsertProcedure.name, "booking_insert_away"), (FirstSeatsProcedure.name, "booking_first_seats_away"),
             ] {
