@@ -41,13 +41,15 @@ extension FirstSeatsProcedure {
                 entry.customer_email, (CASE WHEN entry.has_note THEN entry.note END), 'booked', entry.cancel_token_hash, NULL::TEXT, entry.request_fingerprint,
                 entry.now, entry.now, (CASE WHEN entry.has_sealed_cancel_token THEN entry.sealed_cancel_token END), 0
                 FROM entry
+                -- Each probe a subquery of its own per entry (never a join, whose plan, made once per session
+                -- from the table's statistics of the moment, could read every booking at each call).
                 WHERE entry.locked
-                    AND NOT EXISTS (SELECT 1 FROM appointments WHERE resource = entry.resource AND slot_start = entry.slot_start AND status = 'booked'
-            AND id IS DISTINCT FROM NULL::BIGINT)
-                    AND NOT EXISTS (
+                    AND NOT (SELECT EXISTS (SELECT 1 FROM appointments WHERE resource = entry.resource AND slot_start = entry.slot_start AND status = 'booked'
+            AND id IS DISTINCT FROM NULL::BIGINT))
+                    AND NOT (SELECT EXISTS (
                         SELECT 1 FROM slot_holds
                         WHERE resource = entry.resource AND expires_at > entry.now
-                            AND tstzrange(occupied_start, occupied_end, '[)') && tstzrange(entry.occupied_start, entry.occupied_end, '[)'))
+                            AND tstzrange(occupied_start, occupied_end, '[)') && tstzrange(entry.occupied_start, entry.occupied_end, '[)')))
                 ORDER BY entry.position
                 ON CONFLICT DO NOTHING
                 RETURNING id, resource, slot_start

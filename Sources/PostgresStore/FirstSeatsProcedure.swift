@@ -113,12 +113,14 @@ enum FirstSeatsProcedure {
                     INSERT INTO appointments (\(ClaimSQL.appointmentInsertColumns.text(naming: column)))
                     SELECT \(ClaimSQL.appointmentInsertValues.text(naming: column)), 0
                     FROM entry
+                    -- Each probe a subquery of its own per entry (never a join, whose plan, made once per session
+                    -- from the table's statistics of the moment, could read every booking at each call).
                     WHERE entry.locked
-                        AND NOT EXISTS (SELECT 1 FROM \(ClaimSQL.bookedInSlot.text(naming: column)))
-                        AND NOT EXISTS (
+                        AND NOT (SELECT EXISTS (SELECT 1 FROM \(ClaimSQL.bookedInSlot.text(naming: column))))
+                        AND NOT (SELECT EXISTS (
                             SELECT 1 FROM slot_holds
                             WHERE resource = entry.resource AND expires_at > entry.now
-                                AND \(ClaimSQL.overlapsOccupied.text(naming: column)))
+                                AND \(ClaimSQL.overlapsOccupied.text(naming: column))))
                     ORDER BY entry.position
                     ON CONFLICT DO NOTHING
                     RETURNING id, resource, slot_start
