@@ -260,6 +260,58 @@ struct PostgresFirstSeatBatchTests {
         }
     }
 
+    @Test(
+        "a call planned on an empty table reads only its own slot once the table holds 20,000 bookings (no ANALYZE in between): the shared call, and a booking's own (with a key)",
+        arguments: [false, true])
+    func planStaysNarrowAsTheTableGrows(keyed: Bool) async throws {
+        let configuration = try await PostgresTestDatabase.create(poolSize: 1)
+        let running = try await RunningStore(configuration)
+        let admin = try await RunningStore(configuration, migrate: false)
+        do {
+            let store = running.store
+            let logger = PostgresTestDatabase.logger
+            func booked(_ minutes: Int, _ email: String) throws -> NewAppointment {
+                var new = try booking(slot(at: minutes), email: email)
+                if keyed { new.idempotencyKey = "key-\(email)" }
+                return new
+            }
+            // The call's statements are planned now, on the empty table, on the pool's one connection.
+            _ = try await store.insert(booked(60, "first@example.com"))
+            try await admin.store.client.query(
+                """
+                INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                    customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at)
+                SELECT 'default', start, start + interval '5 minutes', start, start + interval '5 minutes', 'Guest',
+                    'guest@example.com', 'booked', 'h', 'f', now(), now()
+                FROM generate_series(timestamptz '2040-01-01', timestamptz '2040-01-01' + interval '5 minutes' * 19999,
+                    interval '5 minutes') AS start
+                """, logger: logger)
+            // The blocks of `appointments` and its indexes read so far, once the store's backend has reported them.
+            func blocksRead() async throws -> Int64 {
+                try await store.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
+                try await store.client.query("SELECT 1", logger: logger)
+                return try await admin.store.client.query(
+                    """
+                    SELECT heap_blks_read + heap_blks_hit + coalesce(idx_blks_read, 0) + coalesce(idx_blks_hit, 0)
+                    FROM pg_statio_user_tables WHERE relname = 'appointments'
+                    """, logger: logger
+                ).collect().first?.decode(Int64.self) ?? 0
+            }
+            let before = try await blocksRead()
+            try await store.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
+            _ = try await store.insert(booked(120, "second@example.com"))
+            let read = try await blocksRead() - before
+            // Its own slot's probe, the insert into the table and its indexes: tens of blocks. A plan that reads
+            // every booking reads hundreds more.
+            #expect(read < 150, "one booking read \(read) blocks of appointments")
+        } catch {
+            Issue.record("\(error)")
+        }
+        await running.stop()
+        await admin.stop()
+        await PostgresTestDatabase.drop(configuration)
+    }
+
     @Test("once the call is refused, a store of one connection books on that connection: nothing closes it")
     func refusedCallKeepsTheConnection() async throws {
         let configuration = try await PostgresTestDatabase.create(poolSize: 1)
