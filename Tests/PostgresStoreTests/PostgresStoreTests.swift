@@ -367,23 +367,7 @@ struct PostgresStoreTests {
                         \(after)
                     END $$
                     """), logger: logger)
-        try await store.client.query(
-            PostgresQuery(
-                unsafeSQL: "ALTER PROCEDURE \(FirstSeatsProcedure.name) RENAME TO booking_first_seats_wrapped"),
-            logger: logger)
-        let arguments = FirstSeatsProcedure.arguments
-        try await store.client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    CREATE PROCEDURE \(FirstSeatsProcedure.name)(\(arguments.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")),
-                        INOUT ids BIGINT[] DEFAULT NULL) LANGUAGE plpgsql AS $$
-                    BEGIN
-                        \(before)
-                        CALL booking_first_seats_wrapped(\(arguments.map { "\($0.name) => \($0.name)" }.joined(separator: ", ")),
-                            ids => ids);
-                        \(after)
-                    END $$
-                    """), logger: logger)
+        try await PostgresFirstSeatBatchTests.wrapFirstSeats(of: store, before: before, after: after)
     }
 
     /// A backend ending itself the way a fast shutdown ends it (SIGTERM, SQLSTATE 57P01).
