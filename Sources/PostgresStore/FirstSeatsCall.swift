@@ -23,11 +23,9 @@ struct FirstSeatsCall: PostgresPreparedStatement {
     static let empty = FirstSeatsCall(entries: [])
 
     func makeBindings() -> PostgresBindings {
-        precondition(
-            entries.allSatisfy {
-                $0.lockShared.allSatisfy { $0 } && $0.idempotencyKey == nil && $0.holdTokenHash == nil
-                    && $0.periodStarts.isEmpty
-            }, "only a booking without a key, a hold or limits tries its first seat together")
+        assert(
+            entries.allSatisfy(PostgresStore.triesFirstSeatTogether),
+            "only a booking without a key, a hold or limits tries its first seat together")
         var bindings = PostgresBindings(capacity: Self.bindingDataTypes.count)
         // The resources' locks, each once, in order, all shared.
         let lockNames = Set(entries.flatMap(\.lockNames)).sorted()

@@ -12,11 +12,11 @@ extension PostgresStore {
     /// stay short.
     static let firstSeatEntries = 32
 
-    /// Whether `new` may take its first try in a call with others (``FirstSeatBatcher``): no hold and no limits
-    /// (as the first try of `booking_insert_v4`), and no idempotency key, whose lock is exclusive and waited for,
-    /// so retries with one key stay one at a time.
-    static func triesFirstSeatTogether(_ new: NewAppointment, _ values: ClaimValues) -> Bool {
-        new.idempotencyKey == nil && new.holdTokenHash == nil && values.periodStarts.isEmpty
+    /// Whether the booking of `values` may take its first try in a call with others (``FirstSeatBatcher``): no
+    /// hold and no limits (as the first try of `booking_insert_v4`), and no idempotency key, whose lock is exclusive
+    /// and waited for, so retries with one key stay one at a time. Its locks are then the resource's, shared.
+    static func triesFirstSeatTogether(_ values: ClaimValues) -> Bool {
+        values.idempotencyKey == nil && values.holdTokenHash == nil && values.periodStarts.isEmpty
     }
 
     /// One call of `booking_first_seats_v1` (see ``FirstSeatsProcedure``) for `entries`: each entry's answer, in
@@ -81,31 +81,6 @@ extension PostgresStore {
             }
         } catch {
             return [FirstSeatBatcher.Answer](repeating: .error(error), count: entries.count)
-        }
-    }
-
-    /// The appointments `news` created, each `nil` when it is not stored: found in one statement, as
-    /// `record(bookedWith:on:logger:)` finds one (its slot, its cancel token's hash and its creation time).
-    static func records(bookedWith news: [NewAppointment], on connection: PostgresConnection, logger: Logger)
-        async throws -> [AppointmentRecord?]
-    {
-        let rows = try await connection.query(
-            """
-            SELECT \(unescaped: appointmentColumns) FROM appointments
-            JOIN unnest(\(news.map(\.resource.rawValue)), \(news.map { PostgresInstant($0.slot.start) }),
-                \(news.map(\.cancelTokenHash)), \(news.map { PostgresInstant($0.now) }))
-                AS booked(resource, slot_start, cancel_token_hash, created_at)
-            USING (resource, slot_start, cancel_token_hash, created_at)
-            """, logger: logger)
-        var found: [AppointmentRecord] = []
-        for try await row in rows { found.append(try record(row)) }
-        return news.map { new in
-            found.first { record in
-                record.appointment.resource == new.resource
-                    && record.appointment.slot.start.millisecondsSince1970 == new.slot.start.millisecondsSince1970
-                    && record.cancelTokenHash == new.cancelTokenHash
-                    && record.appointment.createdAt.millisecondsSince1970 == new.now.millisecondsSince1970
-            }
         }
     }
 

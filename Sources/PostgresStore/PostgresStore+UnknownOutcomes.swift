@@ -93,13 +93,27 @@ extension PostgresStore {
     static func record(bookedWith new: NewAppointment, on connection: PostgresConnection, logger: Logger)
         async throws -> AppointmentRecord?
     {
-        try await records(
-            connection.query(
-                """
-                SELECT \(unescaped: appointmentColumns) FROM appointments
-                WHERE resource = \(new.resource.rawValue) AND slot_start = \(PostgresInstant(new.slot.start))
-                    AND cancel_token_hash = \(new.cancelTokenHash) AND created_at = \(PostgresInstant(new.now))
-                """, logger: logger)
-        ).first
+        try await records(bookedWith: [new], on: connection, logger: logger)[0]
+    }
+
+    /// The appointments `news` created, in their order, each `nil` when it is not stored: found in one statement,
+    /// each as ``record(bookedWith:on:logger:)`` finds one.
+    static func records(bookedWith news: [NewAppointment], on connection: PostgresConnection, logger: Logger)
+        async throws -> [AppointmentRecord?]
+    {
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: appointmentColumns), booked.position FROM appointments
+            JOIN unnest(\(news.map(\.resource.rawValue)), \(news.map { PostgresInstant($0.slot.start) }),
+                \(news.map(\.cancelTokenHash)), \(news.map { PostgresInstant($0.now) }))
+                WITH ORDINALITY AS booked(resource, slot_start, cancel_token_hash, created_at, position)
+            USING (resource, slot_start, cancel_token_hash, created_at)
+            """, logger: logger)
+        var found = [AppointmentRecord?](repeating: nil, count: news.count)
+        for try await row in rows {
+            let position = try row.makeRandomAccess()["position"].decode(Int64.self)
+            if position >= 1, position <= news.count { found[Int(position) - 1] = try record(row) }
+        }
+        return found
     }
 }

@@ -113,7 +113,7 @@ public final class PostgresStore: BookingStore {
         let started = ContinuousClock.now
         do throws(BookingError) {
             // Without a key, with the bookings that arrive together, in one call and one commit.
-            if firstSeatsTogether.load(ordering: .relaxed), Self.triesFirstSeatTogether(new, insertValues) {
+            if firstSeatsTogether.load(ordering: .relaxed), Self.triesFirstSeatTogether(insertValues) {
                 let entry = FirstSeatBatcher.Entry(
                     new: new, claim: claim, values: insertValues,
                     deadline: started + configuration.connectionWaitTimeout)
