@@ -1,4 +1,4 @@
-/// `CALL booking_insert_v4(arg_… => $1, …)`, every argument named (see ``InsertProcedure``): a prepared statement of
+/// `CALL booking_insert_v5(arg_… => $1, …)`, every argument named (see ``InsertProcedure``): a prepared statement of
 /// the store, parsed once per connection. As an unnamed statement parsed on every call, the call itself took about
 /// a fifth of what pgbench measured for a booking in the database.
 enum InsertCallStatement: ClaimStatementKind {

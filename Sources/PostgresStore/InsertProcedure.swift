@@ -1,6 +1,6 @@
 import PostgresNIO
 
-/// `booking_insert_v4`, the PL/pgSQL procedure that makes a booking in one call and one round trip.
+/// `booking_insert_v5`, the PL/pgSQL procedure that makes a booking in one call and one round trip.
 ///
 /// It first tries the first seat of an empty slot (``ClaimSQL/firstSeatInsert``) when the call asks for it
 /// (`firstSeat`) and the booking uses no hold and counts no limits: under the key's and the resource's locks and
@@ -32,13 +32,13 @@ import PostgresNIO
 /// (``ClaimFactsStatement`` then reads what stands in the way). The whole call is one statement, so
 /// `statement_timeout` bounds the booking with all its waits.
 ///
-/// Migration 10 creates ``version4``, the text frozen when it shipped; a test compares it with ``definition``,
-/// the text these pieces make now. When they differ, add a migration creating `booking_insert_v5` from
-/// ``definition`` and call that, and leave ``version4`` as it is: databases migrated earlier keep it, as they
-/// keep ``version3`` of migration 9 and ``version2`` of migration 8, for processes of those releases still
-/// running during an upgrade.
+/// Migration 12 creates ``version5``, the text frozen when it shipped; a test compares it with ``definition``,
+/// the text these pieces make now. When they differ, add a migration creating `booking_insert_v6` from
+/// ``definition`` and call that, and leave ``version5`` as it is: databases migrated earlier keep it, as they
+/// keep ``version4`` of migration 10, ``version3`` of migration 9 and ``version2`` of migration 8, for processes
+/// of those releases still running during an upgrade.
 enum InsertProcedure {
-    static let name = "booking_insert_v4"
+    static let name = "booking_insert_v5"
 
     /// The procedure's arguments, in order: every value its statements use, except whether to try the slot's
     /// lock (a variable of the procedure). The columns of its answer follow them (``answerColumns``).

@@ -177,6 +177,15 @@ extension ClaimSQL {
         tstzrange(occupied_start, occupied_end, '[)') && tstzrange(\(.occupiedStart), \(.occupiedEnd), '[)')
         """
 
+    /// The booked appointments of the claim's resource, as a condition on a row of `appointments` that the
+    /// exclusion constraint's GiST index answers with ``overlapsOccupied``: the index compares a hash of the
+    /// resource's name first (schema 12), so a scan stays among the resource's own entries; the name itself is
+    /// compared after it.
+    static let bookedOfResource: ClaimSQL = """
+        hashtextextended(resource, 0) = hashtextextended(\(.resource), 0) AND resource = \(.resource) \
+        AND status = 'booked'
+        """
+
     /// The claim's slot, as a condition on a row's `slot_start` and `slot_end`.
     static let sameSlot: ClaimSQL = "slot_start = \(.slotStart) AND slot_end = \(.slotEnd)"
 
@@ -253,7 +262,7 @@ extension ClaimSQL {
                         count(*) FILTER (WHERE \(sameSlot) AND lower(customer_email) = lower(\(.customerEmail)))
                             AS customer
                     FROM appointments
-                    WHERE resource = \(.resource) AND status = 'booked' AND id IS DISTINCT FROM \(.movingID)
+                    WHERE \(bookedOfResource) AND id IS DISTINCT FROM \(.movingID)
                         AND \(overlapsOccupied)
                 ) AS booked, (
                     SELECT count(*) FILTER (WHERE \(sameSlot)) AS seats, count(*) FILTER (WHERE NOT (\(sameSlot))) AS other
@@ -286,7 +295,7 @@ extension ClaimSQL {
             NULL::TIMESTAMPTZ AS fact_expires_at, NULL::TEXT AS fact_resource, 0::BIGINT AS fact_position,
             0::BIGINT AS fact_number
         FROM appointments
-        WHERE resource = \(.resource) AND status = 'booked' AND id IS DISTINCT FROM \(.movingID) AND \(overlapsOccupied)
+        WHERE \(bookedOfResource) AND id IS DISTINCT FROM \(.movingID) AND \(overlapsOccupied)
         UNION ALL
         SELECT 'occupant', slot_start, slot_end, occupied_start, occupied_end, expires_at, NULL, 0, 0
         FROM slot_holds

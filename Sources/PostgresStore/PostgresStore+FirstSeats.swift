@@ -13,7 +13,7 @@ extension PostgresStore {
     static let firstSeatEntries = 32
 
     /// Whether the booking of `values` may take its first try in a call with others (``FirstSeatBatcher``): no
-    /// hold and no limits (as the first try of `booking_insert_v4`), and no idempotency key, whose lock is exclusive
+    /// hold and no limits (as the first try of `booking_insert_v5`), and no idempotency key, whose lock is exclusive
     /// and waited for, so retries with one key stay one at a time. Its locks are then the resource's, shared.
     static func triesFirstSeatTogether(_ values: ClaimValues) -> Bool {
         values.idempotencyKey == nil && values.holdTokenHash == nil && values.periodStarts.isEmpty

@@ -6,7 +6,8 @@ import PostgresNIO
 extension PostgresStore {
     /// The booked appointments and live holds of `resource` overlapping `window`, sorted by occupied start.
     ///
-    /// Two GiST index range scans: the exclusion constraint's index for the appointments, and
+    /// Two GiST index range scans: the exclusion constraint's index for the appointments (among the resource's
+    /// own entries, see `ClaimSQL.bookedOfResource`), and
     /// `slot_holds_by_occupied` for the holds, in one prepared statement planned once per connection
     /// (`OccupantsStatement`).
     public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
@@ -114,7 +115,7 @@ extension ClaimSQL {
     static let occupants: ClaimSQL = """
         SELECT slot_start, slot_end, occupied_start, occupied_end, NULL::TIMESTAMPTZ AS expires_at
         FROM appointments
-        WHERE resource = \(.resource) AND status = 'booked' AND \(overlapsOccupied)
+        WHERE \(bookedOfResource) AND \(overlapsOccupied)
         UNION ALL
         SELECT slot_start, slot_end, occupied_start, occupied_end, expires_at
         FROM slot_holds

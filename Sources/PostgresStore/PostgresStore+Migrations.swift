@@ -219,6 +219,28 @@ extension PostgresStore {
                 // for the bookings that arrive while other calls run (see `FirstSeatBatcher`).
                 PostgresQuery(unsafeSQL: FirstSeatsProcedure.version1)
             ]),
+        Migration(
+            version: 12, name: "the no-overlap constraint compares a hash of the resource first",
+            statements: [
+                // A GiST search or insert compares its key with every entry of each page it reads, column by
+                // column. The resource's name came first: at every entry a text to detoast and collate, and with
+                // one resource (or a few) it told no entry apart. An 8-byte hash of the name first, then the
+                // interval, then the name itself (in the C collation: byte equality, which is what equality is
+                // under any deterministic collation, so the constraint excludes what it excluded) took a quarter
+                // off PostgreSQL's time per booking at 100,000 bookings (BENCHMARKS.md, session 14). The index is
+                // rebuilt under the table's lock: bookings wait for it (3.7 s for 100,000 booked rows here).
+                """
+                ALTER TABLE appointments
+                    DROP CONSTRAINT appointments_no_overlap,
+                    ADD CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
+                        hashtextextended(resource, 0) WITH =, tstzrange(occupied_start, occupied_end, '[)') WITH &&,
+                        resource COLLATE "C" WITH =, slot_start WITH <>
+                    ) WHERE (status = 'booked')
+                """,
+                // The claim's probes name the hash too (`ClaimSQL.bookedOfResource`), so they keep to the
+                // resource's entries; booking_insert_v4 stays for processes of schema 11 during an upgrade.
+                PostgresQuery(unsafeSQL: InsertProcedure.version5),
+            ]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

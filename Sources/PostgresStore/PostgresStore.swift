@@ -77,10 +77,10 @@ public final class PostgresStore: BookingStore {
     // MARK: - BookingStore
 
     /// Inserts the appointment with its `booked` and `reminder` notifications, when the slot can be taken: one
-    /// call of the procedure `booking_insert_v4` (see `InsertProcedure`), one round trip, which runs and commits
+    /// call of the procedure `booking_insert_v5` (see `InsertProcedure`), one round trip, which runs and commits
     /// its own READ COMMITTED transaction, so its answer comes after the commit (durable once it completes). A
     /// booking without an idempotency key makes its first try in a call shared with the bookings that arrive with
-    /// it, first (below), and calls `booking_insert_v4` only when that call did not store it.
+    /// it, first (below), and calls `booking_insert_v5` only when that call did not store it.
     ///
     /// A booking that uses no hold and counts no limits first tries the first seat of an empty slot, under the
     /// key's and the resource's locks and the slot's shared (`ClaimSQL.firstSeatInsert`); what another taker

@@ -404,17 +404,17 @@ struct PostgresCapacityTests {
         await PostgresTestDatabase.drop(configuration)
     }
 
-    @Test("the booking procedure the pieces make now is the one migration 10 created")
+    @Test("the booking procedure the pieces make now is the one migration 12 created")
     func insertProcedurePinned() throws {
         let appointmentColumns = PostgresStore.appointmentColumns.split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         #expect(InsertProcedure.answerColumns.map(\.name) == appointmentColumns + ["created"])
         #expect(
-            InsertProcedure.definition == InsertProcedure.version4,
+            InsertProcedure.definition == InsertProcedure.version5,
             """
-            the SQL that booking_insert_v4 embeds changed: databases migrated earlier keep version4, so add a \
-            migration creating booking_insert_v5 from InsertProcedure.definition, call it, and leave version4 as it is
+            the SQL that booking_insert_v5 embeds changed: databases migrated earlier keep version5, so add a \
+            migration creating booking_insert_v6 from InsertProcedure.definition, call it, and leave version5 as it is
             """)
     }
 }

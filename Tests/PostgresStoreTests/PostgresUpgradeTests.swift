@@ -18,7 +18,7 @@ struct PostgresUpgradeTests {
                 try await Self.cancelledAppointment(on: connection)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...11))
+            #expect(try await store.appliedMigrations() == Array(1...12))
             let kept = try await store.notifications(appointmentID: 1)
             #expect(kept.map(\.id) == [7, 8])
             #expect(kept.map(\.kind) == [.booked, .cancelled])
@@ -61,7 +61,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...11))
+            #expect(try await store.appliedMigrations() == Array(1...12))
             let now = Date(millisecondsSince1970: 1_803_888_000_000)  // 2027-03-01T08:00Z
             let first = try TimeSlot(
                 start: now.addingTimeInterval(7200), end: now.addingTimeInterval(7200 + 1800))
@@ -124,7 +124,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...11))
+            #expect(try await store.appliedMigrations() == Array(1...12))
             let rows = try await store.client.query(
                 "SELECT customer_email, status, seat FROM appointments ORDER BY id", logger: PostgresTestDatabase.logger
             )
@@ -155,18 +155,88 @@ struct PostgresUpgradeTests {
                 logger: PostgresTestDatabase.logger
             ).collect().first?.decode(Int.self)
             #expect(seat == 1)
-            // Migration 10 adds booking_insert_v4 and keeps v3, which processes of schema 9 still call.
+            // Migrations 10 and 12 add booking_insert_v4 and v5 and keep the ones before, which processes of
+            // earlier schemas still call.
             let procedures = try await store.client.query(
                 "SELECT proname FROM pg_proc WHERE proname LIKE 'booking_insert_v%' ORDER BY proname",
                 logger: PostgresTestDatabase.logger
             ).collect().map { try $0.decode(String.self) }
-            #expect(procedures.suffix(2) == ["booking_insert_v3", "booking_insert_v4"])
+            #expect(procedures.suffix(3) == ["booking_insert_v3", "booking_insert_v4", "booking_insert_v5"])
             // Migration 11 adds the call of first seats together.
             let batched = try await store.client.query(
                 "SELECT count(*) FROM pg_proc WHERE proname = 'booking_first_seats_v1'",
                 logger: PostgresTestDatabase.logger
             ).collect().first?.decode(Int64.self)
             #expect(batched == 1)
+        }
+    }
+
+    @Test(
+        "migration 12 (the no-overlap index compares a hash of the resource first) keeps every booking and excludes the same overlaps"
+    )
+    func hashedOverlapIndexMigrationKeepsBookings() async throws {
+        try await withStores(1, migrate: false) { stores in
+            let store = stores[0]
+            let logger = PostgresTestDatabase.logger
+            // The schema as release 11 left it, with one booking of each of two resources at the same time.
+            try await store.client.withConnection { connection in
+                try await Self.schema(upTo: 11, on: connection)
+                try await connection.query(
+                    """
+                    INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                        customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at)
+                    VALUES
+                        ('default', '2027-03-01T10:00Z', '2027-03-01T10:30Z', '2027-03-01T10:00Z', '2027-03-01T10:30Z',
+                            'Ada', 'ada@example.com', 'booked', 'h', 'f', '2027-03-01T08:00Z', '2027-03-01T08:00Z'),
+                        ('room-b', '2027-03-01T10:00Z', '2027-03-01T10:30Z', '2027-03-01T10:00Z', '2027-03-01T10:30Z',
+                            'Bob', 'bob@example.com', 'booked', 'h', 'f', '2027-03-01T08:00Z', '2027-03-01T08:00Z')
+                    """, logger: logger)
+            }
+            try await store.migrate()
+            #expect(try await store.appliedMigrations() == Array(1...12))
+            let definition = try await store.client.query(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'appointments_no_overlap'",
+                logger: logger
+            ).collect().first?.decode(String.self)
+            #expect(
+                definition?.hasPrefix("EXCLUDE USING gist (hashtextextended(resource,") == true,
+                "\(definition ?? "none")")
+            #expect(try await store.appointments().map(\.customerName) == ["Ada", "Bob"])
+            let now = Date(millisecondsSince1970: 1_803_888_000_000)  // 2027-03-01T08:00Z
+            let ten = now.addingTimeInterval(7200)
+            func booking(_ resource: String, from minutes: Double, _ email: String) throws -> NewAppointment {
+                let slot = try TimeSlot(
+                    start: ten.addingTimeInterval(minutes * 60), end: ten.addingTimeInterval((minutes + 30) * 60))
+                return NewAppointment(
+                    resource: ResourceID(rawValue: resource)!, slot: slot, occupied: slot, customerName: "Cy",
+                    customerEmail: email, note: nil, cancelTokenHash: String(repeating: "c", count: 64),
+                    idempotencyKey: nil, requestFingerprint: "c", now: now)
+            }
+            // An overlapping slot of another start is refused on each resource booked before the migration.
+            for resource in ["default", "room-b"] {
+                let refused = await #expect(throws: BookingError.self) {
+                    try await store.insert(booking(resource, from: 15, "cy@example.com"))
+                }
+                #expect(refused?.code == .slotUnavailable)
+            }
+            // And by the constraint itself, for a row written past the store's checks.
+            do {
+                try await store.client.query(
+                    """
+                    INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                        customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at)
+                    VALUES ('room-b', '2027-03-01T10:15Z', '2027-03-01T10:45Z', '2027-03-01T10:15Z',
+                        '2027-03-01T10:45Z', 'Di', 'di@example.com', 'booked', 'h', 'f', now(), now())
+                    """, logger: logger)
+                Issue.record("the constraint let an overlapping booking of room-b in")
+            } catch {
+                #expect(PostgresStore.sqlState(of: error) == "23P01")
+            }
+            // Another resource at that time, and each resource's next slot, are free.
+            _ = try await store.insert(booking("room-c", from: 0, "cy@example.com"))
+            _ = try await store.insert(booking("default", from: 30, "cy@example.com"))
+            _ = try await store.insert(booking("room-b", from: 30, "cy@example.com"))
+            #expect(try await store.appointments().count == 5)
         }
     }
 

@@ -1,0 +1,103 @@
+import BookingDomain
+import Foundation
+import PostgresNIO
+import TestSupport
+import Testing
+
+@testable import PostgresStore
+
+/// The exclusion constraint's GiST index (schema 12: a hash of the resource, the interval, the resource, the slot's
+/// start) read by the claim's probes and the occupants read, among many resources booked at the same times.
+@Suite("PostgreSQL store: the no-overlap index")
+struct PostgresOverlapIndexTests {
+    let now = Date(millisecondsSince1970: 1_803_801_600_000)  // 2027-02-28T08:00Z
+
+    /// 200 other resources, each booked in the same 100 half-hour slots from 2027-03-01T00:00Z, and `default`
+    /// booked in one of them: 20,001 rows, the index's entries of every resource overlapping each slot.
+    static let crowd = """
+        INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+            customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at)
+        SELECT 'room-' || room, start, start + interval '30 minutes', start, start + interval '30 minutes', 'Guest',
+            'guest@example.com', 'booked', 'h', 'f', now(), now()
+        FROM generate_series(1, 200) AS room,
+            generate_series(timestamptz '2027-03-01T00:00Z', timestamptz '2027-03-01T00:00Z' + interval '30 minutes' * 99,
+                interval '30 minutes') AS start
+        UNION ALL
+        SELECT 'default', timestamptz '2027-03-01T10:00Z', timestamptz '2027-03-01T10:30Z', timestamptz '2027-03-01T10:00Z',
+            timestamptz '2027-03-01T10:30Z', 'Ada', 'ada@example.com', 'booked', 'h', 'f', now(), now()
+        """
+
+    @Test(
+        "among 200 resources booked at the same times, a second seat, a refused overlap and an occupants read each read only the resource's own entries"
+    )
+    func probesKeepToTheirResource() async throws {
+        let configuration = try await PostgresTestDatabase.create(poolSize: 1)
+        let running = try await RunningStore(configuration)
+        let admin = try await RunningStore(configuration, migrate: false)
+        do {
+            let store = running.store
+            let logger = PostgresTestDatabase.logger
+            // No autovacuum reading the table while the reads are counted.
+            try await admin.store.client.query(
+                "ALTER TABLE appointments SET (autovacuum_enabled = off)", logger: logger)
+            try await admin.store.client.query(PostgresQuery(unsafeSQL: Self.crowd), logger: logger)
+            try await admin.store.client.query("VACUUM ANALYZE appointments", logger: logger)
+            // The setup's own reads reach the statistics now, before the counting starts, not at some later flush.
+            try await admin.store.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
+            let ten = Date(millisecondsSince1970: 1_803_895_200_000)  // 2027-03-01T10:00Z
+            let taken = try TimeSlot(start: ten, end: ten.addingTimeInterval(1800))
+            func seat(_ slot: TimeSlot, _ email: String) -> NewAppointment {
+                NewAppointment(
+                    resource: .default, slot: slot, occupied: slot, customerName: "Bo", customerEmail: email, note: nil,
+                    cancelTokenHash: String(repeating: "b", count: 64), idempotencyKey: nil, requestFingerprint: "f",
+                    now: now, rules: BookingRules(capacity: 2))
+            }
+            // The blocks of `appointments` and its indexes that `body` read, once the store's backend reported them.
+            func blocksRead(_ body: () async throws -> Void) async throws -> Int64 {
+                func total() async throws -> Int64 {
+                    try await store.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
+                    return try await admin.store.client.query(
+                        """
+                        SELECT heap_blks_read + heap_blks_hit + coalesce(idx_blks_read, 0) + coalesce(idx_blks_hit, 0)
+                        FROM pg_statio_user_tables WHERE relname = 'appointments'
+                        """, logger: logger
+                    ).collect().first?.decode(Int64.self) ?? 0
+                }
+                let before = try await total()
+                try await body()
+                return try await total() - before
+            }
+            // Plans made on this connection first, so the reads below are the bookings' own.
+            _ = try await store.occupants(resource: .default, overlapping: taken, now: now)
+            // The second seat of the taken slot: its first try finds the seat taken, and the claim counts the slot's
+            // occupants through the index.
+            let second = try await blocksRead {
+                let booked = try await store.insert(seat(taken, "second@example.com"))
+                #expect(booked == .created(booked.record))
+            }
+            // A slot overlapping it with another start: refused by the claim's probe.
+            let overlapping = try TimeSlot(start: ten.addingTimeInterval(900), end: ten.addingTimeInterval(2700))
+            let refused = try await blocksRead {
+                let error = await #expect(throws: BookingError.self) {
+                    try await store.insert(seat(overlapping, "third@example.com"))
+                }
+                #expect(error?.code == .slotUnavailable)
+            }
+            let window = try TimeSlot(start: ten.addingTimeInterval(-3600), end: ten.addingTimeInterval(3600))
+            let read = try await blocksRead {
+                let occupants = try await store.occupants(resource: .default, overlapping: window, now: now)
+                #expect(occupants.map(\.slot) == [taken, taken])
+            }
+            // The resource's few entries, the rows and the inserts: tens of blocks. A scan of every resource's entries
+            // overlapping the times (the interval alone) reads the 20,000 entries' hundreds of pages.
+            #expect(second < 120, "the second seat read \(second) blocks of appointments")
+            #expect(refused < 120, "the refused overlap read \(refused) blocks of appointments")
+            #expect(read < 40, "the occupants read \(read) blocks of appointments")
+        } catch {
+            Issue.record("\(error)")
+        }
+        await running.stop()
+        await admin.stop()
+        await PostgresTestDatabase.drop(configuration)
+    }
+}
