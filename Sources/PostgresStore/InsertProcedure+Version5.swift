@@ -90,7 +90,7 @@ extension InsertProcedure {
                     -- Room left in every day and week with a limit.
                     AND NOT EXISTS (SELECT 1 FROM unnest($23::TIMESTAMPTZ[], $24::TIMESTAMPTZ[], $25::BIGINT[])
             WITH ORDINALITY AS period(starts, ends, most, position) WHERE (SELECT count(*) FROM appointments
-            WHERE resource = $5 AND status = 'booked' AND id IS DISTINCT FROM $18
+            WHERE hashtextextended(resource, 0) = hashtextextended($5, 0) AND resource = $5 AND status = 'booked' AND id IS DISTINCT FROM $18
                 AND slot_start >= period.starts AND slot_start < period.ends) + (SELECT count(*) FROM slot_holds WHERE resource = $5 AND expires_at > $16 AND token_hash IS DISTINCT FROM $21
             AND slot_start >= period.starts AND slot_start < period.ends) >= period.most) AS open
                 FROM (
@@ -144,7 +144,7 @@ extension InsertProcedure {
                     -- Room left in every day and week with a limit.
                     AND NOT EXISTS (SELECT 1 FROM unnest($23::TIMESTAMPTZ[], $24::TIMESTAMPTZ[], $25::BIGINT[])
             WITH ORDINALITY AS period(starts, ends, most, position) WHERE (SELECT count(*) FROM appointments
-            WHERE resource = $5 AND status = 'booked' AND id IS DISTINCT FROM $18
+            WHERE hashtextextended(resource, 0) = hashtextextended($5, 0) AND resource = $5 AND status = 'booked' AND id IS DISTINCT FROM $18
                 AND slot_start >= period.starts AND slot_start < period.ends) + (SELECT count(*) FROM slot_holds WHERE resource = $5 AND expires_at > $16 AND token_hash IS DISTINCT FROM $21
             AND slot_start >= period.starts AND slot_start < period.ends) >= period.most) AS open
                 FROM (
@@ -192,7 +192,7 @@ extension InsertProcedure {
                     -- Room left in every day and week with a limit.
                     AND NOT EXISTS (SELECT 1 FROM unnest($23::TIMESTAMPTZ[], $24::TIMESTAMPTZ[], $25::BIGINT[])
             WITH ORDINALITY AS period(starts, ends, most, position) WHERE (SELECT count(*) FROM appointments
-            WHERE resource = $5 AND status = 'booked' AND id IS DISTINCT FROM $18
+            WHERE hashtextextended(resource, 0) = hashtextextended($5, 0) AND resource = $5 AND status = 'booked' AND id IS DISTINCT FROM $18
                 AND slot_start >= period.starts AND slot_start < period.ends) + (SELECT count(*) FROM slot_holds WHERE resource = $5 AND expires_at > $16 AND token_hash IS DISTINCT FROM $21
             AND slot_start >= period.starts AND slot_start < period.ends) >= period.most) AS open
                 FROM (

@@ -211,11 +211,12 @@ extension ClaimSQL {
             WITH ORDINALITY AS period(starts, ends, most, position)
         """
 
-    /// The booked appointments whose slots start inside `period.starts ..< period.ends` (a row of ``periods``),
-    /// leaving out the moved appointment.
+    /// The booked appointments of the resource whose slots start inside `period.starts ..< period.ends` (a row of
+    /// ``periods``), leaving out the moved appointment: the exclusion constraint's index reads them by the
+    /// resource's hash and the slot's start.
     static let periodBookings: ClaimSQL = """
         (SELECT count(*) FROM appointments
-            WHERE resource = \(.resource) AND status = 'booked' AND id IS DISTINCT FROM \(.movingID)
+            WHERE \(bookedOfResource) AND id IS DISTINCT FROM \(.movingID)
                 AND slot_start >= period.starts AND slot_start < period.ends)
         """
 

@@ -171,7 +171,8 @@ extension PostgresStore {
                 // was small, the check of booked rows overlapping a slot took this B-tree on `resource` alone and
                 // then filtered every booked row of the resource, on every booking, for the connection's life.
                 // Without it, the overlap check can only use the exclusion constraint's GiST index (resource and
-                // occupied interval); seats and period counts use that index or `appointments_by_slot_start`.
+                // occupied interval); seats and period counts use that index or `appointments_by_slot_start`
+                // (schema 12's index is read by the resource's hash: see migration 12).
                 "DROP INDEX IF EXISTS appointments_booked_by_resource_slot"
             ]),
         Migration(
@@ -228,7 +229,8 @@ extension PostgresStore {
                 // interval, then the name itself (in the C collation: byte equality, which is what equality is
                 // under any deterministic collation, so the constraint excludes what it excluded) took a quarter
                 // off PostgreSQL's time per booking at 100,000 bookings (BENCHMARKS.md, session 14). The index is
-                // rebuilt under the table's lock: bookings wait for it (3.7 s for 100,000 booked rows here).
+                // rebuilt under the table's lock (3.7 s for 100,000 booked rows here): bookings and reads wait for
+                // it up to the store's lock and statement timeouts.
                 """
                 ALTER TABLE appointments
                     DROP CONSTRAINT appointments_no_overlap,

@@ -28,7 +28,7 @@ struct PostgresOverlapIndexTests {
         """
 
     @Test(
-        "among 200 resources booked at the same times, a second seat, a refused overlap and an occupants read each read only the resource's own entries"
+        "among 200 resources booked at the same times, a second seat, a refused overlap, a booking under day and week limits and an occupants read each read only the resource's own entries"
     )
     func probesKeepToTheirResource() async throws {
         let configuration = try await PostgresTestDatabase.create(poolSize: 1)
@@ -67,7 +67,8 @@ struct PostgresOverlapIndexTests {
                 try await body()
                 return try await total() - before
             }
-            // Plans made on this connection first, so the reads below are the bookings' own.
+            // The occupants read planned first, so its count below is the read's own (the bookings' statements are
+            // planned inside their counts, a few blocks of metadata).
             _ = try await store.occupants(resource: .default, overlapping: taken, now: now)
             // The second seat of the taken slot: its first try finds the seat taken, and the claim counts the slot's
             // occupants through the index.
@@ -83,16 +84,33 @@ struct PostgresOverlapIndexTests {
                 }
                 #expect(error?.code == .slotUnavailable)
             }
+            // A slot of its own under a day's and a week's limit: the claim counts the resource's bookings of the
+            // day and of the week (the 200 other resources hold 9,600 and 20,000 of them).
+            let noon = try TimeSlot(start: ten.addingTimeInterval(7200), end: ten.addingTimeInterval(9000))
+            let day = try TimeSlot(start: ten.addingTimeInterval(-36_000), end: ten.addingTimeInterval(50_400))
+            let week = try TimeSlot(start: day.start, end: day.start.addingTimeInterval(7 * 86_400))
+            let limited = try await blocksRead {
+                var new = seat(noon, "fourth@example.com")
+                new.rules = BookingRules(
+                    capacity: 2,
+                    periodLimits: [
+                        PeriodLimit(kind: .day, period: day, limit: 10),
+                        PeriodLimit(kind: .week, period: week, limit: 50),
+                    ])
+                let booked = try await store.insert(new)
+                #expect(booked == .created(booked.record))
+            }
             let window = try TimeSlot(start: ten.addingTimeInterval(-3600), end: ten.addingTimeInterval(3600))
             let read = try await blocksRead {
                 let occupants = try await store.occupants(resource: .default, overlapping: window, now: now)
                 #expect(occupants.map(\.slot) == [taken, taken])
             }
-            // The resource's few entries, the rows and the inserts: tens of blocks. A scan of every resource's entries
-            // overlapping the times (the interval alone) reads the 20,000 entries' hundreds of pages.
+            // The resource's few entries, the rows and the inserts: tens of blocks (33, 20, 45 and 4 here). A scan of
+            // every resource's entries at those times (the interval or the start alone) read 424, 423 and 425.
             #expect(second < 120, "the second seat read \(second) blocks of appointments")
             #expect(refused < 120, "the refused overlap read \(refused) blocks of appointments")
             #expect(read < 40, "the occupants read \(read) blocks of appointments")
+            #expect(limited < 150, "the limited booking read \(limited) blocks of appointments")
         } catch {
             Issue.record("\(error)")
         }

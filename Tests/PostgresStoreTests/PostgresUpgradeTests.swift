@@ -198,9 +198,14 @@ struct PostgresUpgradeTests {
                 "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'appointments_no_overlap'",
                 logger: logger
             ).collect().first?.decode(String.self)
+            // The hash first, then the interval, and the name itself, which keeps the constraint exact.
             #expect(
-                definition?.hasPrefix("EXCLUDE USING gist (hashtextextended(resource,") == true,
-                "\(definition ?? "none")")
+                definition
+                    == """
+                    EXCLUDE USING gist (hashtextextended(resource, (0)::bigint) WITH =, tstzrange(occupied_start, \
+                    occupied_end, '[)'::text) WITH &&, resource COLLATE "C" WITH =, slot_start WITH <>) \
+                    WHERE ((status = 'booked'::text))
+                    """)
             #expect(try await store.appointments().map(\.customerName) == ["Ada", "Bob"])
             let now = Date(millisecondsSince1970: 1_803_888_000_000)  // 2027-03-01T08:00Z
             let ten = now.addingTimeInterval(7200)
@@ -237,6 +242,21 @@ struct PostgresUpgradeTests {
             _ = try await store.insert(booking("default", from: 30, "cy@example.com"))
             _ = try await store.insert(booking("room-b", from: 30, "cy@example.com"))
             #expect(try await store.appointments().count == 5)
+            // A process of schema 11, still running, calls booking_insert_v4, which migration 12 keeps: it books a
+            // free slot and refuses an overlapping one.
+            func callOfSchemaEleven(_ new: NewAppointment) async throws -> Bool? {
+                try await store.client.withConnection { connection in
+                    let call = PreparedClaim<SchemaElevenInsertCall>(values: PostgresStore.insertClaim(new).values)
+                    var created: Bool?
+                    for try await row in try await connection.execute(call, logger: logger) {
+                        created = try row.makeRandomAccess()["created"].decode(Bool?.self)
+                    }
+                    return created
+                }
+            }
+            #expect(try await callOfSchemaEleven(booking("room-b", from: 60, "di@example.com")) == true)
+            #expect(try await callOfSchemaEleven(booking("default", from: 45, "di@example.com")) == nil)
+            #expect(try await store.appointments().count == 6)
         }
     }
 
@@ -274,4 +294,13 @@ struct PostgresUpgradeTests {
             """, logger: logger)
         for try await _ in try await connection.query("SELECT setval('notifications_id_seq', 8)", logger: logger) {}
     }
+}
+
+/// The booking call of a process of schema 11: `booking_insert_v4`, whose arguments are those of v5.
+private enum SchemaElevenInsertCall: ClaimStatementKind {
+    static let name = "booking_insert_v4_call"
+    static let rendered = (
+        sql: InsertCallStatement.rendered.sql.replacingOccurrences(of: InsertProcedure.name, with: "booking_insert_v4"),
+        parameters: InsertCallStatement.rendered.parameters
+    )
 }
