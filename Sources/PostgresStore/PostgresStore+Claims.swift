@@ -178,9 +178,9 @@ extension ClaimSQL {
         """
 
     /// The booked appointments of the claim's resource, as a condition on a row of `appointments` that the
-    /// exclusion constraint's GiST index answers with ``overlapsOccupied``: the index compares a hash of the
-    /// resource's name first (schema 12), so a scan stays among the resource's own entries; the name itself is
-    /// compared after it.
+    /// exclusion constraint's GiST index answers with a condition on the interval (``overlapsOccupied``) or on the
+    /// slot's start: the index compares a hash of the resource's name first (schema 12), so a scan stays among the
+    /// resource's own entries; the name itself is compared after it.
     static let bookedOfResource: ClaimSQL = """
         hashtextextended(resource, 0) = hashtextextended(\(.resource), 0) AND resource = \(.resource) \
         AND status = 'booked'

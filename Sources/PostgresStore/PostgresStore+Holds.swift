@@ -7,9 +7,8 @@ extension PostgresStore {
     /// The booked appointments and live holds of `resource` overlapping `window`, sorted by occupied start.
     ///
     /// Two GiST index range scans: the exclusion constraint's index for the appointments (among the resource's
-    /// own entries, see `ClaimSQL.bookedOfResource`), and
-    /// `slot_holds_by_occupied` for the holds, in one prepared statement planned once per connection
-    /// (`OccupantsStatement`).
+    /// own entries, see `ClaimSQL.bookedOfResource`), and `slot_holds_by_occupied` for the holds, in one prepared
+    /// statement planned once per connection (`OccupantsStatement`).
     public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
         -> [SlotOccupant]
     {
