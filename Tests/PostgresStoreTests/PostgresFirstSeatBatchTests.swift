@@ -286,23 +286,9 @@ struct PostgresFirstSeatBatchTests {
                 FROM generate_series(timestamptz '2040-01-01', timestamptz '2040-01-01' + interval '5 minutes' * 19999,
                     interval '5 minutes') AS start
                 """, logger: logger)
-            // The insert's own reads reach the statistics now, before the counting starts, not at some later flush.
-            try await admin.store.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
-            // The blocks of `appointments` and its indexes read so far, once the store's backend has reported them.
-            func blocksRead() async throws -> Int64 {
-                try await store.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
-                try await store.client.query("SELECT 1", logger: logger)
-                return try await admin.store.client.query(
-                    """
-                    SELECT heap_blks_read + heap_blks_hit + coalesce(idx_blks_read, 0) + coalesce(idx_blks_hit, 0)
-                    FROM pg_statio_user_tables WHERE relname = 'appointments'
-                    """, logger: logger
-                ).collect().first?.decode(Int64.self) ?? 0
+            let read = try await AppointmentBlocks(store: store, admin: admin.store).read {
+                _ = try await store.insert(booked(120, "second@example.com"))
             }
-            let before = try await blocksRead()
-            try await store.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
-            _ = try await store.insert(booked(120, "second@example.com"))
-            let read = try await blocksRead() - before
             // Its own slot's probe, the insert into the table and its indexes: tens of blocks. A plan that reads
             // every booking reads hundreds more.
             #expect(read < 150, "one booking read \(read) blocks of appointments")

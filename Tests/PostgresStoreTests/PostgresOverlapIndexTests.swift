@@ -42,8 +42,6 @@ struct PostgresOverlapIndexTests {
                 "ALTER TABLE appointments SET (autovacuum_enabled = off)", logger: logger)
             try await admin.store.client.query(PostgresQuery(unsafeSQL: Self.crowd), logger: logger)
             try await admin.store.client.query("VACUUM ANALYZE appointments", logger: logger)
-            // The setup's own reads reach the statistics now, before the counting starts, not at some later flush.
-            try await admin.store.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
             let ten = Date(millisecondsSince1970: 1_803_895_200_000)  // 2027-03-01T10:00Z
             let taken = try TimeSlot(start: ten, end: ten.addingTimeInterval(1800))
             func seat(_ slot: TimeSlot, _ email: String) -> NewAppointment {
@@ -52,33 +50,19 @@ struct PostgresOverlapIndexTests {
                     cancelTokenHash: String(repeating: "b", count: 64), idempotencyKey: nil, requestFingerprint: "f",
                     now: now, rules: BookingRules(capacity: 2))
             }
-            // The blocks of `appointments` and its indexes that `body` read, once the store's backend reported them.
-            func blocksRead(_ body: () async throws -> Void) async throws -> Int64 {
-                func total() async throws -> Int64 {
-                    try await store.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
-                    return try await admin.store.client.query(
-                        """
-                        SELECT heap_blks_read + heap_blks_hit + coalesce(idx_blks_read, 0) + coalesce(idx_blks_hit, 0)
-                        FROM pg_statio_user_tables WHERE relname = 'appointments'
-                        """, logger: logger
-                    ).collect().first?.decode(Int64.self) ?? 0
-                }
-                let before = try await total()
-                try await body()
-                return try await total() - before
-            }
+            let blocks = AppointmentBlocks(store: store, admin: admin.store)
             // The occupants read planned first, so its count below is the read's own (the bookings' statements are
             // planned inside their counts, a few blocks of metadata).
             _ = try await store.occupants(resource: .default, overlapping: taken, now: now)
             // The second seat of the taken slot: its first try finds the seat taken, and the claim counts the slot's
             // occupants through the index.
-            let second = try await blocksRead {
+            let second = try await blocks.read {
                 let booked = try await store.insert(seat(taken, "second@example.com"))
                 #expect(booked == .created(booked.record))
             }
             // A slot overlapping it with another start: refused by the claim's probe.
             let overlapping = try TimeSlot(start: ten.addingTimeInterval(900), end: ten.addingTimeInterval(2700))
-            let refused = try await blocksRead {
+            let refused = try await blocks.read {
                 let error = await #expect(throws: BookingError.self) {
                     try await store.insert(seat(overlapping, "third@example.com"))
                 }
@@ -89,7 +73,7 @@ struct PostgresOverlapIndexTests {
             let noon = try TimeSlot(start: ten.addingTimeInterval(7200), end: ten.addingTimeInterval(9000))
             let day = try TimeSlot(start: ten.addingTimeInterval(-36_000), end: ten.addingTimeInterval(50_400))
             let week = try TimeSlot(start: day.start, end: day.start.addingTimeInterval(7 * 86_400))
-            let limited = try await blocksRead {
+            let limited = try await blocks.read {
                 var new = seat(noon, "fourth@example.com")
                 new.rules = BookingRules(
                     capacity: 2,
@@ -101,7 +85,7 @@ struct PostgresOverlapIndexTests {
                 #expect(booked == .created(booked.record))
             }
             let window = try TimeSlot(start: ten.addingTimeInterval(-3600), end: ten.addingTimeInterval(3600))
-            let read = try await blocksRead {
+            let read = try await blocks.read {
                 let occupants = try await store.occupants(resource: .default, overlapping: window, now: now)
                 #expect(occupants.map(\.slot) == [taken, taken])
             }

@@ -1,0 +1,33 @@
+import PostgresNIO
+import TestSupport
+
+@testable import PostgresStore
+
+/// Counts the blocks of `appointments` and its indexes that a piece of work on `store` reads, from the statistics
+/// `admin` (a store on the same database, doing nothing else) reads: each count starts once both backends reported
+/// what they read before, so a setup's reads never land in it.
+struct AppointmentBlocks {
+    let store: PostgresStore
+    let admin: PostgresStore
+
+    /// The blocks of `appointments` and its indexes that `body` read.
+    func read(by body: () async throws -> Void) async throws -> Int64 {
+        let before = try await total()
+        try await body()
+        return try await total() - before
+    }
+
+    /// The blocks read so far, once each backend has reported its own (a forced flush is done before the statement
+    /// that asks for it answers).
+    private func total() async throws -> Int64 {
+        let logger = PostgresTestDatabase.logger
+        try await store.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
+        try await admin.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
+        return try await admin.client.query(
+            """
+            SELECT heap_blks_read + heap_blks_hit + coalesce(idx_blks_read, 0) + coalesce(idx_blks_hit, 0)
+            FROM pg_statio_user_tables WHERE relname = 'appointments'
+            """, logger: logger
+        ).collect().first?.decode(Int64.self) ?? 0
+    }
+}
