@@ -161,6 +161,8 @@ public actor InMemoryStore: BookingStore {
             SlotOccupant(slot: $0.slot, occupied: $0.occupied)
         }
         let held = liveHolds(of: resource, overlapping: window, now: now.roundedToMilliseconds).map(\.occupant)
+        // The booked come sorted by occupied start; only holds need merging in.
+        guard !held.isEmpty else { return booked }
         return (booked + held).sorted { $0.occupied.start < $1.occupied.start }
     }
 

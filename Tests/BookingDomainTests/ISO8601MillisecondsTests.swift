@@ -15,6 +15,27 @@ struct ISO8601MillisecondsTests {
     }
 
     @Test(
+        "every whole minute of a day, in four-digit and expanded years, parses back exactly",
+        arguments: [1_803_888_000_000 - 8 * 3_600_000, 253_402_300_800_000] as [Int64])
+    func wholeMinutes(_ midnight: Int64) throws {
+        var writer = ISO8601MillisecondsWriter()
+        let texts = withUnsafeTemporaryAllocation(byteCount: ISO8601MillisecondsWriter.maximumLength, alignment: 1) {
+            memory in
+            (0..<1440).map { minute in
+                let count = writer.write(Date(millisecondsSince1970: midnight + Int64(minute) * 60_000), into: memory)
+                return String(decoding: UnsafeRawBufferPointer(rebasing: memory[..<count]), as: UTF8.self)
+            }
+        }
+        let parser = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        for (minute, text) in texts.enumerated() {
+            #expect(text.hasSuffix(String(format: "T%02d:%02d:00.000Z", minute / 60, minute % 60)), "\(text)")
+            if midnight < 253_402_300_800_000 {
+                #expect(try parser.parse(text).millisecondsSince1970 == midnight + Int64(minute) * 60_000, "\(text)")
+            }
+        }
+    }
+
+    @Test(
         "known instants, leap days, before 1970 and far ahead",
         arguments: [
             (0, "1970-01-01T00:00:00.000Z"), (-1, "1969-12-31T23:59:59.999Z"),

@@ -177,6 +177,28 @@ struct SlotGenerationTests {
         }
     }
 
+    @Test(
+        "a year's slots are its days' slots: the offsets one window remembers answer as the zone does",
+        arguments: ["Europe/London", "Australia/Lord_Howe", "America/Santiago", "Pacific/Chatham", "Asia/Kathmandu"])
+    func yearIsItsDays(_ zoneID: String) throws {
+        // 15-minute slots start on quarter hours of UTC in each of these zones, so no slot crosses a UTC midnight.
+        let schedule = try Schedule(
+            timeZone: zone(zoneID),
+            weeklyHours: Schedule.weeklyHours(parsing: "daily=00:00-03:30,09:15-17:45,22:00-24:00"),
+            slotLength: .minutes(15))
+        let start = instant("2027-01-01T00:00:00Z")
+        let days = (0..<366).flatMap { day in
+            schedule.slots(
+                from: start.addingTimeInterval(Double(day) * 86_400),
+                to: start.addingTimeInterval(Double(day + 1) * 86_400))
+        }
+        let year = schedule.slots(from: start, to: start.addingTimeInterval(366 * 86_400))
+        #expect(year.count > 366 * 40)
+        #expect(year.count == days.count)
+        let difference = zip(year, days).first { $0 != $1 }
+        #expect(difference == nil, "the year has \(difference.map { iso($0.0.start) } ?? "") where its day has another")
+    }
+
     @Test("local dates convert both ways and know their weekday")
     func localDates() throws {
         let date = try LocalDate(parsing: "2027-03-14")

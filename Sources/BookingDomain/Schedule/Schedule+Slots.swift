@@ -16,12 +16,13 @@ extension Schedule {
         guard from < to else { return [] }
         let length = slotLength.timeInterval
         var result: [TimeSlot] = []
+        var offsets = ZoneOffsets(timeZone: timeZone)
         var date = localDate(of: from).adding(days: -1)
         let lastDate = localDate(of: to).adding(days: 1)
         while date <= lastDate {
             for interval in openingIntervals(on: date) {
-                let close = instant(on: date, at: interval.close)
-                var start = instant(on: date, at: interval.open)
+                let close = Self.instant(on: date, at: interval.close, offsets: &offsets)
+                var start = Self.instant(on: date, at: interval.open, offsets: &offsets)
                 while start.addingTimeInterval(length) <= close {
                     let end = start.addingTimeInterval(length)
                     if start >= from && end <= to {
@@ -32,14 +33,27 @@ extension Schedule {
             }
             date = date.adding(days: 1)
         }
+        // Made in order but around a DST change, where instants of intervals of adjacent dates can collide: then
+        // sorted, and kept disjoint (in place).
+        if Self.isSorted(result, by: \.start) && Self.isDisjoint(result) { return result }
         result.sort()
-        // Instants of intervals of adjacent dates can collide around DST changes: keep slots disjoint.
-        var disjoint: [TimeSlot] = []
-        disjoint.reserveCapacity(result.count)
-        for slot in result where disjoint.last.map({ $0.end <= slot.start }) ?? true {
-            disjoint.append(slot)
+        var kept = 0
+        for index in result.indices where kept == 0 || result[kept - 1].end <= result[index].start {
+            result[kept] = result[index]
+            kept += 1
         }
-        return disjoint
+        result.removeLast(result.count - kept)
+        return result
+    }
+
+    /// Whether `elements` are in ascending order of `key` (equal keys allowed).
+    private static func isSorted<Element>(_ elements: [Element], by key: (Element) -> Date) -> Bool {
+        elements.indices.dropFirst().allSatisfy { key(elements[$0 - 1]) <= key(elements[$0]) }
+    }
+
+    /// Whether each of the sorted `slots` ends at or before the next one starts.
+    private static func isDisjoint(_ slots: [TimeSlot]) -> Bool {
+        slots.indices.dropFirst().allSatisfy { slots[$0 - 1].end <= slots[$0].start }
     }
 
     /// The slots free to book in `window`, as of `now`, given the booked appointments and live holds
@@ -52,18 +66,24 @@ extension Schedule {
     /// whole days and weeks: ``BookingService`` reads them so). Costs O((slots + occupants) log occupants).
     public func availableSlots(in window: TimeSlot, now: Date, occupants: [SlotOccupant]) -> [AvailableSlot] {
         guard let bounds = bookableWindow(within: window, now: now) else { return [] }
-        let byOccupiedStart = occupants.sorted { $0.occupied.start < $1.occupied.start }
-        let starts = occupants.map(\.slot.start).sorted()
+        // Stores answer them sorted: then they are read as they are, not copied.
+        let byOccupiedStart =
+            Self.isSorted(occupants, by: \.occupied.start)
+            ? occupants : occupants.sorted { $0.occupied.start < $1.occupied.start }
         var rules = BookingRules(capacity: capacity)
         // Without limits there is no period to count; with them the first slot resolves its day and week.
-        var periodsEnd = dailyLimit == nil && weeklyLimit == nil ? Date.distantFuture : .distantPast
+        let limited = dailyLimit != nil || weeklyLimit != nil
+        var periodsEnd = limited ? Date.distantPast : .distantFuture
+        let starts = limited ? occupants.map(\.slot.start).sorted() : []
         var periodsFull = false
         var next = 0
         var overlapping: [SlotOccupant] = []
+        let candidates = slots(from: bounds.start, to: bounds.end)
         var result: [AvailableSlot] = []
+        result.reserveCapacity(candidates.count)
         // The buffers as seconds once: a `Duration`'s components cost more than the rest of a slot's work.
         let (before, after) = (bufferBefore.timeInterval, bufferAfter.timeInterval)
-        for slot in slots(from: bounds.start, to: bounds.end) {
+        for slot in candidates {
             if slot.start >= periodsEnd {
                 // One calendar lookup per day, not per slot.
                 rules = self.rules(for: slot)
@@ -134,15 +154,44 @@ extension Schedule {
 
     /// The instant of a local date and time in ``timeZone``, with the DST rules of ``slots(from:to:)``.
     public func instant(on date: LocalDate, at time: LocalTime) -> Date {
+        var offsets = ZoneOffsets(timeZone: timeZone)
+        return Self.instant(on: date, at: time, offsets: &offsets)
+    }
+
+    /// ``instant(on:at:)`` with the zone's offsets read through `offsets`, which remembers them: the offsets a
+    /// day's times read 36 hours before and after are those of the same times three days earlier and later.
+    private static func instant(on date: LocalDate, at time: LocalTime, offsets: inout ZoneOffsets) -> Date {
         let wall = Double(date.daysSinceEpoch) * 86_400 + Double(time.minutes) * 60
-        let offsetBefore = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: wall - 129_600))
-        let offsetAfter = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: wall + 129_600))
+        let offsetBefore = offsets.secondsFromGMT(at: wall - 129_600)
+        let offsetAfter = offsets.secondsFromGMT(at: wall + 129_600)
+        // One offset on both sides: its reading, valid or (a change and back within the three days) the fallback
+        // below, which is the same instant.
+        guard offsetBefore != offsetAfter else { return Date(timeIntervalSince1970: wall - Double(offsetBefore)) }
         let valid = [offsetBefore, offsetAfter].compactMap { offset -> Date? in
-            let candidate = Date(timeIntervalSince1970: wall - Double(offset))
-            return timeZone.secondsFromGMT(for: candidate) == offset ? candidate : nil
+            let candidate = wall - Double(offset)
+            return offsets.secondsFromGMT(at: candidate) == offset ? Date(timeIntervalSince1970: candidate) : nil
         }
         // Twice-occurring time: the earlier one. Skipped time: read with the offset before the gap,
         // which lands as far past the gap as the time was into it.
         return valid.min() ?? Date(timeIntervalSince1970: wall - Double(offsetBefore))
+    }
+}
+
+/// A time zone's offsets from GMT at instants, each read from the zone once: a day's slots read the same instants
+/// as the days around it (see `Schedule.instant(on:at:offsets:)`).
+private struct ZoneOffsets {
+    let timeZone: TimeZone
+    private var known: [Double: Int] = [:]
+
+    init(timeZone: TimeZone) {
+        self.timeZone = timeZone
+    }
+
+    /// The zone's offset at `instant`, in seconds since 1970.
+    mutating func secondsFromGMT(at instant: Double) -> Int {
+        if let offset = known[instant] { return offset }
+        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: instant))
+        known[instant] = offset
+        return offset
     }
 }

@@ -38,6 +38,12 @@ public struct ISO8601MillisecondsWriter: Sendable {
         buffer.baseAddress!.storeBytes(of: datePart, as: (UInt64, UInt64).self)
         var index = datePartLength
         var withinDay = Int(milliseconds - days * Self.millisecondsPerDay)
+        // An instant on a whole minute (as slots are): its time of day from the table, in two stores.
+        if withinDay % 60_000 == 0 && index + 16 <= buffer.count {
+            buffer.baseAddress!.storeBytes(
+                of: Self.wholeMinutes[withinDay / 60_000], toByteOffset: index, as: (UInt64, UInt64).self)
+            return index + Self.wholeMinuteLength
+        }
         func twoDigits(_ value: Int) {
             buffer[index] = UInt8(truncatingIfNeeded: 48 + value / 10)
             buffer[index + 1] = UInt8(truncatingIfNeeded: 48 + value % 10)
@@ -60,6 +66,20 @@ public struct ISO8601MillisecondsWriter: Sendable {
         twoDigits(millisecond % 100)
         byte("Z")
         return index
+    }
+
+    /// How many bytes of each of ``wholeMinutes`` are text: `HH:MM:00.000Z`.
+    private static let wholeMinuteLength = 13
+
+    /// The time of day of each minute of a day, `HH:MM:00.000Z`, in 16 bytes (the last three not text).
+    private static let wholeMinutes: [(UInt64, UInt64)] = (0..<1440).map { minute in
+        var text: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &text) { bytes in
+            let digits = Array(String(format: "%02d:%02d:00.000Z", minute / 60, minute % 60).utf8)
+            precondition(digits.count == wholeMinuteLength, "a whole minute is HH:MM:00.000Z")
+            bytes.copyBytes(from: digits)
+        }
+        return text
     }
 
     /// Writes the date part of `days` into ``datePart``.
