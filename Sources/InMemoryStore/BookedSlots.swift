@@ -55,14 +55,20 @@ struct BookedSlots {
 
     /// The appointments whose occupied intervals overlap `window`, sorted by occupied start.
     func overlapping(_ window: TimeSlot) -> [Entry] {
+        overlapping(window) { $0 }
+    }
+
+    /// What `transform` makes of each appointment whose occupied interval overlaps `window`, sorted by occupied
+    /// start (one array, where a map of ``overlapping(_:)`` would make two).
+    func overlapping<Element>(_ window: TimeSlot, _ transform: (Entry) -> Element) -> [Element] {
         let from = window.start.addingTimeInterval(-longest)
-        var result: [Entry] = []
+        var result: [Element] = []
         var chunk = lastChunk(startingBefore: from) ?? 0
         while chunk < chunks.count, let first = chunks[chunk].first, first.occupied.start < window.end {
             let entries = chunks[chunk]
             var index = Self.firstIndex(in: entries) { $0.occupied.start >= from }
             while index < entries.count && entries[index].occupied.start < window.end {
-                if entries[index].occupied.overlaps(window) { result.append(entries[index]) }
+                if entries[index].occupied.overlaps(window) { result.append(transform(entries[index])) }
                 index += 1
             }
             chunk += 1

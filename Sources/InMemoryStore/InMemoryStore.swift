@@ -157,9 +157,9 @@ public actor InMemoryStore: BookingStore {
 
     /// Booked appointments (by binary search) and live holds of `resource` overlapping `window`.
     public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) -> [SlotOccupant] {
-        let booked = (bookedByResource[resource]?.overlapping(window) ?? []).map {
-            SlotOccupant(slot: $0.slot, occupied: $0.occupied)
-        }
+        let booked =
+            bookedByResource[resource]?.overlapping(window) { SlotOccupant(slot: $0.slot, occupied: $0.occupied) }
+            ?? []
         let held = liveHolds(of: resource, overlapping: window, now: now.roundedToMilliseconds).map(\.occupant)
         // The booked come sorted by occupied start; only holds need merging in.
         guard !held.isEmpty else { return booked }

@@ -16,6 +16,8 @@ extension Schedule {
         guard from < to else { return [] }
         let length = slotLength.timeInterval
         var result: [TimeSlot] = []
+        // Whether each slot so far starts where or after the one before ended.
+        var disjoint = true
         var offsets = ZoneOffsets(timeZone: timeZone)
         var date = localDate(of: from).adding(days: -1)
         let lastDate = localDate(of: to).adding(days: 1)
@@ -23,9 +25,15 @@ extension Schedule {
             for interval in openingIntervals(on: date) {
                 let close = Self.instant(on: date, at: interval.close, offsets: &offsets)
                 var start = Self.instant(on: date, at: interval.open, offsets: &offsets)
+                // The slots ending before `from` in one step, stopping a slot short: the division's rounding never
+                // skips one that counts (instants and lengths are whole seconds, so the sums are exact).
+                let before = (from.timeIntervalSince(start) / length).rounded(.down) - 1
+                if before > 0 { start = start.addingTimeInterval(before * length) }
                 while start.addingTimeInterval(length) <= close {
                     let end = start.addingTimeInterval(length)
-                    if start >= from && end <= to {
+                    if end > to { break }
+                    if start >= from {
+                        if let last = result.last, last.end > start { disjoint = false }
                         result.append(TimeSlot(uncheckedStart: start, end: end))
                     }
                     start = end
@@ -35,7 +43,7 @@ extension Schedule {
         }
         // Made in order but around a DST change, where instants of intervals of adjacent dates can collide: then
         // sorted, and kept disjoint (in place).
-        if Self.isSorted(result, by: \.start) && Self.isDisjoint(result) { return result }
+        if disjoint { return result }
         result.sort()
         var kept = 0
         for index in result.indices where kept == 0 || result[kept - 1].end <= result[index].start {
@@ -51,11 +59,6 @@ extension Schedule {
         elements.indices.dropFirst().allSatisfy { key(elements[$0 - 1]) <= key(elements[$0]) }
     }
 
-    /// Whether each of the sorted `slots` ends at or before the next one starts.
-    private static func isDisjoint(_ slots: [TimeSlot]) -> Bool {
-        slots.indices.dropFirst().allSatisfy { slots[$0 - 1].end <= slots[$0].start }
-    }
-
     /// The slots free to book in `window`, as of `now`, given the booked appointments and live holds
     /// that occupy the resource (see ``BookingStore/occupants(resource:overlapping:now:)``).
     ///
@@ -63,7 +66,8 @@ extension Schedule {
     /// `now + horizon`, lies inside `window`, its occupied interval (widened by the buffers) overlaps no
     /// occupant of another slot, a seat of its ``capacity`` is left, and its local day and ISO week are
     /// under the ``dailyLimit`` and ``weeklyLimit`` (counted over `occupants`, so they must cover the
-    /// whole days and weeks: ``BookingService`` reads them so). Costs O((slots + occupants) log occupants).
+    /// whole days and weeks: ``BookingService`` reads them so). One pass over the slots and `occupants`, which
+    /// are sorted first unless they come sorted by occupied start (as stores answer them).
     public func availableSlots(in window: TimeSlot, now: Date, occupants: [SlotOccupant]) -> [AvailableSlot] {
         guard let bounds = bookableWindow(within: window, now: now) else { return [] }
         // Stores answer them sorted: then they are read as they are, not copied.
@@ -76,32 +80,38 @@ extension Schedule {
         var periodsEnd = limited ? Date.distantPast : .distantFuture
         let starts = limited ? occupants.map(\.slot.start).sorted() : []
         var periodsFull = false
-        var next = 0
-        var overlapping: [SlotOccupant] = []
         let candidates = slots(from: bounds.start, to: bounds.end)
         var result: [AvailableSlot] = []
         result.reserveCapacity(candidates.count)
         // The buffers as seconds once: a `Duration`'s components cost more than the rest of a slot's work.
         let (before, after) = (bufferBefore.timeInterval, bufferAfter.timeInterval)
-        for slot in candidates {
-            if slot.start >= periodsEnd {
-                // One calendar lookup per day, not per slot.
-                rules = self.rules(for: slot)
-                periodsEnd = rules.periodLimits.map(\.period.end).min() ?? .distantFuture
-                periodsFull = rules.periodLimits.contains { limit in
-                    Self.count(of: starts, in: limit.period) >= limit.limit
+        // Read through their memory: a slice of the array per slot would retain and release it.
+        byOccupiedStart.withUnsafeBufferPointer { byOccupiedStart in
+            // The occupants that may overlap the slot at hand: `byOccupiedStart[first..<next]`, those before
+            // `first` ended before it, those from `next` on start after it.
+            var first = 0
+            var next = 0
+            for slot in candidates {
+                if slot.start >= periodsEnd {
+                    // One calendar lookup per day, not per slot.
+                    rules = self.rules(for: slot)
+                    periodsEnd = rules.periodLimits.map(\.period.end).min() ?? .distantFuture
+                    periodsFull = rules.periodLimits.contains { limit in
+                        Self.count(of: starts, in: limit.period) >= limit.limit
+                    }
                 }
+                if periodsFull { continue }
+                let occupied = slot.widened(before: before, after: after)
+                // Occupied intervals of slots only move forward, so an occupant ended before one ends before all
+                // later ones (those between that ended behind a longer one are left to the overlap check of
+                // `seatsLeft`).
+                while first < next && byOccupiedStart[first].occupied.end <= occupied.start { first += 1 }
+                while next < byOccupiedStart.count && byOccupiedStart[next].occupied.start < occupied.end { next += 1 }
+                let seats = rules.seatsLeft(
+                    slot: slot, occupied: occupied,
+                    occupants: UnsafeBufferPointer(rebasing: byOccupiedStart[first..<next]))
+                if seats > 0 { result.append(AvailableSlot(slot: slot, seatsLeft: seats)) }
             }
-            if periodsFull { continue }
-            let occupied = slot.widened(before: before, after: after)
-            // Occupied intervals of slots only move forward, so an occupant ended before one ends before all later ones.
-            if !overlapping.isEmpty { overlapping.removeAll { $0.occupied.end <= occupied.start } }
-            while next < byOccupiedStart.count && byOccupiedStart[next].occupied.start < occupied.end {
-                overlapping.append(byOccupiedStart[next])
-                next += 1
-            }
-            let seats = rules.seatsLeft(slot: slot, occupied: occupied, occupants: overlapping)
-            if seats > 0 { result.append(AvailableSlot(slot: slot, seatsLeft: seats)) }
         }
         return result
     }
