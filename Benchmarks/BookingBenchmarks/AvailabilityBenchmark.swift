@@ -48,7 +48,7 @@ struct AvailabilityBenchmark {
                 let label =
                     "availability \(days) d, \(bookings) bookings: \(free) free of \(slots) slots, \(booked) in it"
                 print(
-                    label.padding(toLength: 76, withPad: " ", startingAt: 0)
+                    label.padding(toLength: max(76, label.count + 1), withPad: " ", startingAt: 0)
                         + String(
                             format: "%10.1f us/call %7.1f ns per slot+booking", seconds * 1e6,
                             seconds * 1e9 / Double(max(1, slots + booked))))

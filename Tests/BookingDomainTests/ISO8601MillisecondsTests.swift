@@ -15,12 +15,12 @@ struct ISO8601MillisecondsTests {
     }
 
     @Test(
-        "every whole minute of a day, in four-digit and expanded years, parses back exactly",
-        arguments: [1_803_888_000_000 - 8 * 3_600_000, 253_402_300_800_000] as [Int64])
-    func wholeMinutes(_ midnight: Int64) throws {
+        "every whole minute of a day, in four-digit and expanded years, in the shortest buffer and a longer one",
+        arguments: [1_803_888_000_000 - 8 * 3_600_000, 253_402_300_800_000] as [Int64],
+        [ISO8601MillisecondsWriter.maximumLength, ISO8601MillisecondsWriter.maximumLength + 16])
+    func wholeMinutes(_ midnight: Int64, bufferLength: Int) throws {
         var writer = ISO8601MillisecondsWriter()
-        let texts = withUnsafeTemporaryAllocation(byteCount: ISO8601MillisecondsWriter.maximumLength, alignment: 1) {
-            memory in
+        let texts = withUnsafeTemporaryAllocation(byteCount: bufferLength, alignment: 1) { memory in
             (0..<1440).map { minute in
                 let count = writer.write(Date(millisecondsSince1970: midnight + Int64(minute) * 60_000), into: memory)
                 return String(decoding: UnsafeRawBufferPointer(rebasing: memory[..<count]), as: UTF8.self)
@@ -28,9 +28,13 @@ struct ISO8601MillisecondsTests {
         }
         let parser = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         for (minute, text) in texts.enumerated() {
+            let milliseconds = midnight + Int64(minute) * 60_000
+            #expect(text == Date(millisecondsSince1970: milliseconds).iso8601WithMilliseconds)
             #expect(text.hasSuffix(String(format: "T%02d:%02d:00.000Z", minute / 60, minute % 60)), "\(text)")
             if midnight < 253_402_300_800_000 {
-                #expect(try parser.parse(text).millisecondsSince1970 == midnight + Int64(minute) * 60_000, "\(text)")
+                #expect(try parser.parse(text).millisecondsSince1970 == milliseconds, "\(text)")
+            } else {
+                #expect(text.hasPrefix("+010000-01-01T"), "\(text)")
             }
         }
     }

@@ -199,6 +199,56 @@ struct SlotGenerationTests {
         #expect(difference == nil, "the year has \(difference.map { iso($0.0.start) } ?? "") where its day has another")
     }
 
+    @Test(
+        "local times read as the zone says, every day of 2027, where clocks change at midnight, by 30 minutes or twice",
+        arguments: [
+            "Europe/London", "America/New_York", "America/Santiago", "Asia/Beirut", "Australia/Lord_Howe",
+            "Pacific/Chatham", "Asia/Kathmandu",
+        ])
+    func instantsAsTheZoneSays(_ zoneID: String) throws {
+        let timeZone = zone(zoneID)
+        let schedule = try dailySchedule(zoneID, "00:00-24:00")
+        // The rule read straight from the zone: of the offsets 36 hours before and after, those under which the
+        // local time occurs; the earlier of them; else (a gap) the offset before.
+        func expected(_ date: LocalDate, _ time: LocalTime) -> Date {
+            let wall = Double(date.daysSinceEpoch) * 86_400 + Double(time.minutes) * 60
+            let before = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: wall - 129_600))
+            let after = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: wall + 129_600))
+            let occurring = [before, after].map { Date(timeIntervalSince1970: wall - Double($0)) }.filter {
+                Double(timeZone.secondsFromGMT(for: $0)) == wall - $0.timeIntervalSince1970
+            }
+            return occurring.min() ?? Date(timeIntervalSince1970: wall - Double(before))
+        }
+        let times = try [
+            (0, 0), (0, 30), (1, 0), (1, 30), (2, 0), (2, 30), (3, 0), (12, 0), (23, 0), (23, 30), (24, 0),
+        ]
+        .map { try LocalTime(hour: $0.0, minute: $0.1) }
+        let first = try LocalDate(parsing: "2027-01-01")
+        for day in 0..<366 {
+            let date = first.adding(days: day)
+            for time in times where schedule.instant(on: date, at: time) != expected(date, time) {
+                Issue.record("\(date) \(time) in \(zoneID): \(iso(schedule.instant(on: date, at: time)))")
+            }
+        }
+    }
+
+    @Test("a window's slots are those of a wider window that lie inside it, whatever its edges' milliseconds")
+    func windowEdges() throws {
+        var generator = SeededGenerator(seed: 20_261_130)
+        let schedule = try Schedule(
+            timeZone: zone("America/Santiago"),
+            weeklyHours: Schedule.weeklyHours(parsing: "mon-fri=00:00-02:10,08:05-17:55; sat=22:00-24:00"),
+            slotLength: .minutes(25))
+        let start = instant("2027-01-01T00:00:00Z")
+        let all = schedule.slots(from: start, to: start.addingTimeInterval(366 * 86_400))
+        for _ in 0..<300 {
+            let from = start.addingTimeInterval(Double(Int.random(in: 0..<360 * 86_400_000, using: &generator)) / 1000)
+            let to = from.addingTimeInterval(Double(Int.random(in: 1..<5 * 86_400_000, using: &generator)) / 1000)
+            let inside = all.filter { $0.start >= from && $0.end <= to }
+            #expect(schedule.slots(from: from, to: to) == inside, "\(iso(from)) to \(iso(to))")
+        }
+    }
+
     @Test("local dates convert both ways and know their weekday")
     func localDates() throws {
         let date = try LocalDate(parsing: "2027-03-14")

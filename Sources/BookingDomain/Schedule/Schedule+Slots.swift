@@ -23,8 +23,8 @@ extension Schedule {
         let lastDate = localDate(of: to).adding(days: 1)
         while date <= lastDate {
             for interval in openingIntervals(on: date) {
-                let close = Self.instant(on: date, at: interval.close, offsets: &offsets)
-                var start = Self.instant(on: date, at: interval.open, offsets: &offsets)
+                let close = Self.instant(on: date, at: interval.close) { offsets.secondsFromGMT(at: $0) }
+                var start = Self.instant(on: date, at: interval.open) { offsets.secondsFromGMT(at: $0) }
                 // The slots ending before `from` in one step, stopping a slot short: the division's rounding never
                 // skips one that counts (instants and lengths are whole seconds, so the sums are exact).
                 let before = (from.timeIntervalSince(start) / length).rounded(.down) - 1
@@ -66,8 +66,9 @@ extension Schedule {
     /// `now + horizon`, lies inside `window`, its occupied interval (widened by the buffers) overlaps no
     /// occupant of another slot, a seat of its ``capacity`` is left, and its local day and ISO week are
     /// under the ``dailyLimit`` and ``weeklyLimit`` (counted over `occupants`, so they must cover the
-    /// whole days and weeks: ``BookingService`` reads them so). One pass over the slots and `occupants`, which
-    /// are sorted first unless they come sorted by occupied start (as stores answer them).
+    /// whole days and weeks: ``BookingService`` reads them so). About one pass over the slots and `occupants`
+    /// (sorted first unless they come sorted by occupied start, as stores answer them; with limits, their starts
+    /// are sorted too).
     public func availableSlots(in window: TimeSlot, now: Date, occupants: [SlotOccupant]) -> [AvailableSlot] {
         guard let bounds = bookableWindow(within: window, now: now) else { return [] }
         // Stores answer them sorted: then they are read as they are, not copied.
@@ -87,10 +88,13 @@ extension Schedule {
         let (before, after) = (bufferBefore.timeInterval, bufferAfter.timeInterval)
         // Read through their memory: a slice of the array per slot would retain and release it.
         byOccupiedStart.withUnsafeBufferPointer { byOccupiedStart in
-            // The occupants that may overlap the slot at hand: `byOccupiedStart[first..<next]`, those before
-            // `first` ended before it, those from `next` on start after it.
+            // The occupants that may overlap the slot at hand: `byOccupiedStart[first..<next]` and `outlasting`.
+            // Before `first` each ended before it; from `next` on each starts after it. An occupant at the front of
+            // the range that outlasts the one after it (a longer interval, as booked before the buffers changed)
+            // is set aside in `outlasting`, so the front moves past the ones that end before it.
             var first = 0
             var next = 0
+            var outlasting: [SlotOccupant] = []
             for slot in candidates {
                 if slot.start >= periodsEnd {
                     // One calendar lookup per day, not per slot.
@@ -101,15 +105,27 @@ extension Schedule {
                     }
                 }
                 if periodsFull { continue }
+                // Occupied intervals of slots only move forward: an occupant that ended before one ended before all
+                // later ones.
                 let occupied = slot.widened(before: before, after: after)
-                // Occupied intervals of slots only move forward, so an occupant ended before one ends before all
-                // later ones (those between that ended behind a longer one are left to the overlap check of
-                // `seatsLeft`).
-                while first < next && byOccupiedStart[first].occupied.end <= occupied.start { first += 1 }
                 while next < byOccupiedStart.count && byOccupiedStart[next].occupied.start < occupied.end { next += 1 }
-                let seats = rules.seatsLeft(
-                    slot: slot, occupied: occupied,
-                    occupants: UnsafeBufferPointer(rebasing: byOccupiedStart[first..<next]))
+                while first < next {
+                    let front = byOccupiedStart[first]
+                    if front.occupied.end > occupied.start {
+                        guard first + 1 < next, byOccupiedStart[first + 1].occupied.end < front.occupied.end
+                        else { break }
+                        outlasting.append(front)
+                    }
+                    first += 1
+                }
+                let range = UnsafeBufferPointer(rebasing: byOccupiedStart[first..<next])
+                let seats: Int
+                if outlasting.isEmpty {
+                    seats = rules.seatsLeft(slot: slot, occupied: occupied, occupants: range)
+                } else {
+                    outlasting.removeAll { $0.occupied.end <= occupied.start }
+                    seats = rules.seatsLeft(slot: slot, occupied: occupied, occupants: outlasting + range)
+                }
                 if seats > 0 { result.append(AvailableSlot(slot: slot, seatsLeft: seats)) }
             }
         }
@@ -164,22 +180,22 @@ extension Schedule {
 
     /// The instant of a local date and time in ``timeZone``, with the DST rules of ``slots(from:to:)``.
     public func instant(on date: LocalDate, at time: LocalTime) -> Date {
-        var offsets = ZoneOffsets(timeZone: timeZone)
-        return Self.instant(on: date, at: time, offsets: &offsets)
+        Self.instant(on: date, at: time) { timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: $0)) }
     }
 
-    /// ``instant(on:at:)`` with the zone's offsets read through `offsets`, which remembers them: the offsets a
-    /// day's times read 36 hours before and after are those of the same times three days earlier and later.
-    private static func instant(on date: LocalDate, at time: LocalTime, offsets: inout ZoneOffsets) -> Date {
+    /// ``instant(on:at:)`` with the zone's offset at an instant (seconds since 1970) read through `offset`: a
+    /// window's slots read it through ``ZoneOffsets``, since a day's times read the offsets 36 hours before and
+    /// after, which are those of the same times three days earlier and later.
+    private static func instant(on date: LocalDate, at time: LocalTime, offsetAt offset: (Double) -> Int) -> Date {
         let wall = Double(date.daysSinceEpoch) * 86_400 + Double(time.minutes) * 60
-        let offsetBefore = offsets.secondsFromGMT(at: wall - 129_600)
-        let offsetAfter = offsets.secondsFromGMT(at: wall + 129_600)
+        let offsetBefore = offset(wall - 129_600)
+        let offsetAfter = offset(wall + 129_600)
         // One offset on both sides: its reading, valid or (a change and back within the three days) the fallback
         // below, which is the same instant.
         guard offsetBefore != offsetAfter else { return Date(timeIntervalSince1970: wall - Double(offsetBefore)) }
-        let valid = [offsetBefore, offsetAfter].compactMap { offset -> Date? in
-            let candidate = wall - Double(offset)
-            return offsets.secondsFromGMT(at: candidate) == offset ? Date(timeIntervalSince1970: candidate) : nil
+        let valid = [offsetBefore, offsetAfter].compactMap { candidateOffset -> Date? in
+            let candidate = wall - Double(candidateOffset)
+            return offset(candidate) == candidateOffset ? Date(timeIntervalSince1970: candidate) : nil
         }
         // Twice-occurring time: the earlier one. Skipped time: read with the offset before the gap,
         // which lands as far past the gap as the time was into it.
@@ -188,7 +204,7 @@ extension Schedule {
 }
 
 /// A time zone's offsets from GMT at instants, each read from the zone once: a day's slots read the same instants
-/// as the days around it (see `Schedule.instant(on:at:offsets:)`).
+/// as the days around it (see `Schedule.instant(on:at:offsetAt:)`).
 private struct ZoneOffsets {
     let timeZone: TimeZone
     private var known: [Double: Int] = [:]

@@ -25,6 +25,7 @@ public struct ISO8601MillisecondsWriter: Sendable {
     public init() {}
 
     /// Writes `date` at the start of `buffer` and returns how many bytes it wrote (at most ``maximumLength``).
+    /// Bytes of `buffer` past that count may be overwritten too (whole stores are faster than a text's length).
     ///
     /// - Precondition: `buffer` holds at least ``maximumLength`` bytes, and `date` lies in the years -999,999 to
     ///   999,999.
@@ -34,11 +35,11 @@ public struct ISO8601MillisecondsWriter: Sendable {
         var days = milliseconds / Self.millisecondsPerDay
         if milliseconds % Self.millisecondsPerDay < 0 { days -= 1 }
         if days != day { rememberDay(days) }
-        // All 16 bytes in two stores, not a copy of the part's length: the time of day overwrites the rest.
+        // All 16 bytes in one store, not a copy of the part's length: the time of day overwrites the rest.
         buffer.baseAddress!.storeBytes(of: datePart, as: (UInt64, UInt64).self)
         var index = datePartLength
         var withinDay = Int(milliseconds - days * Self.millisecondsPerDay)
-        // An instant on a whole minute (as slots are): its time of day from the table, in two stores.
+        // An instant on a whole minute (as slots are): its time of day from the table, in one 16-byte store.
         if withinDay % 60_000 == 0 && index + 16 <= buffer.count {
             buffer.baseAddress!.storeBytes(
                 of: Self.wholeMinutes[withinDay / 60_000], toByteOffset: index, as: (UInt64, UInt64).self)
