@@ -104,35 +104,42 @@ struct AvailabilityTests {
         #expect(Set(free.map(\.slot)).isDisjoint(with: booked))
     }
 
-    @Test("the one-pass sweep answers as each slot against each occupant: long and short ones, seats, any order")
+    @Test(
+        "the one-pass sweep answers as each slot against each occupant: long and short ones, seats, limits, any order")
     func sweepMatchesEveryPair() throws {
         var generator = SeededGenerator(seed: 20_261_129)
         let now = instant("2027-03-01T00:00:00Z")
         let end = now.addingTimeInterval(3 * 86_400)
-        for _ in 0..<40 {
+        for _ in 0..<60 {
             let capacity = Int.random(in: 1...3, using: &generator)
             let schedule = try Schedule(
                 timeZone: zone("Europe/London"), weeklyHours: Schedule.weeklyHours(parsing: "daily=06:00-22:00"),
                 slotLength: .minutes(15), horizon: .seconds(3 * 86_400),
                 bufferBefore: .minutes(Int.random(in: 0...30, using: &generator)),
-                bufferAfter: .minutes(Int.random(in: 0...30, using: &generator)), capacity: capacity)
+                bufferAfter: .minutes(Int.random(in: 0...30, using: &generator)), capacity: capacity,
+                dailyLimit: Bool.random(using: &generator) ? Int.random(in: 1...40, using: &generator) : nil)
             let grid = schedule.slots(from: now, to: end)
             // Occupants of the grid's slots, some held over far longer intervals (a slot length or buffers since
-            // changed), so shorter ones end behind them.
+            // changed), so shorter ones end behind them; widened by whole minutes, so edges meet and intervals tie.
             let occupants = (0..<Int.random(in: 0...120, using: &generator)).map { _ in
                 let slot = grid[Int.random(in: 0..<grid.count, using: &generator)]
-                let widening = Double(Int.random(in: 0...4, using: &generator) == 0 ? 6 * 3600 : 900)
+                let widening = Int.random(in: 0...4, using: &generator) == 0 ? 360 : 15
                 return SlotOccupant(
                     slot: slot,
                     occupied: slot.widened(
-                        before: Double.random(in: 0...1, using: &generator) * widening,
-                        after: Double.random(in: 0...1, using: &generator) * widening))
+                        before: Double(Int.random(in: 0...widening, using: &generator) * 60),
+                        after: Double(Int.random(in: 0...widening, using: &generator) * 60)))
             }.shuffled(using: &generator)
             let window = try TimeSlot(start: now, end: end)
             let expected = grid.compactMap { slot -> AvailableSlot? in
-                let seats = BookingRules(capacity: capacity).seatsLeft(
+                let rules = schedule.rules(for: slot)
+                let full = rules.periodLimits.contains { limit in
+                    occupants.filter { limit.period.start <= $0.slot.start && $0.slot.start < limit.period.end }.count
+                        >= limit.limit
+                }
+                let seats = rules.seatsLeft(
                     slot: slot, occupied: schedule.occupiedInterval(of: slot), occupants: occupants)
-                return seats > 0 ? AvailableSlot(slot: slot, seatsLeft: seats) : nil
+                return !full && seats > 0 ? AvailableSlot(slot: slot, seatsLeft: seats) : nil
             }
             #expect(schedule.availableSlots(in: window, now: now, occupants: occupants) == expected)
             let sorted = occupants.sorted { $0.occupied.start < $1.occupied.start }

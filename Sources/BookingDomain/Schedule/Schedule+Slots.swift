@@ -89,9 +89,10 @@ extension Schedule {
         // Read through their memory: a slice of the array per slot would retain and release it.
         byOccupiedStart.withUnsafeBufferPointer { byOccupiedStart in
             // The occupants that may overlap the slot at hand: `byOccupiedStart[first..<next]` and `outlasting`.
-            // Before `first` each ended before it; from `next` on each starts after it. An occupant at the front of
-            // the range that outlasts the one after it (a longer interval, as booked before the buffers changed)
-            // is set aside in `outlasting`, so the front moves past the ones that end before it.
+            // Before `first` each ended before it or is in `outlasting`; from `next` on each starts after it. An
+            // occupant at the front of the range that outlasts the one after it (a longer interval, as booked before
+            // the buffers changed) is set aside in `outlasting`, so the front moves past the ones that end before
+            // it.
             var first = 0
             var next = 0
             var outlasting: [SlotOccupant] = []
@@ -124,7 +125,11 @@ extension Schedule {
                     seats = rules.seatsLeft(slot: slot, occupied: occupied, occupants: range)
                 } else {
                     outlasting.removeAll { $0.occupied.end <= occupied.start }
-                    seats = rules.seatsLeft(slot: slot, occupied: occupied, occupants: outlasting + range)
+                    // Both in turn, without copying the range.
+                    let both = sequence(state: (outlasting.makeIterator(), range.makeIterator())) { iterators in
+                        iterators.0.next() ?? iterators.1.next()
+                    }
+                    seats = rules.seatsLeft(slot: slot, occupied: occupied, occupants: both)
                 }
                 if seats > 0 { result.append(AvailableSlot(slot: slot, seatsLeft: seats)) }
             }
