@@ -264,11 +264,7 @@ struct PostgresFirstSeatBatchTests {
         "a call planned on an empty table reads only its own slot once the table holds 20,000 bookings (no ANALYZE in between): the shared call, and a booking's own (with a key)",
         arguments: [false, true])
     func planStaysNarrowAsTheTableGrows(keyed: Bool) async throws {
-        let configuration = try await PostgresTestDatabase.create(poolSize: 1)
-        let running = try await RunningStore(configuration)
-        let admin = try await RunningStore(configuration, migrate: false)
-        do {
-            let store = running.store
+        try await withStoreAndAdmin(poolSize: 1) { store, admin in
             let logger = PostgresTestDatabase.logger
             func booked(_ minutes: Int, _ email: String) throws -> NewAppointment {
                 var new = try booking(slot(at: minutes), email: email)
@@ -277,7 +273,7 @@ struct PostgresFirstSeatBatchTests {
             }
             // The call's statements are planned now, on the empty table, on the pool's one connection.
             _ = try await store.insert(booked(60, "first@example.com"))
-            try await admin.store.client.query(
+            try await admin.client.query(
                 """
                 INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
                     customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at)
@@ -286,18 +282,13 @@ struct PostgresFirstSeatBatchTests {
                 FROM generate_series(timestamptz '2040-01-01', timestamptz '2040-01-01' + interval '5 minutes' * 19999,
                     interval '5 minutes') AS start
                 """, logger: logger)
-            let read = try await AppointmentBlocks(store: store, admin: admin.store).read {
+            let read = try await AppointmentBlocks(store: store, admin: admin).read {
                 _ = try await store.insert(booked(120, "second@example.com"))
             }
             // Its own slot's probe, the insert into the table and its indexes: tens of blocks. A plan that reads
             // every booking reads hundreds more.
             #expect(read < 150, "one booking read \(read) blocks of appointments")
-        } catch {
-            Issue.record("\(error)")
         }
-        await running.stop()
-        await admin.stop()
-        await PostgresTestDatabase.drop(configuration)
     }
 
     @Test("once the call is refused, a store of one connection books on that connection: nothing closes it")

@@ -31,17 +31,13 @@ struct PostgresOverlapIndexTests {
         "among 200 resources booked at the same times, a second seat, a refused overlap, a booking under day and week limits and an occupants read each read only the resource's own entries"
     )
     func probesKeepToTheirResource() async throws {
-        let configuration = try await PostgresTestDatabase.create(poolSize: 1)
-        let running = try await RunningStore(configuration)
-        let admin = try await RunningStore(configuration, migrate: false)
-        do {
-            let store = running.store
+        try await withStoreAndAdmin(poolSize: 1) { store, admin in
             let logger = PostgresTestDatabase.logger
             // No autovacuum reading the table while the reads are counted.
-            try await admin.store.client.query(
+            try await admin.client.query(
                 "ALTER TABLE appointments SET (autovacuum_enabled = off)", logger: logger)
-            try await admin.store.client.query(PostgresQuery(unsafeSQL: Self.crowd), logger: logger)
-            try await admin.store.client.query("VACUUM ANALYZE appointments", logger: logger)
+            try await admin.client.query(PostgresQuery(unsafeSQL: Self.crowd), logger: logger)
+            try await admin.client.query("VACUUM ANALYZE appointments", logger: logger)
             let ten = Date(millisecondsSince1970: 1_803_895_200_000)  // 2027-03-01T10:00Z
             let taken = try TimeSlot(start: ten, end: ten.addingTimeInterval(1800))
             func seat(_ slot: TimeSlot, _ email: String) -> NewAppointment {
@@ -50,7 +46,7 @@ struct PostgresOverlapIndexTests {
                     cancelTokenHash: String(repeating: "b", count: 64), idempotencyKey: nil, requestFingerprint: "f",
                     now: now, rules: BookingRules(capacity: 2))
             }
-            let blocks = AppointmentBlocks(store: store, admin: admin.store)
+            let blocks = AppointmentBlocks(store: store, admin: admin)
             // The occupants read planned first, so its count below is the read's own (the bookings' statements are
             // planned inside their counts, a few blocks of metadata).
             _ = try await store.occupants(resource: .default, overlapping: taken, now: now)
@@ -96,11 +92,6 @@ struct PostgresOverlapIndexTests {
             #expect(refused < 120, "the refused overlap read \(refused) blocks of appointments")
             #expect(read < 40, "the occupants read \(read) blocks of appointments")
             #expect(limited < 150, "the limited booking read \(limited) blocks of appointments")
-        } catch {
-            Issue.record("\(error)")
         }
-        await running.stop()
-        await admin.stop()
-        await PostgresTestDatabase.drop(configuration)
     }
 }

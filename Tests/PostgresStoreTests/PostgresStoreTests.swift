@@ -281,11 +281,7 @@ struct PostgresStoreTests {
         "a booking call whose preparation failed on the only connection is not failed again: the connection is replaced and the next booking books"
     )
     func failedCallPreparationIsCleared() async throws {
-        let configuration = try await PostgresTestDatabase.create(poolSize: 1)
-        let running = try await RunningStore(configuration)
-        let admin = try await RunningStore(configuration, migrate: false)
-        do {
-            let store = running.store
+        try await withStoreAndAdmin(poolSize: 1) { store, admin in
             let logger = PostgresTestDatabase.logger
             _ = try await store.appointments()  // the pool's one connection is open
             // Both procedures a booking without a key calls: the shared call first (whose absence turns the shared
@@ -293,7 +289,7 @@ struct PostgresStoreTests {
             for (name, away) in [
                 (InsertProcedure.name, "booking_insert_away"), (FirstSeatsProcedure.name, "booking_first_seats_away"),
             ] {
-                try await admin.store.client.query(
+                try await admin.client.query(
                     PostgresQuery(unsafeSQL: "ALTER PROCEDURE \(name) RENAME TO \(away)"), logger: logger)
             }
             let failed = await #expect(throws: BookingError.self) { try await store.insert(try draft(at: 60)) }
@@ -301,7 +297,7 @@ struct PostgresStoreTests {
             for (name, away) in [
                 (InsertProcedure.name, "booking_insert_away"), (FirstSeatsProcedure.name, "booking_first_seats_away"),
             ] {
-                try await admin.store.client.query(
+                try await admin.client.query(
                     PostgresQuery(unsafeSQL: "ALTER PROCEDURE \(away) RENAME TO \(name)"), logger: logger)
             }
             guard case .created = try await store.insert(try draft(at: 60)) else {
@@ -309,12 +305,7 @@ struct PostgresStoreTests {
                 return
             }
             #expect(try await store.appointments().count == 1)
-        } catch {
-            Issue.record("\(error)")
         }
-        await running.stop()
-        await admin.stop()
-        await PostgresTestDatabase.drop(configuration)
     }
 
     @Test(

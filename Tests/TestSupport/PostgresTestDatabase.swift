@@ -89,6 +89,27 @@ public func withStores(
     await PostgresTestDatabase.drop(configuration)
 }
 
+/// Runs `body` with a migrated store whose pool holds at most `poolSize` connections, and a second store on the same
+/// fresh database, not migrated, for the test's own statements (so they never take the first store's connections),
+/// then stops both and drops the database, also when `body` throws.
+public func withStoreAndAdmin(
+    poolSize: Int, _ body: @Sendable (_ store: PostgresStore, _ admin: PostgresStore) async throws -> Void
+) async throws {
+    let configuration = try await PostgresTestDatabase.create(poolSize: poolSize)
+    var running: [RunningStore] = []
+    do {
+        running.append(try await RunningStore(configuration))
+        running.append(try await RunningStore(configuration, migrate: false))
+        try await body(running[0].store, running[1].store)
+    } catch {
+        for store in running { await store.stop() }
+        await PostgresTestDatabase.drop(configuration)
+        throw error
+    }
+    for store in running { await store.stop() }
+    await PostgresTestDatabase.drop(configuration)
+}
+
 /// A PostgreSQL store that runs (pool, listener) until ``stop()``.
 public final class RunningStore: Sendable {
     /// The store, running.
