@@ -12,7 +12,7 @@ import Synchronization
 /// written on it: a query in flight fails and no later `COMMIT` is sent).
 enum ConnectionLease {
     /// How the wait ended.
-    private enum Verdict: Sendable {
+    enum Verdict: Sendable {
         /// No connection came in time; nothing reached the database.
         case abandoned
         /// The held connection died or the operation outlived every server bound; the connection was closed.
@@ -22,7 +22,7 @@ enum ConnectionLease {
     }
 
     /// The one decision, and the continuation that learns it.
-    private final class Race: Sendable {
+    final class Race: Sendable {
         private enum State {
             case waiting
             case holding(PostgresConnection)
@@ -124,14 +124,15 @@ enum ConnectionLease {
     ///
     /// The operation runs in a task of its own, so an abandoned wait answers at once even if the
     /// pool is slow to withdraw the request; a connection that arrives after the deadline goes back
-    /// to the pool unused. From the wait's deadline on, while the operation holds its connection, a
-    /// watchdog checks it every 100 ms: closed for half a second, or held longer than `hold` (when given)
-    /// after that deadline, it is lost.
+    /// to the pool unused. `watchdog` abandons the wait at its deadline, and from then on, while the
+    /// operation holds its connection, checks it every ``ConnectionWatchdog/round``: closed for half a
+    /// second, or held longer than `hold` (when given) after that deadline, it is lost.
     static func run<T: Sendable>(
-        on client: PostgresClient, waitingAtMost wait: Duration, holdingAtMost hold: Duration?,
-        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        on client: PostgresClient, watchedBy watchdog: ConnectionWatchdog, waitingAtMost wait: Duration,
+        holdingAtMost hold: Duration?, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let race = Race()
+        let deadline = ContinuousClock.now + wait
         let operation = Task {
             defer { race.finish() }
             return try await client.withConnection { connection in
@@ -143,30 +144,13 @@ enum ConnectionLease {
                 return try await body(connection)
             }
         }
-        let watchdog = Task {
-            try? await Task.sleep(for: wait)
-            race.abandon()
-            var heldSince: ContinuousClock.Instant?
-            var closedSince: ContinuousClock.Instant?
-            while !Task.isCancelled {
-                guard let connection = race.heldConnection else { return }
-                let now = ContinuousClock.now
-                heldSince = heldSince ?? now
-                if connection.isClosed { closedSince = closedSince ?? now }
-                let outlived = hold.map { now - (heldSince ?? now) >= $0 } ?? false
-                if outlived || closedSince.map({ now - $0 >= .milliseconds(500) }) == true {
-                    race.lose()
-                    return
-                }
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-        }
+        let watch = watchdog.watch(race, deadline: deadline, hold: hold)
         let verdict = await withTaskCancellationHandler {
             await race.verdict()
         } onCancel: {
             operation.cancel()
         }
-        watchdog.cancel()
+        watchdog.stopWatching(watch)
         switch verdict {
         case .abandoned:
             operation.cancel()

@@ -61,6 +61,8 @@ public final class PostgresStore: BookingStore {
     /// For each open connection (by id), the statements that take a slot it ran: `true` once one run
     /// succeeded, `false` while its only runs failed (its preparation may have failed).
     let claimsPreparedOn = Mutex<[PostgresConnection.ID: [String: Bool]]>([:])
+    /// Abandons the waits for a connection that run out, and loses the operations whose connection died.
+    let connectionWatchdog = ConnectionWatchdog()
     /// Gathers the first tries of bookings that arrive together into calls of `booking_first_seats_v1`.
     let firstSeatBatcher = FirstSeatBatcher(concurrentCalls: firstSeatCalls, maximumEntries: firstSeatEntries)
     /// Whether bookings try their first seats together: `false` for good once the database refused this process
@@ -666,7 +668,8 @@ public final class PostgresStore: BookingStore {
         var attempt = 1
         while true {
             do {
-                return try await ConnectionLease.run(on: client, waitingAtMost: wait, holdingAtMost: hold, body)
+                return try await ConnectionLease.run(
+                    on: client, watchedBy: connectionWatchdog, waitingAtMost: wait, holdingAtMost: hold, body)
             } catch {
                 if error is ConnectionLease.ConnectionLost, let answer = whenLost() { return answer }
                 if attempt < Self.maximumAttempts, error is ConnectionLease.StaleConnection {
