@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Whether a booking's call is out and unanswered. The lease's watchdog may find the connection lost at any
+/// Whether a booking's call is out and unanswered. The store's watchdog may find the connection lost at any
 /// moment of the operation, and only while the call is out is the booking's outcome unknown.
 final class CallPhase: Sendable {
     private let outstanding = Atomic<Bool>(false)

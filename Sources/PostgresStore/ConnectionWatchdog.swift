@@ -2,8 +2,10 @@ import PostgresNIO
 import Synchronization
 
 /// Watches every operation of one store's ``ConnectionLease`` from one task, so an operation arms no timer and
-/// starts no task of its own for it: a timer per operation (a task sleeping until its deadline, cancelled when the
-/// operation ended first) cost the server a fifth of its CPU per query on PostgreSQL.
+/// starts no task of its own for it. With a task and a timer per operation (sleeping until the deadline,
+/// cancelled when the operation ended first), libdispatch's timer thread alone took 6.9% of booking-server's
+/// samples under availability requests on PostgreSQL, and the server spent 388-444 µs of CPU per request
+/// against 304-359 µs with one watchdog (BENCHMARKS.md, session 16).
 ///
 /// For each operation it watches, once the operation's wait for a connection runs out: a wait still going is
 /// abandoned, and from then on, while the operation holds its connection, the connection is checked on every
@@ -49,9 +51,13 @@ final class ConnectionWatchdog: Sendable {
             state.patrolling = true
             return (key, true)
         }
-        if starts { Task { await self.patrol() } }
+        // Detached: the rounds take on no priority or task-local values of whichever operation came first.
+        if starts { Task.detached { await self.patrol() } }
         return key
     }
+
+    /// Whether the task making the rounds runs (for tests).
+    var isPatrolling: Bool { state.withLock { $0.patrolling } }
 
     /// Stops watching the operation of `key`.
     func stopWatching(_ key: Int) {
@@ -69,7 +75,6 @@ final class ConnectionWatchdog: Sendable {
     /// or outlived their hold; returns when the next round is due, or `nil` (and stops patrolling) when nothing is
     /// watched.
     private func makeRound(at now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        var abandoned: [ConnectionLease.Race] = []
         var lost: [ConnectionLease.Race] = []
         let next = state.withLock { state -> ContinuousClock.Instant? in
             guard !state.watches.isEmpty else {
@@ -77,30 +82,34 @@ final class ConnectionWatchdog: Sendable {
                 return nil
             }
             var next = now + Self.round
-            for (key, watch) in state.watches {
+            var ended: [Int] = []
+            for (key, var watch) in state.watches {
                 guard now >= watch.deadline else {
                     next = min(next, watch.deadline)
                     continue
                 }
+                // Abandoned only while still waiting (the race decides under its own lock, and resumes its
+                // caller, which just enqueues it); a connection taken before that is watched from now on.
+                watch.race.abandon()
                 guard let connection = watch.race.heldConnection else {
-                    // Still waiting (abandoned now), or decided: nothing more to watch either way.
-                    abandoned.append(watch.race)
-                    state.watches.removeValue(forKey: key)
+                    ended.append(key)  // abandoned now, or decided before: nothing more to watch
                     continue
                 }
-                if connection.isClosed, state.watches[key]?.closedSince == nil {
-                    state.watches[key]?.closedSince = now
+                if connection.isClosed, watch.closedSince == nil {
+                    watch.closedSince = now
+                    state.watches[key] = watch
                 }
                 let outlived = watch.hold.map { now - watch.deadline >= $0 } ?? false
-                let dead = state.watches[key]?.closedSince.map { now - $0 >= Self.closedGrace } ?? false
+                let dead = watch.closedSince.map { now - $0 >= Self.closedGrace } ?? false
                 if outlived || dead {
                     lost.append(watch.race)
-                    state.watches.removeValue(forKey: key)
+                    ended.append(key)
                 }
             }
+            for key in ended { state.watches.removeValue(forKey: key) }
             return next
         }
-        for race in abandoned { race.abandon() }
+        // Closing a connection is the pool's and the event loop's business: outside the lock.
         for race in lost { race.lose() }
         return next
     }

@@ -144,7 +144,7 @@ public final class PostgresStore: BookingStore {
                     let rows: [PostgresRow]
                     // The call stays out until it is known to have stored nothing: a refusal, or an error of its
                     // own that rolled it back. Until then a lost connection makes the outcome unknown: the store
-                    // looks for the booking on another connection within its cutoff (a loss the lease's watchdog
+                    // looks for the booking on another connection within its cutoff (a loss the store's watchdog
                     // decides comes past the cutoff, so it is answered as unknown at once).
                     // A call whose preparation failed on this connection before is cleared first, or the
                     // connection is given up (nothing of this booking was sent yet).
@@ -649,7 +649,7 @@ public final class PostgresStore: BookingStore {
     /// is never reported as failed while it committed. Deadlocks and serialization failures are
     /// retried up to ``maximumAttempts`` times in all.
     ///
-    /// From the end of the wait on (the lease's watchdog checks every 100 ms), a held connection seen closed for
+    /// From the end of the wait on (the store's ConnectionWatchdog checks every 100 ms), a held connection seen closed for
     /// half a second is lost, and so is one an operation still holds ``Configuration/statementTimeout`` ×
     /// `statements` (3 unless said) + 2 s after the wait's end (each of its statements and its `COMMIT` is
     /// bounded by the server long before): the connection is closed, so nothing more is written on

@@ -1,35 +1,49 @@
+import PostgresNIO
+import TestSupport
 import Testing
 
 @testable import PostgresStore
 
-/// How ``ConnectionWatchdog`` decides the waits of ``ConnectionLease``, without a database. (A held connection
-/// that dies or outlives its bound is the fault tests' part: it needs a server to lose.)
+/// How ``ConnectionWatchdog`` decides the operations of ``ConnectionLease``: waits without a database, held
+/// connections on a real one.
 @Suite("One watchdog for every connection wait")
 struct ConnectionWatchdogTests {
-    /// Generous on a shared machine: a round is 100 ms, a late wake-up on a busy machine a few more.
-    let slack: Duration = .seconds(2)
+    /// Generous: the full suite runs 300 tests at once on two cores, where a task may wake seconds late. A round is
+    /// 100 ms; the long waits below are far longer than this.
+    let slack: Duration = .seconds(10)
 
-    /// Whether `race` is abandoned within `slack`; `false` when another verdict comes or none does (a watchdog that
-    /// never acts fails the test instead of hanging it: a verdict's wait cannot be cancelled).
-    func abandoned(_ race: ConnectionLease.Race) async -> Bool {
-        await withTaskGroup(of: Bool?.self) { group in
-            group.addTask {
-                if case .abandoned = await race.verdict() { return true }
-                return false
-            }
+    /// The verdict `race` reaches within `slack`, or `nil` when none comes (a watchdog that never acts then fails
+    /// the test instead of hanging it: the wait for a verdict cannot be cancelled, so the race is decided here).
+    func verdict(of race: ConnectionLease.Race) async -> ConnectionLease.Verdict? {
+        await withTaskGroup(of: ConnectionLease.Verdict?.self) { group in
+            group.addTask { await race.verdict() }
             group.addTask { [slack] in
                 try? await Task.sleep(for: slack)
                 return nil
             }
             let first = await group.next() ?? nil
-            // A verdict that never comes would keep the group waiting: decide the race so it comes.
             race.finish()
             group.cancelAll()
-            return first ?? false
+            return first
         }
     }
 
-    @Test("a wait past its deadline is abandoned within a round; one that ended first is left as it ended")
+    func isAbandoned(_ verdict: ConnectionLease.Verdict?) -> Bool {
+        if case .abandoned = verdict { return true }
+        return false
+    }
+
+    func isLost(_ verdict: ConnectionLease.Verdict?) -> Bool {
+        if case .lost = verdict { return true }
+        return false
+    }
+
+    func isFinished(_ verdict: ConnectionLease.Verdict?) -> Bool {
+        if case .finished = verdict { return true }
+        return false
+    }
+
+    @Test("a wait past its deadline is abandoned, not before; one that ended first is left as it ended")
     func abandonsAtDeadline() async {
         let watchdog = ConnectionWatchdog()
         let waiting = ConnectionLease.Race()
@@ -38,11 +52,9 @@ struct ConnectionWatchdogTests {
         let first = watchdog.watch(waiting, deadline: started + .milliseconds(50), hold: nil)
         let second = watchdog.watch(ended, deadline: started + .milliseconds(50), hold: nil)
         ended.finish()
-        #expect(await abandoned(waiting))
-        let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(50))
-        #expect(elapsed < .milliseconds(50) + slack)
-        if case .finished = await ended.verdict() {} else { Issue.record("an ended operation was abandoned") }
+        #expect(isAbandoned(await verdict(of: waiting)))
+        #expect(ContinuousClock.now - started >= .milliseconds(50))
+        #expect(isFinished(await ended.verdict()))
         watchdog.stopWatching(first)
         watchdog.stopWatching(second)
     }
@@ -53,32 +65,86 @@ struct ConnectionWatchdogTests {
         let long = ConnectionLease.Race()
         let short = ConnectionLease.Race()
         let started = ContinuousClock.now
-        let longWatch = watchdog.watch(long, deadline: started + .seconds(30), hold: nil)
+        let longWatch = watchdog.watch(long, deadline: started + .seconds(60), hold: nil)
         // After the watchdog planned its next round for the long wait.
         try? await Task.sleep(for: .milliseconds(20))
         let shortWatch = watchdog.watch(short, deadline: .now + .milliseconds(30), hold: nil)
-        #expect(await abandoned(short))
+        #expect(isAbandoned(await verdict(of: short)))
         #expect(ContinuousClock.now - started < slack)
         long.finish()
-        if case .finished = await long.verdict() {} else { Issue.record("the long wait was abandoned early") }
+        #expect(isFinished(await long.verdict()), "the long wait was decided early")
         watchdog.stopWatching(longWatch)
         watchdog.stopWatching(shortWatch)
     }
 
-    @Test("after every watch stopped, a new one is still abandoned at its deadline")
-    func watchesAgainAfterIdle() async {
+    @Test("the rounds stop once nothing is watched, and a later watch starts them again")
+    func watchesAgainAfterIdle() async throws {
         let watchdog = ConnectionWatchdog()
         let first = ConnectionLease.Race()
-        let firstWatch = watchdog.watch(first, deadline: .now + .seconds(30), hold: nil)
+        let firstWatch = watchdog.watch(first, deadline: .now + .seconds(60), hold: nil)
+        #expect(watchdog.isPatrolling)
         first.finish()
         watchdog.stopWatching(firstWatch)
-        // Long enough for the rounds to find nothing watched and stop.
-        try? await Task.sleep(for: ConnectionWatchdog.round * 3)
+        let stopBy = ContinuousClock.now + slack
+        while watchdog.isPatrolling && ContinuousClock.now < stopBy {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try #require(!watchdog.isPatrolling, "the rounds went on with nothing watched")
         let second = ConnectionLease.Race()
-        let started = ContinuousClock.now
-        let secondWatch = watchdog.watch(second, deadline: started + .milliseconds(30), hold: nil)
-        #expect(await abandoned(second))
-        #expect(ContinuousClock.now - started < slack)
+        let secondWatch = watchdog.watch(second, deadline: .now + .milliseconds(30), hold: nil)
+        #expect(isAbandoned(await verdict(of: second)))
         watchdog.stopWatching(secondWatch)
+    }
+
+    /// Runs `body` with a connection of its own to the test server, on a client that is closed afterwards.
+    func withConnection(_ body: @Sendable (PostgresConnection) async throws -> Void) async throws {
+        let client = PostgresClient(
+            configuration: try PostgresTestDatabase.serverConfiguration().clientConfiguration(poolSize: 1),
+            backgroundLogger: PostgresTestDatabase.logger)
+        let runner = Task { await client.run() }
+        defer { runner.cancel() }
+        try await client.withConnection { connection in try await body(connection) }
+    }
+
+    @Test("a connection taken before the deadline is watched after it: held past its bound, it is lost and closed")
+    func heldPastBound() async throws {
+        try await withConnection { connection in
+            let watchdog = ConnectionWatchdog()
+            let race = ConnectionLease.Race()
+            #expect(race.take(connection))
+            let deadline = ContinuousClock.now + .milliseconds(30)
+            let watch = watchdog.watch(race, deadline: deadline, hold: .milliseconds(300))
+            #expect(isLost(await verdict(of: race)))
+            #expect(ContinuousClock.now - deadline >= .milliseconds(300))
+            let closedBy = ContinuousClock.now + slack
+            while !connection.isClosed && ContinuousClock.now < closedBy {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(connection.isClosed)
+            watchdog.stopWatching(watch)
+        }
+    }
+
+    @Test("a held connection seen closed for half a second is lost; one within its bound and open is left alone")
+    func closedWhileHeld() async throws {
+        try await withConnection { connection in
+            let watchdog = ConnectionWatchdog()
+            let open = ConnectionLease.Race()
+            #expect(open.take(connection))
+            let openWatch = watchdog.watch(open, deadline: .now, hold: .seconds(60))
+            try await Task.sleep(for: ConnectionWatchdog.closedGrace + ConnectionWatchdog.round * 3)
+            open.finish()
+            #expect(isFinished(await open.verdict()), "an open connection within its bound was given up")
+            watchdog.stopWatching(openWatch)
+
+            let closed = ConnectionLease.Race()
+            #expect(closed.take(connection))
+            try await connection.close()
+            let closedAt = ContinuousClock.now
+            let closedWatch = watchdog.watch(closed, deadline: closedAt, hold: nil)
+            #expect(isLost(await verdict(of: closed)))
+            #expect(ContinuousClock.now - closedAt >= ConnectionWatchdog.closedGrace)
+            watchdog.stopWatching(closedWatch)
+        }
     }
 }
