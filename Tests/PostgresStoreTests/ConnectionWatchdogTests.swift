@@ -28,21 +28,6 @@ struct ConnectionWatchdogTests {
         }
     }
 
-    func isAbandoned(_ verdict: ConnectionLease.Verdict?) -> Bool {
-        if case .abandoned = verdict { return true }
-        return false
-    }
-
-    func isLost(_ verdict: ConnectionLease.Verdict?) -> Bool {
-        if case .lost = verdict { return true }
-        return false
-    }
-
-    func isFinished(_ verdict: ConnectionLease.Verdict?) -> Bool {
-        if case .finished = verdict { return true }
-        return false
-    }
-
     @Test("a wait past its deadline is abandoned, not before; one that ended first is left as it ended")
     func abandonsAtDeadline() async {
         let watchdog = ConnectionWatchdog()
@@ -52,9 +37,9 @@ struct ConnectionWatchdogTests {
         let first = watchdog.watch(waiting, deadline: started + .milliseconds(50), hold: nil)
         let second = watchdog.watch(ended, deadline: started + .milliseconds(50), hold: nil)
         ended.finish()
-        #expect(isAbandoned(await verdict(of: waiting)))
+        #expect(await verdict(of: waiting) == .abandoned)
         #expect(ContinuousClock.now - started >= .milliseconds(50))
-        #expect(isFinished(await ended.verdict()))
+        #expect(await ended.verdict() == .finished)
         watchdog.stopWatching(first)
         watchdog.stopWatching(second)
     }
@@ -69,10 +54,10 @@ struct ConnectionWatchdogTests {
         // After the watchdog planned its next round for the long wait.
         try? await Task.sleep(for: .milliseconds(20))
         let shortWatch = watchdog.watch(short, deadline: .now + .milliseconds(30), hold: nil)
-        #expect(isAbandoned(await verdict(of: short)))
+        #expect(await verdict(of: short) == .abandoned)
         #expect(ContinuousClock.now - started < slack)
         long.finish()
-        #expect(isFinished(await long.verdict()), "the long wait was decided early")
+        #expect(await long.verdict() == .finished, "the long wait was decided early")
         watchdog.stopWatching(longWatch)
         watchdog.stopWatching(shortWatch)
     }
@@ -92,7 +77,7 @@ struct ConnectionWatchdogTests {
         try #require(!watchdog.isPatrolling, "the rounds went on with nothing watched")
         let second = ConnectionLease.Race()
         let secondWatch = watchdog.watch(second, deadline: .now + .milliseconds(30), hold: nil)
-        #expect(isAbandoned(await verdict(of: second)))
+        #expect(await verdict(of: second) == .abandoned)
         watchdog.stopWatching(secondWatch)
     }
 
@@ -114,7 +99,7 @@ struct ConnectionWatchdogTests {
             #expect(race.take(connection))
             let deadline = ContinuousClock.now + .milliseconds(30)
             let watch = watchdog.watch(race, deadline: deadline, hold: .milliseconds(300))
-            #expect(isLost(await verdict(of: race)))
+            #expect(await verdict(of: race) == .lost)
             #expect(ContinuousClock.now - deadline >= .milliseconds(300))
             let closedBy = ContinuousClock.now + slack
             while !connection.isClosed && ContinuousClock.now < closedBy {
@@ -134,7 +119,7 @@ struct ConnectionWatchdogTests {
             let openWatch = watchdog.watch(open, deadline: .now, hold: .seconds(60))
             try await Task.sleep(for: ConnectionWatchdog.closedGrace + ConnectionWatchdog.round * 3)
             open.finish()
-            #expect(isFinished(await open.verdict()), "an open connection within its bound was given up")
+            #expect(await open.verdict() == .finished, "an open connection within its bound was given up")
             watchdog.stopWatching(openWatch)
 
             let closed = ConnectionLease.Race()
@@ -142,7 +127,7 @@ struct ConnectionWatchdogTests {
             try await connection.close()
             let closedAt = ContinuousClock.now
             let closedWatch = watchdog.watch(closed, deadline: closedAt, hold: nil)
-            #expect(isLost(await verdict(of: closed)))
+            #expect(await verdict(of: closed) == .lost)
             #expect(ContinuousClock.now - closedAt >= ConnectionWatchdog.closedGrace)
             watchdog.stopWatching(closedWatch)
         }
