@@ -124,9 +124,10 @@ enum ConnectionLease {
     ///
     /// The operation runs in a task of its own, so an abandoned wait answers at once even if the
     /// pool is slow to withdraw the request; a connection that arrives after the deadline goes back
-    /// to the pool unused. `watchdog` abandons the wait at its deadline, and from then on, while the
-    /// operation holds its connection, checks it every ``ConnectionWatchdog/round``: closed for half a
-    /// second, or held longer than `hold` (when given) after that deadline, it is lost.
+    /// to the pool unused. `watchdog` abandons the wait within one ``ConnectionWatchdog/round`` (100 ms)
+    /// of its deadline, and from then on, while the operation holds its connection, checks it every
+    /// round: closed for half a second, or held longer than `hold` (when given) after that deadline, it
+    /// is lost.
     static func run<T: Sendable>(
         on client: PostgresClient, watchedBy watchdog: ConnectionWatchdog, waitingAtMost wait: Duration,
         holdingAtMost hold: Duration?, _ body: @escaping @Sendable (PostgresConnection) async throws -> T

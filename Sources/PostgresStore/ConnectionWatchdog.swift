@@ -10,9 +10,9 @@ import Synchronization
 /// For each operation it watches, once the operation's wait for a connection runs out: a wait still going is
 /// abandoned, and from then on, while the operation holds its connection, the connection is checked on every
 /// round (at most ``round`` apart): closed for half a second, or held longer than the operation's hold bound past
-/// that deadline, it is lost. A round comes at the earliest deadline still waiting, and at most ``round`` after
-/// the one before, so a deadline is acted on at most that late. The task runs while operations are watched, and
-/// ends when none is.
+/// that deadline, it is lost. A round comes at the earliest deadline it knew of when it planned, and at most
+/// ``round`` after the one before, so a deadline that arrived meanwhile is acted on at most one round late (the old
+/// per-operation timer acted on it at once). The task runs while operations are watched, and ends when none is.
 final class ConnectionWatchdog: Sendable {
     /// The most time between two rounds while operations are watched.
     static let round: Duration = .milliseconds(100)

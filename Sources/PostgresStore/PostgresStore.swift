@@ -649,8 +649,8 @@ public final class PostgresStore: BookingStore {
     /// is never reported as failed while it committed. Deadlocks and serialization failures are
     /// retried up to ``maximumAttempts`` times in all.
     ///
-    /// From the end of the wait on (the store's ConnectionWatchdog checks every 100 ms), a held connection seen closed for
-    /// half a second is lost, and so is one an operation still holds ``Configuration/statementTimeout`` ×
+    /// From the end of the wait on (the store's ``ConnectionWatchdog`` checks every 100 ms), a held connection seen
+    /// closed for half a second is lost, and so is one an operation still holds ``Configuration/statementTimeout`` ×
     /// `statements` (3 unless said) + 2 s after the wait's end (each of its statements and its `COMMIT` is
     /// bounded by the server long before): the connection is closed, so nothing more is written on
     /// it, and the operation fails with `storeUnavailable`; every request is answered. `unbounded`

@@ -44,18 +44,18 @@ struct ConnectionWatchdogTests {
         watchdog.stopWatching(second)
     }
 
-    @Test("a short wait watched after a long one is abandoned at its own deadline, not the long one's")
+    @Test(
+        "a short wait watched after a long one is abandoned within a round of its own deadline, not at the long one's")
     func shortAfterLong() async {
         let watchdog = ConnectionWatchdog()
         let long = ConnectionLease.Race()
         let short = ConnectionLease.Race()
-        let started = ContinuousClock.now
-        let longWatch = watchdog.watch(long, deadline: started + .seconds(60), hold: nil)
+        let longWatch = watchdog.watch(long, deadline: .now + .seconds(60), hold: nil)
         // After the watchdog planned its next round for the long wait.
         try? await Task.sleep(for: .milliseconds(20))
         let shortWatch = watchdog.watch(short, deadline: .now + .milliseconds(30), hold: nil)
+        // Within the slack of `verdict(of:)`, far short of the long wait's 60 s.
         #expect(await verdict(of: short) == .abandoned)
-        #expect(ContinuousClock.now - started < slack)
         long.finish()
         #expect(await long.verdict() == .finished, "the long wait was decided early")
         watchdog.stopWatching(longWatch)
