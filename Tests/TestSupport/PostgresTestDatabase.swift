@@ -76,17 +76,7 @@ public func withStores(
     _ body: @Sendable ([PostgresStore]) async throws -> Void
 ) async throws {
     let configuration = try await PostgresTestDatabase.create(encoding: encoding)
-    var running: [RunningStore] = []
-    do {
-        for _ in 0..<count { running.append(try await RunningStore(configuration, migrate: migrate)) }
-        try await body(running.map(\.store))
-    } catch {
-        for store in running { await store.stop() }
-        await PostgresTestDatabase.drop(configuration)
-        throw error
-    }
-    for store in running { await store.stop() }
-    await PostgresTestDatabase.drop(configuration)
+    try await withRunningStores(configuration, migrating: Array(repeating: migrate, count: count), body)
 }
 
 /// Runs `body` with a migrated store whose pool holds at most `poolSize` connections, and a second store on the same
@@ -96,11 +86,21 @@ public func withStoreAndAdmin(
     poolSize: Int, _ body: @Sendable (_ store: PostgresStore, _ admin: PostgresStore) async throws -> Void
 ) async throws {
     let configuration = try await PostgresTestDatabase.create(poolSize: poolSize)
+    try await withRunningStores(configuration, migrating: [true, false]) { stores in
+        try await body(stores[0], stores[1])
+    }
+}
+
+/// Runs `body` with one running store per entry of `migrating` (migrated where it says `true`) on the database of
+/// `configuration`, then stops them and drops the database, also when opening a store or `body` throws.
+private func withRunningStores(
+    _ configuration: PostgresStore.Configuration, migrating: [Bool],
+    _ body: @Sendable ([PostgresStore]) async throws -> Void
+) async throws {
     var running: [RunningStore] = []
     do {
-        running.append(try await RunningStore(configuration))
-        running.append(try await RunningStore(configuration, migrate: false))
-        try await body(running[0].store, running[1].store)
+        for migrate in migrating { running.append(try await RunningStore(configuration, migrate: migrate)) }
+        try await body(running.map(\.store))
     } catch {
         for store in running { await store.stop() }
         await PostgresTestDatabase.drop(configuration)
