@@ -99,6 +99,31 @@ struct NotificationDispatcherTests {
         #expect(released.allSatisfy { $0.attempts == 0 && $0.leaseOwner == nil })
     }
 
+    @Test("routine events log at debug, as swift-log asks of libraries: a host at info writes none of them")
+    func routineEventsLogAtDebug() async throws {
+        let clock = ManualWallClock(now: instant("2027-03-01T08:00:00Z"))
+        let store = InMemoryStore()
+        let handler = CapturingLogHandler()
+        let logger = Logger(label: "test", factory: { _ in handler })
+        let service = BookingService(store: store, clock: clock, logger: logger)
+        let slots = try await service.availability()
+        let booked = try await service.book(
+            BookingRequest(slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
+        _ = try await service.reschedule(
+            id: booked.appointment.id, to: slots[1].slot, authorization: .cancelToken(try #require(booked.cancelToken)))
+        _ = try await service.cancel(id: booked.appointment.id, authorization: .admin)
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: RecordingNotificationSender(), clock: clock, logger: logger)
+        #expect(try await dispatcher.drain().sent == 3)
+
+        let lines = handler.lines
+        for message in ["booked appointment", "rescheduled appointment", "cancelled appointment"] {
+            #expect(lines.contains { $0.hasPrefix("debug \(message) ") }, "\(message): \(lines)")
+        }
+        #expect(lines.filter { $0.hasPrefix("debug notification sent ") }.count == 3, "\(lines)")
+        #expect(lines.allSatisfy { $0.hasPrefix("debug ") || $0.hasPrefix("trace ") }, "\(lines)")
+    }
+
     @Test("a sender error's description (an address, a URL with a token) reaches neither the stored error nor the logs")
     func senderErrorsStayOutOfStorageAndLogs() async throws {
         let clock = ManualWallClock(now: instant("2027-03-01T08:00:00Z"))

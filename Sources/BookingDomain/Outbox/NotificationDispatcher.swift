@@ -396,7 +396,7 @@ public struct NotificationDispatcher: Service {
         case .leaseLost:
             return .lostLease
         case .obsolete:
-            logger.info(
+            logger.debug(
                 "reminder not sent: its appointment was cancelled or moved",
                 metadata: ["notification.id": "\(notification.id)"])
             return await finish(notification, recorder, .obsolete(now: clock.now().roundedToMilliseconds))
@@ -419,7 +419,7 @@ public struct NotificationDispatcher: Service {
                 label: "booking_notification_delivery_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds
             )
             .recordNanoseconds(Int64(max(0, now.timeIntervalSince(notification.createdAt)) * 1e9))
-            logger.info(
+            logger.debug(
                 "notification sent",
                 metadata: [
                     "notification.id": "\(notification.id)", "notification.kind": "\(notification.kind.rawValue)",

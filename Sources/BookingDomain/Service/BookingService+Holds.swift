@@ -26,7 +26,7 @@ extension BookingService {
                 resource: request.resource, slot: slot, occupied: schedule.occupiedInterval(of: slot),
                 tokenHash: SecretToken.sha256Hex(token), expiresAt: expiresAt, now: now,
                 rules: schedule.rules(for: slot)))
-        logger.info("held slot", metadata: ["resource": "\(request.resource.rawValue)"])
+        logger.debug("held slot", metadata: ["resource": "\(request.resource.rawValue)"])
         return HoldConfirmation(hold: hold, token: token)
     }
 

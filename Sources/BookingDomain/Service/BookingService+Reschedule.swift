@@ -54,7 +54,7 @@ extension BookingService {
         case nil:
             throw .notFound("appointment")
         case .moved(let appointment)?:
-            logger.info(
+            logger.debug(
                 "rescheduled appointment",
                 metadata: ["appointment.id": "\(id)", "appointment.sequence": "\(appointment.sequence)"])
             return RescheduleConfirmation(appointment: appointment, replayed: false)

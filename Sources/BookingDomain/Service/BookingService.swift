@@ -130,7 +130,7 @@ public struct BookingService: Sendable {
                 rules: schedule.rules(for: valid.slot), holdTokenHash: valid.holdToken.map(SecretToken.sha256Hex)))
         switch outcome {
         case .created(let record):
-            logger.info("booked appointment", metadata: ["appointment.id": "\(record.appointment.id)"])
+            logger.debug("booked appointment", metadata: ["appointment.id": "\(record.appointment.id)"])
             return BookingConfirmation(appointment: record.appointment, cancelToken: token, created: true)
         case .existing(let record):
             return try replay(record, fingerprint: fingerprint, idempotencyKey: valid.idempotencyKey)
@@ -161,7 +161,7 @@ public struct BookingService: Sendable {
         guard let cancelled = try await store.cancel(id: id, now: clock.now().roundedToMilliseconds) else {
             throw .notFound("appointment")
         }
-        logger.info("cancelled appointment", metadata: ["appointment.id": "\(id)"])
+        logger.debug("cancelled appointment", metadata: ["appointment.id": "\(id)"])
         return cancelled
     }
 

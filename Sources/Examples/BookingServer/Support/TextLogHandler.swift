@@ -15,12 +15,8 @@ struct TextLogHandler: LogHandler {
     var metadataProvider: Logger.MetadataProvider?
     /// Receives each line, newline included: standard error unless a test says otherwise.
     private let write: @Sendable (String) -> Void
-    /// The handler's own metadata, rendered once whenever it changes.
-    private var renderedMetadata = ""
 
-    var metadata: Logger.Metadata = [:] {
-        didSet { renderedMetadata = Self.render(metadata) }
-    }
+    var metadata: Logger.Metadata = [:]
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -42,51 +38,55 @@ struct TextLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let provided = metadataProvider?.get() ?? [:]
-        let explicit = event.metadata ?? [:]
-        let rendered: String
-        if provided.isEmpty && explicit.isEmpty && event.error == nil {
-            rendered = renderedMetadata
-        } else {
-            var merged = metadata
-            merged.merge(provided) { $1 }
-            merged.merge(explicit) { $1 }
-            if let error = event.error {
-                merged["error.message"] = "\(error)"
-                merged["error.type"] = "\(String(reflecting: type(of: error)))"
-            }
-            rendered = Self.render(merged)
-        }
         var line = Self.timestamps.now()
-        let message = event.message.description
-        line.reserveCapacity(line.utf8.count + label.utf8.count + rendered.utf8.count + message.utf8.count + 32)
+        line.reserveCapacity(256)
         line += " "
         line += event.level.rawValue
         if !label.isEmpty { line += " " }
         line += label
         line += ":"
-        if !rendered.isEmpty {
-            line += " "
-            line += rendered
-        }
+        appendMetadata(of: event, to: &line)
         line += " ["
         line += event.source
         line += "] "
-        line += message
+        line += event.message.description
         line += "\n"
         write(line)
     }
 
-    /// `key=value` pairs sorted by key, separated by spaces, as `StreamLogHandler` writes them.
-    private static func render(_ metadata: Logger.Metadata) -> String {
-        var text = ""
-        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
-            if !text.isEmpty { text += " " }
-            text += key
-            text += "="
-            text += value.description
+    /// Appends ` key=value` for each of the event's metadata over the provider's over the handler's, with the
+    /// error's keys over all of them, sorted by key, as `StreamLogHandler` writes them.
+    ///
+    /// The pairs are sorted in one small array, where merging the dictionaries first hashed every key again and
+    /// copied the handler's dictionary (which Hummingbird sets anew for every request).
+    private func appendMetadata(of event: LogEvent, to line: inout String) {
+        let provided = metadataProvider?.get() ?? [:]
+        let explicit = event.metadata ?? [:]
+        var pairs: [MetadataPair] = []
+        pairs.reserveCapacity(metadata.count + provided.count + explicit.count + (event.error == nil ? 0 : 2))
+        for (key, value) in metadata { pairs.append(MetadataPair(key: key, rank: 0, value: value)) }
+        for (key, value) in provided { pairs.append(MetadataPair(key: key, rank: 1, value: value)) }
+        for (key, value) in explicit { pairs.append(MetadataPair(key: key, rank: 2, value: value)) }
+        if let error = event.error {
+            pairs.append(MetadataPair(key: "error.message", rank: 3, value: "\(error)"))
+            pairs.append(MetadataPair(key: "error.type", rank: 3, value: "\(String(reflecting: type(of: error)))"))
         }
-        return text
+        pairs.sort { $0.key != $1.key ? $0.key < $1.key : $0.rank < $1.rank }
+        for index in pairs.indices where index == pairs.count - 1 || pairs[index + 1].key != pairs[index].key {
+            line += " "
+            line += pairs[index].key
+            line += "="
+            line += pairs[index].value.description
+        }
+    }
+
+    /// One metadata value and where it came from.
+    private struct MetadataPair {
+        let key: String
+        /// Orders one key's values from weakest to strongest (handler, provider, event, error): the last of a run of
+        /// equal keys wins.
+        let rank: Int
+        let value: Logger.MetadataValue
     }
 
     /// Writes `line` to standard error (file descriptor 2) whole: one `write` unless the kernel takes less, and
