@@ -62,7 +62,8 @@ public import ServiceLifecycle
 ///
 /// Metrics: counters `booking_notifications_sent_total`, `booking_notifications_retried_total`,
 /// `booking_notifications_failed_total` (dimension `kind`) and the timer
-/// `booking_notification_delivery_seconds` (enqueue to delivery).
+/// `booking_notification_delivery_seconds` (enqueue to delivery), one of each for every kind, made when the
+/// dispatcher is: bootstrap `MetricsSystem` first, as swift-metrics asks.
 public struct NotificationDispatcher: Service {
     /// Tuning; the defaults suit a small deployment.
     ///
@@ -188,6 +189,7 @@ public struct NotificationDispatcher: Service {
     private let clock: any WallClock
     private let logger: Logger
     private let workerID: String
+    private let metrics: DeliveryMetrics
 
     /// Creates a dispatcher.
     /// - Parameters:
@@ -212,6 +214,7 @@ public struct NotificationDispatcher: Service {
         self.clock = clock
         self.logger = logger
         self.workerID = workerID.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
+        metrics = DeliveryMetrics()
     }
 
     /// Runs until graceful shutdown or cancellation.
@@ -413,12 +416,9 @@ public struct NotificationDispatcher: Service {
         let now = clock.now().roundedToMilliseconds
         let outcome = await finish(notification, recorder, .sent(at: now))
         if outcome == .sent {
-            let dimensions = [("kind", notification.kind.rawValue)]
-            Counter(label: "booking_notifications_sent_total", dimensions: dimensions).increment()
-            Metrics.Timer(
-                label: "booking_notification_delivery_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds
-            )
-            .recordNanoseconds(Int64(max(0, now.timeIntervalSince(notification.createdAt)) * 1e9))
+            metrics[notification.kind].sent.increment()
+            metrics[notification.kind].delivery.recordNanoseconds(
+                Int64(max(0, now.timeIntervalSince(notification.createdAt)) * 1e9))
             logger.debug(
                 "notification sent",
                 metadata: [
@@ -514,11 +514,10 @@ public struct NotificationDispatcher: Service {
         async -> Outcome
     {
         let now = clock.now().roundedToMilliseconds
-        let dimensions = [("kind", notification.kind.rawValue)]
         if failure.isPermanent || notification.attempts >= configuration.maxAttempts {
             let outcome = await finish(notification, recorder, .failed(error: failure.reason, now: now))
             if outcome == .failed {
-                Counter(label: "booking_notifications_failed_total", dimensions: dimensions).increment()
+                metrics[notification.kind].failed.increment()
                 logger.error(
                     "notification failed",
                     metadata: [
@@ -533,7 +532,7 @@ public struct NotificationDispatcher: Service {
             notification, recorder,
             .retry(error: failure.reason, nextAttemptAt: now.addingTimeInterval(delay.timeInterval), now: now))
         if outcome == .retried {
-            Counter(label: "booking_notifications_retried_total", dimensions: dimensions).increment()
+            metrics[notification.kind].retried.increment()
             logger.notice(
                 "notification will be retried",
                 metadata: [

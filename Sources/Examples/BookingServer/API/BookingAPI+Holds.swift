@@ -16,7 +16,7 @@ extension BookingAPI {
     @Sendable func hold(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(HoldBody.self, from: request, context: context)
         let confirmation = try await service.hold(body.request)
-        Counter(label: "booking_holds_total").increment()
+        counters.holds.increment()
         return try JSONResponse.make(HoldJSON(confirmation), status: .created)
     }
 

@@ -15,6 +15,8 @@ struct BookingAPI: Sendable {
     let calendarFiles: CalendarFiles
     /// The feed's secret; `nil` when the feed is off (every feed request is 404).
     let feedCredential: CalendarFeedCredential?
+    /// The API's counters, made with it.
+    let counters = APICounters()
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("health") { _, _ in try JSONResponse.make(["ok": true]) }
@@ -90,12 +92,12 @@ struct BookingAPI: Sendable {
         let body = try await JSONBody.decode(NewAppointmentBody.self, from: request, context: context)
         do {
             let confirmation = try await service.book(body.request(idempotencyKey: key))
-            if confirmation.created { Counter(label: "booking_bookings_total").increment() }
+            if confirmation.created { counters.bookings.increment() }
             let headers: HTTPFields = confirmation.created ? [:] : [.idempotentReplayed: "true"]
             return AppointmentJSON(confirmation.appointment, cancelToken: confirmation.cancelToken).response(
                 status: .created, headers: headers)
         } catch  where error.code == .slotUnavailable {
-            Counter(label: "booking_conflicts_total").increment()
+            counters.conflicts.increment()
             throw error
         }
     }
@@ -118,7 +120,7 @@ struct BookingAPI: Sendable {
         let authorization = try authorization(request, token: request.headers[.cancelToken] ?? body.token)
         let before = try await service.appointment(id: id, authorization: authorization)
         let cancelled = try await service.cancel(id: id, authorization: authorization)
-        if before.status == .booked { Counter(label: "booking_cancellations_total").increment() }
+        if before.status == .booked { counters.cancellations.increment() }
         return AppointmentJSON(cancelled).response()
     }
 
@@ -133,7 +135,7 @@ struct BookingAPI: Sendable {
             let headers: HTTPFields = confirmation.replayed ? [.idempotentReplayed: "true"] : [:]
             return AppointmentJSON(confirmation.appointment).response(headers: headers)
         } catch  where error.code == .slotUnavailable {
-            Counter(label: "booking_conflicts_total").increment()
+            counters.conflicts.increment()
             throw error
         }
     }

@@ -1,0 +1,42 @@
+import Metrics
+
+/// The dispatcher's metrics, one set per notification kind, made once with the dispatcher (with the metrics system
+/// as bootstrapped then): a metric made per send
+/// looked itself up in the metrics backend (a lock and a search by name and dimensions) every time.
+struct DeliveryMetrics: Sendable {
+    /// The metrics of one notification kind (dimension `kind`).
+    struct OfKind: Sendable {
+        /// `booking_notifications_sent_total`.
+        let sent: Counter
+        /// `booking_notifications_retried_total`.
+        let retried: Counter
+        /// `booking_notifications_failed_total`.
+        let failed: Counter
+        /// `booking_notification_delivery_seconds`: from enqueue to delivery.
+        let delivery: Metrics.Timer
+
+        init(_ kind: BookingNotification.Kind) {
+            let dimensions = [("kind", kind.rawValue)]
+            sent = Counter(label: "booking_notifications_sent_total", dimensions: dimensions)
+            retried = Counter(label: "booking_notifications_retried_total", dimensions: dimensions)
+            failed = Counter(label: "booking_notifications_failed_total", dimensions: dimensions)
+            delivery = Metrics.Timer(
+                label: "booking_notification_delivery_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
+        }
+    }
+
+    private let booked = OfKind(.booked)
+    private let cancelled = OfKind(.cancelled)
+    private let rescheduled = OfKind(.rescheduled)
+    private let reminder = OfKind(.reminder)
+
+    /// The metrics of `kind`.
+    subscript(kind: BookingNotification.Kind) -> OfKind {
+        switch kind {
+        case .booked: booked
+        case .cancelled: cancelled
+        case .rescheduled: rescheduled
+        case .reminder: reminder
+        }
+    }
+}

@@ -1,0 +1,14 @@
+import Metrics
+
+/// The API's counters, made once with the API (after `MetricsSystem` is bootstrapped): a metric made per request
+/// looked itself up in the Prometheus registry, under its lock, every time.
+struct APICounters: Sendable {
+    /// Appointments created (`booking_bookings_total`); replays are not counted.
+    let bookings = Counter(label: "booking_bookings_total")
+    /// Bookings and reschedules refused because the slot was taken (`booking_conflicts_total`).
+    let conflicts = Counter(label: "booking_conflicts_total")
+    /// Booked appointments cancelled (`booking_cancellations_total`).
+    let cancellations = Counter(label: "booking_cancellations_total")
+    /// Holds placed (`booking_holds_total`).
+    let holds = Counter(label: "booking_holds_total")
+}

@@ -1,0 +1,76 @@
+import BookingDomain
+import BookingTesting
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import InMemoryStore
+import Logging
+import Prometheus
+import Testing
+
+@testable import BookingServer
+
+@Suite("metrics: the counters made once still count each event")
+struct MetricsTests {
+    /// The value of `series` (a name with its labels, as `/metrics` writes it) in the registry now; 0 when absent.
+    static func value(of series: String) -> Double {
+        let text = String(decoding: MetricsRegistry.shared.emitToBuffer(), as: UTF8.self)
+        let line = text.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+        return line.flatMap { Double($0.dropFirst(series.count + 1)) } ?? 0
+    }
+
+    @Test("a booking, a conflict, a cancel and a hold each move their counter")
+    func apiCounters() async throws {
+        let series = [
+            "booking_bookings_total", "booking_conflicts_total", "booking_cancellations_total",
+            "booking_holds_total",
+        ]
+        try await withAPI(.memory) { client, _ in
+            let before = series.map(Self.value(of:))
+            let booked = try await client.book(try bookingBody("2027-03-01T10:00:00Z"))
+            #expect(booked.status == .created)
+            #expect(try await client.book(try bookingBody("2027-03-01T10:00:00Z")).status == .conflict)
+            let id = try #require(try object(booked)["id"] as? Int)
+            let cancel = try await client.execute(
+                uri: "/api/appointments/\(id)/cancel", method: .post, headers: adminHeaders)
+            #expect(cancel.status == .ok)
+            let hold = try await client.execute(
+                uri: "/api/holds", method: .post, headers: [.contentType: "application/json"],
+                body: try slotBody("2027-03-01T11:00:00Z"))
+            #expect(hold.status == .created)
+            // Other tests of this process may count too: each counter moved at least by this test's one.
+            for (name, (old, new)) in zip(series, zip(before, series.map(Self.value(of:)))) {
+                #expect(new >= old + 1, "\(name): \(old) then \(new)")
+            }
+        }
+    }
+
+    @Test("a sent notification moves its kind's counter and delivery timer; a failed one its kind's failures")
+    func dispatcherMetrics() async throws {
+        _ = MetricsRegistry.shared  // bootstraps the metrics system before the dispatcher makes its metrics
+        let clock = ManualWallClock(now: Date(timeIntervalSince1970: 1_803_888_000))
+        let store = InMemoryStore()
+        let service = BookingService(store: store, clock: clock)
+        let slots = try await service.availability()
+        let booked = try await service.book(
+            BookingRequest(slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
+        let logger = Logger(label: "metrics-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        let sent = "booking_notifications_sent_total{kind=\"booked\"}"
+        let delivered = "booking_notification_delivery_seconds_count{kind=\"booked\"}"
+        let failed = "booking_notifications_failed_total{kind=\"cancelled\"}"
+        let before = [sent, delivered, failed].map(Self.value(of:))
+        let sender = RecordingNotificationSender()
+        #expect(
+            try await NotificationDispatcher(store: store, sender: sender, clock: clock, logger: logger)
+                .drain().sent == 1)
+        _ = try await service.cancel(id: booked.appointment.id, authorization: .admin)
+        let refusing = RecordingNotificationSender { _, _ in .permanent("HTTP 410") }
+        #expect(
+            try await NotificationDispatcher(store: store, sender: refusing, clock: clock, logger: logger)
+                .drain().failed == 1)
+        let after = [sent, delivered, failed].map(Self.value(of:))
+        for (name, (old, new)) in zip([sent, delivered, failed], zip(before, after)) {
+            #expect(new >= old + 1, "\(name): \(old) then \(new)")
+        }
+    }
+}
