@@ -64,6 +64,12 @@ struct ServerProcess {
         return child.wait()
     }
 
+    /// The body of `GET path` as text.
+    func text(_ path: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     func request(_ method: String, _ path: String, body: Any? = nil, headers: [String: String] = [:]) async throws -> (
         status: Int, json: Any?
     ) {
@@ -107,6 +113,15 @@ struct ExecutableTests {
             body: ["slotStart": start, "slotEnd": end, "name": "Ada", "email": "ada@example.com"])
         #expect(booked.status == 201)
         let id = try #require((booked.json as? [String: Any])?["id"] as? Int)
+        // The dispatcher's metrics, made when it is, count: the metrics system was bootstrapped before.
+        var metrics = ""
+        for _ in 0..<100 where !metrics.contains("booking_notifications_sent_total{kind=\"booked\"} 1\n") {
+            try await Task.sleep(for: .milliseconds(50))
+            metrics = try await first.text("/metrics")
+        }
+        #expect(metrics.contains("booking_notifications_sent_total{kind=\"booked\"} 1\n"), "\(metrics)")
+        #expect(metrics.contains("booking_notification_delivery_seconds_count{kind=\"booked\"} 1\n"))
+        #expect(metrics.contains("booking_bookings_total 1\n"))
         let status = first.terminate()
         #expect(status == 0, "exit status after SIGTERM")
 

@@ -1,8 +1,7 @@
 import Metrics
 
-/// The dispatcher's metrics, one set per notification kind, made once with the dispatcher (with the metrics system
-/// as bootstrapped then): a metric made per send
-/// looked itself up in the metrics backend (a lock and a search by name and dimensions) every time.
+/// The dispatcher's metrics, one set per notification kind, made once with the dispatcher: made before
+/// `MetricsSystem.bootstrap`, they stay no-ops.
 struct DeliveryMetrics: Sendable {
     /// The metrics of one notification kind (dimension `kind`).
     struct OfKind: Sendable {
@@ -15,6 +14,7 @@ struct DeliveryMetrics: Sendable {
         /// `booking_notification_delivery_seconds`: from enqueue to delivery.
         let delivery: Metrics.Timer
 
+        /// The metrics of `kind`, from the metrics system as bootstrapped now.
         init(_ kind: BookingNotification.Kind) {
             let dimensions = [("kind", kind.rawValue)]
             sent = Counter(label: "booking_notifications_sent_total", dimensions: dimensions)

@@ -416,8 +416,9 @@ public struct NotificationDispatcher: Service {
         let now = clock.now().roundedToMilliseconds
         let outcome = await finish(notification, recorder, .sent(at: now))
         if outcome == .sent {
-            metrics[notification.kind].sent.increment()
-            metrics[notification.kind].delivery.recordNanoseconds(
+            let kindMetrics = metrics[notification.kind]
+            kindMetrics.sent.increment()
+            kindMetrics.delivery.recordNanoseconds(
                 Int64(max(0, now.timeIntervalSince(notification.createdAt)) * 1e9))
             logger.debug(
                 "notification sent",

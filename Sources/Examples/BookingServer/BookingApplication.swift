@@ -77,6 +77,9 @@ enum BookingApplication {
         clock: any WallClock = SystemWallClock(), logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
+        // Bootstraps the metrics system before anything makes a metric: the dispatcher makes its own when created, and
+        // a metric made before the bootstrap would stay a no-op.
+        _ = MetricsRegistry.shared
         let service = Self.service(
             store: store, resources: settings.resources, clock: clock, holdDuration: settings.holdDuration,
             logger: logger)

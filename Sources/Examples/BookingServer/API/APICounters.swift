@@ -1,7 +1,6 @@
 import Metrics
 
-/// The API's counters, made once with the API (after `MetricsSystem` is bootstrapped): a metric made per request
-/// looked itself up in the Prometheus registry, under its lock, every time.
+/// The API's counters, made once with the API: made before `MetricsSystem.bootstrap`, they stay no-ops.
 struct APICounters: Sendable {
     /// Appointments created (`booking_bookings_total`); replays are not counted.
     let bookings = Counter(label: "booking_bookings_total")

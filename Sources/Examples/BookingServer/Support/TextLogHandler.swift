@@ -16,6 +16,7 @@ struct TextLogHandler: LogHandler {
     /// Receives each line, newline included: standard error unless a test says otherwise.
     private let write: @Sendable (String) -> Void
 
+    /// The handler's own metadata, under the provider's and each event's.
     var metadata: Logger.Metadata = [:]
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -56,9 +57,6 @@ struct TextLogHandler: LogHandler {
 
     /// Appends ` key=value` for each of the event's metadata over the provider's over the handler's, with the
     /// error's keys over all of them, sorted by key, as `StreamLogHandler` writes them.
-    ///
-    /// The pairs are sorted in one small array, where merging the dictionaries first hashed every key again and
-    /// copied the handler's dictionary (which Hummingbird sets anew for every request).
     private func appendMetadata(of event: LogEvent, to line: inout String) {
         let provided = metadataProvider?.get() ?? [:]
         let explicit = event.metadata ?? [:]
@@ -82,10 +80,12 @@ struct TextLogHandler: LogHandler {
 
     /// One metadata value and where it came from.
     private struct MetadataPair {
+        /// The metadata key.
         let key: String
         /// Orders one key's values from weakest to strongest (handler, provider, event, error): the last of a run of
         /// equal keys wins.
         let rank: Int
+        /// The value this source gives the key.
         let value: Logger.MetadataValue
     }
 
