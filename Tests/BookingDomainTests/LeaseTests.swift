@@ -74,6 +74,33 @@ struct LeaseTests {
         #expect(configuration.heartbeatInterval == .milliseconds(5500))
     }
 
+    @Test(
+        "a send with no answer is cancelled at its send timeout, each at its own deadline, even with a slower heartbeat: a transient failure",
+        arguments: [1, 3])
+    func sendTimeout(notifications: Int) async throws {
+        let store = try await bookedStore(notifications, clock: SystemWallClock())
+        // Would wait 60 s: only the send timeout ends it, and it then throws, as a sender honouring cancellation does.
+        let sender = HangingSender()
+        // One send at a time: each later send starts after the earlier one timed out, with a deadline of its own.
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender,
+            configuration: .init(
+                concurrentSends: 1, leaseDuration: .seconds(60), sendTimeout: .milliseconds(300),
+                heartbeatInterval: .seconds(25)),
+            logger: logger)
+        let started = ContinuousClock.now
+        let report = try await dispatcher.deliverDue()
+        let elapsed = ContinuousClock.now - started
+        #expect(report.retried == notifications && report.sent == 0)
+        #expect(sender.cancelled.withLock { $0 } == notifications)
+        // Not before the deadlines; and long before the sender's 60 s or the heartbeat's 25 s (generous for a busy machine).
+        #expect(elapsed >= .milliseconds(300 * notifications) && elapsed < .seconds(20), "\(elapsed)")
+        let stored = await store.notifications(appointmentID: nil)
+        #expect(
+            stored.allSatisfy { $0.attempts == 1 && $0.lastError == "the sender did not answer within 0.3 seconds" },
+            "\(stored.map { $0.lastError ?? "-" })")
+    }
+
     @Test("a notification whose lease would lapse within the send timeout is released unsent, without an attempt")
     func tooLateToSend() async throws {
         let clock = ManualWallClock(now: start)
@@ -202,5 +229,21 @@ struct LeaseTests {
         #expect(try await inner.deliverDue().sent == 1)
         #expect(owners.withLock { $0.allSatisfy { $0.hasPrefix("a%2Fb%25/") } }, "\(owners.withLock { $0 })")
         #expect(released.withLock { $0 } == [0])
+    }
+}
+
+/// A sender that waits a minute for an answer that never comes, and throws once cancelled, counting the
+/// cancellations.
+final class HangingSender: NotificationSender {
+    /// How many sends were cancelled.
+    let cancelled = Mutex(0)
+
+    func send(_ delivery: NotificationDelivery) async throws {
+        do {
+            try await Task.sleep(for: .seconds(60))
+        } catch {
+            cancelled.withLock { $0 += 1 }
+            throw error
+        }
     }
 }

@@ -2,13 +2,18 @@ import Foundation
 import Synchronization
 
 /// The leases of one pass's notifications while they are being delivered: what the heartbeat
-/// renews, when each lease ends as far as the dispatcher knows, and which were taken over.
+/// renews, when each lease ends as far as the dispatcher knows, which were taken over, and when each send
+/// must stop.
+///
+/// A send waits in ``waitUntilLost(_:timeout:)`` with its deadline, and one task per pass
+/// (``enforceSendDeadlines(sendTimeout:)``) ends the waits whose deadlines passed: a pass arms one timer at a
+/// time, where a timer per send left one pending in libdispatch for the whole send timeout after every send.
 final class InFlightLeases: Sendable {
     private struct Lease {
         var expiresAt: Date
         var lost = false
-        /// Yields once when the lease is lost.
-        let lostSignal = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        /// The send waiting for its lease to be lost or its deadline to pass, and that deadline.
+        var waiter: (continuation: CheckedContinuation<Bool, Never>, deadline: ContinuousClock.Instant)?
     }
 
     private let leases = Mutex<[Int64: Lease]>([:])
@@ -20,7 +25,9 @@ final class InFlightLeases: Sendable {
 
     /// Stops tracking a notification (before its outcome is recorded); returns whether its lease was lost.
     func end(_ id: Int64) -> Bool {
-        leases.withLock { $0.removeValue(forKey: id)?.lost ?? false }
+        let removed = leases.withLock { $0.removeValue(forKey: id) }
+        removed?.waiter?.continuation.resume(returning: removed?.lost ?? false)
+        return removed?.lost ?? false
     }
 
     /// The notifications being delivered whose leases are still held.
@@ -55,25 +62,79 @@ final class InFlightLeases: Sendable {
     /// Marks the leases of `ids` as lost and wakes their sends; returns those still in flight that
     /// were not already lost (ids finished meanwhile are ignored).
     func lose(_ ids: Set<Int64>) -> [Int64] {
-        let signals = leases.withLock { leases -> [(Int64, AsyncStream<Void>.Continuation)] in
-            var newlyLost: [(Int64, AsyncStream<Void>.Continuation)] = []
+        let newlyLost = leases.withLock { leases -> [(Int64, CheckedContinuation<Bool, Never>?)] in
+            var newlyLost: [(Int64, CheckedContinuation<Bool, Never>?)] = []
             for id in ids.sorted() {
-                guard let lease = leases[id], !lease.lost else { continue }
-                leases[id]?.lost = true
-                newlyLost.append((id, lease.lostSignal.continuation))
+                guard var lease = leases[id], !lease.lost else { continue }
+                lease.lost = true
+                newlyLost.append((id, lease.waiter?.continuation))
+                lease.waiter = nil
+                leases[id] = lease
             }
             return newlyLost
         }
-        for (_, signal) in signals { signal.yield() }
-        return signals.map(\.0)
+        for (_, waiter) in newlyLost { waiter?.resume(returning: true) }
+        return newlyLost.map(\.0)
     }
 
-    /// Returns `true` as soon as the lease of `id` is lost, or `false` after `timeout` (or on cancellation).
+    /// Returns `true` as soon as the lease of `id` is lost, or `false` once `timeout` has passed (as
+    /// ``enforceSendDeadlines(sendTimeout:)`` finds it: it must run while sends wait), on cancellation, or when
+    /// `id` is not tracked.
     func waitUntilLost(_ id: Int64, timeout: Duration) async -> Bool {
-        guard let signal = leases.withLock({ $0[id]?.lostSignal.stream }) else { return false }
-        _ = await firstWithin(timeout) {
-            for await _ in signal { return }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let (answerNow, replaced) = leases.withLock {
+                    leases -> (Bool?, CheckedContinuation<Bool, Never>?) in
+                    guard var lease = leases[id] else { return (false, nil) }
+                    guard !lease.lost else { return (true, nil) }
+                    guard !Task.isCancelled else { return (false, nil) }
+                    let replaced = lease.waiter?.continuation
+                    lease.waiter = (continuation, ContinuousClock.now + timeout)
+                    leases[id] = lease
+                    return (nil, replaced)
+                }
+                // One send waits per notification; an earlier wait, if any, ends as if its time had run out.
+                replaced?.resume(returning: false)
+                if let answerNow { continuation.resume(returning: answerNow) }
+            }
+        } onCancel: {
+            let waiter = leases.withLock { leases -> CheckedContinuation<Bool, Never>? in
+                let waiter = leases[id]?.waiter?.continuation
+                leases[id]?.waiter = nil
+                return waiter
+            }
+            waiter?.resume(returning: false)
         }
-        return isLost(id)
+    }
+
+    /// Ends each wait of ``waitUntilLost(_:timeout:)`` whose deadline has passed, until cancelled: the pass runs it
+    /// beside its sends.
+    ///
+    /// It sleeps until the earliest deadline, or for `sendTimeout` when no send waits. A send that starts
+    /// during that sleep has a deadline no earlier than its end, as long as its timeout is at least `sendTimeout`:
+    /// both instants are read under the same lock, so no deadline is passed over.
+    func enforceSendDeadlines(sendTimeout: Duration) async {
+        while true {
+            let (expired, wakeAt) = leases.withLock { leases in
+                let now = ContinuousClock.now
+                var wakeAt = now + sendTimeout
+                var expiredIDs: [Int64] = []
+                for (id, lease) in leases {
+                    guard let deadline = lease.waiter?.deadline else { continue }
+                    if deadline <= now {
+                        expiredIDs.append(id)
+                    } else {
+                        wakeAt = min(wakeAt, deadline)
+                    }
+                }
+                let expired = expiredIDs.compactMap { id in
+                    defer { leases[id]?.waiter = nil }
+                    return leases[id]?.waiter?.continuation
+                }
+                return (expired, wakeAt)
+            }
+            for waiter in expired { waiter.resume(returning: false) }
+            do { try await Task.sleep(until: wakeAt, clock: .continuous) } catch { return }
+        }
     }
 }

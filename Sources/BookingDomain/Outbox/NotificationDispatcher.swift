@@ -293,6 +293,10 @@ public struct NotificationDispatcher: Service {
                 await self.renewLeases(leases, owner: owner)
                 return nil
             }
+            group.addTask {
+                await leases.enforceSendDeadlines(sendTimeout: configuration.sendTimeout)
+                return nil
+            }
             var pending = claimed[...]
             var running = 0
             var outcomes: [Outcome] = []
@@ -308,7 +312,7 @@ public struct NotificationDispatcher: Service {
                     leases.begin(next.notification.id, expiresAt: next.notification.leaseExpiresAt ?? leaseExpiresAt)
                     group.addTask { await self.deliver(next, claimedAt: now, recorder: recorder, leases: leases) }
                 }
-                // The heartbeat never ends by itself: wait only while sends are running.
+                // The heartbeat and the deadlines' watch never end by themselves: wait only while sends are running.
                 guard running > 0 else { continue }
                 if case .some(.some(let outcome)) = await group.next() {
                     running -= 1
