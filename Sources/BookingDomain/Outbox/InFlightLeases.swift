@@ -6,8 +6,8 @@ import Synchronization
 /// must stop.
 ///
 /// A send waits in ``waitUntilLost(_:timeout:)`` with its deadline, and one task per pass
-/// (``enforceSendDeadlines(sendTimeout:)``) ends the waits whose deadlines passed: a pass arms one timer at a
-/// time, where a timer per send left one pending in libdispatch for the whole send timeout after every send.
+/// (``enforceSendDeadlines(sendTimeout:)``) ends the waits whose deadlines passed: no send needs a task and a timer
+/// of its own for its timeout.
 final class InFlightLeases: Sendable {
     private struct Lease {
         var expiresAt: Date
