@@ -5,8 +5,8 @@ import Synchronization
 /// renews, when each lease ends as far as the dispatcher knows, which were taken over, and when each send
 /// must stop.
 ///
-/// A send waits in ``waitUntilLost(_:timeout:)`` with its deadline, and one task per pass
-/// (``enforceSendDeadlines(sendTimeout:)``) ends the waits whose deadlines passed: no send needs a task and a timer
+/// A send waits in ``waitUntilLost(_:)`` with its deadline, and one task per pass
+/// (``enforceSendDeadlines()``) ends the waits whose deadlines passed: no send needs a task and a timer
 /// of its own for its timeout.
 final class InFlightLeases: Sendable {
     private struct Lease {
@@ -17,6 +17,13 @@ final class InFlightLeases: Sendable {
     }
 
     private let leases = Mutex<[Int64: Lease]>([:])
+    /// How long each send may take.
+    let sendTimeout: Duration
+
+    /// The leases of a pass whose sends may each take `sendTimeout`.
+    init(sendTimeout: Duration) {
+        self.sendTimeout = sendTimeout
+    }
 
     /// Starts tracking a notification whose lease ends at `expiresAt`; the heartbeat renews it from now on.
     func begin(_ id: Int64, expiresAt: Date) {
@@ -77,10 +84,10 @@ final class InFlightLeases: Sendable {
         return newlyLost.map(\.0)
     }
 
-    /// Returns `true` as soon as the lease of `id` is lost, or `false` once `timeout` has passed (as
-    /// ``enforceSendDeadlines(sendTimeout:)`` finds it: it must run while sends wait), on cancellation, or when
-    /// `id` is not tracked.
-    func waitUntilLost(_ id: Int64, timeout: Duration) async -> Bool {
+    /// Returns `true` as soon as the lease of `id` is lost, or `false` once ``sendTimeout`` has passed (as
+    /// ``enforceSendDeadlines()`` finds it: it must run while sends wait), on cancellation, or when `id` is not
+    /// tracked.
+    func waitUntilLost(_ id: Int64) async -> Bool {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let (answerNow, replaced) = leases.withLock {
@@ -89,7 +96,7 @@ final class InFlightLeases: Sendable {
                     guard !lease.lost else { return (true, nil) }
                     guard !Task.isCancelled else { return (false, nil) }
                     let replaced = lease.waiter?.continuation
-                    lease.waiter = (continuation, ContinuousClock.now + timeout)
+                    lease.waiter = (continuation, ContinuousClock.now + sendTimeout)
                     leases[id] = lease
                     return (nil, replaced)
                 }
@@ -107,13 +114,13 @@ final class InFlightLeases: Sendable {
         }
     }
 
-    /// Ends each wait of ``waitUntilLost(_:timeout:)`` whose deadline has passed, until cancelled: the pass runs it
+    /// Ends each wait of ``waitUntilLost(_:)`` whose deadline has passed, until cancelled: the pass runs it
     /// beside its sends.
     ///
-    /// It sleeps until the earliest deadline, or for `sendTimeout` when no send waits. A send that starts
-    /// during that sleep has a deadline no earlier than its end, as long as its timeout is at least `sendTimeout`:
-    /// both instants are read under the same lock, so no deadline is passed over.
-    func enforceSendDeadlines(sendTimeout: Duration) async {
+    /// It sleeps until the earliest deadline, or for ``sendTimeout`` when no send waits. A send that starts
+    /// during that sleep has a deadline no earlier than its end (both instants are read under the same lock), so
+    /// no deadline is passed over.
+    func enforceSendDeadlines() async {
         while true {
             let (expired, wakeAt) = leases.withLock { leases in
                 let now = ContinuousClock.now

@@ -286,7 +286,7 @@ public struct NotificationDispatcher: Service {
         var report = PassReport()
         report.claimed = claimed.count
         guard !claimed.isEmpty else { return report }
-        let leases = InFlightLeases()
+        let leases = InFlightLeases(sendTimeout: configuration.sendTimeout)
         let recorder = OutcomeRecorder(store: store, owner: owner)
         let outcomes = await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
@@ -294,7 +294,7 @@ public struct NotificationDispatcher: Service {
                 return nil
             }
             group.addTask {
-                await leases.enforceSendDeadlines(sendTimeout: configuration.sendTimeout)
+                await leases.enforceSendDeadlines()
                 return nil
             }
             var pending = claimed[...]
@@ -482,7 +482,7 @@ public struct NotificationDispatcher: Service {
         let id = delivery.notification.id
         return await withTaskGroup(of: SendEvent.self) { group in
             group.addTask { .answered(await self.callSender(delivery)) }
-            group.addTask { await leases.waitUntilLost(id, timeout: timeout) ? .leaseLost : .timedOut }
+            group.addTask { await leases.waitUntilLost(id) ? .leaseLost : .timedOut }
             var timedOut = false
             while let event = await group.next() {
                 switch event {
