@@ -125,18 +125,15 @@ final class InFlightLeases: Sendable {
             let (expired, wakeAt) = leases.withLock { leases in
                 let now = ContinuousClock.now
                 var wakeAt = now + sendTimeout
-                var expiredIDs: [Int64] = []
-                for (id, lease) in leases {
-                    guard let deadline = lease.waiter?.deadline else { continue }
-                    if deadline <= now {
-                        expiredIDs.append(id)
+                var expired: [CheckedContinuation<Bool, Never>] = []
+                for id in Array(leases.keys) {
+                    guard let waiter = leases[id]?.waiter else { continue }
+                    if waiter.deadline <= now {
+                        expired.append(waiter.continuation)
+                        leases[id]?.waiter = nil
                     } else {
-                        wakeAt = min(wakeAt, deadline)
+                        wakeAt = min(wakeAt, waiter.deadline)
                     }
-                }
-                let expired = expiredIDs.compactMap { id in
-                    defer { leases[id]?.waiter = nil }
-                    return leases[id]?.waiter?.continuation
                 }
                 return (expired, wakeAt)
             }
