@@ -120,7 +120,8 @@ enum ConnectionLease {
         let after: Duration
     }
 
-    /// Runs `body` on a connection of `client`, or throws ``WaitTimedOut`` when none came within `wait`.
+    /// Runs `body` on a connection of `client`, or throws ``WaitTimedOut`` when none came within `wait`; the wait
+    /// starts with `start`'s, until the client runs.
     ///
     /// The operation runs in a task of its own, so an abandoned wait answers at once even if the
     /// pool is slow to withdraw the request; a connection that arrives after the deadline goes back
@@ -129,13 +130,15 @@ enum ConnectionLease {
     /// round: closed for half a second, or held longer than `hold` (when given) after that deadline, it
     /// is lost.
     static func run<T: Sendable>(
-        on client: PostgresClient, watchedBy watchdog: ConnectionWatchdog, waitingAtMost wait: Duration,
+        on client: PostgresClient, after start: PoolStartGate, watchedBy watchdog: ConnectionWatchdog,
+        waitingAtMost wait: Duration,
         holdingAtMost hold: Duration?, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let race = Race()
         let deadline = ContinuousClock.now + wait
         let operation = Task {
             defer { race.finish() }
+            try await start.waitUntilOpen()
             return try await client.withConnection { connection in
                 // Something was decided while the pool was handing this connection over: give it back unused.
                 guard race.take(connection) else { throw WaitTimedOut(wait: wait) }

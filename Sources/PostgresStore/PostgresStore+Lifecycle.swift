@@ -7,10 +7,20 @@ extension PostgresStore {
     /// Runs the store until graceful shutdown or cancellation: the connection pool, the `LISTEN` that
     /// turns `NOTIFY booking_outbox` into ``outboxWakeUps()``, and the sender of those `NOTIFY`s, each
     /// a child task. Add the store to your `ServiceGroup` before the services that use it.
+    ///
+    /// Operations called before it runs (migrations in a server's start-up, say) wait for it, within their
+    /// usual wait for a connection.
     public func run() async {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
-                group.addTask { await self.client.run() }
+                if #available(macOS 26, iOS 26, watchOS 26, tvOS 26, visionOS 26, *) {
+                    // Runs at once, until the pool first suspends: by then the client counts as running, so the
+                    // leases the gate lets through no longer make PostgresNIO warn.
+                    group.addImmediateTask { await self.client.run() }
+                } else {
+                    group.addTask { await self.client.run() }
+                }
+                self.poolStart.open()
                 group.addTask { await self.listenForWakeUps() }
                 group.addTask { await self.sendWakeUps() }
             }

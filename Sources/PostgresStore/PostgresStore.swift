@@ -63,6 +63,8 @@ public final class PostgresStore: BookingStore {
     let claimsPreparedOn = Mutex<[PostgresConnection.ID: [String: Bool]]>([:])
     /// Abandons the waits for a connection that run out, and loses the operations whose connection died.
     let connectionWatchdog = ConnectionWatchdog()
+    /// Holds the leases asked for before ``run()`` started the pool.
+    let poolStart = PoolStartGate()
     /// Gathers the first tries of bookings that arrive together into calls of `booking_first_seats_v1`.
     let firstSeatBatcher = FirstSeatBatcher(concurrentCalls: firstSeatCalls, maximumEntries: firstSeatEntries)
     /// Whether bookings try their first seats together: `false` for good once the database refused this process
@@ -669,7 +671,8 @@ public final class PostgresStore: BookingStore {
         while true {
             do {
                 return try await ConnectionLease.run(
-                    on: client, watchedBy: connectionWatchdog, waitingAtMost: wait, holdingAtMost: hold, body)
+                    on: client, after: poolStart, watchedBy: connectionWatchdog, waitingAtMost: wait,
+                    holdingAtMost: hold, body)
             } catch {
                 if error is ConnectionLease.ConnectionLost, let answer = whenLost() { return answer }
                 if attempt < Self.maximumAttempts, error is ConnectionLease.StaleConnection {

@@ -1,5 +1,6 @@
 import BookingDomain
 import Foundation
+import InMemoryLogging
 import Logging
 import PostgresNIO
 import TestSupport
@@ -91,6 +92,33 @@ struct PostgresStoreTests {
             let stored = try await stores[1].appointments()
             #expect(stored.count == 1)
         }
+    }
+
+    @Test("operations called before run() wait for it, without PostgresNIO's warning; never run, they time out")
+    func operationsBeforeRun() async throws {
+        var configuration = try await PostgresTestDatabase.create(poolSize: 2)
+        defer { Task { [configuration] in await PostgresTestDatabase.drop(configuration) } }
+        configuration.connectionWaitTimeout = .seconds(1)
+        let log = InMemoryLogHandler()
+        let store = PostgresStore(configuration: configuration, logger: Logger(label: "before-run") { _ in log })
+
+        // Never run: the wait for a connection runs out, as any wait does.
+        let started = ContinuousClock.now
+        let error = await #expect(throws: BookingError.self) { try await store.checkHealth() }
+        #expect(error?.code == .storeUnavailable)
+        #expect(ContinuousClock.now - started < .seconds(5))
+
+        // Asked for before run(), as a server's migrations are: done once the store runs.
+        let migration = Task { try await store.migrate() }
+        try await Task.sleep(for: .milliseconds(300))
+        let runner = Task { await store.run() }
+        try await migration.value
+        _ = try await store.insert(draft(at: 60))
+        #expect(try await store.appointments().count == 1)
+        runner.cancel()
+        await runner.value
+        let warnings = log.entries.filter { $0.level >= .warning }.map(\.message.description)
+        #expect(warnings == [])
     }
 
     @Test("migrate() on a current schema only reads: a role that may not create tables can call it")
