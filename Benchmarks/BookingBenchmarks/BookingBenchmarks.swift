@@ -22,6 +22,7 @@ enum BookingBenchmarks {
             let clients = arguments.dropFirst(2).compactMap { Int($0) }
             try await PostgresBenchmark(count: count, clients: clients.isEmpty ? [1, 8, 64] : clients).run()
         case "availability": try await AvailabilityBenchmark().run()
+        case "dispatcher": try await DispatcherBenchmark(count: count).run()
         default:
             print("usage: booking-benchmarks sqlite [count] | postgres [count [clients...]] | availability")
         }

@@ -101,6 +101,24 @@ struct LeaseTests {
             "\(stored.map { $0.lastError ?? "-" })")
     }
 
+    @Test("a cancelled pass cancels its sends in flight and returns once they have answered", .timeLimit(.minutes(1)))
+    func cancelledPass() async throws {
+        let store = try await bookedStore(3, clock: SystemWallClock())
+        let sender = HangingSender()
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender,
+            configuration: .init(concurrentSends: 3, leaseDuration: .seconds(60), sendTimeout: .seconds(30)),
+            logger: logger)
+        let pass = Task { try await dispatcher.deliverDue() }
+        // The sends have started (they hang for 60 s, twice their timeout) when the pass is cancelled.
+        while sender.started.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(10)) }
+        pass.cancel()
+        let report = try await pass.value
+        #expect(report.claimed == 3 && report.sent == 0)
+        let durations = sender.cancelledAfter.withLock { $0 }
+        #expect(durations.count == 3 && durations.allSatisfy { $0 < .seconds(5) }, "\(durations)")
+    }
+
     @Test("a notification whose lease would lapse within the send timeout is released unsent, without an attempt")
     func tooLateToSend() async throws {
         let clock = ManualWallClock(now: start)
@@ -237,8 +255,11 @@ struct LeaseTests {
 final class HangingSender: NotificationSender {
     /// How long each cancelled send had run.
     let cancelledAfter = Mutex<[Duration]>([])
+    /// How many sends have started.
+    let started = Mutex(0)
 
     func send(_ delivery: NotificationDelivery) async throws {
+        self.started.withLock { $0 += 1 }
         let started = ContinuousClock.now
         do {
             try await Task.sleep(for: .seconds(60))

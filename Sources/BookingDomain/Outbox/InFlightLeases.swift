@@ -5,15 +5,19 @@ import Synchronization
 /// renews, when each lease ends as far as the dispatcher knows, which were taken over, and when each send
 /// must stop.
 ///
-/// A send waits in ``waitUntilLost(_:)`` with its deadline, and one task per pass
-/// (``enforceSendDeadlines()``) ends the waits whose deadlines passed: no send needs a task and a timer
-/// of its own for its timeout.
+/// Each notification is delivered by a task of its own, kept here with its lease: a lost lease cancels it at
+/// once, and one task per pass (``enforceSendDeadlines()``) cancels the sends whose deadlines passed, so no send
+/// needs a task or a timer of its own for its timeout.
 final class InFlightLeases: Sendable {
     private struct Lease {
         var expiresAt: Date
         var lost = false
-        /// The send waiting for its lease to be lost or its deadline to pass, and that deadline.
-        var waiter: (continuation: CheckedContinuation<Bool, Never>, deadline: ContinuousClock.Instant)?
+        /// The task delivering the notification, cancelled when the lease is lost or the send's deadline passes.
+        var delivery: Task<Void, Never>?
+        /// When the running send must stop; `nil` while no send runs.
+        var sendDeadline: ContinuousClock.Instant?
+        /// Whether the send was cancelled because its deadline passed.
+        var timedOut = false
     }
 
     private let leases = Mutex<[Int64: Lease]>([:])
@@ -30,11 +34,22 @@ final class InFlightLeases: Sendable {
         leases.withLock { $0[id] = Lease(expiresAt: expiresAt) }
     }
 
+    /// Keeps the task delivering `id`, to cancel it when the lease is lost or the send's deadline passes; cancels
+    /// it at once when either happened already (the task may have started its send before it was attached).
+    /// Ignored once `id` is no longer tracked.
+    func attach(_ delivery: Task<Void, Never>, to id: Int64) {
+        let cancelNow = leases.withLock { leases -> Bool in
+            guard var lease = leases[id] else { return false }
+            lease.delivery = delivery
+            leases[id] = lease
+            return lease.lost || lease.timedOut
+        }
+        if cancelNow { delivery.cancel() }
+    }
+
     /// Stops tracking a notification (before its outcome is recorded); returns whether its lease was lost.
     func end(_ id: Int64) -> Bool {
-        let removed = leases.withLock { $0.removeValue(forKey: id) }
-        removed?.waiter?.continuation.resume(returning: removed?.lost ?? false)
-        return removed?.lost ?? false
+        leases.withLock { $0.removeValue(forKey: id) }?.lost ?? false
     }
 
     /// The notifications being delivered whose leases are still held.
@@ -66,58 +81,50 @@ final class InFlightLeases: Sendable {
         }
     }
 
-    /// Marks the leases of `ids` as lost and wakes their sends; returns those still in flight that
+    /// Marks the leases of `ids` as lost and cancels their deliveries; returns those still in flight that
     /// were not already lost (ids finished meanwhile are ignored).
     func lose(_ ids: Set<Int64>) -> [Int64] {
-        let newlyLost = leases.withLock { leases -> [(Int64, CheckedContinuation<Bool, Never>?)] in
-            var newlyLost: [(Int64, CheckedContinuation<Bool, Never>?)] = []
+        let newlyLost = leases.withLock { leases -> [(Int64, Task<Void, Never>?)] in
+            var newlyLost: [(Int64, Task<Void, Never>?)] = []
             for id in ids.sorted() {
                 guard var lease = leases[id], !lease.lost else { continue }
                 lease.lost = true
-                newlyLost.append((id, lease.waiter?.continuation))
-                lease.waiter = nil
+                newlyLost.append((id, lease.delivery))
                 leases[id] = lease
             }
             return newlyLost
         }
-        for (_, waiter) in newlyLost { waiter?.resume(returning: true) }
+        for (_, delivery) in newlyLost { delivery?.cancel() }
         return newlyLost.map(\.0)
     }
 
-    /// Returns `true` as soon as the lease of `id` is lost, or `false` once ``sendTimeout`` has passed (as
-    /// ``enforceSendDeadlines()`` finds it: it must run while sends wait), on cancellation, or when `id` is not
-    /// tracked.
-    func waitUntilLost(_ id: Int64) async -> Bool {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let (answerNow, replaced) = leases.withLock {
-                    leases -> (Bool?, CheckedContinuation<Bool, Never>?) in
-                    guard var lease = leases[id] else { return (false, nil) }
-                    guard !lease.lost else { return (true, nil) }
-                    guard !Task.isCancelled else { return (false, nil) }
-                    let replaced = lease.waiter?.continuation
-                    lease.waiter = (continuation, ContinuousClock.now + sendTimeout)
-                    leases[id] = lease
-                    return (nil, replaced)
-                }
-                // One send waits per notification; an earlier wait, if any, ends as if its time had run out.
-                replaced?.resume(returning: false)
-                if let answerNow { continuation.resume(returning: answerNow) }
-            }
-        } onCancel: {
-            let waiter = leases.withLock { leases -> CheckedContinuation<Bool, Never>? in
-                let waiter = leases[id]?.waiter?.continuation
-                leases[id]?.waiter = nil
-                return waiter
-            }
-            waiter?.resume(returning: false)
+    /// Cancels every delivery in flight: the pass was cancelled.
+    func cancelAll() {
+        let deliveries = leases.withLock { leases in leases.values.compactMap(\.delivery) }
+        for delivery in deliveries { delivery.cancel() }
+    }
+
+    /// Starts the send of `id`: it must end within ``sendTimeout`` from now, or ``enforceSendDeadlines()`` cancels
+    /// its delivery (which must run while sends do).
+    func startSend(_ id: Int64) {
+        leases.withLock { leases in
+            leases[id]?.sendDeadline = ContinuousClock.now + sendTimeout
+            leases[id]?.timedOut = false
         }
     }
 
-    /// Ends each wait of ``waitUntilLost(_:)`` whose deadline has passed, until cancelled: the pass runs it
-    /// beside its sends.
+    /// Ends the send of `id`; returns whether its deadline passed and its delivery was cancelled for it.
+    func endSend(_ id: Int64) -> Bool {
+        leases.withLock { leases in
+            leases[id]?.sendDeadline = nil
+            return leases[id]?.timedOut ?? false
+        }
+    }
+
+    /// Cancels the delivery of each send whose deadline has passed, until cancelled: the pass runs it beside its
+    /// sends.
     ///
-    /// It sleeps until the earliest deadline, or for ``sendTimeout`` when no send waits. A send that starts
+    /// It sleeps until the earliest deadline, or for ``sendTimeout`` when no send runs. A send that starts
     /// during that sleep has a deadline no earlier than its end (both instants are read under the same lock), so
     /// no deadline is passed over.
     func enforceSendDeadlines() async {
@@ -125,19 +132,20 @@ final class InFlightLeases: Sendable {
             let (expired, wakeAt) = leases.withLock { leases in
                 let now = ContinuousClock.now
                 var wakeAt = now + sendTimeout
-                var expired: [CheckedContinuation<Bool, Never>] = []
+                var expired: [Task<Void, Never>] = []
                 for id in Array(leases.keys) {
-                    guard let waiter = leases[id]?.waiter else { continue }
-                    if waiter.deadline <= now {
-                        expired.append(waiter.continuation)
-                        leases[id]?.waiter = nil
+                    guard let deadline = leases[id]?.sendDeadline else { continue }
+                    if deadline <= now {
+                        leases[id]?.sendDeadline = nil
+                        leases[id]?.timedOut = true
+                        if let delivery = leases[id]?.delivery { expired.append(delivery) }
                     } else {
-                        wakeAt = min(wakeAt, waiter.deadline)
+                        wakeAt = min(wakeAt, deadline)
                     }
                 }
                 return (expired, wakeAt)
             }
-            for waiter in expired { waiter.resume(returning: false) }
+            for delivery in expired { delivery.cancel() }
             do { try await Task.sleep(until: wakeAt, clock: .continuous) } catch { return }
         }
     }

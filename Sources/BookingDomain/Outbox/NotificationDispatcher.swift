@@ -288,37 +288,42 @@ public struct NotificationDispatcher: Service {
         guard !claimed.isEmpty else { return report }
         let leases = InFlightLeases(sendTimeout: configuration.sendTimeout)
         let recorder = OutcomeRecorder(store: store, owner: owner)
-        let outcomes = await withTaskGroup(of: Outcome?.self) { group in
-            group.addTask {
-                await self.renewLeases(leases, owner: owner)
-                return nil
-            }
-            group.addTask {
-                await leases.enforceSendDeadlines()
-                return nil
-            }
+        let outcomes = await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.renewLeases(leases, owner: owner) }
+            group.addTask { await leases.enforceSendDeadlines() }
+            // Each notification is delivered by a task of its own, which its lease can cancel (a lost lease, a
+            // passed deadline); the pass waits for every one it started, also when cancelled.
+            let finished = FinishedSends<Outcome>()
             var pending = claimed[...]
             var running = 0
             var outcomes: [Outcome] = []
-            while !pending.isEmpty || running > 0 {
-                while running < configuration.concurrentSends, let next = pending.popFirst() {
-                    if Task.isShuttingDownGracefully {
-                        outcomes.append(
-                            await finish(
-                                next.notification, recorder, .released(now: clock.now().roundedToMilliseconds)))
-                        continue
+            await withTaskCancellationHandler {
+                while !pending.isEmpty || running > 0 {
+                    while running < configuration.concurrentSends, let next = pending.popFirst() {
+                        if Task.isShuttingDownGracefully {
+                            outcomes.append(
+                                await finish(
+                                    next.notification, recorder, .released(now: clock.now().roundedToMilliseconds)))
+                            continue
+                        }
+                        running += 1
+                        let id = next.notification.id
+                        leases.begin(id, expiresAt: next.notification.leaseExpiresAt ?? leaseExpiresAt)
+                        let delivery = Task {
+                            finished.add(await self.deliver(next, claimedAt: now, recorder: recorder, leases: leases))
+                        }
+                        leases.attach(delivery, to: id)
+                        // A task of its own does not inherit the pass's cancellation, as a child would.
+                        if Task.isCancelled { delivery.cancel() }
                     }
-                    running += 1
-                    leases.begin(next.notification.id, expiresAt: next.notification.leaseExpiresAt ?? leaseExpiresAt)
-                    group.addTask { await self.deliver(next, claimedAt: now, recorder: recorder, leases: leases) }
-                }
-                // The heartbeat and the deadlines' watch never end by themselves: wait only while sends are running.
-                guard running > 0 else { continue }
-                if case .some(.some(let outcome)) = await group.next() {
+                    guard running > 0 else { continue }
+                    outcomes.append(await finished.next())
                     running -= 1
-                    outcomes.append(outcome)
                 }
+            } onCancel: {
+                leases.cancelAll()
             }
+            // The heartbeat and the deadlines' watch never end by themselves.
             group.cancelAll()
             return outcomes
         }
@@ -469,37 +474,18 @@ public struct NotificationDispatcher: Service {
         return await send(NotificationDelivery(notification: notification, appointment: record.appointment), leases)
     }
 
-    private enum SendEvent {
-        case answered(DeliveryFailure?)
-        case timedOut
-        case leaseLost
-    }
-
-    /// Calls the sender; after `sendTimeout`, or as soon as the lease is lost, asks it to stop (cancels it)
-    /// and waits for its answer. A success after the timeout still counts: the receiver has it.
+    /// Calls the sender within ``Configuration/sendTimeout``: once its deadline passes, or as soon as the lease is
+    /// lost, the delivery's task is cancelled (see ``InFlightLeases``), which asks the sender to stop, and its answer
+    /// is awaited. A success after the timeout still counts: the receiver has it.
     private func send(_ delivery: NotificationDelivery, _ leases: InFlightLeases) async -> Attempt {
-        let timeout = configuration.sendTimeout
         let id = delivery.notification.id
-        return await withTaskGroup(of: SendEvent.self) { group in
-            group.addTask { .answered(await self.callSender(delivery)) }
-            group.addTask { await leases.waitUntilLost(id) ? .leaseLost : .timedOut }
-            var timedOut = false
-            while let event = await group.next() {
-                switch event {
-                case .answered(let failure):
-                    group.cancelAll()
-                    if leases.isLost(id) { return .leaseLost }
-                    guard let failure else { return .delivered }
-                    return .failed(timedOut ? .transient("the sender did not answer within \(timeout)") : failure)
-                case .timedOut:
-                    timedOut = true
-                    group.cancelAll()
-                case .leaseLost:
-                    group.cancelAll()
-                }
-            }
-            return .failed(.transient("the send was cancelled"))
-        }
+        leases.startSend(id)
+        let failure = await callSender(delivery)
+        let timedOut = leases.endSend(id)
+        if leases.isLost(id) { return .leaseLost }
+        guard let failure else { return .delivered }
+        return .failed(
+            timedOut ? .transient("the sender did not answer within \(configuration.sendTimeout)") : failure)
     }
 
     /// Calls the sender; returns the failure, if any.
