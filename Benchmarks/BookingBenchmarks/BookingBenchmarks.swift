@@ -11,6 +11,7 @@ import SQLiteStore
 ///     swift run -c release booking-benchmarks sqlite [count]
 ///     scripts/with-postgres swift run -c release booking-benchmarks postgres [count [clients...]]
 ///     swift run -c release booking-benchmarks availability
+///     swift run -c release booking-benchmarks dispatcher [count]
 @main
 enum BookingBenchmarks {
     static func main() async throws {
@@ -24,7 +25,9 @@ enum BookingBenchmarks {
         case "availability": try await AvailabilityBenchmark().run()
         case "dispatcher": try await DispatcherBenchmark(count: count).run()
         default:
-            print("usage: booking-benchmarks sqlite [count] | postgres [count [clients...]] | availability")
+            print(
+                "usage: booking-benchmarks sqlite [count] | postgres [count [clients...]] | availability"
+                    + " | dispatcher [count]")
         }
     }
 }

@@ -35,14 +35,18 @@ struct DispatcherBenchmark {
             print(
                 "batch \(batch)".padding(toLength: 12, withPad: " ", startingAt: 0)
                     + String(
-                        format: "sent %6d  %7.1f us CPU and %7.1f us wall per notification", report.sent,
+                        format: "sent %6d %.1f us CPU and %.1f us wall per notification", report.sent,
                         cpu * 1e6 / Double(count), wall * 1e6 / Double(count)))
         }
     }
 
     private static func cpuTime() -> Double {
         var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #if canImport(Glibc)
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+            getrusage(RUSAGE_SELF, &usage)
+        #endif
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }

@@ -181,6 +181,24 @@ extension ConformanceCheck {
                 try await prefix.releaseEarlierLeases(), 1, "leases taken back by w (only w/run-1, not w_1's or wx1's)")
         },
         ConformanceCheck(
+            "timedOutSendsAreRecorded",
+            "Sends cancelled at their timeout are recorded: a late success as sent, a send that gave up as a retry."
+        ) { context in
+            for minutes in [60, 120] { try await context.book(try context.draft(at: minutes)) }
+            let sender = TimeoutSender(late: .milliseconds(600))
+            let report = try await context.dispatcher(sender, concurrentSends: 2, sendTimeout: .milliseconds(200))
+                .deliverDue()
+            try context.expectEqual(report.sent, 1, "the late success counts as sent")
+            try context.expectEqual(report.retried, 1, "the send that gave up at its timeout is retried")
+            let stored = try await context.store.notifications(appointmentID: nil)
+            try context.expect(
+                stored.contains { $0.status == .sent && $0.attempts == 1 }
+                    && stored.contains {
+                        $0.status == .pending && $0.attempts == 1 && $0.leaseOwner == nil
+                            && $0.lastError == "the sender did not answer within 0.2 seconds"
+                    }, "stored: \(stored)")
+        },
+        ConformanceCheck(
             "concurrentDispatchersNeverOverlap",
             "Four dispatchers and 1,000 bookings: every notification delivered, none twice at the same time."
         ) { context in
@@ -201,6 +219,27 @@ extension ConformanceCheck {
             try context.expect(stored.allSatisfy { $0.status == .sent }, "every notification stored as sent")
         },
     ]
+}
+
+/// A sender whose first send ignores cancellation and succeeds after `late`, and whose later sends wait for their
+/// cancellation and give up (throw).
+private final class TimeoutSender: NotificationSender {
+    private let late: Duration
+    private let calls = Mutex(0)
+
+    init(late: Duration) { self.late = late }
+
+    func send(_ delivery: NotificationDelivery) async throws {
+        if calls.withLock({ calls in
+            calls += 1
+            return calls == 1
+        }) {
+            // A task of its own is not cancelled with the send: the wait runs out whatever happens.
+            await Task { [late] in try? await Task.sleep(for: late) }.value
+            return
+        }
+        try await Task.sleep(for: .seconds(60))
+    }
 }
 
 /// What the lease looked like in the store when a send started.

@@ -1,3 +1,4 @@
+import BookingConformance
 import BookingTesting
 import Foundation
 import InMemoryStore
@@ -30,6 +31,16 @@ final class OutcomeCountingStore: ForwardingStore {
         }
         await beforeCall(index)
         if index == 0 && failFirst { throw BookingError.storeUnavailable("the test's outage") }
+        return try await inner.finish(outcomes: outcomes, owner: owner)
+    }
+}
+
+/// Refuses to start recording outcomes for a cancelled task, as GRDB's and PostgresNIO's async calls do.
+struct CancellationRefusingStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
+        if Task.isCancelled { throw BookingError.storeUnavailable("the task was cancelled") }
         return try await inner.finish(outcomes: outcomes, owner: owner)
     }
 }
@@ -70,6 +81,12 @@ struct OutcomeBatchTests {
     static func waitUntil(_ sender: RecordingNotificationSender, delivered count: Int) async {
         for _ in 0..<500 where sender.delivered.count < count { try? await Task.sleep(for: .milliseconds(20)) }
         try? await Task.sleep(for: .milliseconds(500))
+    }
+
+    @Test("outcomes of sends cancelled at their timeout are recorded even by a store that refuses cancelled tasks")
+    func timedOutSendsOnACancellationRefusingStore() async throws {
+        let check = try #require(ConformanceCheck.named("timedOutSendsAreRecorded"))
+        try await BookingConformance { StoreUnderTest(store: CancellationRefusingStore()) }.run(check)
     }
 
     @Test("four sends ending while the first outcome is being recorded cost two calls, not four")

@@ -65,13 +65,16 @@ struct LeaseTests {
     }
 
     @Test(
-        "a configuration that breaks the lease rules is adjusted: the lease outlasts a send, the heartbeat beats twice")
+        "a configuration that breaks the lease rules is adjusted: the lease outlasts a send, the heartbeat beats twice; the coalescing delay stays within 0 ... 1 s"
+    )
     func normalization() {
         let configuration = NotificationDispatcher.Configuration(
             leaseDuration: .seconds(5), sendTimeout: .seconds(10), heartbeatInterval: .seconds(30),
             leaseMargin: .seconds(1))
         #expect(configuration.leaseDuration == .seconds(12))
         #expect(configuration.heartbeatInterval == .milliseconds(5500))
+        #expect(NotificationDispatcher.Configuration(coalescingDelay: .seconds(-1)).coalescingDelay == .zero)
+        #expect(NotificationDispatcher.Configuration(coalescingDelay: .seconds(30)).coalescingDelay == .seconds(1))
     }
 
     @Test(
@@ -114,9 +117,11 @@ struct LeaseTests {
         while sender.started.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(10)) }
         pass.cancel()
         let report = try await pass.value
-        #expect(report.claimed == 3 && report.sent == 0)
+        #expect(report.claimed == 3 && report.retried == 3)
         let durations = sender.cancelledAfter.withLock { $0 }
         #expect(durations.count == 3 && durations.allSatisfy { $0 < .seconds(5) }, "\(durations)")
+        let stored = await store.notifications(appointmentID: nil)
+        #expect(stored.allSatisfy { $0.attempts == 1 && $0.lastError == "the send was cancelled" }, "\(stored)")
     }
 
     @Test("a notification whose lease would lapse within the send timeout is released unsent, without an attempt")

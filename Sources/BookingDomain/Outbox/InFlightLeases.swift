@@ -116,8 +116,12 @@ final class InFlightLeases: Sendable {
     /// Ends the send of `id`; returns whether its deadline passed and its delivery was cancelled for it.
     func endSend(_ id: Int64) -> Bool {
         leases.withLock { leases in
-            leases[id]?.sendDeadline = nil
-            return leases[id]?.timedOut ?? false
+            guard var lease = leases[id] else { return false }
+            let timedOut = lease.timedOut
+            lease.sendDeadline = nil
+            lease.timedOut = false
+            leases[id] = lease
+            return timedOut
         }
     }
 

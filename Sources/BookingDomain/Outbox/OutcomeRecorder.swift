@@ -65,12 +65,15 @@ final class OutcomeRecorder: Sendable {
         let batch = [first] + queued
         // A pass finishes each notification once; were one queued twice, both would get the first's answer.
         let outcomes = Dictionary(batch.map { ($0.id, $0.outcome) }, uniquingKeysWith: { first, _ in first })
-        let recorded: Result<Set<Int64>, BookingError>
-        do {
-            recorded = .success(try await store.finish(outcomes: outcomes, owner: owner))
-        } catch {
-            recorded = .failure(error)
-        }
+        // In a task of its own: the caller's delivery may have been cancelled (its send timed out, or the pass was
+        // cancelled), and a store may refuse to start work for a cancelled task; an outcome is recorded regardless.
+        let recorded = await Task { [store, owner] () -> Result<Set<Int64>, BookingError> in
+            do throws(BookingError) {
+                return .success(try await store.finish(outcomes: outcomes, owner: owner))
+            } catch {
+                return .failure(error)
+            }
+        }.value
         for waiting in queued { waiting.waiter?.resume(returning: recorded.map { $0.contains(waiting.id) }) }
         let next = state.withLock { state -> Queued? in
             guard !state.queued.isEmpty else {
