@@ -185,9 +185,10 @@ extension ConformanceCheck {
             "Sends cancelled at their timeout are recorded: a late success as sent, a send that gave up as a retry."
         ) { context in
             for minutes in [60, 120] { try await context.book(try context.draft(at: minutes)) }
-            let sender = TimeoutSender(late: .milliseconds(600))
+            let sender = TimeoutSender()
             let report = try await context.dispatcher(sender, concurrentSends: 2, sendTimeout: .milliseconds(200))
                 .deliverDue()
+            try context.expect(sender.succeededLate, "the first send was cancelled at its timeout, then succeeded")
             try context.expectEqual(report.sent, 1, "the late success counts as sent")
             try context.expectEqual(report.retried, 1, "the send that gave up at its timeout is retried")
             let stored = try await context.store.notifications(appointmentID: nil)
@@ -221,24 +222,30 @@ extension ConformanceCheck {
     ]
 }
 
-/// A sender whose first send ignores cancellation and succeeds after `late`, and whose later sends wait for their
-/// cancellation and give up (throw).
+/// A sender whose first send waits until it is cancelled and then succeeds all the same (late), and whose later
+/// sends wait for their cancellation and give up (throw). Each waits at most a minute.
 private final class TimeoutSender: NotificationSender {
-    private let late: Duration
     private let calls = Mutex(0)
+    private let lateSuccess = Mutex(false)
 
-    init(late: Duration) { self.late = late }
+    /// Whether the first send succeeded after it had been cancelled.
+    var succeededLate: Bool { lateSuccess.withLock { $0 } }
 
     func send(_ delivery: NotificationDelivery) async throws {
-        if calls.withLock({ calls in
+        let first = calls.withLock { calls in
             calls += 1
             return calls == 1
-        }) {
-            // A task of its own is not cancelled with the send: the wait runs out whatever happens.
-            await Task { [late] in try? await Task.sleep(for: late) }.value
+        }
+        guard first else {
+            try await Task.sleep(for: .seconds(60))
             return
         }
-        try await Task.sleep(for: .seconds(60))
+        let start = ContinuousClock.now
+        while !Task.isCancelled && ContinuousClock.now - start < .seconds(60) {
+            // A task of its own is not cancelled with the send: each nap runs out.
+            await Task { try? await Task.sleep(for: .milliseconds(10)) }.value
+        }
+        lateSuccess.withLock { $0 = Task.isCancelled }
     }
 }
 

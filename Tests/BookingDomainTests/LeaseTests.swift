@@ -104,7 +104,9 @@ struct LeaseTests {
             "\(stored.map { $0.lastError ?? "-" })")
     }
 
-    @Test("a cancelled pass cancels its sends in flight and returns once they have answered", .timeLimit(.minutes(1)))
+    @Test(
+        "a cancelled pass cancels its sends in flight, returns once they have answered, and releases them unsent",
+        .timeLimit(.minutes(1)))
     func cancelledPass() async throws {
         let store = try await bookedStore(3, clock: SystemWallClock())
         let sender = HangingSender()
@@ -117,11 +119,16 @@ struct LeaseTests {
         while sender.started.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(10)) }
         pass.cancel()
         let report = try await pass.value
-        #expect(report.claimed == 3 && report.retried == 3)
+        #expect(report.claimed == 3 && report.released == 3)
         let durations = sender.cancelledAfter.withLock { $0 }
         #expect(durations.count == 3 && durations.allSatisfy { $0 < .seconds(5) }, "\(durations)")
+        // Released unsent: due again, no attempt counted, no error.
         let stored = await store.notifications(appointmentID: nil)
-        #expect(stored.allSatisfy { $0.attempts == 1 && $0.lastError == "the send was cancelled" }, "\(stored)")
+        #expect(
+            stored.allSatisfy {
+                $0.status == .pending && $0.attempts == 0 && $0.leaseOwner == nil && $0.lastError == nil
+            },
+            "\(stored)")
     }
 
     @Test("a notification whose lease would lapse within the send timeout is released unsent, without an attempt")

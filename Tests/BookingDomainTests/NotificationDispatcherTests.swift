@@ -83,21 +83,21 @@ struct NotificationDispatcherTests {
     func coalescingDelay(delayed: Bool) async throws {
         let store = InMemoryStore()
         let sender = RecordingNotificationSender()
-        let delay: Duration = delayed ? .milliseconds(500) : .zero
+        let delay: Duration = delayed ? .seconds(1) : .zero
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender, configuration: .init(pollInterval: .seconds(60), coalescingDelay: delay),
             logger: logger)
         let group = ServiceGroup(services: [dispatcher], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Task.sleep(for: .milliseconds(200))  // the first pass finds nothing and waits
+            try await Task.sleep(for: .seconds(1))  // the first pass finds nothing and waits
             let service = BookingService(store: store)
             let slots = try await service.availability().prefix(4)
             let booked = ContinuousClock.now
             for slot in slots {
                 _ = try await service.book(
                     BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
-                try await Task.sleep(for: .milliseconds(20))
+                try await Task.sleep(for: .milliseconds(100))
             }
             for _ in 0..<100 where sender.delivered.count < 4 { try await Task.sleep(for: .milliseconds(20)) }
             let elapsed = ContinuousClock.now - booked
@@ -106,7 +106,7 @@ struct NotificationDispatcherTests {
             #expect(sender.delivered.count == 4)
             if delayed {
                 #expect(passes.count == 1, "\(passes)")
-                #expect(elapsed >= .milliseconds(500))
+                #expect(elapsed >= .seconds(1))
             } else {
                 #expect(passes.count > 1, "without a delay the first booking's pass starts at once")
             }

@@ -21,6 +21,7 @@ final class InFlightLeases: Sendable {
     }
 
     private let leases = Mutex<[Int64: Lease]>([:])
+    private let passCancelled = Atomic<Bool>(false)
     /// How long each send may take.
     let sendTimeout: Duration
 
@@ -100,9 +101,13 @@ final class InFlightLeases: Sendable {
 
     /// Cancels every delivery in flight: the pass was cancelled.
     func cancelAll() {
+        passCancelled.store(true, ordering: .releasing)
         let deliveries = leases.withLock { leases in leases.values.compactMap(\.delivery) }
         for delivery in deliveries { delivery.cancel() }
     }
+
+    /// Whether ``cancelAll()`` was called: the pass was cancelled.
+    var wasCancelled: Bool { passCancelled.load(ordering: .acquiring) }
 
     /// Starts the send of `id`: it must end within ``sendTimeout`` from now, or ``enforceSendDeadlines()`` cancels
     /// its delivery (which must run while sends do).

@@ -295,7 +295,8 @@ public struct NotificationDispatcher: Service {
     ///
     /// Each send runs in a task of its own (not a child task: its lease cancels it alone), which inherits the
     /// caller's task-local values and priority but not a task executor preference. The pass returns once every
-    /// one has ended, also when the pass is cancelled, which cancels them.
+    /// one has ended. Cancelling the pass cancels them and releases what they could not send, and what they had not
+    /// started, without counting an attempt, as graceful shutdown releases what it did not start.
     public func deliverDue() async throws(BookingError) -> PassReport {
         let now = clock.now().roundedToMilliseconds
         let owner = "\(workerID)/\(UUID().uuidString.lowercased())"
@@ -320,7 +321,7 @@ public struct NotificationDispatcher: Service {
             await withTaskCancellationHandler {
                 while !pending.isEmpty || running > 0 {
                     while running < configuration.concurrentSends, let next = pending.popFirst() {
-                        if Task.isShuttingDownGracefully {
+                        if Task.isShuttingDownGracefully || Task.isCancelled {
                             outcomes.append(
                                 await finish(
                                     next.notification, recorder, .released(now: clock.now().roundedToMilliseconds)))
@@ -438,6 +439,13 @@ public struct NotificationDispatcher: Service {
                 metadata: ["notification.id": "\(notification.id)"])
             return await finish(notification, recorder, .released(now: clock.now().roundedToMilliseconds))
         case .failed(let failure):
+            if leases.wasCancelled {
+                // Cut short by the pass's cancellation, not tried: back unsent, no attempt counted.
+                logger.notice(
+                    "notification released unsent: its dispatcher pass was cancelled",
+                    metadata: ["notification.id": "\(notification.id)"])
+                return await finish(notification, recorder, .released(now: clock.now().roundedToMilliseconds))
+            }
             return await finish(notification, recorder, failure: failure)
         case .delivered:
             break
@@ -515,8 +523,6 @@ public struct NotificationDispatcher: Service {
             return nil
         } catch let failure as DeliveryFailure {
             return failure
-        } catch is CancellationError where Task.isCancelled {
-            return .transient("the send was cancelled")
         } catch {
             // Only the type: a description may carry an address or a URL with a token.
             return .transient("the sender failed: \(String(reflecting: type(of: error)))")
