@@ -77,44 +77,6 @@ struct NotificationDispatcherTests {
         }
     }
 
-    @Test(
-        "with a coalescing delay, bookings committed within it go out in one pass, sent no sooner than the delay",
-        arguments: [false, true])
-    func coalescingDelay(delayed: Bool) async throws {
-        let store = InMemoryStore()
-        let sender = RecordingNotificationSender()
-        let delay: Duration = delayed ? .seconds(1) : .zero
-        let dispatcher = NotificationDispatcher(
-            store: store, sender: sender, configuration: .init(pollInterval: .seconds(60), coalescingDelay: delay),
-            logger: logger)
-        let group = ServiceGroup(services: [dispatcher], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try await Task.sleep(for: .seconds(1))  // the first pass finds nothing and waits
-            let service = BookingService(store: store)
-            let slots = try await service.availability().prefix(4)
-            let booked = ContinuousClock.now
-            for slot in slots {
-                _ = try await service.book(
-                    BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            for _ in 0..<100 where sender.delivered.count < 4 { try await Task.sleep(for: .milliseconds(20)) }
-            let elapsed = ContinuousClock.now - booked
-            // Each pass leases its claim to an owner of its own.
-            let passes = Set(sender.delivered.compactMap(\.notification.leaseOwner))
-            #expect(sender.delivered.count == 4)
-            if delayed {
-                #expect(passes.count == 1, "\(passes)")
-                #expect(elapsed >= .seconds(1))
-            } else {
-                #expect(passes.count > 1, "without a delay the first booking's pass starts at once")
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
-    }
-
     @Test("graceful shutdown lets the in-flight send finish and releases unused leases without counting an attempt")
     func gracefulShutdown() async throws {
         let store = try await bookedStore(5)

@@ -1,0 +1,66 @@
+import BookingDomain
+import BookingTesting
+import Foundation
+import InMemoryStore
+import Logging
+import Synchronization
+import Testing
+
+/// Hands the dispatcher the wake-up hints the test sends, and records the size of every claim.
+final class HintedStore: ForwardingStore {
+    let inner = InMemoryStore()
+    private let hints = AsyncStream.makeStream(of: Void.self)
+    private let claimSizes = Mutex<[Int]>([])
+
+    /// How many notifications each claim took, in order.
+    var claims: [Int] { claimSizes.withLock { $0 } }
+
+    /// Wakes the dispatcher, as a store does after a commit.
+    func hint() { hints.continuation.yield() }
+
+    func outboxWakeUps() -> AsyncStream<Void> { hints.stream }
+
+    func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        let claimed = await inner.claimNotifications(claim)
+        claimSizes.withLock { $0.append(claimed.count) }
+        return claimed
+    }
+}
+
+@Suite("the dispatcher's coalescing delay")
+struct CoalescingDelayTests {
+    @Test("notifications committed within the delay after a wake-up go out in one pass, no sooner than the delay")
+    func onePass() async throws {
+        let store = HintedStore()
+        let sender = RecordingNotificationSender()
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender,
+            configuration: .init(pollInterval: .seconds(60), coalescingDelay: .seconds(1)),
+            logger: Logger(label: "coalescing", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let running = Task { try await dispatcher.run() }
+        defer { running.cancel() }
+        // The first pass runs at start, finds nothing, and waits for a wake-up.
+        while store.claims.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        let base = Date().addingTimeInterval(3600)
+        var woken: ContinuousClock.Instant?
+        for index in 0..<3 {
+            let start = base.addingTimeInterval(Double(index) * 1800)
+            let slot = try TimeSlot(start: start, end: start.addingTimeInterval(1800))
+            _ = try await store.insert(
+                NewAppointment(
+                    resource: .default, slot: slot, occupied: slot, customerName: "Ada",
+                    customerEmail: "ada@example.com", note: nil, cancelTokenHash: String(repeating: "c", count: 64),
+                    idempotencyKey: nil, requestFingerprint: "f", now: Date()))
+            store.hint()
+            woken = woken ?? .now
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while sender.delivered.count < 3 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let firstSent = ContinuousClock.now
+        #expect(sender.delivered.count == 3)
+        #expect(store.claims.first == 0 && store.claims.dropFirst().first == 3, "claims: \(store.claims)")
+        #expect(firstSent - (woken ?? firstSent) >= .seconds(1), "the pass waited out the delay")
+    }
+}
