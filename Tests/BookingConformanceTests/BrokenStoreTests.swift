@@ -58,6 +58,14 @@ struct BrokenStoreTests {
         #expect(failure?.message.contains("ids recorded") == true, "\(failure?.message ?? "")")
     }
 
+    @Test("a store that drops a retry's error text fails the timed-out-sends check")
+    func retryErrorDropping() async throws {
+        let check = try #require(ConformanceCheck.named("timedOutSendsAreRecorded"))
+        let failure = await failure(of: check, on: { RetryErrorDroppingStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("stored:") == true, "\(failure?.message ?? "")")
+    }
+
     @Test("a store that keeps shorter leases than it reports fails the lease-at-send-start check")
     func shortLeases() async throws {
         let check = try #require(ConformanceCheck.named("noSendStartsOnALapsingLease"))

@@ -109,6 +109,19 @@ struct UnguardedBatchFinishStore: ForwardingStore {
     }
 }
 
+/// Records a batch's retries without their error text.
+struct RetryErrorDroppingStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
+        let kept = outcomes.mapValues { outcome -> DeliveryOutcome in
+            guard case .retry(_, let next, let now) = outcome else { return outcome }
+            return .retry(error: "", nextAttemptAt: next, now: now)
+        }
+        return try await inner.finish(outcomes: kept, owner: owner)
+    }
+}
+
 /// Renews any pending notification's lease, whoever holds it.
 struct UnguardedRenewalStore: ForwardingStore {
     let inner = InMemoryStore()
