@@ -120,8 +120,8 @@ enum ConnectionLease {
         let after: Duration
     }
 
-    /// Runs `body` on a connection of `client`, or throws ``WaitTimedOut`` when none came within `wait`; the wait
-    /// starts with `start`'s, until the client runs.
+    /// Runs `body` on a connection of `client`, or throws ``WaitTimedOut`` when none came within `wait`, which
+    /// includes waiting for `start` to open (the client to run).
     ///
     /// The operation runs in a task of its own, so an abandoned wait answers at once even if the
     /// pool is slow to withdraw the request; a connection that arrives after the deadline goes back

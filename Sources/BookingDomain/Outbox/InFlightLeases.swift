@@ -112,10 +112,7 @@ final class InFlightLeases: Sendable {
     /// Starts the send of `id`: it must end within ``sendTimeout`` from now, or ``enforceSendDeadlines()`` cancels
     /// its delivery (which must run while sends do).
     func startSend(_ id: Int64) {
-        leases.withLock { leases in
-            leases[id]?.sendDeadline = ContinuousClock.now + sendTimeout
-            leases[id]?.timedOut = false
-        }
+        leases.withLock { $0[id]?.sendDeadline = ContinuousClock.now + sendTimeout }
     }
 
     /// Ends the send of `id`; returns whether its deadline passed and its delivery was cancelled for it.
@@ -142,12 +139,12 @@ final class InFlightLeases: Sendable {
                 let now = ContinuousClock.now
                 var wakeAt = now + sendTimeout
                 var expired: [Task<Void, Never>] = []
-                for id in Array(leases.keys) {
-                    guard let deadline = leases[id]?.sendDeadline else { continue }
+                for index in leases.indices {
+                    guard let deadline = leases.values[index].sendDeadline else { continue }
                     if deadline <= now {
-                        leases[id]?.sendDeadline = nil
-                        leases[id]?.timedOut = true
-                        if let delivery = leases[id]?.delivery { expired.append(delivery) }
+                        leases.values[index].sendDeadline = nil
+                        leases.values[index].timedOut = true
+                        if let delivery = leases.values[index].delivery { expired.append(delivery) }
                     } else {
                         wakeAt = min(wakeAt, deadline)
                     }
