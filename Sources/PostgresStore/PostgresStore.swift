@@ -33,7 +33,7 @@ import Synchronization
 ///   of an explicit transaction; after the commit the
 ///   process wakes its own dispatchers directly, and a coalesced `NOTIFY booking_outbox` (at most one per
 ///   20 ms) wakes those of other processes (a hint: they also poll).
-/// - The outbox claim is one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`.
+/// - The outbox claim is one `UPDATE ... WHERE id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP LOCKED))`.
 /// - Bounds: waiting for a pooled connection is bounded on the client
 ///   (``Configuration/connectionWaitTimeout``); everything after is bounded by the server
 ///   (``Configuration/statementTimeout``, ``Configuration/lockTimeout``), so an operation's outcome
@@ -386,11 +386,16 @@ public final class PostgresStore: BookingStore {
         -> [ClaimedNotification]
     {
         let claimed = Self.claimStatement(claim)
+        // Each appointment read by its key in a `LATERAL` subquery the planner keeps apart (`LIMIT 1`): a join's
+        // generic plan hashed the whole table when it expected a large claim (see `claimStatement(_:)`).
         let query = PostgresQuery(
             unsafeSQL: """
                 WITH claimed AS (\(claimed.sql))
-                SELECT claimed.*, \(Self.prefixedAppointmentColumns)
-                FROM claimed LEFT JOIN appointments AS a ON a.id = claimed.appointment_id
+                SELECT claimed.*, appointment.*
+                FROM claimed LEFT JOIN LATERAL (
+                    SELECT \(Self.prefixedAppointmentColumns) FROM appointments AS a
+                    WHERE a.id = claimed.appointment_id LIMIT 1
+                ) AS appointment ON true
                 """, binds: claimed.binds)
         return try await perform { [logger] connection in
             try await Self.dispatcherStatement(query, on: connection, logger: logger).map { row in
@@ -411,19 +416,27 @@ public final class PostgresStore: BookingStore {
 
     /// The claim's statement: leases the due notifications and counts an attempt on each, oldest due first;
     /// returns them (in no particular order).
+    ///
+    /// The due rows are locked in an `ARRAY(...)` (`FOR UPDATE SKIP LOCKED`, so dispatchers never wait for one
+    /// another) and updated by primary key: whatever the `LIMIT` parameter, the plan looks up the rows it claims.
+    /// The connections plan every statement generically (`plan_cache_mode`), and the generic plan of the semi-join
+    /// this replaced (`id IN (SELECT ...)`) estimated a tenth of the table for the `LIMIT`: with a backlog of
+    /// pending notifications it read the table whole at every claim. It stays an unnamed statement, planned at each
+    /// run with the table's size of the moment: a prepared one, planned once per connection while the table was
+    /// small, kept a sequential scan as the table grew, until the next `ANALYZE`.
     private static func claimStatement(_ claim: NotificationClaim) -> PostgresQuery {
         let now = PostgresInstant(claim.now)
         return """
             UPDATE notifications
             SET lease_owner = \(claim.owner), lease_expires_at = \(PostgresInstant(claim.leaseExpiresAt)),
                 attempts = attempts + 1, updated_at = \(now)
-            WHERE id IN (
+            WHERE id = ANY(ARRAY(
                 SELECT id FROM notifications
                 WHERE status = 'pending' AND next_attempt_at <= \(now)
                     AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
                 ORDER BY next_attempt_at, id
                 LIMIT \(max(0, claim.limit))
-                FOR UPDATE SKIP LOCKED)
+                FOR UPDATE SKIP LOCKED))
             RETURNING \(unescaped: Self.notificationColumns)
             """
     }

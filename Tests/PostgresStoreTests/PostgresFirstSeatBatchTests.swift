@@ -282,7 +282,7 @@ struct PostgresFirstSeatBatchTests {
                 FROM generate_series(timestamptz '2040-01-01', timestamptz '2040-01-01' + interval '5 minutes' * 19999,
                     interval '5 minutes') AS start
                 """, logger: logger)
-            let read = try await AppointmentBlocks(store: store, admin: admin).read {
+            let read = try await TableBlocks(store: store, admin: admin).read {
                 _ = try await store.insert(booked(120, "second@example.com"))
             }
             // Its own slot's probe, the insert into the table and its indexes: tens of blocks. A plan that reads

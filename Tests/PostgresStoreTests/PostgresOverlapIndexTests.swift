@@ -46,7 +46,7 @@ struct PostgresOverlapIndexTests {
                     cancelTokenHash: String(repeating: "b", count: 64), idempotencyKey: nil, requestFingerprint: "f",
                     now: now, rules: BookingRules(capacity: 2))
             }
-            let blocks = AppointmentBlocks(store: store, admin: admin)
+            let blocks = TableBlocks(store: store, admin: admin)
             // The occupants read planned first, so its count below is the read's own (the bookings' statements are
             // planned inside their counts, a few blocks of metadata).
             _ = try await store.occupants(resource: .default, overlapping: taken, now: now)

@@ -3,14 +3,16 @@ import TestSupport
 
 @testable import PostgresStore
 
-/// Counts the blocks of `appointments` and its indexes that a piece of work on `store` reads, from the statistics
+/// Counts the blocks of some tables and their indexes that a piece of work on `store` reads, from the statistics
 /// `admin` (a store on the same database, doing nothing else) reads: each count starts once both backends reported
 /// what they read before, so a setup's reads never land in it.
-struct AppointmentBlocks {
+struct TableBlocks {
     let store: PostgresStore
     let admin: PostgresStore
+    /// The tables counted.
+    var tables: [String] = ["appointments"]
 
-    /// The blocks of `appointments` and its indexes that `body` read.
+    /// The blocks of ``tables`` and their indexes that `body` read.
     func read(by body: () async throws -> Void) async throws -> Int64 {
         let before = try await total()
         try await body()
@@ -25,8 +27,8 @@ struct AppointmentBlocks {
         try await admin.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
         return try await admin.client.query(
             """
-            SELECT heap_blks_read + heap_blks_hit + coalesce(idx_blks_read, 0) + coalesce(idx_blks_hit, 0)
-            FROM pg_statio_user_tables WHERE relname = 'appointments'
+            SELECT coalesce(sum(heap_blks_read + heap_blks_hit + coalesce(idx_blks_read, 0) + coalesce(idx_blks_hit, 0)), 0)::BIGINT
+            FROM pg_statio_user_tables WHERE relname = ANY(\(tables))
             """, logger: logger
         ).collect().first?.decode(Int64.self) ?? 0
     }

@@ -1,0 +1,80 @@
+import BookingDomain
+import Foundation
+import PostgresNIO
+import TestSupport
+import Testing
+
+@testable import PostgresStore
+
+/// The dispatcher's statements (``OutboxClaimStatement``, ``OutboxOutcomesStatement``) with a backlog of pending
+/// notifications, as after a receiver's outage: each reads the rows it claims or records, never a table through.
+@Suite("PostgreSQL store: the outbox with a backlog")
+struct PostgresOutboxBacklogTests {
+    let now = Date(millisecondsSince1970: 1_803_801_600_000)  // 2027-02-28T08:00Z
+
+    /// 20,000 booked appointments in 5-minute slots from 2027-03-01T00:00Z, each with a `booked` notification
+    /// pending since an hour before ``now``.
+    static let backlog = """
+        WITH booked AS (
+            INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                customer_email, status, cancel_token_hash, request_fingerprint, created_at, updated_at)
+            SELECT 'default', start, start + interval '5 minutes', start, start + interval '5 minutes', 'Guest',
+                'guest@example.com', 'booked', 'h', 'f', timestamptz '2027-02-28T07:00Z', timestamptz '2027-02-28T07:00Z'
+            FROM generate_series(timestamptz '2027-03-01T00:00Z', timestamptz '2027-03-01T00:00Z' + interval '5 minutes' * 19999,
+                interval '5 minutes') AS start
+            RETURNING id
+        )
+        INSERT INTO notifications (appointment_id, kind, status, attempts, next_attempt_at, created_at, updated_at)
+        SELECT id, 'booked', 'pending', 0, timestamptz '2027-02-28T07:00Z', timestamptz '2027-02-28T07:00Z',
+            timestamptz '2027-02-28T07:00Z'
+        FROM booked
+        """
+
+    @Test(
+        "with 20,000 notifications pending, a claim of 20 and its outcomes read only their rows, and each claimed notification comes with its appointment"
+    )
+    func backlogIsNeverReadWhole() async throws {
+        try await withStoreAndAdmin(poolSize: 1) { store, admin in
+            let logger = PostgresTestDatabase.logger
+            // No autovacuum reading the tables while the reads are counted.
+            for table in ["appointments", "notifications"] {
+                try await admin.client.query(
+                    PostgresQuery(unsafeSQL: "ALTER TABLE \(table) SET (autovacuum_enabled = off)"), logger: logger)
+            }
+            try await admin.client.query(PostgresQuery(unsafeSQL: Self.backlog), logger: logger)
+            try await admin.client.query("VACUUM ANALYZE appointments, notifications", logger: logger)
+            func claim(_ owner: String) -> NotificationClaim {
+                NotificationClaim(owner: owner, limit: 20, now: now, leaseExpiresAt: now.addingTimeInterval(60))
+            }
+            // The statements prepared and planned first, so the counts below are their runs' own.
+            let first = try await store.claimNotificationsWithAppointments(claim("worker/1"))
+            _ = try await store.finish(
+                outcomes: Dictionary(uniqueKeysWithValues: first.map { ($0.notification.id, .sent(at: now)) }),
+                owner: "worker/1")
+            let blocks = TableBlocks(store: store, admin: admin, tables: ["appointments", "notifications"])
+            var claimed: [ClaimedNotification] = []
+            let claimRead = try await blocks.read {
+                claimed = try await store.claimNotificationsWithAppointments(claim("worker/2"))
+            }
+            #expect(claimed.count == 20)
+            #expect(claimed.allSatisfy { $0.appointment?.appointment.id == $0.notification.appointmentID })
+            #expect(claimed.allSatisfy { $0.notification.leaseOwner == "worker/2" && $0.notification.attempts == 1 })
+            // The oldest due first: the ids after the first claim's, in order.
+            #expect(claimed.map(\.notification.id) == Array(21...40))
+            var recorded: Set<Int64> = []
+            let outcomesRead = try await blocks.read {
+                recorded = try await store.finish(
+                    outcomes: Dictionary(uniqueKeysWithValues: claimed.map { ($0.notification.id, .sent(at: now)) }),
+                    owner: "worker/2")
+            }
+            #expect(recorded == Set(21...40))
+            // The 20 rows, their new versions and index entries, and the due index's first pages: about 260 blocks
+            // each here. Reading a table through adds hundreds (the join this claim replaced, whose generic plan
+            // hashed both tables, read 795).
+            #expect(claimRead < 500, "the claim read \(claimRead) blocks")
+            #expect(outcomesRead < 400, "the outcomes read \(outcomesRead) blocks")
+            let sent = try await store.notifications(appointmentID: nil).filter { $0.status == .sent }
+            #expect(sent.map(\.id).sorted() == Array(1...40))
+        }
+    }
+}
