@@ -6,8 +6,9 @@ import Testing
 
 @testable import PostgresStore
 
-/// The dispatcher's statements (``OutboxClaimStatement``, ``OutboxOutcomesStatement``) with a backlog of pending
-/// notifications, as after a receiver's outage: each reads the rows it claims or records, never a table through.
+/// The dispatcher's statements (`claimNotificationsWithAppointments(_:)`, `finish(outcomes:owner:)`) with a backlog
+/// of pending notifications, as after a receiver's outage: each reads the rows it claims or records, never a table
+/// through.
 @Suite("PostgreSQL store: the outbox with a backlog")
 struct PostgresOutboxBacklogTests {
     let now = Date(millisecondsSince1970: 1_803_801_600_000)  // 2027-02-28T08:00Z
@@ -46,7 +47,8 @@ struct PostgresOutboxBacklogTests {
             func claim(_ owner: String) -> NotificationClaim {
                 NotificationClaim(owner: owner, limit: 20, now: now, leaseExpiresAt: now.addingTimeInterval(60))
             }
-            // The statements prepared and planned first, so the counts below are their runs' own.
+            // Each statement run once first, so the counts below leave out the connection's first reads of the
+            // catalogs.
             let first = try await store.claimNotificationsWithAppointments(claim("worker/1"))
             _ = try await store.finish(
                 outcomes: Dictionary(uniqueKeysWithValues: first.map { ($0.notification.id, .sent(at: now)) }),
@@ -75,6 +77,11 @@ struct PostgresOutboxBacklogTests {
             #expect(outcomesRead < 400, "the outcomes read \(outcomesRead) blocks")
             let sent = try await store.notifications(appointmentID: nil).filter { $0.status == .sent }
             #expect(sent.map(\.id).sorted() == Array(1...40))
+            // The claim without the appointments locks and updates its rows the same way.
+            var plain: [BookingNotification] = []
+            let plainRead = try await blocks.read { plain = try await store.claimNotifications(claim("worker/3")) }
+            #expect(plain.map(\.id) == Array(41...60))
+            #expect(plainRead < 500, "the claim without appointments read \(plainRead) blocks")
         }
     }
 }
