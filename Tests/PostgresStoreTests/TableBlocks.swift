@@ -19,12 +19,15 @@ struct TableBlocks {
         return try await total() - before
     }
 
-    /// The blocks read so far, once each backend has reported its own (a forced flush is done before the statement
-    /// that asks for it answers).
+    /// The blocks read so far, once each backend has reported its own. A backend flushes a forced flush when it goes
+    /// idle, before it reads its next statement, which may be after the statement asking for it has answered; so a
+    /// second statement follows, and once that has answered the flush is done.
     private func total() async throws -> Int64 {
         let logger = PostgresTestDatabase.logger
-        try await store.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
-        try await admin.client.query("SELECT pg_stat_force_next_flush()", logger: logger)
+        for client in [store.client, admin.client] {
+            try await client.query("SELECT pg_stat_force_next_flush()", logger: logger)
+            try await client.query("SELECT 1", logger: logger)
+        }
         return try await admin.client.query(
             """
             SELECT coalesce(sum(heap_blks_read + heap_blks_hit + coalesce(idx_blks_read, 0) + coalesce(idx_blks_hit, 0)), 0)::BIGINT
