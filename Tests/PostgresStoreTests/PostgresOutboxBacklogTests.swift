@@ -41,9 +41,9 @@ struct PostgresOutboxBacklogTests {
     }
 
     /// Runs `body` while a transaction on the server's default database holds a snapshot and a transaction id, as a
-    /// deployment's other clients may: then no row version left dead is pruned, nor its index entry skipped, so the
-    /// blocks counted are the same whatever the other tests run meanwhile (alone, the counts below were about 260,
-    /// 260 and 190, and the claim this replaced read 805 and 426).
+    /// deployment's other clients may. Row versions the statements leave dead are then read rather than skipped, and
+    /// the blocks counted are the same whatever the other tests run meanwhile (without it, the counts below were
+    /// about 260, 260 and 190 alone and the claim this replaced read 805 and 426; beside other tests, as with it).
     private static func withOldestSnapshotHeld(_ body: () async throws -> Void) async throws {
         let logger = PostgresTestDatabase.logger
         try await PostgresTestDatabase.admin.get().withConnection { connection in
