@@ -369,34 +369,24 @@ public final class PostgresStore: BookingStore {
         }
     }
 
-    /// Leases due notifications in one statement with `FOR UPDATE SKIP LOCKED`, counting an attempt on each.
-    ///
-    /// The statement runs in its own implicit transaction, one round trip (see `dispatcherStatement(_:on:logger:)`).
+    /// Leases due notifications with `FOR UPDATE SKIP LOCKED`, counting an attempt on each: one call of
+    /// ``NotificationClaimFunction`` in its own implicit transaction, one round trip (see
+    /// `dispatcherStatement(_:on:logger:)`).
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
-        try await perform { [logger] connection in
-            try await Self.dispatcherStatement(Self.claimStatement(claim), on: connection, logger: logger)
+        let query = Self.claimCall(claim, selecting: Self.notificationColumns)
+        return try await perform { [logger] connection in
+            try await Self.dispatcherStatement(query, on: connection, logger: logger)
                 .map(Self.notification).sorted(by: NotificationClaim.dueOrder)
         }
     }
 
     /// Leases as ``claimNotifications(_:)`` does and reads the leased notifications' appointments in the same
-    /// statement (the claim's `UPDATE` in a `WITH`, joined to `appointments`): one round trip for the batch.
-    /// An appointment row that cannot be read leaves that appointment `nil` (the dispatcher reads it itself).
+    /// call of ``NotificationClaimFunction``: one round trip for the batch. An appointment row that cannot be read
+    /// leaves that appointment `nil` (the dispatcher reads it itself).
     public func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
         -> [ClaimedNotification]
     {
-        let claimed = Self.claimStatement(claim)
-        // Each appointment read by its key in a `LATERAL` subquery the planner keeps apart (`LIMIT 1`): a join's
-        // generic plan hashed the whole table when it expected a large claim (see `claimStatement(_:)`).
-        let query = PostgresQuery(
-            unsafeSQL: """
-                WITH claimed AS (\(claimed.sql))
-                SELECT claimed.*, appointment.*
-                FROM claimed LEFT JOIN LATERAL (
-                    SELECT \(Self.prefixedAppointmentColumns) FROM appointments AS a
-                    WHERE a.id = claimed.appointment_id LIMIT 1
-                ) AS appointment ON true
-                """, binds: claimed.binds)
+        let query = Self.claimCall(claim, selecting: "*")
         return try await perform { [logger] connection in
             try await Self.dispatcherStatement(query, on: connection, logger: logger).map { row in
                 let appointment: AppointmentRecord?
@@ -414,31 +404,12 @@ public final class PostgresStore: BookingStore {
         }
     }
 
-    /// The claim's statement: leases the due notifications and counts an attempt on each, oldest due first;
-    /// returns them (in no particular order).
-    ///
-    /// The due rows are locked in an `ARRAY(...)` (`FOR UPDATE SKIP LOCKED`, so dispatchers never wait for one
-    /// another) and updated by primary key: whatever the `LIMIT` parameter, the plan looks up the rows it claims.
-    /// The connections plan every statement generically (`plan_cache_mode`), and the generic plan of the semi-join
-    /// this replaced (`id IN (SELECT ...)`) estimated a tenth of the table for the `LIMIT`: with a backlog of
-    /// pending notifications it read the table whole at every claim. It stays an unnamed statement, planned at each
-    /// run with the table's size of the moment: a prepared one, planned once per connection while the table was
-    /// small, kept a sequential scan as the table grew, until the next `ANALYZE`.
-    private static func claimStatement(_ claim: NotificationClaim) -> PostgresQuery {
-        let now = PostgresInstant(claim.now)
-        return """
-            UPDATE notifications
-            SET lease_owner = \(claim.owner), lease_expires_at = \(PostgresInstant(claim.leaseExpiresAt)),
-                attempts = attempts + 1, updated_at = \(now)
-            WHERE id = ANY(ARRAY(
-                SELECT id FROM notifications
-                WHERE status = 'pending' AND next_attempt_at <= \(now)
-                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
-                ORDER BY next_attempt_at, id
-                LIMIT \(max(0, claim.limit))
-                FOR UPDATE SKIP LOCKED))
-            RETURNING \(unescaped: Self.notificationColumns)
-            """
+    /// The claim's call of ``NotificationClaimFunction``, returning `columns` of its rows (in no particular order).
+    private static func claimCall(_ claim: NotificationClaim, selecting columns: String) -> PostgresQuery {
+        """
+        SELECT \(unescaped: columns) FROM \(unescaped: NotificationClaimFunction.name)(\(claim.owner),
+            \(PostgresInstant(claim.leaseExpiresAt)), \(PostgresInstant(claim.now)), \(Int64(max(0, claim.limit))))
+        """
     }
 
     /// Records an outcome only while `owner` holds the lease of a pending notification: the statement of
@@ -452,6 +423,10 @@ public final class PostgresStore: BookingStore {
     /// Records the outcomes in one statement, in its own implicit transaction (one round trip, see
     /// `dispatcherStatement(_:on:logger:)`): the outcomes travel as arrays that `unnest` pairs up again, and
     /// each notification changes only while it is pending and leased to `owner`.
+    ///
+    /// It stays a statement planned at each run, with the table's size of the moment. Its plan is not one to keep
+    /// (as ``NotificationClaimFunction`` keeps the claim's): planned while the table was nearly empty, it read the
+    /// whole due index to find the rows, since every row it changes is pending.
     public func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
         guard !outcomes.isEmpty else { return [] }
         var ids: [Int64] = []

@@ -40,6 +40,17 @@ struct PostgresOutboxBacklogTests {
         }
     }
 
+    @Test("the pieces make the function migration 13 created")
+    func functionPinned() {
+        #expect(
+            NotificationClaimFunction.definition == NotificationClaimFunction.version1,
+            """
+            the SQL of booking_claim_notifications_v1 changed: databases migrated earlier keep version1, so add a \
+            migration creating booking_claim_notifications_v2 from NotificationClaimFunction.definition, call it, and \
+            leave version1
+            """)
+    }
+
     /// Runs `body` while a transaction on the server's default database holds a snapshot and a transaction id, as a
     /// deployment's other clients may. Row versions the statements leave dead are then read rather than skipped, and
     /// the blocks counted are the same whatever the other tests run meanwhile (without it, the counts below were
@@ -102,10 +113,11 @@ struct PostgresOutboxBacklogTests {
         #expect(outcomesRead < 400, "the outcomes read \(outcomesRead) blocks")
         let sent = try await store.notifications(appointmentID: nil).filter { $0.status == .sent }
         #expect(sent.map(\.id).sorted() == Array(1...40))
-        // The claim without the appointments locks and updates its rows the same way (395 blocks here).
+        // The claim without the appointments is the same call with the appointments' columns left out, so it reads
+        // them too (456 blocks here; the semi-join claim of session 18, put in the function, read 682 to 838).
         var plain: [BookingNotification] = []
         let plainRead = try await blocks.read { plain = try await store.claimNotifications(claim("worker/3")) }
         #expect(plain.map(\.id) == Array(41...60))
-        #expect(plainRead < 500, "the claim without appointments read \(plainRead) blocks")
+        #expect(plainRead < 550, "the claim without appointments read \(plainRead) blocks")
     }
 }

@@ -18,7 +18,7 @@ struct PostgresUpgradeTests {
                 try await Self.cancelledAppointment(on: connection)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...12))
+            #expect(try await store.appliedMigrations() == Array(1...13))
             let kept = try await store.notifications(appointmentID: 1)
             #expect(kept.map(\.id) == [7, 8])
             #expect(kept.map(\.kind) == [.booked, .cancelled])
@@ -61,7 +61,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...12))
+            #expect(try await store.appliedMigrations() == Array(1...13))
             let now = Date(millisecondsSince1970: 1_803_888_000_000)  // 2027-03-01T08:00Z
             let first = try TimeSlot(
                 start: now.addingTimeInterval(7200), end: now.addingTimeInterval(7200 + 1800))
@@ -124,7 +124,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...12))
+            #expect(try await store.appliedMigrations() == Array(1...13))
             let rows = try await store.client.query(
                 "SELECT customer_email, status, seat FROM appointments ORDER BY id", logger: PostgresTestDatabase.logger
             )
@@ -193,7 +193,7 @@ struct PostgresUpgradeTests {
                     """, logger: logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...12))
+            #expect(try await store.appliedMigrations() == Array(1...13))
             let definition = try await store.client.query(
                 "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'appointments_no_overlap'",
                 logger: logger
@@ -257,6 +257,51 @@ struct PostgresUpgradeTests {
             #expect(try await callOfSchemaEleven(booking("room-b", from: 60, "di@example.com")) == true)
             #expect(try await callOfSchemaEleven(booking("default", from: 45, "di@example.com")) == nil)
             #expect(try await store.appointments().count == 6)
+        }
+    }
+
+    @Test(
+        "migration 13 (the outbox's claim in a function) keeps the leases of a dispatcher of schema 12"
+    )
+    func outboxFunctionsMigrationKeepsLeases() async throws {
+        try await withStores(1, migrate: false) { stores in
+            let store = stores[0]
+            let logger = PostgresTestDatabase.logger
+            // The schema as release 12 left it: notification 8 pending and leased to a dispatcher of schema 12
+            // (its claim counted an attempt), notification 7 sent.
+            try await store.client.withConnection { connection in
+                try await Self.schema(upTo: 12, on: connection)
+                try await Self.cancelledAppointment(on: connection)
+                try await connection.query(
+                    """
+                    UPDATE notifications SET lease_owner = 'worker/12', lease_expires_at = now() + interval '1 hour',
+                        attempts = 1
+                    WHERE id = 8
+                    """, logger: logger)
+            }
+            try await store.migrate()
+            #expect(try await store.appliedMigrations() == Array(1...13))
+            let functions = try await store.client.query(
+                "SELECT count(*) FROM pg_proc WHERE proname = 'booking_claim_notifications_v1'", logger: logger
+            ).collect().first?.decode(Int64.self)
+            #expect(functions == 1)
+            let now = Date()
+            // The lease taken before the migration holds: another dispatcher claims nothing.
+            let claim = NotificationClaim(
+                owner: "worker/13", limit: 10, now: now, leaseExpiresAt: now.addingTimeInterval(60))
+            #expect(try await store.claimNotificationsWithAppointments(claim).isEmpty)
+            // Its owner's outcome is recorded, and another owner's is not.
+            #expect(try await store.finish(outcomes: [8: .released(now: now)], owner: "worker/13").isEmpty)
+            #expect(try await store.finish(outcomes: [8: .released(now: now)], owner: "worker/12") == [8])
+            // Released, with its attempt given back, it is claimed again, with its appointment.
+            let claimed = try await store.claimNotificationsWithAppointments(claim)
+            #expect(claimed.map(\.notification.id) == [8])
+            #expect(claimed.first?.notification.attempts == 1)
+            #expect(claimed.first?.notification.leaseOwner == "worker/13")
+            #expect(claimed.first?.appointment?.appointment.customerName == "Ada")
+            #expect(try await store.finish(outcomes: [8: .sent(at: now)], owner: "worker/13") == [8])
+            let kept = try await store.notifications(appointmentID: 1)
+            #expect(kept.map(\.status) == [.sent, .sent])
         }
     }
 
