@@ -33,7 +33,8 @@ import Synchronization
 ///   of an explicit transaction; after the commit the
 ///   process wakes its own dispatchers directly, and a coalesced `NOTIFY booking_outbox` (at most one per
 ///   20 ms) wakes those of other processes (a hint: they also poll).
-/// - The outbox claim is one `UPDATE ... WHERE id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP LOCKED))`.
+/// - The outbox claim is one `UPDATE ... WHERE id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP LOCKED))`, in the
+///   PL/pgSQL function `booking_claim_notifications_v1`, which keeps its plan for the connection.
 /// - Bounds: waiting for a pooled connection is bounded on the client
 ///   (``Configuration/connectionWaitTimeout``); everything after is bounded by the server
 ///   (``Configuration/statementTimeout``, ``Configuration/lockTimeout``), so an operation's outcome
@@ -369,11 +370,12 @@ public final class PostgresStore: BookingStore {
         }
     }
 
-    /// Leases due notifications with `FOR UPDATE SKIP LOCKED`, counting an attempt on each: one call of
-    /// ``NotificationClaimFunction`` in its own implicit transaction, one round trip (see
+    /// Leases due notifications with `FOR UPDATE SKIP LOCKED`, counting an attempt on each: one call of the
+    /// function `booking_claim_notifications_v1` (schema 13) in its own implicit transaction, one round trip (see
     /// `dispatcherStatement(_:on:logger:)`).
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
-        let query = Self.claimCall(claim, selecting: Self.notificationColumns)
+        let query: PostgresQuery =
+            "SELECT * FROM \(unescaped: NotificationClaimFunction.name)(\(claimArguments: claim))"
         return try await perform { [logger] connection in
             try await Self.dispatcherStatement(query, on: connection, logger: logger)
                 .map(Self.notification).sorted(by: NotificationClaim.dueOrder)
@@ -381,12 +383,23 @@ public final class PostgresStore: BookingStore {
     }
 
     /// Leases as ``claimNotifications(_:)`` does and reads the leased notifications' appointments in the same
-    /// call of ``NotificationClaimFunction``: one round trip for the batch. An appointment row that cannot be read
-    /// leaves that appointment `nil` (the dispatcher reads it itself).
+    /// statement: one round trip for the batch. An appointment row that cannot be read leaves that appointment
+    /// `nil` (the dispatcher reads it itself).
+    ///
+    /// Each appointment is read by its key in a `LATERAL` subquery the planner keeps apart (`LIMIT 1`): a join's
+    /// generic plan hashed the whole table when it expected a large claim. The statement is planned at each run with
+    /// the table's size of the moment; the claim's function keeps its own plan.
     public func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
         -> [ClaimedNotification]
     {
-        let query = Self.claimCall(claim, selecting: "*")
+        let query: PostgresQuery = """
+            SELECT claimed.*, appointment.*
+            FROM \(unescaped: NotificationClaimFunction.name)(\(claimArguments: claim)) AS claimed
+            LEFT JOIN LATERAL (
+                SELECT \(unescaped: Self.prefixedAppointmentColumns) FROM appointments AS a
+                WHERE a.id = claimed.appointment_id LIMIT 1
+            ) AS appointment ON true
+            """
         return try await perform { [logger] connection in
             try await Self.dispatcherStatement(query, on: connection, logger: logger).map { row in
                 let appointment: AppointmentRecord?
@@ -404,14 +417,6 @@ public final class PostgresStore: BookingStore {
         }
     }
 
-    /// The claim's call of ``NotificationClaimFunction``, returning `columns` of its rows (in no particular order).
-    private static func claimCall(_ claim: NotificationClaim, selecting columns: String) -> PostgresQuery {
-        """
-        SELECT \(unescaped: columns) FROM \(unescaped: NotificationClaimFunction.name)(\(claim.owner),
-            \(PostgresInstant(claim.leaseExpiresAt)), \(PostgresInstant(claim.now)), \(Int64(max(0, claim.limit))))
-        """
-    }
-
     /// Records an outcome only while `owner` holds the lease of a pending notification: the statement of
     /// ``finish(outcomes:owner:)`` for one notification.
     public func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError)
@@ -424,9 +429,10 @@ public final class PostgresStore: BookingStore {
     /// `dispatcherStatement(_:on:logger:)`): the outcomes travel as arrays that `unnest` pairs up again, and
     /// each notification changes only while it is pending and leased to `owner`.
     ///
-    /// It stays a statement planned at each run, with the table's size of the moment. Its plan is not one to keep
-    /// (as ``NotificationClaimFunction`` keeps the claim's): planned while the table was nearly empty, it read the
-    /// whole due index to find the rows, since every row it changes is pending.
+    /// It stays a statement planned at each run, with the table's size of the moment. Its plan is not one to keep,
+    /// as `booking_claim_notifications_v1` keeps the claim's: in such a function, planned while the table was
+    /// empty, it read the whole due index to find the rows (every row it changes is pending), 20,020 entries for 20
+    /// rows with 20,000 pending (BENCHMARKS.md, session 20).
     public func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
         guard !outcomes.isEmpty else { return [] }
         var ids: [Int64] = []
@@ -808,4 +814,18 @@ extension ClaimSQL {
             ORDER BY event.position
         )
         """
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// The arguments of `booking_claim_notifications_v1` for `claim`, bound: the owner, the lease's end, now, and the
+    /// limit (at least 0).
+    fileprivate mutating func appendInterpolation(claimArguments claim: NotificationClaim) {
+        appendInterpolation(claim.owner)
+        appendLiteral(", ")
+        appendInterpolation(PostgresInstant(claim.leaseExpiresAt))
+        appendLiteral(", ")
+        appendInterpolation(PostgresInstant(claim.now))
+        appendLiteral(", ")
+        appendInterpolation(Int64(max(0, claim.limit)))
+    }
 }
