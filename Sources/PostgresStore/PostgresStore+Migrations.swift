@@ -243,16 +243,6 @@ extension PostgresStore {
                 // resource's entries; booking_insert_v4 stays for processes of schema 11 during an upgrade.
                 PostgresQuery(unsafeSQL: InsertProcedure.version5),
             ]),
-        Migration(
-            version: 13, name: "the outbox's claim in a function planned once per connection",
-            statements: [
-                // A claim sent as a statement was planned at each run: 0.2 ms of its 0.7 ms in PostgreSQL. A
-                // PL/pgSQL function keeps its plan for the connection, made with sequential and bitmap scans off so
-                // that it reads the due index in order and the rows by their keys however small the tables were
-                // when it was made (BENCHMARKS.md, session 20). Processes of schema 12 still running keep their own
-                // statement.
-                PostgresQuery(unsafeSQL: NotificationClaimFunction.version1)
-            ]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

@@ -10,7 +10,7 @@ extension PostgresStore {
         """
 
     /// How many columns ``appointmentColumns`` lists.
-    static let appointmentColumnCount = columnNames(appointmentColumns).count
+    static let appointmentColumnCount = appointmentColumns.split(separator: ",").count
 
     static let notificationColumns = """
         id, appointment_id, kind, status, attempts, next_attempt_at, lease_owner, lease_expires_at, error,
@@ -23,12 +23,12 @@ extension PostgresStore {
     /// ``appointmentColumns`` of the table aliased `a`, each renamed with ``appointmentPrefix``: for a row
     /// that holds a notification's columns too.
     static let prefixedAppointmentColumns =
-        columnNames(appointmentColumns).map { "a.\($0) AS \(appointmentPrefix)\($0)" }.joined(separator: ", ")
-
-    /// The names in a comma-separated column list such as ``appointmentColumns``.
-    static func columnNames(_ list: String) -> [String] {
-        list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-    }
+        appointmentColumns.split(separator: ",")
+        .map { column in
+            let name = column.trimmingCharacters(in: .whitespacesAndNewlines)
+            return "a.\(name) AS \(appointmentPrefix)\(name)"
+        }
+        .joined(separator: ", ")
 
     /// The appointment in `row`, whose columns are ``appointmentColumns``.
     static func record(_ row: PostgresRow) throws -> AppointmentRecord { try record(row, prefix: "") }

@@ -33,8 +33,7 @@ import Synchronization
 ///   of an explicit transaction; after the commit the
 ///   process wakes its own dispatchers directly, and a coalesced `NOTIFY booking_outbox` (at most one per
 ///   20 ms) wakes those of other processes (a hint: they also poll).
-/// - The outbox claim is one `UPDATE ... WHERE id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP LOCKED))`, in the
-///   PL/pgSQL function `booking_claim_notifications_v1`, which keeps its plan for the connection.
+/// - The outbox claim is one `UPDATE ... WHERE id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP LOCKED))`.
 /// - Bounds: waiting for a pooled connection is bounded on the client
 ///   (``Configuration/connectionWaitTimeout``); everything after is bounded by the server
 ///   (``Configuration/statementTimeout``, ``Configuration/lockTimeout``), so an operation's outcome
@@ -370,36 +369,34 @@ public final class PostgresStore: BookingStore {
         }
     }
 
-    /// Leases due notifications with `FOR UPDATE SKIP LOCKED`, counting an attempt on each: one call of the
-    /// function `booking_claim_notifications_v1` (schema 13) in its own implicit transaction, one round trip (see
-    /// `dispatcherStatement(_:on:logger:)`).
+    /// Leases due notifications in one statement with `FOR UPDATE SKIP LOCKED`, counting an attempt on each.
+    ///
+    /// The statement runs in its own implicit transaction, one round trip (see `dispatcherStatement(_:on:logger:)`).
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
-        let query: PostgresQuery =
-            "SELECT * FROM \(unescaped: NotificationClaimFunction.name)(\(claimArguments: claim))"
-        return try await perform { [logger] connection in
-            try await Self.dispatcherStatement(query, on: connection, logger: logger)
+        try await perform { [logger] connection in
+            try await Self.dispatcherStatement(Self.claimStatement(claim), on: connection, logger: logger)
                 .map(Self.notification).sorted(by: NotificationClaim.dueOrder)
         }
     }
 
     /// Leases as ``claimNotifications(_:)`` does and reads the leased notifications' appointments in the same
-    /// statement: one round trip for the batch. An appointment row that cannot be read leaves that appointment
-    /// `nil` (the dispatcher reads it itself).
-    ///
-    /// Each appointment is read by its key in a `LATERAL` subquery the planner keeps apart (`LIMIT 1`): a join's
-    /// generic plan hashed the whole table when it expected a large claim. The statement is planned at each run with
-    /// the table's size of the moment; the claim's function keeps its own plan.
+    /// statement (the claim's `UPDATE` in a `WITH`, joined to `appointments`): one round trip for the batch.
+    /// An appointment row that cannot be read leaves that appointment `nil` (the dispatcher reads it itself).
     public func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
         -> [ClaimedNotification]
     {
-        let query: PostgresQuery = """
-            SELECT claimed.*, appointment.*
-            FROM \(unescaped: NotificationClaimFunction.name)(\(claimArguments: claim)) AS claimed
-            LEFT JOIN LATERAL (
-                SELECT \(unescaped: Self.prefixedAppointmentColumns) FROM appointments AS a
-                WHERE a.id = claimed.appointment_id LIMIT 1
-            ) AS appointment ON true
-            """
+        let claimed = Self.claimStatement(claim)
+        // Each appointment read by its key in a `LATERAL` subquery the planner keeps apart (`LIMIT 1`): a join's
+        // generic plan hashed the whole table when it expected a large claim (see `claimStatement(_:)`).
+        let query = PostgresQuery(
+            unsafeSQL: """
+                WITH claimed AS (\(claimed.sql))
+                SELECT claimed.*, appointment.*
+                FROM claimed LEFT JOIN LATERAL (
+                    SELECT \(Self.prefixedAppointmentColumns) FROM appointments AS a
+                    WHERE a.id = claimed.appointment_id LIMIT 1
+                ) AS appointment ON true
+                """, binds: claimed.binds)
         return try await perform { [logger] connection in
             try await Self.dispatcherStatement(query, on: connection, logger: logger).map { row in
                 let appointment: AppointmentRecord?
@@ -417,6 +414,33 @@ public final class PostgresStore: BookingStore {
         }
     }
 
+    /// The claim's statement: leases the due notifications and counts an attempt on each, oldest due first;
+    /// returns them (in no particular order).
+    ///
+    /// The due rows are locked in an `ARRAY(...)` (`FOR UPDATE SKIP LOCKED`, so dispatchers never wait for one
+    /// another) and updated by primary key: whatever the `LIMIT` parameter, the plan looks up the rows it claims.
+    /// The connections plan every statement generically (`plan_cache_mode`), and the generic plan of the semi-join
+    /// this replaced (`id IN (SELECT ...)`) estimated a tenth of the table for the `LIMIT`: with a backlog of
+    /// pending notifications it read the table whole at every claim. It stays an unnamed statement, planned at each
+    /// run with the table's size of the moment: a prepared one, planned once per connection while the table was
+    /// small, kept a sequential scan as the table grew, until the next `ANALYZE`.
+    private static func claimStatement(_ claim: NotificationClaim) -> PostgresQuery {
+        let now = PostgresInstant(claim.now)
+        return """
+            UPDATE notifications
+            SET lease_owner = \(claim.owner), lease_expires_at = \(PostgresInstant(claim.leaseExpiresAt)),
+                attempts = attempts + 1, updated_at = \(now)
+            WHERE id = ANY(ARRAY(
+                SELECT id FROM notifications
+                WHERE status = 'pending' AND next_attempt_at <= \(now)
+                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
+                ORDER BY next_attempt_at, id
+                LIMIT \(max(0, claim.limit))
+                FOR UPDATE SKIP LOCKED))
+            RETURNING \(unescaped: Self.notificationColumns)
+            """
+    }
+
     /// Records an outcome only while `owner` holds the lease of a pending notification: the statement of
     /// ``finish(outcomes:owner:)`` for one notification.
     public func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError)
@@ -428,11 +452,6 @@ public final class PostgresStore: BookingStore {
     /// Records the outcomes in one statement, in its own implicit transaction (one round trip, see
     /// `dispatcherStatement(_:on:logger:)`): the outcomes travel as arrays that `unnest` pairs up again, and
     /// each notification changes only while it is pending and leased to `owner`.
-    ///
-    /// It stays a statement planned at each run, with the table's size of the moment. Its plan is not one to keep,
-    /// as `booking_claim_notifications_v1` keeps the claim's: in such a function, planned while the table was
-    /// empty, it read the whole due index to find the rows (every row it changes is pending), 20,020 entries for 20
-    /// rows with 20,000 pending (BENCHMARKS.md, session 20).
     public func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
         guard !outcomes.isEmpty else { return [] }
         var ids: [Int64] = []
@@ -814,18 +833,4 @@ extension ClaimSQL {
             ORDER BY event.position
         )
         """
-}
-
-extension PostgresQuery.StringInterpolation {
-    /// The arguments of `booking_claim_notifications_v1` for `claim`, bound: the owner, the lease's end, now, and the
-    /// limit (at least 0).
-    fileprivate mutating func appendInterpolation(claimArguments claim: NotificationClaim) {
-        appendInterpolation(claim.owner)
-        appendLiteral(", ")
-        appendInterpolation(PostgresInstant(claim.leaseExpiresAt))
-        appendLiteral(", ")
-        appendInterpolation(PostgresInstant(claim.now))
-        appendLiteral(", ")
-        appendInterpolation(Int64(max(0, claim.limit)))
-    }
 }

@@ -18,7 +18,7 @@ struct PostgresUpgradeTests {
                 try await Self.cancelledAppointment(on: connection)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...13))
+            #expect(try await store.appliedMigrations() == Array(1...12))
             let kept = try await store.notifications(appointmentID: 1)
             #expect(kept.map(\.id) == [7, 8])
             #expect(kept.map(\.kind) == [.booked, .cancelled])
@@ -61,7 +61,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...13))
+            #expect(try await store.appliedMigrations() == Array(1...12))
             let now = Date(millisecondsSince1970: 1_803_888_000_000)  // 2027-03-01T08:00Z
             let first = try TimeSlot(
                 start: now.addingTimeInterval(7200), end: now.addingTimeInterval(7200 + 1800))
@@ -124,7 +124,7 @@ struct PostgresUpgradeTests {
                     """, logger: PostgresTestDatabase.logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...13))
+            #expect(try await store.appliedMigrations() == Array(1...12))
             let rows = try await store.client.query(
                 "SELECT customer_email, status, seat FROM appointments ORDER BY id", logger: PostgresTestDatabase.logger
             )
@@ -193,7 +193,7 @@ struct PostgresUpgradeTests {
                     """, logger: logger)
             }
             try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...13))
+            #expect(try await store.appliedMigrations() == Array(1...12))
             let definition = try await store.client.query(
                 "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'appointments_no_overlap'",
                 logger: logger
@@ -258,71 +258,6 @@ struct PostgresUpgradeTests {
             #expect(try await callOfSchemaEleven(booking("default", from: 45, "di@example.com")) == nil)
             #expect(try await store.appointments().count == 6)
         }
-    }
-
-    @Test("migration 13 (the outbox's claim in a function) shares the leases with a dispatcher of schema 12")
-    func claimFunctionMigrationSharesLeases() async throws {
-        try await withStores(1, migrate: false) { stores in
-            let store = stores[0]
-            let logger = PostgresTestDatabase.logger
-            let now = Date(millisecondsSince1970: 1_803_891_600_000)  // 2027-03-01T09:00Z
-            // The schema as release 12 left it, with notifications 7 and 8 pending and due since 08:00.
-            try await store.client.withConnection { connection in
-                try await Self.schema(upTo: 12, on: connection)
-                try await Self.cancelledAppointment(on: connection)
-                try await connection.query(
-                    "UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = '2027-03-01T08:00Z'",
-                    logger: logger)
-            }
-            // A dispatcher of schema 12 leases notification 7 with its own statement.
-            #expect(try await Self.claimOfSchemaTwelve(on: store, owner: "worker/12", limit: 1, now: now) == [7])
-            try await store.migrate()
-            #expect(try await store.appliedMigrations() == Array(1...13))
-            let functions = try await store.client.query(
-                "SELECT count(*) FROM pg_proc WHERE proname = 'booking_claim_notifications_v1'", logger: logger
-            ).collect().first?.decode(Int64.self)
-            #expect(functions == 1)
-            // The function leaves it to its owner and takes the other; the old statement then finds nothing.
-            let claim = NotificationClaim(
-                owner: "worker/13", limit: 10, now: now, leaseExpiresAt: now.addingTimeInterval(60))
-            let claimed = try await store.claimNotificationsWithAppointments(claim)
-            #expect(claimed.map(\.notification.id) == [8])
-            #expect(claimed.first?.notification.attempts == 1)
-            #expect(claimed.first?.appointment?.appointment.customerName == "Ada")
-            #expect(try await Self.claimOfSchemaTwelve(on: store, owner: "worker/12", limit: 10, now: now).isEmpty)
-            // Each owner records its own outcome, and only its own.
-            #expect(try await store.finish(outcomes: [7: .sent(at: now)], owner: "worker/13").isEmpty)
-            #expect(try await store.finish(outcomes: [7: .sent(at: now)], owner: "worker/12") == [7])
-            #expect(try await store.finish(outcomes: [8: .released(now: now)], owner: "worker/13") == [8])
-            // Released, with its attempt given back, 8 is the schema-12 dispatcher's to claim again.
-            #expect(try await Self.claimOfSchemaTwelve(on: store, owner: "worker/12", limit: 10, now: now) == [8])
-            let kept = try await store.notifications(appointmentID: 1)
-            #expect(kept.map(\.status) == [.sent, .pending])
-            #expect(kept.map(\.attempts) == [1, 1])
-            #expect(kept.map(\.leaseOwner) == [nil, "worker/12"])
-        }
-    }
-
-    /// The claim of a dispatcher of schema 12, its statement as it sent it: the ids it leased, ascending.
-    private static func claimOfSchemaTwelve(on store: PostgresStore, owner: String, limit: Int, now: Date)
-        async throws -> [Int64]
-    {
-        let at = PostgresInstant(now)
-        let query: PostgresQuery = """
-            UPDATE notifications
-            SET lease_owner = \(owner), lease_expires_at = \(PostgresInstant(now.addingTimeInterval(60))),
-                attempts = attempts + 1, updated_at = \(at)
-            WHERE id = ANY(ARRAY(
-                SELECT id FROM notifications
-                WHERE status = 'pending' AND next_attempt_at <= \(at)
-                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(at))
-                ORDER BY next_attempt_at, id
-                LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED))
-            RETURNING id
-            """
-        return try await store.client.query(query, logger: PostgresTestDatabase.logger).collect()
-            .map { try $0.decode(Int64.self) }.sorted()
     }
 
     /// Migrations up to `version`, recorded, on an empty database.
