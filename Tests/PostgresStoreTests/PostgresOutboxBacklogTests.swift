@@ -58,8 +58,9 @@ struct PostgresOutboxBacklogTests {
 
     /// Runs `body` while a transaction on the server's default database holds a snapshot and a transaction id, as a
     /// deployment's other clients may. Row versions the statements leave dead are then read rather than skipped, and
-    /// the blocks counted are the same whatever the other tests run meanwhile (without it, the counts below were
-    /// about 260, 260 and 190 alone and the claim this replaced read 805 and 426; beside other tests, as with it).
+    /// the blocks counted are the same whatever the other tests run meanwhile (without it, the counts of
+    /// `claimAmongBacklog` were about 260, 260 and 190 alone and the claim this replaced read 805 and 426; beside
+    /// other tests, as with it).
     private static func withOldestSnapshotHeld(_ body: () async throws -> Void) async throws {
         let logger = PostgresTestDatabase.logger
         try await PostgresTestDatabase.admin.get().withConnection { connection in
@@ -97,6 +98,9 @@ struct PostgresOutboxBacklogTests {
         let claimRead = try await blocks.read { claimed = try await store.claimNotificationsWithAppointments(claim) }
         #expect(claimed.map(\.notification.id) == Array(1...20))
         #expect(claimed.allSatisfy { $0.appointment?.appointment.id == $0.notification.appointmentID })
+        // The first due holds the latest slot, the last entry of the slot index.
+        let latestSlot = Date(millisecondsSince1970: 1_803_859_200_000).addingTimeInterval(19_999 * 300)
+        #expect(claimed.first?.appointment?.appointment.slot.start == latestSlot)
         // 372 blocks here; the claim in a PL/pgSQL function whose kept plan was made on the empty tables read 818 to
         // 904 (a sequential scan of `notifications` and a sort of all of them).
         #expect(claimRead < 600, "the claim read \(claimRead) blocks")
@@ -110,7 +114,8 @@ struct PostgresOutboxBacklogTests {
             .decode(Int32.self)
     }
 
-    /// Two claims of 20 and their outcomes, then a plain claim, with ``backlog`` pending: what each read and wrote.
+    /// Two claims of 20 and their outcomes, then a plain claim, with ``backlog(latestFirst:)`` pending: what each read
+    /// and wrote.
     private func claimAmongBacklog(store: PostgresStore, admin: PostgresStore) async throws {
         let logger = PostgresTestDatabase.logger
         // No autovacuum reading the tables while the reads are counted.
