@@ -83,10 +83,7 @@ struct PostgresOutboxBacklogTests {
     /// session 20): the store plans the claim at each run.
     private func claimAfterGrowth(store: PostgresStore, admin: PostgresStore) async throws {
         let logger = PostgresTestDatabase.logger
-        for table in ["appointments", "notifications"] {
-            try await admin.client.query(
-                PostgresQuery(unsafeSQL: "ALTER TABLE \(table) SET (autovacuum_enabled = off)"), logger: logger)
-        }
+        try await Self.turnAutovacuumOff(admin: admin)
         try await admin.client.query("ANALYZE appointments, notifications", logger: logger)
         let claim = NotificationClaim(
             owner: "worker/1", limit: 20, now: now, leaseExpiresAt: now.addingTimeInterval(60))
@@ -108,6 +105,16 @@ struct PostgresOutboxBacklogTests {
         #expect(try await Self.backendID(of: store) == backend)
     }
 
+    /// Turns autovacuum off on both tables: nothing reads them (or analyzes them, which would replan) while the
+    /// reads are counted.
+    private static func turnAutovacuumOff(admin: PostgresStore) async throws {
+        for table in ["appointments", "notifications"] {
+            try await admin.client.query(
+                PostgresQuery(unsafeSQL: "ALTER TABLE \(table) SET (autovacuum_enabled = off)"),
+                logger: PostgresTestDatabase.logger)
+        }
+    }
+
     /// The server process of the connection `store`'s next operation gets (its pool has one for operations).
     private static func backendID(of store: PostgresStore) async throws -> Int32? {
         try await store.client.query("SELECT pg_backend_pid()", logger: PostgresTestDatabase.logger).collect().first?
@@ -118,11 +125,7 @@ struct PostgresOutboxBacklogTests {
     /// and wrote.
     private func claimAmongBacklog(store: PostgresStore, admin: PostgresStore) async throws {
         let logger = PostgresTestDatabase.logger
-        // No autovacuum reading the tables while the reads are counted.
-        for table in ["appointments", "notifications"] {
-            try await admin.client.query(
-                PostgresQuery(unsafeSQL: "ALTER TABLE \(table) SET (autovacuum_enabled = off)"), logger: logger)
-        }
+        try await Self.turnAutovacuumOff(admin: admin)
         try await admin.client.query(PostgresQuery(unsafeSQL: Self.backlog()), logger: logger)
         try await admin.client.query("VACUUM ANALYZE appointments, notifications", logger: logger)
         func claim(_ owner: String) -> NotificationClaim {
