@@ -309,9 +309,35 @@ struct APITests {
                 try await client.execute(uri: "/api/nothing-here", method: .get), .notFound, code: "NOT_FOUND")
             let wrongMethod = try await client.execute(uri: "/api/appointments", method: .delete)
             try expectError(wrongMethod, .methodNotAllowed, code: "METHOD_NOT_ALLOWED")
-            #expect(wrongMethod.headers[.allow] == "GET, POST")
+            #expect(wrongMethod.headers[.allow] == "GET, HEAD, POST")
             let wrongOnParameter = try await client.execute(uri: "/api/appointments/7/cancel", method: .get)
             #expect(wrongOnParameter.status == .methodNotAllowed && wrongOnParameter.headers[.allow] == "POST")
+        }
+    }
+
+    @Test("HEAD answers every GET route with the GET's status and headers and no body")
+    func headRequests() async throws {
+        try await withAPI(.memory) { client, _ in
+            for uri in ["/health", "/health/ready", "/api/availability", "/api/resources", "/metrics", "/"] {
+                let get = try await client.execute(uri: uri, method: .get)
+                let head = try await client.execute(uri: uri, method: .head)
+                #expect(get.status == .ok && head.status == .ok, "\(uri)")
+                #expect(head.body.readableBytes == 0, "\(uri)")
+                #expect(head.headers[.contentType] == get.headers[.contentType], "\(uri)")
+                if uri != "/metrics" {  // the metrics text grows with every request
+                    #expect(head.headers[.contentLength] == String(get.body.readableBytes), "\(uri)")
+                }
+            }
+            // A GET route's refusals stay refusals: no credential is 401, a wrong one 403.
+            let anonymous = try await client.execute(uri: "/api/appointments", method: .head)
+            #expect(anonymous.status == .unauthorized && anonymous.body.readableBytes == 0)
+            let wrong = try await client.execute(
+                uri: "/api/appointments", method: .head, headers: [.authorization: "Bearer wrong"])
+            #expect(wrong.status == .forbidden)
+            // A path served only by POST: 405 naming POST; a path served by nothing: 404.
+            let postOnly = try await client.execute(uri: "/api/appointments/7/cancel", method: .head)
+            #expect(postOnly.status == .methodNotAllowed && postOnly.headers[.allow] == "POST")
+            #expect(try await client.execute(uri: "/api/nothing-here", method: .head).status == .notFound)
         }
     }
 

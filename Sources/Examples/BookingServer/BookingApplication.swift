@@ -19,7 +19,8 @@ enum BookingApplication {
         calendarDomain: String = ServerSettings.defaultCalendarDomain, calendarFeedSecret: String? = nil
     ) throws -> Router<BasicRequestContext> {
         let registry = MetricsRegistry.shared
-        let router = Router(context: BasicRequestContext.self)
+        // Every GET route answers HEAD as well (RFC 9110 section 9.3.2): the GET's status and headers, no body.
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(
             middleware: RequestLogMiddleware(
                 level: .info, secretParameters: ["secret", "token"], secrets: calendarFeedSecret.map { [$0] } ?? []))
