@@ -37,6 +37,14 @@ struct RescheduleAPITests {
             let byAdmin = try object(
                 try await client.reschedule(id, try slotBody("2027-03-01T12:00:00Z"), headers: adminHeaders))
             #expect(byAdmin["sequence"] as? Int == 2)
+            // The token in the body, as a cancel takes it; the header wins over it.
+            let inBody = try object(
+                try await client.reschedule(id, try slotBody("2027-03-01T13:00:00Z", token: token)))
+            #expect(inBody["sequence"] as? Int == 3 && inBody["slot_start"] as? String == "2027-03-01T13:00:00.000Z")
+            try expectError(
+                try await client.reschedule(
+                    id, try slotBody("2027-03-01T13:30:00Z", token: token), headers: [.cancelToken: "guess"]),
+                .notFound, code: "NOT_FOUND")
             #expect(
                 try await client.execute(uri: "/api/appointments/\(id)", method: .get, headers: [.cancelToken: token])
                     .status == .ok, "the cancel token still works after the moves")
@@ -45,11 +53,12 @@ struct RescheduleAPITests {
                     try await client.execute(
                         uri: "/api/notifications?appointment_id=\(id)", method: .get, headers: adminHeaders))
                     as? [[String: Any]])
-            #expect(notifications.map { $0["kind"] as? String } == ["booked", "rescheduled", "rescheduled"])
-            #expect(notifications.map { $0["sequence"] as? Int } == [0, 1, 2])
+            #expect(
+                notifications.map { $0["kind"] as? String } == ["booked", "rescheduled", "rescheduled", "rescheduled"])
+            #expect(notifications.map { $0["sequence"] as? Int } == [0, 1, 2, 3])
             #expect(
                 notifications.map { $0["previous_slot_start"] as? String } == [
-                    nil, "2027-03-01T10:00:00.000Z", "2027-03-01T11:00:00.000Z",
+                    nil, "2027-03-01T10:00:00.000Z", "2027-03-01T11:00:00.000Z", "2027-03-01T12:00:00.000Z",
                 ])
             #expect(try await client.book(try bookingBody()).status == .created, "the first slot can be booked again")
         }
@@ -206,12 +215,14 @@ struct RescheduleAPITests {
     }
 }
 
-/// `{slotStart, slotEnd}` of a `minutes`-long slot.
-func slotBody(_ start: String, minutes: Int = 30) throws -> ByteBuffer {
+/// `{slotStart, slotEnd}` of a `minutes`-long slot, with `token` when given.
+func slotBody(_ start: String, minutes: Int = 30, token: String? = nil) throws -> ByteBuffer {
     let startDate = try #require(ISO8601.parse(start))
-    return try body([
+    var fields: [String: Any] = [
         "slotStart": start, "slotEnd": startDate.addingTimeInterval(Double(minutes) * 60).iso8601WithMilliseconds,
-    ])
+    ]
+    if let token { fields["token"] = token }
+    return try body(fields)
 }
 
 extension TestClientProtocol {

@@ -17,7 +17,7 @@ extension BookingAPI {
     /// One appointment as an RFC 5546 message, for its cancel token (`X-Cancel-Token`) or the admin.
     @Sendable func appointmentCalendar(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try appointmentID(context)
-        let authorization = try authorization(request, token: request.headers[.cancelToken])
+        let authorization = try authorization(request, bodyToken: nil)
         let appointment = try await service.appointment(id: id, authorization: authorization)
         let method = AppointmentCalendar.method(for: appointment)
         return Response(

@@ -109,15 +109,16 @@ struct BookingAPI: Sendable {
 
     @Sendable func read(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try appointmentID(context)
-        // The token travels only in a header (or a cancel's JSON body), never in the URL, where proxies and logs keep it.
-        let authorization = try authorization(request, token: request.headers[.cancelToken])
+        // The token travels only in a header (or a cancel's or a move's JSON body), never in the URL, where proxies and
+        // logs keep it.
+        let authorization = try authorization(request, bodyToken: nil)
         return AppointmentJSON(try await service.appointment(id: id, authorization: authorization)).response()
     }
 
     @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try appointmentID(context)
         let body = try await JSONBody.decode(CancelBody.self, from: request, context: context, allowEmpty: true)
-        let authorization = try authorization(request, token: request.headers[.cancelToken] ?? body.token)
+        let authorization = try authorization(request, bodyToken: body.token)
         let before = try await service.appointment(id: id, authorization: authorization)
         let cancelled = try await service.cancel(id: id, authorization: authorization)
         if before.status == .booked { counters.cancellations.increment() }
@@ -128,7 +129,7 @@ struct BookingAPI: Sendable {
         let id = try appointmentID(context)
         let key = try IdempotencyKeyHeader.key(of: request)
         let body = try await JSONBody.decode(RescheduleBody.self, from: request, context: context)
-        let authorization = try authorization(request, token: request.headers[.cancelToken])
+        let authorization = try authorization(request, bodyToken: body.token)
         do {
             let confirmation = try await service.reschedule(
                 id: id, to: body.slot, authorization: authorization, idempotencyKey: key)
@@ -167,16 +168,19 @@ struct BookingAPI: Sendable {
         return id
     }
 
-    /// An admin `Bearer` token first (a wrong one is 403); else the cancel token; else 401.
+    /// An admin `Bearer` token first (a wrong one is 403); else the cancel token of `X-Cancel-Token`, or `bodyToken`
+    /// (the body's, which the header wins over); else 401.
     ///
     /// Only the `Bearer` scheme is an admin attempt: another `Authorization` scheme (a proxy's `Basic`,
     /// say) falls through to the cancel token.
-    func authorization(_ request: Request, token: String?) throws -> Authorization {
+    func authorization(_ request: Request, bodyToken: String?) throws -> Authorization {
         switch admin.check(request) {
         case .admin: return .admin
         case .wrong: throw APIError(BookingError.forbidden)
         case .none:
-            guard let token, !token.isEmpty else { throw APIError.unauthorized }
+            guard let token = request.headers[.cancelToken] ?? bodyToken, !token.isEmpty else {
+                throw APIError.unauthorized
+            }
             return .cancelToken(token)
         }
     }

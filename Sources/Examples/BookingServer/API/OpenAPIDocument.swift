@@ -229,7 +229,7 @@ enum OpenAPIDocument {
             "/api/appointments/{id}/reschedule": {
               "post": {
                 "operationId": "rescheduleAppointment",
-                "summary": "Move a booked appointment to another offered slot (admin, or the cancel token in X-Cancel-Token): same id and token, sequence up by one, the old slot free again, all at once or nothing. It may overlap its own old interval but no other booked one. The new slot must have a seat left, not hold the customer already, nor be held by someone else, and its day and week must be under the limits (the appointment itself not counted, so a move within one day is fine). A wrong token answers 404 like an unknown id",
+                "summary": "Move a booked appointment to another offered slot (admin, or the cancel token in X-Cancel-Token or the body): same id and token, sequence up by one, the old slot free again, all at once or nothing. It may overlap its own old interval but no other booked one. The new slot must have a seat left, not hold the customer already, nor be held by someone else, and its day and week must be under the limits (the appointment itself not counted, so a move within one day is fine). A wrong token answers 404 like an unknown id",
                 "parameters": [
                   {"$ref": "#/components/parameters/ID"},
                   {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}},
@@ -390,7 +390,7 @@ enum OpenAPIDocument {
               "CancelRequest": {"type": "object", "additionalProperties": false, "properties": {"token": {"type": "string"}}},
               "RescheduleRequest": {
                 "type": "object", "required": ["slotStart", "slotEnd"], "additionalProperties": false,
-                "properties": {"slotStart": {"type": "string", "format": "date-time"}, "slotEnd": {"type": "string", "format": "date-time"}}
+                "properties": {"slotStart": {"type": "string", "format": "date-time"}, "slotEnd": {"type": "string", "format": "date-time"}, "token": {"type": "string", "description": "The cancel token, when X-Cancel-Token does not carry it (the header wins)"}}
               },
               "Appointment": {
                 "type": "object",
