@@ -83,6 +83,21 @@ struct ISO8601Tests {
         }
     }
 
+    @Test("RFC 3339's lower-case t and z read as T and Z; other shapes stay refused")
+    func lowerCaseSeparators() {
+        let instant = ISO8601.parse("2027-03-01T09:00:00.123Z")
+        #expect(instant != nil)
+        for text in ["2027-03-01t09:00:00.123z", "2027-03-01t09:00:00.123Z", "2027-03-01T09:00:00.123z"] {
+            #expect(ISO8601.parse(text) == instant, "\(text)")
+        }
+        for text in [
+            "2027-03-01 09:00:00Z", "2027-03-01T09:00:00+0100", "2027-03-01", "2027-03-01T09:00:00", "2027-03-01x09:00:00Z",
+            "2027-03-01T09:00:00y", "2027-03-01T09:00:00Zz", "2027-03-01\u{00D4}09:00:00Z",
+        ] {
+            #expect(ISO8601.parse(text) == nil, "\(text)")
+        }
+    }
+
     @Test("whole seconds and milliseconds are exact")
     func exactMilliseconds() {
         #expect(ISO8601.parse("2027-03-01T10:00:00+01:00")?.millisecondsSince1970 == 1_803_891_600_000)

@@ -4,7 +4,8 @@ import Foundation
 /// ISO 8601 instants: with or without fractional seconds, `Z` or an offset.
 ///
 /// The shape is strict (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, every field in range, an offset of at most
-/// 18 hours as `TimeZone` allows, nothing before or after): Foundation's parser is lenient, reading February 30
+/// 18 hours as `TimeZone` allows, nothing before or after; `t` and `z` in lower case too, as RFC 3339 section 5.6
+/// allows): Foundation's parser is lenient, reading February 30
 /// as March 2 and hour 25 as the next day, and ignoring trailing text. The instant is then computed from the
 /// fields (the ``BookingDomain/LocalDate``'s days, the time of day, minus the offset), without the per-call
 /// set-up of `Date.ISO8601FormatStyle`: from 1582-10-15 on, the instant that reads too. Earlier dates are read
@@ -30,8 +31,11 @@ enum ISO8601 {
         func byte(_ index: Int, is character: Unicode.Scalar) -> Bool {
             index < bytes.count && bytes[index] == UInt8(ascii: character)
         }
+        func letter(_ index: Int, is upperCase: Unicode.Scalar) -> Bool {
+            index < bytes.count && bytes[index] | 0x20 == UInt8(ascii: upperCase) | 0x20
+        }
         guard let year = number(0..<4), byte(4, is: "-"), let month = number(5..<7), byte(7, is: "-"),
-            let day = number(8..<10), byte(10, is: "T"), let hour = number(11..<13), byte(13, is: ":"),
+            let day = number(8..<10), letter(10, is: "T"), let hour = number(11..<13), byte(13, is: ":"),
             let minute = number(14..<16), byte(16, is: ":"), let second = number(17..<19),
             let date = try? LocalDate(year: year, month: month, day: day), hour <= 23, minute <= 59, second <= 59
         else { return nil }
@@ -46,7 +50,7 @@ enum ISO8601 {
             index += 1 + digits
         }
         var offsetSeconds = 0
-        if byte(index, is: "Z") {
+        if letter(index, is: "Z") {
             guard index + 1 == bytes.count else { return nil }
         } else {
             guard byte(index, is: "+") || byte(index, is: "-"), let hours = number((index + 1)..<(index + 3)),
