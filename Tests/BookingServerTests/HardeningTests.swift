@@ -33,6 +33,10 @@ struct HardeningTests {
             _ = try await client.execute(uri: "/api/appointments", method: .get, headers: adminHeaders)
             _ = try await client.execute(uri: "/api/notifications", method: .get, headers: adminHeaders)
             _ = try await client.execute(uri: "/api/notifications/1/retry", method: .post, headers: adminHeaders)
+            #expect(
+                try await client.reschedule(id, try slotBody("2027-03-01T11:00:00Z", token: token)).status == .ok,
+                "a move with the token in its body")
+            _ = try await client.reschedule(id, try slotBody("2027-03-01T11:30:00Z", token: token + "x"))
             _ = try await client.execute(
                 uri: "/api/appointments/\(id)/cancel", method: .post, headers: [.cancelToken: token + "x"])
             _ = try await client.execute(

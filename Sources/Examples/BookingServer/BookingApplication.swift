@@ -19,8 +19,7 @@ enum BookingApplication {
         calendarDomain: String = ServerSettings.defaultCalendarDomain, calendarFeedSecret: String? = nil
     ) throws -> Router<BasicRequestContext> {
         let registry = MetricsRegistry.shared
-        // Every GET route answers HEAD as well (RFC 9110 section 9.3.2): the GET's status and headers, no body.
-        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+        let router = Router(context: BasicRequestContext.self)
         router.add(
             middleware: RequestLogMiddleware(
                 level: .info, secretParameters: ["secret", "token"], secrets: calendarFeedSecret.map { [$0] } ?? []))
@@ -44,7 +43,7 @@ enum BookingApplication {
             calendarFiles: CalendarFiles(domain: calendarDomain, resources: resources),
             feedCredential: calendarFeedSecret.map(CalendarFeedCredential.init)
         ).addRoutes(to: router)
-        router.get("metrics") { _, _ in
+        router.getAndHead("metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))

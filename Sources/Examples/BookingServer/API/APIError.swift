@@ -168,7 +168,7 @@ struct FieldProblem: Encodable {
 /// Turns every error into an ``APIError`` response, so clients always get problem details.
 ///
 /// It answers instead of rethrowing, so the middleware outside it (CORS, metrics, the request log)
-/// sees and can decorate an ordinary response. The fields of a domain error on a `GET` are query
+/// sees and can decorate an ordinary response. The fields of a domain error on a `GET` (or `HEAD`) are query
 /// parameters; on other methods, body members. `clock` is the service's: a `SLOT_HELD`'s `Retry-After` counts
 /// from its now.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -182,7 +182,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let apiError =
                 if let error = error as? BookingError {
-                    APIError(error, location: request.method == .get ? .query : .body, now: clock.now())
+                    APIError(
+                        error, location: [.get, .head].contains(request.method) ? .query : .body, now: clock.now())
                 } else {
                     APIError(wrapping: error, now: clock.now())
                 }

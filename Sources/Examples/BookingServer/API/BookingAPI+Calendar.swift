@@ -7,11 +7,11 @@ import NIOCore
 /// The calendar routes: one appointment's file, and a resource's feed for calendar applications.
 extension BookingAPI {
     func addCalendarRoutes(to api: RouterGroup<BasicRequestContext>) {
-        api.get("appointments/:id/calendar.ics", use: appointmentCalendar)
-        api.get("resources/:id/calendar.ics", use: feedWithHeader)
+        api.getAndHead("appointments/:id/calendar.ics", use: appointmentCalendar)
+        api.getAndHead("resources/:id/calendar.ics", use: feedWithHeader)
         // Calendar applications subscribe to a URL and cannot send headers: the secret is a path segment
         // (never a query string), and the request log writes it as `{secret}`.
-        api.get("resources/:id/calendar/{secret}.ics", use: feedWithSecretInPath)
+        api.getAndHead("resources/:id/calendar/{secret}.ics", use: feedWithSecretInPath)
     }
 
     /// One appointment as an RFC 5546 message, for its cancel token (`X-Cancel-Token`) or the admin.

@@ -19,8 +19,8 @@ struct BookingAPI: Sendable {
     let counters = APICounters()
 
     func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("health") { _, _ in try JSONResponse.make(["ok": true]) }
-        router.get("health/ready") { _, context in
+        router.getAndHead("health") { _, _ in try JSONResponse.make(["ok": true]) }
+        router.getAndHead("health/ready") { _, context in
             do {
                 try await service.checkHealth()
                 return try JSONResponse.make(["ok": true])
@@ -30,19 +30,19 @@ struct BookingAPI: Sendable {
             }
         }
         let api = router.group("api")
-        api.get("availability", use: availability)
-        api.get("schedule", use: schedule)
-        api.get("resources") { _, _ in try JSONResponse.make(resources.map(ResourceJSON.init)) }
+        api.getAndHead("availability", use: availability)
+        api.getAndHead("schedule", use: schedule)
+        api.getAndHead("resources") { _, _ in try JSONResponse.make(resources.map(ResourceJSON.init)) }
         api.post("appointments", use: book)
-        api.get("appointments", use: list)
-        api.get("appointments/:id", use: read)
+        api.getAndHead("appointments", use: list)
+        api.getAndHead("appointments/:id", use: read)
         api.post("appointments/:id/cancel", use: cancel)
         api.post("appointments/:id/reschedule", use: reschedule)
         addHoldRoutes(to: api)
         addCalendarRoutes(to: api)
-        api.get("notifications", use: notifications)
+        api.getAndHead("notifications", use: notifications)
         api.post("notifications/:id/retry", use: retryNotification)
-        api.get("openapi.json") { _, _ in
+        api.getAndHead("openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))

@@ -3,8 +3,7 @@ import Hummingbird
 
 /// Answers 405 with an `Allow` header when a known path is asked with a method it does not serve.
 ///
-/// A path served by GET is served by HEAD as well (the router makes those routes), so `Allow` names HEAD beside
-/// GET. Its table comes from the router's own route list, so it cannot drift from the routes; add it after
+/// Its table comes from the router's own route list, so it cannot drift from the routes; add it after
 /// every route, where it runs only on requests that matched no route (Hummingbird applies middleware
 /// to the routes added after it, and to the not-found path).
 struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -12,10 +11,7 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
 
     init(routes: [Router<Context>.RouteDescription]) {
         var methodsByPath: [String: Set<String>] = [:]
-        for route in routes {
-            methodsByPath[route.path.description, default: []].insert(route.method.rawValue)
-            if route.method == .get { methodsByPath[route.path.description, default: []].insert("HEAD") }
-        }
+        for route in routes { methodsByPath[route.path.description, default: []].insert(route.method.rawValue) }
         self.routes = methodsByPath.map { path, methods in (path.split(separator: "/"), methods) }
     }
 

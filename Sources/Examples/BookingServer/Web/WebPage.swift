@@ -45,7 +45,7 @@ struct WebPage: Sendable {
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         for (path, asset) in assets {
-            router.get(RouterPath(path)) { _, _ in
+            router.getAndHead(RouterPath(path)) { _, _ in
                 Response(
                     status: .ok,
                     headers: [
