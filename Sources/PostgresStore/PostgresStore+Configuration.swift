@@ -106,7 +106,8 @@ extension PostgresStore {
         ///
         /// - The user, password and database are percent-decoded once: a password `p@ss:100%` is
         ///   written `p%40ss%3A100%25`.
-        /// - A missing user is `postgres`; a missing port is 5432; a missing database is the user's name.
+        /// - A missing user is `postgres`; a missing port is 5432 (a port is 1 to 65535); a missing database is the
+        ///   user's name.
         /// - `sslmode` is a ``TLSMode`` raw value (`disable`, `allow`, `prefer`, `require`, `verify-ca`,
         ///   `verify-full`); without it, `prefer`.
         /// - `sslrootcert` is the path of a PEM file of trusted certificate authorities (or `system`, the
@@ -122,6 +123,9 @@ extension PostgresStore {
                     field: "store",
                     "must be a URL like postgres://user:password@host:5432/database, with @ : / % in the user, "
                         + "password or database written %40 %3A %2F %25")
+            }
+            if let port = components.port, !(1...65_535).contains(port) {
+                throw .invalidInput(field: "store", "has port \(port); a port is 1 to 65535")
             }
             // An IPv6 address comes in brackets, `postgres://u@[::1]:5432/db`; PostgresNIO wants it bare.
             let address = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host

@@ -537,6 +537,11 @@ public final class SQLiteStore: BookingStore {
             switch database.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED: return .storeUnavailable("the database is busy")
             case .SQLITE_FULL: return .storeUnavailable("the disk is full")
+            case .SQLITE_CANTOPEN:
+                return .storeUnavailable("the database file cannot be opened (a missing folder, or no permission)")
+            case .SQLITE_NOTADB: return .storeUnavailable("the file is not a SQLite database")
+            case .SQLITE_READONLY, .SQLITE_PERM: return .storeUnavailable("the database file cannot be written")
+            case .SQLITE_CORRUPT: return .storeUnavailable("the database file is damaged")
             default: return .storeUnavailable("SQLite error \(database.resultCode.rawValue)")
             }
         }

@@ -23,7 +23,9 @@ import NIOHTTP1
 ///
 /// Answers: 2xx is delivered. 408, 429, 5xx, timeouts and network errors are transient, retried by the
 /// `NotificationDispatcher` with backoff; on 429 and 503 a `Retry-After` (seconds or an
-/// HTTP-date) sets the earliest next attempt (see `DeliveryFailure.retryAfter`).
+/// HTTP-date) sets the earliest next attempt (see `DeliveryFailure.retryAfter`). A redirect (3xx) is not
+/// followed: an HTTP client following a 301 or 302 would send a GET without the body to the new place and
+/// count its answer, so a moved receiver is a transient failure until its URL is set right.
 /// 410 Gone and any other status are permanent: the notification fails at once. Failure reasons are
 /// the status code or a fixed description of the network error, never the URL.
 ///
@@ -66,15 +68,13 @@ public struct WebhookNotificationSender: NotificationSender {
         /// with an `AppointmentCalendar` (`BookingDomain`).
         public var calendar: (@Sendable (NotificationDelivery) -> String)?
 
-        /// Creates a configuration; throws `BookingError.invalidInput` for a URL
-        /// that is not http(s) (field `webhookUrl`) or no secret (field `webhookSecret`).
+        /// Creates a configuration; throws `BookingError.invalidInput` for a URL that ``check(url:)`` refuses
+        /// (field `webhookUrl`) or no secret (field `webhookSecret`).
         public init(
             url: URL, secrets: [WebhookSecret], timeout: Duration = .seconds(10),
             calendar: (@Sendable (NotificationDelivery) -> String)? = nil
         ) throws(BookingError) {
-            guard let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
-                throw .invalidInput(field: "webhookUrl", "must be an http or https URL")
-            }
+            try Self.check(url: url)
             guard !secrets.isEmpty else {
                 throw .invalidInput(
                     field: "webhookSecret",
@@ -84,6 +84,19 @@ public struct WebhookNotificationSender: NotificationSender {
             self.secrets = secrets
             self.timeout = timeout
             self.calendar = calendar
+        }
+
+        /// Throws `BookingError.invalidInput` (field `webhookUrl`) unless `url` is http or https with a host, and a
+        /// port from 1 to 65535 when it names one.
+        public static func check(url: URL) throws(BookingError) {
+            guard let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+                let host = url.host, !host.isEmpty
+            else {
+                throw .invalidInput(field: "webhookUrl", "must be an http or https URL")
+            }
+            if let port = url.port, !(1...65_535).contains(port) {
+                throw .invalidInput(field: "webhookUrl", "has port \(port); a port is 1 to 65535")
+            }
         }
 
         /// Creates a configuration from secret strings (`whsec_<base64>`, several while rotating); throws
@@ -103,10 +116,14 @@ public struct WebhookNotificationSender: NotificationSender {
     private let httpClient: HTTPClient
     private let clock: any WallClock
 
-    /// Creates a sender using `httpClient` (by default the process-wide shared client) and reading the
-    /// `webhook-timestamp` from `clock`.
+    /// Creates a sender using `httpClient` and reading the `webhook-timestamp` from `clock`.
+    ///
+    /// The default client is the process's one for webhooks: AsyncHTTPClient's shared settings, but redirects not
+    /// followed (see above). A client of your own should not follow them either: the answer to the redirected
+    /// request would count as the receiver's.
     public init(
-        configuration: Configuration, httpClient: HTTPClient = .shared, clock: any WallClock = SystemWallClock()
+        configuration: Configuration, httpClient: HTTPClient = WebhookNotificationSender.defaultHTTPClient,
+        clock: any WallClock = SystemWallClock()
     ) {
         self.configuration = configuration
         self.httpClient = httpClient
@@ -153,13 +170,21 @@ public struct WebhookNotificationSender: NotificationSender {
                 RetryAfter.parse($0, now: answered)
             }
             throw DeliveryFailure.transient("HTTP \(code)", retryAfter: retryAfter)
-        case 408, 500..<600:
+        case 300..<400, 408, 500..<600:
             throw DeliveryFailure.transient("HTTP \(code)")
         default:
             // 410 Gone included: the receiver no longer wants these webhooks.
             throw DeliveryFailure.permanent("HTTP \(code)")
         }
     }
+
+    /// The process's client for webhooks, made at its first use and never shut down (as AsyncHTTPClient's shared
+    /// one): AsyncHTTPClient's shared settings, with redirects not followed.
+    public static let defaultHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     /// A fixed description per kind of error: never the URL, never a localized description.
     private static func describe(_ error: any Error) -> String {

@@ -148,13 +148,37 @@ struct ExecutableTests {
             (["--calendar-feed-secret", "too-short"], "--calendar-feed-secret '(hidden)'"),
             (["--webhook-calendar"], "--webhook-calendar"),
             (["--capacity", "0"], "--capacity"), (["--daily-limit", "none"], "--daily-limit"),
-            (["--hold-minutes", "61"], "--hold-minutes"),
+            (["--hold-minutes", "61"], "--hold-minutes"), (["--host", "999.1.1.1"], "--host"),
+            (
+                [
+                    "--webhook-url", "http://127.0.0.1:99999/hook", "--webhook-secret",
+                    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                ],
+                "--webhook-url"
+            ),
+            (["--store", "postgres://u:pw@127.0.0.1:99999/db"], "--store"),
+            (["--store", "postgres://u:pw@127.0.0.1/db?sslmode=bogus"], "--store"),
         ])
     func badSetting(arguments: [String], flag: String) throws {
         let (status, output) = try ServerProcess.runToExit(["serve", "--store", "memory"] + arguments)
         #expect(status == 64)
         #expect(output.contains("invalid \(flag)"), "stderr: \(output)")
         #expect(output.split(separator: "\n").count == 1)
+    }
+
+    @Test("a port already taken stops the server with exit 69 and one line saying where it could not listen")
+    func portTaken() async throws {
+        let port = try freePort()
+        let first = try ServerProcess(
+            arguments: ["serve", "--store", "memory", "--port", "\(port)"], environment: [:], port: port)
+        defer { _ = first.terminate() }
+        try await first.waitUntilHealthy()
+        let (status, output) = try ServerProcess.runToExit(
+            ["serve", "--store", "memory", "--port", "\(port)", "--log-level", "warning"],
+            environment: ["BOOKING_ADMIN_TOKEN": "admin-token-0123456789"])
+        #expect(status == 69)
+        #expect(
+            output == "booking-server: cannot listen on 127.0.0.1 port \(port): Address already in use\n", "\(output)")
     }
 
     @Test("a bad resources file stops the server at start-up with exit 64 and one line naming resource and field")

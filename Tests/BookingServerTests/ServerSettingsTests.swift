@@ -91,6 +91,17 @@ struct ServerSettingsTests {
             (["--store", "mysql://x"], "memory, sqlite:PATH or postgres://"),
             (["--store", "postgress://booking:hunter2@db:5432/booking"], "'(hidden)@db:5432/booking'"),
             (["--webhook-url", "https://hooks.example"], "--webhook-secret"),
+            (
+                ["--webhook-url", "http://127.0.0.1:70000/hook"],
+                "invalid --webhook-url 'http://127.0.0.1:70000/hook' (or BOOKING_WEBHOOK_URL): has port 70000; a port is 1 to 65535"
+            ),
+            (
+                ["--store", "postgres://booking:hunter2@db:99999/booking"],
+                "invalid --store '(hidden)@db:99999/booking' (or BOOKING_STORE): has port 99999; a port is 1 to 65535"
+            ),
+            (["--store", "postgres://booking:hunter2@db/booking?sslmode=bogus"], "sslmode must be disable, allow"),
+            (["--store", "postgres://booking:hunter2@db/booking?foo=1"], "accepts only the query parameters"),
+            (["--host", "999.1.1.1"], "invalid --host '999.1.1.1' (or BOOKING_HOST): must be an address or a name"),
             (["--log-level", "loud"], "--log-level"),
             (["--reminder-minutes", "60\n30"], "--reminder-minutes '60\\n30'"),
             (

@@ -208,11 +208,19 @@ struct SQLiteStoreTests {
         #expect(try await store.notifications(appointmentID: nil).isEmpty)
     }
 
-    @Test("a directory that cannot hold the file is a store-unavailable error, not a crash")
-    func unopenable() {
+    @Test(
+        "a directory that cannot hold the file, or a file that is no database, is a store-unavailable error saying so")
+    func unopenable() throws {
         let error = #expect(throws: BookingError.self) {
             try SQLiteStore(location: .file("/proc/no-such-dir/booking.sqlite"))
         }
         #expect(error?.code == .storeUnavailable)
+        #expect(error?.message.contains("cannot be opened") == true, "\(String(describing: error))")
+        let path = NSTemporaryDirectory() + "not-a-database-\(UUID().uuidString).sqlite"
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let notDatabase = #expect(throws: BookingError.self) { try SQLiteStore(location: .file(path)) }
+        #expect(notDatabase?.code == .storeUnavailable)
+        #expect(notDatabase?.message.contains("not a SQLite database") == true, "\(String(describing: notDatabase))")
     }
 }

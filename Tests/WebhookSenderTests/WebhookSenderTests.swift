@@ -27,18 +27,20 @@ final class Receiver: Sendable {
         }
     }
 
-    private let state: Mutex<(hits: [Hit], statuses: [Int])>
+    private let state: Mutex<(hits: [Hit], statuses: [Int], moved: Int)>
     private let headers: [String: String]
     private let delay: Duration
 
     /// Answers with `statuses` in order (then 200), each with `headers`, after `delay`.
     init(statuses: [Int], headers: [String: String] = [:], delay: Duration = .zero) {
-        state = Mutex((hits: [], statuses: statuses))
+        state = Mutex((hits: [], statuses: statuses, moved: 0))
         self.headers = headers
         self.delay = delay
     }
 
     var hits: [Hit] { state.withLock { $0.hits } }
+    /// How many requests reached `/moved`, where a redirect of the tests points.
+    var movedHits: Int { state.withLock { $0.moved } }
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
@@ -57,6 +59,12 @@ final class Receiver: Sendable {
             var response = Response(status: .init(code: status))
             for (name, value) in self.headers { response.headers[.init(name)!] = value }
             return response
+        }
+        for method in [HTTPRequest.Method.get, .post] {
+            router.on("moved", method: method) { _, _ -> HTTPResponse.Status in
+                self.state.withLock { $0.moved += 1 }
+                return .ok
+            }
         }
         return router
     }
@@ -244,6 +252,21 @@ struct WebhookSenderTests {
     }
 
     @Test(
+        "a redirect is not followed: 301, 302, 307 and 308 are transient failures, and the new place is never asked",
+        arguments: [301, 302, 307, 308])
+    func redirects(status: Int) async throws {
+        let receiver = Receiver(statuses: [status], headers: ["Location": "/moved"])
+        let delivery = try delivery()
+        try await withReceiver(receiver) { url in
+            let failure = await #expect(throws: DeliveryFailure.self) { try await sender(url).send(delivery) }
+            #expect(failure?.isPermanent == false)
+            #expect(failure?.reason == "HTTP \(status)")
+            #expect(receiver.hits.count == 1)
+            #expect(receiver.movedHits == 0, "the redirect was followed")
+        }
+    }
+
+    @Test(
         "on 429 and 503 the receiver's Retry-After (seconds or an HTTP-date) becomes the failure's retryAfter",
         arguments: [
             (429, "120", .seconds(120)),
@@ -314,6 +337,15 @@ struct WebhookSenderTests {
             #expect(throws: BookingError.self) {
                 try WebhookNotificationSender.Configuration(url: ftp, secrets: [secret])
             }?.fieldErrors["webhookUrl"] != nil)
+        for text in [
+            "http://127.0.0.1:99999/hook", "http://[::1]:70000/", "https://example.com:0/hook", "http:///hook",
+        ] {
+            let url = try #require(URL(string: text))
+            #expect(
+                #expect(throws: BookingError.self) {
+                    try WebhookNotificationSender.Configuration(url: url, secrets: [secret])
+                }?.fieldErrors["webhookUrl"] != nil, "\(text)")
+        }
         let http = try #require(URL(string: "http://example.com/hook"))
         #expect(
             #expect(throws: BookingError.self) {

@@ -3,6 +3,7 @@ import BookingDomain
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// `booking-server`: the example HTTP host of swift-booking.
@@ -76,7 +77,16 @@ extension BookingServerCommand {
                             "resources": "\(settings.resources.map(\.id.rawValue).joined(separator: ","))",
                         ])
                 })
-            try await app.runService()
+            do {
+                try await app.runService()
+            } catch let error as IOError where error.description.hasPrefix("bind(") {
+                // The port taken, or an address not of this machine: one line, as for a bad setting.
+                FileHandle.standardError.write(
+                    Data(
+                        "booking-server: cannot listen on \(settings.host) port \(settings.port): \(String(cString: strerror(error.errnoCode)))\n"
+                            .utf8))
+                throw ExitCode(69)
+            }
         }
     }
 

@@ -2,6 +2,8 @@ import BookingDomain
 import Configuration
 import Foundation
 import Logging
+import NIOCore
+import PostgresStore
 import WebhookSender
 
 /// Every setting of `booking-server`, validated: from flags, else `BOOKING_*` environment variables, else defaults.
@@ -113,7 +115,16 @@ struct ServerSettings: Sendable {
         }
 
         if let text = value("store") { store = try Self.parseStore(text) }
-        if let text = value("host") { host = text }
+        if let text = value("host") {
+            // Resolved now, as the server will resolve it to listen: a typo stops the start with one line.
+            guard (try? SocketAddress.makeAddressResolvingHost(text, port: 0)) != nil else {
+                throw Invalid(
+                    flag: "host", value: text,
+                    accepted: "must be an address or a name of this machine to listen on, like 127.0.0.1, 0.0.0.0 or ::"
+                )
+            }
+            host = text
+        }
         port = try integer("port", NumberSetting(range: 0...65_535, fallback: 4000))
         if let text = value("cors-origin") {
             corsOrigins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
@@ -156,10 +167,14 @@ struct ServerSettings: Sendable {
         }
         holdDuration = .minutes(try integer("hold-minutes", ScheduleLimits.holdMinutes))
         if let text = value("webhook-url") {
-            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-                url.host != nil
-            else {
+            guard let url = URL(string: text) else {
                 throw Invalid(flag: "webhook-url", value: text, accepted: "must be an http or https URL")
+            }
+            do {
+                try WebhookNotificationSender.Configuration.check(url: url)
+            } catch {
+                throw Invalid(
+                    flag: "webhook-url", value: text, accepted: error.fieldErrors["webhookUrl"] ?? error.message)
             }
             webhookURL = url
             let texts = (value("webhook-secret") ?? "").split { $0 == "," || $0.isWhitespace }
@@ -263,6 +278,11 @@ struct ServerSettings: Sendable {
     }
 
     static func parseStore(_ text: String) throws -> StoreSpec {
+        // The text may be a mistyped URL with a password in it: show only what follows the '@'.
+        let shown =
+            text.split(separator: "@", omittingEmptySubsequences: false).last.map {
+                text.contains("@") ? "(hidden)@\($0)" : String($0)
+            } ?? text
         if text == "memory" { return .memory }
         if text.hasPrefix("sqlite:") {
             let path = String(text.dropFirst("sqlite:".count))
@@ -271,12 +291,15 @@ struct ServerSettings: Sendable {
             }
             return .sqlite(path: path)
         }
-        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") { return .postgres(url: text) }
-        // The text may be a mistyped URL with a password in it: show only what follows the '@'.
-        let shown =
-            text.split(separator: "@", omittingEmptySubsequences: false).last.map {
-                text.contains("@") ? "(hidden)@\($0)" : String($0)
-            } ?? text
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            // Read now, so a bad URL stops the start with what is wrong in it (the store reads it again to open).
+            do {
+                _ = try PostgresStore.Configuration(url: text)
+            } catch {
+                throw Invalid(flag: "store", value: shown, accepted: error.fieldErrors["store"] ?? error.message)
+            }
+            return .postgres(url: text)
+        }
         throw Invalid(
             flag: "store", value: shown, accepted: "must be memory, sqlite:PATH or postgres://user:pass@host:5432/db")
     }
