@@ -75,6 +75,11 @@ struct ServerSettingsTests {
         #expect(fromEnvironment.logFormat == .json)
         #expect(fromEnvironment.corsOrigins == ["https://a.example", "https://b.example"])
         #expect(fromEnvironment.webhookSecrets.count == 1)
+        // Origins as browsers send them: a trailing slash dropped, scheme and host in lower case.
+        #expect(
+            try settings(["--cors-origin", "https://A.example/, http://localhost:3000,*"]).corsOrigins == [
+                "https://a.example", "http://localhost:3000", "*",
+            ])
         let flagWins = try settings(["--port", "5000", "--store", "sqlite:other.sqlite"], environment)
         #expect(flagWins.port == 5000)
         #expect(flagWins.store == .sqlite(path: "other.sqlite"))
@@ -102,6 +107,10 @@ struct ServerSettingsTests {
             (["--store", "postgres://booking:hunter2@db/booking?sslmode=bogus"], "sslmode must be disable, allow"),
             (["--store", "postgres://booking:hunter2@db/booking?foo=1"], "accepts only the query parameters"),
             (["--host", "999.1.1.1"], "invalid --host '999.1.1.1' (or BOOKING_HOST): must be an address or a name"),
+            (["--cors-origin", "https://a.example/app"], "invalid --cors-origin 'https://a.example/app'"),
+            (["--cors-origin", "a.example"], "invalid --cors-origin 'a.example'"),
+            (["--cors-origin", "https://a.example?x=1"], "invalid --cors-origin"),
+            (["--webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], "invalid --webhook-secret '(hidden)'"),
             (["--log-level", "loud"], "--log-level"),
             (["--reminder-minutes", "60\n30"], "--reminder-minutes '60\\n30'"),
             (

@@ -127,13 +127,16 @@ struct ServerSettings: Sendable {
         }
         port = try integer("port", NumberSetting(range: 0...65_535, fallback: 4000))
         if let text = value("cors-origin") {
-            corsOrigins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            let origins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
                 !$0.isEmpty
             }
-            for origin in corsOrigins where origin != "*" && URL(string: origin)?.scheme == nil {
-                throw Invalid(
-                    flag: "cors-origin", value: origin,
-                    accepted: "must be * or origins like https://example.com, comma-separated")
+            corsOrigins = try origins.map { origin in
+                guard let normalized = Self.origin(origin) else {
+                    throw Invalid(
+                        flag: "cors-origin", value: origin,
+                        accepted: "must be * or origins like https://example.com (no path), comma-separated")
+                }
+                return normalized
             }
         }
         if let token = value("admin-token") {
@@ -188,6 +191,13 @@ struct ServerSettings: Sendable {
                     flag: "webhook-secret", value: "(hidden)",
                     accepted: "a secret " + (error.fieldErrors["webhookSecret"] ?? error.message))
             }
+        }
+        if webhookURL == nil, value("webhook-secret") != nil {
+            throw Invalid(
+                flag: "webhook-secret", value: "(hidden)",
+                accepted:
+                    "needs --webhook-url (BOOKING_WEBHOOK_URL): the secret signs webhooks, and none are sent without it"
+            )
         }
         try readCalendarSettings(value: value)
         if let text = value("dispatcher-id") {
@@ -275,6 +285,18 @@ struct ServerSettings: Sendable {
             throw Invalid(flag: "reminder-minutes", value: text, accepted: ScheduleLimits.acceptedReminderMinutes)
         }
         return leads
+    }
+
+    /// `text` as browsers send it in `Origin` (scheme, host and port, in lower case; a trailing `/` dropped), `*`
+    /// as it is, or `nil` when it is no origin: it has a path, a query, credentials, or no scheme or host.
+    static func origin(_ text: String) -> String? {
+        if text == "*" { return text }
+        let trimmed = text.hasSuffix("/") ? String(text.dropLast()) : text
+        guard let components = URLComponents(string: trimmed), let scheme = components.scheme, !scheme.isEmpty,
+            let host = components.host, !host.isEmpty, components.path.isEmpty, components.query == nil,
+            components.fragment == nil, components.user == nil, components.password == nil
+        else { return nil }
+        return trimmed.lowercased()
     }
 
     static func parseStore(_ text: String) throws -> StoreSpec {
