@@ -26,7 +26,7 @@ import NIOHTTP1
 /// HTTP-date) sets the earliest next attempt (see `DeliveryFailure.retryAfter`). A redirect (3xx) is not
 /// followed: an HTTP client following a 301 or 302 would send a GET without the body to the new place and
 /// count its answer, so a moved receiver is a transient failure until its URL is set right.
-/// 410 Gone and any other status are permanent: the notification fails at once. Failure reasons are
+/// 410 Gone and the other 4xx are permanent: the notification fails at once. Failure reasons are
 /// the status code or a fixed description of the network error, never the URL.
 ///
 /// Verifying on the receiving side (a Hummingbird 2 route; any framework works the same way): check the
@@ -90,12 +90,16 @@ public struct WebhookNotificationSender: NotificationSender {
         /// port from 1 to 65535 when it names one.
         public static func check(url: URL) throws(BookingError) {
             guard let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-                let host = url.host, !host.isEmpty
+                let host = url.host, !host.isEmpty,
+                let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
             else {
                 throw .invalidInput(field: "webhookUrl", "must be an http or https URL")
             }
-            if let port = url.port, !(1...65_535).contains(port) {
-                throw .invalidInput(field: "webhookUrl", "has port \(port); a port is 1 to 65535")
+            // The port as written: URLComponents reads one of more digits than an Int holds as no port at all.
+            if let range = components.rangeOfPort, let text = components.string?[range] {
+                guard let port = Int(text), (1...65_535).contains(port) else {
+                    throw .invalidInput(field: "webhookUrl", "has port \(text); a port is 1 to 65535")
+                }
             }
         }
 
@@ -122,7 +126,7 @@ public struct WebhookNotificationSender: NotificationSender {
     /// followed (see above). A client of your own should not follow them either: the answer to the redirected
     /// request would count as the receiver's.
     public init(
-        configuration: Configuration, httpClient: HTTPClient = WebhookNotificationSender.defaultHTTPClient,
+        configuration: Configuration, httpClient: HTTPClient = WebhookNotificationSender.webhookHTTPClient,
         clock: any WallClock = SystemWallClock()
     ) {
         self.configuration = configuration
@@ -132,6 +136,13 @@ public struct WebhookNotificationSender: NotificationSender {
 
     /// POSTs the notification; maps the answer as described above.
     public func send(_ delivery: NotificationDelivery) async throws {
+        // The URL is a `var`: one set after the configuration was made is checked here, before NIO would trap on it.
+        do {
+            try Configuration.check(url: configuration.url)
+        } catch {
+            throw DeliveryFailure.permanent(
+                "the webhook URL is not one to send to: \(error.fieldErrors["webhookUrl"] ?? "")")
+        }
         let body: Data
         do {
             body = try WebhookPayload(delivery, calendar: configuration.calendar?(delivery)).encoded()
@@ -179,8 +190,8 @@ public struct WebhookNotificationSender: NotificationSender {
     }
 
     /// The process's client for webhooks, made at its first use and never shut down (as AsyncHTTPClient's shared
-    /// one): AsyncHTTPClient's shared settings, with redirects not followed.
-    public static let defaultHTTPClient: HTTPClient = {
+    /// one, and internal so nobody else can): AsyncHTTPClient's shared settings, with redirects not followed.
+    @usableFromInline static let webhookHTTPClient: HTTPClient = {
         var configuration = HTTPClient.Configuration.singletonConfiguration
         configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)

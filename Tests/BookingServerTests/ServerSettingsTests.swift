@@ -77,9 +77,13 @@ struct ServerSettingsTests {
         #expect(fromEnvironment.webhookSecrets.count == 1)
         // Origins as browsers send them: a trailing slash dropped, scheme and host in lower case.
         #expect(
-            try settings(["--cors-origin", "https://A.example/, http://localhost:3000,*"]).corsOrigins == [
-                "https://a.example", "http://localhost:3000", "*",
-            ])
+            try settings(["--cors-origin", "https://A.example/, http://localhost:3000,*,https://b.example:443"])
+                .corsOrigins == ["https://a.example", "http://localhost:3000", "*", "https://b.example"])
+        #expect(try settings(["--cors-origin", "http://[::1]:3000"]).corsOrigins == ["http://[::1]:3000"])
+        for origin in ["http://localhost:", "https://a.example:0", "https://a.example:99999", "https://bücher.example"]
+        {
+            #expect(throws: ServerSettings.Invalid.self, "\(origin)") { try settings(["--cors-origin", origin]) }
+        }
         let flagWins = try settings(["--port", "5000", "--store", "sqlite:other.sqlite"], environment)
         #expect(flagWins.port == 5000)
         #expect(flagWins.store == .sqlite(path: "other.sqlite"))
@@ -107,6 +111,7 @@ struct ServerSettingsTests {
             (["--store", "postgres://booking:hunter2@db/booking?sslmode=bogus"], "sslmode must be disable, allow"),
             (["--store", "postgres://booking:hunter2@db/booking?foo=1"], "accepts only the query parameters"),
             (["--host", "999.1.1.1"], "invalid --host '999.1.1.1' (or BOOKING_HOST): must be an address or a name"),
+            (["--hours", ";;"], "invalid --hours ';;' (or BOOKING_HOURS): must look like mon-fri=09:00-12:00"),
             (["--cors-origin", "https://a.example/app"], "invalid --cors-origin 'https://a.example/app'"),
             (["--cors-origin", "a.example"], "invalid --cors-origin 'a.example'"),
             (["--cors-origin", "https://a.example?x=1"], "invalid --cors-origin"),

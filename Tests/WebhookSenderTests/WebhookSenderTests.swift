@@ -339,6 +339,7 @@ struct WebhookSenderTests {
             }?.fieldErrors["webhookUrl"] != nil)
         for text in [
             "http://127.0.0.1:99999/hook", "http://[::1]:70000/", "https://example.com:0/hook", "http:///hook",
+            "http://example.com:99999999999999999999999/hook",
         ] {
             let url = try #require(URL(string: text))
             #expect(
@@ -351,6 +352,17 @@ struct WebhookSenderTests {
             #expect(throws: BookingError.self) {
                 try WebhookNotificationSender.Configuration(url: http, secrets: [String]())
             }?.fieldErrors["webhookSecret"]?.contains("at least one") == true)
+    }
+
+    @Test("a URL set to a bad port after the configuration was made fails the send for good, without a request")
+    func badURLSetLater() async throws {
+        var configuration = try WebhookNotificationSender.Configuration(
+            url: try #require(URL(string: "http://127.0.0.1:8080/hook")), secrets: [secret])
+        configuration.url = try #require(URL(string: "http://127.0.0.1:70000/hook"))
+        let sender = WebhookNotificationSender(configuration: configuration, clock: clock)
+        let failure = await #expect(throws: DeliveryFailure.self) { try await sender.send(try delivery()) }
+        #expect(failure?.isPermanent == true)
+        #expect(failure?.reason.contains("70000") == true && failure?.reason.contains("127.0.0.1") == false)
     }
 
     /// An in-memory store with one booking whose `booked` notification is due, and a dispatcher

@@ -250,6 +250,10 @@ struct ServerSettings: Sendable {
                 flag: "hours", value: hoursText,
                 accepted: ScheduleLimits.acceptedHours(error.fieldErrors["hours"] ?? error.message))
         }
+        // Closed every day is not a schedule: say so rather than offer nothing (as the resources file does).
+        guard !hours.isEmpty else {
+            throw Invalid(flag: "hours", value: hoursText, accepted: ScheduleLimits.acceptedHours("it names no day"))
+        }
         let slotMinutes = try integer("slot-minutes", ScheduleLimits.slotMinutes)
         let daysAhead = try integer("days-ahead", ScheduleLimits.daysAhead)
         let noticeMinutes = try integer("min-notice-minutes", ScheduleLimits.minNoticeMinutes)
@@ -287,16 +291,21 @@ struct ServerSettings: Sendable {
         return leads
     }
 
-    /// `text` as browsers send it in `Origin` (scheme, host and port, in lower case; a trailing `/` dropped), `*`
-    /// as it is, or `nil` when it is no origin: it has a path, a query, credentials, or no scheme or host.
+    /// `text` as browsers send it in `Origin` (scheme, host and port, in lower case; a trailing `/` and the scheme's
+    /// default port dropped), `*` as it is, or `nil` when no browser would send it: a path, a query, credentials, no
+    /// scheme or host, a port outside 1-65535 (or empty), or a host not in ASCII (browsers send punycode).
     static func origin(_ text: String) -> String? {
         if text == "*" { return text }
-        let trimmed = text.hasSuffix("/") ? String(text.dropLast()) : text
-        guard let components = URLComponents(string: trimmed), let scheme = components.scheme, !scheme.isEmpty,
-            let host = components.host, !host.isEmpty, components.path.isEmpty, components.query == nil,
-            components.fragment == nil, components.user == nil, components.password == nil
+        let trimmed = (text.hasSuffix("/") ? String(text.dropLast()) : text).lowercased()
+        guard trimmed.allSatisfy(\.isASCII), let components = URLComponents(string: trimmed),
+            let scheme = components.scheme, !scheme.isEmpty, let host = components.host, !host.isEmpty,
+            components.path.isEmpty, components.query == nil, components.fragment == nil, components.user == nil,
+            components.password == nil, !trimmed.hasSuffix(":")
         else { return nil }
-        return trimmed.lowercased()
+        guard let range = components.rangeOfPort, let portText = components.string?[range] else { return trimmed }
+        guard let port = Int(portText), (1...65_535).contains(port) else { return nil }
+        let defaultPort = ["http": 80, "https": 443][scheme]
+        return port == defaultPort ? String(trimmed.dropLast(portText.count + 1)) : trimmed
     }
 
     static func parseStore(_ text: String) throws -> StoreSpec {
