@@ -37,7 +37,7 @@ extension PostgresStore {
 
         /// The server's host name or address.
         public var host: String
-        /// The server's port.
+        /// The server's port, 1 to 65535 (``PostgresStore/migrate()`` refuses another).
         public var port: Int
         /// The user to log in as.
         public var username: String
@@ -124,8 +124,11 @@ extension PostgresStore {
                     "must be a URL like postgres://user:password@host:5432/database, with @ : / % in the user, "
                         + "password or database written %40 %3A %2F %25")
             }
-            if let port = components.port, !(1...65_535).contains(port) {
-                throw .invalidInput(field: "store", "has port \(port); a port is 1 to 65535")
+            // The port as written: URLComponents reads one of more digits than an Int holds as no port at all.
+            if let range = components.rangeOfPort, let portText = components.string?[range] {
+                guard let port = Int(portText), (1...65_535).contains(port) else {
+                    throw .invalidInput(field: "store", "has port \(portText); a port is 1 to 65535")
+                }
             }
             // An IPv6 address comes in brackets, `postgres://u@[::1]:5432/db`; PostgresNIO wants it bare.
             let address = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host

@@ -27,8 +27,12 @@ extension PostgresStore {
         }
     }
 
-    /// Applies the pending migrations (``applyPendingMigrations()``).
+    /// Applies the pending migrations (``applyPendingMigrations()``); first refuses a configured port outside 1-65535
+    /// (`invalidInput` on `port`), which the network layer would otherwise cut to 16 bits and connect elsewhere.
     public func migrate() async throws(BookingError) {
+        guard (1...65_535).contains(configuration.port) else {
+            throw .invalidInput(field: "port", "must be 1 to 65535, not \(configuration.port)")
+        }
         try await applyPendingMigrations()
     }
 

@@ -1,4 +1,5 @@
 import BookingDomain
+import Logging
 import PostgresStore
 import TestSupport
 import Testing
@@ -94,6 +95,9 @@ struct PostgresConfigurationTests {
         "bad settings are refused with a sentence that says what is accepted",
         arguments: [
             ("postgres://u@h/db?sslmode=maybe", "disable, allow, prefer, require, verify-ca or verify-full"),
+            ("postgres://u@h:99999/db", "has port 99999; a port is 1 to 65535"),
+            ("postgres://u@h:0/db", "has port 0; a port is 1 to 65535"),
+            ("postgres://u@h:99999999999999999999/db", "a port is 1 to 65535"),
             ("postgres://u@h/db?sslmode=", "disable, allow, prefer, require, verify-ca or verify-full"),
             ("postgres://u@h/db?sslmode=REQUIRE", "disable, allow, prefer, require, verify-ca or verify-full"),
             ("postgres://u@h/db?ssl=true", "only the query parameters sslmode and sslrootcert"),
