@@ -213,3 +213,23 @@ extension Duration {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
+
+extension WebhookNotificationSender.Configuration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The endpoint's scheme, host and port, with its path and query left out (a receiver's URL may carry a token in
+    /// them, as Slack's do), how many secrets (never one of them) and the timeout: what a log may show.
+    public var description: String {
+        var endpoint = "\(url.scheme ?? "?")://\(url.host ?? "?")"
+        if let port = url.port { endpoint += ":\(port)" }
+        if !url.path.isEmpty || url.query != nil { endpoint += "/…" }
+        return "Configuration(url: \(endpoint), secrets: \(secrets.count), timeout: \(timeout))"
+    }
+
+    /// The same as ``description``: debug output and reflection show no more.
+    public var debugDescription: String { description }
+}
+
+extension WebhookNotificationSender: CustomStringConvertible {
+    /// `WebhookNotificationSender(` and the configuration's ``Configuration/description``: never the URL's path, never
+    /// a secret.
+    public var description: String { "WebhookNotificationSender(\(configuration))" }
+}

@@ -102,13 +102,15 @@ struct ServerSettingsTests {
             (["--webhook-url", "https://hooks.example"], "--webhook-secret"),
             (
                 ["--webhook-url", "http://127.0.0.1:70000/hook"],
-                "invalid --webhook-url 'http://127.0.0.1:70000/hook' (or BOOKING_WEBHOOK_URL): has port 70000; a port is 1 to 65535"
+                "invalid --webhook-url 'http://127.0.0.1:70000/…' (or BOOKING_WEBHOOK_URL): has port 70000; a port is 1 to 65535"
             ),
             (
                 ["--store", "postgres://booking:hunter2@db:99999/booking"],
                 "invalid --store '(hidden)@db:99999/booking' (or BOOKING_STORE): has port 99999; a port is 1 to 65535"
             ),
             (["--store", "postgres://booking:hunter2@db/booking?sslmode=bogus"], "sslmode must be disable, allow"),
+            (["--webhook-url", "ftp://hooks.example/hunter2"], "invalid --webhook-url 'ftp://hooks.example/…'"),
+            (["--webhook-url", "hooks.example/hunter2"], "invalid --webhook-url '(hidden)'"),
             (["--store", "postgres://booking:hunter2@db/booking?foo=1"], "accepts only the query parameters"),
             (["--host", "999.1.1.1"], "invalid --host '999.1.1.1' (or BOOKING_HOST): must be an address or a name"),
             (["--hours", ";;"], "invalid --hours ';;' (or BOOKING_HOURS): must look like mon-fri=09:00-12:00"),

@@ -354,6 +354,19 @@ struct WebhookSenderTests {
             }?.fieldErrors["webhookSecret"]?.contains("at least one") == true)
     }
 
+    @Test("descriptions and reflection show the endpoint's host, never its path, query or a secret")
+    func descriptions() throws {
+        let url = try #require(URL(string: "https://hooks.example:8443/services/T0/B0/pathtoken?key=querytoken"))
+        let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let sender = WebhookNotificationSender(
+            configuration: try .init(url: url, secrets: ["whsec_" + key]), clock: clock)
+        for text in [String(describing: sender), String(reflecting: sender), "\(sender)"] {
+            #expect(text.contains("https://hooks.example:8443/…"), "\(text)")
+            #expect(!text.contains("pathtoken") && !text.contains("querytoken") && !text.contains(key), "\(text)")
+        }
+        #expect(!String(describing: [sender]).contains("pathtoken"), "inside a collection too")
+    }
+
     @Test("a URL set to a bad port after the configuration was made fails the send for good, without a request")
     func badURLSetLater() async throws {
         var configuration = try WebhookNotificationSender.Configuration(

@@ -170,14 +170,21 @@ struct ServerSettings: Sendable {
         }
         holdDuration = .minutes(try integer("hold-minutes", ScheduleLimits.holdMinutes))
         if let text = value("webhook-url") {
+            // A receiver's URL may carry a token in its path or query (as Slack's do): an error shows neither.
+            let shown =
+                text.firstRange(of: "://").map { scheme in
+                    let rest = text[scheme.upperBound...]
+                    let authority = rest.prefix { !"/?#".contains($0) }
+                    return String(text[..<scheme.upperBound]) + authority + (authority.count < rest.count ? "/…" : "")
+                } ?? "(hidden)"
             guard let url = URL(string: text) else {
-                throw Invalid(flag: "webhook-url", value: text, accepted: "must be an http or https URL")
+                throw Invalid(flag: "webhook-url", value: shown, accepted: "must be an http or https URL")
             }
             do {
                 try WebhookNotificationSender.Configuration.check(url: url)
             } catch {
                 throw Invalid(
-                    flag: "webhook-url", value: text, accepted: error.fieldErrors["webhookUrl"] ?? error.message)
+                    flag: "webhook-url", value: shown, accepted: error.fieldErrors["webhookUrl"] ?? error.message)
             }
             webhookURL = url
             let texts = (value("webhook-secret") ?? "").split { $0 == "," || $0.isWhitespace }
