@@ -11,6 +11,13 @@ extension PostgresStore {
     /// Operations called before it runs (migrations in a server's start-up, say) wait for it, within their
     /// usual wait for a connection.
     public func run() async {
+        // A port the network layer would cut to 16 bits connects nowhere: migrate() says why.
+        guard (1...65_535).contains(configuration.port) else {
+            logger.error(
+                "the store does not connect: its port is not 1 to 65535", metadata: ["port": "\(configuration.port)"])
+            try? await gracefulShutdown()
+            return
+        }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 if #available(macOS 26, iOS 26, watchOS 26, tvOS 26, visionOS 26, *) {

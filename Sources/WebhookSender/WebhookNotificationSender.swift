@@ -26,7 +26,8 @@ import NIOHTTP1
 /// HTTP-date) sets the earliest next attempt (see `DeliveryFailure.retryAfter`). A redirect (3xx) is not
 /// followed: an HTTP client following a 301 or 302 would send a GET without the body to the new place and
 /// count its answer, so a moved receiver is a transient failure until its URL is set right.
-/// 410 Gone and the other 4xx are permanent: the notification fails at once. Failure reasons are
+/// 410 Gone, the other 4xx and any other status are permanent: the notification fails at once, as it does when
+/// ``Configuration/url`` was set, after the configuration was made, to one ``Configuration/check(url:)`` refuses. Failure reasons are
 /// the status code or a fixed description of the network error, never the URL.
 ///
 /// Verifying on the receiving side (a Hummingbird 2 route; any framework works the same way): check the
@@ -91,7 +92,7 @@ public struct WebhookNotificationSender: NotificationSender {
         public static func check(url: URL) throws(BookingError) {
             guard let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
                 let host = url.host, !host.isEmpty,
-                let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+                let components = URLComponents(url: url, resolvingAgainstBaseURL: true)
             else {
                 throw .invalidInput(field: "webhookUrl", "must be an http or https URL")
             }
@@ -218,9 +219,10 @@ extension WebhookNotificationSender.Configuration: CustomStringConvertible, Cust
     /// The endpoint's scheme, host and port, with its path and query left out (a receiver's URL may carry a token in
     /// them, as Slack's do), how many secrets (never one of them) and the timeout: what a log may show.
     public var description: String {
-        var endpoint = "\(url.scheme ?? "?")://\(url.host ?? "?")"
+        let host = url.host ?? "?"
+        var endpoint = "\(url.scheme ?? "?")://\(host.contains(":") ? "[\(host)]" : host)"
         if let port = url.port { endpoint += ":\(port)" }
-        if !url.path.isEmpty || url.query != nil { endpoint += "/…" }
+        if !["", "/"].contains(url.path) || url.query != nil { endpoint += "/…" }
         return "Configuration(url: \(endpoint), secrets: \(secrets.count), timeout: \(timeout))"
     }
 

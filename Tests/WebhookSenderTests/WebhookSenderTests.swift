@@ -365,6 +365,20 @@ struct WebhookSenderTests {
             #expect(!text.contains("pathtoken") && !text.contains("querytoken") && !text.contains(key), "\(text)")
         }
         #expect(!String(describing: [sender]).contains("pathtoken"), "inside a collection too")
+        // ServiceLifecycle logs a service's description at debug: the dispatcher that holds the sender.
+        let dispatcher = NotificationDispatcher(store: InMemoryStore(), sender: sender, logger: Logger(label: "test"))
+        #expect(String(describing: dispatcher).contains("https://hooks.example:8443/…"))
+        #expect(!String(describing: dispatcher).contains("pathtoken"))
+    }
+
+    @Test("a relative URL is checked as it resolves: a base with a bad port is refused")
+    func relativeURL() throws {
+        let base = try #require(URL(string: "http://127.0.0.1:70000/"))
+        let url = try #require(URL(string: "hook?token=abc", relativeTo: base))
+        let error = #expect(throws: BookingError.self) {
+            try WebhookNotificationSender.Configuration(url: url, secrets: [secret])
+        }
+        #expect(error?.fieldErrors["webhookUrl"]?.contains("70000") == true)
     }
 
     @Test("a URL set to a bad port after the configuration was made fails the send for good, without a request")

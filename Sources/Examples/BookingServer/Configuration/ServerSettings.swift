@@ -83,7 +83,9 @@ struct ServerSettings: Sendable {
     ]
 
     /// The settings that are secrets: never logged, never echoed in an error.
-    static let secretFlags: Set<String> = ["admin-token", "webhook-secret", "calendar-feed-secret", "store"]
+    static let secretFlags: Set<String> = [
+        "admin-token", "webhook-secret", "calendar-feed-secret", "store", "webhook-url",
+    ]
 
     /// The configuration key of a flag: `time-zone` is `booking.time-zone`, read from the environment as
     /// `BOOKING_TIME_ZONE`.
@@ -170,13 +172,7 @@ struct ServerSettings: Sendable {
         }
         holdDuration = .minutes(try integer("hold-minutes", ScheduleLimits.holdMinutes))
         if let text = value("webhook-url") {
-            // A receiver's URL may carry a token in its path or query (as Slack's do): an error shows neither.
-            let shown =
-                text.firstRange(of: "://").map { scheme in
-                    let rest = text[scheme.upperBound...]
-                    let authority = rest.prefix { !"/?#".contains($0) }
-                    return String(text[..<scheme.upperBound]) + authority + (authority.count < rest.count ? "/…" : "")
-                } ?? "(hidden)"
+            let shown = Self.shownWebhookURL(text)
             guard let url = URL(string: text) else {
                 throw Invalid(flag: "webhook-url", value: shown, accepted: "must be an http or https URL")
             }
@@ -257,7 +253,7 @@ struct ServerSettings: Sendable {
                 flag: "hours", value: hoursText,
                 accepted: ScheduleLimits.acceptedHours(error.fieldErrors["hours"] ?? error.message))
         }
-        // Closed every day is not a schedule: say so rather than offer nothing (as the resources file does).
+        // Hours that name no day are not a schedule: say so rather than offer nothing (as the resources file does).
         guard !hours.isEmpty else {
             throw Invalid(flag: "hours", value: hoursText, accepted: ScheduleLimits.acceptedHours("it names no day"))
         }
@@ -298,6 +294,18 @@ struct ServerSettings: Sendable {
         return leads
     }
 
+    /// `text` as an error may show it: a receiver's URL may carry a token in its user, path or query (as Slack's do),
+    /// so only its scheme, host and port, with `/…` for what followed them; `(hidden)` when it has no scheme.
+    static func shownWebhookURL(_ text: String) -> String {
+        guard let separator = text.firstRange(of: "://"),
+            !text[..<separator.lowerBound].contains(where: { "/?#@".contains($0) })
+        else { return "(hidden)" }
+        let rest = text[separator.upperBound...]
+        let authority = rest.prefix { !"/?#".contains($0) }
+        let hostAndPort = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? authority
+        return text[..<separator.upperBound] + hostAndPort + (authority.count < rest.count ? "/…" : "")
+    }
+
     /// `text` as browsers send it in `Origin` (scheme, host and port, in lower case; a trailing `/` and the scheme's
     /// default port dropped), `*` as it is, or `nil` when no browser would send it: a path, a query, credentials, no
     /// scheme or host, a port outside 1-65535 (or empty), or a host not in ASCII (browsers send punycode).
@@ -312,7 +320,8 @@ struct ServerSettings: Sendable {
         guard let range = components.rangeOfPort, let portText = components.string?[range] else { return trimmed }
         guard let port = Int(portText), (1...65_535).contains(port) else { return nil }
         let defaultPort = ["http": 80, "https": 443][scheme]
-        return port == defaultPort ? String(trimmed.dropLast(portText.count + 1)) : trimmed
+        let withoutPort = trimmed.dropLast(portText.count + 1)
+        return port == defaultPort ? String(withoutPort) : "\(withoutPort):\(port)"
     }
 
     static func parseStore(_ text: String) throws -> StoreSpec {
