@@ -10,11 +10,61 @@ public struct TimeSlot: Hashable, Sendable, Codable, Comparable {
     /// The first instant after the interval.
     public let end: Date
 
-    /// Creates `[start, end)`; `end` must be after `start`.
+    /// The instants a slot may start and end at, from 0001-01-01T00:00:00.000Z to 10000-01-01T00:00:00.000Z (the end
+    /// of a slot that closes the year 9999): the years ISO 8601 writes with four digits, which every store keeps to
+    /// the millisecond.
+    public static let supportedInstants =
+        Date(timeIntervalSince1970: -62_135_596_800)...Date(timeIntervalSince1970: 253_402_300_800)
+
+    /// What is wrong with `instant` as a slot's bound, or `nil`: it must be in ``supportedInstants``.
+    static func instantProblem(_ instant: Date) -> String? {
+        // NaN first: Date's `<=` is `!(>)`, so a NaN instant would count as inside.
+        instant.timeIntervalSince1970.isFinite && supportedInstants.contains(instant)
+            ? nil : "must be in the years 0001 to 9999 (UTC)"
+    }
+
+    /// The problems of a store operation's instants at the store's boundary: each of `slot`, `occupied` and `now` in
+    /// ``supportedInstants`` (a store rounds them to milliseconds, which an instant far outside would overflow).
+    static func boundsProblems(slot: TimeSlot, occupied: TimeSlot, now: Date) -> [String: String] {
+        var problems: [String: String] = [:]
+        if let problem = instantProblem(slot.start) { problems["slotStart"] = problem }
+        if let problem = instantProblem(slot.end) { problems["slotEnd"] = problem }
+        if instantProblem(occupied.start) != nil || instantProblem(occupied.end) != nil {
+            problems["occupied"] = instantProblem(occupied.start) ?? instantProblem(occupied.end)
+        }
+        if let problem = instantProblem(now) { problems["now"] = problem }
+        return problems
+    }
+
+    /// Creates `[start, end)`; `end` must be after `start`, and both in ``supportedInstants``.
     public init(start: Date, end: Date) throws(BookingError) {
+        if let problem = Self.instantProblem(start) { throw .invalidInput(field: "slotStart", problem) }
+        if let problem = Self.instantProblem(end) { throw .invalidInput(field: "slotEnd", problem) }
         guard end > start else { throw .invalidInput(field: "slotEnd", "must be after slotStart") }
         self.start = start
         self.end = end
+    }
+
+    /// Decodes `start` and `end` and checks them as ``init(start:end:)`` does: a slot that breaks its rules is a
+    /// `DecodingError.dataCorrupted` naming the problem.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let start = try container.decode(Date.self, forKey: .start)
+        let end = try container.decode(Date.self, forKey: .end)
+        do {
+            try self.init(start: start, end: end)
+        } catch {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: container.codingPath,
+                    debugDescription: error.fieldErrors.map { "\($0.key) \($0.value)" }.sorted().joined(
+                        separator: "; "),
+                    underlyingError: error))
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case start, end
     }
 
     init(uncheckedStart start: Date, end: Date) {

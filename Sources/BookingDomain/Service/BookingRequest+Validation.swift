@@ -47,7 +47,12 @@ extension BookingRequest {
         } else if let note, note.unicodeScalars.contains(where: { $0.isControl(allowing: Self.noteLineBreaks) }) {
             problems["note"] = "must not contain control characters other than tab and line breaks"
         }
-        if slotEnd <= slotStart { problems["slotEnd"] = "must be after slotStart" }
+        if let problem = TimeSlot.instantProblem(slotStart) { problems["slotStart"] = problem }
+        if let problem = TimeSlot.instantProblem(slotEnd) {
+            problems["slotEnd"] = problem
+        } else if slotEnd <= slotStart {
+            problems["slotEnd"] = "must be after slotStart"
+        }
         if let key = idempotencyKey, let problem = Self.idempotencyKeyProblem(key) {
             problems["idempotencyKey"] = problem
         }

@@ -12,10 +12,7 @@ extension BookingService {
     /// ``BookingError/Code/bookingLimitReached``, ``BookingError/Code/slotHeld``). Expiry is decided with this
     /// service's clock; the store clears lapsed holds in the transaction that needs their slot.
     public func hold(_ request: HoldRequest) async throws(BookingError) -> HoldConfirmation {
-        guard request.slotEnd > request.slotStart else {
-            throw .invalidInput(field: "slotEnd", "must be after slotStart")
-        }
-        let slot = TimeSlot(uncheckedStart: request.slotStart, end: request.slotEnd)
+        let slot = try TimeSlot(start: request.slotStart, end: request.slotEnd)
         let schedule = try schedule(for: request.resource)
         let now = clock.now().roundedToMilliseconds
         try schedule.checkOffered(slot, now: now)

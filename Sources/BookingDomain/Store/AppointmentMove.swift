@@ -48,10 +48,12 @@ public struct AppointmentMove: Hashable, Sendable {
     /// contain the slot, an empty key, or reminders that are not each due once, after `now`, at the new
     /// slot's start minus a lead of whole minutes.
     public func validate() throws(BookingError) {
-        var problems: [String: String] = [:]
-        if !occupied.contains(slot) { problems["occupied"] = "must contain the slot" }
+        var problems = TimeSlot.boundsProblems(slot: slot, occupied: occupied, now: now)
+        if !occupied.contains(slot) { problems["occupied"] = problems["occupied"] ?? "must contain the slot" }
         if let key = idempotencyKey, key.isEmpty { problems["idempotencyKey"] = "must not be empty" }
-        if let problem = ScheduledReminder.problem(in: reminders, start: slot.start, now: now) {
+        if problems["slotStart"] == nil, problems["now"] == nil,
+            let problem = ScheduledReminder.problem(in: reminders, start: slot.start, now: now)
+        {
             problems["reminders"] = problem
         }
         if let problem = rules.problem { problems["rules"] = problem }

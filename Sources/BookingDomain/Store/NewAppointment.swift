@@ -63,16 +63,18 @@ public struct NewAppointment: Hashable, Sendable {
     /// not each due once, after `now`, at the slot's start minus a lead of whole minutes, a malformed hold
     /// token hash, or rules without a seat.
     public func validate() throws(BookingError) {
-        var problems: [String: String] = [:]
-        if slot.end <= slot.start { problems["slotEnd"] = "must be after slotStart" }
-        if !occupied.contains(slot) { problems["occupied"] = "must contain the slot" }
+        var problems = TimeSlot.boundsProblems(slot: slot, occupied: occupied, now: now)
+        if slot.end <= slot.start { problems["slotEnd"] = problems["slotEnd"] ?? "must be after slotStart" }
+        if !occupied.contains(slot) { problems["occupied"] = problems["occupied"] ?? "must contain the slot" }
         if customerName.isEmpty { problems["name"] = "must not be empty" }
         if customerEmail.isEmpty { problems["email"] = "must not be empty" }
         if cancelTokenHash.utf8.count != 64 { problems["cancelTokenHash"] = "must be 64 hex digits" }
         if let key = idempotencyKey, key.isEmpty { problems["idempotencyKey"] = "must not be empty" }
         if let hash = holdTokenHash, hash.utf8.count != 64 { problems["holdTokenHash"] = "must be 64 hex digits" }
         if let problem = rules.problem { problems["rules"] = problem }
-        if let problem = ScheduledReminder.problem(in: reminders, start: slot.start, now: now) {
+        if problems["slotStart"] == nil, problems["now"] == nil,
+            let problem = ScheduledReminder.problem(in: reminders, start: slot.start, now: now)
+        {
             problems["reminders"] = problem
         }
         if !problems.isEmpty { throw .invalidInput(problems) }

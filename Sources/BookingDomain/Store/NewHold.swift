@@ -40,9 +40,10 @@ public struct NewHold: Hashable, Sendable {
     /// interval that does not contain the slot or is longer than ``longestOccupiedInterval``, a malformed
     /// token hash, an expiry not after `now`, or rules without a seat.
     public func validate() throws(BookingError) {
-        var problems: [String: String] = [:]
-        if slot.end <= slot.start { problems["slotEnd"] = "must be after slotStart" }
-        if !occupied.contains(slot) { problems["occupied"] = "must contain the slot" }
+        var problems = TimeSlot.boundsProblems(slot: slot, occupied: occupied, now: now)
+        if let problem = TimeSlot.instantProblem(expiresAt) { problems["expiresAt"] = problem }
+        if slot.end <= slot.start { problems["slotEnd"] = problems["slotEnd"] ?? "must be after slotStart" }
+        if !occupied.contains(slot) { problems["occupied"] = problems["occupied"] ?? "must contain the slot" }
         if occupied.duration > Self.longestOccupiedInterval.timeInterval {
             problems["occupied"] = "must not be longer than 72 hours"
         }
