@@ -39,27 +39,38 @@ struct InstantRangeTests {
             let hold = await #expect(throws: BookingError.self) {
                 try await service.hold(HoldRequest(slotStart: start, slotEnd: extreme))
             }
-            #expect(hold?.code == .invalidInput, "\(extreme.timeIntervalSince1970)")
+            #expect(
+                hold?.code == .invalidInput && hold?.fieldErrors["slotEnd"] != nil, "\(extreme.timeIntervalSince1970)")
         }
         #expect(await store.appointments().isEmpty)
     }
 
-    @Test("the bounds themselves are accepted by a slot; a slot's initializer and decoder refuse what is outside")
-    func slots() throws {
+    @Test("the bounds themselves are booked; a slot's decoder refuses an end not after its start, as its initializer")
+    func slots() async throws {
         let first = TimeSlot.supportedInstants.lowerBound
         let last = TimeSlot.supportedInstants.upperBound
-        #expect(try TimeSlot(start: first, end: last).duration > 0)
         #expect(first.iso8601WithMilliseconds == "0001-01-01T00:00:00.000Z")
         #expect(last.iso8601WithMilliseconds == "+010000-01-01T00:00:00.000Z")
-        for extreme in Self.extremes {
-            #expect(throws: BookingError.self) { try TimeSlot(start: first, end: extreme) }
-        }
         let inverted = Data(#"{"start": 100, "end": 50}"#.utf8)
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(TimeSlot.self, from: inverted) }
-        let huge = Data(#"{"start": 0, "end": 1e300}"#.utf8)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TimeSlot.self, from: huge) }
         let slot = try TimeSlot(start: first, end: last)
         #expect(try JSONDecoder().decode(TimeSlot.self, from: JSONEncoder().encode(slot)) == slot)
+        // At the store, a booking at the very last millisecond of the range is stored.
+        let edge = try TimeSlot(start: last.addingTimeInterval(-1800), end: last)
+        let stored = try await store.insert(Self.newAppointment(slot: edge, now: clock.now()))
+        guard case .created(let record) = stored else { throw BookingError.storeUnavailable() }
+        #expect(record.appointment.slot == edge)
+    }
+
+    static func newAppointment(
+        slot: TimeSlot, now: Date, rules: BookingRules = .single, reminders: [ScheduledReminder] = []
+    ) -> NewAppointment {
+        var new = NewAppointment(
+            resource: .default, slot: slot, occupied: slot, customerName: "Ada", customerEmail: "a@b.co", note: nil,
+            cancelTokenHash: String(repeating: "a", count: 64), idempotencyKey: nil, requestFingerprint: "f", now: now)
+        new.rules = rules
+        new.reminders = reminders
+        return new
     }
 
     @Test("a reschedule to a slot outside the range (widened past it) is invalid input, and the appointment stays")
@@ -78,16 +89,40 @@ struct InstantRangeTests {
         #expect(stored.slot.start == instant("2027-03-01T10:00:00Z"))
     }
 
-    @Test("at the store's boundary: a new appointment, a move or a hold with such instants is refused by validate()")
+    @Test(
+        "at the store's boundary: such a slot, occupied interval, now, reminder or limit period is refused by validate()"
+    )
     func storeBoundary() async throws {
         let start = instant("2027-03-01T10:00:00Z")
         let slot = try TimeSlot(start: start, end: start.addingTimeInterval(1800))
-        let new = NewAppointment(
-            resource: .default, slot: slot, occupied: slot, customerName: "Ada", customerEmail: "a@b.co", note: nil,
-            cancelTokenHash: String(repeating: "a", count: 64), idempotencyKey: nil, requestFingerprint: "f",
-            now: Date(timeIntervalSince1970: 1e300))
-        let error = await #expect(throws: BookingError.self) { try await store.insert(new) }
-        #expect(error?.fieldErrors["now"] != nil)
+        let now = clock.now()
+        let far = slot.widened(before: 0, after: 1e300)
+        let cases: [(NewAppointment, String)] = [
+            (Self.newAppointment(slot: slot, now: Date(timeIntervalSince1970: 1e300)), "now"),
+            (Self.newAppointment(slot: far, now: now), "slotEnd"),
+            (
+                Self.newAppointment(
+                    slot: slot, now: now,
+                    reminders: [ScheduledReminder(lead: .seconds(3600), dueAt: Date(timeIntervalSince1970: .nan))]),
+                "reminders"
+            ),
+            (
+                Self.newAppointment(
+                    slot: slot, now: now,
+                    rules: BookingRules(capacity: 1, periodLimits: [PeriodLimit(kind: .day, period: far, limit: 1)])),
+                "rules"
+            ),
+        ]
+        for (new, field) in cases {
+            let error = await #expect(throws: BookingError.self) { try await store.insert(new) }
+            #expect(error?.code == .invalidInput && error?.fieldErrors[field] != nil, "\(field)")
+            #expect(throws: BookingError.self) { try new.validate() }
+        }
         #expect(await store.appointments().isEmpty)
+        let hold = NewHold(
+            resource: .default, slot: slot, occupied: slot, tokenHash: String(repeating: "b", count: 64),
+            expiresAt: Date(timeIntervalSince1970: .infinity), now: now, rules: .single)
+        let holdError = #expect(throws: BookingError.self) { try hold.validate() }
+        #expect(holdError?.fieldErrors["expiresAt"] != nil)
     }
 }

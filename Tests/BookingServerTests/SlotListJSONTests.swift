@@ -1,9 +1,9 @@
+import BookingDomain
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Testing
 
-@testable import BookingDomain
 @testable import BookingServer
 
 @Suite("availability JSON writer")
@@ -64,11 +64,11 @@ struct SlotListJSONTests {
 
     @Test("the longest slots (years past 9999 and before 0000, the most digits of seats) fill the room sized for them")
     func longestSlots() throws {
-        let far = TimeSlot(
-            uncheckedStart: Date(millisecondsSince1970: 253_433_923_199_000),
+        let far = try TimeSlot(
+            start: Date(millisecondsSince1970: 253_433_923_199_000),
             end: Date(millisecondsSince1970: 253_433_923_199_999))
-        let before = TimeSlot(
-            uncheckedStart: Date(millisecondsSince1970: -62_167_219_200_999),
+        let before = try TimeSlot(
+            start: Date(millisecondsSince1970: -62_167_219_200_999),
             end: Date(millisecondsSince1970: -62_167_219_200_001))
         let slots = (0..<100).map { AvailableSlot(slot: $0.isMultiple(of: 2) ? far : before, seatsLeft: .min) }
         let expected = try Self.encodedByJSONEncoder(slots)
@@ -77,13 +77,12 @@ struct SlotListJSONTests {
         // Each object takes 110 bytes with its comma, the first without one (the room sized for one is wider by
         // what a copied instant's store needs past its text).
         #expect(written.readableBytes == 1 + 110 * slots.count)
-        // Slots that follow each other in the expanded years: each start is a copy of the end before it. (Slots outside
-        // the years 0001-9999 that TimeSlot accepts, made unchecked: the writer is sized for ISO 8601's expanded years.)
+        // Slots that follow each other in the expanded years: each start is a copy of the end before it.
         let first: Int64 = 253_433_923_000_000
-        let chained = (Int64(0)..<100).map { index in
+        let chained = try (Int64(0)..<100).map { index in
             AvailableSlot(
-                slot: TimeSlot(
-                    uncheckedStart: Date(millisecondsSince1970: first + index * 1_999),
+                slot: try TimeSlot(
+                    start: Date(millisecondsSince1970: first + index * 1_999),
                     end: Date(millisecondsSince1970: first + (index + 1) * 1_999)),
                 seatsLeft: .min)
         }

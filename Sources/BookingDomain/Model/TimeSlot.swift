@@ -36,17 +36,28 @@ public struct TimeSlot: Hashable, Sendable, Codable, Comparable {
         return problems
     }
 
-    /// Creates `[start, end)`; `end` must be after `start`, and both in ``supportedInstants``.
+    /// Creates `[start, end)`; `end` must be after `start`.
+    ///
+    /// The service and the stores take a slot only within ``supportedInstants``; this initializer does not ask it, so
+    /// a slot read back from a store is never refused for its years.
     public init(start: Date, end: Date) throws(BookingError) {
-        if let problem = Self.instantProblem(start) { throw .invalidInput(field: "slotStart", problem) }
-        if let problem = Self.instantProblem(end) { throw .invalidInput(field: "slotEnd", problem) }
         guard end > start else { throw .invalidInput(field: "slotEnd", "must be after slotStart") }
         self.start = start
         self.end = end
     }
 
-    /// Decodes `start` and `end` and checks them as ``init(start:end:)`` does: a slot that breaks its rules is a
-    /// `DecodingError.dataCorrupted` naming the problem.
+    /// `[start, end)` when both are in ``supportedInstants`` and `end` is after `start`; otherwise invalid input naming
+    /// each bad bound: what the service takes from a caller.
+    static func supported(start: Date, end: Date) throws(BookingError) -> TimeSlot {
+        var problems: [String: String] = [:]
+        if let problem = instantProblem(start) { problems["slotStart"] = problem }
+        if let problem = instantProblem(end) { problems["slotEnd"] = problem }
+        guard problems.isEmpty else { throw .invalidInput(problems) }
+        return try TimeSlot(start: start, end: end)
+    }
+
+    /// Decodes `start` and `end` and checks them as ``init(start:end:)`` does: a slot whose end is not after its start
+    /// is a `DecodingError.dataCorrupted` naming the problem.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let start = try container.decode(Date.self, forKey: .start)

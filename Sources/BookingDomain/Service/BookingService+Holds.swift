@@ -12,7 +12,7 @@ extension BookingService {
     /// ``BookingError/Code/bookingLimitReached``, ``BookingError/Code/slotHeld``). Expiry is decided with this
     /// service's clock; the store clears lapsed holds in the transaction that needs their slot.
     public func hold(_ request: HoldRequest) async throws(BookingError) -> HoldConfirmation {
-        let slot = try TimeSlot(start: request.slotStart, end: request.slotEnd)
+        let slot = try TimeSlot.supported(start: request.slotStart, end: request.slotEnd)
         let schedule = try schedule(for: request.resource)
         let now = clock.now().roundedToMilliseconds
         try schedule.checkOffered(slot, now: now)

@@ -27,8 +27,7 @@ extension BookingService {
         if let idempotencyKey, let problem = BookingRequest.idempotencyKeyProblem(idempotencyKey) {
             throw .invalidInput(field: "idempotencyKey", problem)
         }
-        // A slot made otherwise than by its checking initializer (decoded, say) is checked as that would check it.
-        _ = try TimeSlot(start: slot.start, end: slot.end)
+        _ = try TimeSlot.supported(start: slot.start, end: slot.end)
         let record = try await authorizedRecord(id: id, authorization)
         let fingerprint = Self.rescheduleFingerprint(id: id, slot: slot)
         let storedKey = idempotencyKey.map(AppointmentRecord.storedIdempotencyKey(for:))

@@ -29,6 +29,11 @@ public struct BookingRules: Hashable, Sendable {
         if periodLimits.contains(where: { $0.limit < 1 || $0.period.end <= $0.period.start }) {
             return "every limit must be at least 1 over a non-empty period"
         }
+        if periodLimits.contains(where: {
+            TimeSlot.instantProblem($0.period.start) != nil || TimeSlot.instantProblem($0.period.end) != nil
+        }) {
+            return "every limit's period must be in the years 0001 to 9999"
+        }
         return nil
     }
 

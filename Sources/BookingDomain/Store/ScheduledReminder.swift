@@ -38,6 +38,9 @@ public struct ScheduledReminder: Hashable, Sendable {
                 return "each lead must be whole minutes from 1 minute to 366 days"
             }
             guard leads.insert(reminder.lead).inserted else { return "each lead may appear once" }
+            guard TimeSlot.instantProblem(reminder.dueAt) == nil else {
+                return "each must be due in the years 0001 to 9999"
+            }
             let expected = start.millisecondsSince1970 - reminder.lead.wholeMilliseconds
             guard reminder.dueAt.millisecondsSince1970 == expected else {
                 return "each must be due at the slot's start minus its lead"
