@@ -97,7 +97,7 @@ extension ConformanceCheck {
         },
         ConformanceCheck(
             "refusedBookingWritesNothing",
-            "A refused booking (conflict or invalid input) writes no appointment and no notification."
+            "A refused booking (conflict or invalid input, an instant outside the years 0001-9999 included) writes no appointment and no notification."
         ) { context in
             let first = try await context.book(try context.draft(at: 60))
             try await context.expectError(.slotUnavailable, "conflicting insert") {
@@ -112,6 +112,17 @@ extension ConformanceCheck {
             var nameless = try context.draft(at: 300)
             nameless.customerName = ""
             try await context.expectError(.invalidInput, "empty name") { _ = try await context.store.insert(nameless) }
+            // Instants no store can keep to the millisecond (as a host decoding JSON numbers may pass): refused, no trap.
+            var farNow = try context.draft(at: 400)
+            farNow.now = Date(timeIntervalSince1970: 1e300)
+            try await context.expectError(.invalidInput, "a now outside the years 0001-9999") {
+                _ = try await context.store.insert(farNow)
+            }
+            var farOccupied = try context.draft(at: 500)
+            farOccupied.occupied = farOccupied.slot.widened(before: 0, after: 1e300)
+            try await context.expectError(.invalidInput, "an occupied interval past the year 9999") {
+                _ = try await context.store.insert(farOccupied)
+            }
             try context.expectEqual(
                 try await context.store.appointments().map(\.id), [first.id], "appointments after refused inserts")
             try context.expectEqual(

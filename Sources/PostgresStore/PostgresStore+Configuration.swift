@@ -39,6 +39,8 @@ extension PostgresStore {
         public var host: String
         /// The server's port, 1 to 65535 (``PostgresStore/migrate()`` refuses another).
         public var port: Int
+        /// The ports a TCP connection can name: another would be cut to 16 bits on its way to the network.
+        static let ports = 1...65_535
         /// The user to log in as.
         public var username: String
         /// The password, if the server asks for one.
@@ -126,7 +128,7 @@ extension PostgresStore {
             }
             // The port as written: URLComponents reads one of more digits than an Int holds as no port at all.
             if let range = components.rangeOfPort, let portText = components.string?[range] {
-                guard let port = Int(portText), (1...65_535).contains(port) else {
+                guard let port = Int(portText), Self.ports.contains(port) else {
                     throw .invalidInput(field: "store", "has port \(portText); a port is 1 to 65535")
                 }
             }

@@ -12,7 +12,7 @@ extension PostgresStore {
     /// usual wait for a connection.
     public func run() async {
         // A port the network layer would cut to 16 bits connects nowhere: migrate() says why.
-        guard (1...65_535).contains(configuration.port) else {
+        guard Configuration.ports.contains(configuration.port) else {
             logger.error(
                 "the store does not connect: its port is not 1 to 65535", metadata: ["port": "\(configuration.port)"])
             try? await gracefulShutdown()
@@ -37,7 +37,7 @@ extension PostgresStore {
     /// Applies the pending migrations (``applyPendingMigrations()``); first refuses a configured port outside 1-65535
     /// (`invalidInput` on `port`), which the network layer would otherwise cut to 16 bits and connect elsewhere.
     public func migrate() async throws(BookingError) {
-        guard (1...65_535).contains(configuration.port) else {
+        guard Configuration.ports.contains(configuration.port) else {
             throw .invalidInput(field: "port", "must be 1 to 65535, not \(configuration.port)")
         }
         try await applyPendingMigrations()

@@ -27,8 +27,8 @@ import NIOHTTP1
 /// followed: an HTTP client following a 301 or 302 would send a GET without the body to the new place and
 /// count its answer, so a moved receiver is a transient failure until its URL is set right.
 /// 410 Gone, the other 4xx and any other status are permanent: the notification fails at once, as it does when
-/// ``Configuration/url`` was set, after the configuration was made, to one ``Configuration/check(url:)`` refuses. Failure reasons are
-/// the status code or a fixed description of the network error, never the URL.
+/// ``Configuration/url`` was set, after the configuration was made, to one ``Configuration/check(url:)`` refuses.
+/// Failure reasons are the status code or a fixed description of the network error, never the URL.
 ///
 /// Verifying on the receiving side (a Hummingbird 2 route; any framework works the same way): check the
 /// exact body bytes and the three headers before acting, refuse the request when that fails, and

@@ -27,6 +27,14 @@ struct BrokenStoreTests {
         #expect(failure?.description.contains("conformance check '\(name)' failed") == true)
     }
 
+    @Test("a store that takes instants outside the years 0001-9999 fails the refused-booking check")
+    func rangeBlind() async throws {
+        let check = try #require(ConformanceCheck.named("refusedBookingWritesNothing"))
+        let failure = await failure(of: check, on: { RangeBlindStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("outside the years 0001-9999") == true, "\(failure?.message ?? "")")
+    }
+
     @Test("a store that ignores leases fails the concurrent-claim check")
     func leaseIgnoring() async throws {
         let check = try #require(ConformanceCheck.named("concurrentClaimsNeverShare"))

@@ -184,6 +184,19 @@ struct NormalizingStore: ForwardingStore {
     }
 }
 
+/// Takes any instant: what it cannot keep it swaps for one it can (now for the wall clock's, the occupied interval for
+/// the slot), where a store must refuse it.
+struct RangeBlindStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        var kept = appointment
+        if !TimeSlot.supportedInstants.contains(kept.now) { kept.now = Date() }
+        if !TimeSlot.supportedInstants.contains(kept.occupied.end) { kept.occupied = kept.slot }
+        return try await inner.insert(kept)
+    }
+}
+
 /// A migration that is not idempotent: every `migrate()` after the first recreates the tables, empty.
 final class RecreatingMigrationStore: ForwardingStore {
     private let current = Mutex(InMemoryStore())

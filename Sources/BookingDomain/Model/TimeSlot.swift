@@ -29,8 +29,8 @@ public struct TimeSlot: Hashable, Sendable, Codable, Comparable {
         var problems: [String: String] = [:]
         if let problem = instantProblem(slot.start) { problems["slotStart"] = problem }
         if let problem = instantProblem(slot.end) { problems["slotEnd"] = problem }
-        if instantProblem(occupied.start) != nil || instantProblem(occupied.end) != nil {
-            problems["occupied"] = instantProblem(occupied.start) ?? instantProblem(occupied.end)
+        if let problem = instantProblem(occupied.start) ?? instantProblem(occupied.end) {
+            problems["occupied"] = problem
         }
         if let problem = instantProblem(now) { problems["now"] = problem }
         return problems
