@@ -166,7 +166,9 @@ struct ExecutableTests {
         #expect(output.split(separator: "\n").count == 1)
     }
 
-    @Test("a port already taken stops the server with exit 69 and one line saying where it could not listen")
+    @Test(
+        "a port already taken stops the server with exit 69 and one line, in the log format, saying where it could not listen"
+    )
     func portTaken() async throws {
         let port = try freePort()
         let first = try ServerProcess(
@@ -179,6 +181,15 @@ struct ExecutableTests {
         #expect(status == 69)
         #expect(
             output == "booking-server: cannot listen on 127.0.0.1 port \(port): Address already in use\n", "\(output)")
+        let (jsonStatus, jsonOutput) = try ServerProcess.runToExit(
+            ["serve", "--store", "memory", "--port", "\(port)", "--log-level", "warning", "--log-format", "json"],
+            environment: ["BOOKING_ADMIN_TOKEN": "admin-token-0123456789"])
+        #expect(jsonStatus == 69)
+        #expect(jsonOutput.split(separator: "\n").count == 1, "\(jsonOutput)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(jsonOutput.utf8)) as? [String: String], "\(jsonOutput)")
+        #expect(object["msg"] == "cannot listen on 127.0.0.1 port \(port): Address already in use")
+        #expect(object["level"] == "critical" && object["label"] == "booking-server" && object["ts"] != nil)
     }
 
     @Test("a bad resources file stops the server at start-up with exit 64 and one line naming resource and field")
@@ -218,12 +229,14 @@ struct ExecutableTests {
         #expect(try await server.request("GET", "/api/availability?resource=dr-lee").status == 200)
     }
 
-    @Test("the generated admin token is readable through a pipe while the server runs, and it works")
-    func generatedTokenThroughAPipe() async throws {
+    @Test(
+        "the generated admin token is readable through a pipe while the server runs, in the log format, and it works",
+        arguments: ["text", "json"])
+    func generatedTokenThroughAPipe(format: String) async throws {
         let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
-        process.arguments = ["serve", "--store", "memory", "--port", "\(port)"]
+        process.arguments = ["serve", "--store", "memory", "--port", "\(port)", "--log-format", format]
         var environment = ProcessInfo.processInfo.environment
         environment["BOOKING_ADMIN_TOKEN"] = nil
         process.environment = environment
@@ -262,7 +275,18 @@ struct ExecutableTests {
         }
         let tokenLine = try #require(line, "no token line on standard error within 30 s")
         #expect(process.isRunning, "the line was read while the server runs, not at exit")
-        let token = try #require(tokenLine.split(separator: " ").last.map(String.init))
+        let token: String
+        if format == "json" {
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(tokenLine.utf8)) as? [String: String], "\(tokenLine)")
+            #expect(object["msg"] == "generated admin token (set BOOKING_ADMIN_TOKEN to choose one)")
+            #expect(object["level"] == "notice" && object["label"] == "booking-server")
+            token = try #require(object["admin_token"])
+        } else {
+            #expect(
+                tokenLine.hasPrefix("booking-server: generated admin token (set BOOKING_ADMIN_TOKEN to choose one): "))
+            token = try #require(tokenLine.split(separator: " ").last.map(String.init))
+        }
         #expect(token.count >= 32)
         let server = ServerProcess(attachedTo: port)
         try await server.waitUntilHealthy()

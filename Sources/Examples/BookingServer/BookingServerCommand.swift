@@ -41,9 +41,28 @@ struct BookingServerCommand: AsyncParsableCommand {
         do {
             return try settings.store.open(logger: logger)
         } catch {
-            FileHandle.standardError.write(
-                Data("booking-server: cannot open the store \(settings.store): \(error)\n".utf8))
+            announce("cannot open the store \(settings.store): \(error)", level: .critical, format: settings.logFormat)
             throw ExitCode(69)
+        }
+    }
+
+    /// Writes one line to standard error whatever the log level, in the log format: `booking-server: <message>`
+    /// (then `: <value>` for each field) as text, or one JSON object with the fields beside `msg`, so that a log
+    /// shipper reading JSON lines reads this one too. Standard error is unbuffered: the line is readable at
+    /// once under Docker, systemd or a pipe.
+    static func announce(
+        _ message: String, level: Logger.Level, format: ServerSettings.LogFormat,
+        fields: KeyValuePairs<String, String> = [:]
+    ) {
+        switch format {
+        case .text:
+            let values = fields.map { ": \($0.value)" }.joined()
+            FileHandle.standardError.write(Data("booking-server: \(message)\(values)\n".utf8))
+        case .json:
+            FileHandle.standardError.write(
+                JSONLogHandler.line(
+                    level: level, label: "booking-server", message: message,
+                    fields: Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })))
         }
     }
 }
@@ -61,11 +80,9 @@ extension BookingServerCommand {
             let store = try BookingServerCommand.open(settings, logger: logger)
             let adminToken = settings.adminToken ?? SecretToken.generate()
             if settings.adminToken == nil {
-                // Standard error is unbuffered: the line is readable at once under Docker, systemd or a pipe.
-                FileHandle.standardError.write(
-                    Data(
-                        "booking-server: generated admin token (set BOOKING_ADMIN_TOKEN to choose one): \(adminToken)\n"
-                            .utf8))
+                BookingServerCommand.announce(
+                    "generated admin token (set BOOKING_ADMIN_TOKEN to choose one)", level: .notice,
+                    format: settings.logFormat, fields: ["admin_token": adminToken])
             }
             let app = try BookingApplication.make(
                 settings: settings, store: store, adminToken: adminToken, logger: logger,
@@ -81,10 +98,9 @@ extension BookingServerCommand {
                 try await app.runService()
             } catch let error as IOError where error.description.hasPrefix("bind(") {
                 // The port taken, or an address not of this machine: one line, as for a bad setting.
-                FileHandle.standardError.write(
-                    Data(
-                        "booking-server: cannot listen on \(settings.host) port \(settings.port): \(String(cString: strerror(error.errnoCode)))\n"
-                            .utf8))
+                BookingServerCommand.announce(
+                    "cannot listen on \(settings.host) port \(settings.port): \(String(cString: strerror(error.errnoCode)))",
+                    level: .critical, format: settings.logFormat)
                 throw ExitCode(69)
             }
         }

@@ -14,16 +14,24 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var object: [String: String] = [:]
+        var fields: [String: String] = [:]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-            object[key] = "\(value)"
+            fields[key] = "\(value)"
         }
+        FileHandle.standardError.write(
+            Self.line(level: event.level, label: label, message: "\(event.message)", fields: fields))
+    }
+
+    /// One log line, newline included: `fields` with `ts`, `level`, `label` and `msg` over them, keys sorted.
+    static func line(level: Logger.Level, label: String, message: String, fields: [String: String] = [:]) -> Data {
+        var object = fields
         object["ts"] = Date().iso8601WithMilliseconds
-        object["level"] = event.level.rawValue
+        object["level"] = level.rawValue
         object["label"] = label
-        object["msg"] = "\(event.message)"
-        guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        object["msg"] = message
+        // Strings only: serialization cannot fail, and the line stays one object either way.
+        var line = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         line.append(0x0A)
-        FileHandle.standardError.write(line)
+        return line
     }
 }
