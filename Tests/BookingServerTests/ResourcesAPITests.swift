@@ -19,7 +19,9 @@ struct ResourcesAPITests {
             overrides: [try LocalDate(parsing: "2027-03-02"): []], slotLength: .minutes(60))
         return [
             ConfiguredResource(id: "dr-lee", name: "Dr. Lee", schedule: auckland),
-            ConfiguredResource(id: "room-b", name: "Room B", schedule: .standard(in: TimeZone(identifier: "UTC")!)),
+            ConfiguredResource(
+                id: "room-b", name: "Room B", schedule: .standard(in: TimeZone(identifier: "UTC")!),
+                timeZoneName: "UTC"),
         ]
     }
 
@@ -39,11 +41,8 @@ struct ResourcesAPITests {
             let listed = try #require(try json(response) as? [[String: Any]])
             #expect(listed.map { $0["id"] as? String } == ["dr-lee", "room-b"])
             #expect(listed.map { $0["name"] as? String } == ["Dr. Lee", "Room B"])
-            // Foundation names UTC as it likes ("GMT" on Linux); /api/schedule says the same.
-            #expect(
-                listed.map { $0["time_zone"] as? String } == [
-                    "Pacific/Auckland", TimeZone(identifier: "UTC")!.identifier,
-                ])
+            // As configured, though Foundation on Linux names UTC "GMT"; /api/schedule says the same.
+            #expect(listed.map { $0["time_zone"] as? String } == ["Pacific/Auckland", "UTC"])
             #expect(listed.map { $0["slot_minutes"] as? Int } == [60, 30])
             #expect(
                 listed.allSatisfy {
@@ -55,6 +54,8 @@ struct ResourcesAPITests {
             #expect(listed.allSatisfy { $0["daily_limit"] is NSNull && $0["weekly_limit"] is NSNull })
             let schedule = try object(try await client.execute(uri: "/api/schedule?resource=dr-lee", method: .get))
             #expect(schedule["time_zone"] as? String == "Pacific/Auckland" && schedule["slot_minutes"] as? Int == 60)
+            let room = try object(try await client.execute(uri: "/api/schedule?resource=room-b", method: .get))
+            #expect(room["time_zone"] as? String == "UTC")
         }
     }
 

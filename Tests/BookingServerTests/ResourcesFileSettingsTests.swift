@@ -35,6 +35,7 @@ struct ResourcesFileSettingsTests {
         let resources = try settings(file: Self.example).resources
         #expect(resources.map(\.id) == ["dr-lee", "room-b"])
         #expect(resources.map(\.name) == ["Dr. Lee", "room-b"])
+        #expect(resources.map(\.timeZoneName) == ["Europe/London", "Pacific/Auckland"])
         let lee = resources[0].schedule
         #expect(lee.timeZone.identifier == "Europe/London")
         #expect(lee.weeklyHours[.monday]?.map(\.description) == ["09:00-12:00", "13:00-17:00"])

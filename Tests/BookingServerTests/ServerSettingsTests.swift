@@ -23,6 +23,17 @@ struct ServerSettingsTests {
         #expect(schedule.capacity == 1 && schedule.dailyLimit == nil && schedule.weeklyLimit == nil)
         #expect(settings.holdDuration == .minutes(5))
         #expect(settings.adminToken == nil)
+        #expect(settings.resources.map(\.timeZoneName) == ["UTC"], "named as configured, not as Foundation names it")
+    }
+
+    @Test(
+        "the zone is named as configured: UTC stays UTC and GMT stays GMT, though Foundation on Linux says GMT for both"
+    )
+    func zoneNamedAsConfigured() throws {
+        #expect(try settings(["--time-zone", "UTC"]).resources.map(\.timeZoneName) == ["UTC"])
+        #expect(try settings(["--time-zone", "GMT"]).resources.map(\.timeZoneName) == ["GMT"])
+        #expect(try settings([], ["BOOKING_TIME_ZONE": "Etc/UTC"]).resources.map(\.timeZoneName) == ["Etc/UTC"])
+        #expect(try settings(["--time-zone", "Europe/London"]).resources.map(\.timeZoneName) == ["Europe/London"])
     }
 
     @Test("capacity, booking limits and hold minutes come from flags or BOOKING_*, and a flag wins")

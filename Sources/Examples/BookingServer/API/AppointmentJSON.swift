@@ -140,9 +140,10 @@ struct ScheduleJSON: Encodable {
         case minNoticeMinutes = "min_notice_minutes"
     }
 
-    init(resource: ResourceID, schedule: Schedule) {
+    /// The schedule of `resource`, its zone named `timeZoneName` (as configured).
+    init(resource: ResourceID, schedule: Schedule, timeZoneName: String) {
         self.resource = resource.rawValue
-        timeZone = schedule.timeZone.identifier
+        timeZone = timeZoneName
         slotMinutes = schedule.slotLength.components.seconds / 60
         daysAhead = schedule.horizon.components.seconds / 86_400
         minNoticeMinutes = schedule.minimumNotice.components.seconds / 60

@@ -84,7 +84,9 @@ struct BookingAPI: Sendable {
             }
             resource = id
         }
-        return try JSONResponse.make(ScheduleJSON(resource: resource, schedule: try service.schedule(for: resource)))
+        let schedule = try service.schedule(for: resource)
+        let zoneName = resources.first { $0.id == resource }?.timeZoneName ?? schedule.timeZone.identifier
+        return try JSONResponse.make(ScheduleJSON(resource: resource, schedule: schedule, timeZoneName: zoneName))
     }
 
     @Sendable func book(_ request: Request, context: BasicRequestContext) async throws -> Response {

@@ -24,7 +24,7 @@ struct ResourceJSON: Encodable {
     init(_ resource: ConfiguredResource) {
         id = resource.id.rawValue
         name = resource.name
-        timeZone = resource.schedule.timeZone.identifier
+        timeZone = resource.timeZoneName
         slotMinutes = resource.schedule.slotLength.components.seconds / 60
         capacity = resource.schedule.capacity
         dailyLimit = Nullable(resource.schedule.dailyLimit)

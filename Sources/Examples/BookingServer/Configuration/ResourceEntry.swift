@@ -131,7 +131,7 @@ struct ResourceEntry: Decodable {
                 horizon: .seconds(daysAhead * 86_400), minimumNotice: .minutes(notice),
                 bufferBefore: .minutes(before), bufferAfter: .minutes(after), reminderLeads: reminderLeads,
                 capacity: capacity, dailyLimit: dailyLimit, weeklyLimit: weeklyLimit)
-            return ConfiguredResource(id: resourceID, name: displayName, schedule: schedule)
+            return ConfiguredResource(id: resourceID, name: displayName, schedule: schedule, timeZoneName: timeZone)
         } catch {
             // Only overlapping intervals are left to refuse: the numbers are in range.
             let (field, detail) = error.fieldErrors.min { $0.key < $1.key } ?? ("hours", error.message)

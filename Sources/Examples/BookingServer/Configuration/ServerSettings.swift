@@ -37,7 +37,11 @@ struct ServerSettings: Sendable {
     static let minimumAdminTokenLength = 16
     /// The resources served, in order: from the resources file (`--config`), else the one resource
     /// `default` the schedule flags describe.
-    var resources: [ConfiguredResource] = [.flags(.standard(in: TimeZone(identifier: "UTC") ?? .current))]
+    var resources: [ConfiguredResource] = [
+        .flags(
+            .standard(in: TimeZone(identifier: ScheduleLimits.timeZone) ?? .current),
+            timeZoneName: ScheduleLimits.timeZone)
+    ]
     /// How long a hold (`POST /api/holds`) keeps its slot, for every resource: `--hold-minutes`, 1-60.
     var holdDuration: Duration = .minutes(ScheduleLimits.holdMinutes.fallback)
     var webhookURL: URL?
@@ -168,7 +172,11 @@ struct ServerSettings: Sendable {
                 throw Invalid(flag: "config", value: path, accepted: error.description)
             }
         } else {
-            resources = [.flags(try Self.flagSchedule(value: value, integer: integer))]
+            resources = [
+                .flags(
+                    try Self.flagSchedule(value: value, integer: integer),
+                    timeZoneName: value("time-zone") ?? ScheduleLimits.timeZone)
+            ]
         }
         holdDuration = .minutes(try integer("hold-minutes", ScheduleLimits.holdMinutes))
         if let text = value("webhook-url") {
