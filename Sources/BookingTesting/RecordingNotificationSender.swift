@@ -57,7 +57,8 @@ public final class RecordingNotificationSender: NotificationSender {
             return state.calls[id, default: 1]
         }
         defer { _ = state.withLock { $0.inFlight.remove(id) } }
-        if delay > .zero { try await Task.sleep(for: delay) }
+        // At most a year: a delay of `.seconds(Int64.max)` ("never answers") would overflow the sleep's deadline.
+        if delay > .zero { try await Task.sleep(for: min(delay, .seconds(366 * 86_400))) }
         if let action { await action(delivery, attempt) }
         if let failure = script(delivery, attempt) { throw failure }
         state.withLock { $0.delivered.append(delivery) }

@@ -53,7 +53,7 @@ extension PostgresStore {
         /// ``TLSMode/verifyFull`` (libpq's `sslrootcert`); `nil` trusts the system's store.
         /// The other modes do not check certificates and ignore it.
         public var rootCertificatePath: String?
-        /// The most connections the pool opens for operations. The pool may open one more, which the `LISTEN`
+        /// The most connections the pool opens for operations, 1 to 10,000. The pool may open one more, which the `LISTEN`
         /// of outbox wake-ups holds while the store runs, so each store may hold `poolSize + 1` connections of
         /// the server's `max_connections`.
         public var poolSize: Int
@@ -98,6 +98,22 @@ extension PostgresStore {
             self.lockTimeout = lockTimeout
             self.healthTimeout = healthTimeout
             self.connectTimeout = connectTimeout
+        }
+
+        /// The configuration as the store uses it, each value moved into its range: `poolSize` 1-10,000;
+        /// `connectionWaitTimeout`, `healthTimeout` and `connectTimeout` 0 to 1 h; `statementTimeout` and
+        /// `lockTimeout` 1 ms to 24 h (PostgreSQL takes them in 32-bit milliseconds, and the idle-in-transaction bound
+        /// is four statement timeouts). A value beyond would overflow the deadlines and settings it makes.
+        func normalized() -> Configuration {
+            var fixed = self
+            let hour = Duration.seconds(3600)
+            fixed.poolSize = min(max(1, poolSize), 10_000)
+            fixed.connectionWaitTimeout = min(max(.zero, connectionWaitTimeout), hour)
+            fixed.healthTimeout = min(max(.zero, healthTimeout), hour)
+            fixed.connectTimeout = min(max(.zero, connectTimeout), hour)
+            fixed.statementTimeout = min(max(.milliseconds(1), statementTimeout), hour * 24)
+            fixed.lockTimeout = min(max(.milliseconds(1), lockTimeout), hour * 24)
+            return fixed
         }
 
         /// The query parameters ``init(url:)`` accepts.

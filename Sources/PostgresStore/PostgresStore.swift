@@ -45,7 +45,7 @@ import Synchronization
 public final class PostgresStore: BookingStore {
     /// The connection pool, run by ``run()``.
     public let client: PostgresClient
-    /// The configuration the client was made from.
+    /// The configuration the client was made from, each value within its range (see ``init(configuration:logger:)``).
     public let configuration: Configuration
     let logger: Logger
 
@@ -72,7 +72,12 @@ public final class PostgresStore: BookingStore {
     let firstSeatsTogether = Atomic<Bool>(true)
 
     /// Creates a store and its client; ``run()`` it before using it.
+    ///
+    /// A configuration value out of its range counts as the nearest in it: a pool of 1 to 10,000 connections, waits
+    /// (for a connection, a health check, a connection to open) of at most 1 h, and statement and lock timeouts of
+    /// 1 ms to 24 h.
     public init(configuration: Configuration, logger: Logger) {
+        let configuration = configuration.normalized()
         self.configuration = configuration
         self.logger = logger
         self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)

@@ -38,7 +38,8 @@ public final class SQLiteStore: BookingStore {
 
     /// Tuning with sensible defaults.
     public struct Configuration: Sendable {
-        /// How long a write waits for another process's lock before `storeUnavailable`.
+        /// How long a write waits for another process's lock before `storeUnavailable`: 10 ms to 24 h (a value
+        /// outside counts as the nearest; SQLite takes its timeout in 32-bit milliseconds).
         public var busyTimeout: Duration
         /// Commit durability.
         public var durability: Durability
@@ -64,14 +65,15 @@ public final class SQLiteStore: BookingStore {
     /// Throws `storeUnavailable` when the file cannot be opened or migrated,
     /// or was migrated by a newer version of swift-booking (its schema is never touched then).
     public init(location: Location, configuration: Configuration = Configuration()) throws(BookingError) {
+        let busyTimeout = min(max(configuration.busyTimeout, .milliseconds(10)), .seconds(86_400))
         var config = GRDB.Configuration()
-        config.busyMode = .timeout(configuration.busyTimeout.seconds)
+        config.busyMode = .timeout(busyTimeout.seconds)
         config.foreignKeysEnabled = true
         config.maximumReaderCount = max(1, configuration.maximumReaderCount)
         let synchronous = configuration.durability.rawValue
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         self.location = location
-        busyTimeout = configuration.busyTimeout
+        self.busyTimeout = busyTimeout
         writer = try Self.openAndMigrate(location, config)
     }
 

@@ -12,7 +12,8 @@ enum RetryAfter {
         }
         guard let date = httpDate(text) else { return nil }
         let seconds = date.timeIntervalSince(now)
-        return seconds > 0 ? .milliseconds(Int64(seconds * 1000)) : .zero
+        // NaN (a clock reading no time) counts as past; 1e12 s (31,000 years) is far past any cap, and fits.
+        return seconds > 0 ? .milliseconds(Int64(min(seconds, 1e12) * 1000)) : .zero
     }
 
     /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), and the obsolete RFC 850 and asctime forms

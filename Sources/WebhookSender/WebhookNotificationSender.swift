@@ -60,7 +60,8 @@ public struct WebhookNotificationSender: NotificationSender {
         public var url: URL
         /// The signing secrets; each signs every request, so a receiver may verify with any of them.
         public private(set) var secrets: [WebhookSecret]
-        /// How long one request may take.
+        /// How long one request may take: 1 ms to 1 h (a value outside counts as the nearest). The dispatcher's
+        /// send timeout bounds the whole send as well.
         public var timeout: Duration
         /// Makes the iCalendar file each payload carries as `calendar`; `nil` (the default) sends none.
         ///
@@ -151,7 +152,9 @@ public struct WebhookNotificationSender: NotificationSender {
             throw DeliveryFailure.permanent("the payload could not be encoded")
         }
         let id = String(delivery.notification.id)
-        let timestamp = Int64(clock.now().timeIntervalSince1970.rounded(.down))
+        guard let timestamp = Int64(exactly: clock.now().timeIntervalSince1970.rounded(.down)) else {
+            throw DeliveryFailure.transient("the sender's clock reads no time a webhook-timestamp can carry")
+        }
         var request = HTTPClientRequest(url: configuration.url.absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -166,7 +169,8 @@ public struct WebhookNotificationSender: NotificationSender {
         request.body = .bytes(ByteBuffer(data: body))
         let response: HTTPClientResponse
         do {
-            response = try await httpClient.execute(request, timeout: .nanoseconds(configuration.timeout.nanoseconds))
+            let timeout = min(max(configuration.timeout, .milliseconds(1)), .seconds(3600))
+            response = try await httpClient.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
             _ = try? await response.body.collect(upTo: 64 * 1024)
         } catch {
             throw DeliveryFailure.transient("the webhook request failed: \(Self.describe(error))")

@@ -119,4 +119,28 @@ struct PostgresConfigurationTests {
         let problem = error?.fieldErrors["store"] ?? ""
         #expect(problem.contains(explanation), "\(problem)")
     }
+
+    @Test("values at the ends of Int and Duration are moved into range when the store is made, never overflowed")
+    func valuesOutOfRange() {
+        let logger = Logger(label: "range", factory: { _ in SwiftLogNoOpLogHandler() })
+        let huge = PostgresStore(
+            configuration: .init(
+                poolSize: .max, connectionWaitTimeout: .seconds(Int64.max), statementTimeout: .seconds(Int64.max),
+                lockTimeout: .seconds(Int64.max), healthTimeout: .seconds(Int64.max),
+                connectTimeout: .seconds(Int64.max)),
+            logger: logger
+        ).configuration
+        #expect(huge.poolSize == 10_000)
+        #expect(huge.connectionWaitTimeout == .seconds(3600) && huge.healthTimeout == .seconds(3600))
+        #expect(huge.connectTimeout == .seconds(3600))
+        #expect(huge.statementTimeout == .seconds(86_400) && huge.lockTimeout == .seconds(86_400))
+        var tiny = PostgresStore.Configuration(
+            connectionWaitTimeout: .seconds(Int64.min), statementTimeout: .seconds(Int64.min),
+            lockTimeout: .zero, healthTimeout: .seconds(-1), connectTimeout: .seconds(Int64.min))
+        tiny.poolSize = .min  // a var: assigned after the initializer's check
+        let fixed = PostgresStore(configuration: tiny, logger: logger).configuration
+        #expect(fixed.poolSize == 1)
+        #expect(fixed.connectionWaitTimeout == .zero && fixed.healthTimeout == .zero && fixed.connectTimeout == .zero)
+        #expect(fixed.statementTimeout == .milliseconds(1) && fixed.lockTimeout == .milliseconds(1))
+    }
 }

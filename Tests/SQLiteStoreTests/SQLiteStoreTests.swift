@@ -47,6 +47,20 @@ struct SQLiteStoreTests {
         #expect(try await second.notifications(appointmentID: nil).count == 1)
     }
 
+    @Test(
+        "a busy timeout past SQLite's 32-bit milliseconds (or below zero) counts as 24 h (or 10 ms): the store opens and books"
+    )
+    func busyTimeoutOutOfRange() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        for timeout in [Duration.seconds(Int64.max), .seconds(30 * 86_400), .seconds(Int64.min), .zero] {
+            let store = try SQLiteStore(
+                location: .file(directory.file("busy-\(timeout.components.seconds).sqlite")),
+                configuration: .init(busyTimeout: timeout))
+            #expect(try await store.insert(draft(at: 60)).record.appointment.status == .booked, "\(timeout)")
+        }
+    }
+
     @Test("two pools racing with one idempotency key create one appointment")
     func twoPoolsOneKey() async throws {
         let directory = try TemporaryDirectory()

@@ -288,6 +288,37 @@ struct WebhookSenderTests {
         }
     }
 
+    @Test(
+        "a timeout of .max sends (it counts as 1 h); one below zero counts as 1 ms and fails transiently, never a trap")
+    func timeoutOutOfRange() async throws {
+        let receiver = Receiver(statuses: [200, 200], delay: .milliseconds(50))
+        let delivery = try delivery()
+        try await withReceiver(receiver) { url in
+            try await sender(url, timeout: .seconds(Int64.max)).send(delivery)
+            let failure = await #expect(throws: DeliveryFailure.self) {
+                try await sender(url, timeout: .seconds(Int64.min)).send(delivery)
+            }
+            #expect(failure?.isPermanent == false)
+        }
+    }
+
+    @Test("a clock reading no time a webhook-timestamp can carry (NaN, 1e300) fails transiently and sends nothing")
+    func clockWithoutATimestamp() async throws {
+        let receiver = Receiver(statuses: [200])
+        let delivery = try delivery()
+        try await withReceiver(receiver) { url in
+            for reading in [Double.nan, 1e300, -.infinity] {
+                clock.set(to: Date(timeIntervalSince1970: reading))
+                let failure = await #expect(throws: DeliveryFailure.self, "\(reading)") {
+                    try await sender(url).send(delivery)
+                }
+                #expect(failure?.isPermanent == false)
+                #expect(failure?.reason == "the sender's clock reads no time a webhook-timestamp can carry")
+            }
+            #expect(receiver.hits.isEmpty)
+        }
+    }
+
     @Test("a receiver slower than the timeout is a transient failure")
     func timeout() async throws {
         let receiver = Receiver(statuses: [200], delay: .seconds(3))

@@ -71,7 +71,10 @@ public struct NotificationDispatcher: Service {
     /// must pass the check before its send, which wants `sendTimeout + leaseMargin` of lease left, with
     /// one more margin for the claim and the appointment's re-read), and `heartbeatInterval <=
     /// (leaseDuration - leaseMargin) / 2` (a lease gets at least two renewals before it could lapse).
-    /// The initializer and the dispatcher adjust values that break them.
+    /// The initializer and the dispatcher adjust values that break them, and move each value into its range (for
+    /// instance `sendTimeout` 10 ms to 1 h, `leaseDuration` at most 24 h, `pollInterval` 10 ms to 1 h, `maxRetryAfter`
+    /// at most 30 days, `batchSize` and `concurrentSends` at most 10,000): a value beyond would overflow the instants
+    /// and timers it makes.
     public struct Configuration: Sendable {
         /// The most notifications one pass claims; fewer when they could not all be sent within one
         /// lease (see ``claimLimit``).
@@ -155,17 +158,24 @@ public struct NotificationDispatcher: Service {
         }
 
         /// The configuration with every value moved into its allowed range, and the lease rules kept.
+        ///
+        /// The ranges: `batchSize` and `concurrentSends` 1-10,000; `sendTimeout` 10 ms to 1 h; `leaseMargin` 10 ms
+        /// to 1 min; `leaseDuration` up to 24 h; `heartbeatInterval` from 10 ms; `pollInterval` 10 ms to 1 h;
+        /// `maxAttempts` from 1; `maxRetryAfter` 0 to 30 days (``Backoff/longestDelay``); `coalescingDelay` 0 to 1 s.
+        /// Values beyond them (`.seconds(.max)` for "never") would overflow the instants and timers they make.
         func normalized() -> Configuration {
             var fixed = self
-            fixed.batchSize = max(1, batchSize)
-            fixed.concurrentSends = max(1, concurrentSends)
-            fixed.sendTimeout = max(sendTimeout, .milliseconds(10))
-            fixed.leaseMargin = max(leaseMargin, .milliseconds(10))
-            fixed.leaseDuration = max(leaseDuration, fixed.sendTimeout + fixed.leaseMargin * 2)
+            fixed.batchSize = min(max(1, batchSize), 10_000)
+            fixed.concurrentSends = min(max(1, concurrentSends), 10_000)
+            fixed.sendTimeout = min(max(sendTimeout, .milliseconds(10)), .seconds(3600))
+            fixed.leaseMargin = min(max(leaseMargin, .milliseconds(10)), .seconds(60))
+            fixed.leaseDuration = min(
+                max(leaseDuration, fixed.sendTimeout + fixed.leaseMargin * 2), .seconds(24 * 3600))
             fixed.heartbeatInterval = min(
                 max(heartbeatInterval, .milliseconds(10)), (fixed.leaseDuration - fixed.leaseMargin) / 2)
+            fixed.pollInterval = min(max(pollInterval, .milliseconds(10)), .seconds(3600))
             fixed.maxAttempts = max(1, maxAttempts)
-            fixed.maxRetryAfter = max(.zero, maxRetryAfter)
+            fixed.maxRetryAfter = min(max(.zero, maxRetryAfter), Backoff.longestDelay)
             fixed.coalescingDelay = min(max(.zero, coalescingDelay), .seconds(1))
             return fixed
         }
@@ -283,7 +293,7 @@ public struct NotificationDispatcher: Service {
     /// attempt counts stay as they are. See ``BookingStore/releaseLeases(ofWorker:now:)``.
     @discardableResult
     public func releaseEarlierLeases() async throws(BookingError) -> Int {
-        try await store.releaseLeases(ofWorker: workerID, now: clock.now().roundedToMilliseconds).count
+        try await store.releaseLeases(ofWorker: workerID, now: try clock.checkedNow().roundedToMilliseconds).count
     }
 
     /// How long after its claim a send may still use the appointment the claim read (seconds of the dispatcher's
@@ -298,7 +308,7 @@ public struct NotificationDispatcher: Service {
     /// one has ended. Cancelling the pass cancels them and releases what they could not send, and what they had not
     /// started, without counting an attempt, as graceful shutdown releases what it did not start.
     public func deliverDue() async throws(BookingError) -> PassReport {
-        let now = clock.now().roundedToMilliseconds
+        let now = try clock.checkedNow().roundedToMilliseconds
         let owner = "\(workerID)/\(UUID().uuidString.lowercased())"
         let leaseExpiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
         let claimed = try await store.claimNotificationsWithAppointments(
@@ -324,7 +334,8 @@ public struct NotificationDispatcher: Service {
                         if Task.isShuttingDownGracefully || Task.isCancelled {
                             outcomes.append(
                                 await finish(
-                                    next.notification, recorder, .released(now: clock.now().roundedToMilliseconds)))
+                                    next.notification, recorder,
+                                    .released(now: clock.boundedNow().roundedToMilliseconds)))
                             continue
                         }
                         running += 1
@@ -399,7 +410,7 @@ public struct NotificationDispatcher: Service {
             do { try await Task.sleep(for: configuration.heartbeatInterval) } catch { return }
             let ids = leases.held
             guard !ids.isEmpty else { continue }
-            let now = clock.now().roundedToMilliseconds
+            let now = clock.boundedNow().roundedToMilliseconds
             let expiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
             let renewed: Set<Int64>
             do {
@@ -432,31 +443,32 @@ public struct NotificationDispatcher: Service {
             logger.debug(
                 "reminder not sent: its appointment was cancelled or moved",
                 metadata: ["notification.id": "\(notification.id)"])
-            return await finish(notification, recorder, .obsolete(now: clock.now().roundedToMilliseconds))
+            return await finish(notification, recorder, .obsolete(now: clock.boundedNow().roundedToMilliseconds))
         case .tooLate:
             logger.notice(
                 "notification released unsent: too little of its lease was left to start a send",
                 metadata: ["notification.id": "\(notification.id)"])
-            return await finish(notification, recorder, .released(now: clock.now().roundedToMilliseconds))
+            return await finish(notification, recorder, .released(now: clock.boundedNow().roundedToMilliseconds))
         case .failed(let failure):
             if leases.wasCancelled {
                 // Cut short by the pass's cancellation, not tried: back unsent, no attempt counted.
                 logger.notice(
                     "notification released unsent: its dispatcher pass was cancelled",
                     metadata: ["notification.id": "\(notification.id)"])
-                return await finish(notification, recorder, .released(now: clock.now().roundedToMilliseconds))
+                return await finish(notification, recorder, .released(now: clock.boundedNow().roundedToMilliseconds))
             }
             return await finish(notification, recorder, failure: failure)
         case .delivered:
             break
         }
-        let now = clock.now().roundedToMilliseconds
+        let now = clock.boundedNow().roundedToMilliseconds
         let outcome = await finish(notification, recorder, .sent(at: now))
         if outcome == .sent {
             let kindMetrics = metrics[notification.kind]
             kindMetrics.sent.increment()
+            // At most a year: a row created centuries ago (a clock once far off) must not overflow the nanoseconds.
             kindMetrics.delivery.recordNanoseconds(
-                Int64(max(0, now.timeIntervalSince(notification.createdAt)) * 1e9))
+                Int64(min(max(0, now.timeIntervalSince(notification.createdAt)), 366 * 86_400) * 1e9))
             logger.debug(
                 "notification sent",
                 metadata: [
@@ -497,7 +509,7 @@ public struct NotificationDispatcher: Service {
         guard
             leases.holds(
                 notification.id, for: configuration.sendTimeout + configuration.leaseMargin,
-                after: clock.now().roundedToMilliseconds)
+                after: clock.boundedNow().roundedToMilliseconds)
         else { return .tooLate }
         return await send(NotificationDelivery(notification: notification, appointment: record.appointment), leases)
     }
@@ -532,7 +544,7 @@ public struct NotificationDispatcher: Service {
     private func finish(_ notification: BookingNotification, _ recorder: OutcomeRecorder, failure: DeliveryFailure)
         async -> Outcome
     {
-        let now = clock.now().roundedToMilliseconds
+        let now = clock.boundedNow().roundedToMilliseconds
         if failure.isPermanent || notification.attempts >= configuration.maxAttempts {
             let outcome = await finish(notification, recorder, .failed(error: failure.reason, now: now))
             if outcome == .failed {

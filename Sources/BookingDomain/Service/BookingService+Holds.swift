@@ -14,7 +14,7 @@ extension BookingService {
     public func hold(_ request: HoldRequest) async throws(BookingError) -> HoldConfirmation {
         let slot = try TimeSlot.supported(start: request.slotStart, end: request.slotEnd)
         let schedule = try schedule(for: request.resource)
-        let now = clock.now().roundedToMilliseconds
+        let now = try clock.checkedNow().roundedToMilliseconds
         try schedule.checkOffered(slot, now: now)
         let token = SecretToken.generate()
         let expiresAt = now.addingTimeInterval(configuration.holdDuration.timeInterval).roundedToMilliseconds
@@ -31,7 +31,7 @@ extension BookingService {
     /// names no live hold (never placed, already used or released, or lapsed).
     public func releaseHold(token: String) async throws(BookingError) {
         if let problem = BookingRequest.holdTokenProblem(token) { throw .invalidInput(field: "token", problem) }
-        let now = clock.now().roundedToMilliseconds
+        let now = try clock.checkedNow().roundedToMilliseconds
         guard try await store.releaseHold(tokenHash: SecretToken.sha256Hex(token), now: now) else {
             throw .notFound("hold")
         }

@@ -36,7 +36,7 @@ extension BookingService {
         }
         guard record.appointment.status == .booked else { throw .appointmentCancelled }
         let schedule = try schedule(for: record.appointment.resource)
-        let now = clock.now().roundedToMilliseconds
+        let now = try clock.checkedNow().roundedToMilliseconds
         // Staying in the slot it holds needs no offer, but a concurrent move may have taken it elsewhere
         // meanwhile: then the store refuses, so a move never lands in a slot the schedule does not offer.
         var onlyIfAlreadyThere = false

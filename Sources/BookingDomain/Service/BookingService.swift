@@ -83,7 +83,7 @@ public struct BookingService: Sendable {
         async throws(BookingError) -> [AvailableSlot]
     {
         let schedule = try schedule(for: resource)
-        let now = clock.now()
+        let now = try clock.checkedNow()
         let start = from ?? now
         let end = to ?? max(start, now).addingTimeInterval(schedule.horizon.timeInterval)
         guard start <= end else { throw .invalidInput(field: "to", "must not be before from") }
@@ -116,7 +116,7 @@ public struct BookingService: Sendable {
         if let storedKey, let existing = try await store.record(idempotencyKey: storedKey) {
             return try replay(existing, fingerprint: fingerprint, idempotencyKey: valid.idempotencyKey)
         }
-        let now = clock.now().roundedToMilliseconds
+        let now = try clock.checkedNow().roundedToMilliseconds
         try schedule.checkOffered(valid.slot, now: now)
         let token = SecretToken.generate()
         let outcome = try await store.insert(
@@ -158,7 +158,7 @@ public struct BookingService: Sendable {
     /// ids reveal nothing to a caller without the credential.
     public func cancel(id: Int64, authorization: Authorization) async throws(BookingError) -> Appointment {
         _ = try await authorizedRecord(id: id, authorization)
-        guard let cancelled = try await store.cancel(id: id, now: clock.now().roundedToMilliseconds) else {
+        guard let cancelled = try await store.cancel(id: id, now: try clock.checkedNow().roundedToMilliseconds) else {
             throw .notFound("appointment")
         }
         logger.debug("cancelled appointment", metadata: ["appointment.id": "\(id)"])
@@ -183,7 +183,9 @@ public struct BookingService: Sendable {
 
     /// Moves a `failed` notification back to `pending` so it is delivered again. Admin only.
     public func retryNotification(id: Int64) async throws(BookingError) -> BookingNotification {
-        guard let notification = try await store.retryFailedNotification(id: id, now: clock.now().roundedToMilliseconds)
+        guard
+            let notification = try await store.retryFailedNotification(
+                id: id, now: try clock.checkedNow().roundedToMilliseconds)
         else {
             throw .notFound("notification")
         }
