@@ -77,6 +77,41 @@ struct NotificationDispatcherTests {
         }
     }
 
+    @Test("a pass held by one slow send claims what falls due meanwhile at its next poll, not after the slow send")
+    func slowSendHoldsNothingBack() async throws {
+        let store = InMemoryStore()
+        let service = BookingService(store: store)
+        let slots = try await service.availability()
+        let slow = try await service.book(
+            BookingRequest(slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
+        let slowID = slow.appointment.id
+        let sender = RecordingNotificationSender(whileSending: { delivery, _ in
+            if delivery.appointment.id == slowID { try? await Task.sleep(for: .seconds(3)) }
+        })
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender, configuration: .init(pollInterval: .milliseconds(200)), logger: logger)
+        let group = ServiceGroup(services: [dispatcher], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for _ in 0..<100 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(sender.calls.count == 1, "the slow send is in flight")
+            let quick = try await service.book(
+                BookingRequest(slotStart: slots[1].start, slotEnd: slots[1].end, name: "Bo", email: "bo@example.com"))
+            let started = ContinuousClock.now
+            while sender.delivered.isEmpty && ContinuousClock.now - started < .milliseconds(1500) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(
+                sender.delivered.map(\.appointment.id) == [quick.appointment.id],
+                "delivered within 1.5 s, while the slow send still runs")
+            // Graceful shutdown lets the slow send finish.
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            #expect(Set(sender.delivered.map(\.appointment.id)) == [slowID, quick.appointment.id])
+        }
+        #expect(await store.notifications(appointmentID: nil).allSatisfy { $0.status == .sent })
+    }
+
     @Test("graceful shutdown lets the in-flight send finish and releases unused leases without counting an attempt")
     func gracefulShutdown() async throws {
         let store = try await bookedStore(5)

@@ -128,16 +128,22 @@ final class InFlightLeases: Sendable {
     }
 
     /// Cancels the delivery of each send whose deadline has passed, until cancelled: the pass runs it beside its
-    /// sends.
+    /// sends. With `interval`, it also calls `tick` each time that much more of the pass has gone by: the pass's one
+    /// timer serves both.
     ///
-    /// It sleeps until the earliest deadline, or for ``sendTimeout`` when no send runs. A send that starts
+    /// It sleeps until the earliest deadline or tick, or for ``sendTimeout`` when no send runs. A send that starts
     /// during that sleep has a deadline no earlier than its end (both instants are read under the same lock), so
     /// no deadline is passed over.
-    func enforceSendDeadlines() async {
+    func enforceSendDeadlines(ticking interval: Duration? = nil, tick: @Sendable () -> Void = {}) async {
+        var nextTick = interval.map { ContinuousClock.now + $0 }
         while true {
+            if let due = nextTick, let interval, due <= ContinuousClock.now {
+                tick()
+                nextTick = ContinuousClock.now + interval
+            }
             let (expired, wakeAt) = leases.withLock { leases in
                 let now = ContinuousClock.now
-                var wakeAt = now + sendTimeout
+                var wakeAt = min(now + sendTimeout, nextTick ?? now + sendTimeout)
                 var expired: [Task<Void, Never>] = []
                 for index in leases.indices {
                     guard let deadline = leases.values[index].sendDeadline else { continue }

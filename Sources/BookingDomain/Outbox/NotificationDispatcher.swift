@@ -264,7 +264,7 @@ public struct NotificationDispatcher: Service {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let report: PassReport
                 do {
-                    report = try await deliverDue()
+                    report = try await deliverDue(refillingEvery: configuration.pollInterval)
                 } catch {
                     logger.warning("notification pass failed", metadata: ["error": "\(error)"])
                     report = PassReport()
@@ -308,24 +308,30 @@ public struct NotificationDispatcher: Service {
     /// one has ended. Cancelling the pass cancels them and releases what they could not send, and what they had not
     /// started, without counting an attempt, as graceful shutdown releases what it did not start.
     public func deliverDue() async throws(BookingError) -> PassReport {
+        try await deliverDue(refillingEvery: nil)
+    }
+
+    /// One pass; with `refillingEvery`, a pass still running after that long claims more for its free send slots,
+    /// and again after each such interval, so one slow send (up to ``Configuration/sendTimeout``) does not hold
+    /// back notifications due meanwhile. ``run()`` refills every poll interval.
+    func deliverDue(refillingEvery refillInterval: Duration?) async throws(BookingError) -> PassReport {
         let now = try clock.checkedNow().roundedToMilliseconds
         let owner = "\(workerID)/\(UUID().uuidString.lowercased())"
-        let leaseExpiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
-        let claimed = try await store.claimNotificationsWithAppointments(
-            NotificationClaim(
-                owner: owner, limit: configuration.claimLimit, now: now, leaseExpiresAt: leaseExpiresAt))
+        let claimed = try await claim(owner: owner, limit: configuration.claimLimit, now: now)
         var report = PassReport()
         report.claimed = claimed.count
         guard !claimed.isEmpty else { return report }
         let leases = InFlightLeases(sendTimeout: configuration.sendTimeout)
         let recorder = OutcomeRecorder(store: store, owner: owner)
+        let finished = FinishedSends<PassEvent>()
         let outcomes = await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.renewLeases(leases, owner: owner) }
-            group.addTask { await leases.enforceSendDeadlines() }
+            group.addTask {
+                await leases.enforceSendDeadlines(ticking: refillInterval) { finished.add(.refillDue) }
+            }
             // Each notification is delivered by a task of its own, which its lease can cancel (a lost lease, a
             // passed deadline); the pass waits for every one it started, also when cancelled.
-            let finished = FinishedSends<Outcome>()
-            var pending = claimed[...]
+            var pending = pendingSends(claimed, claimedAt: now)[...]
             var running = 0
             var outcomes: [Outcome] = []
             await withTaskCancellationHandler {
@@ -334,23 +340,33 @@ public struct NotificationDispatcher: Service {
                         if Task.isShuttingDownGracefully || Task.isCancelled {
                             outcomes.append(
                                 await finish(
-                                    next.notification, recorder,
+                                    next.claimed.notification, recorder,
                                     .released(now: clock.boundedNow().roundedToMilliseconds)))
                             continue
                         }
                         running += 1
-                        let id = next.notification.id
-                        leases.begin(id, expiresAt: next.notification.leaseExpiresAt ?? leaseExpiresAt)
+                        let id = next.claimed.notification.id
+                        leases.begin(id, expiresAt: next.leaseExpiresAt)
                         let delivery = Task {
-                            finished.add(await self.deliver(next, claimedAt: now, recorder: recorder, leases: leases))
+                            finished.add(
+                                .finished(
+                                    await self.deliver(
+                                        next.claimed, claimedAt: next.claimedAt, recorder: recorder, leases: leases)))
                         }
                         leases.attach(delivery, to: id)
                         // A task of its own does not inherit the pass's cancellation, as a child would.
                         if Task.isCancelled { delivery.cancel() }
                     }
                     guard running > 0 else { continue }
-                    outcomes.append(await finished.next())
-                    running -= 1
+                    switch await finished.next() {
+                    case .finished(let outcome):
+                        outcomes.append(outcome)
+                        running -= 1
+                    case .refillDue:
+                        let more = await refill(owner: owner, freeSlots: configuration.concurrentSends - running)
+                        report.claimed += more.count
+                        pending.append(contentsOf: more)
+                    }
                 }
             } onCancel: {
                 leases.cancelAll()
@@ -370,6 +386,56 @@ public struct NotificationDispatcher: Service {
             }
         }
         return report
+    }
+
+    /// What a pass waits for: a delivery finished, or the time to claim more for its free send slots.
+    private enum PassEvent: Sendable {
+        case finished(Outcome)
+        case refillDue
+    }
+
+    /// A claimed notification waiting for a free send slot, with its claim's instant and its lease's end.
+    private struct PendingSend {
+        let claimed: ClaimedNotification
+        let claimedAt: Date
+        let leaseExpiresAt: Date
+    }
+
+    /// `claimed` as sends waiting for a slot: claimed at `now`, each leased as the store says (or for the lease
+    /// duration from `now` when it says nothing).
+    private func pendingSends(_ claimed: [ClaimedNotification], claimedAt now: Date) -> [PendingSend] {
+        let leaseExpiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
+        return claimed.map {
+            PendingSend(
+                claimed: $0, claimedAt: now, leaseExpiresAt: $0.notification.leaseExpiresAt ?? leaseExpiresAt)
+        }
+    }
+
+    /// Claims up to `limit` due notifications with their appointments for `owner`, leased from `now`.
+    private func claim(owner: String, limit: Int, now: Date) async throws(BookingError) -> [ClaimedNotification] {
+        try await store.claimNotificationsWithAppointments(
+            NotificationClaim(
+                owner: owner, limit: limit, now: now,
+                leaseExpiresAt: now.addingTimeInterval(configuration.leaseDuration.timeInterval)))
+    }
+
+    /// Claims more for a running pass's `freeSlots` free send slots, under the pass's owner; nothing when none is
+    /// free, during graceful shutdown or once cancelled, or when the claim fails (the next refill or pass tries again).
+    private func refill(owner: String, freeSlots: Int) async -> [PendingSend] {
+        guard freeSlots > 0, !Task.isShuttingDownGracefully, !Task.isCancelled else { return [] }
+        let now = clock.boundedNow().roundedToMilliseconds
+        do {
+            let more = try await claim(owner: owner, limit: freeSlots, now: now)
+            if !more.isEmpty {
+                logger.debug(
+                    "a long pass claimed more for its free send slots",
+                    metadata: ["dispatcher.id": "\(workerID)", "count": "\(more.count)"])
+            }
+            return pendingSends(more, claimedAt: now)
+        } catch {
+            logger.warning("could not claim more notifications during a pass", metadata: ["error": "\(error)"])
+            return []
+        }
     }
 
     /// Delivers passes until nothing is due now (or `maxPasses` is reached): drains the outbox in tests.
