@@ -45,9 +45,9 @@ struct APITests {
             try await client.execute(uri: "/api/availability?from=yesterday", method: .get) {
                 try expectError($0, .badRequest)
             }
+            // A name no resource can have is one not configured: 404, as DESIGN §5 says of any other name.
             try await client.execute(uri: "/api/availability?resource=bad%20id", method: .get) {
-                let error = try expectError($0, .badRequest)
-                #expect(fieldProblems(error)["resource"] != nil)
+                try expectError($0, .notFound, code: "NOT_FOUND")
             }
         }
     }
@@ -225,7 +225,7 @@ struct APITests {
                 (
                     [
                         "slotStart": "2027-03-01T10:00:00Z", "slotEnd": "2027-03-01T10:30:00Z", "name": "A",
-                        "email": "a@b.co", "resource": "no spaces",
+                        "email": "a@b.co", "resource": 7,
                     ], "resource"
                 ),
             ]

@@ -61,21 +61,28 @@ struct HardeningTests {
     }
 
     @Test(
-        "a resource the host never configured is 404 on availability, booking and schedule; the real slot stays single",
+        "a resource the host never configured (a name no resource can have too) is 404 on availability, booking, hold and schedule; the real slot stays single",
         arguments: StoreKind.allCases)
     func unconfiguredResource(_ kind: StoreKind) async throws {
         try await withAPI(kind) { client, _ in
             #expect(try await client.book(try bookingBody()).status == .created)
             var fields = try #require(
                 try JSONSerialization.jsonObject(with: Data(try bookingBody().readableBytesView)) as? [String: Any])
-            for name in ["Default", "other", "default2"] {
+            for name in ["Default", "other", "default2", "no such", "", "dr-é", String(repeating: "a", count: 65)] {
                 fields["resource"] = name
                 try expectError(try await client.book(try body(fields)), .notFound, code: "NOT_FOUND")
+                var hold = fields
+                for field in ["name", "email"] { hold[field] = nil }
+                try expectError(try await client.hold(try body(hold)), .notFound, code: "NOT_FOUND")
+                let query = try #require(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
                 try expectError(
-                    try await client.execute(uri: "/api/availability?resource=\(name)", method: .get), .notFound)
+                    try await client.execute(uri: "/api/availability?resource=\(query)", method: .get), .notFound)
                 try expectError(
-                    try await client.execute(uri: "/api/schedule?resource=\(name)", method: .get), .notFound)
+                    try await client.execute(uri: "/api/schedule?resource=\(query)", method: .get), .notFound)
             }
+            // A resource of another type is a bad field (400), as any field of the wrong type.
+            fields["resource"] = 7
+            try expectError(try await client.book(try body(fields)), .badRequest, code: "INVALID_INPUT")
             fields["resource"] = "default"
             try expectError(try await client.book(try body(fields)), .conflict)
             let all = try #require(

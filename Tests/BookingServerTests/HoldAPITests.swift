@@ -211,7 +211,6 @@ struct HoldAPITests {
                     [
                         "/slotStart": "must be a string",
                         "/slotEnd": "must be an ISO 8601 instant like 2027-03-01T09:00:00Z",
-                        "/resource": "must be 1-64 letters, digits, '-', '_' or '.'",
                         "/holdToken": "is not a known field",
                     ]
                 ),

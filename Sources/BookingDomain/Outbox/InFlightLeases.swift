@@ -6,7 +6,7 @@ import Synchronization
 /// must stop.
 ///
 /// Each notification is delivered by a task of its own, kept here with its lease: a lost lease cancels it at
-/// once, and one task per pass (``enforceSendDeadlines()``) cancels the sends whose deadlines passed, so no send
+/// once, and one task per pass (``enforceSendDeadlines(ticking:tick:)``) cancels the sends whose deadlines passed, so no send
 /// needs a task or a timer of its own for its timeout.
 final class InFlightLeases: Sendable {
     private struct Lease {
@@ -109,7 +109,7 @@ final class InFlightLeases: Sendable {
     /// Whether ``cancelAll()`` was called: the pass was cancelled.
     var wasCancelled: Bool { passCancelled.load(ordering: .acquiring) }
 
-    /// Starts the send of `id`: it must end within ``sendTimeout`` from now, or ``enforceSendDeadlines()`` cancels
+    /// Starts the send of `id`: it must end within ``sendTimeout`` from now, or ``enforceSendDeadlines(ticking:tick:)`` cancels
     /// its delivery (which must run while sends do).
     func startSend(_ id: Int64) {
         leases.withLock { $0[id]?.sendDeadline = ContinuousClock.now + sendTimeout }
@@ -135,6 +135,8 @@ final class InFlightLeases: Sendable {
     /// during that sleep has a deadline no earlier than its end (both instants are read under the same lock), so
     /// no deadline is passed over.
     func enforceSendDeadlines(ticking interval: Duration? = nil, tick: @Sendable () -> Void = {}) async {
+        // At least 10 ms between ticks: a zero interval would spin.
+        let interval = interval.map { max($0, .milliseconds(10)) }
         var nextTick = interval.map { ContinuousClock.now + $0 }
         while true {
             if let due = nextTick, let interval, due <= ContinuousClock.now {

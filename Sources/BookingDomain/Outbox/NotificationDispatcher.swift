@@ -3,6 +3,7 @@ public import Foundation
 public import Logging
 import Metrics
 public import ServiceLifecycle
+import Synchronization
 
 /// Delivers the outbox: a swift-service-lifecycle `Service` that claims due notifications in
 /// batches with their appointments (``BookingStore/claimNotificationsWithAppointments(_:)``), sends each
@@ -201,6 +202,17 @@ public struct NotificationDispatcher: Service {
 
         /// An empty report.
         public init() {}
+
+        /// Adds the counts of `other`.
+        mutating func add(_ other: PassReport) {
+            claimed += other.claimed
+            sent += other.sent
+            retried += other.retried
+            failed += other.failed
+            released += other.released
+            lostLeases += other.lostLeases
+            obsolete += other.obsolete
+        }
     }
 
     private let store: any BookingStore
@@ -262,15 +274,16 @@ public struct NotificationDispatcher: Service {
         var wakeUps = merge(store.outboxWakeUps(), polls, shutdown).makeAsyncIterator()
         await withGracefulShutdownHandler {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                let report: PassReport
+                var claimedFull = false
                 do {
-                    report = try await deliverDue(refillingEvery: configuration.pollInterval)
+                    claimedFull = try await deliverPass(
+                        limit: configuration.claimLimit, refillingEvery: configuration.pollInterval
+                    ).claimedFull
                 } catch {
                     logger.warning("notification pass failed", metadata: ["error": "\(error)"])
-                    report = PassReport()
                 }
                 // A full batch may mean more are due: go again at once.
-                if report.claimed < configuration.claimLimit || report.claimed == 0 {
+                if !claimedFull {
                     guard await wakeUps.next() != nil else { return }  // cancelled
                     if configuration.coalescingDelay > .zero && !Task.isShuttingDownGracefully {
                         // Ends early on cancellation and on graceful shutdown, which the loop checks next.
@@ -308,64 +321,87 @@ public struct NotificationDispatcher: Service {
     /// one has ended. Cancelling the pass cancels them and releases what they could not send, and what they had not
     /// started, without counting an attempt, as graceful shutdown releases what it did not start.
     public func deliverDue() async throws(BookingError) -> PassReport {
-        try await deliverDue(refillingEvery: nil)
+        try await deliverPass(limit: configuration.claimLimit, refillingEvery: nil).report
     }
 
-    /// One pass; with `refillingEvery`, a pass still running after that long claims more for its free send slots,
-    /// and again after each such interval, so one slow send (up to ``Configuration/sendTimeout``) does not hold
-    /// back notifications due meanwhile. ``run()`` refills every poll interval.
-    func deliverDue(refillingEvery refillInterval: Duration?) async throws(BookingError) -> PassReport {
+    /// One pass claiming at most `limit`. With `refillingEvery`, a pass still running after that long (one slow send
+    /// holding it) starts a pass of its own for its free send slots, claiming under a fresh lease owner as every
+    /// claim does, and does so again at each such interval while one slot or more is free and no such pass runs; so
+    /// what falls due meanwhile does not wait for the slow send's timeout. ``run()`` refills every poll interval.
+    ///
+    /// Returns the report, whose counts include those of the passes it started, and whether its own claim was full
+    /// (more may be due).
+    func deliverPass(limit: Int, refillingEvery refillInterval: Duration?) async throws(BookingError) -> (
+        report: PassReport, claimedFull: Bool
+    ) {
         let now = try clock.checkedNow().roundedToMilliseconds
         let owner = "\(workerID)/\(UUID().uuidString.lowercased())"
-        let claimed = try await claim(owner: owner, limit: configuration.claimLimit, now: now)
+        let leaseExpiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
+        let claimed = try await store.claimNotificationsWithAppointments(
+            NotificationClaim(owner: owner, limit: limit, now: now, leaseExpiresAt: leaseExpiresAt))
         var report = PassReport()
         report.claimed = claimed.count
-        guard !claimed.isEmpty else { return report }
+        guard !claimed.isEmpty else { return (report, false) }
         let leases = InFlightLeases(sendTimeout: configuration.sendTimeout)
         let recorder = OutcomeRecorder(store: store, owner: owner)
         let finished = FinishedSends<PassEvent>()
-        let outcomes = await withTaskGroup(of: Void.self) { group in
+        // At most one refill tick waits in `finished`: ticks that pile up behind a slow step are one.
+        let refillTickWaiting = TickFlag()
+        let slots = min(configuration.concurrentSends, limit)
+        let (outcomes, refills) = await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.renewLeases(leases, owner: owner) }
             group.addTask {
-                await leases.enforceSendDeadlines(ticking: refillInterval) { finished.add(.refillDue) }
+                await leases.enforceSendDeadlines(ticking: refillInterval) {
+                    if refillTickWaiting.raise() { finished.add(.refillDue) }
+                }
             }
             // Each notification is delivered by a task of its own, which its lease can cancel (a lost lease, a
-            // passed deadline); the pass waits for every one it started, also when cancelled.
-            var pending = pendingSends(claimed, claimedAt: now)[...]
+            // passed deadline); the pass waits for every one it started, and for its refill, also when cancelled.
+            var pending = claimed[...]
             var running = 0
+            var refillSlots = 0
             var outcomes: [Outcome] = []
+            var refills = PassReport()
             await withTaskCancellationHandler {
-                while !pending.isEmpty || running > 0 {
+                while !pending.isEmpty || running > 0 || refillSlots > 0 {
                     while running < configuration.concurrentSends, let next = pending.popFirst() {
                         if Task.isShuttingDownGracefully || Task.isCancelled {
                             outcomes.append(
                                 await finish(
-                                    next.claimed.notification, recorder,
+                                    next.notification, recorder,
                                     .released(now: clock.boundedNow().roundedToMilliseconds)))
                             continue
                         }
                         running += 1
-                        let id = next.claimed.notification.id
-                        leases.begin(id, expiresAt: next.leaseExpiresAt)
+                        let id = next.notification.id
+                        leases.begin(id, expiresAt: next.notification.leaseExpiresAt ?? leaseExpiresAt)
                         let delivery = Task {
                             finished.add(
-                                .finished(
-                                    await self.deliver(
-                                        next.claimed, claimedAt: next.claimedAt, recorder: recorder, leases: leases)))
+                                .finished(await self.deliver(next, claimedAt: now, recorder: recorder, leases: leases)))
                         }
                         leases.attach(delivery, to: id)
                         // A task of its own does not inherit the pass's cancellation, as a child would.
                         if Task.isCancelled { delivery.cancel() }
                     }
-                    guard running > 0 else { continue }
+                    guard running > 0 || refillSlots > 0 else { continue }
                     switch await finished.next() {
                     case .finished(let outcome):
                         outcomes.append(outcome)
                         running -= 1
                     case .refillDue:
-                        let more = await refill(owner: owner, freeSlots: configuration.concurrentSends - running)
-                        report.claimed += more.count
-                        pending.append(contentsOf: more)
+                        refillTickWaiting.lower()
+                        let free = slots - running
+                        guard pending.isEmpty, refillSlots == 0, free > 0, !Task.isShuttingDownGracefully,
+                            !Task.isCancelled
+                        else { continue }
+                        refillSlots = free
+                        // A child task: cancelling the pass cancels it, and it sees graceful shutdown as the pass does.
+                        group.addTask {
+                            finished.add(.refilled(await self.refill(limit: free)))
+                        }
+                    case .refilled(let report):
+                        refillSlots = 0
+                        refills.add(report)
                     }
                 }
             } onCancel: {
@@ -373,7 +409,7 @@ public struct NotificationDispatcher: Service {
             }
             // The heartbeat and the deadlines' watch never end by themselves.
             group.cancelAll()
-            return outcomes
+            return (outcomes, refills)
         }
         for outcome in outcomes {
             switch outcome {
@@ -385,56 +421,32 @@ public struct NotificationDispatcher: Service {
             case .obsolete: report.obsolete += 1
             }
         }
-        return report
+        let claimedFull = claimed.count >= limit
+        report.add(refills)
+        return (report, claimedFull)
     }
 
-    /// What a pass waits for: a delivery finished, or the time to claim more for its free send slots.
+    /// What a pass waits for: a delivery finished, the time to refill its free send slots, or the refill's end.
     private enum PassEvent: Sendable {
         case finished(Outcome)
         case refillDue
+        case refilled(PassReport)
     }
 
-    /// A claimed notification waiting for a free send slot, with its claim's instant and its lease's end.
-    private struct PendingSend {
-        let claimed: ClaimedNotification
-        let claimedAt: Date
-        let leaseExpiresAt: Date
-    }
-
-    /// `claimed` as sends waiting for a slot: claimed at `now`, each leased as the store says (or for the lease
-    /// duration from `now` when it says nothing).
-    private func pendingSends(_ claimed: [ClaimedNotification], claimedAt now: Date) -> [PendingSend] {
-        let leaseExpiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
-        return claimed.map {
-            PendingSend(
-                claimed: $0, claimedAt: now, leaseExpiresAt: $0.notification.leaseExpiresAt ?? leaseExpiresAt)
-        }
-    }
-
-    /// Claims up to `limit` due notifications with their appointments for `owner`, leased from `now`.
-    private func claim(owner: String, limit: Int, now: Date) async throws(BookingError) -> [ClaimedNotification] {
-        try await store.claimNotificationsWithAppointments(
-            NotificationClaim(
-                owner: owner, limit: limit, now: now,
-                leaseExpiresAt: now.addingTimeInterval(configuration.leaseDuration.timeInterval)))
-    }
-
-    /// Claims more for a running pass's `freeSlots` free send slots, under the pass's owner; nothing when none is
-    /// free, during graceful shutdown or once cancelled, or when the claim fails (the next refill or pass tries again).
-    private func refill(owner: String, freeSlots: Int) async -> [PendingSend] {
-        guard freeSlots > 0, !Task.isShuttingDownGracefully, !Task.isCancelled else { return [] }
-        let now = clock.boundedNow().roundedToMilliseconds
+    /// A pass of its own for a running pass's free send slots, `limit` of them, which does not refill in turn; an
+    /// empty report when its claim fails (the next refill or pass tries again).
+    private func refill(limit: Int) async -> PassReport {
         do {
-            let more = try await claim(owner: owner, limit: freeSlots, now: now)
-            if !more.isEmpty {
+            let report = try await deliverPass(limit: limit, refillingEvery: nil).report
+            if report.claimed > 0 {
                 logger.debug(
                     "a long pass claimed more for its free send slots",
-                    metadata: ["dispatcher.id": "\(workerID)", "count": "\(more.count)"])
+                    metadata: ["dispatcher.id": "\(workerID)", "count": "\(report.claimed)"])
             }
-            return pendingSends(more, claimedAt: now)
+            return report
         } catch {
-            logger.warning("could not claim more notifications during a pass", metadata: ["error": "\(error)"])
-            return []
+            logger.warning("could not claim more notifications during a long pass", metadata: ["error": "\(error)"])
+            return PassReport()
         }
     }
 
@@ -444,13 +456,7 @@ public struct NotificationDispatcher: Service {
         var total = PassReport()
         for _ in 0..<maxPasses {
             let pass = try await deliverDue()
-            total.claimed += pass.claimed
-            total.sent += pass.sent
-            total.retried += pass.retried
-            total.failed += pass.failed
-            total.released += pass.released
-            total.lostLeases += pass.lostLeases
-            total.obsolete += pass.obsolete
+            total.add(pass)
             if pass.claimed == 0 { break }
         }
         return total
@@ -476,7 +482,11 @@ public struct NotificationDispatcher: Service {
             do { try await Task.sleep(for: configuration.heartbeatInterval) } catch { return }
             let ids = leases.held
             guard !ids.isEmpty else { continue }
-            let now = clock.boundedNow().roundedToMilliseconds
+            // A clock gone far off would renew to a lease already over (any dispatcher could claim it): skip the beat.
+            guard let now = try? clock.checkedNow().roundedToMilliseconds else {
+                logger.warning("could not renew notification leases: the clock reads outside the years 0001-9999")
+                continue
+            }
             let expiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
             let renewed: Set<Int64>
             do {
@@ -673,4 +683,15 @@ public struct NotificationDispatcher: Service {
         case .obsolete: return .obsolete
         }
     }
+}
+
+/// Whether a tick waits to be handled: raised by the timer, lowered by the pass that handles it.
+private final class TickFlag: Sendable {
+    private let raised = Atomic<Bool>(false)
+
+    /// Raises the flag; returns whether it was down (the tick is new and must be handed over).
+    func raise() -> Bool { !raised.exchange(true, ordering: .acquiringAndReleasing) }
+
+    /// Lowers the flag: the tick was handled.
+    func lower() { raised.store(false, ordering: .releasing) }
 }

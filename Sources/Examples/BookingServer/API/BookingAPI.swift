@@ -61,29 +61,22 @@ struct BookingAPI: Sendable {
         }
         let from = instant("from")
         let to = instant("to")
-        var resource = ResourceID.default
-        if let text = request.uri.queryParameters.get("resource") {
-            if let id = ResourceID(rawValue: text) {
-                resource = id
-            } else {
-                problems["resource"] = "must be 1-64 letters, digits, '-', '_' or '.'"
-            }
-        }
+        let resource = Self.resource(request)
         if !problems.isEmpty { throw APIError(BookingError.invalidInput(problems), location: .query) }
+        // A name no resource can have is one not configured, as DESIGN §5 says: 404.
+        guard let resource else { throw BookingError.notFound("resource") }
         let slots = try await service.availability(resource: resource, from: from, to: to)
         return SlotListJSON.response(slots)
     }
 
+    /// The `resource` query parameter: `default` when absent, `nil` when it is no id any resource can have.
+    private static func resource(_ request: Request) -> ResourceID? {
+        guard let text = request.uri.queryParameters.get("resource") else { return .default }
+        return ResourceID(rawValue: text)
+    }
+
     @Sendable func schedule(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        var resource = ResourceID.default
-        if let text = request.uri.queryParameters.get("resource") {
-            guard let id = ResourceID(rawValue: text) else {
-                throw APIError(
-                    BookingError.invalidInput(field: "resource", "must be 1-64 letters, digits, '-', '_' or '.'"),
-                    location: .query)
-            }
-            resource = id
-        }
+        guard let resource = Self.resource(request) else { throw BookingError.notFound("resource") }
         let schedule = try service.schedule(for: resource)
         let zoneName = resources.first { $0.id == resource }?.timeZoneName ?? schedule.timeZone.identifier
         return try JSONResponse.make(ScheduleJSON(resource: resource, schedule: schedule, timeZoneName: zoneName))

@@ -14,6 +14,8 @@ import Foundation
 struct FieldReader {
     private let members: [String: JSONObjectMembers.Value]
     private var problems: [String: String] = [:]
+    /// Whether a resource member is a string no resource id can be.
+    private var namesUnknownResource = false
 
     /// Reads `members`; one outside `known` is a problem of its own.
     init(_ members: [String: JSONObjectMembers.Value], known: Set<String>) {
@@ -43,18 +45,20 @@ struct FieldReader {
         return date
     }
 
-    /// An optional resource id.
+    /// An optional resource id. A string that is no valid id names no configured resource: ``finish()`` answers
+    /// it as any resource not configured (404), once the other fields are valid.
     mutating func resource(_ name: String) -> ResourceID? {
         guard let text = string(name, required: false) else { return nil }
         guard let id = ResourceID(rawValue: text) else {
-            problems[name] = "must be 1-64 letters, digits, '-', '_' or '.'"
+            namesUnknownResource = true
             return nil
         }
         return id
     }
 
-    /// Throws every problem found, at once.
+    /// Throws every problem found, at once; then `notFound` for a resource that cannot be configured.
     func finish() throws(BookingError) {
         if !problems.isEmpty { throw .invalidInput(problems) }
+        if namesUnknownResource { throw .notFound("resource") }
     }
 }
