@@ -152,9 +152,12 @@ public struct WebhookNotificationSender: NotificationSender {
             throw DeliveryFailure.permanent("the payload could not be encoded")
         }
         let id = String(delivery.notification.id)
-        guard let timestamp = Int64(exactly: clock.now().timeIntervalSince1970.rounded(.down)) else {
-            throw DeliveryFailure.transient("the sender's clock reads no time a webhook-timestamp can carry")
+        let now = clock.now()
+        // NaN first: Date's `<=` is `!(>)`, so a NaN instant would count as inside.
+        guard now.timeIntervalSince1970.isFinite, TimeSlot.supportedInstants.contains(now) else {
+            throw DeliveryFailure.transient("the sender's clock reads outside the years 0001-9999")
         }
+        let timestamp = Int64(now.timeIntervalSince1970.rounded(.down))
         var request = HTTPClientRequest(url: configuration.url.absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -13,7 +13,8 @@ import Foundation
 /// `rescheduled`, the cancel's for `cancelled`, that of the slot it reminds of for `reminder`); `previous_slot`
 /// is the slot a `rescheduled` appointment left and `lead_minutes` how long before the start a `reminder` is
 /// sent (each absent for other kinds).
-/// `calendar` is the appointment's iCalendar file when the sender's configuration makes one (absent otherwise).
+/// `calendar` is the appointment's iCalendar file when the sender's configuration makes one (absent otherwise). The
+/// appointment has every field the API writes, `note` and `cancelled_at` `null` when empty.
 /// The appointment is read when the notification is claimed for this send (again just before it for a reminder
 /// and for a send starting more than a second after the claim), so it shows its state then.
 struct WebhookPayload: Encodable {
@@ -35,6 +36,28 @@ struct WebhookPayload: Encodable {
         let updatedAt: Date
         let cancelledAt: Date?
         let sequence: Int
+
+        /// Every field, `note` and `cancelled_at` as `null` when empty, as the API writes an appointment.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(resource, forKey: .resource)
+            try container.encode(slotStart, forKey: .slotStart)
+            try container.encode(slotEnd, forKey: .slotEnd)
+            try container.encode(customerName, forKey: .customerName)
+            try container.encode(customerEmail, forKey: .customerEmail)
+            try container.encode(note, forKey: .note)
+            try container.encode(status, forKey: .status)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(updatedAt, forKey: .updatedAt)
+            try container.encode(cancelledAt, forKey: .cancelledAt)
+            try container.encode(sequence, forKey: .sequence)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case id, resource, slotStart, slotEnd, customerName, customerEmail, note, status, createdAt, updatedAt
+            case cancelledAt, sequence
+        }
     }
 
     let notificationId: Int64

@@ -86,7 +86,7 @@ struct NotificationDispatcherTests {
             BookingRequest(slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
         let slowID = slow.appointment.id
         let sender = RecordingNotificationSender(whileSending: { delivery, _ in
-            if delivery.appointment.id == slowID { try? await Task.sleep(for: .seconds(3)) }
+            if delivery.appointment.id == slowID { try? await Task.sleep(for: .seconds(5)) }
         })
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender, configuration: .init(pollInterval: .milliseconds(200)), logger: logger)
@@ -98,18 +98,48 @@ struct NotificationDispatcherTests {
             let quick = try await service.book(
                 BookingRequest(slotStart: slots[1].start, slotEnd: slots[1].end, name: "Bo", email: "bo@example.com"))
             let started = ContinuousClock.now
-            while sender.delivered.isEmpty && ContinuousClock.now - started < .milliseconds(1500) {
+            while sender.delivered.isEmpty && ContinuousClock.now - started < .seconds(3) {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(
                 sender.delivered.map(\.appointment.id) == [quick.appointment.id],
-                "delivered within 1.5 s, while the slow send still runs")
+                "delivered within 3 s (a poll is 0.2 s), while the slow send (5 s) still runs")
             // Graceful shutdown lets the slow send finish.
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             #expect(Set(sender.delivered.map(\.appointment.id)) == [slowID, quick.appointment.id])
         }
         #expect(await store.notifications(appointmentID: nil).allSatisfy { $0.status == .sent })
+    }
+
+    @Test("a refill keeps to batchSize: with batches of 1, nothing else is sent while the one slow send runs")
+    func refillKeepsToBatchSize() async throws {
+        let store = InMemoryStore()
+        let service = BookingService(store: store)
+        let slots = try await service.availability()
+        let slow = try await service.book(
+            BookingRequest(slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
+        let slowID = slow.appointment.id
+        let sender = RecordingNotificationSender(whileSending: { delivery, _ in
+            if delivery.appointment.id == slowID { try? await Task.sleep(for: .seconds(2)) }
+        })
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender, configuration: .init(batchSize: 1, pollInterval: .milliseconds(100)),
+            logger: logger)
+        let group = ServiceGroup(services: [dispatcher], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for _ in 0..<100 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            _ = try await service.book(
+                BookingRequest(slotStart: slots[1].start, slotEnd: slots[1].end, name: "Bo", email: "bo@example.com"))
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(sender.calls.count == 1 && sender.delivered.isEmpty, "ten polls passed; one send at a time")
+            // After the slow send, the other goes out.
+            for _ in 0..<300 where sender.delivered.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(sender.delivered.count == 2)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
     }
 
     @Test("graceful shutdown lets the in-flight send finish and releases unused leases without counting an attempt")

@@ -192,6 +192,33 @@ struct ExecutableTests {
         #expect(object["level"] == "critical" && object["label"] == "booking-server" && object["ts"] != nil)
     }
 
+    @Test(
+        "a store that cannot be opened, or migrated, stops the command with exit 69 and one line (a JSON object under json logs)"
+    )
+    func storeOutOfReach() throws {
+        let environment = ["BOOKING_ADMIN_TOKEN": "admin-token-0123456789"]
+        let missing = "sqlite:/nonexistent-\(UUID().uuidString)/booking.sqlite"
+        let (status, output) = try ServerProcess.runToExit(
+            ["serve", "--store", missing, "--log-format", "json"], environment: environment)
+        #expect(status == 69)
+        #expect(output.split(separator: "\n").count == 1, "\(output)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: String], "\(output)")
+        #expect(object["level"] == "critical")
+        #expect(object["msg"]?.hasPrefix("cannot open the store \(missing): ") == true, "\(output)")
+        // Nothing listens on port 1: the migration cannot reach its database (2 s connection wait). At `error`, the
+        // pool's log of each refused connection (at `info`) stays out; the line is written whatever the level.
+        let (migrateStatus, migrateOutput) = try ServerProcess.runToExit(
+            ["migrate", "--store", "postgres://booking:secret@127.0.0.1:1/booking", "--log-level", "error"],
+            environment: environment)
+        #expect(migrateStatus == 69)
+        #expect(migrateOutput.split(separator: "\n").count == 1, "\(migrateOutput)")
+        #expect(
+            migrateOutput.hasPrefix("booking-server: cannot migrate the store postgres://127.0.0.1:1/booking: "),
+            "\(migrateOutput)")
+        #expect(!migrateOutput.contains("secret"))
+    }
+
     @Test("a bad resources file stops the server at start-up with exit 64 and one line naming resource and field")
     func badResourcesFile() throws {
         let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"

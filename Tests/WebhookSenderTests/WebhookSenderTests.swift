@@ -127,6 +127,13 @@ struct WebhookSenderTests {
         let appointment = try #require(json["appointment"] as? [String: Any])
         #expect(appointment["slot_start"] as? String == "2027-03-01T09:00:00.000Z")
         #expect(appointment["customer_email"] as? String == "ada@example.com")
+        // Every field the API writes, the empty ones as null, as GET /api/appointments/:id does.
+        #expect(
+            Set(appointment.keys) == [
+                "id", "resource", "slot_start", "slot_end", "customer_name", "customer_email", "note", "status",
+                "created_at", "updated_at", "cancelled_at", "sequence",
+            ])
+        #expect(appointment["note"] is NSNull && appointment["cancelled_at"] is NSNull)
     }
 
     @Test("a rescheduled notification carries its sequence and the slot the appointment left; others carry sequence 0")
@@ -302,18 +309,18 @@ struct WebhookSenderTests {
         }
     }
 
-    @Test("a clock reading no time a webhook-timestamp can carry (NaN, 1e300) fails transiently and sends nothing")
+    @Test("a clock reading outside the years 0001-9999 (NaN, 1e300, year 10000) fails transiently and sends nothing")
     func clockWithoutATimestamp() async throws {
         let receiver = Receiver(statuses: [200])
         let delivery = try delivery()
         try await withReceiver(receiver) { url in
-            for reading in [Double.nan, 1e300, -.infinity] {
+            for reading: Double in [.nan, 1e300, -.infinity, 253_402_300_801] {
                 clock.set(to: Date(timeIntervalSince1970: reading))
                 let failure = await #expect(throws: DeliveryFailure.self, "\(reading)") {
                     try await sender(url).send(delivery)
                 }
                 #expect(failure?.isPermanent == false)
-                #expect(failure?.reason == "the sender's clock reads no time a webhook-timestamp can carry")
+                #expect(failure?.reason == "the sender's clock reads outside the years 0001-9999")
             }
             #expect(receiver.hits.isEmpty)
         }

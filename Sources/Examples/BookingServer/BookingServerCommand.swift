@@ -116,10 +116,18 @@ extension BookingServerCommand {
             let settings = try BookingServerCommand.settings(options)
             let logger = BookingServerCommand.logger(settings)
             let store = try BookingServerCommand.open(settings, logger: logger)
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await store.run() }
-                try await store.migrate()
-                group.cancelAll()
+            do {
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask { try await store.run() }
+                    try await store.migrate()
+                    group.cancelAll()
+                }
+            } catch {
+                // A database out of reach or of a newer schema: one line, as for a store that cannot be opened.
+                BookingServerCommand.announce(
+                    "cannot migrate the store \(settings.store): \(error)", level: .critical, format: settings.logFormat
+                )
+                throw ExitCode(69)
             }
             logger.info("migrations applied", metadata: ["store": "\(settings.store)"])
         }
