@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "BookingConformanceTests",
             dependencies: [
-                "BookingConformance", "BookingTesting", "InMemoryStore",
+                "BookingConformance", "BookingTesting", "InMemoryStore", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

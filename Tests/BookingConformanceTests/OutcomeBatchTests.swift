@@ -4,6 +4,7 @@ import Foundation
 import InMemoryStore
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import BookingDomain
@@ -42,17 +43,6 @@ struct CancellationRefusingStore: ForwardingStore {
     func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
         if Task.isCancelled { throw BookingError.storeUnavailable("the task was cancelled") }
         return try await inner.finish(outcomes: outcomes, owner: owner)
-    }
-}
-
-/// A gate that tasks wait at until it is opened (polling every 5 ms: the tests wait for events, not speeds).
-final class Gate: Sendable {
-    private let isOpen = Atomic<Bool>(false)
-
-    func open() { isOpen.store(true, ordering: .releasing) }
-
-    func passed() async {
-        while !isOpen.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(5)) }
     }
 }
 

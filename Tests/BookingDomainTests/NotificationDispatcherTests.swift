@@ -5,6 +5,7 @@ import InMemoryStore
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 
 /// An error whose description is full of personal data, like an SMTP rejection or an HTTP client error.
@@ -77,7 +78,9 @@ struct NotificationDispatcherTests {
         }
     }
 
-    @Test("a pass held by one slow send claims what falls due meanwhile at its next poll, not after the slow send")
+    @Test(
+        "a pass held by one slow send claims what falls due meanwhile at its next poll, not after the slow send",
+        .timeLimit(.minutes(1)))
     func slowSendHoldsNothingBack() async throws {
         let store = InMemoryStore()
         let service = BookingService(store: store)
@@ -112,7 +115,9 @@ struct NotificationDispatcherTests {
         #expect(await store.notifications(appointmentID: nil).allSatisfy { $0.status == .sent })
     }
 
-    @Test("a refill keeps to batchSize: with batches of 1, nothing else is sent while the one slow send runs")
+    @Test(
+        "a refill keeps to batchSize: with batches of 1, nothing else is sent while the one slow send runs",
+        .timeLimit(.minutes(1)))
     func refillKeepsToBatchSize() async throws {
         let store = InMemoryStore()
         let service = BookingService(store: store)
@@ -120,26 +125,63 @@ struct NotificationDispatcherTests {
         let slow = try await service.book(
             BookingRequest(slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
         let slowID = slow.appointment.id
+        let gate = Gate()
         let sender = RecordingNotificationSender(whileSending: { delivery, _ in
-            if delivery.appointment.id == slowID { try? await Task.sleep(for: .seconds(2)) }
+            if delivery.appointment.id == slowID { await gate.passed() }
         })
         let dispatcher = NotificationDispatcher(
-            store: store, sender: sender, configuration: .init(batchSize: 1, pollInterval: .milliseconds(100)),
+            store: store, sender: sender,
+            configuration: .init(batchSize: 1, leaseDuration: .seconds(600), pollInterval: .milliseconds(50)),
             logger: logger)
         let group = ServiceGroup(services: [dispatcher], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            for _ in 0..<100 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            for _ in 0..<500 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
             _ = try await service.book(
                 BookingRequest(slotStart: slots[1].start, slotEnd: slots[1].end, name: "Bo", email: "bo@example.com"))
             try await Task.sleep(for: .milliseconds(1000))
-            #expect(sender.calls.count == 1 && sender.delivered.isEmpty, "ten polls passed; one send at a time")
-            // After the slow send, the other goes out.
-            for _ in 0..<300 where sender.delivered.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(sender.delivered.count == 2)
+            #expect(sender.calls.count == 1 && sender.delivered.isEmpty, "twenty polls passed; one send at a time")
+            gate.open()
+            for _ in 0..<500 where sender.delivered.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(sender.delivered.count == 2, "after the slow send, the other")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+
+    @Test(
+        "cancelling a dispatcher while a refill sends releases what the pass and its refill claimed, no attempt counted",
+        .timeLimit(.minutes(1)))
+    func cancelledDuringARefill() async throws {
+        let store = InMemoryStore()
+        let service = BookingService(store: store)
+        let slots = try await service.availability()
+        // Every send waits until it is cancelled, then fails: nothing is delivered.
+        let sender = RecordingNotificationSender(
+            whileSending: { _, _ in try? await Task.sleep(for: .seconds(60)) },
+            script: { _, _ in .transient("stopped") })
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender,
+            configuration: .init(
+                leaseDuration: .seconds(600), sendTimeout: .seconds(120), pollInterval: .milliseconds(50)),
+            logger: logger)
+        _ = try await service.book(
+            BookingRequest(slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await dispatcher.run() }
+            for _ in 0..<500 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            _ = try await service.book(
+                BookingRequest(slotStart: slots[1].start, slotEnd: slots[1].end, name: "Bo", email: "bo@example.com"))
+            for _ in 0..<500 where sender.calls.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(sender.calls.count == 2, "the refill sends the second while the first still runs")
+            tasks.cancelAll()
+            try? await tasks.waitForAll()
+        }
+        let notifications = await store.notifications(appointmentID: nil)
+        #expect(notifications.count == 2)
+        #expect(
+            notifications.allSatisfy { $0.status == .pending && $0.attempts == 0 && $0.leaseOwner == nil },
+            "\(notifications.map { ($0.status, $0.attempts, $0.leaseOwner ?? "-") })")
     }
 
     @Test("graceful shutdown lets the in-flight send finish and releases unused leases without counting an attempt")

@@ -276,8 +276,10 @@ public struct NotificationDispatcher: Service {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 var claimedFull = false
                 do {
+                    // A refill before a slow send's timeout, even with a poll longer than it (woken by the store).
                     claimedFull = try await deliverPass(
-                        limit: configuration.claimLimit, refillingEvery: configuration.pollInterval
+                        limit: configuration.claimLimit,
+                        refillingEvery: min(configuration.pollInterval, configuration.sendTimeout / 2)
                     ).claimedFull
                 } catch {
                     logger.warning("notification pass failed", metadata: ["error": "\(error)"])
@@ -326,8 +328,9 @@ public struct NotificationDispatcher: Service {
 
     /// One pass claiming at most `limit`. With `refillingEvery`, a pass still running after that long (one slow send
     /// holding it) starts a pass of its own for its free send slots, claiming under a fresh lease owner as every
-    /// claim does, and does so again at each such interval while one slot or more is free and no such pass runs; so
-    /// what falls due meanwhile does not wait for the slow send's timeout. ``run()`` refills every poll interval.
+    /// claim does, and does so again at each such interval while a slot is free (a refill holds its slots until it
+    /// ends, and does not refill in turn); so what falls due meanwhile does not wait for the slow send's timeout.
+    /// ``run()`` refills every poll interval, or every half send timeout when that is shorter.
     ///
     /// Returns the report, whose counts include those of the passes it started, and whether its own claim was full
     /// (more may be due).
@@ -348,7 +351,7 @@ public struct NotificationDispatcher: Service {
         // At most one refill tick waits in `finished`: ticks that pile up behind a slow step are one.
         let refillTickWaiting = TickFlag()
         let slots = min(configuration.concurrentSends, limit)
-        let (outcomes, refills) = await withTaskGroup(of: Void.self) { group in
+        let (outcomes, refills) = await withDiscardingTaskGroup(returning: ([Outcome], PassReport).self) { group in
             group.addTask { await self.renewLeases(leases, owner: owner) }
             group.addTask {
                 await leases.enforceSendDeadlines(ticking: refillInterval) {
@@ -359,6 +362,7 @@ public struct NotificationDispatcher: Service {
             // passed deadline); the pass waits for every one it started, and for its refill, also when cancelled.
             var pending = claimed[...]
             var running = 0
+            // Send slots held by refills still running.
             var refillSlots = 0
             var outcomes: [Outcome] = []
             var refills = PassReport()
@@ -390,17 +394,16 @@ public struct NotificationDispatcher: Service {
                         running -= 1
                     case .refillDue:
                         refillTickWaiting.lower()
-                        let free = slots - running
-                        guard pending.isEmpty, refillSlots == 0, free > 0, !Task.isShuttingDownGracefully,
-                            !Task.isCancelled
+                        let free = slots - running - refillSlots
+                        guard pending.isEmpty, free > 0, !Task.isShuttingDownGracefully, !Task.isCancelled
                         else { continue }
-                        refillSlots = free
+                        refillSlots += free
                         // A child task: cancelling the pass cancels it, and it sees graceful shutdown as the pass does.
                         group.addTask {
-                            finished.add(.refilled(await self.refill(limit: free)))
+                            finished.add(.refilled(await self.refill(limit: free), slots: free))
                         }
-                    case .refilled(let report):
-                        refillSlots = 0
+                    case .refilled(let report, let freed):
+                        refillSlots -= freed
                         refills.add(report)
                     }
                 }
@@ -430,12 +433,15 @@ public struct NotificationDispatcher: Service {
     private enum PassEvent: Sendable {
         case finished(Outcome)
         case refillDue
-        case refilled(PassReport)
+        /// A refill ended, with its report and the send slots it held.
+        case refilled(PassReport, slots: Int)
     }
 
     /// A pass of its own for a running pass's free send slots, `limit` of them, which does not refill in turn; an
     /// empty report when its claim fails (the next refill or pass tries again).
     private func refill(limit: Int) async -> PassReport {
+        // Graceful shutdown or cancellation may have begun since the pass decided: claim nothing to release at once.
+        guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return PassReport() }
         do {
             let report = try await deliverPass(limit: limit, refillingEvery: nil).report
             if report.claimed > 0 {
@@ -478,13 +484,17 @@ public struct NotificationDispatcher: Service {
 
     /// The heartbeat of one pass: renews the leases of its sends in flight until cancelled.
     private func renewLeases(_ leases: InFlightLeases, owner: String) async {
+        var clockWarned = false
         while true {
             do { try await Task.sleep(for: configuration.heartbeatInterval) } catch { return }
             let ids = leases.held
             guard !ids.isEmpty else { continue }
             // A clock gone far off would renew to a lease already over (any dispatcher could claim it): skip the beat.
             guard let now = try? clock.checkedNow().roundedToMilliseconds else {
-                logger.warning("could not renew notification leases: the clock reads outside the years 0001-9999")
+                if !clockWarned {
+                    logger.warning("could not renew notification leases: the clock reads outside the years 0001-9999")
+                    clockWarned = true
+                }
                 continue
             }
             let expiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
