@@ -8,6 +8,8 @@ const state = {
   selected: null, attemptKey: null, businessZone: null, busy: false, resource: null, resources: [], moving: null,
   // The hold on the selected slot: { token, resource, start, end, deadline (performance.now() ms) }.
   hold: null, holdTimer: null, holding: 0, holdPending: null,
+  // The latest availability request: an older answer that arrives after a newer one is not shown.
+  availabilityRequest: 0,
 };
 
 // ---------- helpers ----------
@@ -68,6 +70,8 @@ function refusal(result) {
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+// For a day whose clock goes back (a time shown twice): the times with their zone ("01:30 EDT", "01:30 EST").
+const zonedTimeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 
 function describe(start, end) {
@@ -146,8 +150,10 @@ async function loadAvailability() {
   container.setAttribute("aria-busy", "true");
   container.replaceChildren(element("p", { class: "muted", text: "Loading free slots…" }));
   const resource = state.resource;
+  const request = ++state.availabilityRequest;
   const result = await api(`/api/availability${resourceQuery("?")}`);
-  if (resource !== state.resource) return; // another resource was chosen meanwhile
+  // Another resource was chosen, or the list asked for again, meanwhile: the newer answer is the one to show.
+  if (resource !== state.resource || request !== state.availabilityRequest) return;
   container.setAttribute("aria-busy", "false");
   if (!result.ok) {
     container.replaceChildren(element("p", { class: "field-error", text: result.data?.error ?? "Could not load free slots." }));
@@ -173,8 +179,10 @@ async function loadAvailability() {
   }
   const groups = [];
   for (const [day, daySlots] of days) {
-    const buttons = daySlots.map((slot) => {
-      const time = timeFormat.format(new Date(slot.start));
+    const plain = daySlots.map((slot) => timeFormat.format(new Date(slot.start)));
+    const repeats = new Set(plain).size < plain.length;
+    const buttons = daySlots.map((slot, index) => {
+      const time = repeats ? zonedTimeFormat.format(new Date(slot.start)) : plain[index];
       const mine = held?.start === slot.start;
       const label = mine ? "held for you" : seats ? seatsText(slot.seats_left) : "";
       return element("button", {
@@ -197,8 +205,12 @@ async function loadAvailability() {
 // types; picking another releases the previous hold first. A move needs no hold. A booking sent while the
 // hold is on its way waits for it (`holdPending`).
 function pick(slot) {
+  // While a booking or a move is sent, the slot it takes stays chosen.
+  if (state.busy) return;
   if (state.moving) { select(slot); return; }
   if (state.hold && state.hold.start === slot.start && state.hold.resource === state.resource) return;
+  // A second click while this slot's hold is on its way: the same hold, not a second one (which the first would refuse).
+  if (state.holdPending && state.selected?.start === slot.start) return;
   const previous = state.hold;
   if (previous) forgetHold();
   select(slot);
@@ -320,14 +332,21 @@ function clearFieldErrors() {
 }
 
 // Problem details (RFC 9457): each entry of `errors` names a body member by JSON pointer ("/email").
+// Returns how many it showed; the first field it marks gets the focus.
 function showFieldErrors(errors) {
+  let shown = 0;
   for (const { pointer, detail: message } of errors ?? []) {
     if (!pointer) continue;
     const field = pointer.slice(1);
     const target = document.querySelector(`.field-error[data-field="${field === "slotEnd" ? "slotStart" : field}"]`);
-    if (target) target.textContent = `${field === "slotEnd" || field === "slotStart" ? "Slot" : field[0].toUpperCase() + field.slice(1)} ${message}.`;
-    document.getElementById(field)?.setAttribute("aria-invalid", "true");
+    if (!target) continue;
+    target.textContent = `${field === "slotEnd" || field === "slotStart" ? "Slot" : field[0].toUpperCase() + field.slice(1)} ${message}.`;
+    shown += 1;
+    const input = document.querySelector(`#booking-form #${field}`);
+    input?.setAttribute("aria-invalid", "true");
   }
+  document.querySelector("#booking-form [aria-invalid]")?.focus();
+  return shown;
 }
 
 async function book(event) {
@@ -356,8 +375,8 @@ async function book(event) {
   if (result.ok) {
     if (state.hold === hold) forgetHold(); // the booking used it up
     const appointment = result.data;
-    if (appointment.cancel_token) remember(appointment);
-    say("Booked. A confirmation is on its way.", "success");
+    const kept = !appointment.cancel_token || remember(appointment);
+    say(kept ? "Booked. A confirmation is on its way." : "Booked. A confirmation is on its way; this browser could not keep the booking under My bookings, so cancel it from here or from the confirmation.", "success");
     const confirmation = $("#confirmation");
     confirmation.replaceChildren(
       element("p", { text: `You are booked${resourceName(appointment.resource) ? ` with ${resourceName(appointment.resource)}` : ""} for ${describe(appointment.slot_start, appointment.slot_end)}.` }),
@@ -381,8 +400,8 @@ async function book(event) {
     select(null);
     await loadAvailability();
   } else if (result.status === 400) {
-    showFieldErrors(result.data?.errors);
-    say("Please correct the highlighted fields.", "error");
+    const shown = showFieldErrors(result.data?.errors);
+    say(shown > 0 ? "Please correct the highlighted fields." : result.data?.error ?? "Booking failed. Please try again.", "error");
     state.attemptKey = newKey();
   } else {
     say(result.data?.error ?? "Booking failed. Please try again.", "error");
@@ -392,16 +411,25 @@ async function book(event) {
 
 // ---------- my bookings ----------
 
+// The bookings this browser made, each with its cancel token; entries that are not whole are left out (storage
+// blocked, or edited by hand, reads as none).
 function myBookings() {
-  try { return JSON.parse(localStorage.getItem(MY_BOOKINGS) ?? "[]"); } catch { return []; }
+  let stored;
+  try { stored = JSON.parse(localStorage.getItem(MY_BOOKINGS) ?? "[]"); } catch { return []; }
+  return Array.isArray(stored)
+    ? stored.filter((entry) => Number.isInteger(entry?.id) && [entry.token, entry.start, entry.end].every((value) => typeof value === "string"))
+    : [];
 }
 
-function saveMine(list) { localStorage.setItem(MY_BOOKINGS, JSON.stringify(list)); }
+// Returns whether the list was saved (storage may be blocked or full).
+function saveMine(list) {
+  try { localStorage.setItem(MY_BOOKINGS, JSON.stringify(list)); return true; } catch { return false; }
+}
 
 function remember(appointment) {
   const list = myBookings().filter((entry) => entry.id !== appointment.id);
   list.push({ id: appointment.id, token: appointment.cancel_token, start: appointment.slot_start, end: appointment.slot_end, status: appointment.status, resource: appointment.resource });
-  saveMine(list);
+  return saveMine(list);
 }
 
 async function renderMine() {
@@ -424,7 +452,13 @@ async function renderMine() {
         element("span", { class: `badge ${entry.status}`, text: entry.status })),
       actions);
   }));
-  saveMine(list);
+  // What the server said, merged into the list as it is now: a booking remembered meanwhile (here or in another
+  // tab) stays, with its token.
+  const seen = new Map(list.map((entry) => [entry.id, entry]));
+  saveMine(myBookings().map((entry) => {
+    const fresh = seen.get(entry.id);
+    return fresh ? { ...entry, status: fresh.status, start: fresh.start, end: fresh.end } : entry;
+  }));
   container.replaceChildren(...items);
 }
 
