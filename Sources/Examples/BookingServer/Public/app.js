@@ -78,8 +78,10 @@ function describe(start, end) {
   return `${fullFormat.format(new Date(start))} – ${timeFormat.format(new Date(end))}`;
 }
 
+// A random key (128 bits): `randomUUID` exists only in secure contexts, `getRandomValues` everywhere.
 function newKey() {
-  return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 function element(tag, attributes = {}, ...children) {
@@ -134,7 +136,14 @@ async function chooseResource() {
 async function loadSchedule() {
   const resource = state.resource;
   const result = await api(`/api/schedule${resourceQuery("?")}`);
-  if (!result.ok || resource !== state.resource) return;
+  if (resource !== state.resource) return;
+  if (!result.ok) {
+    // Not the previous resource's words under this one's slots.
+    $("#schedule-info").textContent = "";
+    $("#zone-note").textContent = `Times are shown in ${visitorZone}.`;
+    state.businessZone = null;
+    return;
+  }
   const { slot_minutes: minutes, days_ahead: days, min_notice_minutes: notice } = result.data;
   const name = resourceName(resource);
   $("#schedule-info").textContent = `${name ? `${name}: ` : ""}${minutes}-minute appointments, bookable up to ${days} day${days === 1 ? "" : "s"} ahead${notice > 0 ? ` and at least ${notice} minutes in advance` : ""}.`;
@@ -527,8 +536,8 @@ async function loadAdmin(event) {
     const outbox = (byAppointment.get(appointment.id) ?? []).map((n) => element("span", { class: `badge ${n.status}`, title: n.error ?? "", text: `${n.kind}: ${n.status}` }));
     const action = appointment.status === "booked"
       ? element("span", { class: "actions" },
-        element("button", { type: "button", class: "button secondary", text: "Reschedule", onclick: () => startMove({ id: appointment.id, resource: appointment.resource, start: appointment.slot_start, end: appointment.slot_end, headers: { Authorization: `Bearer ${sessionStorage.getItem(ADMIN_TOKEN)}` }, admin: true }) }),
-        element("button", { type: "button", class: "button danger", text: "Cancel", onclick: () => adminCancel(appointment.id) }))
+        element("button", { type: "button", class: "button secondary", text: "Reschedule", "aria-label": `Reschedule appointment #${appointment.id}`, onclick: () => startMove({ id: appointment.id, resource: appointment.resource, start: appointment.slot_start, end: appointment.slot_end, headers: { Authorization: `Bearer ${sessionStorage.getItem(ADMIN_TOKEN)}` }, admin: true }) }),
+        element("button", { type: "button", class: "button danger", text: "Cancel", "aria-label": `Cancel appointment #${appointment.id}`, onclick: () => adminCancel(appointment.id) }))
       : element("span", { class: "muted", text: "—" });
     return element("tr", { "data-id": String(appointment.id) },
       element("td", { text: String(appointment.id) }),
@@ -539,7 +548,7 @@ async function loadAdmin(event) {
       element("td", {}, ...outbox),
       element("td", {}, action));
   });
-  const head = element("tr", {}, ...["#", "When", "Customer", "Status", "Notifications", ""].map((text) => element("th", { scope: "col", text })));
+  const head = element("tr", {}, ...["#", "When", "Customer", "Status", "Notifications", "Actions"].map((text) => element("th", { scope: "col", text })));
   container.replaceChildren(element("div", { class: "table-wrap" }, element("table", {}, element("thead", {}, head), element("tbody", {}, ...rows))));
 }
 
@@ -645,7 +654,14 @@ $(".tabs").addEventListener("keydown", (event) => {
   showTab(next);
   $(`#tab-${next}`).focus();
 });
-$("#refresh").addEventListener("click", () => loadAvailability());
+// A page whose resources could not be read at load tries again before it asks for slots.
+$("#refresh").addEventListener("click", async () => {
+  if (state.resources.length === 0) {
+    await loadResources();
+    await loadSchedule();
+  }
+  await loadAvailability();
+});
 $("#resource").addEventListener("change", chooseResource);
 $("#booking-form").addEventListener("submit", book);
 $("#confirm-move").addEventListener("click", confirmMove);
