@@ -145,6 +145,13 @@ public struct WebhookNotificationSender: NotificationSender {
             throw DeliveryFailure.permanent(
                 "the webhook URL is not one to send to: \(error.fieldErrors["webhookUrl"] ?? "")")
         }
+        // First: the calendar below may read a clock too.
+        let now = clock.now()
+        // NaN first: Date's `<=` is `!(>)`, so a NaN instant would count as inside.
+        guard now.timeIntervalSince1970.isFinite, TimeSlot.supportedInstants.contains(now) else {
+            throw DeliveryFailure.transient("the sender's clock reads outside the years 0001-9999")
+        }
+        let timestamp = Int64(now.timeIntervalSince1970.rounded(.down))
         let body: Data
         do {
             body = try WebhookPayload(delivery, calendar: configuration.calendar?(delivery)).encoded()
@@ -152,12 +159,6 @@ public struct WebhookNotificationSender: NotificationSender {
             throw DeliveryFailure.permanent("the payload could not be encoded")
         }
         let id = String(delivery.notification.id)
-        let now = clock.now()
-        // NaN first: Date's `<=` is `!(>)`, so a NaN instant would count as inside.
-        guard now.timeIntervalSince1970.isFinite, TimeSlot.supportedInstants.contains(now) else {
-            throw DeliveryFailure.transient("the sender's clock reads outside the years 0001-9999")
-        }
-        let timestamp = Int64(now.timeIntervalSince1970.rounded(.down))
         var request = HTTPClientRequest(url: configuration.url.absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -102,6 +102,13 @@ extension BookingServerCommand {
                     "cannot listen on \(settings.host) port \(settings.port): \(String(cString: strerror(error.errnoCode)))",
                     level: .critical, format: settings.logFormat)
                 throw ExitCode(69)
+            } catch let error as BookingError {
+                // A service stopped on the store: at start, its database out of reach or of a newer schema (the
+                // migration before HTTP listens, or the dispatcher's own). One line, exit 69, as `migrate` says it.
+                BookingServerCommand.announce(
+                    "cannot serve from the store \(settings.store): \(error)", level: .critical,
+                    format: settings.logFormat)
+                throw ExitCode(69)
             }
         }
     }

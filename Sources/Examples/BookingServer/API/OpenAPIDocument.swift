@@ -52,7 +52,6 @@ enum OpenAPIDocument {
                 "parameters": [{"name": "resource", "in": "query", "required": false, "schema": {"$ref": "#/components/schemas/ResourceID"}}],
                 "responses": {
                   "200": {"description": "The schedule", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schedule"}}}},
-                  "400": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"}
                 }
               }

@@ -389,7 +389,7 @@ async function book(event) {
     const confirmation = $("#confirmation");
     confirmation.replaceChildren(
       element("p", { text: `You are booked${resourceName(appointment.resource) ? ` with ${resourceName(appointment.resource)}` : ""} for ${describe(appointment.slot_start, appointment.slot_end)}.` }),
-      element("button", { type: "button", class: "button danger", text: "Cancel this booking", onclick: () => cancelMine(appointment.id) }),
+      element("button", { type: "button", class: "button danger", text: "Cancel this booking", onclick: () => cancelMine(appointment.id, appointment.cancel_token) }),
     );
     confirmation.hidden = false;
     state.selected = null;
@@ -426,7 +426,8 @@ function myBookings() {
   let stored;
   try { stored = JSON.parse(localStorage.getItem(MY_BOOKINGS) ?? "[]"); } catch { return []; }
   return Array.isArray(stored)
-    ? stored.filter((entry) => Number.isInteger(entry?.id) && [entry.token, entry.start, entry.end].every((value) => typeof value === "string"))
+    ? stored.filter((entry) => Number.isInteger(entry?.id) && typeof entry.token === "string"
+      && [entry.start, entry.end].every((value) => typeof value === "string" && Number.isFinite(Date.parse(value))))
     : [];
 }
 
@@ -445,10 +446,13 @@ async function renderMine() {
   const list = myBookings().sort((a, b) => a.start.localeCompare(b.start));
   const container = $("#my-bookings");
   $("#my-bookings-empty").hidden = list.length > 0;
+  const answered = new Map(); // what the server said now, by id
   const items = await Promise.all(list.map(async (entry) => {
     const result = await api(`/api/appointments/${entry.id}`, { headers: { "X-Cancel-Token": entry.token } });
-    if (result.ok) entry.status = result.data.status;
-    if (result.ok) Object.assign(entry, { start: result.data.slot_start, end: result.data.slot_end });
+    if (result.ok) {
+      Object.assign(entry, { status: result.data.status, start: result.data.slot_start, end: result.data.slot_end });
+      answered.set(entry.id, entry);
+    }
     const actions = entry.status === "booked"
       ? element("span", { class: "actions" },
         element("button", { type: "button", class: "button secondary", text: "Reschedule", "aria-label": `Reschedule booking on ${describe(entry.start, entry.end)}`, onclick: () => startMove({ id: entry.id, resource: entry.resource, start: entry.start, end: entry.end, headers: { "X-Cancel-Token": entry.token } }) }),
@@ -463,9 +467,8 @@ async function renderMine() {
   }));
   // What the server said, merged into the list as it is now: a booking remembered meanwhile (here or in another
   // tab) stays, with its token.
-  const seen = new Map(list.map((entry) => [entry.id, entry]));
   saveMine(myBookings().map((entry) => {
-    const fresh = seen.get(entry.id);
+    const fresh = answered.get(entry.id);
     return fresh ? { ...entry, status: fresh.status, start: fresh.start, end: fresh.end } : entry;
   }));
   container.replaceChildren(...items);
@@ -492,8 +495,9 @@ async function downloadCalendar(entry) {
   say("The calendar file is downloading: open it to add the booking to your calendar.", "success");
 }
 
-async function cancelMine(id) {
-  const entry = myBookings().find((item) => item.id === id);
+// `token`: the booking's own, for one this browser could not keep under My bookings.
+async function cancelMine(id, token) {
+  const entry = myBookings().find((item) => item.id === id) ?? (token ? { id, token } : null);
   if (!entry) return;
   say("Cancelling…");
   const result = await api(`/api/appointments/${id}/cancel`, { method: "POST", headers: { "X-Cancel-Token": entry.token } });
@@ -658,6 +662,11 @@ $(".tabs").addEventListener("keydown", (event) => {
 $("#refresh").addEventListener("click", async () => {
   if (state.resources.length === 0) {
     await loadResources();
+    // A move stays with its booking's resource.
+    if (state.moving && state.resources.some((resource) => resource.id === state.moving.resource)) {
+      state.resource = state.moving.resource;
+      $("#resource").value = state.resource;
+    }
     await loadSchedule();
   }
   await loadAvailability();
