@@ -78,10 +78,12 @@ struct NotificationDispatcherTests {
         }
     }
 
-    @Test(
-        "a pass held by one slow send claims what falls due meanwhile at its next poll, not after the slow send",
-        .timeLimit(.minutes(1)))
-    func slowSendHoldsNothingBack() async throws {
+    /// A store holding one booking in the first free slot, whose send runs `slowSend` first; the service, the free
+    /// slots, that booking's id, and a sender that delivers everything else at once.
+    func slowFirstBooking(_ slowSend: @escaping @Sendable () async -> Void) async throws -> (
+        store: InMemoryStore, service: BookingService, slots: [AvailableSlot], slowID: Int64,
+        sender: RecordingNotificationSender
+    ) {
         let store = InMemoryStore()
         let service = BookingService(store: store)
         let slots = try await service.availability()
@@ -89,8 +91,18 @@ struct NotificationDispatcherTests {
             BookingRequest(slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
         let slowID = slow.appointment.id
         let sender = RecordingNotificationSender(whileSending: { delivery, _ in
-            if delivery.appointment.id == slowID { try? await Task.sleep(for: .seconds(5)) }
+            if delivery.appointment.id == slowID { await slowSend() }
         })
+        return (store, service, slots, slowID, sender)
+    }
+
+    @Test(
+        "a pass held by one slow send claims what falls due meanwhile at its next poll, not after the slow send",
+        .timeLimit(.minutes(1)))
+    func slowSendHoldsNothingBack() async throws {
+        let (store, service, slots, slowID, sender) = try await slowFirstBooking {
+            try? await Task.sleep(for: .seconds(5))
+        }
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender, configuration: .init(pollInterval: .milliseconds(200)), logger: logger)
         let group = ServiceGroup(services: [dispatcher], logger: logger)
@@ -119,16 +131,8 @@ struct NotificationDispatcherTests {
         "a refill keeps to batchSize: with batches of 1, nothing else is sent while the one slow send runs",
         .timeLimit(.minutes(1)))
     func refillKeepsToBatchSize() async throws {
-        let store = InMemoryStore()
-        let service = BookingService(store: store)
-        let slots = try await service.availability()
-        let slow = try await service.book(
-            BookingRequest(slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
-        let slowID = slow.appointment.id
         let gate = Gate()
-        let sender = RecordingNotificationSender(whileSending: { delivery, _ in
-            if delivery.appointment.id == slowID { await gate.passed() }
-        })
+        let (store, service, slots, _, sender) = try await slowFirstBooking { await gate.passed() }
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender,
             configuration: .init(batchSize: 1, leaseDuration: .seconds(600), pollInterval: .milliseconds(50)),
