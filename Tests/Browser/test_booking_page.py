@@ -332,6 +332,25 @@ def test_double_click_on_a_slot_holds_it_once(server, browser, console):
     assert start not in free_starts(server)
 
 
+def test_a_request_that_hangs_gives_up_and_says_so(server):
+    # Every request of the page gives up after 15 s: one the network holds for 20 s reads as no answer, in words.
+    # A browser of its own, so the emulated network stays with it.
+    slow = new_browser()
+    try:
+        slow.get(server + "/")
+        slot_buttons(slow)
+        slow.execute_cdp_cmd("Network.enable", {})
+        slow.execute_cdp_cmd("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 20000, "downloadThroughput": -1, "uploadThroughput": -1,
+        })
+        started = time.monotonic()
+        slow.find_element(By.ID, "refresh").click()
+        wait(slow, lambda d: "did not answer in time" in d.find_element(By.ID, "availability").text, timeout=30)
+        assert 14 <= time.monotonic() - started < 20, time.monotonic() - started
+    finally:
+        slow.quit()
+
+
 def test_admin_lists_everything(server, browser, console):
     console.allow("/api/appointments", 403)
     console.allow("/api/notifications", 403)

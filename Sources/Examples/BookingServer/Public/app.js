@@ -20,8 +20,15 @@ function say(message, kind = "info") {
   status.className = `status ${kind}`;
 }
 
+// Every request gives up after 15 s (the server answers a busy store within about 5): a request that hangs reads as
+// no answer, which the page treats as it treats a network error (a booking keeps its key, so a retry is safe).
+const REQUEST_TIMEOUT_MS = 15_000;
+
 async function api(path, { method = "GET", body, headers = {} } = {}) {
-  const init = { method, headers: { Accept: "application/json, application/problem+json", ...headers } };
+  const init = {
+    method, headers: { Accept: "application/json, application/problem+json", ...headers },
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -29,8 +36,11 @@ async function api(path, { method = "GET", body, headers = {} } = {}) {
   let response;
   try {
     response = await fetch(path, init);
-  } catch {
-    return { ok: false, status: 0, data: { error: "The server could not be reached. Check your connection." } };
+  } catch (error) {
+    const message = error?.name === "TimeoutError"
+      ? "The server did not answer in time. Please try again."
+      : "The server could not be reached. Check your connection.";
+    return { ok: false, status: 0, data: { error: message } };
   }
   let data = null;
   try { data = await response.json(); } catch { data = null; }
