@@ -147,8 +147,7 @@ public struct WebhookNotificationSender: NotificationSender {
         }
         // First: the calendar below may read a clock too.
         let now = clock.now()
-        // NaN first: Date's `<=` is `!(>)`, so a NaN instant would count as inside.
-        guard now.timeIntervalSince1970.isFinite, TimeSlot.supportedInstants.contains(now) else {
+        guard TimeSlot.supports(now) else {
             throw DeliveryFailure.transient("the sender's clock reads outside the years 0001-9999")
         }
         let timestamp = Int64(now.timeIntervalSince1970.rounded(.down))

@@ -131,9 +131,10 @@ struct PostgresFaultTests {
                 #expect(
                     errors.allSatisfy { $0 == .slotUnavailable }, "round \(round): \(Set(errors.map(\.description)))")
                 // No one queued anywhere near a timeout (30 s here): the slot's race answers every taker within a
-                // few hundred milliseconds alone, and 5 s leaves room for the whole suite on two cores.
+                // few hundred milliseconds alone; half the timeout leaves room for the whole suite on two cores
+                // (5.75 s seen there in session 22, with TLS clusters and conformance runs beside it).
                 #expect(
-                    outcomes.allSatisfy { $0.1 < .seconds(5) }, "round \(round): \(outcomes.map(\.1).max() ?? .zero)")
+                    outcomes.allSatisfy { $0.1 < .seconds(15) }, "round \(round): \(outcomes.map(\.1).max() ?? .zero)")
                 let booked = try await stores[0].appointments().filter {
                     $0.status == .booked && $0.slot.start == now.addingTimeInterval(Double(minutes) * 60)
                 }

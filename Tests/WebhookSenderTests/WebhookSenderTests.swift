@@ -302,6 +302,7 @@ struct WebhookSenderTests {
         let delivery = try delivery()
         try await withReceiver(receiver) { url in
             try await sender(url, timeout: .seconds(Int64.max)).send(delivery)
+            #expect(receiver.hits.count == 1, "the receiver has it")
             let failure = await #expect(throws: DeliveryFailure.self) {
                 try await sender(url, timeout: .seconds(Int64.min)).send(delivery)
             }

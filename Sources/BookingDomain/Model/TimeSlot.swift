@@ -16,11 +16,15 @@ public struct TimeSlot: Hashable, Sendable, Codable, Comparable {
     public static let supportedInstants =
         Date(timeIntervalSince1970: -62_135_596_800)...Date(timeIntervalSince1970: 253_402_300_800)
 
+    /// Whether `instant` is in ``supportedInstants``: a NaN instant is not (Date's `<=` is `!(>)`, so
+    /// `supportedInstants.contains` alone would count it as inside).
+    public static func supports(_ instant: Date) -> Bool {
+        instant.timeIntervalSince1970.isFinite && supportedInstants.contains(instant)
+    }
+
     /// What is wrong with `instant` as a slot's bound, or `nil`: it must be in ``supportedInstants``.
     static func instantProblem(_ instant: Date) -> String? {
-        // NaN first: Date's `<=` is `!(>)`, so a NaN instant would count as inside.
-        instant.timeIntervalSince1970.isFinite && supportedInstants.contains(instant)
-            ? nil : "must be in the years 0001 to 9999 (UTC)"
+        supports(instant) ? nil : "must be in the years 0001 to 9999 (UTC)"
     }
 
     /// The problems of a store operation's instants at the store's boundary: each of `slot`, `occupied` and `now` in

@@ -41,9 +41,15 @@ struct BookingServerCommand: AsyncParsableCommand {
         do {
             return try settings.store.open(logger: logger)
         } catch {
-            announce("cannot open the store \(settings.store): \(error)", level: .critical, format: settings.logFormat)
-            throw ExitCode(69)
+            throw unavailable("cannot open the store \(settings.store): \(error)", settings)
         }
+    }
+
+    /// Announces `message` at `critical` (see ``announce(_:level:format:fields:)``) and returns exit code 69: what
+    /// the command throws when the store or the address it needs is out of reach.
+    static func unavailable(_ message: String, _ settings: ServerSettings) -> ExitCode {
+        announce(message, level: .critical, format: settings.logFormat)
+        return ExitCode(69)
     }
 
     /// Writes one line to standard error whatever the log level, in the log format: `booking-server: <message>`
@@ -98,17 +104,14 @@ extension BookingServerCommand {
                 try await app.runService()
             } catch let error as IOError where error.description.hasPrefix("bind(") {
                 // The port taken, or an address not of this machine: one line, as for a bad setting.
-                BookingServerCommand.announce(
+                throw BookingServerCommand.unavailable(
                     "cannot listen on \(settings.host) port \(settings.port): \(String(cString: strerror(error.errnoCode)))",
-                    level: .critical, format: settings.logFormat)
-                throw ExitCode(69)
+                    settings)
             } catch let error as BookingError {
                 // A service stopped on the store: at start, its database out of reach or of a newer schema (the
                 // migration before HTTP listens, or the dispatcher's own). One line, exit 69, as `migrate` says it.
-                BookingServerCommand.announce(
-                    "cannot serve from the store \(settings.store): \(error)", level: .critical,
-                    format: settings.logFormat)
-                throw ExitCode(69)
+                throw BookingServerCommand.unavailable(
+                    "cannot serve from the store \(settings.store): \(error)", settings)
             }
         }
     }
@@ -131,10 +134,7 @@ extension BookingServerCommand {
                 }
             } catch {
                 // A database out of reach or of a newer schema: one line, as for a store that cannot be opened.
-                BookingServerCommand.announce(
-                    "cannot migrate the store \(settings.store): \(error)", level: .critical, format: settings.logFormat
-                )
-                throw ExitCode(69)
+                throw BookingServerCommand.unavailable("cannot migrate the store \(settings.store): \(error)", settings)
             }
             logger.info("migrations applied", metadata: ["store": "\(settings.store)"])
         }
