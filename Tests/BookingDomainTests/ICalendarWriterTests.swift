@@ -67,6 +67,8 @@ struct ICalendarWriterTests {
         #expect(ICalendarWriter.dateTime(Date(millisecondsSince1970: 1_829_638_800_000)) == "20271224T090000Z")
         #expect(ICalendarWriter.dateTime(Date(millisecondsSince1970: 1_829_638_800_999)) == "20271224T090000Z")
         #expect(ICalendarWriter.dateTime(Date(millisecondsSince1970: 0)) == "19700101T000000Z")
+        // A clock that read NaN (a DTSTAMP is the clock's) writes as 1970, as its milliseconds count, not a trap.
+        #expect(ICalendarWriter.dateTime(Date(timeIntervalSince1970: .nan)) == "19700101T000000Z")
     }
 
     @Test("components and properties are written in order, each line ended by CRLF")

@@ -106,4 +106,28 @@ struct ISO8601MillisecondsTests {
             }
         }
     }
+
+    @Test(
+        "a Date beyond every text, or of NaN seconds, writes the nearest instant the expanded form covers, never traps",
+        arguments: [
+            (Double.nan, 0, "1970-01-01T00:00:00.000Z"),
+            (Double.infinity, Int64.max, "+999999-12-31T23:59:59.999Z"),
+            (-Double.infinity, Int64.min, "-999999-01-01T00:00:00.000Z"),
+            (1e300, Int64.max, "+999999-12-31T23:59:59.999Z"),
+            (9.3e15, Int64.max, "+999999-12-31T23:59:59.999Z"),
+            (1e15, 1_000_000_000_000_000_000, "+999999-12-31T23:59:59.999Z"),
+            (-1e15, -1_000_000_000_000_000_000, "-999999-01-01T00:00:00.000Z"),
+        ] as [(Double, Int64, String)])
+    func beyondEveryText(_ seconds: Double, _ milliseconds: Int64, _ expected: String) {
+        let date = Date(timeIntervalSince1970: seconds)
+        #expect(date.millisecondsSince1970 == milliseconds)
+        #expect(date.iso8601WithMilliseconds == expected)
+        var writer = ISO8601MillisecondsWriter()
+        let written = withUnsafeTemporaryAllocation(byteCount: ISO8601MillisecondsWriter.maximumLength, alignment: 1) {
+            memory in
+            let count = writer.write(date, into: memory)
+            return String(decoding: UnsafeRawBufferPointer(rebasing: memory[..<count]), as: UTF8.self)
+        }
+        #expect(written == expected)
+    }
 }

@@ -297,6 +297,19 @@ struct HardeningTests {
         }
     }
 
+    @Test(
+        "SLOT_HELD's Retry-After is whole seconds rounded up, at least 1, whatever the clock read (NaN, infinite)",
+        arguments: [
+            (1_500.0, 0.0, 2), (1_000, 0, 1), (0, 0, 1), (-5_000, 0, 1), (1, 0, 1),
+            (.infinity, -.infinity, Int64.max / 1000), (-.infinity, .infinity, 1),
+            (.nan, 0, 1), (5_000, .nan, 5), (.nan, .nan, 1),
+        ] as [(Double, Double, Int64)])
+    func retryAfterSeconds(_ lapsesAt: Double, _ now: Double, _ expected: Int64) {
+        let seconds = APIError.secondsUntil(
+            Date(timeIntervalSince1970: lapsesAt / 1000), from: Date(timeIntervalSince1970: now / 1000))
+        #expect(seconds == expected)
+    }
+
     @Test("a store that does not answer gives 503 with Retry-After")
     func retryAfter() async throws {
         let service = BookingApplication.service(

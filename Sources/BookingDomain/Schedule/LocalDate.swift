@@ -60,7 +60,9 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Orders chronologically.
     public static func < (lhs: LocalDate, rhs: LocalDate) -> Bool { lhs.daysSinceEpoch < rhs.daysSinceEpoch }
 
-    private static func days(year: Int, month: Int, day: Int) -> Int {
+    /// Days since 1970-01-01 of `year-month-day` in the proleptic Gregorian calendar, for any year (month and day
+    /// valid).
+    static func days(year: Int, month: Int, day: Int) -> Int {
         // Howard Hinnant's days_from_civil.
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400

@@ -2,7 +2,18 @@ public import Foundation
 
 extension Date {
     /// Whole milliseconds since 1970-01-01T00:00:00Z, rounded to the nearest: the precision every store keeps.
-    public var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    ///
+    /// Total: an instant beyond `Int64`'s range of milliseconds counts as its nearest end, and a `Date` that is no
+    /// instant (NaN seconds) as 0. No store keeps such instants (``TimeSlot/supportedInstants``), and every booking
+    /// operation refuses them before it writes.
+    public var millisecondsSince1970: Int64 {
+        let milliseconds = (timeIntervalSince1970 * 1000).rounded()
+        guard !milliseconds.isNaN else { return 0 }
+        // Double(Int64.max) is 2^63, one past Int64.max: every double below it converts.
+        guard milliseconds < Double(Int64.max) else { return .max }
+        guard milliseconds > Double(Int64.min) else { return .min }
+        return Int64(milliseconds)
+    }
 
     /// The instant `milliseconds` after 1970-01-01T00:00:00Z.
     public init(millisecondsSince1970 milliseconds: Int64) {

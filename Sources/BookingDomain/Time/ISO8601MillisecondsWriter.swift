@@ -7,12 +7,19 @@ public import Foundation
 /// truncated, and without Foundation's calendar. The writer remembers the day of the instant it wrote last,
 /// so a run of instants on one day costs only their time of day. Years 0000-9999 take four digits; outside
 /// them the year is signed with six (ISO 8601's expanded form), e.g. `+010000-01-01T00:00:00.000Z`, which
-/// covers years -999,999 to 999,999: an instant beyond them is a programming error.
+/// covers years -999,999 to 999,999: an instant beyond them is written as the nearest one they cover (and a `Date`
+/// of NaN seconds as 1970-01-01T00:00:00.000Z, as `Date.millisecondsSince1970` counts it).
 public struct ISO8601MillisecondsWriter: Sendable {
     /// The longest text written: the expanded form, `+010000-01-01T00:00:00.000Z`.
     public static let maximumLength = 27
 
     private static let millisecondsPerDay: Int64 = 86_400_000
+
+    /// The milliseconds of the instants the expanded form covers: -999999-01-01T00:00:00.000Z to
+    /// +999999-12-31T23:59:59.999Z.
+    private static let writable: ClosedRange<Int64> =
+        Int64(LocalDate.days(year: -999_999, month: 1, day: 1)) * millisecondsPerDay...Int64(
+            LocalDate.days(year: 1_000_000, month: 1, day: 1)) * millisecondsPerDay - 1
 
     /// The day of ``datePart``, in days since 1970-01-01; `nil` before the first instant.
     private var day: Int64?
@@ -27,11 +34,10 @@ public struct ISO8601MillisecondsWriter: Sendable {
     /// Writes `date` at the start of `buffer` and returns how many bytes it wrote (at most ``maximumLength``).
     /// Bytes of `buffer` past that count may be overwritten too (whole stores are faster than a text's length).
     ///
-    /// - Precondition: `buffer` holds at least ``maximumLength`` bytes, and `date` lies in the years -999,999 to
-    ///   999,999.
+    /// - Precondition: `buffer` holds at least ``maximumLength`` bytes.
     public mutating func write(_ date: Date, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         precondition(buffer.count >= Self.maximumLength, "an ISO 8601 instant needs \(Self.maximumLength) bytes")
-        let milliseconds = date.millisecondsSince1970
+        let milliseconds = min(max(date.millisecondsSince1970, Self.writable.lowerBound), Self.writable.upperBound)
         var days = milliseconds / Self.millisecondsPerDay
         if milliseconds % Self.millisecondsPerDay < 0 { days -= 1 }
         if days != day { rememberDay(days) }
@@ -86,7 +92,6 @@ public struct ISO8601MillisecondsWriter: Sendable {
     /// Writes the date part of `days` into ``datePart``.
     private mutating func rememberDay(_ days: Int64) {
         let (year, month, dayOfMonth) = LocalDate(daysSinceEpoch: Int(days)).components
-        precondition(abs(year) <= 999_999, "ISO 8601's expanded form here takes years -999,999 to 999,999")
         var part: (UInt64, UInt64) = (0, 0)
         let length = withUnsafeMutableBytes(of: &part) { bytes in
             var index = 0

@@ -67,10 +67,13 @@ struct APIError: Error, HTTPResponseError {
             headers: headers)
     }
 
-    /// Whole seconds from `now` until `instant`, rounded up, at least 1: a `Retry-After` value.
+    /// Whole seconds from `now` until `instant`, rounded up, at least 1: a `Retry-After` value (whatever the
+    /// clock read: a difference past `Int64`'s milliseconds counts as its end).
     static func secondsUntil(_ instant: Date, from now: Date) -> Int64 {
-        let milliseconds = instant.millisecondsSince1970 - now.millisecondsSince1970
-        return max(1, (milliseconds + 999) / 1000)
+        let (milliseconds, overflow) = instant.millisecondsSince1970.subtractingReportingOverflow(
+            now.millisecondsSince1970)
+        guard !overflow else { return instant > now ? Int64.max / 1000 : 1 }
+        return max(1, milliseconds / 1000 + (milliseconds % 1000 > 0 ? 1 : 0))
     }
 
     /// Any error, without leaking internals: known ones keep their meaning, the rest are a generic 500.
