@@ -17,6 +17,7 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -316,6 +317,35 @@ def test_double_click_books_once(server, browser):
     wait(browser, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
     _, appointments = call(server, "GET", "/api/appointments", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert [a["slot_start"] for a in appointments].count(start) == 1
+
+
+def test_focus_after_booking_stays_where_a_keyboard_user_is(server, browser, console):
+    # Book disables itself while the booking is out, which drops its focus to the page's body. After a booking the
+    # focus is on the confirmation (its Cancel button next); after a refusal, on the first free slot.
+    browser.get(server + "/")
+    slot_buttons(browser)[16].click()
+    wait(browser, lambda d: hold_text(d).startswith("Held for you for "))
+    fill(browser, "Keyboard User", "keys@example.com")
+    browser.find_element(By.ID, "book").send_keys(Keys.ENTER)
+    wait(browser, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
+    assert browser.execute_script("return document.activeElement.id") == "confirmation"
+
+    # A refusal (the server's 409 stood in for by the page's fetch, so nothing else changes).
+    browser.get(server + "/")
+    slot_buttons(browser)[17].click()
+    wait(browser, lambda d: hold_text(d).startswith("Held for you for "))
+    browser.execute_script("""
+        const real = window.fetch;
+        window.fetch = (url, init) => String(url).endsWith("/api/appointments") && init?.method === "POST"
+            ? Promise.resolve(new Response(JSON.stringify({ code: "SLOT_UNAVAILABLE", error: "That slot was just taken." }),
+                { status: 409, headers: { "Content-Type": "application/problem+json" } }))
+            : real(url, init);
+    """)
+    fill(browser, "Keyboard User", "keys@example.com")
+    browser.find_element(By.ID, "book").send_keys(Keys.ENTER)
+    wait(browser, lambda d: "just taken" in status_text(d))
+    wait(browser, lambda d: d.execute_script("return document.activeElement.classList.contains('slot')"))
+    assert browser.execute_script("return document.activeElement === document.querySelector('#availability .slot')")
 
 
 def test_double_click_on_a_slot_holds_it_once(server, browser, console):

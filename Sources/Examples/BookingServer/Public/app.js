@@ -368,6 +368,14 @@ function showFieldErrors(errors) {
   return shown;
 }
 
+// A focused button that is disabled, or re-rendered away, leaves the focus on the page's body, and a keyboard user
+// would start again from the top: it goes to the Book button when that can be used, or else to the first free slot.
+function keepFocus() {
+  if (document.activeElement && document.activeElement !== document.body) return;
+  const book = $("#book");
+  (book.disabled ? document.querySelector("#availability .slot") : book)?.focus();
+}
+
 async function book(event) {
   event.preventDefault();
   if (!state.selected || state.busy) return;
@@ -377,7 +385,7 @@ async function book(event) {
   say("Booking…");
   if (state.holdPending) await state.holdPending;
   const slot = state.selected;
-  if (!slot) { state.busy = false; return; } // the hold was refused, and the page said why
+  if (!slot) { state.busy = false; keepFocus(); return; } // the hold was refused, and the page said why
   const note = $("#note").value.trim();
   const hold = state.hold?.start === slot.start ? state.hold : null;
   const result = await api("/api/appointments", {
@@ -402,6 +410,7 @@ async function book(event) {
       element("button", { type: "button", class: "button danger", text: "Cancel this booking", onclick: () => cancelMine(appointment.id, appointment.cancel_token) }),
     );
     confirmation.hidden = false;
+    confirmation.focus(); // the Book button, disabled now, had it
     state.selected = null;
     state.attemptKey = null;
     $("#selected-slot").textContent = "Pick a free slot first.";
@@ -426,6 +435,7 @@ async function book(event) {
     say(result.data?.error ?? "Booking failed. Please try again.", "error");
     if (result.status === 422) { await releaseHold(); select(null); await loadAvailability(); }
   }
+  keepFocus();
 }
 
 // ---------- my bookings ----------
