@@ -135,11 +135,14 @@ extension ConformanceCheck {
         ) { context in
             let first = try await context.book(try context.draft(at: 60))
             let later = context.now.addingTimeInterval(5)
-            let cancelled = try await context.store.cancel(id: first.id, now: later)
-            try context.expectEqual(cancelled?.status, .cancelled, "status after cancel")
-            try context.expectEqual(cancelled?.cancelledAt, later, "cancelled_at")
-            try context.expectEqual(cancelled?.updatedAt, later, "updated_at after cancel")
-            try context.expectEqual(cancelled?.createdAt, first.createdAt, "created_at after cancel")
+            let outcome = try await context.store.cancel(id: first.id, now: later)
+            guard case .cancelled(let cancelled) = outcome else {
+                throw context.failure("the first cancel must answer cancelled, got \(String(describing: outcome))")
+            }
+            try context.expectEqual(cancelled.status, .cancelled, "status after cancel")
+            try context.expectEqual(cancelled.cancelledAt, later, "cancelled_at")
+            try context.expectEqual(cancelled.updatedAt, later, "updated_at after cancel")
+            try context.expectEqual(cancelled.createdAt, first.createdAt, "created_at after cancel")
             let second = try await context.book(try context.draft(at: 60))
             try context.expect(second.id > first.id, "ids must increase: \(first.id) then \(second.id)")
             try context.expectEqual(
@@ -147,11 +150,11 @@ extension ConformanceCheck {
         },
         ConformanceCheck(
             "concurrentCancels",
-            "Concurrent (the suite's concurrency, 200 by default) cancels: one transition (sequence up by one once), one `cancelled` notification with that sequence, every caller sees it cancelled."
+            "Concurrent (the suite's concurrency, 200 by default) cancels: one transition (sequence up by one once), which exactly one caller is told it made, one `cancelled` notification with that sequence, every caller sees it cancelled."
         ) { context in
             let booked = try await context.book(try context.draft(at: 60))
             let at = context.now.addingTimeInterval(1)
-            let results = await context.concurrently(context.concurrency) { _ -> Result<Appointment?, BookingError> in
+            let results = await context.concurrently(context.concurrency) { _ -> Result<CancelOutcome?, BookingError> in
                 do throws(BookingError) {
                     return .success(try await context.store.cancel(id: booked.id, now: at))
                 } catch {
@@ -162,17 +165,53 @@ extension ConformanceCheck {
             try context.expect(errors.isEmpty, "concurrent cancels failed: \(errors.sorted())")
             try context.expect(
                 results.allSatisfy {
-                    let cancelled = try? $0.get()
+                    let cancelled = (try? $0.get())??.appointment
                     return cancelled?.status == .cancelled && cancelled?.cancelledAt == at && cancelled?.sequence == 1
                 },
                 "every caller gets the cancelled appointment at sequence 1")
+            let transitions = results.filter { if case .success(.cancelled?) = $0 { true } else { false } }.count
+            try context.expectEqual(transitions, 1, "callers told they cancelled it (the rest: already cancelled)")
             let notifications = try await context.store.notifications(appointmentID: booked.id)
             try context.expectEqual(
                 notifications.map(\.kind), [.booked, .cancelled], "notifications after concurrent cancels")
             try context.expectEqual(notifications.map(\.sequence), [0, 1], "notification sequences")
             let again = try await context.store.cancel(id: booked.id, now: at.addingTimeInterval(60))
-            try context.expectEqual(again?.cancelledAt, at, "cancelled_at after a later cancel")
-            try context.expectEqual(again?.sequence, 1, "sequence after a later cancel")
+            guard case .alreadyCancelled(let unchanged) = again else {
+                throw context.failure("a later cancel must answer already cancelled, got \(String(describing: again))")
+            }
+            try context.expectEqual(unchanged.cancelledAt, at, "cancelled_at after a later cancel")
+            try context.expectEqual(unchanged.sequence, 1, "sequence after a later cancel")
+        },
+        ConformanceCheck(
+            "concurrentReuseOfAnIdempotencyKey",
+            "Concurrent (the suite's concurrency, 200 by default) inserts with one idempotency key and different requests (each its own slot): one appointment, created once; every other caller gets it as existing, with the winner's request fingerprint, so the service can tell a reuse from a retry."
+        ) { context in
+            let drafts = try (0..<context.concurrency).map { index in
+                try context.draft(at: 60 + 30 * index, key: "reused-key", email: "\(index)@example.com")
+            }
+            let outcomes = await context.concurrently(drafts.count) { index -> Result<InsertOutcome, BookingError> in
+                do throws(BookingError) {
+                    return .success(try await context.store.insert(drafts[index]))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let errors = Set(
+                outcomes.compactMap { if case .failure(let error) = $0 { error.description } else { nil } })
+            try context.expect(errors.isEmpty, "inserts with a reused key failed: \(errors.sorted())")
+            let records = outcomes.compactMap { try? $0.get() }
+            let created = records.compactMap { if case .created(let record) = $0 { record } else { nil } }
+            try context.expectEqual(created.count, 1, "inserts that created")
+            let winner = created[0]
+            let winnerDraft = drafts.first { $0.slot == winner.appointment.slot }
+            try context.expectEqual(
+                winner.requestFingerprint, winnerDraft?.requestFingerprint, "the created appointment's fingerprint")
+            for case .existing(let existing) in records {
+                try context.expectEqual(existing.appointment.id, winner.appointment.id, "the existing appointment")
+                try context.expectEqual(
+                    existing.requestFingerprint, winner.requestFingerprint, "the existing appointment's fingerprint")
+            }
+            try await context.expectSingleBooking()
         },
         ConformanceCheck(
             "cancelOfUnknownAppointment",
@@ -204,8 +243,9 @@ extension ConformanceCheck {
         ) { context in
             let late = try await context.book(try context.draft("b", at: 300))
             let early = try await context.book(try context.draft("c", at: 60))
-            let tieFirst = try await context.book(try context.draft("a", at: 120))
-            let tieSecond = try await context.book(try context.draft("d", at: 120))
+            // The tie's first id has the later resource name, so an order by start and resource fails.
+            let tieFirst = try await context.book(try context.draft("d", at: 120))
+            let tieSecond = try await context.book(try context.draft("a", at: 120))
             _ = try await context.store.cancel(id: early.id, now: context.now)
             try context.expectEqual(
                 try await context.store.appointments().map(\.id), [early.id, tieFirst.id, tieSecond.id, late.id],

@@ -62,15 +62,16 @@ public struct BookingConformance: Sendable {
     /// The checks that apply to this store's capabilities.
     public var checks: [ConformanceCheck] { ConformanceCheck.all.filter { $0.isApplicable(to: capabilities) } }
 
-    /// Runs one check on a fresh store, tearing it down afterwards even on failure.
+    /// Runs one check on a fresh store, tearing it down (its schema hooks' `tearDown`, then its own) afterwards,
+    /// once, even on failure.
     ///
-    /// Throws ``ConformanceFailure`` when the store breaks the invariant, or the store's own error.
+    /// Throws ``ConformanceFailure`` when the store breaks the invariant, or when it throws where the check expects an
+    /// answer (the message names the store's error); the factory's and the teardown's own errors as they are.
     public func run(_ check: ConformanceCheck) async throws {
         guard check.isApplicable(to: capabilities) else {
             throw ConformanceFailure(check: check, message: "the store lacks a capability this check needs")
         }
         let subject = try await makeStore()
-        defer { if let schema = subject.schema { Task { try? await schema.tearDown() } } }
         let context = CheckContext(
             check: check, subject: subject, clock: ManualWallClock(now: start), concurrency: concurrency)
         do {
@@ -78,7 +79,9 @@ public struct BookingConformance: Sendable {
         } catch {
             try? await subject.schema?.tearDown()
             try? await subject.tearDown()
-            throw error
+            if let failure = error as? ConformanceFailure { throw failure }
+            throw ConformanceFailure(
+                check: check, message: "the store threw where the check expects an answer: \(error)")
         }
         try await subject.schema?.tearDown()
         try await subject.tearDown()

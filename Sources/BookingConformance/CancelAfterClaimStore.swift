@@ -33,7 +33,7 @@ struct CancelAfterClaimStore: BookingStore {
     func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try await inner.insert(appointment)
     }
-    func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
+    func cancel(id: Int64, now: Date) async throws(BookingError) -> CancelOutcome? {
         try await inner.cancel(id: id, now: now)
     }
     func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {

@@ -126,6 +126,50 @@ extension ConformanceCheck {
                 try await context.bookedAppointments().count, 4, "booked after the cancel and the next day")
         },
         ConformanceCheck(
+            "concurrentMovesIntoASlotWithSeats",
+            "Capacity 5, concurrent (the suite's concurrency, 200 by default) moves of appointments of other slots, each a different customer, into one slot: exactly 5 move, the rest get `slotUnavailable` and stay where they were."
+        ) { context in
+            let rules = BookingRules(capacity: 5)
+            var movers: [Appointment] = []
+            for index in 0..<context.concurrency {
+                movers.append(
+                    try await context.book(try context.draft(at: 120 + 30 * index, email: "\(index)@example.com")))
+            }
+            let moves = try movers.map { try context.move($0.id, to: 60, rules: rules) }
+            let outcomes = await context.concurrently(moves.count) { index in
+                await CheckContext.attempt(context.store, moves[index])
+            }
+            try context.expectWinners(outcomes, 5, losersGet: [.slotUnavailable])
+            let booked = try await context.bookedAppointments()
+            try context.expectEqual(booked.filter { $0.slot == moves[0].slot }.count, 5, "seats taken by the moves")
+            try context.expectEqual(booked.count, movers.count, "booked appointments")
+            let stayed = Set(booked.filter { $0.slot != moves[0].slot }.map(\.slot))
+            try context.expectEqual(stayed.count, movers.count - 5, "appointments left in their own slots")
+        },
+        ConformanceCheck(
+            "concurrentMovesUnderADailyLimit",
+            "A limit of 3 per day, concurrent moves of 50 appointments of the next day into 50 different slots of that day: exactly 3 move, the rest get `bookingLimitReached` and stay where they were."
+        ) { context in
+            let day = BookingRules(capacity: 1, periodLimits: [try context.limit(.day, 3, from: 0, hours: 24)])
+            var movers: [Appointment] = []
+            for index in 0..<50 {
+                movers.append(
+                    try await context.book(
+                        try context.draft(at: 24 * 60 + 20 * index, minutes: 20, email: "\(index)@example.com")))
+            }
+            let moves = try movers.enumerated().map { index, mover in
+                try context.move(mover.id, to: 60 + 20 * index, minutes: 20, rules: day)
+            }
+            let outcomes = await context.concurrently(moves.count) { index in
+                await CheckContext.attempt(context.store, moves[index])
+            }
+            try context.expectWinners(outcomes, 3, losersGet: [.bookingLimitReached])
+            let firstDayEnd = context.now.addingTimeInterval(24 * 3600)
+            try context.expectEqual(
+                try await context.bookedAppointments().filter { $0.slot.start < firstDayEnd }.count, 3,
+                "appointments in the limited day")
+        },
+        ConformanceCheck(
             "weeklyLimit",
             "A limit of 2 per week counts every day of the week: a third booking on another day of it is `bookingLimitReached`, the next week books."
         ) { context in

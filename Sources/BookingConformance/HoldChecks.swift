@@ -24,6 +24,61 @@ extension ConformanceCheck {
                 "occupants of the held slot")
         },
         ConformanceCheck(
+            "concurrentHoldsOfASlotWithSeats",
+            "Capacity 5, concurrent (the suite's concurrency, 200 by default) holds of one slot: exactly 5 succeed, one a seat, the rest get `slotHeld`; bookings without a token are then `slotHeld` too."
+        ) { context in
+            let rules = BookingRules(capacity: 5)
+            let holds = try (0..<context.concurrency).map { try context.hold("token-\($0)", at: 60, rules: rules) }
+            let outcomes = await context.concurrently(holds.count) {
+                await CheckContext.attempt(context.store, holds[$0])
+            }
+            try context.expectWinners(outcomes, 5, losersGet: [.slotHeld])
+            try context.expectEqual(
+                try await context.store.occupants(resource: .default, overlapping: holds[0].occupied, now: context.now)
+                    .count, 5, "occupants of the held slot")
+            try await context.expectError(.slotHeld, "a booking of a slot whose seats are all held") {
+                _ = try await context.store.insert(try context.draft(at: 60, email: "late@example.com", rules: rules))
+            }
+        },
+        ConformanceCheck(
+            "concurrentBookingsWithOneHold",
+            "Capacity 5 and one hold: concurrent (the suite's concurrency, 200 by default) bookings carrying its token, each a different customer: exactly one books (the hold used up), the rest get `holdExpired`, and the slot keeps its 4 other seats."
+        ) { context in
+            let rules = BookingRules(capacity: 5)
+            try await context.store.placeHold(try context.hold("shared", at: 60, rules: rules))
+            let drafts = try (0..<context.concurrency).map { index in
+                try context.draft(at: 60, email: "\(index)@example.com", rules: rules, holdToken: "shared")
+            }
+            let outcomes = await context.concurrently(drafts.count) {
+                await CheckContext.attempt(context.store, drafts[$0])
+            }
+            try context.expectWinners(outcomes, 1, losersGet: [.holdExpired])
+            try context.expectEqual(try await context.bookedAppointments().count, 1, "bookings made with the token")
+            try context.expectEqual(
+                try await context.store.occupants(resource: .default, overlapping: drafts[0].occupied, now: context.now)
+                    .count, 1, "occupants of the slot: the booking, the hold gone")
+        },
+        ConformanceCheck(
+            "holdsKeepToTheirResource",
+            "A hold takes its slot on its own resource only: the same slot of another resource books, a booking of its resource without the token is `slotHeld`, and its token on another resource's booking is `invalidInput` and changes nothing."
+        ) { context in
+            let room: ResourceID = "room-b"
+            try await context.store.placeHold(try context.hold("room", at: 60, resource: room))
+            try await context.book(try context.draft(at: 60, email: "default@example.com"))
+            try await context.expectError(.slotHeld, "a booking of the held slot of the hold's resource") {
+                _ = try await context.store.insert(try context.draft(room, at: 60, email: "b@example.com"))
+            }
+            let before = try await context.contents()
+            try await context.expectError(.invalidInput, "the token on a booking of another resource") {
+                _ = try await context.store.insert(
+                    try context.draft(
+                        at: 60, email: "c@example.com", rules: BookingRules(capacity: 2), holdToken: "room")
+                )
+            }
+            try await context.expectUnchanged(before, "after a token used on another resource")
+            try await context.book(try context.draft(room, at: 60, email: "b@example.com", holdToken: "room"))
+        },
+        ConformanceCheck(
             "holdLapsesAtItsExpiryToTheMillisecond",
             "A hold takes its slot until one millisecond before its expiry (`slotHeld` with `availableAt` = the expiry, listed by occupants) and nothing from its expiry on: then a booking without its token takes the slot."
         ) { context in

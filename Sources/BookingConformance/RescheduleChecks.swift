@@ -85,7 +85,7 @@ extension ConformanceCheck {
             "A cancelled appointment cannot be moved: `appointmentCancelled`, nothing written."
         ) { context in
             let booked = try await context.book(try context.draft(at: 60))
-            let cancelled = try await context.store.cancel(id: booked.id, now: context.now)
+            let cancelled = try await context.store.cancel(id: booked.id, now: context.now)?.appointment
             try await context.expectError(.appointmentCancelled, "a move of a cancelled appointment") {
                 _ = try await context.store.reschedule(try context.move(booked.id, to: 120, key: "cancelled"))
             }
@@ -233,7 +233,7 @@ extension ConformanceCheck {
             try await context.reschedule(try context.move(booked.id, to: 180, seconds: 2))
             let at = context.now.addingTimeInterval(3)
             let results = await context.concurrently(context.concurrency) { _ in
-                try? await context.store.cancel(id: booked.id, now: at)
+                try? await context.store.cancel(id: booked.id, now: at)?.appointment
             }
             try context.expect(
                 results.allSatisfy { $0?.status == .cancelled && $0?.sequence == 3 },

@@ -73,9 +73,9 @@ public actor InMemoryStore: BookingStore {
 
     /// Cancels a booked appointment (its sequence up by one), enqueues its `cancelled` notification and
     /// makes its pending reminders obsolete; idempotent.
-    public func cancel(id: Int64, now: Date) -> Appointment? {
+    public func cancel(id: Int64, now: Date) -> CancelOutcome? {
         guard var record = records[id] else { return nil }
-        guard record.appointment.status == .booked else { return record.appointment }
+        guard record.appointment.status == .booked else { return .alreadyCancelled(record.appointment) }
         let now = now.roundedToMilliseconds
         record.appointment.status = .cancelled
         record.appointment.cancelledAt = now
@@ -85,7 +85,7 @@ public actor InMemoryStore: BookingStore {
         bookedByResource[record.appointment.resource]?.remove(id: id, occupiedStart: record.appointment.occupied.start)
         enqueue(.cancelled, for: id, now: now, sequence: record.appointment.sequence)
         makeRemindersObsolete(of: id, now: now)
-        return record.appointment
+        return .cancelled(record.appointment)
     }
 
     /// Moves a booked appointment, checking the new occupied interval against the other booked ones of

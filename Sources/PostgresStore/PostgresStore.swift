@@ -310,7 +310,7 @@ public final class PostgresStore: BookingStore {
     /// The row is locked first, in a statement of its own: the cancel's statement then takes its snapshot
     /// after any move that held the row has committed, so it also sees (and makes obsolete) the reminders
     /// that move wrote.
-    public func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
+    public func cancel(id: Int64, now: Date) async throws(BookingError) -> CancelOutcome? {
         let at = PostgresInstant(now)
         let cancelled = try await perform(statements: 4) { [logger] connection in
             try await Self.transaction(
@@ -336,10 +336,10 @@ public final class PostgresStore: BookingStore {
         }
         if let cancelled {
             wakeDispatchers()
-            return cancelled
+            return .cancelled(cancelled)
         }
         // Already cancelled (or unknown): a new statement sees the latest committed version.
-        return try await record(id: id)?.appointment
+        return try await record(id: id).map { .alreadyCancelled($0.appointment) }
     }
 
     /// The appointment with that id.

@@ -198,10 +198,10 @@ public final class SQLiteStore: BookingStore {
 
     /// Cancels in one immediate transaction: the sequence up by one, the `cancelled` notification, and the
     /// pending reminders obsolete; idempotent.
-    public func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
-        let (appointment, changed): (Appointment?, Bool) = try await write { db in
-            guard let record = try Self.fetchRecord(db, id: id) else { return (nil, false) }
-            guard record.appointment.status == .booked else { return (record.appointment, false) }
+    public func cancel(id: Int64, now: Date) async throws(BookingError) -> CancelOutcome? {
+        let outcome: CancelOutcome? = try await write { db in
+            guard let record = try Self.fetchRecord(db, id: id) else { return nil }
+            guard record.appointment.status == .booked else { return .alreadyCancelled(record.appointment) }
             let now = now.millisecondsSince1970
             try db.execute(
                 sql: """
@@ -212,10 +212,10 @@ public final class SQLiteStore: BookingStore {
             try Self.enqueue(
                 db, .cancelled, appointmentID: id, now: now, sequence: record.appointment.sequence + 1)
             try Self.makeRemindersObsolete(db, appointmentID: id, now: now)
-            return (try Self.fetchRecord(db, id: id)?.appointment, true)
+            return (try Self.fetchRecord(db, id: id)?.appointment).map(CancelOutcome.cancelled)
         }
-        if changed { signal.signal() }
-        return appointment
+        if case .cancelled = outcome { signal.signal() }
+        return outcome
     }
 
     /// Moves a booked appointment in one immediate transaction with its `rescheduled` notification, key and

@@ -210,4 +210,68 @@ struct BrokenStoreTests {
         let failure = await #expect(throws: ConformanceFailure.self) { try await suite.run(check) }
         #expect(failure?.message.contains("newer schema succeeded") == true, "\(failure?.message ?? "")")
     }
+
+    @Test("a store that tells every caller of a cancel it made the transition fails the concurrent-cancel check")
+    func everyCancelTransitions() async throws {
+        try await expectFailure("concurrentCancels", on: { EveryCancelTransitionsStore() }, saying: "callers told they")
+    }
+
+    @Test("a store that scopes an idempotency key to its request fails the key-reuse check")
+    func fingerprintScopedKey() async throws {
+        try await expectFailure(
+            "concurrentReuseOfAnIdempotencyKey", on: { FingerprintScopedKeyStore() }, saying: "inserts that created")
+    }
+
+    @Test("a store that answers a reused key with the caller's fingerprint fails the key-reuse check")
+    func fingerprintEcho() async throws {
+        try await expectFailure(
+            "concurrentReuseOfAnIdempotencyKey", on: { FingerprintEchoStore() },
+            saying: "the existing appointment's fingerprint")
+    }
+
+    @Test(
+        "a store that counts a move's seats or its day by reading then writing fails the concurrent-move checks, and only those",
+        arguments: ["concurrentMovesIntoASlotWithSeats", "concurrentMovesUnderADailyLimit"])
+    func readThenWriteMoves(_ name: String) async throws {
+        try await expectFailure(name, on: { ReadThenWriteMovesStore() }, saying: "attempts that succeeded: expected")
+        for sequential in ["rescheduleIntoAFullSlot", "rescheduleUnderALimit"] {
+            let check = try #require(ConformanceCheck.named(sequential))
+            #expect(await failure(of: check, on: { ReadThenWriteMovesStore() }) == nil, "\(sequential) passes it")
+        }
+    }
+
+    @Test("a store that counts a hold's seats by reading then writing fails the concurrent seat-hold check")
+    func readThenWriteHoldSeats() async throws {
+        try await expectFailure(
+            "concurrentHoldsOfASlotWithSeats", on: { ReadThenWriteHoldSeatsStore() },
+            saying: "attempts that succeeded: expected 5")
+    }
+
+    @Test("a store that checks a hold, then books and releases it in another step, fails the shared-token check")
+    func readThenUseHold() async throws {
+        try await expectFailure(
+            "concurrentBookingsWithOneHold", on: { ReadThenUseHoldStore() },
+            saying: "attempts that succeeded: expected 1")
+    }
+
+    @Test("a store that places every hold on one resource fails the hold-resource check")
+    func oneResourceHolds() async throws {
+        try await expectFailure(
+            "holdsKeepToTheirResource", on: { OneResourceHoldStore() }, saying: "the store threw")
+    }
+
+    @Test("a store that lists a tie by resource instead of id fails the listing-order check")
+    func resourceOrderedListing() async throws {
+        try await expectFailure("listingOrder", on: { ResourceOrderedListingStore() }, saying: "order: expected")
+    }
+
+    /// `name` fails on the store `makeStore` makes, with a message containing `message`.
+    private func expectFailure(
+        _ name: String, on makeStore: @escaping @Sendable () -> any BookingStore, saying message: String
+    ) async throws {
+        let check = try #require(ConformanceCheck.named(name))
+        let failure = await failure(of: check, on: makeStore)
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains(message) == true, "\(failure?.message ?? "passed")")
+    }
 }

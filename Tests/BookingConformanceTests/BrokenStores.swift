@@ -12,7 +12,7 @@ extension ForwardingStore {
     func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
         try await inner.insert(appointment)
     }
-    func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? {
+    func cancel(id: Int64, now: Date) async throws(BookingError) -> CancelOutcome? {
         await inner.cancel(id: id, now: now)
     }
     func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
@@ -328,5 +328,125 @@ struct UnreadClaimStore: ForwardingStore {
         -> [ClaimedNotification]
     {
         await inner.claimNotifications(claim).map { ClaimedNotification(notification: $0, appointment: nil) }
+    }
+}
+
+/// Tells every caller of a cancel that it made the transition, the repeated and concurrent ones too.
+struct EveryCancelTransitionsStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func cancel(id: Int64, now: Date) async throws(BookingError) -> CancelOutcome? {
+        await inner.cancel(id: id, now: now).map { .cancelled($0.appointment) }
+    }
+}
+
+/// Keys an idempotency key together with the request, as a unique index on (key, fingerprint) would: a reused key
+/// with another request books a second appointment.
+struct FingerprintScopedKeyStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        if let key = appointment.idempotencyKey, let existing = await inner.record(idempotencyKey: key),
+            existing.requestFingerprint != appointment.requestFingerprint
+        {
+            var unkeyed = appointment
+            unkeyed.idempotencyKey = nil
+            return try await inner.insert(unkeyed)
+        }
+        return try await inner.insert(appointment)
+    }
+}
+
+/// Answers a reused key with the caller's own fingerprint, so the service takes every reuse for a retry.
+struct FingerprintEchoStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        let outcome = try await inner.insert(appointment)
+        guard case .existing(let record) = outcome else { return outcome }
+        var echoed = record
+        echoed.requestFingerprint = appointment.requestFingerprint
+        return .existing(echoed)
+    }
+}
+
+/// Counts a move's seats and the day's bookings by reading, then moves in another step.
+struct ReadThenWriteMovesStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
+        let seated = await inner.occupants(resource: .default, overlapping: move.occupied, now: move.now)
+            .filter { $0.slot == move.slot }.count
+        guard seated < move.rules.capacity else { throw .slotUnavailable }
+        for limit in move.rules.periodLimits {
+            let counted = await inner.appointments().filter {
+                $0.id != move.appointmentID && $0.status == .booked && limit.period.start <= $0.slot.start
+                    && $0.slot.start < limit.period.end
+            }
+            guard counted.count < limit.limit else { throw .bookingLimitReached("day") }
+        }
+        await Task.yield()
+        var unchecked = move
+        unchecked.rules = BookingRules(capacity: 10_000)
+        return try await inner.reschedule(unchecked)
+    }
+}
+
+/// Counts a hold's seats by reading, then holds in another step.
+struct ReadThenWriteHoldSeatsStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold {
+        let taken = await inner.occupants(resource: hold.resource, overlapping: hold.occupied, now: hold.now)
+            .filter { $0.slot == hold.slot }
+        guard taken.count < hold.rules.capacity else {
+            throw .slotHeld(until: taken.compactMap(\.holdExpiresAt).min() ?? hold.expiresAt)
+        }
+        await Task.yield()
+        var unchecked = hold
+        unchecked.rules = BookingRules(capacity: 10_000)
+        return try await inner.placeHold(unchecked)
+    }
+}
+
+/// Uses a hold the way a read-then-write service would: checks that its slot is held, books without the token, then
+/// releases the hold in another step.
+struct ReadThenUseHoldStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        guard let tokenHash = appointment.holdTokenHash else { return try await inner.insert(appointment) }
+        let held = await inner.occupants(
+            resource: appointment.resource, overlapping: appointment.occupied, now: appointment.now
+        )
+        .contains { $0.slot == appointment.slot && $0.holdExpiresAt != nil }
+        guard held else { throw .holdExpired }
+        await Task.yield()
+        var unheld = appointment
+        unheld.holdTokenHash = nil
+        unheld.rules.capacity = 10_000
+        let outcome = try await inner.insert(unheld)
+        _ = await inner.releaseHold(tokenHash: tokenHash, now: appointment.now)
+        return outcome
+    }
+}
+
+/// Places every hold on the default resource, whatever resource it names.
+struct OneResourceHoldStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold {
+        var moved = hold
+        moved.resource = .default
+        return try await inner.placeHold(moved)
+    }
+}
+
+/// Lists appointments by slot start, then resource, instead of id.
+struct ResourceOrderedListingStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func appointments() async throws(BookingError) -> [Appointment] {
+        await inner.appointments().sorted { ($0.slot.start, $0.resource) < ($1.slot.start, $1.resource) }
     }
 }

@@ -6,7 +6,7 @@ struct UnavailableStore: BookingStore {
     private var down: BookingError { .storeUnavailable("the test database is down") }
 
     func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome { throw down }
-    func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment? { throw down }
+    func cancel(id: Int64, now: Date) async throws(BookingError) -> CancelOutcome? { throw down }
     func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? { throw down }
     func rescheduleRecord(idempotencyKey: String) async throws(BookingError) -> RescheduleRecord? { throw down }
     func record(id: Int64) async throws(BookingError) -> AppointmentRecord? { throw down }

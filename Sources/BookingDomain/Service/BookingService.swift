@@ -149,20 +149,22 @@ public struct BookingService: Sendable {
         return BookingConfirmation(appointment: record.appointment, cancelToken: token, created: false)
     }
 
-    /// Cancels an appointment; idempotent: later calls return the same cancelled record.
+    /// Cancels an appointment; idempotent: later calls return the same cancelled record, as
+    /// ``CancelOutcome/alreadyCancelled(_:)``.
     ///
     /// The first call raises ``Appointment/sequence`` by one, writes a `cancelled` notification with it
-    /// and makes the pending reminders obsolete, all in the store's transaction.
+    /// and makes the pending reminders obsolete, all in the store's transaction; of concurrent calls, exactly one
+    /// answers ``CancelOutcome/cancelled(_:)``.
     ///
     /// Throws ``BookingError/Code/notFound`` for an unknown id and for a wrong token alike, so that
     /// ids reveal nothing to a caller without the credential.
-    public func cancel(id: Int64, authorization: Authorization) async throws(BookingError) -> Appointment {
+    public func cancel(id: Int64, authorization: Authorization) async throws(BookingError) -> CancelOutcome {
         _ = try await authorizedRecord(id: id, authorization)
-        guard let cancelled = try await store.cancel(id: id, now: try clock.checkedNow().roundedToMilliseconds) else {
+        guard let outcome = try await store.cancel(id: id, now: try clock.checkedNow().roundedToMilliseconds) else {
             throw .notFound("appointment")
         }
-        logger.debug("cancelled appointment", metadata: ["appointment.id": "\(id)"])
-        return cancelled
+        if case .cancelled = outcome { logger.debug("cancelled appointment", metadata: ["appointment.id": "\(id)"]) }
+        return outcome
     }
 
     /// One appointment, for the admin or the holder of its cancel token; ``BookingError/Code/notFound``

@@ -77,8 +77,10 @@ public protocol BookingStore: Service {
     /// calendar's `SEQUENCE`), `cancelledAt` and `updatedAt` = `now`, one `cancelled` notification with the
     /// new sequence, and every `pending` reminder of the appointment `obsolete` (its lease dropped).
     ///
-    /// A cancelled appointment is returned unchanged. Returns `nil` when no appointment has that id.
-    func cancel(id: Int64, now: Date) async throws(BookingError) -> Appointment?
+    /// A cancelled appointment is returned unchanged, as ``CancelOutcome/alreadyCancelled(_:)``: of any number of
+    /// concurrent cancels of one appointment, exactly one answers ``CancelOutcome/cancelled(_:)``. Returns `nil`
+    /// when no appointment has that id.
+    func cancel(id: Int64, now: Date) async throws(BookingError) -> CancelOutcome?
 
     /// Moves a `booked` appointment to `move.slot` atomically: the same id and cancel token, the new slot
     /// and occupied interval, ``Appointment/sequence`` up by one, `updatedAt` = `move.now`, and one

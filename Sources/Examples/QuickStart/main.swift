@@ -20,7 +20,8 @@ for appointment in try await service.appointments() {
 }
 
 let cancelled = try await service.cancel(
-    id: booking.appointment.id, authorization: .cancelToken(booking.cancelToken ?? ""))
+    id: booking.appointment.id, authorization: .cancelToken(booking.cancelToken ?? "")
+).appointment
 print(
     "#\(cancelled.id) is \(cancelled.status); the slot is free again: \(try await service.availability().first?.slot == slot)"
 )

@@ -114,10 +114,9 @@ struct BookingAPI: Sendable {
         let id = try appointmentID(context)
         let body = try await JSONBody.decode(CancelBody.self, from: request, context: context, allowEmpty: true)
         let authorization = try authorization(request, bodyToken: body.token)
-        let before = try await service.appointment(id: id, authorization: authorization)
-        let cancelled = try await service.cancel(id: id, authorization: authorization)
-        if before.status == .booked { counters.cancellations.increment() }
-        return AppointmentJSON(cancelled).response()
+        let outcome = try await service.cancel(id: id, authorization: authorization)
+        if case .cancelled = outcome { counters.cancellations.increment() }
+        return AppointmentJSON(outcome.appointment).response()
     }
 
     @Sendable func reschedule(_ request: Request, context: BasicRequestContext) async throws -> Response {
