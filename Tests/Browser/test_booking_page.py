@@ -41,9 +41,10 @@ def server():
 
 @pytest.fixture(scope="module")
 def two_resources():
-    path = pathlib.Path(tempfile.mkdtemp(prefix="booking-resources-")) / "resources.json"
-    path.write_text(json.dumps(RESOURCES))
-    yield from start_server("--config", str(path))
+    with tempfile.TemporaryDirectory(prefix="booking-resources-") as directory:
+        path = pathlib.Path(directory) / "resources.json"
+        path.write_text(json.dumps(RESOURCES))
+        yield from start_server("--config", str(path))
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,10 @@ def short_holds():
     yield from start_server("--time-zone", "Europe/London", "--hold-minutes", "1")
 
 
+# Where "Add to calendar" saves its files, for every browser of the run; removed when the run ends.
+DOWNLOADS = tempfile.TemporaryDirectory(prefix="booking-downloads-")
+
+
 def new_browser():
     """A headless Chromium of its own: a visitor with their own page state."""
     options = webdriver.ChromeOptions()
@@ -64,7 +69,7 @@ def new_browser():
     options.binary_location = "/usr/bin/chromium"
     # "Add to calendar" downloads a file: into a temporary directory, without asking.
     options.add_experimental_option("prefs", {
-        "download.default_directory": tempfile.mkdtemp(prefix="booking-downloads-"), "download.prompt_for_download": False,
+        "download.default_directory": DOWNLOADS.name, "download.prompt_for_download": False,
     })
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")

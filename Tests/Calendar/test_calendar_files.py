@@ -59,12 +59,13 @@ def hooks():
 
 @pytest.fixture(scope="module")
 def server(hooks):
-    path = pathlib.Path(tempfile.mkdtemp(prefix="booking-calendar-")) / "resources.json"
-    path.write_text(json.dumps(RESOURCES))
-    yield from start_server(
-        "--config", str(path), "--calendar-domain", DOMAIN, "--webhook-url", hooks,
-        "--webhook-secret", WEBHOOK_SECRET, "--webhook-calendar",
-        environment={"BOOKING_CALENDAR_FEED_SECRET": FEED_SECRET})
+    with tempfile.TemporaryDirectory(prefix="booking-calendar-") as directory:
+        path = pathlib.Path(directory) / "resources.json"
+        path.write_text(json.dumps(RESOURCES))
+        yield from start_server(
+            "--config", str(path), "--calendar-domain", DOMAIN, "--webhook-url", hooks,
+            "--webhook-secret", WEBHOOK_SECRET, "--webhook-calendar",
+            environment={"BOOKING_CALENDAR_FEED_SECRET": FEED_SECRET})
 
 
 def fetch(base, path, headers=None):

@@ -1,6 +1,7 @@
 """Starts a live booking-server for the Python tests (Tests/Browser, Tests/Calendar) and calls its JSON API."""
 import json
 import os
+import shutil
 import pathlib
 import socket
 import subprocess
@@ -56,7 +57,11 @@ def start_server(*arguments, environment=None):
         time.sleep(0.1)
     else:
         process.kill()
+        shutil.rmtree(directory, ignore_errors=True)
         pytest.fail("booking-server did not start")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)
