@@ -1,11 +1,13 @@
 import BookingDomain
 import BookingTesting
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InMemoryStore
 import Logging
 import Prometheus
+import Synchronization
 import Testing
 
 @testable import BookingServer
@@ -43,6 +45,49 @@ struct MetricsTests {
                 #expect(new >= old + 1, "\(name): \(old) then \(new)")
             }
         }
+    }
+
+    @Test(
+        "a request leaves the active-requests gauge once its handler has answered or thrown, not after its body's write (which never comes when the client has gone)"
+    )
+    func activeRequestsEndWithTheHandler() async throws {
+        _ = MetricsRegistry.shared  // bootstraps the metrics system before the middleware makes its metrics
+        // A method of its own, so the requests of other tests running meanwhile are not counted in the same series.
+        let method = try #require(HTTPRequest.Method("GAUGETEST"))
+        let series = "http_server_active_requests{http_request_method=\"GAUGETEST\"}"
+        final class Readings: Sendable {
+            let values = Mutex<[Double]>([])
+            func read(_ series: String) { values.withLock { $0.append(MetricsTests.value(of: series)) } }
+        }
+        let readings = Readings()
+        let router = Router()
+        router.add(middleware: RequestMetricsMiddleware())
+        router.on("/", method: method) { _, _ in
+            readings.read(series)  // in the handler
+            return Response(
+                status: .ok,
+                body: ResponseBody { writer in
+                    readings.read(series)  // while the body is written
+                    try await writer.write(ByteBuffer(string: "ok"))
+                })
+        }
+        router.on("/fails", method: method) { _, _ -> Response in
+            readings.read(series)
+            throw HTTPError(.conflict)
+        }
+        try await Application(router: router).test(.router) { client async throws in
+            let answered = try await client.execute(uri: "/", method: method)
+            let refused = try await client.execute(uri: "/fails", method: method)
+            #expect(answered.status == .ok && refused.status == .conflict)
+        }
+        #expect(readings.values.withLock { $0 } == [1, 0, 1])
+        #expect(Self.value(of: series) == 0)
+        #expect(
+            Self.value(
+                of:
+                    "http_server_requests_total{http_route=\"/fails\",http_request_method=\"GAUGETEST\",http_response_status_code=\"409\"}"
+            )
+                == 1)
     }
 
     @Test("a sent notification moves its kind's counter and delivery timer; a failed one its kind's failures")

@@ -11,7 +11,8 @@ struct DeliveryMetrics: Sendable {
         let retried: Counter
         /// `booking_notifications_failed_total`.
         let failed: Counter
-        /// `booking_notification_delivery_seconds`: from enqueue to delivery.
+        /// `booking_notification_delivery_seconds`: from falling due (a reminder's lead before its slot, any other
+        /// notification when it was written) to delivery, retries included.
         let delivery: Metrics.Timer
 
         /// The metrics of `kind`, from the metrics system as bootstrapped now.

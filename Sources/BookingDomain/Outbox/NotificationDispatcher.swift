@@ -63,7 +63,8 @@ import Synchronization
 ///
 /// Metrics: counters `booking_notifications_sent_total`, `booking_notifications_retried_total`,
 /// `booking_notifications_failed_total` (dimension `kind`) and the timer
-/// `booking_notification_delivery_seconds` (enqueue to delivery), one of each for every kind, made when the
+/// `booking_notification_delivery_seconds` (from falling due, a reminder's lead before its slot, to delivery), one of
+/// each for every kind, made when the
 /// dispatcher is: bootstrap `MetricsSystem` first, as swift-metrics asks.
 public struct NotificationDispatcher: Service {
     /// Tuning; the defaults suit a small deployment.
@@ -472,7 +473,8 @@ public struct NotificationDispatcher: Service {
 
     /// How one attempt ended, before its outcome is recorded.
     private enum Attempt {
-        case delivered
+        /// Sent; the notification had been due since `dueSince`.
+        case delivered(dueSince: Date)
         case failed(DeliveryFailure)
         /// Too little lease was left to start the send.
         case tooLate
@@ -544,9 +546,15 @@ public struct NotificationDispatcher: Service {
                 return await finish(notification, recorder, .released(now: clock.boundedNow().roundedToMilliseconds))
             }
             return await finish(notification, recorder, failure: failure)
-        case .delivered:
-            break
+        case .delivered(let dueSince):
+            return await recordSent(notification, dueSince: dueSince, recorder)
         }
+    }
+
+    /// Records a sent notification, and its kind's counter and its time from falling due to delivery.
+    private func recordSent(_ notification: BookingNotification, dueSince: Date, _ recorder: OutcomeRecorder) async
+        -> Outcome
+    {
         let now = clock.boundedNow().roundedToMilliseconds
         let outcome = await finish(notification, recorder, .sent(at: now))
         if outcome == .sent {
@@ -554,7 +562,7 @@ public struct NotificationDispatcher: Service {
             kindMetrics.sent.increment()
             // At most a year: a row created centuries ago (a clock once far off) must not overflow the nanoseconds.
             kindMetrics.delivery.recordNanoseconds(
-                Int64(min(max(0, now.timeIntervalSince(notification.createdAt)), 366 * 86_400) * 1e9))
+                Int64(min(max(0, now.timeIntervalSince(dueSince)), 366 * 86_400) * 1e9))
             logger.debug(
                 "notification sent",
                 metadata: [
@@ -609,7 +617,7 @@ public struct NotificationDispatcher: Service {
         let failure = await callSender(delivery)
         let timedOut = leases.endSend(id)
         if leases.isLost(id) { return .leaseLost }
-        guard let failure else { return .delivered }
+        guard let failure else { return .delivered(dueSince: delivery.dueSince) }
         return .failed(
             timedOut ? .transient("the sender did not answer within \(configuration.sendTimeout)") : failure)
     }
@@ -704,4 +712,15 @@ private final class TickFlag: Sendable {
 
     /// Lowers the flag: the tick was handled.
     func lower() { raised.store(false, ordering: .releasing) }
+}
+
+extension NotificationDelivery {
+    /// When the notification fell due: a reminder its lead before the slot (not before it was written), any other
+    /// notification when it was written.
+    var dueSince: Date {
+        guard notification.kind == .reminder, let lead = notification.reminderLead else {
+            return notification.createdAt
+        }
+        return max(notification.createdAt, appointment.slot.start.addingTimeInterval(-lead.timeInterval))
+    }
 }

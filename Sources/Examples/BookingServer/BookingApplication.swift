@@ -23,7 +23,7 @@ enum BookingApplication {
         router.add(
             middleware: RequestLogMiddleware(
                 level: .info, secretParameters: ["secret", "token"], secrets: calendarFeedSecret.map { [$0] } ?? []))
-        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RequestMetricsMiddleware())
         if !corsOrigins.isEmpty {
             let exposedHeaders: [HTTPField.Name] = [.idempotentReplayed, .retryAfter]
             if !corsOrigins.contains("*") {

@@ -4,9 +4,8 @@ extension RouterMethods {
     /// Adds `handler` for GET on `path`, and for HEAD: the GET's status and headers (`Content-Length` included), no
     /// body, as RFC 9110 section 9.3.2 asks.
     ///
-    /// The HEAD route is a route of its own, so the middleware runs around the empty body as around any answer:
-    /// Hummingbird's `autoGenerateHeadEndpoints` empties the body outside the middleware instead, and drops with it
-    /// the closure in which `MetricsMiddleware` counts the request and ends its active-requests gauge.
+    /// The HEAD route is a route of its own, so the middleware (the request log, the metrics) runs around it as
+    /// around any answer, and counts it under HEAD.
     @discardableResult
     func getAndHead(
         _ path: RouterPath, use handler: @escaping @Sendable (Request, Context) async throws -> some ResponseGenerator

@@ -1,0 +1,88 @@
+import Hummingbird
+import Metrics
+import Synchronization
+
+/// Counts and times every request, and keeps the gauge of requests in progress:
+/// `http_server_requests_total` and `http_server_request_duration_seconds` (by route, method and status) and
+/// `http_server_active_requests` (by method).
+///
+/// A request counts as done when its handler has answered, before its body is written: the gauge comes back down
+/// whatever happens to the connection next. (Hummingbird's `MetricsMiddleware` ended it after the body's write, which
+/// never comes when the client has gone: every request reset by its client left the gauge one higher for good.)
+struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    private let metrics = Made()
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let started = ContinuousClock.now
+        let active = metrics.activeRequests(request.method)
+        active.increment()
+        defer { active.decrement() }
+        do {
+            let response = try await next(request, context)
+            record(request, context, response.status, since: started)
+            return response
+        } catch {
+            record(request, context, (error as? any HTTPResponseError)?.status ?? .internalServerError, since: started)
+            throw error
+        }
+    }
+
+    private func record(
+        _ request: Request, _ context: Context, _ status: HTTPResponse.Status, since started: ContinuousClock.Instant
+    ) {
+        let endpoint = metrics.endpoint(route: context.endpointPath ?? "NotFound", request.method, status)
+        endpoint.requests.increment()
+        let elapsed = ContinuousClock.now - started
+        endpoint.duration.recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    /// The metrics of each method, and of each route, method and status, made once and kept.
+    private final class Made: Sendable {
+        private struct Endpoint: Hashable {
+            let route: String
+            let method: HTTPRequest.Method
+            let status: HTTPResponse.Status
+        }
+
+        private struct Kept {
+            var active: [HTTPRequest.Method: Meter] = [:]
+            var endpoints: [Endpoint: (requests: Counter, duration: Metrics.Timer)] = [:]
+        }
+
+        private let kept = Mutex(Kept())
+
+        func activeRequests(_ method: HTTPRequest.Method) -> Meter {
+            kept.withLock { kept in
+                if let meter = kept.active[method] { return meter }
+                let meter = Meter(
+                    label: "http_server_active_requests", dimensions: [("http_request_method", method.rawValue)])
+                kept.active[method] = meter
+                return meter
+            }
+        }
+
+        func endpoint(route: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status)
+            -> (requests: Counter, duration: Metrics.Timer)
+        {
+            let key = Endpoint(route: route, method: method, status: status)
+            return kept.withLock { kept in
+                if let metrics = kept.endpoints[key] { return metrics }
+                let dimensions = [
+                    ("http_route", route), ("http_request_method", method.rawValue),
+                    ("http_response_status_code", String(status.code)),
+                ]
+                let metrics = (
+                    requests: Counter(label: "http_server_requests_total", dimensions: dimensions),
+                    duration: Metrics.Timer(
+                        label: "http_server_request_duration_seconds", dimensions: dimensions,
+                        preferredDisplayUnit: .seconds)
+                )
+                kept.endpoints[key] = metrics
+                return metrics
+            }
+        }
+    }
+}
