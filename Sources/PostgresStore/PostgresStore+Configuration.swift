@@ -139,8 +139,19 @@ extension PostgresStore {
             else {
                 throw .invalidInput(
                     field: "store",
-                    "must be a URL like postgres://user:password@host:5432/database, with @ : / % in the user, "
-                        + "password or database written %40 %3A %2F %25")
+                    "must be a URL like postgres://user:password@host:5432/database; write @ : / % in the user, "
+                        + "password or database as %40 %3A %2F %25")
+            }
+            // An '@' the URL did not read as the end of the user and password means one in the password was not
+            // encoded (`postgres://u:pa/ss@host/db` reads as host `u`, port `pa`): nothing of it is repeated.
+            let beforeQuery = text.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            if components.percentEncodedPath.contains("@")
+                || (components.percentEncodedUser == nil && beforeQuery.contains("@"))
+            {
+                throw .invalidInput(
+                    field: "store",
+                    "has an @ outside the user and password; write @ : / % in the user, password or database as "
+                        + "%40 %3A %2F %25")
             }
             // The port as written: URLComponents reads one of more digits than an Int holds as no port at all.
             if let range = components.rangeOfPort, let portText = components.string?[range] {

@@ -2,6 +2,7 @@ public import BookingDomain
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 extension PostgresStore {
     /// Runs the store until graceful shutdown or cancellation: the connection pool, the `LISTEN` that
@@ -79,11 +80,18 @@ extension PostgresStore {
 
     /// Holds one pooled connection that `LISTEN`s, and passes every notification on to the streams of
     /// ``outboxWakeUps()``; reconnects a second after losing it, until cancelled.
+    ///
+    /// The first failure after it listened (or before it ever did) is a warning: until it listens again, dispatchers
+    /// of other processes hear of this one's work only at their next poll (a `LISTEN` never works behind a pooler in
+    /// transaction mode, say). The retries after it log at debug.
     private func listenForWakeUps() async {
+        let listened = Atomic<Bool>(false)
+        var warned = false
         while !Task.isCancelled {
             do {
                 try await client.withConnection { [receivedWakeUps, notifyPayload] connection in
                     try await connection.listen(on: Self.outboxChannel) { notifications in
+                        listened.store(true, ordering: .relaxed)
                         // The echo of this store's own NOTIFY is skipped: its dispatchers were woken directly.
                         for try await notification in notifications where notification.payload != notifyPayload {
                             receivedWakeUps.signal()
@@ -91,9 +99,12 @@ extension PostgresStore {
                     }
                 }
             } catch {
-                logger.debug(
-                    "outbox listener lost its connection", metadata: ["error": "\(String(reflecting: type(of: error)))"]
-                )
+                if listened.exchange(false, ordering: .relaxed) { warned = false }
+                logger.log(
+                    level: warned || Task.isCancelled ? .debug : .warning,
+                    "outbox listener lost its connection; other processes' dispatchers hear of new work at their polls until it is back",
+                    metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                warned = true
             }
             try? await Task.sleep(for: .seconds(1))
         }

@@ -92,6 +92,29 @@ struct ServerProcess {
 
 @Suite("the booking-server executable")
 struct ExecutableTests {
+    @Test("SIGTERM is said at notice level when the shutdown begins and when it has ended, then the exit status is 0")
+    func shutdownIsAnnounced() async throws {
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
+        process.arguments = ["serve", "--store", "memory", "--port", "\(port)"]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"]) { $1 }
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        try await ServerProcess(attachedTo: port).waitUntilHealthy()
+        process.terminate()  // SIGTERM
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let lines = output.split(separator: "\n")
+        let begins = lines.firstIndex { $0.contains(" notice ") && $0.contains("booking-server shutting down") }
+        let ends = lines.firstIndex { $0.contains(" notice ") && $0.hasSuffix("booking-server stopped") }
+        #expect(begins != nil && ends != nil && begins! < ends!, "\(output)")
+    }
+
     @Test("serves over real HTTP, shuts down on SIGTERM, and finds its booking after a restart")
     func restart() async throws {
         let directory = NSTemporaryDirectory() + "booking-server-exec-\(UUID().uuidString)"

@@ -49,6 +49,13 @@ struct HardeningTests {
             _ = try await client.execute(
                 uri: "/api/availability?from=\(token)&resource=\(String(token.prefix(20)))", method: .get)
             _ = try await client.execute(uri: "/api/schedule?resource=\(token)", method: .get)
+            // Tokens pasted into mistyped paths: no route, or the wrong one.
+            for mistyped in [
+                "/api/appointments/\(token)", "/api/appointments/\(id)/cancel/\(token)", "/\(token)",
+                "/api/appointments/\(adminToken)", "/api/\(adminToken)/appointments", "/api/holds/\(token)/x",
+            ] {
+                _ = try await client.execute(uri: mistyped, method: .get)
+            }
         }
         let logged = handler.entries.map { entry in
             "\(entry.message) \(entry.metadata.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
@@ -223,6 +230,35 @@ struct HardeningTests {
         }
     }
 
+    @Test(
+        "a path carrying a secret and a line break is logged redacted, encoded again: no control character reaches the log"
+    )
+    func redactedPathStaysEncoded() async throws {
+        let handler = InMemoryLogHandler()
+        let logger = Logger(label: "hardening", factory: { _ in handler })
+        try await withAPI(.memory, calendarFeedSecret: feedSecret, logger: logger) { client, _ in
+            _ = try await client.execute(
+                uri: "/x%0A2026-11-30T00:00:00+0000%20error%20booking-server:%20forged/\(feedSecret)", method: .get)
+        }
+        let paths = handler.entries.compactMap { $0.metadata["http.path"].map { "\($0)" } }
+        #expect(paths == ["/x%0A2026-11-30T00:00:00+0000%20error%20booking-server:%20forged/{secret}"], "\(paths)")
+    }
+
+    @Test("a path segment shaped like a token the host makes is logged as {secret}; words and ids are not")
+    func tokenShapedSegments() {
+        typealias Log = RequestLogMiddleware<BasicRequestContext>
+        let token = SecretToken.generate()
+        #expect(token.utf8.count == Log.tokenLength)
+        #expect(Log.looksLikeToken(token[...]))
+        #expect(Log.looksLikeToken("\(token.prefix(20))%5F\(token.dropFirst(21))"[...]), "percent-encoded")
+        for word in [
+            String(repeating: "a", count: 43), String(repeating: "dr-lee-", count: 6) + "x", "12345",
+            String(token.dropLast()), token + "A", String(token.dropLast()) + "=",
+        ] {
+            #expect(!Log.looksLikeToken(word[...]), "\(word)")
+        }
+    }
+
     @Test("the access log's substring search finds a part anywhere, by its UTF-8, and nothing that is not there")
     func loggedPathSearch() {
         typealias Log = RequestLogMiddleware<BasicRequestContext>
@@ -317,13 +353,20 @@ struct HardeningTests {
             logger: Logger(label: "x", factory: { _ in SwiftLogNoOpLogHandler() }))
         let router = try BookingApplication.router(
             service: service, resources: standardResources, adminToken: adminToken, corsOrigins: [])
-        try await Application(router: router).test(.router) { client in
+        let handler = InMemoryLogHandler()
+        let logger = Logger(label: "hardening", factory: { _ in handler })
+        try await Application(router: router, logger: logger).test(.router) { client in
             let response = try await client.book(try bookingBody())
             try expectError(response, .serviceUnavailable, code: "STORE_UNAVAILABLE")
             #expect(response.headers[.retryAfter] == "2")
             let availability = try await client.execute(uri: "/api/availability", method: .get)
             #expect(availability.status == .serviceUnavailable && availability.headers[.retryAfter] == "2")
         }
+        // The operator sees why in the log, once per refused request, at warning.
+        let warnings = handler.entries.filter { $0.level == .warning && $0.message.description == "store unavailable" }
+        #expect(warnings.count == 2)
+        let reasons = warnings.map { "\($0.metadata["reason"] ?? "")" }
+        #expect(reasons == Array(repeating: "The booking store is unavailable: the test database is down.", count: 2))
     }
 
     @Test("cross-origin clients can read Idempotent-Replayed and Retry-After")

@@ -62,9 +62,9 @@ struct TextLogHandlerTests {
                 .error, "clash", metadata: ["k": "line", "error.message": "mine", "error.type": "mine"],
                 error: Failure())),
         Case(
-            name: "a message with a newline and non-ASCII text", label: "café",
+            name: "non-ASCII text", label: "café",
             handlerMetadata: [:], provided: [:],
-            event: event(.critical, "line one\nline two – ünïcode", metadata: ["clé": "välue"])),
+            event: event(.critical, "line one – ünïcode", metadata: ["clé": "välue"])),
     ]
 
     static func event(
@@ -100,6 +100,28 @@ struct TextLogHandlerTests {
         } while ours != theirs && attempts < 3
         #expect(ours == theirs)
         #expect(ours.count == 1 && ours[0].hasSuffix("\n"))
+    }
+
+    @Test(
+        "a control character in the message or a value is escaped, so one event is one line and a caller forges none"
+    )
+    func controlCharacters() {
+        let out = Lines()
+        var handler = TextLogHandler(label: "booking-server", metadataProvider: nil) { out.append($0) }
+        handler[metadataKey: "from.handler"] = "a\tb"
+        handler.log(
+            event: Self.event(
+                .info, "line one\nline two – ünïcode\r",
+                metadata: [
+                    "http.path": "/x\n2026-11-30T00:00:00+0000 error booking-server: forged", "escape": "\u{1B}[31m",
+                    "plain": "välue",
+                ]))
+        let line = out.all.joined()
+        #expect(line.filter { $0 == "\n" }.count == 1 && line.hasSuffix("\n"), "\(line)")
+        #expect(line.contains(" http.path=/x\\n2026-11-30T00:00:00+0000 error booking-server: forged"), "\(line)")
+        #expect(line.contains(" escape=\\u{1B}[31m") && line.contains(" from.handler=a\\tb"), "\(line)")
+        #expect(line.contains(" plain=välue") && line.hasSuffix("] line one\\nline two – ünïcode\\r\n"), "\(line)")
+        #expect(!line.unicodeScalars.dropLast().contains { $0.value < 0x20 || $0.value == 0x7F }, "\(line)")
     }
 
     @Test("the time is local, in the zone the process runs in, as StreamLogHandler writes it")

@@ -114,10 +114,27 @@ struct PostgresConfigurationTests {
             ("not a url", "postgres://user:password@host:5432/database"),
         ])
     func refused(_ url: String, _ explanation: String) throws {
+        try refusedWithout(url, explanation, repeating: [])
+    }
+
+    @Test(
+        "a password with an @ or / not encoded is refused without repeating any of it",
+        arguments: [
+            "postgres://u:123/SECRETPW@host/db", "postgres://u:pa/SECRETPW@host/db", "postgres://u@h/SECRET@PW",
+            "postgres://u:123/SECRETPW@host/db?sslmode=disable",
+        ])
+    func unencodedAt(_ url: String) throws {
+        // Either sentence: one whose port is no number is no URL at all.
+        try refusedWithout(url, "write @ : / % in the user", repeating: ["SECRET", "PW", "123", "pa"])
+    }
+
+    /// `url` is refused as invalid input whose problem contains `explanation` and none of `secrets`.
+    private func refusedWithout(_ url: String, _ explanation: String, repeating secrets: [String]) throws {
         let error = #expect(throws: BookingError.self) { try PostgresStore.Configuration(url: url) }
         #expect(error?.code == .invalidInput)
         let problem = error?.fieldErrors["store"] ?? ""
         #expect(problem.contains(explanation), "\(problem)")
+        for secret in secrets { #expect(!"\(error.map { "\($0)" } ?? "")".contains(secret), "\(problem)") }
     }
 
     @Test("values at the ends of Int and Duration are moved into range when the store is made, never overflowed")

@@ -22,7 +22,8 @@ enum BookingApplication {
         let router = Router(context: BasicRequestContext.self)
         router.add(
             middleware: RequestLogMiddleware(
-                level: .info, secretParameters: ["secret", "token"], secrets: calendarFeedSecret.map { [$0] } ?? []))
+                level: .info, secretParameters: ["secret", "token"],
+                secrets: [adminToken] + (calendarFeedSecret.map { [$0] } ?? [])))
         router.add(middleware: RequestMetricsMiddleware())
         if !corsOrigins.isEmpty {
             let exposedHeaders: [HTTPField.Name] = [.idempotentReplayed, .retryAfter]

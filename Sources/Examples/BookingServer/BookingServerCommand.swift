@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// `booking-server`: the example HTTP host of swift-booking.
 @main
@@ -101,7 +102,13 @@ extension BookingServerCommand {
                         ])
                 })
             do {
-                try await app.runService()
+                // The notice is the last service, so the first told of a shutdown.
+                try await ServiceGroup(
+                    configuration: .init(
+                        services: [app, ShutdownNotice(logger: logger)], gracefulShutdownSignals: [.sigterm, .sigint],
+                        logger: logger)
+                ).run()
+                logger.notice("booking-server stopped")
             } catch let error as IOError where error.description.hasPrefix("bind(") {
                 // The port taken, or an address not of this machine: one line, as for a bad setting.
                 throw BookingServerCommand.unavailable(

@@ -193,6 +193,10 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if apiError.status == .internalServerError {
                 context.logger.error(
                     "unexpected error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+            } else if apiError.status == .serviceUnavailable, let error = error as? BookingError {
+                // A store's reasons are fixed phrases ("the database is busy"), never data or SQL: the operator sees
+                // why without the client's answer.
+                context.logger.warning("store unavailable", metadata: ["reason": "\(error.message)"])
             }
             return try apiError.response(from: request, context: context)
         }

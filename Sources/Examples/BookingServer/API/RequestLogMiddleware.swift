@@ -8,9 +8,12 @@ import Logging
 /// (a cancel token pasted into a URL, the admin bearer token) or personal data. A path may carry a
 /// secret too (the calendar feed's, a hold's token): the segments of the route's secret parameters are
 /// logged as the route writes them (`/api/resources/dr-lee/calendar/{secret}.ics`, `/api/holds/{token}`),
-/// whatever was sent there, and ``secrets`` are redacted from any path, one no route matched included; in a
-/// path no route matched, whatever follows a `calendar` or `holds` segment is logged as `{secret}` (a
-/// mistyped feed URL, a hold token sent with the wrong method).
+/// whatever was sent there, and ``secrets`` (the admin token, the feed's secret) are redacted from any path, one no
+/// route matched included; in a path no route matched, whatever follows a `calendar` or `holds` segment is logged as
+/// `{secret}` (a mistyped feed URL, a hold token sent with the wrong method); and any segment shaped like a token
+/// the host makes (43 characters of base64url, not all lower-case letters and hyphens: a cancel or hold token pasted
+/// into a mistyped URL, and a resource named so) is logged as `{secret}` too. A path redacted after percent-decoding is logged encoded again, so
+/// no control character reaches a log line.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let level: Logger.Level
     /// Secrets that never appear in a logged path, percent-encoded or not.
@@ -76,16 +79,48 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 path = (segments[...index] + ["{secret}"]).joined(separator: "/")
             }
         }
-        for secret in secrets {
+        for secret in secrets where !secret.isEmpty {
             let decoded = Self.contains(path, "%") ? path.removingPercentEncoding ?? path : path
             if Self.contains(decoded, secret) {
-                // Replaced as UTF-8, like the search: a secret is redacted wherever its bytes are.
-                path = String(
+                // Replaced as UTF-8, like the search: a secret is redacted wherever its bytes are; then encoded again.
+                let redacted = String(
                     decoding: Array(decoded.utf8).replacing(Array(secret.utf8), with: Array("{secret}".utf8)),
                     as: UTF8.self)
+                path = redacted.addingPercentEncoding(withAllowedCharacters: Self.loggedPathCharacters) ?? "{secret}"
             }
         }
+        if path.utf8.count > Self.tokenLength {
+            path = path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+                Self.looksLikeToken(segment) ? "{secret}" : segment
+            }.joined(separator: "/")
+        }
         return path
+    }
+
+    /// How long the tokens the host makes are: 32 bytes in base64url without padding.
+    static var tokenLength: Int { 43 }
+
+    /// What a logged path keeps unencoded: a URL path's characters and the braces of `{secret}`.
+    private static var loggedPathCharacters: CharacterSet {
+        CharacterSet.urlPathAllowed.union(CharacterSet(charactersIn: "{}"))
+    }
+
+    /// Whether `segment` (percent-decoded) has a token's shape: ``tokenLength`` characters of base64url, not all of
+    /// them lower-case letters and hyphens (words, as in a resource's name, are no token; a random token is never
+    /// only those).
+    static func looksLikeToken(_ segment: Substring) -> Bool {
+        let decoded = segment.contains("%") ? segment.removingPercentEncoding ?? String(segment) : String(segment)
+        guard decoded.utf8.count == tokenLength else { return false }
+        var unlikeAName = false
+        for byte in decoded.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "-"): continue
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
+                unlikeAName = true
+            default: return false
+            }
+        }
+        return unlikeAName
     }
 
     /// Whether `part` occurs in `text`, compared as UTF-8 (Foundation's `contains` goes through `NSString`, and

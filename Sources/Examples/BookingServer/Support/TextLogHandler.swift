@@ -3,7 +3,9 @@ import Logging
 import Synchronization
 
 /// Writes the text lines of swift-log's `StreamLogHandler` to standard error, byte for byte the same
-/// (`<local time> <level> <label>: <key=value, sorted> [<source>] <message>`), at a fraction of the cost.
+/// (`<local time> <level> <label>: <key=value, sorted> [<source>] <message>`), at a fraction of the cost, but for
+/// one thing: a control character in a value or the message (a line break a caller sent) is written escaped (`\n`,
+/// `\r`, `\t`, `\u{1B}`), so one event is always one line and no caller can forge another.
 ///
 /// `StreamLogHandler` formats its timestamp with `localtime`, which in glibc looks at `/etc/localtime`
 /// (a `stat`) on every call when `TZ` is unset, and builds its line through several interpolated strings.
@@ -50,7 +52,7 @@ struct TextLogHandler: LogHandler {
         line += " ["
         line += event.source
         line += "] "
-        line += event.message.description
+        Self.append(event.message.description, to: &line)
         line += "\n"
         write(line)
     }
@@ -74,7 +76,24 @@ struct TextLogHandler: LogHandler {
             line += " "
             line += pairs[index].key
             line += "="
-            line += pairs[index].value.description
+            Self.append(pairs[index].value.description, to: &line)
+        }
+    }
+
+    /// Appends `text` to `line`, each control character (U+0000-U+001F, U+007F) escaped.
+    static func append(_ text: String, to line: inout String) {
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            line += text
+            return
+        }
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            case "\t": line += "\\t"
+            case "\u{0}"..."\u{1F}", "\u{7F}": line += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: line.unicodeScalars.append(scalar)
+            }
         }
     }
 
