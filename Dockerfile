@@ -1,5 +1,5 @@
 # Multi-stage build of booking-server. Not exercised by the tests (no Docker engine on our build machines).
-FROM swift:6.1-bookworm AS build
+FROM swift:6.2-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./

@@ -42,6 +42,10 @@ struct CalendarSettingsTests {
         #expect(flags.calendarFeedSecret == "flag-feed-secret-0123456789")
         #expect(!flags.webhookCalendar)
         #expect(try settings(webhook + ["--webhook-calendar"]).webhookCalendar)
+        // The flag wins both ways: --no-webhook-calendar turns off what the variable turned on.
+        #expect(!(try settings(webhook + ["--no-webhook-calendar"], environment).webhookCalendar))
+        #expect(
+            try settings(webhook + ["--webhook-calendar"], ["BOOKING_WEBHOOK_CALENDAR": "false"]).webhookCalendar)
     }
 
     @Test(

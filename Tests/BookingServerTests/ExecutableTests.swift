@@ -92,6 +92,37 @@ struct ServerProcess {
 
 @Suite("the booking-server executable")
 struct ExecutableTests {
+    @Test(
+        "the README's quick start is Sources/Examples/QuickStart/main.swift verbatim, and quick-start runs it to the end"
+    )
+    func quickStart() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let main = try String(
+            contentsOf: root.appendingPathComponent("Sources/Examples/QuickStart/main.swift"), encoding: .utf8)
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let opening = "## Use it as a library\n\n```swift\n"
+        let start = try #require(readme.range(of: opening)).upperBound
+        let end = try #require(readme.range(of: "```\n", range: start..<readme.endIndex)).lowerBound
+        #expect(String(readme[start..<end]) == main)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcess.executable).deletingLastPathComponent()
+            .appendingPathComponent("quick-start")
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let lines = printed.split(separator: "\n")
+        #expect(lines.count == 4, "\(printed)")
+        #expect(
+            lines.first?.hasPrefix("booked #1 at ") == true && lines.dropFirst(2).first?.contains("sequence 1") == true)
+        #expect(lines.last == "#1 is cancelled; its slot is free again: true", "\(printed)")
+    }
+
     @Test("SIGTERM is said at notice level when the shutdown begins and when it has ended, then the exit status is 0")
     func shutdownIsAnnounced() async throws {
         let port = try freePort()

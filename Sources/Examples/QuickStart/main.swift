@@ -2,14 +2,15 @@ import BookingDomain
 import Foundation
 import InMemoryStore
 
-// The smallest program that uses swift-booking: book, list and cancel a slot.
+// The smallest program that uses swift-booking: book a slot, list, move the booking to another slot, cancel it.
 let service = BookingService(store: InMemoryStore())
 
 let slots = try await service.availability()
-guard let slot = slots.first?.slot else {
-    print("no free slot in the next 7 days")
+guard slots.count >= 2 else {
+    print("fewer than two free slots in the next 7 days")
     exit(1)
 }
+let (slot, later) = (slots[0].slot, slots[1].slot)
 
 let booking = try await service.book(
     BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada Lovelace", email: "ada@example.com"))
@@ -19,9 +20,13 @@ for appointment in try await service.appointments() {
     print("#\(appointment.id) \(appointment.status) \(appointment.slot.start)")
 }
 
-let cancelled = try await service.cancel(
-    id: booking.appointment.id, authorization: .cancelToken(booking.cancelToken ?? "")
-).appointment
+// The holder of the cancel token (or the admin) moves it to another offered slot; the key makes a retry safe.
+let token = Authorization.cancelToken(booking.cancelToken ?? "")
+let moved = try await service.reschedule(
+    id: booking.appointment.id, to: later, authorization: token, idempotencyKey: "5b1c")
+print("#\(moved.appointment.id) now at \(moved.appointment.slot.start), sequence \(moved.appointment.sequence)")
+
+let cancelled = try await service.cancel(id: booking.appointment.id, authorization: token).appointment
 print(
-    "#\(cancelled.id) is \(cancelled.status); the slot is free again: \(try await service.availability().first?.slot == slot)"
+    "#\(cancelled.id) is \(cancelled.status); its slot is free again: \(try await service.availability().contains { $0.slot == later })"
 )

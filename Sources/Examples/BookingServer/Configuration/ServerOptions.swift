@@ -100,11 +100,11 @@ struct ServerOptions: ParsableArguments {
     var webhookSecret: String?
 
     @Flag(
-        name: .customLong("webhook-calendar"),
+        name: .customLong("webhook-calendar"), inversion: .prefixedNo,
         help:
-            "Attach the appointment's iCalendar file to each webhook payload as `calendar` (BOOKING_WEBHOOK_CALENDAR=true; default off)"
+            "Attach the appointment's iCalendar file to each webhook payload as `calendar` (BOOKING_WEBHOOK_CALENDAR=true; default off; --no-webhook-calendar turns off what the variable turned on)"
     )
-    var webhookCalendar = false
+    var webhookCalendar: Bool?
 
     @Option(
         name: .customLong("calendar-domain"),
@@ -144,7 +144,7 @@ struct ServerOptions: ParsableArguments {
             "min-notice-minutes": minNoticeMinutes, "buffer-minutes": bufferMinutes,
             "reminder-minutes": reminderMinutes, "capacity": capacity, "daily-limit": dailyLimit,
             "weekly-limit": weeklyLimit, "hold-minutes": holdMinutes, "webhook-url": webhookURL,
-            "webhook-secret": webhookSecret, "webhook-calendar": webhookCalendar ? "true" : nil,
+            "webhook-secret": webhookSecret, "webhook-calendar": webhookCalendar.map { $0 ? "true" : "false" },
             "calendar-domain": calendarDomain, "calendar-feed-secret": calendarFeedSecret,
             "dispatcher-id": dispatcherID, "log-level": logLevel, "log-format": logFormat,
         ]
