@@ -180,6 +180,7 @@ extension ConformanceCheck {
                 throw context.failure("a later cancel must answer already cancelled, got \(String(describing: again))")
             }
             try context.expectEqual(unchanged.cancelledAt, at, "cancelled_at after a later cancel")
+            try context.expectEqual(unchanged.updatedAt, at, "updated_at after a later cancel")
             try context.expectEqual(unchanged.sequence, 1, "sequence after a later cancel")
         },
         ConformanceCheck(
@@ -212,6 +213,49 @@ extension ConformanceCheck {
                     existing.requestFingerprint, winner.requestFingerprint, "the existing appointment's fingerprint")
             }
             try await context.expectSingleBooking()
+        },
+        ConformanceCheck(
+            "readersNeverSeeHalfAWrite",
+            "Readers running beside concurrent bookings and cancels (the suite's concurrency, 200 by default, half of each) never see half of one: every appointment a reader lists has, in the notifications it reads next, its `booked` notification, and its `cancelled` one when it is cancelled (each written in the same transaction as the change)."
+        ) { context in
+            let count = max(10, context.concurrency / 2)
+            let drafts = try (0..<count).map { try context.draft(at: 60 + 30 * $0, email: "\($0)@example.com") }
+            let writersLeft = RunningCount(count)
+            let results = await context.concurrently(count + 10) { index -> [String] in
+                if index < count {
+                    defer { writersLeft.decrement() }
+                    guard let booked = try? await context.store.insert(drafts[index]).record.appointment else {
+                        return ["booking \(index) failed"]
+                    }
+                    _ = try? await context.store.cancel(id: booked.id, now: context.now.addingTimeInterval(1))
+                    return []
+                }
+                var problems: [String] = []
+                repeat {
+                    guard let listed = try? await context.store.appointments(),
+                        let notifications = try? await context.store.notifications(appointmentID: nil)
+                    else { return ["a read failed"] }
+                    let kinds = Dictionary(grouping: notifications, by: \.appointmentID).mapValues {
+                        Set($0.map(\.kind))
+                    }
+                    for appointment in listed {
+                        let written = kinds[appointment.id] ?? []
+                        if !written.contains(.booked) {
+                            problems.append("#\(appointment.id) listed without its booked")
+                        }
+                        if appointment.status == .cancelled && !written.contains(.cancelled) {
+                            problems.append("#\(appointment.id) listed cancelled without its cancelled notification")
+                        }
+                    }
+                    await Task.yield()
+                } while writersLeft.value > 0 && problems.isEmpty
+                return problems
+            }
+            let problems = results.flatMap { $0 }
+            try context.expect(problems.isEmpty, "a reader saw half of a write: \(problems.prefix(3))")
+            try context.expectEqual(
+                try await context.store.appointments().filter { $0.status == .cancelled }.count, count,
+                "appointments booked and cancelled")
         },
         ConformanceCheck(
             "cancelOfUnknownAppointment",

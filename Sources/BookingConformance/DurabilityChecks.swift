@@ -6,21 +6,39 @@ extension ConformanceCheck {
     static let durabilityChecks: [ConformanceCheck] = [
         ConformanceCheck(
             "survivesReopen",
-            "Everything survives close and reopen (needs ``BookingConformance/Capabilities/reopen``).",
+            "Everything survives close and reopen (needs ``BookingConformance/Capabilities/reopen``): appointments with their secrets (cancel token hash, key, request fingerprint, sealed token), notifications with their leases, and live holds.",
             requires: .reopen
         ) { context in
             guard let reopen = context.subject.reopen else { throw context.failure("no reopen given") }
-            let booked = try await context.book(try context.draft(at: 60, key: "durable"))
+            var keyed = try context.draft(at: 60, key: "durable")
+            keyed.sealedCancelToken = "sealed-copy-of-the-token"
+            let booked = try await context.book(keyed)
             _ = try await context.store.cancel(id: booked.id, now: context.now.addingTimeInterval(1))
             let second = try await context.book(try context.draft(at: 90))
             let leased = try await context.claim("worker", limit: 1)
             try context.expectEqual(leased.count, 1, "claimed before reopen")
+            let hold = try context.hold("kept", at: 150)
+            try await context.store.placeHold(hold)
             let before = try await context.contents()
+            let records = [
+                try await context.store.record(id: booked.id), try await context.store.record(id: second.id),
+            ]
             let reopened = try await reopen()
             try await context.expectUnchanged(before, "after reopen", in: reopened)
             try context.expectEqual(
+                [try await reopened.record(id: booked.id), try await reopened.record(id: second.id)], records,
+                "records (the secrets only the service reads) after reopen")
+            try context.expectEqual(
                 try await reopened.record(idempotencyKey: "durable")?.appointment.id, booked.id,
                 "idempotency key after reopen")
+            try context.expectEqual(
+                try await reopened.occupants(resource: .default, overlapping: hold.occupied, now: context.now),
+                [SlotOccupant(slot: hold.slot, occupied: hold.occupied, holdExpiresAt: hold.expiresAt)],
+                "a live hold after reopen")
+            try await context.expectError(.slotHeld, "a booking of the held slot after reopen") {
+                _ = try await reopened.insert(try context.draft(at: 150, email: "b@example.com"))
+            }
+            _ = try await reopened.insert(try context.draft(at: 150, email: "b@example.com", holdToken: "kept"))
             let third = try await reopened.insert(try context.draft(at: 120))
             try context.expect(third.record.appointment.id > second.id, "ids keep increasing after reopen")
             try await context.expectError(.slotUnavailable, "the no-overlap rule after reopen") {

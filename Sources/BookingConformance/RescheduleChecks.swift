@@ -5,6 +5,28 @@ extension ConformanceCheck {
     /// Reschedules: one atomic move of the same appointment, its overlap rules, keys and notifications.
     static let rescheduleChecks: [ConformanceCheck] = [
         ConformanceCheck(
+            "concurrentMovesOfOneAppointment",
+            "Concurrent moves of one appointment (50, no key), each to a slot of its own: every one moves it in turn, so its sequence ends at 50, with one `rescheduled` notification for each of the sequences 1 to 50 (none lost to another move's stale read), and it holds exactly one slot."
+        ) { context in
+            let booked = try await context.book(try context.draft(at: 60))
+            let moves = try (0..<50).map { index in try context.move(booked.id, to: 120 + 30 * index) }
+            let outcomes = await context.concurrently(moves.count) {
+                await CheckContext.attempt(context.store, moves[$0])
+            }
+            try context.expectWinners(outcomes, moves.count, losersGet: [])
+            let moved = try await context.store.record(id: booked.id)?.appointment
+            try context.expectEqual(moved?.sequence, moves.count, "sequence after the moves")
+            let notifications = try await context.store.notifications(appointmentID: booked.id)
+                .filter { $0.kind == .rescheduled }
+            try context.expectEqual(
+                notifications.map(\.sequence).sorted(), Array(1...moves.count),
+                "sequences of the rescheduled notifications")
+            let everywhere = try TimeSlot(start: context.now, end: context.now.addingTimeInterval(48 * 3600))
+            try context.expectEqual(
+                try await context.occupiedIntervals(overlapping: everywhere), moved.map { [$0.occupied] } ?? [],
+                "slots the appointment holds")
+        },
+        ConformanceCheck(
             "rescheduleMovesTheAppointment",
             "A move keeps the id and token, raises the sequence by one, frees the old slot, takes the new one, and writes one `rescheduled` notification with the previous slot."
         ) { context in

@@ -265,6 +265,12 @@ struct BrokenStoreTests {
         try await expectFailure("listingOrder", on: { ResourceOrderedListingStore() }, saying: "order: expected")
     }
 
+    @Test("a store that writes a booking's notification in a step after its appointment fails the readers' check")
+    func notificationLater() async throws {
+        try await expectFailure(
+            "readersNeverSeeHalfAWrite", on: { NotificationLaterStore() }, saying: "listed without its booked")
+    }
+
     /// `name` fails on the store `makeStore` makes, with a message containing `message`.
     private func expectFailure(
         _ name: String, on makeStore: @escaping @Sendable () -> any BookingStore, saying message: String

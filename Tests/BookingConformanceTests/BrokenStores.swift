@@ -450,3 +450,25 @@ struct ResourceOrderedListingStore: ForwardingStore {
         await inner.appointments().sorted { ($0.slot.start, $0.resource) < ($1.slot.start, $1.resource) }
     }
 }
+
+/// Writes a booking's notification after its appointment, in a step of its own, as two autocommit statements
+/// would: for a moment a reader finds the appointment without its notification.
+final class NotificationLaterStore: ForwardingStore {
+    let inner = InMemoryStore()
+    /// The appointments whose notifications are not written yet, as far as readers can tell.
+    private let unwritten = Mutex<Set<Int64>>([])
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        let outcome = try await inner.insert(appointment)
+        guard case .created(let record) = outcome else { return outcome }
+        unwritten.withLock { _ = $0.insert(record.appointment.id) }
+        for _ in 0..<20 { await Task.yield() }
+        unwritten.withLock { _ = $0.remove(record.appointment.id) }
+        return outcome
+    }
+
+    func notifications(appointmentID: Int64?) async throws(BookingError) -> [BookingNotification] {
+        let hidden = unwritten.withLock { $0 }
+        return await inner.notifications(appointmentID: appointmentID).filter { !hidden.contains($0.appointmentID) }
+    }
+}
