@@ -224,17 +224,24 @@ extension ConformanceCheck {
             let results = await context.concurrently(count + 10) { index -> [String] in
                 if index < count {
                     defer { writersLeft.decrement() }
-                    guard let booked = try? await context.store.insert(drafts[index]).record.appointment else {
-                        return ["booking \(index) failed"]
+                    do {
+                        let booked = try await context.store.insert(drafts[index]).record.appointment
+                        _ = try await context.store.cancel(id: booked.id, now: context.now.addingTimeInterval(1))
+                        return []
+                    } catch {
+                        return ["error: a booking or its cancel failed: \(error)"]
                     }
-                    _ = try? await context.store.cancel(id: booked.id, now: context.now.addingTimeInterval(1))
-                    return []
                 }
                 var problems: [String] = []
                 repeat {
-                    guard let listed = try? await context.store.appointments(),
-                        let notifications = try? await context.store.notifications(appointmentID: nil)
-                    else { return ["a read failed"] }
+                    let listed: [Appointment]
+                    let notifications: [BookingNotification]
+                    do {
+                        listed = try await context.store.appointments()
+                        notifications = try await context.store.notifications(appointmentID: nil)
+                    } catch {
+                        return ["error: a read failed: \(error)"]
+                    }
                     let kinds = Dictionary(grouping: notifications, by: \.appointmentID).mapValues {
                         Set($0.map(\.kind))
                     }
@@ -252,6 +259,8 @@ extension ConformanceCheck {
                 return problems
             }
             let problems = results.flatMap { $0 }
+            let errors = problems.filter { $0.hasPrefix("error: ") }
+            try context.expect(errors.isEmpty, "the store failed during the race: \(errors.prefix(3))")
             try context.expect(problems.isEmpty, "a reader saw half of a write: \(problems.prefix(3))")
             try context.expectEqual(
                 try await context.store.appointments().filter { $0.status == .cancelled }.count, count,

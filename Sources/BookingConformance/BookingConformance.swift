@@ -65,8 +65,9 @@ public struct BookingConformance: Sendable {
     /// Runs one check on a fresh store, tearing it down (its schema hooks' `tearDown`, then its own) afterwards,
     /// once, even on failure.
     ///
-    /// Throws ``ConformanceFailure`` when the store breaks the invariant, or when it throws where the check expects an
-    /// answer (the message names the store's error); the factory's and the teardown's own errors as they are.
+    /// Throws ``ConformanceFailure`` when the store breaks the invariant, or when it throws a ``BookingError`` where
+    /// the check expects an answer (the message names it); any other error (the factory's, a hook's, a cancellation,
+    /// the teardown's) as it is.
     public func run(_ check: ConformanceCheck) async throws {
         guard check.isApplicable(to: capabilities) else {
             throw ConformanceFailure(check: check, message: "the store lacks a capability this check needs")
@@ -79,12 +80,17 @@ public struct BookingConformance: Sendable {
         } catch {
             try? await subject.schema?.tearDown()
             try? await subject.tearDown()
-            if let failure = error as? ConformanceFailure { throw failure }
-            throw ConformanceFailure(
-                check: check, message: "the store threw where the check expects an answer: \(error)")
+            if let error = error as? BookingError {
+                throw ConformanceFailure(
+                    check: check, message: "the store threw where the check expects an answer: \(error)")
+            }
+            throw error
         }
-        try await subject.schema?.tearDown()
-        try await subject.tearDown()
+        // Both teardowns run; the first of their errors is thrown.
+        var teardownError: (any Error)?
+        do { try await subject.schema?.tearDown() } catch { teardownError = error }
+        do { try await subject.tearDown() } catch { teardownError = teardownError ?? error }
+        if let teardownError { throw teardownError }
     }
 
     /// Runs every applicable check, stopping at the first failure.

@@ -244,18 +244,29 @@ struct HardeningTests {
         #expect(paths == ["/x%0A2026-11-30T00:00:00+0000%20error%20booking-server:%20forged/{secret}"], "\(paths)")
     }
 
-    @Test("a path segment shaped like a token the host makes is logged as {secret}; words and ids are not")
+    @Test(
+        "a run shaped like a token the host makes is logged as {secret}, whole or inside a segment; words and ids are not"
+    )
     func tokenShapedSegments() {
         typealias Log = RequestLogMiddleware<BasicRequestContext>
         let token = SecretToken.generate()
         #expect(token.utf8.count == Log.tokenLength)
-        #expect(Log.looksLikeToken(token[...]))
-        #expect(Log.looksLikeToken("\(token.prefix(20))%5F\(token.dropFirst(21))"[...]), "percent-encoded")
+        #expect(Log.looksLikeToken(token[...]) && Log.looksLikeToken((token + "A")[...]))
         for word in [
             String(repeating: "a", count: 43), String(repeating: "dr-lee-", count: 6) + "x", "12345",
-            String(token.dropLast()), token + "A", String(token.dropLast()) + "=",
+            String(token.dropLast()), String(token.dropLast()) + "=",
         ] {
             #expect(!Log.looksLikeToken(word[...]), "\(word)")
+        }
+        for (segment, logged) in [
+            (token, "{secret}"), ("cancel&token=\(token)", "cancel&token={secret}"),
+            ("token=\(token)xyz", "token={secret}"),
+            ("\(token.prefix(20))%5F\(token.dropFirst(21))", "{secret}"), ("a%0Ab=\(token)", "a%0Ab%3D{secret}"),
+            ("dr-lee", "dr-lee"), ("calendar.ics", "calendar.ics"),
+            (String(repeating: "dr-lee-", count: 7), String(repeating: "dr-lee-", count: 7)),
+            ("%zz" + token, "%{secret}"),
+        ] {
+            #expect(Log.redactingTokens(segment[...]) == logged, "\(segment)")
         }
     }
 
@@ -346,6 +357,32 @@ struct HardeningTests {
         #expect(seconds == expected)
     }
 
+    @Test("an outage is one warning: a success of the store ends it, and the next 503 warns again")
+    func outageWarnsOnce() async throws {
+        final class Switch: Sendable {
+            let down = Mutex(true)
+        }
+        let store = Switch()
+        let router = Router()
+        router.add(middleware: APIErrorMiddleware(clock: SystemWallClock()))
+        router.get("/api/book") { _, _ -> String in
+            if store.down.withLock({ $0 }) { throw BookingError.storeUnavailable("the test database is down") }
+            return "ok"
+        }
+        let handler = InMemoryLogHandler()
+        var logger = Logger(label: "outage", factory: { _ in handler })
+        logger.logLevel = .debug
+        try await Application(router: router, logger: logger).test(.router) { client in
+            for down in [true, true, true, false, true, true] {
+                store.down.withLock { $0 = down }
+                let status = try await client.execute(uri: "/api/book", method: .get).status
+                #expect(status == (down ? .serviceUnavailable : .ok))
+            }
+        }
+        let logged = handler.entries.filter { $0.message.description == "store unavailable" }
+        #expect(logged.map(\.level) == [.warning, .debug, .debug, .warning, .debug])
+    }
+
     @Test("a store that does not answer gives 503 with Retry-After")
     func retryAfter() async throws {
         let service = BookingApplication.service(
@@ -354,19 +391,24 @@ struct HardeningTests {
         let router = try BookingApplication.router(
             service: service, resources: standardResources, adminToken: adminToken, corsOrigins: [])
         let handler = InMemoryLogHandler()
-        let logger = Logger(label: "hardening", factory: { _ in handler })
+        var logger = Logger(label: "hardening", factory: { _ in handler })
+        logger.logLevel = .debug
         try await Application(router: router, logger: logger).test(.router) { client in
             let response = try await client.book(try bookingBody())
             try expectError(response, .serviceUnavailable, code: "STORE_UNAVAILABLE")
             #expect(response.headers[.retryAfter] == "2")
             let availability = try await client.execute(uri: "/api/availability", method: .get)
             #expect(availability.status == .serviceUnavailable && availability.headers[.retryAfter] == "2")
+            // Served without the store: the outage goes on.
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/api/resources", method: .get).status == .ok)
+            #expect(try await client.book(try bookingBody()).status == .serviceUnavailable)
         }
-        // The operator sees why in the log, once per refused request, at warning.
-        let warnings = handler.entries.filter { $0.level == .warning && $0.message.description == "store unavailable" }
-        #expect(warnings.count == 2)
-        let reasons = warnings.map { "\($0.metadata["reason"] ?? "")" }
-        #expect(reasons == Array(repeating: "The booking store is unavailable: the test database is down.", count: 2))
+        // The operator sees why in the log: the first 503 of an outage at warning, the rest at debug.
+        let logged = handler.entries.filter { $0.message.description == "store unavailable" }
+        #expect(logged.map(\.level) == [.warning, .debug, .debug])
+        let reasons = Set(logged.map { "\($0.metadata["reason"] ?? "")" })
+        #expect(reasons == ["The booking store is unavailable: the test database is down."])
     }
 
     @Test("cross-origin clients can read Idempotent-Replayed and Retry-After")

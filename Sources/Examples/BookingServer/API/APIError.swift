@@ -174,14 +174,20 @@ struct FieldProblem: Encodable {
 /// sees and can decorate an ordinary response. The fields of a domain error on a `GET` (or `HEAD`) are query
 /// parameters; on other methods, body members. `clock` is the service's: a `SLOT_HELD`'s `Retry-After` counts
 /// from its now.
+///
+/// A 503's reason goes to the log: at warning for the first of an outage, at debug for the rest of it (see
+/// ``StoreOutage``).
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let clock: any WallClock
+    let outage = StoreOutage()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         do {
-            return try await next(request, context)
+            let response = try await next(request, context)
+            if Self.reachesTheStore(request) { outage.ends() }
+            return response
         } catch {
             let apiError =
                 if let error = error as? BookingError {
@@ -196,9 +202,19 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             } else if apiError.status == .serviceUnavailable, let error = error as? BookingError {
                 // A store's reasons are fixed phrases ("the database is busy"), never data or SQL: the operator sees
                 // why without the client's answer.
-                context.logger.warning("store unavailable", metadata: ["reason": "\(error.message)"])
+                context.logger.log(
+                    level: outage.begins() ? .warning : .debug, "store unavailable",
+                    metadata: ["reason": "\(error.message)"])
             }
             return try apiError.response(from: request, context: context)
         }
+    }
+
+    /// Whether `request`, answered, shows the store answering: an API route, not one served from the configuration
+    /// (`/api/resources`, `/api/schedule`, the OpenAPI document), the health check, the metrics or the page.
+    static func reachesTheStore(_ request: Request) -> Bool {
+        let path = request.uri.path
+        return path.hasPrefix("/api/")
+            && !["/api/resources", "/api/schedule", "/api/openapi"].contains { path.hasPrefix($0) }
     }
 }

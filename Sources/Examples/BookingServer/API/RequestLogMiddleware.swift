@@ -10,9 +10,9 @@ import Logging
 /// logged as the route writes them (`/api/resources/dr-lee/calendar/{secret}.ics`, `/api/holds/{token}`),
 /// whatever was sent there, and ``secrets`` (the admin token, the feed's secret) are redacted from any path, one no
 /// route matched included; in a path no route matched, whatever follows a `calendar` or `holds` segment is logged as
-/// `{secret}` (a mistyped feed URL, a hold token sent with the wrong method); and any segment shaped like a token
-/// the host makes (43 characters of base64url, not all lower-case letters and hyphens: a cancel or hold token pasted
-/// into a mistyped URL, and a resource named so) is logged as `{secret}` too. A path redacted after percent-decoding is logged encoded again, so
+/// `{secret}` (a mistyped feed URL, a hold token sent with the wrong method); and any run of 43 or more base64url
+/// characters in a segment, not all lower-case letters and hyphens (a cancel or hold token pasted into a mistyped URL,
+/// whole or inside a longer segment, and a resource named so) is logged as `{secret}` too. A path redacted after percent-decoding is logged encoded again, so
 /// no control character reaches a log line.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let level: Logger.Level
@@ -90,9 +90,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         if path.utf8.count > Self.tokenLength {
-            path = path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
-                Self.looksLikeToken(segment) ? "{secret}" : segment
-            }.joined(separator: "/")
+            path = path.split(separator: "/", omittingEmptySubsequences: false).map(Self.redactingTokens)
+                .joined(separator: "/")
         }
         return path
     }
@@ -105,22 +104,58 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         CharacterSet.urlPathAllowed.union(CharacterSet(charactersIn: "{}"))
     }
 
-    /// Whether `segment` (percent-decoded) has a token's shape: ``tokenLength`` characters of base64url, not all of
-    /// them lower-case letters and hyphens (words, as in a resource's name, are no token; a random token is never
-    /// only those).
-    static func looksLikeToken(_ segment: Substring) -> Bool {
-        let decoded = segment.contains("%") ? segment.removingPercentEncoding ?? String(segment) : String(segment)
-        guard decoded.utf8.count == tokenLength else { return false }
-        var unlikeAName = false
-        for byte in decoded.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "-"): continue
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
-                unlikeAName = true
-            default: return false
+    /// `segment` with each run of base64url characters shaped like a token (see ``looksLikeToken(_:)``) written
+    /// `{secret}`: a token pasted whole into a segment, or into a longer one (`cancel&token=...`, `token=...`).
+    static func redactingTokens(_ segment: Substring) -> String {
+        let text = segment.contains("%") ? segment.removingPercentEncoding ?? String(segment) : String(segment)
+        guard text.utf8.count >= tokenLength else { return String(segment) }
+        var redacted = ""
+        var run = Substring()
+        var changed = false
+        func endRun() {
+            if looksLikeToken(run) {
+                redacted += "{secret}"
+                changed = true
+            } else {
+                redacted += run
             }
         }
+        var runStart = text.startIndex
+        for index in text.indices {
+            if isBase64URL(text[index]) {
+                if run.isEmpty { runStart = index }
+                run = text[runStart...index]
+            } else {
+                endRun()
+                run = Substring()
+                redacted.append(text[index])
+            }
+        }
+        endRun()
+        guard changed else { return String(segment) }
+        // What was decoded to be searched is logged encoded again.
+        return text == segment
+            ? redacted
+            : redacted.addingPercentEncoding(
+                withAllowedCharacters: .alphanumerics
+                    .union(CharacterSet(charactersIn: "-._~{}"))) ?? "{secret}"
+    }
+
+    /// Whether `run` has a token's shape: at least ``tokenLength`` characters of base64url, not all of them lower-case
+    /// letters and hyphens (words, as in a resource's name, are no token; a random token is never only those).
+    static func looksLikeToken(_ run: Substring) -> Bool {
+        guard run.utf8.count >= tokenLength else { return false }
+        var unlikeAName = false
+        for character in run {
+            guard isBase64URL(character) else { return false }
+            if !(("a"..."z").contains(character) || character == "-") { unlikeAName = true }
+        }
         return unlikeAName
+    }
+
+    /// Whether `character` is one of base64url's: an ASCII letter or digit, `-` or `_`.
+    private static func isBase64URL(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || character == "-" || character == "_")
     }
 
     /// Whether `part` occurs in `text`, compared as UTF-8 (Foundation's `contains` goes through `NSString`, and

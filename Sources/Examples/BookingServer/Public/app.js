@@ -368,12 +368,14 @@ function showFieldErrors(errors) {
   return shown;
 }
 
-// A focused button that is disabled, or re-rendered away, leaves the focus on the page's body, and a keyboard user
-// would start again from the top: it goes to the Book button when that can be used, or else to the first free slot.
+// A focused button that is disabled, or re-rendered away, leaves the focus on the page's body (or on the disabled
+// button, in some browsers), and a keyboard user would start again from the top: it goes to the Book button when that
+// can be used, else to the first free slot, else to the status line that says what happened.
 function keepFocus() {
-  if (document.activeElement && document.activeElement !== document.body) return;
+  const active = document.activeElement;
+  if (active && active !== document.body && active.isConnected && !active.disabled) return;
   const book = $("#book");
-  (book.disabled ? document.querySelector("#availability .slot") : book)?.focus();
+  (book.disabled ? document.querySelector("#availability .slot") ?? $("#status") : book).focus();
 }
 
 async function book(event) {

@@ -5,7 +5,8 @@ import Synchronization
 /// Writes the text lines of swift-log's `StreamLogHandler` to standard error, byte for byte the same
 /// (`<local time> <level> <label>: <key=value, sorted> [<source>] <message>`), at a fraction of the cost, but for
 /// one thing: a control character in a value or the message (a line break a caller sent) is written escaped (`\n`,
-/// `\r`, `\t`, `\u{1B}`), so one event is always one line and no caller can forge another.
+/// `\r`, `\t`, `\u{1B}`; the C1 controls, U+2028 and U+2029 too), so one event is always one line and no caller
+/// can forge another.
 ///
 /// `StreamLogHandler` formats its timestamp with `localtime`, which in glibc looks at `/etc/localtime`
 /// (a `stat`) on every call when `TZ` is unset, and builds its line through several interpolated strings.
@@ -80,9 +81,12 @@ struct TextLogHandler: LogHandler {
         }
     }
 
-    /// Appends `text` to `line`, each control character (U+0000-U+001F, U+007F) escaped.
+    /// Appends `text` to `line`, each control character (U+0000-U+001F, U+007F-U+009F) and line or paragraph
+    /// separator (U+2028, U+2029) escaped.
     static func append(_ text: String, to line: inout String) {
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+        // Text without a byte below 0x20, 0x7F, 0xC2 (the lead byte of U+0080-U+00BF) or 0xE2 (of U+2000-U+2FFF) has
+        // none of them: it is written as it is.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else {
             line += text
             return
         }
@@ -91,7 +95,8 @@ struct TextLogHandler: LogHandler {
             case "\n": line += "\\n"
             case "\r": line += "\\r"
             case "\t": line += "\\t"
-            case "\u{0}"..."\u{1F}", "\u{7F}": line += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            case "\u{0}"..."\u{1F}", "\u{7F}"..."\u{9F}", "\u{2028}", "\u{2029}":
+                line += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
             default: line.unicodeScalars.append(scalar)
             }
         }
