@@ -65,7 +65,7 @@ public struct BookingConformance: Sendable {
     /// Runs one check on a fresh store, tearing it down (its schema hooks' `tearDown`, then its own) afterwards,
     /// once, even on failure.
     ///
-    /// Throws ``ConformanceFailure`` when the store breaks the invariant, or when it throws a ``BookingError`` where
+    /// Throws ``ConformanceFailure`` when the store breaks the invariant, or when it throws a `BookingError` where
     /// the check expects an answer (the message names it); any other error (the factory's, a hook's, a cancellation,
     /// the teardown's) as it is.
     public func run(_ check: ConformanceCheck) async throws {

@@ -220,6 +220,24 @@ struct ExecutableTests {
         #expect(output.split(separator: "\n").count == 1)
     }
 
+    @Test("a bad setting under --log-format json (or BOOKING_LOG_FORMAT=json) is one JSON object at critical, exit 64")
+    func badSettingAsJSON() throws {
+        for (arguments, environment) in [
+            (["--log-format", "json"], [:]), ([], ["BOOKING_LOG_FORMAT": "JSON"]),
+        ] as [([String], [String: String])] {
+            let (status, output) = try ServerProcess.runToExit(
+                ["serve", "--store", "memory", "--port", "99999", "--hours", "a\nb"] + arguments,
+                environment: environment)
+            #expect(status == 64)
+            let lines = output.split(separator: "\n")
+            #expect(lines.count == 1, "\(output)")
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any], "\(output)")
+            #expect(object["level"] as? String == "critical")
+            #expect((object["msg"] as? String)?.hasPrefix("invalid --") == true, "\(output)")
+        }
+    }
+
     @Test(
         "a port already taken stops the server with exit 69 and one line, in the log format, saying where it could not listen"
     )

@@ -137,6 +137,7 @@ struct ServerSettingsTests {
             (["--webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], "invalid --webhook-secret '(hidden)'"),
             (["--log-level", "loud"], "--log-level"),
             (["--reminder-minutes", "60\n30"], "--reminder-minutes '60\\n30'"),
+            (["--hours", "bogus\nx\u{1B}[31m"], "--hours 'bogus\\nx\\u{1B}[31m'"),
             (
                 ["--reminder-minutes", "1440,abc"],
                 "--reminder-minutes '1440,abc' (or BOOKING_REMINDER_MINUTES): must be distinct whole numbers of minutes from 1 to 527040 before the start, like 1440,60"

@@ -16,12 +16,16 @@ struct BookingServerCommand: AsyncParsableCommand {
         subcommands: [Serve.self, Migrate.self],
         defaultSubcommand: Serve.self)
 
-    /// Resolves the settings, or prints one line naming the bad setting and exits with 64.
+    /// Resolves the settings, or prints one line naming the bad setting and exits with 64: in the log format asked
+    /// for when that much is valid (a JSON object under `--log-format json`), else as text.
     static func settings(_ options: ServerOptions) throws -> ServerSettings {
+        let environment = ProcessInfo.processInfo.environment
         do {
-            return try ServerSettings(options: options, environment: ProcessInfo.processInfo.environment)
+            return try ServerSettings(options: options, environment: environment)
         } catch {
-            FileHandle.standardError.write(Data("booking-server: \(error)\n".utf8))
+            let format = (options.logFormat ?? environment[ServerOptions.environmentName("log-format")])
+                .flatMap { ServerSettings.LogFormat(rawValue: $0.lowercased()) }
+            announce("\(error)", level: .critical, format: format ?? .text)
             throw ExitCode(64)
         }
     }

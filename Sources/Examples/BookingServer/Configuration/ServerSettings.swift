@@ -72,10 +72,12 @@ struct ServerSettings: Sendable {
         let accepted: String
 
         var description: String {
-            // A value with a line break (easy to set in the environment) is escaped: the error stays one line.
-            let shown =
-                value.contains(where: \.isNewline) ? String(value.debugDescription.dropFirst().dropLast()) : value
-            return "invalid --\(flag) '\(shown)' (or \(ServerOptions.environmentName(flag))): \(accepted)"
+            // A line break or another control character in the value (easy to set in the environment) is escaped
+            // wherever the value shows, in what is accepted too: the error stays one line.
+            var line = ""
+            TextLogHandler.append(
+                "invalid --\(flag) '\(value)' (or \(ServerOptions.environmentName(flag))): \(accepted)", to: &line)
+            return line
         }
     }
 
