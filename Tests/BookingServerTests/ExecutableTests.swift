@@ -37,24 +37,26 @@ struct ServerProcess {
         throw ServerFailure(description: "the server did not become healthy on port \(port)")
     }
 
-    /// Runs the executable with `arguments` (and `environment` over this process's) until it exits by itself: its
-    /// exit status and standard error.
-    static func runToExit(_ arguments: [String], environment: [String: String] = [:]) throws -> (
-        status: Int32, standardError: String
-    ) {
+    /// Runs `program` (booking-server, or another executable of the package) with `arguments` (and `environment`
+    /// over this process's) until it exits by itself: its exit status and standard error (or standard output).
+    static func runToExit(
+        _ arguments: [String], environment: [String: String] = [:], program: String = "booking-server",
+        readingStandardOutput: Bool = false
+    ) throws -> (status: Int32, standardError: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: executable).deletingLastPathComponent()
+            .appendingPathComponent(program)
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
+        let output = Pipe()
+        process.standardError = readingStandardOutput ? FileHandle.nullDevice : output
+        process.standardOutput = readingStandardOutput ? output : FileHandle.nullDevice
         try process.run()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return (process.terminationStatus, output)
+        return (process.terminationStatus, text)
     }
 
     /// Sends SIGTERM and returns the exit status.
@@ -106,16 +108,9 @@ struct ExecutableTests {
         let end = try #require(readme.range(of: "```\n", range: start..<readme.endIndex)).lowerBound
         #expect(String(readme[start..<end]) == main)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.executable).deletingLastPathComponent()
-            .appendingPathComponent("quick-start")
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, printed) = try ServerProcess.runToExit(
+            [], program: "quick-start", readingStandardOutput: true)
+        #expect(status == 0)
         let lines = printed.split(separator: "\n")
         #expect(lines.count == 4, "\(printed)")
         #expect(
