@@ -353,6 +353,31 @@ def test_focus_after_booking_stays_where_a_keyboard_user_is(server, browser, con
     assert browser.execute_script("return document.activeElement === document.querySelector('#availability .slot')")
 
 
+def test_the_slot_grid_is_one_tab_stop_and_arrow_keys_move_in_it(server, browser, console):
+    browser.get(server + "/")
+    buttons = slot_buttons(browser)
+    stops = lambda d: d.execute_script(
+        "return [...document.querySelectorAll('#availability .slot')].filter((b) => b.tabIndex === 0).map((b) => b.dataset.start)")
+    active = lambda d: d.execute_script("return document.activeElement.dataset.start ?? document.activeElement.id")
+    assert stops(browser) == [buttons[0].get_attribute("data-start")]
+    buttons[0].send_keys(Keys.ARROW_RIGHT)
+    assert active(browser) == buttons[1].get_attribute("data-start")
+    assert stops(browser) == [buttons[1].get_attribute("data-start")]
+    browser.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
+    next_day = browser.execute_script("return document.querySelectorAll('#availability .slots')[1].querySelector('.slot').dataset.start")
+    assert active(browser) == next_day
+    browser.switch_to.active_element.send_keys(Keys.END)
+    assert active(browser) == buttons[-1].get_attribute("data-start")
+    browser.switch_to.active_element.send_keys(Keys.HOME)
+    assert active(browser) == buttons[0].get_attribute("data-start")
+    # One Tab leaves the grid, whatever the number of slots.
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert not browser.execute_script("return document.activeElement.classList.contains('slot')")
+    # Picking a slot makes it the grid's stop.
+    buttons[5].click()
+    wait(browser, lambda d: stops(d) == [buttons[5].get_attribute("data-start")])
+
+
 def test_double_click_on_a_slot_holds_it_once(server, browser, console):
     # The second click comes while the first hold is on its way: it must not ask for a second hold, which the
     # first would refuse (409 SLOT_HELD, a console error) and lock the visitor out of the slot they picked.

@@ -216,6 +216,35 @@ async function loadAvailability() {
   }
   container.replaceChildren(...groups);
   if (state.selected && !slots.some((slot) => slot.start === state.selected.start)) select(null);
+  rovingTabStop();
+}
+
+// ---------- the slot grid, by keyboard ----------
+
+// A week holds hundreds of slots: the grid is one Tab stop (the chosen slot, else the first), and the arrow keys
+// move within it (left and right by slot, up and down by day, Home and End to its ends), as ARIA's grid pattern asks.
+function rovingTabStop(target) {
+  const buttons = [...document.querySelectorAll("#availability .slot")];
+  const stop = target ?? buttons.find((button) => button.getAttribute("aria-pressed") === "true") ?? buttons[0];
+  for (const button of buttons) button.tabIndex = button === stop ? 0 : -1;
+}
+
+function moveAmongSlots(event) {
+  const current = event.target.closest?.(".slot");
+  if (!current) return;
+  const buttons = [...document.querySelectorAll("#availability .slot")];
+  const index = buttons.indexOf(current);
+  const days = [...document.querySelectorAll("#availability .slots")];
+  const day = days.indexOf(current.parentElement);
+  const firstOfDay = (offset) => days[Math.min(Math.max(day + offset, 0), days.length - 1)]?.querySelector(".slot");
+  const target = {
+    ArrowRight: buttons[index + 1], ArrowLeft: buttons[index - 1],
+    ArrowDown: firstOfDay(1), ArrowUp: firstOfDay(-1), Home: buttons[0], End: buttons[buttons.length - 1],
+  }[event.key];
+  if (!target) return;
+  event.preventDefault();
+  rovingTabStop(target);
+  target.focus();
 }
 
 // ---------- holds ----------
@@ -336,6 +365,7 @@ function select(slot) {
   for (const button of document.querySelectorAll(".slot")) {
     button.setAttribute("aria-pressed", String(slot !== null && button.dataset.start === slot.start));
   }
+  rovingTabStop();
   $("#selected-slot").textContent = slot ? `Selected: ${describe(slot.start, slot.end)}` : "Pick a free slot first.";
   $("#book").disabled = !slot || Boolean(state.moving) || state.busy;
   $("#confirmation").hidden = true;
@@ -694,6 +724,7 @@ $("#refresh").addEventListener("click", async () => {
   await loadAvailability();
 });
 $("#resource").addEventListener("change", chooseResource);
+$("#availability").addEventListener("keydown", moveAmongSlots);
 $("#booking-form").addEventListener("submit", book);
 $("#confirm-move").addEventListener("click", confirmMove);
 $("#cancel-move").addEventListener("click", () => { endMove(); say(""); });
