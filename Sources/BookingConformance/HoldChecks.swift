@@ -25,7 +25,7 @@ extension ConformanceCheck {
         },
         ConformanceCheck(
             "concurrentHoldsOfASlotWithSeats",
-            "Capacity 5, concurrent (the suite's concurrency, 200 by default) holds of one slot: exactly 5 succeed, one a seat, the rest get `slotHeld`; bookings without a token are then `slotHeld` too."
+            "Capacity 5, concurrent (the suite's concurrency, 200 by default, at least 10) holds of one slot: exactly 5 succeed, one a seat, the rest get `slotHeld`; bookings without a token are then `slotHeld` too."
         ) { context in
             let rules = BookingRules(capacity: 5)
             let holds = try (0..<max(10, context.concurrency)).map {

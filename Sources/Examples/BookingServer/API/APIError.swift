@@ -186,7 +186,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     {
         do {
             let response = try await next(request, context)
-            if Self.reachesTheStore(request) { outage.ends() }
+            if Self.reachesTheStore(route: context.endpointPath) { outage.ends() }
             return response
         } catch {
             let apiError =
@@ -210,11 +210,10 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    /// Whether `request`, answered, shows the store answering: an API route, not one served from the configuration
-    /// (`/api/resources`, `/api/schedule`, the OpenAPI document), the health check, the metrics or the page.
-    static func reachesTheStore(_ request: Request) -> Bool {
-        let path = request.uri.path
-        return path.hasPrefix("/api/")
-            && !["/api/resources", "/api/schedule", "/api/openapi"].contains { path.hasPrefix($0) }
+    /// Whether an answer of `route` shows the store answering: an API route, not one served from the configuration
+    /// alone (`/api/resources`, `/api/schedule`, the OpenAPI document), the health check, the metrics or the page.
+    static func reachesTheStore(route: String?) -> Bool {
+        guard let route, route.hasPrefix("/api/") else { return false }
+        return !["/api/resources", "/api/schedule", "/api/openapi.json"].contains(route)
     }
 }

@@ -137,8 +137,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         return text == segment
             ? redacted
             : redacted.addingPercentEncoding(
-                withAllowedCharacters: .alphanumerics
-                    .union(CharacterSet(charactersIn: "-._~{}"))) ?? "{secret}"
+                withAllowedCharacters: CharacterSet(
+                    charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~{}")) ?? "{secret}"
     }
 
     /// Whether `run` has a token's shape: at least ``tokenLength`` characters of base64url, not all of them lower-case

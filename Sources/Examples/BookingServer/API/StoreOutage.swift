@@ -9,7 +9,8 @@ final class StoreOutage: Sendable {
     /// Whether this 503 starts an outage (none was going on).
     func begins() -> Bool { !ongoing.exchange(true, ordering: .relaxed) }
 
-    /// The store answered a request: any outage is over.
+    /// The store answered a request: any outage is over. (A 503 that lands between the check and the store is folded
+    /// into the outage that ends: at worst the next 503 warns once more.)
     func ends() {
         if ongoing.load(ordering: .relaxed) { ongoing.store(false, ordering: .relaxed) }
     }
