@@ -56,6 +56,14 @@ extension ForwardingStore {
         await inner.notifications(appointmentID: appointmentID)
     }
     func checkHealth() async throws(BookingError) {}
+
+    /// The occupants of `slot` itself (its seats, booked or held), read in a step of their own: what the read-then-write
+    /// stores below decide on before they write.
+    func occupantsOfSlot(_ slot: TimeSlot, occupied: TimeSlot, of resource: ResourceID, at now: Date) async
+        -> [SlotOccupant]
+    {
+        await inner.occupants(resource: resource, overlapping: occupied, now: now).filter { $0.slot == slot }
+    }
 }
 
 /// Forgets the overlap check: books every insert under a resource of its own.
@@ -254,11 +262,9 @@ struct ReadThenWriteSeatsStore: ForwardingStore {
     let inner = InMemoryStore()
 
     func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
-        let taken = await inner.occupants(
-            resource: appointment.resource, overlapping: appointment.occupied, now: appointment.now
-        )
-        .filter { $0.slot == appointment.slot }.count
-        guard taken < appointment.rules.capacity else { throw .slotUnavailable }
+        let taken = await occupantsOfSlot(
+            appointment.slot, occupied: appointment.occupied, of: appointment.resource, at: appointment.now)
+        guard taken.count < appointment.rules.capacity else { throw .slotUnavailable }
         await Task.yield()
         var unchecked = appointment
         unchecked.rules.capacity = 10_000
@@ -375,9 +381,8 @@ struct ReadThenWriteMovesStore: ForwardingStore {
     let inner = InMemoryStore()
 
     func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
-        let seated = await inner.occupants(resource: .default, overlapping: move.occupied, now: move.now)
-            .filter { $0.slot == move.slot }.count
-        guard seated < move.rules.capacity else { throw .slotUnavailable }
+        let seated = await occupantsOfSlot(move.slot, occupied: move.occupied, of: .default, at: move.now)
+        guard seated.count < move.rules.capacity else { throw .slotUnavailable }
         for limit in move.rules.periodLimits {
             let counted = await inner.appointments().filter {
                 $0.id != move.appointmentID && $0.status == .booked && limit.period.start <= $0.slot.start
@@ -397,8 +402,7 @@ struct ReadThenWriteHoldSeatsStore: ForwardingStore {
     let inner = InMemoryStore()
 
     func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold {
-        let taken = await inner.occupants(resource: hold.resource, overlapping: hold.occupied, now: hold.now)
-            .filter { $0.slot == hold.slot }
+        let taken = await occupantsOfSlot(hold.slot, occupied: hold.occupied, of: hold.resource, at: hold.now)
         guard taken.count < hold.rules.capacity else {
             throw .slotHeld(until: taken.compactMap(\.holdExpiresAt).min() ?? hold.expiresAt)
         }
@@ -416,10 +420,9 @@ struct ReadThenUseHoldStore: ForwardingStore {
 
     func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
         guard let tokenHash = appointment.holdTokenHash else { return try await inner.insert(appointment) }
-        let held = await inner.occupants(
-            resource: appointment.resource, overlapping: appointment.occupied, now: appointment.now
-        )
-        .contains { $0.slot == appointment.slot && $0.holdExpiresAt != nil }
+        let held = await occupantsOfSlot(
+            appointment.slot, occupied: appointment.occupied, of: appointment.resource, at: appointment.now
+        ).contains { $0.holdExpiresAt != nil }
         guard held else { throw .holdExpired }
         await Task.yield()
         var unheld = appointment

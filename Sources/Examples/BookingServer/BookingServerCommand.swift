@@ -24,7 +24,7 @@ struct BookingServerCommand: AsyncParsableCommand {
             return try ServerSettings(options: options, environment: environment)
         } catch {
             let format = (options.logFormat ?? environment[ServerOptions.environmentName("log-format")])
-                .flatMap { ServerSettings.LogFormat(rawValue: $0.lowercased()) }
+                .flatMap(ServerSettings.LogFormat.init(named:))
             announce("\(error)", level: .critical, format: format ?? .text)
             throw ExitCode(64)
         }

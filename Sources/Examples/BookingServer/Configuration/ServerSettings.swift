@@ -24,6 +24,9 @@ struct ServerSettings: Sendable {
     enum LogFormat: String, Sendable, CaseIterable {
         case text
         case json
+
+        /// The format `text` names, in any case (`JSON` is `json`); `nil` for none.
+        init?(named text: String) { self.init(rawValue: text.lowercased()) }
     }
 
     var store: StoreSpec = .sqlite(path: "booking.sqlite")
@@ -236,7 +239,7 @@ struct ServerSettings: Sendable {
             logLevel = level
         }
         if let text = value("log-format") {
-            guard let format = LogFormat(rawValue: text.lowercased()) else {
+            guard let format = LogFormat(named: text) else {
                 throw Invalid(flag: "log-format", value: text, accepted: "must be text or json")
             }
             logFormat = format
