@@ -26,7 +26,16 @@ struct PostgresInstant: PostgresNonThrowingEncodable, PostgresDecodable, Sendabl
     func encode<JSONEncoder: PostgresJSONEncoder>(
         into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
     ) {
-        byteBuffer.writeInteger((millisecondsSince1970 - Self.postgresEpochOffset) * 1000)
+        byteBuffer.writeInteger(microsecondsSincePostgresEpoch)
+    }
+
+    /// The value's binary form: microseconds since 2000-01-01, saturating at `Int64`'s ends, which PostgreSQL reads
+    /// as `-infinity` and `infinity` (an instant that far out is refused by the service before it gets here).
+    var microsecondsSincePostgresEpoch: Int64 {
+        let (sinceEpoch, before) = millisecondsSince1970.subtractingReportingOverflow(Self.postgresEpochOffset)
+        let (microseconds, overflow) = sinceEpoch.multipliedReportingOverflow(by: 1000)
+        guard !before, !overflow else { return millisecondsSince1970 < 0 ? .min : .max }
+        return microseconds
     }
 
     init<JSONDecoder: PostgresJSONDecoder>(

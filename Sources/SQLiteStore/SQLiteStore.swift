@@ -63,8 +63,13 @@ public final class SQLiteStore: BookingStore {
     /// Opens (creating if needed) and migrates the database.
     ///
     /// Throws `storeUnavailable` when the file cannot be opened or migrated,
-    /// or was migrated by a newer version of swift-booking (its schema is never touched then).
+    /// or was migrated by a newer version of swift-booking (its schema is never touched then), and
+    /// `invalidInput` for a file path that names no file (empty, or SQLite's `:memory:`: use ``Location/inMemory``).
     public init(location: Location, configuration: Configuration = Configuration()) throws(BookingError) {
+        if case .file(let path) = location, path.isEmpty || path == ":memory:" {
+            throw .invalidInput(
+                field: "location", "\(path.isEmpty ? "an empty path" : "':memory:'") names no file; use .inMemory")
+        }
         let busyTimeout = min(max(configuration.busyTimeout, .milliseconds(10)), .seconds(86_400))
         var config = GRDB.Configuration()
         config.busyMode = .timeout(busyTimeout.seconds)

@@ -29,8 +29,10 @@ public struct WebhookSecret: Sendable, CustomStringConvertible {
     /// Parses `text`; throws `BookingError.invalidInput` for the field
     /// `webhookSecret`, with a sentence saying what is wrong and how to make a good one, if it lacks the
     /// `whsec_` prefix, is not base64 or decodes to fewer than 24 (or more than 64) bytes. The message
-    /// never repeats the secret.
+    /// never repeats the secret. White space around it (the line break that ends a secret read from a file) is
+    /// ignored.
     public init(_ text: String) throws(BookingError) {
+        let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let howTo = "make one with: echo \"whsec_$(openssl rand -base64 32)\""
         guard text.hasPrefix(Self.prefix) else {
             throw .invalidInput(field: "webhookSecret", "must start with whsec_ (a Standard Webhooks secret); \(howTo)")

@@ -161,6 +161,11 @@ struct ServerSettingsTests {
             ),
             (["--hold-minutes", "61"], "--hold-minutes '61' (or BOOKING_HOLD_MINUTES)"),
             (["--hold-minutes", "1.5"], "--hold-minutes '1.5'"),
+            (
+                ["--days-ahead", "1", "--min-notice-minutes", "1420"],
+                "invalid --min-notice-minutes '1420' (or BOOKING_MIN_NOTICE_MINUTES): at most --days-ahead less one slot "
+                    + "(1410 minutes here), or no slot is ever offered"
+            ),
         ])
     func invalid(arguments: [String], expected: String) {
         let error = #expect(throws: ServerSettings.Invalid.self) { try settings(arguments) }
@@ -203,7 +208,7 @@ struct ServerSettingsTests {
         arguments: [
             ("s3cret-plain", "must start with whsec_"),
             ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_c2hvcnQtc2VjcmV0", "fewer than the 24 required"),
-            ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_%%%", "valid base64"),
+            ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_%%%", "secret 2 of 2 must be whsec_ followed by valid base64"),
         ])
     func badWebhookSecret(text: String, expected: String) {
         let error = #expect(throws: ServerSettings.Invalid.self) {

@@ -497,6 +497,24 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("an instant beyond TIMESTAMPTZ's range is written as PostgreSQL's infinity, never a trap, and reads back")
+    func instantsAtTheEnds() async throws {
+        let infinity = Date(timeIntervalSince1970: .infinity)
+        #expect(PostgresInstant(infinity).microsecondsSincePostgresEpoch == .max)
+        #expect(PostgresInstant(Date(timeIntervalSince1970: -.infinity)).microsecondsSincePostgresEpoch == .min)
+        #expect(PostgresInstant(Date(timeIntervalSince1970: 1e300)).microsecondsSincePostgresEpoch == .max)
+        #expect(PostgresInstant(millisecondsSince1970: 946_684_800_001).microsecondsSincePostgresEpoch == 1000)
+        let new = try draft(at: 60)
+        try await withStores(1) { stores in
+            _ = try await stores[0].insert(new)
+            let everything = try TimeSlot(start: Date(timeIntervalSince1970: -.infinity), end: infinity)
+            let occupants = try await stores[0].occupants(resource: .default, overlapping: everything, now: infinity)
+            #expect(occupants.map(\.slot) == [new.slot])
+            let finished = try await stores[0].finish(outcomes: [1: .sent(at: infinity)], owner: "nobody")
+            #expect(finished.isEmpty, "no lease of that owner: nothing recorded")
+        }
+    }
+
     @Test("a name the database's encoding cannot hold (LATIN1 has no emoji) is invalid input and stores nothing")
     func untranslatableCharacter() async throws {
         var withEmoji = try draft(at: 60)

@@ -131,6 +131,14 @@ struct SQLiteStoreTests {
         #expect(try await reopened.appliedMigrations().count == 6)
     }
 
+    @Test("a file location that names no file (empty, or SQLite's :memory:) is invalid input pointing to .inMemory")
+    func noFile() {
+        for path in ["", ":memory:"] {
+            let error = #expect(throws: BookingError.self, "\(path)") { try SQLiteStore(location: .file(path)) }
+            #expect(error?.code == .invalidInput && error?.fieldErrors["location"]?.contains(".inMemory") == true)
+        }
+    }
+
     @Test("opening from many stores at once migrates once")
     func concurrentMigrations() async throws {
         let directory = try TemporaryDirectory()

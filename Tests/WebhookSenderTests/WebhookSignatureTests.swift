@@ -41,6 +41,19 @@ struct WebhookSignatureTests {
         try verifyVector()
     }
 
+    @Test("a secret read from a file keeps its line break: white space around it is ignored, inside it is not")
+    func secretWithLineBreak() throws {
+        let secret = try WebhookSecret(vectorSecret + "\n")
+        #expect(
+            WebhookSignature.sign(id: vectorID, timestamp: vectorTimestamp, body: vectorBody, secret: secret)
+                == vectorSignature)
+        _ = try WebhookSecret("  \(vectorSecret)\r\n")
+        let inside = #expect(throws: BookingError.self) {
+            try WebhookSecret(String(vectorSecret.prefix(12)) + " " + vectorSecret.dropFirst(12))
+        }
+        #expect(inside?.fieldErrors["webhookSecret"]?.contains("valid base64") == true)
+    }
+
     @Test("a header listing several signatures, some of other versions or wrong, verifies if one matches")
     func multipleSignatures() throws {
         let header = [

@@ -17,7 +17,8 @@ public struct ResourceID: RawRepresentable, Hashable, Sendable, Codable, Compara
         self.rawValue = rawValue
     }
 
-    /// Creates an id from a literal; the literal must be a valid id.
+    /// Creates an id from a literal; the literal must be a valid id, and an invalid one traps as a programmer error.
+    /// Text read at run time goes through ``parse(_:)`` or ``init(rawValue:)``, which refuse it instead.
     public init(stringLiteral value: String) {
         precondition(Self.isValid(value), "invalid resource id literal")  // a literal is a programmer error
         self.rawValue = value

@@ -457,11 +457,12 @@ public struct NotificationDispatcher: Service {
         }
     }
 
-    /// Delivers passes until nothing is due now (or `maxPasses` is reached): drains the outbox in tests.
+    /// Delivers passes until nothing is due now (or `maxPasses` is reached; none when it is 0 or less): drains the
+    /// outbox in tests.
     @discardableResult
     public func drain(maxPasses: Int = 1000) async throws(BookingError) -> PassReport {
         var total = PassReport()
-        for _ in 0..<maxPasses {
+        for _ in 0..<max(0, maxPasses) {
             let pass = try await deliverDue()
             total.add(pass)
             if pass.claimed == 0 { break }

@@ -15,16 +15,26 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
     public init(parsing text: String) throws(BookingError) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
+            parts.allSatisfy({ $0.allSatisfy { ("0"..."9").contains($0) } }), let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
         else { throw .invalidInput(field: "date", "'\(text)' is not a date like 2027-03-14") }
         try self.init(year: year, month: month, day: day)
     }
 
-    /// Creates the date a number of days after 1970-01-01.
-    public init(daysSinceEpoch: Int) { self.daysSinceEpoch = daysSinceEpoch }
+    /// The most days from 1970-01-01 a date may be, either way: 2^40 (about three billion years), so that its
+    /// calendar arithmetic never overflows.
+    public static let maximumDaysFromEpoch = 1 << 40
 
-    /// The date `count` days later (earlier when negative).
-    public func adding(days count: Int) -> LocalDate { LocalDate(daysSinceEpoch: daysSinceEpoch + count) }
+    /// Creates the date a number of days after 1970-01-01; a count beyond ``maximumDaysFromEpoch`` either way
+    /// counts as that bound.
+    public init(daysSinceEpoch: Int) {
+        self.daysSinceEpoch = min(max(daysSinceEpoch, -Self.maximumDaysFromEpoch), Self.maximumDaysFromEpoch)
+    }
+
+    /// The date `count` days later (earlier when negative), within ``maximumDaysFromEpoch``.
+    public func adding(days count: Int) -> LocalDate {
+        let (sum, overflow) = daysSinceEpoch.addingReportingOverflow(count)
+        return LocalDate(daysSinceEpoch: overflow ? (count < 0 ? .min : .max) : sum)
+    }
 
     /// The day of the week.
     public var weekday: Weekday {

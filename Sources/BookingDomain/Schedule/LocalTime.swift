@@ -16,7 +16,8 @@ public struct LocalTime: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Parses `HH:MM`, e.g. `09:30` or `24:00`.
     public init(parsing text: String) throws(BookingError) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let hour = Int(parts[0]),
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy { ("0"..."9").contains($0) } }),
+            let hour = Int(parts[0]),
             let minute = Int(parts[1])
         else { throw .invalidInput(field: "hours", "'\(text)' is not a time like 09:30") }
         try self.init(hour: hour, minute: minute)

@@ -12,7 +12,13 @@ extension Schedule {
     /// in ``timeZone`` (a local time in a spring-forward gap moves forward by the gap; a time that
     /// occurs twice takes the earlier occurrence), then cut into consecutive slots of
     /// ``slotLength`` in real elapsed time; a slot that would end after the close is dropped.
+    ///
+    /// The bounds count as the nearest instants of ``TimeSlot/supportedInstants`` (a NaN bound gives no slots); the
+    /// answer costs time and memory in proportion to the window's days and slots, so a caller bounds the window.
     public func slots(from: Date, to: Date) -> [TimeSlot] {
+        guard TimeSlot.supportedInstants.lowerBound < to, from < TimeSlot.supportedInstants.upperBound else { return [] }
+        let from = max(from, TimeSlot.supportedInstants.lowerBound)
+        let to = min(to, TimeSlot.supportedInstants.upperBound)
         guard from < to else { return [] }
         let length = slotLength.timeInterval
         var result: [TimeSlot] = []
@@ -151,8 +157,10 @@ extension Schedule {
         return firstIndex(notBefore: period.end) - firstIndex(notBefore: period.start)
     }
 
-    /// `window` clamped to `[now + minimumNotice, now + horizon]`, or `nil` when nothing is left.
+    /// `window` clamped to `[now + minimumNotice, now + horizon]`, or `nil` when nothing is left or `now` is not in
+    /// ``TimeSlot/supportedInstants``.
     public func bookableWindow(within window: TimeSlot, now: Date) -> TimeSlot? {
+        guard TimeSlot.supports(now) else { return nil }
         let earliest = max(window.start, now.addingTimeInterval(minimumNotice.timeInterval))
         let latest = min(window.end, now.addingTimeInterval(horizon.timeInterval))
         return earliest < latest ? TimeSlot(uncheckedStart: earliest, end: latest) : nil
@@ -163,8 +171,10 @@ extension Schedule {
         slot.widened(before: bufferBefore.timeInterval, after: bufferAfter.timeInterval)
     }
 
-    /// Throws ``BookingError/Code/slotNotOffered`` unless `slot` is exactly a slot this schedule offers at `now`.
+    /// Throws ``BookingError/Code/slotNotOffered`` unless `slot` is exactly a slot this schedule offers at `now`, and
+    /// ``BookingError/Code/invalidInput`` when `now` is not in ``TimeSlot/supportedInstants``.
     public func checkOffered(_ slot: TimeSlot, now: Date) throws(BookingError) {
+        if let problem = TimeSlot.instantProblem(now) { throw .invalidInput(field: "now", problem) }
         if slot.start < now { throw .slotNotOffered("it is in the past") }
         if slot.start < now.addingTimeInterval(minimumNotice.timeInterval) {
             throw .slotNotOffered("it starts sooner than the minimum notice")
@@ -177,8 +187,13 @@ extension Schedule {
         }
     }
 
-    /// The local date, in ``timeZone``, of an instant.
+    /// The local date, in ``timeZone``, of an instant; an instant outside ``TimeSlot/supportedInstants`` counts as the
+    /// nearest one inside (a NaN instant as the first).
     public func localDate(of instant: Date) -> LocalDate {
+        let supported = TimeSlot.supportedInstants
+        let instant =
+            instant.timeIntervalSince1970.isNaN
+            ? supported.lowerBound : min(max(instant, supported.lowerBound), supported.upperBound)
         let wall = instant.timeIntervalSince1970 + Double(timeZone.secondsFromGMT(for: instant))
         return LocalDate(daysSinceEpoch: Int((wall / 86_400).rounded(.down)))
     }

@@ -48,8 +48,9 @@ public struct Schedule: Hashable, Sendable {
     ///
     /// Throws ``BookingError/Code/invalidInput`` when intervals of one day overlap, or a duration is
     /// not whole minutes or out of range (slot 1 minute-24 hours, horizon 1 minute-366 days,
-    /// notice 0-366 days, buffers 0-24 hours, reminder leads 1 minute-366 days, each lead once), or a
-    /// count out of range (capacity 1-10,000, limits 1-100,000).
+    /// notice 0-366 days, buffers 0-24 hours, reminder leads 1 minute-366 days, each lead once), or the notice
+    /// and one slot's length together exceed the horizon (no slot could ever be offered), or a count out of
+    /// range (capacity 1-10,000, limits 1-100,000).
     public init(
         timeZone: TimeZone,
         weeklyHours: [Weekday: [OpeningInterval]] = Schedule.standardHours,
@@ -85,6 +86,10 @@ public struct Schedule: Hashable, Sendable {
         }
         if let weeklyLimit, !(1...100_000).contains(weeklyLimit) {
             problems["weeklyLimit"] = "must be between 1 and 100000"
+        }
+        // A slot starts at least the notice ahead and ends at most the horizon ahead: else none is ever offered.
+        if problems.isEmpty, minimumNotice + slotLength > horizon {
+            problems["minimumNotice"] = "plus slotLength must not exceed horizon, or no slot is ever offered"
         }
         if !problems.isEmpty { throw .invalidInput(problems) }
         self.init(
@@ -130,6 +135,8 @@ public struct Schedule: Hashable, Sendable {
     /// Parses weekly hours such as `mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00;sun=closed`.
     ///
     /// Days are `mon` ... `sun`, a range `mon-fri` (it may wrap, `fri-mon`) or `daily`; days not named are closed.
+    /// A day named by more than one rule takes the last one's hours, so `daily=09:00-17:00;sun=closed` closes
+    /// Sundays; a day's intervals are listed in one rule, separated by commas.
     public static func weeklyHours(parsing text: String) throws(BookingError) -> [Weekday: [OpeningInterval]] {
         var result: [Weekday: [OpeningInterval]] = [:]
         for rule in text.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) where !rule.isEmpty {
@@ -189,8 +196,12 @@ public struct Schedule: Hashable, Sendable {
 }
 
 extension Duration {
-    /// A duration of whole minutes.
-    public static func minutes(_ count: Int) -> Duration { .seconds(count * 60) }
+    /// A duration of whole minutes; a count beyond what `Duration` holds in whole seconds is its nearest (so
+    /// `.minutes(.max)` reads as forever rather than trapping).
+    public static func minutes(_ count: Int) -> Duration {
+        let (seconds, overflow) = count.multipliedReportingOverflow(by: 60)
+        return .seconds(overflow ? (count < 0 ? Int.min : Int.max) : seconds)
+    }
 
     /// The duration in seconds, as Foundation counts time.
     var timeInterval: TimeInterval {

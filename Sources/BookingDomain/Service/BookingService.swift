@@ -76,7 +76,7 @@ public struct BookingService: Sendable {
     /// The free slots of `resource` between `from` (default now) and `to` (default the horizon), sorted,
     /// each with its seats left.
     ///
-    /// The window is clamped to what the schedule offers now; `from` after `to` is
+    /// The window is clamped to what the schedule offers now; `from` after `to`, or a NaN bound, is
     /// ``BookingError/Code/invalidInput``. Slots taken by booked appointments or live holds, slots without a
     /// seat left and the slots of a day or week at its limit are left out.
     public func availability(resource: ResourceID = .default, from: Date? = nil, to: Date? = nil)
@@ -84,6 +84,10 @@ public struct BookingService: Sendable {
     {
         let schedule = try schedule(for: resource)
         let now = try clock.checkedNow()
+        var problems: [String: String] = [:]
+        if from?.timeIntervalSince1970.isNaN == true { problems["from"] = "must be an instant" }
+        if to?.timeIntervalSince1970.isNaN == true { problems["to"] = "must be an instant" }
+        guard problems.isEmpty else { throw .invalidInput(problems) }
         let start = from ?? now
         let end = to ?? max(start, now).addingTimeInterval(schedule.horizon.timeInterval)
         guard start <= end else { throw .invalidInput(field: "to", "must not be before from") }

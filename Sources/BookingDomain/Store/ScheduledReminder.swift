@@ -19,12 +19,19 @@ public struct ScheduledReminder: Hashable, Sendable {
     }
 
     /// The reminders of a slot starting at `start` for each of `leads`, as written at `now`: due at
-    /// `start - lead`, leaving out those due at or before `now`; the longest lead first.
+    /// `start - lead`, leaving out those due at or before `now`; the longest lead first. The millisecond arithmetic
+    /// saturates, so a lead or an instant at the ends of their types never traps.
     public static func due(leads: [Duration], before start: Date, now: Date) -> [ScheduledReminder] {
         leads.sorted(by: >).compactMap { lead in
-            let dueAt = Date(millisecondsSince1970: start.millisecondsSince1970 - lead.wholeMilliseconds)
+            let dueAt = Date(millisecondsSince1970: dueMilliseconds(start: start, lead: lead))
             return dueAt > now ? ScheduledReminder(lead: lead, dueAt: dueAt) : nil
         }
+    }
+
+    /// `start - lead` in whole milliseconds, saturating.
+    private static func dueMilliseconds(start: Date, lead: Duration) -> Int64 {
+        let (due, overflow) = start.millisecondsSince1970.subtractingReportingOverflow(lead.wholeMilliseconds)
+        return overflow ? (lead < .zero ? .max : .min) : due
     }
 
     /// What is wrong with `reminders` for a slot starting at `start` written at `now`, if anything: a
@@ -41,7 +48,7 @@ public struct ScheduledReminder: Hashable, Sendable {
             guard TimeSlot.instantProblem(reminder.dueAt) == nil else {
                 return "each must be due in the years 0001 to 9999"
             }
-            let expected = start.millisecondsSince1970 - reminder.lead.wholeMilliseconds
+            let expected = dueMilliseconds(start: start, lead: reminder.lead)
             guard reminder.dueAt.millisecondsSince1970 == expected else {
                 return "each must be due at the slot's start minus its lead"
             }
@@ -54,9 +61,12 @@ public struct ScheduledReminder: Hashable, Sendable {
 }
 
 extension Duration {
-    /// The duration in whole milliseconds, rounded down.
+    /// The duration in whole milliseconds, rounded down; beyond `Int64`, its nearest end.
     var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        let (total, carry) = milliseconds.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        return carry ? (milliseconds < 0 ? .min : .max) : total
     }
 }

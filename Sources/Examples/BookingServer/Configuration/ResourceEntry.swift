@@ -133,7 +133,13 @@ struct ResourceEntry: Decodable {
                 capacity: capacity, dailyLimit: dailyLimit, weeklyLimit: weeklyLimit)
             return ConfiguredResource(id: resourceID, name: displayName, schedule: schedule, timeZoneName: timeZone)
         } catch {
-            // Only overlapping intervals are left to refuse: the numbers are in range.
+            // Only overlapping intervals and a notice that leaves no slot are left to refuse: the numbers are in range.
+            if error.fieldErrors["minimumNotice"] != nil {
+                throw Problem(
+                    resource: label, field: CodingKeys.minNoticeMinutes.rawValue,
+                    accepted: "at most daysAhead less one slot (\(daysAhead * 1440 - slotMinutes) minutes here), "
+                        + "or no slot is ever offered, not \(notice)")
+            }
             let (field, detail) = error.fieldErrors.min { $0.key < $1.key } ?? ("hours", error.message)
             throw Problem(resource: label, field: field, accepted: detail)
         }

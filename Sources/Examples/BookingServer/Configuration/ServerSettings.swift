@@ -200,13 +200,19 @@ struct ServerSettings: Sendable {
             guard !texts.isEmpty else {
                 throw Invalid(flag: "webhook-secret", value: "", accepted: "is required with --webhook-url")
             }
-            do {
-                webhookSecrets = try texts.map { text throws(BookingError) in try WebhookSecret(String(text)) }
-            } catch {
-                throw Invalid(
-                    flag: "webhook-secret", value: "(hidden)",
-                    accepted: "a secret " + (error.fieldErrors["webhookSecret"] ?? error.message))
+            var secrets: [WebhookSecret] = []
+            for (index, text) in texts.enumerated() {
+                do {
+                    secrets.append(try WebhookSecret(String(text)))
+                } catch {
+                    // Which one, by position, when there are several (rotation): never the secret itself.
+                    let which = texts.count > 1 ? "secret \(index + 1) of \(texts.count) " : "a secret "
+                    throw Invalid(
+                        flag: "webhook-secret", value: "(hidden)",
+                        accepted: which + (error.fieldErrors["webhookSecret"] ?? error.message))
+                }
             }
+            webhookSecrets = secrets
         }
         if webhookURL == nil, value("webhook-secret") != nil {
             throw Invalid(
@@ -290,6 +296,12 @@ struct ServerSettings: Sendable {
                 bufferBefore: .minutes(bufferMinutes), bufferAfter: .minutes(bufferMinutes),
                 reminderLeads: reminderLeads, capacity: capacity, dailyLimit: dailyLimit, weeklyLimit: weeklyLimit)
         } catch {
+            if error.fieldErrors["minimumNotice"] != nil {
+                throw Invalid(
+                    flag: "min-notice-minutes", value: String(noticeMinutes),
+                    accepted: "at most --days-ahead less one slot (\(daysAhead * 1440 - slotMinutes) minutes here), "
+                        + "or no slot is ever offered")
+            }
             throw Invalid(flag: "hours", value: hoursText, accepted: error.message)
         }
     }
