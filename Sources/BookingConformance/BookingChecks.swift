@@ -305,6 +305,43 @@ extension ConformanceCheck {
                 "order")
         },
         ConformanceCheck(
+            "listingOfAResourceFromAnInstant",
+            "A resource's listing from an instant holds its appointments, booked and cancelled, whose slot starts at or "
+                + "after it (not one that started before and ends after), by slot start, then id."
+        ) { context in
+            let two = BookingRules(capacity: 2)
+            let last = try await context.book(try context.draft("a", at: 300))
+            _ = try await context.book(try context.draft("a", at: 0))
+            let first = try await context.book(try context.draft("a", at: 60))
+            let straddling = try await context.book(try context.draft("a", at: 100))
+            let cancelled = try await context.book(try context.draft("a", at: 140))
+            _ = try await context.store.cancel(id: cancelled.id, now: context.now)
+            let seat = try await context.book(try context.draft("a", at: 180, rules: two))
+            let secondSeat = try await context.book(
+                try context.draft("a", at: 180, email: "grace@example.com", rules: two))
+            for offset in [0, 60, 90, 120] { _ = try await context.book(try context.draft("b", at: offset)) }
+            func listing(from minutes: Double) async throws -> [Appointment] {
+                try await context.store.appointments(
+                    of: "a", startingFrom: context.now.addingTimeInterval(minutes * 60))
+            }
+            try context.expectEqual(
+                try await listing(from: 60).map(\.id),
+                [first.id, straddling.id, cancelled.id, seat.id, secondSeat.id, last.id],
+                "resource a's appointments from +60 min")
+            try context.expectEqual(
+                try await listing(from: 60).map(\.status), [.booked, .booked, .cancelled, .booked, .booked, .booked],
+                "their statuses")
+            try context.expectEqual(
+                try await listing(from: 60 + 0.001 / 60).first?.id, straddling.id,
+                "one millisecond after +60 min, the slot starting then is left out")
+            try context.expectEqual(
+                try await listing(from: 110).map(\.id), [cancelled.id, seat.id, secondSeat.id, last.id],
+                "from +110 min, the slot of +100 to +130 min (started before, ends after) is left out")
+            try context.expectEqual(
+                try await context.store.appointments(of: "c", startingFrom: context.now).count, 0, "an unknown resource"
+            )
+        },
+        ConformanceCheck(
             "timestampsRoundTrip",
             "Instants round-trip exactly at millisecond precision, before 1970 and far ahead too."
         ) { context in

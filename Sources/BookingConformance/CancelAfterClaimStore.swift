@@ -47,6 +47,11 @@ struct CancelAfterClaimStore: BookingStore {
         try await inner.record(idempotencyKey: idempotencyKey)
     }
     func appointments() async throws(BookingError) -> [Appointment] { try await inner.appointments() }
+    func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
+        -> [Appointment]
+    {
+        try await inner.appointments(of: resource, startingFrom: instant)
+    }
     func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
         -> [SlotOccupant]
     {

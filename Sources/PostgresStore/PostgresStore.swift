@@ -374,6 +374,24 @@ public final class PostgresStore: BookingStore {
         }
     }
 
+    /// The appointments of `resource` whose slot starts at or after `instant`, ordered by slot start, then id: a range
+    /// of the slot-start index.
+    public func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
+        -> [Appointment]
+    {
+        try await perform { [logger] connection in
+            try await Self.records(
+                connection.query(
+                    """
+                    SELECT \(unescaped: Self.appointmentColumns) FROM appointments
+                    WHERE slot_start >= \(PostgresInstant(instant)) AND resource = \(resource.rawValue)
+                    ORDER BY slot_start, id
+                    """,
+                    logger: logger)
+            ).map(\.appointment)
+        }
+    }
+
     /// Leases due notifications in one statement with `FOR UPDATE SKIP LOCKED`, counting an attempt on each.
     ///
     /// The statement runs in its own implicit transaction, one round trip (see `dispatcherStatement(_:on:logger:)`).

@@ -313,6 +313,23 @@ public final class SQLiteStore: BookingStore {
         }
     }
 
+    /// The appointments of `resource` whose slot starts at or after `instant`, ordered by slot start, then id: a range
+    /// of the slot-start index.
+    public func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
+        -> [Appointment]
+    {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.appointmentColumns) FROM appointments INDEXED BY appointments_by_slot_start
+                    WHERE slot_start >= ? AND resource = ? ORDER BY slot_start, id
+                    """,
+                arguments: [instant.millisecondsSince1970, resource.rawValue]
+            ).map { row in try Self.record(row).appointment }
+        }
+    }
+
     /// Leases due notifications in one immediate transaction, counting an attempt on each.
     public func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
         try await write { db in try Self.claim(claim, in: db) }

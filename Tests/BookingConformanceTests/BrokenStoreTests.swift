@@ -265,6 +265,13 @@ struct BrokenStoreTests {
         try await expectFailure("listingOrder", on: { ResourceOrderedListingStore() }, saying: "order: expected")
     }
 
+    @Test("a store that lists a resource's feed by the slots ending after the instant fails the listing-from check")
+    func endingAfterListing() async throws {
+        try await expectFailure(
+            "listingOfAResourceFromAnInstant", on: { EndingAfterListingStore() },
+            saying: "one millisecond after +60 min, the slot starting then is left out: expected")
+    }
+
     @Test("a store that writes a booking's notification in a step after its appointment fails the readers' check")
     func notificationLater() async throws {
         try await expectFailure(

@@ -26,6 +26,11 @@ extension ForwardingStore {
         await inner.record(idempotencyKey: idempotencyKey)
     }
     func appointments() async throws(BookingError) -> [Appointment] { await inner.appointments() }
+    func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
+        -> [Appointment]
+    {
+        await inner.appointments(of: resource, startingFrom: instant)
+    }
     func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
         -> [SlotOccupant]
     {
@@ -451,6 +456,17 @@ struct ResourceOrderedListingStore: ForwardingStore {
 
     func appointments() async throws(BookingError) -> [Appointment] {
         await inner.appointments().sorted { ($0.slot.start, $0.resource) < ($1.slot.start, $1.resource) }
+    }
+}
+
+/// Lists a resource's appointments from the slots that end after the instant, not those that start from it.
+struct EndingAfterListingStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
+        -> [Appointment]
+    {
+        await inner.appointments().filter { $0.resource == resource && $0.slot.end > instant }
     }
 }
 

@@ -76,6 +76,15 @@ struct AppointmentCalendarTests {
         #expect(file.filter { $0 == "DTSTAMP:20271202T110000Z" }.count == 2, "DTSTAMP is updated_at, not now")
         #expect(file.contains(#"DESCRIPTION:Bring notes\; X-rays\, too\nand the letter"#))
         #expect(file.contains("STATUS:CONFIRMED") && file.contains("STATUS:CANCELLED"))
+        #expect(file.filter { $0 == "TRANSP:TRANSPARENT" }.count == 1, "the cancelled event keeps no time busy")
+        #expect(!file.contains("BEGIN:VTIMEZONE"))
+        let empty = lines(
+            calendar.feed(name: "Dr. Lee", appointments: [], summary: { $0.customerName }, description: { $0.note }))
+        #expect(
+            empty.suffix(10) == [
+                "BEGIN:VTIMEZONE", "TZID:UTC", "BEGIN:STANDARD", "DTSTART:19700101T000000", "TZOFFSETFROM:+0000",
+                "TZOFFSETTO:+0000", "TZNAME:UTC", "END:STANDARD", "END:VTIMEZONE", "END:VCALENDAR",
+            ], "an empty feed still holds a component")
         let again = calendar.feed(
             name: "Dr. Lee", appointments: [first, second], summary: { $0.customerName },
             description: { $0.note })

@@ -12,7 +12,8 @@ import Testing
 struct ExtremeArgumentsTests {
     static let farOff: [Date] = [
         Date(timeIntervalSince1970: .nan), Date(timeIntervalSince1970: .infinity),
-        Date(timeIntervalSince1970: -.infinity), Date(timeIntervalSince1970: 1e300), Date(timeIntervalSince1970: -1e300),
+        Date(timeIntervalSince1970: -.infinity), Date(timeIntervalSince1970: 1e300),
+        Date(timeIntervalSince1970: -1e300),
     ]
 
     @Test("Duration.minutes saturates: .max and .min are the longest durations of whole seconds, either way")
@@ -35,7 +36,8 @@ struct ExtremeArgumentsTests {
         _ = LocalDate(daysSinceEpoch: .min).weekday
         // Within the bounds nothing changed.
         let date = try LocalDate(parsing: "2027-03-14")
-        #expect(LocalDate(daysSinceEpoch: date.daysSinceEpoch) == date && date.adding(days: 1).description == "2027-03-15")
+        #expect(
+            LocalDate(daysSinceEpoch: date.daysSinceEpoch) == date && date.adding(days: 1).description == "2027-03-15")
     }
 
     @Test("dates and times are digits only: a sign is not a date or a time")
@@ -69,7 +71,9 @@ struct ExtremeArgumentsTests {
         }
         #expect(schedule.slots(from: Date(timeIntervalSince1970: .nan), to: Date()).isEmpty)
         #expect(schedule.slots(from: Date(), to: Date(timeIntervalSince1970: .nan)).isEmpty)
-        #expect(schedule.slots(from: Date(timeIntervalSince1970: .infinity), to: .init(timeIntervalSince1970: .infinity)).isEmpty)
+        #expect(
+            schedule.slots(from: Date(timeIntervalSince1970: .infinity), to: .init(timeIntervalSince1970: .infinity))
+                .isEmpty)
         // An unbounded end stops at the last supported instant: the slots of the last days of 9999.
         let utc = Schedule.standard(in: zone("UTC"))
         let lastDays = utc.slots(
@@ -77,14 +81,17 @@ struct ExtremeArgumentsTests {
         #expect(lastDays.count == 48 && lastDays.allSatisfy { $0.end <= supported.upperBound }, "\(lastDays.count)")
         let firstDays = utc.slots(
             from: Date(timeIntervalSince1970: -.infinity), to: supported.lowerBound.addingTimeInterval(3 * 86_400))
-        #expect(firstDays.count == 48 && firstDays.allSatisfy { $0.start >= supported.lowerBound }, "\(firstDays.count)")
+        #expect(
+            firstDays.count == 48 && firstDays.allSatisfy { $0.start >= supported.lowerBound }, "\(firstDays.count)")
     }
 
     @Test("a reminder's due time saturates: a lead of forever is never due, one of minus forever always")
     func reminders() {
         let now = instant("2027-03-01T08:00:00Z")
         #expect(ScheduledReminder.due(leads: [.seconds(Int64.max)], before: now, now: now).isEmpty)
-        #expect(ScheduledReminder.due(leads: [.seconds(Int64.max)], before: Date(timeIntervalSince1970: .nan), now: now).isEmpty)
+        #expect(
+            ScheduledReminder.due(leads: [.seconds(Int64.max)], before: Date(timeIntervalSince1970: .nan), now: now)
+                .isEmpty)
         let never = ScheduledReminder.due(leads: [.seconds(Int64.min)], before: now, now: now)
         #expect(never.count == 1 && never[0].dueAt > now)
         let hour = ScheduledReminder.due(leads: [.seconds(3600)], before: instant("2027-03-01T10:00:00Z"), now: now)
@@ -97,7 +104,8 @@ struct ExtremeArgumentsTests {
         for (notice, slot, horizon) in [(60 * 24, 30, 60 * 24), (60 * 24 * 8, 30, 60 * 24 * 7), (60, 60, 119)] {
             let error = #expect(throws: BookingError.self, "\(notice) \(slot) \(horizon)") {
                 try Schedule(
-                    timeZone: utc, slotLength: .minutes(slot), horizon: .minutes(horizon), minimumNotice: .minutes(notice))
+                    timeZone: utc, slotLength: .minutes(slot), horizon: .minutes(horizon),
+                    minimumNotice: .minutes(notice))
             }
             #expect(error?.fieldErrors["minimumNotice"]?.contains("horizon") == true)
         }
@@ -107,7 +115,8 @@ struct ExtremeArgumentsTests {
             slotLength: .minutes(60), horizon: .minutes(120), minimumNotice: .minutes(60))
         let now = instant("2027-03-01T08:00:00Z")
         let window = try TimeSlot(start: now, end: now.addingTimeInterval(86_400))
-        #expect(tight.availableSlots(in: window, now: now, occupants: []).map(\.start) == [instant("2027-03-01T09:00:00Z")])
+        #expect(
+            tight.availableSlots(in: window, now: now, occupants: []).map(\.start) == [instant("2027-03-01T09:00:00Z")])
     }
 
     @Test("a day named by two weekly rules takes the last one's hours, as documented")
@@ -139,9 +148,11 @@ struct ExtremeArgumentsTests {
         let clock = ManualWallClock(now: instant("2027-03-01T08:00:00Z"))
         let service = BookingService(store: store, clock: clock)
         let slot = try #require(try await service.availability().first)
-        _ = try await service.book(BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "a@b.co"))
+        _ = try await service.book(
+            BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "a@b.co"))
         let sender = RecordingNotificationSender()
-        let dispatcher = NotificationDispatcher(store: store, sender: sender, clock: clock, logger: Logger(label: "test"))
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender, clock: clock, logger: Logger(label: "test"))
         for passes in [-1, Int.min, 0] {
             #expect(try await dispatcher.drain(maxPasses: passes).claimed == 0)
         }

@@ -20,10 +20,12 @@ let standardResources = [ConfiguredResource.flags(.standard(in: TimeZone(identif
 
 /// Runs `body` against the in-process router on a fresh store of `kind`, configured as the server is:
 /// `resources` when given, else one resource, `default`, on `schedule`; the service and the router log to `logger`.
-/// Calendar UIDs end in `@booking.example.com`; `calendarFeedSecret` turns the feeds on; a hold lasts `holdDuration`.
+/// Calendar UIDs end in `@booking.example.com`; `calendarFeedSecret` turns the feeds on, which reach
+/// `calendarFeedPastDays` back; a hold lasts `holdDuration`.
 func withAPI(
     _ kind: StoreKind, schedule: Schedule = .standard(in: TimeZone(identifier: "UTC")!),
-    resources: [ConfiguredResource]? = nil, calendarFeedSecret: String? = nil, holdDuration: Duration = .minutes(5),
+    resources: [ConfiguredResource]? = nil, calendarFeedSecret: String? = nil,
+    calendarFeedPastDays: Int = ServerSettings.calendarFeedPastDays.fallback, holdDuration: Duration = .minutes(5),
     logger: Logger = Logger(label: "api-tests", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: @escaping @Sendable (any TestClientProtocol, ManualWallClock) async throws -> Void
 ) async throws {
@@ -34,7 +36,8 @@ func withAPI(
         store: store, resources: resources, clock: clock, holdDuration: holdDuration, logger: logger)
     let router = try BookingApplication.router(
         service: service, resources: resources, adminToken: adminToken, corsOrigins: [],
-        calendarDomain: "booking.example.com", calendarFeedSecret: calendarFeedSecret)
+        calendarDomain: "booking.example.com", calendarFeedSecret: calendarFeedSecret,
+        calendarFeedPastDays: calendarFeedPastDays)
     do {
         try await Application(router: router, logger: logger).test(.router) { client in try await body(client, clock) }
     } catch {

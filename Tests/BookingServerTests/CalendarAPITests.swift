@@ -169,6 +169,43 @@ struct CalendarAPITests {
     }
 
     @Test(
+        "a feed reaches --calendar-feed-past-days back: an appointment that started earlier drops out; an empty feed is a valid calendar",
+        arguments: StoreKind.allCases)
+    func feedWindow(_ kind: StoreKind) async throws {
+        try await withAPI(kind, calendarFeedSecret: feedSecret, calendarFeedPastDays: 1) { client, clock in
+            let uri = "/api/resources/default/calendar/\(feedSecret).ics"
+            let empty = lines(try await client.execute(uri: uri, method: .get))
+            #expect(!empty.contains("BEGIN:VEVENT"))
+            #expect(
+                Array(empty.drop { $0 != "BEGIN:VTIMEZONE" }.prefix(4)) == [
+                    "BEGIN:VTIMEZONE", "TZID:UTC", "BEGIN:STANDARD", "DTSTART:19700101T000000",
+                ], "a calendar holds at least one component (RFC 5545 section 3.6)")
+            let reversing = try body([
+                "slotStart": "2027-03-01T09:00:00.000Z", "slotEnd": "2027-03-01T09:30:00.000Z", "name": "Ada \u{202E}",
+                "email": "ada@example.com",
+            ])
+            let early = try #require(try object(try await client.book(reversing))["id"] as? Int)
+            let late = try #require(
+                try object(try await client.book(try bookingBody("2027-03-03T09:00:00Z")))["id"] as? Int)
+            func uids() async throws -> [String] {
+                lines(try await client.execute(uri: uri, method: .get)).filter { $0.hasPrefix("UID:") }
+            }
+            let both = lines(try await client.execute(uri: uri, method: .get))
+            #expect(!both.contains("BEGIN:VTIMEZONE"), "events are in UTC: no zone is needed once there is one")
+            #expect(
+                value("SUMMARY", in: both) == "Ada  (default)",
+                "the name's open right-to-left override is dropped, so it cannot reverse the resource's name")
+            #expect(
+                try await uids() == [
+                    "UID:appointment-\(early)@booking.example.com", "UID:appointment-\(late)@booking.example.com",
+                ])
+            // 09:00 on March 1 started a day and a minute ago: out of a one-day feed.
+            clock.advance(by: .seconds(86_400 + 3_660))
+            #expect(try await uids() == ["UID:appointment-\(late)@booking.example.com"])
+        }
+    }
+
+    @Test(
         "the feed's ETag answers a matching If-None-Match with 304 and changes when an appointment does",
         arguments: StoreKind.allCases)
     func etag(_ kind: StoreKind) async throws {

@@ -225,7 +225,8 @@ struct ResourcesFileSettingsTests {
             ),
             (entry(#""id": "dr-lee", "timeZone": "UTC", "hours": " ; ""#), "field \"hours\": must look like"),
             (
-                entry(#""id": "dr-lee", "timeZone": "UTC", "daysAhead": 1, "slotMinutes": 60, "minNoticeMinutes": 1381"#),
+                entry(
+                    #""id": "dr-lee", "timeZone": "UTC", "daysAhead": 1, "slotMinutes": 60, "minNoticeMinutes": 1381"#),
                 "resource \"dr-lee\": field \"minNoticeMinutes\": at most daysAhead less one slot (1380 minutes here)"
             ),
             (

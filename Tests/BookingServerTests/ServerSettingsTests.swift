@@ -208,7 +208,10 @@ struct ServerSettingsTests {
         arguments: [
             ("s3cret-plain", "must start with whsec_"),
             ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_c2hvcnQtc2VjcmV0", "fewer than the 24 required"),
-            ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_%%%", "secret 2 of 2 must be whsec_ followed by valid base64"),
+            (
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_%%%",
+                "secret 2 of 2 must be whsec_ followed by valid base64"
+            ),
         ])
     func badWebhookSecret(text: String, expected: String) {
         let error = #expect(throws: ServerSettings.Invalid.self) {

@@ -12,6 +12,9 @@ struct UnavailableStore: BookingStore {
     func record(id: Int64) async throws(BookingError) -> AppointmentRecord? { throw down }
     func record(idempotencyKey: String) async throws(BookingError) -> AppointmentRecord? { throw down }
     func appointments() async throws(BookingError) -> [Appointment] { throw down }
+    func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
+        -> [Appointment]
+    { throw down }
     func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
         -> [SlotOccupant]
     { throw down }

@@ -133,6 +133,17 @@ def appointment_file(base, appointment, token):
     return method, vevent
 
 
+def test_an_empty_feed_is_a_calendar_with_a_component(server):
+    # Runs first (pytest keeps the file's order): the resource has no appointments yet.
+    status, _, raw = fetch(server, f"/api/resources/dr-zoe/calendar/{FEED_SECRET}.ics")
+    assert status == 200
+    calendar = parse(raw)
+    assert calendar.walk("VEVENT") == []
+    # RFC 5545 section 3.6: a calendar holds at least one component.
+    assert [component.name for component in calendar.subcomponents] == ["VTIMEZONE"]
+    assert str(calendar.subcomponents[0]["TZID"]) == "UTC"
+
+
 def test_an_appointment_file_through_booking_moving_and_cancelling(server):
     _, slots = call(server, "GET", "/api/availability?resource=dr-zoe")
     status, booked = call(server, "POST", "/api/appointments", {

@@ -43,7 +43,8 @@ public struct AppointmentCalendar: Sendable {
     }
 
     /// One appointment as an RFC 5546 message: `METHOD:REQUEST` and `STATUS:CONFIRMED` while booked,
-    /// `METHOD:CANCEL` and `STATUS:CANCELLED` once cancelled; `DTSTAMP` is `now`, when the message was made.
+    /// `METHOD:CANCEL`, `STATUS:CANCELLED` and `TRANSP:TRANSPARENT` once cancelled; `DTSTAMP` is `now`, when the
+    /// message was made.
     ///
     /// - Parameters:
     ///   - appointment: The appointment to write.
@@ -56,7 +57,8 @@ public struct AppointmentCalendar: Sendable {
         return writer.text
     }
 
-    /// A feed of `appointments` without `METHOD`, cancelled ones with `STATUS:CANCELLED`.
+    /// A feed of `appointments` without `METHOD`, cancelled ones with `STATUS:CANCELLED` and `TRANSP:TRANSPARENT`;
+    /// with none, it holds a `VTIMEZONE` for UTC, since a calendar must hold a component.
     ///
     /// Without `METHOD`, `DTSTAMP` is when the event last changed (RFC 5545 section 3.8.7.2): each
     /// appointment's ``Appointment/updatedAt``. So the same appointments give the same bytes, and a hash of
@@ -77,8 +79,24 @@ public struct AppointmentCalendar: Sendable {
                 appointment, summary: summary(appointment), description: description(appointment),
                 stamp: appointment.updatedAt, participants: false, into: &writer)
         }
+        // A calendar holds at least one component (RFC 5545 section 3.6): an empty feed holds the zone its
+        // times are in.
+        if appointments.isEmpty { Self.utcZone(into: &writer) }
         writer.end("VCALENDAR")
         return writer.text
+    }
+
+    /// A `VTIMEZONE` for UTC, the zone of every time these files write.
+    private static func utcZone(into writer: inout ICalendarWriter) {
+        writer.begin("VTIMEZONE")
+        writer.property("TZID", value: "UTC")
+        writer.begin("STANDARD")
+        writer.property("DTSTART", value: "19700101T000000")
+        writer.property("TZOFFSETFROM", value: "+0000")
+        writer.property("TZOFFSETTO", value: "+0000")
+        writer.property("TZNAME", value: "UTC")
+        writer.end("STANDARD")
+        writer.end("VTIMEZONE")
     }
 
     private func header(method: String?, name: String?) -> ICalendarWriter {
@@ -108,6 +126,8 @@ public struct AppointmentCalendar: Sendable {
         writer.property("SUMMARY", text: summary)
         if let description { writer.property("DESCRIPTION", text: description) }
         writer.property("STATUS", value: appointment.status == .booked ? "CONFIRMED" : "CANCELLED")
+        // A cancelled event keeps no time busy in a free/busy search.
+        if appointment.status == .cancelled { writer.property("TRANSP", value: "TRANSPARENT") }
         if participants {
             writer.property("ORGANIZER", value: Self.mailto(organizer))
             writer.property(

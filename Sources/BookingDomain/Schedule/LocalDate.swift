@@ -15,7 +15,8 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
     public init(parsing text: String) throws(BookingError) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            parts.allSatisfy({ $0.allSatisfy { ("0"..."9").contains($0) } }), let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
+            parts.allSatisfy({ $0.allSatisfy { ("0"..."9").contains($0) } }), let year = Int(parts[0]),
+            let month = Int(parts[1]), let day = Int(parts[2])
         else { throw .invalidInput(field: "date", "'\(text)' is not a date like 2027-03-14") }
         try self.init(year: year, month: month, day: day)
     }

@@ -16,7 +16,9 @@ extension Schedule {
     /// The bounds count as the nearest instants of ``TimeSlot/supportedInstants`` (a NaN bound gives no slots); the
     /// answer costs time and memory in proportion to the window's days and slots, so a caller bounds the window.
     public func slots(from: Date, to: Date) -> [TimeSlot] {
-        guard TimeSlot.supportedInstants.lowerBound < to, from < TimeSlot.supportedInstants.upperBound else { return [] }
+        guard TimeSlot.supportedInstants.lowerBound < to, from < TimeSlot.supportedInstants.upperBound else {
+            return []
+        }
         let from = max(from, TimeSlot.supportedInstants.lowerBound)
         let to = min(to, TimeSlot.supportedInstants.upperBound)
         guard from < to else { return [] }

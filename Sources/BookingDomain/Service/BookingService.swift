@@ -182,6 +182,19 @@ public struct BookingService: Sendable {
         try await store.appointments()
     }
 
+    /// The appointments of `resource`, booked and cancelled, whose slot starts at or after `instant`, ordered by slot
+    /// start, then id: a resource's calendar feed. Admin only (or the feed's secret): the host checks the credential.
+    /// A NaN instant is ``BookingError/Code/invalidInput``; one outside ``TimeSlot/supportedInstants`` counts as the
+    /// nearest supported one.
+    public func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
+        -> [Appointment]
+    {
+        guard !instant.timeIntervalSince1970.isNaN else { throw .invalidInput(field: "from", "must be an instant") }
+        let supported = TimeSlot.supportedInstants
+        return try await store.appointments(
+            of: resource, startingFrom: min(max(instant, supported.lowerBound), supported.upperBound))
+    }
+
     /// Outbox notifications, all or one appointment's, ordered by id. Admin only.
     public func notifications(appointmentID: Int64? = nil) async throws(BookingError) -> [BookingNotification] {
         try await store.notifications(appointmentID: appointmentID)

@@ -114,6 +114,13 @@ public protocol BookingStore: Service {
     /// Every appointment, ordered by slot start, then id.
     func appointments() async throws(BookingError) -> [Appointment]
 
+    /// The appointments of `resource`, booked and cancelled, whose slot starts at or after `instant`, ordered by
+    /// slot start, then id (a resource's calendar feed).
+    ///
+    /// Must read only the rows from `instant` on (an index range scan), never the whole table.
+    func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
+        -> [Appointment]
+
     /// The `booked` appointments and the holds live at `now` of `resource` whose occupied intervals
     /// overlap `window`, sorted by occupied start.
     ///

@@ -13,10 +13,12 @@ enum BookingApplication {
     /// The router alone: what in-process tests drive.
     ///
     /// `resources` are what `GET /api/resources` lists, in order: the ones `service` was made for.
-    /// Calendar files' UIDs end in `@calendarDomain`; `calendarFeedSecret` turns the resources' feeds on.
+    /// Calendar files' UIDs end in `@calendarDomain`; `calendarFeedSecret` turns the resources' feeds on, which reach
+    /// `calendarFeedPastDays` back.
     static func router(
         service: BookingService, resources: [ConfiguredResource], adminToken: String, corsOrigins: [String],
-        calendarDomain: String = ServerSettings.defaultCalendarDomain, calendarFeedSecret: String? = nil
+        calendarDomain: String = ServerSettings.defaultCalendarDomain, calendarFeedSecret: String? = nil,
+        calendarFeedPastDays: Int = ServerSettings.calendarFeedPastDays.fallback
     ) throws -> Router<BasicRequestContext> {
         let registry = MetricsRegistry.shared
         let router = Router(context: BasicRequestContext.self)
@@ -42,7 +44,8 @@ enum BookingApplication {
         BookingAPI(
             service: service, resources: resources, admin: AdminCredential(token: adminToken),
             calendarFiles: CalendarFiles(domain: calendarDomain, resources: resources),
-            feedCredential: calendarFeedSecret.map(CalendarFeedCredential.init)
+            feedCredential: calendarFeedSecret.map(CalendarFeedCredential.init),
+            feedReach: .seconds(calendarFeedPastDays * 86_400)
         ).addRoutes(to: router)
         router.getAndHead("metrics") { _, _ in
             Response(
@@ -110,7 +113,7 @@ enum BookingApplication {
             router: try router(
                 service: service, resources: settings.resources, adminToken: adminToken,
                 corsOrigins: settings.corsOrigins, calendarDomain: settings.calendarDomain,
-                calendarFeedSecret: settings.calendarFeedSecret),
+                calendarFeedSecret: settings.calendarFeedSecret, calendarFeedPastDays: settings.calendarFeedPastDays),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "swift-booking"),
             services: [store, dispatcher], onServerRunning: onServerRunning, logger: logger)
         app.beforeServerStarts { try await store.migrate() }

@@ -52,10 +52,11 @@ extension BookingAPI {
         return try await feed(of: resource, request: request)
     }
 
-    /// Every appointment of `resource`, with a strong `ETag` (the SHA-256 of the body, which has no
-    /// time of its own) and 304 for a matching `If-None-Match`.
+    /// The appointments of `resource` that started within ``feedReach`` or start later, with a strong `ETag` (the
+    /// SHA-256 of the body, which has no time of its own) and 304 for a matching `If-None-Match`.
     private func feed(of resource: ResourceID, request: Request) async throws -> Response {
-        let appointments = try await service.appointments().filter { $0.resource == resource }
+        let from = service.clock.now().addingTimeInterval(-Double(feedReach.components.seconds))
+        let appointments = try await service.appointments(of: resource, startingFrom: from)
         let body = calendarFiles.feed(of: resource, appointments: appointments)
         let etag = "\"" + SecretToken.sha256Hex(body) + "\""
         var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, no-cache"]

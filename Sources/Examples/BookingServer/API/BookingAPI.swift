@@ -15,6 +15,8 @@ struct BookingAPI: Sendable {
     let calendarFiles: CalendarFiles
     /// The feed's secret; `nil` when the feed is off (every feed request is 404).
     let feedCredential: CalendarFeedCredential?
+    /// How far back a feed reaches: appointments that started earlier are left out.
+    let feedReach: Duration
     /// The API's counters, made with it.
     let counters = APICounters()
 

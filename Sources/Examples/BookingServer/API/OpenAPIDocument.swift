@@ -171,7 +171,7 @@ enum OpenAPIDocument {
             "/api/resources/{id}/calendar.ics": {
               "get": {
                 "operationId": "resourceCalendarFeed",
-                "summary": "Every appointment of a resource as an iCalendar feed (no METHOD; cancelled ones with STATUS:CANCELLED), for Authorization: Bearer with the calendar feed secret or the admin token. 404 while no feed secret is configured",
+                "summary": "A resource's appointments as an iCalendar feed: those that started at most --calendar-feed-past-days (90) days ago and every later one (no METHOD; cancelled ones with STATUS:CANCELLED), for Authorization: Bearer with the calendar feed secret or the admin token. 404 while no feed secret is configured",
                 "security": [{"calendarFeed": []}, {"admin": []}],
                 "parameters": [
                   {"$ref": "#/components/parameters/ResourcePathID"},

@@ -18,17 +18,29 @@ struct CalendarFiles: Sendable {
     /// The resource's display name; its id when the host does not serve it (any more).
     private func name(of resource: ResourceID) -> String { names[resource] ?? resource.rawValue }
 
+    /// `text` without explicit directional formatting (embeddings, overrides and isolates, U+202A-U+202E and
+    /// U+2066-U+2069), so that one left open (a customer's name ending in U+202E) cannot reverse the text after it.
+    static func withoutDirectionalFormatting(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(
+            contentsOf: text.unicodeScalars.filter {
+                !(0x202A...0x202E).contains($0.value) && !(0x2066...0x2069).contains($0.value)
+            })
+        return String(scalars)
+    }
+
     /// One appointment as its customer sees it: `Appointment: Dr. Lee`, `METHOD:REQUEST` or `CANCEL`.
     func message(for appointment: Appointment, now: Date) -> String {
         calendar.message(for: appointment, summary: "Appointment: \(name(of: appointment.resource))", now: now)
     }
 
-    /// A resource's feed for its staff: each event titled with the customer's name, the email and note
-    /// in its description.
+    /// A resource's feed for its staff: each event titled with the customer's name and the resource's, the email
+    /// and note in its description.
     func feed(of resource: ResourceID, appointments: [Appointment]) -> String {
         let name = name(of: resource)
         return calendar.feed(
-            name: name, appointments: appointments, summary: { "\($0.customerName) (\(name))" },
+            name: name, appointments: appointments,
+            summary: { "\(Self.withoutDirectionalFormatting($0.customerName)) (\(name))" },
             description: { appointment in
                 ([appointment.customerEmail] + (appointment.note.map { [$0] } ?? [])).joined(separator: "\n")
             })

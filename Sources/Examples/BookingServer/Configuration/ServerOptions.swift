@@ -121,6 +121,13 @@ struct ServerOptions: ParsableArguments {
     var calendarFeedSecret: String?
 
     @Option(
+        name: .customLong("calendar-feed-past-days"),
+        help:
+            "How many days back a calendar feed reaches: appointments that started earlier are left out, 0-3660 (BOOKING_CALENDAR_FEED_PAST_DAYS; default 90)"
+    )
+    var calendarFeedPastDays: String?
+
+    @Option(
         name: .customLong("dispatcher-id"),
         help:
             "This instance's notification dispatcher identity: stable and unique per instance, e.g. the container or unit name, so a restart takes back its leases at once (BOOKING_DISPATCHER_ID; default: random per process)"
@@ -146,6 +153,7 @@ struct ServerOptions: ParsableArguments {
             "weekly-limit": weeklyLimit, "hold-minutes": holdMinutes, "webhook-url": webhookURL,
             "webhook-secret": webhookSecret, "webhook-calendar": webhookCalendar.map { $0 ? "true" : "false" },
             "calendar-domain": calendarDomain, "calendar-feed-secret": calendarFeedSecret,
+            "calendar-feed-past-days": calendarFeedPastDays,
             "dispatcher-id": dispatcherID, "log-level": logLevel, "log-format": logFormat,
         ]
         return all.compactMapValues { $0 }

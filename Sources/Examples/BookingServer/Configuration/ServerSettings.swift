@@ -59,6 +59,11 @@ struct ServerSettings: Sendable {
     /// The read-only calendar feed's secret, ``minimumAdminTokenLength`` or more URL-safe characters
     /// (it travels in the feed's path); `nil` turns the feed off.
     var calendarFeedSecret: String?
+    /// How many days back a feed reaches (`--calendar-feed-past-days`): appointments that started earlier are left
+    /// out, so a feed's size follows the window, not the table's history.
+    var calendarFeedPastDays = Self.calendarFeedPastDays.fallback
+    /// The range and default of ``calendarFeedPastDays``.
+    static let calendarFeedPastDays = NumberSetting(range: 0...3660, fallback: 90)
     var logLevel: Logger.Level = .info
     var logFormat: LogFormat = .text
     /// The notification dispatcher's identity (`NotificationDispatcher`'s `workerID`): random per process
