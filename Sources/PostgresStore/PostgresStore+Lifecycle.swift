@@ -37,11 +37,19 @@ extension PostgresStore {
 
     /// Applies the pending migrations (``applyPendingMigrations()``); first refuses a configured port outside 1-65535
     /// (`invalidInput` on `port`), which the network layer would otherwise cut to 16 bits and connect elsewhere.
+    ///
+    /// When the database is out of reach, the `storeUnavailable` error names why, from one connection opened
+    /// directly: a wrong password, a missing database, nothing listening, no answer within the connect timeout.
     public func migrate() async throws(BookingError) {
         guard Configuration.ports.contains(configuration.port) else {
             throw .invalidInput(field: "port", "must be 1 to 65535, not \(configuration.port)")
         }
-        try await applyPendingMigrations()
+        do {
+            try await applyPendingMigrations()
+        } catch where error.code == .storeUnavailable {
+            guard let cause = await ConnectionProbe.failure(of: configuration, logger: logger) else { throw error }
+            throw .storeUnavailable(cause)
+        }
     }
 
     /// Yields when this store commits a notification, and on every `NOTIFY booking_outbox` (another process's)

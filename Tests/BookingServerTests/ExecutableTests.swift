@@ -283,6 +283,9 @@ struct ExecutableTests {
             migrateOutput.hasPrefix("booking-server: cannot migrate the store postgres://127.0.0.1:1/booking: "),
             "\(migrateOutput)")
         #expect(!migrateOutput.contains("secret"))
+        // The line names the cause, which the pool logs only at info.
+        #expect(
+            migrateOutput.contains("nothing accepts connections at 127.0.0.1:1 (connection refused)"), "\(migrateOutput)")
         // `serve` migrates before it listens (and its dispatcher before its first poll): one line, exit 69 too.
         let (serveStatus, serveOutput) = try ServerProcess.runToExit(
             [
@@ -294,6 +297,7 @@ struct ExecutableTests {
         #expect(
             serveOutput.hasPrefix("booking-server: cannot serve from the store postgres://127.0.0.1:1/booking: "),
             "\(serveOutput)")
+        #expect(serveOutput.contains("(connection refused)"), "\(serveOutput)")
     }
 
     @Test("a bad resources file stops the server at start-up with exit 64 and one line naming resource and field")

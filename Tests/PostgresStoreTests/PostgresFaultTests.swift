@@ -19,6 +19,38 @@ struct PostgresFaultTests {
             requestFingerprint: "f-\(minutes)-\(email)", now: now)
     }
 
+    @Test(
+        "a database out of reach at migrate() is named by its cause: a missing database, nothing listening, no answer"
+    )
+    func causeOfAFailedStart() async throws {
+        var missing = try PostgresTestDatabase.serverConfiguration()
+        missing.database = "no_such_database_\(UInt32.random(in: 0...UInt32.max))"
+        missing.connectionWaitTimeout = .milliseconds(500)
+        var refused = missing
+        refused.host = "127.0.0.1"
+        refused.port = try freePort()
+        // A socket that accepts and never answers: the start-up message waits forever.
+        let silent = try SilentListener()
+        defer { silent.close() }
+        var mute = refused
+        mute.port = silent.port
+        mute.connectTimeout = .milliseconds(300)
+        for (configuration, cause) in [
+            (missing, "has no database '\(missing.database)' (3D000)"),
+            (refused, "nothing accepts connections at 127.0.0.1:\(refused.port) (connection refused)"),
+            (mute, "no answer from 127.0.0.1:\(silent.port) within 0.3 seconds"),
+        ] {
+            let running = try await RunningStore(configuration, migrate: false)
+            let error = await #expect(throws: BookingError.self) { try await running.store.migrate() }
+            await running.stop()
+            #expect(error?.code == .storeUnavailable)
+            #expect(error?.message.contains(cause) == true, "\(error?.message ?? "")")
+            if let password = configuration.password, !password.isEmpty {
+                #expect(error?.message.contains(password) == false)
+            }
+        }
+    }
+
     @Test("a booking blocked by a table lock answers within the lock timeout and changes nothing; its retry books")
     func lockedPastTheTimeout() async throws {
         let database = try await PostgresTestDatabase.create()

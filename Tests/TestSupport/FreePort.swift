@@ -8,6 +8,13 @@ import Foundation
 
 /// A TCP port on 127.0.0.1 that was free a moment ago: port 0 bound, the kernel's choice read, the socket closed.
 public func freePort() throws -> Int {
+    let (descriptor, port) = try loopbackSocket()
+    close(descriptor)
+    return port
+}
+
+/// A TCP socket bound to a port of the kernel's choice on 127.0.0.1, and that port.
+func loopbackSocket() throws -> (descriptor: Int32, port: Int) {
     struct NoFreePort: Error, CustomStringConvertible {
         let description: String
     }
@@ -17,7 +24,6 @@ public func freePort() throws -> Int {
         let descriptor = socket(AF_INET, SOCK_STREAM, 0)
     #endif
     guard descriptor >= 0 else { throw NoFreePort(description: "socket() failed") }
-    defer { close(descriptor) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = 0
@@ -28,6 +34,9 @@ public func freePort() throws -> Int {
             bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
         }
     }
-    guard bound else { throw NoFreePort(description: "could not bind a free port on 127.0.0.1") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    guard bound else {
+        close(descriptor)
+        throw NoFreePort(description: "could not bind a free port on 127.0.0.1")
+    }
+    return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
 }
