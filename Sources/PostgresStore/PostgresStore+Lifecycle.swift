@@ -108,8 +108,11 @@ extension PostgresStore {
                 }
             } catch {
                 if listened.exchange(false, ordering: .relaxed) { warned = false }
+                // A shutdown closes the pool's connections, this one included, and the pool may close it before this
+                // task is cancelled: the graceful shutdown has begun by then, and that loss is no outage.
+                let stopping = Task.isCancelled || Task.isShuttingDownGracefully
                 logger.log(
-                    level: warned || Task.isCancelled ? .debug : .warning,
+                    level: warned || stopping ? .debug : .warning,
                     "outbox listener lost its connection; other processes' dispatchers hear of new work at their polls until it is back",
                     metadata: ["error": "\(String(reflecting: type(of: error)))"])
                 warned = true

@@ -79,15 +79,17 @@ public final class SQLiteStore: BookingStore {
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         self.location = location
         self.busyTimeout = busyTimeout
-        writer = try Self.openAndMigrate(location, config)
+        writer = try Self.openAndMigrate(location, config, within: busyTimeout)
     }
 
-    /// Opens and migrates, retrying a few times: when several processes open a new file at once, one
-    /// may find the file locked while another switches it to WAL, or lose the race to apply a migration
-    /// (its transaction rolls back and the retry finds the work done).
+    /// Opens and migrates, retrying a few times within `budget` (the busy timeout): when several processes open a new
+    /// file at once, one may find the file locked while another switches it to WAL, or lose the race to apply a
+    /// migration (its transaction rolls back and the retry finds the work done). A file another process keeps locked
+    /// fails once its busy timeout has passed, not after every retry's.
     private static func openAndMigrate(
-        _ location: Location, _ config: GRDB.Configuration
+        _ location: Location, _ config: GRDB.Configuration, within budget: Duration
     ) throws(BookingError) -> any DatabaseWriter {
+        let started = ContinuousClock.now
         var attempt = 0
         while true {
             do {
@@ -106,7 +108,9 @@ public final class SQLiteStore: BookingStore {
             } catch {
                 attempt += 1
                 let mapped = map(error)
-                guard attempt < 10, mapped.code == .storeUnavailable || mapped.code == .slotUnavailable else {
+                guard attempt < 10, ContinuousClock.now - started < budget,
+                    mapped.code == .storeUnavailable || mapped.code == .slotUnavailable
+                else {
                     throw mapped
                 }
                 usleep(UInt32(20_000 * attempt))

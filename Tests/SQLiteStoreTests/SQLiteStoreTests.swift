@@ -61,6 +61,28 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("opening a file another process keeps write-locked fails once, after the busy timeout, not after every retry's")
+    func openBehindALock() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("locked.sqlite")
+        _ = try SQLiteStore(location: .file(path))
+        var holding = Configuration()
+        holding.allowsUnsafeTransactions = true  // the lock outlives one access, as another process's would
+        let holder = try DatabaseQueue(path: path, configuration: holding)
+        try await holder.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        let started = ContinuousClock.now
+        let error = #expect(throws: BookingError.self) {
+            try SQLiteStore(location: .file(path), configuration: .init(busyTimeout: .seconds(1)))
+        }
+        let waited = ContinuousClock.now - started
+        #expect(error?.code == .storeUnavailable)
+        // Ten retries of a second each, and their pauses, took 10.9 s before; one busy timeout is about 1 s.
+        #expect(waited >= .seconds(1) && waited < .seconds(4), "\(waited)")
+        try await holder.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        #expect(try await SQLiteStore(location: .file(path)).appointments().isEmpty, "opens once the lock is gone")
+    }
+
     @Test("two pools racing with one idempotency key create one appointment")
     func twoPoolsOneKey() async throws {
         let directory = try TemporaryDirectory()
