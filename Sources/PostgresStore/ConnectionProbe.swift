@@ -86,7 +86,9 @@ enum ConnectionProbe {
                 return "PostgreSQL at \(target) asks for an authentication method PostgresNIO does not support"
             case .saslError: return "the SCRAM authentication of user '\(username)' with \(target) failed"
             case .connectionError:
-                if let underlying = psql.underlying { return cause(of: underlying, target: target, connectTimeout: connectTimeout) }
+                if let underlying = psql.underlying {
+                    return cause(of: underlying, target: target, connectTimeout: connectTimeout)
+                }
             default: break
             }
             return "the connection to \(target) failed"

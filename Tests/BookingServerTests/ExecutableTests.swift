@@ -285,7 +285,8 @@ struct ExecutableTests {
         #expect(!migrateOutput.contains("secret"))
         // The line names the cause, which the pool logs only at info.
         #expect(
-            migrateOutput.contains("nothing accepts connections at 127.0.0.1:1 (connection refused)"), "\(migrateOutput)")
+            migrateOutput.contains("nothing accepts connections at 127.0.0.1:1 (connection refused)"),
+            "\(migrateOutput)")
         // `serve` migrates before it listens (and its dispatcher before its first poll): one line, exit 69 too.
         let (serveStatus, serveOutput) = try ServerProcess.runToExit(
             [

@@ -52,6 +52,12 @@ struct ServerSettingsTests {
         #expect(flagSchedule.capacity == 5 && flagSchedule.dailyLimit == 2)
         #expect(flagSchedule.weeklyLimit == 30, "the flag not given: the environment's value")
         #expect(flags.holdDuration == .minutes(1))
+        #expect(
+            fromEnvironment.shutdownTimeout == .seconds(8) && fromEnvironment.calendarFeedPastDays == 90, "defaults")
+        let stopping = try settings(
+            ["--shutdown-timeout-seconds", "30"],
+            ["BOOKING_SHUTDOWN_TIMEOUT_SECONDS": "3", "BOOKING_CALENDAR_FEED_PAST_DAYS": "0"])
+        #expect(stopping.shutdownTimeout == .seconds(30) && stopping.calendarFeedPastDays == 0)
         let extremes = try settings(["--capacity", "10000", "--daily-limit", "100000", "--hold-minutes", "60"])
         #expect(extremes.resources.first?.schedule.capacity == 10_000)
         #expect(extremes.resources.first?.schedule.dailyLimit == 100_000 && extremes.holdDuration == .minutes(60))
@@ -160,6 +166,15 @@ struct ServerSettingsTests {
                 "invalid --hold-minutes '0' (or BOOKING_HOLD_MINUTES): must be a whole number from 1 to 60"
             ),
             (["--hold-minutes", "61"], "--hold-minutes '61' (or BOOKING_HOLD_MINUTES)"),
+            (
+                ["--shutdown-timeout-seconds", "0"],
+                "invalid --shutdown-timeout-seconds '0' (or BOOKING_SHUTDOWN_TIMEOUT_SECONDS): must be a whole number from 1 to 3600"
+            ),
+            (["--shutdown-timeout-seconds", "2.5"], "--shutdown-timeout-seconds '2.5'"),
+            (
+                ["--calendar-feed-past-days=-1"],
+                "invalid --calendar-feed-past-days '-1' (or BOOKING_CALENDAR_FEED_PAST_DAYS): must be a whole number from 0 to 3660"
+            ),
             (["--hold-minutes", "1.5"], "--hold-minutes '1.5'"),
             (
                 ["--days-ahead", "1", "--min-notice-minutes", "1420"],

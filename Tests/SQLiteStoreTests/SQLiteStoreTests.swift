@@ -61,7 +61,8 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test("opening a file another process keeps write-locked fails once, after the busy timeout, not after every retry's")
+    @Test(
+        "opening a file another process keeps write-locked fails once, after the busy timeout, not after every retry's")
     func openBehindALock() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -5,7 +5,7 @@ import signal
 import sys
 import time
 
-from . import cancel_rebook, hostile, kill9, pg_outage, sqlite_stuck, three_instances
+from . import cancel_rebook, hostile, kill9, pg_frozen, pg_outage, sqlite_stuck, three_instances
 from .harness import Context, DrillError, Verdict, log, seconds, server_accepts, server_binary
 
 # name -> (variants, runner(context, variant), what it shows)
@@ -16,6 +16,8 @@ DRILLS = {
                         "three servers on one PostgreSQL: no overlap, one notification per event, all delivered"),
     "pg-outage": ([None], lambda context, _: pg_outage.run(context),
                   "PostgreSQL stopped for 10 s under load: fast 503s, readiness, recovery, nothing lost"),
+    "pg-frozen": ([None], lambda context, _: pg_frozen.run(context),
+                  "PostgreSQL frozen (SIGSTOP) under load, then SIGTERM: the server stops within its shutdown timeout"),
     "cancel-rebook": (["one", "three"], cancel_rebook.run,
                       "20 clients race for each cancelled slot: exactly one 201, the rest 409, within 2 s"),
     "sqlite-stuck": ([None], lambda context, _: sqlite_stuck.run(context),

@@ -225,8 +225,9 @@ class Server:
 
     _started = []  # every process any drill started, so the runner can end them on exit
 
-    def __init__(self, context, store, name, receiver=None, dispatcher_id=None, days_ahead=30):
+    def __init__(self, context, store, name, receiver=None, dispatcher_id=None, days_ahead=30, extra=()):
         self.context, self.store, self.name = context, store, name
+        self.extra = list(extra)  # more flags, e.g. ["--shutdown-timeout-seconds", "3"]
         self.receiver, self.dispatcher_id, self.days_ahead = receiver, dispatcher_id, days_ahead
         self.process = None
         self.port = None
@@ -241,7 +242,7 @@ class Server:
             args += ["--webhook-url", self.receiver.url, "--webhook-secret", self.receiver.secret]
         if self.dispatcher_id and server_accepts(self.context.binary, "--dispatcher-id"):
             args += ["--dispatcher-id", self.dispatcher_id]
-        return args
+        return args + self.extra
 
     def spawn(self):
         """Starts the process without waiting for it to listen."""
@@ -445,6 +446,32 @@ class Cluster:
         result = self.pg_ctl("-m", mode, "-w", "-t", "60", "stop")
         if result.returncode != 0:
             raise DrillError(f"pg_ctl stop failed: {result.stderr.strip()[-300:]}")
+
+    def processes(self):
+        """The pids of the cluster's processes: the postmaster (first line of postmaster.pid) and its children."""
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                postmaster = int(f.readline())
+        except (OSError, ValueError):
+            return []
+        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
+        return [postmaster] + [int(pid) for pid in children]
+
+    def freeze(self):
+        """SIGSTOP to every process of the cluster: connections stay open and nothing answers, as with a hung host or
+        a network that drops packets. Returns the pids, for ``thaw``."""
+        pids = self.processes()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    @staticmethod
+    def thaw(pids):
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
 
     def psql(self, sql, database="postgres"):
         result = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",

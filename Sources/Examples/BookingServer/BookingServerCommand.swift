@@ -107,11 +107,14 @@ extension BookingServerCommand {
                 })
             do {
                 // The notice is the last service, so the first told of a shutdown.
-                try await ServiceGroup(
-                    configuration: .init(
-                        services: [app, ShutdownNotice(logger: logger)], gracefulShutdownSignals: [.sigterm, .sigint],
-                        logger: logger)
-                ).run()
+                var group = ServiceGroupConfiguration(
+                    services: [app, ShutdownNotice(logger: logger, timeout: settings.shutdownTimeout)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                // Past it, what is still running is cancelled: a database that stopped answering would otherwise
+                // hold the requests in flight for the store's whole bound (tens of seconds on PostgreSQL), longer than
+                // an orchestrator waits before SIGKILL.
+                group.maximumGracefulShutdownDuration = settings.shutdownTimeout
+                try await ServiceGroup(configuration: group).run()
                 logger.notice("booking-server stopped")
             } catch let error as IOError where error.description.hasPrefix("bind(") {
                 // The port taken, or an address not of this machine: one line, as for a bad setting.

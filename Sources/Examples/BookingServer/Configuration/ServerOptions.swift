@@ -142,6 +142,13 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("log-format"), help: "text or json (BOOKING_LOG_FORMAT; default text)")
     var logFormat: String?
 
+    @Option(
+        name: .customLong("shutdown-timeout-seconds"),
+        help:
+            "How long SIGTERM or SIGINT waits for the requests and sends in flight before cutting them off, 1-3600 (BOOKING_SHUTDOWN_TIMEOUT_SECONDS; default 8, within Docker's 10 s)"
+    )
+    var shutdownTimeoutSeconds: String?
+
     /// The flags given on the command line, by flag name.
     var given: [String: String] {
         let all: [String: String?] = [
@@ -155,6 +162,7 @@ struct ServerOptions: ParsableArguments {
             "calendar-domain": calendarDomain, "calendar-feed-secret": calendarFeedSecret,
             "calendar-feed-past-days": calendarFeedPastDays,
             "dispatcher-id": dispatcherID, "log-level": logLevel, "log-format": logFormat,
+            "shutdown-timeout-seconds": shutdownTimeoutSeconds,
         ]
         return all.compactMapValues { $0 }
     }

@@ -64,6 +64,11 @@ struct ServerSettings: Sendable {
     var calendarFeedPastDays = Self.calendarFeedPastDays.fallback
     /// The range and default of ``calendarFeedPastDays``.
     static let calendarFeedPastDays = NumberSetting(range: 0...3660, fallback: 90)
+    /// How long a graceful shutdown waits for the work in flight before cancelling it (`--shutdown-timeout-seconds`):
+    /// a database that stopped answering would otherwise hold a request for its store's whole bound.
+    var shutdownTimeout: Duration = .seconds(Self.shutdownTimeoutSeconds.fallback)
+    /// The range and default of ``shutdownTimeout``, in seconds.
+    static let shutdownTimeoutSeconds = NumberSetting(range: 1...3600, fallback: 8)
     var logLevel: Logger.Level = .info
     var logFormat: LogFormat = .text
     /// The notification dispatcher's identity (`NotificationDispatcher`'s `workerID`): random per process
@@ -227,6 +232,7 @@ struct ServerSettings: Sendable {
             )
         }
         try readCalendarSettings(value: value)
+        shutdownTimeout = .seconds(try integer("shutdown-timeout-seconds", Self.shutdownTimeoutSeconds))
         if let text = value("dispatcher-id") {
             guard text.count <= Self.maximumDispatcherIDLength,
                 !text.unicodeScalars.contains(where: {
