@@ -29,14 +29,21 @@ struct PostgresInstant: PostgresNonThrowingEncodable, PostgresDecodable, Sendabl
         byteBuffer.writeInteger(microsecondsSincePostgresEpoch)
     }
 
-    /// The value's binary form: microseconds since 2000-01-01, saturating at `Int64`'s ends, which PostgreSQL reads
-    /// as `-infinity` and `infinity` (an instant that far out is refused by the service before it gets here).
+    /// The value's binary form: microseconds since 2000-01-01. An instant outside `TIMESTAMPTZ`'s range (4714 BC to
+    /// 294276 AD) is written as `Int64`'s ends, which PostgreSQL reads as `-infinity` and `infinity`, never as a value
+    /// it would refuse (the service refuses such instants before they get here).
     var microsecondsSincePostgresEpoch: Int64 {
         let (sinceEpoch, before) = millisecondsSince1970.subtractingReportingOverflow(Self.postgresEpochOffset)
         let (microseconds, overflow) = sinceEpoch.multipliedReportingOverflow(by: 1000)
         guard !before, !overflow else { return millisecondsSince1970 < 0 ? .min : .max }
+        if microseconds < Self.earliestMicroseconds { return .min }
+        if microseconds >= Self.endMicroseconds { return .max }
         return microseconds
     }
+
+    /// PostgreSQL's `MIN_TIMESTAMP` (4714-11-24 BC) and `END_TIMESTAMP` (294277-01-01), in microseconds since 2000.
+    private static let earliestMicroseconds: Int64 = -211_813_488_000_000_000
+    private static let endMicroseconds: Int64 = 9_223_371_331_200_000_000
 
     init<JSONDecoder: PostgresJSONDecoder>(
         from buffer: inout ByteBuffer, type: PostgresDataType, format: PostgresFormat,

@@ -46,7 +46,7 @@ extension PostgresStore {
         }
         do {
             try await applyPendingMigrations()
-        } catch  where error.code == .storeUnavailable {
+        } catch  where Self.isUnreachable(error) {
             guard let cause = await ConnectionProbe.failure(of: configuration, logger: logger) else { throw error }
             throw .storeUnavailable(cause)
         }

@@ -730,6 +730,18 @@ public final class PostgresStore: BookingStore {
         }
     }
 
+    /// The phrases of ``map(_:)`` for a database not reached at all: what ``ConnectionProbe`` can explain. A refusal
+    /// the server stated (a newer schema, a SQLSTATE) keeps its own words.
+    private static let unreachablePhrases = [
+        "no database connection within", "the database is unreachable", "the database connection failed",
+        "the database closed every connection offered",
+    ]
+
+    /// Whether `error` says the database was not reached at all (see ``unreachablePhrases``).
+    static func isUnreachable(_ error: BookingError) -> Bool {
+        error.code == .storeUnavailable && unreachablePhrases.contains { error.message.contains($0) }
+    }
+
     /// The SQLSTATE behind `error`, if the server sent one.
     static func sqlState(of error: any Error) -> String? {
         (error as? PSQLError)?.serverInfo?[.sqlState]

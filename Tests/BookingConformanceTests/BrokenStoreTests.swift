@@ -265,6 +265,13 @@ struct BrokenStoreTests {
         try await expectFailure("listingOrder", on: { ResourceOrderedListingStore() }, saying: "order: expected")
     }
 
+    @Test("the protocol's default listing of a resource from an instant passes the listing-from check")
+    func defaultListing() async throws {
+        let check = try #require(ConformanceCheck.named("listingOfAResourceFromAnInstant"))
+        let failure = await failure(of: check, on: { DefaultsOnlyStore() })
+        #expect(failure == nil, "\(failure?.message ?? "")")
+    }
+
     @Test("a store that lists a resource's feed by the slots ending after the instant fails the listing-from check")
     func endingAfterListing() async throws {
         try await expectFailure(

@@ -26,11 +26,7 @@ extension ForwardingStore {
         await inner.record(idempotencyKey: idempotencyKey)
     }
     func appointments() async throws(BookingError) -> [Appointment] { await inner.appointments() }
-    func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
-        -> [Appointment]
-    {
-        await inner.appointments(of: resource, startingFrom: instant)
-    }
+    // `appointments(of:startingFrom:)` is left to the protocol's default, which filters `appointments()`.
     func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
         -> [SlotOccupant]
     {
@@ -457,6 +453,11 @@ struct ResourceOrderedListingStore: ForwardingStore {
     func appointments() async throws(BookingError) -> [Appointment] {
         await inner.appointments().sorted { ($0.slot.start, $0.resource) < ($1.slot.start, $1.resource) }
     }
+}
+
+/// Keeps every default of the protocol: the checks hold it to them (`appointments(of:startingFrom:)` among them).
+struct DefaultsOnlyStore: ForwardingStore {
+    let inner = InMemoryStore()
 }
 
 /// Lists a resource's appointments from the slots that end after the instant, not those that start from it.

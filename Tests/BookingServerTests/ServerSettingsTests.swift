@@ -172,6 +172,10 @@ struct ServerSettingsTests {
             ),
             (["--shutdown-timeout-seconds", "2.5"], "--shutdown-timeout-seconds '2.5'"),
             (
+                ["--store", "sqlite::memory:"],
+                "invalid --store 'sqlite::memory:' (or BOOKING_STORE): sqlite: takes a file; for a store in memory, use --store memory"
+            ),
+            (
                 ["--calendar-feed-past-days=-1"],
                 "invalid --calendar-feed-past-days '-1' (or BOOKING_CALENDAR_FEED_PAST_DAYS): must be a whole number from 0 to 3660"
             ),

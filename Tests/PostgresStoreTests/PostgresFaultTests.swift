@@ -38,7 +38,7 @@ struct PostgresFaultTests {
         for (configuration, cause) in [
             (missing, "has no database '\(missing.database)' (3D000)"),
             (refused, "nothing accepts connections at 127.0.0.1:\(refused.port) (connection refused)"),
-            (mute, "no answer from 127.0.0.1:\(silent.port) within 0.3 seconds"),
+            (mute, "no answer from 127.0.0.1:\(silent.port) within"),  // 0.3 s, or the probe's 0.6 s when loaded
         ] {
             let running = try await RunningStore(configuration, migrate: false)
             let error = await #expect(throws: BookingError.self) { try await running.store.migrate() }

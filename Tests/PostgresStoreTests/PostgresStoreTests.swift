@@ -503,13 +503,18 @@ struct PostgresStoreTests {
         #expect(PostgresInstant(infinity).microsecondsSincePostgresEpoch == .max)
         #expect(PostgresInstant(Date(timeIntervalSince1970: -.infinity)).microsecondsSincePostgresEpoch == .min)
         #expect(PostgresInstant(Date(timeIntervalSince1970: 1e300)).microsecondsSincePostgresEpoch == .max)
+        // Within Int64 but outside TIMESTAMPTZ (about 29,700 BC and 300,000 AD): PostgreSQL's infinities too.
+        #expect(PostgresInstant(Date(timeIntervalSince1970: -1e12)).microsecondsSincePostgresEpoch == .min)
+        #expect(PostgresInstant(Date(timeIntervalSince1970: 9.4e12)).microsecondsSincePostgresEpoch == .max)
         #expect(PostgresInstant(millisecondsSince1970: 946_684_800_001).microsecondsSincePostgresEpoch == 1000)
         let new = try draft(at: 60)
         try await withStores(1) { stores in
-            _ = try await stores[0].insert(new)
+            let booked = try await stores[0].insert(new).record.appointment
             let everything = try TimeSlot(start: Date(timeIntervalSince1970: -.infinity), end: infinity)
             let occupants = try await stores[0].occupants(resource: .default, overlapping: everything, now: infinity)
             #expect(occupants.map(\.slot) == [new.slot])
+            let ancient = Date(timeIntervalSince1970: -1e12)
+            #expect(try await stores[0].appointments(of: .default, startingFrom: ancient).map(\.id) == [booked.id])
             let finished = try await stores[0].finish(outcomes: [1: .sent(at: infinity)], owner: "nobody")
             #expect(finished.isEmpty, "no lease of that owner: nothing recorded")
         }

@@ -447,23 +447,35 @@ class Cluster:
         if result.returncode != 0:
             raise DrillError(f"pg_ctl stop failed: {result.stderr.strip()[-300:]}")
 
-    def processes(self):
-        """The pids of the cluster's processes: the postmaster (first line of postmaster.pid) and its children."""
+    def postmaster(self):
+        """The postmaster's pid (the first line of postmaster.pid), or None."""
         try:
             with open(os.path.join(self.data, "postmaster.pid")) as f:
-                postmaster = int(f.readline())
+                return int(f.readline())
         except (OSError, ValueError):
-            return []
-        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
-        return [postmaster] + [int(pid) for pid in children]
+            return None
 
-    def freeze(self):
+    def freeze(self, frozen):
         """SIGSTOP to every process of the cluster: connections stay open and nothing answers, as with a hung host or
-        a network that drops packets. Returns the pids, for ``thaw``."""
-        pids = self.processes()
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
-        return pids
+        a network that drops packets. The postmaster first (it forks no new backend then), then its children until
+        none is left running; each pid is added to `frozen` as it stops, so a caller's ``thaw`` reaches every one even
+        when this fails half-way."""
+        postmaster = self.postmaster()
+        if postmaster is None:
+            raise DrillError("no postmaster.pid: is the cluster running?")
+        os.kill(postmaster, signal.SIGSTOP)
+        frozen.append(postmaster)
+        while True:
+            children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
+            running = [int(pid) for pid in children if int(pid) not in frozen]
+            if not running:
+                return frozen
+            for pid in running:
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                    frozen.append(pid)
+                except ProcessLookupError:
+                    pass  # it ended in between: nothing to freeze or thaw
 
     @staticmethod
     def thaw(pids):

@@ -58,7 +58,7 @@ def run(context):
             t.start()
         time.sleep(before_seconds)
 
-        frozen = cluster.freeze()
+        cluster.freeze(frozen)
         frozen_at = time.monotonic()
         time.sleep(1.0)  # every client now waits on the frozen database
         took = server.stop(grace=SHUTDOWN_SECONDS + STOP_MARGIN + 30)
@@ -73,11 +73,11 @@ def run(context):
         verdict.check(server.process.returncode == 0, f"the server exited with {server.process.returncode}")
         with open(server.log_path, "rb") as f:
             server_log = f.read().decode("utf-8", "replace")
-        verdict.check("still shutting down after" in server_log,
+        verdict.check("stopped after cutting off what was still in flight" in server_log,
                       "the server did not warn that it cut off what was in flight")
 
         cluster.thaw(frozen)
-        frozen = []
+        frozen.clear()
         log(f"pg-frozen: PostgreSQL frozen for {time.monotonic() - frozen_at:.1f}s")
 
         verdict.figure("requests", len(answers))

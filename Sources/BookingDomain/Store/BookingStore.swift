@@ -117,7 +117,8 @@ public protocol BookingStore: Service {
     /// The appointments of `resource`, booked and cancelled, whose slot starts at or after `instant`, ordered by
     /// slot start, then id (a resource's calendar feed).
     ///
-    /// Must read only the rows from `instant` on (an index range scan), never the whole table.
+    /// The default filters ``appointments()``, which reads the whole table; a database-backed store implements it to
+    /// read only the rows from `instant` on (an index range scan), as `SQLiteStore` and `PostgresStore` do.
     func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
         -> [Appointment]
 
@@ -220,6 +221,15 @@ public protocol BookingStore: Service {
 extension BookingStore {
     /// Nothing to migrate: the store's schema is current as soon as it is opened.
     public func migrate() async throws(BookingError) {}
+
+    /// ``appointments()`` filtered to `resource`'s from `instant` on: the whole table read, for stores that keep it in
+    /// memory.
+    public func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
+        -> [Appointment]
+    {
+        let from = instant.roundedToMilliseconds
+        return try await appointments().filter { $0.resource == resource && $0.slot.start >= from }
+    }
 
     /// Nothing to run in the background: waits for graceful shutdown or cancellation.
     public func run() async throws {

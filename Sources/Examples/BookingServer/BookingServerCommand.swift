@@ -107,15 +107,21 @@ extension BookingServerCommand {
                 })
             do {
                 // The notice is the last service, so the first told of a shutdown.
+                let notice = ShutdownNotice(logger: logger)
                 var group = ServiceGroupConfiguration(
-                    services: [app, ShutdownNotice(logger: logger, timeout: settings.shutdownTimeout)],
-                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                    services: [app, notice], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
                 // Past it, what is still running is cancelled: a database that stopped answering would otherwise
                 // hold the requests in flight for the store's whole bound (tens of seconds on PostgreSQL), longer than
                 // an orchestrator waits before SIGKILL.
                 group.maximumGracefulShutdownDuration = settings.shutdownTimeout
                 try await ServiceGroup(configuration: group).run()
-                logger.notice("booking-server stopped")
+                if let took = notice.elapsed, took >= settings.shutdownTimeout {
+                    logger.warning(
+                        "booking-server stopped after cutting off what was still in flight at its shutdown timeout (requests unanswered then were closed, and a send cut off is delivered again once its lease lapses; a retry with the same Idempotency-Key finds out what became of a booking)",
+                        metadata: ["timeout": "\(settings.shutdownTimeout)", "took": "\(took)"])
+                } else {
+                    logger.notice("booking-server stopped")
+                }
             } catch let error as IOError where error.description.hasPrefix("bind(") {
                 // The port taken, or an address not of this machine: one line, as for a bad setting.
                 throw BookingServerCommand.unavailable(

@@ -372,6 +372,11 @@ struct ServerSettings: Sendable {
             guard !path.isEmpty else {
                 throw Invalid(flag: "store", value: text, accepted: "sqlite: needs a path, e.g. sqlite:booking.sqlite")
             }
+            guard path != ":memory:" else {
+                throw Invalid(
+                    flag: "store", value: text,
+                    accepted: "sqlite: takes a file; for a store in memory, use --store memory")
+            }
             return .sqlite(path: path)
         }
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
