@@ -730,16 +730,24 @@ public final class PostgresStore: BookingStore {
         }
     }
 
-    /// The phrases of ``map(_:)`` for a database not reached at all: what ``ConnectionProbe`` can explain. A refusal
-    /// the server stated (a newer schema, a SQLSTATE) keeps its own words.
-    private static let unreachablePhrases = [
-        "no database connection within", "the database is unreachable", "the database connection failed",
-        "the database closed every connection offered",
-    ]
+    /// How ``map(_:)`` words a database not reached at all: what ``ConnectionProbe`` can explain. A refusal the server
+    /// stated (a newer schema, a SQLSTATE) keeps its own words.
+    enum Unreachable {
+        /// No pooled connection within the wait (followed by the wait).
+        static let noConnection = "no database connection within"
+        /// The pool handed over only connections already closed.
+        static let allClosed = "the database closed every connection offered"
+        /// A failure below PostgreSQL's protocol.
+        static let unreachable = "the database is unreachable"
+        /// A connection that failed without a SQLSTATE.
+        static let connectionFailed = "the database connection failed"
+        /// All of them.
+        static let phrases = [noConnection, allClosed, unreachable, connectionFailed]
+    }
 
-    /// Whether `error` says the database was not reached at all (see ``unreachablePhrases``).
+    /// Whether `error` says the database was not reached at all (see ``Unreachable``).
     static func isUnreachable(_ error: BookingError) -> Bool {
-        error.code == .storeUnavailable && unreachablePhrases.contains { error.message.contains($0) }
+        error.code == .storeUnavailable && Unreachable.phrases.contains { error.message.contains($0) }
     }
 
     /// The SQLSTATE behind `error`, if the server sent one.
@@ -753,20 +761,20 @@ public final class PostgresStore: BookingStore {
     static func map(_ error: any Error) -> BookingError {
         if let error = error as? BookingError { return error }
         if let timedOut = error as? ConnectionLease.WaitTimedOut {
-            return .storeUnavailable("no database connection within \(timedOut.wait)")
+            return .storeUnavailable("\(Unreachable.noConnection) \(timedOut.wait)")
         }
         if error is ConnectionLease.ConnectionLost {
             return .storeUnavailable("the database connection was lost during the operation")
         }
         if error is ConnectionLease.StaleConnection {
-            return .storeUnavailable("the database closed every connection offered")
+            return .storeUnavailable(Unreachable.allClosed)
         }
         guard let psql = error as? PSQLError else {
             return .storeUnavailable(
-                error is CancellationError ? "the operation was cancelled" : "the database is unreachable")
+                error is CancellationError ? "the operation was cancelled" : Unreachable.unreachable)
         }
         guard let state = psql.serverInfo?[.sqlState] else {
-            return .storeUnavailable("the database connection failed")
+            return .storeUnavailable(Unreachable.connectionFailed)
         }
         switch state {
         case "23P01", "23505": return .slotUnavailable

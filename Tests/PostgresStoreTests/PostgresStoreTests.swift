@@ -503,9 +503,28 @@ struct PostgresStoreTests {
         #expect(PostgresInstant(infinity).microsecondsSincePostgresEpoch == .max)
         #expect(PostgresInstant(Date(timeIntervalSince1970: -.infinity)).microsecondsSincePostgresEpoch == .min)
         #expect(PostgresInstant(Date(timeIntervalSince1970: 1e300)).microsecondsSincePostgresEpoch == .max)
-        // Within Int64 but outside TIMESTAMPTZ (about 29,700 BC and 300,000 AD): PostgreSQL's infinities too.
+        // Within Int64 but outside TIMESTAMPTZ (about 29,700 BC; 294277-01-01, its end): PostgreSQL's infinities too.
         #expect(PostgresInstant(Date(timeIntervalSince1970: -1e12)).microsecondsSincePostgresEpoch == .min)
-        #expect(PostgresInstant(Date(timeIntervalSince1970: 9.4e12)).microsecondsSincePostgresEpoch == .max)
+        #expect(PostgresInstant(Date(timeIntervalSince1970: 9_224_318_016_000)).microsecondsSincePostgresEpoch == .max)
+        #expect(
+            PostgresInstant(Date(timeIntervalSince1970: 9_224_318_015_999)).microsecondsSincePostgresEpoch
+                == 9_223_371_331_199_000_000, "the last second before the end is written as it is")
+        // What ConnectionProbe explains: the database not reached at all, and nothing the server said.
+        struct Unrelated: Error {}
+        for unreached in [
+            PostgresStore.map(ConnectionLease.WaitTimedOut(wait: .seconds(2))),
+            PostgresStore.map(ConnectionLease.StaleConnection()), PostgresStore.map(Unrelated()),
+        ] {
+            #expect(PostgresStore.isUnreachable(unreached), "\(unreached)")
+        }
+        for reached in [
+            PostgresStore.map(ConnectionLease.ConnectionLost(after: .seconds(1))),
+            PostgresStore.map(CancellationError()),
+            BookingError.storeUnavailable("the database was migrated by a newer version of swift-booking (schema 99)"),
+            BookingError.slotUnavailable,
+        ] {
+            #expect(!PostgresStore.isUnreachable(reached), "\(reached)")
+        }
         #expect(PostgresInstant(millisecondsSince1970: 946_684_800_001).microsecondsSincePostgresEpoch == 1000)
         let new = try draft(at: 60)
         try await withStores(1) { stores in

@@ -466,7 +466,10 @@ class Cluster:
         os.kill(postmaster, signal.SIGSTOP)
         frozen.append(postmaster)
         while True:
-            children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
+            found = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True)
+            if found.returncode not in (0, 1):  # 1: no child; anything else, pgrep itself failed
+                raise DrillError(f"pgrep failed ({found.returncode}): {found.stderr.strip()}")
+            children = found.stdout.split()
             running = [int(pid) for pid in children if int(pid) not in frozen]
             if not running:
                 return frozen

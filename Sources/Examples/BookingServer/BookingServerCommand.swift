@@ -105,23 +105,27 @@ extension BookingServerCommand {
                             "resources": "\(settings.resources.map(\.id.rawValue).joined(separator: ","))",
                         ])
                 })
+            let recorded = CancellationRecorder(app)
+            /// Says that the shutdown cut off what was in flight, when the group cancelled the application at the
+            /// shutdown timeout; whatever the way out.
+            func warnIfCutOff() {
+                guard recorded.wasCancelled else { return }
+                logger.warning(
+                    "booking-server cut off what was still in flight at its shutdown timeout (requests unanswered then were closed, and a send cut off is delivered again once its lease lapses; a retry with the same Idempotency-Key finds out what became of a booking)",
+                    metadata: ["timeout": "\(settings.shutdownTimeout)"])
+            }
             do {
                 // The notice is the last service, so the first told of a shutdown.
-                let notice = ShutdownNotice(logger: logger)
                 var group = ServiceGroupConfiguration(
-                    services: [app, notice], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                    services: [recorded, ShutdownNotice(logger: logger)], gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger)
                 // Past it, what is still running is cancelled: a database that stopped answering would otherwise
                 // hold the requests in flight for the store's whole bound (tens of seconds on PostgreSQL), longer than
                 // an orchestrator waits before SIGKILL.
                 group.maximumGracefulShutdownDuration = settings.shutdownTimeout
                 try await ServiceGroup(configuration: group).run()
-                if let took = notice.elapsed, took >= settings.shutdownTimeout {
-                    logger.warning(
-                        "booking-server stopped after cutting off what was still in flight at its shutdown timeout (requests unanswered then were closed, and a send cut off is delivered again once its lease lapses; a retry with the same Idempotency-Key finds out what became of a booking)",
-                        metadata: ["timeout": "\(settings.shutdownTimeout)", "took": "\(took)"])
-                } else {
-                    logger.notice("booking-server stopped")
-                }
+                warnIfCutOff()
+                logger.notice("booking-server stopped")
             } catch let error as IOError where error.description.hasPrefix("bind(") {
                 // The port taken, or an address not of this machine: one line, as for a bad setting.
                 throw BookingServerCommand.unavailable(
@@ -130,8 +134,12 @@ extension BookingServerCommand {
             } catch let error as BookingError {
                 // A service stopped on the store: at start, its database out of reach or of a newer schema (the
                 // migration before HTTP listens, or the dispatcher's own). One line, exit 69, as `migrate` says it.
+                warnIfCutOff()
                 throw BookingServerCommand.unavailable(
                     "cannot serve from the store \(settings.store): \(error)", settings)
+            } catch {
+                warnIfCutOff()
+                throw error
             }
         }
     }
