@@ -139,6 +139,7 @@ struct ExecutableTests {
         let begins = lines.firstIndex { $0.contains(" notice ") && $0.contains("booking-server shutting down") }
         let ends = lines.firstIndex { $0.contains(" notice ") && $0.hasSuffix("booking-server stopped") }
         #expect(begins != nil && ends != nil && begins! < ends!, "\(output)")
+        #expect(!output.contains("cut off"), "a shutdown that ends in time cuts nothing off: \(output)")
     }
 
     @Test("serves over real HTTP, shuts down on SIGTERM, and finds its booking after a restart")
