@@ -39,7 +39,10 @@ extension PostgresStore {
     /// (`invalidInput` on `port`), which the network layer would otherwise cut to 16 bits and connect elsewhere.
     ///
     /// When the database is out of reach, the `storeUnavailable` error names why, from one connection opened
-    /// directly: a wrong password, a missing database, nothing listening, no answer within the connect timeout.
+    /// directly: a wrong password, a missing database, nothing listening, no answer within the connect timeout. A
+    /// schema whose migrations are recorded but which lacks a table, the no-overlap constraint, the seat index or a
+    /// booking procedure (a partial restore, an object dropped by hand) is refused with `storeUnavailable` naming
+    /// what is missing, so that no booking is taken without the rules that keep it safe.
     public func migrate() async throws(BookingError) {
         guard Configuration.ports.contains(configuration.port) else {
             throw .invalidInput(field: "port", "must be 1 to 65535, not \(configuration.port)")
@@ -49,6 +52,48 @@ extension PostgresStore {
         } catch  where Self.isUnreachable(error) {
             guard let cause = await ConnectionProbe.failure(of: configuration, logger: logger) else { throw error }
             throw .storeUnavailable(cause)
+        }
+        try await refuseDamagedSchema()
+    }
+
+    /// What the store's rules stand on, each with the SQL that says whether it is there.
+    private static let essentials: [(name: String, present: String)] = [
+        ("table appointments", "to_regclass('appointments') IS NOT NULL"),
+        ("table notifications", "to_regclass('notifications') IS NOT NULL"),
+        ("table reschedule_keys", "to_regclass('reschedule_keys') IS NOT NULL"),
+        ("table slot_holds", "to_regclass('slot_holds') IS NOT NULL"),
+        (
+            "constraint appointments_no_overlap",
+            "EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'appointments_no_overlap' AND contype = 'x' "
+                + "AND conrelid = to_regclass('appointments'))"
+        ),
+        ("index appointments_seats", "to_regclass('appointments_seats') IS NOT NULL"),
+        (
+            "procedure \(InsertProcedure.name)",
+            "EXISTS (SELECT 1 FROM pg_proc WHERE proname = '\(InsertProcedure.name)')"
+        ),
+        (
+            "procedure \(FirstSeatsProcedure.name)",
+            "EXISTS (SELECT 1 FROM pg_proc WHERE proname = '\(FirstSeatsProcedure.name)')"
+        ),
+    ]
+
+    /// Throws `storeUnavailable` naming each of ``essentials`` the database lacks, in one statement that only reads.
+    private func refuseDamagedSchema() async throws(BookingError) {
+        let checks = Self.essentials.map { "('\($0.name)', \($0.present))" }.joined(separator: ", ")
+        let missing = try await perform { [logger] connection -> [String] in
+            var missing: [String] = []
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT name FROM (VALUES \(checks)) AS essential(name, present) WHERE NOT present"),
+                logger: logger)
+            for try await name in rows.decode(String.self) { missing.append(name) }
+            return missing
+        }
+        guard missing.isEmpty else {
+            throw .storeUnavailable(
+                "its schema is damaged: \(missing.joined(separator: ", ")) missing though every migration is recorded "
+                    + "(a partial restore, or an object dropped by hand); restore the database from a backup")
         }
     }
 

@@ -63,7 +63,8 @@ public final class SQLiteStore: BookingStore {
     /// Opens (creating if needed) and migrates the database.
     ///
     /// Throws `storeUnavailable` when the file cannot be opened or migrated,
-    /// or was migrated by a newer version of swift-booking (its schema is never touched then), and
+    /// or was migrated by a newer version of swift-booking (its schema is never touched then), or lacks a table or a
+    /// no-overlap trigger though its migrations are recorded, and
     /// `invalidInput` for a file path that names no file (empty, or SQLite's `:memory:`: use ``Location/inMemory``).
     public init(location: Location, configuration: Configuration = Configuration()) throws(BookingError) {
         if case .file(let path) = location, path.isEmpty || path == ":memory:" {
@@ -80,6 +81,38 @@ public final class SQLiteStore: BookingStore {
         self.location = location
         self.busyTimeout = busyTimeout
         writer = try Self.openAndMigrate(location, config, within: busyTimeout)
+        try Self.refuseDamagedSchema(writer)
+    }
+
+    /// What the store's rules stand on: its tables, and the triggers that keep booked intervals of different slots
+    /// apart.
+    private static let essentials = [
+        ("table", "appointments"), ("table", "notifications"), ("table", "reschedule_keys"), ("table", "slot_holds"),
+        ("trigger", "appointments_no_overlap_on_insert"), ("trigger", "appointments_no_overlap_on_update"),
+    ]
+
+    /// Throws `storeUnavailable` naming each of ``essentials`` the file lacks though its migrations are recorded (a
+    /// partial restore, an object dropped by hand): no booking is taken without the rules that keep it safe.
+    private static func refuseDamagedSchema(_ writer: any DatabaseWriter) throws(BookingError) {
+        let missing: [String]
+        do {
+            missing = try writer.read { db in
+                let present = Set(
+                    try Row.fetchAll(db, sql: "SELECT type, name FROM sqlite_master").map { row -> String in
+                        let type: String = row["type"]
+                        let name: String = row["name"]
+                        return "\(type) \(name)"
+                    })
+                return essentials.map { "\($0.0) \($0.1)" }.filter { !present.contains($0) }
+            }
+        } catch {
+            throw map(error)
+        }
+        guard missing.isEmpty else {
+            throw .storeUnavailable(
+                "its schema is damaged: \(missing.joined(separator: ", ")) missing though every migration is recorded "
+                    + "(a partial restore, or an object dropped by hand); restore the database from a backup")
+        }
     }
 
     /// Opens and migrates, retrying a few times within `budget` (the busy timeout): when several processes open a new

@@ -539,6 +539,25 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test(
+        "a schema that lost its no-overlap constraint or a procedure, its migrations recorded, is refused by migrate()")
+    func damagedSchema() async throws {
+        try await withStores(1) { stores in
+            try await stores[0].migrate()  // a whole schema passes
+            _ = try await stores[0].client.query(
+                "ALTER TABLE appointments DROP CONSTRAINT appointments_no_overlap", logger: PostgresTestDatabase.logger)
+            _ = try await stores[0].client.query(
+                "DROP PROCEDURE booking_first_seats_v1", logger: PostgresTestDatabase.logger)
+            let error = await #expect(throws: BookingError.self) { try await stores[0].migrate() }
+            #expect(error?.code == .storeUnavailable)
+            #expect(
+                error?.message.contains(
+                    "its schema is damaged: constraint appointments_no_overlap, procedure booking_first_seats_v1 missing"
+                )
+                    == true, "\(error?.message ?? "")")
+        }
+    }
+
     @Test("a name the database's encoding cannot hold (LATIN1 has no emoji) is invalid input and stores nothing")
     func untranslatableCharacter() async throws {
         var withEmoji = try draft(at: 60)

@@ -84,6 +84,22 @@ struct SQLiteStoreTests {
         #expect(try await SQLiteStore(location: .file(path)).appointments().isEmpty, "opens once the lock is gone")
     }
 
+    @Test("a file that lost a no-overlap trigger, its migrations recorded, is refused on open, naming it")
+    func damagedSchema() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("damaged.sqlite")
+        _ = try SQLiteStore(location: .file(path))
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP TRIGGER appointments_no_overlap_on_insert")
+        }
+        let error = #expect(throws: BookingError.self) { try SQLiteStore(location: .file(path)) }
+        #expect(error?.code == .storeUnavailable)
+        #expect(
+            error?.message.contains("its schema is damaged: trigger appointments_no_overlap_on_insert missing") == true,
+            "\(error?.message ?? "")")
+    }
+
     @Test("two pools racing with one idempotency key create one appointment")
     func twoPoolsOneKey() async throws {
         let directory = try TemporaryDirectory()
