@@ -40,7 +40,7 @@ extension PostgresStore {
     ///
     /// When the database is out of reach, the `storeUnavailable` error names why, from one connection opened
     /// directly: a wrong password, a missing database, nothing listening, no answer within the connect timeout. A
-    /// schema whose migrations are recorded but which lacks a table, the no-overlap constraint, the seat index or a
+    /// schema whose migrations are recorded but which lacks a table, the no-overlap constraint, the seat index or the
     /// booking procedure (a partial restore, an object dropped by hand) is refused with `storeUnavailable` naming
     /// what is missing, so that no booking is taken without the rules that keep it safe.
     public func migrate() async throws(BookingError) {
@@ -49,11 +49,11 @@ extension PostgresStore {
         }
         do {
             try await applyPendingMigrations()
+            try await refuseDamagedSchema()
         } catch  where Self.isUnreachable(error) {
             guard let cause = await ConnectionProbe.failure(of: configuration, logger: logger) else { throw error }
             throw .storeUnavailable(cause)
         }
-        try await refuseDamagedSchema()
     }
 
     /// What the store's rules stand on, each with the SQL that says whether it is there.
@@ -67,25 +67,29 @@ extension PostgresStore {
             "EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'appointments_no_overlap' AND contype = 'x' "
                 + "AND conrelid = to_regclass('appointments'))"
         ),
-        ("index appointments_seats", "to_regclass('appointments_seats') IS NOT NULL"),
+        (
+            "unique index appointments_seats",
+            "EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('appointments_seats') "
+                + "AND indrelid = to_regclass('appointments') AND indisunique AND indisvalid)"
+        ),
+        // The batched first seats' procedure is left out: without it the store books each request alone.
         (
             "procedure \(InsertProcedure.name)",
-            "EXISTS (SELECT 1 FROM pg_proc WHERE proname = '\(InsertProcedure.name)')"
-        ),
-        (
-            "procedure \(FirstSeatsProcedure.name)",
-            "EXISTS (SELECT 1 FROM pg_proc WHERE proname = '\(FirstSeatsProcedure.name)')"
+            "EXISTS (SELECT 1 FROM pg_proc WHERE proname = '\(InsertProcedure.name)' AND pg_function_is_visible(oid))"
         ),
     ]
 
     /// Throws `storeUnavailable` naming each of ``essentials`` the database lacks, in one statement that only reads.
     private func refuseDamagedSchema() async throws(BookingError) {
-        let checks = Self.essentials.map { "('\($0.name)', \($0.present))" }.joined(separator: ", ")
+        let checks = Self.essentials.enumerated().map { "(\($0.offset), '\($0.element.name)', \($0.element.present))" }
+            .joined(separator: ", ")
         let missing = try await perform { [logger] connection -> [String] in
             var missing: [String] = []
             let rows = try await connection.query(
                 PostgresQuery(
-                    unsafeSQL: "SELECT name FROM (VALUES \(checks)) AS essential(name, present) WHERE NOT present"),
+                    unsafeSQL:
+                        "SELECT name FROM (VALUES \(checks)) AS essential(position, name, present) WHERE NOT present "
+                        + "ORDER BY position"),
                 logger: logger)
             for try await name in rows.decode(String.self) { missing.append(name) }
             return missing

@@ -540,19 +540,19 @@ struct PostgresStoreTests {
     }
 
     @Test(
-        "a schema that lost its no-overlap constraint or a procedure, its migrations recorded, is refused by migrate()")
+        "a schema that lost its no-overlap constraint or its booking procedure, migrations recorded, is refused")
     func damagedSchema() async throws {
         try await withStores(1) { stores in
             try await stores[0].migrate()  // a whole schema passes
             _ = try await stores[0].client.query(
                 "ALTER TABLE appointments DROP CONSTRAINT appointments_no_overlap", logger: PostgresTestDatabase.logger)
             _ = try await stores[0].client.query(
-                "DROP PROCEDURE booking_first_seats_v1", logger: PostgresTestDatabase.logger)
+                "DROP PROCEDURE booking_insert_v5", logger: PostgresTestDatabase.logger)
             let error = await #expect(throws: BookingError.self) { try await stores[0].migrate() }
             #expect(error?.code == .storeUnavailable)
             #expect(
                 error?.message.contains(
-                    "its schema is damaged: constraint appointments_no_overlap, procedure booking_first_seats_v1 missing"
+                    "its schema is damaged: constraint appointments_no_overlap, procedure booking_insert_v5 missing"
                 )
                     == true, "\(error?.message ?? "")")
         }
