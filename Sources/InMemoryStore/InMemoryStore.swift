@@ -155,13 +155,6 @@ public actor InMemoryStore: BookingStore {
         records.values.map(\.appointment).sorted { ($0.slot.start, $0.id) < ($1.slot.start, $1.id) }
     }
 
-    /// The appointments of `resource` whose slot starts at or after `instant`, ordered by slot start, then id.
-    public func appointments(of resource: ResourceID, startingFrom instant: Date) -> [Appointment] {
-        let from = instant.roundedToMilliseconds
-        return records.values.lazy.map(\.appointment).filter { $0.resource == resource && $0.slot.start >= from }
-            .sorted { ($0.slot.start, $0.id) < ($1.slot.start, $1.id) }
-    }
-
     /// Booked appointments (by binary search) and live holds of `resource` overlapping `window`.
     public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) -> [SlotOccupant] {
         let booked =

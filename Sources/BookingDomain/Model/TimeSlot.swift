@@ -22,6 +22,12 @@ public struct TimeSlot: Hashable, Sendable, Codable, Comparable {
         instant.timeIntervalSince1970.isFinite && supportedInstants.contains(instant)
     }
 
+    /// The instant of ``supportedInstants`` nearest to `instant` (itself when inside); `nil` for a NaN instant.
+    static func nearestSupported(_ instant: Date) -> Date? {
+        guard !instant.timeIntervalSince1970.isNaN else { return nil }
+        return min(max(instant, supportedInstants.lowerBound), supportedInstants.upperBound)
+    }
+
     /// What is wrong with `instant` as a slot's bound, or `nil`: it must be in ``supportedInstants``.
     static func instantProblem(_ instant: Date) -> String? {
         supports(instant) ? nil : "must be in the years 0001 to 9999 (UTC)"

@@ -16,12 +16,9 @@ extension Schedule {
     /// The bounds count as the nearest instants of ``TimeSlot/supportedInstants`` (a NaN bound gives no slots); the
     /// answer costs time and memory in proportion to the window's days and slots, so a caller bounds the window.
     public func slots(from: Date, to: Date) -> [TimeSlot] {
-        guard TimeSlot.supportedInstants.lowerBound < to, from < TimeSlot.supportedInstants.upperBound else {
+        guard let from = TimeSlot.nearestSupported(from), let to = TimeSlot.nearestSupported(to), from < to else {
             return []
         }
-        let from = max(from, TimeSlot.supportedInstants.lowerBound)
-        let to = min(to, TimeSlot.supportedInstants.upperBound)
-        guard from < to else { return [] }
         let length = slotLength.timeInterval
         var result: [TimeSlot] = []
         // Whether each slot so far starts where or after the one before ended.
@@ -192,10 +189,7 @@ extension Schedule {
     /// The local date, in ``timeZone``, of an instant; an instant outside ``TimeSlot/supportedInstants`` counts as the
     /// nearest one inside (a NaN instant as the first).
     public func localDate(of instant: Date) -> LocalDate {
-        let supported = TimeSlot.supportedInstants
-        let instant =
-            instant.timeIntervalSince1970.isNaN
-            ? supported.lowerBound : min(max(instant, supported.lowerBound), supported.upperBound)
+        let instant = TimeSlot.nearestSupported(instant) ?? TimeSlot.supportedInstants.lowerBound
         let wall = instant.timeIntervalSince1970 + Double(timeZone.secondsFromGMT(for: instant))
         return LocalDate(daysSinceEpoch: Int((wall / 86_400).rounded(.down)))
     }

@@ -189,10 +189,10 @@ public struct BookingService: Sendable {
     public func appointments(of resource: ResourceID, startingFrom instant: Date) async throws(BookingError)
         -> [Appointment]
     {
-        guard !instant.timeIntervalSince1970.isNaN else { throw .invalidInput(field: "from", "must be an instant") }
-        let supported = TimeSlot.supportedInstants
-        return try await store.appointments(
-            of: resource, startingFrom: min(max(instant, supported.lowerBound), supported.upperBound))
+        guard let from = TimeSlot.nearestSupported(instant) else {
+            throw .invalidInput(field: "from", "must be an instant")
+        }
+        return try await store.appointments(of: resource, startingFrom: from)
     }
 
     /// Outbox notifications, all or one appointment's, ordered by id. Admin only.

@@ -40,12 +40,5 @@ extension ServerSettings {
             }
             calendarFeedSecret = secret
         }
-        if let text = value("calendar-feed-past-days") {
-            let limits = Self.calendarFeedPastDays
-            guard let days = Int(text), limits.range.contains(days) else {
-                throw Invalid(flag: "calendar-feed-past-days", value: text, accepted: limits.accepted)
-            }
-            calendarFeedPastDays = days
-        }
     }
 }

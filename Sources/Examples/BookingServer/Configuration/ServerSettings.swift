@@ -232,6 +232,7 @@ struct ServerSettings: Sendable {
             )
         }
         try readCalendarSettings(value: value)
+        calendarFeedPastDays = try integer("calendar-feed-past-days", Self.calendarFeedPastDays)
         shutdownTimeout = .seconds(try integer("shutdown-timeout-seconds", Self.shutdownTimeoutSeconds))
         if let text = value("dispatcher-id") {
             guard text.count <= Self.maximumDispatcherIDLength,
