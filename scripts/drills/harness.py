@@ -367,6 +367,56 @@ class Server:
         return self.listing("/api/notifications")
 
 
+class BookingClients:
+    """`count` threads booking `slots` in turn (thread i takes slots[i::count]) on `server`, each booking named
+    `<prefix>-<i>-<n>` with the idempotency key `drill-<name>`. `answers` holds every answer and `booked` each name's
+    slot; `after(answer)` runs after each answer and returns True to end that thread (its server gone, say)."""
+
+    def __init__(self, server, slots, count, prefix, after=lambda answer: False):
+        self.server = server
+        self.answers = []
+        self.booked = {}
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self._after = after
+        self._threads = [threading.Thread(target=self._book, args=(slots[i::count], f"{prefix}-{i}"), daemon=True)
+                         for i in range(count)]
+
+    def _book(self, slots, prefix):
+        for n, slot in enumerate(slots):
+            if self.stopping.is_set():
+                return
+            name = f"{prefix}-{n}"
+            answer = self.server.book(slot, name, key=f"drill-{name}")
+            with self.lock:
+                self.answers.append(answer)
+                self.booked[name] = slot
+            if self._after(answer):
+                return
+
+    def start(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self):
+        """Ends every thread after its booking in flight (each is bounded by HANG_SECONDS)."""
+        self.stopping.set()
+        for thread in self._threads:
+            thread.join(HANG_SECONDS + 5)
+
+    def unsettled(self, in_doubt, stored, server=None):
+        """Retries each answer of `in_doubt` with its key (on `server`, by default the one booked on) and returns
+        `(retries by name, those the retry did not settle)`: a stored booking must answer 201 with its stored id, one
+        not stored 201 or 409."""
+        server = server or self.server
+        retries = {a.tag: server.book(self.booked[a.tag], a.tag, key=f"drill-{a.tag}") for a in in_doubt}
+        unsettled = [a for a in in_doubt
+                     if not (retries[a.tag].status == 201 and retries[a.tag].json()["id"] == stored[a.tag]["id"]
+                             if a.tag in stored else retries[a.tag].status in (201, 409))]
+        return retries, unsettled
+
+
 def finish(verdict, servers):
     """The end of a drill: each server must still be running (not crashed) and stop on SIGTERM
     (in-flight requests finished, dispatcher drained, pool closed) within 10 s."""

@@ -9,10 +9,9 @@ is settled by a retry with its idempotency key on a restarted server (201 with t
 201 or 409).
 """
 
-import threading
 import time
 
-from .harness import HANG_SECONDS, DrillError, Server, Verdict, examples, finish, log, seconds, server_accepts, \
+from .harness import BookingClients, DrillError, Server, Verdict, examples, finish, log, seconds, server_accepts, \
     status_counts
 from .pg_outage import says_unknown
 
@@ -36,35 +35,17 @@ def run(context):
         server = Server(context, store, "server", extra=["--shutdown-timeout-seconds", str(SHUTDOWN_SECONDS)]).start()
         slots = server.availability()
 
-        answers = []
-        booked = {}  # each booking's slot, by name (its idempotency key is `drill-` + name)
-        lock = threading.Lock()
-        stop = threading.Event()
-
-        def client(index):
-            for n, slot in enumerate(slots[index::CLIENTS]):
-                if stop.is_set():
-                    return
-                name = f"pf-{index}-{n}"
-                answer = server.book(slot, name, key=f"drill-{name}")
-                with lock:
-                    answers.append(answer)
-                    booked[name] = slot
-                if answer.status is None:
-                    return  # the server is going or gone: this client's last booking is what it settles
-
-        threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(CLIENTS)]
-        for t in threads:
-            t.start()
+        # A client whose request got no answer ends: the server is going or gone, and its last booking is what it
+        # settles.
+        clients = BookingClients(server, slots, CLIENTS, "pf", after=lambda answer: answer.status is None).start()
+        answers = clients.answers
         time.sleep(before_seconds)
 
         cluster.freeze(frozen)
         frozen_at = time.monotonic()
         time.sleep(1.0)  # every client now waits on the frozen database
         took = server.stop(grace=SHUTDOWN_SECONDS + STOP_MARGIN + 30)
-        stop.set()
-        for t in threads:
-            t.join(HANG_SECONDS + 5)
+        clients.stop()
         verdict.figure("shutdown", seconds(took) if took is not None else "killed")
         verdict.figure("exit", server.process.returncode)
         verdict.check(took is not None and took <= SHUTDOWN_SECONDS + STOP_MARGIN,
@@ -97,10 +78,7 @@ def run(context):
         verdict.check(not refused_stored, f"{len(refused_stored)} bookings answered 503 but stored: "
                                           f"{examples(a.tag for a in refused_stored)}")
         in_doubt = [a for a in answers if a.status is None or (a.status == 503 and says_unknown(a))]
-        retries = {a.tag: server.book(booked[a.tag], a.tag, key=f"drill-{a.tag}") for a in in_doubt}
-        unsettled = [a for a in in_doubt
-                     if not (retries[a.tag].status == 201 and retries[a.tag].json()["id"] == stored[a.tag]["id"]
-                             if a.tag in stored else retries[a.tag].status in (201, 409))]
+        retries, unsettled = clients.unsettled(in_doubt, stored)
         verdict.figure("in-doubt", f"{len(in_doubt)}({sum(1 for a in in_doubt if a.tag in stored)}stored)")
         verdict.check(not unsettled, f"{len(unsettled)} bookings in doubt were not settled by a retry with their key: "
                                      + ", ".join(f"{a.tag} ({'stored' if a.tag in stored else 'not stored'}) "

@@ -12,7 +12,7 @@ id when it was made, else 201 or 409).
 import threading
 import time
 
-from .harness import HANG_SECONDS, DrillError, Server, Verdict, examples, finish, log, seconds, status_counts
+from .harness import HANG_SECONDS, BookingClients, DrillError, Server, Verdict, examples, finish, log, seconds, status_counts
 
 CLIENTS = 8
 OUTAGE_SECONDS = 10.0
@@ -37,35 +37,25 @@ def run(context):
         server = Server(context, store, "server").start()
         slots = server.availability()
 
-        answers = []
-        booked = {}  # each booking's slot, by name (its idempotency key is `drill-` + name)
         probes = []
-        lock = threading.Lock()
-        stop = threading.Event()
 
-        def client(index):
-            for n, slot in enumerate(slots[index::CLIENTS]):
-                if stop.is_set():
-                    return
-                name = f"po-{index}-{n}"
-                answer = server.book(slot, name, key=f"drill-{name}")
-                with lock:
-                    answers.append(answer)
-                    booked[name] = slot
-                if answer.status is None and answer.error == "refused":
-                    time.sleep(0.1)  # the server itself is gone: counted below, do not spin
+        def refused(answer):
+            if answer.status is None and answer.error == "refused":
+                time.sleep(0.1)  # the server itself is gone: counted below, do not spin
+            return False
+
+        clients = BookingClients(server, slots, CLIENTS, "po", after=refused)
+        answers, stop = clients.answers, clients.stopping
 
         def ready_probe():
             while not stop.is_set() and len(probes) < 2000:
                 probe = server.get("/health/ready", timeout=HANG_SECONDS)
-                with lock:
-                    probes.append(probe)
+                probes.append(probe)
                 time.sleep(0.1)
 
-        threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(CLIENTS)]
-        threads.append(threading.Thread(target=ready_probe, daemon=True))
-        for t in threads:
-            t.start()
+        prober = threading.Thread(target=ready_probe, daemon=True)
+        prober.start()
+        clients.start()
         time.sleep(before_seconds)
 
         stop_at = time.monotonic()
@@ -79,9 +69,8 @@ def run(context):
         up_at = time.monotonic()
         log(f"pg-outage: stop took {stopped_in:.1f}s, start took {up_at - restart_at:.1f}s")
         time.sleep(after_seconds)
-        stop.set()
-        for t in threads:
-            t.join(HANG_SECONDS + 5)
+        clients.stop()
+        prober.join(HANG_SECONDS + 5)
 
         # Every answer: 201, or 503 with Retry-After, within the bound; never a hang.
         during = [a for a in answers if a.answered >= stop_at and a.sent <= up_at]
@@ -156,10 +145,7 @@ def run(context):
         # A booking sent just before the stop may commit while its answer is lost with the connection: the 503
         # says the outcome is unknown, and a retry with its key answers that very booking.
         outcome_unknown = [a for a in answers if a.status == 503 and says_unknown(a)]
-        retries = {a.tag: server.book(booked[a.tag], a.tag, key=f"drill-{a.tag}") for a in outcome_unknown}
-        unsettled = [a for a in outcome_unknown
-                     if not (retries[a.tag].status == 201 and retries[a.tag].json()["id"] == stored[a.tag]["id"]
-                             if a.tag in stored else retries[a.tag].status in (201, 409))]
+        retries, unsettled = clients.unsettled(outcome_unknown, stored)
         verdict.figure("unknown503", f"{len(outcome_unknown)}({sum(1 for a in outcome_unknown if a.tag in stored)}stored)")
         if outcome_unknown:  # when they were sent: in flight at the stop, not later in the outage
             verdict.figure("unknown-sent", when(max(outcome_unknown, key=lambda a: a.sent), stop_at))
