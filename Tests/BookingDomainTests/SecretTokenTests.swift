@@ -27,6 +27,20 @@ struct SecretTokenTests {
         }
     }
 
+    @Test(
+        "a derived token is HMAC-SHA256 of the purpose keyed with the secret, in base64url: one per purpose and secret")
+    func derived() {
+        // HMAC-SHA256 of the well-known pangram keyed with "key": f7bc83f4...2d1a3cd8.
+        #expect(
+            SecretToken.derived(from: "key", for: "The quick brown fox jumps over the lazy dog")
+                == "97yD9DBThCSxMpjmqm-xQ-9NWaFJRhdZl0edvC0aPNg")
+        let token = SecretToken.derived(from: "feed-secret-0123456789", for: "calendar-feed:dr-lee")
+        #expect(token.count == 43)
+        #expect(SecretToken.derived(from: "feed-secret-0123456789", for: "calendar-feed:dr-lee") == token)
+        #expect(SecretToken.derived(from: "feed-secret-0123456789", for: "calendar-feed:dr-lea") != token)
+        #expect(SecretToken.derived(from: "feed-secret-0123456788", for: "calendar-feed:dr-lee") != token)
+    }
+
     @Test("the stored form is the SHA-256 in lowercase hex (FIPS 180-2 vector), and only the right token matches it")
     func hashAndMatch() {
         let stored = SecretToken.sha256Hex("abc")

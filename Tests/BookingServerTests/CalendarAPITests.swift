@@ -275,20 +275,104 @@ struct CalendarAPITests {
         }
     }
 
-    @Test("the feed secret never reaches a log line: in its path, misspelt, percent-encoded, or in a path no route has")
+    @Test(
+        "a resource's feed key opens its feed and no other; the admin gets its path; the feed secret opens every feed",
+        arguments: StoreKind.allCases)
+    func resourceFeedKeys(_ kind: StoreKind) async throws {
+        let utc = TimeZone(identifier: "UTC")!
+        let resources = [
+            ConfiguredResource(id: .default, name: "Room", schedule: .standard(in: utc)),
+            ConfiguredResource(id: "dr-lee", name: "Dr. Lee", schedule: .standard(in: utc)),
+        ]
+        try await withAPI(kind, resources: resources, calendarFeedSecret: feedSecret) { client, _ in
+            func link(_ resource: String, headers: HTTPFields = adminHeaders) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/api/resources/\(resource)/calendar-feed", method: .get, headers: headers)
+            }
+            let answer = try await link("dr-lee")
+            #expect(answer.status == .ok)
+            #expect(answer.headers[.cacheControl] == "no-store")
+            let described = try object(answer)
+            #expect(described["resource"] as? String == "dr-lee")
+            let path = try #require(described["path"] as? String)
+            let key = String(path.dropFirst("/api/resources/dr-lee/calendar/".count).dropLast(".ics".count))
+            #expect(path == "/api/resources/dr-lee/calendar/\(key).ics")
+            #expect(key.count == 43 && key != feedSecret)
+            #expect(
+                key == CalendarFeedCredential.key(of: "dr-lee", secret: feedSecret),
+                "the key is derived from the secret: the same after a restart")
+            let otherPath = try #require(try object(try await link("default"))["path"] as? String)
+            #expect(otherPath != "/api/resources/default/calendar/\(key).ics", "each resource has a key of its own")
+
+            let leeBooking = try body([
+                "slotStart": "2027-03-01T10:00:00Z", "slotEnd": "2027-03-01T10:30:00Z", "name": "Ada Lovelace",
+                "email": "ada@example.com", "resource": "dr-lee",
+            ])
+            let leeID = try #require(try object(try await client.book(leeBooking))["id"] as? Int)
+            _ = try await client.book(try bookingBody("2027-03-01T11:00:00Z"))
+            let leeFeed = lines(try await client.execute(uri: path, method: .get))
+            #expect(leeFeed.filter { $0.hasPrefix("UID:") } == ["UID:appointment-\(leeID)@booking.example.com"])
+            #expect(value("X-WR-CALNAME", in: leeFeed) == "Dr. Lee")
+            let byHeader = try await client.execute(
+                uri: "/api/resources/dr-lee/calendar.ics", method: .get, headers: [.authorization: "Bearer \(key)"])
+            #expect(byHeader.status == .ok)
+            #expect(lines(byHeader).filter { $0.hasPrefix("UID:") } == ["UID:appointment-\(leeID)@booking.example.com"])
+
+            // The key opens no other resource's feed, in the path (404, as any wrong secret) or a header (403).
+            let elsewhere = try await client.execute(
+                uri: "/api/resources/default/calendar/\(key).ics", method: .get)
+            let wrong = try await client.execute(
+                uri: "/api/resources/default/calendar/wrong-secret-0123456789.ics", method: .get)
+            try expectError(elsewhere, .notFound)
+            #expect(String(buffer: elsewhere.body) == String(buffer: wrong.body))
+            try expectError(
+                try await client.execute(
+                    uri: "/api/resources/default/calendar.ics", method: .get, headers: [.authorization: "Bearer \(key)"]
+                ),
+                .forbidden)
+            // The secret itself still opens every feed.
+            for resource in ["default", "dr-lee"] {
+                #expect(
+                    try await client.execute(
+                        uri: "/api/resources/\(resource)/calendar/\(feedSecret).ics", method: .get
+                    ).status == .ok)
+            }
+
+            // Only the admin gets a key: 401 without a credential, 403 for the feed secret, a key or a cancel
+            // token's place; 404 for a resource the host does not serve.
+            try expectError(try await link("dr-lee", headers: [:]), .unauthorized)
+            for bearer in [feedSecret, key, "wrong-admin-token-0123456789"] {
+                try expectError(try await link("dr-lee", headers: [.authorization: "Bearer \(bearer)"]), .forbidden)
+            }
+            try expectError(try await link("nope"), .notFound)
+        }
+        try await withAPI(kind) { client, _ in
+            try expectError(
+                try await client.execute(
+                    uri: "/api/resources/default/calendar-feed", method: .get, headers: adminHeaders),
+                .notFound, code: "NOT_FOUND")
+        }
+    }
+
+    @Test(
+        "the feed secret and a feed key never reach a log line: in its path, misspelt, percent-encoded, or in a path no route has"
+    )
     func feedSecretNeverLogged() async throws {
         let handler = InMemoryLogHandler()
         var logger = Logger(label: "calendar", factory: { _ in handler })
         logger.logLevel = .trace
         try await withAPI(.memory, calendarFeedSecret: feedSecret, logger: logger) { client, _ in
             let encoded = feedSecret.replacingOccurrences(of: "f", with: "%66")
+            let key = CalendarFeedCredential.key(of: .default, secret: feedSecret)
             for uri in [
                 "/api/resources/default/calendar/\(feedSecret).ics", "/api/resources/default/calendar/\(encoded).ics",
                 "/api/resources/default/calendar/\(feedSecret.dropLast()).ics",
                 "/api/resources/nope/calendar/\(feedSecret).ics", "/api/calendar/\(feedSecret)",
                 "/api/resources/default/calendar/\(feedSecret)", "/api/resources/default/calendar.ics",
                 "/api/resources/default/calendar/\(feedSecret.dropLast(3))x.icsx", "/nope/\(feedSecret)",
-                "/nope/\(encoded)", "/nope/x\(encoded)y/z",
+                "/nope/\(encoded)", "/nope/x\(encoded)y/z", "/api/resources/default/calendar/\(key).ics",
+                "/api/resources/nope/calendar/\(key).ics", "/nope/\(key)",
+                "/api/resources/default/calendar-feed/\(key)",
             ] {
                 _ = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(feedSecret)"])
             }
@@ -298,11 +382,11 @@ struct CalendarAPITests {
         let logged = handler.entries.map { entry in
             "\(entry.message) \(entry.metadata.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
         }.joined(separator: "\n")
-        #expect(handler.entries.count >= 11, "the requests were logged")
+        #expect(handler.entries.count >= 15, "the requests were logged")
         #expect(logged.contains("/api/resources/default/calendar/{secret}.ics"), "the route's shape is logged")
         for secret in [
             feedSecret, String(feedSecret.dropLast()), feedSecret.replacingOccurrences(of: "f", with: "%66"),
-            String(feedSecret.dropLast(3)),
+            String(feedSecret.dropLast(3)), CalendarFeedCredential.key(of: .default, secret: feedSecret),
         ] {
             #expect(!logged.contains(secret), "the feed secret was logged:\n\(logged)")
         }

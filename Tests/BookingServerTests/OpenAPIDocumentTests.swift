@@ -94,6 +94,10 @@ struct OpenAPIDocumentTests: Sendable {
                 "/api/resources/default/calendar/\(feedSecret).ics", secretFeed, .get,
                 headers: [.ifNoneMatch: try #require(feedResponse.headers[.eTag])])
             _ = try await check("/api/resources/default/calendar/wrong-secret-0123456789.ics", secretFeed, .get)
+            let feedLink = "/api/resources/{id}/calendar-feed"
+            _ = try await check("/api/resources/default/calendar-feed", feedLink, .get, headers: adminHeaders)
+            _ = try await check("/api/resources/default/calendar-feed", feedLink, .get)
+            _ = try await check("/api/resources/nope/calendar-feed", feedLink, .get, headers: adminHeaders)
             let reschedule = "/api/appointments/{id}/reschedule"
             _ = try await check(
                 "/api/appointments/\(id)/reschedule", reschedule, .post, headers: adminHeaders.merging(jsonHeaders),
@@ -137,7 +141,8 @@ struct OpenAPIDocumentTests: Sendable {
                     "GET /api/appointments/{id}/calendar.ics 401", "GET /api/resources/{id}/calendar.ics 200",
                     "GET /api/resources/{id}/calendar.ics 401", "GET /api/resources/{id}/calendar/{secret}.ics 200",
                     "GET /api/resources/{id}/calendar/{secret}.ics 304",
-                    "GET /api/resources/{id}/calendar/{secret}.ics 404",
+                    "GET /api/resources/{id}/calendar/{secret}.ics 404", "GET /api/resources/{id}/calendar-feed 200",
+                    "GET /api/resources/{id}/calendar-feed 401", "GET /api/resources/{id}/calendar-feed 404",
                     "POST /api/appointments/{id}/cancel 200", "POST /api/appointments/{id}/reschedule 200",
                     "POST /api/appointments/{id}/reschedule 422", "POST /api/appointments/{id}/reschedule 400",
                     "POST /api/appointments/{id}/reschedule 409",

@@ -17,6 +17,15 @@ public enum SecretToken {
         return base64URL(bytes)
     }
 
+    /// A token derived from `secret` for one `purpose`: base64url (no padding, 43 characters) of HMAC-SHA256 keyed
+    /// with `secret` over `purpose`. Each purpose gets its own token, none of which tells the secret or another
+    /// purpose's token; changing the secret changes them all.
+    public static func derived(from secret: String, for purpose: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(
+            for: Data(purpose.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return base64URL(Array(code))
+    }
+
     /// Base64url (RFC 4648 section 5) without padding.
     static func base64URL(_ bytes: [UInt8]) -> String {
         var text: [UInt8] = []

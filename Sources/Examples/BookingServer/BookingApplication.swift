@@ -44,7 +44,9 @@ enum BookingApplication {
         BookingAPI(
             service: service, resources: resources, admin: AdminCredential(token: adminToken),
             calendarFiles: CalendarFiles(domain: calendarDomain, resources: resources),
-            feedCredential: calendarFeedSecret.map(CalendarFeedCredential.init),
+            feedCredential: calendarFeedSecret.map {
+                CalendarFeedCredential(secret: $0, resources: resources.map(\.id))
+            },
             feedReach: .seconds(calendarFeedPastDays * 86_400)
         ).addRoutes(to: router)
         router.getAndHead("metrics") { _, _ in

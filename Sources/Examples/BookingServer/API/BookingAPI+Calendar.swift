@@ -12,6 +12,7 @@ extension BookingAPI {
         // Calendar applications subscribe to a URL and cannot send headers: the secret is a path segment
         // (never a query string), and the request log writes it as `{secret}`.
         api.getAndHead("resources/:id/calendar/{secret}.ics", use: feedWithSecretInPath)
+        api.getAndHead("resources/:id/calendar-feed", use: feedLink)
     }
 
     /// One appointment as an RFC 5546 message, for its cancel token (`X-Cancel-Token`) or the admin.
@@ -30,26 +31,41 @@ extension BookingAPI {
                 byteBuffer: ByteBuffer(string: calendarFiles.message(for: appointment, now: service.clock.now()))))
     }
 
-    /// The feed with `Authorization: Bearer <feed secret or admin token>`: 401 without one, 403 for a wrong one.
+    /// The feed with `Authorization: Bearer <feed secret, the resource's feed key or admin token>`: 401 without
+    /// one, 403 for a wrong one (another resource's key included).
     @Sendable func feedWithHeader(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard let feedCredential else { throw Self.feedNotFound }
         guard let token = AdminCredential.bearerToken(of: request) else { throw Self.feedUnauthorized }
-        let isFeedSecret = feedCredential.matches(token)
         let isAdmin = admin.matches(token)
-        guard isFeedSecret || isAdmin else { throw APIError(BookingError.forbidden) }
+        let isFeedCredential = feedCredential.isSecret(token) || feedCredential.isKey(token)
+        guard isAdmin || isFeedCredential else { throw APIError(BookingError.forbidden) }
         guard let resource = configuredResource(context.parameters.get("id")) else {
             throw APIError(BookingError.notFound("resource"), location: .path)
         }
+        guard isAdmin || feedCredential.opens(resource, with: token) else { throw APIError(BookingError.forbidden) }
         return try await feed(of: resource, request: request)
     }
 
-    /// The feed with its secret in the path: a wrong secret, an unknown resource and a feed that is off all
-    /// answer the same 404.
+    /// The feed with the feed secret or the resource's feed key in the path: a wrong one, an unknown resource and a
+    /// feed that is off all answer the same 404.
     @Sendable func feedWithSecretInPath(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        guard let feedCredential, let secret = context.parameters.get("secret"), feedCredential.matches(secret),
-            let resource = configuredResource(context.parameters.get("id"))
+        guard let feedCredential, let secret = context.parameters.get("secret"),
+            let resource = configuredResource(context.parameters.get("id")),
+            feedCredential.opens(resource, with: secret)
         else { throw Self.feedNotFound }
         return try await feed(of: resource, request: request)
+    }
+
+    /// For the admin: the path of a resource's feed with its own feed key, which opens that feed and no other
+    /// (`{"resource", "path"}`); 404 for an unknown resource or while the feeds are off.
+    @Sendable func feedLink(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try admin.require(request)
+        guard let resource = configuredResource(context.parameters.get("id")) else {
+            throw APIError(BookingError.notFound("resource"), location: .path)
+        }
+        guard let key = feedCredential?.key(of: resource) else { throw Self.feedNotFound }
+        return try JSONResponse.make(
+            ["resource": resource.rawValue, "path": "/api/resources/\(resource.rawValue)/calendar/\(key).ics"])
     }
 
     /// The appointments of `resource` that started within ``feedReach`` or start later, with a strong `ETag` (the
@@ -85,6 +101,6 @@ extension BookingAPI {
 
     static let feedUnauthorized = APIError(
         .unauthorized, code: "UNAUTHORIZED",
-        "This feed needs the calendar feed secret or the admin token (Authorization: Bearer ...), or the secret in its path: /api/resources/{id}/calendar/{secret}.ics."
+        "This feed needs the calendar feed secret, the resource's feed key or the admin token (Authorization: Bearer ...), or the secret or key in its path: /api/resources/{id}/calendar/{secret}.ics."
     )
 }

@@ -13,7 +13,7 @@ struct BookingAPI: Sendable {
     let admin: AdminCredential
     /// The calendar files the calendar routes serve.
     let calendarFiles: CalendarFiles
-    /// The feed's secret; `nil` when the feed is off (every feed request is 404).
+    /// The feeds' secret and keys; `nil` when the feeds are off (every feed request is 404).
     let feedCredential: CalendarFeedCredential?
     /// How far back a feed reaches: appointments that started earlier are left out.
     let feedReach: Duration

@@ -171,7 +171,7 @@ enum OpenAPIDocument {
             "/api/resources/{id}/calendar.ics": {
               "get": {
                 "operationId": "resourceCalendarFeed",
-                "summary": "A resource's appointments as an iCalendar feed: those that started at most --calendar-feed-past-days (90) days ago and every later one (no METHOD; cancelled ones with STATUS:CANCELLED), for Authorization: Bearer with the calendar feed secret or the admin token. 404 while no feed secret is configured",
+                "summary": "A resource's appointments as an iCalendar feed: those that started at most --calendar-feed-past-days (90) days ago and every later one (no METHOD; cancelled ones with STATUS:CANCELLED), for Authorization: Bearer with the calendar feed secret, the resource's feed key or the admin token (another resource's key is 403). 404 while no feed secret is configured",
                 "security": [{"calendarFeed": []}, {"admin": []}],
                 "parameters": [
                   {"$ref": "#/components/parameters/ResourcePathID"},
@@ -190,10 +190,10 @@ enum OpenAPIDocument {
             "/api/resources/{id}/calendar/{secret}.ics": {
               "get": {
                 "operationId": "resourceCalendarFeedBySecret",
-                "summary": "The same feed for calendar applications, which cannot send headers: the calendar feed secret is a path segment (never a query string; request logs show {secret}). A wrong secret, an unknown resource and a feed that is off all answer the same 404",
+                "summary": "The same feed for calendar applications, which cannot send headers: the calendar feed secret or the resource's feed key (GET /api/resources/{id}/calendar-feed) is a path segment (never a query string; request logs show {secret}). A wrong secret or key (another resource's key included), an unknown resource and a feed that is off all answer the same 404",
                 "parameters": [
                   {"$ref": "#/components/parameters/ResourcePathID"},
-                  {"name": "secret", "in": "path", "required": true, "description": "The calendar feed secret", "schema": {"type": "string", "minLength": 16, "pattern": "^[A-Za-z0-9._~-]+$"}},
+                  {"name": "secret", "in": "path", "required": true, "description": "The calendar feed secret, or the resource's feed key", "schema": {"type": "string", "minLength": 16, "pattern": "^[A-Za-z0-9._~-]+$"}},
                   {"$ref": "#/components/parameters/IfNoneMatch"}
                 ],
                 "responses": {
@@ -201,6 +201,20 @@ enum OpenAPIDocument {
                   "304": {"$ref": "#/components/responses/NotModified"},
                   "404": {"$ref": "#/components/responses/Error"},
                   "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/api/resources/{id}/calendar-feed": {
+              "get": {
+                "operationId": "resourceCalendarFeedLink",
+                "summary": "For the admin: the path of the resource's feed with its own feed key, derived from the calendar feed secret, which opens that resource's feed and no other (give it to the resource's staff; a new secret changes every key). 404 for an unknown resource or while no feed secret is configured",
+                "security": [{"admin": []}],
+                "parameters": [{"$ref": "#/components/parameters/ResourcePathID"}],
+                "responses": {
+                  "200": {"description": "The feed's path", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CalendarFeedLink"}}}},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
                 }
               }
             },
@@ -345,6 +359,13 @@ enum OpenAPIDocument {
                   "capacity": {"type": "integer", "minimum": 1, "description": "Seats per slot: how many bookings may share one slot"},
                   "daily_limit": {"type": "integer", "minimum": 1, "nullable": true, "description": "At most this many bookings per local day of time_zone; null for no limit"},
                   "weekly_limit": {"type": "integer", "minimum": 1, "nullable": true, "description": "At most this many bookings per ISO week (Monday to Sunday) of time_zone; null for no limit"}
+                }
+              },
+              "CalendarFeedLink": {
+                "type": "object", "required": ["resource", "path"],
+                "properties": {
+                  "resource": {"$ref": "#/components/schemas/ResourceID"},
+                  "path": {"type": "string", "description": "/api/resources/{id}/calendar/{feed key}.ics: put the host's public origin before it"}
                 }
               },
               "Health": {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}},

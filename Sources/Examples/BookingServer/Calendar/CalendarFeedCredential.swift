@@ -1,15 +1,54 @@
 import BookingDomain
 import Foundation
 
-/// The calendar feed's secret (`--calendar-feed-secret`), kept as its SHA-256 and compared in constant
-/// time (``BookingDomain/SecretToken``).
+/// The calendar feeds' credentials: the feed secret (`--calendar-feed-secret`), which opens every resource's feed,
+/// and each resource's feed key, derived from the secret, which opens that resource's feed alone (the one to give
+/// its staff). Both are kept as their SHA-256 and compared in constant time (``BookingDomain/SecretToken``).
 struct CalendarFeedCredential: Sendable {
     private let secretHash: String
+    /// Each served resource's feed key, and the key's SHA-256.
+    private let keys: [ResourceID: (key: String, hash: String)]
 
-    init(secret: String) { secretHash = SecretToken.sha256Hex(secret) }
-
-    /// Whether `presented` is the secret; a percent-encoded form of it counts too.
-    func matches(_ presented: String) -> Bool {
-        SecretToken.matches(presented.removingPercentEncoding ?? presented, storedHash: secretHash)
+    /// The credentials of `secret` for the feeds of `resources`.
+    init(secret: String, resources: [ResourceID]) {
+        secretHash = SecretToken.sha256Hex(secret)
+        var keys: [ResourceID: (key: String, hash: String)] = [:]
+        for resource in resources {
+            let key = Self.key(of: resource, secret: secret)
+            keys[resource] = (key, SecretToken.sha256Hex(key))
+        }
+        self.keys = keys
     }
+
+    /// The feed key of `resource` under `secret`: 43 characters of base64url, a new one whenever the secret changes.
+    static func key(of resource: ResourceID, secret: String) -> String {
+        SecretToken.derived(from: secret, for: "swift-booking calendar feed of " + resource.rawValue)
+    }
+
+    /// The feed key of `resource`, or `nil` for a resource the host does not serve.
+    func key(of resource: ResourceID) -> String? { keys[resource]?.key }
+
+    /// Whether `presented` is the feed secret; a percent-encoded form of it counts too.
+    func isSecret(_ presented: String) -> Bool {
+        SecretToken.matches(Self.decoded(presented), storedHash: secretHash)
+    }
+
+    /// Whether `presented` is the feed key of any served resource.
+    func isKey(_ presented: String) -> Bool {
+        let decoded = Self.decoded(presented)
+        // Every key is compared, so the time taken tells nothing of which one matched.
+        return keys.values.reduce(false) { found, entry in
+            SecretToken.matches(decoded, storedHash: entry.hash) || found
+        }
+    }
+
+    /// Whether `presented` opens the feed of `resource`: the feed secret, or that resource's own key.
+    func opens(_ resource: ResourceID, with presented: String) -> Bool {
+        guard let entry = keys[resource] else { return false }
+        let decoded = Self.decoded(presented)
+        let isKey = SecretToken.matches(decoded, storedHash: entry.hash)
+        return SecretToken.matches(decoded, storedHash: secretHash) || isKey
+    }
+
+    private static func decoded(_ presented: String) -> String { presented.removingPercentEncoding ?? presented }
 }
