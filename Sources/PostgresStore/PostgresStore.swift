@@ -761,7 +761,10 @@ public final class PostgresStore: BookingStore {
     static func map(_ error: any Error) -> BookingError {
         if let error = error as? BookingError { return error }
         if let timedOut = error as? ConnectionLease.WaitTimedOut {
-            return .storeUnavailable("\(Unreachable.noConnection) \(timedOut.wait)")
+            // In tenths of a second, rounded: the wait left of a deadline reads 1.999935459 seconds.
+            let (seconds, attoseconds) = timedOut.wait.components
+            let tenths = seconds * 10 + (attoseconds + 50_000_000_000_000_000) / 100_000_000_000_000_000
+            return .storeUnavailable("\(Unreachable.noConnection) \(tenths / 10).\(tenths % 10) seconds")
         }
         if error is ConnectionLease.ConnectionLost {
             return .storeUnavailable("the database connection was lost during the operation")

@@ -233,7 +233,8 @@ struct BookingServiceTests {
             try await service.cancel(id: 999, authorization: .admin)
         }
         #expect(unknown?.code == .notFound)
-        #expect(wrong == unknown, "a wrong token answers exactly like an unknown id")
+        #expect(wrong?.code == .forbidden, "a wrong token is a wrong credential")
+        #expect(try await service.appointment(id: id, authorization: .admin).status == .booked, "and changed nothing")
         clock.advance(by: .seconds(60))
         let outcome = try await service.cancel(id: id, authorization: .cancelToken(try #require(booking.cancelToken)))
         guard case .cancelled(let cancelled) = outcome else {
@@ -248,7 +249,7 @@ struct BookingServiceTests {
         #expect(try await service.notifications(appointmentID: id).map(\.kind) == [.booked, .cancelled])
     }
 
-    @Test("reading one appointment needs its token or admin; a wrong token answers like an unknown id")
+    @Test("reading one appointment needs its token or admin; another's token is forbidden, an unknown id not found")
     func readOne() async throws {
         let booking = try await service.book(request())
         let id = booking.appointment.id
@@ -263,8 +264,8 @@ struct BookingServiceTests {
         let unknown = await #expect(throws: BookingError.self) {
             try await service.appointment(id: 424_242, authorization: .cancelToken("anything"))
         }
-        #expect(error?.code == .notFound)
-        #expect(error == unknown)
+        #expect(error?.code == .forbidden)
+        #expect(unknown?.code == .notFound)
     }
 
     @Test("an admin retry moves a failed notification back to pending")

@@ -51,11 +51,11 @@ struct RescheduleServiceTests {
                 .count == 1)
     }
 
-    @Test("a wrong token and an unknown id are both not found; a cancelled appointment cannot move")
+    @Test("a wrong token is forbidden, an unknown id not found; a cancelled appointment cannot move")
     func refusals() async throws {
         let booking = try await book()
         let target = try slot("2027-03-01T11:00:00Z")
-        #expect(await rescheduleError(booking.appointment.id, to: target, .cancelToken("guess"))?.code == .notFound)
+        #expect(await rescheduleError(booking.appointment.id, to: target, .cancelToken("guess"))?.code == .forbidden)
         #expect(await rescheduleError(booking.appointment.id + 1, to: target)?.code == .notFound)
         _ = try await service.cancel(id: booking.appointment.id, authorization: .admin)
         #expect(await rescheduleError(booking.appointment.id, to: target)?.code == .appointmentCancelled)

@@ -105,13 +105,14 @@ struct APITests {
             try expectError(
                 try await client.execute(
                     uri: "/api/appointments/\(id)/cancel", method: .post, headers: [.cancelToken: "wrong"]),
-                .notFound, code: "NOT_FOUND")
+                .forbidden, code: "FORBIDDEN")
             try expectError(
                 try await client.execute(
                     uri: "/api/appointments/\(id)/cancel", method: .post, headers: [.authorization: "Bearer wrong"]),
                 .forbidden)
+            // The token in the body; an empty header is no header, so it does not hide the body's token.
             let first = try await client.execute(
-                uri: "/api/appointments/\(id)/cancel", method: .post, headers: jsonHeaders,
+                uri: "/api/appointments/\(id)/cancel", method: .post, headers: jsonHeaders.merging([.cancelToken: ""]),
                 body: try body(["token": token]))
             #expect(first.status == .ok)
             let cancelled = try object(first)
@@ -138,7 +139,11 @@ struct APITests {
         try await withAPI(kind) { client, _ in
             let late = try object(try await client.book(try bookingBody("2027-03-01T15:00:00Z")))
             let early = try object(try await client.book(try bookingBody("2027-03-01T09:00:00Z")))
-            try expectError(try await client.execute(uri: "/api/appointments", method: .get), .unauthorized)
+            let anonymous = try expectError(
+                try await client.execute(uri: "/api/appointments", method: .get), .unauthorized)
+            #expect(
+                anonymous["detail"] as? String == "This route needs the admin token (Authorization: Bearer ...).",
+                "an admin-only route names the admin token alone")
             try expectError(
                 try await client.execute(
                     uri: "/api/appointments", method: .get, headers: [.authorization: "Bearer nope"]), .forbidden)
@@ -161,7 +166,7 @@ struct APITests {
             try expectError(
                 try await client.execute(
                     uri: "/api/appointments/\(id)", method: .get,
-                    headers: [.cancelToken: early["cancel_token"] as? String ?? ""]), .notFound)
+                    headers: [.cancelToken: early["cancel_token"] as? String ?? ""]), .forbidden)
             try expectError(
                 try await client.execute(uri: "/api/appointments/424242", method: .get, headers: adminHeaders),
                 .notFound)
@@ -171,6 +176,12 @@ struct APITests {
             try expectError(
                 try await client.execute(uri: "/api/appointments/-3/cancel", method: .post, headers: adminHeaders),
                 .badRequest)
+            // An id is digits: a sign or a space is not (Int64 would read "+1" as 1).
+            for id in ["+1", "%2B1", "1%20", "%201", "0x1"] {
+                try expectError(
+                    try await client.execute(uri: "/api/appointments/\(id)", method: .get, headers: adminHeaders),
+                    .badRequest, code: "INVALID_INPUT")
+            }
             let notifications = try #require(
                 try json(try await client.execute(uri: "/api/notifications", method: .get, headers: adminHeaders))
                     as? [[String: Any]])

@@ -123,22 +123,37 @@ struct HardeningTests {
     }
 
     @Test(
-        "an unknown id and a wrong token answer the same 404, so ids cannot be enumerated",
+        "a cancel token opens only its own appointment: another's token or a made-up one is 403 and changes nothing; an unknown id is 404",
         arguments: StoreKind.allCases)
-    func noEnumeration(_ kind: StoreKind) async throws {
+    func wrongCancelToken(_ kind: StoreKind) async throws {
         try await withAPI(kind) { client, _ in
             let id = try #require(try object(try await client.book(try bookingBody()))["id"] as? Int)
-            for (route, method) in [("", HTTPRequest.Method.get), ("/cancel", .post), ("/calendar.ics", .get)] {
-                let existing = try await client.execute(
-                    uri: "/api/appointments/\(id)\(route)", method: method, headers: [.cancelToken: "guess"])
-                let missing = try await client.execute(
-                    uri: "/api/appointments/\(id + 1000)\(route)", method: method, headers: [.cancelToken: "guess"])
-                try expectError(existing, .notFound, code: "NOT_FOUND")
-                #expect(String(buffer: existing.body) == String(buffer: missing.body))
+            let other = try object(try await client.book(try bookingBody("2027-03-01T11:00:00Z")))
+            let othersToken = try #require(other["cancel_token"] as? String)
+            let requests: [(String, HTTPRequest.Method, ByteBuffer?)] = [
+                ("", .get, nil), ("/cancel", .post, nil), ("/calendar.ics", .get, nil),
+                ("/reschedule", .post, try slotBody("2027-03-01T12:00:00Z")),
+            ]
+            for (route, method, body) in requests {
+                let headers: HTTPFields = body == nil ? [:] : jsonHeaders
+                for token in ["guess", othersToken] {
+                    try expectError(
+                        try await client.execute(
+                            uri: "/api/appointments/\(id)\(route)", method: method,
+                            headers: headers.merging([.cancelToken: token]), body: body),
+                        .forbidden, code: "FORBIDDEN")
+                }
+                try expectError(
+                    try await client.execute(
+                        uri: "/api/appointments/\(id + 1000)\(route)", method: method,
+                        headers: headers.merging([.cancelToken: othersToken]), body: body),
+                    .notFound, code: "NOT_FOUND")
             }
             let stored = try object(
                 try await client.execute(uri: "/api/appointments/\(id)", method: .get, headers: adminHeaders))
             #expect(stored["status"] as? String == "booked", "a wrong token changed nothing")
+            #expect(stored["slot_start"] as? String == "2027-03-01T10:00:00.000Z")
+            #expect(stored["sequence"] as? Int == 0)
         }
     }
 

@@ -137,7 +137,7 @@ struct OpenAPIDocumentTests: Sendable {
                     "POST /api/appointments 201",
                     "POST /api/appointments 409", "POST /api/appointments 415", "GET /api/appointments 200",
                     "GET /api/appointments 401", "GET /api/appointments/{id} 200",
-                    "GET /api/appointments/{id}/calendar.ics 200", "GET /api/appointments/{id}/calendar.ics 404",
+                    "GET /api/appointments/{id}/calendar.ics 200", "GET /api/appointments/{id}/calendar.ics 403",
                     "GET /api/appointments/{id}/calendar.ics 401", "GET /api/resources/{id}/calendar.ics 200",
                     "GET /api/resources/{id}/calendar.ics 401", "GET /api/resources/{id}/calendar/{secret}.ics 200",
                     "GET /api/resources/{id}/calendar/{secret}.ics 304",

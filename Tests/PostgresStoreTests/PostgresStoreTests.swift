@@ -509,6 +509,13 @@ struct PostgresStoreTests {
         #expect(
             PostgresInstant(Date(timeIntervalSince1970: 9_224_318_015_999)).microsecondsSincePostgresEpoch
                 == 9_223_371_331_199_000_000, "the last second before the end is written as it is")
+        #expect(
+            PostgresStore.map(ConnectionLease.WaitTimedOut(wait: .nanoseconds(1_999_935_459))).message
+                == "The booking store is unavailable: no database connection within 2.0 seconds.",
+            "the wait left of a deadline, in tenths of a second")
+        #expect(
+            PostgresStore.map(ConnectionLease.WaitTimedOut(wait: .milliseconds(250))).message.hasSuffix(
+                "within 0.3 seconds."))
         // What ConnectionProbe explains: the database not reached at all, and nothing the server said.
         struct Unrelated: Error {}
         for unreached in [

@@ -7,8 +7,8 @@ extension BookingService {
     /// of the old slot become obsolete and the new slot gets one per ``Schedule/reminderLeads`` whose
     /// moment is still ahead (also when the old one's was already sent), in the same transaction.
     ///
-    /// `authorization` is the admin or the appointment's cancel token; an unknown id and a wrong token
-    /// both throw ``BookingError/Code/notFound``. The new slot must be one the schedule offers now
+    /// `authorization` is the admin or the appointment's cancel token; an unknown id throws
+    /// ``BookingError/Code/notFound``, a wrong token ``BookingError/Code/forbidden``. The new slot must be one the schedule offers now
     /// (``BookingError/Code/slotNotOffered``, checked like a booking); its occupied interval may overlap
     /// the appointment's own current one (moving 10:00 to 10:30 with buffers) but no other booked one
     /// (``BookingError/Code/slotUnavailable``, nothing changed). A cancelled appointment throws

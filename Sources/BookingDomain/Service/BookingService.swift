@@ -160,8 +160,7 @@ public struct BookingService: Sendable {
     /// and makes the pending reminders obsolete, all in the store's transaction; of concurrent calls, exactly one
     /// answers ``CancelOutcome/cancelled(_:)``.
     ///
-    /// Throws ``BookingError/Code/notFound`` for an unknown id and for a wrong token alike, so that
-    /// ids reveal nothing to a caller without the credential.
+    /// Throws ``BookingError/Code/notFound`` for an unknown id and ``BookingError/Code/forbidden`` for a wrong token.
     public func cancel(id: Int64, authorization: Authorization) async throws(BookingError) -> CancelOutcome {
         _ = try await authorizedRecord(id: id, authorization)
         guard let outcome = try await store.cancel(id: id, now: try clock.checkedNow().roundedToMilliseconds) else {
@@ -172,7 +171,7 @@ public struct BookingService: Sendable {
     }
 
     /// One appointment, for the admin or the holder of its cancel token; ``BookingError/Code/notFound``
-    /// for an unknown id and for a wrong token alike.
+    /// for an unknown id, ``BookingError/Code/forbidden`` for a wrong token.
     public func appointment(id: Int64, authorization: Authorization) async throws(BookingError) -> Appointment {
         try await authorizedRecord(id: id, authorization).appointment
     }
@@ -216,8 +215,9 @@ public struct BookingService: Sendable {
         try await store.checkHealth()
     }
 
-    /// The record of `id` when `authorization` grants it; ``BookingError/Code/notFound`` for an unknown id
-    /// and a wrong token alike.
+    /// The record of `id` when `authorization` grants it; ``BookingError/Code/notFound`` for an unknown id,
+    /// ``BookingError/Code/forbidden`` for a token that is not the appointment's (a wrong credential, as a wrong admin
+    /// token is).
     func authorizedRecord(id: Int64, _ authorization: Authorization) async throws(BookingError)
         -> AppointmentRecord
     {
@@ -226,8 +226,7 @@ public struct BookingService: Sendable {
         case .admin:
             return record
         case .cancelToken(let token):
-            // A wrong token answers like an unknown id: ids must not be enumerable.
-            guard SecretToken.matches(token, storedHash: record.cancelTokenHash) else { throw .notFound("appointment") }
+            guard SecretToken.matches(token, storedHash: record.cancelTokenHash) else { throw .forbidden }
             return record
         }
     }

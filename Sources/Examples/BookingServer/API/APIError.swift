@@ -98,6 +98,9 @@ struct APIError: Error, HTTPResponseError {
         .unauthorized, code: "UNAUTHORIZED",
         "This route needs the admin token (Authorization: Bearer ...) or the cancel token (X-Cancel-Token).")
 
+    static let adminUnauthorized = APIError(
+        .unauthorized, code: "UNAUTHORIZED", "This route needs the admin token (Authorization: Bearer ...).")
+
     static let payloadTooLarge = APIError(
         .contentTooLarge, code: "PAYLOAD_TOO_LARGE", "The request body is larger than 16 KiB.")
 

@@ -36,7 +36,7 @@ struct AdminCredential: Sendable {
     func require(_ request: Request) throws {
         switch check(request) {
         case .admin: return
-        case .none: throw APIError.unauthorized
+        case .none: throw APIError.adminUnauthorized
         case .wrong: throw APIError(BookingError.forbidden)
         }
     }

@@ -158,14 +158,16 @@ struct BookingAPI: Sendable {
     }
 
     func appointmentID(_ context: BasicRequestContext) throws -> Int64 {
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+        guard let text = context.parameters.get("id"), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+            let id = Int64(text), id > 0
+        else {
             throw APIError(BookingError.invalidInput(field: "id", "must be a positive integer"), location: .path)
         }
         return id
     }
 
     /// An admin `Bearer` token first (a wrong one is 403); else the cancel token of `X-Cancel-Token`, or `bodyToken`
-    /// (the body's, which the header wins over); else 401.
+    /// (the body's, which a non-empty header wins over); else 401.
     ///
     /// Only the `Bearer` scheme is an admin attempt: another `Authorization` scheme (a proxy's `Basic`,
     /// say) falls through to the cancel token.
@@ -174,7 +176,8 @@ struct BookingAPI: Sendable {
         case .admin: return .admin
         case .wrong: throw APIError(BookingError.forbidden)
         case .none:
-            guard let token = request.headers[.cancelToken] ?? bodyToken, !token.isEmpty else {
+            let header = request.headers[.cancelToken].flatMap { $0.isEmpty ? nil : $0 }
+            guard let token = header ?? bodyToken, !token.isEmpty else {
                 throw APIError.unauthorized
             }
             return .cancelToken(token)

@@ -135,7 +135,7 @@ enum OpenAPIDocument {
             "/api/appointments/{id}": {
               "get": {
                 "operationId": "readAppointment",
-                "summary": "One appointment (admin, or its cancel token in X-Cancel-Token; never in the URL). A wrong token answers 404 like an unknown id",
+                "summary": "One appointment (admin, or its cancel token in X-Cancel-Token; never in the URL). A wrong token is 403, an unknown id 404",
                 "parameters": [
                   {"$ref": "#/components/parameters/ID"},
                   {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}}
@@ -153,7 +153,7 @@ enum OpenAPIDocument {
             "/api/appointments/{id}/calendar.ics": {
               "get": {
                 "operationId": "appointmentCalendar",
-                "summary": "The appointment as an iCalendar file (RFC 5545, RFC 5546) for the admin, or its cancel token in X-Cancel-Token (never in the URL): METHOD:REQUEST and STATUS:CONFIRMED while booked, METHOD:CANCEL and STATUS:CANCELLED once cancelled; UID appointment-<id>@<calendar domain> for its whole life, SEQUENCE its sequence. A wrong token answers 404 like an unknown id",
+                "summary": "The appointment as an iCalendar file (RFC 5545, RFC 5546) for the admin, or its cancel token in X-Cancel-Token (never in the URL): METHOD:REQUEST and STATUS:CONFIRMED while booked, METHOD:CANCEL and STATUS:CANCELLED once cancelled; UID appointment-<id>@<calendar domain> for its whole life, SEQUENCE its sequence. A wrong token is 403, an unknown id 404",
                 "parameters": [
                   {"$ref": "#/components/parameters/ID"},
                   {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}}
@@ -242,7 +242,7 @@ enum OpenAPIDocument {
             "/api/appointments/{id}/reschedule": {
               "post": {
                 "operationId": "rescheduleAppointment",
-                "summary": "Move a booked appointment to another offered slot (admin, or the cancel token in X-Cancel-Token or the body): same id and token, sequence up by one, the old slot free again, all at once or nothing. It may overlap its own old interval but no other booked one. The new slot must have a seat left, not hold the customer already, nor be held by someone else, and its day and week must be under the limits (the appointment itself not counted, so a move within one day is fine). A wrong token answers 404 like an unknown id",
+                "summary": "Move a booked appointment to another offered slot (admin, or the cancel token in X-Cancel-Token or the body): same id and token, sequence up by one, the old slot free again, all at once or nothing. It may overlap its own old interval but no other booked one. The new slot must have a seat left, not hold the customer already, nor be held by someone else, and its day and week must be under the limits (the appointment itself not counted, so a move within one day is fine). A wrong token is 403, an unknown id 404",
                 "parameters": [
                   {"$ref": "#/components/parameters/ID"},
                   {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}},

@@ -53,7 +53,9 @@ struct ServerOptions: ParsableArguments {
 
     @Option(
         name: .customLong("buffer-minutes"),
-        help: "Free minutes kept before and after each appointment (BOOKING_BUFFER_MINUTES; default 0)")
+        help:
+            "Free minutes kept before and after each appointment, so two appointments are at least twice this apart (BOOKING_BUFFER_MINUTES; default 0)"
+    )
     var bufferMinutes: String?
 
     @Option(
