@@ -89,6 +89,11 @@ struct AvailabilityTests {
         #expect(
             try await service.availability(from: instant("2027-03-01T10:00:00Z"), to: instant("2027-03-01T10:00:00Z"))
                 .isEmpty)
+        #expect(
+            try await service.availability(to: instant("2026-01-02T00:00:00Z")).isEmpty,
+            "a past to without a from is an empty window, not one that ends before its default from")
+        #expect(try await service.availability(to: instant("2027-03-01T07:59:00Z")).isEmpty, "a minute ago")
+        #expect(try await service.availability(to: instant("2027-03-01T10:00:00Z")).count == 2, "from now")
     }
 
     @Test("availability sweeps bookings in one pass: thousands of bookings and slots answer exactly")

@@ -177,6 +177,35 @@ struct SlotGenerationTests {
         }
     }
 
+    @Test("a close moved past the next open by a DST gap: the slot list and checkOffered agree, whatever the window")
+    func movedCloseOverlapsTheNextInterval() throws {
+        // 02:50 does not exist on 2027-03-14 in New York: the first interval closes at 03:50 EDT (07:50Z), past the
+        // second's open at 03:00 EDT (07:00Z), and the 20-minute grids of the two do not line up.
+        let schedule = try Schedule(
+            timeZone: zone("America/New_York"),
+            weeklyHours: Schedule.weeklyHours(parsing: "daily=01:10-02:50,03:00-04:00"), slotLength: .minutes(20),
+            horizon: .seconds(366 * 86_400))
+        let day = try slots(of: schedule, on: "2027-03-14")
+        #expect(
+            day.map { iso($0.start) } == [
+                "2027-03-14T06:10:00Z", "2027-03-14T06:30:00Z", "2027-03-14T06:50:00Z", "2027-03-14T07:10:00Z",
+                "2027-03-14T07:30:00Z",
+            ], "the earlier interval's slots are kept, the later one's that overlap them dropped")
+        let now = instant("2027-03-01T00:00:00Z")
+        let wide = Set(schedule.slots(from: instant("2027-03-12T00:00:00Z"), to: instant("2027-03-17T00:00:00Z")))
+        var candidate = instant("2027-03-14T05:00:00Z")
+        while candidate < instant("2027-03-14T09:00:00Z") {
+            let slot = try TimeSlot(start: candidate, end: candidate.addingTimeInterval(1200))
+            let offered = (try? schedule.checkOffered(slot, now: now)) != nil
+            #expect(offered == wide.contains(slot), "\(iso(candidate)): checkOffered \(offered)")
+            #expect(
+                schedule.slots(from: candidate, to: instant("2027-03-14T12:00:00Z"))
+                    == wide.filter { $0.start >= candidate && $0.end <= instant("2027-03-14T12:00:00Z") }.sorted(),
+                "a window from \(iso(candidate)) agrees with the wide one")
+            candidate = candidate.addingTimeInterval(300)
+        }
+    }
+
     @Test(
         "a year's slots are its days' slots: the offsets one window remembers answer as the zone does",
         arguments: ["Europe/London", "Australia/Lord_Howe", "America/Santiago", "Pacific/Chatham", "Asia/Kathmandu"])

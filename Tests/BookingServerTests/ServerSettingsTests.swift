@@ -209,6 +209,20 @@ struct ServerSettingsTests {
         #expect(try settings(["--admin-token", "sixteen-chars..."]).adminToken == "sixteen-chars...")
     }
 
+    @Test("an empty flag is not set: the environment is read for it, not the default")
+    func emptyFlagReadsTheEnvironment() throws {
+        let environment = [
+            "BOOKING_STORE": "memory", "BOOKING_PORT": "4321", "BOOKING_ADMIN_TOKEN": "sixteen-chars...",
+            "BOOKING_SLOT_MINUTES": "15",
+        ]
+        let read = try settings(
+            ["--store", "", "--port", "", "--admin-token", "", "--slot-minutes", ""], environment)
+        #expect(read.store == .memory)
+        #expect(read.port == 4321)
+        #expect(read.adminToken == "sixteen-chars...")
+        #expect(read.resources.first?.schedule.slotLength == .minutes(15))
+    }
+
     @Test("several webhook secrets, separated by spaces or commas, are all accepted for rotation")
     func webhookSecrets() throws {
         let new = "whsec_" + Data(repeating: 1, count: 32).base64EncodedString()

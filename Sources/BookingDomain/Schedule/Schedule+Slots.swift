@@ -11,7 +11,10 @@ extension Schedule {
     /// Ignores bookings, notice and horizon. Each local working interval is resolved to instants
     /// in ``timeZone`` (a local time in a spring-forward gap moves forward by the gap; a time that
     /// occurs twice takes the earlier occurrence), then cut into consecutive slots of
-    /// ``slotLength`` in real elapsed time; a slot that would end after the close is dropped.
+    /// ``slotLength`` in real elapsed time; a slot that would end after the close is dropped. Where resolved
+    /// intervals overlap (a close moved forward past the next open, around a DST change), the slots of the dates
+    /// around the window are sorted and a slot overlapping an earlier one is dropped, so a slot is offered or not
+    /// whatever window asks for it (`checkOffered(_:now:)` asks for the slot alone).
     ///
     /// The bounds count as the nearest instants of ``TimeSlot/supportedInstants`` (a NaN bound gives no slots); the
     /// answer costs time and memory in proportion to the window's days and slots, so a caller bounds the window.
@@ -19,44 +22,62 @@ extension Schedule {
         guard let from = TimeSlot.nearestSupported(from), let to = TimeSlot.nearestSupported(to), from < to else {
             return []
         }
-        let length = slotLength.timeInterval
-        var result: [TimeSlot] = []
-        // Whether each slot so far starts where or after the one before ended.
-        var disjoint = true
         var offsets = ZoneOffsets(timeZone: timeZone)
+        var intervals: [(open: Date, close: Date)] = []
         var date = localDate(of: from).adding(days: -1)
         let lastDate = localDate(of: to).adding(days: 1)
         while date <= lastDate {
             for interval in openingIntervals(on: date) {
-                let close = Self.instant(on: date, at: interval.close) { offsets.secondsFromGMT(at: $0) }
-                var start = Self.instant(on: date, at: interval.open) { offsets.secondsFromGMT(at: $0) }
-                // The slots ending before `from` in one step, stopping a slot short: the division's rounding never
-                // skips one that counts (instants and lengths are whole seconds, so the sums are exact).
-                let before = (from.timeIntervalSince(start) / length).rounded(.down) - 1
-                if before > 0 { start = start.addingTimeInterval(before * length) }
-                while start.addingTimeInterval(length) <= close {
-                    let end = start.addingTimeInterval(length)
-                    if end > to { break }
-                    if start >= from {
-                        if let last = result.last, last.end > start { disjoint = false }
-                        result.append(TimeSlot(uncheckedStart: start, end: end))
-                    }
-                    start = end
-                }
+                intervals.append(
+                    (
+                        Self.instant(on: date, at: interval.open) { offsets.secondsFromGMT(at: $0) },
+                        Self.instant(on: date, at: interval.close) { offsets.secondsFromGMT(at: $0) }
+                    ))
             }
             date = date.adding(days: 1)
         }
-        // Made in order but around a DST change, where instants of intervals of adjacent dates can collide: then
-        // sorted, and kept disjoint (in place).
-        if disjoint { return result }
-        result.sort()
-        var kept = 0
-        for index in result.indices where kept == 0 || result[kept - 1].end <= result[index].start {
-            result[kept] = result[index]
-            kept += 1
+        // Made in order of dates and times, which is the order of instants but around a DST change.
+        if !Self.isSorted(intervals, by: \.open) { intervals.sort { $0.open < $1.open } }
+        let disjoint = intervals.indices.dropFirst().allSatisfy { intervals[$0 - 1].close <= intervals[$0].open }
+        guard disjoint else {
+            return Self.slotsOfOverlappingIntervals(intervals, length: slotLength, from: from, to: to)
         }
-        result.removeLast(result.count - kept)
+        let length = slotLength.timeInterval
+        var result: [TimeSlot] = []
+        for (open, close) in intervals {
+            var start = open
+            // The slots ending before `from` in one step, stopping a slot short: the division's rounding never
+            // skips one that counts (instants and lengths are whole seconds, so the sums are exact).
+            let before = (from.timeIntervalSince(start) / length).rounded(.down) - 1
+            if before > 0 { start = start.addingTimeInterval(before * length) }
+            while start.addingTimeInterval(length) <= close {
+                let end = start.addingTimeInterval(length)
+                if end > to { return result }
+                if start >= from { result.append(TimeSlot(uncheckedStart: start, end: end)) }
+                start = end
+            }
+        }
         return result
+    }
+
+    /// The slots of `intervals` (sorted by open, some overlapping) within `from`...`to`: every slot of every
+    /// interval, sorted, each that overlaps a slot kept before it dropped, then those of the window.
+    private static func slotsOfOverlappingIntervals(
+        _ intervals: [(open: Date, close: Date)], length: Duration, from: Date, to: Date
+    ) -> [TimeSlot] {
+        let length = length.timeInterval
+        var all: [TimeSlot] = []
+        for (open, close) in intervals {
+            var start = open
+            while start.addingTimeInterval(length) <= close {
+                all.append(TimeSlot(uncheckedStart: start, end: start.addingTimeInterval(length)))
+                start = start.addingTimeInterval(length)
+            }
+        }
+        all.sort()
+        var kept: [TimeSlot] = []
+        for slot in all where kept.last.map({ $0.end <= slot.start }) ?? true { kept.append(slot) }
+        return kept.filter { $0.start >= from && $0.end <= to }
     }
 
     /// Whether `elements` are in ascending order of `key` (equal keys allowed).

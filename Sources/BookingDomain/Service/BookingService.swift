@@ -77,7 +77,8 @@ public struct BookingService: Sendable {
     /// each with its seats left.
     ///
     /// The window is clamped to what the schedule offers now; `from` after `to`, or a NaN bound, is
-    /// ``BookingError/Code/invalidInput``. Slots taken by booked appointments or live holds, slots without a
+    /// ``BookingError/Code/invalidInput`` (a `to` in the past without a `from` is an empty window, not one before its
+    /// default). Slots taken by booked appointments or live holds, slots without a
     /// seat left and the slots of a day or week at its limit are left out.
     public func availability(resource: ResourceID = .default, from: Date? = nil, to: Date? = nil)
         async throws(BookingError) -> [AvailableSlot]
@@ -88,7 +89,7 @@ public struct BookingService: Sendable {
         if from?.timeIntervalSince1970.isNaN == true { problems["from"] = "must be an instant" }
         if to?.timeIntervalSince1970.isNaN == true { problems["to"] = "must be an instant" }
         guard problems.isEmpty else { throw .invalidInput(problems) }
-        let start = from ?? now
+        let start = from ?? min(now, to ?? now)
         let end = to ?? max(start, now).addingTimeInterval(schedule.horizon.timeInterval)
         guard start <= end else { throw .invalidInput(field: "to", "must not be before from") }
         guard start < end,
