@@ -157,14 +157,17 @@ extension PostgresStore {
                 }
             } catch {
                 if listened.exchange(false, ordering: .relaxed) { warned = false }
-                // A shutdown closes the pool's connections, this one included, and the pool may close it before this
-                // task is cancelled: the graceful shutdown has begun by then, and that loss is no outage.
+                // A stop closes the pool's connections, this one included, and the pool may close it before this task
+                // is cancelled (a cancellation reaches the pool's task and this one in turn): the loss is judged after
+                // the pause before the retry, by when a stop's cancellation or graceful shutdown has reached this task.
+                try? await Task.sleep(for: .seconds(1))
                 let stopping = Task.isCancelled || Task.isShuttingDownGracefully
                 logger.log(
                     level: warned || stopping ? .debug : .warning,
                     "outbox listener lost its connection; other processes' dispatchers hear of new work at their polls until it is back",
                     metadata: ["error": "\(String(reflecting: type(of: error)))"])
                 warned = true
+                continue
             }
             try? await Task.sleep(for: .seconds(1))
         }

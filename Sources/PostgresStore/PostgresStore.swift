@@ -76,11 +76,17 @@ public final class PostgresStore: BookingStore {
     /// A configuration value out of its range counts as the nearest in it: a pool of 1 to 10,000 connections, waits
     /// (for a connection, a health check, a connection to open) of at most 1 h, and statement and lock timeouts of
     /// 1 ms to 24 h.
+    ///
+    /// PostgresNIO's pool logs to `logger` too, but its `info` lines (one per failed connection attempt, ten or more
+    /// while a database is out of reach) only when `logger` writes `debug` or finer: otherwise its warnings and errors
+    /// alone, since the store's own error already says what is wrong (see ``PostgresStore/migrate()``).
     public init(configuration: Configuration, logger: Logger) {
         let configuration = configuration.normalized()
         self.configuration = configuration
         self.logger = logger
-        self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        var poolLogger = logger
+        if poolLogger.logLevel > .debug { poolLogger.logLevel = max(poolLogger.logLevel, .warning) }
+        self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: poolLogger)
     }
 
     // MARK: - BookingStore

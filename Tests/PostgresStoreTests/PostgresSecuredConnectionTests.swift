@@ -95,8 +95,10 @@ struct PostgresSecuredConnectionTests {
         configuration.connectionWaitTimeout = .seconds(3)
         configuration.connectTimeout = .seconds(2)
         let log = InMemoryLogHandler()
-        let running = try await RunningStore(
-            configuration, migrate: false, logger: Logger(label: "refused") { _ in log })
+        // The pool logs each failed attempt at info, which it passes on to a store's logger at debug only.
+        var logger = Logger(label: "refused") { _ in log }
+        logger.logLevel = .debug
+        let running = try await RunningStore(configuration, migrate: false, logger: logger)
         let store = running.store
         let operations: [(name: String, run: @Sendable () async throws -> Void)] = [
             ("checkHealth", { try await store.checkHealth() }), ("migrate", { _ = try await store.migrate() }),

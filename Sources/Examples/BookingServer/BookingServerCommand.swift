@@ -59,16 +59,18 @@ struct BookingServerCommand: AsyncParsableCommand {
 
     /// Writes one line to standard error whatever the log level, in the log format: `booking-server: <message>`
     /// (then `: <value>` for each field) as text, or one JSON object with the fields beside `msg`, so that a log
-    /// shipper reading JSON lines reads this one too. Standard error is unbuffered: the line is readable at
-    /// once under Docker, systemd or a pipe.
+    /// shipper reading JSON lines reads this one too. A control character in the message or a field (a line break in
+    /// a store's path, say) is escaped as the text log escapes it, so the line stays one. Standard error is
+    /// unbuffered: the line is readable at once under Docker, systemd or a pipe.
     static func announce(
         _ message: String, level: Logger.Level, format: ServerSettings.LogFormat,
         fields: KeyValuePairs<String, String> = [:]
     ) {
         switch format {
         case .text:
-            let values = fields.map { ": \($0.value)" }.joined()
-            FileHandle.standardError.write(Data("booking-server: \(message)\(values)\n".utf8))
+            var line = "booking-server: "
+            TextLogHandler.append(message + fields.map { ": \($0.value)" }.joined(), to: &line)
+            FileHandle.standardError.write(Data((line + "\n").utf8))
         case .json:
             FileHandle.standardError.write(
                 JSONLogHandler.line(
