@@ -31,12 +31,21 @@ struct ReminderTests {
     }
 
     @Test(
-        "a schedule refuses reminder leads that are not whole minutes from 1 minute to 366 days, or repeat",
-        arguments: [[Duration.seconds(90)], [.zero], [.seconds(367 * 86_400)], [.minutes(60), .minutes(60)]])
+        "a schedule refuses reminder leads that are not whole minutes from 1 minute to 366 days, repeat, or are more than 20",
+        arguments: [
+            [Duration.seconds(90)], [.zero], [.seconds(367 * 86_400)], [.minutes(60), .minutes(60)],
+            (1...21).map { Duration.minutes($0) },
+        ])
     func badLeads(_ leads: [Duration]) {
         let error = #expect(throws: BookingError.self) { try Schedule(timeZone: zone("UTC"), reminderLeads: leads) }
         #expect(error?.code == .invalidInput)
         #expect(error?.fieldErrors["reminderLeads"] != nil, "\(String(describing: error))")
+    }
+
+    @Test("twenty reminder leads are allowed")
+    func twentyLeads() throws {
+        #expect(
+            try Schedule(timeZone: zone("UTC"), reminderLeads: (1...20).map { .minutes($0) }).reminderLeads.count == 20)
     }
 
     @Test("the service writes a reminder for each lead whose moment is still ahead by its clock, longest first")

@@ -125,6 +125,8 @@ struct ResourcesFileSettingsTests {
             ("{\"resources\": [\"dr-lee\"]}", "resource #1: must be an object"),
             (entry(#""timeZone": "UTC""#), "resource #1: field \"id\": is required"),
             (entry(#""id": "dr lee", "timeZone": "UTC""#), "resource #1: field \"id\": must be 1-64 letters"),
+            (entry(#""id": "..", "timeZone": "UTC""#), "resource #1: field \"id\": must be 1-64 letters"),
+            (entry(#""id": ".", "timeZone": "UTC""#), "(not dots alone), not \".\""),
             (entry(#""id": 7, "timeZone": "UTC""#), "resource #1: field \"id\": must be 1-64 letters"),
             (
                 entry(#""id": "dr-lee", "timeZone": "UTC", "slotMinute": 30"#),
@@ -133,6 +135,10 @@ struct ResourcesFileSettingsTests {
             (
                 entry(#""id": "dr-lee", "timeZone": "Europe/Londn""#),
                 "resource \"dr-lee\": field \"timeZone\": must be an IANA zone like Europe/London or UTC, not \"Europe/Londn\""
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "BST""#),
+                "resource \"dr-lee\": field \"timeZone\": must be an IANA zone like Europe/London or UTC; BST is an abbreviation, read as a fixed offset without daylight saving time: write Europe/London, say, not \"BST\""
             ),
             (entry(#""id": "dr-lee""#), "resource \"dr-lee\": field \"timeZone\": is required"),
             (
@@ -173,15 +179,21 @@ struct ResourcesFileSettingsTests {
             ),
             (
                 entry(#""id": "dr-lee", "timeZone": "UTC", "reminderMinutes": [1440, 0]"#),
-                "resource \"dr-lee\": field \"reminderMinutes\": must be a list of distinct whole numbers of minutes from 1 to 527040 before the start, like [1440, 60], not [1440, 0]"
+                "resource \"dr-lee\": field \"reminderMinutes\": must be a list of at most 20 distinct whole numbers of minutes from 1 to 527040 before the start, like [1440, 60], not [1440, 0]"
             ),
             (
                 entry(#""id": "dr-lee", "timeZone": "UTC", "reminderMinutes": [60, 60]"#),
-                "resource \"dr-lee\": field \"reminderMinutes\": must be a list of distinct whole numbers"
+                "resource \"dr-lee\": field \"reminderMinutes\": must be a list of at most 20 distinct whole numbers"
+            ),
+            (
+                entry(
+                    #""id": "dr-lee", "timeZone": "UTC", "reminderMinutes": [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21]"#
+                ),
+                "resource \"dr-lee\": field \"reminderMinutes\": must be a list of at most 20 distinct whole numbers"
             ),
             (
                 entry(#""id": "dr-lee", "timeZone": "UTC", "reminderMinutes": 60"#),
-                "resource \"dr-lee\": field \"reminderMinutes\": must be a list of distinct whole numbers"
+                "resource \"dr-lee\": field \"reminderMinutes\": must be a list of at most 20 distinct whole numbers"
             ),
             (
                 entry(#""id": "dr-lee", "timeZone": "UTC", "capacity": 0"#),

@@ -36,6 +36,28 @@ struct ServerSettingsTests {
         #expect(try settings(["--time-zone", "Europe/London"]).resources.map(\.timeZoneName) == ["Europe/London"])
     }
 
+    @Test(
+        "a zone is an IANA name: an abbreviation or an offset, which Foundation reads as a fixed offset, is refused naming what to write"
+    )
+    func zoneNamesOnly() throws {
+        for (name, advice) in [
+            (
+                "PST",
+                "PST is an abbreviation, read as a fixed offset without daylight saving time: write America/Los_Angeles"
+            ),
+            ("BST", "write Europe/London"), ("EST", "write America/New_York"),
+            ("UTC+5", "UTC+5 is an offset: write a city's zone, or Etc/GMT-5 for UTC+5"), ("GMT-0530", "is an offset"),
+        ] {
+            let error = #expect(throws: ServerSettings.Invalid.self, "\(name)") { try settings(["--time-zone", name]) }
+            #expect(error?.description.contains("must be an IANA zone like Europe/London or UTC; \(name)") == true)
+            #expect(error?.description.contains(advice) == true, "\(error?.description ?? "")")
+        }
+        // IANA's own fixed zones are kept: Etc/GMT-5 is UTC+5.
+        let fixed = try #require(try settings(["--time-zone", "Etc/GMT-5"]).resources.first?.schedule.timeZone)
+        #expect(fixed.secondsFromGMT(for: Date(timeIntervalSince1970: 0)) == 5 * 3600)
+        #expect(try settings(["--time-zone", "GMT+0"]).resources.map(\.timeZoneName) == ["GMT+0"])
+    }
+
     @Test("capacity, booking limits and hold minutes come from flags or BOOKING_*, and a flag wins")
     func capacityLimitsAndHolds() throws {
         let environment = [
@@ -146,7 +168,11 @@ struct ServerSettingsTests {
             (["--hours", "bogus\nx\u{1B}[31m"], "--hours 'bogus\\nx\\u{1B}[31m'"),
             (
                 ["--reminder-minutes", "1440,abc"],
-                "--reminder-minutes '1440,abc' (or BOOKING_REMINDER_MINUTES): must be distinct whole numbers of minutes from 1 to 527040 before the start, like 1440,60"
+                "--reminder-minutes '1440,abc' (or BOOKING_REMINDER_MINUTES): must be at most 20 distinct whole numbers of minutes from 1 to 527040 before the start, like 1440,60"
+            ),
+            (
+                ["--reminder-minutes", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21"],
+                "(or BOOKING_REMINDER_MINUTES): must be at most 20 distinct whole numbers"
             ),
             (["--reminder-minutes", "60,60"], "--reminder-minutes '60,60'"),
             (["--reminder-minutes", "0"], "--reminder-minutes '0'"),

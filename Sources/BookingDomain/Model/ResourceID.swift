@@ -1,7 +1,8 @@
 /// Identifies who or what is booked: a person, a room, a chair.
 ///
 /// Each resource has its own schedule; appointments of different resources never conflict.
-/// An id is 1-64 characters of letters, digits, `-`, `_` or `.`.
+/// An id is 1-64 characters of letters, digits, `-`, `_` or `.`, not dots alone (`.` and `..` are steps of a URL's
+/// path).
 public struct ResourceID: RawRepresentable, Hashable, Sendable, Codable, Comparable,
     ExpressibleByStringLiteral, CustomStringConvertible
 {
@@ -27,15 +28,19 @@ public struct ResourceID: RawRepresentable, Hashable, Sendable, Codable, Compara
     /// Parses `text`, throwing ``BookingError/Code/invalidInput`` for field `resource`.
     public static func parse(_ text: String) throws(BookingError) -> ResourceID {
         guard let id = ResourceID(rawValue: text) else {
-            throw .invalidInput(field: "resource", "must be 1-64 letters, digits, '-', '_' or '.'")
+            throw .invalidInput(field: "resource", ResourceID.accepted)
         }
         return id
     }
 
     private init(unchecked: String) { self.rawValue = unchecked }
 
+    /// What a valid id is, as errors say it.
+    public static let accepted = "must be 1-64 letters, digits, '-', '_' or '.' (not dots alone)"
+
+    /// Whether `text` is an id: dots alone (`.`, `..`) are not, since URLs read them as path steps.
     private static func isValid(_ text: String) -> Bool {
-        (1...64).contains(text.utf8.count)
+        (1...64).contains(text.utf8.count) && !text.utf8.allSatisfy({ $0 == UInt8(ascii: ".") })
             && text.unicodeScalars.allSatisfy { scalar in
                 scalar.isASCII
                     && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)

@@ -31,8 +31,11 @@ public struct Schedule: Hashable, Sendable {
     /// first (e.g. 24 hours and 1 hour); empty for none.
     ///
     /// Not part of slot generation: a booking writes one reminder per lead whose moment is still ahead,
-    /// a cancel makes them obsolete and a reschedule writes them again for the new start.
+    /// a cancel makes them obsolete and a reschedule writes them again for the new start. At most
+    /// ``maximumReminderLeads``.
     public let reminderLeads: [Duration]
+    /// How many reminder leads a schedule may have: each is a row a booking writes in its transaction.
+    public static let maximumReminderLeads = 20
     /// How many booked appointments (and live holds) may share one slot: its seats. 1 for one at a time.
     ///
     /// A different slot whose occupied interval overlaps a taken one still conflicts, whatever the capacity.
@@ -80,6 +83,9 @@ public struct Schedule: Hashable, Sendable {
         Self.check(bufferAfter, "bufferAfter", 0...day, &problems)
         for lead in reminderLeads { Self.check(lead, "reminderLeads", 60...(366 * day), &problems) }
         if Set(reminderLeads).count != reminderLeads.count { problems["reminderLeads"] = "must not repeat a lead" }
+        if reminderLeads.count > Self.maximumReminderLeads {
+            problems["reminderLeads"] = "must be at most \(Self.maximumReminderLeads) leads"
+        }
         if !(1...10_000).contains(capacity) { problems["capacity"] = "must be between 1 and 10000" }
         if let dailyLimit, !(1...100_000).contains(dailyLimit) {
             problems["dailyLimit"] = "must be between 1 and 100000"

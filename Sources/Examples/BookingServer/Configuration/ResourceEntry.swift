@@ -96,8 +96,9 @@ struct ResourceEntry: Decodable {
             !displayName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else { throw problem(.name, Self.accepted(.name)) }
         guard let timeZone else { throw problem(.timeZone, "is required and " + ScheduleLimits.acceptedTimeZone) }
-        guard let zone = TimeZone(identifier: timeZone) else {
-            throw problem(.timeZone, "\(ScheduleLimits.acceptedTimeZone), not \(timeZone.debugDescription)")
+        guard let zone = ScheduleLimits.timeZone(named: timeZone) else {
+            throw problem(
+                .timeZone, "\(ScheduleLimits.acceptedTimeZone(refusing: timeZone)), not \(timeZone.debugDescription)")
         }
         let weeklyHours: [Weekday: [OpeningInterval]]
         if let hours, hours.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
@@ -174,7 +175,7 @@ struct ResourceEntry: Decodable {
     /// What a field accepts, for a value of the wrong JSON type or out of range.
     private static func accepted(_ key: CodingKeys) -> String {
         switch key {
-        case .id: "must be 1-64 letters, digits, '-', '_' or '.'"
+        case .id: ResourceID.accepted
         case .name: "must be text of 1-200 characters without control characters"
         case .timeZone: ScheduleLimits.acceptedTimeZone
         case .hours: "must be a string like mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00"
@@ -185,7 +186,7 @@ struct ResourceEntry: Decodable {
         case .capacity: ScheduleLimits.capacity.accepted
         case .dailyLimit, .weeklyLimit: ScheduleLimits.periodLimit.accepted
         case .reminderMinutes:
-            "must be a list of distinct whole numbers of minutes from 1 to 527040 before the start, like [1440, 60]"
+            "must be a list of at most 20 distinct whole numbers of minutes from 1 to 527040 before the start, like [1440, 60]"
         case .overrides:
             "must be an object of local dates to \"closed\" or hours, like {\"2027-12-25\": \"closed\", \"2027-12-24\": \"09:00-12:00\"}"
         }

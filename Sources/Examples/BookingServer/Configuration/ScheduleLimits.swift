@@ -1,4 +1,5 @@
 import BookingDomain
+import Foundation
 
 /// What a resource's schedule settings accept, and their defaults: the same for the flags of the
 /// `default` resource and for each resource of the resources file.
@@ -27,13 +28,46 @@ enum ScheduleLimits {
     /// What a bad time zone is told.
     static let acceptedTimeZone = "must be an IANA zone like Europe/London or UTC"
 
+    /// The zone `name` names when it is an IANA zone (`Europe/London`, `Etc/GMT-5`, `UTC`). An abbreviation (`PST`,
+    /// `BST`) or an offset (`UTC+5`) is not, though Foundation reads each as a fixed offset: `PST` without daylight
+    /// saving time, `BST` as Bangladesh's, `UTC+5` with the sign that IANA's `Etc/GMT+5` reverses.
+    static func timeZone(named name: String) -> TimeZone? {
+        guard !isAbbreviation(name), !isOffset(name) else { return nil }
+        return TimeZone(identifier: name)
+    }
+
+    /// What a time zone that ``timeZone(named:)`` refuses is told, with the zone to write instead when it can say.
+    static func acceptedTimeZone(refusing name: String) -> String {
+        if isAbbreviation(name), let zone = TimeZone.abbreviationDictionary[name] {
+            return acceptedTimeZone
+                + "; \(name) is an abbreviation, read as a fixed offset without daylight saving time: write \(zone), say"
+        }
+        if isOffset(name) {
+            return acceptedTimeZone
+                + "; \(name) is an offset: write a city's zone, or Etc/GMT-5 for UTC+5 (IANA's Etc names reverse the sign)"
+        }
+        return acceptedTimeZone
+    }
+
+    private static func isAbbreviation(_ name: String) -> Bool {
+        name != "UTC" && name != "GMT" && TimeZone.abbreviationDictionary[name] != nil
+    }
+
+    private static func isOffset(_ name: String) -> Bool {
+        (name.hasPrefix("GMT") || name.hasPrefix("UTC")) && ["+", "-"].contains(name.dropFirst(3).first)
+            && name != "GMT+0" && name != "GMT-0"
+    }
+
     /// What bad reminder leads are told.
     static let acceptedReminderMinutes =
-        "must be distinct whole numbers of minutes from 1 to 527040 before the start, like 1440,60"
+        "must be at most 20 distinct whole numbers of minutes from 1 to 527040 before the start, like 1440,60"
 
-    /// Reminder leads from minutes; `nil` when one is out of range or two are equal.
+    /// Reminder leads from minutes; `nil` when one is out of range, two are equal, or there are more than
+    /// ``BookingDomain/Schedule/maximumReminderLeads``.
     static func reminderLeads(minutes: [Int]) -> [Duration]? {
-        guard minutes.allSatisfy(reminderMinutes.range.contains), Set(minutes).count == minutes.count else {
+        guard minutes.count <= Schedule.maximumReminderLeads, minutes.allSatisfy(reminderMinutes.range.contains),
+            Set(minutes).count == minutes.count
+        else {
             return nil
         }
         return minutes.map { .minutes($0) }

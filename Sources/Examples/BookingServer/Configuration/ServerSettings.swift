@@ -274,8 +274,9 @@ struct ServerSettings: Sendable {
         value: (String) -> String?, integer: (String, NumberSetting) throws -> Int
     ) throws -> Schedule {
         let zoneText = value("time-zone") ?? ScheduleLimits.timeZone
-        guard let zone = TimeZone(identifier: zoneText) else {
-            throw Invalid(flag: "time-zone", value: zoneText, accepted: ScheduleLimits.acceptedTimeZone)
+        guard let zone = ScheduleLimits.timeZone(named: zoneText) else {
+            throw Invalid(
+                flag: "time-zone", value: zoneText, accepted: ScheduleLimits.acceptedTimeZone(refusing: zoneText))
         }
         let hoursText = value("hours") ?? ScheduleLimits.hours
         let hours: [Weekday: [OpeningInterval]]
