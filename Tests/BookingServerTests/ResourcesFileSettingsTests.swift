@@ -249,7 +249,19 @@ struct ResourcesFileSettingsTests {
                 entry(
                     #""id": "dr-lee", "timeZone": "UTC", "overrides": {"2027-12-24": "closed", "2027-12-24": "09:00-12:00"}"#
                 ),
-                "names a field twice in one object"
+                "resource \"dr-lee\": field \"overrides\": names \"2027-12-24\" twice in one object; keep one"
+            ),
+            (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "slotMinutes": 30, "slotMinutes": 60"#),
+                "resource \"dr-lee\": field \"slotMinutes\": is given twice; keep one"
+            ),
+            (
+                #"{"resources": [{"id": "dr-lee", "timeZone": "UTC",}]}"#,
+                "is not valid JSON (RFC 8259: no comma before a closing bracket or brace, no leading zero in a number)"
+            ),
+            (
+                #"{"resources": [{"id": "dr-lee", "timeZone": "UTC", "capacity": 02}]}"#,
+                "is not valid JSON (RFC 8259: no comma before a closing bracket or brace, no leading zero in a number)"
             ),
             (
                 "{\"resources\": [{\"id\": \"dr-lee\", \"timeZone\": \"UTC\"}, {\"id\": \"x\", \"timeZone\": \"UTC\"}, {\"id\": \"dr-lee\", \"timeZone\": \"UTC\"}]}",
@@ -276,6 +288,22 @@ struct ResourcesFileSettingsTests {
             try ServerSettings(options: ServerOptions.parse(["--config", NSTemporaryDirectory()]), environment: [:])
         }
         #expect(directory?.description.hasSuffix("cannot be read (it is a directory)") == true)
+    }
+
+    @Test("a pipe is read to its end, as a shell's <(...) or /dev/stdin gives the file")
+    func pipe() throws {
+        let path = NSTemporaryDirectory() + "resources-pipe-\(UUID().uuidString)"
+        #expect(mkfifo(path, 0o600) == 0)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = Thread {
+            // Opening a pipe for writing waits for its reader: the load below.
+            guard let handle = FileHandle(forWritingAtPath: path) else { return }
+            handle.write(Data(#"{"resources": [{"id": "dr-lee", "timeZone": "Europe/London"}]}"#.utf8))
+            try? handle.close()
+        }
+        writer.start()
+        let read = try ServerSettings(options: ServerOptions.parse(["--config", path]), environment: [:])
+        #expect(read.resources.map(\.id) == ["dr-lee"])
     }
 }
 

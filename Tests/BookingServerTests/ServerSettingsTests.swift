@@ -167,6 +167,10 @@ struct ServerSettingsTests {
             (["--reminder-minutes", "60\n30"], "--reminder-minutes '60\\n30'"),
             (["--hours", "bogus\nx\u{1B}[31m"], "--hours 'bogus\\nx\\u{1B}[31m'"),
             (
+                ["--hours", "mon=09:00-12:00,11:00-13:00"],
+                "--hours 'mon=09:00-12:00,11:00-13:00' (or BOOKING_HOURS): must look like mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00 (intervals on mon overlap)"
+            ),
+            (
                 ["--reminder-minutes", "1440,abc"],
                 "--reminder-minutes '1440,abc' (or BOOKING_REMINDER_MINUTES): must be at most 20 distinct whole numbers of minutes from 1 to 527040 before the start, like 1440,60"
             ),

@@ -36,16 +36,36 @@ struct ResourcesFile: Decodable {
 
     let entries: [ResourceEntry]
 
-    /// Reads, decodes and validates the file at `path`.
+    /// Reads, decodes and validates the file at `path`: a regular file, or a pipe (`/dev/stdin`, a shell's
+    /// `<(...)`), read to its end.
     static func load(path: String) throws(Problem) -> [ConfiguredResource] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        guard exists, !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else {
             let reason = !exists ? "no such file" : isDirectory.boolValue ? "it is a directory" : "permission denied"
             throw Problem(resource: nil, field: nil, accepted: "cannot be read (\(reason))")
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.readToEnd() ?? Data()
+        } catch {
+            throw Problem(resource: nil, field: nil, accepted: "cannot be read (\(Self.detail(of: error)))")
+        }
+        if let detail = Self.syntaxError(in: data) {
+            throw Problem(resource: nil, field: nil, accepted: "is not valid JSON (\(detail))")
+        }
+        // Foundation on Linux reads a trailing comma and a number with a leading zero; RFC 8259 does not.
+        do {
+            _ = try JSONObjectMembers.read(Array(data))
+        } catch .notJSON {
+            throw Problem(
+                resource: nil, field: nil,
+                accepted:
+                    "is not valid JSON (RFC 8259: no comma before a closing bracket or brace, no leading zero in a number)"
+            )
+        } catch {
+            // Not an object, or a key named twice: said below, with where.
         }
         let file: ResourcesFile
         do {
@@ -53,14 +73,27 @@ struct ResourcesFile: Decodable {
         } catch let problem as Problem {
             throw problem
         } catch {
-            let detail = Self.syntaxError(in: data) ?? Self.detail(of: error)
-            throw Problem(resource: nil, field: nil, accepted: "is not valid JSON (\(detail))")
+            throw Problem(resource: nil, field: nil, accepted: "is not valid JSON (\(Self.detail(of: error)))")
         }
-        guard !DuplicateJSONKeys.found(in: Array(data)) else {
-            throw Problem(
-                resource: nil, field: nil, accepted: "names a field twice in one object (a date in overrides, say)")
-        }
+        if let repeated = DuplicateJSONKeys.first(in: Array(data)) { throw file.problem(repeating: repeated) }
         return try file.validated()
+    }
+
+    /// A key named twice, as a problem of the resource it is in (by the entry's label) and the field it is in or is.
+    private func problem(repeating repeated: DuplicateJSONKeys.Repeat) -> Problem {
+        let accepted = "names \(repeated.key.debugDescription) twice in one object; keep one"
+        guard repeated.path.count >= 2, repeated.path[0] == .key("resources"),
+            case .index(let position) = repeated.path[1], entries.indices.contains(position)
+        else {
+            let field = repeated.path.isEmpty ? repeated.key : DuplicateJSONKeys.Step.path(repeated.path)
+            return Problem(resource: nil, field: field, accepted: repeated.path.isEmpty ? "is given twice" : accepted)
+        }
+        let inside = repeated.path.dropFirst(2)
+        guard !inside.isEmpty else {
+            return Problem(resource: entries[position].label, field: repeated.key, accepted: "is given twice; keep one")
+        }
+        return Problem(
+            resource: entries[position].label, field: DuplicateJSONKeys.Step.path(inside), accepted: accepted)
     }
 
     init(from decoder: any Decoder) throws {

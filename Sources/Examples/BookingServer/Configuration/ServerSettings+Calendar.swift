@@ -8,7 +8,9 @@ extension ServerSettings {
             switch text.lowercased() {
             case "true", "1", "yes": webhookCalendar = true
             case "false", "0", "no": webhookCalendar = false
-            default: throw Invalid(flag: "webhook-calendar", value: text, accepted: "must be true or false")
+            default:
+                throw Invalid(
+                    flag: "webhook-calendar", value: text, accepted: "must be true or false (or 1 or 0, yes or no)")
             }
             if webhookCalendar, webhookURL == nil {
                 throw Invalid(

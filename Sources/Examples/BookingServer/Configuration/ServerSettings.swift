@@ -317,7 +317,9 @@ struct ServerSettings: Sendable {
                     accepted: "at most --days-ahead less one slot (\(daysAhead * 1440 - slotMinutes) minutes here), "
                         + "or no slot is ever offered")
             }
-            throw Invalid(flag: "hours", value: hoursText, accepted: error.message)
+            throw Invalid(
+                flag: "hours", value: hoursText,
+                accepted: ScheduleLimits.acceptedHours(error.fieldErrors["hours"] ?? error.message))
         }
     }
 
