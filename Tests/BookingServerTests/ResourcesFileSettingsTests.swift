@@ -257,11 +257,11 @@ struct ResourcesFileSettingsTests {
             ),
             (
                 #"{"resources": [{"id": "dr-lee", "timeZone": "UTC",}]}"#,
-                "is not valid JSON (RFC 8259: no comma before a closing bracket or brace, no leading zero in a number)"
+                "is not valid JSON (RFC 8259: no comma before a closing bracket or brace)"
             ),
             (
                 #"{"resources": [{"id": "dr-lee", "timeZone": "UTC", "capacity": 02}]}"#,
-                "is not valid JSON (RFC 8259: no comma before a closing bracket or brace, no leading zero in a number)"
+                "is not valid JSON (Number with leading zero around character 64.)"
             ),
             (
                 "{\"resources\": [{\"id\": \"dr-lee\", \"timeZone\": \"UTC\"}, {\"id\": \"x\", \"timeZone\": \"UTC\"}, {\"id\": \"dr-lee\", \"timeZone\": \"UTC\"}]}",

@@ -55,15 +55,13 @@ struct ResourcesFile: Decodable {
         if let detail = Self.syntaxError(in: data) {
             throw Problem(resource: nil, field: nil, accepted: "is not valid JSON (\(detail))")
         }
-        // Foundation on Linux reads a trailing comma and a number with a leading zero; RFC 8259 does not.
+        // Foundation on Linux reads a trailing comma; RFC 8259 does not.
         do {
             _ = try JSONObjectMembers.read(Array(data))
         } catch .notJSON {
             throw Problem(
                 resource: nil, field: nil,
-                accepted:
-                    "is not valid JSON (RFC 8259: no comma before a closing bracket or brace, no leading zero in a number)"
-            )
+                accepted: "is not valid JSON (RFC 8259: no comma before a closing bracket or brace)")
         } catch {
             // Not an object, or a key named twice: said below, with where.
         }
