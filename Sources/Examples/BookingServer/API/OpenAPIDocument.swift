@@ -74,7 +74,7 @@ enum OpenAPIDocument {
                 ],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BookingRequest"}}}},
                 "responses": {
-                  "201": {"description": "Booked (or the original booking, for a retried Idempotency-Key)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appointment"}}}},
+                  "201": {"description": "Booked (or the original booking, for a retried Idempotency-Key)", "headers": {"Idempotent-Replayed": {"$ref": "#/components/headers/IdempotentReplayed"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appointment"}}}},
                   "400": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"},
                   "409": {"$ref": "#/components/responses/Error"},
@@ -136,6 +136,7 @@ enum OpenAPIDocument {
               "get": {
                 "operationId": "readAppointment",
                 "summary": "One appointment (admin, or its cancel token in X-Cancel-Token; never in the URL). A wrong token is 403, an unknown id 404",
+                "security": [{"admin": []}, {"cancelToken": []}],
                 "parameters": [
                   {"$ref": "#/components/parameters/ID"},
                   {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}}
@@ -154,6 +155,7 @@ enum OpenAPIDocument {
               "get": {
                 "operationId": "appointmentCalendar",
                 "summary": "The appointment as an iCalendar file (RFC 5545, RFC 5546) for the admin, or its cancel token in X-Cancel-Token (never in the URL): METHOD:REQUEST and STATUS:CONFIRMED while booked, METHOD:CANCEL and STATUS:CANCELLED once cancelled; UID appointment-<id>@<calendar domain> for its whole life, SEQUENCE its sequence. A wrong token is 403, an unknown id 404",
+                "security": [{"admin": []}, {"cancelToken": []}],
                 "parameters": [
                   {"$ref": "#/components/parameters/ID"},
                   {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}}
@@ -222,6 +224,7 @@ enum OpenAPIDocument {
               "post": {
                 "operationId": "cancelAppointment",
                 "summary": "Cancel (admin, or the cancel token in X-Cancel-Token or the body); idempotent",
+                "security": [{"admin": []}, {"cancelToken": []}],
                 "parameters": [
                   {"$ref": "#/components/parameters/ID"},
                   {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}}
@@ -243,6 +246,7 @@ enum OpenAPIDocument {
               "post": {
                 "operationId": "rescheduleAppointment",
                 "summary": "Move a booked appointment to another offered slot (admin, or the cancel token in X-Cancel-Token or the body): same id and token, sequence up by one, the old slot free again, all at once or nothing. It may overlap its own old interval but no other booked one. The new slot must have a seat left, not hold the customer already, nor be held by someone else, and its day and week must be under the limits (the appointment itself not counted, so a move within one day is fine). A wrong token is 403, an unknown id 404",
+                "security": [{"admin": []}, {"cancelToken": []}],
                 "parameters": [
                   {"$ref": "#/components/parameters/ID"},
                   {"name": "X-Cancel-Token", "in": "header", "required": false, "schema": {"type": "string"}},
@@ -250,7 +254,7 @@ enum OpenAPIDocument {
                 ],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RescheduleRequest"}}}},
                 "responses": {
-                  "200": {"description": "The moved appointment (unchanged when it already held the slot)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appointment"}}}},
+                  "200": {"description": "The moved appointment (unchanged when it already held the slot)", "headers": {"Idempotent-Replayed": {"$ref": "#/components/headers/IdempotentReplayed"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appointment"}}}},
                   "400": {"$ref": "#/components/responses/Error"},
                   "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"},
@@ -281,7 +285,7 @@ enum OpenAPIDocument {
             "/api/notifications/{id}/retry": {
               "post": {
                 "operationId": "retryNotification",
-                "summary": "Deliver a failed notification again (admin)",
+                "summary": "Deliver a failed notification again (admin): back to pending, due now, its attempts counted afresh; a notification that has not failed is answered as it is",
                 "security": [{"admin": []}],
                 "parameters": [{"$ref": "#/components/parameters/ID"}],
                 "responses": {
@@ -319,7 +323,11 @@ enum OpenAPIDocument {
           "components": {
             "securitySchemes": {
               "admin": {"type": "http", "scheme": "bearer"},
+              "cancelToken": {"type": "apiKey", "in": "header", "name": "X-Cancel-Token", "description": "The appointment's cancel token, from its booking's answer (a cancel and a move take it in the body too)"},
               "calendarFeed": {"type": "http", "scheme": "bearer", "description": "The calendar feed secret (--calendar-feed-secret)"}
+            },
+            "headers": {
+              "IdempotentReplayed": {"description": "true when this answers a retry of an earlier request with the same Idempotency-Key (nothing new was done)", "schema": {"type": "string", "enum": ["true"]}}
             },
             "parameters": {
               "ID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}},
@@ -369,7 +377,7 @@ enum OpenAPIDocument {
                 }
               },
               "Health": {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}},
-              "ResourceID": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+              "ResourceID": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$", "description": "Not dots alone"},
               "Slot": {
                 "type": "object", "required": ["start", "end", "seats_left"],
                 "properties": {
@@ -382,7 +390,7 @@ enum OpenAPIDocument {
                 "properties": {
                   "slotStart": {"type": "string", "format": "date-time"},
                   "slotEnd": {"type": "string", "format": "date-time"},
-                  "resource": {"$ref": "#/components/schemas/ResourceID"}
+                  "resource": {"allOf": [{"$ref": "#/components/schemas/ResourceID"}], "nullable": true, "description": "default when absent or null"}
                 }
               },
               "Hold": {
@@ -403,14 +411,14 @@ enum OpenAPIDocument {
                   "name": {"type": "string", "minLength": 1, "maxLength": 200},
                   "email": {"type": "string", "maxLength": 254, "description": "One @, a non-empty local part and a dot in the domain"},
                   "note": {"type": "string", "maxLength": 500, "nullable": true},
-                  "resource": {"$ref": "#/components/schemas/ResourceID"},
-                  "holdToken": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$", "description": "The token of the caller's live hold on this slot (POST /api/holds); the booking uses it up"}
+                  "resource": {"allOf": [{"$ref": "#/components/schemas/ResourceID"}], "nullable": true, "description": "default when absent or null"},
+                  "holdToken": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$", "nullable": true, "description": "The token of the caller's live hold on this slot (POST /api/holds); the booking uses it up"}
                 }
               },
-              "CancelRequest": {"type": "object", "additionalProperties": false, "properties": {"token": {"type": "string"}}},
+              "CancelRequest": {"type": "object", "additionalProperties": false, "properties": {"token": {"type": "string", "nullable": true}}},
               "RescheduleRequest": {
                 "type": "object", "required": ["slotStart", "slotEnd"], "additionalProperties": false,
-                "properties": {"slotStart": {"type": "string", "format": "date-time"}, "slotEnd": {"type": "string", "format": "date-time"}, "token": {"type": "string", "description": "The cancel token, when X-Cancel-Token does not carry it (the header wins)"}}
+                "properties": {"slotStart": {"type": "string", "format": "date-time"}, "slotEnd": {"type": "string", "format": "date-time"}, "token": {"type": "string", "nullable": true, "description": "The cancel token, when X-Cancel-Token does not carry it (a non-empty header wins)"}}
               },
               "Appointment": {
                 "type": "object",
