@@ -252,6 +252,10 @@ struct ResourcesFileSettingsTests {
                 "resource \"dr-lee\": field \"overrides\": names \"2027-12-24\" twice in one object; keep one"
             ),
             (
+                entry(#""id": "dr-lee", "timeZone": "UTC", "hours": "daily=closed""#),
+                "resource \"dr-lee\": field \"hours\": must look like mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00 (no day is open for one slot of 30 minutes: nothing would ever be offered)"
+            ),
+            (
                 entry(#""id": "dr-lee", "timeZone": "UTC", "slotMinutes": 30, "slotMinutes": 60"#),
                 "resource \"dr-lee\": field \"slotMinutes\": is given twice; keep one"
             ),
@@ -288,6 +292,17 @@ struct ResourcesFileSettingsTests {
             try ServerSettings(options: ServerOptions.parse(["--config", NSTemporaryDirectory()]), environment: [:])
         }
         #expect(directory?.description.hasSuffix("cannot be read (it is a directory)") == true)
+    }
+
+    @Test("a resource closed every weekday but open on an override date is a schedule: it offers that day")
+    func openOnOverridesOnly() throws {
+        let read = try settings(
+            file: entry(
+                #""id": "pop-up", "timeZone": "UTC", "hours": "daily=closed", "overrides": {"2027-12-24": "09:00-12:00"}"#
+            ))
+        let schedule = try #require(read.resources.first?.schedule)
+        #expect(schedule.weeklyHours.isEmpty || schedule.weeklyHours.values.allSatisfy(\.isEmpty))
+        #expect(schedule.overrides.count == 1)
     }
 
     @Test("a pipe is read to its end, as a shell's <(...) or /dev/stdin gives the file")

@@ -167,6 +167,14 @@ struct ServerSettingsTests {
             (["--reminder-minutes", "60\n30"], "--reminder-minutes '60\\n30'"),
             (["--hours", "bogus\nx\u{1B}[31m"], "--hours 'bogus\\nx\\u{1B}[31m'"),
             (
+                ["--hours", "daily=closed"],
+                "(no day is open for one slot of 30 minutes: nothing would ever be offered)"
+            ),
+            (
+                ["--hours", "daily=09:00-09:30", "--slot-minutes", "60"],
+                "--hours 'daily=09:00-09:30' (or BOOKING_HOURS): must look like mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00 (no day is open for one slot of 60 minutes: nothing would ever be offered)"
+            ),
+            (
                 ["--hours", "mon=09:00-12:00,11:00-13:00"],
                 "--hours 'mon=09:00-12:00,11:00-13:00' (or BOOKING_HOURS): must look like mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00 (intervals on mon overlap)"
             ),

@@ -112,6 +112,11 @@ struct ResourceEntry: Decodable {
         }
         let overrides = try validatedOverrides()
         let slotMinutes = try number(self.slotMinutes, .slotMinutes, ScheduleLimits.slotMinutes)
+        // Closed every day and on every override date, or open too briefly for one slot: nothing would be offered.
+        guard
+            ScheduleLimits.holdsASlot(
+                Array(weeklyHours.values.joined()) + overrides.values.joined(), slotMinutes: slotMinutes)
+        else { throw problem(.hours, ScheduleLimits.holdsNoSlot(slotMinutes)) }
         let daysAhead = try number(self.daysAhead, .daysAhead, ScheduleLimits.daysAhead)
         let notice = try number(minNoticeMinutes, .minNoticeMinutes, ScheduleLimits.minNoticeMinutes)
         let before = try number(bufferBeforeMinutes, .bufferBeforeMinutes, ScheduleLimits.bufferMinutes)

@@ -73,6 +73,16 @@ enum ScheduleLimits {
         return minutes.map { .minutes($0) }
     }
 
+    /// Whether one of `intervals` is long enough for a slot of `slotMinutes`: else the schedule would never offer one.
+    static func holdsASlot(_ intervals: some Sequence<OpeningInterval>, slotMinutes: Int) -> Bool {
+        intervals.contains { $0.close.minutes - $0.open.minutes >= slotMinutes }
+    }
+
+    /// What hours that can never hold a slot are told.
+    static func holdsNoSlot(_ slotMinutes: Int) -> String {
+        acceptedHours("no day is open for one slot of \(slotMinutes) minutes: nothing would ever be offered")
+    }
+
     /// What bad weekly hours are told, with the parser's detail.
     static func acceptedHours(_ detail: String) -> String {
         "must look like mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00 (\(detail))"

@@ -292,6 +292,9 @@ struct ServerSettings: Sendable {
             throw Invalid(flag: "hours", value: hoursText, accepted: ScheduleLimits.acceptedHours("it names no day"))
         }
         let slotMinutes = try integer("slot-minutes", ScheduleLimits.slotMinutes)
+        guard ScheduleLimits.holdsASlot(hours.values.joined(), slotMinutes: slotMinutes) else {
+            throw Invalid(flag: "hours", value: hoursText, accepted: ScheduleLimits.holdsNoSlot(slotMinutes))
+        }
         let daysAhead = try integer("days-ahead", ScheduleLimits.daysAhead)
         let noticeMinutes = try integer("min-notice-minutes", ScheduleLimits.minNoticeMinutes)
         let bufferMinutes = try integer("buffer-minutes", ScheduleLimits.bufferMinutes)
