@@ -9,8 +9,10 @@ import PostgresNIO
 /// open it, and its failure named by kind.
 ///
 /// The pool only times out waiting for a connection; the cause (a wrong password, a missing database, nothing
-/// listening) is in its own log lines at `info`. A start that fails says it in its one line instead. The cause never
-/// holds the password or a server's message text, only the host, port, user and database, which are no secrets.
+/// listening) is in its own log lines at `info`, which the store passes on at `debug` only. A start that fails says
+/// it in its one line instead (`migrate()`), and an outage later has it logged once a minute
+/// (`PostgresStore.explainUnreachable()`). The cause never holds the password or a server's message text, only the
+/// host, port, user and database, which are no secrets.
 enum ConnectionProbe {
     /// Opens one connection with `configuration`'s target, credentials and TLS, within its connect timeout (and as
     /// long again for the server to answer its start-up), and closes it: `nil` when it connects, else why it did not.

@@ -47,6 +47,8 @@ extension PostgresStore {
         guard Configuration.ports.contains(configuration.port) else {
             throw .invalidInput(field: "port", "must be 1 to 65535, not \(configuration.port)")
         }
+        migrations.add(1, ordering: .relaxed)
+        defer { migrations.subtract(1, ordering: .relaxed) }
         do {
             try await applyPendingMigrations()
             try await refuseDamagedSchema()

@@ -70,6 +70,12 @@ public final class PostgresStore: BookingStore {
     /// Whether bookings try their first seats together: `false` for good once the database refused this process
     /// the call itself (no such procedure, or no right to run it).
     let firstSeatsTogether = Atomic<Bool>(true)
+    /// When an operation that found the database out of reach last had the cause logged (``explainUnreachable()``).
+    let lastUnreachableExplanation = Mutex<ContinuousClock.Instant?>(nil)
+    /// How many `migrate()` calls run: they explain an unreachable database in their own error.
+    let migrations = Atomic<Int>(0)
+    /// How often at most the cause of an unreachable database is logged.
+    static let unreachableExplanationInterval: Duration = .seconds(60)
 
     /// Creates a store and its client; ``run()`` it before using it.
     ///
@@ -79,7 +85,9 @@ public final class PostgresStore: BookingStore {
     ///
     /// PostgresNIO's pool logs to `logger` too, but its `info` lines (one per failed connection attempt, ten or more
     /// while a database is out of reach) only when `logger` writes `debug` or finer: otherwise its warnings and errors
-    /// alone, since the store's own error already says what is wrong (see ``PostgresStore/migrate()``).
+    /// alone. The cause is still said: ``migrate()`` names it in its error, and an operation that finds no connection
+    /// at any other time has it logged as a warning, at most once a minute (`the database is out of reach`, with a
+    /// `cause` such as a refused password or nothing listening).
     public init(configuration: Configuration, logger: Logger) {
         let configuration = configuration.normalized()
         self.configuration = configuration
@@ -731,8 +739,27 @@ public final class PostgresStore: BookingStore {
                     attempt += 1
                     continue
                 }
+                if error is ConnectionLease.WaitTimedOut { explainUnreachable() }
                 throw Self.map(error)
             }
+        }
+    }
+
+    /// Logs why the database is not reached, from one connection opened directly (``ConnectionProbe``), at most once
+    /// per ``unreachableExplanationInterval`` and never while `migrate()` runs (its error says it). In a task of its
+    /// own, bounded by twice the connect timeout: the operation that found no connection answers at once.
+    func explainUnreachable() {
+        guard migrations.load(ordering: .relaxed) == 0 else { return }
+        let now = ContinuousClock.now
+        let due = lastUnreachableExplanation.withLock { last in
+            if let last, now - last < Self.unreachableExplanationInterval { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        Task { [configuration, logger] in
+            guard let cause = await ConnectionProbe.failure(of: configuration, logger: logger) else { return }
+            logger.warning("the database is out of reach", metadata: ["cause": "\(cause)"])
         }
     }
 
@@ -768,7 +795,7 @@ public final class PostgresStore: BookingStore {
         if let error = error as? BookingError { return error }
         if let timedOut = error as? ConnectionLease.WaitTimedOut {
             // In tenths of a second, rounded: the wait left of a deadline reads 1.999935459 seconds.
-            let (seconds, attoseconds) = timedOut.wait.components
+            let (seconds, attoseconds) = max(timedOut.wait, .zero).components
             let tenths = seconds * 10 + (attoseconds + 50_000_000_000_000_000) / 100_000_000_000_000_000
             return .storeUnavailable("\(Unreachable.noConnection) \(tenths / 10).\(tenths % 10) seconds")
         }

@@ -181,6 +181,10 @@ struct APITests {
                 try expectError(
                     try await client.execute(uri: "/api/appointments/\(id)", method: .get, headers: adminHeaders),
                     .badRequest, code: "INVALID_INPUT")
+                try expectError(
+                    try await client.execute(
+                        uri: "/api/notifications?appointment_id=\(id)", method: .get, headers: adminHeaders),
+                    .badRequest, code: "INVALID_INPUT")
             }
             let notifications = try #require(
                 try json(try await client.execute(uri: "/api/notifications", method: .get, headers: adminHeaders))

@@ -125,7 +125,7 @@ struct ResourcesFileSettingsTests {
             ("{\"resources\": [\"dr-lee\"]}", "resource #1: must be an object"),
             (entry(#""timeZone": "UTC""#), "resource #1: field \"id\": is required"),
             (entry(#""id": "dr lee", "timeZone": "UTC""#), "resource #1: field \"id\": must be 1-64 letters"),
-            (entry(#""id": "..", "timeZone": "UTC""#), "resource #1: field \"id\": must be 1-64 letters"),
+            (entry(#""id": "..", "timeZone": "UTC""#), "resource \"..\": field \"id\": must be 1-64 letters"),
             (entry(#""id": ".", "timeZone": "UTC""#), "(not dots alone), not \".\""),
             (entry(#""id": 7, "timeZone": "UTC""#), "resource #1: field \"id\": must be 1-64 letters"),
             (
@@ -138,7 +138,7 @@ struct ResourcesFileSettingsTests {
             ),
             (
                 entry(#""id": "dr-lee", "timeZone": "BST""#),
-                "resource \"dr-lee\": field \"timeZone\": must be an IANA zone like Europe/London or UTC; BST is an abbreviation, read as a fixed offset without daylight saving time: write Europe/London, say, not \"BST\""
+                "resource \"dr-lee\": field \"timeZone\": must be an IANA zone like Europe/London or UTC; BST is an abbreviation, which can mean more than one zone (Foundation reads BST as Bangladesh's): write Europe/London, say, not \"BST\""
             ),
             (entry(#""id": "dr-lee""#), "resource \"dr-lee\": field \"timeZone\": is required"),
             (
@@ -261,7 +261,7 @@ struct ResourcesFileSettingsTests {
             ),
             (
                 #"{"resources": [{"id": "dr-lee", "timeZone": "UTC",}]}"#,
-                "is not valid JSON (RFC 8259: no comma before a closing bracket or brace)"
+                "is not valid JSON by RFC 8259 (a comma before a closing bracket or brace, say)"
             ),
             (
                 #"{"resources": [{"id": "dr-lee", "timeZone": "UTC", "capacity": 02}]}"#,
@@ -303,6 +303,18 @@ struct ResourcesFileSettingsTests {
         let schedule = try #require(read.resources.first?.schedule)
         #expect(schedule.weeklyHours.isEmpty || schedule.weeklyHours.values.allSatisfy(\.isEmpty))
         #expect(schedule.overrides.count == 1)
+    }
+
+    @Test("a file with a UTF-8 byte-order mark, or in UTF-16, is read as JSON readers read it")
+    func encodings() throws {
+        let text = #"{"resources": [{"id": "dr-lee", "timeZone": "Europe/London"}]}"#
+        for data in [Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8), try #require(text.data(using: .utf16))] {
+            let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"
+            try data.write(to: URL(fileURLWithPath: path))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let read = try ServerSettings(options: ServerOptions.parse(["--config", path]), environment: [:])
+            #expect(read.resources.map(\.id) == ["dr-lee"])
+        }
     }
 
     @Test("a pipe is read to its end, as a shell's <(...) or /dev/stdin gives the file")

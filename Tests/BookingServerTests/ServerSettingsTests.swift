@@ -37,15 +37,15 @@ struct ServerSettingsTests {
     }
 
     @Test(
-        "a zone is an IANA name: an abbreviation or an offset, which Foundation reads as a fixed offset, is refused naming what to write"
+        "a zone is an IANA name: an abbreviation that is no zone, or an offset, is refused naming what to write"
     )
     func zoneNamesOnly() throws {
         for (name, advice) in [
             (
                 "PST",
-                "PST is an abbreviation, read as a fixed offset without daylight saving time: write America/Los_Angeles"
+                "PST is an abbreviation, which can mean more than one zone (Foundation reads BST as Bangladesh's): write America/Los_Angeles, say"
             ),
-            ("BST", "write Europe/London"), ("EST", "write America/New_York"),
+            ("BST", "write Europe/London"), ("IST", "write Asia/Kolkata"),
             ("UTC+5", "UTC+5 is an offset: write a city's zone, or Etc/GMT-5 for UTC+5"), ("GMT-0530", "is an offset"),
         ] {
             let error = #expect(throws: ServerSettings.Invalid.self, "\(name)") { try settings(["--time-zone", name]) }
@@ -56,6 +56,10 @@ struct ServerSettingsTests {
         let fixed = try #require(try settings(["--time-zone", "Etc/GMT-5"]).resources.first?.schedule.timeZone)
         #expect(fixed.secondsFromGMT(for: Date(timeIntervalSince1970: 0)) == 5 * 3600)
         #expect(try settings(["--time-zone", "GMT+0"]).resources.map(\.timeZoneName) == ["GMT+0"])
+        // Abbreviations that are zones of the database themselves stay zones.
+        for zone in ["CET", "EST", "MST", "WET"] {
+            #expect(try settings(["--time-zone", zone]).resources.map(\.timeZoneName) == [zone])
+        }
     }
 
     @Test("capacity, booking limits and hold minutes come from flags or BOOKING_*, and a flag wins")

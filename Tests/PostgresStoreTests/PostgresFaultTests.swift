@@ -1,5 +1,6 @@
 import BookingDomain
 import Foundation
+import InMemoryLogging
 import Logging
 import PostgresNIO
 import PostgresStore
@@ -49,6 +50,41 @@ struct PostgresFaultTests {
                 #expect(error?.message.contains(password) == false)
             }
         }
+    }
+
+    @Test(
+        "an operation that finds the database out of reach has the cause logged once a minute, not while migrate() runs"
+    )
+    func causeOfAnOutageLogged() async throws {
+        var refused = try PostgresTestDatabase.serverConfiguration()
+        refused.host = "127.0.0.1"
+        refused.port = try freePort()
+        refused.connectionWaitTimeout = .milliseconds(500)
+        refused.healthTimeout = .milliseconds(500)
+        let log = InMemoryLogHandler()
+        let running = try await RunningStore(refused, migrate: false, logger: Logger(label: "outage") { _ in log })
+        func warnings() -> [String] {
+            log.entries.filter { $0.level == .warning }.map { "\($0.message) \($0.metadata)" }
+        }
+        // migrate() says the cause in its error: no warning of its own.
+        _ = await #expect(throws: BookingError.self) { try await running.store.migrate() }
+        try await Task.sleep(for: .seconds(1))
+        #expect(warnings() == [])
+        // Later operations: the cause once, from the first; the others within the minute add nothing.
+        for _ in 0..<3 {
+            _ = await #expect(throws: BookingError.self) { try await running.store.checkHealth() }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while warnings().isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .seconds(1))
+        await running.stop()
+        let said = warnings()
+        #expect(said.count == 1, "\(said)")
+        #expect(said.first?.hasPrefix("the database is out of reach ") == true, "\(said)")
+        #expect(
+            said.first?.contains("nothing accepts connections at 127.0.0.1:\(refused.port) (connection refused)")
+                == true,
+            "\(said)")
     }
 
     @Test("a booking blocked by a table lock answers within the lock timeout and changes nothing; its retry books")

@@ -1,8 +1,7 @@
 /// Identifies who or what is booked: a person, a room, a chair.
 ///
 /// Each resource has its own schedule; appointments of different resources never conflict.
-/// An id is 1-64 characters of letters, digits, `-`, `_` or `.`, not dots alone (`.` and `..` are steps of a URL's
-/// path).
+/// An id is 1-64 characters of letters, digits, `-`, `_` or `.`.
 public struct ResourceID: RawRepresentable, Hashable, Sendable, Codable, Comparable,
     ExpressibleByStringLiteral, CustomStringConvertible
 {
@@ -28,19 +27,15 @@ public struct ResourceID: RawRepresentable, Hashable, Sendable, Codable, Compara
     /// Parses `text`, throwing ``BookingError/Code/invalidInput`` for field `resource`.
     public static func parse(_ text: String) throws(BookingError) -> ResourceID {
         guard let id = ResourceID(rawValue: text) else {
-            throw .invalidInput(field: "resource", ResourceID.accepted)
+            throw .invalidInput(field: "resource", "must be 1-64 letters, digits, '-', '_' or '.'")
         }
         return id
     }
 
     private init(unchecked: String) { self.rawValue = unchecked }
 
-    /// What a valid id is, as errors say it.
-    public static let accepted = "must be 1-64 letters, digits, '-', '_' or '.' (not dots alone)"
-
-    /// Whether `text` is an id: dots alone (`.`, `..`) are not, since URLs read them as path steps.
     private static func isValid(_ text: String) -> Bool {
-        (1...64).contains(text.utf8.count) && !text.utf8.allSatisfy({ $0 == UInt8(ascii: ".") })
+        (1...64).contains(text.utf8.count)
             && text.unicodeScalars.allSatisfy { scalar in
                 scalar.isASCII
                     && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)

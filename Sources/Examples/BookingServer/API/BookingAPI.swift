@@ -141,7 +141,7 @@ struct BookingAPI: Sendable {
         try admin.require(request)
         var appointmentID: Int64?
         if let text = request.uri.queryParameters.get("appointment_id") {
-            guard let id = Int64(text), id > 0 else {
+            guard let id = Self.positiveID(text) else {
                 throw APIError(
                     BookingError.invalidInput(field: "appointment_id", "must be a positive integer"), location: .query)
             }
@@ -158,11 +158,15 @@ struct BookingAPI: Sendable {
     }
 
     func appointmentID(_ context: BasicRequestContext) throws -> Int64 {
-        guard let text = context.parameters.get("id"), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-            let id = Int64(text), id > 0
-        else {
+        guard let id = context.parameters.get("id").flatMap(Self.positiveID) else {
             throw APIError(BookingError.invalidInput(field: "id", "must be a positive integer"), location: .path)
         }
+        return id
+    }
+
+    /// The id `text` writes in digits alone (no sign, no space: `Int64` would read "+1" as 1), when positive.
+    static func positiveID(_ text: String) -> Int64? {
+        guard text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let id = Int64(text), id > 0 else { return nil }
         return id
     }
 

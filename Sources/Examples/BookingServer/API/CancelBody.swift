@@ -1,4 +1,4 @@
-/// The optional body of `POST /api/appointments/:id/cancel`: `{token?}` (the header `X-Cancel-Token` wins).
+/// The optional body of `POST /api/appointments/:id/cancel`: `{token?}` (a non-empty `X-Cancel-Token` header wins).
 struct CancelBody: RequestBody {
     let token: String?
 

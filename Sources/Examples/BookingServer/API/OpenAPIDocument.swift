@@ -324,7 +324,7 @@ enum OpenAPIDocument {
             "securitySchemes": {
               "admin": {"type": "http", "scheme": "bearer"},
               "cancelToken": {"type": "apiKey", "in": "header", "name": "X-Cancel-Token", "description": "The appointment's cancel token, from its booking's answer (a cancel and a move take it in the body too)"},
-              "calendarFeed": {"type": "http", "scheme": "bearer", "description": "The calendar feed secret (--calendar-feed-secret)"}
+              "calendarFeed": {"type": "http", "scheme": "bearer", "description": "The calendar feed secret (--calendar-feed-secret), which opens every resource's feed, or a resource's feed key (GET /api/resources/{id}/calendar-feed), which opens its own"}
             },
             "headers": {
               "IdempotentReplayed": {"description": "true when this answers a retry of an earlier request with the same Idempotency-Key (nothing new was done)", "schema": {"type": "string", "enum": ["true"]}}

@@ -1,8 +1,8 @@
 import BookingDomain
 import Foundation
 
-/// The body of `POST /api/appointments/:id/reschedule`: `{slotStart, slotEnd, token?}` (the header `X-Cancel-Token`
-/// wins over `token`, as for a cancel).
+/// The body of `POST /api/appointments/:id/reschedule`: `{slotStart, slotEnd, token?}` (a non-empty `X-Cancel-Token`
+/// header wins over `token`, as for a cancel).
 struct RescheduleBody: RequestBody {
     /// The slot to move to.
     let slot: TimeSlot

@@ -30,25 +30,34 @@ struct CalendarFeedCredential: Sendable {
 
     /// Whether `presented` is the feed secret; a percent-encoded form of it counts too.
     func isSecret(_ presented: String) -> Bool {
-        SecretToken.matches(Self.decoded(presented), storedHash: secretHash)
+        Self.equal(Self.hash(presented), secretHash)
     }
 
     /// Whether `presented` is the feed key of any served resource.
     func isKey(_ presented: String) -> Bool {
-        let decoded = Self.decoded(presented)
+        let presentedHash = Self.hash(presented)
         // Every key is compared, so the time taken tells nothing of which one matched.
-        return keys.values.reduce(false) { found, entry in
-            SecretToken.matches(decoded, storedHash: entry.hash) || found
-        }
+        return keys.values.reduce(false) { found, entry in Self.equal(presentedHash, entry.hash) || found }
     }
 
     /// Whether `presented` opens the feed of `resource`: the feed secret, or that resource's own key.
     func opens(_ resource: ResourceID, with presented: String) -> Bool {
         guard let entry = keys[resource] else { return false }
-        let decoded = Self.decoded(presented)
-        let isKey = SecretToken.matches(decoded, storedHash: entry.hash)
-        return SecretToken.matches(decoded, storedHash: secretHash) || isKey
+        let presentedHash = Self.hash(presented)
+        let isKey = Self.equal(presentedHash, entry.hash)
+        return Self.equal(presentedHash, secretHash) || isKey
     }
 
-    private static func decoded(_ presented: String) -> String { presented.removingPercentEncoding ?? presented }
+    /// The SHA-256 (lowercase hex) of what was presented, percent-decoded: made once per request, whatever the number
+    /// of keys it is compared with.
+    private static func hash(_ presented: String) -> String {
+        SecretToken.sha256Hex(presented.removingPercentEncoding ?? presented)
+    }
+
+    /// Whether two digests are equal, in time independent of where they differ.
+    private static func equal(_ first: String, _ second: String) -> Bool {
+        let (a, b) = (Array(first.utf8), Array(second.utf8))
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
 }

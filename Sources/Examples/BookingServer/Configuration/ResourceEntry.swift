@@ -88,7 +88,8 @@ struct ResourceEntry: Decodable {
             return number
         }
         guard let id else { throw problem(.id, "is required and " + Self.accepted(.id)) }
-        guard let resourceID = ResourceID(rawValue: id) else {
+        // Dots alone are an id to the library, but steps of a path to a URL: the host's routes could not reach it.
+        guard let resourceID = ResourceID(rawValue: id), !id.allSatisfy({ $0 == "." }) else {
             throw problem(.id, "\(Self.accepted(.id)), not \(id.debugDescription)")
         }
         let displayName = (name ?? id).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -180,7 +181,7 @@ struct ResourceEntry: Decodable {
     /// What a field accepts, for a value of the wrong JSON type or out of range.
     private static func accepted(_ key: CodingKeys) -> String {
         switch key {
-        case .id: ResourceID.accepted
+        case .id: "must be 1-64 letters, digits, '-', '_' or '.' (not dots alone)"
         case .name: "must be text of 1-200 characters without control characters"
         case .timeZone: ScheduleLimits.acceptedTimeZone
         case .hours: "must be a string like mon-fri=09:00-12:00,13:00-17:00;sat=10:00-14:00"

@@ -48,7 +48,7 @@ struct ResourcesFile: Decodable {
         defer { try? handle.close() }
         let data: Data
         do {
-            data = try handle.readToEnd() ?? Data()
+            data = Self.utf8(try handle.readToEnd() ?? Data())
         } catch {
             throw Problem(resource: nil, field: nil, accepted: "cannot be read (\(Self.detail(of: error)))")
         }
@@ -61,7 +61,7 @@ struct ResourcesFile: Decodable {
         } catch .notJSON {
             throw Problem(
                 resource: nil, field: nil,
-                accepted: "is not valid JSON (RFC 8259: no comma before a closing bracket or brace)")
+                accepted: "is not valid JSON by RFC 8259 (a comma before a closing bracket or brace, say)")
         } catch {
             // Not an object, or a key named twice: said below, with where.
         }
@@ -75,6 +75,17 @@ struct ResourcesFile: Decodable {
         }
         if let repeated = DuplicateJSONKeys.first(in: Array(data)) { throw file.problem(repeating: repeated) }
         return try file.validated()
+    }
+
+    /// The file's text as UTF-8, as JSON readers take it: a UTF-8 byte-order mark (Windows editors write one) dropped,
+    /// UTF-16 and UTF-32 transcoded; anything else as it is, for the checks to refuse.
+    private static func utf8(_ data: Data) -> Data {
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) { return Data(data.dropFirst(3)) }
+        if String(data: data, encoding: .utf8) != nil { return data }
+        for encoding in [String.Encoding.utf16, .utf32] {
+            if let text = String(data: data, encoding: encoding) { return Data(text.utf8) }
+        }
+        return data
     }
 
     /// A key named twice, as a problem of the resource it is in (by the entry's label) and the field it is in or is.

@@ -28,9 +28,10 @@ enum ScheduleLimits {
     /// What a bad time zone is told.
     static let acceptedTimeZone = "must be an IANA zone like Europe/London or UTC"
 
-    /// The zone `name` names when it is an IANA zone (`Europe/London`, `Etc/GMT-5`, `UTC`). An abbreviation (`PST`,
-    /// `BST`) or an offset (`UTC+5`) is not, though Foundation reads each as a fixed offset: `PST` without daylight
-    /// saving time, `BST` as Bangladesh's, `UTC+5` with the sign that IANA's `Etc/GMT+5` reverses.
+    /// The zone `name` names when it is an IANA zone (`Europe/London`, `Etc/GMT-5`, `UTC`, `CET`). An abbreviation
+    /// that is no zone of the database (`PST`, `BST`, `IST`) or an offset (`UTC+5`) is not, though Foundation reads
+    /// each as some zone: `BST` as Bangladesh's, `IST` as India's, `UTC+5` with the sign that IANA's `Etc/GMT+5`
+    /// reverses.
     static func timeZone(named name: String) -> TimeZone? {
         guard !isAbbreviation(name), !isOffset(name) else { return nil }
         return TimeZone(identifier: name)
@@ -40,7 +41,7 @@ enum ScheduleLimits {
     static func acceptedTimeZone(refusing name: String) -> String {
         if isAbbreviation(name), let zone = TimeZone.abbreviationDictionary[name] {
             return acceptedTimeZone
-                + "; \(name) is an abbreviation, read as a fixed offset without daylight saving time: write \(zone), say"
+                + "; \(name) is an abbreviation, which can mean more than one zone (Foundation reads BST as Bangladesh's): write \(zone), say"
         }
         if isOffset(name) {
             return acceptedTimeZone
@@ -49,8 +50,11 @@ enum ScheduleLimits {
         return acceptedTimeZone
     }
 
+    /// Whether `name` is an abbreviation Foundation maps to a zone, and not itself a zone of the database (as `CET`,
+    /// `EST` and `UTC` are).
     private static func isAbbreviation(_ name: String) -> Bool {
-        name != "UTC" && name != "GMT" && TimeZone.abbreviationDictionary[name] != nil
+        TimeZone.abbreviationDictionary[name] != nil && !TimeZone.knownTimeZoneIdentifiers.contains(name)
+            && !FileManager.default.fileExists(atPath: "/usr/share/zoneinfo/" + name)
     }
 
     private static func isOffset(_ name: String) -> Bool {
