@@ -11,6 +11,9 @@ final class PoolStartGate: Sendable {
     /// How often a waiting lease looks again: only leases asked for before the store runs ever wait.
     static let pollInterval: Duration = .milliseconds(2)
 
+    /// Whether leases go through: the store runs.
+    var isOpen: Bool { opened.load(ordering: .acquiring) }
+
     /// Lets every lease through from now on.
     func open() {
         opened.store(true, ordering: .releasing)

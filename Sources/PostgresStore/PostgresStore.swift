@@ -746,10 +746,11 @@ public final class PostgresStore: BookingStore {
     }
 
     /// Logs why the database is not reached, from one connection opened directly (``ConnectionProbe``), at most once
-    /// per ``unreachableExplanationInterval`` and never while `migrate()` runs (its error says it). In a task of its
-    /// own, bounded by twice the connect timeout: the operation that found no connection answers at once.
+    /// per ``unreachableExplanationInterval``; never while `migrate()` runs (its error says it) nor before the store
+    /// runs (the wait was for ``run()``). In a task of its own, bounded by twice the connect timeout: the operation
+    /// that found no connection answers at once.
     func explainUnreachable() {
-        guard migrations.load(ordering: .relaxed) == 0 else { return }
+        guard poolStart.isOpen, migrations.load(ordering: .relaxed) == 0 else { return }
         let now = ContinuousClock.now
         let due = lastUnreachableExplanation.withLock { last in
             if let last, now - last < Self.unreachableExplanationInterval { return false }
