@@ -54,9 +54,8 @@ public enum PostgresTestDatabase {
         // The suites run in parallel on two cores with 200-task checks: the conformance checks are about
         // invariants, not latency, so waits get room here (the fault tests set tight bounds of their own).
         // A statement that queues on a slot's or a day's lock behind 200 takers counts that wait against
-        // its statement timeout too, and 200 cancels of one row take turns on a pool of 8 connections: in a full run,
-        // beside every other suite on two cores, the last of them waited more than 60 s for a connection.
-        configuration.connectionWaitTimeout = .seconds(180)
+        // its statement timeout too, and 200 cancels of one row take turns on a pool of 8 connections.
+        configuration.connectionWaitTimeout = .seconds(60)
         configuration.lockTimeout = .seconds(30)
         configuration.statementTimeout = .seconds(30)
         return configuration
