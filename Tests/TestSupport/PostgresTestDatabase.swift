@@ -40,14 +40,24 @@ public enum PostgresTestDatabase {
         return client
     }
 
+    /// At most twelve test databases are open at once (each with pools of up to 8 connections, some with two or
+    /// four stores): the throwaway cluster of `scripts/with-postgres` allows 300 connections.
+    static let gate = TestDatabaseGate(limit: 12)
+
     /// Creates an empty database (in the server's default encoding, or in `encoding` with the C locale)
-    /// and returns the configuration that reaches it.
+    /// and returns the configuration that reaches it; waits while twelve others are open (until ``drop(_:)``).
     public static func create(poolSize: Int = 8, encoding: String? = nil) async throws -> PostgresStore.Configuration {
         let admin = try admin.get()
         let name = "booking_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let options =
             encoding.map { " ENCODING '\($0)' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" } ?? ""
-        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)\(options)"), logger: logger)
+        await gate.enter(name)
+        do {
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)\(options)"), logger: logger)
+        } catch {
+            await gate.leave(name)
+            throw error
+        }
         var configuration = try serverConfiguration()
         configuration.database = name
         configuration.poolSize = poolSize
@@ -61,11 +71,13 @@ public enum PostgresTestDatabase {
         return configuration
     }
 
-    /// Drops a database made by ``create(poolSize:)``, disconnecting whoever still uses it.
+    /// Drops a database made by ``create(poolSize:encoding:)``, disconnecting whoever still uses it, and lets the next
+    /// waiting test create one.
     public static func drop(_ configuration: PostgresStore.Configuration) async {
         guard configuration.database.hasPrefix("booking_test_"), let admin = try? admin.get() else { return }
         _ = try? await admin.query(
             PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(configuration.database) WITH (FORCE)"), logger: logger)
+        await gate.leave(configuration.database)
     }
 }
 
