@@ -34,11 +34,11 @@ func withAPI(
     let resources = resources ?? [.flags(schedule)]
     let service = BookingApplication.service(
         store: store, resources: resources, clock: clock, holdDuration: holdDuration, logger: logger)
-    let router = try BookingApplication.router(
-        service: service, resources: resources, adminToken: adminToken, corsOrigins: [],
-        calendarDomain: "booking.example.com", calendarFeedSecret: calendarFeedSecret,
-        calendarFeedPastDays: calendarFeedPastDays)
     do {
+        let router = try BookingApplication.router(
+            service: service, resources: resources, adminToken: adminToken, corsOrigins: [],
+            calendarDomain: "booking.example.com", calendarFeedSecret: calendarFeedSecret,
+            calendarFeedPastDays: calendarFeedPastDays)
         try await Application(router: router, logger: logger).test(.router) { client in try await body(client, clock) }
     } catch {
         await tearDown()

@@ -30,7 +30,9 @@ enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
             // Four connections: the API suites run side by side, and at eight each (nine with the listener) they took
             // the test cluster past its 300 connections, which stalled the conformance suite's 200-task checks.
             let configuration = try await PostgresTestDatabase.create(poolSize: 4)
-            let running = try await RunningStore(configuration)
+            let running = try await PostgresTestDatabase.opening(configuration) {
+                try await RunningStore(configuration)
+            }
             return (
                 running.store,
                 {

@@ -325,7 +325,7 @@ struct PostgresCapacityTests {
     )
     func isolationLevel() async throws {
         let configuration = try await PostgresTestDatabase.create()
-        let migrated = try await RunningStore(configuration)
+        let migrated = try await PostgresTestDatabase.opening(configuration) { try await RunningStore(configuration) }
         var fresh: RunningStore?
         do {
             try await migrated.store.client.query(

@@ -95,8 +95,15 @@ struct PostgresFaultTests {
         let database = try await PostgresTestDatabase.create()
         var configuration = database
         configuration.lockTimeout = .milliseconds(800)
-        let store = try await RunningStore(configuration)
-        let locker = try await RunningStore(database, migrate: false)
+        let (store, locker) = try await PostgresTestDatabase.opening(database) {
+            let store = try await RunningStore(configuration)
+            do {
+                return (store, try await RunningStore(database, migrate: false))
+            } catch {
+                await store.stop()
+                throw error
+            }
+        }
         do {
             try await lockedPastTheTimeout(store.store, locker: locker.store)
         } catch {

@@ -294,7 +294,7 @@ struct PostgresFirstSeatBatchTests {
     @Test("once the call is refused, a store of one connection books on that connection: nothing closes it")
     func refusedCallKeepsTheConnection() async throws {
         let configuration = try await PostgresTestDatabase.create(poolSize: 1)
-        let running = try await RunningStore(configuration)
+        let running = try await PostgresTestDatabase.opening(configuration) { try await RunningStore(configuration) }
         do {
             let store = running.store
             let logger = PostgresTestDatabase.logger

@@ -7,7 +7,7 @@ import Testing
 
 let postgresSuite = BookingConformance(capabilities: [.reopen, .schemaMigrations]) {
     let configuration = try await PostgresTestDatabase.create()
-    let first = try await RunningStore(configuration)
+    let first = try await PostgresTestDatabase.opening(configuration) { try await RunningStore(configuration) }
     let reopened = ReopenedStores()
     return StoreUnderTest(
         store: first.store,

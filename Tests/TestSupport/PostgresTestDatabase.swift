@@ -51,6 +51,7 @@ public enum PostgresTestDatabase {
         let name = "booking_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let options =
             encoding.map { " ENCODING '\($0)' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" } ?? ""
+        var configuration = try serverConfiguration()
         await gate.enter(name)
         do {
             try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)\(options)"), logger: logger)
@@ -58,7 +59,6 @@ public enum PostgresTestDatabase {
             await gate.leave(name)
             throw error
         }
-        var configuration = try serverConfiguration()
         configuration.database = name
         configuration.poolSize = poolSize
         // The suites run in parallel on two cores with 200-task checks: the conformance checks are about
@@ -78,6 +78,19 @@ public enum PostgresTestDatabase {
         _ = try? await admin.query(
             PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(configuration.database) WITH (FORCE)"), logger: logger)
         await gate.leave(configuration.database)
+    }
+
+    /// Runs `open` (which opens stores on `configuration`, a database made by ``create(poolSize:encoding:)``) and
+    /// drops the database when it throws: a test that cannot open its stores gives its turn back.
+    public static func opening<T>(
+        _ configuration: PostgresStore.Configuration, _ open: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await open()
+        } catch {
+            await drop(configuration)
+            throw error
+        }
     }
 }
 
@@ -135,7 +148,15 @@ public final class RunningStore: Sendable {
     ) async throws {
         store = PostgresStore(configuration: configuration, logger: logger)
         runner = Task { [store] in await store.run() }
-        if migrate { try await store.migrate() }
+        guard migrate else { return }
+        do {
+            try await store.migrate()
+        } catch {
+            // Stopped, so its pool does not outlive the test.
+            runner.cancel()
+            await runner.value
+            throw error
+        }
     }
 
     /// Stops the store and waits until it has stopped.
