@@ -277,7 +277,7 @@ struct CalendarAPITests {
 
     @Test(
         "a resource's feed key opens its feed and no other; the admin gets its path; the feed secret opens every feed",
-        arguments: [StoreKind.memory, .sqlite])
+        arguments: StoreKind.allCases)
     func resourceFeedKeys(_ kind: StoreKind) async throws {
         let utc = TimeZone(identifier: "UTC")!
         let resources = [

@@ -27,8 +27,8 @@ enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
                 }
             )
         case .postgres:
-            // Four connections: the API suites run side by side, and at eight each (nine with the listener) they took
-            // the test cluster past its 300 connections, which stalled the conformance suite's 200-task checks.
+            // Four connections: an API case sends a few requests at a time, and the connections it does not take are
+            // left to the suites beside it (at most twelve test databases are open at once; see TestDatabaseGate).
             let configuration = try await PostgresTestDatabase.create(poolSize: 4)
             let running = try await PostgresTestDatabase.opening(configuration) {
                 try await RunningStore(configuration)
