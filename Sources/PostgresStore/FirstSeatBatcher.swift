@@ -1,7 +1,7 @@
 import BookingDomain
 import Synchronization
 
-/// Gathers the first tries of bookings that arrive together, so one call of `booking_first_seats_v1` (see
+/// Gathers the first tries of bookings that arrive together, so one call of `booking_first_seats_v2` (see
 /// ``FirstSeatsProcedure``) and one commit serve them all: a group commit.
 ///
 /// A booking that finds fewer than ``concurrentCalls`` calls running starts one, in a task of its own (no caller's

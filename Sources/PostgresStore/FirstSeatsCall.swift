@@ -1,6 +1,6 @@
 import PostgresNIO
 
-/// `CALL booking_first_seats_v1(arg_… => $1, …)` with the values of a call's entries, one array per argument (see
+/// `CALL booking_first_seats_v2(arg_… => $1, …)` with the values of a call's entries, one array per argument (see
 /// ``FirstSeatsProcedure``): a prepared statement of the store, parsed once per connection.
 struct FirstSeatsCall: PostgresPreparedStatement {
     typealias Row = PostgresRow

@@ -1,4 +1,4 @@
-/// `booking_first_seats_v1`, the PL/pgSQL procedure that tries the first seats of several empty slots in one call,
+/// `booking_first_seats_v2`, the PL/pgSQL procedure that tries the first seats of several empty slots in one call,
 /// one transaction and one commit: the bookings that ``PostgresStore/insert(_:)`` received together (see
 /// ``FirstSeatBatcher``).
 ///
@@ -7,20 +7,29 @@
 /// shared, tried without waiting, in a statement before the insert (so the insert's snapshot follows every lock, as
 /// in ``InsertProcedure``). Then one statement inserts, for each entry whose slot's lock it got, the appointment on
 /// seat 0 and its notifications, as ``ClaimSQL/firstSeatInsert`` does for one: only when the slot has no booked
-/// appointment and no live hold overlaps it, and `ON CONFLICT DO NOTHING` (another taker at the seat index, an
-/// overlapping slot at the exclusion constraint). No two entries of a call overlap or share a start (the store
-/// runs such an entry alone), so entries never meet each other there, and an inserted row is
-/// matched to its entry by resource and start.
+/// appointment and no live hold overlaps it, and `ON CONFLICT ... DO NOTHING` at the seat index (another taker of
+/// the slot). No two entries of a call overlap or share a start (the store runs such an entry alone), so entries
+/// never meet each other there, and an inserted row is matched to its entry by resource and start.
+///
+/// An overlapping booking of another start is refused by the exclusion constraint. Naming only the seat index as
+/// the conflict's arbiter keeps the constraint an ordinary check: PostgreSQL searches its GiST index twice per row,
+/// as for any insert, where a conflict clause naming no index (``version1``) searched it a third time first, on
+/// every row (about 50 µs of PostgreSQL's CPU per booking at 127,000 bookings; BENCHMARKS.md, session 27). The
+/// refusal is then an error, caught in a block of its own: the block's work is undone, and the same statement with
+/// ``version1``'s conflict clause runs instead, storing the other entries. A block with a handler is a
+/// subtransaction, one per call, not per entry.
 ///
 /// It answers one row: `ids`, each entry's new appointment id, or 0 for an entry that wrote nothing (that booking
 /// then takes the claim of ``InsertProcedure``, which says what stands in the way). An error ends the whole call
 /// with nothing written, and every booking of it runs alone. It ends with `COMMIT`, so the answer comes after the
 /// commit; a `CALL` inside a transaction block fails (SQLSTATE 2D000) and changes nothing.
 ///
-/// Migration 11 creates ``version1``, the text frozen when it shipped; a test compares it with ``definition``. When
-/// they differ, add a migration creating `booking_first_seats_v2` and call that, and leave ``version1`` as it is.
+/// Migration 13 creates ``version2``, the text frozen when it shipped; a test compares it with ``definition``. When
+/// they differ, add a migration creating `booking_first_seats_v3` and call that, and leave ``version2`` as it is:
+/// databases migrated earlier keep it, as they keep ``version1`` of migration 11, for processes of those releases
+/// still running during an upgrade.
 enum FirstSeatsProcedure {
-    static let name = "booking_first_seats_v1"
+    static let name = "booking_first_seats_v2"
 
     /// One argument of the procedure: an array with an element per entry (per resource for the locks, per reminder
     /// for the reminders).
@@ -77,6 +86,66 @@ enum FirstSeatsProcedure {
         }
     }
 
+    /// The statement that inserts the entries' appointments and notifications and reads their ids `INTO ids`, with
+    /// `conflict`, its `ON CONFLICT` clause, indented by `indent` spaces.
+    private static func insertStatement(conflict: String, indent: Int) -> String {
+        let statement = """
+            WITH entry AS (
+                SELECT * FROM unnest(arg_resources, arg_slotstarts, arg_slotends, arg_occupiedstarts, arg_occupiedends,
+                    arg_customernames, arg_customeremails, arg_notes, arg_hasnotes, arg_canceltokenhashes,
+                    arg_requestfingerprints, arg_nows, arg_sealedcanceltokens, arg_hassealedcanceltokens, slot_locked)
+                    WITH ORDINALITY AS entry(resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
+                        customer_email, note, has_note, cancel_token_hash, request_fingerprint, now, sealed_cancel_token,
+                        has_sealed_cancel_token, locked, position)
+            ), inserted AS (
+                INSERT INTO appointments (\(ClaimSQL.appointmentInsertColumns.text(naming: column)))
+                SELECT \(ClaimSQL.appointmentInsertValues.text(naming: column)), 0
+                FROM entry
+                -- Each probe a subquery of its own per entry (never a join, whose plan, made once per session
+                -- from the table's statistics of the moment, could read every booking at each call).
+                WHERE entry.locked
+                    AND NOT (SELECT EXISTS (SELECT 1 FROM \(ClaimSQL.bookedInSlot.text(naming: column))))
+                    AND NOT (SELECT EXISTS (
+                        SELECT 1 FROM slot_holds
+                        WHERE resource = entry.resource AND expires_at > entry.now
+                            AND \(ClaimSQL.overlapsOccupied.text(naming: column))))
+                ORDER BY entry.position
+                \(conflict)
+                RETURNING id, resource, slot_start
+            ), stored AS (
+                SELECT inserted.id, entry.position, entry.now
+                FROM inserted JOIN entry ON entry.resource = inserted.resource AND entry.slot_start = inserted.slot_start
+            ), notifications AS (
+                -- Each appointment's booked notification, then its reminders in order.
+                INSERT INTO notifications (appointment_id, kind, reminder_lead_seconds, status, attempts,
+                    next_attempt_at, created_at, updated_at)
+                SELECT stored.id, event.kind, event.lead_seconds, 'pending', 0, event.due_at, stored.now, stored.now
+                FROM stored, LATERAL (
+                    SELECT 0::BIGINT AS position, 'booked' AS kind, 0::BIGINT AS lead_seconds, stored.now AS due_at
+                    UNION ALL
+                    SELECT reminder.position, 'reminder', reminder.lead_seconds, reminder.due_at
+                    FROM unnest(arg_reminderentries, arg_reminderleads, arg_reminderdues)
+                        WITH ORDINALITY AS reminder(entry, lead_seconds, due_at, position)
+                    WHERE reminder.entry = stored.position
+                ) AS event
+                ORDER BY stored.position, event.position
+            )
+            SELECT coalesce(array_agg(coalesce(stored.id, 0) ORDER BY entry.position), '{}')
+            FROM entry LEFT JOIN stored ON stored.position = entry.position
+            INTO ids;
+            """
+        let margin = String(repeating: " ", count: indent)
+        return statement.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.isEmpty ? "" : margin + $0 }.joined(separator: "\n")
+    }
+
+    /// The conflict clause of ``version1``: no arbiter, so every unique index and the exclusion constraint are
+    /// searched before the insert as well as at it, and any conflict writes nothing.
+    private static let anyConflict = "ON CONFLICT DO NOTHING"
+
+    /// The conflict clause tried first: another first try of the slot, at the seat index (`appointments_seats`).
+    private static let seatConflict = "ON CONFLICT (slot_start, resource, seat) WHERE status = 'booked' DO NOTHING"
+
     /// The `CREATE PROCEDURE` statement these pieces make now.
     static let definition: String = {
         let argumentList = arguments.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")
@@ -102,49 +171,14 @@ enum FirstSeatsProcedure {
                         FROM unnest(arg_slotlocks) WITH ORDINALITY AS slot_lock(name, position)
                         ORDER BY slot_lock.position)
                     END;
-                WITH entry AS (
-                    SELECT * FROM unnest(arg_resources, arg_slotstarts, arg_slotends, arg_occupiedstarts, arg_occupiedends,
-                        arg_customernames, arg_customeremails, arg_notes, arg_hasnotes, arg_canceltokenhashes,
-                        arg_requestfingerprints, arg_nows, arg_sealedcanceltokens, arg_hassealedcanceltokens, slot_locked)
-                        WITH ORDINALITY AS entry(resource, slot_start, slot_end, occupied_start, occupied_end, customer_name,
-                            customer_email, note, has_note, cancel_token_hash, request_fingerprint, now, sealed_cancel_token,
-                            has_sealed_cancel_token, locked, position)
-                ), inserted AS (
-                    INSERT INTO appointments (\(ClaimSQL.appointmentInsertColumns.text(naming: column)))
-                    SELECT \(ClaimSQL.appointmentInsertValues.text(naming: column)), 0
-                    FROM entry
-                    -- Each probe a subquery of its own per entry (never a join, whose plan, made once per session
-                    -- from the table's statistics of the moment, could read every booking at each call).
-                    WHERE entry.locked
-                        AND NOT (SELECT EXISTS (SELECT 1 FROM \(ClaimSQL.bookedInSlot.text(naming: column))))
-                        AND NOT (SELECT EXISTS (
-                            SELECT 1 FROM slot_holds
-                            WHERE resource = entry.resource AND expires_at > entry.now
-                                AND \(ClaimSQL.overlapsOccupied.text(naming: column))))
-                    ORDER BY entry.position
-                    ON CONFLICT DO NOTHING
-                    RETURNING id, resource, slot_start
-                ), stored AS (
-                    SELECT inserted.id, entry.position, entry.now
-                    FROM inserted JOIN entry ON entry.resource = inserted.resource AND entry.slot_start = inserted.slot_start
-                ), notifications AS (
-                    -- Each appointment's booked notification, then its reminders in order.
-                    INSERT INTO notifications (appointment_id, kind, reminder_lead_seconds, status, attempts,
-                        next_attempt_at, created_at, updated_at)
-                    SELECT stored.id, event.kind, event.lead_seconds, 'pending', 0, event.due_at, stored.now, stored.now
-                    FROM stored, LATERAL (
-                        SELECT 0::BIGINT AS position, 'booked' AS kind, 0::BIGINT AS lead_seconds, stored.now AS due_at
-                        UNION ALL
-                        SELECT reminder.position, 'reminder', reminder.lead_seconds, reminder.due_at
-                        FROM unnest(arg_reminderentries, arg_reminderleads, arg_reminderdues)
-                            WITH ORDINALITY AS reminder(entry, lead_seconds, due_at, position)
-                        WHERE reminder.entry = stored.position
-                    ) AS event
-                    ORDER BY stored.position, event.position
-                )
-                SELECT coalesce(array_agg(coalesce(stored.id, 0) ORDER BY entry.position), '{}')
-                FROM entry LEFT JOIN stored ON stored.position = entry.position
-                INTO ids;
+                -- The seat index arbitrates; an overlapping booking of another start is an error of the exclusion
+                -- constraint, and this block's work is undone: then the same insert with no arbiter, which writes
+                -- nothing for that entry and stores the others.
+                BEGIN
+            \(insertStatement(conflict: seatConflict, indent: 8))
+                EXCEPTION WHEN exclusion_violation THEN
+            \(insertStatement(conflict: anyConflict, indent: 8))
+                END;
                 -- Its failure is this call's error, before any row is sent.
                 COMMIT;
             END

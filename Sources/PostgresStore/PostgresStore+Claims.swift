@@ -439,7 +439,7 @@ extension PostgresStore {
 
     /// Before a prepared statement of the store runs: runs each suspect statement of `connection` once, outside
     /// any transaction, with values that match nothing, take no lock and write nothing (no resource, no locks,
-    /// capacity 0, no first try of the booking's call, and a call of `booking_first_seats_v1` with no entries). A
+    /// capacity 0, no first try of the booking's call, and a call of `booking_first_seats_v2` with no entries). A
     /// run that succeeds clears it; one that fails shows a failed preparation PostgresNIO keeps, so the connection
     /// is closed and the operation runs again on another one. It comes before anything of the operation was sent;
     /// a booking runs it again after a refused `CALL`, whose transaction wrote nothing but the deletion of lapsed

@@ -4,11 +4,11 @@ import PostgresNIO
 import Synchronization
 
 extension PostgresStore {
-    /// How many calls of `booking_first_seats_v1` run at once: two keep both cores of a small database busy while
+    /// How many calls of `booking_first_seats_v2` run at once: two keep both cores of a small database busy while
     /// the bookings that arrive meanwhile gather for the next call.
     static let firstSeatCalls = 2
 
-    /// How many bookings one call of `booking_first_seats_v1` takes at most, so one call's locks and its commit
+    /// How many bookings one call of `booking_first_seats_v2` takes at most, so one call's locks and its commit
     /// stay short.
     static let firstSeatEntries = 32
 
@@ -19,7 +19,7 @@ extension PostgresStore {
         values.idempotencyKey == nil && values.holdTokenHash == nil && values.periodStarts.isEmpty
     }
 
-    /// One call of `booking_first_seats_v1` (see ``FirstSeatsProcedure``) for `entries`: each entry's answer, in
+    /// One call of `booking_first_seats_v2` (see ``FirstSeatsProcedure``) for `entries`: each entry's answer, in
     /// order. The call is one round trip, and its answer comes after its commit.
     func callFirstSeats(_ entries: [FirstSeatBatcher.Entry]) async -> [FirstSeatBatcher.Answer] {
         // Once the database refused the call itself, the bookings still queued run alone.
@@ -64,7 +64,7 @@ extension PostgresStore {
                     let state = Self.sqlState(of: error) ?? "none"
                     if Self.callRefusedStates.contains(state), firstSeatsTogether.exchange(false, ordering: .relaxed) {
                         logger.warning(
-                            "bookings try their first seats alone from now on: the database refused the call of booking_first_seats_v1",
+                            "bookings try their first seats alone from now on: the database refused the call of \(FirstSeatsProcedure.name)",
                             metadata: ["sqlstate": "\(state)"])
                     } else {
                         logger.debug(
@@ -89,7 +89,7 @@ extension PostgresStore {
     /// first seats alone.
     static let callRefusedStates: Set<String> = ["42883", "42501"]
 
-    /// The appointment `booking_first_seats_v1` stored for `entry` under `id`: the booking's values as the claim
+    /// The appointment `booking_first_seats_v2` stored for `entry` under `id`: the booking's values as the claim
     /// bound them (times at whole milliseconds), booked, on sequence 0.
     static func firstSeatRecord(_ entry: FirstSeatBatcher.Entry, id: Int64) -> AppointmentRecord {
         let new = entry.new

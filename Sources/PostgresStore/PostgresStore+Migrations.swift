@@ -243,6 +243,14 @@ extension PostgresStore {
                 // resource's entries; booking_insert_v4 stays for processes of schema 11 during an upgrade.
                 PostgresQuery(unsafeSQL: InsertProcedure.version5),
             ]),
+        Migration(
+            version: 13, name: "the first tries made together search the no-overlap index twice, not three times",
+            statements: [
+                // The seat index alone arbitrates the conflict, so the exclusion constraint is checked as for any
+                // insert; an overlapping booking is caught and the call tries again as version 1 did (see
+                // `FirstSeatsProcedure`). booking_first_seats_v1 stays for processes of schema 12 during an upgrade.
+                PostgresQuery(unsafeSQL: FirstSeatsProcedure.version2)
+            ]),
     ]
 
     /// Applies the missing migrations in one transaction under an advisory lock, so two processes

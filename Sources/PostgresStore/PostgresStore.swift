@@ -65,7 +65,7 @@ public final class PostgresStore: BookingStore {
     let connectionWatchdog = ConnectionWatchdog()
     /// Holds the leases asked for before ``run()`` started the pool.
     let poolStart = PoolStartGate()
-    /// Gathers the first tries of bookings that arrive together into calls of `booking_first_seats_v1`.
+    /// Gathers the first tries of bookings that arrive together into calls of `booking_first_seats_v2`.
     let firstSeatBatcher = FirstSeatBatcher(concurrentCalls: firstSeatCalls, maximumEntries: firstSeatEntries)
     /// Whether bookings try their first seats together: `false` for good once the database refused this process
     /// the call itself (no such procedure, or no right to run it).
@@ -109,7 +109,7 @@ public final class PostgresStore: BookingStore {
     /// key's and the resource's locks and the slot's shared (`ClaimSQL.firstSeatInsert`); what another taker
     /// already holds at a unique index or the exclusion constraint makes it write nothing (a deadlock there with
     /// a claim's insert fails the call, which runs again). A booking without an idempotency key makes that try
-    /// with the bookings that arrive together, in one call of `booking_first_seats_v1` and one commit
+    /// with the bookings that arrive together, in one call of `booking_first_seats_v2` and one commit
     /// (`FirstSeatBatcher`, `FirstSeatsProcedure`); what it did not store goes on to the claim below, and a
     /// booking whose call failed with an error of its own runs alone. When the try wrote
     /// nothing or a taker through the claim holds the slot's lock, the procedure ends the try's empty

@@ -67,7 +67,7 @@ struct PostgresSecuredConnectionTests {
         do {
             _ = try await running.store.migrate()
             try await running.store.checkHealth()
-            #expect(try await running.store.appliedMigrations() == Array(1...12))
+            #expect(try await running.store.appliedMigrations() == Array(1...13))
             let rows = try await running.store.client.query(
                 "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: PostgresTestDatabase.logger)
             var encrypted: [Bool] = []

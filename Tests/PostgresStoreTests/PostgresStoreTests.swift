@@ -83,11 +83,11 @@ struct PostgresStoreTests {
             async let first = stores[0].applyPendingMigrations()
             async let second = stores[1].applyPendingMigrations()
             let applied = try await [first, second]
-            #expect(applied.sorted { $0.count < $1.count } == [[], Array(1...12)])
+            #expect(applied.sorted { $0.count < $1.count } == [[], Array(1...13)])
             let again = try await stores[0].applyPendingMigrations()
             let recorded = try await stores[1].appliedMigrations()
             #expect(again == [])
-            #expect(recorded == Array(1...12))
+            #expect(recorded == Array(1...13))
             _ = try await stores[0].insert(new)
             let stored = try await stores[1].appointments()
             #expect(stored.count == 1)
