@@ -7,6 +7,7 @@ extension FirstSeatsProcedure {
         #variable_conflict use_column
         DECLARE
             slot_locked BOOLEAN[];
+            session_lock_wait TEXT := current_setting('lock_timeout');
         BEGIN
             -- Run at READ COMMITTED, as booking_insert does.
             IF current_setting('transaction_isolation') <> 'read committed' THEN
@@ -28,9 +29,13 @@ extension FirstSeatsProcedure {
                     ORDER BY slot_lock.position)
                 END;
             -- The seat index arbitrates; an overlapping booking of another start is an error of the exclusion
-            -- constraint, and this block's work is undone: then the same insert with no arbiter, which writes
-            -- nothing for that entry and stores the others.
+            -- constraint, which this insert checks after writing its row: a wait there would hold the call's
+            -- rows, and two writers waiting so for each other deadlock. So it waits 10 ms at most, and on either
+            -- error this block's work is undone and the same insert with no arbiter runs instead, waiting
+            -- before it writes (and up to the session's lock_timeout) as version 1 did: it writes nothing for
+            -- an entry in the way and stores the others.
             BEGIN
+                PERFORM set_config('lock_timeout', '10ms', true);
                 WITH entry AS (
                     SELECT * FROM unnest(arg_resources, arg_slotstarts, arg_slotends, arg_occupiedstarts, arg_occupiedends,
                         arg_customernames, arg_customeremails, arg_notes, arg_hasnotes, arg_canceltokenhashes,
@@ -78,7 +83,8 @@ extension FirstSeatsProcedure {
                 SELECT coalesce(array_agg(coalesce(stored.id, 0) ORDER BY entry.position), '{}')
                 FROM entry LEFT JOIN stored ON stored.position = entry.position
                 INTO ids;
-            EXCEPTION WHEN exclusion_violation THEN
+                PERFORM set_config('lock_timeout', session_lock_wait, true);
+            EXCEPTION WHEN exclusion_violation OR lock_not_available OR deadlock_detected THEN
                 WITH entry AS (
                     SELECT * FROM unnest(arg_resources, arg_slotstarts, arg_slotends, arg_occupiedstarts, arg_occupiedends,
                         arg_customernames, arg_customeremails, arg_notes, arg_hasnotes, arg_canceltokenhashes,

@@ -14,14 +14,17 @@
 /// An overlapping booking of another start is refused by the exclusion constraint. Naming only the seat index as
 /// the conflict's arbiter keeps the constraint an ordinary check: PostgreSQL searches its GiST index twice per row,
 /// as for any insert, where a conflict clause naming no index (``version1``) searched it a third time first, on
-/// every row (about 50 µs of PostgreSQL's CPU per booking at 127,000 bookings; BENCHMARKS.md, session 27). The
-/// refusal is then an error, caught in a block of its own: the block's work is undone, and the same statement with
-/// ``version1``'s conflict clause runs instead, storing the other entries. A block with a handler is a
-/// subtransaction, one per call, not per entry.
+/// every row (about 70 µs less of PostgreSQL's CPU per booking at 127,000 bookings; BENCHMARKS.md, session 27).
+/// The refusal is then an error, and the check comes after the row is written: waiting there for another writer's
+/// uncommitted row would hold this call's rows, and two writers waiting so for each other deadlock. So that insert
+/// runs in a block of its own that waits at most ``firstInsertLockWait`` for a lock; on the constraint's error, that
+/// wait's end or a deadlock, the block's work is undone and the same insert with ``version1``'s conflict clause
+/// runs instead, waiting before it writes (up to the store's `lock_timeout`), and stores the other entries. The
+/// block is a subtransaction, one per call, not per entry.
 ///
 /// It answers one row: `ids`, each entry's new appointment id, or 0 for an entry that wrote nothing (that booking
-/// then takes the claim of ``InsertProcedure``, which says what stands in the way). An error ends the whole call
-/// with nothing written, and every booking of it runs alone. It ends with `COMMIT`, so the answer comes after the
+/// then takes the claim of ``InsertProcedure``, which says what stands in the way). Any other error ends the whole
+/// call with nothing written, and every booking of it runs alone. It ends with `COMMIT`, so the answer comes after the
 /// commit; a `CALL` inside a transaction block fails (SQLSTATE 2D000) and changes nothing.
 ///
 /// Migration 13 creates ``version2``, the text frozen when it shipped; a test compares it with ``definition``. When
@@ -146,6 +149,10 @@ enum FirstSeatsProcedure {
     /// The conflict clause tried first: another first try of the slot, at the seat index (`appointments_seats`).
     private static let seatConflict = "ON CONFLICT (slot_start, resource, seat) WHERE status = 'booked' DO NOTHING"
 
+    /// How long the insert tried first waits for a lock (another writer's uncommitted row in its way) before it gives
+    /// way to the insert with ``anyConflict``.
+    static let firstInsertLockWait = "10ms"
+
     /// The `CREATE PROCEDURE` statement these pieces make now.
     static let definition: String = {
         let argumentList = arguments.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")
@@ -156,6 +163,7 @@ enum FirstSeatsProcedure {
             #variable_conflict use_column
             DECLARE
                 slot_locked BOOLEAN[];
+                session_lock_wait TEXT := current_setting('lock_timeout');
             BEGIN
                 -- Run at READ COMMITTED, as booking_insert does.
                 IF current_setting('transaction_isolation') <> 'read committed' THEN
@@ -172,11 +180,16 @@ enum FirstSeatsProcedure {
                         ORDER BY slot_lock.position)
                     END;
                 -- The seat index arbitrates; an overlapping booking of another start is an error of the exclusion
-                -- constraint, and this block's work is undone: then the same insert with no arbiter, which writes
-                -- nothing for that entry and stores the others.
+                -- constraint, which this insert checks after writing its row: a wait there would hold the call's
+                -- rows, and two writers waiting so for each other deadlock. So it waits 10 ms at most, and on either
+                -- error this block's work is undone and the same insert with no arbiter runs instead, waiting
+                -- before it writes (and up to the session's lock_timeout) as version 1 did: it writes nothing for
+                -- an entry in the way and stores the others.
                 BEGIN
+                    PERFORM set_config('lock_timeout', '\(firstInsertLockWait)', true);
             \(insertStatement(conflict: seatConflict, indent: 8))
-                EXCEPTION WHEN exclusion_violation THEN
+                    PERFORM set_config('lock_timeout', session_lock_wait, true);
+                EXCEPTION WHEN exclusion_violation OR lock_not_available OR deadlock_detected THEN
             \(insertStatement(conflict: anyConflict, indent: 8))
                 END;
                 -- Its failure is this call's error, before any row is sent.

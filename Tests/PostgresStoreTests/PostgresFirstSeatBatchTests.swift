@@ -63,6 +63,57 @@ struct PostgresFirstSeatBatchTests {
                     """), logger: logger)
     }
 
+    /// What each answer is, by name.
+    static func kinds(_ answers: [FirstSeatBatcher.Answer]) -> [String] {
+        answers.map { answer in
+            switch answer {
+            case .created: "created"
+            case .notCreated: "notCreated"
+            case .runAlone: "runAlone"
+            case .lost: "lost"
+            case .error: "error"
+            }
+        }
+    }
+
+    /// Another writer: a transaction on a connection of its own that inserts a booked appointment of each slot
+    /// `first` names, then waits for `then` and inserts those (its second statement, whose SQLSTATE it answers
+    /// when that fails), and commits unless `committing` is false. `written` is told once the first rows are in.
+    static func writer(
+        on client: PostgresClient, first: [TimeSlot], then: [TimeSlot] = [], committing: Bool = true,
+        written: AsyncStream<Void>.Continuation, proceed: AsyncStream<Void>
+    ) -> Task<String?, any Error> {
+        func insert(_ slots: [TimeSlot], on connection: PostgresConnection) async throws {
+            for slot in slots {
+                try await connection.query(
+                    """
+                    INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end,
+                        customer_name, customer_email, status, cancel_token_hash, request_fingerprint, created_at,
+                        updated_at)
+                    VALUES ('default', \(slot.start), \(slot.end), \(slot.start), \(slot.end), 'Other',
+                        'other@example.com', 'booked', 'h', 'other', now(), now())
+                    """, logger: PostgresTestDatabase.logger)
+            }
+        }
+        return Task {
+            defer { written.finish() }
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: PostgresTestDatabase.logger)
+                try await insert(first, on: connection)
+                written.yield()
+                for await _ in proceed { break }
+                do {
+                    try await insert(then, on: connection)
+                } catch {
+                    try await connection.query("ROLLBACK", logger: PostgresTestDatabase.logger)
+                    return PostgresStore.sqlState(of: error) ?? "\(error)"
+                }
+                try await connection.query(committing ? "COMMIT" : "ROLLBACK", logger: PostgresTestDatabase.logger)
+                return nil
+            }
+        }
+    }
+
     @Test("the pieces make the procedure migration 13 created")
     func procedurePinned() {
         #expect(
@@ -121,16 +172,7 @@ struct PostgresFirstSeatBatchTests {
             // The overlap is an error of the exclusion constraint in the procedure's first insert; the call catches
             // it and stores the free ones all the same: a call that failed would answer each entry `runAlone`.
             let answers = await store.callFirstSeats(news.map(entry))
-            let kinds = answers.map { answer -> String in
-                switch answer {
-                case .created: "created"
-                case .notCreated: "notCreated"
-                case .runAlone: "runAlone"
-                case .lost: "lost"
-                case .error: "error"
-                }
-            }
-            #expect(kinds == ["created", "notCreated", "notCreated", "notCreated", "created"])
+            #expect(Self.kinds(answers) == ["created", "notCreated", "notCreated", "notCreated", "created"])
             // Through the store, the three refused ones get what stands in the way.
             for (new, code) in zip(news[1...4], [BookingError.Code.slotUnavailable, .slotUnavailable, .slotHeld]) {
                 let refused = await #expect(throws: BookingError.self) { try await store.insert(new) }
@@ -143,6 +185,114 @@ struct PostgresFirstSeatBatchTests {
                 logger: PostgresTestDatabase.logger
             ).collect().map { try $0.decode((String, Int64).self) }
             #expect(notifications.map(\.0) == ["booked", "reminder"] && notifications.map(\.1) == [4, 1])
+        }
+    }
+
+    @Test(
+        "a call meeting another writer's uncommitted overlapping row holds none of its rows while it waits: that writer inserts an overlap of the call's entry, no deadlock"
+    )
+    func waitHoldsNoRows() async throws {
+        try await withStores(2) { stores in
+            let store = stores[0]
+            let (written, wrote) = AsyncStream.makeStream(of: Void.self)
+            let (proceed, go) = AsyncStream.makeStream(of: Void.self)
+            // The writer's first row (60-90) overlaps the call's 75-105; its second (100-130) overlaps 75-105 too,
+            // not 60-90. A call waiting at the first while holding its own 75-105 row would make the second wait
+            // for it: each waiting for the other.
+            let writer = Self.writer(
+                on: stores[1].client, first: [try slot(at: 60)], then: [try slot(at: 100)], written: wrote,
+                proceed: proceed)
+            for await _ in written { break }
+            let news = [
+                booking(try slot(at: 75), email: "a@example.com"), booking(try slot(at: 300), email: "b@example.com"),
+            ]
+            let call = Task { await store.callFirstSeats(news.map(entry)) }
+            #expect(try await PostgresFirstSeatTests.someoneWaits(stores[1].client), "the call never waited")
+            go.yield()
+            go.finish()
+            #expect(try await writer.value == nil, "the writer's second insert failed")
+            #expect(Self.kinds(await call.value) == ["notCreated", "created"])
+            #expect(
+                try await store.appointments().map(\.slot.start).sorted()
+                    == [60, 100, 300].map { now.addingTimeInterval(Double($0) * 60) })
+        }
+    }
+
+    @Test(
+        "a call meeting another writer's uncommitted overlapping row waits for it: refused when it commits, stored when it rolls back",
+        arguments: [true, false])
+    func waitsForAnUncommittedOverlap(_ committing: Bool) async throws {
+        try await withStores(2) { stores in
+            let store = stores[0]
+            let (written, wrote) = AsyncStream.makeStream(of: Void.self)
+            let (proceed, go) = AsyncStream.makeStream(of: Void.self)
+            let writer = Self.writer(
+                on: stores[1].client, first: [try slot(at: 60)], committing: committing, written: wrote,
+                proceed: proceed)
+            for await _ in written { break }
+            let news = [
+                booking(try slot(at: 75), email: "a@example.com"), booking(try slot(at: 300), email: "b@example.com"),
+            ]
+            let call = Task { await store.callFirstSeats(news.map(entry)) }
+            #expect(try await PostgresFirstSeatTests.someoneWaits(stores[1].client), "the call never waited")
+            go.yield()
+            go.finish()
+            #expect(try await writer.value == nil)
+            #expect(Self.kinds(await call.value) == (committing ? ["notCreated", "created"] : ["created", "created"]))
+            #expect(try await store.appointments().count == 2)
+        }
+    }
+
+    @Test(
+        "after an overlap undoes the call's first insert, its second meets another first try's uncommitted seat: refused when that commits, stored when it rolls back",
+        arguments: [true, false])
+    func secondInsertMeetsAnUncommittedSeat(_ committing: Bool) async throws {
+        try await withStores(2) { stores in
+            let store = stores[0]
+            _ = try await store.insert(booking(try slot(at: 120), email: "booked@example.com"))
+            let (written, wrote) = AsyncStream.makeStream(of: Void.self)
+            let (proceed, go) = AsyncStream.makeStream(of: Void.self)
+            let writer = Self.writer(
+                on: stores[1].client, first: [try slot(at: 300)], committing: committing, written: wrote,
+                proceed: proceed)
+            for await _ in written { break }
+            let news = [
+                booking(try slot(at: 135), email: "a@example.com"),  // overlaps the booked 120-150
+                booking(try slot(at: 300), email: "b@example.com"),  // the writer's seat 0, not yet committed
+            ]
+            let call = Task { await store.callFirstSeats(news.map(entry)) }
+            #expect(try await PostgresFirstSeatTests.someoneWaits(stores[1].client), "the call never waited")
+            go.yield()
+            go.finish()
+            #expect(try await writer.value == nil)
+            #expect(
+                Self.kinds(await call.value)
+                    == (committing ? ["notCreated", "notCreated"] : ["notCreated", "created"]))
+            #expect(try await store.appointments().count == 2)
+        }
+    }
+
+    @Test(
+        "the procedure of schema 12 (booking_first_seats_v1), called by processes of that release, books on schema 13")
+    func previousVersionStillBooks() async throws {
+        try await withStores(1) { stores in
+            let store = stores[0]
+            let logger = PostgresTestDatabase.logger
+            // The store calls version 1 under the current name, with the same arguments.
+            try await store.client.query(
+                PostgresQuery(
+                    unsafeSQL: "ALTER PROCEDURE \(FirstSeatsProcedure.name) RENAME TO booking_first_seats_away"),
+                logger: logger)
+            try await store.client.query(
+                PostgresQuery(
+                    unsafeSQL: "ALTER PROCEDURE booking_first_seats_v1 RENAME TO \(FirstSeatsProcedure.name)"),
+                logger: logger)
+            _ = try await store.insert(booking(try slot(at: 120), email: "booked@example.com"))
+            let news = [
+                booking(try slot(at: 60), email: "a@example.com"), booking(try slot(at: 135), email: "b@example.com"),
+            ]
+            #expect(Self.kinds(await store.callFirstSeats(news.map(entry))) == ["created", "notCreated"])
+            #expect(try await store.appointments().count == 2)
         }
     }
 
