@@ -30,10 +30,10 @@ extension FirstSeatsProcedure {
                 END;
             -- The seat index arbitrates; an overlapping booking of another start is an error of the exclusion
             -- constraint, which this insert checks after writing its row: a wait there would hold the call's
-            -- rows, and two writers waiting so for each other deadlock. So it waits 10 ms at most, and on either
-            -- error this block's work is undone and the same insert with no arbiter runs instead, waiting
-            -- before it writes (and up to the session's lock_timeout) as version 1 did: it writes nothing for
-            -- an entry in the way and stores the others.
+            -- rows, and two writers waiting so for each other deadlock. So each of its lock waits ends after
+            -- 10 ms, and on any of the three errors this block's work is undone and the same insert with no
+            -- arbiter runs instead, as version 1 did, waiting before each row it writes (up to the session's
+            -- lock_timeout): it writes nothing for an entry in the way and stores the others.
             BEGIN
                 PERFORM set_config('lock_timeout', '10ms', true);
                 WITH entry AS (

@@ -17,10 +17,12 @@
 /// every row (about 70 µs less of PostgreSQL's CPU per booking at 127,000 bookings; BENCHMARKS.md, session 27).
 /// The refusal is then an error, and the check comes after the row is written: waiting there for another writer's
 /// uncommitted row would hold this call's rows, and two writers waiting so for each other deadlock. So that insert
-/// runs in a block of its own that waits at most ``firstInsertLockWait`` for a lock; on the constraint's error, that
-/// wait's end or a deadlock, the block's work is undone and the same insert with ``version1``'s conflict clause
-/// runs instead, waiting before it writes (up to the store's `lock_timeout`), and stores the other entries. The
-/// block is a subtransaction, one per call, not per entry.
+/// runs in a block of its own whose every lock wait ends after ``firstInsertLockWait`` (even when the store's
+/// `lock_timeout` is shorter); on the constraint's error, a lock timeout or a deadlock, the block's work is undone
+/// and the same insert with ``version1``'s conflict clause runs instead, as version 1 did: it waits before each row it
+/// writes (up to the store's `lock_timeout`), holding the rows of the entries before it, which every call takes in
+/// one order, and stores the other entries. The block is a subtransaction, one per call, not per entry; an undone
+/// insert leaves its rows dead in the table and its indexes until vacuumed.
 ///
 /// It answers one row: `ids`, each entry's new appointment id, or 0 for an entry that wrote nothing (that booking
 /// then takes the claim of ``InsertProcedure``, which says what stands in the way). Any other error ends the whole
@@ -149,8 +151,8 @@ enum FirstSeatsProcedure {
     /// The conflict clause tried first: another first try of the slot, at the seat index (`appointments_seats`).
     private static let seatConflict = "ON CONFLICT (slot_start, resource, seat) WHERE status = 'booked' DO NOTHING"
 
-    /// How long the insert tried first waits for a lock (another writer's uncommitted row in its way) before it gives
-    /// way to the insert with ``anyConflict``.
+    /// How long each lock wait of the insert tried first lasts at most (another writer's uncommitted row in its way)
+    /// before that insert gives way to the one with ``anyConflict``.
     static let firstInsertLockWait = "10ms"
 
     /// The `CREATE PROCEDURE` statement these pieces make now.
@@ -181,10 +183,10 @@ enum FirstSeatsProcedure {
                     END;
                 -- The seat index arbitrates; an overlapping booking of another start is an error of the exclusion
                 -- constraint, which this insert checks after writing its row: a wait there would hold the call's
-                -- rows, and two writers waiting so for each other deadlock. So it waits 10 ms at most, and on either
-                -- error this block's work is undone and the same insert with no arbiter runs instead, waiting
-                -- before it writes (and up to the session's lock_timeout) as version 1 did: it writes nothing for
-                -- an entry in the way and stores the others.
+                -- rows, and two writers waiting so for each other deadlock. So each of its lock waits ends after
+                -- 10 ms, and on any of the three errors this block's work is undone and the same insert with no
+                -- arbiter runs instead, as version 1 did, waiting before each row it writes (up to the session's
+                -- lock_timeout): it writes nothing for an entry in the way and stores the others.
                 BEGIN
                     PERFORM set_config('lock_timeout', '\(firstInsertLockWait)', true);
             \(insertStatement(conflict: seatConflict, indent: 8))

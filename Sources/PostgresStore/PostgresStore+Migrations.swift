@@ -247,8 +247,8 @@ extension PostgresStore {
             version: 13, name: "the first tries made together search the no-overlap index twice, not three times",
             statements: [
                 // The seat index alone arbitrates the conflict, so the exclusion constraint is checked as for any
-                // insert; an overlapping booking, or a wait of over 10 ms for another writer's row, undoes that
-                // insert and the call tries again as version 1 did (see `FirstSeatsProcedure`).
+                // insert; an overlapping booking, or a lock wait of over 10 ms (another writer's row in the way),
+                // undoes that insert and the call tries again as version 1 did (see `FirstSeatsProcedure`).
                 // booking_first_seats_v1 stays for processes of schema 12 during an upgrade.
                 PostgresQuery(unsafeSQL: FirstSeatsProcedure.version2)
             ]),

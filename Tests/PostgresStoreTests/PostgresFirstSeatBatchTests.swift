@@ -76,44 +76,6 @@ struct PostgresFirstSeatBatchTests {
         }
     }
 
-    /// Another writer: a transaction on a connection of its own that inserts a booked appointment of each slot
-    /// `first` names, then waits for `then` and inserts those (its second statement, whose SQLSTATE it answers
-    /// when that fails), and commits unless `committing` is false. `written` is told once the first rows are in.
-    static func writer(
-        on client: PostgresClient, first: [TimeSlot], then: [TimeSlot] = [], committing: Bool = true,
-        written: AsyncStream<Void>.Continuation, proceed: AsyncStream<Void>
-    ) -> Task<String?, any Error> {
-        func insert(_ slots: [TimeSlot], on connection: PostgresConnection) async throws {
-            for slot in slots {
-                try await connection.query(
-                    """
-                    INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end,
-                        customer_name, customer_email, status, cancel_token_hash, request_fingerprint, created_at,
-                        updated_at)
-                    VALUES ('default', \(slot.start), \(slot.end), \(slot.start), \(slot.end), 'Other',
-                        'other@example.com', 'booked', 'h', 'other', now(), now())
-                    """, logger: PostgresTestDatabase.logger)
-            }
-        }
-        return Task {
-            defer { written.finish() }
-            return try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: PostgresTestDatabase.logger)
-                try await insert(first, on: connection)
-                written.yield()
-                for await _ in proceed { break }
-                do {
-                    try await insert(then, on: connection)
-                } catch {
-                    try await connection.query("ROLLBACK", logger: PostgresTestDatabase.logger)
-                    return PostgresStore.sqlState(of: error) ?? "\(error)"
-                }
-                try await connection.query(committing ? "COMMIT" : "ROLLBACK", logger: PostgresTestDatabase.logger)
-                return nil
-            }
-        }
-    }
-
     @Test("the pieces make the procedure migration 13 created")
     func procedurePinned() {
         #expect(
@@ -194,23 +156,17 @@ struct PostgresFirstSeatBatchTests {
     func waitHoldsNoRows() async throws {
         try await withStores(2) { stores in
             let store = stores[0]
-            let (written, wrote) = AsyncStream.makeStream(of: Void.self)
-            let (proceed, go) = AsyncStream.makeStream(of: Void.self)
             // The writer's first row (60-90) overlaps the call's 75-105; its second (100-130) overlaps 75-105 too,
             // not 60-90. A call waiting at the first while holding its own 75-105 row would make the second wait
             // for it: each waiting for the other.
-            let writer = Self.writer(
-                on: stores[1].client, first: [try slot(at: 60)], then: [try slot(at: 100)], written: wrote,
-                proceed: proceed)
-            for await _ in written { break }
+            let writer = try await OtherWriter.start(
+                on: stores[1].client, first: [try slot(at: 60)], then: [try slot(at: 100)])
             let news = [
                 booking(try slot(at: 75), email: "a@example.com"), booking(try slot(at: 300), email: "b@example.com"),
             ]
             let call = Task { await store.callFirstSeats(news.map(entry)) }
-            #expect(try await PostgresFirstSeatTests.someoneWaits(stores[1].client), "the call never waited")
-            go.yield()
-            go.finish()
-            #expect(try await writer.value == nil, "the writer's second insert failed")
+            #expect(try await writer.blocksSomeone(stores[1].client), "the call never waited for the writer")
+            #expect(try await writer.finish() == nil, "the writer's second insert failed")
             #expect(Self.kinds(await call.value) == ["notCreated", "created"])
             #expect(
                 try await store.appointments().map(\.slot.start).sorted()
@@ -224,47 +180,35 @@ struct PostgresFirstSeatBatchTests {
     func waitsForAnUncommittedOverlap(_ committing: Bool) async throws {
         try await withStores(2) { stores in
             let store = stores[0]
-            let (written, wrote) = AsyncStream.makeStream(of: Void.self)
-            let (proceed, go) = AsyncStream.makeStream(of: Void.self)
-            let writer = Self.writer(
-                on: stores[1].client, first: [try slot(at: 60)], committing: committing, written: wrote,
-                proceed: proceed)
-            for await _ in written { break }
+            let writer = try await OtherWriter.start(
+                on: stores[1].client, first: [try slot(at: 60)], committing: committing)
             let news = [
                 booking(try slot(at: 75), email: "a@example.com"), booking(try slot(at: 300), email: "b@example.com"),
             ]
             let call = Task { await store.callFirstSeats(news.map(entry)) }
-            #expect(try await PostgresFirstSeatTests.someoneWaits(stores[1].client), "the call never waited")
-            go.yield()
-            go.finish()
-            #expect(try await writer.value == nil)
+            #expect(try await writer.blocksSomeone(stores[1].client), "the call never waited for the writer")
+            #expect(try await writer.finish() == nil)
             #expect(Self.kinds(await call.value) == (committing ? ["notCreated", "created"] : ["created", "created"]))
             #expect(try await store.appointments().count == 2)
         }
     }
 
     @Test(
-        "after an overlap undoes the call's first insert, its second meets another first try's uncommitted seat: refused when that commits, stored when it rolls back",
+        "after an overlap undoes the call's first insert, its second meets another writer's uncommitted seat 0: refused when that commits, stored when it rolls back",
         arguments: [true, false])
     func secondInsertMeetsAnUncommittedSeat(_ committing: Bool) async throws {
         try await withStores(2) { stores in
             let store = stores[0]
             _ = try await store.insert(booking(try slot(at: 120), email: "booked@example.com"))
-            let (written, wrote) = AsyncStream.makeStream(of: Void.self)
-            let (proceed, go) = AsyncStream.makeStream(of: Void.self)
-            let writer = Self.writer(
-                on: stores[1].client, first: [try slot(at: 300)], committing: committing, written: wrote,
-                proceed: proceed)
-            for await _ in written { break }
+            let writer = try await OtherWriter.start(
+                on: stores[1].client, first: [try slot(at: 300)], committing: committing)
             let news = [
                 booking(try slot(at: 135), email: "a@example.com"),  // overlaps the booked 120-150
-                booking(try slot(at: 300), email: "b@example.com"),  // the writer's seat 0, not yet committed
+                booking(try slot(at: 300), email: "b@example.com"),  // the writer's, not yet committed
             ]
             let call = Task { await store.callFirstSeats(news.map(entry)) }
-            #expect(try await PostgresFirstSeatTests.someoneWaits(stores[1].client), "the call never waited")
-            go.yield()
-            go.finish()
-            #expect(try await writer.value == nil)
+            #expect(try await writer.blocksSomeone(stores[1].client), "the call never waited for the writer")
+            #expect(try await writer.finish() == nil)
             #expect(
                 Self.kinds(await call.value)
                     == (committing ? ["notCreated", "notCreated"] : ["notCreated", "created"]))
@@ -278,11 +222,10 @@ struct PostgresFirstSeatBatchTests {
         try await withStores(1) { stores in
             let store = stores[0]
             let logger = PostgresTestDatabase.logger
-            // The store calls version 1 under the current name, with the same arguments.
+            // The store calls version 1 under the current name, with the same arguments (and a call still bound to
+            // version 2 would fail: it is gone).
             try await store.client.query(
-                PostgresQuery(
-                    unsafeSQL: "ALTER PROCEDURE \(FirstSeatsProcedure.name) RENAME TO booking_first_seats_away"),
-                logger: logger)
+                PostgresQuery(unsafeSQL: "DROP PROCEDURE \(FirstSeatsProcedure.name)"), logger: logger)
             try await store.client.query(
                 PostgresQuery(
                     unsafeSQL: "ALTER PROCEDURE booking_first_seats_v1 RENAME TO \(FirstSeatsProcedure.name)"),
@@ -601,5 +544,92 @@ struct FirstSeatBatcherTests {
         // 315 meets 300, which the second call takes: it runs alone at once. 500 is past the three.
         #expect(answered == ["0", "300", "alone", "400", "200", "500"])
         #expect(calls.all == [[0], [200, 300, 400], [500]])
+    }
+}
+
+/// Another writer of `appointments`: a transaction on a connection of its own that inserts a booked appointment of
+/// each slot of `first` and stays open until ``finish()``, which inserts those of `then` (waiting at most 500 ms for a
+/// lock, half PostgreSQL's default `deadlock_timeout`: a wait that only a deadlock's detection would end fails it) and
+/// commits, or rolls back. Left unfinished, it rolls back after 30 s.
+final class OtherWriter: Sendable {
+    /// The writer's backend process.
+    let pid: Int32
+    private let proceed: AsyncStream<Void>.Continuation
+    private let task: Task<String?, any Error>
+
+    private init(pid: Int32, proceed: AsyncStream<Void>.Continuation, task: Task<String?, any Error>) {
+        self.pid = pid
+        self.proceed = proceed
+        self.task = task
+    }
+
+    /// Starts the writer and returns once the rows of `first` are written.
+    static func start(
+        on client: PostgresClient, first: [TimeSlot], then: [TimeSlot] = [], committing: Bool = true
+    ) async throws -> OtherWriter {
+        let logger = PostgresTestDatabase.logger
+        let (written, wrote) = AsyncStream.makeStream(of: Int32.self)
+        let (proceeding, proceed) = AsyncStream.makeStream(of: Void.self)
+        let timeout = Task {
+            try? await Task.sleep(for: .seconds(30))
+            proceed.finish()
+        }
+        @Sendable func insert(_ slots: [TimeSlot], on connection: PostgresConnection) async throws {
+            for slot in slots {
+                try await connection.query(
+                    """
+                    INSERT INTO appointments (resource, slot_start, slot_end, occupied_start, occupied_end,
+                        customer_name, customer_email, status, cancel_token_hash, request_fingerprint, created_at,
+                        updated_at)
+                    VALUES ('default', \(slot.start), \(slot.end), \(slot.start), \(slot.end), 'Other',
+                        'other@example.com', 'booked', 'h', 'other', now(), now())
+                    """, logger: logger)
+            }
+        }
+        let task = Task { () throws -> String? in
+            defer {
+                wrote.finish()
+                timeout.cancel()
+            }
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    try await insert(first, on: connection)
+                    let pid = try await connection.query("SELECT pg_backend_pid()", logger: logger).collect()
+                    wrote.yield(try pid.first?.decode(Int32.self) ?? 0)
+                    for await _ in proceeding { break }
+                    try await connection.query("SET LOCAL lock_timeout = '500ms'", logger: logger)
+                    try await insert(then, on: connection)
+                } catch {
+                    try await connection.query("ROLLBACK", logger: logger)
+                    return PostgresStore.sqlState(of: error) ?? "\(error)"
+                }
+                try await connection.query(committing ? "COMMIT" : "ROLLBACK", logger: logger)
+                return nil
+            }
+        }
+        for await pid in written { return OtherWriter(pid: pid, proceed: proceed, task: task) }
+        throw PostgresTestDatabase.Unavailable(
+            description: "the other writer failed: \(String(describing: try await task.value))")
+    }
+
+    /// Whether a session is blocked by this writer within 5 s.
+    func blocksSomeone(_ client: PostgresClient) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            let waiting = try await client.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE pg_blocking_pids(pid) @> ARRAY[\(pid)]::INTEGER[]",
+                logger: PostgresTestDatabase.logger
+            ).collect().first?.decode(Int.self)
+            if (waiting ?? 0) > 0 { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    /// Inserts the rows of `then` and ends the transaction: the SQLSTATE of a failure there, or `nil`.
+    func finish() async throws -> String? {
+        proceed.finish()
+        return try await task.value
     }
 }
