@@ -14,7 +14,8 @@
 /// An overlapping booking of another start is refused by the exclusion constraint. Naming only the seat index as
 /// the conflict's arbiter keeps the constraint an ordinary check: PostgreSQL searches its GiST index twice per row,
 /// as for any insert, where a conflict clause naming no index (``version1``) searched it a third time first, on
-/// every row (about 70 µs less of PostgreSQL's CPU per booking at 127,000 bookings; BENCHMARKS.md, session 27).
+/// every row (40 to 70 µs less of PostgreSQL's CPU per booking at 127,000 bookings, in two A/B runs; BENCHMARKS.md,
+/// session 27).
 /// The refusal is then an error, and the check comes after the row is written: waiting there for another writer's
 /// uncommitted row would hold this call's rows, and two writers waiting so for each other deadlock. So that insert
 /// runs in a block of its own whose every lock wait ends after ``firstInsertLockWait`` (even when the store's
@@ -22,7 +23,9 @@
 /// and the same insert with ``version1``'s conflict clause runs instead, as version 1 did: it waits before each row it
 /// writes (up to the store's `lock_timeout`), holding the rows of the entries before it, which every call takes in
 /// one order, and stores the other entries. The block is a subtransaction, one per call, not per entry; an undone
-/// insert leaves its rows dead in the table and its indexes until vacuumed.
+/// insert leaves its rows dead in the table and its indexes until vacuumed, and where most calls meet an overlapping
+/// booking in flight (adjacent slots with buffers, booked at once) the redone inserts cost about a quarter of the
+/// attempts' rate (BENCHMARKS.md, session 27).
 ///
 /// It answers one row: `ids`, each entry's new appointment id, or 0 for an entry that wrote nothing (that booking
 /// then takes the claim of ``InsertProcedure``, which says what stands in the way). Any other error ends the whole
