@@ -13,14 +13,16 @@ struct FirstSeatsCall: PostgresPreparedStatement {
     static let bindingDataTypes: [PostgresDataType] = [
         .textArray, .boolArray, .textArray, .textArray, .timestamptzArray, .timestamptzArray, .timestamptzArray,
         .timestamptzArray, .textArray, .textArray, .textArray, .boolArray, .textArray, .textArray, .timestamptzArray,
-        .textArray, .boolArray, .int4Array, .int8Array, .timestamptzArray,
+        .textArray, .boolArray, .int4Array, .int8Array, .timestamptzArray, .bool,
     ]
 
     /// The values of each entry, in the order of the call.
     let entries: [ClaimValues]
+    /// Whether the procedure tries its insert with the seat index as the arbiter first (see ``FirstSeatsProcedure``).
+    let seatArbiter: Bool
 
     /// A call with no entries: it takes no lock and writes nothing (how a suspect preparation is checked).
-    static let empty = FirstSeatsCall(entries: [])
+    static let empty = FirstSeatsCall(entries: [], seatArbiter: true)
 
     func makeBindings() -> PostgresBindings {
         assert(
@@ -58,6 +60,7 @@ struct FirstSeatsCall: PostgresPreparedStatement {
         bindings.append(reminderEntries)
         bindings.append(leads)
         bindings.append(dues)
+        bindings.append(seatArbiter)
         return bindings
     }
 

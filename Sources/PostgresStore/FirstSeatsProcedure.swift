@@ -23,12 +23,14 @@
 /// and the same insert with ``version1``'s conflict clause runs instead, as version 1 did: it waits before each row it
 /// writes (up to the store's `lock_timeout`), holding the rows of the entries before it, which every call takes in
 /// one order, and stores the other entries. The block is a subtransaction, one per call, not per entry; an undone
-/// insert leaves its rows dead in the table and its indexes until vacuumed, and where most calls meet an overlapping
-/// booking in flight (adjacent slots with buffers, booked at once) the redone inserts cost about a quarter of the
-/// attempts' rate (BENCHMARKS.md, session 27).
+/// insert leaves its rows dead in the table and its indexes until vacuumed. Where most calls meet an overlapping
+/// booking in flight (adjacent slots with buffers, booked at once), those redone inserts cost about a quarter of the
+/// attempts' rate (BENCHMARKS.md, session 27), so the answer says whether the call fell back (`fell_back`), and
+/// `arg_seatarbiter` false skips the first insert: ``PostgresStore`` asks for that for a while after a call fell back
+/// (`PostgresStore.seatArbiterPause`), and the two then read alike on that load.
 ///
 /// It answers one row: `ids`, each entry's new appointment id, or 0 for an entry that wrote nothing (that booking
-/// then takes the claim of ``InsertProcedure``, which says what stands in the way). Any other error ends the whole
+/// then takes the claim of ``InsertProcedure``, which says what stands in the way), and `fell_back`. Any other error ends the whole
 /// call with nothing written, and every booking of it runs alone. It ends with `COMMIT`, so the answer comes after the
 /// commit; a `CALL` inside a transaction block fails (SQLSTATE 2D000) and changes nothing.
 ///
@@ -40,7 +42,7 @@ enum FirstSeatsProcedure {
     static let name = "booking_first_seats_v2"
 
     /// One argument of the procedure: an array with an element per entry (per resource for the locks, per reminder
-    /// for the reminders).
+    /// for the reminders), or, last, whether to try the insert with the seat index as the arbiter first.
     struct Argument: Sendable {
         let name: String
         let sqlType: String
@@ -68,6 +70,7 @@ enum FirstSeatsProcedure {
         Argument(name: "arg_reminderentries", sqlType: "INTEGER[]"),
         Argument(name: "arg_reminderleads", sqlType: "BIGINT[]"),
         Argument(name: "arg_reminderdues", sqlType: "TIMESTAMPTZ[]"),
+        Argument(name: "arg_seatarbiter", sqlType: "BOOLEAN"),
     ]
 
     /// How the insert names a value of a booking: the column of the entry's row (`entry`, one row per entry), or
@@ -162,7 +165,7 @@ enum FirstSeatsProcedure {
     static let definition: String = {
         let argumentList = arguments.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")
         return """
-            CREATE PROCEDURE \(name)(\(argumentList), INOUT ids BIGINT[] DEFAULT NULL)
+            CREATE PROCEDURE \(name)(\(argumentList), INOUT ids BIGINT[] DEFAULT NULL, INOUT fell_back BOOLEAN DEFAULT NULL)
             LANGUAGE plpgsql
             AS $procedure$
             #variable_conflict use_column
@@ -189,14 +192,21 @@ enum FirstSeatsProcedure {
                 -- rows, and two writers waiting so for each other deadlock. So each of its lock waits ends after
                 -- 10 ms, and on any of the three errors this block's work is undone and the same insert with no
                 -- arbiter runs instead, as version 1 did, waiting before each row it writes (up to the session's
-                -- lock_timeout): it writes nothing for an entry in the way and stores the others.
-                BEGIN
-                    PERFORM set_config('lock_timeout', '\(firstInsertLockWait)', true);
-            \(insertStatement(conflict: seatConflict, indent: 8))
-                    PERFORM set_config('lock_timeout', session_lock_wait, true);
-                EXCEPTION WHEN exclusion_violation OR lock_not_available OR deadlock_detected THEN
+                -- lock_timeout): it writes nothing for an entry in the way and stores the others. The caller, told
+                -- that this call fell back, may ask for that insert alone for a while.
+                fell_back := FALSE;
+                IF arg_seatarbiter THEN
+                    BEGIN
+                        PERFORM set_config('lock_timeout', '\(firstInsertLockWait)', true);
+            \(insertStatement(conflict: seatConflict, indent: 12))
+                        PERFORM set_config('lock_timeout', session_lock_wait, true);
+                    EXCEPTION WHEN exclusion_violation OR lock_not_available OR deadlock_detected THEN
+                        fell_back := TRUE;
+            \(insertStatement(conflict: anyConflict, indent: 12))
+                    END;
+                ELSE
             \(insertStatement(conflict: anyConflict, indent: 8))
-                END;
+                END IF;
                 -- Its failure is this call's error, before any row is sent.
                 COMMIT;
             END

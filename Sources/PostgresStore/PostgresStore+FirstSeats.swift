@@ -12,6 +12,19 @@ extension PostgresStore {
     /// stay short.
     static let firstSeatEntries = 32
 
+    /// How long calls of first seats use version 1's insert alone after a call fell back from the one with the seat
+    /// index as the arbiter (an overlapping booking, or another writer's row in its way): where calls keep meeting
+    /// such bookings, the undone inserts would cost more than that insert saves.
+    static let seatArbiterPause: Duration = .seconds(1)
+
+    /// Whether a call starting now tries the insert with the seat index as the arbiter first.
+    func triesSeatArbiter() -> Bool {
+        seatArbiterPausedUntil.withLock { until in
+            guard let until else { return true }
+            return ContinuousClock.now >= until
+        }
+    }
+
     /// Whether the booking of `values` may take its first try in a call with others (``FirstSeatBatcher``): no
     /// hold and no limits (as the first try of `booking_insert_v5`), and no idempotency key, whose lock is exclusive
     /// and waited for, so retries with one key stay one at a time. Its locks are then the resource's, shared.
@@ -43,7 +56,8 @@ extension PostgresStore {
                 let rows: [PostgresRow]
                 do {
                     phase.send()
-                    rows = try await runTracked(FirstSeatsCall(entries: entries.map(\.values)), on: connection)
+                    rows = try await runTracked(
+                        FirstSeatsCall(entries: entries.map(\.values), seatArbiter: triesSeatArbiter()), on: connection)
                 } catch  where Self.sqlState(of: error) == Self.cancelledState {
                     // A timeout or cancel that falls due while the procedure commits is raised once the commit is
                     // done: each booking that is stored is the answer. The others wrote nothing (the call rolled back,
@@ -74,7 +88,13 @@ extension PostgresStore {
                     return [FirstSeatBatcher.Answer](repeating: .runAlone, count: entries.count)
                 }
                 // An answer it cannot read: each booking looks itself up.
-                guard let ids = try? rows.first?.decode([Int64].self), ids.count == entries.count else { return lost }
+                guard let answer = try? rows.first?.decode(([Int64], Bool).self), answer.0.count == entries.count
+                else { return lost }
+                let (ids, fellBack) = answer
+                if fellBack {
+                    let until = ContinuousClock.now + Self.seatArbiterPause
+                    seatArbiterPausedUntil.withLock { $0 = until }
+                }
                 return zip(entries, ids).map { entry, id in
                     id > 0 ? .created(Self.firstSeatRecord(entry, id: id)) : .notCreated
                 }

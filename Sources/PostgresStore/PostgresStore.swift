@@ -70,6 +70,9 @@ public final class PostgresStore: BookingStore {
     /// Whether bookings try their first seats together: `false` for good once the database refused this process
     /// the call itself (no such procedure, or no right to run it).
     let firstSeatsTogether = Atomic<Bool>(true)
+    /// Until when calls of first seats skip the insert with the seat index as the arbiter: a call that had to fall
+    /// back from it sets ``seatArbiterPause`` from its end.
+    let seatArbiterPausedUntil = Mutex<ContinuousClock.Instant?>(nil)
     /// When an operation that found the database out of reach last had the cause logged (``explainUnreachable()``).
     let lastUnreachableExplanation = Mutex<ContinuousClock.Instant?>(nil)
     /// How many `migrate()` calls run: they explain an unreachable database in their own error.

@@ -53,11 +53,12 @@ struct PostgresFirstSeatBatchTests {
         try await store.client.query(
             PostgresQuery(
                 unsafeSQL: """
-                    CREATE PROCEDURE \(FirstSeatsProcedure.name)(\(parameters), INOUT ids BIGINT[] DEFAULT NULL)
+                    CREATE PROCEDURE \(FirstSeatsProcedure.name)(\(parameters), INOUT ids BIGINT[] DEFAULT NULL,
+                        INOUT fell_back BOOLEAN DEFAULT NULL)
                     LANGUAGE plpgsql AS $$
                     BEGIN
                         \(before)
-                        CALL booking_first_seats_wrapped(\(forwarded), ids => ids);
+                        CALL booking_first_seats_wrapped(\(forwarded), ids => ids, fell_back => fell_back);
                         \(after)
                     END $$
                     """), logger: logger)
@@ -98,6 +99,7 @@ struct PostgresFirstSeatBatchTests {
             ]
             let answers = await store.callFirstSeats(news.map(entry))
             #expect(answers.count == 3)
+            #expect(store.triesSeatArbiter(), "a call that met nothing did not fall back")
             for (new, answer) in zip(news, answers) {
                 guard case .created(let record) = answer else {
                     Issue.record("\(new.customerEmail): expected a new appointment, got \(answer)")
@@ -133,20 +135,28 @@ struct PostgresFirstSeatBatchTests {
             ]
             // The overlap is an error of the exclusion constraint in the procedure's first insert; the call catches
             // it and stores the free ones all the same: a call that failed would answer each entry `runAlone`.
+            #expect(store.triesSeatArbiter())
             let answers = await store.callFirstSeats(news.map(entry))
             #expect(Self.kinds(answers) == ["created", "notCreated", "notCreated", "notCreated", "created"])
+            // The call fell back: for a while the next calls make version 1's insert alone, with the same answers.
+            #expect(!store.triesSeatArbiter())
+            let during = [
+                booking(try slot(at: 125), email: "f@example.com"),  // overlaps 120-150
+                booking(try slot(at: 360), email: "g@example.com"),  // free
+            ]
+            #expect(Self.kinds(await store.callFirstSeats(during.map(entry))) == ["notCreated", "created"])
             // Through the store, the three refused ones get what stands in the way.
             for (new, code) in zip(news[1...4], [BookingError.Code.slotUnavailable, .slotUnavailable, .slotHeld]) {
                 let refused = await #expect(throws: BookingError.self) { try await store.insert(new) }
                 #expect(refused?.code == code)
             }
-            #expect(try await store.appointments().count == 4)
+            #expect(try await store.appointments().count == 5)
             // Each stored booking has its notifications once: the undone insert left none behind.
             let notifications = try await store.client.query(
                 "SELECT kind, count(*) FROM notifications GROUP BY kind ORDER BY kind",
                 logger: PostgresTestDatabase.logger
             ).collect().map { try $0.decode((String, Int64).self) }
-            #expect(notifications.map(\.0) == ["booked", "reminder"] && notifications.map(\.1) == [4, 1])
+            #expect(notifications.map(\.0) == ["booked", "reminder"] && notifications.map(\.1) == [5, 1])
         }
     }
 
@@ -222,14 +232,24 @@ struct PostgresFirstSeatBatchTests {
         try await withStores(1) { stores in
             let store = stores[0]
             let logger = PostgresTestDatabase.logger
-            // The store calls version 1 under the current name, with the same arguments (and a call still bound to
-            // version 2 would fail: it is gone).
+            // The store's call reaches version 1 with version 1's arguments, as a process of schema 12 calls it (and
+            // a call still bound to version 2 would fail: it is gone).
+            let arguments = FirstSeatsProcedure.arguments
+            let parameters = arguments.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")
+            let forwarded = arguments.filter { $0.name != "arg_seatarbiter" }.map { "\($0.name) => \($0.name)" }
             try await store.client.query(
                 PostgresQuery(unsafeSQL: "DROP PROCEDURE \(FirstSeatsProcedure.name)"), logger: logger)
             try await store.client.query(
                 PostgresQuery(
-                    unsafeSQL: "ALTER PROCEDURE booking_first_seats_v1 RENAME TO \(FirstSeatsProcedure.name)"),
-                logger: logger)
+                    unsafeSQL: """
+                        CREATE PROCEDURE \(FirstSeatsProcedure.name)(\(parameters), INOUT ids BIGINT[] DEFAULT NULL,
+                            INOUT fell_back BOOLEAN DEFAULT NULL)
+                        LANGUAGE plpgsql AS $$
+                        BEGIN
+                            CALL booking_first_seats_v1(\(forwarded.joined(separator: ", ")), ids => ids);
+                            fell_back := FALSE;
+                        END $$
+                        """), logger: logger)
             _ = try await store.insert(booking(try slot(at: 120), email: "booked@example.com"))
             let news = [
                 booking(try slot(at: 60), email: "a@example.com"), booking(try slot(at: 135), email: "b@example.com"),
