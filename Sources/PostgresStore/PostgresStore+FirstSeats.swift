@@ -12,9 +12,10 @@ extension PostgresStore {
     /// stay short.
     static let firstSeatEntries = 32
 
-    /// How long calls of first seats use version 1's insert alone after a call fell back from the one with the seat
-    /// index as the arbiter (an overlapping booking, or another writer's row in its way): where calls keep meeting
-    /// such bookings, the undone inserts would cost more than that insert saves.
+    /// How long all the store's calls of first seats use version 1's insert alone after any call fell back from the
+    /// one with the seat index as the arbiter (an overlapping booking, or another writer's row in its way): where
+    /// calls keep meeting such bookings, the undone inserts would cost more than that insert saves. At worst (a fall
+    /// back every second) the store makes version 1's insert nearly always, as before version 2.
     static let seatArbiterPause: Duration = .seconds(1)
 
     /// Whether a call starting now tries the insert with the seat index as the arbiter first.
@@ -93,7 +94,7 @@ extension PostgresStore {
                 let (ids, fellBack) = answer
                 if fellBack {
                     let until = ContinuousClock.now + Self.seatArbiterPause
-                    seatArbiterPausedUntil.withLock { $0 = until }
+                    seatArbiterPausedUntil.withLock { $0 = max($0 ?? until, until) }
                 }
                 return zip(entries, ids).map { entry, id in
                     id > 0 ? .created(Self.firstSeatRecord(entry, id: id)) : .notCreated

@@ -133,18 +133,34 @@ struct PostgresFirstSeatBatchTests {
                 booking(try slot(at: 240), email: "c@example.com"),  // held
                 booking(try slot(at: 300), email: "d@example.com"),  // free
             ]
+            // What each call asked for and answered, as the procedure saw it.
+            let logger = PostgresTestDatabase.logger
+            try await store.client.query(
+                "CREATE TABLE first_seat_calls (position SERIAL, arbiter BOOLEAN, fallen BOOLEAN)", logger: logger)
+            try await Self.wrapFirstSeats(
+                of: store, before: "",
+                after: "INSERT INTO first_seat_calls (arbiter, fallen) VALUES (arg_seatarbiter, fell_back);")
             // The overlap is an error of the exclusion constraint in the procedure's first insert; the call catches
             // it and stores the free ones all the same: a call that failed would answer each entry `runAlone`.
             #expect(store.triesSeatArbiter())
             let answers = await store.callFirstSeats(news.map(entry))
             #expect(Self.kinds(answers) == ["created", "notCreated", "notCreated", "notCreated", "created"])
-            // The call fell back: for a while the next calls make version 1's insert alone, with the same answers.
-            #expect(!store.triesSeatArbiter())
+            // The call fell back, so the store pauses the seat index's insert; during a pause a call makes version 1's
+            // insert alone (the pause made long here, so that no slow machine sees it end), with the same answers.
+            #expect(store.seatArbiterPausedUntil.withLock { $0 } != nil)
+            store.seatArbiterPausedUntil.withLock { $0 = .now + .seconds(3600) }
             let during = [
                 booking(try slot(at: 125), email: "f@example.com"),  // overlaps 120-150
                 booking(try slot(at: 360), email: "g@example.com"),  // free
             ]
             #expect(Self.kinds(await store.callFirstSeats(during.map(entry))) == ["notCreated", "created"])
+            let calls = try await store.client.query(
+                "SELECT arbiter, fallen FROM first_seat_calls ORDER BY position", logger: logger
+            ).collect().map { try $0.decode((Bool, Bool).self) }
+            #expect(calls.map(\.0) == [true, false] && calls.map(\.1) == [true, false])
+            // Once the pause has ended, calls try the seat index's insert again.
+            store.seatArbiterPausedUntil.withLock { $0 = .now - .seconds(1) }
+            #expect(store.triesSeatArbiter())
             // Through the store, the three refused ones get what stands in the way.
             for (new, code) in zip(news[1...4], [BookingError.Code.slotUnavailable, .slotUnavailable, .slotHeld]) {
                 let refused = await #expect(throws: BookingError.self) { try await store.insert(new) }
@@ -199,6 +215,7 @@ struct PostgresFirstSeatBatchTests {
             #expect(try await writer.blocksSomeone(stores[1].client), "the call never waited for the writer")
             #expect(try await writer.finish() == nil)
             #expect(Self.kinds(await call.value) == (committing ? ["notCreated", "created"] : ["created", "created"]))
+            #expect(store.seatArbiterPausedUntil.withLock { $0 } != nil, "the wait's end did not pause the seat index")
             #expect(try await store.appointments().count == 2)
         }
     }
