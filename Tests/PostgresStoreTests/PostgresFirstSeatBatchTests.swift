@@ -650,12 +650,18 @@ final class OtherWriter: Sendable {
             description: "the other writer failed: \(String(describing: try await task.value))")
     }
 
-    /// Whether a session is blocked by this writer within 5 s.
+    /// Whether, within 5 s, a session has been blocked by this writer for 250 ms: longer than the 10 ms a first try
+    /// with the seat index as the arbiter waits, so the session waits in version 1's insert (its fall back). A test
+    /// ending the writer during the first try's wait would race its 10 ms.
     func blocksSomeone(_ client: PostgresClient) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline {
             let waiting = try await client.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE pg_blocking_pids(pid) @> ARRAY[\(pid)]::INTEGER[]",
+                """
+                SELECT count(*) FROM pg_locks WHERE NOT granted
+                    AND waitstart < clock_timestamp() - interval '250 milliseconds'
+                    AND pg_blocking_pids(pid) @> ARRAY[\(pid)]::INTEGER[]
+                """,
                 logger: PostgresTestDatabase.logger
             ).collect().first?.decode(Int.self)
             if (waiting ?? 0) > 0 { return true }
