@@ -308,6 +308,40 @@ struct ExecutableTests {
         #expect(brokenOutput.contains("/a\\nforged line.sqlite"), "\(brokenOutput)")
     }
 
+    @Test(
+        "migrate's help lists the store's and the log's options alone; it accepts serve's others too, checked as serve checks them"
+    )
+    func migrateOptions() throws {
+        let (helpStatus, help) = try ServerProcess.runToExit(["migrate", "--help"], readingStandardOutput: true)
+        #expect(helpStatus == 0)
+        for listed in ["--store", "--log-level", "--log-format"] { #expect(help.contains(listed), "\(help)") }
+        for unlisted in ["--port", "--hours", "--webhook-url", "--admin-token"] {
+            #expect(!help.contains(unlisted), "\(help)")
+        }
+        let (serveStatus, serveHelp) = try ServerProcess.runToExit(["serve", "--help"], readingStandardOutput: true)
+        #expect(serveStatus == 0)
+        for listed in ["--store", "--log-level", "--log-format", "--port", "--hours", "--webhook-url"] {
+            #expect(serveHelp.contains(listed), "\(serveHelp)")
+        }
+        // The command line of serve migrates.
+        let path = NSTemporaryDirectory() + "migrate-\(UUID().uuidString).sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (status, output) = try ServerProcess.runToExit([
+            "migrate", "--store", "sqlite:\(path)", "--port", "4000", "--hours", "mon-fri=09:00-17:00",
+            "--slot-minutes", "45", "--log-level", "notice",
+        ])
+        #expect(status == 0, "\(output)")
+        #expect(FileManager.default.fileExists(atPath: path))
+        // A bad value of one of them is refused as serve refuses it, and nothing is migrated.
+        let refusedPath = NSTemporaryDirectory() + "migrate-\(UUID().uuidString).sqlite"
+        let (refusedStatus, refused) = try ServerProcess.runToExit([
+            "migrate", "--store", "sqlite:\(refusedPath)", "--slot-minutes", "0",
+        ])
+        #expect(refusedStatus == 64)
+        #expect(refused.hasPrefix("booking-server: invalid --slot-minutes '0'"), "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: refusedPath))
+    }
+
     @Test("a bad resources file stops the server at start-up with exit 64 and one line naming resource and field")
     func badResourcesFile() throws {
         let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"

@@ -18,12 +18,12 @@ struct BookingServerCommand: AsyncParsableCommand {
 
     /// Resolves the settings, or prints one line naming the bad setting and exits with 64: in the log format asked
     /// for when that much is valid (a JSON object under `--log-format json`), else as text.
-    static func settings(_ options: ServerOptions) throws -> ServerSettings {
+    static func settings(_ given: [String: String]) throws -> ServerSettings {
         let environment = ProcessInfo.processInfo.environment
         do {
-            return try ServerSettings(options: options, environment: environment)
+            return try ServerSettings(given: given, environment: environment)
         } catch {
-            let format = (options.logFormat ?? environment[ServerOptions.environmentName("log-format")])
+            let format = (given["log-format"] ?? environment[ServerOptions.environmentName("log-format")])
                 .flatMap(ServerSettings.LogFormat.init(named:))
             announce("\(error)", level: .critical, format: format ?? .text)
             throw ExitCode(64)
@@ -88,7 +88,7 @@ extension BookingServerCommand {
         @OptionGroup var options: ServerOptions
 
         func run() async throws {
-            let settings = try BookingServerCommand.settings(options)
+            let settings = try BookingServerCommand.settings(options.given)
             let logger = BookingServerCommand.logger(settings)
             let store = try BookingServerCommand.open(settings, logger: logger)
             let adminToken = settings.adminToken ?? SecretToken.generate()
@@ -148,12 +148,19 @@ extension BookingServerCommand {
 
     /// Applies the store's migrations and exits.
     struct Migrate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply database migrations and exit.")
+        static let configuration = CommandConfiguration(
+            abstract: "Apply database migrations and exit.",
+            discussion:
+                "The other options of serve are accepted too, and checked as serve checks them, so one command line or environment serves both commands (`--help-hidden` lists them)."
+        )
 
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var storeOptions: StoreOptions
+
+        @OptionGroup(visibility: .hidden) var servingOptions: ServingOptions
 
         func run() async throws {
-            let settings = try BookingServerCommand.settings(options)
+            let settings = try BookingServerCommand.settings(
+                storeOptions.given.merging(servingOptions.given) { $1 })
             let logger = BookingServerCommand.logger(settings)
             let store = try BookingServerCommand.open(settings, logger: logger)
             do {

@@ -112,10 +112,15 @@ struct ServerSettings: Sendable {
 
     /// Resolves and validates `options`, reading missing ones from `environment`.
     init(options: ServerOptions, environment: [String: String]) throws {
+        try self.init(given: options.given, environment: environment)
+    }
+
+    /// Resolves and validates the flags `given` (by flag name), reading missing ones from `environment`.
+    init(given: [String: String], environment: [String: String]) throws {
         var flags: [AbsoluteConfigKey: ConfigValue] = [:]
         // An empty flag is not set, so the environment is read for it (`--store "$STORE"` with STORE empty must not
         // hide BOOKING_STORE behind the default).
-        for (flag, given) in options.given where !given.isEmpty {
+        for (flag, given) in given where !given.isEmpty {
             flags[Self.key(flag)] = ConfigValue(.string(given), isSecret: Self.secretFlags.contains(flag))
         }
         let config = ConfigReader(providers: [
