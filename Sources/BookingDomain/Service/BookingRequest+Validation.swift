@@ -16,7 +16,15 @@ struct ValidatedRequest {
             resource.rawValue, String(Int64((slot.start.timeIntervalSince1970 * 1000).rounded())),
             String(Int64((slot.end.timeIntervalSince1970 * 1000).rounded())), name, email, note ?? "\u{0}",
         ]
-        return SecretToken.sha256Hex(fields.map { "\($0.utf8.count):\($0)" }.joined())
+        // Each field as its UTF-8 length, a colon and the field, in one string.
+        var canonical = ""
+        canonical.reserveCapacity(fields.reduce(6 * 4) { $0 + $1.utf8.count })
+        for field in fields {
+            canonical += String(field.utf8.count)
+            canonical += ":"
+            canonical += field
+        }
+        return SecretToken.sha256Hex(canonical)
     }
 }
 

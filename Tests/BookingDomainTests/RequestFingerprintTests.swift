@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+@testable import BookingDomain
+
+@Suite("Request fingerprints")
+struct RequestFingerprintTests {
+    static func request(name: String = "Ada Lovelace", note: String? = "Second floor") throws -> ValidatedRequest {
+        try BookingRequest(
+            slotStart: Date(timeIntervalSince1970: 1_800_000_000), slotEnd: Date(timeIntervalSince1970: 1_800_001_800),
+            name: name, email: "ada@example.com", note: note, resource: "dr-lee",
+            idempotencyKey: "key-1"
+        ).validated()
+    }
+
+    @Test(
+        "a request's fingerprint is the one earlier releases stored with its key, so a retry after an upgrade replays rather than being refused"
+    )
+    func pinned() throws {
+        // SHA-256 of each field's UTF-8 length, a colon and the field, in order: resource, start and end in Unix
+        // milliseconds, name, email, and the note or NUL for none (computed apart, with Python's hashlib).
+        #expect(try Self.request().fingerprint == "8d0bd4ef267e5a7594426d3964d7c768737f951c735709bf298b427be72a2681")
+        #expect(
+            try Self.request(note: nil).fingerprint
+                == "f2fc20d426c84ffec78091aa50e946326cf3eb1784620cafe4b72b86b6ca4639")
+    }
+
+    @Test("each field is length-prefixed: moving characters from one field to the next changes the fingerprint")
+    func fieldsKeptApart() throws {
+        #expect(
+            try Self.request(name: "Ada Lovelac", note: "eSecond floor").fingerprint != Self.request().fingerprint)
+    }
+}
