@@ -55,6 +55,24 @@ struct TextRulesTests {
         }
     }
 
+    @Test(
+        "an email is one @ after a non-empty name, then two or more non-empty labels; in ASCII as in other text",
+        arguments: [
+            ("a@b.co", true), ("a.b@c.d.e", true), ("@b.co", false), ("a@", false), ("a@b", false), ("a@.co", false),
+            ("a@b.", false), ("a@b..co", false), ("a@@b.co", false), ("a@b@c.co", false), ("a.b.co", false),
+            ("zoë@b.co", true), ("zoë@b", false), ("@exämple.com", false), ("zoë@exämple..com", false),
+            ("zoë@b@c.co", false),
+        ])
+    func emailShape(_ email: String, accepted: Bool) async throws {
+        do {
+            _ = try await service.book(request(email: email))
+            #expect(accepted, "\(email) was booked")
+        } catch {
+            #expect(!accepted, "\(email) was refused")
+            #expect(error.fieldErrors["email"] == "must be an address like name@example.com")
+        }
+    }
+
     @Test("a tab or a newline inside the name is refused; in the note it is kept")
     func lineBreaks() async throws {
         let error = await #expect(throws: BookingError.self) { try await service.book(request(name: "Ada\nLovelace")) }

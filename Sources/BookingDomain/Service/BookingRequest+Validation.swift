@@ -94,6 +94,10 @@ extension BookingRequest {
     private static func emailProblem(_ email: String) -> String? {
         if email.isEmpty { return "is required" }
         if email.utf8.count > 254 { return "must be at most 254 characters" }
+        // Printable ASCII, as most addresses are: each byte is a character, and none is a space or a control.
+        if email.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) {
+            return isAddressShaped(email.utf8) ? nil : "must be an address like name@example.com"
+        }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty else { return "must be an address like name@example.com" }
         let domain = parts[1]
@@ -111,6 +115,25 @@ extension BookingRequest {
         }
         return nil
     }
+
+    /// Whether `bytes` (printable ASCII) are one `@` after a non-empty local part, then a domain of two or more
+    /// non-empty labels separated by dots: what ``emailProblem(_:)`` asks of any address, without splitting it.
+    private static func isAddressShaped(_ bytes: String.UTF8View) -> Bool {
+        guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != bytes.startIndex else { return false }
+        var labels = 1
+        var labelLength = 0
+        for byte in bytes[bytes.index(after: at)...] {
+            switch byte {
+            case UInt8(ascii: "@"): return false
+            case UInt8(ascii: "."):
+                guard labelLength > 0 else { return false }
+                labels += 1
+                labelLength = 0
+            default: labelLength += 1
+            }
+        }
+        return labels >= 2 && labelLength > 0
+    }
 }
 
 extension Unicode.Scalar {
@@ -125,8 +148,14 @@ extension String {
     /// ends with neither, as most input does (`trimmingCharacters(in:)` goes through `NSString` every time).
     fileprivate var trimmedOfWhitespace: String {
         guard let first = unicodeScalars.first, let last = unicodeScalars.last,
-            !CharacterSet.whitespacesAndNewlines.contains(first), !CharacterSet.whitespacesAndNewlines.contains(last)
+            !Self.isWhitespace(first), !Self.isWhitespace(last)
         else { return trimmingCharacters(in: .whitespacesAndNewlines) }
         return self
+    }
+
+    /// Whether `scalar` is whitespace or a line break; printable ASCII (U+0021-U+007E) never is, and is not looked
+    /// up in the character set.
+    private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        !(0x21...0x7E).contains(scalar.value) && CharacterSet.whitespacesAndNewlines.contains(scalar)
     }
 }
