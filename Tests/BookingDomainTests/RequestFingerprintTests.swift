@@ -25,6 +25,15 @@ struct RequestFingerprintTests {
                 == "f2fc20d426c84ffec78091aa50e946326cf3eb1784620cafe4b72b86b6ca4639")
     }
 
+    @Test("a field's length is counted in UTF-8 bytes, and the empty text hashes as SHA-256 of nothing")
+    func bytesCounted() throws {
+        // "Zoë Ångström" (precomposed) is 12 characters and 15 bytes: "15:Zoë Ångström" (hashlib, as above).
+        #expect(
+            try Self.request(name: "Zo\u{EB} \u{C5}ngstr\u{F6}m").fingerprint
+                == "38cbcf89105eb1852c863f9f07a398372f6572c738c8c38daf20e323d07b513f")
+        #expect(SecretToken.sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
     @Test("each field is length-prefixed: moving characters from one field to the next changes the fingerprint")
     func fieldsKeptApart() throws {
         #expect(

@@ -318,6 +318,12 @@ struct ExecutableTests {
         for unlisted in ["--port", "--hours", "--webhook-url", "--admin-token"] {
             #expect(!help.contains(unlisted), "\(help)")
         }
+        let (hiddenStatus, hidden) = try ServerProcess.runToExit(
+            ["migrate", "--help-hidden"], readingStandardOutput: true)
+        #expect(hiddenStatus == 0)
+        for listed in ["--store", "--port", "--hours", "--webhook-url"] {
+            #expect(hidden.contains(listed), "\(hidden)")
+        }
         let (serveStatus, serveHelp) = try ServerProcess.runToExit(["serve", "--help"], readingStandardOutput: true)
         #expect(serveStatus == 0)
         for listed in ["--store", "--log-level", "--log-format", "--port", "--hours", "--webhook-url"] {
@@ -325,7 +331,7 @@ struct ExecutableTests {
         }
         // The command line of serve migrates.
         let path = NSTemporaryDirectory() + "migrate-\(UUID().uuidString).sqlite"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let (status, output) = try ServerProcess.runToExit([
             "migrate", "--store", "sqlite:\(path)", "--port", "4000", "--hours", "mon-fri=09:00-17:00",
             "--slot-minutes", "45", "--log-level", "notice",

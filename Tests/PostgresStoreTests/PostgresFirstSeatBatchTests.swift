@@ -585,9 +585,9 @@ struct FirstSeatBatcherTests {
 }
 
 /// Another writer of `appointments`: a transaction on a connection of its own that inserts a booked appointment of
-/// each slot of `first` and stays open until ``finish()``, which inserts those of `then` (waiting at most 500 ms for a
-/// lock, half PostgreSQL's default `deadlock_timeout`: a wait that only a deadlock's detection would end fails it) and
-/// commits, or rolls back. Left unfinished, it rolls back after 30 s.
+/// each slot of `first` and stays open until ``finish()``, which inserts those of `then` (waiting at most 300 ms for a
+/// lock, well within PostgreSQL's default `deadlock_timeout` of 1 s: a wait that only a deadlock's detection would end
+/// fails it) and commits, or rolls back. Left unfinished, it rolls back after 30 s.
 final class OtherWriter: Sendable {
     /// The writer's backend process.
     let pid: Int32
@@ -635,7 +635,7 @@ final class OtherWriter: Sendable {
                     let pid = try await connection.query("SELECT pg_backend_pid()", logger: logger).collect()
                     wrote.yield(try pid.first?.decode(Int32.self) ?? 0)
                     for await _ in proceeding { break }
-                    try await connection.query("SET LOCAL lock_timeout = '500ms'", logger: logger)
+                    try await connection.query("SET LOCAL lock_timeout = '300ms'", logger: logger)
                     try await insert(then, on: connection)
                 } catch {
                     try await connection.query("ROLLBACK", logger: logger)
@@ -650,21 +650,26 @@ final class OtherWriter: Sendable {
             description: "the other writer failed: \(String(describing: try await task.value))")
     }
 
-    /// Whether, within 5 s, a session has been blocked by this writer for 250 ms: longer than the 10 ms a first try
-    /// with the seat index as the arbiter waits, so the session waits in version 1's insert (its fall back). A test
-    /// ending the writer during the first try's wait would race its 10 ms.
+    /// Whether, within 5 s, a session is seen blocked by this writer twice, 250 ms or more apart: longer than the 10 ms
+    /// a first try with the seat index as the arbiter waits, so the second sighting is of a session waiting in version
+    /// 1's insert (its fall back). A test ending the writer during the first try's wait would race its 10 ms. (Two
+    /// sightings, not `pg_locks.waitstart`, which PostgreSQL 12 and 13 lack.)
     func blocksSomeone(_ client: PostgresClient) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(5)
+        var firstSeen: ContinuousClock.Instant?
         while ContinuousClock.now < deadline {
+            let seen = ContinuousClock.now
             let waiting = try await client.query(
-                """
-                SELECT count(*) FROM pg_locks WHERE NOT granted
-                    AND waitstart < clock_timestamp() - interval '250 milliseconds'
-                    AND pg_blocking_pids(pid) @> ARRAY[\(pid)]::INTEGER[]
-                """,
+                "SELECT count(*) FROM pg_stat_activity WHERE pg_blocking_pids(pid) @> ARRAY[\(pid)]::INTEGER[]",
                 logger: PostgresTestDatabase.logger
             ).collect().first?.decode(Int.self)
-            if (waiting ?? 0) > 0 { return true }
+            if (waiting ?? 0) > 0 {
+                guard let firstSeen else {
+                    firstSeen = seen
+                    continue
+                }
+                if seen - firstSeen >= .milliseconds(250) { return true }
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         return false
