@@ -4,6 +4,7 @@ import Foundation
 import InMemoryStore
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 /// Hands the dispatcher the wake-up hints the test sends, and records the size of every claim.
@@ -15,12 +16,17 @@ final class HintedStore: ForwardingStore {
     /// How many notifications each claim took, in order.
     var claims: [Int] { claimSizes.withLock { $0 } }
 
+    /// Every claim after the first waits here until the test opens it: a test starved for longer than the delay
+    /// between its inserts still finds them all in the second claim.
+    let laterClaims = Gate()
+
     /// Wakes the dispatcher, as a store does after a commit.
     func hint() { hints.continuation.yield() }
 
     func outboxWakeUps() -> AsyncStream<Void> { hints.stream }
 
     func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        if !claims.isEmpty { await laterClaims.passed() }
         let claimed = await inner.claimNotifications(claim)
         claimSizes.withLock { $0.append(claimed.count) }
         return claimed
@@ -54,6 +60,7 @@ struct CoalescingDelayTests {
             store.hint()
             woken = woken ?? .now
         }
+        store.laterClaims.open()
         let deadline = ContinuousClock.now + .seconds(30)
         while sender.delivered.count < 3 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))

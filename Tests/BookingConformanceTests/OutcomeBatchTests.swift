@@ -65,12 +65,12 @@ struct OutcomeBatchTests {
         NotificationDispatcher.Configuration(concurrentSends: concurrentSends, leaseDuration: .seconds(600))
     }
 
-    /// Waits (at most 10 s) until `sender` has delivered `count`, then half a second more: the few steps between
+    /// Waits (at most 10 s) until `sender` has delivered `count`, then two seconds more: the few steps between
     /// a send's return and its outcome's arrival at the recorder are done by then even on a starved machine (a
     /// margin for an event to happen, never a measure of speed).
     static func waitUntil(_ sender: RecordingNotificationSender, delivered count: Int) async {
         for _ in 0..<500 where sender.delivered.count < count { try? await Task.sleep(for: .milliseconds(20)) }
-        try? await Task.sleep(for: .milliseconds(500))
+        try? await Task.sleep(for: .seconds(2))
     }
 
     @Test("outcomes of sends cancelled at their timeout are recorded even by a store that refuses cancelled tasks")

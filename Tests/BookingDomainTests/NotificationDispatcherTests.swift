@@ -100,9 +100,10 @@ struct NotificationDispatcherTests {
         "a pass held by one slow send claims what falls due meanwhile at its next poll, not after the slow send",
         .timeLimit(.minutes(1)))
     func slowSendHoldsNothingBack() async throws {
-        let (store, service, slots, slowID, sender) = try await slowFirstBooking {
-            try? await Task.sleep(for: .seconds(5))
-        }
+        // The slow send lasts until the test opens the gate, after its check: however slow the machine, the quick
+        // one is delivered while the slow one still runs, or not at all.
+        let gate = Gate()
+        let (store, service, slots, slowID, sender) = try await slowFirstBooking { await gate.passed() }
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender, configuration: .init(pollInterval: .milliseconds(200)), logger: logger)
         let group = ServiceGroup(services: [dispatcher], logger: logger)
@@ -113,13 +114,14 @@ struct NotificationDispatcherTests {
             let quick = try await service.book(
                 BookingRequest(slotStart: slots[1].start, slotEnd: slots[1].end, name: "Bo", email: "bo@example.com"))
             let started = ContinuousClock.now
-            while sender.delivered.isEmpty && ContinuousClock.now - started < .seconds(3) {
+            while sender.delivered.isEmpty && ContinuousClock.now - started < .seconds(30) {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(
                 sender.delivered.map(\.appointment.id) == [quick.appointment.id],
-                "delivered within 3 s (a poll is 0.2 s), while the slow send (5 s) still runs")
+                "delivered at a poll (every 0.2 s) while the slow send still runs")
             // Graceful shutdown lets the slow send finish.
+            gate.open()
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             #expect(Set(sender.delivered.map(\.appointment.id)) == [slowID, quick.appointment.id])
@@ -191,10 +193,17 @@ struct NotificationDispatcherTests {
     @Test("graceful shutdown lets the in-flight send finish and releases unused leases without counting an attempt")
     func gracefulShutdown() async throws {
         let store = try await bookedStore(5)
-        let sender = RecordingNotificationSender(delay: .milliseconds(400))
+        // The first send lasts until the shutdown has reached the dispatcher (the delivery's task sees it), however
+        // late the group passes it on: a fixed delay would let a second send start on a slow machine.
+        let sender = RecordingNotificationSender(whileSending: { _, _ in
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !Task.isShuttingDownGracefully, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        })
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender,
-            configuration: .init(batchSize: 5, concurrentSends: 1, sendTimeout: .seconds(2)), logger: logger)
+            configuration: .init(batchSize: 5, concurrentSends: 1, sendTimeout: .seconds(30)), logger: logger)
         let group = ServiceGroup(services: [dispatcher], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -212,7 +212,18 @@ struct PostgresStoreTests {
             // Two store instances share nothing in memory: only a NOTIFY reaches the second.
             let listening = stores[otherProcess ? 1 : 0]
             let wakeUps = listening.outboxWakeUps()
-            try await Task.sleep(for: .milliseconds(500))  // let the listener connect
+            // Both stores' listeners have sent LISTEN (a NOTIFY before it would reach nobody, and is not replayed).
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                let listeners = try await stores[0].client.query(
+                    """
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND state = 'idle'
+                    """, logger: PostgresTestDatabase.logger
+                ).collect().first?.decode(Int.self)
+                if (listeners ?? 0) >= 2 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let woke = await withTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     for await _ in wakeUps { return true }
