@@ -16,6 +16,10 @@ final class HintedStore: ForwardingStore {
     /// How many notifications each claim took, in order.
     var claims: [Int] { claimSizes.withLock { $0 } }
 
+    /// When each claim was asked for, in order (before any wait at ``laterClaims``).
+    var claimsAsked: [ContinuousClock.Instant] { asked.withLock { $0 } }
+    private let asked = Mutex<[ContinuousClock.Instant]>([])
+
     /// Every claim after the first waits here until the test opens it: a test starved for longer than the delay
     /// between its inserts still finds them all in the second claim.
     let laterClaims = Gate()
@@ -26,6 +30,7 @@ final class HintedStore: ForwardingStore {
     func outboxWakeUps() -> AsyncStream<Void> { hints.stream }
 
     func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        asked.withLock { $0.append(.now) }
         if !claims.isEmpty { await laterClaims.passed() }
         let claimed = await inner.claimNotifications(claim)
         claimSizes.withLock { $0.append(claimed.count) }
@@ -44,7 +49,10 @@ struct CoalescingDelayTests {
             configuration: .init(pollInterval: .seconds(60), coalescingDelay: .seconds(1)),
             logger: Logger(label: "coalescing", factory: { _ in SwiftLogNoOpLogHandler() }))
         let running = Task { try await dispatcher.run() }
-        defer { running.cancel() }
+        defer {
+            store.laterClaims.open()
+            running.cancel()
+        }
         // The first pass runs at start, finds nothing, and waits for a wake-up.
         while store.claims.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
         let base = Date().addingTimeInterval(3600)
@@ -69,5 +77,8 @@ struct CoalescingDelayTests {
         #expect(sender.delivered.count == 3)
         #expect(store.claims.first == 0 && store.claims.dropFirst().first == 3, "claims: \(store.claims)")
         #expect(firstSent - (woken ?? firstSent) >= .seconds(1), "the pass waited out the delay")
+        // The claim itself waited out the delay, before any wait the test put in its way.
+        let secondAsked = store.claimsAsked.dropFirst().first
+        #expect(secondAsked.map { $0 - (woken ?? $0) >= .seconds(1) } == true, "the claim came before the delay ended")
     }
 }

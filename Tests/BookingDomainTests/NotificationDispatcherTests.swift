@@ -96,6 +96,12 @@ struct NotificationDispatcherTests {
         return (store, service, slots, slowID, sender)
     }
 
+    /// Waits (at most 30 s, however starved the machine) until `sender` has been called.
+    static func waitForACall(to sender: RecordingNotificationSender) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while sender.calls.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
     @Test(
         "a pass held by one slow send claims what falls due meanwhile at its next poll, not after the slow send",
         .timeLimit(.minutes(1)))
@@ -104,12 +110,16 @@ struct NotificationDispatcherTests {
         // one is delivered while the slow one still runs, or not at all.
         let gate = Gate()
         let (store, service, slots, slowID, sender) = try await slowFirstBooking { await gate.passed() }
+        // A send timeout and leases far beyond the test's run: only the gate ends the slow send.
         let dispatcher = NotificationDispatcher(
-            store: store, sender: sender, configuration: .init(pollInterval: .milliseconds(200)), logger: logger)
+            store: store, sender: sender,
+            configuration: .init(
+                leaseDuration: .seconds(600), sendTimeout: .seconds(60), pollInterval: .milliseconds(200)),
+            logger: logger)
         let group = ServiceGroup(services: [dispatcher], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            for _ in 0..<100 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            try await Self.waitForACall(to: sender)
             #expect(sender.calls.count == 1, "the slow send is in flight")
             let quick = try await service.book(
                 BookingRequest(slotStart: slots[1].start, slotEnd: slots[1].end, name: "Bo", email: "bo@example.com"))
@@ -203,11 +213,14 @@ struct NotificationDispatcherTests {
         })
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender,
-            configuration: .init(batchSize: 5, concurrentSends: 1, sendTimeout: .seconds(30)), logger: logger)
+            configuration: .init(
+                batchSize: 5, concurrentSends: 1, leaseDuration: .seconds(600), sendTimeout: .seconds(30)),
+            logger: logger)
         let group = ServiceGroup(services: [dispatcher], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            for _ in 0..<100 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            try await Self.waitForACall(to: sender)
+            #expect(sender.calls.count == 1, "the first send is in flight")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

@@ -214,7 +214,11 @@ struct PostgresStoreTests {
             let wakeUps = listening.outboxWakeUps()
             // Both stores' listeners have sent LISTEN (a NOTIFY before it would reach nobody, and is not replayed).
             let deadline = ContinuousClock.now + .seconds(30)
-            while ContinuousClock.now < deadline {
+            while true {
+                guard ContinuousClock.now < deadline else {
+                    Issue.record("the two stores did not both LISTEN within 30 s")
+                    return
+                }
                 let listeners = try await stores[0].client.query(
                     """
                     SELECT count(*) FROM pg_stat_activity
