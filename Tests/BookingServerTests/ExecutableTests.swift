@@ -42,7 +42,7 @@ struct ServerProcess {
     static func runToExit(
         _ arguments: [String], environment: [String: String] = [:], program: String = "booking-server",
         readingStandardOutput: Bool = false
-    ) throws -> (status: Int32, standardError: String) {
+    ) async throws -> (status: Int32, standardError: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable).deletingLastPathComponent()
             .appendingPathComponent(program)
@@ -54,16 +54,25 @@ struct ServerProcess {
         process.standardError = readingStandardOutput ? FileHandle.nullDevice : output
         process.standardOutput = readingStandardOutput ? output : FileHandle.nullDevice
         try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        return await onOwnThread {
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
     }
 
     /// Sends SIGTERM and returns the exit status.
-    func terminate() -> Int32 {
+    func terminate() async -> Int32 {
         guard let child else { return -1 }
         child.send(SIGTERM)
-        return child.wait()
+        return await child.exited()
+    }
+
+    /// Sends SIGTERM and waits for the exit, blocking the calling thread: for a `defer`, which cannot await.
+    func terminateBeforeLeaving() {
+        guard let child else { return }
+        child.send(SIGTERM)
+        _ = child.wait()
     }
 
     /// The body of `GET path` as text.
@@ -97,7 +106,7 @@ struct ExecutableTests {
     @Test(
         "the README's quick start is Sources/Examples/QuickStart/main.swift verbatim, and quick-start runs it to the end"
     )
-    func quickStart() throws {
+    func quickStart() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let main = try String(
@@ -108,7 +117,7 @@ struct ExecutableTests {
         let end = try #require(readme.range(of: "```\n", range: start..<readme.endIndex)).lowerBound
         #expect(String(readme[start..<end]) == main)
 
-        let (status, printed) = try ServerProcess.runToExit(
+        let (status, printed) = try await ServerProcess.runToExit(
             [], program: "quick-start", readingStandardOutput: true)
         #expect(status == 0)
         let lines = printed.split(separator: "\n")
@@ -132,8 +141,11 @@ struct ExecutableTests {
         try process.run()
         try await ServerProcess(attachedTo: port).waitUntilHealthy()
         process.terminate()  // SIGTERM
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = await onOwnThread {
+            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return output
+        }
         #expect(process.terminationStatus == 0)
         let lines = output.split(separator: "\n")
         let begins = lines.firstIndex { $0.contains(" notice ") && $0.contains("booking-server shutting down") }
@@ -172,11 +184,11 @@ struct ExecutableTests {
         #expect(metrics.contains("booking_notifications_sent_total{kind=\"booked\"} 1\n"), "\(metrics)")
         #expect(metrics.contains("booking_notification_delivery_seconds_count{kind=\"booked\"} 1\n"))
         #expect(metrics.contains("booking_bookings_total 1\n"))
-        let status = first.terminate()
+        let status = await first.terminate()
         #expect(status == 0, "exit status after SIGTERM")
 
         let second = try ServerProcess(arguments: arguments, environment: environment, port: port)
-        defer { _ = second.terminate() }
+        defer { second.terminateBeforeLeaving() }
         try await second.waitUntilHealthy()
         let listed = try #require(
             try await second.request("GET", "/api/appointments", headers: admin).json as? [[String: Any]])
@@ -209,19 +221,19 @@ struct ExecutableTests {
             (["--store", "postgres://u:pw@127.0.0.1:99999/db"], "--store"),
             (["--store", "postgres://u:pw@127.0.0.1/db?sslmode=bogus"], "--store"),
         ])
-    func badSetting(arguments: [String], flag: String) throws {
-        let (status, output) = try ServerProcess.runToExit(["serve", "--store", "memory"] + arguments)
+    func badSetting(arguments: [String], flag: String) async throws {
+        let (status, output) = try await ServerProcess.runToExit(["serve", "--store", "memory"] + arguments)
         #expect(status == 64)
         #expect(output.contains("invalid \(flag)"), "stderr: \(output)")
         #expect(output.split(separator: "\n").count == 1)
     }
 
     @Test("a bad setting under --log-format json (or BOOKING_LOG_FORMAT=json) is one JSON object at critical, exit 64")
-    func badSettingAsJSON() throws {
+    func badSettingAsJSON() async throws {
         for (arguments, environment) in [
             (["--log-format", "json"], [:]), ([], ["BOOKING_LOG_FORMAT": "JSON"]),
         ] as [([String], [String: String])] {
-            let (status, output) = try ServerProcess.runToExit(
+            let (status, output) = try await ServerProcess.runToExit(
                 ["serve", "--store", "memory", "--hours", "a\nb"] + arguments, environment: environment)
             #expect(status == 64)
             let lines = output.split(separator: "\n")
@@ -240,15 +252,15 @@ struct ExecutableTests {
         let port = try freePort()
         let first = try ServerProcess(
             arguments: ["serve", "--store", "memory", "--port", "\(port)"], environment: [:], port: port)
-        defer { _ = first.terminate() }
+        defer { first.terminateBeforeLeaving() }
         try await first.waitUntilHealthy()
-        let (status, output) = try ServerProcess.runToExit(
+        let (status, output) = try await ServerProcess.runToExit(
             ["serve", "--store", "memory", "--port", "\(port)", "--log-level", "warning"],
             environment: ["BOOKING_ADMIN_TOKEN": "admin-token-0123456789"])
         #expect(status == 69)
         #expect(
             output == "booking-server: cannot listen on 127.0.0.1 port \(port): Address already in use\n", "\(output)")
-        let (jsonStatus, jsonOutput) = try ServerProcess.runToExit(
+        let (jsonStatus, jsonOutput) = try await ServerProcess.runToExit(
             ["serve", "--store", "memory", "--port", "\(port)", "--log-level", "warning", "--log-format", "json"],
             environment: ["BOOKING_ADMIN_TOKEN": "admin-token-0123456789"])
         #expect(jsonStatus == 69)
@@ -262,10 +274,10 @@ struct ExecutableTests {
     @Test(
         "a store that cannot be opened, or migrated, stops the command with exit 69 and one line (a JSON object under json logs)"
     )
-    func storeOutOfReach() throws {
+    func storeOutOfReach() async throws {
         let environment = ["BOOKING_ADMIN_TOKEN": "admin-token-0123456789"]
         let missing = "sqlite:/nonexistent-\(UUID().uuidString)/booking.sqlite"
-        let (status, output) = try ServerProcess.runToExit(
+        let (status, output) = try await ServerProcess.runToExit(
             ["serve", "--store", missing, "--log-format", "json"], environment: environment)
         #expect(status == 69)
         #expect(output.split(separator: "\n").count == 1, "\(output)")
@@ -275,7 +287,7 @@ struct ExecutableTests {
         #expect(object["msg"]?.hasPrefix("cannot open the store \(missing): ") == true, "\(output)")
         // Nothing listens on port 1: the migration cannot reach its database (2 s connection wait). At the default
         // level, `info`, the pool's log of each refused connection (at `info`) stays out: one line says it all.
-        let (migrateStatus, migrateOutput) = try ServerProcess.runToExit(
+        let (migrateStatus, migrateOutput) = try await ServerProcess.runToExit(
             ["migrate", "--store", "postgres://booking:secret@127.0.0.1:1/booking"], environment: environment)
         #expect(migrateStatus == 69)
         #expect(migrateOutput.split(separator: "\n").count == 1, "\(migrateOutput)")
@@ -288,7 +300,7 @@ struct ExecutableTests {
             migrateOutput.contains("nothing accepts connections at 127.0.0.1:1 (connection refused)"),
             "\(migrateOutput)")
         // `serve` migrates before it listens (and its dispatcher before its first poll): one line, exit 69 too.
-        let (serveStatus, serveOutput) = try ServerProcess.runToExit(
+        let (serveStatus, serveOutput) = try await ServerProcess.runToExit(
             [
                 "serve", "--store", "postgres://booking:secret@127.0.0.1:1/booking", "--log-level", "error",
                 "--port", "\(try freePort())",
@@ -300,7 +312,7 @@ struct ExecutableTests {
             "\(serveOutput)")
         #expect(serveOutput.contains("(connection refused)"), "\(serveOutput)")
         // A control character in a store's path is escaped: the line stays one.
-        let (brokenStatus, brokenOutput) = try ServerProcess.runToExit(
+        let (brokenStatus, brokenOutput) = try await ServerProcess.runToExit(
             ["serve", "--store", "sqlite:/nonexistent-\(UUID().uuidString)/a\nforged line.sqlite"],
             environment: environment)
         #expect(brokenStatus == 69)
@@ -311,20 +323,21 @@ struct ExecutableTests {
     @Test(
         "migrate's help lists the store's and the log's options alone; it accepts serve's others too, checked as serve checks them"
     )
-    func migrateOptions() throws {
-        let (helpStatus, help) = try ServerProcess.runToExit(["migrate", "--help"], readingStandardOutput: true)
+    func migrateOptions() async throws {
+        let (helpStatus, help) = try await ServerProcess.runToExit(["migrate", "--help"], readingStandardOutput: true)
         #expect(helpStatus == 0)
         for listed in ["--store", "--log-level", "--log-format"] { #expect(help.contains(listed), "\(help)") }
         for unlisted in ["--port", "--hours", "--webhook-url", "--admin-token"] {
             #expect(!help.contains(unlisted), "\(help)")
         }
-        let (hiddenStatus, hidden) = try ServerProcess.runToExit(
+        let (hiddenStatus, hidden) = try await ServerProcess.runToExit(
             ["migrate", "--help-hidden"], readingStandardOutput: true)
         #expect(hiddenStatus == 0)
         for listed in ["--store", "--port", "--hours", "--webhook-url"] {
             #expect(hidden.contains(listed), "\(hidden)")
         }
-        let (serveStatus, serveHelp) = try ServerProcess.runToExit(["serve", "--help"], readingStandardOutput: true)
+        let (serveStatus, serveHelp) = try await ServerProcess.runToExit(
+            ["serve", "--help"], readingStandardOutput: true)
         #expect(serveStatus == 0)
         for listed in ["--store", "--log-level", "--log-format", "--port", "--hours", "--webhook-url"] {
             #expect(serveHelp.contains(listed), "\(serveHelp)")
@@ -332,7 +345,7 @@ struct ExecutableTests {
         // The command line of serve migrates.
         let path = NSTemporaryDirectory() + "migrate-\(UUID().uuidString).sqlite"
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let (status, output) = try ServerProcess.runToExit([
+        let (status, output) = try await ServerProcess.runToExit([
             "migrate", "--store", "sqlite:\(path)", "--port", "4000", "--hours", "mon-fri=09:00-17:00",
             "--slot-minutes", "45", "--log-level", "notice",
         ])
@@ -340,7 +353,7 @@ struct ExecutableTests {
         #expect(FileManager.default.fileExists(atPath: path))
         // A bad value of one of them is refused as serve refuses it, and nothing is migrated.
         let refusedPath = NSTemporaryDirectory() + "migrate-\(UUID().uuidString).sqlite"
-        let (refusedStatus, refused) = try ServerProcess.runToExit([
+        let (refusedStatus, refused) = try await ServerProcess.runToExit([
             "migrate", "--store", "sqlite:\(refusedPath)", "--slot-minutes", "0",
         ])
         #expect(refusedStatus == 64)
@@ -349,12 +362,12 @@ struct ExecutableTests {
     }
 
     @Test("a bad resources file stops the server at start-up with exit 64 and one line naming resource and field")
-    func badResourcesFile() throws {
+    func badResourcesFile() async throws {
         let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"
         try #"{"resources": [{"id": "dr-lee", "timeZone": "Europe/Londn"}]}"#.write(
             toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let (status, output) = try ServerProcess.runToExit(["serve", "--store", "memory", "--config", path])
+        let (status, output) = try await ServerProcess.runToExit(["serve", "--store", "memory", "--config", path])
         #expect(status == 64)
         #expect(
             output == """
@@ -376,7 +389,7 @@ struct ExecutableTests {
         let server = try ServerProcess(
             arguments: ["serve", "--store", "memory", "--port", "\(port)", "--config", path],
             environment: ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"], port: port)
-        defer { _ = server.terminate() }
+        defer { server.terminateBeforeLeaving() }
         try await server.waitUntilHealthy()
         let listed = try #require(try await server.request("GET", "/api/resources").json as? [[String: Any]])
         #expect(listed.map { $0["id"] as? String } == ["room-b", "dr-lee"])
@@ -408,13 +421,16 @@ struct ExecutableTests {
         let reader = errors.fileHandleForReading
         let line = try await withThrowingTaskGroup(of: String?.self) { group in
             group.addTask {
-                var seen = ""
-                while true {
-                    let chunk = reader.availableData
-                    if chunk.isEmpty { return nil }
-                    seen += String(decoding: chunk, as: UTF8.self)
-                    if let line = seen.split(separator: "\n").first(where: { $0.contains("generated admin token") }) {
-                        return String(line)
+                await onOwnThread {
+                    var seen = ""
+                    while true {
+                        let chunk = reader.availableData
+                        if chunk.isEmpty { return nil }
+                        seen += String(decoding: chunk, as: UTF8.self)
+                        if let line = seen.split(separator: "\n").first(where: { $0.contains("generated admin token") })
+                        {
+                            return String(line)
+                        }
                     }
                 }
             }

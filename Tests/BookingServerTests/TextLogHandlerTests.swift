@@ -125,14 +125,14 @@ struct TextLogHandlerTests {
     }
 
     @Test("the time is local, in the zone the process runs in, as StreamLogHandler writes it")
-    func localTime() throws {
+    func localTime() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("text-log-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = "sqlite:" + directory.appendingPathComponent("booking.sqlite").path
         // POSIX zone strings: no tzdata needed, no daylight saving time.
         for (zone, offset) in [("<+0530>-5:30", "+0530"), ("<-0330>3:30", "-0330"), ("UTC0", "+0000")] {
-            let run = try ServerProcess.runToExit(
+            let run = try await ServerProcess.runToExit(
                 ["migrate", "--store", store, "--log-format", "text", "--log-level", "info"], environment: ["TZ": zone])
             #expect(run.status == 0)
             let line = try #require(

@@ -225,7 +225,7 @@ struct PostgresFaultTests {
         "the server stops under load: every request answers in time, a refusal stored nothing unless its outcome is unknown (then a keyed retry answers it), readiness says so within 2 s"
     )
     func stopUnderLoad() async throws {
-        let cluster = try ThrowawayCluster()
+        let cluster = try await ThrowawayCluster()
         defer { cluster.destroy() }
         var configuration = try PostgresStore.Configuration(url: cluster.url + "?sslmode=disable")
         configuration.connectionWaitTimeout = .seconds(2)
@@ -259,7 +259,7 @@ struct PostgresFaultTests {
             }
             group.addTask {
                 try? await Task.sleep(for: .milliseconds(15))
-                try? cluster.stop(mode: "fast")
+                try? await cluster.stop(mode: "fast")
                 return ("", .success(false), .zero)
             }
             return await group.reduce(into: []) { $0.append($1) }
@@ -273,7 +273,7 @@ struct PostgresFaultTests {
         #expect(health?.code == .storeUnavailable)
         #expect(ContinuousClock.now - started < .seconds(2), "readiness took \(ContinuousClock.now - started)")
 
-        try cluster.start()
+        try await cluster.start()
         var healthy = false
         for _ in 0..<40 where !healthy {
             healthy = (try? await running.store.checkHealth()) != nil

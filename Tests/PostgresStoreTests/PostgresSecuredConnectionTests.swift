@@ -19,7 +19,7 @@ struct SecuredCluster: SuiteTrait, TestScoping {
     func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        let cluster = try ThrowawayCluster(.init(tls: true, tlsOnly: true, password: Self.password))
+        let cluster = try await ThrowawayCluster(.init(tls: true, tlsOnly: true, password: Self.password))
         defer { cluster.destroy() }
         try await Self.$current.withValue(cluster, operation: function)
     }

@@ -158,7 +158,7 @@ struct PostgresStoreTests {
 
     @Test("the server stopped mid-test: operations fail with storeUnavailable, then work again")
     func serverRestart() async throws {
-        let cluster = try ThrowawayCluster()
+        let cluster = try await ThrowawayCluster()
         defer { cluster.destroy() }
         var configuration = try PostgresStore.Configuration(url: cluster.url + "?sslmode=disable")
         // Room for a first connection on a machine busy with the other tests; a stopped server still answers
@@ -177,7 +177,7 @@ struct PostgresStoreTests {
         }
         let booked = try #require(warmedUp, "the store never answered before the stop")
 
-        try cluster.stop()
+        try await cluster.stop()
         let started = ContinuousClock.now
         let down = await #expect(throws: BookingError.self) { try await running.store.appointments() }
         #expect(down?.code == .storeUnavailable)
@@ -186,7 +186,7 @@ struct PostgresStoreTests {
         #expect(health?.code == .storeUnavailable)
         #expect(health?.description.contains("SELECT") == false)
 
-        try cluster.start()
+        try await cluster.start()
         // The pool reconnects at its own pace (a busy machine, its back-off after the failed attempts): reads and
         // bookings work again within 20 s. The booking carries a key, so a retry after an unknown outcome is safe.
         let again = try draft(at: 120, key: "after-restart")

@@ -32,7 +32,9 @@ struct ThrowawayCluster: Sendable {
     /// The PEM certificate of an unrelated authority, which did not sign the server's certificate.
     var otherCACertificatePath: String { directory + "/tls/other-ca.crt" }
 
-    init(_ options: Options = Options()) throws {
+    /// Makes and starts the cluster; the commands run on a thread of their own (see ``onOwnThread(_:)``), as they
+    /// take seconds.
+    init(_ options: Options = Options()) async throws {
         guard let binaries = Self.findBinaries() else {
             throw PostgresTestDatabase.Unavailable(
                 description: "no initdb/pg_ctl found: install Debian's postgresql package")
@@ -42,42 +44,53 @@ struct ThrowawayCluster: Sendable {
         runAs = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
         directory = "/tmp/booking-cluster-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var port = 0
-        do {
-            if getuid() == 0 { try Self.run(["/bin/chown", "postgres", directory], as: [], log: nil) }
-            try Self.initialize(directory: directory, binaries: binaries, runAs: runAs, options: options)
-            // A port found free can be taken by someone else before the server binds it: try another.
-            for attempt in 1...3 {
-                port = try freePort()
-                do {
-                    try Self.start(directory: directory, binaries: binaries, runAs: runAs, port: port)
-                    break
-                } catch  where attempt < 3 && Self.serverLog(directory).contains("could not bind") {
-                    continue
+        let (directory, runAs) = (directory, runAs)
+        port = try await onOwnThread {
+            var port = 0
+            do {
+                if getuid() == 0 { try Self.run(["/bin/chown", "postgres", directory], as: [], log: nil) }
+                try Self.initialize(directory: directory, binaries: binaries, runAs: runAs, options: options)
+                // A port found free can be taken by someone else before the server binds it: try another.
+                for attempt in 1...3 {
+                    port = try freePort()
+                    do {
+                        try Self.start(directory: directory, binaries: binaries, runAs: runAs, port: port)
+                        break
+                    } catch  where attempt < 3 && Self.serverLog(directory).contains("could not bind") {
+                        continue
+                    }
                 }
+            } catch {
+                try? FileManager.default.removeItem(atPath: directory)
+                throw error
             }
-        } catch {
-            try? FileManager.default.removeItem(atPath: directory)
-            throw error
+            return port
         }
-        self.port = port
     }
 
-    func start() throws {
-        try Self.start(directory: directory, binaries: binaries, runAs: runAs, port: port)
+    /// Starts the stopped server again, on its port.
+    func start() async throws {
+        try await onOwnThread { [self] in
+            try Self.start(directory: directory, binaries: binaries, runAs: runAs, port: port)
+        }
     }
 
     /// Stops the server: `immediate` by default (a crash, as far as clients can tell); `fast`
     /// disconnects clients and rolls back open transactions, as an operator's restart does.
-    func stop(mode: String = "immediate") throws {
+    func stop(mode: String = "immediate") async throws {
+        try await onOwnThread { [self] in try stopBlockingThread(mode: mode) }
+    }
+
+    /// Stops the server and removes the directory, blocking the calling thread: for a `defer`, which cannot await.
+    func destroy() {
+        try? stopBlockingThread(mode: "immediate")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func stopBlockingThread(mode: String) throws {
         try Self.run(
             [binaries + "/pg_ctl", "-D", directory + "/data", "-m", mode, "-w", "stop"], as: runAs,
             log: directory + "/commands.log")
-    }
-
-    func destroy() {
-        try? stop()
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     // MARK: - Setting up

@@ -41,7 +41,14 @@ public struct ChildProcess: Sendable {
     /// Sends `signal` (unless the child was already waited for).
     public func send(_ signal: Int32) { kill(pid, signal) }
 
-    /// Waits for the child to exit and returns its raw wait status (0 for a clean exit).
+    /// Waits for the child to exit, on a thread of its own (see ``onOwnThread(_:)``), and returns its raw wait status
+    /// (0 for a clean exit).
+    public func exited() async -> Int32 {
+        await onOwnThread { wait() }
+    }
+
+    /// Waits for the child to exit, blocking the calling thread, and returns its raw wait status (0 for a clean exit).
+    /// For cleanup in a `defer`, which cannot await; elsewhere ``exited()``.
     public func wait() -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}

@@ -159,8 +159,7 @@ extension BookingServerCommand {
         @OptionGroup(visibility: .hidden) var servingOptions: ServingOptions
 
         func run() async throws {
-            let settings = try BookingServerCommand.settings(
-                storeOptions.given.merging(servingOptions.given) { $1 })
+            let settings = try BookingServerCommand.settings(ServerOptions.given(storeOptions, servingOptions))
             let logger = BookingServerCommand.logger(settings)
             let store = try BookingServerCommand.open(settings, logger: logger)
             do {
