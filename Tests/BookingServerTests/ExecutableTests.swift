@@ -377,6 +377,60 @@ struct ExecutableTests {
                 """, "stderr: \(output)")
     }
 
+    @Test(
+        "a request HTTP/1.1 cannot parse is answered with problem details (431 for a head over 80 KiB, 400 otherwise) and the connection closed; answers before it in the pipeline stay as they were"
+    )
+    func unparsableRequests() async throws {
+        let port = try freePort()
+        let server = try ServerProcess(
+            arguments: ["serve", "--store", "memory", "--port", "\(port)"],
+            environment: ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"], port: port)
+        defer { server.terminateBeforeLeaving() }
+        try await server.waitUntilHealthy()
+        let long = String(repeating: "a", count: 90_000)
+        let health = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        let cases: [(request: String, answersBefore: Int, status: Int, reason: String, code: String)] = [
+            (
+                "GET /api/availability?x=\(long) HTTP/1.1\r\nHost: x\r\n\r\n", 0, 431,
+                "Request Header Fields Too Large",
+                "REQUEST_HEAD_TOO_LARGE"
+            ),
+            (
+                "GET /health HTTP/1.1\r\nHost: x\r\nX-Long: \(long)\r\n\r\n", 0, 431, "Request Header Fields Too Large",
+                "REQUEST_HEAD_TOO_LARGE"
+            ),
+            ("GARBAGE\r\n\r\n", 0, 400, "Bad Request", "BAD_REQUEST"),
+            ("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 0, 400, "Bad Request", "BAD_REQUEST"),
+            (health + health + "BROKEN\r\n\r\n", 2, 400, "Bad Request", "BAD_REQUEST"),
+        ]
+        for (request, answersBefore, status, reason, code) in cases {
+            let answer = String(decoding: try await exchangeRaw(Array(request.utf8), port: port), as: UTF8.self)
+            let answers = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { "HTTP/1.1 " + $0 }
+            #expect(answers.count == answersBefore + 1, "\(answer.prefix(2000))")
+            for earlier in answers.prefix(answersBefore) {
+                #expect(
+                    earlier.hasPrefix("HTTP/1.1 200 OK\r\n") && earlier.hasSuffix("\r\n\r\n{\"ok\":true}"), "\(earlier)"
+                )
+            }
+            let last = try #require(answers.last)
+            let parts = last.components(separatedBy: "\r\n\r\n")
+            try #require(parts.count == 2, "\(last)")
+            let head = parts[0].lowercased().components(separatedBy: "\r\n")
+            #expect(head.first == "http/1.1 \(status) \(reason.lowercased())", "\(last)")
+            #expect(head.contains("content-type: application/problem+json"), "\(last)")
+            #expect(head.contains("connection: close"), "\(last)")
+            #expect(head.contains("content-length: \(parts[1].utf8.count)"), "\(last)")
+            let problem = try #require(
+                try JSONSerialization.jsonObject(with: Data(parts[1].utf8)) as? [String: Any], "\(last)")
+            #expect(problem["status"] as? Int == status && problem["code"] as? String == code, "\(last)")
+            #expect(problem["title"] as? String == reason && problem["type"] as? String == "about:blank")
+            #expect(
+                (problem["detail"] as? String)?.isEmpty == false
+                    && problem["detail"] as? String == problem["error"] as? String)
+        }
+        #expect(try await server.request("GET", "/health").status == 200, "the server still serves")
+    }
+
     @Test("serves the resources of a resources file, in its order")
     func resourcesFile() async throws {
         let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"

@@ -116,6 +116,7 @@ enum BookingApplication {
                 service: service, resources: settings.resources, adminToken: adminToken,
                 corsOrigins: settings.corsOrigins, calendarDomain: settings.calendarDomain,
                 calendarFeedSecret: settings.calendarFeedSecret, calendarFeedPastDays: settings.calendarFeedPastDays),
+            server: .http1(configuration: .init(additionalChannelHandlers: [UnparsableRequestHandler()])),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "swift-booking"),
             services: [store, dispatcher], onServerRunning: onServerRunning, logger: logger)
         app.beforeServerStarts { try await store.migrate() }

@@ -113,6 +113,11 @@ struct APIError: Error, HTTPResponseError {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: responseHeaders, body: .init(byteBuffer: ByteBuffer(bytes: try body())))
+    }
+
+    /// The problem details, as the body of the response.
+    func body() throws -> Data {
         let problem = ProblemDetails(
             type: "about:blank", title: status.reasonPhrase, status: status.code, detail: message, code: code,
             error: message,
@@ -120,12 +125,17 @@ struct APIError: Error, HTTPResponseError {
                 ? nil : fieldErrors.sorted { $0.key < $1.key }.map { FieldProblem($0.key, $0.value, at: location) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(problem)
+    }
+
+    /// The response's headers but for the body's length: ``headers``, the problem's content type, `no-store`, and
+    /// `WWW-Authenticate` on a 401.
+    var responseHeaders: HTTPFields {
         var fields = headers
         fields[.contentType] = "application/problem+json"
         fields[.cacheControl] = "no-store"
         if status == .unauthorized { fields[.wwwAuthenticate] = "Bearer" }
-        return Response(
-            status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(problem))))
+        return fields
     }
 }
 
