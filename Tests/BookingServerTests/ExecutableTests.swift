@@ -399,12 +399,22 @@ struct ExecutableTests {
                 "GET /health HTTP/1.1\r\nHost: x\r\nX-Long: \(long)\r\n\r\n", 0, 431, "Request Header Fields Too Large",
                 "REQUEST_HEAD_TOO_LARGE"
             ),
+            (
+                "GET /health HTTP/1.1\r\nHost: x\r\n" + String(repeating: "X-A: b\r\n", count: 1_001) + "\r\n", 0, 431,
+                "Request Header Fields Too Large", "REQUEST_HEAD_TOO_LARGE"
+            ),
             ("GARBAGE\r\n\r\n", 0, 400, "Bad Request", "BAD_REQUEST"),
+            (
+                "POST /api/appointments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 0, 400, "Bad Request", "BAD_REQUEST"
+            ),
             ("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 0, 400, "Bad Request", "BAD_REQUEST"),
             (health + health + "BROKEN\r\n\r\n", 2, 400, "Bad Request", "BAD_REQUEST"),
         ]
         for (request, answersBefore, status, reason, code) in cases {
-            let answer = String(decoding: try await exchangeRaw(Array(request.utf8), port: port), as: UTF8.self)
+            let (bytes, closedByServer) = try await exchangeRaw(Array(request.utf8), port: port)
+            #expect(closedByServer, "the server closes the connection after the answer")
+            let answer = String(decoding: bytes, as: UTF8.self)
             let answers = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { "HTTP/1.1 " + $0 }
             #expect(answers.count == answersBefore + 1, "\(answer.prefix(2000))")
             for earlier in answers.prefix(answersBefore) {
@@ -420,6 +430,7 @@ struct ExecutableTests {
             #expect(head.contains("content-type: application/problem+json"), "\(last)")
             #expect(head.contains("connection: close"), "\(last)")
             #expect(head.contains("content-length: \(parts[1].utf8.count)"), "\(last)")
+            #expect(head.contains("server: swift-booking") && head.contains { $0.hasPrefix("date: ") }, "\(last)")
             let problem = try #require(
                 try JSONSerialization.jsonObject(with: Data(parts[1].utf8)) as? [String: Any], "\(last)")
             #expect(problem["status"] as? Int == status && problem["code"] as? String == code, "\(last)")

@@ -13,12 +13,16 @@ public struct RawExchangeFailure: Error, CustomStringConvertible {
 }
 
 /// Sends `request` as it is (no HTTP client would send a malformed one) on a new TCP connection to 127.0.0.1:`port`,
-/// and returns every byte the server sends until it closes the connection, or until 10 s pass without a byte.
+/// and returns every byte the server sends until it closes the connection, or until 10 s pass without a byte, and
+/// whether the server closed it (`false`: the wait ran out).
 /// The socket's calls block, so they run on a thread of their own (see ``onOwnThread(_:)``).
-public func exchangeRaw(_ request: [UInt8], port: Int) async throws(RawExchangeFailure) -> [UInt8] {
-    try await onOwnThread { () throws(RawExchangeFailure) -> [UInt8] in
+public func exchangeRaw(_ request: [UInt8], port: Int) async throws(RawExchangeFailure) -> (
+    answer: [UInt8], closedByServer: Bool
+) {
+    try await onOwnThread { () throws(RawExchangeFailure) -> ([UInt8], Bool) in
         #if os(Linux)
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            // Close-on-exec: a server a parallel test spawns must not inherit the socket and hold the connection open.
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         #else
             let descriptor = socket(AF_INET, SOCK_STREAM, 0)
         #endif
@@ -47,6 +51,7 @@ public func exchangeRaw(_ request: [UInt8], port: Int) async throws(RawExchangeF
         var sent = 0
         while sent < request.count {
             let count = request[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, sendFlags) }
+            if count < 0 && errno == EINTR { continue }
             // The server may answer and close before it read everything (a head over its limit): stop sending then.
             guard count > 0 else { break }
             sent += count
@@ -55,9 +60,14 @@ public func exchangeRaw(_ request: [UInt8], port: Int) async throws(RawExchangeF
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { break }
-            answer += buffer[..<count]
+            if count > 0 {
+                answer += buffer[..<count]
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                // 0: the server closed; a reset closed it too; EAGAIN: 10 s passed without a byte.
+                return (answer, count == 0 || errno == ECONNRESET)
+            }
         }
-        return answer
     }
 }

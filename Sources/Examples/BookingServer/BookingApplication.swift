@@ -10,6 +10,9 @@ import WebhookSender
 
 /// Builds the Hummingbird application: routes, middleware, dispatcher and store services.
 enum BookingApplication {
+    /// The `Server` header of every answer.
+    static let serverName = "swift-booking"
+
     /// The router alone: what in-process tests drive.
     ///
     /// `resources` are what `GET /api/resources` lists, in order: the ones `service` was made for.
@@ -116,8 +119,9 @@ enum BookingApplication {
                 service: service, resources: settings.resources, adminToken: adminToken,
                 corsOrigins: settings.corsOrigins, calendarDomain: settings.calendarDomain,
                 calendarFeedSecret: settings.calendarFeedSecret, calendarFeedPastDays: settings.calendarFeedPastDays),
-            server: .http1(configuration: .init(additionalChannelHandlers: [UnparsableRequestHandler()])),
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "swift-booking"),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [UnparsableRequestHandler(serverName: serverName)])),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: serverName),
             services: [store, dispatcher], onServerRunning: onServerRunning, logger: logger)
         app.beforeServerStarts { try await store.migrate() }
         return app

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// An error answered as RFC 9457 problem details (`application/problem+json`):
 /// `{"type", "title", "status", "detail", "code", "error", "errors": [{"pointer" | "parameter" | "header", "detail"}]}`.
@@ -87,6 +88,11 @@ struct APIError: Error, HTTPResponseError {
             self.init(.notFound, code: "NOT_FOUND", "No such route.")
         case let error as HTTPError where error.status == .methodNotAllowed:
             self.init(.methodNotAllowed, code: "METHOD_NOT_ALLOWED", "That method is not allowed on this route.")
+        case let error as HTTPParserError:
+            // A body the parser refuses (a malformed chunk) reaches the route that reads it: the same answer as a
+            // request head it refuses, and the connection closes after it.
+            let problem = UnparsableRequestHandler.problem(for: error)
+            self.init(problem.status, code: problem.code, problem.message, headers: [.connection: "close"])
         case let error as HTTPError where (400..<500).contains(error.status.code):
             self.init(error.status, code: "BAD_REQUEST", "The request could not be understood.")
         default:

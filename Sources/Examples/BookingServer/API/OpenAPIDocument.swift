@@ -467,7 +467,7 @@ enum OpenAPIDocument {
                   "status": {"type": "integer"},
                   "detail": {"type": "string"},
                   "error": {"type": "string", "description": "The same sentence as detail (kept for clients of the first version)"},
-                  "code": {"type": "string", "description": "INVALID_INPUT, SLOT_NOT_OFFERED, SLOT_UNAVAILABLE, ALREADY_BOOKED, BOOKING_LIMIT_REACHED, SLOT_HELD, HOLD_EXPIRED, APPOINTMENT_CANCELLED, NOT_FOUND, FORBIDDEN, UNAUTHORIZED, IDEMPOTENCY_KEY_REUSED, STORE_UNAVAILABLE, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED"},
+                  "code": {"type": "string", "description": "INVALID_INPUT, SLOT_NOT_OFFERED, SLOT_UNAVAILABLE, ALREADY_BOOKED, BOOKING_LIMIT_REACHED, SLOT_HELD, HOLD_EXPIRED, APPOINTMENT_CANCELLED, NOT_FOUND, FORBIDDEN, UNAUTHORIZED, IDEMPOTENCY_KEY_REUSED, STORE_UNAVAILABLE, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, BAD_REQUEST, REQUEST_HEAD_TOO_LARGE, INTERNAL_ERROR"},
                   "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldProblem"}}
                 }
               },
