@@ -442,6 +442,26 @@ struct ExecutableTests {
         #expect(try await server.request("GET", "/health").status == 200, "the server still serves")
     }
 
+    @Test(
+        "a connection idle for --idle-timeout-seconds is closed by the server: one whose head never ends, and one kept alive after its answer"
+    )
+    func idleConnectionsClose() async throws {
+        let port = try freePort()
+        let server = try ServerProcess(
+            arguments: ["serve", "--store", "memory", "--port", "\(port)", "--idle-timeout-seconds", "1"],
+            environment: ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"], port: port)
+        defer { server.terminateBeforeLeaving() }
+        try await server.waitUntilHealthy()
+        // Without the timeout each exchange would wait out the helper's 10 s and report the connection still open.
+        let partial = try await exchangeRaw(Array("GET /health HTTP/1.1\r\nHo".utf8), port: port)
+        #expect(partial.closedByServer && partial.answer.isEmpty, "\(partial)")
+        let answered = try await exchangeRaw(Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8), port: port)
+        let text = String(decoding: answered.answer, as: UTF8.self)
+        #expect(answered.closedByServer, "the kept-alive connection is closed once idle")
+        #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n") && text.hasSuffix("{\"ok\":true}"), "\(text)")
+        #expect(try await server.request("GET", "/health").status == 200, "the server still serves")
+    }
+
     @Test("serves the resources of a resources file, in its order")
     func resourcesFile() async throws {
         let path = NSTemporaryDirectory() + "resources-\(UUID().uuidString).json"

@@ -80,10 +80,16 @@ struct ServerSettingsTests {
         #expect(flags.holdDuration == .minutes(1))
         #expect(
             fromEnvironment.shutdownTimeout == .seconds(8) && fromEnvironment.calendarFeedPastDays == 90, "defaults")
+        #expect(fromEnvironment.idleTimeout == .seconds(75), "default")
         let stopping = try settings(
-            ["--shutdown-timeout-seconds", "30"],
-            ["BOOKING_SHUTDOWN_TIMEOUT_SECONDS": "3", "BOOKING_CALENDAR_FEED_PAST_DAYS": "0"])
+            ["--shutdown-timeout-seconds", "30", "--idle-timeout-seconds", "3600"],
+            [
+                "BOOKING_SHUTDOWN_TIMEOUT_SECONDS": "3", "BOOKING_CALENDAR_FEED_PAST_DAYS": "0",
+                "BOOKING_IDLE_TIMEOUT_SECONDS": "5",
+            ])
         #expect(stopping.shutdownTimeout == .seconds(30) && stopping.calendarFeedPastDays == 0)
+        #expect(stopping.idleTimeout == .seconds(3600), "the flag wins")
+        #expect(try settings([], ["BOOKING_IDLE_TIMEOUT_SECONDS": "1"]).idleTimeout == .seconds(1))
         let extremes = try settings(["--capacity", "10000", "--daily-limit", "100000", "--hold-minutes", "60"])
         #expect(extremes.resources.first?.schedule.capacity == 10_000)
         #expect(extremes.resources.first?.schedule.dailyLimit == 100_000 && extremes.holdDuration == .minutes(60))
@@ -213,6 +219,11 @@ struct ServerSettingsTests {
                 "invalid --shutdown-timeout-seconds '0' (or BOOKING_SHUTDOWN_TIMEOUT_SECONDS): must be a whole number from 1 to 3600"
             ),
             (["--shutdown-timeout-seconds", "2.5"], "--shutdown-timeout-seconds '2.5'"),
+            (
+                ["--idle-timeout-seconds", "0"],
+                "invalid --idle-timeout-seconds '0' (or BOOKING_IDLE_TIMEOUT_SECONDS): must be a whole number from 1 to 3600"
+            ),
+            (["--idle-timeout-seconds", "3601"], "--idle-timeout-seconds '3601'"),
             (
                 ["--store", "sqlite::memory:"],
                 "invalid --store 'sqlite::memory:' (or BOOKING_STORE): sqlite: takes a file; for a store in memory, use --store memory"

@@ -120,7 +120,9 @@ enum BookingApplication {
                 corsOrigins: settings.corsOrigins, calendarDomain: settings.calendarDomain,
                 calendarFeedSecret: settings.calendarFeedSecret, calendarFeedPastDays: settings.calendarFeedPastDays),
             server: .http1(
-                configuration: .init(additionalChannelHandlers: [UnparsableRequestHandler(serverName: serverName)])),
+                configuration: .init(
+                    additionalChannelHandlers: [UnparsableRequestHandler(serverName: serverName)],
+                    idleTimeout: TimeAmount(settings.idleTimeout))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: serverName),
             services: [store, dispatcher], onServerRunning: onServerRunning, logger: logger)
         app.beforeServerStarts { try await store.migrate() }

@@ -69,6 +69,12 @@ struct ServerSettings: Sendable {
     var shutdownTimeout: Duration = .seconds(Self.shutdownTimeoutSeconds.fallback)
     /// The range and default of ``shutdownTimeout``, in seconds.
     static let shutdownTimeoutSeconds = NumberSetting(range: 1...3600, fallback: 8)
+    /// How long an HTTP connection may stay idle before the server closes it (`--idle-timeout-seconds`): between
+    /// requests, or while the rest of a request's head or body is awaited; a request being answered is never cut.
+    /// Without it, a caller could hold connections open for ever by sending nothing, or a head a byte at a time.
+    var idleTimeout: Duration = .seconds(Self.idleTimeoutSeconds.fallback)
+    /// The range and default of ``idleTimeout``, in seconds (nginx's `keepalive_timeout` is 75 s too).
+    static let idleTimeoutSeconds = NumberSetting(range: 1...3600, fallback: 75)
     var logLevel: Logger.Level = .info
     var logFormat: LogFormat = .text
     /// The notification dispatcher's identity (`NotificationDispatcher`'s `workerID`): random per process
@@ -241,6 +247,7 @@ struct ServerSettings: Sendable {
         try readCalendarSettings(value: value)
         calendarFeedPastDays = try integer("calendar-feed-past-days", Self.calendarFeedPastDays)
         shutdownTimeout = .seconds(try integer("shutdown-timeout-seconds", Self.shutdownTimeoutSeconds))
+        idleTimeout = .seconds(try integer("idle-timeout-seconds", Self.idleTimeoutSeconds))
         if let text = value("dispatcher-id") {
             guard text.count <= Self.maximumDispatcherIDLength,
                 !text.unicodeScalars.contains(where: {

@@ -139,6 +139,13 @@ struct ServingOptions: ParsableArguments {
     )
     var shutdownTimeoutSeconds: String?
 
+    @Option(
+        name: .customLong("idle-timeout-seconds"),
+        help:
+            "How long a connection may stay idle (between requests, or before the rest of a request arrives) before it is closed; a request being answered is never cut, 1-3600 (BOOKING_IDLE_TIMEOUT_SECONDS; default 75)"
+    )
+    var idleTimeoutSeconds: String?
+
     /// The flags given on the command line, by flag name.
     var given: [String: String] {
         let all: [String: String?] = [
@@ -152,7 +159,7 @@ struct ServingOptions: ParsableArguments {
             "calendar-domain": calendarDomain, "calendar-feed-secret": calendarFeedSecret,
             "calendar-feed-past-days": calendarFeedPastDays,
             "dispatcher-id": dispatcherID,
-            "shutdown-timeout-seconds": shutdownTimeoutSeconds,
+            "shutdown-timeout-seconds": shutdownTimeoutSeconds, "idle-timeout-seconds": idleTimeoutSeconds,
         ]
         return all.compactMapValues { $0 }
     }
