@@ -452,13 +452,21 @@ struct ExecutableTests {
             environment: ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"], port: port)
         defer { server.terminateBeforeLeaving() }
         try await server.waitUntilHealthy()
-        // Without the timeout each exchange would wait out the helper's 10 s and report the connection still open.
+        // Without the timeout each exchange would wait out the helper's 10 s and report the connection still open;
+        // with a server closing at once (not after 1 s idle), each would end sooner than the timeout.
+        var started = ContinuousClock.now
         let partial = try await exchangeRaw(Array("GET /health HTTP/1.1\r\nHo".utf8), port: port)
         #expect(partial.closedByServer && partial.answer.isEmpty, "\(partial)")
-        let answered = try await exchangeRaw(Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8), port: port)
+        #expect(ContinuousClock.now - started >= .milliseconds(900), "closed after the idle timeout, not at once")
+        // Two requests on one connection, both answered (keep-alive works), then closed once idle.
+        let health = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        started = ContinuousClock.now
+        let answered = try await exchangeRaw(Array((health + health).utf8), port: port)
         let text = String(decoding: answered.answer, as: UTF8.self)
         #expect(answered.closedByServer, "the kept-alive connection is closed once idle")
-        #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n") && text.hasSuffix("{\"ok\":true}"), "\(text)")
+        #expect(ContinuousClock.now - started >= .milliseconds(900), "kept alive until the idle timeout")
+        #expect(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").count == 3, "\(text)")
+        #expect(text.hasSuffix("{\"ok\":true}"), "\(text)")
         #expect(try await server.request("GET", "/health").status == 200, "the server still serves")
     }
 

@@ -69,9 +69,10 @@ struct ServerSettings: Sendable {
     var shutdownTimeout: Duration = .seconds(Self.shutdownTimeoutSeconds.fallback)
     /// The range and default of ``shutdownTimeout``, in seconds.
     static let shutdownTimeoutSeconds = NumberSetting(range: 1...3600, fallback: 8)
-    /// How long an HTTP connection may stay idle before the server closes it (`--idle-timeout-seconds`): between
-    /// requests, or while the rest of a request's head or body is awaited; a request being answered is never cut.
-    /// Without it, a caller could hold connections open for ever by sending nothing, or a head a byte at a time.
+    /// How long an HTTP connection may read nothing while no request of it is being answered before the server closes
+    /// it (`--idle-timeout-seconds`): between requests, or before a request's head is whole or its body's next part
+    /// arrives. Each part read starts the wait again: it is no deadline for a whole request. Without it, a caller could
+    /// hold connections open for ever by sending nothing, or a head a byte at a time.
     var idleTimeout: Duration = .seconds(Self.idleTimeoutSeconds.fallback)
     /// The range and default of ``idleTimeout``, in seconds (nginx's `keepalive_timeout` is 75 s too).
     static let idleTimeoutSeconds = NumberSetting(range: 1...3600, fallback: 75)

@@ -142,7 +142,7 @@ struct ServingOptions: ParsableArguments {
     @Option(
         name: .customLong("idle-timeout-seconds"),
         help:
-            "How long a connection may stay idle (between requests, or before the rest of a request arrives) before it is closed; a request being answered is never cut, 1-3600 (BOOKING_IDLE_TIMEOUT_SECONDS; default 75)"
+            "How long a connection may read nothing while no request of it is being answered (between requests, or before a request's head is whole or its body's next part arrives) before it is closed, 1-3600 (BOOKING_IDLE_TIMEOUT_SECONDS; default 75)"
     )
     var idleTimeoutSeconds: String?
 
