@@ -136,11 +136,15 @@ struct LeaseTests {
     func tooLateToSend() async throws {
         let clock = ManualWallClock(now: start)
         let store = try await bookedStore(2, clock: clock)
-        // 60 s leases, 10 s sends, one at a time: a pass claims both; the first send takes 50 s.
-        let sender = RecordingNotificationSender(whileSending: { _, _ in clock.advance(by: .seconds(50)) })
+        // 1 h leases, 10 s sends, one at a time: a pass claims both; the first send takes 3,595 s of the test's
+        // clock, leaving 5 s of the second's lease. The heartbeat sleeps in real time: at its longest (half the
+        // lease) it cannot beat within the test, which would renew the lease (CI, on a machine busy for seconds).
+        let sender = RecordingNotificationSender(whileSending: { _, _ in clock.advance(by: .seconds(3595)) })
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender,
-            configuration: .init(concurrentSends: 1, leaseDuration: .seconds(60), sendTimeout: .seconds(10)),
+            configuration: .init(
+                concurrentSends: 1, leaseDuration: .seconds(3600), sendTimeout: .seconds(10),
+                heartbeatInterval: .seconds(1800)),
             clock: clock, logger: logger)
         let report = try await dispatcher.deliverDue()
         #expect(report.claimed == 2 && report.sent == 1 && report.released == 1)
@@ -182,16 +186,17 @@ struct LeaseTests {
         #expect(handler.lines.contains { $0.contains("lease was taken over during a send") })
     }
 
-    @Test("two dispatchers, 3 s leases, sends of 4.5 s: the heartbeat keeps each lease, so each is sent once")
+    @Test("two dispatchers, 8 s leases, sends of 10 s: the heartbeat keeps each lease, so each is sent once")
     func heartbeatKeepsSlowSends() async throws {
         let store = try await bookedStore(4, clock: SystemWallClock())
-        // Ignores cancellation and answers after 4.5 s: longer than the lease and than the send timeout. The
-        // lease leaves 2.4 s between heartbeats and its end, room for a machine busy with other suites.
+        // Ignores cancellation and answers after 10 s: longer than the lease and than the send timeout. The lease
+        // leaves 7.4 s between heartbeats and its end, and a send may start up to 5.9 s after its claim: room for a
+        // machine busy with other suites (at 3 s leases, a send that waited 0.9 s was released unsent, on CI).
         let sender = RecordingNotificationSender(whileSending: { _, _ in
-            await Task { try? await Task.sleep(for: .milliseconds(4500)) }.value
+            await Task { try? await Task.sleep(for: .seconds(10)) }.value
         })
         let configuration = NotificationDispatcher.Configuration(
-            concurrentSends: 4, leaseDuration: .seconds(3), sendTimeout: .milliseconds(1500),
+            concurrentSends: 4, leaseDuration: .seconds(8), sendTimeout: .milliseconds(1500),
             heartbeatInterval: .milliseconds(600), leaseMargin: .milliseconds(600), pollInterval: .milliseconds(50))
         let dispatchers = ["one", "two"].map { id in
             NotificationDispatcher(
@@ -200,7 +205,7 @@ struct LeaseTests {
         let group = ServiceGroup(services: dispatchers, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await eventually(within: 30) {
+            try await eventually(within: 60) {
                 await store.notifications(appointmentID: nil).allSatisfy { $0.status == .sent }
             }
             await group.triggerGracefulShutdown()

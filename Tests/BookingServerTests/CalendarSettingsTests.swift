@@ -4,7 +4,7 @@ import Testing
 
 @testable import BookingServer
 
-@Suite("server settings: calendar files, feed and webhook attachment")
+@Suite("server settings: calendar files, feed and webhook attachment", .cpuBound)
 struct CalendarSettingsTests {
     func settings(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ServerSettings {
         try ServerSettings(options: ServerOptions.parse(arguments), environment: environment)

@@ -3,7 +3,7 @@ import Testing
 
 @testable import BookingServer
 
-@Suite("server settings: the dispatcher identity")
+@Suite("server settings: the dispatcher identity", .cpuBound)
 struct DispatcherIDSettingsTests {
     func settings(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ServerSettings {
         try ServerSettings(options: ServerOptions.parse(arguments), environment: environment)

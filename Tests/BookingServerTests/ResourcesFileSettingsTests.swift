@@ -5,7 +5,7 @@ import Testing
 
 @testable import BookingServer
 
-@Suite("server settings: the resources file")
+@Suite("server settings: the resources file", .cpuBound)
 struct ResourcesFileSettingsTests {
     static let example = """
         {"resources": [

@@ -5,7 +5,7 @@ import Testing
 
 @testable import BookingServer
 
-@Suite("server settings")
+@Suite("server settings", .cpuBound)
 struct ServerSettingsTests {
     func settings(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ServerSettings {
         try ServerSettings(options: ServerOptions.parse(arguments), environment: environment)
