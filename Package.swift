@@ -145,7 +145,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SQLiteStoreTests",
-            dependencies: ["SQLiteStore", "BookingConformance", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SQLiteStore", "BookingConformance", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -96,7 +96,7 @@ struct ConfigurationRangeTests {
         let group = ServiceGroup(services: [dispatcher], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            for _ in 0..<250 where sender.delivered.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            for _ in 0..<1500 where sender.delivered.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
             #expect(sender.delivered.count == 1)
             // The pass found nothing more and waits for a wake-up or the hour's poll: shutdown ends the wait.
             await group.triggerGracefulShutdown()

@@ -49,7 +49,8 @@ struct NotificationDispatcherTests {
     func bookedStore(_ count: Int, clock: any WallClock = SystemWallClock()) async throws -> InMemoryStore {
         let store = InMemoryStore()
         let service = BookingService(store: store, clock: clock)
-        let slots = try await service.availability()
+        // Not the first slot: it may start while a busy machine stalls this task between reading and booking it.
+        let slots = try await service.availability().dropFirst()
         for slot in slots.prefix(count) {
             _ = try await service.book(
                 BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
@@ -61,17 +62,22 @@ struct NotificationDispatcherTests {
     func wakesOnSignal() async throws {
         let store = InMemoryStore()
         let sender = RecordingNotificationSender()
+        // An hour between polls: only the signal can explain a delivery within the test's 30 s.
         let dispatcher = NotificationDispatcher(
-            store: store, sender: sender, configuration: .init(pollInterval: .seconds(60)), logger: logger)
+            store: store, sender: sender, configuration: .init(pollInterval: .seconds(3600)), logger: logger)
         let group = ServiceGroup(services: [dispatcher], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             try await Task.sleep(for: .milliseconds(200))  // the first pass finds nothing and waits
             let service = BookingService(store: store)
-            let slot = try #require(try await service.availability().first)
+            // Not the first slot: it may start while a busy machine stalls this task between reading and booking it.
+            let slot = try #require(try await service.availability().dropFirst().first)
             _ = try await service.book(
                 BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
-            for _ in 0..<50 where sender.delivered.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while sender.delivered.isEmpty && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             #expect(sender.delivered.count == 1)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -86,7 +92,8 @@ struct NotificationDispatcherTests {
     ) {
         let store = InMemoryStore()
         let service = BookingService(store: store)
-        let slots = try await service.availability()
+        // Not the first slot: it may start while a busy machine stalls this task between reading and booking it.
+        let slots = Array(try await service.availability().dropFirst())
         let slow = try await service.book(
             BookingRequest(slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
         let slowID = slow.appointment.id
@@ -98,7 +105,7 @@ struct NotificationDispatcherTests {
 
     /// Waits (at most 30 s, however starved the machine) until `sender` has been called.
     static func waitForACall(to sender: RecordingNotificationSender) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(60)
         while sender.calls.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
     }
 
@@ -152,13 +159,13 @@ struct NotificationDispatcherTests {
         let group = ServiceGroup(services: [dispatcher], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            for _ in 0..<500 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            for _ in 0..<3000 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
             _ = try await service.book(
                 BookingRequest(slotStart: slots[1].start, slotEnd: slots[1].end, name: "Bo", email: "bo@example.com"))
             try await Task.sleep(for: .milliseconds(1000))
             #expect(sender.calls.count == 1 && sender.delivered.isEmpty, "twenty polls passed; one send at a time")
             gate.open()
-            for _ in 0..<500 where sender.delivered.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            for _ in 0..<3000 where sender.delivered.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
             #expect(sender.delivered.count == 2, "after the slow send, the other")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -171,7 +178,8 @@ struct NotificationDispatcherTests {
     func cancelledDuringARefill() async throws {
         let store = InMemoryStore()
         let service = BookingService(store: store)
-        let slots = try await service.availability()
+        // Not the first slot: it may start while a busy machine stalls this task between reading and booking it.
+        let slots = Array(try await service.availability().dropFirst())
         // Every send waits until it is cancelled, then fails: nothing is delivered.
         let sender = RecordingNotificationSender(
             whileSending: { _, _ in try? await Task.sleep(for: .seconds(60)) },
@@ -185,10 +193,10 @@ struct NotificationDispatcherTests {
             BookingRequest(slotStart: slots[0].start, slotEnd: slots[0].end, name: "Ada", email: "ada@example.com"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await dispatcher.run() }
-            for _ in 0..<500 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            for _ in 0..<3000 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
             _ = try await service.book(
                 BookingRequest(slotStart: slots[1].start, slotEnd: slots[1].end, name: "Bo", email: "bo@example.com"))
-            for _ in 0..<500 where sender.calls.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            for _ in 0..<3000 where sender.calls.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
             #expect(sender.calls.count == 2, "the refill sends the second while the first still runs")
             tasks.cancelAll()
             try? await tasks.waitForAll()
@@ -203,14 +211,20 @@ struct NotificationDispatcherTests {
     @Test("graceful shutdown lets the in-flight send finish and releases unused leases without counting an attempt")
     func gracefulShutdown() async throws {
         let store = try await bookedStore(5)
-        let sender = RecordingNotificationSender(delay: .milliseconds(400))
+        // The first send answers once the shutdown has reached the dispatcher's task, whenever that is: the test
+        // waits for events, so a busy machine cannot let a second send start first.
+        let shutdownSeen = Gate()
+        let sender = RecordingNotificationSender(whileSending: { _, _ in await shutdownSeen.passed() })
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender,
-            configuration: .init(batchSize: 5, concurrentSends: 1, sendTimeout: .seconds(2)), logger: logger)
-        let group = ServiceGroup(services: [dispatcher], logger: logger)
+            // 600 s leases: the claim takes all five (a lease of one 30 s send would let it take one, releasing none).
+            configuration: .init(
+                batchSize: 5, concurrentSends: 1, leaseDuration: .seconds(600), sendTimeout: .seconds(30)),
+            logger: logger)
+        let group = ServiceGroup(services: [OpensOnShutdown(dispatcher, gate: shutdownSeen)], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            for _ in 0..<100 where sender.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            try await Self.waitForACall(to: sender)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -334,4 +348,24 @@ struct ThrowingSender: NotificationSender {
     let error: any Error
 
     func send(_ delivery: NotificationDelivery) async throws { throw error }
+}
+
+/// Runs a service and opens `gate` when its graceful shutdown begins: once the shutdown has reached the service's task,
+/// as `Task.isShuttingDownGracefully` tells it.
+struct OpensOnShutdown: Service {
+    let service: any Service
+    let gate: Gate
+
+    init(_ service: any Service, gate: Gate) {
+        self.service = service
+        self.gate = gate
+    }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await service.run()
+        } onGracefulShutdown: {
+            gate.open()
+        }
+    }
 }

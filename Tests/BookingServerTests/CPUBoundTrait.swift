@@ -1,28 +1,32 @@
 import Foundation
 import Testing
 
-/// Runs a suite's tests on one thread of their own instead of Swift concurrency's cooperative threads.
+/// Runs a suite's tests on a thread of their own, shared by every `.cpuBound` suite, instead of on Swift
+/// concurrency's cooperative threads.
 ///
 /// For suites whose tests compute for seconds without awaiting: the settings suites parse hundreds of command
 /// lines, each costing tens of milliseconds in a debug build (swift-argument-parser checks its definitions at every
-/// parse there). Swift concurrency has one cooperative thread per core (two on the CI machine) and never preempts
+/// parse there); the request-body and instant suites read thousands of generated inputs. Swift concurrency has one cooperative thread per core (two on the CI machine) and never preempts
 /// a job, so while two such tests held them no other test's task ran for seconds at a time, and the leases and
-/// deadlines the timing tests measure lapsed (CI failed so on `1a171e2`). On a thread of their own these suites
-/// take at most one core, shared through the kernel's scheduler, which lets a woken task's thread in promptly.
+/// deadlines the timing tests measure lapsed (CI failed so on `1a171e2`). On the thread of ``SerialThreadExecutor``
+/// these suites run one test case at a time and take at most one core, shared through the kernel's scheduler,
+/// which lets a woken task's thread in promptly.
+///
+/// A test under this trait must not block its thread waiting for a child task (`async let`, a task group): the child
+/// would inherit the executor and queue behind the blocked test for ever.
 struct CPUBoundTrait: SuiteTrait, TestTrait, TestScoping {
     var isRecursive: Bool { true }
 
     func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        // The suite itself has nothing to run; its test cases each come here.
-        guard testCase != nil else { return try await function() }
+        // Recursive: called for each case of each test function of the suite, never for the suite itself.
         try await withTaskExecutorPreference(SerialThreadExecutor.cpuBoundTests) { try await function() }
     }
 }
 
 extension Trait where Self == CPUBoundTrait {
-    /// Runs the suite's tests on a thread of their own: see ``CPUBoundTrait``.
+    /// Runs the suite's tests on the thread the `.cpuBound` suites share: see ``CPUBoundTrait``.
     static var cpuBound: Self { Self() }
 }
 
@@ -39,7 +43,7 @@ final class SerialThreadExecutor: TaskExecutor, @unchecked Sendable {
     /// Starts the thread, named `name` (at most 15 bytes, as Linux shows it in `ps -L` and `perf`).
     init(name: String) {
         Thread { [self] in
-            Thread.current.name = String(name.utf8.prefix(15))!
+            Thread.current.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
             runJobs()
         }.start()
     }

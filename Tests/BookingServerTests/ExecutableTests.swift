@@ -177,7 +177,7 @@ struct ExecutableTests {
         let id = try #require((booked.json as? [String: Any])?["id"] as? Int)
         // The dispatcher's metrics, made when it is, count: the metrics system was bootstrapped before.
         var metrics = ""
-        for _ in 0..<100 where !metrics.contains("booking_notifications_sent_total{kind=\"booked\"} 1\n") {
+        for _ in 0..<600 where !metrics.contains("booking_notifications_sent_total{kind=\"booked\"} 1\n") {
             try await Task.sleep(for: .milliseconds(50))
             metrics = try await first.text("/metrics")
         }

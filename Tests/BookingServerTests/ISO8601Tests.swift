@@ -4,7 +4,7 @@ import Testing
 
 @testable import BookingServer
 
-@Suite("ISO 8601 instants in requests")
+@Suite("ISO 8601 instants in requests", .cpuBound)
 struct ISO8601Tests {
     /// What Foundation reads from text of the strict shape.
     static func foundation(_ text: String) -> Date? {

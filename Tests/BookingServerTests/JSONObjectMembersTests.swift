@@ -4,7 +4,7 @@ import Testing
 
 @testable import BookingServer
 
-@Suite("request bodies read by RFC 8259")
+@Suite("request bodies read by RFC 8259", .cpuBound)
 struct JSONObjectMembersTests {
     typealias Value = JSONObjectMembers.Value
 

@@ -655,7 +655,7 @@ final class OtherWriter: Sendable {
     /// 1's insert (its fall back). A test ending the writer during the first try's wait would race its 10 ms. (Two
     /// sightings, not `pg_locks.waitstart`, which PostgreSQL 12 and 13 lack.)
     func blocksSomeone(_ client: PostgresClient) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         var firstSeen: ContinuousClock.Instant?
         while ContinuousClock.now < deadline {
             let seen = ContinuousClock.now

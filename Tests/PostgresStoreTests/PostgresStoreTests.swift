@@ -108,7 +108,8 @@ struct PostgresStoreTests {
         let started = ContinuousClock.now
         let error = await #expect(throws: BookingError.self) { try await neverRun.checkHealth() }
         #expect(error?.code == .storeUnavailable)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // The 1 s wait, and seconds for a busy machine: never a hang.
+        #expect(ContinuousClock.now - started < .seconds(15))
 
         // Asked for before run(), as a server's migrations are: done once the store runs (the tests' long wait for
         // a connection leaves room for a machine busy with the other suites).
@@ -162,7 +163,7 @@ struct PostgresStoreTests {
         defer { cluster.destroy() }
         var configuration = try PostgresStore.Configuration(url: cluster.url + "?sslmode=disable")
         // Room for a first connection on a machine busy with the other tests; a stopped server still answers
-        // within the wait and 7 s more (the watchdog's checks, a busy machine's late wake-ups).
+        // within the wait and 15 s more (the watchdog's checks, a busy machine's late wake-ups).
         configuration.connectionWaitTimeout = .seconds(5)
         configuration.connectTimeout = .seconds(1)
         let running = try await RunningStore(configuration, migrate: false)
@@ -181,16 +182,16 @@ struct PostgresStoreTests {
         let started = ContinuousClock.now
         let down = await #expect(throws: BookingError.self) { try await running.store.appointments() }
         #expect(down?.code == .storeUnavailable)
-        #expect(ContinuousClock.now - started < configuration.connectionWaitTimeout + .seconds(7))
+        #expect(ContinuousClock.now - started < configuration.connectionWaitTimeout + .seconds(15))
         let health = await #expect(throws: BookingError.self) { try await running.store.checkHealth() }
         #expect(health?.code == .storeUnavailable)
         #expect(health?.description.contains("SELECT") == false)
 
         try await cluster.start()
         // The pool reconnects at its own pace (a busy machine, its back-off after the failed attempts): reads and
-        // bookings work again within 20 s. The booking carries a key, so a retry after an unknown outcome is safe.
+        // bookings work again within 60 s. The booking carries a key, so a retry after an unknown outcome is safe.
         let again = try draft(at: 120, key: "after-restart")
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         var recovered: [Appointment] = []
         var bookedAgain = false
         while ContinuousClock.now < deadline && (recovered.isEmpty || !bookedAgain) {
@@ -199,7 +200,7 @@ struct PostgresStoreTests {
             if recovered.isEmpty || !bookedAgain { try await Task.sleep(for: .milliseconds(500)) }
         }
         #expect(recovered.map(\.id) == [booked.record.appointment.id])
-        #expect(bookedAgain, "no booking succeeded within 20 s of the restart")
+        #expect(bookedAgain, "no booking succeeded within 60 s of the restart")
         #expect(try await running.store.appointments().count == 2)
     }
 
