@@ -140,7 +140,7 @@ struct LeaseTests {
         let store = try await bookedStore(2, clock: clock)
         // 1 h leases, a 10 s send timeout, one send at a time: a pass claims both; the first send takes 3,589 s of the
         // test's clock, leaving 11 s of the second's lease: more than the send timeout, less than it and the 2 s
-        // margin. The heartbeat sleeps in real time; at 1,799 s (half the lease less the margin, as normalized) it
+        // margin. The heartbeat sleeps in real time; at 1,799 s ((3,600 − 2) / 2, as normalized) it
         // cannot beat within the test, where a beat would renew the second's lease (CI, on a machine busy for seconds,
         // when the lease was 60 s and the heartbeat 5 s).
         let sender = RecordingNotificationSender(whileSending: { _, _ in clock.advance(by: .seconds(3589)) })
@@ -173,8 +173,10 @@ struct LeaseTests {
                 NotificationClaim(
                     owner: "thief/1", limit: 1, now: later, leaseExpiresAt: later.addingTimeInterval(60)))
             clock.advance(by: .seconds(61))
+            // Ended by the refused renewal (a 20 ms heartbeat), however late a busy machine lets it beat: the send's
+            // 55 s timeout would cancel it too, but only after the 50 s this sleeps.
             do {
-                try await Task.sleep(for: .seconds(10))
+                try await Task.sleep(for: .seconds(50))
             } catch {
                 cancelled.withLock { $0 = true }
             }
@@ -183,7 +185,7 @@ struct LeaseTests {
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender,
             configuration: .init(
-                leaseDuration: .seconds(60), sendTimeout: .seconds(20), heartbeatInterval: .milliseconds(20)),
+                leaseDuration: .seconds(60), sendTimeout: .seconds(55), heartbeatInterval: .milliseconds(20)),
             clock: clock, logger: Logger(label: "test", factory: { _ in handler }))
         let report = try await dispatcher.deliverDue()
         #expect(report.lostLeases == 1 && report.sent == 0 && report.retried == 0)

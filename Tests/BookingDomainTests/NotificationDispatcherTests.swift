@@ -62,23 +62,34 @@ struct NotificationDispatcherTests {
     func wakesOnSignal() async throws {
         let store = InMemoryStore()
         let sender = RecordingNotificationSender()
-        // An hour between polls: only the signal can explain a delivery within the test's 30 s.
+        let service = BookingService(store: store)
+        // Not the first slot: it may start while a busy machine stalls this task between reading and booking it.
+        let slots = Array(try await service.availability().dropFirst())
+        func book(_ slot: AvailableSlot) async throws {
+            _ = try await service.book(
+                BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
+        }
+        // Waits (30 s at most) until `count` notifications are recorded sent: the pass that sent them has ended.
+        func waitUntilSent(_ count: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while await store.notifications(appointmentID: nil).filter({ $0.status == .sent }).count < count,
+                ContinuousClock.now < deadline
+            {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        // An hour between polls: after the first pass, only the signal can explain a delivery within the test.
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender, configuration: .init(pollInterval: .seconds(3600)), logger: logger)
         let group = ServiceGroup(services: [dispatcher], logger: logger)
+        try await book(slots[0])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Task.sleep(for: .milliseconds(200))  // the first pass finds nothing and waits
-            let service = BookingService(store: store)
-            // Not the first slot: it may start while a busy machine stalls this task between reading and booking it.
-            let slot = try #require(try await service.availability().dropFirst().first)
-            _ = try await service.book(
-                BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
-            let deadline = ContinuousClock.now + .seconds(30)
-            while sender.delivered.isEmpty && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(sender.delivered.count == 1)
+            // The first pass sends the first booking's notification, then the dispatcher waits.
+            try await waitUntilSent(1)
+            try await book(slots[1])
+            try await waitUntilSent(2)
+            #expect(sender.delivered.count == 2)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -103,7 +114,7 @@ struct NotificationDispatcherTests {
         return (store, service, slots, slowID, sender)
     }
 
-    /// Waits (at most 30 s, however starved the machine) until `sender` has been called.
+    /// Waits (at most 60 s, however starved the machine) until `sender` has been called.
     static func waitForACall(to sender: RecordingNotificationSender) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while sender.calls.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
@@ -111,7 +122,7 @@ struct NotificationDispatcherTests {
 
     @Test(
         "a pass held by one slow send claims what falls due meanwhile at its next poll, not after the slow send",
-        .timeLimit(.minutes(1)))
+        .timeLimit(.minutes(3)))
     func slowSendHoldsNothingBack() async throws {
         // The slow send lasts until the test opens the gate, after its check: however slow the machine, the quick
         // one is delivered while the slow one still runs, or not at all.
@@ -148,7 +159,7 @@ struct NotificationDispatcherTests {
 
     @Test(
         "a refill keeps to batchSize: with batches of 1, nothing else is sent while the one slow send runs",
-        .timeLimit(.minutes(1)))
+        .timeLimit(.minutes(3)))
     func refillKeepsToBatchSize() async throws {
         let gate = Gate()
         let (store, service, slots, _, sender) = try await slowFirstBooking { await gate.passed() }
@@ -174,7 +185,7 @@ struct NotificationDispatcherTests {
 
     @Test(
         "cancelling a dispatcher while a refill sends releases what the pass and its refill claimed, no attempt counted",
-        .timeLimit(.minutes(1)))
+        .timeLimit(.minutes(3)))
     func cancelledDuringARefill() async throws {
         let store = InMemoryStore()
         let service = BookingService(store: store)
@@ -214,7 +225,13 @@ struct NotificationDispatcherTests {
         // The first send answers once the shutdown has reached the dispatcher's task, whenever that is: the test
         // waits for events, so a busy machine cannot let a second send start first.
         let shutdownSeen = Gate()
-        let sender = RecordingNotificationSender(whileSending: { _, _ in await shutdownSeen.passed() })
+        // After the gate, a moment more: a send the shutdown cancelled ends it at once and fails.
+        let sender = RecordingNotificationSender(
+            whileSending: { _, _ in
+                await shutdownSeen.passed()
+                try? await Task.sleep(for: .milliseconds(200))
+            },
+            script: { _, _ in Task.isCancelled ? .transient("cancelled by the shutdown") : nil })
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender,
             // 600 s leases: the claim takes all five (a lease of one 30 s send would let it take one, releasing none).

@@ -12,8 +12,8 @@ import Testing
 /// these suites run one test case at a time and take at most one core, shared through the kernel's scheduler,
 /// which lets a woken task's thread in promptly.
 ///
-/// A test under this trait must not block its thread waiting for a child task (`async let`, a task group): the child
-/// would inherit the executor and queue behind the blocked test for ever.
+/// A test under this trait must not block its thread synchronously (a semaphore, a lock) until another task runs: a
+/// child task inherits the executor and would queue behind the blocked test for ever. Awaiting is fine.
 struct CPUBoundTrait: SuiteTrait, TestTrait, TestScoping {
     var isRecursive: Bool { true }
 

@@ -68,7 +68,9 @@ struct ServerProcess {
         return await child.exited()
     }
 
-    /// Sends SIGTERM and waits for the exit, blocking the calling thread: for a `defer`, which cannot await.
+    /// Sends SIGTERM and waits for the exit, blocking the calling thread: for a `defer`, which cannot await. A test
+    /// awaits ``terminate()`` on its normal path, after which this returns at once; it blocks only when the test
+    /// left early.
     func terminateBeforeLeaving() {
         guard let child else { return }
         child.send(SIGTERM)
@@ -165,9 +167,11 @@ struct ExecutableTests {
         let admin = ["Authorization": "Bearer exec-admin-token-0123456789"]
 
         let first = try ServerProcess(arguments: arguments, environment: environment, port: port)
+        defer { first.terminateBeforeLeaving() }
         try await first.waitUntilHealthy()
         let slots = try #require(try await first.request("GET", "/api/availability").json as? [[String: Any]])
-        let slot = try #require(slots.first)
+        // Not the first slot: it may start while a busy machine stalls this task between reading and booking it.
+        let slot = try #require(slots.dropFirst().first)
         let start = try #require(slot["start"] as? String)
         let end = try #require(slot["end"] as? String)
         let booked = try await first.request(
@@ -197,6 +201,7 @@ struct ExecutableTests {
             "POST", "/api/appointments",
             body: ["slotStart": start, "slotEnd": end, "name": "Eve", "email": "eve@example.com"])
         #expect(again.status == 409)
+        _ = await second.terminate()  // awaited here, so the `defer` has nothing left to wait for
     }
 
     @Test(
@@ -269,6 +274,7 @@ struct ExecutableTests {
             try JSONSerialization.jsonObject(with: Data(jsonOutput.utf8)) as? [String: String], "\(jsonOutput)")
         #expect(object["msg"] == "cannot listen on 127.0.0.1 port \(port): Address already in use")
         #expect(object["level"] == "critical" && object["label"] == "booking-server" && object["ts"] != nil)
+        _ = await first.terminate()  // awaited here, so the `defer` has nothing left to wait for
     }
 
     @Test(
@@ -440,6 +446,7 @@ struct ExecutableTests {
                     && problem["detail"] as? String == problem["error"] as? String)
         }
         #expect(try await server.request("GET", "/health").status == 200, "the server still serves")
+        _ = await server.terminate()  // awaited here, so the `defer` has nothing left to wait for
     }
 
     @Test(
@@ -468,6 +475,7 @@ struct ExecutableTests {
         #expect(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").count == 3, "\(text)")
         #expect(text.hasSuffix("{\"ok\":true}"), "\(text)")
         #expect(try await server.request("GET", "/health").status == 200, "the server still serves")
+        _ = await server.terminate()  // awaited here, so the `defer` has nothing left to wait for
     }
 
     @Test("serves the resources of a resources file, in its order")
@@ -489,6 +497,7 @@ struct ExecutableTests {
         #expect(listed.map { $0["slot_minutes"] as? Int } == [30, 20])
         #expect(try await server.request("GET", "/api/availability").status == 404, "no resource `default` here")
         #expect(try await server.request("GET", "/api/availability?resource=dr-lee").status == 200)
+        _ = await server.terminate()  // awaited here, so the `defer` has nothing left to wait for
     }
 
     @Test(

@@ -650,7 +650,7 @@ final class OtherWriter: Sendable {
             description: "the other writer failed: \(String(describing: try await task.value))")
     }
 
-    /// Whether, within 5 s, a session is seen blocked by this writer twice, 250 ms or more apart: longer than the 10 ms
+    /// Whether, within 30 s, a session is seen blocked by this writer twice, 250 ms or more apart: longer than the 10 ms
     /// a first try with the seat index as the arbiter waits, so the second sighting is of a session waiting in version
     /// 1's insert (its fall back). A test ending the writer during the first try's wait would race its 10 ms. (Two
     /// sightings, not `pg_locks.waitstart`, which PostgreSQL 12 and 13 lack.)

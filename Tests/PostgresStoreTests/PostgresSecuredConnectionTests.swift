@@ -109,8 +109,9 @@ struct PostgresSecuredConnectionTests {
             let error = await #expect(throws: BookingError.self, "\(operation.name)") { try await operation.run() }
             let elapsed = ContinuousClock.now - started
             #expect(error?.code == .storeUnavailable, "\(operation.name)")
-            // The 3 s wait for a connection, then (migrate) the probe's connection, bounded by twice the 2 s connect
-            // timeout, and seconds for the load of the suites beside: never the store's long bounds (30 s).
+            // A few seconds (the 1 s health timeout; for migrate the 3 s wait for a connection, then the probe's
+            // connection, bounded by twice the 2 s connect timeout), and seconds for the load of the suites beside:
+            // never a hang.
             #expect(elapsed < .seconds(15), "\(operation.name) took \(elapsed)")
             descriptions += error.map { [$0.description] } ?? []
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -17,6 +18,8 @@ public struct ChildProcess: Sendable {
 
     /// The child's process id.
     public let pid: pid_t
+    /// The child's raw wait status once it was waited for; shared by the copies of this value.
+    private let reaped = ReapedStatus()
 
     /// Starts `command` (an absolute path, then its arguments) with the test's environment plus
     /// `environment`; standard output and error are appended to `output`.
@@ -38,8 +41,10 @@ public struct ChildProcess: Sendable {
         self.pid = pid
     }
 
-    /// Sends `signal` (unless the child was already waited for).
-    public func send(_ signal: Int32) { kill(pid, signal) }
+    /// Sends `signal`, unless the child was already waited for (its process id may belong to another process now).
+    public func send(_ signal: Int32) {
+        if reaped.status == nil { kill(pid, signal) }
+    }
 
     /// Waits for the child to exit, on a thread of its own (see ``onOwnThread(_:)``), and returns its raw wait status
     /// (0 for a clean exit).
@@ -48,10 +53,34 @@ public struct ChildProcess: Sendable {
     }
 
     /// Waits for the child to exit, blocking the calling thread, and returns its raw wait status (0 for a clean exit).
-    /// For cleanup in a `defer`, which cannot await; elsewhere ``exited()``.
+    /// Once the child was waited for, returns at once: a `defer` that cleans up after a test which already awaited
+    /// ``exited()`` does not block. Elsewhere ``exited()``.
     public func wait() -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return status
+        var echildren = 0
+        while true {
+            if let status = reaped.status { return status }
+            var status: Int32 = 0
+            if waitpid(pid, &status, 0) == pid {
+                reaped.status = status
+                return status
+            }
+            // EINTR: again. ECHILD: another thread reaped it and is about to record the status (or, after a second
+            // of that, it was never a child of this process).
+            if errno == ECHILD {
+                echildren += 1
+                if echildren > 1000 { return -1 }
+                usleep(1000)
+            }
+        }
+    }
+}
+
+/// A child's wait status, recorded once it was reaped.
+private final class ReapedStatus: Sendable {
+    private let value = Mutex<Int32?>(nil)
+
+    var status: Int32? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }
