@@ -299,6 +299,7 @@ struct PostgresFaultTests {
             case .failure(let error): #expect(stored == nil, "\(key) was refused (\(error.message)) but is stored")
             }
         }
+        await cluster.tearDown()  // awaited here, so the `defer` has nothing left to wait for
     }
 }
 

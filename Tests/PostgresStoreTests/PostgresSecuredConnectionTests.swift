@@ -20,8 +20,9 @@ struct SecuredCluster: SuiteTrait, TestScoping {
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
         let cluster = try await ThrowawayCluster(.init(tls: true, tlsOnly: true, password: Self.password))
-        defer { cluster.destroy() }
+        defer { cluster.destroy() }  // when the suite left early: blocks
         try await Self.$current.withValue(cluster, operation: function)
+        await cluster.tearDown()
     }
 }
 

@@ -202,6 +202,7 @@ struct PostgresStoreTests {
         #expect(recovered.map(\.id) == [booked.record.appointment.id])
         #expect(bookedAgain, "no booking succeeded within 60 s of the restart")
         #expect(try await running.store.appointments().count == 2)
+        await cluster.tearDown()  // awaited here, so the `defer` has nothing left to wait for
     }
 
     @Test(

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 
 /// A private PostgreSQL cluster for a test: its own directory under /tmp, a free port on 127.0.0.1
@@ -31,6 +32,8 @@ struct ThrowawayCluster: Sendable {
     var caCertificatePath: String { directory + "/tls/ca.crt" }
     /// The PEM certificate of an unrelated authority, which did not sign the server's certificate.
     var otherCACertificatePath: String { directory + "/tls/other-ca.crt" }
+    /// Set once the cluster is destroyed; shared by the copies of this value.
+    private let destroyed = DestroyedFlag()
 
     /// Makes and starts the cluster; the commands run on a thread of their own (see ``onOwnThread(_:)``), as they
     /// take seconds.
@@ -81,8 +84,16 @@ struct ThrowawayCluster: Sendable {
         try await onOwnThread { [self] in try stopBlockingThread(mode: mode) }
     }
 
+    /// Stops the server and removes the directory, on a thread of its own; a later ``destroy()`` does nothing. A
+    /// test calls this on its normal path and keeps ``destroy()`` in a `defer` for the paths that leave early.
+    func tearDown() async {
+        await onOwnThread { [self] in destroy() }
+    }
+
     /// Stops the server and removes the directory, blocking the calling thread: for a `defer`, which cannot await.
+    /// Does nothing once done (by ``tearDown()``).
     func destroy() {
+        guard !destroyed.set() else { return }
         try? stopBlockingThread(mode: "immediate")
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -243,4 +254,12 @@ struct ThrowawayCluster: Sendable {
                 description: "\(command[0]) exited with status \(status)\n" + String(output.suffix(2000)))
         }
     }
+}
+
+/// Set once a cluster is destroyed.
+private final class DestroyedFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    /// Sets the flag; whether it was set already.
+    func set() -> Bool { value.exchange(true, ordering: .acquiringAndReleasing) }
 }
