@@ -5,6 +5,7 @@ import InMemoryStore
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("notification leases: claim size, the check before a send, the heartbeat, restarts")
@@ -22,15 +23,6 @@ struct LeaseTests {
                 BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
         }
         return store
-    }
-
-    /// Polls `condition` every 20 ms for up to `seconds`: waits for an event, never measures speed.
-    func eventually(within seconds: Double = 60, _ condition: () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
     }
 
     @Test("the defaults keep lease > send timeout + margin, renew three times a lease, and claim one wave")

@@ -69,13 +69,10 @@ struct NotificationDispatcherTests {
             _ = try await service.book(
                 BookingRequest(slotStart: slot.start, slotEnd: slot.end, name: "Ada", email: "ada@example.com"))
         }
-        // Waits (30 s at most) until `count` notifications are recorded sent: the pass that sent them has ended.
+        // Until `count` notifications are recorded sent: the pass that sent them has ended.
         func waitUntilSent(_ count: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(30)
-            while await store.notifications(appointmentID: nil).filter({ $0.status == .sent }).count < count,
-                ContinuousClock.now < deadline
-            {
-                try await Task.sleep(for: .milliseconds(20))
+            try await eventually {
+                await store.notifications(appointmentID: nil).filter { $0.status == .sent }.count >= count
             }
         }
         // An hour between polls: after the first pass, only the signal can explain a delivery within the test.
@@ -116,8 +113,7 @@ struct NotificationDispatcherTests {
 
     /// Waits (at most 60 s, however starved the machine) until `sender` has been called.
     static func waitForACall(to sender: RecordingNotificationSender) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while sender.calls.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await eventually { !sender.calls.isEmpty }
     }
 
     @Test(

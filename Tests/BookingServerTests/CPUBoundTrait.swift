@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 
 /// Runs a suite's tests on a thread of their own, shared by every `.cpuBound` suite, instead of on Swift
@@ -6,9 +5,10 @@ import Testing
 ///
 /// For suites whose tests compute for seconds without awaiting: the settings suites parse hundreds of command
 /// lines, each costing tens of milliseconds in a debug build (swift-argument-parser checks its definitions at every
-/// parse there); the request-body and instant suites read thousands of generated inputs. Swift concurrency has one cooperative thread per core (two on the CI machine) and never preempts
-/// a job, so while two such tests held them no other test's task ran for seconds at a time, and the leases and
-/// deadlines the timing tests measure lapsed (CI failed so on `1a171e2`). On the thread of ``SerialThreadExecutor``
+/// parse there); the request-body and instant suites read thousands of generated inputs. Swift concurrency has one
+/// cooperative thread per core (two on the CI machine) and never preempts a job, so while two such tests held them
+/// no other test's task ran for seconds at a time, and the leases and deadlines the timing tests measure lapsed (CI
+/// failed so on `1a171e2`). On the thread of ``SerialThreadExecutor``
 /// these suites run one test case at a time and take at most one core, shared through the kernel's scheduler,
 /// which lets a woken task's thread in promptly.
 ///
@@ -28,41 +28,4 @@ struct CPUBoundTrait: SuiteTrait, TestTrait, TestScoping {
 extension Trait where Self == CPUBoundTrait {
     /// Runs the suite's tests on the thread the `.cpuBound` suites share: see ``CPUBoundTrait``.
     static var cpuBound: Self { Self() }
-}
-
-/// A task executor that runs its jobs one at a time, in order, on a thread of its own that lives as long as the
-/// process.
-final class SerialThreadExecutor: TaskExecutor, @unchecked Sendable {
-    /// The one executor of the ``CPUBoundTrait`` suites.
-    static let cpuBoundTests = SerialThreadExecutor(name: "cpu-bound tests")
-
-    private let condition = NSCondition()
-    /// Guarded by `condition`.
-    private var jobs: [UnownedJob] = []
-
-    /// Starts the thread, named `name` (at most 15 bytes, as Linux shows it in `ps -L` and `perf`).
-    init(name: String) {
-        Thread { [self] in
-            Thread.current.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
-            runJobs()
-        }.start()
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        condition.lock()
-        jobs.append(job)
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func runJobs() -> Never {
-        while true {
-            condition.lock()
-            while jobs.isEmpty { condition.wait() }
-            let job = jobs.removeFirst()
-            condition.unlock()
-            job.runSynchronously(on: asUnownedTaskExecutor())
-        }
-    }
 }
