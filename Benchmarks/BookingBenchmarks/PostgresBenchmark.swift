@@ -11,16 +11,8 @@ struct PostgresBenchmark {
     let clients: [Int]
 
     func run() async throws {
-        guard let url = ProcessInfo.processInfo.environment["BOOKING_POSTGRES_URL"] else {
-            print("BOOKING_POSTGRES_URL is not set: run through scripts/with-postgres")
-            return
-        }
+        guard let store = try benchmarkPostgresStore(poolSize: max(clients.max() ?? 1, 2)) else { return }
         let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        var configuration = try PostgresStore.Configuration(url: url)
-        configuration.tls = .disable
-        configuration.poolSize = max(clients.max() ?? 1, 2)
-        configuration.connectionWaitTimeout = .seconds(60)
-        let store = PostgresStore(configuration: configuration, logger: logger)
         let runner = Task { await store.run() }
         defer { runner.cancel() }
         try await store.migrate()

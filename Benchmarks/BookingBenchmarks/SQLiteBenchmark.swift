@@ -43,6 +43,48 @@ struct SQLiteBenchmark {
         report("raw GRDB, same SQL and durability", figures[2])
         ratio("100,000 existing / empty (target >= 0.90)", figures[1], figures[0])
         ratio("SQLiteStore / raw driver (target >= 0.80)", figures[0], figures[2])
+        try await readBookedWeek(full, raw: try rawPool(path: fullPath))
+    }
+
+    /// The availability read of a booked week (``BookedWeek``) beside raw GRDB running the same statement and
+    /// reading its rows in place, as fast as GRDB reads them.
+    private func readBookedWeek(_ store: SQLiteStore, raw: DatabasePool) async throws {
+        try await BookedWeek.book(into: store)
+        let window = try BookedWeek.window
+        let reads = 200
+        let figures = try await medians([
+            { _ in try await rate(reads) { for _ in 0..<reads { try await BookedWeek.read(from: store) } } },
+            { _ in try await rate(reads) { for _ in 0..<reads { try await rawOccupants(raw, window) } } },
+        ])
+        print("SQLite, \(BookedWeek.slotCount) booked 5-minute slots read at once, \(reads) sequential reads per run")
+        report("SQLiteStore occupants of a booked week", figures[0], unit: "reads/s")
+        report("raw GRDB, same statement, rows read in place", figures[1], unit: "reads/s")
+        ratio("SQLiteStore / raw driver, booked week", figures[0], figures[1])
+    }
+
+    /// The store's occupants statement (`SQLiteStore.occupantsSQL`) run directly with GRDB, outside a transaction
+    /// as the store runs it, each row's columns read by position.
+    private func rawOccupants(_ pool: DatabasePool, _ window: TimeSlot) async throws {
+        let start = window.start.millisecondsSince1970
+        let arguments: StatementArguments = [
+            "resource": BookedWeek.resource.rawValue, "start": start, "end": window.end.millisecondsSince1970,
+            "lookBack": start - NewHold.longestOccupiedInterval.components.seconds * 1000, "now": start, "moving": nil,
+            "using": nil,
+        ]
+        let read: @Sendable (Database) throws -> Int = { db in
+            var count = 0
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: SQLiteStore.occupantsSQL), arguments: arguments)
+            while let row = try rows.next() {
+                let bounds: (Int64, Int64, Int64, Int64) = (row[0], row[1], row[2], row[3])
+                let expiry: Int64? = row[5]
+                if bounds.0 < bounds.1 && bounds.2 < bounds.3 && expiry == nil { count += 1 }
+            }
+            return count
+        }
+        let found = try await pool.unsafeRead(read)
+        guard found == BookedWeek.slotCount else {
+            throw BenchmarkFailure("raw GRDB read \(found) occupants of \(BookedWeek.slotCount)")
+        }
     }
 
     private func base(_ round: Int) -> Int64 { 4_000_000_000_000 + Int64(round) * 100_000_000_000 }

@@ -5,6 +5,30 @@ extension ConformanceCheck {
     /// Slot holds: exclusive, lapsing at their time to the millisecond, used by one booking (invariant 12).
     static let holdChecks: [ConformanceCheck] = [
         ConformanceCheck(
+            "occupantsOfABusyWindow",
+            "A window holding 200 consecutive bookings and two holds reads back every one in order (by occupied start), each hold with its expiry, and leaves out the hold that lapsed by the read's `now`."
+        ) { context in
+            let drafts = try (0..<200).map { index in
+                try context.draft(at: 60 + 5 * index, minutes: 5, email: "busy-\(index)@example.com")
+            }
+            for draft in drafts { try await context.book(draft) }
+            let holds = [
+                try context.hold("busy-short", at: 60 + 5 * 200, minutes: 5, lasting: 30),
+                try context.hold("busy-long", at: 60 + 5 * 201, minutes: 5, lasting: 600),
+            ]
+            for hold in holds { try await context.store.placeHold(hold) }
+            let window = try TimeSlot(start: drafts[0].slot.start, end: holds[1].slot.end)
+            let booked = drafts.map { SlotOccupant(slot: $0.slot, occupied: $0.occupied) }
+            let held = holds.map { SlotOccupant(slot: $0.slot, occupied: $0.occupied, holdExpiresAt: $0.expiresAt) }
+            try context.expectEqual(
+                try await context.store.occupants(resource: .default, overlapping: window, now: context.now),
+                booked + held, "occupants of the busy window")
+            try context.expectEqual(
+                try await context.store.occupants(
+                    resource: .default, overlapping: window, now: context.now.addingTimeInterval(60)),
+                booked + [held[1]], "occupants of the busy window once the short hold lapsed")
+        },
+        ConformanceCheck(
             "concurrentHoldsOfOneSlot",
             "Concurrent (the suite's concurrency, 200 by default) holds of one slot: exactly one succeeds, the rest get `slotHeld` with the winner's expiry."
         ) { context in

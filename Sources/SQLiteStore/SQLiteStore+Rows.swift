@@ -56,13 +56,17 @@ extension SQLiteStore {
             reminderLead: kind == .reminder ? .seconds(leadSeconds) : nil)
     }
 
-    /// Rebuilds an occupant from a row of ``occupantsSQL``: a hold has an expiry, a booked appointment an email.
-    static func occupantRow(_ row: Row) throws(BookingError) -> OccupantRow {
-        let slot = try TimeSlot(start: instant(row, "slot_start"), end: instant(row, "slot_end"))
-        let occupied = try TimeSlot(start: instant(row, "occupied_start"), end: instant(row, "occupied_end"))
+    /// Rebuilds an occupant from a row of ``occupantsSQL``, reading its columns by position (the statement's
+    /// order): a hold has an expiry, a booked appointment an email, which is read only when `withEmail`.
+    static func occupantRow(_ row: Row, withEmail: Bool) throws(BookingError) -> OccupantRow {
+        let slot = try TimeSlot(
+            start: Date(millisecondsSince1970: row[0]), end: Date(millisecondsSince1970: row[1]))
+        let occupied = try TimeSlot(
+            start: Date(millisecondsSince1970: row[2]), end: Date(millisecondsSince1970: row[3]))
+        let holdExpiresAt = (row[5] as Int64?).map(Date.init(millisecondsSince1970:))
         return OccupantRow(
-            occupant: SlotOccupant(slot: slot, occupied: occupied, holdExpiresAt: optionalInstant(row, "expires_at")),
-            customerEmail: row["customer_email"])
+            occupant: SlotOccupant(slot: slot, occupied: occupied, holdExpiresAt: holdExpiresAt),
+            customerEmail: withEmail ? row[4] : nil)
     }
 
     static func fetchRecord(_ db: Database, id: Int64) throws -> AppointmentRecord? {

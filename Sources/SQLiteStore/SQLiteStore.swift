@@ -580,6 +580,14 @@ public final class SQLiteStore: BookingStore {
         do { return try await writer.read(body) } catch { throw Self.map(error) }
     }
 
+    /// Runs `body`, which reads with one statement, outside a transaction: SQLite runs a statement on a snapshot of
+    /// its own, so the `BEGIN` and `COMMIT` of ``read(_:)`` would only add two statements to parse and run.
+    func readOneStatement<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BookingError)
+        -> T
+    {
+        do { return try await writer.unsafeRead(body) } catch { throw Self.map(error) }
+    }
+
     /// Maps SQLite's errors to `BookingError`: the overlap trigger and unique keys to
     /// `slotUnavailable`, check constraints to `invalidInput`, everything else to `storeUnavailable`
     /// (with no SQL in the message).

@@ -161,6 +161,14 @@ struct BrokenStoreTests {
         #expect(failure?.check == check)
     }
 
+    @Test("a store whose occupants read stops at its first page of rows fails the busy-window check")
+    func firstPageOccupants() async throws {
+        let check = try #require(ConformanceCheck.named("occupantsOfABusyWindow"))
+        let failure = await failure(of: check, on: { FirstPageOccupantsStore() })
+        #expect(failure?.check == check)
+        #expect(failure?.message.contains("occupants of the busy window") == true, "\(failure?.message ?? "")")
+    }
+
     @Test("a store that ignores onlyIfAlreadyThere fails the staying-put check")
     func stayingPutIgnored() async throws {
         let check = try #require(ConformanceCheck.named("stayingPutNeverMovesIntoAnUnofferedSlot"))

@@ -293,6 +293,17 @@ struct AdvisoryHoldStore: ForwardingStore {
     }
 }
 
+/// Reads at most 128 occupants of a window, as a read that stopped at its first page of rows would.
+struct FirstPageOccupantsStore: ForwardingStore {
+    let inner = InMemoryStore()
+
+    func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
+        -> [SlotOccupant]
+    {
+        Array(await inner.occupants(resource: resource, overlapping: window, now: now).prefix(128))
+    }
+}
+
 /// Forgets that one customer takes one seat of a slot: every booking looks like a new customer.
 final class EmailBlindStore: ForwardingStore {
     let inner = InMemoryStore()
