@@ -214,21 +214,9 @@ struct PostgresStoreTests {
             // Two store instances share nothing in memory: only a NOTIFY reaches the second.
             let listening = stores[otherProcess ? 1 : 0]
             let wakeUps = listening.outboxWakeUps()
-            // Both stores' listeners have sent LISTEN (a NOTIFY before it would reach nobody, and is not replayed).
-            let deadline = ContinuousClock.now + .seconds(30)
-            while true {
-                guard ContinuousClock.now < deadline else {
-                    Issue.record("the two stores did not both LISTEN within 30 s")
-                    return
-                }
-                let listeners = try await stores[0].client.query(
-                    """
-                    SELECT count(*) FROM pg_stat_activity
-                    WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND state = 'idle'
-                    """, logger: PostgresTestDatabase.logger
-                ).collect().first?.decode(Int.self)
-                if (listeners ?? 0) >= 2 { break }
-                try await Task.sleep(for: .milliseconds(20))
+            guard try await listeners(2, asking: stores[0]) else {
+                Issue.record("the two stores did not both LISTEN within 60 s")
+                return
             }
             let woke = await withTaskGroup(of: Bool.self) { group in
                 group.addTask {
@@ -248,11 +236,31 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Whether `count` connections to the test's database have sent `LISTEN` and wait idle (a NOTIFY before that
+    /// reaches nobody, and is not replayed), waiting for them at most 60 s.
+    private func listeners(_ count: Int, asking store: PostgresStore) async throws -> Bool {
+        func listening() async -> Int {
+            let answer = try? await store.client.query(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND state = 'idle'
+                """, logger: PostgresTestDatabase.logger
+            ).collect().first?.decode(Int.self)
+            return answer ?? 0
+        }
+        try await eventually { await listening() >= count }
+        return await listening() >= count
+    }
+
     @Test("a store ignores the echo of its own NOTIFY: its dispatchers were woken directly")
     func ownNotifyIgnored() async throws {
         try await withStores(1) { stores in
             let wakeUps = stores[0].outboxWakeUps()
-            try await Task.sleep(for: .milliseconds(500))  // let the listener connect
+            // Without the listener, the echo this test expects the store to ignore would never come back.
+            guard try await listeners(1, asking: stores[0]) else {
+                Issue.record("the store did not LISTEN within 60 s")
+                return
+            }
             _ = try await stores[0].insert(try draft(at: 150))
             // The direct wake-up, then nothing: the NOTIFY this store sent comes back to its own LISTEN.
             let count = await withTaskGroup(of: Int.self) { group in
