@@ -8,9 +8,8 @@ import Testing
 /// parse there); the request-body and instant suites read thousands of generated inputs. Swift concurrency has one
 /// cooperative thread per core (two on the CI machine) and never preempts a job, so while two such tests held them
 /// no other test's task ran for seconds at a time, and the leases and deadlines the timing tests measure lapsed (CI
-/// failed so on `1a171e2`). On the thread of ``SerialThreadExecutor``
-/// these suites run one test case at a time and take at most one core, shared through the kernel's scheduler,
-/// which lets a woken task's thread in promptly.
+/// failed so on `1a171e2`). On the thread of ``SerialThreadExecutor`` these suites run one test case at a time and
+/// take at most one core, shared through the kernel's scheduler, which lets a woken task's thread in promptly.
 ///
 /// A test under this trait must not block its thread synchronously (a semaphore, a lock) until another task runs: a
 /// child task inherits the executor and would queue behind the blocked test for ever. Awaiting is fine.

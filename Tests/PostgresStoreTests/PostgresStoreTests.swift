@@ -248,8 +248,12 @@ struct PostgresStoreTests {
             ).collect().first?.decode(Int.self)
             return answer ?? 0
         }
-        try await eventually { await listening() >= count }
-        return await listening() >= count
+        var seen = 0
+        try await eventually {
+            seen = await listening()
+            return seen >= count
+        }
+        return seen >= count
     }
 
     @Test("a store ignores the echo of its own NOTIFY: its dispatchers were woken directly")
