@@ -90,6 +90,7 @@ extension BookingServerCommand {
         func run() async throws {
             let settings = try BookingServerCommand.settings(options.given)
             let logger = BookingServerCommand.logger(settings)
+            MallocTuning.keepAnswerBuffers()
             let store = try BookingServerCommand.open(settings, logger: logger)
             let adminToken = settings.adminToken ?? SecretToken.generate()
             if settings.adminToken == nil {
