@@ -129,32 +129,57 @@ struct ExecutableTests {
         #expect(lines.last == "#1 is cancelled; its slot is free again: true", "\(printed)")
     }
 
-    @Test("SIGTERM is said at notice level when the shutdown begins and when it has ended, then the exit status is 0")
-    func shutdownIsAnnounced() async throws {
+    /// Starts `booking-server serve` on the memory store with `arguments` and `environment` over this process's, waits
+    /// until it is healthy, sends SIGTERM: its exit status and standard error.
+    static func serveUntilTerminated(_ arguments: [String] = [], environment: [String: String] = [:]) async throws
+        -> (status: Int32, standardError: String)
+    {
         let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
-        process.arguments = ["serve", "--store", "memory", "--port", "\(port)"]
+        process.arguments = ["serve", "--store", "memory", "--port", "\(port)"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(
-            ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"]) { $1 }
+            ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"].merging(environment) { $1 }
+        ) { $1 }
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         try await ServerProcess(attachedTo: port).waitUntilHealthy()
         process.terminate()  // SIGTERM
-        let output = await onOwnThread {
+        return await onOwnThread {
             let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            return output
+            return (process.terminationStatus, output)
         }
-        #expect(process.terminationStatus == 0)
+    }
+
+    @Test("SIGTERM is said at notice level when the shutdown begins and when it has ended, then the exit status is 0")
+    func shutdownIsAnnounced() async throws {
+        let (status, output) = try await Self.serveUntilTerminated()
+        #expect(status == 0)
         let lines = output.split(separator: "\n")
         let begins = lines.firstIndex { $0.contains(" notice ") && $0.contains("booking-server shutting down") }
         let ends = lines.firstIndex { $0.contains(" notice ") && $0.hasSuffix("booking-server stopped") }
         #expect(begins != nil && ends != nil && begins! < ends!, "\(output)")
         #expect(!output.contains("cut off"), "a shutdown that ends in time cuts nothing off: \(output)")
     }
+
+    #if os(Linux)
+        @Test(
+            "the server sets malloc's thresholds for its answer buffers, unless GLIBC_TUNABLES tunes malloc",
+            arguments: [
+                ([:], "applied"), (["GLIBC_TUNABLES": "glibc.malloc.arena_max=4"], "left to the operator"),
+                (["MALLOC_TRIM_THRESHOLD_": "131072"], "left to the operator"),
+            ])
+        func mallocTuning(environment: [String: String], outcome: String) async throws {
+            let (status, output) = try await Self.serveUntilTerminated(
+                ["--log-level", "debug"], environment: environment)
+            #expect(status == 0)
+            let line = output.split(separator: "\n").first { $0.contains("malloc thresholds for answer buffers") }
+            #expect(line?.contains(" outcome=\(outcome) ") == true, "\(output)")
+        }
+    #endif
 
     @Test("serves over real HTTP, shuts down on SIGTERM, and finds its booking after a restart")
     func restart() async throws {

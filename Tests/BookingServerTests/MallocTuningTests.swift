@@ -1,4 +1,4 @@
-#if canImport(Glibc)
+#if os(Linux) && canImport(Glibc)
     import Glibc
     import Testing
 
@@ -12,16 +12,25 @@
             (pointer - MemoryLayout<Int>.size).load(as: UInt.self) & 2 != 0
         }
 
-        @Test("answers under 1 MiB come from the heap and larger ones are mapped, whatever malloc learned before")
-        func thresholds() throws {
-            #expect(MallocTuning.keepAnswerBuffers())
-            // glibc's default maps 512 KiB; a threshold it raised on its own after earlier frees would not map 2 MiB.
-            let answer = try #require(malloc(512 << 10))
-            defer { free(answer) }
-            let year = try #require(malloc(2 << 20))
-            defer { free(year) }
-            #expect(!Self.isMapped(answer))
-            #expect(Self.isMapped(year))
+        @Test("once applied, a 1 MiB answer buffer comes from a heap, not a mapping of its own")
+        func answerBufferFromTheHeap() throws {
+            try #require(MallocTuning.apply(environment: [:]) == .applied)
+            let buffer = try #require(malloc(1 << 20))
+            defer { free(buffer) }
+            #expect(!Self.isMapped(buffer))
+        }
+
+        @Test(
+            "an environment that tunes malloc is left alone",
+            arguments: [
+                (["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=0"], true),
+                (["GLIBC_TUNABLES": "glibc.rtld.nns=2:glibc.malloc.arena_max=2"], true),
+                (["MALLOC_MMAP_THRESHOLD_": "131072"], true), (["MALLOC_TRIM_THRESHOLD_": "0"], true),
+                (["GLIBC_TUNABLES": "glibc.rtld.nns=2"], false), (["PATH": "/usr/bin"], false), ([:], false),
+            ])
+        func operatorTunes(environment: [String: String], tunes: Bool) {
+            #expect(MallocTuning.operatorTunes(environment) == tunes)
+            if tunes { #expect(MallocTuning.apply(environment: environment) == .leftToOperator) }
         }
     }
 #endif

@@ -90,7 +90,8 @@ extension BookingServerCommand {
         func run() async throws {
             let settings = try BookingServerCommand.settings(options.given)
             let logger = BookingServerCommand.logger(settings)
-            MallocTuning.keepAnswerBuffers()
+            let tuning = MallocTuning.apply(environment: ProcessInfo.processInfo.environment)
+            logger.debug("malloc thresholds for answer buffers", metadata: ["outcome": "\(tuning.rawValue)"])
             let store = try BookingServerCommand.open(settings, logger: logger)
             let adminToken = settings.adminToken ?? SecretToken.generate()
             if settings.adminToken == nil {
