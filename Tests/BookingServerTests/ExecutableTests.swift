@@ -2,6 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
+@testable import BookingServer
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -129,8 +131,9 @@ struct ExecutableTests {
         #expect(lines.last == "#1 is cancelled; its slot is free again: true", "\(printed)")
     }
 
-    /// Starts `booking-server serve` on the memory store with `arguments` and `environment` over this process's, waits
-    /// until it is healthy, sends SIGTERM: its exit status and standard error.
+    /// Starts `booking-server serve` on the memory store with `arguments` and `environment` over this process's (less
+    /// its settings of `malloc`, which the server leaves to an operator), waits until it is healthy, sends SIGTERM: its
+    /// exit status and standard error.
     static func serveUntilTerminated(_ arguments: [String] = [], environment: [String: String] = [:]) async throws
         -> (status: Int32, standardError: String)
     {
@@ -138,20 +141,33 @@ struct ExecutableTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
         process.arguments = ["serve", "--store", "memory", "--port", "\(port)"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(
+        let inherited = ProcessInfo.processInfo.environment.filter { key, _ in
+            !key.hasPrefix("MALLOC_") && key != "GLIBC_TUNABLES"
+        }
+        process.environment = inherited.merging(
             ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"].merging(environment) { $1 }
         ) { $1 }
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        try await ServerProcess(attachedTo: port).waitUntilHealthy()
-        process.terminate()  // SIGTERM
-        return await onOwnThread {
-            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
+        func standardError() async -> String {
+            await onOwnThread {
+                let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return output
+            }
         }
+        do {
+            try await ServerProcess(attachedTo: port).waitUntilHealthy()
+        } catch {
+            process.terminate()
+            throw ServerProcess.ServerFailure(
+                description: "\(error); the server's standard error: \(await standardError())")
+        }
+        process.terminate()  // SIGTERM
+        let output = await standardError()
+        return (process.terminationStatus, output)
     }
 
     @Test("SIGTERM is said at notice level when the shutdown begins and when it has ended, then the exit status is 0")
@@ -165,19 +181,20 @@ struct ExecutableTests {
         #expect(!output.contains("cut off"), "a shutdown that ends in time cuts nothing off: \(output)")
     }
 
-    #if os(Linux)
+    #if os(Linux) && canImport(Glibc)
         @Test(
-            "the server sets malloc's thresholds for its answer buffers, unless GLIBC_TUNABLES tunes malloc",
+            "the server sets malloc's thresholds for its answer buffers, unless the environment tunes malloc",
             arguments: [
-                ([:], "applied"), (["GLIBC_TUNABLES": "glibc.malloc.arena_max=4"], "left to the operator"),
-                (["MALLOC_TRIM_THRESHOLD_": "131072"], "left to the operator"),
+                ([:], MallocTuning.Outcome.applied),
+                (["GLIBC_TUNABLES": "glibc.malloc.arena_max=4"], .leftToOperator),
+                (["MALLOC_TRIM_THRESHOLD_": "131072"], .leftToOperator),
             ])
-        func mallocTuning(environment: [String: String], outcome: String) async throws {
+        func mallocTuning(environment: [String: String], outcome: MallocTuning.Outcome) async throws {
             let (status, output) = try await Self.serveUntilTerminated(
                 ["--log-level", "debug"], environment: environment)
             #expect(status == 0)
             let line = output.split(separator: "\n").first { $0.contains("malloc thresholds for answer buffers") }
-            #expect(line?.contains(" outcome=\(outcome) ") == true, "\(output)")
+            #expect(line?.contains(" outcome=\(outcome.rawValue) ") == true, "\(output)")
         }
     #endif
 

@@ -25,7 +25,8 @@
             arguments: [
                 (["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=0"], true),
                 (["GLIBC_TUNABLES": "glibc.rtld.nns=2:glibc.malloc.arena_max=2"], true),
-                (["MALLOC_MMAP_THRESHOLD_": "131072"], true), (["MALLOC_TRIM_THRESHOLD_": "0"], true),
+                (["MALLOC_MMAP_THRESHOLD_": "131072"], true), (["MALLOC_TRIM_THRESHOLD_": ""], true),
+                (["MALLOC_ARENA_MAX": "2"], true), (["MY_MALLOC_SIZE": "1"], false),
                 (["GLIBC_TUNABLES": "glibc.rtld.nns=2"], false), (["PATH": "/usr/bin"], false), ([:], false),
             ])
         func operatorTunes(environment: [String: String], tunes: Bool) {
