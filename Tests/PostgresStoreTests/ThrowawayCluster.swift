@@ -7,7 +7,8 @@ import TestSupport
 ///
 /// There is no skipping: without initdb and pg_ctl (or openssl, for TLS) the initializer throws and
 /// the test fails, saying what to install. ``destroy()`` stops the server and removes the directory;
-/// a failed initializer cleans up after itself.
+/// a failed initializer cleans up after itself. A cluster outlived by its test process (killed before it could
+/// clean up) is stopped and removed by the next cluster made on the machine (``reapOrphans()``).
 struct ThrowawayCluster: Sendable {
     /// What the cluster asks of its clients.
     struct Options: Sendable {
@@ -45,12 +46,14 @@ struct ThrowawayCluster: Sendable {
         self.binaries = binaries
         self.options = options
         runAs = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
-        directory = "/tmp/booking-cluster-" + UUID().uuidString.prefix(8).lowercased()
+        directory = Self.directoryPrefix + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let (directory, runAs) = (directory, runAs)
         port = try await onOwnThread {
             var port = 0
             do {
+                try Data("\(getpid())\n".utf8).write(to: URL(fileURLWithPath: directory + "/" + Self.ownerFile))
+                Self.reapOrphans(binaries: binaries, runAs: runAs)
                 if getuid() == 0 { try Self.run(["/bin/chown", "postgres", directory], as: [], log: nil) }
                 try Self.initialize(directory: directory, binaries: binaries, runAs: runAs, options: options)
                 // A port found free can be taken by someone else before the server binds it: try another.
@@ -96,6 +99,36 @@ struct ThrowawayCluster: Sendable {
         guard !destroyed.set() else { return }
         try? stopBlockingThread(mode: "immediate")
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Where every cluster's directory starts: a UUID's first eight characters follow.
+    static let directoryPrefix = "/tmp/booking-cluster-"
+    /// The file in a cluster's directory that holds the process ID of the test process that made it.
+    static let ownerFile = "owner.pid"
+
+    /// Stops and removes each cluster whose test process has ended without removing it (one killed by a signal it
+    /// could not catch, or by a test run's deadline). A directory without an owner file (being made, or made before
+    /// the file existed) and one whose owner is alive, or whose process ID was taken by another process since, is
+    /// left as it is. Blocks the calling thread for each `pg_ctl stop`.
+    static func reapOrphans() {
+        guard let binaries = findBinaries() else { return }
+        reapOrphans(binaries: binaries, runAs: getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : [])
+    }
+
+    private static func reapOrphans(binaries: String, runAs: [String]) {
+        let parent = URL(fileURLWithPath: directoryPrefix).deletingLastPathComponent().path
+        let name = URL(fileURLWithPath: directoryPrefix).lastPathComponent
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where entry.hasPrefix(name) {
+            let directory = parent + "/" + entry
+            guard let owner = try? String(contentsOfFile: directory + "/" + ownerFile, encoding: .utf8),
+                let pid = pid_t(owner.trimmingCharacters(in: .whitespacesAndNewlines)),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            try? run(
+                [binaries + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"], as: runAs,
+                log: nil)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
     }
 
     private func stopBlockingThread(mode: String) throws {
