@@ -8,7 +8,7 @@ import TestSupport
 /// There is no skipping: without initdb and pg_ctl (or openssl, for TLS) the initializer throws and
 /// the test fails, saying what to install. ``destroy()`` stops the server and removes the directory;
 /// a failed initializer cleans up after itself. A cluster outlived by its test process (killed before it could
-/// clean up) is stopped and removed by the next cluster made on the machine (``reapOrphans()``).
+/// clean up) is stopped and removed by the next cluster made on the machine (see ``ownerLockFile``).
 struct ThrowawayCluster: Sendable {
     /// What the cluster asks of its clients.
     struct Options: Sendable {
@@ -35,6 +35,8 @@ struct ThrowawayCluster: Sendable {
     var otherCACertificatePath: String { directory + "/tls/other-ca.crt" }
     /// Set once the cluster is destroyed; shared by the copies of this value.
     private let destroyed = DestroyedFlag()
+    /// This process's claim on the cluster, held until it is destroyed; shared by the copies of this value.
+    private let owner: OwnerLock
 
     /// Makes and starts the cluster; the commands run on a thread of their own (see ``onOwnThread(_:)``), as they
     /// take seconds.
@@ -46,13 +48,14 @@ struct ThrowawayCluster: Sendable {
         self.binaries = binaries
         self.options = options
         runAs = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
-        directory = Self.directoryPrefix + UUID().uuidString.prefix(8).lowercased()
+        directory = Self.parentDirectory + "/" + Self.directoryPrefix + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let (directory, runAs) = (directory, runAs)
-        port = try await onOwnThread {
+        (port, owner) = try await onOwnThread {
             var port = 0
+            var owner: OwnerLock?
             do {
-                try Data("\(getpid())\n".utf8).write(to: URL(fileURLWithPath: directory + "/" + Self.ownerFile))
+                owner = try OwnerLock(claiming: directory + "/" + Self.ownerLockFile)
                 Self.reapOrphans(binaries: binaries, runAs: runAs)
                 if getuid() == 0 { try Self.run(["/bin/chown", "postgres", directory], as: [], log: nil) }
                 try Self.initialize(directory: directory, binaries: binaries, runAs: runAs, options: options)
@@ -68,9 +71,10 @@ struct ThrowawayCluster: Sendable {
                 }
             } catch {
                 try? FileManager.default.removeItem(atPath: directory)
+                owner?.release()
                 throw error
             }
-            return port
+            return (port, owner!)
         }
     }
 
@@ -99,36 +103,60 @@ struct ThrowawayCluster: Sendable {
         guard !destroyed.set() else { return }
         try? stopBlockingThread(mode: "immediate")
         try? FileManager.default.removeItem(atPath: directory)
+        owner.release()
     }
 
-    /// Where every cluster's directory starts: a UUID's first eight characters follow.
-    static let directoryPrefix = "/tmp/booking-cluster-"
-    /// The file in a cluster's directory that holds the process ID of the test process that made it.
-    static let ownerFile = "owner.pid"
-
-    /// Stops and removes each cluster whose test process has ended without removing it (one killed by a signal it
-    /// could not catch, or by a test run's deadline). A directory without an owner file (being made, or made before
-    /// the file existed) and one whose owner is alive, or whose process ID was taken by another process since, is
-    /// left as it is. Blocks the calling thread for each `pg_ctl stop`.
-    static func reapOrphans() {
-        guard let binaries = findBinaries() else { return }
-        reapOrphans(binaries: binaries, runAs: getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : [])
+    /// Lets go of the cluster without stopping it, as a test process killed before it could clean up does: the next
+    /// cluster made on the machine stops and removes it.
+    func abandon() {
+        _ = destroyed.set()
+        owner.release()
     }
 
+    /// Where the clusters' directories are.
+    private static let parentDirectory = "/tmp"
+    /// How every cluster's directory's name starts: a UUID's first eight characters follow.
+    private static let directoryPrefix = "booking-cluster-"
+    /// The file in a cluster's directory that its test process holds an exclusive `flock` on, from before the
+    /// cluster is made until it is removed, and writes its process ID into. The kernel lets go of the lock when the
+    /// process ends however it ends, so a lock another process can take marks a cluster whose test process ended
+    /// without removing it; the empty file of a cluster being made does not.
+    static let ownerLockFile = "owner.lock"
+
+    /// Stops and removes each cluster whose owner lock (``ownerLockFile``) can be taken and names a process: one
+    /// outlived by its test process. The server is stopped only when the process `data/postmaster.pid` names runs in
+    /// that cluster's data directory (a stale file may name any process), and the directory is removed only when no
+    /// such server runs or `pg_ctl stop` stopped it. Blocks the calling thread for each `pg_ctl stop`.
     private static func reapOrphans(binaries: String, runAs: [String]) {
-        let parent = URL(fileURLWithPath: directoryPrefix).deletingLastPathComponent().path
-        let name = URL(fileURLWithPath: directoryPrefix).lastPathComponent
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where entry.hasPrefix(name) {
-            let directory = parent + "/" + entry
-            guard let owner = try? String(contentsOfFile: directory + "/" + ownerFile, encoding: .utf8),
-                let pid = pid_t(owner.trimmingCharacters(in: .whitespacesAndNewlines)),
-                kill(pid, 0) != 0, errno == ESRCH
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parentDirectory)) ?? []
+        where entry.hasPrefix(directoryPrefix) {
+            let directory = parentDirectory + "/" + entry
+            guard
+                (try? FileManager.default.attributesOfItem(atPath: directory)[.type] as? FileAttributeType)
+                    == .typeDirectory,
+                let claim = OwnerLock(ifOrphaned: directory + "/" + ownerLockFile)
             else { continue }
-            try? run(
-                [binaries + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"], as: runAs,
-                log: nil)
+            defer { claim.release() }
+            if let server = runningServer(directory) {
+                let stopped =
+                    (try? run(
+                        [binaries + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"], as: runAs,
+                        log: nil)) != nil
+                guard stopped, runningServer(directory) != server else { continue }
+            }
             try? FileManager.default.removeItem(atPath: directory)
         }
+    }
+
+    /// The process ID of the server running in `directory`'s cluster: the one `data/postmaster.pid` names, if it runs
+    /// in that data directory.
+    private static func runningServer(_ directory: String) -> pid_t? {
+        guard let file = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
+            let pid = file.split(separator: "\n").first.flatMap({ pid_t($0) }), pid > 0,
+            let workingDirectory = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"),
+            workingDirectory == directory + "/data"
+        else { return nil }
+        return pid
     }
 
     private func stopBlockingThread(mode: String) throws {
@@ -295,4 +323,44 @@ private final class DestroyedFlag: Sendable {
 
     /// Sets the flag; whether it was set already.
     func set() -> Bool { value.exchange(true, ordering: .acquiringAndReleasing) }
+}
+
+/// An exclusive `flock` on a cluster's owner lock file (``ThrowawayCluster/ownerLockFile``), held through an open
+/// descriptor until released (or the process ends).
+private final class OwnerLock: Sendable {
+    private let descriptor = Mutex<Int32?>(nil)
+
+    /// Creates the file at `path`, takes the lock (waiting while a reaper looks at the empty file) and writes this
+    /// process's ID into it.
+    init(claiming path: String) throws {
+        let opened = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard opened >= 0, flock(opened, LOCK_EX) == 0 else {
+            if opened >= 0 { close(opened) }
+            throw PostgresTestDatabase.Unavailable(description: "could not lock \(path): errno \(errno)")
+        }
+        let text = Array("\(getpid())\n".utf8)
+        _ = text.withUnsafeBytes { write(opened, $0.baseAddress, $0.count) }
+        descriptor.withLock { $0 = opened }
+    }
+
+    /// Takes the lock of an existing file at `path` when no process holds it and it names a process: its owner has
+    /// ended. `nil` when the file is missing, held, or empty (a cluster being made).
+    init?(ifOrphaned path: String) {
+        let opened = open(path, O_RDWR | O_CLOEXEC)
+        guard opened >= 0 else { return nil }
+        var size = stat()
+        guard flock(opened, LOCK_EX | LOCK_NB) == 0, fstat(opened, &size) == 0, size.st_size > 0 else {
+            close(opened)
+            return nil
+        }
+        descriptor.withLock { $0 = opened }
+    }
+
+    /// Lets go of the lock; does nothing the second time.
+    func release() {
+        descriptor.withLock { held in
+            if let descriptor = held { close(descriptor) }
+            held = nil
+        }
+    }
 }

@@ -5,7 +5,7 @@ import Testing
 @Suite("throwaway clusters")
 struct ThrowawayClusterTests {
     /// Whether process `pid` runs: it exists and has not ended (a zombie has ended).
-    static func runs(_ pid: pid_t) -> Bool {
+    private static func runs(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let state = stat.split(separator: ")").last?.split(separator: " ").first
         else { return false }
@@ -13,31 +13,39 @@ struct ThrowawayClusterTests {
     }
 
     /// The process ID of the cluster's server, from its `postmaster.pid`.
-    static func server(_ cluster: ThrowawayCluster) throws -> pid_t {
+    private static func server(_ cluster: ThrowawayCluster) throws -> pid_t {
         let file = try String(contentsOfFile: cluster.directory + "/data/postmaster.pid", encoding: .utf8)
         return try #require(file.split(separator: "\n").first.flatMap { pid_t($0) })
     }
 
-    @Test("a cluster outlived by its test process is stopped and removed; one whose process runs is kept")
+    @Test("a cluster its test process let go of is stopped and removed by the next one made; a held one is kept")
     func orphansReaped() async throws {
         let orphan = try await ThrowawayCluster()
         defer { orphan.destroy() }
         let kept = try await ThrowawayCluster()
         defer { kept.destroy() }
         let (orphanServer, keptServer) = (try Self.server(orphan), try Self.server(kept))
-        #expect(Self.runs(orphanServer) && Self.runs(keptServer))
-        // The orphan's owner becomes a process that has ended: a child that exited and was waited for.
-        let ended = try ChildProcess(["/bin/true"])
-        #expect(ended.wait() == 0)
-        try Data("\(ended.pid)\n".utf8).write(
-            to: URL(fileURLWithPath: orphan.directory + "/" + ThrowawayCluster.ownerFile))
+        try #require(Self.runs(orphanServer) && Self.runs(keptServer))
+        let keptOwner = try String(
+            contentsOfFile: kept.directory + "/" + ThrowawayCluster.ownerLockFile, encoding: .utf8)
+        #expect(keptOwner == "\(getpid())\n")
 
-        await onOwnThread { ThrowawayCluster.reapOrphans() }
+        orphan.abandon()
+        let next = try await ThrowawayCluster()
+        defer { next.destroy() }
 
+        // Clusters made by other tests meanwhile reap too: wait for the outcome, not for one reaper.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while FileManager.default.fileExists(atPath: orphan.directory) || Self.runs(orphanServer),
+            ContinuousClock.now < deadline
+        {
+            try await Task.sleep(for: .milliseconds(100))
+        }
         #expect(!FileManager.default.fileExists(atPath: orphan.directory))
         #expect(!Self.runs(orphanServer))
-        #expect(FileManager.default.fileExists(atPath: kept.directory))
+        #expect(FileManager.default.fileExists(atPath: kept.directory + "/data"))
         #expect(Self.runs(keptServer))
+        await next.tearDown()
         await kept.tearDown()
     }
 }
