@@ -33,9 +33,10 @@ struct ThrowawayCluster: Sendable {
     var caCertificatePath: String { directory + "/tls/ca.crt" }
     /// The PEM certificate of an unrelated authority, which did not sign the server's certificate.
     var otherCACertificatePath: String { directory + "/tls/other-ca.crt" }
-    /// Set once the cluster is destroyed; shared by the copies of this value.
+    /// Set once the cluster is destroyed or abandoned; shared by the copies of this value.
     private let destroyed = DestroyedFlag()
-    /// This process's claim on the cluster, held until it is destroyed; shared by the copies of this value.
+    /// This process's claim on the cluster, held until it is destroyed or abandoned (or the process ends); shared by
+    /// the copies of this value.
     private let owner: OwnerLock
 
     /// Makes and starts the cluster; the commands run on a thread of their own (see ``onOwnThread(_:)``), as they
@@ -53,9 +54,14 @@ struct ThrowawayCluster: Sendable {
         let (directory, runAs) = (directory, runAs)
         (port, owner) = try await onOwnThread {
             var port = 0
-            var owner: OwnerLock?
+            let owner: OwnerLock
             do {
                 owner = try OwnerLock(claiming: directory + "/" + Self.ownerLockFile)
+            } catch {
+                try? FileManager.default.removeItem(atPath: directory)
+                throw error
+            }
+            do {
                 Self.reapOrphans(binaries: binaries, runAs: runAs)
                 if getuid() == 0 { try Self.run(["/bin/chown", "postgres", directory], as: [], log: nil) }
                 try Self.initialize(directory: directory, binaries: binaries, runAs: runAs, options: options)
@@ -71,10 +77,10 @@ struct ThrowawayCluster: Sendable {
                 }
             } catch {
                 try? FileManager.default.removeItem(atPath: directory)
-                owner?.release()
+                owner.release()
                 throw error
             }
-            return (port, owner!)
+            return (port, owner)
         }
     }
 
@@ -98,7 +104,7 @@ struct ThrowawayCluster: Sendable {
     }
 
     /// Stops the server and removes the directory, blocking the calling thread: for a `defer`, which cannot await.
-    /// Does nothing once done (by ``tearDown()``).
+    /// Does nothing once done (by ``tearDown()``) or after ``abandon()``.
     func destroy() {
         guard !destroyed.set() else { return }
         try? stopBlockingThread(mode: "immediate")
@@ -123,10 +129,12 @@ struct ThrowawayCluster: Sendable {
     /// without removing it; the empty file of a cluster being made does not.
     static let ownerLockFile = "owner.lock"
 
-    /// Stops and removes each cluster whose owner lock (``ownerLockFile``) can be taken and names a process: one
+    /// Stops and removes each cluster whose owner lock (``ownerLockFile``) can be taken and is not empty: one
     /// outlived by its test process. The server is stopped only when the process `data/postmaster.pid` names runs in
     /// that cluster's data directory (a stale file may name any process), and the directory is removed only when no
-    /// such server runs or `pg_ctl stop` stopped it. Blocks the calling thread for each `pg_ctl stop`.
+    /// such server runs or `pg_ctl stop` stopped it; a server it cannot tell about (another user's process) keeps its
+    /// directory. The lock file goes last, so a removal cut short is found again. Blocks the calling thread for each
+    /// `pg_ctl stop`.
     private static func reapOrphans(binaries: String, runAs: [String]) {
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: parentDirectory)) ?? []
         where entry.hasPrefix(directoryPrefix) {
@@ -137,26 +145,48 @@ struct ThrowawayCluster: Sendable {
                 let claim = OwnerLock(ifOrphaned: directory + "/" + ownerLockFile)
             else { continue }
             defer { claim.release() }
-            if let server = runningServer(directory) {
+            switch server(of: directory) {
+            case .unknown: continue
+            case .none: break
+            case .running(let pid):
                 let stopped =
                     (try? run(
                         [binaries + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"], as: runAs,
                         log: nil)) != nil
-                guard stopped, runningServer(directory) != server else { continue }
+                guard stopped, server(of: directory) != .running(pid) else { continue }
+            }
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for item in contents where item != ownerLockFile {
+                try? FileManager.default.removeItem(atPath: directory + "/" + item)
             }
             try? FileManager.default.removeItem(atPath: directory)
         }
     }
 
-    /// The process ID of the server running in `directory`'s cluster: the one `data/postmaster.pid` names, if it runs
-    /// in that data directory.
-    private static func runningServer(_ directory: String) -> pid_t? {
+    /// What runs in a cluster's directory, as far as this process can tell.
+    private enum ServerState: Equatable {
+        /// No server: no `postmaster.pid`, or the process it names has ended or runs elsewhere.
+        case none
+        /// The server, with its process ID.
+        case running(pid_t)
+        /// A process `postmaster.pid` names runs, but where is hidden from this process.
+        case unknown
+    }
+
+    /// Whether the process `data/postmaster.pid` names runs in `directory`'s data directory.
+    private static func server(of directory: String) -> ServerState {
         guard let file = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
             let pid = file.split(separator: "\n").first.flatMap({ pid_t($0) }), pid > 0,
-            let workingDirectory = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"),
-            workingDirectory == directory + "/data"
-        else { return nil }
-        return pid
+            FileManager.default.fileExists(atPath: "/proc/\(pid)")
+        else { return .none }
+        guard let workingDirectory = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")
+        else {
+            // A zombie (state Z) has no working directory any more; a process of another user hides it.
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            let state = stat.split(separator: ")").last?.split(separator: " ").first
+            return state == nil || state == "Z" ? .none : .unknown
+        }
+        return workingDirectory == directory + "/data" ? .running(pid) : .none
     }
 
     private func stopBlockingThread(mode: String) throws {
@@ -317,7 +347,7 @@ struct ThrowawayCluster: Sendable {
     }
 }
 
-/// Set once a cluster is destroyed.
+/// Set once a cluster is destroyed or abandoned.
 private final class DestroyedFlag: Sendable {
     private let value = Atomic<Bool>(false)
 
@@ -326,7 +356,10 @@ private final class DestroyedFlag: Sendable {
 }
 
 /// An exclusive `flock` on a cluster's owner lock file (``ThrowawayCluster/ownerLockFile``), held through an open
-/// descriptor until released (or the process ends).
+/// descriptor until released or the process ends (there is no `deinit`: a cluster dropped without being destroyed stays
+/// claimed). `flock`, not `fcntl`'s record locks, which a process loses when it closes any descriptor of the file (as a
+/// reaper or a test reading it does); and close-on-exec, so that no `pg_ctl` or server this process starts inherits
+/// the lock and outlives it holding it.
 private final class OwnerLock: Sendable {
     private let descriptor = Mutex<Int32?>(nil)
 
@@ -334,22 +367,30 @@ private final class OwnerLock: Sendable {
     /// process's ID into it.
     init(claiming path: String) throws {
         let opened = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard opened >= 0, flock(opened, LOCK_EX) == 0 else {
-            if opened >= 0 { close(opened) }
-            throw PostgresTestDatabase.Unavailable(description: "could not lock \(path): errno \(errno)")
+        guard opened >= 0 else {
+            throw PostgresTestDatabase.Unavailable(description: "could not create \(path): errno \(errno)")
         }
+        var locked = flock(opened, LOCK_EX)
+        while locked != 0 && errno == EINTR { locked = flock(opened, LOCK_EX) }
         let text = Array("\(getpid())\n".utf8)
-        _ = text.withUnsafeBytes { write(opened, $0.baseAddress, $0.count) }
+        guard locked == 0, text.withUnsafeBytes({ write(opened, $0.baseAddress, $0.count) }) == text.count else {
+            let failure = errno
+            close(opened)
+            throw PostgresTestDatabase.Unavailable(description: "could not lock or write \(path): errno \(failure)")
+        }
         descriptor.withLock { $0 = opened }
     }
 
-    /// Takes the lock of an existing file at `path` when no process holds it and it names a process: its owner has
-    /// ended. `nil` when the file is missing, held, or empty (a cluster being made).
+    /// Takes the lock of an existing file at `path`, this process's user's, when no process holds it and it is not
+    /// empty: its owner has ended. `nil` when the file is missing, another user's, held, or empty (a cluster being
+    /// made).
     init?(ifOrphaned path: String) {
         let opened = open(path, O_RDWR | O_CLOEXEC)
         guard opened >= 0 else { return nil }
-        var size = stat()
-        guard flock(opened, LOCK_EX | LOCK_NB) == 0, fstat(opened, &size) == 0, size.st_size > 0 else {
+        var status = stat()
+        guard flock(opened, LOCK_EX | LOCK_NB) == 0, fstat(opened, &status) == 0, status.st_size > 0,
+            status.st_uid == geteuid()
+        else {
             close(opened)
             return nil
         }

@@ -34,14 +34,16 @@ struct ThrowawayClusterTests {
         let next = try await ThrowawayCluster()
         defer { next.destroy() }
 
-        // Clusters made by other tests meanwhile reap too: wait for the outcome, not for one reaper.
+        // Clusters made by other tests meanwhile reap too: wait for the outcome, not for one reaper. A reaper stops
+        // the server before it removes the directory; a server whose directory went without a stop would end on
+        // its own only at its next check of its lock file, up to a minute later.
         let deadline = ContinuousClock.now + .seconds(60)
-        while FileManager.default.fileExists(atPath: orphan.directory) || Self.runs(orphanServer),
-            ContinuousClock.now < deadline
-        {
+        while FileManager.default.fileExists(atPath: orphan.directory), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(!FileManager.default.fileExists(atPath: orphan.directory))
+        let stopped = ContinuousClock.now + .seconds(5)
+        while Self.runs(orphanServer), ContinuousClock.now < stopped { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!Self.runs(orphanServer))
         #expect(FileManager.default.fileExists(atPath: kept.directory + "/data"))
         #expect(Self.runs(keptServer))
