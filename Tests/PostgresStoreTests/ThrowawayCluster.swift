@@ -175,18 +175,27 @@ struct ThrowawayCluster: Sendable {
 
     /// Whether the process `data/postmaster.pid` names runs in `directory`'s data directory.
     private static func server(of directory: String) -> ServerState {
-        guard let file = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
-            let pid = file.split(separator: "\n").first.flatMap({ pid_t($0) }), pid > 0,
-            FileManager.default.fileExists(atPath: "/proc/\(pid)")
-        else { return .none }
+        guard let pid = postmasterID(directory), processRuns(pid) else { return .none }
+        // A running process of another user hides its working directory.
         guard let workingDirectory = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")
-        else {
-            // A zombie (state Z) has no working directory any more; a process of another user hides it.
-            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-            let state = stat.split(separator: ")").last?.split(separator: " ").first
-            return state == nil || state == "Z" ? .none : .unknown
-        }
+        else { return .unknown }
         return workingDirectory == directory + "/data" ? .running(pid) : .none
+    }
+
+    /// The process ID `data/postmaster.pid` of the cluster in `directory` names, if it has one.
+    static func postmasterID(_ directory: String) -> pid_t? {
+        guard let file = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
+            let pid = file.split(separator: "\n").first.flatMap({ pid_t($0) }), pid > 0
+        else { return nil }
+        return pid
+    }
+
+    /// Whether process `pid` runs: it exists and has not ended (a zombie, state Z, has ended).
+    static func processRuns(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let state = stat.split(separator: ")").last?.split(separator: " ").first
+        else { return false }
+        return state != "Z"
     }
 
     private func stopBlockingThread(mode: String) throws {
