@@ -56,7 +56,10 @@ let package = Package(
         .target(name: "InMemoryStore", dependencies: ["BookingDomain"], swiftSettings: swiftSettings),
         .target(
             name: "SQLiteStore",
-            dependencies: ["BookingDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "BookingDomain", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -8,20 +8,27 @@ extension SQLiteStore {
     ///
     /// Index range scans only: the booked rows starting inside the window, the seats of the one slot that
     /// may reach into it from before (found from the latest booked row starting before it), and the holds
-    /// starting at most 72 hours before it (no hold is longer).
+    /// starting at most 72 hours before it (no hold is longer). A file database reads on the store's own connections
+    /// (`OccupantsReader`), a private in-memory one through GRDB.
     public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
         -> [SlotOccupant]
     {
-        // One statement (see occupantsSQL), so no transaction: keep it one.
-        try await readOneStatement { db in
-            try Self.fetchOccupants(
-                db, resource: resource, overlapping: window, now: now.millisecondsSince1970, withEmails: false
-            )
-            .map { $0.occupant }
-            .sorted { first, second in
-                (first.occupied.start, first.isHold ? 1 : 0, first.occupied.end)
-                    < (second.occupied.start, second.isHold ? 1 : 0, second.occupied.end)
+        let occupants: [SlotOccupant]
+        if let occupantsReader {
+            occupants = try occupantsReader.occupants(
+                resource: resource, overlapping: window, now: now.millisecondsSince1970)
+        } else {
+            // One statement (see occupantsSQL), so no transaction: keep it one.
+            occupants = try await readOneStatement { db in
+                try Self.fetchOccupants(
+                    db, resource: resource, overlapping: window, now: now.millisecondsSince1970, withEmails: false
+                )
+                .map { $0.occupant }
             }
+        }
+        return occupants.sorted { first, second in
+            (first.occupied.start, first.isHold ? 1 : 0, first.occupied.end)
+                < (second.occupied.start, second.isHold ? 1 : 0, second.occupied.end)
         }
     }
 

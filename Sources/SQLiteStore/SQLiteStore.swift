@@ -1,6 +1,7 @@
 public import BookingDomain
 public import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A `BookingStore` in one SQLite file, on GRDB: the embedded default.
 ///
@@ -18,6 +19,8 @@ import GRDB
 ///   occupied interval overlaps one of a different slot of its resource (seats of one slot may
 ///   share it), so even two processes on one file cannot double-book.
 /// - Instants are stored as INTEGER milliseconds since 1970 (UTC).
+/// - The availability read (``occupants(resource:overlapping:now:)``) of a file database runs on read-only connections
+///   of the store's own, on the calling thread, with its one statement prepared once per connection.
 /// - Migrations are versioned (`grdb_migrations`) and run when the store opens.
 public final class SQLiteStore: BookingStore {
     /// Where the database lives.
@@ -43,7 +46,8 @@ public final class SQLiteStore: BookingStore {
         public var busyTimeout: Duration
         /// Commit durability.
         public var durability: Durability
-        /// Concurrent reader connections (file databases).
+        /// Concurrent reader connections (file databases); the availability read keeps up to as many of its own open
+        /// between reads.
         public var maximumReaderCount: Int
 
         /// Creates a configuration: 5 s busy timeout, full durability, 5 readers.
@@ -58,6 +62,8 @@ public final class SQLiteStore: BookingStore {
     public let location: Location
     private let writer: any DatabaseWriter
     private let busyTimeout: Duration
+    /// The availability read's own connections, for a file database (a private in-memory one has none).
+    let occupantsReader: OccupantsReader?
     private let signal = OutboxSignal()
 
     /// Opens (creating if needed) and migrates the database.
@@ -82,6 +88,22 @@ public final class SQLiteStore: BookingStore {
         self.busyTimeout = busyTimeout
         writer = try Self.openAndMigrate(location, config, within: busyTimeout)
         try Self.refuseDamagedSchema(writer)
+        occupantsReader = try Self.occupantsReader(
+            of: writer, location: location, busyTimeout: busyTimeout, keptIdle: config.maximumReaderCount)
+    }
+
+    /// The reader of a file database, on the file SQLite opened (its absolute path, whatever the working directory
+    /// becomes).
+    private static func occupantsReader(
+        of writer: any DatabaseWriter, location: Location, busyTimeout: Duration, keptIdle: Int
+    ) throws(BookingError) -> OccupantsReader? {
+        guard case .file = location else { return nil }
+        do {
+            let path = try writer.read { db in String(cString: sqlite3_db_filename(db.sqliteConnection, "main")) }
+            return OccupantsReader(path: path, busyTimeout: busyTimeout, keptIdle: keptIdle)
+        } catch {
+            throw map(error)
+        }
     }
 
     /// What the store's rules stand on: its tables, and the triggers that keep booked intervals of different slots
@@ -158,6 +180,7 @@ public final class SQLiteStore: BookingStore {
 
     /// Closes the database connections; the store must not be used afterwards.
     public func close() throws(BookingError) {
+        occupantsReader?.close()
         do { try writer.close() } catch { throw Self.map(error) }
     }
 

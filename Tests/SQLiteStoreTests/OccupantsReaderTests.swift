@@ -1,0 +1,168 @@
+import BookingDomain
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+@testable import SQLiteStore
+
+@Suite("SQLite availability read on its own connections")
+struct OccupantsReaderTests {
+    /// The SQLite store tests' instant and bookings.
+    let fixtures = SQLiteStoreTests()
+    var now: Date { fixtures.now }
+
+    func draft(at minutes: Int) throws -> NewAppointment { try fixtures.draft(at: minutes) }
+
+    var day: TimeSlot { get throws { try TimeSlot(start: now, end: now.addingTimeInterval(86_400)) } }
+
+    @Test("a file store reads on its own connections; a private in-memory one has none")
+    func onlyFileStores() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(try SQLiteStore(location: .file(directory.file("reader.sqlite"))).occupantsReader != nil)
+        #expect(try SQLiteStore(location: .inMemory).occupantsReader == nil)
+    }
+
+    @Test("a read sees at once what another store on the file committed, bookings, holds and cancels alike")
+    func seesOtherWriters() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("shared.sqlite")
+        let writer = try SQLiteStore(location: .file(path))
+        let reader = try SQLiteStore(location: .file(path))
+        #expect(try await reader.occupants(resource: .default, overlapping: day, now: now).isEmpty)
+
+        let booked = try draft(at: 60)
+        guard case .created(let record) = try await writer.insert(booked) else {
+            Issue.record("the booking was not created")
+            return
+        }
+        let bookedOccupant = SlotOccupant(slot: booked.slot, occupied: booked.occupied)
+        #expect(try await reader.occupants(resource: .default, overlapping: day, now: now) == [bookedOccupant])
+
+        let holdSlot = try TimeSlot(start: now.addingTimeInterval(7200), end: now.addingTimeInterval(9000))
+        let hold = NewHold(
+            resource: .default, slot: holdSlot, occupied: holdSlot, tokenHash: String(repeating: "h", count: 64),
+            expiresAt: now.addingTimeInterval(600), now: now, rules: BookingRules(capacity: 1))
+        let placed = try await writer.placeHold(hold)
+        let heldOccupant = SlotOccupant(slot: holdSlot, occupied: holdSlot, holdExpiresAt: placed.expiresAt)
+        #expect(
+            try await reader.occupants(resource: .default, overlapping: day, now: now) == [
+                bookedOccupant, heldOccupant,
+            ])
+        #expect(
+            try await reader.occupants(resource: .default, overlapping: day, now: now.addingTimeInterval(600)) == [
+                bookedOccupant
+            ])
+
+        _ = try await writer.cancel(id: record.appointment.id, now: now)
+        #expect(try await reader.occupants(resource: .default, overlapping: day, now: now) == [heldOccupant])
+    }
+
+    @Test("reads racing bookings each see a whole, ordered list")
+    func concurrentReads() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteStore(
+            location: .file(directory.file("busy.sqlite")), configuration: .init(maximumReaderCount: 3))
+        let drafts = try (0..<40).map { try draft(at: 30 * $0) }
+        let window = try TimeSlot(start: now, end: now.addingTimeInterval(40 * 1800))
+        let counts = try await withThrowingTaskGroup(of: Int?.self) { group in
+            for draft in drafts {
+                group.addTask {
+                    _ = try await store.insert(draft)
+                    return nil
+                }
+            }
+            for _ in 0..<200 {
+                group.addTask {
+                    let occupants = try await store.occupants(resource: .default, overlapping: window, now: now)
+                    let starts = occupants.map(\.occupied.start)
+                    #expect(starts == starts.sorted())
+                    #expect(Set(starts).isSubset(of: drafts.map(\.occupied.start)))
+                    return occupants.count
+                }
+            }
+            return try await group.compactMap { $0 }.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(counts.count == 200)
+        #expect(try await store.occupants(resource: .default, overlapping: window, now: now).count == 40)
+    }
+
+    @Test("reads on eight threads at once open connections as they need them and keep at most the configured ones")
+    func keptConnections() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("threads.sqlite")
+        _ = try SQLiteStore(location: .file(path))
+        let reader = OccupantsReader(path: path, busyTimeout: .seconds(5), keptIdle: 2)
+        let window = try day
+        let failures = Mutex(0)
+        let finished = DispatchGroup()
+        for _ in 0..<8 {
+            finished.enter()
+            Thread.detachNewThread {
+                defer { finished.leave() }
+                for _ in 0..<50 {
+                    do {
+                        _ = try reader.occupants(resource: .default, overlapping: window, now: 0)
+                    } catch {
+                        failures.withLock { $0 += 1 }
+                    }
+                }
+            }
+        }
+        #expect(finished.wait(timeout: .now() + 60) == .success)
+        #expect(failures.withLock { $0 } == 0)
+        #expect((1...2).contains(reader.idleConnectionCount))
+    }
+
+    @Test("a read keeps working after another connection changes the schema (its statement is prepared again)")
+    func schemaChange() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("schema.sqlite")
+        let store = try SQLiteStore(location: .file(path))
+        let booked = try draft(at: 60)
+        _ = try await store.insert(booked)
+        #expect(try await store.occupants(resource: .default, overlapping: day, now: now).count == 1)
+        let other = try DatabaseQueue(path: path)
+        try await other.write { db in
+            try db.execute(sql: "CREATE INDEX appointments_by_note ON appointments (note)")
+        }
+        try other.close()
+        #expect(
+            try await store.occupants(resource: .default, overlapping: day, now: now) == [
+                SlotOccupant(slot: booked.slot, occupied: booked.occupied)
+            ])
+    }
+
+    @Test("a read after the store is closed is storeUnavailable, and the idle connections are closed")
+    func afterClose() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteStore(location: .file(directory.file("closed.sqlite")))
+        _ = try await store.occupants(resource: .default, overlapping: day, now: now)
+        let reader = try #require(store.occupantsReader)
+        #expect(reader.idleConnectionCount == 1)
+        try store.close()
+        #expect(reader.idleConnectionCount == 0)
+        await #expect(throws: BookingError.storeUnavailable("the store is closed")) {
+            try await store.occupants(resource: .default, overlapping: day, now: now)
+        }
+    }
+
+    @Test("a file that is not a database is storeUnavailable for the read, with no SQL in the message")
+    func notADatabase() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("garbage.sqlite")
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
+        let reader = OccupantsReader(path: path, busyTimeout: .milliseconds(50), keptIdle: 1)
+        #expect(throws: BookingError.storeUnavailable("the file is not a SQLite database")) {
+            try reader.occupants(resource: .default, overlapping: try day, now: 0)
+        }
+        #expect(reader.idleConnectionCount == 0)
+    }
+}
