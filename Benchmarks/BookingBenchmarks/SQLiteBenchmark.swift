@@ -113,8 +113,10 @@ struct SQLiteBenchmark {
     private func rawPool(path: String) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        return try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // After opening, as SQLiteStore does: the pool sets NORMAL as it switches the file to WAL.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        return pool
     }
 
     /// The store's booking transaction written directly with GRDB: the same statements and pragmas.

@@ -9,63 +9,108 @@ import Synchronization
 ///
 /// GRDB's pool would hand each read to a reader's dispatch queue and back and check the schema version before it,
 /// which cost an availability answer more than the statement itself. The statement runs outside a transaction, on a
-/// snapshot of its own, as SQLite runs every lone statement. Connections are opened when no idle one is left, and up
-/// to `keptIdle` of them are kept for the next reads; one whose read failed is closed. A read blocks its thread for
-/// the statement only, or while SQLite waits out a lock within the busy timeout (recovering the WAL after a crash).
+/// snapshot of its own, as SQLite runs every lone statement.
+///
+/// At most `connectionLimit` connections are opened, as reads need them, and each is kept for the next reads; one
+/// whose read failed is closed. A read never waits: it answers `nil`, for the caller to read through GRDB instead,
+/// when every connection is reading or when SQLite finds the file locked (a process keeping it in exclusive locking
+/// mode, or recovering its WAL after a crash), so the calling thread is held for the statement only, and for opening
+/// and preparing a connection the first time.
 final class OccupantsReader: Sendable {
     private let path: String
-    private let busyTimeoutMilliseconds: Int32
-    private let keptIdle: Int
-    private let idle = Mutex(IdleConnections())
+    private let connectionLimit: Int
+    private let state = Mutex(Connections())
 
-    /// The connections waiting for a read, and whether the store was closed.
-    private struct IdleConnections {
-        var connections: [Connection] = []
+    /// The connections waiting for a read, how many are open in all, and whether the store was closed.
+    private struct Connections {
+        var idle: [Connection] = []
+        var openCount = 0
         var isClosed = false
     }
 
-    /// Reads the database at `path` (absolute: connections are opened as reads need them), waiting up to
-    /// `busyTimeout` for a lock, and keeping up to `keptIdle` connections open between reads.
-    init(path: String, busyTimeout: Duration, keptIdle: Int) {
+    /// What a read starts from.
+    private enum Start {
+        case idle(Connection)
+        case opening
+        case allBusy
+        case closed
+    }
+
+    /// Reads the database at `path` (absolute: connections are opened as reads need them) on at most
+    /// `connectionLimit` connections (at least one).
+    init(path: String, connectionLimit: Int) {
         self.path = path
-        let (seconds, attoseconds) = busyTimeout.components
-        busyTimeoutMilliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-        self.keptIdle = max(1, keptIdle)
+        self.connectionLimit = max(1, connectionLimit)
     }
 
     /// The booked appointments and live holds of `resource` whose occupied intervals overlap `window`, in no
-    /// particular order.
+    /// particular order; `nil` when every connection is reading or the file is locked.
     func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Int64) throws(BookingError)
-        -> [SlotOccupant]
+        -> [SlotOccupant]?
     {
-        let (isClosed, idleConnection) = idle.withLock { idle in (idle.isClosed, idle.connections.popLast()) }
-        guard !isClosed else { throw .storeUnavailable("the store is closed") }
+        let start = state.withLock { state -> Start in
+            if state.isClosed { return .closed }
+            if let connection = state.idle.popLast() { return .idle(connection) }
+            guard state.openCount < connectionLimit else { return .allBusy }
+            state.openCount += 1
+            return .opening
+        }
         let connection: Connection
-        if let idleConnection {
-            connection = idleConnection
-        } else {
-            connection = try Connection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        switch start {
+        case .closed: throw .storeUnavailable("the store is closed")
+        case .allBusy: return nil
+        case .idle(let idle): connection = idle
+        case .opening:
+            let opened: Connection?
+            do {
+                opened = try Connection(path: path)
+            } catch {
+                state.withLock { $0.openCount -= 1 }
+                throw error
+            }
+            guard let opened else {
+                state.withLock { $0.openCount -= 1 }
+                return nil
+            }
+            connection = opened
         }
-        let occupants = try connection.occupants(resource: resource, overlapping: window, now: now)
-        let surplus = idle.withLock { idle -> Connection? in
-            guard !idle.isClosed, idle.connections.count < keptIdle else { return connection }
-            idle.connections.append(connection)
-            return nil
+        do {
+            let occupants = try connection.occupants(resource: resource, overlapping: window, now: now)
+            giveBack(connection)
+            return occupants
+        } catch {
+            state.withLock { $0.openCount -= 1 }  // the connection closes as it goes
+            throw error
         }
-        _ = surplus  // closed here, outside the lock
-        return occupants
     }
 
+    /// Keeps `connection` for the next read, or closes it (outside the lock) once the store is closed.
+    private func giveBack(_ connection: Connection) {
+        let closing = state.withLock { state -> Connection? in
+            guard !state.isClosed else {
+                state.openCount -= 1
+                return connection
+            }
+            state.idle.append(connection)
+            return nil
+        }
+        _ = closing
+    }
+
+    /// How many connections are open, reading or idle.
+    var openConnectionCount: Int { state.withLock { $0.openCount } }
+
     /// How many connections wait for a read.
-    var idleConnectionCount: Int { idle.withLock { $0.connections.count } }
+    var idleConnectionCount: Int { state.withLock { $0.idle.count } }
 
     /// Closes the idle connections; one still reading is closed when its read ends, and later reads throw
     /// `storeUnavailable`.
     func close() {
-        let closing = idle.withLock { idle in
-            idle.isClosed = true
-            defer { idle.connections = [] }
-            return idle.connections
+        let closing = state.withLock { state in
+            state.isClosed = true
+            state.openCount -= state.idle.count
+            defer { state.idle = [] }
+            return state.idle
         }
         _ = closing
     }
@@ -77,8 +122,9 @@ private final class Connection: @unchecked Sendable {
     private let statement: OpaquePointer
     private let resource, start, end, lookBack, now: Int32
 
-    /// Opens the file read-only and prepares ``SQLiteStore/occupantsSQL``.
-    init(path: String, busyTimeoutMilliseconds: Int32) throws(BookingError) {
+    /// Opens the file read-only, with no busy timeout, and prepares ``SQLiteStore/occupantsSQL``; `nil` when the file
+    /// is locked (preparing reads the schema).
+    init?(path: String) throws(BookingError) {
         var opened: OpaquePointer?
         let code = sqlite3_open_v2(path, &opened, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
         guard let opened else { throw .storeUnavailable("the database file cannot be opened") }
@@ -87,19 +133,27 @@ private final class Connection: @unchecked Sendable {
             throw Self.error(code, on: opened)
         }
         sqlite3_extended_result_codes(opened, 1)
-        sqlite3_busy_timeout(opened, busyTimeoutMilliseconds)
         var prepared: OpaquePointer?
         let prepareCode = sqlite3_prepare_v3(
             opened, SQLiteStore.occupantsSQL, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
         guard prepareCode == SQLITE_OK, let prepared else {
             defer { sqlite3_close_v2(opened) }
+            if prepareCode & 0xff == SQLITE_BUSY { return nil }
             throw Self.error(prepareCode, on: opened)
+        }
+        func index(_ name: String) -> Int32 { sqlite3_bind_parameter_index(prepared, name) }
+        let indexes = [":resource", ":start", ":end", ":lookBack", ":now"].map(index)
+        // Seven parameters, :moving and :using among them (never bound: NULL, so a read leaves nothing out).
+        guard sqlite3_bind_parameter_count(prepared) == 7, index(":moving") > 0, index(":using") > 0,
+            !indexes.contains(0)
+        else {
+            sqlite3_finalize(prepared)
+            sqlite3_close_v2(opened)
+            throw .storeUnavailable("the availability statement does not name its parameters")
         }
         handle = opened
         statement = prepared
-        func index(_ name: String) -> Int32 { sqlite3_bind_parameter_index(prepared, name) }
-        (resource, start, end) = (index(":resource"), index(":start"), index(":end"))
-        (lookBack, now) = (index(":lookBack"), index(":now"))
+        (resource, start, end, lookBack, now) = (indexes[0], indexes[1], indexes[2], indexes[3], indexes[4])
     }
 
     deinit {
@@ -107,23 +161,28 @@ private final class Connection: @unchecked Sendable {
         sqlite3_close_v2(handle)
     }
 
-    /// Runs the statement for `resource` and `window` at `now`, reading each row in place.
+    /// Runs the statement for `resource` and `window` at `now`, reading each row in place; `nil` when the file is
+    /// locked.
     func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Int64) throws(BookingError)
-        -> [SlotOccupant]
+        -> [SlotOccupant]?
     {
         defer { sqlite3_reset(statement) }
         let windowStart = window.start.millisecondsSince1970
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-        sqlite3_bind_text(statement, self.resource, resource.rawValue, -1, transient)
-        sqlite3_bind_int64(statement, start, windowStart)
-        sqlite3_bind_int64(statement, end, window.end.millisecondsSince1970)
-        sqlite3_bind_int64(statement, lookBack, windowStart - SQLiteStore.longestHeldInterval)
-        sqlite3_bind_int64(statement, self.now, now)
-        // :moving and :using are never bound, so NULL: a read leaves nothing out.
+        for code in [
+            sqlite3_bind_text(statement, self.resource, resource.rawValue, -1, transient),
+            sqlite3_bind_int64(statement, start, windowStart),
+            sqlite3_bind_int64(statement, end, window.end.millisecondsSince1970),
+            sqlite3_bind_int64(statement, lookBack, windowStart - SQLiteStore.longestHeldInterval),
+            sqlite3_bind_int64(statement, self.now, now),
+        ] where code != SQLITE_OK {
+            throw Self.error(code, on: handle)
+        }
         var occupants: [SlotOccupant] = []
         while true {
             let code = sqlite3_step(statement)
             if code == SQLITE_DONE { return occupants }
+            if code & 0xff == SQLITE_BUSY, occupants.isEmpty { return nil }
             guard code == SQLITE_ROW else { throw Self.error(code, on: handle) }
             let slot = try TimeSlot(start: instant(column: 0), end: instant(column: 1))
             let occupied = try TimeSlot(start: instant(column: 2), end: instant(column: 3))

@@ -46,8 +46,8 @@ public final class SQLiteStore: BookingStore {
         public var busyTimeout: Duration
         /// Commit durability.
         public var durability: Durability
-        /// Concurrent reader connections (file databases); the availability read keeps up to as many of its own open
-        /// between reads.
+        /// Concurrent reader connections (file databases); the availability read opens up to as many of its own (at
+        /// least one a core) and keeps them open.
         public var maximumReaderCount: Int
 
         /// Creates a configuration: 5 s busy timeout, full durability, 5 readers.
@@ -82,27 +82,54 @@ public final class SQLiteStore: BookingStore {
         config.busyMode = .timeout(busyTimeout.seconds)
         config.foreignKeysEnabled = true
         config.maximumReaderCount = max(1, configuration.maximumReaderCount)
-        let synchronous = configuration.durability.rawValue
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         self.location = location
         self.busyTimeout = busyTimeout
         writer = try Self.openAndMigrate(location, config, within: busyTimeout)
+        try Self.setDurability(configuration.durability, of: writer)
         try Self.refuseDamagedSchema(writer)
         occupantsReader = try Self.occupantsReader(
-            of: writer, location: location, busyTimeout: busyTimeout, keptIdle: config.maximumReaderCount)
+            of: writer, location: location,
+            connectionLimit: max(config.maximumReaderCount, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
+    deinit {
+        occupantsReader?.close()  // before the writer: the last connection to close checkpoints the WAL
     }
 
     /// The reader of a file database, on the file SQLite opened (its absolute path, whatever the working directory
-    /// becomes).
+    /// becomes), with a connection for each core at least: the server reads on its cooperative threads, one a core.
     private static func occupantsReader(
-        of writer: any DatabaseWriter, location: Location, busyTimeout: Duration, keptIdle: Int
+        of writer: any DatabaseWriter, location: Location, connectionLimit: Int
     ) throws(BookingError) -> OccupantsReader? {
         guard case .file = location else { return nil }
         do {
             let path = try writer.read { db in String(cString: sqlite3_db_filename(db.sqliteConnection, "main")) }
-            return OccupantsReader(path: path, busyTimeout: busyTimeout, keptIdle: keptIdle)
+            return OccupantsReader(path: path, connectionLimit: connectionLimit)
         } catch {
             throw map(error)
+        }
+    }
+
+    /// Sets `synchronous` on the writer's connection, the one that commits: once it is open, since GRDB's pool sets
+    /// `NORMAL` as it switches the file to WAL, after any `prepareDatabase`.
+    private static func setDurability(_ durability: Durability, of writer: any DatabaseWriter) throws(BookingError) {
+        do {
+            try writer.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue)")
+            }
+        } catch {
+            throw map(error)
+        }
+    }
+
+    /// The writer's `synchronous` setting as SQLite reports it: 1 for `NORMAL`, 2 for `FULL`.
+    func synchronousSetting() async throws(BookingError) -> Int {
+        do {
+            return try await writer.writeWithoutTransaction { db in
+                try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 0
+            }
+        } catch {
+            throw Self.map(error)
         }
     }
 

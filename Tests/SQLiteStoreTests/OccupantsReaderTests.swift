@@ -90,32 +90,68 @@ struct OccupantsReaderTests {
         #expect(try await store.occupants(resource: .default, overlapping: window, now: now).count == 40)
     }
 
-    @Test("reads on eight threads at once open connections as they need them and keep at most the configured ones")
-    func keptConnections() throws {
+    @Test("reads on eight threads at once share at most the connection limit, each answering in full or not at all")
+    func connectionLimit() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("threads.sqlite")
-        _ = try SQLiteStore(location: .file(path))
-        let reader = OccupantsReader(path: path, busyTimeout: .seconds(5), keptIdle: 2)
+        let booked = try draft(at: 60)
+        _ = try await SQLiteStore(location: .file(path)).insert(booked)
+        let reader = OccupantsReader(path: path, connectionLimit: 2)
         let window = try day
-        let failures = Mutex(0)
-        let finished = DispatchGroup()
-        for _ in 0..<8 {
-            finished.enter()
-            Thread.detachNewThread {
-                defer { finished.leave() }
-                for _ in 0..<50 {
-                    do {
-                        _ = try reader.occupants(resource: .default, overlapping: window, now: 0)
-                    } catch {
-                        failures.withLock { $0 += 1 }
+        let expected = [SlotOccupant(slot: booked.slot, occupied: booked.occupied)]
+        let outcomes = Mutex((answered: 0, declined: 0, wrong: 0))
+        await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+            let group = DispatchGroup()
+            for _ in 0..<8 {
+                group.enter()
+                Thread.detachNewThread {
+                    defer { group.leave() }
+                    for _ in 0..<200 {
+                        let answer = Result { () throws(BookingError) in
+                            try reader.occupants(resource: .default, overlapping: window, now: 0)
+                        }
+                        outcomes.withLock { outcomes in
+                            switch answer {
+                            case .success(let occupants?) where occupants == expected: outcomes.answered += 1
+                            case .success(nil): outcomes.declined += 1
+                            default: outcomes.wrong += 1
+                            }
+                        }
                     }
                 }
             }
+            group.notify(queue: .global()) { finished.resume() }
         }
-        #expect(finished.wait(timeout: .now() + 60) == .success)
-        #expect(failures.withLock { $0 } == 0)
-        #expect((1...2).contains(reader.idleConnectionCount))
+        let (answered, declined, wrong) = outcomes.withLock { $0 }
+        #expect(wrong == 0)
+        #expect(answered + declined == 1600 && answered > 0)
+        #expect((1...2).contains(reader.openConnectionCount))
+        #expect(reader.idleConnectionCount == reader.openConnectionCount)
+    }
+
+    @Test(
+        "a file another process keeps locked: the reader declines at once rather than wait, and reads once it is free")
+    func lockedFile() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("locked.sqlite")
+        let store = try SQLiteStore(location: .file(path))
+        _ = try await store.insert(try draft(at: 60))
+        try store.close()
+        // Exclusive locking mode in WAL: the lock is taken by the first write and kept until the connection closes.
+        let locker = try DatabaseQueue(path: path)
+        try await locker.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
+            try db.execute(sql: "UPDATE appointments SET note = 'locked'")
+        }
+        let reader = OccupantsReader(path: path, connectionLimit: 1)
+        let started = ContinuousClock.now
+        #expect(try reader.occupants(resource: .default, overlapping: try day, now: 0) == nil)
+        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(reader.openConnectionCount == 0)
+        try locker.close()
+        #expect(try reader.occupants(resource: .default, overlapping: try day, now: 0)?.count == 1)
     }
 
     @Test("a read keeps working after another connection changes the schema (its statement is prepared again)")
@@ -147,7 +183,7 @@ struct OccupantsReaderTests {
         let reader = try #require(store.occupantsReader)
         #expect(reader.idleConnectionCount == 1)
         try store.close()
-        #expect(reader.idleConnectionCount == 0)
+        #expect(reader.idleConnectionCount == 0 && reader.openConnectionCount == 0)
         await #expect(throws: BookingError.storeUnavailable("the store is closed")) {
             try await store.occupants(resource: .default, overlapping: day, now: now)
         }
@@ -159,10 +195,10 @@ struct OccupantsReaderTests {
         defer { directory.remove() }
         let path = directory.file("garbage.sqlite")
         try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
-        let reader = OccupantsReader(path: path, busyTimeout: .milliseconds(50), keptIdle: 1)
+        let reader = OccupantsReader(path: path, connectionLimit: 1)
         #expect(throws: BookingError.storeUnavailable("the file is not a SQLite database")) {
             try reader.occupants(resource: .default, overlapping: try day, now: 0)
         }
-        #expect(reader.idleConnectionCount == 0)
+        #expect(reader.openConnectionCount == 0)
     }
 }

@@ -1,9 +1,10 @@
 import BookingDomain
 import Foundation
 import GRDB
-import SQLiteStore
 import TestSupport
 import Testing
+
+@testable import SQLiteStore
 
 @Suite("SQLite store")
 struct SQLiteStoreTests {
@@ -286,6 +287,33 @@ struct SQLiteStoreTests {
         #expect(schemaError?.description.contains("INSERT") == false)
         #expect(try await store.appointments().isEmpty)
         #expect(try await store.notifications(appointmentID: nil).isEmpty)
+    }
+
+    @Test("the chosen durability is what the committing connection runs with: FULL by default, NORMAL when asked")
+    func durabilityInForce() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let full = try SQLiteStore(location: .file(directory.file("full.sqlite")))
+        #expect(try await full.synchronousSetting() == 2)
+        let normal = try SQLiteStore(
+            location: .file(directory.file("normal.sqlite")), configuration: .init(durability: .normal))
+        #expect(try await normal.synchronousSetting() == 1)
+        #expect(try await SQLiteStore(location: .inMemory).synchronousSetting() == 2)
+    }
+
+    @Test("a store released without close leaves its file whole, with no write-ahead log behind")
+    func releasedWithoutClose() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("released.sqlite")
+        do {
+            let store = try SQLiteStore(location: .file(path))
+            let slot = try draft(at: 60).slot
+            _ = try await store.insert(try draft(at: 60))
+            #expect(try await store.occupants(resource: .default, overlapping: slot, now: now).count == 1)
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        #expect(try await SQLiteStore(location: .file(path)).appointments().count == 1)
     }
 
     @Test(
