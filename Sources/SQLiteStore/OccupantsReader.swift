@@ -37,10 +37,10 @@ final class OccupantsReader: Sendable {
     }
 
     /// Reads the database at `path` (absolute: connections are opened as reads need them) on at most
-    /// `connectionLimit` connections (at least one).
+    /// `connectionLimit` connections (with none, every read declines).
     init(path: String, connectionLimit: Int) {
         self.path = path
-        self.connectionLimit = max(1, connectionLimit)
+        self.connectionLimit = max(0, connectionLimit)
     }
 
     /// The booked appointments and live holds of `resource` whose occupied intervals overlap `window`, in no

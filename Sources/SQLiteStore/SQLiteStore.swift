@@ -47,7 +47,8 @@ public final class SQLiteStore: BookingStore {
         /// Commit durability.
         public var durability: Durability
         /// Concurrent reader connections (file databases); the availability read opens up to as many of its own (at
-        /// least one a core) and keeps them open.
+        /// least one a core, so a store on a 64-core host may keep 64 more open, three file descriptors each) and
+        /// keeps them open.
         public var maximumReaderCount: Int
 
         /// Creates a configuration: 5 s busy timeout, full durability, 5 readers.
@@ -72,7 +73,16 @@ public final class SQLiteStore: BookingStore {
     /// or was migrated by a newer version of swift-booking (its schema is never touched then), or lacks a table or a
     /// no-overlap trigger though its migrations are recorded, and
     /// `invalidInput` for a file path that names no file (empty, or SQLite's `:memory:`: use ``Location/inMemory``).
-    public init(location: Location, configuration: Configuration = Configuration()) throws(BookingError) {
+    public convenience init(location: Location, configuration: Configuration = Configuration()) throws(BookingError) {
+        try self.init(
+            location: location, configuration: configuration,
+            occupantsConnectionLimit: max(
+                configuration.maximumReaderCount, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
+    /// Opens the database as ``init(location:configuration:)`` does, with `occupantsConnectionLimit` connections of
+    /// the availability read's own at most (0: every such read goes through GRDB, as tests of that way ask).
+    init(location: Location, configuration: Configuration, occupantsConnectionLimit: Int) throws(BookingError) {
         if case .file(let path) = location, path.isEmpty || path == ":memory:" {
             throw .invalidInput(
                 field: "location", "\(path.isEmpty ? "an empty path" : "':memory:'") names no file; use .inMemory")
@@ -84,12 +94,10 @@ public final class SQLiteStore: BookingStore {
         config.maximumReaderCount = max(1, configuration.maximumReaderCount)
         self.location = location
         self.busyTimeout = busyTimeout
-        writer = try Self.openAndMigrate(location, config, within: busyTimeout)
-        try Self.setDurability(configuration.durability, of: writer)
+        writer = try Self.openAndMigrate(location, config, configuration.durability, within: busyTimeout)
         try Self.refuseDamagedSchema(writer)
         occupantsReader = try Self.occupantsReader(
-            of: writer, location: location,
-            connectionLimit: max(config.maximumReaderCount, ProcessInfo.processInfo.activeProcessorCount))
+            of: writer, location: location, connectionLimit: occupantsConnectionLimit)
     }
 
     deinit {
@@ -97,7 +105,8 @@ public final class SQLiteStore: BookingStore {
     }
 
     /// The reader of a file database, on the file SQLite opened (its absolute path, whatever the working directory
-    /// becomes), with a connection for each core at least: the server reads on its cooperative threads, one a core.
+    /// becomes). The public initializer gives it a connection for each core at least: the server reads on its
+    /// cooperative threads, one a core.
     private static func occupantsReader(
         of writer: any DatabaseWriter, location: Location, connectionLimit: Int
     ) throws(BookingError) -> OccupantsReader? {
@@ -112,14 +121,8 @@ public final class SQLiteStore: BookingStore {
 
     /// Sets `synchronous` on the writer's connection, the one that commits: once it is open, since GRDB's pool sets
     /// `NORMAL` as it switches the file to WAL, after any `prepareDatabase`.
-    private static func setDurability(_ durability: Durability, of writer: any DatabaseWriter) throws(BookingError) {
-        do {
-            try writer.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue)")
-            }
-        } catch {
-            throw map(error)
-        }
+    private static func setDurability(_ durability: Durability, of writer: any DatabaseWriter) throws {
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue)") }
     }
 
     /// The writer's `synchronous` setting as SQLite reports it: 1 for `NORMAL`, 2 for `FULL`.
@@ -169,7 +172,7 @@ public final class SQLiteStore: BookingStore {
     /// migration (its transaction rolls back and the retry finds the work done). A file another process keeps locked
     /// fails once its busy timeout has passed, not after every retry's.
     private static func openAndMigrate(
-        _ location: Location, _ config: GRDB.Configuration, within budget: Duration
+        _ location: Location, _ config: GRDB.Configuration, _ durability: Durability, within budget: Duration
     ) throws(BookingError) -> any DatabaseWriter {
         let started = ContinuousClock.now
         var attempt = 0
@@ -180,6 +183,7 @@ public final class SQLiteStore: BookingStore {
                 case .file(let path): writer = try DatabasePool(path: path, configuration: config)
                 case .inMemory: writer = try DatabaseQueue(configuration: config)
                 }
+                try setDurability(durability, of: writer)
                 if try writer.read({ db in try migrator.hasBeenSuperseded(db) }) {
                     throw newerSchema
                 }
@@ -207,8 +211,8 @@ public final class SQLiteStore: BookingStore {
 
     /// Closes the database connections; the store must not be used afterwards.
     public func close() throws(BookingError) {
+        do { try writer.close() } catch { throw Self.map(error) }  // GRDB keeps every connection open when it throws
         occupantsReader?.close()
-        do { try writer.close() } catch { throw Self.map(error) }
     }
 
     /// The names of the applied migrations, oldest first.

@@ -60,6 +60,30 @@ struct OccupantsReaderTests {
         #expect(try await reader.occupants(resource: .default, overlapping: day, now: now) == [heldOccupant])
     }
 
+    @Test("a file store whose own connections all decline reads the same through GRDB: bookings, holds and expiries")
+    func declinedReadsGoThroughGRDB() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("declined.sqlite")
+        let store = try SQLiteStore(location: .file(path))
+        for minutes in [0, 60, 120] { _ = try await store.insert(try draft(at: minutes)) }
+        let holdSlot = try TimeSlot(start: now.addingTimeInterval(14_400), end: now.addingTimeInterval(16_200))
+        _ = try await store.placeHold(
+            NewHold(
+                resource: .default, slot: holdSlot, occupied: holdSlot, tokenHash: String(repeating: "h", count: 64),
+                expiresAt: now.addingTimeInterval(600), now: now, rules: BookingRules(capacity: 1)))
+        let declining = try SQLiteStore(
+            location: .file(path), configuration: .init(), occupantsConnectionLimit: 0)
+        let ownConnections = try #require(declining.occupantsReader)
+        #expect(try ownConnections.occupants(resource: .default, overlapping: try day, now: 0) == nil)
+        for instant in [now, now.addingTimeInterval(600)] {
+            let expected = try await store.occupants(resource: .default, overlapping: try day, now: instant)
+            #expect(expected.count == (instant == now ? 4 : 3))
+            #expect(try await declining.occupants(resource: .default, overlapping: try day, now: instant) == expected)
+        }
+        #expect(ownConnections.openConnectionCount == 0)
+    }
+
     @Test("reads racing bookings each see a whole, ordered list")
     func concurrentReads() async throws {
         let directory = try TemporaryDirectory()
