@@ -14,6 +14,14 @@ struct OccupantsReaderTests {
 
     func draft(at minutes: Int) throws -> NewAppointment { try fixtures.draft(at: minutes) }
 
+    /// A 30-minute hold `minutes` after ``now``, lapsing 10 minutes after it.
+    func hold(at minutes: Int) throws -> NewHold {
+        let slot = try draft(at: minutes).slot
+        return NewHold(
+            resource: .default, slot: slot, occupied: slot, tokenHash: String(repeating: "h", count: 64),
+            expiresAt: now.addingTimeInterval(600), now: now, rules: BookingRules(capacity: 1))
+    }
+
     var day: TimeSlot { get throws { try TimeSlot(start: now, end: now.addingTimeInterval(86_400)) } }
 
     @Test("a file store reads on its own connections; a private in-memory one has none")
@@ -41,12 +49,9 @@ struct OccupantsReaderTests {
         let bookedOccupant = SlotOccupant(slot: booked.slot, occupied: booked.occupied)
         #expect(try await reader.occupants(resource: .default, overlapping: day, now: now) == [bookedOccupant])
 
-        let holdSlot = try TimeSlot(start: now.addingTimeInterval(7200), end: now.addingTimeInterval(9000))
-        let hold = NewHold(
-            resource: .default, slot: holdSlot, occupied: holdSlot, tokenHash: String(repeating: "h", count: 64),
-            expiresAt: now.addingTimeInterval(600), now: now, rules: BookingRules(capacity: 1))
+        let hold = try hold(at: 120)
         let placed = try await writer.placeHold(hold)
-        let heldOccupant = SlotOccupant(slot: holdSlot, occupied: holdSlot, holdExpiresAt: placed.expiresAt)
+        let heldOccupant = SlotOccupant(slot: hold.slot, occupied: hold.occupied, holdExpiresAt: placed.expiresAt)
         #expect(
             try await reader.occupants(resource: .default, overlapping: day, now: now) == [
                 bookedOccupant, heldOccupant,
@@ -67,11 +72,7 @@ struct OccupantsReaderTests {
         let path = directory.file("declined.sqlite")
         let store = try SQLiteStore(location: .file(path))
         for minutes in [0, 60, 120] { _ = try await store.insert(try draft(at: minutes)) }
-        let holdSlot = try TimeSlot(start: now.addingTimeInterval(14_400), end: now.addingTimeInterval(16_200))
-        _ = try await store.placeHold(
-            NewHold(
-                resource: .default, slot: holdSlot, occupied: holdSlot, tokenHash: String(repeating: "h", count: 64),
-                expiresAt: now.addingTimeInterval(600), now: now, rules: BookingRules(capacity: 1)))
+        _ = try await store.placeHold(try hold(at: 240))
         let declining = try SQLiteStore(
             location: .file(path), configuration: .init(), occupantsConnectionLimit: 0)
         let ownConnections = try #require(declining.occupantsReader)
