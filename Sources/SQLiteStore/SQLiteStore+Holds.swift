@@ -8,9 +8,9 @@ extension SQLiteStore {
     ///
     /// Index range scans only: the booked rows starting inside the window, the seats of the one slot that
     /// may reach into it from before (found from the latest booked row starting before it), and the holds
-    /// starting at most 72 hours before it (no hold is longer). A file database reads on the store's own connections
-    /// (`OccupantsReader`), or through GRDB when they are all reading or the file is locked (GRDB's readers wait for
-    /// the lock off the calling thread); a private in-memory one reads through GRDB.
+    /// starting at most 72 hours before it (no hold is longer). A file database reads on read-only connections of the
+    /// store's own, on the calling thread, or through GRDB when they are all reading or the file is locked (GRDB's
+    /// readers wait for the lock off the calling thread); a private in-memory one reads through GRDB.
     public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
         -> [SlotOccupant]
     {

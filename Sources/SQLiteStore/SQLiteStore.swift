@@ -20,7 +20,8 @@ import GRDBSQLite
 ///   share it), so even two processes on one file cannot double-book.
 /// - Instants are stored as INTEGER milliseconds since 1970 (UTC).
 /// - The availability read (``occupants(resource:overlapping:now:)``) of a file database runs on read-only connections
-///   of the store's own, on the calling thread, with its one statement prepared once per connection.
+///   of the store's own, on the calling thread, with its one statement prepared once per connection (through GRDB's
+///   readers when they are all reading or the file is locked).
 /// - Migrations are versioned (`grdb_migrations`) and run when the store opens.
 public final class SQLiteStore: BookingStore {
     /// Where the database lives.
@@ -47,7 +48,7 @@ public final class SQLiteStore: BookingStore {
         /// Commit durability.
         public var durability: Durability
         /// Concurrent reader connections (file databases); the availability read opens up to as many of its own (at
-        /// least one a core, so a store on a 64-core host may keep 64 more open, three file descriptors each) and
+        /// least one a core, so a store on a 64-core host may keep 64 more open, two or three file descriptors each) and
         /// keeps them open.
         public var maximumReaderCount: Int
 
@@ -210,6 +211,10 @@ public final class SQLiteStore: BookingStore {
         "the database was migrated by a newer version of swift-booking; upgrade this application to open it")
 
     /// Closes the database connections; the store must not be used afterwards.
+    ///
+    /// GRDB's connections close first (when that throws, every connection stays open and the store keeps working);
+    /// the availability read's own close last, and read-only connections do not checkpoint, so the write-ahead log
+    /// may stay beside the file until the next open folds it in. Nothing in it is lost.
     public func close() throws(BookingError) {
         do { try writer.close() } catch { throw Self.map(error) }  // GRDB keeps every connection open when it throws
         occupantsReader?.close()
