@@ -117,6 +117,11 @@ final class OccupantsReader: Sendable {
 }
 
 /// One read-only SQLite connection with the occupants statement prepared on it, used by one read at a time.
+// safe: a Connection is reachable from one place at a time: `OccupantsReader`'s idle list, touched only under its
+// Mutex, or the one read that took it out of that list (or opened it) and that gives it back or drops it before
+// returning, without suspending in between. Its handle is opened with SQLITE_OPEN_NOMUTEX, SQLite's multi-thread
+// mode, which allows a connection and its statement on any thread as long as no two threads use them at once; its
+// stored properties are immutable after `init`, and `deinit` (finalize, then close) runs once its last holder let go.
 private final class Connection: @unchecked Sendable {
     private let handle: OpaquePointer
     private let statement: OpaquePointer
@@ -169,15 +174,14 @@ private final class Connection: @unchecked Sendable {
         defer { sqlite3_reset(statement) }
         let windowStart = window.start.millisecondsSince1970
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-        for code in [
-            sqlite3_bind_text(statement, self.resource, resource.rawValue, -1, transient),
-            sqlite3_bind_int64(statement, start, windowStart),
-            sqlite3_bind_int64(statement, end, window.end.millisecondsSince1970),
-            sqlite3_bind_int64(statement, lookBack, windowStart - SQLiteStore.longestHeldInterval),
-            sqlite3_bind_int64(statement, self.now, now),
-        ] where code != SQLITE_OK {
-            throw Self.error(code, on: handle)
+        func bound(_ code: Int32) throws(BookingError) {
+            if code != SQLITE_OK { throw Self.error(code, on: handle) }
         }
+        try bound(sqlite3_bind_text(statement, self.resource, resource.rawValue, -1, transient))
+        try bound(sqlite3_bind_int64(statement, start, windowStart))
+        try bound(sqlite3_bind_int64(statement, end, window.end.millisecondsSince1970))
+        try bound(sqlite3_bind_int64(statement, lookBack, windowStart - SQLiteStore.longestHeldInterval))
+        try bound(sqlite3_bind_int64(statement, self.now, now))
         var occupants: [SlotOccupant] = []
         while true {
             let code = sqlite3_step(statement)
