@@ -8,7 +8,8 @@ extension PostgresStore {
     ///
     /// Two GiST index range scans: the exclusion constraint's index for the appointments (among the resource's
     /// own entries, see `ClaimSQL.bookedOfResource`), and `slot_holds_by_occupied` for the holds, in one prepared
-    /// statement planned once per connection (`OccupantsStatement`).
+    /// statement planned once per connection (`OccupantsStatement`). Reads of one window that arrive while one runs
+    /// share the next statement (``OccupantsCoalescer``): each still sees every commit made before it was asked.
     public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
         -> [SlotOccupant]
     {
@@ -16,10 +17,17 @@ extension PostgresStore {
         values.resource = resource.rawValue
         values.occupiedStart = PostgresInstant(window.start)
         values.occupiedEnd = PostgresInstant(window.end)
-        values.now = PostgresInstant(now)
-        return try await perform(statements: 1 + Self.claimStatements.count) { [self, values] connection in
-            try await verifyClaimStatements(on: connection)
-            return try await runClaim(OccupantsStatement.self, values, on: connection).map(Self.occupant)
+        let key = OccupantsCoalescer.Window(
+            resource: resource.rawValue, startMilliseconds: values.occupiedStart.millisecondsSince1970,
+            endMilliseconds: values.occupiedEnd.millisecondsSince1970)
+        return try await occupantsCoalescer.read(key, now: now.millisecondsSince1970) {
+            [self, values] (now) throws(BookingError) in
+            var values = values
+            values.now = PostgresInstant(millisecondsSince1970: now)
+            return try await perform(statements: 1 + Self.claimStatements.count) { [self, values] connection in
+                try await verifyClaimStatements(on: connection)
+                return try await runClaim(OccupantsStatement.self, values, on: connection).map(Self.occupant)
+            }
         }
     }
 

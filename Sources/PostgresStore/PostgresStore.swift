@@ -70,6 +70,8 @@ public final class PostgresStore: BookingStore {
     /// Whether bookings try their first seats together: `false` for good once the database refused this process
     /// the call itself (no such procedure, or no right to run it).
     let firstSeatsTogether = Atomic<Bool>(true)
+    /// Lets the reads of one window's occupants that arrive while one runs share the next statement.
+    let occupantsCoalescer = OccupantsCoalescer()
     /// Until when calls of first seats skip the insert with the seat index as the arbiter: a call that had to fall
     /// back from it sets ``seatArbiterPause`` from its end.
     let seatArbiterPausedUntil = Mutex<ContinuousClock.Instant?>(nil)
