@@ -96,6 +96,17 @@ struct OccupantsCoalescerTests {
         return reads
     }
 
+    /// Starts a read whose statement waits at the gate returned, and waits until that statement has started.
+    func heldRead(_ coalescer: OccupantsCoalescer, _ database: Database, now: Int64? = nil) async throws -> (
+        gate: Gate, read: Task<[SlotOccupant], any Error>
+    ) {
+        let gate = database.holdNextFetch()
+        let started = database.fetches.count
+        let read = Task { try await self.read(coalescer, database, now: now) }
+        try await eventually { database.fetches.count == started + 1 }
+        return (gate, read)
+    }
+
     @Test("a lone read makes its own statement, and the next read makes another")
     func loneReads() async throws {
         let coalescer = OccupantsCoalescer()
@@ -112,9 +123,7 @@ struct OccupantsCoalescerTests {
     func sharedAfterARun() async throws {
         let coalescer = OccupantsCoalescer()
         let database = Database()
-        let gate = database.holdNextFetch()
-        let first = Task { try await read(coalescer, database) }
-        try await eventually { database.fetches.count == 1 }
+        let (gate, first) = try await heldRead(coalescer, database)
         database.commit(try occupant(at: 60))
         let later = try await waitingReads(10, coalescer, database)
         #expect(database.fetches.count == 1)
@@ -135,9 +144,7 @@ struct OccupantsCoalescerTests {
         database.commit(try occupant(at: 0))
         database.commit(try occupant(at: 60, holdExpiresAt: 2_000))
         database.commit(try occupant(at: 120, holdExpiresAt: 3_000))
-        let gate = database.holdNextFetch()
-        let first = Task { try await read(coalescer, database, now: 500) }
-        try await eventually { database.fetches.count == 1 }
+        let (gate, first) = try await heldRead(coalescer, database, now: 500)
         let later = try await waitingReads(3, coalescer, database, nows: [2_500, 1_500, 3_000])
         gate.open()
         #expect(try await first.value.count == 3)
@@ -151,9 +158,7 @@ struct OccupantsCoalescerTests {
     func sharedError() async throws {
         let coalescer = OccupantsCoalescer()
         let database = Database()
-        let gate = database.holdNextFetch()
-        let first = Task { try await read(coalescer, database) }
-        try await eventually { database.fetches.count == 1 }
+        let (gate, first) = try await heldRead(coalescer, database)
         database.failNextFetch(with: .storeUnavailable("connection lost"))
         let later = try await waitingReads(4, coalescer, database)
         gate.open()
@@ -170,9 +175,7 @@ struct OccupantsCoalescerTests {
     func otherWindows() async throws {
         let coalescer = OccupantsCoalescer()
         let database = Database()
-        let gate = database.holdNextFetch()
-        let first = Task { try await read(coalescer, database) }
-        try await eventually { database.fetches.count == 1 }
+        let (gate, first) = try await heldRead(coalescer, database)
         var day = week
         day.endMilliseconds = 86_400_000
         var other = week
@@ -189,9 +192,7 @@ struct OccupantsCoalescerTests {
         let coalescer = OccupantsCoalescer()
         let database = Database()
         database.commit(try occupant(at: 60))
-        let gate = database.holdNextFetch()
-        let first = Task { try await read(coalescer, database) }
-        try await eventually { database.fetches.count == 1 }
+        let (gate, first) = try await heldRead(coalescer, database)
         let later = try await waitingReads(3, coalescer, database)
         first.cancel()
         gate.open()
