@@ -8,21 +8,21 @@ extension PostgresStore {
     ///
     /// Two GiST index range scans: the exclusion constraint's index for the appointments (among the resource's
     /// own entries, see `ClaimSQL.bookedOfResource`), and `slot_holds_by_occupied` for the holds, in one prepared
-    /// statement planned once per connection (`OccupantsStatement`). Reads of one window that arrive while one runs
-    /// share the next statement (``OccupantsCoalescer``): each still sees every commit made before it was asked.
+    /// statement planned once per connection (`OccupantsStatement`). Reads of the resource's same minutes that arrive
+    /// while one runs share the next statement (`OccupantsCoalescer`): each still sees every commit made before it
+    /// was asked.
     public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
         -> [SlotOccupant]
     {
-        var values = ClaimValues()
-        values.resource = resource.rawValue
-        values.occupiedStart = PostgresInstant(window.start)
-        values.occupiedEnd = PostgresInstant(window.end)
-        let key = OccupantsCoalescer.Window(
-            resource: resource.rawValue, startMilliseconds: values.occupiedStart.millisecondsSince1970,
-            endMilliseconds: values.occupiedEnd.millisecondsSince1970)
-        return try await occupantsCoalescer.read(key, now: now.millisecondsSince1970) {
-            [self, values] (now) throws(BookingError) in
-            var values = values
+        let bound = OccupantsCoalescer.Window(
+            resource: resource.rawValue, startMilliseconds: window.start.millisecondsSince1970,
+            endMilliseconds: window.end.millisecondsSince1970)
+        return try await occupantsCoalescer.read(bound, now: now.millisecondsSince1970) {
+            [self] (window, now) throws(BookingError) in
+            var values = ClaimValues()
+            values.resource = window.resource
+            values.occupiedStart = PostgresInstant(millisecondsSince1970: window.startMilliseconds)
+            values.occupiedEnd = PostgresInstant(millisecondsSince1970: window.endMilliseconds)
             values.now = PostgresInstant(millisecondsSince1970: now)
             return try await perform(statements: 1 + Self.claimStatements.count) { [self, values] connection in
                 try await verifyClaimStatements(on: connection)

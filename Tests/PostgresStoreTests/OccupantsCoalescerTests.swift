@@ -6,8 +6,8 @@ import Testing
 
 @testable import PostgresStore
 
-/// Reads of one window that arrive while one runs share the next statement, never the one running.
-@Suite("PostgreSQL store: occupants reads of one window shared")
+/// Reads of the same minutes that arrive while one runs share the next statement, never the one running.
+@Suite("PostgreSQL store: occupants reads of the same minutes shared", .timeLimit(.minutes(2)))
 struct OccupantsCoalescerTests {
     let week = OccupantsCoalescer.Window(resource: "default", startMilliseconds: 0, endMilliseconds: 604_800_000)
     let now: Int64 = 1_000
@@ -18,6 +18,7 @@ struct OccupantsCoalescerTests {
         private struct State {
             var committed: [SlotOccupant] = []
             var fetches: [Int64] = []
+            var windows: [OccupantsCoalescer.Window] = []
             var gates: [Gate] = []
             var failures: [BookingError] = []
         }
@@ -40,13 +41,21 @@ struct OccupantsCoalescerTests {
         /// The `now` each fetch was made with, in order.
         var fetches: [Int64] { state.withLock { $0.fetches } }
 
-        /// Reads what is committed, with the holds live at `now`, as the statement does.
-        func fetch(now: Int64) async throws(BookingError) -> [SlotOccupant] {
+        /// The window each fetch read, in order.
+        var windows: [OccupantsCoalescer.Window] { state.withLock { $0.windows } }
+
+        /// Reads what is committed overlapping `window`, with the holds live at `now`, as the statement does.
+        func fetch(_ window: OccupantsCoalescer.Window, now: Int64) async throws(BookingError) -> [SlotOccupant] {
             let (read, gate, failure) = state.withLock { state in
                 state.fetches.append(now)
+                state.windows.append(window)
                 let gate = state.gates.isEmpty ? nil : state.gates.removeFirst()
                 let failure = state.failures.isEmpty ? nil : state.failures.removeFirst()
-                let read = state.committed.filter { ($0.holdExpiresAt?.millisecondsSince1970 ?? .max) > now }
+                let read = state.committed.filter {
+                    ($0.holdExpiresAt?.millisecondsSince1970 ?? .max) > now
+                        && $0.occupied.start.millisecondsSince1970 < window.endMilliseconds
+                        && $0.occupied.end.millisecondsSince1970 > window.startMilliseconds
+                }
                 return (read, gate, failure)
             }
             await gate?.passed()
@@ -62,30 +71,38 @@ struct OccupantsCoalescerTests {
     }
 
     func occupant(at minutes: Int, holdExpiresAt expiry: Int64? = nil) throws -> SlotOccupant {
-        let slot = try TimeSlot(
-            start: Date(millisecondsSince1970: Int64(minutes) * 60_000),
-            end: Date(millisecondsSince1970: Int64(minutes + 30) * 60_000))
+        try occupant(from: Int64(minutes) * 60_000, to: Int64(minutes + 30) * 60_000, holdExpiresAt: expiry)
+    }
+
+    func occupant(from start: Int64, to end: Int64, holdExpiresAt expiry: Int64? = nil) throws -> SlotOccupant {
+        let slot = try TimeSlot(start: Date(millisecondsSince1970: start), end: Date(millisecondsSince1970: end))
         return SlotOccupant(slot: slot, occupied: slot, holdExpiresAt: expiry.map { Date(millisecondsSince1970: $0) })
+    }
+
+    func window(_ start: Int64, _ end: Int64) -> OccupantsCoalescer.Window {
+        OccupantsCoalescer.Window(resource: "default", startMilliseconds: start, endMilliseconds: end)
     }
 
     func read(
         _ coalescer: OccupantsCoalescer, _ database: Database, window: OccupantsCoalescer.Window? = nil,
         now: Int64? = nil
     ) async throws(BookingError) -> [SlotOccupant] {
-        try await coalescer.read(window ?? week, now: now ?? self.now) { now throws(BookingError) in
-            try await database.fetch(now: now)
+        try await coalescer.read(window ?? week, now: now ?? self.now) { window, now throws(BookingError) in
+            try await database.fetch(window, now: now)
         }
     }
 
     /// Starts `count` reads, waits until they wait for the next statement, and returns their tasks.
     func waitingReads(
-        _ count: Int, _ coalescer: OccupantsCoalescer, _ database: Database, nows: [Int64]? = nil
+        _ count: Int, _ coalescer: OccupantsCoalescer, _ database: Database, nows: [Int64]? = nil,
+        windows: [OccupantsCoalescer.Window]? = nil
     ) async throws -> [Task<Result<[SlotOccupant], BookingError>, Never>] {
         let before = coalescer.waitingCount
         let reads = (0..<count).map { index in
             Task { () -> Result<[SlotOccupant], BookingError> in
                 do throws(BookingError) {
-                    return .success(try await read(coalescer, database, now: nows?[index]))
+                    return .success(
+                        try await read(coalescer, database, window: windows?[index], now: nows?[index]))
                 } catch {
                     return .failure(error)
                 }
@@ -97,13 +114,15 @@ struct OccupantsCoalescerTests {
     }
 
     /// Starts a read whose statement waits at the gate returned, and waits until that statement has started.
-    func heldRead(_ coalescer: OccupantsCoalescer, _ database: Database, now: Int64? = nil) async throws -> (
-        gate: Gate, read: Task<[SlotOccupant], any Error>
-    ) {
+    func heldRead(
+        _ coalescer: OccupantsCoalescer, _ database: Database, window: OccupantsCoalescer.Window? = nil,
+        now: Int64? = nil
+    ) async throws -> (gate: Gate, read: Task<[SlotOccupant], any Error>) {
         let gate = database.holdNextFetch()
         let started = database.fetches.count
-        let read = Task { try await self.read(coalescer, database, now: now) }
+        let read = Task { try await self.read(coalescer, database, window: window, now: now) }
         try await eventually { database.fetches.count == started + 1 }
+        #expect(database.fetches.count == started + 1)
         return (gate, read)
     }
 
@@ -133,6 +152,8 @@ struct OccupantsCoalescerTests {
         #expect(database.fetches.count == 2)
         #expect(coalescer.statements == 2)
         #expect(coalescer.waitingCount == 0)
+        try await eventually { coalescer.runningCount == 0 }
+        #expect(coalescer.runningCount == 0)
         #expect(try await read(coalescer, database) == [try occupant(at: 60)])
         #expect(database.fetches.count == 3)
     }
@@ -148,10 +169,10 @@ struct OccupantsCoalescerTests {
         let later = try await waitingReads(3, coalescer, database, nows: [2_500, 1_500, 3_000])
         gate.open()
         #expect(try await first.value.count == 3)
-        #expect(database.fetches == [500, 1_500])
         #expect(try await later[0].value.get() == [try occupant(at: 0), try occupant(at: 120, holdExpiresAt: 3_000)])
         #expect(try await later[1].value.get().count == 3)
         #expect(try await later[2].value.get() == [try occupant(at: 0)])
+        #expect(database.fetches == [500, 1_500])
     }
 
     @Test("a shared statement's error reaches each of its readers, and the next read runs again")
@@ -169,6 +190,59 @@ struct OccupantsCoalescerTests {
         database.commit(try occupant(at: 60))
         #expect(try await read(coalescer, database) == [try occupant(at: 60)])
         #expect(coalescer.waitingCount == 0)
+        #expect(coalescer.runningCount == 0)
+    }
+
+    @Test("reads of windows in the same minutes share one statement of the smallest window holding theirs")
+    func windowsOfTheSameMinutes() async throws {
+        let coalescer = OccupantsCoalescer()
+        let database = Database()
+        let edge = try occupant(from: 0, to: 1_000)
+        let inside = try occupant(at: 60)
+        let end = try occupant(from: 604_799_500, to: 604_800_000)
+        for occupant in [edge, inside, end] { database.commit(occupant) }
+        let (gate, first) = try await heldRead(coalescer, database)
+        let narrow = window(1_000, 604_799_000)
+        let wide = window(500, 604_799_600)
+        let later = try await waitingReads(2, coalescer, database, windows: [narrow, wide])
+        gate.open()
+        #expect(try await first.value == [edge, inside, end])
+        #expect(try await later[0].value.get() == [inside])
+        #expect(try await later[1].value.get() == [edge, inside, end])
+        #expect(database.windows == [week, wide])
+        #expect(coalescer.statements == 2)
+    }
+
+    @Test("a read of an empty window shares a statement and keeps nothing, as its own statement would")
+    func emptyWindowShares() async throws {
+        let coalescer = OccupantsCoalescer()
+        let database = Database()
+        database.commit(try occupant(from: 0, to: 60_000))
+        let (gate, first) = try await heldRead(coalescer, database, window: window(0, 60_000))
+        let later = try await waitingReads(
+            2, coalescer, database, windows: [window(30_000, 30_000), window(10_000, 20_000)])
+        gate.open()
+        #expect(try await first.value.count == 1)
+        #expect(try await later[0].value.get().isEmpty)
+        #expect(try await later[1].value.get().count == 1)
+        #expect(database.windows.last == window(10_000, 30_000))
+    }
+
+    @Test("windows meet by whole minutes, rounded outward, at the ends of the range too")
+    func minutesOfWindows() {
+        let cases: [(window: [Int64], minutes: [Int64])] = [
+            ([0, 60_000], [0, 1]),
+            ([1, 59_999], [0, 1]),
+            ([59_999, 60_001], [0, 2]),
+            ([-1, 1], [-1, 1]),
+            ([-60_000, -60_000], [-1, -1]),
+            ([-60_001, -59_999], [-2, 0]),
+            ([Int64.min, Int64.max], [Int64.min / 60_000 - 1, Int64.max / 60_000 + 1]),
+        ]
+        for (bounds, expected) in cases {
+            let minutes = OccupantsCoalescer.Minutes(of: window(bounds[0], bounds[1]))
+            #expect([minutes.first, minutes.end] == expected, "\(bounds)")
+        }
     }
 
     @Test("a read of another window or resource runs at once while one runs")
@@ -200,22 +274,52 @@ struct OccupantsCoalescerTests {
         for read in later { #expect(try await read.value.get() == [try occupant(at: 60)]) }
     }
 
-    @Test("reads of two windows racing bookings on PostgreSQL: each sees every booking of its window made before it")
+    @Test("a waiting read that is cancelled answers at once and leaves the others their shared statement")
+    func cancelledWhileWaiting() async throws {
+        let coalescer = OccupantsCoalescer()
+        let database = Database()
+        database.commit(try occupant(at: 60))
+        let (gate, first) = try await heldRead(coalescer, database)
+        let later = try await waitingReads(3, coalescer, database)
+        later[1].cancel()
+        let cancelled = await later[1].value
+        #expect(throws: BookingError.storeUnavailable("the operation was cancelled")) { try cancelled.get() }
+        #expect(coalescer.waitingCount == 2)
+        #expect(database.fetches.count == 1)
+        gate.open()
+        #expect(try await first.value == [try occupant(at: 60)])
+        for index in [0, 2] { #expect(try await later[index].value.get() == [try occupant(at: 60)]) }
+        #expect(database.fetches.count == 2)
+        try await eventually { coalescer.runningCount == 0 }
+        #expect(coalescer.runningCount == 0)
+    }
+
+    @Test("reads racing bookings on PostgreSQL: each sees every booking of its own window made before it")
     func racingBookings() async throws {
         let start = Date(millisecondsSince1970: 1_803_801_600_000)
-        let firstDay = try TimeSlot(start: start, end: start.addingTimeInterval(86_400))
-        let threeDays = try TimeSlot(start: start, end: start.addingTimeInterval(3 * 86_400))
-        let bookings = 100  // 30 minutes each: 48 on the first day, all within the three
+        // 30 minutes each, over 50 hours, 30 seconds past the minute: windows that share their minutes can differ
+        // in the bookings they hold.
+        let slots = try (0..<100).map { index in
+            try TimeSlot(
+                start: start.addingTimeInterval(30 + Double(index) * 1800),
+                end: start.addingTimeInterval(30 + Double(index + 1) * 1800))
+        }
+        // Windows a few milliseconds apart, as the reads of people asking at once, all of one parity in the same
+        // minutes: the even readers read about a day, ending just before the 49th booking's start (readers 0 to 8)
+        // or just after it (10 to 14); the odd ones about three days (all of them).
+        let windows = try (0..<16).map { reader in
+            let days = Double(reader.isMultiple(of: 2) ? 1 : 3)
+            return try TimeSlot(
+                start: start.addingTimeInterval(Double(reader) / 1000),
+                end: start.addingTimeInterval(days * 86_400 + 30 + Double(reader - 8) / 1000))
+        }
         try await withStores(1) { stores in
             let store = stores[0]
             let booked = Count()
             let reads = Count()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for index in 0..<bookings {
-                        let slot = try TimeSlot(
-                            start: start.addingTimeInterval(Double(index) * 1800),
-                            end: start.addingTimeInterval(Double(index + 1) * 1800))
+                    for (index, slot) in slots.enumerated() {
                         _ = try await store.insert(
                             NewAppointment(
                                 resource: .default, slot: slot, occupied: slot, customerName: "Ada",
@@ -225,24 +329,27 @@ struct OccupantsCoalescerTests {
                         booked.value.add(1, ordering: .sequentiallyConsistent)
                     }
                 }
-                for reader in 0..<16 {
-                    let window = reader.isMultiple(of: 2) ? firstDay : threeDays
+                for window in windows {
                     group.addTask {
-                        while true {
+                        var readsAfterTheLastBooking = 0
+                        while readsAfterTheLastBooking < 5 {
                             let before = booked.value.load(ordering: .sequentiallyConsistent)
                             let read = try await store.occupants(resource: .default, overlapping: window, now: start)
                             reads.value.add(1, ordering: .relaxed)
-                            #expect(read.count >= min(before, window == firstDay ? 48 : bookings))
+                            let bookedBefore = slots.prefix(before).filter(window.overlaps)
+                            #expect(Set(bookedBefore).isSubset(of: read.map(\.slot)))
                             #expect(read.allSatisfy { window.overlaps($0.occupied) })
                             #expect(read.map(\.slot.start) == read.map(\.slot.start).sorted())
-                            if before == bookings { return }
+                            if before == slots.count { readsAfterTheLastBooking += 1 }
                         }
                     }
                 }
                 try await group.waitForAll()
             }
-            #expect(try await store.occupants(resource: .default, overlapping: firstDay, now: start).count == 48)
-            #expect(try await store.occupants(resource: .default, overlapping: threeDays, now: start).count == bookings)
+            for window in windows {
+                let read = try await store.occupants(resource: .default, overlapping: window, now: start)
+                #expect(read.map(\.slot) == slots.filter(window.overlaps))
+            }
             let statements = store.occupantsCoalescer.statements
             #expect(statements > 0 && statements < reads.value.load(ordering: .relaxed))
         }
