@@ -10,7 +10,8 @@ import Synchronization
 /// the caller's task. One that finds a read running waits for it to end, then shares the next statement with every
 /// read of those minutes that arrived meanwhile; that statement reads the smallest window holding all of theirs, in a
 /// task of its own, so no caller's cancellation reaches a read others wait for (a waiting read that is cancelled
-/// leaves the queue at once). A read never takes the answer of a statement that started before it arrived: it sees
+/// leaves the queue at once, unless its statement has started). A window whose end is before its start is never
+/// shared: its own statement refuses it. A read never takes the answer of a statement that started before it arrived: it sees
 /// every commit made before it was asked, as a statement of its own would. A waiting read may wait for the
 /// statement running and then for its own, each bounded as any statement of the store is.
 ///
@@ -30,8 +31,11 @@ final class OccupantsCoalescer: Sendable {
 
     /// A window widened to whole minutes since 1970 (``gridMilliseconds``): the key under which reads meet.
     struct Minutes: Hashable, Sendable {
+        /// The resource read.
         var resource: String
+        /// The minute holding the window's start.
         var first: Int64
+        /// The first minute at or after the window's end.
         var end: Int64
 
         /// `window` widened to whole minutes.
@@ -80,6 +84,9 @@ final class OccupantsCoalescer: Sendable {
     /// the caller's own, made with `fetch`, or one shared with the reads of the same minutes that arrived while
     /// another ran.
     func read(_ window: Window, now: Int64, fetch: @escaping Fetch) async throws(BookingError) -> [SlotOccupant] {
+        guard window.startMilliseconds <= window.endMilliseconds else {
+            return try await run(fetch, window, now: now).get()
+        }
         let minutes = Minutes(of: window)
         let id = lastReaderID.wrappingAdd(1, ordering: .relaxed).newValue
         let shared: Answer? = await withTaskCancellationHandler {

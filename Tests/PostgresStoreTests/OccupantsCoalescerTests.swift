@@ -199,7 +199,7 @@ struct OccupantsCoalescerTests {
         let database = Database()
         let edge = try occupant(from: 0, to: 1_000)
         let inside = try occupant(at: 60)
-        let end = try occupant(from: 604_799_500, to: 604_800_000)
+        let end = try occupant(from: 604_799_000, to: 604_800_000)
         for occupant in [edge, inside, end] { database.commit(occupant) }
         let (gate, first) = try await heldRead(coalescer, database)
         let narrow = window(1_000, 604_799_000)
@@ -261,6 +261,38 @@ struct OccupantsCoalescerTests {
         #expect(try await first.value.isEmpty)
     }
 
+    @Test("a read already cancelled when it would wait answers at once and never joins the queue")
+    func cancelledBeforeWaiting() async throws {
+        let coalescer = OccupantsCoalescer()
+        let database = Database()
+        let (gate, first) = try await heldRead(coalescer, database)
+        let cancelled = Task { () -> Result<[SlotOccupant], BookingError> in
+            withUnsafeCurrentTask { $0?.cancel() }
+            do throws(BookingError) {
+                return .success(try await read(coalescer, database))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let answer = await cancelled.value
+        #expect(throws: BookingError.storeUnavailable("the operation was cancelled")) { try answer.get() }
+        #expect(coalescer.waitingCount == 0)
+        gate.open()
+        #expect(try await first.value.isEmpty)
+        #expect(database.fetches.count == 1)
+    }
+
+    @Test("a window ending before it starts runs its own statement while a read of its minutes runs")
+    func invertedWindowRunsAlone() async throws {
+        let coalescer = OccupantsCoalescer()
+        let database = Database()
+        let (gate, first) = try await heldRead(coalescer, database, window: window(0, 60_000))
+        #expect(try await read(coalescer, database, window: window(30_000, 20_000)).isEmpty)
+        #expect(database.windows == [window(0, 60_000), window(30_000, 20_000)])
+        gate.open()
+        #expect(try await first.value.isEmpty)
+    }
+
     @Test("a cancelled caller's statement does not end the shared one")
     func cancellationStaysWithItsCaller() async throws {
         let coalescer = OccupantsCoalescer()
@@ -280,7 +312,7 @@ struct OccupantsCoalescerTests {
         let database = Database()
         database.commit(try occupant(at: 60))
         let (gate, first) = try await heldRead(coalescer, database)
-        let later = try await waitingReads(3, coalescer, database)
+        let later = try await waitingReads(3, coalescer, database, nows: [now, now - 500, now])
         later[1].cancel()
         let cancelled = await later[1].value
         #expect(throws: BookingError.storeUnavailable("the operation was cancelled")) { try cancelled.get() }
@@ -289,7 +321,7 @@ struct OccupantsCoalescerTests {
         gate.open()
         #expect(try await first.value == [try occupant(at: 60)])
         for index in [0, 2] { #expect(try await later[index].value.get() == [try occupant(at: 60)]) }
-        #expect(database.fetches.count == 2)
+        #expect(database.fetches == [now, now])
         try await eventually { coalescer.runningCount == 0 }
         #expect(coalescer.runningCount == 0)
     }
