@@ -11,9 +11,9 @@ import Synchronization
 /// read of those minutes that arrived meanwhile; that statement reads the smallest window holding all of theirs, in a
 /// task of its own, so no caller's cancellation reaches a read others wait for (a waiting read that is cancelled
 /// leaves the queue at once, unless its statement has started). A window whose end is before its start is never
-/// shared: its own statement refuses it. A read never takes the answer of a statement that started before it arrived: it sees
-/// every commit made before it was asked, as a statement of its own would. A waiting read may wait for the
-/// statement running and then for its own, each bounded as any statement of the store is.
+/// shared: its own statement refuses it. A read never takes the answer of a statement that started before it
+/// arrived: it sees every commit made before it was asked, as a statement of its own would. A waiting read may wait
+/// for the statement running and then for its own, each bounded as any statement of the store is.
 ///
 /// The shared statement asks for the holds live at the earliest `now` of its readers; each reader keeps the
 /// occupants overlapping its own window and the holds live at its own `now` (instants are whole milliseconds, as the
@@ -64,8 +64,7 @@ final class OccupantsCoalescer: Sendable {
         let continuation: CheckedContinuation<Answer?, Never>
     }
 
-    /// The minutes whose read runs, each with the readers waiting for its next statement
-    /// (in order of arrival).
+    /// The minutes whose read runs, each with the readers waiting for its next statement (in order of arrival).
     private let running = Mutex<[Minutes: [Reader]]>([:])
 
     /// How many statements ran, shared or not (read by tests).

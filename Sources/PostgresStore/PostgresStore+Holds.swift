@@ -8,9 +8,9 @@ extension PostgresStore {
     ///
     /// Two GiST index range scans: the exclusion constraint's index for the appointments (among the resource's
     /// own entries, see `ClaimSQL.bookedOfResource`), and `slot_holds_by_occupied` for the holds, in one prepared
-    /// statement planned once per connection (`OccupantsStatement`). Reads of the resource whose windows fall in the same
-    /// whole minutes and that arrive while one runs share the next statement (`OccupantsCoalescer`): each still sees every commit made before it
-    /// was asked.
+    /// statement planned once per connection (`OccupantsStatement`). Reads of the resource whose windows fall in the
+    /// same whole minutes and that arrive while one runs share the next statement (`OccupantsCoalescer`): each still
+    /// sees every commit made before it was asked.
     public func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
         -> [SlotOccupant]
     {

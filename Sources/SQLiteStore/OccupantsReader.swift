@@ -117,12 +117,12 @@ final class OccupantsReader: Sendable {
 }
 
 /// One read-only SQLite connection with the occupants statement prepared on it, used by one read at a time.
-// A Connection is reachable from one place at a time: `OccupantsReader`'s idle list, touched only under its
-// Mutex, or the one read that took it out of that list (or opened it) and that gives it back or drops it before
-// returning, without suspending in between. Its handle is opened with SQLITE_OPEN_NOMUTEX, SQLite's multi-thread
-// mode, which allows a connection and its statement on any thread as long as no two threads use them at once; its
-// stored properties are immutable after `init`, and `deinit` (finalize, then close) runs once its last holder let go.
-// safe: one holder at a time (above), on any thread, which SQLITE_OPEN_NOMUTEX allows.
+// safe: a Connection has one holder at a time, and SQLITE_OPEN_NOMUTEX lets that holder be on any thread. It is
+// held by `OccupantsReader`'s idle list, touched only under its Mutex, or by the one synchronous read that took it
+// out of that list (or opened it) and that gives it back or drops it before returning, never suspending in between.
+// Its stored properties are immutable after `init`; `deinit` (finalize, then close) runs once, after the last
+// holder let go. The compiler cannot check this: a Mutex cannot hand a non-Sendable value out of its lock (region
+// isolation refuses `popLast()` from `inout sending` state; tried in session 35).
 private final class Connection: @unchecked Sendable {
     private let handle: OpaquePointer
     private let statement: OpaquePointer
