@@ -117,15 +117,23 @@ final class OccupantsReader: Sendable {
 }
 
 /// One read-only SQLite connection with the occupants statement prepared on it, used by one read at a time.
-// safe: a Connection has one holder at a time, and SQLITE_OPEN_NOMUTEX lets that holder be on any thread. It is
-// held by `OccupantsReader`'s idle list, touched only under its Mutex, or by the one synchronous read that took it
-// out of that list (or opened it) and that gives it back or drops it before returning, never suspending in between.
-// Its stored properties are immutable after `init`; `deinit` (finalize, then close) runs once, after the last
-// holder let go. The compiler cannot check this: a Mutex cannot hand a non-Sendable value out of its lock (region
-// isolation refuses `popLast()` from `inout sending` state; tried in session 35).
-private final class Connection: @unchecked Sendable {
-    private let handle: OpaquePointer
-    private let statement: OpaquePointer
+///
+/// Its handle and statement stay behind a lock of their own, taken once per read: a connection has one holder at a
+/// time (`OccupantsReader`'s idle list, or the one read that took it out), so the lock is never contended, and it
+/// lets the compiler check what SQLITE_OPEN_NOMUTEX asks (no two threads using the connection at once).
+private final class Connection: Sendable {
+    /// The connection's handle and its prepared statement, finalized and closed when the connection goes.
+    private struct Handles: ~Copyable {
+        let handle: OpaquePointer
+        let statement: OpaquePointer
+
+        deinit {
+            sqlite3_finalize(statement)
+            sqlite3_close_v2(handle)
+        }
+    }
+
+    private let sqlite: Mutex<Handles>
     private let resource, start, end, lookBack, now: Int32
 
     /// Opens the file read-only, with no busy timeout, and prepares ``SQLiteStore/occupantsSQL``; `nil` when the file
@@ -157,14 +165,8 @@ private final class Connection: @unchecked Sendable {
             sqlite3_close_v2(opened)
             throw .storeUnavailable("the availability statement does not name its parameters")
         }
-        handle = opened
-        statement = prepared
         (resource, start, end, lookBack, now) = (indexes[0], indexes[1], indexes[2], indexes[3], indexes[4])
-    }
-
-    deinit {
-        sqlite3_finalize(statement)
-        sqlite3_close_v2(handle)
+        sqlite = Mutex(Handles(handle: opened, statement: prepared))
     }
 
     /// Runs the statement for `resource` and `window` at `now`, reading each row in place; `nil` when the file is
@@ -172,32 +174,34 @@ private final class Connection: @unchecked Sendable {
     func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Int64) throws(BookingError)
         -> [SlotOccupant]?
     {
-        defer { sqlite3_reset(statement) }
-        let windowStart = window.start.millisecondsSince1970
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-        func bound(_ code: Int32) throws(BookingError) {
-            if code != SQLITE_OK { throw Self.error(code, on: handle) }
+        try sqlite.withLock { sqlite throws(BookingError) -> [SlotOccupant]? in
+            let (handle, statement) = (sqlite.handle, sqlite.statement)
+            defer { sqlite3_reset(statement) }
+            let windowStart = window.start.millisecondsSince1970
+            let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+            func bound(_ code: Int32) throws(BookingError) {
+                if code != SQLITE_OK { throw Self.error(code, on: handle) }
+            }
+            try bound(sqlite3_bind_text(statement, self.resource, resource.rawValue, -1, transient))
+            try bound(sqlite3_bind_int64(statement, start, windowStart))
+            try bound(sqlite3_bind_int64(statement, end, window.end.millisecondsSince1970))
+            try bound(sqlite3_bind_int64(statement, lookBack, windowStart - SQLiteStore.longestHeldInterval))
+            try bound(sqlite3_bind_int64(statement, self.now, now))
+            func instant(_ column: Int32) -> Date {
+                Date(millisecondsSince1970: sqlite3_column_int64(statement, column))
+            }
+            var occupants: [SlotOccupant] = []
+            while true {
+                let code = sqlite3_step(statement)
+                if code == SQLITE_DONE { return occupants }
+                if code & 0xff == SQLITE_BUSY, occupants.isEmpty { return nil }
+                guard code == SQLITE_ROW else { throw Self.error(code, on: handle) }
+                let slot = try TimeSlot(start: instant(0), end: instant(1))
+                let occupied = try TimeSlot(start: instant(2), end: instant(3))
+                let holdExpiresAt = sqlite3_column_type(statement, 5) == SQLITE_NULL ? nil : instant(5)
+                occupants.append(SlotOccupant(slot: slot, occupied: occupied, holdExpiresAt: holdExpiresAt))
+            }
         }
-        try bound(sqlite3_bind_text(statement, self.resource, resource.rawValue, -1, transient))
-        try bound(sqlite3_bind_int64(statement, start, windowStart))
-        try bound(sqlite3_bind_int64(statement, end, window.end.millisecondsSince1970))
-        try bound(sqlite3_bind_int64(statement, lookBack, windowStart - SQLiteStore.longestHeldInterval))
-        try bound(sqlite3_bind_int64(statement, self.now, now))
-        var occupants: [SlotOccupant] = []
-        while true {
-            let code = sqlite3_step(statement)
-            if code == SQLITE_DONE { return occupants }
-            if code & 0xff == SQLITE_BUSY, occupants.isEmpty { return nil }
-            guard code == SQLITE_ROW else { throw Self.error(code, on: handle) }
-            let slot = try TimeSlot(start: instant(column: 0), end: instant(column: 1))
-            let occupied = try TimeSlot(start: instant(column: 2), end: instant(column: 3))
-            let holdExpiresAt = sqlite3_column_type(statement, 5) == SQLITE_NULL ? nil : instant(column: 5)
-            occupants.append(SlotOccupant(slot: slot, occupied: occupied, holdExpiresAt: holdExpiresAt))
-        }
-    }
-
-    private func instant(column: Int32) -> Date {
-        Date(millisecondsSince1970: sqlite3_column_int64(statement, column))
     }
 
     /// The `BookingError` for SQLite's result `code`, as the store maps GRDB's errors.
