@@ -45,21 +45,14 @@ struct ServerProcess {
         _ arguments: [String], environment: [String: String] = [:], program: String = "booking-server",
         readingStandardOutput: Bool = false
     ) async throws -> (status: Int32, standardError: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable).deletingLastPathComponent()
-            .appendingPathComponent(program)
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        let output = Pipe()
-        process.standardError = readingStandardOutput ? FileHandle.nullDevice : output
-        process.standardOutput = readingStandardOutput ? output : FileHandle.nullDevice
-        try process.run()
+        let path = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent(program).path
+        let child = try ChildProcess(
+            [path] + arguments, environment: environment,
+            piping: readingStandardOutput ? .standardOutput : .standardError)
+        let reader = child.piped
         return await onOwnThread {
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
+            let text = String(decoding: reader?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+            return (ChildProcess.exitCode(of: child.wait()), text)
         }
     }
 
@@ -138,36 +131,27 @@ struct ExecutableTests {
         -> (status: Int32, standardError: String)
     {
         let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
-        process.arguments = ["serve", "--store", "memory", "--port", "\(port)"] + arguments
-        let inherited = ProcessInfo.processInfo.environment.filter { key, _ in
-            !key.hasPrefix("MALLOC_") && key != "GLIBC_TUNABLES"
-        }
-        process.environment = inherited.merging(
-            ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"].merging(environment) { $1 }
-        ) { $1 }
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        func standardError() async -> String {
+        let child = try ChildProcess(
+            [ServerProcess.executable, "serve", "--store", "memory", "--port", "\(port)"] + arguments,
+            environment: ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"].merging(environment) { $1 },
+            removing: { ($0.hasPrefix("MALLOC_") || $0 == "GLIBC_TUNABLES") && environment[$0] == nil },
+            piping: .standardError)
+        let reader = child.piped
+        func standardError() async -> (status: Int32, standardError: String) {
             await onOwnThread {
-                let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                return output
+                let output = String(decoding: reader?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+                return (ChildProcess.exitCode(of: child.wait()), output)
             }
         }
         do {
             try await ServerProcess(attachedTo: port).waitUntilHealthy()
         } catch {
-            process.terminate()
+            child.send(SIGTERM)
             throw ServerProcess.ServerFailure(
-                description: "\(error); the server's standard error: \(await standardError())")
+                description: "\(error); the server's standard error: \(await standardError().standardError)")
         }
-        process.terminate()  // SIGTERM
-        let output = await standardError()
-        return (process.terminationStatus, output)
+        child.send(SIGTERM)
+        return await standardError()
     }
 
     @Test("SIGTERM is said at notice level when the shutdown begins and when it has ended, then the exit status is 0")
@@ -547,22 +531,15 @@ struct ExecutableTests {
         arguments: ["text", "json"])
     func generatedTokenThroughAPipe(format: String) async throws {
         let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
-        process.arguments = ["serve", "--store", "memory", "--port", "\(port)", "--log-format", format]
-        var environment = ProcessInfo.processInfo.environment
-        environment["BOOKING_ADMIN_TOKEN"] = nil
-        process.environment = environment
-        let errors = Pipe()
-        let output = Pipe()
-        process.standardError = errors
-        process.standardOutput = output
-        try process.run()
+        let child = try ChildProcess(
+            [ServerProcess.executable, "serve", "--store", "memory", "--port", "\(port)", "--log-format", format],
+            removing: { $0 == "BOOKING_ADMIN_TOKEN" }, piping: .standardError)
         defer {
-            process.terminate()
-            process.waitUntilExit()
+            // Blocks only when the test left early: its normal path awaits the exit below.
+            child.send(SIGTERM)
+            _ = child.wait()
         }
-        let reader = errors.fileHandleForReading
+        let reader = try #require(child.piped)
         let line = try await withThrowingTaskGroup(of: String?.self) { group in
             group.addTask {
                 await onOwnThread {
@@ -578,11 +555,10 @@ struct ExecutableTests {
                     }
                 }
             }
-            let pid = process.processIdentifier
             group.addTask {
-                // Ends the reader too: stopping the server closes the pipe.
+                // Ends the reader too: the pipe closes when the server exits.
                 try? await Task.sleep(for: .seconds(30))
-                if !Task.isCancelled { kill(pid, SIGTERM) }
+                if !Task.isCancelled { child.send(SIGTERM) }
                 return nil
             }
             let first = try await group.next() ?? nil
@@ -590,7 +566,7 @@ struct ExecutableTests {
             return first
         }
         let tokenLine = try #require(line, "no token line on standard error within 30 s")
-        #expect(process.isRunning, "the line was read while the server runs, not at exit")
+        #expect(child.isRunning, "the line was read while the server runs, not at exit")
         let token: String
         if format == "json" {
             let object = try #require(
@@ -609,5 +585,7 @@ struct ExecutableTests {
         #expect(
             try await server.request("GET", "/api/appointments", headers: ["Authorization": "Bearer \(token)"]).status
                 == 200)
+        child.send(SIGTERM)
+        #expect(await child.exited() == 0)
     }
 }

@@ -27,6 +27,9 @@ struct PostgresFaultTests {
         var missing = try PostgresTestDatabase.serverConfiguration()
         missing.database = "no_such_database_\(UInt32.random(in: 0...UInt32.max))"
         missing.connectionWaitTimeout = .milliseconds(500)
+        // A loaded machine can leave a TCP connect to the cluster unanswered for seconds (a full accept queue drops
+        // the SYN, resent after 1 s, then 3 s): the probe must reach the server to name the missing database.
+        missing.connectTimeout = .seconds(30)
         var refused = missing
         refused.host = "127.0.0.1"
         refused.port = try freePort()
