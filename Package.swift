@@ -175,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "WebhookSenderTests",
             dependencies: [
-                "WebhookSender", "BookingTesting", "InMemoryStore",
+                "WebhookSender", "BookingTesting", "InMemoryStore", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -532,7 +532,8 @@ struct FirstSeatBatcherTests {
             return entries.map { _ in .notCreated }
         }
         let first = Task { await batcher.submit(try entry(at: 0), call: call) }
-        while calls.all.isEmpty { await Task.yield() }
+        try await eventually { !calls.all.isEmpty }
+        try #require(!calls.all.isEmpty, "the first call never started")
         let late = try entry(at: 60)
         let waiting = FirstSeatBatcher.Entry(
             new: late.new, claim: late.claim, values: late.values, deadline: .now + .milliseconds(100))
@@ -561,13 +562,15 @@ struct FirstSeatBatcherTests {
             return entries.map { .error(.invalidInput(field: "start", "\(minutes($0))")) }
         }
         let first = Task { await batcher.submit(try entry(at: 0), call: call) }
-        while calls.all.isEmpty { await Task.yield() }
+        try await eventually { !calls.all.isEmpty }
+        try #require(!calls.all.isEmpty, "the first call never started")
         // While the first call waits: 300 and 315 overlap, 400 and 200 do not; at most three per call.
         var waiting: [Task<FirstSeatBatcher.Answer, any Error>] = []
         for (index, start) in [300, 315, 400, 200, 500].enumerated() {
             waiting.append(Task { await batcher.submit(try entry(at: start), call: call) })
             // In order of arrival: each waits before the next is sent.
-            while batcher.waitingCount < index + 1 { await Task.yield() }
+            try await eventually { batcher.waitingCount == index + 1 }
+            try #require(batcher.waitingCount == index + 1, "booking at \(start) never waited")
         }
         gate.open()
         var answered: [String] = []

@@ -90,7 +90,8 @@ struct OccupantsReaderTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try SQLiteStore(
-            location: .file(directory.file("busy.sqlite")), configuration: .init(maximumReaderCount: 3))
+            location: .file(directory.file("busy.sqlite")),
+            configuration: .init(busyTimeout: racingConfiguration.busyTimeout, maximumReaderCount: 3))
         let drafts = try (0..<40).map { try draft(at: 30 * $0) }
         let window = try TimeSlot(start: now, end: now.addingTimeInterval(40 * 1800))
         let counts = try await withThrowingTaskGroup(of: Int?.self) { group in

@@ -211,7 +211,10 @@ struct SQLiteStoreCapacityTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("shared.sqlite")
-        let stores = [try SQLiteStore(location: .file(path)), try SQLiteStore(location: .file(path))]
+        let stores = [
+            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
+            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
+        ]
         let taken = try slot(at: 60)
         let rules = BookingRules(capacity: 3)
         let outcomes = await race(stores, 60) { store, index in
@@ -227,7 +230,10 @@ struct SQLiteStoreCapacityTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("shared.sqlite")
-        let stores = [try SQLiteStore(location: .file(path)), try SQLiteStore(location: .file(path))]
+        let stores = [
+            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
+            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
+        ]
         let taken = try slot(at: 60)
         let rules = BookingRules(capacity: 2)
         let outcomes = await race(stores, 60) { store, index in
@@ -249,7 +255,10 @@ struct SQLiteStoreCapacityTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("shared.sqlite")
-        let stores = [try SQLiteStore(location: .file(path)), try SQLiteStore(location: .file(path))]
+        let stores = [
+            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
+            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
+        ]
         let day = try TimeSlot(start: now, end: now.addingTimeInterval(86_400))
         let rules = BookingRules(capacity: 1, periodLimits: [PeriodLimit(kind: .day, period: day, limit: 3)])
         let slots = try (0..<20).map { try slot(at: 60 + $0 * 30) }

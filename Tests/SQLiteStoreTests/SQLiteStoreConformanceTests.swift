@@ -5,20 +5,21 @@ import SQLiteStore
 import TestSupport
 import Testing
 
-/// The checks' stores wait up to 60 s for the database, not the default 5 s: a write's wait for the writer's queue
-/// counts against it, and the checks that run 200 writes at once, on a machine busy with every other suite, could
-/// spend 5 s there (busy timeouts have tests of their own in SQLiteStoreTests).
-let conformanceConfiguration = SQLiteStore.Configuration(busyTimeout: .seconds(60))
+/// The stores of the checks, and of every test racing many writes, wait up to 60 s for the database, not the default
+/// 5 s: a write's wait for the writer's queue counts against it, and 100 or 200 writes at once (two stores on one
+/// file taking turns at its lock, each commit flushed to a disk the PostgreSQL suites share), on a machine busy with
+/// every other suite, could spend 5 s there (busy timeouts have tests of their own in SQLiteStoreTests).
+let racingConfiguration = SQLiteStore.Configuration(busyTimeout: .seconds(60))
 
 let fileSuite = BookingConformance(capabilities: [.reopen, .schemaMigrations]) {
     let directory = try TemporaryDirectory()
     let path = directory.file("booking.sqlite")
-    let store = try SQLiteStore(location: .file(path), configuration: conformanceConfiguration)
+    let store = try SQLiteStore(location: .file(path), configuration: racingConfiguration)
     return StoreUnderTest(
         store: store,
         reopen: {
             try store.close()
-            return try SQLiteStore(location: .file(path), configuration: conformanceConfiguration)
+            return try SQLiteStore(location: .file(path), configuration: racingConfiguration)
         },
         schema: SchemaHooks(
             openTogether: { count in
@@ -29,7 +30,7 @@ let fileSuite = BookingConformance(capabilities: [.reopen, .schemaMigrations]) {
                     for _ in 0..<count {
                         group.addTask {
                             try await onOwnThread { () throws(BookingError) in
-                                try SQLiteStore(location: .file(fresh), configuration: conformanceConfiguration)
+                                try SQLiteStore(location: .file(fresh), configuration: racingConfiguration)
                             }
                         }
                     }
@@ -44,12 +45,12 @@ let fileSuite = BookingConformance(capabilities: [.reopen, .schemaMigrations]) {
                 }
                 try queue.close()
             },
-            openAgain: { try SQLiteStore(location: .file(path), configuration: conformanceConfiguration) }),
+            openAgain: { try SQLiteStore(location: .file(path), configuration: racingConfiguration) }),
         tearDown: { directory.remove() })
 }
 
 let inMemorySQLiteSuite = BookingConformance {
-    StoreUnderTest(store: try SQLiteStore(location: .inMemory, configuration: conformanceConfiguration))
+    StoreUnderTest(store: try SQLiteStore(location: .inMemory, configuration: racingConfiguration))
 }
 
 @Test("a file-backed SQLite store passes the conformance check", arguments: fileSuite.checks)

@@ -24,8 +24,8 @@ struct SQLiteStoreTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("shared.sqlite")
-        let first = try SQLiteStore(location: .file(path))
-        let second = try SQLiteStore(location: .file(path))
+        let first = try SQLiteStore(location: .file(path), configuration: racingConfiguration)
+        let second = try SQLiteStore(location: .file(path), configuration: racingConfiguration)
         let new = try draft(at: 60)
         let results = await withTaskGroup(of: BookingError.Code?.self) { group in
             for index in 0..<100 {

@@ -7,6 +7,7 @@ import HummingbirdTesting
 import InMemoryStore
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 import WebhookSender
 
@@ -30,12 +31,15 @@ final class Receiver: Sendable {
     private let state: Mutex<(hits: [Hit], statuses: [Int], moved: Int)>
     private let headers: [String: String]
     private let delay: Duration
+    private let held: Gate?
 
-    /// Answers with `statuses` in order (then 200), each with `headers`, after `delay`.
-    init(statuses: [Int], headers: [String: String] = [:], delay: Duration = .zero) {
+    /// Answers with `statuses` in order (then 200), each with `headers`, after `delay`, and not before `held` (when
+    /// given) opens.
+    init(statuses: [Int], headers: [String: String] = [:], delay: Duration = .zero, heldBy held: Gate? = nil) {
         state = Mutex((hits: [], statuses: statuses, moved: 0))
         self.headers = headers
         self.delay = delay
+        self.held = held
     }
 
     var hits: [Hit] { state.withLock { $0.hits } }
@@ -56,6 +60,7 @@ final class Receiver: Sendable {
                 return state.statuses.isEmpty ? 200 : state.statuses.removeFirst()
             }
             if self.delay > .zero { try await Task.sleep(for: self.delay) }
+            await self.held?.passed()
             var response = Response(status: .init(code: status))
             for (name, value) in self.headers { response.headers[.init(name)!] = value }
             return response
@@ -329,11 +334,14 @@ struct WebhookSenderTests {
 
     @Test("a receiver slower than the timeout is a transient failure")
     func timeout() async throws {
-        let receiver = Receiver(statuses: [200], delay: .seconds(3))
+        // Held until the sender gave up, however long a busy machine takes to time it out.
+        let held = Gate()
+        let receiver = Receiver(statuses: [200], heldBy: held)
         let delivery = try delivery()
         try await withReceiver(receiver) { url in
             let sender = try sender(url, timeout: .milliseconds(300))
             let failure = await #expect(throws: DeliveryFailure.self) { try await sender.send(delivery) }
+            held.open()
             #expect(failure?.isPermanent == false)
         }
     }
