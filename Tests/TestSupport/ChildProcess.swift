@@ -79,9 +79,15 @@ public struct ChildProcess: Sendable {
     public var isRunning: Bool {
         if reaped.status != nil { return false }
         var status: Int32 = 0
-        guard waitpid(pid, &status, WNOHANG) == pid else { return true }
-        reaped.status = status
-        return false
+        switch waitpid(pid, &status, WNOHANG) {
+        case 0: return true
+        case pid:
+            reaped.status = status
+            return false
+        default:
+            // ECHILD: another thread's wait() reaped it (EINTR cannot happen without blocking).
+            return false
+        }
     }
 
     /// The exit code in a raw wait `status` (as ``wait()`` returns it), or 128 plus the signal that ended the child.

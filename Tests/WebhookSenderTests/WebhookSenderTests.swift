@@ -334,10 +334,16 @@ struct WebhookSenderTests {
 
     @Test("a receiver slower than the timeout is a transient failure")
     func timeout() async throws {
-        // Held until the sender gave up, however long a busy machine takes to time it out.
+        // Held until the sender gave up, however long a busy machine takes to time it out; a sender that never
+        // gives up gets its answer after 30 s, and the test fails rather than hangs.
         let held = Gate()
         let receiver = Receiver(statuses: [200], heldBy: held)
         let delivery = try delivery()
+        let fallback = Task {
+            try await Task.sleep(for: .seconds(30))
+            held.open()
+        }
+        defer { fallback.cancel() }
         try await withReceiver(receiver) { url in
             let sender = try sender(url, timeout: .milliseconds(300))
             let failure = await #expect(throws: DeliveryFailure.self) { try await sender.send(delivery) }
