@@ -41,6 +41,12 @@ struct SQLiteStoreCapacityTests {
         return String(repeating: "0", count: 64 - digits.count) + digits
     }
 
+    /// Two stores, each with its own connections, on the file at `path`, waiting as long as racing writes need
+    /// (``racingConfiguration``).
+    func twoStores(on path: String) throws -> [SQLiteStore] {
+        try (0..<2).map { _ in try SQLiteStore(location: .file(path), configuration: racingConfiguration) }
+    }
+
     /// Runs `attempts` at once, alternating between `stores`, and returns each one's error code (`nil` for success).
     func race(
         _ stores: [SQLiteStore], _ attempts: Int,
@@ -211,10 +217,7 @@ struct SQLiteStoreCapacityTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("shared.sqlite")
-        let stores = [
-            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
-            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
-        ]
+        let stores = try twoStores(on: path)
         let taken = try slot(at: 60)
         let rules = BookingRules(capacity: 3)
         let outcomes = await race(stores, 60) { store, index in
@@ -230,10 +233,7 @@ struct SQLiteStoreCapacityTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("shared.sqlite")
-        let stores = [
-            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
-            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
-        ]
+        let stores = try twoStores(on: path)
         let taken = try slot(at: 60)
         let rules = BookingRules(capacity: 2)
         let outcomes = await race(stores, 60) { store, index in
@@ -255,10 +255,7 @@ struct SQLiteStoreCapacityTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("shared.sqlite")
-        let stores = [
-            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
-            try SQLiteStore(location: .file(path), configuration: racingConfiguration),
-        ]
+        let stores = try twoStores(on: path)
         let day = try TimeSlot(start: now, end: now.addingTimeInterval(86_400))
         let rules = BookingRules(capacity: 1, periodLimits: [PeriodLimit(kind: .day, period: day, limit: 3)])
         let slots = try (0..<20).map { try slot(at: 60 + $0 * 30) }
