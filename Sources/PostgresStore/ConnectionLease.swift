@@ -137,11 +137,15 @@ enum ConnectionLease {
         let race = Race()
         let deadline = ContinuousClock.now + wait
         let operation = Task {
+            // Ends the race when no connection was taken (the gate or the pool failed).
             defer { race.finish() }
             try await start.waitUntilOpen()
             return try await client.withConnection { connection in
                 // Something was decided while the pool was handing this connection over: give it back unused.
                 guard race.take(connection) else { throw WaitTimedOut(wait: wait) }
+                // Ended before `withConnection` gives the connection back: from then on the pool may hand it to
+                // another operation, which the watchdog must never close as this one's.
+                defer { race.finish() }
                 // A connection the server already closed would swallow the query (PostgresNIO never
                 // answers a query written to a closed channel): nothing is sent on it.
                 guard !connection.isClosed else { throw StaleConnection() }

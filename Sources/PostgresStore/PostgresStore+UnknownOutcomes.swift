@@ -26,7 +26,8 @@ extension PostgresStore {
     /// backend that has not noticed yet, may still hold a committed booking. A retry with the same idempotency
     /// key then answers that booking if it was made. The look-up takes at most half a connection wait (1 s by
     /// default), and never runs past ``Configuration/connectionWaitTimeout`` plus ``lostCallAllowance`` from
-    /// `started` (the booking's start). A call that died later than that gets no look-up.
+    /// `started` (the booking's start, or the end of the shared call for a booking that tried its first seat in one).
+    /// A call that died later than that gets no look-up.
     func outcome(ofLostCall new: NewAppointment, startedAt started: ContinuousClock.Instant)
         async throws(BookingError) -> InsertOutcome
     {

@@ -22,7 +22,7 @@ import NIOHTTP1
 /// (`echo "whsec_$(openssl rand -base64 32)"`).
 ///
 /// Answers: 2xx is delivered. 408, 429, 5xx, timeouts and network errors are transient, retried by the
-/// `NotificationDispatcher` with backoff; on 429 and 503 a `Retry-After` (seconds or an
+/// `NotificationDispatcher` with backoff; on any of them a `Retry-After` (seconds or an
 /// HTTP-date) sets the earliest next attempt (see `DeliveryFailure.retryAfter`). A redirect (3xx) is not
 /// followed: an HTTP client following a 301 or 302 would send a GET without the body to the new place and
 /// count its answer, so a moved receiver is a transient failure until its URL is set right.
@@ -182,15 +182,14 @@ public struct WebhookNotificationSender: NotificationSender {
         switch code {
         case 200..<300:
             return
-        case 429, 503:
-            // An HTTP-date counts from when the answer came, as the dispatcher's next attempt does.
+        case 300..<400, 408, 429, 500..<600:
+            // Whatever the status, a receiver that says when to come back is heeded. An HTTP-date counts from when
+            // the answer came, as the dispatcher's next attempt does.
             let answered = clock.now()
             let retryAfter = response.headers.first(name: "Retry-After").flatMap {
                 RetryAfter.parse($0, now: answered)
             }
             throw DeliveryFailure.transient("HTTP \(code)", retryAfter: retryAfter)
-        case 300..<400, 408, 500..<600:
-            throw DeliveryFailure.transient("HTTP \(code)")
         default:
             // 410 Gone included: the receiver no longer wants these webhooks.
             throw DeliveryFailure.permanent("HTTP \(code)")

@@ -279,7 +279,7 @@ struct WebhookSenderTests {
     }
 
     @Test(
-        "on 429 and 503 the receiver's Retry-After (seconds or an HTTP-date) becomes the failure's retryAfter",
+        "on every retried status the receiver's Retry-After (seconds or an HTTP-date) becomes the failure's retryAfter",
         arguments: [
             (429, "120", .seconds(120)),
             (503, "120", .seconds(120)),
@@ -288,7 +288,10 @@ struct WebhookSenderTests {
             (503, "Mon Mar  1 09:01:30 2027", .seconds(90)),  // obsolete asctime form
             (429, "Mon, 01 Mar 2027 08:00:00 GMT", .zero),  // in the past: no extra wait
             (429, "soon", nil),  // unreadable: the backoff decides
-            (500, "120", nil),  // only 429 and 503 are honoured
+            (408, "30", .seconds(30)),
+            (500, "120", .seconds(120)),
+            (502, "Mon, 01 Mar 2027 09:01:30 GMT", .seconds(90)),
+            (307, "60", .seconds(60)),  // a redirect, retried like a 5xx
         ] as [(Int, String, Duration?)])
     func retryAfter(status: Int, header: String, expected: Duration?) async throws {
         let receiver = Receiver(statuses: [status], headers: ["Retry-After": header])

@@ -71,7 +71,8 @@ public struct NotificationDispatcher: Service {
     ///
     /// The lease numbers hang together: `leaseDuration >= sendTimeout + 2 × leaseMargin` (a fresh claim
     /// must pass the check before its send, which wants `sendTimeout + leaseMargin` of lease left, with
-    /// one more margin for the claim and the appointment's re-read), and `heartbeatInterval <=
+    /// one more margin for the claim and the appointment's re-read; a lease worn down further, by a slow database
+    /// or a send waiting for an earlier one, is renewed once before its send), and `heartbeatInterval <=
     /// (leaseDuration - leaseMargin) / 2` (a lease gets at least two renewals before it could lapse).
     /// The initializer and the dispatcher adjust values that break them, and move each value into its range (for
     /// instance `sendTimeout` 10 ms to 1 h, `leaseDuration` at most 24 h, `pollInterval` 10 ms to 1 h, `maxRetryAfter`
@@ -194,7 +195,7 @@ public struct NotificationDispatcher: Service {
         /// Failed for good.
         public var failed = 0
         /// Released unsent, without counting an attempt: because of shutdown, or because too little of
-        /// the lease was left to start a send.
+        /// the lease was left to start a send and renewing it did not help.
         public var released = 0
         /// Notifications whose lease was taken over: a renewal or an outcome the store refused.
         public var lostLeases = 0
@@ -382,7 +383,9 @@ public struct NotificationDispatcher: Service {
                         leases.begin(id, expiresAt: next.notification.leaseExpiresAt ?? leaseExpiresAt)
                         let delivery = Task {
                             finished.add(
-                                .finished(await self.deliver(next, claimedAt: now, recorder: recorder, leases: leases)))
+                                .finished(
+                                    await self.deliver(
+                                        next, claimedAt: now, owner: owner, recorder: recorder, leases: leases)))
                         }
                         leases.attach(delivery, to: id)
                         // A task of its own does not inherit the pass's cancellation, as a child would.
@@ -477,7 +480,7 @@ public struct NotificationDispatcher: Service {
         /// Sent; the notification had been due since `dueSince`.
         case delivered(dueSince: Date)
         case failed(DeliveryFailure)
-        /// Too little lease was left to start the send.
+        /// Too little lease was left to start the send, and it could not be renewed in time.
         case tooLate
         /// The lease was taken over.
         case leaseLost
@@ -519,10 +522,11 @@ public struct NotificationDispatcher: Service {
     }
 
     private func deliver(
-        _ claimed: ClaimedNotification, claimedAt: Date, recorder: OutcomeRecorder, leases: InFlightLeases
+        _ claimed: ClaimedNotification, claimedAt: Date, owner: String, recorder: OutcomeRecorder,
+        leases: InFlightLeases
     ) async -> Outcome {
         let notification = claimed.notification
-        let attempt = await attempt(claimed, claimedAt: claimedAt, leases: leases)
+        let attempt = await attempt(claimed, claimedAt: claimedAt, owner: owner, leases: leases)
         // From here on the heartbeat leaves this lease alone; finishing is guarded by the owner anyway.
         if leases.end(notification.id) { return .lostLease }
         switch attempt {
@@ -574,10 +578,12 @@ public struct NotificationDispatcher: Service {
     }
 
     /// Re-reads a reminder's appointment, checks that a reminder is still wanted and that the lease still covers
-    /// a whole send, and sends. Any other notification goes with its appointment as read right after the claim,
-    /// when its send starts within ``claimedAppointmentFreshness`` of the claim (a send waiting for an earlier
-    /// one, and an appointment the claim could not read, are read again).
-    private func attempt(_ claimed: ClaimedNotification, claimedAt: Date, leases: InFlightLeases) async -> Attempt {
+    /// a whole send (renewing it once when it does not), and sends. Any other notification goes with its appointment
+    /// as read right after the claim, when its send starts within ``claimedAppointmentFreshness`` of the claim (a
+    /// send waiting for an earlier one, and an appointment the claim could not read, are read again).
+    private func attempt(_ claimed: ClaimedNotification, claimedAt: Date, owner: String, leases: InFlightLeases)
+        async -> Attempt
+    {
         let notification = claimed.notification
         let record: AppointmentRecord?
         // The claim's instant is rounded to the millisecond; a clock that stepped back counts as stale.
@@ -600,13 +606,44 @@ public struct NotificationDispatcher: Service {
             return .obsolete
         }
         guard !leases.isLost(notification.id) else { return .leaseLost }
-        // Never start a send that its lease might not outlast, even if no renewal got through.
-        guard
-            leases.holds(
-                notification.id, for: configuration.sendTimeout + configuration.leaseMargin,
-                after: clock.boundedNow().roundedToMilliseconds)
-        else { return .tooLate }
+        // Never start a send that its lease might not outlast, even if no renewal got through. A lease worn down
+        // before its send (a slow claim and read, a send waiting for an earlier one) is renewed first: on a database
+        // that takes seconds a statement, releasing it would only have the next pass claim it, and wear it down, again.
+        let needed = configuration.sendTimeout + configuration.leaseMargin
+        if !leases.holds(notification.id, for: needed, after: clock.boundedNow().roundedToMilliseconds) {
+            switch await renewBeforeSend(notification.id, owner: owner, leases: leases) {
+            case .renewed:
+                guard leases.holds(notification.id, for: needed, after: clock.boundedNow().roundedToMilliseconds)
+                else { return .tooLate }
+            case .takenOver:
+                logger.notice(
+                    "notification not sent: its lease was taken over before its send began",
+                    metadata: ["notification.id": "\(notification.id)"])
+                return .leaseLost
+            case .notAsked:
+                return .tooLate
+            }
+        }
         return await send(NotificationDelivery(notification: notification, appointment: record.appointment), leases)
+    }
+
+    /// What became of a renewal asked for before a send.
+    private enum RenewalBeforeSend {
+        case renewed
+        /// The store renewed nothing: another worker holds the lease now, or the notification is no longer pending.
+        case takenOver
+        /// The store could not be asked (its error, or a clock outside the years 0001-9999).
+        case notAsked
+    }
+
+    /// Renews the lease of `id` at once, as the heartbeat would at its next beat.
+    private func renewBeforeSend(_ id: Int64, owner: String, leases: InFlightLeases) async -> RenewalBeforeSend {
+        guard let now = try? clock.checkedNow().roundedToMilliseconds else { return .notAsked }
+        let expiresAt = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
+        guard let renewed = try? await store.renewLeases(of: [id], owner: owner, now: now, leaseExpiresAt: expiresAt)
+        else { return .notAsked }
+        leases.renewed(renewed, until: expiresAt)
+        return renewed.contains(id) ? .renewed : .takenOver
     }
 
     /// Calls the sender within ``Configuration/sendTimeout``: once its deadline passes, or as soon as the lease is
