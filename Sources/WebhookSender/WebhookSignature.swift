@@ -70,7 +70,8 @@ public enum WebhookSignature {
             let seconds = Int64(timestamp)
         else { throw .invalidTimestamp }
         let offset = Double(seconds) - now.timeIntervalSince1970
-        let limit = Double(tolerance.components.seconds) + Double(tolerance.components.attoseconds) / 1e18
+        // In seconds, by division: `components` traps for a tolerance past what `Int64` counts in seconds.
+        let limit = tolerance / .seconds(1)
         guard abs(offset) <= limit else { throw .timestampOutsideTolerance }
         let content = signedContent(id: id, timestamp: timestamp, body: body)
         for entry in signatureHeader.split(separator: " ") {

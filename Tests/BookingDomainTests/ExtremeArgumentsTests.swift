@@ -98,6 +98,53 @@ struct ExtremeArgumentsTests {
         #expect(hour == [ScheduledReminder(lead: .seconds(3600), dueAt: instant("2027-03-01T09:00:00Z"))])
     }
 
+    @Test(
+        "a duration past what Int64 counts in seconds (a valid Duration) is refused by a schedule, naming the field, or saturates; never a trap"
+    )
+    func durationsPastInt64Seconds() throws {
+        let utc = zone("UTC")
+        for endless in [Duration.seconds(1e19), .seconds(Int64.max) + .seconds(1), .seconds(-1e19)] {
+            let fields: [(String, () throws -> Schedule)] = [
+                ("slotLength", { try Schedule(timeZone: utc, slotLength: endless) }),
+                ("horizon", { try Schedule(timeZone: utc, horizon: endless) }),
+                ("minimumNotice", { try Schedule(timeZone: utc, minimumNotice: endless) }),
+                ("bufferBefore", { try Schedule(timeZone: utc, bufferBefore: endless) }),
+                ("bufferAfter", { try Schedule(timeZone: utc, bufferAfter: endless) }),
+                ("reminderLeads", { try Schedule(timeZone: utc, reminderLeads: [endless]) }),
+            ]
+            for (field, make) in fields {
+                let error = #expect(throws: BookingError.self, "\(field) \(endless)") { try make() }
+                #expect(error?.fieldErrors[field] != nil, "\(field) \(endless): \(String(describing: error))")
+            }
+        }
+        let now = instant("2027-03-01T08:00:00Z")
+        #expect(ScheduledReminder.due(leads: [.seconds(1e19)], before: now, now: now).isEmpty)
+        #expect(ScheduledReminder.due(leads: [.seconds(-1e19)], before: now, now: now).count == 1)
+        let clock = ManualWallClock(now: now)
+        clock.advance(by: .seconds(1e19))
+        #expect(clock.now().timeIntervalSince(now) > 9e18)
+    }
+
+    @Test("booking rules at the ends of Int: no seat left, no limit's excess, never a trap")
+    func rulesAtTheEndsOfInt() throws {
+        let slot = try TimeSlot(start: instant("2027-03-01T09:00:00Z"), end: instant("2027-03-01T09:30:00Z"))
+        let occupant = SlotOccupant(slot: slot, occupied: slot)
+        #expect(BookingRules(capacity: .min).seatsLeft(slot: slot, occupied: slot, occupants: [occupant]) == 0)
+        #expect(BookingRules(capacity: .max).seatsLeft(slot: slot, occupied: slot, occupants: [occupant]) == .max - 1)
+        #expect(PeriodCount(booked: .max, holdExpiries: [slot.end]).total == .max)
+        let day = try TimeSlot(start: instant("2027-03-01T00:00:00Z"), end: instant("2027-03-02T00:00:00Z"))
+        let rules = BookingRules(capacity: 1, periodLimits: [PeriodLimit(kind: .day, period: day, limit: .max)])
+        #expect(
+            rules.refusal(
+                slot: slot, occupied: slot, occupants: [], periodCounts: [PeriodCount(booked: .min)], emailTaken: false)
+                == nil)
+        let held = BookingRules(capacity: 1, periodLimits: [PeriodLimit(kind: .day, period: day, limit: 1)])
+        #expect(
+            held.refusal(
+                slot: slot, occupied: slot, occupants: [],
+                periodCounts: [PeriodCount(booked: .min, holdExpiries: [slot.end])], emailTaken: false) == nil)
+    }
+
     @Test("a schedule whose notice and one slot exceed its horizon is refused: it could never offer a slot")
     func noticeBeyondHorizon() throws {
         let utc = zone("UTC")

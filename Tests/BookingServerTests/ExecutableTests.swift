@@ -165,6 +165,36 @@ struct ExecutableTests {
         #expect(!output.contains("cut off"), "a shutdown that ends in time cuts nothing off: \(output)")
     }
 
+    @Test(
+        "with nobody reading its standard error any more, the server goes on answering in either log format, and stops with status 0",
+        arguments: ["text", "json"])
+    func standardErrorUnread(format: String) async throws {
+        let port = try freePort()
+        let child = try ChildProcess(
+            [
+                ServerProcess.executable, "serve", "--store", "memory", "--port", "\(port)", "--log-format", format,
+                "--log-level", "debug",
+            ],
+            environment: ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"], piping: .standardError)
+        let server = ServerProcess(attachedTo: port)
+        do {
+            try await server.waitUntilHealthy()
+        } catch {
+            child.send(SIGTERM)
+            _ = await child.exited()
+            throw error
+        }
+        // Every line from now on meets a pipe nobody reads (EPIPE: the server ignores SIGPIPE, as NIO does).
+        try child.piped?.close()
+        for _ in 0..<5 {
+            #expect(try await server.request("GET", "/api/availability").status == 200)
+            #expect(try await server.request("GET", "/api/appointments/1").status == 401)
+        }
+        #expect(child.isRunning, "the server died writing its log")
+        child.send(SIGTERM)
+        #expect(await child.exited() == 0)
+    }
+
     #if os(Linux) && canImport(Glibc)
         @Test(
             "the server sets malloc's thresholds for its answer buffers, unless the environment tunes malloc",

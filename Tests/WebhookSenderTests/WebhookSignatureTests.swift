@@ -117,6 +117,16 @@ struct WebhookSignatureTests {
             }?.reason == .timestampOutsideTolerance)
     }
 
+    @Test("a tolerance past what Int64 counts in seconds accepts any timestamp, never a trap")
+    func endlessTolerance() throws {
+        let secrets = [try WebhookSecret(vectorSecret)]
+        for tolerance in [Duration.seconds(1e19), .seconds(Int64.max) + .seconds(1)] {
+            try WebhookSignature.verify(
+                id: vectorID, timestamp: String(vectorTimestamp), signatureHeader: vectorSignature, body: vectorBody,
+                secrets: secrets, now: vectorNow.addingTimeInterval(1e12), tolerance: tolerance)
+        }
+    }
+
     @Test("a tampered body, id or timestamp, or a truncated signature, matches no signature")
     func tampering() throws {
         #expect(reason { try verifyVector(body: Data(#"{"test": 2432232315}"#.utf8)) } == .noMatchingSignature)

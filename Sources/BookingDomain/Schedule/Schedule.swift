@@ -194,24 +194,9 @@ public struct Schedule: Hashable, Sendable {
     private static func check(
         _ duration: Duration, _ field: String, _ range: ClosedRange<Int64>, _ problems: inout [String: String]
     ) {
-        let (seconds, attoseconds) = duration.components
+        let (seconds, attoseconds) = duration.saturatingComponents
         if attoseconds != 0 || seconds % 60 != 0 || !range.contains(seconds) {
             problems[field] = "must be whole minutes between \(range.lowerBound / 60) and \(range.upperBound / 60)"
         }
-    }
-}
-
-extension Duration {
-    /// A duration of whole minutes; a count beyond what `Duration` holds in whole seconds is its nearest (so
-    /// `.minutes(.max)` reads as forever rather than trapping).
-    public static func minutes(_ count: Int) -> Duration {
-        let (seconds, overflow) = count.multipliedReportingOverflow(by: 60)
-        return .seconds(overflow ? (count < 0 ? Int.min : Int.max) : seconds)
-    }
-
-    /// The duration in seconds, as Foundation counts time.
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -78,8 +78,8 @@ public struct BookingRules: Hashable, Sendable {
         }
         for (limit, count) in zip(periodLimits, periodCounts) {
             if count.booked >= limit.limit { return .bookingLimitReached(limit.kind.rawValue) }
-            let periodExcess = count.total - limit.limit
-            if periodExcess >= 0 {
+            let (periodExcess, overflow) = count.total.subtractingReportingOverflow(limit.limit)
+            if !overflow, periodExcess >= 0 {
                 // Holds fill the period: a place frees when the (excess + 1)-th soonest of them lapses.
                 availableAt = Self.later(availableAt, count.holdExpiries.sorted()[periodExcess])
             }
@@ -97,6 +97,6 @@ public struct BookingRules: Hashable, Sendable {
             guard occupant.slot == slot else { return 0 }
             taken += 1
         }
-        return max(0, capacity - taken)
+        return capacity > taken ? capacity - taken : 0
     }
 }

@@ -14,6 +14,9 @@ public struct PeriodCount: Hashable, Sendable {
         self.holdExpiries = holdExpiries
     }
 
-    /// Bookings and live holds together: what a limit is compared with.
-    public var total: Int { booked + holdExpiries.count }
+    /// Bookings and live holds together: what a limit is compared with (at most `Int.max`).
+    public var total: Int {
+        let (total, overflow) = booked.addingReportingOverflow(holdExpiries.count)
+        return overflow ? .max : total
+    }
 }

@@ -40,7 +40,7 @@ public struct ScheduledReminder: Hashable, Sendable {
     static func problem(in reminders: [ScheduledReminder], start: Date, now: Date) -> String? {
         var leads: Set<Duration> = []
         for reminder in reminders {
-            let (seconds, attoseconds) = reminder.lead.components
+            let (seconds, attoseconds) = reminder.lead.saturatingComponents
             guard attoseconds == 0, seconds % 60 == 0, (60...(366 * 86_400)).contains(seconds) else {
                 return "each lead must be whole minutes from 1 minute to 366 days"
             }
@@ -57,16 +57,5 @@ public struct ScheduledReminder: Hashable, Sendable {
             }
         }
         return nil
-    }
-}
-
-extension Duration {
-    /// The duration in whole milliseconds, rounded down; beyond `Int64`, its nearest end.
-    var wholeMilliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        guard !overflow else { return seconds < 0 ? .min : .max }
-        let (total, carry) = milliseconds.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
-        return carry ? (milliseconds < 0 ? .min : .max) : total
     }
 }

@@ -70,9 +70,9 @@ struct BookingServerCommand: AsyncParsableCommand {
         case .text:
             var line = "booking-server: "
             TextLogHandler.append(message + fields.map { ": \($0.value)" }.joined(), to: &line)
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            StandardError.write(line + "\n")
         case .json:
-            FileHandle.standardError.write(
+            StandardError.write(
                 JSONLogHandler.line(
                     level: level, label: "booking-server", message: message,
                     fields: Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })))

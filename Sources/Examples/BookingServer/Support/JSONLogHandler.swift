@@ -18,8 +18,7 @@ struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             fields[key] = "\(value)"
         }
-        FileHandle.standardError.write(
-            Self.line(level: event.level, label: label, message: "\(event.message)", fields: fields))
+        StandardError.write(Self.line(level: event.level, label: label, message: "\(event.message)", fields: fields))
     }
 
     /// One log line, newline included: `fields` with `ts`, `level`, `label` and `msg` over them, keys sorted.

@@ -29,7 +29,7 @@ struct TextLogHandler: LogHandler {
 
     /// A handler labelled `label` writing to standard error, with the logging system's metadata provider.
     init(label: String) {
-        self.init(label: label, metadataProvider: LoggingSystem.metadataProvider, write: Self.writeToStandardError)
+        self.init(label: label, metadataProvider: LoggingSystem.metadataProvider, write: StandardError.write)
     }
 
     /// A handler writing each line to `write`.
@@ -112,30 +112,6 @@ struct TextLogHandler: LogHandler {
         /// The value this source gives the key.
         let value: Logger.MetadataValue
     }
-
-    /// Writes `line` to standard error (file descriptor 2) whole: one `write` unless the kernel takes less, and
-    /// never interleaved with another line of a `TextLogHandler`.
-    @Sendable private static func writeToStandardError(_ line: String) {
-        var line = line
-        line.withUTF8 { bytes in
-            standardErrorLock.withLock { _ in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = Foundation.write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written > 0 {
-                        offset += written
-                    } else if written < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        return  // nowhere to log that logging failed
-                    }
-                }
-            }
-        }
-    }
-
-    /// Keeps the lines of concurrent writers apart.
-    private static let standardErrorLock = Mutex(())
 
     /// The local time as `StreamLogHandler` writes it, formatted again only when the second changes.
     private static let timestamps = LocalTimestamps()
