@@ -22,7 +22,8 @@ public final class ManualWallClock: WallClock {
 
     /// Moves the clock forward by `duration`.
     public func advance(by duration: Duration) {
-        // In seconds, by division: `components` traps for a duration past what `Int64` counts in seconds.
-        current.withLock { $0 = $0.addingTimeInterval(duration / .seconds(1)) }
+        // `components` traps past what `Int64` counts in seconds: such a duration is as good as that.
+        let (seconds, attoseconds) = min(max(duration, .seconds(Int64.min)), .seconds(Int64.max)).components
+        current.withLock { $0 = $0.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18) }
     }
 }

@@ -54,8 +54,9 @@ enum ConnectionLease {
             }
         }
 
-        /// The operation ended (with or without a connection).
-        func finish() { decide(.finished, allowedWhileWaiting: true, allowedWhileHolding: true) }
+        /// The operation ended (with or without a connection): `false` when something else was decided first.
+        @discardableResult
+        func finish() -> Bool { decide(.finished, allowedWhileWaiting: true, allowedWhileHolding: true) }
 
         /// The deadline passed: abandons the wait if no connection was taken yet.
         func abandon() { decide(.abandoned, allowedWhileWaiting: true, allowedWhileHolding: false) }
@@ -143,13 +144,19 @@ enum ConnectionLease {
             return try await client.withConnection { connection in
                 // Something was decided while the pool was handing this connection over: give it back unused.
                 guard race.take(connection) else { throw WaitTimedOut(wait: wait) }
-                // Ended before `withConnection` gives the connection back: from then on the pool may hand it to
-                // another operation, which the watchdog must never close as this one's.
-                defer { race.finish() }
-                // A connection the server already closed would swallow the query (PostgresNIO never
-                // answers a query written to a closed channel): nothing is sent on it.
-                guard !connection.isClosed else { throw StaleConnection() }
-                return try await body(connection)
+                let result: Result<T, any Error>
+                if connection.isClosed {
+                    // A connection the server already closed would swallow the query (PostgresNIO never
+                    // answers a query written to a closed channel): nothing is sent on it.
+                    result = .failure(StaleConnection())
+                } else {
+                    do { result = .success(try await body(connection)) } catch { result = .failure(error) }
+                }
+                // Ended before `withConnection` gives the connection back, from when the pool may hand it to another
+                // operation. Lost meanwhile, it is being closed: the pool gets it back only once it is closed, never
+                // open under another operation that the late close would cut off.
+                if !race.finish() { try? await connection.close() }
+                return try result.get()
             }
         }
         let watch = watchdog.watch(race, deadline: deadline, hold: hold)

@@ -22,7 +22,7 @@ import NIOHTTP1
 /// (`echo "whsec_$(openssl rand -base64 32)"`).
 ///
 /// Answers: 2xx is delivered. 408, 429, 5xx, timeouts and network errors are transient, retried by the
-/// `NotificationDispatcher` with backoff; on any of them a `Retry-After` (seconds or an
+/// `NotificationDispatcher` with backoff; on any of those statuses a `Retry-After` (seconds or an
 /// HTTP-date) sets the earliest next attempt (see `DeliveryFailure.retryAfter`). A redirect (3xx) is not
 /// followed: an HTTP client following a 301 or 302 would send a GET without the body to the new place and
 /// count its answer, so a moved receiver is a transient failure until its URL is set right.

@@ -70,8 +70,9 @@ public enum WebhookSignature {
             let seconds = Int64(timestamp)
         else { throw .invalidTimestamp }
         let offset = Double(seconds) - now.timeIntervalSince1970
-        // In seconds, by division: `components` traps for a tolerance past what `Int64` counts in seconds.
-        let limit = tolerance / .seconds(1)
+        // `components` traps past what `Int64` counts in seconds: such a tolerance is as good as that.
+        let (wholeSeconds, attoseconds) = min(max(tolerance, .seconds(Int64.min)), .seconds(Int64.max)).components
+        let limit = Double(wholeSeconds) + Double(attoseconds) / 1e18
         guard abs(offset) <= limit else { throw .timestampOutsideTolerance }
         let content = signedContent(id: id, timestamp: timestamp, body: body)
         for entry in signatureHeader.split(separator: " ") {

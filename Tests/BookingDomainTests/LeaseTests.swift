@@ -190,15 +190,18 @@ struct LeaseTests {
             _ = await store.claimNotifications(
                 NotificationClaim(owner: "thief/1", limit: 2, now: now, leaseExpiresAt: now.addingTimeInterval(3600)))
         })
+        let handler = CapturingLogHandler()
         let dispatcher = NotificationDispatcher(
             store: store, sender: sender,
             configuration: .init(
                 concurrentSends: 1, leaseDuration: .seconds(3600), sendTimeout: .seconds(10),
                 heartbeatInterval: .seconds(1800)),
-            clock: clock, logger: logger)
+            clock: clock, logger: Logger(label: "test", factory: { _ in handler }))
         let report = try await dispatcher.deliverDue()
         #expect(report.claimed == 2 && report.sent == 0 && report.lostLeases == 2 && report.released == 0)
         #expect(sender.calls.count == 1, "the second was sent after its lease was taken over")
+        // Its renewal before the send was refused (not a release its owner could no longer make).
+        #expect(handler.lines.contains { $0.contains("lease was taken over before its send began") })
         let notifications = await store.notifications(appointmentID: nil)
         #expect(
             notifications.allSatisfy { $0.status == .pending && $0.leaseOwner == "thief/1" && $0.attempts == 2 },

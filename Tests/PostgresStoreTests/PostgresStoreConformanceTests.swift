@@ -6,7 +6,11 @@ import TestSupport
 import Testing
 
 let postgresSuite = BookingConformance(capabilities: [.reopen, .schemaMigrations]) {
-    let configuration = try await PostgresTestDatabase.create()
+    var created = try await PostgresTestDatabase.create()
+    // The checks ask for health as an invariant, not a latency: the 1 s default failed once with two test runs
+    // sharing one cluster on two cores (the fault tests bound the health check themselves).
+    created.healthTimeout = .seconds(30)
+    let configuration = created
     let first = try await PostgresTestDatabase.opening(configuration) { try await RunningStore(configuration) }
     let reopened = ReopenedStores()
     return StoreUnderTest(

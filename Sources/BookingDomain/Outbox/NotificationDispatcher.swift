@@ -26,8 +26,9 @@ import Synchronization
 /// overwrite a newer outcome. Three rules keep one notification from being sent by two dispatchers at once:
 /// - a pass claims no more than can be sent within one lease (``Configuration/claimLimit``);
 /// - just before each send the dispatcher checks that the lease lasts at least
-///   ``Configuration/sendTimeout`` + ``Configuration/leaseMargin`` more; if not, it releases the
-///   notification unsent (no attempt counted) instead of starting a send its lease might not cover;
+///   ``Configuration/sendTimeout`` + ``Configuration/leaseMargin`` more; if not, it renews the lease once
+///   and checks again, and failing that releases the notification unsent (no attempt counted) instead of
+///   starting a send its lease might not cover;
 /// - while a send runs, a heartbeat renews its lease every ``Configuration/heartbeatInterval``
 ///   (``BookingStore/renewLeases(of:owner:now:leaseExpiresAt:)``). A renewal the store refuses means
 ///   the lease was taken over: the dispatcher logs it, cancels the send, and records no outcome.

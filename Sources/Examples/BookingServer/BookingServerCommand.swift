@@ -16,6 +16,14 @@ struct BookingServerCommand: AsyncParsableCommand {
         subcommands: [Serve.self, Migrate.self],
         defaultSubcommand: Serve.self)
 
+    /// Ignores SIGPIPE before anything is written (NIO ignores it on Linux only once it opens a socket), so a log
+    /// line written to a pipe nobody reads any more fails and is dropped rather than ending the process; then
+    /// parses and runs the command.
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)
+        await main(nil)
+    }
+
     /// Resolves the settings, or prints one line naming the bad setting and exits with 64: in the log format asked
     /// for when that much is valid (a JSON object under `--log-format json`), else as text.
     static func settings(_ given: [String: String]) throws -> ServerSettings {
