@@ -389,6 +389,10 @@ extension PostgresStore {
         HoldStatement.self, OccupantsStatement.self,
     ]
 
+    /// The most statements ``verifyClaimStatements(on:)`` runs on one connection: each claim statement, and the empty
+    /// call of first seats. Every operation that verifies counts them in how long it may hold its connection.
+    static let verificationStatements = claimStatements.count + 1
+
     /// Runs the claim statement `kind` with `values` and reads its whole answer.
     ///
     /// It is prepared by PostgresNIO on the connection's first run of it, inside the caller's transaction.

@@ -49,7 +49,7 @@ extension PostgresStore {
         do {
             // The verification of every prepared statement, the call, and after a cancel the look-up of the entries.
             return try await perform(
-                waitingAtMost: wait, statements: 3 + Self.claimStatements.count, whenLost: whenLost
+                waitingAtMost: wait, statements: Self.verificationStatements + 2, whenLost: whenLost
             ) {
                 [self, logger] connection -> [FirstSeatBatcher.Answer] in
                 // As for a booking's own call (see `insert(_:)`): out until it is known to have stored nothing.

@@ -24,7 +24,7 @@ extension PostgresStore {
             values.occupiedStart = PostgresInstant(millisecondsSince1970: window.startMilliseconds)
             values.occupiedEnd = PostgresInstant(millisecondsSince1970: window.endMilliseconds)
             values.now = PostgresInstant(millisecondsSince1970: now)
-            return try await perform(statements: 1 + Self.claimStatements.count) { [self, values] connection in
+            return try await perform(statements: Self.verificationStatements + 1) { [self, values] connection in
                 try await verifyClaimStatements(on: connection)
                 return try await runClaim(OccupantsStatement.self, values, on: connection).map(Self.occupant)
             }

@@ -161,11 +161,12 @@ public final class PostgresStore: BookingStore {
             }
             for _ in 0..<Self.claimAttempts {
                 let values = insertValues
-                // The call, and after a refusal the verification of the claim statements and the read of what
-                // stands in the way.
+                // The verification of the claim statements, the call, and one read after it: the look-up after a
+                // cancel, or what stands in the way after a refusal (the verification before that read finds
+                // nothing suspect: the first cleared every statement, and the call ran).
                 let phase = CallPhase()
                 let attempt = try await perform(
-                    statements: 2 + Self.claimStatements.count, whenLost: phase.attemptWhenLost
+                    statements: Self.verificationStatements + 2, whenLost: phase.attemptWhenLost
                 ) { [self, logger] connection -> InsertAttempt in
                     let rows: [PostgresRow]
                     // The call stays out until it is known to have stored nothing: a refusal, or an error of its
@@ -281,7 +282,7 @@ public final class PostgresStore: BookingStore {
     private func refusalAfterConflicts(_ claim: SlotClaim, _ values: ClaimValues) async throws(BookingError)
         -> BookingError
     {
-        let facts = try await perform { [self] connection in
+        let facts = try await perform(statements: Self.verificationStatements + 1) { [self] connection in
             try await verifyClaimStatements(on: connection)
             return try await claimFacts(values, on: connection)
         }
@@ -623,7 +624,7 @@ public final class PostgresStore: BookingStore {
         // reads, and the verification of every claim statement before `BEGIN`.
         let statements =
             claims
-            ? 2 * Self.slotLockTries + 4 * Self.claimAttempts + 1 + 2 + 3 + Self.claimStatements.count : 3
+            ? 2 * Self.slotLockTries + 4 * Self.claimAttempts + 1 + 2 + 3 + Self.verificationStatements : 3
         return try await perform(unbounded: unbounded, statements: statements) { [self, logger] connection in
             if claims { try await verifyClaimStatements(on: connection) }
             // Every check of a claim relies on a statement's snapshot following the locks taken before it:
