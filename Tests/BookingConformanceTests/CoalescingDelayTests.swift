@@ -9,7 +9,7 @@ import Testing
 
 /// Hands the dispatcher the wake-up hints the test sends, and records the size of every claim.
 final class HintedStore: ForwardingStore {
-    let inner = InMemoryStore()
+    let memory = InMemoryStore()
     private let hints = AsyncStream.makeStream(of: Void.self)
     private let claimSizes = Mutex<[Int]>([])
 
@@ -32,9 +32,15 @@ final class HintedStore: ForwardingStore {
     func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
         asked.withLock { $0.append(.now) }
         if !claims.isEmpty { await laterClaims.passed() }
-        let claimed = await inner.claimNotifications(claim)
+        let claimed = await memory.claimNotifications(claim)
         claimSizes.withLock { $0.append(claimed.count) }
         return claimed
+    }
+
+    func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
+        -> [ClaimedNotification]
+    {
+        await pairedWithAppointments(try await claimNotifications(claim))
     }
 }
 

@@ -12,7 +12,7 @@ import Testing
 /// Counts the calls that record outcomes together, and how many outcomes each carried. Each call first waits
 /// for `beforeCall` (given the call's index from 0); the first then fails if `failFirst`.
 final class OutcomeCountingStore: ForwardingStore {
-    let inner = InMemoryStore()
+    let memory = InMemoryStore()
     private let sizes = Mutex<[Int]>([])
     private let beforeCall: @Sendable (Int) async -> Void
     private let failFirst: Bool
@@ -32,17 +32,17 @@ final class OutcomeCountingStore: ForwardingStore {
         }
         await beforeCall(index)
         if index == 0 && failFirst { throw BookingError.storeUnavailable("the test's outage") }
-        return try await inner.finish(outcomes: outcomes, owner: owner)
+        return try await memory.finish(outcomes: outcomes, owner: owner)
     }
 }
 
 /// Refuses to start recording outcomes for a cancelled task, as GRDB's and PostgresNIO's async calls do.
 struct CancellationRefusingStore: ForwardingStore {
-    let inner = InMemoryStore()
+    let memory = InMemoryStore()
 
     func finish(outcomes: [Int64: DeliveryOutcome], owner: String) async throws(BookingError) -> Set<Int64> {
         if Task.isCancelled { throw BookingError.storeUnavailable("the task was cancelled") }
-        return try await inner.finish(outcomes: outcomes, owner: owner)
+        return try await memory.finish(outcomes: outcomes, owner: owner)
     }
 }
 
@@ -96,7 +96,7 @@ struct OutcomeBatchTests {
         #expect(report.sent == 4)
         #expect(store.batchSizes.count <= 2, "calls: \(store.batchSizes)")
         #expect(store.batchSizes.reduce(0, +) == 4, "calls: \(store.batchSizes)")
-        let stored = await store.inner.notifications(appointmentID: nil)
+        let stored = await store.memory.notifications(appointmentID: nil)
         #expect(stored.map(\.status) == Array(repeating: .sent, count: 4))
     }
 
@@ -121,7 +121,7 @@ struct OutcomeBatchTests {
         let store = OutcomeCountingStore { index in await (index == 0 ? firstCall : laterCalls).passed() }
         try await book(3, in: store)
         let owner = "w/1"
-        let leased = await store.inner.claimNotifications(
+        let leased = await store.memory.claimNotifications(
             NotificationClaim(owner: owner, limit: 3, now: Date(), leaseExpiresAt: Date().addingTimeInterval(600)))
         try #require(leased.count == 3)
         let recorder = OutcomeRecorder(store: store, owner: owner)
@@ -149,7 +149,7 @@ struct OutcomeBatchTests {
         laterCalls.open()
         for task in others { #expect(try await task.value) }
         #expect(store.batchSizes.reduce(0, +) == 3, "calls: \(store.batchSizes)")
-        let stored = await store.inner.notifications(appointmentID: nil)
+        let stored = await store.memory.notifications(appointmentID: nil)
         #expect(stored.allSatisfy { $0.status == .sent })
     }
 
@@ -166,7 +166,7 @@ struct OutcomeBatchTests {
         let failed = try #require(store.batchSizes.first)
         #expect(report.lostLeases == failed)
         #expect(report.sent == 4 - failed)
-        let stored = await store.inner.notifications(appointmentID: nil)
+        let stored = await store.memory.notifications(appointmentID: nil)
         #expect(stored.filter { $0.status == .sent }.count == 4 - failed)
         // Unrecorded: still pending and leased, so they are claimed again once the lease lapses.
         #expect(stored.filter { $0.status == .pending && $0.leaseOwner != nil }.count == failed)
