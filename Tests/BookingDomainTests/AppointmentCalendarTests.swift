@@ -29,7 +29,8 @@ struct AppointmentCalendarTests {
         #expect(
             lines(file) == [
                 "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//swift-booking//booking-server 1.0//EN",
-                "CALSCALE:GREGORIAN", "METHOD:REQUEST", "BEGIN:VEVENT", "UID:appointment-12@booking.example.com",
+                "CALSCALE:GREGORIAN", "METHOD:REQUEST", "BEGIN:VEVENT",
+                "UID:appointment-12-1827655200000@booking.example.com",
                 "DTSTAMP:20271220T081530Z", "SEQUENCE:2", "DTSTART:20271224T090000Z", "DTEND:20271224T093000Z",
                 "SUMMARY:Appointment: Dr. Lee", "STATUS:CONFIRMED", "ORGANIZER:mailto:noreply@booking.example.com",
                 "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:ada@example.com",
@@ -44,9 +45,22 @@ struct AppointmentCalendarTests {
         #expect(AppointmentCalendar.method(for: cancelled) == "CANCEL")
         let file = lines(calendar.message(for: cancelled, summary: "Appointment", now: now))
         #expect(file.contains("METHOD:CANCEL") && file.contains("STATUS:CANCELLED") && file.contains("SEQUENCE:1"))
-        #expect(file.contains("UID:appointment-12@booking.example.com"))
+        #expect(file.contains("UID:appointment-12-1827655200000@booking.example.com"))
         #expect(file.contains("ORGANIZER:mailto:noreply@booking.example.com"), "RFC 5546 CANCEL names the organizer")
         #expect(file.contains { $0.hasPrefix("ATTENDEE;") && $0.hasSuffix(":mailto:ada@example.com") })
+    }
+
+    @Test("a UID is never another appointment's: one of the same id created at another instant has its own")
+    func uidUnique() throws {
+        let first = try appointment(id: 12)
+        var recreated = first
+        recreated.createdAt = first.createdAt.addingTimeInterval(0.001)
+        #expect(calendar.uid(of: first) == "appointment-12-1827655200000@booking.example.com")
+        #expect(calendar.uid(of: recreated) == "appointment-12-1827655200001@booking.example.com")
+        var moved = first
+        moved.slot = try TimeSlot(start: instant("2027-12-25T09:00:00Z"), end: instant("2027-12-25T09:30:00Z"))
+        moved.sequence = 3
+        #expect(calendar.uid(of: moved) == calendar.uid(of: first), "a move keeps the UID")
     }
 
     @Test("the organizer can be set, and an address a URI cannot hold as it is gets percent-encoded")
@@ -72,6 +86,9 @@ struct AppointmentCalendarTests {
         #expect(!file.contains { $0.hasPrefix("METHOD") })
         #expect(!file.contains { $0.hasPrefix("ORGANIZER") || $0.hasPrefix("ATTENDEE") }, "a feed invites nobody")
         #expect(file.contains("NAME:Dr. Lee") && file.contains("X-WR-CALNAME:Dr. Lee"))
+        #expect(
+            file.contains("REFRESH-INTERVAL;VALUE=DURATION:PT15M") && file.contains("X-PUBLISHED-TTL:PT15M"),
+            "subscribers are asked to refresh every 15 minutes")
         #expect(file.filter { $0 == "BEGIN:VEVENT" }.count == 2)
         #expect(file.filter { $0 == "DTSTAMP:20271202T110000Z" }.count == 2, "DTSTAMP is updated_at, not now")
         #expect(file.contains(#"DESCRIPTION:Bring notes\; X-rays\, too\nand the letter"#))

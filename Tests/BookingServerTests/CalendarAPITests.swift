@@ -31,6 +31,13 @@ struct CalendarAPITests {
         lines.first { $0.hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)) }
     }
 
+    /// The `UID` line of the appointment `booked` (a booking's answer): its id and creation in milliseconds.
+    func uidLine(of booked: [String: Any]) throws -> String {
+        let id = try #require(booked["id"] as? Int)
+        let created = try #require((booked["created_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) })
+        return "UID:appointment-\(id)-\(created.millisecondsSince1970)@booking.example.com"
+    }
+
     func calendar(_ client: any TestClientProtocol, _ id: Int, headers: HTTPFields) async throws -> TestResponse {
         try await client.execute(uri: "/api/appointments/\(id)/calendar.ics", method: .get, headers: headers)
     }
@@ -61,7 +68,7 @@ struct CalendarAPITests {
                     ])
                 #expect(file[2].hasPrefix("PRODID:"))
                 #expect(file.filter { $0 == "BEGIN:VEVENT" }.count == 1 && file.last == "END:VCALENDAR")
-                #expect(value("UID", in: file) == "appointment-\(id)@booking.example.com")
+                #expect(try "UID:" + #require(value("UID", in: file)) == uidLine(of: booked))
                 #expect(value("DTSTAMP", in: file) == "20270301T080130Z", "now, in UTC")
                 #expect(value("SEQUENCE", in: file) == "0")
                 #expect(value("DTSTART", in: file) == "20270301T100000Z")
@@ -157,10 +164,8 @@ struct CalendarAPITests {
                 #expect(!file.contains { $0.hasPrefix("METHOD") })
                 #expect(value("X-WR-CALNAME", in: file) == "Room B")
                 #expect(
-                    file.filter { $0.hasPrefix("UID:") } == [
-                        "UID:appointment-\(try #require(first["id"] as? Int))@booking.example.com",
-                        "UID:appointment-\(secondID)@booking.example.com",
-                    ], "room B's appointments only, the cancelled one included")
+                    try file.filter { $0.hasPrefix("UID:") } == [uidLine(of: first), uidLine(of: second)],
+                    "room B's appointments only, the cancelled one included")
                 #expect(file.filter { $0.hasPrefix("STATUS:") } == ["STATUS:CONFIRMED", "STATUS:CANCELLED"])
                 #expect(value("SUMMARY", in: file) == "Ada Lovelace (Room B)")
                 #expect(value("DESCRIPTION", in: file) == "ada@example.com")
@@ -169,7 +174,7 @@ struct CalendarAPITests {
     }
 
     @Test(
-        "a feed reaches --calendar-feed-past-days back: an appointment that started earlier drops out; an empty feed is a valid calendar",
+        "a feed reaches --calendar-feed-past-days back: an appointment that started earlier drops out; an empty feed is a valid calendar; no directional control reaches it",
         arguments: StoreKind.allCases)
     func feedWindow(_ kind: StoreKind) async throws {
         try await withAPI(kind, calendarFeedSecret: feedSecret, calendarFeedPastDays: 1) { client, clock in
@@ -182,11 +187,10 @@ struct CalendarAPITests {
                 ], "a calendar holds at least one component (RFC 5545 section 3.6)")
             let reversing = try body([
                 "slotStart": "2027-03-01T09:00:00.000Z", "slotEnd": "2027-03-01T09:30:00.000Z", "name": "Ada \u{202E}",
-                "email": "ada@example.com",
+                "email": "ada@example.com", "note": "left \u{2067}open\nand \u{202E}reversed",
             ])
-            let early = try #require(try object(try await client.book(reversing))["id"] as? Int)
-            let late = try #require(
-                try object(try await client.book(try bookingBody("2027-03-03T09:00:00Z")))["id"] as? Int)
+            let early = try uidLine(of: try object(try await client.book(reversing)))
+            let late = try uidLine(of: try object(try await client.book(try bookingBody("2027-03-03T09:00:00Z"))))
             func uids() async throws -> [String] {
                 lines(try await client.execute(uri: uri, method: .get)).filter { $0.hasPrefix("UID:") }
             }
@@ -196,12 +200,12 @@ struct CalendarAPITests {
                 value("SUMMARY", in: both) == "Ada  (default)",
                 "the name's open right-to-left override is dropped, so it cannot reverse the resource's name")
             #expect(
-                try await uids() == [
-                    "UID:appointment-\(early)@booking.example.com", "UID:appointment-\(late)@booking.example.com",
-                ])
+                value("DESCRIPTION", in: both) == #"ada@example.com\nleft open\nand reversed"#,
+                "so are the note's, in the description")
+            #expect(try await uids() == [early, late])
             // 09:00 on March 1 started a day and a minute ago: out of a one-day feed.
             clock.advance(by: .seconds(86_400 + 3_660))
-            #expect(try await uids() == ["UID:appointment-\(late)@booking.example.com"])
+            #expect(try await uids() == [late])
         }
     }
 
@@ -308,15 +312,15 @@ struct CalendarAPITests {
                 "slotStart": "2027-03-01T10:00:00Z", "slotEnd": "2027-03-01T10:30:00Z", "name": "Ada Lovelace",
                 "email": "ada@example.com", "resource": "dr-lee",
             ])
-            let leeID = try #require(try object(try await client.book(leeBooking))["id"] as? Int)
+            let lee = try uidLine(of: try object(try await client.book(leeBooking)))
             _ = try await client.book(try bookingBody("2027-03-01T11:00:00Z"))
             let leeFeed = lines(try await client.execute(uri: path, method: .get))
-            #expect(leeFeed.filter { $0.hasPrefix("UID:") } == ["UID:appointment-\(leeID)@booking.example.com"])
+            #expect(leeFeed.filter { $0.hasPrefix("UID:") } == [lee])
             #expect(value("X-WR-CALNAME", in: leeFeed) == "Dr. Lee")
             let byHeader = try await client.execute(
                 uri: "/api/resources/dr-lee/calendar.ics", method: .get, headers: [.authorization: "Bearer \(key)"])
             #expect(byHeader.status == .ok)
-            #expect(lines(byHeader).filter { $0.hasPrefix("UID:") } == ["UID:appointment-\(leeID)@booking.example.com"])
+            #expect(lines(byHeader).filter { $0.hasPrefix("UID:") } == [lee])
 
             // The key opens no other resource's feed, in the path (404, as any wrong secret) or a header (403).
             let elsewhere = try await client.execute(

@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import icalendar
@@ -104,9 +104,15 @@ def utc(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def uid(appointment):
+    """The appointment's UID: its id and when it was created, in milliseconds since 1970."""
+    created = (utc(appointment["created_at"]) - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
+    return f"appointment-{appointment['id']}-{created}@{DOMAIN}"
+
+
 def check_event(vevent, appointment):
     """The event says what the appointment's JSON says."""
-    assert str(vevent["UID"]) == f"appointment-{appointment['id']}@{DOMAIN}"
+    assert str(vevent["UID"]) == uid(appointment)
     assert int(vevent["SEQUENCE"]) == appointment["sequence"]
     start, end = vevent.decoded("DTSTART"), vevent.decoded("DTEND")
     assert start.tzinfo is not None and start.utcoffset().total_seconds() == 0, "DTSTART is in UTC"
@@ -192,10 +198,13 @@ def test_the_feed_by_path_and_by_header_with_etag(server):
         # so decode them as TEXT here.
         for name in ["NAME", "X-WR-CALNAME"]:
             assert text_value(str(calendar[name])) == NAME
+        assert calendar.decoded("REFRESH-INTERVAL") == timedelta(minutes=15)
+        assert str(calendar["X-PUBLISHED-TTL"]) == "PT15M"
         events = calendar.walk("VEVENT")
-        assert sorted(int(str(e["UID"]).split("-")[1].split("@")[0]) for e in events) == sorted(mine)
+        by_uid = {uid(appointment): appointment for appointment in mine.values()}
+        assert sorted(str(e["UID"]) for e in events) == sorted(by_uid)
         for vevent in events:
-            appointment = mine[int(str(vevent["UID"]).split("-")[1].split("@")[0])]
+            appointment = by_uid[str(vevent["UID"])]
             check_event(vevent, appointment)
             assert vevent.decoded("DTSTAMP") == utc(appointment["updated_at"]).replace(microsecond=0)
             assert str(vevent["DESCRIPTION"]) == "\n".join([appointment["customer_email"]] + ([appointment["note"]] if appointment["note"] else []))

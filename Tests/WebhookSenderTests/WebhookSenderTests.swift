@@ -189,7 +189,8 @@ struct WebhookSenderTests {
         let attached = try #require(try JSONSerialization.jsonObject(with: hits[1].body) as? [String: Any])
         let file = try #require(attached["calendar"] as? String)
         #expect(file == calendar.message(for: delivery.appointment, summary: "Appointment", now: clock.now()))
-        #expect(file.contains("\r\nUID:appointment-7@booking.example.com\r\n"))
+        let created = delivery.appointment.createdAt.millisecondsSince1970
+        #expect(file.contains("\r\nUID:appointment-7-\(created)@booking.example.com\r\n"))
     }
 
     @Test("a reminder carries its lead in minutes and its sequence; other kinds carry no lead")

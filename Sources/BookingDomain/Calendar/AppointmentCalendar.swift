@@ -3,7 +3,7 @@ public import Foundation
 /// Appointments as iCalendar files (RFC 5545): one appointment as a scheduling message (RFC 5546), or a
 /// resource's appointments as a feed that calendar applications subscribe to.
 ///
-/// Every appointment is one `VEVENT` whose `UID` is `appointment-<id>@<domain>` and whose `SEQUENCE` is
+/// Every appointment is one `VEVENT` whose `UID` is `appointment-<id>-<created>@<domain>` and whose `SEQUENCE` is
 /// the appointment's ``Appointment/sequence``, so a calendar that imported it replaces the event when it
 /// moves or is cancelled instead of adding another. Instants are written in UTC (`20271224T090000Z`).
 ///
@@ -34,8 +34,12 @@ public struct AppointmentCalendar: Sendable {
         self.productID = productID
     }
 
-    /// `appointment-<id>@<domain>`: the same for the appointment's whole life, moves and cancel included.
-    public func uid(of appointment: Appointment) -> String { "appointment-\(appointment.id)@\(domain)" }
+    /// `appointment-<id>-<created>@<domain>`, where `<created>` is ``Appointment/createdAt`` in milliseconds since
+    /// 1970: the same for the appointment's whole life, moves and cancel included, and never that of another
+    /// appointment, even from a deployment on the same domain or a database started again whose ids repeat.
+    public func uid(of appointment: Appointment) -> String {
+        "appointment-\(appointment.id)-\(appointment.createdAt.millisecondsSince1970)@\(domain)"
+    }
 
     /// The RFC 5546 method of the appointment's message: `REQUEST` while booked, `CANCEL` once cancelled.
     public static func method(for appointment: Appointment) -> String {
@@ -60,6 +64,9 @@ public struct AppointmentCalendar: Sendable {
     /// A feed of `appointments` without `METHOD`, cancelled ones with `STATUS:CANCELLED` and `TRANSP:TRANSPARENT`;
     /// with none, it holds a `VTIMEZONE` for UTC, since a calendar must hold a component.
     ///
+    /// It asks subscribers to refresh every ``feedRefreshInterval`` (`REFRESH-INTERVAL`, RFC 7986, and
+    /// `X-PUBLISHED-TTL`, which Outlook reads instead), where each would otherwise choose, up to a day.
+    ///
     /// Without `METHOD`, `DTSTAMP` is when the event last changed (RFC 5545 section 3.8.7.2): each
     /// appointment's ``Appointment/updatedAt``. So the same appointments give the same bytes, and a hash of
     /// them is a strong validator (an HTTP `ETag`).
@@ -74,6 +81,8 @@ public struct AppointmentCalendar: Sendable {
         description: (Appointment) -> String?
     ) -> String {
         var writer = header(method: nil, name: name)
+        writer.property("REFRESH-INTERVAL;VALUE=DURATION", value: Self.feedRefreshInterval)
+        writer.property("X-PUBLISHED-TTL", value: Self.feedRefreshInterval)
         for appointment in appointments {
             event(
                 appointment, summary: summary(appointment), description: description(appointment),
@@ -85,6 +94,10 @@ public struct AppointmentCalendar: Sendable {
         writer.end("VCALENDAR")
         return writer.text
     }
+
+    /// How often a feed asks its subscribers to refresh it, as an RFC 5545 duration: 15 minutes, so a booking
+    /// reaches the staff's calendars soon; a feed's `ETag` makes a refresh that finds nothing new cheap.
+    public static let feedRefreshInterval = "PT15M"
 
     /// A `VTIMEZONE` for UTC, the zone of every time these files write.
     private static func utcZone(into writer: inout ICalendarWriter) {

@@ -35,14 +35,15 @@ struct CalendarFiles: Sendable {
     }
 
     /// A resource's feed for its staff: each event titled with the customer's name and the resource's, the email
-    /// and note in its description.
+    /// and note in its description (both without directional formatting).
     func feed(of resource: ResourceID, appointments: [Appointment]) -> String {
         let name = name(of: resource)
         return calendar.feed(
             name: name, appointments: appointments,
             summary: { "\(Self.withoutDirectionalFormatting($0.customerName)) (\(name))" },
             description: { appointment in
-                ([appointment.customerEmail] + (appointment.note.map { [$0] } ?? [])).joined(separator: "\n")
+                Self.withoutDirectionalFormatting(
+                    ([appointment.customerEmail] + (appointment.note.map { [$0] } ?? [])).joined(separator: "\n"))
             })
     }
 }
