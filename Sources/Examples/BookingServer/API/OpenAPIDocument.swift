@@ -154,7 +154,7 @@ enum OpenAPIDocument {
             "/api/appointments/{id}/calendar.ics": {
               "get": {
                 "operationId": "appointmentCalendar",
-                "summary": "The appointment as an iCalendar file (RFC 5545, RFC 5546) for the admin, or its cancel token in X-Cancel-Token (never in the URL): METHOD:REQUEST and STATUS:CONFIRMED while booked, METHOD:CANCEL and STATUS:CANCELLED once cancelled; UID appointment-<id>@<calendar domain> for its whole life, SEQUENCE its sequence. A wrong token is 403, an unknown id 404",
+                "summary": "The appointment as an iCalendar file (RFC 5545, RFC 5546) for the admin, or its cancel token in X-Cancel-Token (never in the URL): METHOD:REQUEST and STATUS:CONFIRMED while booked, METHOD:CANCEL and STATUS:CANCELLED once cancelled; UID appointment-<id>-<created, ms since 1970>@<calendar domain> for its whole life, SEQUENCE its sequence. A wrong token is 403, an unknown id 404",
                 "security": [{"admin": []}, {"cancelToken": []}],
                 "parameters": [
                   {"$ref": "#/components/parameters/ID"},

@@ -52,7 +52,7 @@ struct ServerSettings: Sendable {
     var webhookSecrets: [WebhookSecret] = []
     /// Whether webhook payloads carry the appointment's iCalendar file (`calendar`); only with a webhook URL.
     var webhookCalendar = false
-    /// The right-hand side of calendar files' UIDs (`appointment-<id>@<domain>`).
+    /// The right-hand side of calendar files' UIDs (`appointment-<id>-<created>@<domain>`).
     var calendarDomain = Self.defaultCalendarDomain
     /// The calendar domain when none is set.
     static let defaultCalendarDomain = "localhost"

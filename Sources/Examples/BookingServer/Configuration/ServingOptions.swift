@@ -107,7 +107,7 @@ struct ServingOptions: ParsableArguments {
     @Option(
         name: .customLong("calendar-domain"),
         help:
-            "The domain of calendar files' UIDs, appointment-<id>@DOMAIN: one this deployment owns (BOOKING_CALENDAR_DOMAIN; default localhost)"
+            "The domain of calendar files' UIDs, appointment-<id>-<created>@DOMAIN: one this deployment owns (BOOKING_CALENDAR_DOMAIN; default localhost)"
     )
     var calendarDomain: String?
 
