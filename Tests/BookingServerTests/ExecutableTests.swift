@@ -166,6 +166,40 @@ struct ExecutableTests {
     }
 
     @Test(
+        "SIGQUIT cuts a shutdown short: a request still in flight is cancelled at once, not waited for up to --shutdown-timeout-seconds"
+    )
+    func quitSkipsTheWait() async throws {
+        let port = try freePort()
+        let child = try ChildProcess(
+            [
+                ServerProcess.executable, "serve", "--store", "memory", "--port", "\(port)",
+                "--shutdown-timeout-seconds", "3600",
+            ],
+            environment: ["BOOKING_ADMIN_TOKEN": "exec-admin-token-0123456789"], piping: .standardError)
+        let reader = child.piped
+        let output = Task {
+            await onOwnThread { String(decoding: reader?.readDataToEndOfFile() ?? Data(), as: UTF8.self) }
+        }
+        defer {
+            child.send(SIGKILL)
+            _ = child.wait()
+        }
+        try await ServerProcess(attachedTo: port).waitUntilHealthy()
+        // A booking whose body never comes (its client waits 10 s for an answer): the shutdown would wait for it.
+        let head = "POST /api/appointments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        let halfSent = Task { try? await exchangeRaw(Array((head + "Content-Length: 100\r\n\r\n{").utf8), port: port) }
+        try await Task.sleep(for: .seconds(2))
+        child.send(SIGTERM)
+        try await Task.sleep(for: .seconds(1))
+        #expect(child.isRunning, "the graceful shutdown waits for the request in flight")
+        child.send(SIGQUIT)
+        #expect(await child.exited() == 0)
+        let log = await output.value
+        #expect(log.contains("cut off what was still in flight, at its shutdown timeout or on SIGQUIT"), "\(log)")
+        _ = await halfSent.value
+    }
+
+    @Test(
         "with nobody reading its standard error any more, the server goes on answering in either log format, and stops with status 0",
         arguments: ["text", "json"])
     func standardErrorUnread(format: String) async throws {
@@ -297,10 +331,13 @@ struct ExecutableTests {
         #expect(output.split(separator: "\n").count == 1)
     }
 
-    @Test("a bad setting under --log-format json (or BOOKING_LOG_FORMAT=json) is one JSON object at critical, exit 64")
+    @Test(
+        "a bad setting under --log-format json (or BOOKING_LOG_FORMAT=json, with the flag empty or not given) is one JSON object at critical, exit 64"
+    )
     func badSettingAsJSON() async throws {
         for (arguments, environment) in [
             (["--log-format", "json"], [:]), ([], ["BOOKING_LOG_FORMAT": "JSON"]),
+            (["--log-format", ""], ["BOOKING_LOG_FORMAT": "json"]),
         ] as [([String], [String: String])] {
             let (status, output) = try await ServerProcess.runToExit(
                 ["serve", "--store", "memory", "--hours", "a\nb"] + arguments, environment: environment)

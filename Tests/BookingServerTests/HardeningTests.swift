@@ -405,6 +405,25 @@ struct HardeningTests {
         #expect(logged.map(\.level) == [.warning, .debug, .debug, .warning, .debug])
     }
 
+    @Test("a request the shutdown cuts off is a 503 logged at debug, not an unexpected error's 500")
+    func cutOffByShutdown() async throws {
+        let router = Router()
+        router.add(middleware: APIErrorMiddleware(clock: SystemWallClock()))
+        router.get("/api/book") { _, _ -> String in throw CancellationError() }
+        let handler = InMemoryLogHandler()
+        var logger = Logger(label: "shutdown", factory: { _ in handler })
+        logger.logLevel = .debug
+        try await Application(router: router, logger: logger).test(.router) { client in
+            let response = try await client.execute(uri: "/api/book", method: .get)
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.headers[.retryAfter] == "\(APIError.retryAfterSeconds)")
+            let body = try object(response)
+            #expect(body["error"] as? String == "The server is shutting down; try again.", "\(body)")
+        }
+        #expect(handler.entries.map(\.level) == [.debug])
+        #expect(handler.entries.map(\.message.description) == ["request cut off by the shutdown"])
+    }
+
     @Test("a store that does not answer gives 503 with Retry-After")
     func retryAfter() async throws {
         let service = BookingApplication.service(

@@ -292,6 +292,11 @@ struct ResourcesFileSettingsTests {
             try ServerSettings(options: ServerOptions.parse(["--config", NSTemporaryDirectory()]), environment: [:])
         }
         #expect(directory?.description.hasSuffix("cannot be read (it is a directory)") == true)
+        // A device that never ends stops the start at once, its first 8 MiB read.
+        let endless = #expect(throws: ServerSettings.Invalid.self) {
+            try ServerSettings(options: ServerOptions.parse(["--config", "/dev/zero"]), environment: [:])
+        }
+        #expect(endless?.description == "invalid --config '/dev/zero' (or BOOKING_CONFIG): is larger than 8 MiB")
     }
 
     @Test("a resource closed every weekday but open on an override date is a schedule: it offers that day")

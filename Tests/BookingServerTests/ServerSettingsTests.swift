@@ -167,6 +167,14 @@ struct ServerSettingsTests {
             ),
             (["--webhook-url", "hooks.example/x?next=https://evil/hunter2"], "invalid --webhook-url '(hidden)'"),
             (["--store", "postgres://booking:hunter2@db/booking?foo=1"], "accepts only the query parameters"),
+            (
+                ["--store", "postgres://db/booking?password=hunter2"],
+                "invalid --store 'postgres://db/booking?…' (or BOOKING_STORE): accepts only the query parameters"
+            ),
+            (["--store", "postgres://booking:hunter2/db/booking"], "invalid --store '(hidden)' (or BOOKING_STORE)"),
+            (["--store", "postgres://[::1]:99999/booking"], "invalid --store 'postgres://[::1]:99999/booking'"),
+            (["--store", "memroy"], "invalid --store 'memroy' (or BOOKING_STORE): must be memory, sqlite:PATH"),
+            (["--webhook-url", "https://u:hunter2/hook"], "invalid --webhook-url '(hidden)'"),
             (["--host", "999.1.1.1"], "invalid --host '999.1.1.1' (or BOOKING_HOST): must be an address or a name"),
             (["--hours", ";;"], "invalid --hours ';;' (or BOOKING_HOURS): must look like mon-fri=09:00-12:00"),
             (["--cors-origin", "https://a.example/app"], "invalid --cors-origin 'https://a.example/app'"),

@@ -31,7 +31,9 @@ struct BookingServerCommand: AsyncParsableCommand {
         do {
             return try ServerSettings(given: given, environment: environment)
         } catch {
-            let format = (given["log-format"] ?? environment[ServerOptions.environmentName("log-format")])
+            // An empty value is not set, as the settings read it.
+            let format = [given["log-format"], environment[ServerOptions.environmentName("log-format")]]
+                .lazy.compactMap { $0 }.first { !$0.isEmpty }
                 .flatMap(ServerSettings.LogFormat.init(named:))
             announce("\(error)", level: .critical, format: format ?? .text)
             throw ExitCode(64)
@@ -119,18 +121,19 @@ extension BookingServerCommand {
                 })
             let recorded = CancellationRecorder(app)
             /// Says that the shutdown cut off what was in flight, when the group cancelled the application at the
-            /// shutdown timeout; whatever the way out.
+            /// shutdown timeout or on SIGQUIT; whatever the way out.
             func warnIfCutOff() {
                 guard recorded.wasCancelled else { return }
                 logger.warning(
-                    "booking-server cut off what was still in flight at its shutdown timeout (requests unanswered then were closed, and a send cut off is delivered again once its lease lapses; a retry with the same Idempotency-Key finds out what became of a booking)",
+                    "booking-server cut off what was still in flight, at its shutdown timeout or on SIGQUIT (requests unanswered then were closed, and a send cut off is delivered again once its lease lapses; a retry with the same Idempotency-Key finds out what became of a booking)",
                     metadata: ["timeout": "\(settings.shutdownTimeout)"])
             }
             do {
-                // The notice is the last service, so the first told of a shutdown.
+                // The notice is the last service, so the first told of a shutdown. SIGQUIT (Ctrl-\\) stops at once,
+                // cutting off what is in flight, for an operator who will not wait for the shutdown timeout.
                 var group = ServiceGroupConfiguration(
                     services: [recorded, ShutdownNotice(logger: logger)], gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger)
+                    cancellationSignals: [.sigquit], logger: logger)
                 // Past it, what is still running is cancelled: a database that stopped answering would otherwise
                 // hold the requests in flight for the store's whole bound (tens of seconds on PostgreSQL), longer than
                 // an orchestrator waits before SIGKILL.

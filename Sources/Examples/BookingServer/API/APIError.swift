@@ -82,6 +82,9 @@ struct APIError: Error, HTTPResponseError {
         switch error {
         case let error as APIError: self = error
         case let error as BookingError: self.init(error, now: now)
+        case is CancellationError:
+            // The shutdown's timeout cut the request off: the server's state, not a fault of its code.
+            self = .shuttingDown
         case let error as HTTPError where error.status == .contentTooLarge:
             self = .payloadTooLarge
         case let error as HTTPError where error.status == .notFound:
@@ -99,6 +102,11 @@ struct APIError: Error, HTTPResponseError {
             self.init(.internalServerError, code: "INTERNAL_ERROR", "Something went wrong on our side.")
         }
     }
+
+    /// A request cut off by the shutdown's timeout: retry it on another process, or once this one is back.
+    static let shuttingDown = APIError(
+        .serviceUnavailable, code: BookingError.Code.storeUnavailable.description,
+        "The server is shutting down; try again.", headers: [.retryAfter: "\(retryAfterSeconds)"])
 
     static let unauthorized = APIError(
         .unauthorized, code: "UNAUTHORIZED",
@@ -215,7 +223,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 } else {
                     APIError(wrapping: error, now: clock.now())
                 }
-            if apiError.status == .internalServerError {
+            if error is CancellationError {
+                context.logger.debug("request cut off by the shutdown")
+            } else if apiError.status == .internalServerError {
                 context.logger.error(
                     "unexpected error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
             } else if apiError.status == .serviceUnavailable, let error = error as? BookingError {

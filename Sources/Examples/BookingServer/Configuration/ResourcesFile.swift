@@ -36,8 +36,12 @@ struct ResourcesFile: Decodable {
 
     let entries: [ResourceEntry]
 
+    /// The most bytes a resources file may hold: thousands of resources, while a device that never ends
+    /// (`/dev/zero`) stops the start at once instead of filling the memory.
+    static let maximumBytes = 8 << 20
+
     /// Reads, decodes and validates the file at `path`: a regular file, or a pipe (`/dev/stdin`, a shell's
-    /// `<(...)`), read to its end.
+    /// `<(...)`), read to its end; at most ``maximumBytes``.
     static func load(path: String) throws(Problem) -> [ConfiguredResource] {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
@@ -46,12 +50,20 @@ struct ResourcesFile: Decodable {
             throw Problem(resource: nil, field: nil, accepted: "cannot be read (\(reason))")
         }
         defer { try? handle.close() }
-        let data: Data
+        var read = Data()
         do {
-            data = Self.utf8(try handle.readToEnd() ?? Data())
+            while read.count <= Self.maximumBytes,
+                let chunk = try handle.read(upToCount: Self.maximumBytes + 1 - read.count), !chunk.isEmpty
+            {
+                read.append(chunk)
+            }
         } catch {
             throw Problem(resource: nil, field: nil, accepted: "cannot be read (\(Self.detail(of: error)))")
         }
+        guard read.count <= Self.maximumBytes else {
+            throw Problem(resource: nil, field: nil, accepted: "is larger than \(Self.maximumBytes >> 20) MiB")
+        }
+        let data = Self.utf8(read)
         if let detail = Self.syntaxError(in: data) {
             throw Problem(resource: nil, field: nil, accepted: "is not valid JSON (\(detail))")
         }

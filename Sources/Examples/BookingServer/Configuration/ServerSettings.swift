@@ -355,13 +355,47 @@ struct ServerSettings: Sendable {
     /// `text` as an error may show it: a receiver's URL may carry a token in its user, path or query (as Slack's do),
     /// so only its scheme, host and port, with `/…` for what followed them; `(hidden)` when it has no scheme.
     static func shownWebhookURL(_ text: String) -> String {
-        guard let separator = text.firstRange(of: "://"),
-            !text[..<separator.lowerBound].contains(where: { "/?#@".contains($0) })
-        else { return "(hidden)" }
-        let rest = text[separator.upperBound...]
-        let authority = rest.prefix { !"/?#".contains($0) }
-        let hostAndPort = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? authority
-        return text[..<separator.upperBound] + hostAndPort + (authority.count < rest.count ? "/…" : "")
+        guard let url = ShownURL(text) else { return "(hidden)" }
+        return url.scheme + url.hostAndPort + (url.authorityEnd < text.endIndex ? "/…" : "")
+    }
+
+    /// A store's URL as an error may show it: `(hidden)@` for its user and password, then its host, port and path
+    /// (the database), `?…` for a query (which may carry a password); `(hidden)` when it has no scheme, or when what
+    /// stands where its host and port belong is not a host and port (a password without its `@`).
+    static func shownStoreURL(_ text: String) -> String {
+        guard let url = ShownURL(text) else { return "(hidden)" }
+        let rest = text[url.authorityEnd...]
+        let path = rest.prefix { !"?#".contains($0) }
+        let shown = url.hasUser ? "(hidden)@\(url.hostAndPort)" : url.scheme + url.hostAndPort
+        return shown + path + (path.count < rest.count ? "?…" : "")
+    }
+
+    /// The parts of a URL that an error may show: its scheme (with `://`), and its host and port once its user
+    /// and password are dropped, when they look like a host and a port (a port of digits).
+    private struct ShownURL {
+        let scheme: Substring
+        let hostAndPort: Substring
+        let hasUser: Bool
+        /// Where the authority (user, host and port) ends in the text.
+        let authorityEnd: String.Index
+
+        init?(_ text: String) {
+            guard let separator = text.firstRange(of: "://"),
+                !text[..<separator.lowerBound].contains(where: { "/?#@".contains($0) })
+            else { return nil }
+            let authority = text[separator.upperBound...].prefix { !"/?#".contains($0) }
+            let hostAndPort = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? authority
+            // `[::1]:5432` and `db:5432` have a port after their last colon outside brackets; `user:secret` does not.
+            if let colon = hostAndPort.lastIndex(of: ":"), !hostAndPort[colon...].contains("]") {
+                guard hostAndPort[hostAndPort.index(after: colon)...].allSatisfy(\.isASCII),
+                    hostAndPort[hostAndPort.index(after: colon)...].allSatisfy(\.isNumber)
+                else { return nil }
+            }
+            scheme = text[..<separator.upperBound]
+            self.hostAndPort = hostAndPort
+            hasUser = authority.contains("@")
+            authorityEnd = authority.endIndex
+        }
     }
 
     /// `text` as browsers send it in `Origin` (scheme, host and port, in lower case; a trailing `/` and the scheme's
@@ -383,11 +417,8 @@ struct ServerSettings: Sendable {
     }
 
     static func parseStore(_ text: String) throws -> StoreSpec {
-        // The text may be a mistyped URL with a password in it: show only what follows the '@'.
-        let shown =
-            text.split(separator: "@", omittingEmptySubsequences: false).last.map {
-                text.contains("@") ? "(hidden)@\($0)" : String($0)
-            } ?? text
+        // The text may be a mistyped URL with a password in it.
+        let shown = text.contains("://") || text.contains("@") ? shownStoreURL(text) : text
         if text == "memory" { return .memory }
         if text.hasPrefix("sqlite:") {
             let path = String(text.dropFirst("sqlite:".count))
