@@ -8,8 +8,7 @@ COPY Sources ./Sources
 COPY Benchmarks ./Benchmarks
 COPY Tests ./Tests
 RUN swift build -c release --product booking-server --static-swift-stdlib \
-    && mkdir /out && cp "$(swift build -c release --show-bin-path)/booking-server" /out/ \
-    && cp -R "$(swift build -c release --show-bin-path)/swift-booking_BookingServer.resources" /out/
+    && mkdir /out && cp "$(swift build -c release --show-bin-path)/booking-server" /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-0 ca-certificates tzdata \

@@ -107,7 +107,8 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
             path: "Sources/Examples/BookingServer",
-            resources: [.copy("Public")],
+            // Built into the executable, so a copy of it anywhere serves the page (no resource folder to carry).
+            resources: ["index.html", "app.js", "styles.css", "favicon.svg"].map { .embedInCode("Public/\($0)") },
             swiftSettings: swiftSettings
         ),
         .executableTarget(

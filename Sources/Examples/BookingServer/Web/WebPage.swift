@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// The booking web page: static files from the `Public` resource folder, loaded once at start-up.
+/// The booking web page: the static files of the `Public` folder, built into the executable.
 struct WebPage: Sendable {
     struct Asset: Sendable {
         let body: ByteBuffer
@@ -18,27 +18,23 @@ struct WebPage: Sendable {
 
     let assets: [String: Asset]
 
-    /// Loads `index.html`, `app.js`, `styles.css` and the icon from the bundle.
+    /// The page's files, `index.html`, `app.js`, `styles.css` and the icon, built into the executable (SwiftPM's
+    /// `embedInCode`): a `booking-server` copied anywhere serves its page, with no resource folder beside it.
     ///
     /// The SVG icon answers `/favicon.ico` too, so a client that asks for it by habit gets no 404.
-    static func load() throws -> WebPage {
+    static func load() -> WebPage {
         let icon = "public, max-age=86400"
-        let files: [(path: String, name: String, ext: String, type: String, cache: String)] = [
-            ("/", "index", "html", "text/html; charset=utf-8", "no-cache"),
-            ("/app.js", "app", "js", "text/javascript; charset=utf-8", "no-cache"),
-            ("/styles.css", "styles", "css", "text/css; charset=utf-8", "no-cache"),
-            ("/favicon.svg", "favicon", "svg", "image/svg+xml", icon),
-            ("/favicon.ico", "favicon", "svg", "image/svg+xml", icon),
+        let files: [(path: String, bytes: [UInt8], type: String, cache: String)] = [
+            ("/", PackageResources.index_html, "text/html; charset=utf-8", "no-cache"),
+            ("/app.js", PackageResources.app_js, "text/javascript; charset=utf-8", "no-cache"),
+            ("/styles.css", PackageResources.styles_css, "text/css; charset=utf-8", "no-cache"),
+            ("/favicon.svg", PackageResources.favicon_svg, "image/svg+xml", icon),
+            ("/favicon.ico", PackageResources.favicon_svg, "image/svg+xml", icon),
         ]
         var assets: [String: Asset] = [:]
         for file in files {
-            guard let url = Bundle.module.url(forResource: file.name, withExtension: file.ext, subdirectory: "Public")
-            else {
-                throw APIError(
-                    .internalServerError, code: "INTERNAL_ERROR", "The web page's \(file.name).\(file.ext) is missing.")
-            }
             assets[file.path] = Asset(
-                body: ByteBuffer(bytes: try Data(contentsOf: url)), contentType: file.type, cacheControl: file.cache)
+                body: ByteBuffer(bytes: file.bytes), contentType: file.type, cacheControl: file.cache)
         }
         return WebPage(assets: assets)
     }
