@@ -215,6 +215,49 @@ struct NotificationDispatcherTests {
             "\(notifications.map { ($0.status, $0.attempts, $0.leaseOwner ?? "-") })")
     }
 
+    @Test("a store outage warns once: the passes failing after the first are at debug, and the recovery is said")
+    func outageWarnsOnce() async throws {
+        /// Fails every claim while `down`, counting them.
+        final class FlakyStore: ForwardingBookingStore {
+            let inner: any BookingStore
+            let down = Mutex(true)
+            let failedClaims = Atomic<Int>(0)
+            init(_ inner: any BookingStore) { self.inner = inner }
+
+            func claimNotificationsWithAppointments(_ claim: NotificationClaim) async throws(BookingError)
+                -> [ClaimedNotification]
+            {
+                if down.withLock({ $0 }) {
+                    failedClaims.add(1, ordering: .relaxed)
+                    throw BookingError.storeUnavailable("the test's outage")
+                }
+                return try await inner.claimNotificationsWithAppointments(claim)
+            }
+        }
+        let store = FlakyStore(try await bookedStore(1))
+        let sender = RecordingNotificationSender()
+        let handler = CapturingLogHandler()
+        let dispatcher = NotificationDispatcher(
+            store: store, sender: sender, configuration: .init(pollInterval: .milliseconds(20)),
+            logger: Logger(label: "outage", factory: { _ in handler }))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await dispatcher.run() }
+            try await eventually { store.failedClaims.load(ordering: .relaxed) >= 5 }
+            store.down.withLock { $0 = false }
+            try await eventually { !sender.calls.isEmpty }
+            tasks.cancelAll()
+            try? await tasks.waitForAll()
+        }
+        #expect(!sender.calls.isEmpty, "delivered once the store answers")
+        let failures = handler.lines.filter { $0.contains("notification pass failed") }
+        #expect(failures.count >= 5)
+        #expect(failures.first?.hasPrefix("warning ") == true, "\(failures)")
+        #expect(failures.dropFirst().allSatisfy { $0.hasPrefix("debug ") }, "\(failures)")
+        let recovery = handler.lines.filter { $0.contains("notification passes succeed again") }
+        #expect(recovery.count == 1 && recovery.first?.hasPrefix("info ") == true, "\(recovery)")
+        #expect(recovery.first?.contains("failed=\(failures.count)") == true, "\(recovery)")
+    }
+
     @Test("graceful shutdown lets the in-flight send finish and releases unused leases without counting an attempt")
     func gracefulShutdown() async throws {
         let store = try await bookedStore(5)

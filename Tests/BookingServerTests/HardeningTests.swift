@@ -403,6 +403,37 @@ struct HardeningTests {
         }
         let logged = handler.entries.filter { $0.message.description == "store unavailable" }
         #expect(logged.map(\.level) == [.warning, .debug, .debug, .warning, .debug])
+        let recovered = handler.entries.filter { $0.message.description == "store answering again" }
+        #expect(recovered.map(\.level) == [.notice], "the end of the outage is said once")
+    }
+
+    @Test("a failing readiness check warns once an outage, however often it is probed, and says when it passes again")
+    func readinessWarnsOnce() async throws {
+        final class SwitchedHealthStore: ForwardingBookingStore {
+            let inner: any BookingStore = InMemoryStoreFactory.make()
+            let down = Mutex(true)
+            func checkHealth() async throws(BookingError) {
+                if down.withLock({ $0 }) { throw .storeUnavailable("the test database is down") }
+            }
+        }
+        let store = SwitchedHealthStore()
+        let router = try BookingApplication.router(
+            service: BookingService(store: store), resources: standardResources, adminToken: adminToken,
+            corsOrigins: [])
+        let handler = InMemoryLogHandler()
+        var logger = Logger(label: "readiness", factory: { _ in handler })
+        logger.logLevel = .debug
+        try await Application(router: router, logger: logger).test(.router) { client in
+            for down in [true, true, true, false, true, true] {
+                store.down.withLock { $0 = down }
+                let status = try await client.execute(uri: "/health/ready", method: .get).status
+                #expect(status == (down ? .serviceUnavailable : .ok))
+            }
+        }
+        let failed = handler.entries.filter { $0.message.description == "readiness check failed" }
+        #expect(failed.map(\.level) == [.warning, .debug, .debug, .warning, .debug])
+        let passes = handler.entries.filter { $0.message.description == "readiness check passes again" }
+        #expect(passes.map(\.level) == [.notice])
     }
 
     @Test("a request the shutdown cuts off is a 503 logged at debug, not an unexpected error's 500")

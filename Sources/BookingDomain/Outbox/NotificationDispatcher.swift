@@ -276,6 +276,8 @@ public struct NotificationDispatcher: Service {
         let polls = AsyncTimerSequence.repeating(every: configuration.pollInterval, clock: .continuous).map { _ in }
         var wakeUps = merge(store.outboxWakeUps(), polls, shutdown).makeAsyncIterator()
         await withGracefulShutdownHandler {
+            // Passes failed in a row: an outage of the store warns once, not at every poll.
+            var failedPasses = 0
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 var claimedFull = false
                 do {
@@ -284,8 +286,15 @@ public struct NotificationDispatcher: Service {
                         limit: configuration.claimLimit,
                         refillingEvery: min(configuration.pollInterval, configuration.sendTimeout / 2)
                     ).claimedFull
+                    if failedPasses > 0 {
+                        logger.info("notification passes succeed again", metadata: ["failed": "\(failedPasses)"])
+                        failedPasses = 0
+                    }
                 } catch {
-                    logger.warning("notification pass failed", metadata: ["error": "\(error)"])
+                    failedPasses += 1
+                    logger.log(
+                        level: failedPasses == 1 ? .warning : .debug, "notification pass failed",
+                        metadata: ["error": "\(error)", "failed": "\(failedPasses)"])
                 }
                 // A full batch may mean more are due: go again at once.
                 if !claimedFull {

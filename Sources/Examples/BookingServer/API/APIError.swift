@@ -213,7 +213,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     {
         do {
             let response = try await next(request, context)
-            if Self.reachesTheStore(route: context.endpointPath) { outage.ends() }
+            if Self.reachesTheStore(route: context.endpointPath), outage.ends() {
+                context.logger.notice("store answering again")
+            }
             return response
         } catch {
             let apiError =

@@ -19,15 +19,21 @@ struct BookingAPI: Sendable {
     let feedReach: Duration
     /// The API's counters, made with it.
     let counters = APICounters()
+    /// Whether the readiness checks are failing, so an outage logs one warning however often it is probed.
+    let readiness = StoreOutage()
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.getAndHead("health") { _, _ in try JSONResponse.make(["ok": true]) }
-        router.getAndHead("health/ready") { _, context in
+        router.getAndHead("health/ready") { [readiness] _, context in
             do {
                 try await service.checkHealth()
+                if readiness.ends() { context.logger.notice("readiness check passes again") }
                 return try JSONResponse.make(["ok": true])
             } catch {
-                context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
+                // A probe every few seconds through an outage: one warning, the rest at debug.
+                context.logger.log(
+                    level: readiness.begins() ? .warning : .debug, "readiness check failed",
+                    metadata: ["error": "\(error)"])
                 return try JSONResponse.make(["ok": false], status: .serviceUnavailable)
             }
         }
