@@ -48,13 +48,31 @@ struct MetricsTests {
     }
 
     @Test(
+        "labels stay bounded: a method not HTTP's own is _OTHER, and a request no route took is labelled by its answer")
+    func boundedLabels() throws {
+        for method in [HTTPRequest.Method.get, .head, .post, .put, .patch, .delete, .options] {
+            #expect(RequestMetricsMiddleware<BasicRequestContext>.methodLabel(method) == method.rawValue)
+        }
+        for name in ["PURGE", "PROPFIND", "CONNECT", "TRACE", "GAUGETEST"] {
+            #expect(RequestMetricsMiddleware<BasicRequestContext>.methodLabel(try #require(.init(name))) == "_OTHER")
+        }
+        let unmatched = RequestMetricsMiddleware<BasicRequestContext>.unmatchedRoute
+        #expect(unmatched(.get, .notFound) == "NotFound")
+        #expect(unmatched(.options, .notFound) == "NotFound")
+        #expect(unmatched(.delete, .methodNotAllowed) == "MethodNotAllowed")
+        #expect(unmatched(.options, .noContent) == "Preflight")
+        #expect(unmatched(.get, .badRequest) == "Unmatched")
+    }
+
+    @Test(
         "a request leaves the active-requests gauge once its handler has answered or thrown, not after its body's write (which never comes when the client has gone)"
     )
     func activeRequestsEndWithTheHandler() async throws {
         _ = MetricsRegistry.shared  // bootstraps the metrics system before the middleware makes its metrics
-        // A method of its own, so the requests of other tests running meanwhile are not counted in the same series.
+        // A method none of the other tests sends (labelled _OTHER), so their requests running meanwhile are not counted
+        // in the same series.
         let method = try #require(HTTPRequest.Method("GAUGETEST"))
-        let series = "http_server_active_requests{http_request_method=\"GAUGETEST\"}"
+        let series = "http_server_active_requests{http_request_method=\"_OTHER\"}"
         final class Readings: Sendable {
             let values = Mutex<[Double]>([])
             func read(_ series: String) { values.withLock { $0.append(MetricsTests.value(of: series)) } }
@@ -85,7 +103,7 @@ struct MetricsTests {
         #expect(
             Self.value(
                 of:
-                    "http_server_requests_total{http_route=\"/fails\",http_request_method=\"GAUGETEST\",http_response_status_code=\"409\"}"
+                    "http_server_requests_total{http_route=\"/fails\",http_request_method=\"_OTHER\",http_response_status_code=\"409\"}"
             )
                 == 1)
     }

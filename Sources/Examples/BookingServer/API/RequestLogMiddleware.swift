@@ -10,9 +10,10 @@ import Logging
 /// logged as the route writes them (`/api/resources/dr-lee/calendar/{secret}.ics`, `/api/holds/{token}`),
 /// whatever was sent there, and ``secrets`` (the admin token, the feed's secret) are redacted from any path, one no
 /// route matched included; in a path no route matched, whatever follows a `calendar` or `holds` segment is logged as
-/// `{secret}` (a mistyped feed URL, a hold token sent with the wrong method); and any run of 43 or more base64url
-/// characters in a segment, not all lower-case letters and hyphens (a cancel or hold token pasted into a mistyped URL,
-/// whole or inside a longer segment, and a resource named so) is logged as `{secret}` too. A path redacted after percent-decoding is logged encoded again, so
+/// `{secret}` (a mistyped feed URL, a hold token sent with the wrong method); an appointment's or notification's `{id}`
+/// that is not a number is logged as `{id}` (a token pasted where the id belongs, however mangled); and any run of 32 or more base64url characters
+/// in a segment, not all lower-case letters and hyphens (a cancel or hold token of 43 pasted into a mistyped URL,
+/// whole, a few characters short or inside a longer segment, and a resource named so) is logged as `{secret}` too. A path redacted after percent-decoding is logged encoded again, so
 /// no control character reaches a log line.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let level: Logger.Level
@@ -54,20 +55,34 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             ])
     }
 
+    /// The collections whose `{id}` is a number (a resource's id is a name).
+    static var numberedCollections: Set<Substring> { ["appointments", "notifications"] }
+
     /// The segments whatever follows is a secret in a path no route matched.
     static var secretBearingSegments: Set<String> { ["calendar", "holds"] }
 
     /// The request's path with every secret in it replaced.
     func loggedPath(_ request: Request, context: Context) -> String {
         var path = request.uri.path
-        if let route = context.endpointPath, secretPlaceholders.contains(where: { Self.contains(route, $0) }) {
+        if let route = context.endpointPath,
+            Self.contains(route, "{id}") || secretPlaceholders.contains(where: { Self.contains(route, $0) })
+        {
             let routeSegments = route.split(separator: "/")
             let pathSegments = path.split(separator: "/")
             guard routeSegments.count == pathSegments.count else { return route }
             path =
                 "/"
-                + zip(routeSegments, pathSegments).map { routeSegment, pathSegment in
-                    secretPlaceholders.contains { Self.contains(routeSegment, $0) } ? routeSegment : pathSegment
+                + zip(routeSegments.indices, zip(routeSegments, pathSegments)).map { index, segments in
+                    let (routeSegment, pathSegment) = segments
+                    if secretPlaceholders.contains(where: { Self.contains(routeSegment, $0) }) { return routeSegment }
+                    // An appointment's or a notification's id is a number; anything else there may be a token pasted
+                    // in its place.
+                    if routeSegment == "{id}", index > 0, Self.numberedCollections.contains(routeSegments[index - 1]),
+                        !pathSegment.utf8.allSatisfy({ (0x30...0x39).contains($0) })
+                    {
+                        return routeSegment
+                    }
+                    return pathSegment
                 }.joined(separator: "/")
         } else if Self.secretBearingSegments.contains(where: { Self.contains(path, "/\($0)/") }) {
             // A mistyped feed URL or a hold token sent with the wrong method matches no route with a secret, yet
@@ -89,7 +104,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 path = redacted.addingPercentEncoding(withAllowedCharacters: Self.loggedPathCharacters) ?? "{secret}"
             }
         }
-        if path.utf8.count > Self.tokenLength {
+        if path.utf8.count > Self.shortestTokenLike {
             path = path.split(separator: "/", omittingEmptySubsequences: false).map(Self.redactingTokens)
                 .joined(separator: "/")
         }
@@ -98,6 +113,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// How long the tokens the host makes are: 32 bytes in base64url without padding.
     static var tokenLength: Int { 43 }
+
+    /// The shortest run logged as a token: a token pasted up to eleven characters short still is one.
+    static var shortestTokenLike: Int { 32 }
 
     /// What a logged path keeps unencoded: a URL path's characters and the braces of `{secret}`.
     private static var loggedPathCharacters: CharacterSet {
@@ -108,7 +126,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     /// `{secret}`: a token pasted whole into a segment, or into a longer one (`cancel&token=...`, `token=...`).
     static func redactingTokens(_ segment: Substring) -> String {
         let text = segment.contains("%") ? segment.removingPercentEncoding ?? String(segment) : String(segment)
-        guard text.utf8.count >= tokenLength else { return String(segment) }
+        guard text.utf8.count >= shortestTokenLike else { return String(segment) }
         var redacted = ""
         var run = Substring()
         var changed = false
@@ -141,10 +159,10 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                     charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~{}")) ?? "{secret}"
     }
 
-    /// Whether `run` has a token's shape: at least ``tokenLength`` characters of base64url, not all of them lower-case
+    /// Whether `run` has a token's shape: at least ``shortestTokenLike`` characters of base64url, not all of them lower-case
     /// letters and hyphens (words, as in a resource's name, are no token; a random token is never only those).
     static func looksLikeToken(_ run: Substring) -> Bool {
-        guard run.utf8.count >= tokenLength else { return false }
+        guard run.utf8.count >= shortestTokenLike else { return false }
         var unlikeAName = false
         for character in run {
             guard isBase64URL(character) else { return false }
