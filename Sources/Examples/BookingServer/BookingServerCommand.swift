@@ -121,24 +121,29 @@ extension BookingServerCommand {
                 })
             let recorded = CancellationRecorder(app)
             /// Says that the shutdown cut off what was in flight, when the group cancelled the application at the
-            /// shutdown timeout or on SIGQUIT; whatever the way out.
+            /// shutdown timeout, on SIGQUIT or on a second SIGTERM or SIGINT; whatever the way out.
             func warnIfCutOff() {
                 guard recorded.wasCancelled else { return }
                 logger.warning(
-                    "booking-server cut off what was still in flight, at its shutdown timeout or on SIGQUIT (requests unanswered then were closed, and a send cut off is delivered again once its lease lapses; a retry with the same Idempotency-Key finds out what became of a booking)",
+                    "booking-server cut off what was still in flight, at its shutdown timeout or on a second signal (requests unanswered then were closed, and a send cut off is delivered again once its lease lapses; a retry with the same Idempotency-Key finds out what became of a booking)",
                     metadata: ["timeout": "\(settings.shutdownTimeout)"])
             }
             do {
-                // The notice is the last service, so the first told of a shutdown. SIGQUIT (Ctrl-\\) stops at once,
-                // cutting off what is in flight, for an operator who will not wait for the shutdown timeout.
+                // The notice is the last service, so the first told of a shutdown. SIGQUIT (Ctrl-\\), or a second
+                // SIGTERM or SIGINT (RepeatedSignal), stops at once, cutting off what is in flight, for an operator
+                // who will not wait for the shutdown timeout.
                 var group = ServiceGroupConfiguration(
-                    services: [recorded, ShutdownNotice(logger: logger)], gracefulShutdownSignals: [.sigterm, .sigint],
-                    cancellationSignals: [.sigquit], logger: logger)
+                    services: [RepeatedSignal(), recorded, ShutdownNotice(logger: logger)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit], logger: logger)
                 // Past it, what is still running is cancelled: a database that stopped answering would otherwise
                 // hold the requests in flight for the store's whole bound (tens of seconds on PostgreSQL), longer than
                 // an orchestrator waits before SIGKILL.
                 group.maximumGracefulShutdownDuration = settings.shutdownTimeout
-                try await ServiceGroup(configuration: group).run()
+                do {
+                    try await ServiceGroup(configuration: group).run()
+                } catch is RepeatedSignal.Repeated {
+                    // Asked for: the group was cancelled, which the warning below says.
+                }
                 warnIfCutOff()
                 logger.notice("booking-server stopped")
             } catch let error as IOError where error.description.hasPrefix("bind(") {
