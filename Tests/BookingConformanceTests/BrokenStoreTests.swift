@@ -273,9 +273,10 @@ struct BrokenStoreTests {
         try await expectFailure("listingOrder", on: { ResourceOrderedListingStore() }, saying: "order: expected")
     }
 
-    @Test("the protocol's default listing of a resource from an instant passes the listing-from check")
-    func defaultListing() async throws {
-        let check = try #require(ConformanceCheck.named("listingOfAResourceFromAnInstant"))
+    @Test(
+        "the protocol's defaults (a resource's listing from an instant, the claim with appointments, a batch's outcomes) pass every check",
+        arguments: BookingConformance { StoreUnderTest(store: DefaultsOnlyStore()) }.checks)
+    func defaults(_ check: ConformanceCheck) async throws {
         try await BookingConformance { StoreUnderTest(store: DefaultsOnlyStore()) }.run(check)
     }
 

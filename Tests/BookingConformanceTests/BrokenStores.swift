@@ -445,9 +445,59 @@ struct ResourceOrderedListingStore: ForwardingStore {
     }
 }
 
-/// Keeps every default of the protocol: the checks hold it to them (`appointments(of:startingFrom:)` among them).
-struct DefaultsOnlyStore: ForwardingStore {
+/// Keeps every default of the protocol: the checks hold it to them (`appointments(of:startingFrom:)`,
+/// `claimNotificationsWithAppointments(_:)` and `finish(outcomes:owner:)` among them). It forwards only the operations
+/// the protocol requires, so it is no `ForwardingStore`, which forwards every one.
+struct DefaultsOnlyStore: BookingStore {
     let memory = InMemoryStore()
+
+    func insert(_ appointment: NewAppointment) async throws(BookingError) -> InsertOutcome {
+        try await memory.insert(appointment)
+    }
+    func cancel(id: Int64, now: Date) async throws(BookingError) -> CancelOutcome? {
+        await memory.cancel(id: id, now: now)
+    }
+    func reschedule(_ move: AppointmentMove) async throws(BookingError) -> RescheduleOutcome? {
+        try await memory.reschedule(move)
+    }
+    func rescheduleRecord(idempotencyKey: String) async throws(BookingError) -> RescheduleRecord? {
+        await memory.rescheduleRecord(idempotencyKey: idempotencyKey)
+    }
+    func record(id: Int64) async throws(BookingError) -> AppointmentRecord? { await memory.record(id: id) }
+    func record(idempotencyKey: String) async throws(BookingError) -> AppointmentRecord? {
+        await memory.record(idempotencyKey: idempotencyKey)
+    }
+    func appointments() async throws(BookingError) -> [Appointment] { await memory.appointments() }
+    func occupants(resource: ResourceID, overlapping window: TimeSlot, now: Date) async throws(BookingError)
+        -> [SlotOccupant]
+    {
+        await memory.occupants(resource: resource, overlapping: window, now: now)
+    }
+    func placeHold(_ hold: NewHold) async throws(BookingError) -> SlotHold { try await memory.placeHold(hold) }
+    func releaseHold(tokenHash: String, now: Date) async throws(BookingError) -> Bool {
+        await memory.releaseHold(tokenHash: tokenHash, now: now)
+    }
+    func claimNotifications(_ claim: NotificationClaim) async throws(BookingError) -> [BookingNotification] {
+        await memory.claimNotifications(claim)
+    }
+    func finish(notification id: Int64, owner: String, outcome: DeliveryOutcome) async throws(BookingError) -> Bool {
+        await memory.finish(notification: id, owner: owner, outcome: outcome)
+    }
+    func renewLeases(of ids: [Int64], owner: String, now: Date, leaseExpiresAt: Date) async throws(BookingError)
+        -> Set<Int64>
+    {
+        await memory.renewLeases(of: ids, owner: owner, now: now, leaseExpiresAt: leaseExpiresAt)
+    }
+    func releaseLeases(ofWorker workerID: String, now: Date) async throws(BookingError) -> Set<Int64> {
+        await memory.releaseLeases(ofWorker: workerID, now: now)
+    }
+    func retryFailedNotification(id: Int64, now: Date) async throws(BookingError) -> BookingNotification? {
+        await memory.retryFailedNotification(id: id, now: now)
+    }
+    func notifications(appointmentID: Int64?) async throws(BookingError) -> [BookingNotification] {
+        await memory.notifications(appointmentID: appointmentID)
+    }
+    func checkHealth() async throws(BookingError) {}
 }
 
 /// Lists a resource's appointments from the slots that end after the instant, not those that start from it.

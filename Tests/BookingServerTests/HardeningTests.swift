@@ -460,6 +460,49 @@ struct HardeningTests {
         #expect(handler.entries.map(\.message.description) == ["request cut off by the shutdown"])
     }
 
+    @Test(
+        "a store call the shutdown cuts off (its task cancelled) is the shutdown's 503 at debug, and starts no outage")
+    func storeCallCutOffByShutdown() async throws {
+        let router = Router()
+        router.add(middleware: APIErrorMiddleware(clock: SystemWallClock()))
+        router.get("/api/book") { _, _ -> String in
+            // As a store answers once the shutdown cancelled the request's task: storeUnavailable, not a cancellation.
+            withUnsafeCurrentTask { $0?.cancel() }
+            throw BookingError.storeUnavailable("the operation was cancelled")
+        }
+        let handler = InMemoryLogHandler()
+        var logger = Logger(label: "shutdown", factory: { _ in handler })
+        logger.logLevel = .debug
+        try await Application(router: router, logger: logger).test(.router) { client in
+            // In a task of its own, so the cancel reaches no further than the request.
+            let response = try await Task { try await client.execute(uri: "/api/book", method: .get) }.value
+            #expect(response.status == .serviceUnavailable)
+            #expect(try object(response)["error"] as? String == "The server is shutting down; try again.")
+        }
+        #expect(handler.entries.map(\.level) == [.debug])
+        #expect(handler.entries.map(\.message.description) == ["request cut off by the shutdown"])
+    }
+
+    @Test("a configured resource's id is logged as it is, however token-shaped; a token in its place is not")
+    func resourceIDsLogged() async throws {
+        let longID = "Cardiology-Floor-2-Room-Bravo-01-X"
+        let resources = [
+            ConfiguredResource(
+                id: try ResourceID.parse(longID), name: "Bravo", schedule: .standard(in: TimeZone(identifier: "UTC")!))
+        ]
+        let handler = InMemoryLogHandler()
+        let logger = Logger(label: "hardening", factory: { _ in handler })
+        let token = SecretToken.generate()
+        try await withAPI(.memory, resources: resources, logger: logger) { client, _ in
+            _ = try await client.execute(uri: "/api/resources/\(longID)/calendar.ics", method: .get)
+            _ = try await client.execute(uri: "/api/resources/\(token)/calendar.ics", method: .get)
+        }
+        let paths = handler.entries.compactMap { $0.metadata["http.path"].map { "\($0)" } }
+        #expect(paths.contains("/api/resources/\(longID)/calendar.ics"), "\(paths)")
+        #expect(paths.contains("/api/resources/{secret}/calendar.ics"), "\(paths)")
+        #expect(!paths.contains { $0.contains(token.prefix(20)) }, "\(paths)")
+    }
+
     @Test("a store that does not answer gives 503 with Retry-After")
     func retryAfter() async throws {
         let service = BookingApplication.service(

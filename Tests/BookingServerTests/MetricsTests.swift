@@ -64,6 +64,22 @@ struct MetricsTests {
         #expect(unmatched(.get, .badRequest) == "Unmatched")
     }
 
+    @Test("the host's router labels a 405 MethodNotAllowed and a 404 NotFound, not both NotFound")
+    func unmatchedRoutesOfTheHost() async throws {
+        _ = MetricsRegistry.shared  // bootstraps the metrics system before the middleware makes its metrics
+        let series = { (route: String, status: Int) in
+            "http_server_requests_total{http_route=\"\(route)\",http_request_method=\"PATCH\",http_response_status_code=\"\(status)\"}"
+        }
+        let before = (Self.value(of: series("MethodNotAllowed", 405)), Self.value(of: series("NotFound", 404)))
+        try await withAPI(.memory) { client, _ in
+            let wrongMethod = try await client.execute(uri: "/api/appointments", method: .patch)
+            let noRoute = try await client.execute(uri: "/api/nothing-here", method: .patch)
+            #expect(wrongMethod.status == .methodNotAllowed && noRoute.status == .notFound)
+        }
+        #expect(Self.value(of: series("MethodNotAllowed", 405)) >= before.0 + 1)
+        #expect(Self.value(of: series("NotFound", 404)) >= before.1 + 1)
+    }
+
     @Test(
         "a request leaves the active-requests gauge once its handler has answered or thrown, not after its body's write (which never comes when the client has gone)"
     )

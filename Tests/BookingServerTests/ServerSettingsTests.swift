@@ -172,7 +172,13 @@ struct ServerSettingsTests {
                 "invalid --store 'postgres://db/booking?…' (or BOOKING_STORE): accepts only the query parameters"
             ),
             (["--store", "postgres://booking:hunter2/db/booking"], "invalid --store '(hidden)' (or BOOKING_STORE)"),
-            (["--store", "postgres://[::1]:99999/booking"], "invalid --store 'postgres://[::1]:99999/booking'"),
+            (["--store", "postgres://[::1]:5432/booking?x=1"], "invalid --store 'postgres://[::1]:5432/booking?…'"),
+            (["--store", "postgres://admin:12345678"], "invalid --store '(hidden)' (or BOOKING_STORE): must be a URL"),
+            (["--store", "postgres://user:2024/hunter2@db/x"], "invalid --store '(hidden)'"),
+            (
+                ["--store", "postgres://user:12?hunter2@db/x"],
+                "invalid --store '(hidden)' (or BOOKING_STORE): must be a URL"
+            ),
             (["--store", "memroy"], "invalid --store 'memroy' (or BOOKING_STORE): must be memory, sqlite:PATH"),
             (["--webhook-url", "https://u:hunter2/hook"], "invalid --webhook-url '(hidden)'"),
             (["--host", "999.1.1.1"], "invalid --host '999.1.1.1' (or BOOKING_HOST): must be an address or a name"),

@@ -3,7 +3,7 @@ and nothing answers, as with a hung host or a network that drops packets), then 
 
 Guarantees: the server exits within its `--shutdown-timeout-seconds` (SHUTDOWN_SECONDS here) plus STOP_MARGIN of the
 SIGTERM, with status 0, and its log warns that it cut off what was in flight (without the timeout it waited out the
-store's bound, 44 s for a booking); no request is answered other than 201 or 503. Once PostgreSQL runs again, every
+store's bound, 49 s for a booking); no request is answered other than 201 or 503. Once PostgreSQL runs again, every
 201 is stored, no booking answered with a plain 503 is stored, and each booking cut off or answered "outcome unknown"
 is settled by a retry with its idempotency key on a restarted server (201 with the stored id when it was stored, else
 201 or 409).

@@ -28,7 +28,8 @@ enum BookingApplication {
         router.add(
             middleware: RequestLogMiddleware(
                 level: .info, secretParameters: ["secret", "token"],
-                secrets: [adminToken] + (calendarFeedSecret.map { [$0] } ?? [])))
+                secrets: [adminToken] + (calendarFeedSecret.map { [$0] } ?? []),
+                knownSegments: Set(resources.map(\.id.rawValue))))
         router.add(middleware: RequestMetricsMiddleware())
         if !corsOrigins.isEmpty {
             let exposedHeaders: [HTTPField.Name] = [.idempotentReplayed, .retryAfter]

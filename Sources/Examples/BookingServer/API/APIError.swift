@@ -218,14 +218,18 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return response
         } catch {
+            // Cut off by the shutdown: a cancellation, or a store call that failed because its task was cancelled.
+            let cutOff = error is CancellationError || Task.isCancelled
             let apiError =
-                if let error = error as? BookingError {
+                if cutOff {
+                    APIError.shuttingDown
+                } else if let error = error as? BookingError {
                     APIError(
                         error, location: [.get, .head].contains(request.method) ? .query : .body, now: clock.now())
                 } else {
                     APIError(wrapping: error, now: clock.now())
                 }
-            if error is CancellationError {
+            if cutOff {
                 context.logger.debug("request cut off by the shutdown")
             } else if apiError.status == .internalServerError {
                 context.logger.error(

@@ -13,7 +13,7 @@ import Logging
 /// `{secret}` (a mistyped feed URL, a hold token sent with the wrong method); an appointment's or notification's `{id}`
 /// that is not a number is logged as `{id}` (a token pasted where the id belongs, however mangled); and any run of 32 or more base64url characters
 /// in a segment, not all lower-case letters and hyphens (a cancel or hold token of 43 pasted into a mistyped URL,
-/// whole, a few characters short or inside a longer segment, and a resource named so) is logged as `{secret}` too. A path redacted after percent-decoding is logged encoded again, so
+/// whole, a few characters short or inside a longer segment, but never a configured resource's id) is logged as `{secret}` too. A path redacted after percent-decoding is logged encoded again, so
 /// no control character reaches a log line.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let level: Logger.Level
@@ -21,12 +21,16 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let secrets: [String]
     /// How the route parameters whose values are secrets appear in a route: `{secret}`, `{token}`.
     private let secretPlaceholders: [String]
+    /// Segments logged as they are, however token-shaped: the configured resources' ids.
+    private let knownSegments: Set<Substring>
 
-    /// Logs at `level`; the values of `secretParameters` and every one of `secrets` are left out of paths.
-    init(level: Logger.Level, secretParameters: Set<String>, secrets: [String]) {
+    /// Logs at `level`; the values of `secretParameters` and every one of `secrets` are left out of paths, and
+    /// `knownSegments` (names the host serves, such as resource ids) are never taken for a token.
+    init(level: Logger.Level, secretParameters: Set<String>, secrets: [String], knownSegments: Set<String> = []) {
         self.level = level
         self.secrets = secrets
         secretPlaceholders = secretParameters.map { "{\($0)}" }
+        self.knownSegments = Set(knownSegments.map { $0[...] })
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -105,8 +109,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         if path.utf8.count > Self.shortestTokenLike {
-            path = path.split(separator: "/", omittingEmptySubsequences: false).map(Self.redactingTokens)
-                .joined(separator: "/")
+            path = path.split(separator: "/", omittingEmptySubsequences: false).map {
+                knownSegments.contains($0) ? String($0) : Self.redactingTokens($0)
+            }.joined(separator: "/")
         }
         return path
     }

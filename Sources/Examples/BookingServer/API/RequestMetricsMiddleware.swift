@@ -37,10 +37,10 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private func record(
         _ request: Request, _ context: Context, _ status: HTTPResponse.Status, since started: ContinuousClock.Instant
     ) {
+        // Hummingbird names the route of a request no route took "NotFound", whatever it was answered.
+        let matched = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 }
         let endpoint = metrics.endpoint(
-            route: context.endpointPath ?? Self.unmatchedRoute(request.method, status),
-            Self.methodLabel(request.method),
-            status)
+            route: matched ?? Self.unmatchedRoute(request.method, status), Self.methodLabel(request.method), status)
         endpoint.requests.increment()
         let elapsed = ContinuousClock.now - started
         endpoint.duration.recordNanoseconds(

@@ -384,11 +384,15 @@ struct ServerSettings: Sendable {
                 !text[..<separator.lowerBound].contains(where: { "/?#@".contains($0) })
             else { return nil }
             let authority = text[separator.upperBound...].prefix { !"/?#".contains($0) }
+            // An `@` after the authority: a password holding `/`, `?` or `#` ended it early, so what follows may be
+            // the rest of the password.
+            guard !text[authority.endIndex...].contains("@") else { return nil }
             let hostAndPort = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? authority
-            // `[::1]:5432` and `db:5432` have a port after their last colon outside brackets; `user:secret` does not.
+            // `[::1]:5432` and `db:5432` have a port after their last colon outside brackets; `user:secret` does not,
+            // and without an `@` neither does `admin:12345678` (a port, even a wrong one, has at most five digits).
             if let colon = hostAndPort.lastIndex(of: ":"), !hostAndPort[colon...].contains("]") {
-                guard hostAndPort[hostAndPort.index(after: colon)...].allSatisfy(\.isASCII),
-                    hostAndPort[hostAndPort.index(after: colon)...].allSatisfy(\.isNumber)
+                let port = hostAndPort[hostAndPort.index(after: colon)...]
+                guard port.utf8.allSatisfy({ (0x30...0x39).contains($0) }), authority.contains("@") || port.count <= 5
                 else { return nil }
             }
             scheme = text[..<separator.upperBound]
@@ -437,7 +441,13 @@ struct ServerSettings: Sendable {
             do {
                 _ = try PostgresStore.Configuration(url: text)
             } catch {
-                throw Invalid(flag: "store", value: shown, accepted: error.fieldErrors["store"] ?? error.message)
+                // A URL shown hidden may hold a password where the port or a parameter's name belongs, which the
+                // detail would quote.
+                let accepted =
+                    shown == "(hidden)"
+                    ? "must be a URL like postgres://user:pass@host:5432/db (a password with /, ? or # percent-encoded)"
+                    : error.fieldErrors["store"] ?? error.message
+                throw Invalid(flag: "store", value: shown, accepted: accepted)
             }
             return .postgres(url: text)
         }
