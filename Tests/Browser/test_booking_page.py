@@ -11,7 +11,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from selenium import webdriver
@@ -61,8 +62,8 @@ def short_holds():
 DOWNLOADS = tempfile.TemporaryDirectory(prefix="booking-downloads-")
 
 
-def new_browser():
-    """A headless Chromium of its own: a visitor with their own page state."""
+def new_browser(zone=None):
+    """A headless Chromium of its own: a visitor with their own page state (in the IANA `zone` when given)."""
     options = webdriver.ChromeOptions()
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-GB"]:
         options.add_argument(argument)
@@ -73,7 +74,10 @@ def new_browser():
     })
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
-    return webdriver.Chrome(options=options, service=service)  # fails, never skips, when Chromium cannot start
+    driver = webdriver.Chrome(options=options, service=service)  # fails, never skips, when Chromium cannot start
+    if zone:
+        driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": zone})
+    return driver
 
 
 @pytest.fixture(scope="module")
@@ -496,11 +500,20 @@ def appointment_named(base, name):
     return next(a for a in appointments if a["customer_name"] == name)
 
 
+def click(driver, locator):
+    """Clicks the element at `locator` once it is clickable; one re-rendered between finding and clicking (a list whose
+    earlier load comes back) is found again."""
+    def clicked(d):
+        element = EC.element_to_be_clickable(locator)(d)
+        return bool(element) and (element.click() or True)
+    wait(driver, clicked)
+
+
 def move_to(driver, start):
     """In move mode, picks the slot starting at `start` and confirms the move."""
     wait(driver, lambda d: d.find_element(By.ID, "move-panel").is_displayed())
     assert not driver.find_element(By.ID, "booking-form").is_displayed(), "the details form gives way to the move"
-    wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]'))).click()
+    click(driver, (By.CSS_SELECTOR, f'#availability .slot[data-start="{start}"]'))
     wait(driver, lambda d: d.find_element(By.ID, "confirm-move").is_enabled())
     driver.find_element(By.ID, "confirm-move").click()
     wait(driver, lambda d: "moved to" in status_text(d).lower())
@@ -518,8 +531,7 @@ def test_reschedule_from_my_bookings_and_from_admin(server, browser, console):
     assert booked["slot_start"] == first and booked["sequence"] == 0
 
     # My bookings: pick a new slot, confirm; the old one is offered again, the new one is gone.
-    wait(browser, EC.element_to_be_clickable(
-        (By.CSS_SELECTOR, f'#my-bookings li[data-id="{booked["id"]}"] button[aria-label^="Reschedule"]'))).click()
+    click(browser, (By.CSS_SELECTOR, f'#my-bookings li[data-id="{booked["id"]}"] button[aria-label^="Reschedule"]'))
     move_to(browser, second)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{first}"]'))
     assert not browser.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{second}"]')
@@ -534,8 +546,7 @@ def test_reschedule_from_my_bookings_and_from_admin(server, browser, console):
     token.clear()
     token.send_keys(ADMIN_TOKEN)
     browser.find_element(By.CSS_SELECTOR, "#admin-form button[type=submit]").click()
-    wait(browser, EC.element_to_be_clickable(
-        (By.XPATH, f'//tr[@data-id="{booked["id"]}"]//button[text()="Reschedule"]'))).click()
+    click(browser, (By.XPATH, f'//tr[@data-id="{booked["id"]}"]//button[text()="Reschedule"]'))
     move_to(browser, third)
     wait(browser, lambda d: d.find_element(By.ID, "panel-admin").is_displayed())
     again = appointment_named(server, "Grace Hopper")
@@ -553,3 +564,314 @@ def test_icons_are_served(server):
         with urllib.request.urlopen(server + path) as response:
             assert response.headers["Content-Type"] == "image/svg+xml"
             assert response.read().startswith(b"<svg")
+
+
+# ---------- a day whose clock goes back ----------
+
+def next_fall_back(zone, now):
+    """The first instant after `now` (whole hours, UTC) at which `zone`'s clock goes back, or None within 400 days."""
+    tz = ZoneInfo(zone)
+    at = now.replace(minute=0, second=0, microsecond=0)
+    for _ in range(24 * 400):
+        after = at + timedelta(hours=1)
+        if after.astimezone(tz).utcoffset() < at.astimezone(tz).utcoffset():
+            return after
+        at = after
+    return None
+
+
+@pytest.fixture(scope="module")
+def fall_back():
+    """A resource in New York (in Sydney the few days a year New York's next fall-back is beyond the 366-day
+    horizon) with one-hour slots from 00:00 to 03:00, open from two days before the next fall-back to two days
+    after it; yields (base URL, zone, the fall-back instant: the second 01:00)."""
+    now = datetime.now(timezone.utc)
+    for zone in ["America/New_York", "Australia/Sydney"]:
+        change = next_fall_back(zone, now)
+        if change and (change - now).days + 3 <= 366:
+            break
+    days_ahead = (change - now).days + 3
+    notice = max(0, int((change - now).total_seconds() // 60) - 2 * 1440)
+    with tempfile.TemporaryDirectory(prefix="booking-resources-") as directory:
+        path = pathlib.Path(directory) / "resources.json"
+        path.write_text(json.dumps({"resources": [{
+            "id": "clock", "name": "Clock", "timeZone": zone, "hours": "daily=00:00-03:00", "slotMinutes": 60,
+            "daysAhead": days_ahead, "minNoticeMinutes": notice,
+        }]}))
+        for base in start_server("--config", str(path)):
+            yield base, zone, change
+
+
+def test_a_day_whose_clock_goes_back_names_the_zone_of_every_time(fall_back):
+    # The first 01:00 of the fall-back day is booked, so the second 01:00 is the only one left: it still says which
+    # one it is (EST), in the grid, in the Selected line, in the confirmation and in My bookings.
+    base, zone, change = fall_back
+    _, free = call(base, "GET", "/api/availability?resource=clock")
+    by_instant = {datetime.fromisoformat(slot["start"]): slot for slot in free}
+    first, second = by_instant[change - timedelta(hours=1)], by_instant[change]
+    plain_day = by_instant[change - timedelta(days=1)]  # the day before: its clock does not change
+    status, _ = call(base, "POST", "/api/appointments", {"slotStart": first["start"], "slotEnd": first["end"],
+                                                          "name": "Early Bird", "email": "early@example.com", "resource": "clock"})
+    assert status == 201
+
+    visitor = new_browser(zone)
+    try:
+        visitor.get(base + "/")
+        slot_buttons(visitor)
+        assert not visitor.find_elements(By.CSS_SELECTOR, f'#availability .slot[data-start="{first["start"]}"]')
+        # The zone's name for the second 01:00 as this browser writes it ("EST" in English, "GMT-5" in some locales).
+        name = visitor.execute_script("""return new Intl.DateTimeFormat(undefined, { timeZoneName: "short" })
+            .formatToParts(new Date(arguments[0])).find((part) => part.type === "timeZoneName").value""", second["start"])
+        if zone == "America/New_York":
+            assert name in ("EST", "GMT-5"), name
+        button = slot_button(visitor, second["start"])
+        assert re.fullmatch(r"01:00( AM)? " + re.escape(name), button.text), button.text
+        assert name in button.get_attribute("aria-label")
+        other = slot_button(visitor, plain_day["start"])
+        assert re.fullmatch(r"\d\d:\d\d( [AP]M)?", other.text), f"a day whose clock does not change: no zone ({other.text})"
+
+        button.click()
+        wait(visitor, lambda d: name in d.find_element(By.ID, "selected-slot").text)
+        fill(visitor, "Late Bird", "late@example.com")
+        visitor.find_element(By.ID, "book").click()
+        wait(visitor, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
+        assert re.search(r"01:00( AM)? " + re.escape(name), visitor.find_element(By.ID, "confirmation").text)
+        wait(visitor, lambda d: name in d.find_element(By.CSS_SELECTOR, "#my-bookings li").text)
+    finally:
+        visitor.quit()
+    assert appointment_named(base, "Late Bird")["slot_start"] == second["start"]
+
+
+# ---------- a booking whose answer was lost ----------
+
+# The page's fetch: the first booking POST reaches the server, and its answer is lost on the way back.
+LOSE_THE_FIRST_BOOKING_ANSWER = """
+    const real = window.fetch;
+    let lost = false;
+    window.fetch = async (url, init) => {
+        const response = await real(url, init);
+        if (!lost && String(url).endsWith("/api/appointments") && init?.method === "POST") {
+            lost = true;
+            throw new TypeError("Failed to fetch");
+        }
+        return response;
+    };
+"""
+
+
+def appointments_of(base, email):
+    _, appointments = call(base, "GET", "/api/appointments", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    return [a for a in appointments if a["customer_email"] == email]
+
+
+def test_a_booking_whose_answer_was_lost_is_settled_before_the_next_one(server, browser, console):
+    # The answer to a booking is lost, though the server made it; the visitor edits their name and presses Book again.
+    # The page sends the first request again, unchanged and with its key, and learns the booking (and its token).
+    browser.get(server + "/")
+    button = slot_buttons(browser)[21]
+    start = button.get_attribute("data-start")
+    button.click()
+    wait(browser, lambda d: hold_text(d).startswith("Held for you for "))
+    browser.execute_script(LOSE_THE_FIRST_BOOKING_ANSWER)
+    fill(browser, "Lost Answer", "lost@example.com")
+    browser.find_element(By.ID, "book").click()
+    wait(browser, lambda d: "may have been made" in status_text(d))
+    assert [a["slot_start"] for a in appointments_of(server, "lost@example.com")] == [start], "the first request booked"
+
+    fill(browser, "Edited Name", "lost@example.com")
+    browser.find_element(By.ID, "book").click()
+    wait(browser, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
+    assert "first attempt went through" in status_text(browser), status_text(browser)
+    assert "IDEMPOTENCY" not in status_text(browser).upper()
+    booked = appointments_of(server, "lost@example.com")
+    assert [(a["customer_name"], a["slot_start"]) for a in booked] == [("Lost Answer", start)]
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#my-bookings li[data-id="{booked[0]["id"]}"] button.danger'))
+    assert not browser.find_element(By.ID, "hold-status").is_displayed(), "the booking used the hold up"
+
+    # The same when the visitor picks another slot instead: the lost booking is learned, the other slot not held.
+    browser.get(server + "/")
+    buttons = slot_buttons(browser)
+    start, other = buttons[22].get_attribute("data-start"), buttons[23].get_attribute("data-start")
+    buttons[22].click()
+    wait(browser, lambda d: hold_text(d).startswith("Held for you for "))
+    browser.execute_script(LOSE_THE_FIRST_BOOKING_ANSWER)
+    fill(browser, "Lost Again", "lost-again@example.com")
+    browser.find_element(By.ID, "book").click()
+    wait(browser, lambda d: "may have been made" in status_text(d))
+    slot_button(browser, other).click()
+    wait(browser, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
+    assert "first attempt went through" in status_text(browser)
+    booked = appointments_of(server, "lost-again@example.com")
+    assert [(a["customer_name"], a["slot_start"]) for a in booked] == [("Lost Again", start)]
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#my-bookings li[data-id="{booked[0]["id"]}"]'))
+    assert other in free_starts(server), "the other slot was not held"
+
+
+# ---------- focus after cancels, moves and refusals ----------
+
+def active_element(driver):
+    return driver.execute_script("""const active = document.activeElement;
+        return active === document.body ? "BODY" : active.id || (active.classList.contains("slot") ? "slot" : active.tagName)""")
+
+
+# The page's fetch, for requests whose URL ends with `arguments[0]`: a 409 SLOT_UNAVAILABLE, and nothing sent.
+REFUSE = """
+    const real = window.realFetch ?? window.fetch;
+    window.realFetch = real;
+    const ending = arguments[0];
+    window.fetch = (url, init) => String(url).endsWith(ending) && init?.method === "POST"
+        ? Promise.resolve(new Response(JSON.stringify({ code: "SLOT_UNAVAILABLE", error: "That slot was just taken." }),
+            { status: 409, headers: { "Content-Type": "application/problem+json" } }))
+        : real(url, init);
+"""
+
+
+def press(driver, locator):
+    """Presses Enter on the element at `locator` once it is clickable, found again if re-rendered meanwhile."""
+    def pressed(d):
+        element = EC.element_to_be_clickable(locator)(d)
+        return bool(element) and (element.send_keys(Keys.ENTER) or True)
+    wait(driver, pressed)
+
+
+def slot_at(index):
+    """The locator of the `index`th (from 0) free slot of the grid."""
+    return (By.XPATH, f'(//*[@id="availability"]//button[contains(@class, "slot")])[{index + 1}]')
+
+
+def book_by_keyboard(driver, base, index, name, email):
+    """Books the `index`th free slot with the keyboard; returns the appointment as the server lists it."""
+    press(driver, slot_at(index))
+    wait(driver, lambda d: hold_text(d).startswith("Held for you for "))
+    fill(driver, name, email)
+    driver.find_element(By.ID, "book").send_keys(Keys.ENTER)
+    wait(driver, lambda d: d.find_element(By.ID, "confirmation").is_displayed())
+    return appointment_named(base, name)
+
+
+def test_focus_is_never_left_on_the_body(server, browser, console):
+    # A keyboard user whose button is hidden, disabled or re-rendered away keeps a place: the status line after a
+    # cancel or a move, a slot after a refused pick or move and when a move starts.
+    browser.get(server + "/")
+    book_by_keyboard(browser, server, 24, "Focus One", "focus-one@example.com")
+    press(browser, (By.CSS_SELECTOR, "#confirmation button"))
+    wait(browser, lambda d: "cancelled" in status_text(d) and active_element(d) == "status")
+
+    booked = book_by_keyboard(browser, server, 25, "Focus Two", "focus-two@example.com")
+    press(browser, (By.CSS_SELECTOR, f'#my-bookings li[data-id="{booked["id"]}"] button.danger'))
+    wait(browser, lambda d: "cancelled" in d.find_element(By.CSS_SELECTOR, f'#my-bookings li[data-id="{booked["id"]}"] .badge').text)
+    wait(browser, lambda d: active_element(d) == "status")
+
+    # A pick the hold request refuses (the 409 stood in for by the page's fetch).
+    browser.execute_script(REFUSE, "/api/holds")
+    press(browser, slot_at(26))
+    wait(browser, lambda d: "just taken" in status_text(d))
+    wait(browser, lambda d: active_element(d) == "slot")
+    browser.execute_script("window.fetch = window.realFetch")
+
+    # A move: it starts on a slot; a refused move goes back to a slot, a made one to the status line.
+    booked = book_by_keyboard(browser, server, 27, "Focus Three", "focus-three@example.com")
+    press(browser, (By.CSS_SELECTOR, f'#my-bookings li[data-id="{booked["id"]}"] button[aria-label^="Reschedule"]'))
+    wait(browser, lambda d: d.find_element(By.ID, "move-panel").is_displayed() and active_element(d) == "slot")
+    browser.execute_script(REFUSE, "/reschedule")
+    press(browser, slot_at(28))
+    press(browser, (By.ID, "confirm-move"))
+    wait(browser, lambda d: "just taken" in status_text(d))
+    wait(browser, lambda d: active_element(d) == "slot")
+    browser.execute_script("window.fetch = window.realFetch")
+    press(browser, slot_at(28))
+    press(browser, (By.ID, "confirm-move"))
+    wait(browser, lambda d: "moved to" in status_text(d).lower())
+    wait(browser, lambda d: active_element(d) == "status")
+
+    # The admin list's Cancel.
+    browser.find_element(By.ID, "tab-admin").click()
+    token = browser.find_element(By.ID, "admin-token")
+    token.clear()
+    token.send_keys(ADMIN_TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "#admin-form button[type=submit]").click()
+    press(browser, (By.CSS_SELECTOR, f'#admin-list tr[data-id="{booked["id"]}"] button.danger'))
+    wait(browser, lambda d: f'#{booked["id"]} is cancelled' in status_text(d))
+    wait(browser, lambda d: active_element(d) == "status")
+    browser.find_element(By.ID, "tab-book").click()
+
+
+# ---------- the zone note, resources that fail to load, My bookings, no JavaScript ----------
+
+@pytest.fixture(scope="module")
+def kolkata():
+    yield from start_server("--time-zone", "Asia/Kolkata")
+
+
+def test_one_zone_under_two_names_is_the_visitors_zone(kolkata):
+    # Chrome calls Asia/Kolkata Asia/Calcutta: an Indian visitor is not told the business works elsewhere.
+    visitor = new_browser("Asia/Kolkata")
+    try:
+        visitor.get(kolkata + "/")
+        slot_buttons(visitor)
+        wait(visitor, lambda d: d.find_element(By.ID, "zone-note").text.startswith("Times are shown in"))
+        assert "the business works in" not in visitor.find_element(By.ID, "zone-note").text
+    finally:
+        visitor.quit()
+
+
+def test_resources_that_fail_to_load_say_so_and_refresh_asks_again(two_resources):
+    # /api/resources unreachable at load (the page's fetch, replaced before the page's script runs): the slot area
+    # says so and asks for no slots of a resource that may not exist; Refresh asks for the resources again.
+    visitor = new_browser()
+    try:
+        visitor.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+            const real = window.fetch;
+            window.failResources = true;
+            window.fetch = (url, init) => window.failResources && String(url).endsWith("/api/resources")
+                ? Promise.reject(new TypeError("Failed to fetch")) : real(url, init);
+        """})
+        visitor.get(two_resources + "/")
+        wait(visitor, lambda d: "could not be loaded" in d.find_element(By.ID, "availability").text)
+        assert "Refresh" in visitor.find_element(By.ID, "availability").text
+        assert "No resource" not in visitor.find_element(By.ID, "availability").text
+        visitor.execute_script("window.failResources = false")
+        visitor.find_element(By.ID, "refresh").click()
+        assert all(minutes(button) == 30 for button in slot_buttons(visitor)), "Room A's slots"
+        assert visitor.find_element(By.ID, "resource").is_displayed()
+    finally:
+        visitor.quit()
+
+
+def test_my_bookings_drops_the_unknown_and_offers_no_change_to_an_ended_one(server):
+    # One entry the server does not know (404): dropped from the device's list. One that has ended (its answer stood
+    # in for by the page's fetch): listed, with no Reschedule and no Cancel.
+    visitor = new_browser()
+    try:
+        visitor.get(server + "/")
+        visitor.execute_script("""localStorage.setItem("swift-booking.my-bookings", JSON.stringify([
+            { id: 999999, token: "unknown", start: "2030-01-01T09:00:00.000Z", end: "2030-01-01T09:30:00.000Z", status: "booked" },
+            { id: 424242, token: "ended", start: "2020-01-01T09:00:00.000Z", end: "2020-01-01T09:30:00.000Z", status: "booked" },
+        ]))""")
+        visitor.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+            const real = window.fetch;
+            window.fetch = (url, init) => String(url).endsWith("/api/appointments/424242")
+                ? Promise.resolve(new Response(JSON.stringify({ id: 424242, status: "booked",
+                    slot_start: "2020-01-01T09:00:00.000Z", slot_end: "2020-01-01T09:30:00.000Z" }),
+                    { status: 200, headers: { "Content-Type": "application/json" } }))
+                : real(url, init);
+        """})
+        visitor.get(server + "/")
+        ended = wait(visitor, EC.presence_of_element_located((By.CSS_SELECTOR, '#my-bookings li[data-id="424242"]')))
+        wait(visitor, lambda d: not d.find_elements(By.CSS_SELECTOR, '#my-bookings li[data-id="999999"]'))
+        assert [b.text for b in ended.find_elements(By.CSS_SELECTOR, "button")] == ["Add to calendar"]
+        stored = visitor.execute_script('return JSON.parse(localStorage.getItem("swift-booking.my-bookings")).map((e) => e.id)')
+        assert stored == [424242]
+    finally:
+        visitor.quit()
+
+
+def test_without_javascript_the_page_says_it_needs_it(server):
+    visitor = new_browser()
+    try:
+        visitor.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+        visitor.get(server + "/")
+        assert "needs JavaScript" in visitor.find_element(By.TAG_NAME, "body").text
+        assert "Loading free slots" not in visitor.find_element(By.TAG_NAME, "body").text
+    finally:
+        visitor.quit()

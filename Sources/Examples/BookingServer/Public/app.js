@@ -10,6 +10,16 @@ const state = {
   hold: null, holdTimer: null, holding: 0, holdPending: null,
   // The latest availability request: an older answer that arrives after a newer one is not shown.
   availabilityRequest: 0,
+  // The same for My bookings: only the newest refresh renders and saves.
+  mineRequest: 0,
+  // Whether /api/resources answered at load: without it the page cannot know which resource to ask for.
+  resourcesLoaded: false,
+  // A booking sent with no answer (no reply, or a 5xx): { key, body } exactly as sent. It may have been made, so it
+  // is sent again, unchanged and with its key, before anything else that books (Book again, another slot picked).
+  pending: null,
+  // Every booking body this page sent, by its Idempotency-Key: if the server ever answers IDEMPOTENCY_KEY_REUSED,
+  // the body the key first carried is sent again to learn the booking it made.
+  sent: new Map(),
 };
 
 // ---------- helpers ----------
@@ -74,18 +84,68 @@ function refusal(result) {
     case "ALREADY_BOOKED": return "You already have a booking in that slot with this email.";
     case "BOOKING_LIMIT_REACHED": return `${result.data.error} Please pick another day.`;
     case "HOLD_EXPIRED": return "Your hold on that slot lapsed. Please pick a slot again.";
+    case "IDEMPOTENCY_KEY_REUSED": return "Something went wrong. Please try again."; // the page's own mistake, not theirs
     default: return result.data?.error ?? "Something went wrong. Please try again.";
   }
 }
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-// For a day whose clock goes back (a time shown twice): the times with their zone ("01:30 EDT", "01:30 EST").
+// For a day whose clock changes (a time shown twice, or skipped): the times with their zone ("01:30 EDT", "01:30 EST").
 const zonedTimeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+const zonedFullFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+
+// The visitor's wall clock at an instant (ms): its date, the seconds since its midnight, and its UTC offset ("GMT-4").
+const wallFormat = new Intl.DateTimeFormat("en-US", {
+  year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  hourCycle: "h23", timeZoneName: "shortOffset",
+});
+
+function wallClock(instant) {
+  const parts = Object.fromEntries(wallFormat.formatToParts(instant).map((part) => [part.type, part.value]));
+  return {
+    day: `${parts.year}-${parts.month}-${parts.day}`, offset: parts.timeZoneName,
+    seconds: (Number(parts.hour) % 24) * 3600 + Number(parts.minute) * 60 + Number(parts.second),
+  };
+}
+
+const HOUR_MS = 3_600_000;
+const clockChanges = new Map(); // by the visitor's date: whether its UTC offset changes that day
+
+// Whether the visitor's UTC offset changes during the (visitor's) day of `instant`. Such a day's times carry their
+// zone wherever the page shows them, the grid as the rest: "01:00" alone is ambiguous on a day it happens twice,
+// even when only one of the two is left free. The day's first instant is within two hours of its wall-clock
+// midnight, so its offsets are read every quarter hour from 3 h before that to 33 h after.
+function clockChangesOn(value) {
+  const instant = new Date(value).getTime();
+  const { day, seconds } = wallClock(instant);
+  if (!clockChanges.has(day)) {
+    const from = instant - seconds * 1000 - 3 * HOUR_MS;
+    const to = from + 36 * HOUR_MS;
+    let changes = false;
+    // The same offset 36 h apart: no change in between (zones change at most once in months).
+    if (wallClock(from).offset !== wallClock(to).offset) {
+      const offsets = new Set();
+      for (let at = from; at <= to; at += HOUR_MS / 4) {
+        const clock = wallClock(at);
+        if (clock.day === day) offsets.add(clock.offset);
+      }
+      changes = offsets.size > 1;
+    }
+    clockChanges.set(day, changes);
+  }
+  return clockChanges.get(day);
+}
+
+// A slot's start time, with its zone on a day whose clock changes.
+function timeOf(value) {
+  return (clockChangesOn(value) ? zonedTimeFormat : timeFormat).format(new Date(value));
+}
 
 function describe(start, end) {
-  return `${fullFormat.format(new Date(start))} – ${timeFormat.format(new Date(end))}`;
+  const full = clockChangesOn(start) ? zonedFullFormat : fullFormat;
+  return `${full.format(new Date(start))} – ${timeOf(end)}`;
 }
 
 // A random key (128 bits): `randomUUID` exists only in secure contexts, `getRandomValues` everywhere.
@@ -107,16 +167,18 @@ function element(tag, attributes = {}, ...children) {
 
 // ---------- resources ----------
 
-// The resources the server offers; the picker shows only when there is a choice.
+// The resources the server offers; the picker shows only when there is a choice. Without them the page asks for
+// nothing else (the server's default resource may not exist): the slot area says to press Refresh, which asks again.
 async function loadResources() {
   const result = await api("/api/resources");
-  state.resources = result.ok ? result.data : [];
+  state.resourcesLoaded = result.ok && Array.isArray(result.data);
+  state.resources = state.resourcesLoaded ? result.data : [];
   state.resource = state.resources[0]?.id ?? null;
   $("#resource").replaceChildren(...state.resources.map((resource) => element("option", { value: resource.id, text: resource.name })));
   $("#resource-picker").hidden = state.resources.length < 2;
 }
 
-// The query naming the chosen resource, or nothing (the server's default) when the list could not be read.
+// The query naming the chosen resource, or nothing (the server's default) when the server lists none.
 function resourceQuery(prefix) {
   return state.resource ? `${prefix}resource=${encodeURIComponent(state.resource)}` : "";
 }
@@ -143,9 +205,19 @@ async function chooseResource() {
 
 // ---------- availability ----------
 
+// The same zone under two names (Asia/Kolkata, which Chrome calls Asia/Calcutta) is the same zone.
+function sameZone(zone, other) {
+  try {
+    return new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone
+      === new Intl.DateTimeFormat("en", { timeZone: other }).resolvedOptions().timeZone;
+  } catch {
+    return zone === other; // a zone this browser does not know
+  }
+}
+
 async function loadSchedule() {
   const resource = state.resource;
-  const result = await api(`/api/schedule${resourceQuery("?")}`);
+  const result = state.resourcesLoaded ? await api(`/api/schedule${resourceQuery("?")}`) : { ok: false };
   if (resource !== state.resource) return;
   if (!result.ok) {
     // Not the previous resource's words under this one's slots.
@@ -159,13 +231,19 @@ async function loadSchedule() {
   $("#schedule-info").textContent = `${name ? `${name}: ` : ""}${minutes}-minute appointments, bookable up to ${days} day${days === 1 ? "" : "s"} ahead${notice > 0 ? ` and at least ${notice} minutes in advance` : ""}.`;
   state.businessZone = result.data.time_zone;
   const note = $("#zone-note");
-  note.textContent = state.businessZone && state.businessZone !== visitorZone
+  note.textContent = state.businessZone && !sameZone(state.businessZone, visitorZone)
     ? `Times are shown in your time zone (${visitorZone}); the business works in ${state.businessZone}.`
     : `Times are shown in ${visitorZone}.`;
 }
 
 async function loadAvailability() {
   const container = $("#availability");
+  if (!state.resourcesLoaded) {
+    state.availabilityRequest += 1; // an older answer, still on its way, is not shown over this
+    container.setAttribute("aria-busy", "false");
+    container.replaceChildren(element("p", { class: "field-error", text: "The booking options could not be loaded. Press Refresh to try again." }));
+    return;
+  }
   container.setAttribute("aria-busy", "true");
   container.replaceChildren(element("p", { class: "muted", text: "Loading free slots…" }));
   const resource = state.resource;
@@ -198,10 +276,8 @@ async function loadAvailability() {
   }
   const groups = [];
   for (const [day, daySlots] of days) {
-    const plain = daySlots.map((slot) => timeFormat.format(new Date(slot.start)));
-    const repeats = new Set(plain).size < plain.length;
-    const buttons = daySlots.map((slot, index) => {
-      const time = repeats ? zonedTimeFormat.format(new Date(slot.start)) : plain[index];
+    const buttons = daySlots.map((slot) => {
+      const time = timeOf(slot.start);
       const mine = held?.start === slot.start;
       const label = mine ? "held for you" : seats ? seatsText(slot.seats_left) : "";
       return element("button", {
@@ -256,6 +332,7 @@ function pick(slot) {
   // While a booking or a move is sent, the slot it takes stays chosen.
   if (state.busy) return;
   if (state.moving) { select(slot); return; }
+  if (state.pending) { settleThenPick(slot); return; }
   if (state.hold && state.hold.start === slot.start && state.hold.resource === state.resource) return;
   // A second click while this slot's hold is on its way: the same hold, not a second one (which the first would refuse).
   if (state.holdPending && state.selected?.start === slot.start) return;
@@ -288,6 +365,7 @@ async function holdSlot(slot, attempt, previous) {
     say(refusal(result), "error");
     select(null);
     await loadAvailability();
+    restoreFocus(slotOrStatus()); // the picked slot's button was re-rendered away
   } else {
     // No answer: the slot can still be booked, without a hold.
     showHold("");
@@ -402,10 +480,86 @@ function showFieldErrors(errors) {
 // button, in some browsers), and a keyboard user would start again from the top: it goes to the Book button when that
 // can be used, else to the first free slot, else to the status line that says what happened.
 function keepFocus() {
-  const active = document.activeElement;
-  if (active && active !== document.body && active.isConnected && !active.disabled) return;
   const book = $("#book");
-  (book.disabled ? document.querySelector("#availability .slot") ?? $("#status") : book).focus();
+  restoreFocus(book.disabled ? document.querySelector("#availability .slot") ?? $("#status") : book);
+}
+
+// Whether the focus was lost: on the page's body, or on an element disabled, hidden or re-rendered away.
+function focusLost() {
+  const active = document.activeElement;
+  return !active || active === document.body || !active.isConnected || active.disabled || active.getClientRects().length === 0;
+}
+
+// Puts a lost focus on `target` (the status line after a cancel, a slot after a refusal); a focus elsewhere stays.
+function restoreFocus(target) {
+  if (focusLost()) target.focus();
+}
+
+// The slot grid's Tab stop (the chosen slot, else the first), or the status line when no slot is shown.
+function slotOrStatus() {
+  return document.querySelector('#availability .slot[tabindex="0"]') ?? document.querySelector("#availability .slot") ?? $("#status");
+}
+
+// No answer at all, or a 5xx: the request may have been carried out.
+function outcomeUnknown(result) {
+  return result.status === 0 || result.status >= 500;
+}
+
+function sendBooking(key, body) {
+  state.sent.set(key, body);
+  return api("/api/appointments", { method: "POST", headers: { "Idempotency-Key": key }, body });
+}
+
+// A booking made: kept under My bookings, confirmed with its own Cancel, and the chosen slot let go.
+function showBooked(appointment, message) {
+  const kept = !appointment.cancel_token || remember(appointment);
+  say(kept ? message : `${message} This browser could not keep the booking under My bookings, so cancel it from here or from the confirmation.`, "success");
+  const confirmation = $("#confirmation");
+  confirmation.replaceChildren(
+    element("p", { text: `You are booked${resourceName(appointment.resource) ? ` with ${resourceName(appointment.resource)}` : ""} for ${describe(appointment.slot_start, appointment.slot_end)}.` }),
+    element("button", { type: "button", class: "button danger", text: "Cancel this booking", onclick: () => cancelMine(appointment.id, appointment.cancel_token) }),
+  );
+  confirmation.hidden = false;
+  confirmation.focus(); // the Book button, disabled now, had it
+  state.selected = null;
+  state.attemptKey = null;
+  $("#selected-slot").textContent = "Pick a free slot first.";
+  $("#book").disabled = true;
+}
+
+// Sends the booking whose answer was lost again, exactly as it was sent and with its key: the server makes it now or
+// answers with the one it made then (and its cancel token). Returns "booked", "refused" (it was not made: the
+// visitor's new action goes on) or "unknown" (still no answer: it stays pending, and nothing else is booked).
+async function settlePending() {
+  const pending = state.pending;
+  say("Checking whether your earlier booking went through…");
+  const result = await sendBooking(pending.key, pending.body);
+  if (outcomeUnknown(result)) {
+    say("Still no answer from the booking service, so your earlier booking may or may not have been made. Please try again in a moment; nothing else is booked until that is known.", "error");
+    return "unknown";
+  }
+  state.pending = null;
+  const hold = pending.body.holdToken && state.hold?.token === pending.body.holdToken ? state.hold : null;
+  if (result.ok) {
+    if (hold) forgetHold(); // the booking used it up
+    showBooked(result.data, "Your first attempt went through after all, so you are booked as it was sent: changes made since were not applied. You can cancel or reschedule it under My bookings.");
+    await Promise.all([loadAvailability(), renderMine()]);
+    return "booked";
+  }
+  if (hold && result.data?.code === "HOLD_EXPIRED") forgetHold();
+  say("");
+  return "refused";
+}
+
+// A slot picked while a booking's answer is lost: that booking is settled first.
+async function settleThenPick(slot) {
+  state.busy = true;
+  $("#book").disabled = true;
+  const outcome = await settlePending();
+  state.busy = false;
+  $("#book").disabled = !state.selected;
+  if (outcome === "refused") pick(slot);
+  else restoreFocus(outcome === "booked" ? $("#confirmation") : slotOrStatus());
 }
 
 async function book(event) {
@@ -414,40 +568,55 @@ async function book(event) {
   state.busy = true;
   $("#book").disabled = true;
   clearFieldErrors();
+  // A booking whose answer was lost may have been made: it is settled before this one is sent.
+  if (state.pending) {
+    const outcome = await settlePending();
+    if (outcome !== "refused") {
+      state.busy = false;
+      $("#book").disabled = !state.selected;
+      if (outcome === "unknown") keepFocus();
+      return;
+    }
+  }
   say("Booking…");
   if (state.holdPending) await state.holdPending;
   const slot = state.selected;
   if (!slot) { state.busy = false; keepFocus(); return; } // the hold was refused, and the page said why
   const note = $("#note").value.trim();
   const hold = state.hold?.start === slot.start ? state.hold : null;
-  const result = await api("/api/appointments", {
-    method: "POST",
-    headers: { "Idempotency-Key": state.attemptKey },
-    body: {
-      slotStart: slot.start, slotEnd: slot.end, name: $("#name").value, email: $("#email").value,
-      ...(note ? { note } : {}), ...(state.resource ? { resource: state.resource } : {}),
-      ...(hold ? { holdToken: hold.token } : {}),
-    },
-  });
+  const key = state.attemptKey;
+  const body = {
+    slotStart: slot.start, slotEnd: slot.end, name: $("#name").value, email: $("#email").value,
+    ...(note ? { note } : {}), ...(state.resource ? { resource: state.resource } : {}),
+    ...(hold ? { holdToken: hold.token } : {}),
+  };
+  const earlier = state.sent.get(key);
+  const result = await sendBooking(key, body);
   state.busy = false;
   $("#book").disabled = !state.selected;
   if (result.ok) {
     if (state.hold === hold) forgetHold(); // the booking used it up
-    const appointment = result.data;
-    const kept = !appointment.cancel_token || remember(appointment);
-    say(kept ? "Booked. A confirmation is on its way." : "Booked. A confirmation is on its way; this browser could not keep the booking under My bookings, so cancel it from here or from the confirmation.", "success");
-    const confirmation = $("#confirmation");
-    confirmation.replaceChildren(
-      element("p", { text: `You are booked${resourceName(appointment.resource) ? ` with ${resourceName(appointment.resource)}` : ""} for ${describe(appointment.slot_start, appointment.slot_end)}.` }),
-      element("button", { type: "button", class: "button danger", text: "Cancel this booking", onclick: () => cancelMine(appointment.id, appointment.cancel_token) }),
-    );
-    confirmation.hidden = false;
-    confirmation.focus(); // the Book button, disabled now, had it
-    state.selected = null;
-    state.attemptKey = null;
-    $("#selected-slot").textContent = "Pick a free slot first.";
-    $("#book").disabled = true;
+    showBooked(result.data, "Booked. A confirmation is on its way.");
     await Promise.all([loadAvailability(), renderMine()]);
+    return;
+  }
+  if (outcomeUnknown(result) || (result.data?.code === "IDEMPOTENCY_KEY_REUSED" && earlier)) {
+    // It may have been made (for a reused key: it was, with the body the key first carried): kept exactly as sent,
+    // and sent again before anything else books; a new attempt gets a key of its own.
+    state.pending = outcomeUnknown(result) ? { key, body } : { key, body: earlier };
+    if (state.selected === slot) state.attemptKey = newKey();
+    if (outcomeUnknown(result)) {
+      say(`${result.data?.error ?? "The booking service did not answer."} Your booking may have been made: press Book again to find out (it will not be booked twice).`, "error");
+    } else {
+      state.busy = true;
+      $("#book").disabled = true;
+      const outcome = await settlePending();
+      state.busy = false;
+      $("#book").disabled = !state.selected;
+      if (outcome === "refused") say("Booking failed. Please try again.", "error");
+      if (outcome === "booked") return;
+    }
+    keepFocus();
     return;
   }
   if (result.status === 409 && result.data?.code === "ALREADY_BOOKED") {
@@ -463,8 +632,12 @@ async function book(event) {
     const shown = showFieldErrors(result.data?.errors);
     say(shown > 0 ? "Please correct the highlighted fields." : result.data?.error ?? "Booking failed. Please try again.", "error");
     state.attemptKey = newKey();
+  } else if (result.data?.code === "IDEMPOTENCY_KEY_REUSED") {
+    say(refusal(result), "error"); // never the server's technical words
+    state.attemptKey = newKey();
   } else {
     say(result.data?.error ?? "Booking failed. Please try again.", "error");
+    state.attemptKey = newKey();
     if (result.status === 422) { await releaseHold(); select(null); await loadAvailability(); }
   }
   keepFocus();
@@ -495,21 +668,29 @@ function remember(appointment) {
 }
 
 async function renderMine() {
+  const request = ++state.mineRequest;
   const list = myBookings().sort((a, b) => a.start.localeCompare(b.start));
   const container = $("#my-bookings");
   $("#my-bookings-empty").hidden = list.length > 0;
   const answered = new Map(); // what the server said now, by id
+  const gone = new Set(); // the ids the server no longer knows (404): dropped from this device's list
   const items = await Promise.all(list.map(async (entry) => {
     const result = await api(`/api/appointments/${entry.id}`, { headers: { "X-Cancel-Token": entry.token } });
+    if (result.status === 404) {
+      gone.add(entry.id);
+      return null;
+    }
     if (result.ok) {
       Object.assign(entry, { status: result.data.status, start: result.data.slot_start, end: result.data.slot_end });
       answered.set(entry.id, entry);
     }
+    // A booking that has ended can no longer be moved or cancelled.
+    const open = Date.parse(entry.end) > Date.now();
     const actions = entry.status === "booked"
       ? element("span", { class: "actions" },
-        element("button", { type: "button", class: "button secondary", text: "Reschedule", "aria-label": `Reschedule booking on ${describe(entry.start, entry.end)}`, onclick: () => startMove({ id: entry.id, resource: entry.resource, start: entry.start, end: entry.end, headers: { "X-Cancel-Token": entry.token } }) }),
+        ...(open ? [element("button", { type: "button", class: "button secondary", text: "Reschedule", "aria-label": `Reschedule booking on ${describe(entry.start, entry.end)}`, onclick: () => startMove({ id: entry.id, resource: entry.resource, start: entry.start, end: entry.end, headers: { "X-Cancel-Token": entry.token } }) })] : []),
         element("button", { type: "button", class: "button secondary", text: "Add to calendar", "aria-label": `Add booking on ${describe(entry.start, entry.end)} to your calendar`, onclick: () => downloadCalendar(entry) }),
-        element("button", { type: "button", class: "button danger", text: "Cancel", "aria-label": `Cancel booking on ${describe(entry.start, entry.end)}`, onclick: () => cancelMine(entry.id) }))
+        ...(open ? [element("button", { type: "button", class: "button danger", text: "Cancel", "aria-label": `Cancel booking on ${describe(entry.start, entry.end)}`, onclick: () => cancelMine(entry.id) })] : []))
       : element("span");
     return element("li", { "data-id": String(entry.id) },
       element("span", {}, element("span", { text: describe(entry.start, entry.end) }), " ",
@@ -517,13 +698,17 @@ async function renderMine() {
         element("span", { class: `badge ${entry.status}`, text: entry.status })),
       actions);
   }));
+  // A newer refresh started meanwhile (after a booking or a cancel, say): its answers are the ones to keep and show.
+  if (request !== state.mineRequest) return;
   // What the server said, merged into the list as it is now: a booking remembered meanwhile (here or in another
   // tab) stays, with its token.
-  saveMine(myBookings().map((entry) => {
+  saveMine(myBookings().filter((entry) => !gone.has(entry.id)).map((entry) => {
     const fresh = answered.get(entry.id);
     return fresh ? { ...entry, status: fresh.status, start: fresh.start, end: fresh.end } : entry;
   }));
-  container.replaceChildren(...items);
+  const shown = items.filter(Boolean);
+  $("#my-bookings-empty").hidden = shown.length > 0;
+  container.replaceChildren(...shown);
 }
 
 // The booking's iCalendar file: the token travels in a header, so fetch it and offer the text as a download.
@@ -560,6 +745,7 @@ async function cancelMine(id, token) {
     say(result.data?.error ?? "Could not cancel. Please try again.", "error");
   }
   await Promise.all([renderMine(), loadAvailability()]);
+  restoreFocus($("#status")); // the button was hidden or re-rendered away: the line that says what happened
 }
 
 // ---------- admin ----------
@@ -613,6 +799,7 @@ async function adminCancel(id) {
   const result = await api(`/api/appointments/${id}/cancel`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
   say(result.ok ? `Appointment #${id} is cancelled.` : result.data?.error ?? "Could not cancel.", result.ok ? "success" : "error");
   await Promise.all([loadAdmin(), loadAvailability()]);
+  restoreFocus($("#status")); // the table was re-rendered
 }
 
 // ---------- reschedule ----------
@@ -635,6 +822,7 @@ async function startMove(move) {
   $("#move-panel").hidden = false;
   say("Pick a new time for the booking.");
   $("#availability").scrollIntoView({ block: "start" });
+  slotOrStatus().focus({ preventScroll: true }); // the next step is a slot: the grid's first
 }
 
 function endMove() {
@@ -668,13 +856,15 @@ async function confirmMove() {
     say(`Moved to ${describe(moved.slot_start, moved.slot_end)}.`, "success");
     await Promise.all([loadAvailability(), renderMine(), ...(move.admin ? [loadAdmin()] : [])]);
     if (move.admin) showTab("admin");
+    restoreFocus($("#status")); // the move panel is gone: the line that says where the booking is now
     return;
   }
-  if (result.status === 0 || result.status === 503) {
+  if (outcomeUnknown(result)) {
     // The move may or may not have happened: keep the slot and its Idempotency-Key, so trying again
     // either makes the move or returns the one already made.
     say("The booking service did not answer. Please try again.", "error");
     $("#confirm-move").disabled = false;
+    restoreFocus($("#confirm-move"));
     return;
   }
   if (result.status === 409 && result.data?.code !== "APPOINTMENT_CANCELLED") {
@@ -685,6 +875,7 @@ async function confirmMove() {
   if (result.status === 409 && result.data?.code === "APPOINTMENT_CANCELLED") endMove();
   select(null);
   await Promise.all([loadAvailability(), renderMine()]);
+  restoreFocus(slotOrStatus()); // Move is disabled until another slot is picked
 }
 
 // ---------- tabs ----------
@@ -712,7 +903,8 @@ $(".tabs").addEventListener("keydown", (event) => {
 });
 // A page whose resources could not be read at load tries again before it asks for slots.
 $("#refresh").addEventListener("click", async () => {
-  if (state.resources.length === 0) {
+  if (!state.resourcesLoaded) {
+    $("#availability").replaceChildren(element("p", { class: "muted", text: "Loading free slots…" }));
     await loadResources();
     // A move stays with its booking's resource.
     if (state.moving && state.resources.some((resource) => resource.id === state.moving.resource)) {
